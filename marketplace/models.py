@@ -1,0 +1,1 @@
+"""Plans, offers, orders, payments and the double-entry ledger (DESIGN.md, Revenue)."""

@@ -1,0 +1,88 @@
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+
+from peerhub import selectors
+from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
+
+
+class PublicUserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    skills = serializers.ListField(source="skill_list", child=serializers.CharField(), read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "name", "display_name", "bio", "skills", "date_joined", "url"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    email_verified = serializers.SerializerMethodField()
+    skills = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    class Meta:
+        model = User
+        fields = [
+            "username", "email", "email_verified", "name", "display_name", "bio", "skills",
+            "is_staff", "date_joined",
+        ]  # fmt: skip
+        read_only_fields = ["username", "email", "email_verified", "is_staff", "date_joined"]
+
+    def get_email_verified(self, user) -> bool:
+        return selectors.user_is_verified(user)
+
+
+class ValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Value
+        fields = ["slug", "name", "description", "position"]
+
+
+class ManifestoSerializer(serializers.ModelSerializer):
+    values = serializers.SerializerMethodField()
+    signature_count = serializers.IntegerField(read_only=True)
+    signed_by_me = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ManifestoVersion
+        fields = [
+            "number", "title", "preamble", "body", "published_at", "values",
+            "signature_count", "signed_by_me",
+        ]  # fmt: skip
+
+    def get_values(self, version) -> list[dict]:
+        return ValueSerializer(selectors.manifesto_values(), many=True).data
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    user = PublicUserSerializer(read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+
+    class Meta:
+        model = ManifestoSignature
+        fields = ["version", "user", "signed_at"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(help_text="Username or e-mail address.")
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    def validate(self, attrs):
+        user = authenticate(
+            request=self.context.get("request"),
+            username=attrs["username"],
+            password=attrs["password"],
+        )
+        if user is None:
+            # The same answer for an unknown name and a wrong password: nothing is revealed.
+            raise serializers.ValidationError(
+                "Unable to log in with the credentials provided.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    username = serializers.CharField()

@@ -1,0 +1,153 @@
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from peerhub import selectors, services
+from peerhub.exceptions import NotAllowed
+
+from .serializers import (
+    ManifestoSerializer,
+    MeSerializer,
+    PublicUserSerializer,
+    SignatureSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+class ApiRootView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer("ApiRoot", {"links": serializers.DictField()}),
+    )
+    def get(self, request):
+        def link(name):
+            return reverse(name, request=request)
+
+        return Response(
+            {
+                "links": {
+                    "me": link("api-me"),
+                    "users": link("api-user-list"),
+                    "manifesto": link("api-manifesto"),
+                    "token": link("api-token"),
+                    "schema": link("api-schema"),
+                    "docs": link("api-docs"),
+                }
+            }
+        )
+
+
+class TokenView(APIView):
+    """Exchange a username (or e-mail) and password for an API token."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if not selectors.user_is_verified(user):
+            raise NotAllowed("Verify your e-mail address first: follow the link we sent you.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "username": user.username})
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    """The signed-in member. PATCH edits the profile (display name, bio, skills)."""
+
+    serializer_class = MeSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "patch", "options", "head"]
+
+    def get_object(self):
+        return self.request.user
+
+    def perform_update(self, serializer):
+        user = self.request.user
+        data = serializer.validated_data
+        services.profile_update(
+            user=user,
+            display_name=data.get("display_name", user.display_name),
+            bio=data.get("bio", user.bio),
+            skills=data.get("skills", user.skills),
+        )
+
+
+class UserListView(generics.ListAPIView):
+    """Members, searchable by username and display name."""
+
+    serializer_class = PublicUserSerializer
+    permission_classes = [permissions.AllowAny]
+    search_fields = ["username", "display_name", "skills"]
+    ordering_fields = ["username", "date_joined"]
+    ordering = ["username"]
+    filterset_fields = {"date_joined": ["gte", "lte"]}
+
+    def get_queryset(self):
+        return selectors.members_active()
+
+
+class UserDetailView(generics.RetrieveAPIView):
+    serializer_class = PublicUserSerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "username"
+
+    def get_queryset(self):
+        return selectors.members_active()
+
+
+def _manifesto_or_404():
+    version = selectors.manifesto_current()
+    if version is None:
+        raise Http404("No manifesto has been published yet.")
+    return version
+
+
+class ManifestoView(APIView):
+    """The current manifesto with its values and signature count."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=ManifestoSerializer)
+    def get(self, request):
+        version = _manifesto_or_404()
+        version.signature_count = version.signatures.count()
+        version.signed_by_me = selectors.manifesto_has_signed(user=request.user, version=version)
+        return Response(ManifestoSerializer(version).data)
+
+
+class ManifestoSignatureListView(generics.ListAPIView):
+    """Who has signed the current manifesto, newest first."""
+
+    serializer_class = SignatureSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.manifesto_signatures(version=_manifesto_or_404())
+
+
+class ManifestoSignView(APIView):
+    """Sign the current manifesto. Signing again changes nothing (200 instead of 201)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: SignatureSerializer, 201: SignatureSerializer})
+    def post(self, request):
+        signature, created = services.manifesto_sign(user=request.user)
+        return Response(
+            SignatureSerializer(signature).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+

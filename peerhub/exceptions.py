@@ -1,0 +1,27 @@
+"""Domain errors: services raise them, HTML views turn them into messages or form errors and the
+API turns them into its JSON error shape (peerhub.api.errors)."""
+
+
+class DomainError(Exception):
+    """A request the rules refuse. `code` is stable and machine-readable."""
+
+    code = "invalid"
+    status_code = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotAllowed(DomainError):
+    """The member may not do this (yet): e.g. an unverified e-mail address."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status_code = 409

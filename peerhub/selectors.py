@@ -1,0 +1,48 @@
+"""Reads for the site: the current manifesto, its signatories, members and live figures."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from .models import ManifestoSignature, ManifestoVersion, User, Value
+
+
+def user_is_verified(user) -> bool:
+    """A member may contribute once one of their e-mail addresses is verified."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_peerhub_verified", None)
+    if cached is None:
+        cached = EmailAddress.objects.filter(user=user, verified=True).exists()
+        user._peerhub_verified = cached
+    return cached
+
+
+def manifesto_current() -> ManifestoVersion | None:
+    return ManifestoVersion.objects.published().order_by("-number").first()
+
+
+def manifesto_values() -> QuerySet[Value]:
+    return Value.objects.all()
+
+
+def manifesto_signatures(*, version: ManifestoVersion) -> QuerySet[ManifestoSignature]:
+    return version.signatures.select_related("user").order_by("-signed_at", "-id")
+
+
+def manifesto_has_signed(*, user, version: ManifestoVersion | None) -> bool:
+    if version is None or not getattr(user, "is_authenticated", False):
+        return False
+    return ManifestoSignature.objects.filter(user=user, version=version).exists()
+
+
+def members_active() -> QuerySet[User]:
+    return get_user_model().objects.filter(is_active=True)
+
+
+def site_figures(*, version: ManifestoVersion | None) -> dict[str, int]:
+    return {
+        "members": members_active().count(),
+        "signatures": version.signatures.count() if version else 0,
+        "values": Value.objects.count(),
+    }

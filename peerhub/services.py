@@ -1,0 +1,65 @@
+"""Writes for the site: signing the manifesto, editing a profile, housekeeping."""
+
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from .exceptions import DomainError, NotAllowed
+from .models import ManifestoSignature, ManifestoVersion, User
+from .selectors import manifesto_current, user_is_verified
+
+
+@transaction.atomic
+def manifesto_sign(
+    *, user: User, version: ManifestoVersion | None = None
+) -> tuple[ManifestoSignature, bool]:
+    """Sign the current (or given, published) manifesto version. Signing twice changes nothing:
+    the existing signature is returned with created=False. The unique constraint settles races."""
+    if not user_is_verified(user):
+        raise NotAllowed("Verify your e-mail address before signing the manifesto.")
+    version = version or manifesto_current()
+    if version is None or not version.is_published:
+        raise DomainError("There is no published manifesto to sign.", code="no_manifesto")
+    existing = ManifestoSignature.objects.filter(user=user, version=version).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return ManifestoSignature.objects.create(user=user, version=version), True
+    except IntegrityError:
+        return ManifestoSignature.objects.get(user=user, version=version), False
+
+
+@transaction.atomic
+def manifesto_publish(*, version: ManifestoVersion, at: datetime | None = None) -> ManifestoVersion:
+    """Publish a version; from then on it is the one members are asked to sign."""
+    version.published_at = at or timezone.now()
+    version.save(update_fields=["published_at"])
+    return version
+
+
+@transaction.atomic
+def profile_update(*, user: User, display_name: str, bio: str, skills: str) -> User:
+    skills = ", ".join(s.strip() for s in skills.split(",") if s.strip())
+    user.display_name = display_name.strip()
+    user.bio = bio
+    user.skills = skills
+    user.full_clean(exclude=["password", "username", "email"])
+    user.save(update_fields=["display_name", "bio", "skills"])
+    return user
+
+
+def unverified_accounts_purge(*, now: datetime | None = None) -> int:
+    """Delete sign-ups that never verified an address within PEERHUB_UNVERIFIED_ACCOUNT_TTL and
+    never logged in. One set-based DELETE, safe to run any number of times."""
+    cutoff = (now or timezone.now()) - settings.PEERHUB_UNVERIFIED_ACCOUNT_TTL
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    stale = User.objects.filter(
+        date_joined__lt=cutoff, last_login__isnull=True, is_staff=False, is_superuser=False
+    ).filter(~Exists(verified))
+    deleted, by_model = stale.delete()
+    return by_model.get(User._meta.label, 0)

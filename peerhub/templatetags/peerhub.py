@@ -1,0 +1,25 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from peerhub.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None):
+    """{{ value|markdown }}: user Markdown, rendered and sanitised."""
+    return render_markdown(text)
+
+
+@register.simple_tag(takes_context=True)
+def active(context, *prefixes: str) -> str:
+    """'aria-current=page' on a navigation link when the request path starts with a prefix."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    path = request.path
+    for prefix in prefixes:
+        if (prefix == "/" and path == "/") or (prefix != "/" and path.startswith(prefix)):
+            return mark_safe('aria-current="page"')
+    return ""

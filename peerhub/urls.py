@@ -1,0 +1,28 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+from .api.errors import api_not_found
+from .health import healthz
+
+# The admin logs in through allauth: the same rate limits and e-mail verification apply.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "PeerHub administration"
+admin.site.site_title = "PeerHub admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("manifesto/", views.manifesto, name="manifesto"),
+    path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
+    path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("settings/profile/", views.profile_edit, name="profile-edit"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("peerhub.api.urls")),
+    path("api/<path:rest>", api_not_found),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = "peerhub.views.not_found"

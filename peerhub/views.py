@@ -1,0 +1,105 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .api.errors import api_not_found
+from .exceptions import DomainError
+from .forms import ProfileForm
+from .models import User
+
+SIGNATORIES_PER_PAGE = 48
+
+
+def home(request):
+    version = selectors.manifesto_current()
+    return render(
+        request,
+        "peerhub/home.html",
+        {
+            "manifesto": version,
+            "values": selectors.manifesto_values(),
+            "figures": selectors.site_figures(version=version),
+            "recent_signatures": (
+                selectors.manifesto_signatures(version=version)[:8] if version else []
+            ),
+        },
+    )
+
+
+def _manifesto_context(request, version) -> dict:
+    signatures = None
+    if version:
+        paginator = Paginator(selectors.manifesto_signatures(version=version), SIGNATORIES_PER_PAGE)
+        signatures = paginator.get_page(request.GET.get("page"))
+    return {
+        "manifesto": version,
+        "has_signed": selectors.manifesto_has_signed(user=request.user, version=version),
+        "is_verified": selectors.user_is_verified(request.user),
+        "signature_count": signatures.paginator.count if signatures else 0,
+        "signatures": signatures,
+    }
+
+
+def manifesto(request):
+    context = _manifesto_context(request, selectors.manifesto_current())
+    context["values"] = selectors.manifesto_values()
+    return render(request, "peerhub/manifesto.html", context)
+
+
+@require_POST
+@login_required
+def manifesto_sign(request):
+    error = None
+    try:
+        _, created = services.manifesto_sign(user=request.user)
+    except DomainError as exc:
+        error, created = exc.message, False
+    if request.htmx:
+        # The sign card and, out of band, the signatory list that now includes the member.
+        context = _manifesto_context(request, selectors.manifesto_current())
+        context.update({"just_signed": created, "error": error})
+        return render(request, "peerhub/_manifesto_signed.html", context)
+    if error:
+        messages.error(request, error)
+    elif created:
+        messages.success(request, "Thank you for signing the manifesto.")
+    return redirect("manifesto")
+
+
+def code_of_conduct(request):
+    return render(request, "peerhub/code_of_conduct.html")
+
+
+def profile(request, username: str):
+    member = get_object_or_404(User, username=username, is_active=True)
+    signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
+    current = selectors.manifesto_current()
+    return render(
+        request,
+        "peerhub/profile.html",
+        {
+            "member": member,
+            "signatures": signed,
+            "signed_current": any(s.version_id == getattr(current, "id", None) for s in signed),
+            "current_manifesto": current,
+        },
+    )
+
+
+@login_required
+def profile_edit(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "Your profile is saved.")
+        return redirect("profile", username=request.user.username)
+    return render(request, "peerhub/profile_edit.html", {"form": form})
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request, exception)
+    return render(request, "404.html", status=404)
