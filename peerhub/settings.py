@@ -184,18 +184,31 @@ PEERHUB_UNVERIFIED_ACCOUNT_TTL = timedelta(days=int(os.environ.get("UNVERIFIED_T
 
 # --- E-mail ---------------------------------------------------------------------------------
 
-EMAIL_URL_BACKENDS = {
-    "console": "django.core.mail.backends.console.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
-    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+# MAILER: "console" (the default with DEBUG: e-mails are printed by runserver), "file" (written
+# under var/mail) or "smtp" (the default without DEBUG; EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+MAILER = os.environ.get("MAILER", "console" if DEBUG else "smtp")
+_MAILERS = {
+    "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    "file": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+    },
+    "smtp": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "timeout": 10,
+        },
+    },
 }
-EMAIL_BACKEND = EMAIL_URL_BACKENDS[os.environ.get("EMAIL_BACKEND", "console")]
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+if MAILER not in _MAILERS:
+    raise ImproperlyConfigured(f"MAILER must be one of {', '.join(_MAILERS)}, not {MAILER!r}.")
+MAILERS = {"default": _MAILERS[MAILER]}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PeerHub <hello@peerhub.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -254,9 +267,10 @@ if not DEBUG:
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "peerhub.api.pagination.PageNumberPagination",

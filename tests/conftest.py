@@ -1,0 +1,144 @@
+"""Fixtures shared by the whole suite.
+
+Service-backed tests (real PostgreSQL, Redis, a Celery worker, Chromium, docker-compose) skip
+cleanly when the service is absent, and fail instead when PEERHUB_REQUIRE_SERVICES=1, as in the
+second CI run, so a missing service can never pass unnoticed."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from peerhub.celery import app as celery_app
+
+from .factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django must still allow the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("PEERHUB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def services_required() -> bool:
+    return os.environ.get("PEERHUB_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
+
+
+def need(available: bool, what: str) -> None:
+    """Skip without the service; fail when the run demands every service."""
+    if available:
+        return
+    if services_required():
+        pytest.fail(f"{what} is required (PEERHUB_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} is not available")
+
+
+def using_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def using_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and throttles live in the cache: every test starts with none spent."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in-process unless a test asks for the real worker (marker `real_worker`)."""
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def unverified_user(db):
+    return UserFactory(verified=False)
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def member_api_client(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def member_client(client, user):
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def postgres():
+    need(using_postgres(), "PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_service():
+    need(using_redis(), "Redis (REDIS_URL)")
+
+
+# --- Browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture
+def chromium_available():
+    need(Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)), f"Chromium ({CHROMIUM})")
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
