@@ -18,7 +18,7 @@ endif
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: help install run serve migrate seed test test-fullstack lint format worker beat fullstack check-python bench clean
 

@@ -61,5 +61,5 @@ def unverified_accounts_purge(*, now: datetime | None = None) -> int:
     stale = User.objects.filter(
         date_joined__lt=cutoff, last_login__isnull=True, is_staff=False, is_superuser=False
     ).filter(~Exists(verified))
-    deleted, by_model = stale.delete()
+    _, by_model = stale.delete()
     return by_model.get(User._meta.label, 0)

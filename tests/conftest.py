@@ -55,6 +55,16 @@ def using_redis() -> bool:
     return bool(settings.REDIS_URL)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under PEERHUB_REQUIRE_SERVICES=1 nothing may skip: a skip means a service is missing."""
+    report = yield
+    if report.skipped and services_required() and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under PEERHUB_REQUIRE_SERVICES=1: {report.longrepr}"
+    return report
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,9 @@ from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 
 class PublicUserSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
-    skills = serializers.ListField(source="skill_list", child=serializers.CharField(), read_only=True)
+    skills = serializers.ListField(
+        source="skill_list", child=serializers.CharField(), read_only=True
+    )
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:

@@ -150,4 +150,3 @@ class ManifestoSignView(APIView):
             SignatureSerializer(signature).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
-

@@ -2,7 +2,12 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from tests.factories import PASSWORD, ManifestoSignatureFactory, ManifestoVersionFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    ManifestoSignatureFactory,
+    ManifestoVersionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

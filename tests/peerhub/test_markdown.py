@@ -15,7 +15,7 @@ XSS_PAYLOADS = [
     "[click](vbscript:msgbox(1))",
     "![img](javascript:alert(1))",
     '<img src=x onerror="alert(1)">',
-    "<a href=\"#\" onclick=\"alert(1)\">x</a>",
+    '<a href="#" onclick="alert(1)">x</a>',
     "<svg onload=alert(1)><circle r=10 /></svg>",
     "<svg><script>alert(1)</script></svg>",
     "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
@@ -28,7 +28,7 @@ XSS_PAYLOADS = [
     "<form action=https://evil.example><input name=q></form>",
     "<meta http-equiv=refresh content='0;url=https://evil.example'>",
     '<a href="https://ok.example" onmouseover="alert(1)">hover</a>',
-    "[x](https://ok.example \"title\" onmouseover=alert(1))",
+    '[x](https://ok.example "title" onmouseover=alert(1))',
 ]
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#", "/")
@@ -72,7 +72,9 @@ def test_no_script_survives_rendering(payload):
 
 
 def test_ordinary_markdown_renders():
-    html = render_markdown("# Title\n\nSome **bold** and a [link](https://example.org).\n\n- a\n- b")
+    html = render_markdown(
+        "# Title\n\nSome **bold** and a [link](https://example.org).\n\n- a\n- b"
+    )
     assert "<h1>Title</h1>" in html
     assert "<strong>bold</strong>" in html
     assert '<a href="https://example.org" rel="nofollow noopener ugc">link</a>' in html

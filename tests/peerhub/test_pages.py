@@ -65,9 +65,7 @@ def test_signed_in_navigation_shows_profile_and_logout(member_client):
     assert "Log out" in html
 
 
-@pytest.mark.parametrize(
-    "model", ["user", "value", "manifestoversion", "manifestosignature"]
-)
+@pytest.mark.parametrize("model", ["user", "value", "manifestoversion", "manifestosignature"])
 def test_every_model_has_a_working_admin(client, staff_user, model):
     client.force_login(staff_user)
     assert client.get(reverse(f"admin:peerhub_{model}_changelist")).status_code == 200

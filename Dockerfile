@@ -1,0 +1,31 @@
+# PeerHub web, worker and beat image (one image, three commands; see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+RUN groupadd --system peerhub && useradd --system --gid peerhub --home /app peerhub
+
+COPY pyproject.toml README.md ./
+COPY peerhub ./peerhub
+COPY challenges ./challenges
+COPY reputation ./reputation
+COPY marketplace ./marketplace
+COPY templates ./templates
+COPY manage.py ./
+
+RUN pip install . \
+    && DEBUG=0 SECRET_KEY=collectstatic-only-not-a-real-key python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R peerhub:peerhub /app/var
+
+USER peerhub
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+
+CMD ["gunicorn", "peerhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
