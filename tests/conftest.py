@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from peerhub.celery import app as celery_app
@@ -70,12 +71,38 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_per_test_process(worker_id):
+    """With Redis, every xdist process gets its own key prefix: parallel tests must not reset
+    each other's rate limits, and nothing may ever FLUSHDB the database the Celery broker uses."""
+    if not using_redis():
+        yield
+        return
+    caches = {
+        alias: {**config, "KEY_PREFIX": f"peerhub-test-{worker_id}"}
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
+
+
+def _clear_cache() -> None:
+    if using_redis():
+        prefix = cache.key_prefix
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and throttles live in the cache: every test starts with none spent."""
-    cache.clear()
+    _clear_cache()
     yield
-    cache.clear()
+    _clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, members, repeat, **options):
         self.stdout.write(f"database: {connection.vendor}, {repeat} requests per figure")
-        self.stdout.write(f"{'members':>8}  {'target':<16}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+        self.stdout.write(
+            f"{'members':>8}  {'target':<16}{'median ms':>10}{'p95 ms':>9}{'queries':>9}"
+        )
         try:
             with transaction.atomic():
                 version = ManifestoVersion.objects.create(
