@@ -66,7 +66,7 @@ class SignatureSerializer(serializers.ModelSerializer):
         fields = ["version", "user", "signed_at"]
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenCredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(help_text="Username or e-mail address.")
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 

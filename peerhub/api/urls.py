@@ -1,7 +1,16 @@
+from django.conf import settings
 from django.urls import path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+
+# Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
+# allows them. Scripts stay as strict as everywhere else.
+docs_view = csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
@@ -17,5 +26,5 @@ urlpatterns = [
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", docs_view, name="api-docs"),
 ]

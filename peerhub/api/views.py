@@ -15,7 +15,7 @@ from .serializers import (
     MeSerializer,
     PublicUserSerializer,
     SignatureSerializer,
-    TokenRequestSerializer,
+    TokenCredentialsSerializer,
     TokenSerializer,
 )
 
@@ -52,9 +52,9 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth-token"
 
-    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @extend_schema(request=TokenCredentialsSerializer, responses=TokenSerializer)
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer = TokenCredentialsSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
         if not selectors.user_is_verified(user):
