@@ -1,1 +1,402 @@
-"""Challenges, solutions, revisions, forks and lineage (see DESIGN.md, ideas 1, 2, 3 and 5)."""
+"""Challenges, solutions, revisions, forks and lineage (DESIGN.md, ideas 1, 2, 3 and 5).
+
+Rules live in `services.py` (writes), `selectors.py` (reads) and `permissions.py` (who may do
+what); the models hold fields, constraints and small derived properties only."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+DEFAULT_LICENCE = "CC BY-SA 4.0"
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Challenge(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        SELECTING = "selecting", "Selecting"
+        CLOSED = "closed", "Closed"
+        ARCHIVED = "archived", "Archived"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVATE = "private", "Private: organisers and invited members"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=160)
+    summary = models.CharField(max_length=280, help_text="One line: what is the challenge?")
+    problem = models.TextField(blank=True, help_text="Markdown: the problem to solve.")
+    context = models.TextField(
+        blank=True, help_text="Markdown: why it matters — the story, who is affected."
+    )
+    values = models.ManyToManyField("peerhub.Value", blank=True, related_name="challenges")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="challenges")
+    organisers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="organised_challenges"
+    )
+    invited = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="challenge_invitations"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT, db_index=True)
+    visibility = models.CharField(max_length=10, choices=Visibility, default=Visibility.PUBLIC)
+    licence = models.CharField(max_length=60, default=DEFAULT_LICENCE)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    proposal = models.OneToOneField(
+        "ChallengeProposal",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="challenge",
+        help_text="The member proposal this challenge was adopted from, credited on its page.",
+    )
+    solution_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__isnull=True)
+                | Q(opens_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+                name="challenge_closes_after_it_opens",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == self.Visibility.PRIVATE
+
+
+class Criterion(models.Model):
+    """A success criterion: how answers will be judged. Reviews score solutions against these."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["challenge", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "position"], name="one_criterion_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChallengeProposal(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open for backing"
+        ADOPTED = "adopted", "Adopted"
+        DECLINED = "declined", "Declined"
+
+    title = models.CharField(max_length=160)
+    summary = models.CharField(max_length=280)
+    problem = models.TextField(help_text="Markdown.")
+    context = models.TextField(blank=True, help_text="Markdown: why it matters.")
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_proposals"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    decline_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    backing_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="declined_proposal_has_a_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:proposal-detail", kwargs={"pk": self.pk})
+
+
+class ProposalBacking(models.Model):
+    proposal = models.ForeignKey(
+        ChallengeProposal, on_delete=models.CASCADE, related_name="backings"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proposal_backings"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="one_backing_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} backs {self.proposal}"
+
+
+class Solution(models.Model):
+    """An answer to a challenge. A fork records its parent, the parent's revision it was forked
+    from, the root of its lineage and its generation; `path` ("/12/40/97/") is the materialised
+    chain of ids from the root, so a whole lineage is one indexed query on any database."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="solutions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solutions"
+    )
+    title = models.CharField(max_length=160)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="forks"
+    )
+    forked_from_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="forks"
+    )
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="lineage"
+    )
+    generation = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=2000, blank=True, db_index=True)
+    current_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revision_count = models.PositiveIntegerField(default=0)
+    fork_count = models.PositiveIntegerField(default=0)
+    descendant_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["challenge", "status"], name="solution_challenge_status"),
+            models.Index(fields=["root", "generation"], name="solution_root_generation"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(parent__isnull=True) & Q(generation=0))
+                | (Q(parent__isnull=False) & Q(generation__gt=0)),
+                name="solution_generation_matches_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(forked_from_revision__isnull=False),
+                name="fork_records_its_source_revision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:solution-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_fork(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to the parent, read from the materialised path."""
+        ids = [int(part) for part in self.path.strip("/").split("/") if part]
+        return ids[:-1]
+
+
+class RevisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Revisions are immutable: create a new one instead.")
+
+    def delete(self):
+        raise TypeError("Revisions are never deleted.")
+
+
+class Revision(models.Model):
+    """One immutable version of a solution. Editing a solution creates a new revision."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=160)
+    body = models.TextField(help_text="Markdown.")
+    message = models.CharField(max_length=300, blank=True, help_text="What changed, and why.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revisions"
+    )
+    credited_solution = models.ForeignKey(
+        Solution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credited_revisions",
+        help_text="The fork whose changes this revision took upstream.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["solution", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["solution", "number"], name="one_revision_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.solution_id} r{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Revisions are immutable: create a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Revisions are never deleted.")
+
+
+class UpstreamProposal(models.Model):
+    """A fork offers its changes back to its parent; the parent's author accepts or declines."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    fork = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="upstream_proposals_sent"
+    )
+    parent = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="upstream_proposals_received"
+    )
+    fork_revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    base_revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="upstream_proposals"
+    )
+    message = models.TextField(help_text="What the change does and why the parent needs it.")
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    decline_reason = models.TextField(blank=True)
+    resulting_revision = models.OneToOneField(
+        Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fork"],
+                condition=Q(status="open"),
+                name="one_open_upstream_proposal_per_fork",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="declined_upstream_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fork} → {self.parent}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:upstream-detail", kwargs={"pk": self.pk})
+
+
+class Comment(models.Model):
+    """A threaded comment on a challenge or a solution. Deleting keeps the row as a stub so the
+    thread keeps its shape; organisers may hide comments on their challenge."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    challenge = models.ForeignKey(
+        Challenge, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    solution = models.ForeignKey(
+        Solution, null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(challenge__isnull=False) & Q(solution__isnull=True))
+                | (Q(challenge__isnull=True) & Q(solution__isnull=False)),
+                name="comment_on_exactly_one_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} by {self.author_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def target(self):
+        return self.challenge if self.challenge_id else self.solution

@@ -148,6 +148,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "challenges-past-deadline-to-selecting": {
+        "task": "challenges.tasks.close_challenges_past_deadline",
+        "schedule": crontab(minute="*/5"),
+    },
     "purge-stale-unverified-accounts": {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),
@@ -312,3 +316,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Challenges -----------------------------------------------------------------------------
+
+# How long an author may still edit a comment after posting it.
+PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))

@@ -1,7 +1,10 @@
 import factory
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from challenges import services
+from challenges.models import Challenge, Criterion, Solution
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 
 PASSWORD = "correct horse battery staple"
@@ -54,3 +57,64 @@ class ManifestoSignatureFactory(factory.django.DjangoModelFactory):
 
     version = factory.SubFactory(ManifestoVersionFactory)
     user = factory.SubFactory(UserFactory)
+
+
+# --- Challenges ------------------------------------------------------------------------------
+
+
+def make_organiser(**kwargs) -> User:
+    """A verified member holding the organiser permission (challenges.add_challenge)."""
+    user = UserFactory(**kwargs)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="challenges", codename="add_challenge")
+    )
+    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
+
+
+class ChallengeFactory(factory.django.DjangoModelFactory):
+    """An open public challenge with two criteria and its creator as organiser.
+    ChallengeFactory(organisers=[a, b]), ChallengeFactory(criteria=["Cost"])."""
+
+    class Meta:
+        model = Challenge
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Challenge {n}")
+    slug = factory.Sequence(lambda n: f"challenge-{n}")
+    summary = "Make something that works for real people."
+    problem = "The **problem**, in Markdown."
+    context = "Why it matters."
+    status = Challenge.Status.OPEN
+    visibility = Challenge.Visibility.PUBLIC
+    created_by = factory.LazyFunction(make_organiser)
+
+    @factory.post_generation
+    def organisers(challenge, create, extracted, **kwargs):
+        if create:
+            challenge.organisers.set(extracted if extracted is not None else [challenge.created_by])
+
+    @factory.post_generation
+    def criteria(challenge, create, extracted, **kwargs):
+        if create:
+            names = extracted if extracted is not None else ["Works", "Affordable"]
+            Criterion.objects.bulk_create(
+                Criterion(challenge=challenge, position=i, name=name)
+                for i, name in enumerate(names, start=1)
+            )
+
+
+def make_solution(
+    challenge=None, author=None, *, title="A solution", body="First idea.", publish=True
+) -> Solution:
+    """A solution posted through the real service, so its revision and lineage are right."""
+    return services.solution_create(
+        challenge=challenge or ChallengeFactory(),
+        author=author or UserFactory(),
+        title=title,
+        body=body,
+        publish=publish,
+    )
+
+
+def make_fork(source: Solution, author=None, *, challenge=None) -> Solution:
+    return services.solution_fork(source=source, by=author or UserFactory(), challenge=challenge)

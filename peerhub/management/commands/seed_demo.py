@@ -1,8 +1,11 @@
 """Load a believable demo world. Idempotent: running it again updates nothing that exists."""
 
+import importlib
+import importlib.util
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -117,12 +120,22 @@ class Command(BaseCommand):
         version = self._manifesto()
         members = self._members()
         self._signatures(version, members)
+        self._seed_apps()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(values)} values, manifesto v{version.number}, "
                 f"{len(members)} members (password “{DEMO_PASSWORD}”)."
             )
         )
+
+    def _seed_apps(self) -> None:
+        """Each domain app may ship a `demo` module with `seed(command)`. It is found through the
+        app registry, so the site never imports the apps that build on it."""
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.demo"
+            if config.name == "peerhub" or importlib.util.find_spec(module_name) is None:
+                continue
+            importlib.import_module(module_name).seed(command=self)
 
     def _values(self) -> list[Value]:
         values = []

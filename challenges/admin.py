@@ -1,0 +1,140 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import (
+    Challenge,
+    ChallengeProposal,
+    Comment,
+    Criterion,
+    ProposalBacking,
+    Revision,
+    Solution,
+    Tag,
+    UpstreamProposal,
+)
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    extra = 0
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "visibility", "closes_at", "solution_count", "created_at")
+    list_filter = ("status", "visibility", "values", "tags")
+    search_fields = ("title", "summary", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("organisers", "invited", "values", "tags")
+    readonly_fields = ("solution_count", "comment_count", "created_at", "last_activity_at")
+    raw_id_fields = ("created_by", "proposal")
+    inlines = [CriterionInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(ChallengeProposal)
+class ChallengeProposalAdmin(admin.ModelAdmin):
+    list_display = ("title", "proposer", "status", "backing_count", "created_at")
+    list_filter = ("status",)
+    search_fields = ("title", "summary", "proposer__username")
+    raw_id_fields = ("proposer", "decided_by")
+
+
+@admin.register(ProposalBacking)
+class ProposalBackingAdmin(admin.ModelAdmin):
+    list_display = ("proposal", "user", "created_at")
+    raw_id_fields = ("proposal", "user")
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    fk_name = "solution"
+    fields = ("number", "title", "message", "author", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Solution)
+class SolutionAdmin(admin.ModelAdmin):
+    """Solutions are never deleted here: withdrawal keeps every lineage intact."""
+
+    list_display = ("title", "challenge", "author", "status", "generation", "fork_count")
+    list_filter = ("status", "generation", "challenge")
+    search_fields = ("title", "author__username", "challenge__title")
+    raw_id_fields = ("challenge", "author", "parent", "forked_from_revision", "root")
+    readonly_fields = (
+        "parent", "forked_from_revision", "root", "generation", "path", "current_revision",
+        "revision_count", "fork_count", "descendant_count", "comment_count", "created_at",
+        "updated_at", "published_at", "withdrawn_at",
+    )  # fmt: skip
+    inlines = [RevisionInline]
+    actions = ["withdraw"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Withdraw the selected solutions (they keep their lineage)")
+    def withdraw(self, request, queryset):
+        count = 0
+        for solution in queryset.exclude(status=Solution.Status.WITHDRAWN):
+            services.solution_withdraw(solution=solution, by=request.user)
+            count += 1
+        self.message_user(request, f"Withdrew {count} solution(s).", messages.SUCCESS)
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Read-only: revisions are immutable."""
+
+    list_display = ("solution", "number", "title", "author", "created_at")
+    search_fields = ("title", "solution__title", "author__username")
+    list_select_related = ("solution", "author")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UpstreamProposal)
+class UpstreamProposalAdmin(admin.ModelAdmin):
+    list_display = ("fork", "parent", "author", "status", "created_at")
+    list_filter = ("status",)
+    raw_id_fields = (
+        "fork", "parent", "fork_revision", "base_revision", "author", "resulting_revision",
+    )  # fmt: skip
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "author",
+        "challenge",
+        "solution",
+        "created_at",
+        "deleted_at",
+        "hidden_at",
+    )
+    list_filter = (
+        ("deleted_at", admin.EmptyFieldListFilter),
+        ("hidden_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("body", "author__username")
+    raw_id_fields = ("author", "challenge", "solution", "parent", "hidden_by")

@@ -1,0 +1,154 @@
+"""Draw a lineage tree as server-rendered SVG: generations left to right, one row per leaf.
+
+Large trees stay readable by collapsing: each node shows at most MAX_CHILDREN children (the
+branch leading to the highlighted solution first, then the most built-upon), and generations
+deeper than MAX_DEPTH below the root are folded into a "+N deeper" marker, except along the
+highlighted branch. Folded branches are counted on the marker, so nothing disappears silently.
+No script and no inline style: classes only, styled by site.css, so the page's CSP holds."""
+
+from dataclasses import dataclass, field
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .selectors import Lineage, LineageNode
+
+MAX_CHILDREN = 6
+MAX_DEPTH = 7
+MAX_DRAWN = 160
+
+NODE_W, NODE_H = 184, 46
+COL_W, ROW_H = 224, 58
+PAD = 12
+
+
+@dataclass
+class _Box:
+    node: LineageNode | None  # None: a "+N more" marker
+    depth: int
+    hidden: int = 0
+    kind: str = "node"  # node, more, deeper
+    children: list["_Box"] = field(default_factory=list)
+    x: float = 0.0
+    y: float = 0.0
+
+
+def _truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _on_path(node: LineageNode, path: set[int]) -> bool:
+    return node.id in path
+
+
+def _layout(lineage: Lineage) -> tuple[_Box, int]:
+    path = {a.id for a in lineage.ancestors}
+    if lineage.current_id:
+        path.add(lineage.current_id)
+    drawn = 0
+
+    def build(node: LineageNode, depth: int) -> _Box:
+        nonlocal drawn
+        drawn += 1
+        box = _Box(node=node, depth=depth)
+        if not node.children:
+            return box
+        if depth >= MAX_DEPTH and not any(_on_path(c, path) for c in node.children):
+            box.children.append(_Box(None, depth + 1, hidden=node.descendant_count, kind="deeper"))
+            return box
+        ordered = sorted(
+            node.children,
+            key=lambda c: (not _on_path(c, path), -c.descendant_count, c.id),
+        )
+        budget = MAX_CHILDREN if drawn < MAX_DRAWN else 1
+        shown = [c for c in ordered[:budget]]
+        shown += [c for c in ordered[budget:] if _on_path(c, path)]
+        rest = [c for c in ordered if c not in shown]
+        for child in shown:
+            box.children.append(build(child, depth + 1))
+        if rest:
+            hidden = sum(1 + c.descendant_count for c in rest)
+            box.children.append(_Box(None, depth + 1, hidden=hidden, kind="more"))
+        return box
+
+    root = build(lineage.root, 0)
+    rows = 0
+
+    def place(box: _Box) -> None:
+        nonlocal rows
+        box.x = PAD + box.depth * COL_W
+        if not box.children:
+            box.y = PAD + rows * ROW_H
+            rows += 1
+            return
+        for child in box.children:
+            place(child)
+        box.y = (box.children[0].y + box.children[-1].y) / 2
+
+    place(root)
+    return root, rows
+
+
+def _walk(box: _Box):
+    yield box
+    for child in box.children:
+        yield from _walk(child)
+
+
+def lineage_svg(lineage: Lineage, *, label: str = "Lineage") -> SafeString:
+    root, rows = _layout(lineage)
+    boxes = list(_walk(root))
+    depth = max(b.depth for b in boxes)
+    width = PAD * 2 + depth * COL_W + NODE_W
+    height = PAD * 2 + max(rows, 1) * ROW_H - (ROW_H - NODE_H)
+    parts = [
+        f'<svg class="lineage-svg" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-label="{escape(label)}: {lineage.size} solutions">'
+    ]
+    for box in boxes:
+        for child in box.children:
+            x1, y1 = box.x + NODE_W, box.y + NODE_H / 2
+            x2, y2 = child.x, child.y + NODE_H / 2
+            mid = (x1 + x2) / 2
+            parts.append(
+                f'<path class="lineage-edge" d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} '
+                f'{mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
+            )
+    for box in boxes:
+        parts.append(_draw(box, lineage.current_id))
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  (every user text above is escaped)
+
+
+def _draw(box: _Box, current_id: int | None) -> str:
+    x, y = box.x, box.y
+    if box.node is None:
+        text = f"+{box.hidden} deeper" if box.kind == "deeper" else f"+{box.hidden} more"
+        return (
+            f'<g class="lineage-node lineage-folded"><rect x="{x:.0f}" y="{y:.0f}" '
+            f'width="{NODE_W}" height="{NODE_H}" rx="8"/>'
+            f'<text x="{x + 12:.0f}" y="{y + 28:.0f}">{escape(text)}</text></g>'
+        )
+    node = box.node
+    classes = ["lineage-node", f"status-{node.status}"]
+    if node.id == current_id:
+        classes.append("current")
+    if not node.visible:
+        classes.append("private")
+        return (
+            f'<g class="{" ".join(classes)}"><rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" '
+            f'height="{NODE_H}" rx="8"/><text x="{x + 12:.0f}" y="{y + 28:.0f}">'
+            f"A private solution · gen {node.generation}</text></g>"
+        )
+    title = escape(_truncate(node.title, 24))
+    meta = escape(_truncate(f"{node.author} · gen {node.generation}", 30))
+    suffix = " (withdrawn)" if node.status == "withdrawn" else ""
+    tooltip = escape(f"{node.title} by {node.author}, generation {node.generation}{suffix}")
+    return (
+        f'<a href="{escape(node.url)}" class="{" ".join(classes)}">'
+        f"<title>{tooltip}</title>"
+        f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="8"/>'
+        f'<text class="lineage-title" x="{x + 12:.0f}" y="{y + 19:.0f}">{title}</text>'
+        f'<text class="lineage-meta" x="{x + 12:.0f}" y="{y + 36:.0f}">{meta}</text></a>'
+    )

@@ -1,0 +1,192 @@
+"""Who may see and do what in challenges — one module, used by HTML views, API views and services.
+
+Visibility answers with querysets filters (for lists) and predicates (for one object); both
+express the same rule. Things a member may not see are answered with 404 by the views, never
+403, so that private challenges and drafts do not leak their existence."""
+
+from django.db.models import Q, QuerySet
+
+from peerhub.selectors import user_is_verified
+
+from .models import Challenge, Comment, Solution
+
+ORGANISER_PERMISSION = "challenges.add_challenge"
+
+
+def _authenticated(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def is_staff(user) -> bool:
+    return _authenticated(user) and user.is_staff
+
+
+def is_organiser(user, challenge: Challenge) -> bool:
+    """Organiser of this challenge. Uses prefetched organisers when the view loaded them."""
+    if not _authenticated(user):
+        return False
+    cache = getattr(challenge, "_prefetched_objects_cache", {})
+    if "organisers" in cache:
+        return any(member.pk == user.pk for member in cache["organisers"])
+    return challenge.organisers.filter(pk=user.pk).exists()
+
+
+def is_invited(user, challenge: Challenge) -> bool:
+    if not _authenticated(user):
+        return False
+    cache = getattr(challenge, "_prefetched_objects_cache", {})
+    if "invited" in cache:
+        return any(member.pk == user.pk for member in cache["invited"])
+    return challenge.invited.filter(pk=user.pk).exists()
+
+
+# --- Challenges ------------------------------------------------------------------------------
+
+
+def visible_challenges_q(user, prefix: str = "") -> Q:
+    """Public challenges past draft; drafts to their organisers; private ones to organisers and
+    invited members. Staff see everything."""
+    p = prefix
+    if is_staff(user):
+        return Q()
+    public = Q(**{f"{p}visibility": Challenge.Visibility.PUBLIC}) & ~Q(
+        **{f"{p}status": Challenge.Status.DRAFT}
+    )
+    if not _authenticated(user):
+        return public
+    organiser = Q(**{f"{p}organisers": user})
+    invited = Q(**{f"{p}invited": user}) & ~Q(**{f"{p}status": Challenge.Status.DRAFT})
+    return public | organiser | invited
+
+
+def challenges_visible_to(user) -> QuerySet[Challenge]:
+    ids = Challenge.objects.filter(visible_challenges_q(user)).values("pk")
+    return Challenge.objects.filter(pk__in=ids)
+
+
+def can_view_challenge(user, challenge: Challenge) -> bool:
+    if is_staff(user) or is_organiser(user, challenge):
+        return True
+    if challenge.status == Challenge.Status.DRAFT:
+        return False
+    if challenge.visibility == Challenge.Visibility.PUBLIC:
+        return True
+    return is_invited(user, challenge)
+
+
+def can_create_challenge(user) -> bool:
+    return user_is_verified(user) and user.has_perm(ORGANISER_PERMISSION)
+
+
+def can_edit_challenge(user, challenge: Challenge) -> bool:
+    return user_is_verified(user) and (is_organiser(user, challenge) or is_staff(user))
+
+
+def can_post_solution(user, challenge: Challenge) -> bool:
+    return (
+        user_is_verified(user)
+        and challenge.status == Challenge.Status.OPEN
+        and can_view_challenge(user, challenge)
+    )
+
+
+# --- Proposals -------------------------------------------------------------------------------
+
+
+def can_propose_challenge(user) -> bool:
+    return user_is_verified(user)
+
+
+def can_back_proposal(user) -> bool:
+    return user_is_verified(user)
+
+
+def can_decide_proposal(user) -> bool:
+    return can_create_challenge(user)
+
+
+# --- Solutions -------------------------------------------------------------------------------
+
+
+def visible_solutions_q(user, prefix: str = "") -> Q:
+    """Published and withdrawn solutions of visible challenges; drafts only to their author."""
+    p = prefix
+    not_draft = ~Q(**{f"{p}status": Solution.Status.DRAFT})
+    if _authenticated(user):
+        not_draft |= Q(**{f"{p}author": user})
+    challenge_ids = challenges_visible_to(user).values("pk")
+    return not_draft & Q(**{f"{p}challenge__in": challenge_ids})
+
+
+def solutions_visible_to(user) -> QuerySet[Solution]:
+    return Solution.objects.filter(visible_solutions_q(user))
+
+
+def can_view_solution(user, solution: Solution) -> bool:
+    if solution.status == Solution.Status.DRAFT and not (
+        _authenticated(user) and solution.author_id == user.pk
+    ):
+        return False
+    return can_view_challenge(user, solution.challenge)
+
+
+def can_edit_solution(user, solution: Solution) -> bool:
+    return (
+        user_is_verified(user)
+        and solution.author_id == user.pk
+        and solution.status != Solution.Status.WITHDRAWN
+    )
+
+
+def can_fork_solution(user, solution: Solution) -> bool:
+    return (
+        user_is_verified(user)
+        and solution.status == Solution.Status.PUBLISHED
+        and can_view_solution(user, solution)
+    )
+
+
+def can_withdraw_solution(user, solution: Solution) -> bool:
+    return (
+        user_is_verified(user)
+        and solution.status != Solution.Status.WITHDRAWN
+        and (solution.author_id == user.pk or is_staff(user))
+    )
+
+
+def can_propose_upstream(user, fork: Solution) -> bool:
+    return (
+        user_is_verified(user)
+        and fork.parent_id is not None
+        and fork.author_id == user.pk
+        and fork.status == Solution.Status.PUBLISHED
+    )
+
+
+def can_decide_upstream(user, parent: Solution) -> bool:
+    return user_is_verified(user) and parent.author_id == user.pk
+
+
+# --- Comments --------------------------------------------------------------------------------
+
+
+def can_comment(user, target) -> bool:
+    if not user_is_verified(user):
+        return False
+    if isinstance(target, Solution):
+        return can_view_solution(user, target) and target.status != Solution.Status.DRAFT
+    return can_view_challenge(user, target)
+
+
+def can_edit_comment(user, comment: Comment) -> bool:
+    return (
+        user_is_verified(user)
+        and comment.author_id == user.pk
+        and not comment.is_deleted
+        and not comment.is_hidden
+    )
+
+
+def can_moderate_comment(user, comment: Comment) -> bool:
+    challenge = comment.challenge or comment.solution.challenge
+    return user_is_verified(user) and (is_organiser(user, challenge) or is_staff(user))

@@ -1,0 +1,211 @@
+"""Framing and running challenges: create, edit, invite, and the guarded lifecycle."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.models import User, Value
+
+from .. import permissions
+from ..models import Challenge, Criterion, Tag
+
+Status = Challenge.Status
+
+# Each status may move only to the next one; everything else is refused.
+TRANSITIONS: dict[str, str] = {
+    Status.DRAFT: Status.OPEN,
+    Status.OPEN: Status.SELECTING,
+    Status.SELECTING: Status.CLOSED,
+    Status.CLOSED: Status.ARCHIVED,
+}
+
+
+def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(title)[:70] or "challenge"
+    slug, n = base, 2
+    taken = Challenge.objects.exclude(pk=exclude_pk) if exclude_pk else Challenge.objects.all()
+    while taken.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in names:
+        name = name.strip()[:50]
+        slug = slugify(name)[:50]
+        if not slug:
+            continue
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tags.append(tag)
+    return tags
+
+
+def _set_criteria(challenge: Challenge, criteria: Sequence[tuple[str, str] | str]) -> None:
+    challenge.criteria.all().delete()
+    rows = []
+    for position, item in enumerate(criteria, start=1):
+        name, description = (item, "") if isinstance(item, str) else item
+        if name.strip():
+            rows.append(
+                Criterion(
+                    challenge=challenge,
+                    position=position,
+                    name=name.strip()[:120],
+                    description=description.strip()[:400],
+                )
+            )
+    for position, row in enumerate(rows, start=1):
+        row.position = position
+    Criterion.objects.bulk_create(rows)
+
+
+def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise DomainError("The challenge must close after it opens.", code="invalid_dates")
+
+
+@transaction.atomic
+def challenge_create(
+    *,
+    organiser: User,
+    title: str,
+    summary: str,
+    problem: str = "",
+    context: str = "",
+    criteria: Sequence[tuple[str, str] | str] = (),
+    values: Iterable[Value] = (),
+    tags: Iterable[str] = (),
+    visibility: str = Challenge.Visibility.PUBLIC,
+    licence: str = "",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    slug: str = "",
+    proposal=None,
+) -> Challenge:
+    """Frame a new challenge as a draft, with its creator as first organiser."""
+    if not permissions.can_create_challenge(organiser):
+        raise NotAllowed("Only organisers can frame challenges.")
+    _check_dates(opens_at, closes_at)
+    challenge = Challenge.objects.create(
+        slug=slugify(slug) if slug else _unique_slug(title),
+        title=title.strip(),
+        summary=summary.strip(),
+        problem=problem,
+        context=context,
+        visibility=visibility,
+        licence=licence.strip() or Challenge._meta.get_field("licence").default,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by=organiser,
+        proposal=proposal,
+    )
+    challenge.organisers.add(organiser)
+    challenge.values.set(values)
+    challenge.tags.set(tags_from_names(tags))
+    _set_criteria(challenge, criteria)
+    return challenge
+
+
+EDITABLE_FIELDS = {
+    "title", "summary", "problem", "context", "visibility", "licence", "opens_at", "closes_at",
+}  # fmt: skip
+
+
+@transaction.atomic
+def challenge_update(
+    *,
+    challenge: Challenge,
+    by: User,
+    criteria: Sequence[tuple[str, str] | str] | None = None,
+    values: Iterable[Value] | None = None,
+    tags: Iterable[str] | None = None,
+    **fields,
+) -> Challenge:
+    """Edit a challenge. Criteria can only change while it is a draft: once open, solutions and
+    reviews are judged against them."""
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    if not permissions.can_edit_challenge(by, challenge):
+        raise NotAllowed("Only the challenge's organisers can edit it.")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(challenge, name, value.strip() if isinstance(value, str) else value)
+    _check_dates(challenge.opens_at, challenge.closes_at)
+    deadline_moved = "closes_at" in fields and challenge.closes_at is not None
+    if challenge.status == Status.OPEN and deadline_moved and challenge.closes_at <= timezone.now():
+        raise DomainError("An open challenge's deadline must be in the future.")
+    challenge.save()
+    if criteria is not None:
+        current = [(c.name, c.description) for c in challenge.criteria.all()]
+        wanted = [(c, "") if isinstance(c, str) else tuple(c) for c in criteria]
+        if current != wanted:
+            if challenge.status != Status.DRAFT:
+                raise Conflict("Success criteria can only change while the challenge is a draft.")
+            _set_criteria(challenge, criteria)
+    if values is not None:
+        challenge.values.set(values)
+    if tags is not None:
+        challenge.tags.set(tags_from_names(tags))
+    return challenge
+
+
+def _check_can_open(challenge: Challenge) -> None:
+    if not challenge.problem.strip():
+        raise DomainError("Describe the problem before opening the challenge.", code="no_problem")
+    if not challenge.criteria.exists():
+        raise DomainError(
+            "Add at least one success criterion before opening the challenge.",
+            code="no_criteria",
+        )
+    if challenge.closes_at and challenge.closes_at <= timezone.now():
+        raise DomainError("The deadline has passed: set a later one first.", code="deadline")
+
+
+@transaction.atomic
+def challenge_transition(*, challenge: Challenge, by: User, to: str) -> Challenge:
+    """Move a challenge one step along draft → open → selecting → closed → archived.
+    Locks the row so two organisers clicking at once cannot skip a step."""
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    if not permissions.can_edit_challenge(by, challenge):
+        raise NotAllowed("Only the challenge's organisers can change its status.")
+    if TRANSITIONS.get(challenge.status) != to:
+        raise Conflict(
+            f"A {challenge.get_status_display().lower()} challenge cannot become {to}.",
+            code="invalid_transition",
+        )
+    if to == Status.OPEN:
+        _check_can_open(challenge)
+        challenge.opens_at = challenge.opens_at or timezone.now()
+    challenge.status = to
+    challenge.last_activity_at = timezone.now()
+    challenge.save(update_fields=["status", "opens_at", "last_activity_at", "updated_at"])
+    return challenge
+
+
+def challenges_close_past_deadline(*, now: datetime | None = None) -> int:
+    """Move every open challenge whose deadline has passed to `selecting`. One conditional
+    UPDATE: running it twice, or from two workers at once, changes nothing more."""
+    now = now or timezone.now()
+    return Challenge.objects.filter(status=Status.OPEN, closes_at__lte=now).update(
+        status=Status.SELECTING, last_activity_at=now, updated_at=now
+    )
+
+
+@transaction.atomic
+def challenge_invite(*, challenge: Challenge, by: User, member: User) -> None:
+    if not permissions.can_edit_challenge(by, challenge):
+        raise NotAllowed("Only the challenge's organisers can invite members.")
+    challenge.invited.add(member)
+
+
+@transaction.atomic
+def challenge_add_organiser(*, challenge: Challenge, by: User, member: User) -> None:
+    if not permissions.can_edit_challenge(by, challenge):
+        raise NotAllowed("Only the challenge's organisers can add organisers.")
+    challenge.organisers.add(member)

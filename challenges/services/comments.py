@@ -1,0 +1,92 @@
+"""Threaded discussion on challenges and solutions."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.models import User
+
+from .. import permissions
+from ..models import Challenge, Comment, Solution
+
+MAX_COMMENT_LENGTH = 10_000
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write something first.", code="body_required")
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise DomainError(f"Keep comments under {MAX_COMMENT_LENGTH} characters.")
+    return body
+
+
+@transaction.atomic
+def comment_create(
+    *, author: User, target: Challenge | Solution, body: str, parent: Comment | None = None
+) -> Comment:
+    if not permissions.can_comment(author, target):
+        raise NotAllowed("Verify your e-mail address before joining the discussion.")
+    body = _clean_body(body)
+    on_challenge = isinstance(target, Challenge)
+    if parent is not None:
+        same_target = (
+            parent.challenge_id == target.pk if on_challenge else parent.solution_id == target.pk
+        )
+        if not same_target:
+            raise DomainError("A reply must stay in its thread.", code="wrong_thread")
+        if parent.is_deleted or parent.is_hidden:
+            raise Conflict("You cannot reply to a removed comment.", code="removed")
+    comment = Comment.objects.create(
+        author=author,
+        challenge=target if on_challenge else None,
+        solution=None if on_challenge else target,
+        parent=parent,
+        body=body,
+    )
+    type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
+    """Authors may correct a comment during PEERHUB_COMMENT_EDIT_WINDOW after posting it."""
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if not permissions.can_edit_comment(by, comment):
+        raise NotAllowed("Only the author can edit this comment.")
+    if timezone.now() - comment.created_at > settings.PEERHUB_COMMENT_EDIT_WINDOW:
+        raise Conflict("The time to edit this comment has passed.", code="edit_window")
+    comment.body = _clean_body(body)
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, by: User) -> Comment:
+    """Delete a comment's words but keep its place: replies stay attached to a "[deleted]" stub."""
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if comment.author_id != by.pk and not permissions.can_moderate_comment(by, comment):
+        raise NotAllowed("Only the author or a moderator can delete this comment.")
+    if comment.is_deleted:
+        return comment
+    comment.body = ""
+    comment.deleted_at = timezone.now()
+    comment.save(update_fields=["body", "deleted_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_set_hidden(*, comment: Comment, by: User, hidden: bool) -> Comment:
+    """Organisers hide (or unhide) comments on their challenge; the text is kept for review."""
+    comment = (
+        Comment.objects.select_for_update().select_related("solution__challenge").get(pk=comment.pk)
+    )
+    if not permissions.can_moderate_comment(by, comment):
+        raise NotAllowed("Only the challenge's organisers can hide comments.")
+    comment.hidden_at = timezone.now() if hidden else None
+    comment.hidden_by = by if hidden else None
+    comment.save(update_fields=["hidden_at", "hidden_by"])
+    return comment

@@ -1,0 +1,291 @@
+"""Solutions, their immutable revisions, forks, withdrawal and upstream proposals."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.models import User
+
+from .. import permissions
+from ..models import Challenge, Revision, Solution, UpstreamProposal
+
+Status = Solution.Status
+
+
+def _add_revision(
+    solution: Solution,
+    *,
+    author: User,
+    title: str,
+    body: str,
+    message: str,
+    credited_solution: Solution | None = None,
+) -> Revision:
+    """Append the next revision and point the solution at it. The caller holds the row lock."""
+    revision = Revision.objects.create(
+        solution=solution,
+        number=solution.revision_count + 1,
+        title=title,
+        body=body,
+        message=message.strip()[:300],
+        author=author,
+        credited_solution=credited_solution,
+    )
+    solution.title = title
+    solution.current_revision = revision
+    solution.revision_count = revision.number
+    solution.updated_at = revision.created_at
+    solution.save(update_fields=["title", "current_revision", "revision_count", "updated_at"])
+    return revision
+
+
+def _validate_content(title: str, body: str) -> tuple[str, str]:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("A solution needs a title.", code="title_required")
+    if len(title) > 160:
+        raise DomainError("Keep the title under 160 characters.", code="title_too_long")
+    if not (body or "").strip():
+        raise DomainError("A solution needs a body.", code="body_required")
+    return title, body
+
+
+def _touch_challenge(challenge_id: int, *, solutions: int = 0) -> None:
+    Challenge.objects.filter(pk=challenge_id).update(
+        solution_count=F("solution_count") + solutions, last_activity_at=timezone.now()
+    )
+
+
+def _set_lineage_path(solution: Solution, parent: Solution | None) -> None:
+    solution.root_id = parent.root_id if parent else solution.pk
+    solution.path = f"{parent.path if parent else '/'}{solution.pk}/"
+    solution.save(update_fields=["root", "path"])
+
+
+@transaction.atomic
+def solution_create(
+    *,
+    challenge: Challenge,
+    author: User,
+    title: str,
+    body: str,
+    publish: bool = True,
+    message: str = "",
+) -> Solution:
+    """Post a solution to an open challenge, as a draft or published; its first revision holds
+    the content."""
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    if not permissions.can_post_solution(author, challenge):
+        if challenge.status != Challenge.Status.OPEN:
+            raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
+        raise NotAllowed("Verify your e-mail address before posting solutions.")
+    title, body = _validate_content(title, body)
+    now = timezone.now()
+    solution = Solution.objects.create(
+        challenge=challenge,
+        author=author,
+        title=title,
+        status=Status.PUBLISHED if publish else Status.DRAFT,
+        published_at=now if publish else None,
+        created_at=now,
+        updated_at=now,
+    )
+    _set_lineage_path(solution, None)
+    _add_revision(
+        solution, author=author, title=title, body=body, message=message or "First version"
+    )
+    if publish:
+        _touch_challenge(challenge.pk, solutions=1)
+    return solution
+
+
+def _locked(solution: Solution) -> Solution:
+    return Solution.objects.select_for_update().select_related("challenge").get(pk=solution.pk)
+
+
+@transaction.atomic
+def solution_revise(
+    *, solution: Solution, by: User, title: str, body: str, message: str = ""
+) -> Revision:
+    """Edit a solution: a new immutable revision; nothing earlier is overwritten."""
+    solution = _locked(solution)
+    if not permissions.can_edit_solution(by, solution):
+        raise NotAllowed("Only the author can edit this solution.")
+    title, body = _validate_content(title, body)
+    current = solution.current_revision
+    if current and current.title == title and current.body == body:
+        raise DomainError("Nothing changed: edit the title or the body first.", code="unchanged")
+    return _add_revision(solution, author=by, title=title, body=body, message=message)
+
+
+@transaction.atomic
+def solution_publish(*, solution: Solution, by: User) -> Solution:
+    solution = _locked(solution)
+    if not permissions.can_edit_solution(by, solution):
+        raise NotAllowed("Only the author can publish this solution.")
+    if solution.status != Status.DRAFT:
+        raise Conflict("Only a draft can be published.", code="not_draft")
+    if solution.challenge.status != Challenge.Status.OPEN:
+        raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
+    solution.status = Status.PUBLISHED
+    solution.published_at = timezone.now()
+    solution.save(update_fields=["status", "published_at"])
+    _touch_challenge(solution.challenge_id, solutions=1)
+    return solution
+
+
+@transaction.atomic
+def solution_withdraw(*, solution: Solution, by: User) -> Solution:
+    """Withdraw a solution: it leaves rankings but keeps its place in every lineage, so its
+    forks stay valid and link back. Solutions are never deleted."""
+    solution = _locked(solution)
+    if not permissions.can_withdraw_solution(by, solution):
+        raise NotAllowed("Only the author can withdraw this solution.")
+    was_published = solution.status == Status.PUBLISHED
+    solution.status = Status.WITHDRAWN
+    solution.withdrawn_at = timezone.now()
+    solution.save(update_fields=["status", "withdrawn_at"])
+    if was_published:
+        _touch_challenge(solution.challenge_id, solutions=-1)
+    return solution
+
+
+@transaction.atomic
+def solution_fork(
+    *, source: Solution, by: User, challenge: Challenge | None = None, title: str = ""
+) -> Solution:
+    """Fork a published solution into the same or another open challenge. The fork's first
+    revision copies the source's current revision; parent, source revision, root, generation and
+    path record the lineage. Every ancestor's descendant count grows by one, in one UPDATE."""
+    source = _locked(source)
+    if not permissions.can_fork_solution(by, source):
+        if source.status != Status.PUBLISHED:
+            raise Conflict("Only published solutions can be forked.", code="not_published")
+        raise NotAllowed("Verify your e-mail address before forking.")
+    target = challenge or source.challenge
+    if not permissions.can_post_solution(by, target):
+        raise Conflict(f"“{target.title}” is not open for solutions.", code="challenge_closed")
+    revision = source.current_revision
+    now = timezone.now()
+    fork = Solution.objects.create(
+        challenge=target,
+        author=by,
+        title=(title or revision.title).strip()[:160],
+        status=Status.PUBLISHED,
+        parent=source,
+        forked_from_revision=revision,
+        generation=source.generation + 1,
+        published_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    _set_lineage_path(fork, source)
+    _add_revision(
+        fork,
+        author=by,
+        title=fork.title,
+        body=revision.body,
+        message=f"Forked from “{source.title}” revision {revision.number} by {source.author.name}",
+    )
+    Solution.objects.filter(pk=source.pk).update(fork_count=F("fork_count") + 1)
+    Solution.objects.filter(pk__in=[*source.ancestor_ids, source.pk]).update(
+        descendant_count=F("descendant_count") + 1
+    )
+    _touch_challenge(target.pk, solutions=1)
+    return fork
+
+
+# --- Upstream proposals ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamProposal:
+    """Offer the fork's current revision back to its parent."""
+    fork = _locked(fork)
+    if not permissions.can_propose_upstream(by, fork):
+        raise NotAllowed("Only the author of a published fork can offer its changes upstream.")
+    if not message.strip():
+        raise DomainError("Say what the change does and why.", code="message_required")
+    parent = fork.parent
+    if parent.status == Status.WITHDRAWN:
+        raise Conflict("The parent solution was withdrawn.", code="parent_withdrawn")
+    if fork.current_revision.body == parent.current_revision.body:
+        raise DomainError("Your fork has no changes to offer.", code="no_changes")
+    if fork.upstream_proposals_sent.filter(status=UpstreamProposal.Status.OPEN).exists():
+        raise Conflict("This fork already has an open proposal upstream.", code="already_open")
+    return UpstreamProposal.objects.create(
+        fork=fork,
+        parent=parent,
+        fork_revision=fork.current_revision,
+        base_revision=parent.current_revision,
+        author=by,
+        message=message.strip(),
+    )
+
+
+def _locked_open_upstream(proposal: UpstreamProposal) -> UpstreamProposal:
+    proposal = (
+        UpstreamProposal.objects.select_for_update()
+        .select_related("fork__author", "parent", "fork_revision")
+        .get(pk=proposal.pk)
+    )
+    if proposal.status != UpstreamProposal.Status.OPEN:
+        raise Conflict(f"This proposal was already {proposal.status}.", code="decided")
+    return proposal
+
+
+@transaction.atomic
+def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
+    """The parent's author takes the fork's offered text as a new parent revision whose message
+    credits the fork and its author. When the parent moved on after the offer, the page shows
+    that diff first; accepting takes the fork's text as offered."""
+    proposal = _locked_open_upstream(proposal)
+    parent = _locked(proposal.parent)
+    if not permissions.can_decide_upstream(by, parent):
+        raise NotAllowed("Only the parent solution's author can accept this proposal.")
+    if parent.status == Status.WITHDRAWN:
+        raise Conflict("A withdrawn solution cannot take changes.", code="parent_withdrawn")
+    offered = proposal.fork_revision
+    fork = proposal.fork
+    revision = _add_revision(
+        parent,
+        author=by,
+        title=parent.title,
+        body=offered.body,
+        message=(
+            f"Accepted changes from the fork “{fork.title}” by {fork.author.name} "
+            f"(revision {offered.number})"
+        ),
+        credited_solution=fork,
+    )
+    proposal.status = UpstreamProposal.Status.ACCEPTED
+    proposal.resulting_revision = revision
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "resulting_revision", "decided_at"])
+    return revision
+
+
+@transaction.atomic
+def upstream_decline(*, proposal: UpstreamProposal, by: User, reason: str) -> UpstreamProposal:
+    proposal = _locked_open_upstream(proposal)
+    if not permissions.can_decide_upstream(by, proposal.parent):
+        raise NotAllowed("Only the parent solution's author can decline this proposal.")
+    if not reason.strip():
+        raise DomainError("Say why you decline the change.", code="reason_required")
+    proposal.status = UpstreamProposal.Status.DECLINED
+    proposal.decline_reason = reason.strip()
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decline_reason", "decided_at"])
+    return proposal
+
+
+@transaction.atomic
+def upstream_withdraw(*, proposal: UpstreamProposal, by: User) -> UpstreamProposal:
+    proposal = _locked_open_upstream(proposal)
+    if proposal.author_id != by.pk:
+        raise NotAllowed("Only the proposal's author can withdraw it.")
+    proposal.status = UpstreamProposal.Status.WITHDRAWN
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_at"])
+    return proposal
