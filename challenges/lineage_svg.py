@@ -3,9 +3,12 @@
 Large trees stay readable by collapsing: each node shows at most MAX_CHILDREN children (the
 branch leading to the highlighted solution first, then the most built-upon), and generations
 deeper than MAX_DEPTH below the root are folded into a "+N deeper" marker, except along the
-highlighted branch. Folded branches are counted on the marker, so nothing disappears silently.
+highlighted branch; the drawing holds at most MAX_DRAWN boxes (solutions and markers), filled
+breadth first, while the whole branch from the root to the highlighted solution is always drawn.
+Folded branches are counted on the marker, so nothing disappears silently.
 No script and no inline style: classes only, styled by site.css, so the page's CSP holds."""
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from django.utils.html import escape
@@ -15,10 +18,10 @@ from .selectors import Lineage, LineageNode
 
 MAX_CHILDREN = 6
 MAX_DEPTH = 7
-MAX_DRAWN = 160
+MAX_DRAWN = 160  # boxes: drawn solutions plus their markers
 
-NODE_W, NODE_H = 184, 46
-COL_W, ROW_H = 224, 58
+NODE_W, NODE_H = 172, 44
+COL_W, ROW_H = 204, 54
 PAD = 12
 
 
@@ -37,38 +40,54 @@ def _truncate(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def _on_path(node: LineageNode, path: set[int]) -> bool:
-    return node.id in path
+def _ordered(children: list[LineageNode], path: set[int]) -> list[LineageNode]:
+    """The branch leading to the highlighted solution first, then the most built-upon."""
+    return sorted(children, key=lambda c: (c.id not in path, -c.descendant_count, c.id))
+
+
+def _cost(node: LineageNode) -> int:
+    """Boxes a drawn node may need: itself, plus one marker for children left out."""
+    return 2 if node.children else 1
+
+
+def _choose(lineage: Lineage, path: set[int]) -> set[int]:
+    """The ids to draw: the root and the whole highlighted branch, then breadth first from the
+    root, the most built-upon children first, while the drawing stays under MAX_DRAWN boxes.
+    Each chosen node's cost reserves the marker it may need, so the bound holds for markers too
+    (only a highlighted branch longer than the budget can exceed it)."""
+    chosen = {lineage.root.id} | (path & lineage.nodes.keys())
+    used = sum(_cost(lineage.nodes[i]) for i in chosen)
+    queue = deque([(lineage.root, 0)])
+    while queue and used < MAX_DRAWN:
+        node, depth = queue.popleft()
+        ordered = _ordered(node.children, path)
+        if depth < MAX_DEPTH:
+            for child in ordered[:MAX_CHILDREN]:
+                if child.id in chosen:
+                    continue
+                if used + _cost(child) > MAX_DRAWN:
+                    break
+                chosen.add(child.id)
+                used += _cost(child)
+        queue.extend((child, depth + 1) for child in ordered if child.id in chosen)
+    return chosen
 
 
 def _layout(lineage: Lineage) -> tuple[_Box, int]:
     path = {a.id for a in lineage.ancestors}
     if lineage.current_id:
         path.add(lineage.current_id)
-    drawn = 0
+    chosen = _choose(lineage, path)
 
     def build(node: LineageNode, depth: int) -> _Box:
-        nonlocal drawn
-        drawn += 1
         box = _Box(node=node, depth=depth)
-        if not node.children:
-            return box
-        if depth >= MAX_DEPTH and not any(_on_path(c, path) for c in node.children):
-            box.children.append(_Box(None, depth + 1, hidden=node.descendant_count, kind="deeper"))
-            return box
-        ordered = sorted(
-            node.children,
-            key=lambda c: (not _on_path(c, path), -c.descendant_count, c.id),
-        )
-        budget = MAX_CHILDREN if drawn < MAX_DRAWN else 1
-        shown = [c for c in ordered[:budget]]
-        shown += [c for c in ordered[budget:] if _on_path(c, path)]
-        rest = [c for c in ordered if c not in shown]
-        for child in shown:
-            box.children.append(build(child, depth + 1))
+        shown = [c for c in _ordered(node.children, path) if c.id in chosen]
+        rest = [c for c in node.children if c.id not in chosen]
+        box.children = [build(child, depth + 1) for child in shown]
         if rest:
+            kind = "deeper" if depth >= MAX_DEPTH and not shown else "more"
             hidden = sum(1 + c.descendant_count for c in rest)
-            box.children.append(_Box(None, depth + 1, hidden=hidden, kind="more"))
+            box.children.append(_Box(None, depth + 1, hidden=hidden, kind=kind))
         return box
 
     root = build(lineage.root, 0)
@@ -141,8 +160,8 @@ def _draw(box: _Box, current_id: int | None) -> str:
             f'height="{NODE_H}" rx="8"/><text x="{x + 12:.0f}" y="{y + 28:.0f}">'
             f"A private solution · gen {node.generation}</text></g>"
         )
-    title = escape(_truncate(node.title, 24))
-    meta = escape(_truncate(f"{node.author} · gen {node.generation}", 30))
+    title = escape(_truncate(node.title, 23))
+    meta = escape(_truncate(f"{node.author} · gen {node.generation}", 28))
     suffix = " (withdrawn)" if node.status == "withdrawn" else ""
     tooltip = escape(f"{node.title} by {node.author}, generation {node.generation}{suffix}")
     return (

@@ -1,3 +1,4 @@
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
 from .models import User
@@ -12,3 +13,13 @@ class ProfileForm(forms.ModelForm):
             "display_name": "How your name appears next to your work.",
             "bio": "A few lines about you. Markdown works.",
         }
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form, with a label that says what may be typed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = "Username or e-mail"
+        login.widget.attrs["placeholder"] = "Username or e-mail address"

@@ -1,6 +1,7 @@
 """Reads for the site: the current manifesto, its signatories, members and live figures."""
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -40,9 +41,15 @@ def members_active() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True)
 
 
-def site_figures(*, version: ManifestoVersion | None) -> dict[str, int]:
-    return {
-        "members": members_active().count(),
-        "signatures": version.signatures.count() if version else 0,
-        "values": Value.objects.count(),
-    }
+def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
+    """Live figures for the home page as (label, number). Domain apps add their own through an
+    optional `site_figures()` on their AppConfig, so the site never imports them."""
+    figures = [
+        ("members", members_active().count()),
+        ("signed the manifesto", version.signatures.count() if version else 0),
+    ]
+    for config in apps.get_app_configs():
+        provider = getattr(config, "site_figures", None)
+        if provider is not None:
+            figures.extend(provider())
+    return figures

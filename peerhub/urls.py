@@ -18,6 +18,7 @@ urlpatterns = [
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
+    path("", include("challenges.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("peerhub.api.urls")),

@@ -1,0 +1,155 @@
+from django import forms
+
+from peerhub.models import Value
+
+from .models import Challenge, ChallengeProposal
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ChallengeForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    summary = forms.CharField(max_length=280, help_text="One line that says what the challenge is.")
+    problem = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        help_text="Markdown. What needs solving? Required before the challenge can open.",
+    )
+    context = forms.CharField(
+        label="Why it matters",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="Markdown. The story: who is affected, what has been tried, what is at stake.",
+    )
+    criteria = forms.CharField(
+        label="Success criteria",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="One per line, in order: “Name: how it will be judged”. Reviews score these.",
+    )
+    values = forms.ModelMultipleChoiceField(
+        queryset=Value.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Which of the manifesto's values does this challenge serve?",
+    )
+    tags = forms.CharField(max_length=300, required=False, help_text="Comma-separated.")
+    visibility = forms.ChoiceField(choices=Challenge.Visibility.choices)
+    licence = forms.CharField(max_length=60, initial="CC BY-SA 4.0")
+    opens_at = forms.DateTimeField(required=False, widget=DateTimeLocalInput())
+    closes_at = forms.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
+
+    def clean_criteria(self) -> list[tuple[str, str]]:
+        criteria = []
+        for line in self.cleaned_data["criteria"].splitlines():
+            name, _, description = line.partition(":")
+            if name.strip():
+                if len(name.strip()) > 120:
+                    raise forms.ValidationError("Keep each criterion's name under 120 characters.")
+                criteria.append((name.strip(), description.strip()))
+        return criteria
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "The deadline must come after the opening date.")
+        return data
+
+    @classmethod
+    def initial_for(cls, challenge: Challenge) -> dict:
+        return {
+            "title": challenge.title,
+            "summary": challenge.summary,
+            "problem": challenge.problem,
+            "context": challenge.context,
+            "criteria": "\n".join(
+                f"{c.name}: {c.description}" if c.description else c.name
+                for c in challenge.criteria.all()
+            ),
+            "values": list(challenge.values.all()),
+            "tags": ", ".join(t.name for t in challenge.tags.all()),
+            "visibility": challenge.visibility,
+            "licence": challenge.licence,
+            "opens_at": challenge.opens_at,
+            "closes_at": challenge.closes_at,
+        }
+
+
+class SolutionForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown. Explain your solution."
+    )
+    message = forms.CharField(
+        label="What changed",
+        max_length=300,
+        required=False,
+        help_text="A short note kept with this revision, like a commit message.",
+    )
+
+
+class NewSolutionForm(SolutionForm):
+    publish = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Publish now",
+        help_text="Unticked, it stays a draft that only you can see.",
+    )
+
+
+class ForkForm(forms.Form):
+    challenge = forms.ModelChoiceField(
+        queryset=Challenge.objects.none(),
+        empty_label=None,
+        help_text="Remix into the same challenge, or into another open one.",
+    )
+    title = forms.CharField(max_length=160)
+
+    def __init__(self, *args, challenges=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if challenges is not None:
+            self.fields["challenge"].queryset = challenges
+
+
+class UpstreamForm(forms.Form):
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What your change does and why the original would be better with it.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Say why, so the author can learn from it.",
+    )
+
+
+class ProposalForm(forms.ModelForm):
+    class Meta:
+        model = ChallengeProposal
+        fields = ["title", "summary", "problem", "context"]
+        widgets = {
+            "problem": forms.Textarea(attrs={"rows": 8}),
+            "context": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {"context": "Why it matters"}
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
+        max_length=10_000,
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)

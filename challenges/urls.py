@@ -1,0 +1,39 @@
+from django.urls import path
+
+from .views import challenges, comments, proposals, solutions
+
+app_name = "challenges"
+
+urlpatterns = [
+    path("challenges/", challenges.challenge_list, name="list"),
+    path("challenges/new/", challenges.challenge_create, name="create"),
+    path("challenges/<slug:slug>/", challenges.challenge_detail, name="detail"),
+    path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
+    path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
+    path(
+        "challenges/<slug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
+    ),
+    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    path("proposals/new/", proposals.proposal_create, name="proposal-create"),
+    path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path("proposals/<int:pk>/back/", proposals.proposal_back, name="proposal-back"),
+    path("proposals/<int:pk>/adopt/", proposals.proposal_adopt, name="proposal-adopt"),
+    path("proposals/<int:pk>/decline/", proposals.proposal_decline, name="proposal-decline"),
+    path("solutions/<int:pk>/", solutions.solution_detail, name="solution-detail"),
+    path("solutions/<int:pk>/edit/", solutions.solution_edit, name="solution-edit"),
+    path("solutions/<int:pk>/history/", solutions.solution_history, name="solution-history"),
+    path("solutions/<int:pk>/diff/", solutions.solution_diff, name="solution-diff"),
+    path("solutions/<int:pk>/lineage/", solutions.solution_lineage, name="solution-lineage"),
+    path("solutions/<int:pk>/fork/", solutions.solution_fork, name="solution-fork"),
+    path("solutions/<int:pk>/withdraw/", solutions.solution_withdraw, name="solution-withdraw"),
+    path("solutions/<int:pk>/publish/", solutions.solution_publish, name="solution-publish"),
+    path("solutions/<int:pk>/upstream/", solutions.upstream_create, name="upstream-create"),
+    path("upstream/<int:pk>/", solutions.upstream_detail, name="upstream-detail"),
+    path("upstream/<int:pk>/accept/", solutions.upstream_accept, name="upstream-accept"),
+    path("upstream/<int:pk>/decline/", solutions.upstream_decline, name="upstream-decline"),
+    path("upstream/<int:pk>/withdraw/", solutions.upstream_withdraw, name="upstream-withdraw"),
+    path("discussion/<str:kind>/<str:key>/", comments.comment_create, name="comment-create"),
+    path("comments/<int:pk>/edit/", comments.comment_edit, name="comment-edit"),
+    path("comments/<int:pk>/delete/", comments.comment_delete, name="comment-delete"),
+    path("comments/<int:pk>/hide/", comments.comment_hide, name="comment-hide"),
+]

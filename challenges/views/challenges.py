@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from peerhub.exceptions import DomainError
+from peerhub.models import Value
+
+from .. import permissions, selectors, services
+from ..forms import ChallengeForm
+from ..lineage_svg import lineage_svg
+from ..models import Challenge, Tag
+from .base import refuse
+from .comments import thread_context
+
+CHALLENGES_PER_PAGE = 12
+SOLUTIONS_PER_PAGE = 25
+LINEAGES_ON_CHALLENGE_PAGE = 6
+SOLUTION_SORTS = [
+    ("newest", "Newest"),
+    ("forked", "Most built upon"),
+    ("discussed", "Most discussed"),
+    ("updated", "Recently updated"),
+]
+
+
+def challenge_list(request):
+    filters = {
+        "status": request.GET.get("status", ""),
+        "tag": request.GET.get("tag", ""),
+        "value": request.GET.get("value", ""),
+        "q": request.GET.get("q", "").strip(),
+        "sort": request.GET.get("sort", "newest"),
+    }
+    if filters["status"] not in Challenge.Status.values:
+        filters["status"] = ""
+    challenges = selectors.challenge_list(user=request.user, **filters)
+    page = Paginator(challenges, CHALLENGES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "challenges/challenge_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": Challenge.Status.choices,
+            "sorts": [
+                ("newest", "Newest"),
+                ("closing", "Closing soon"),
+                ("active", "Most active"),
+                ("solutions", "Most solutions"),
+            ],
+            "values": Value.objects.all(),
+            "tags": Tag.objects.filter(challenges__isnull=False).distinct()[:30],
+            "can_create": permissions.can_create_challenge(request.user),
+            "querystring": _querystring(request, exclude="page"),
+        },
+    )
+
+
+def _querystring(request, *, exclude: str) -> str:
+    params = request.GET.copy()
+    params.pop(exclude, None)
+    return params.urlencode()
+
+
+def challenge_detail(request, slug: str):
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    sort = request.GET.get("sort", "newest")
+    solutions = selectors.challenge_solutions(user=request.user, challenge=challenge, sort=sort)
+    page = Paginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    # Only lines that branched are worth drawing; lone solutions are already in the list.
+    forest = [
+        lineage
+        for lineage in selectors.challenge_lineage_forest(user=request.user, challenge=challenge)
+        if lineage.size > 1
+    ]
+    is_organiser = permissions.is_organiser(request.user, challenge)
+    return render(
+        request,
+        "challenges/challenge_detail.html",
+        {
+            "challenge": challenge,
+            "page": page,
+            "sort": sort,
+            "solution_sorts": SOLUTION_SORTS,
+            "lineages": [
+                (lineage, lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"))
+                for lineage in forest[:LINEAGES_ON_CHALLENGE_PAGE]
+            ],
+            "more_lineages": max(0, len(forest) - LINEAGES_ON_CHALLENGE_PAGE),
+            "is_organiser": is_organiser,
+            "can_edit": permissions.can_edit_challenge(request.user, challenge),
+            "can_post": permissions.can_post_solution(request.user, challenge),
+            "next_status": services.TRANSITIONS.get(challenge.status),
+            **thread_context(request, challenge),
+        },
+    )
+
+
+@login_required
+def challenge_create(request):
+    if not permissions.can_create_challenge(request.user):
+        messages.error(request, "Only organisers can frame challenges. Propose one instead.")
+        return redirect("challenges:proposal-create")
+    form = ChallengeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            challenge = services.challenge_create(organiser=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your challenge is saved as a draft. Open it when ready.")
+            return redirect(challenge)
+    return render(request, "challenges/challenge_form.html", {"form": form, "challenge": None})
+
+
+@login_required
+def challenge_edit(request, slug: str):
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    if not permissions.can_edit_challenge(request.user, challenge):
+        raise Http404
+    form = ChallengeForm(request.POST or None, initial=ChallengeForm.initial_for(challenge))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.challenge_update(challenge=challenge, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Challenge saved.")
+            return redirect(challenge)
+    return render(request, "challenges/challenge_form.html", {"form": form, "challenge": challenge})
+
+
+@require_POST
+@login_required
+def challenge_transition(request, slug: str):
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    try:
+        challenge = services.challenge_transition(
+            challenge=challenge, by=request.user, to=request.POST.get("to", "")
+        )
+    except DomainError as error:
+        return refuse(request, error, challenge)
+    messages.success(request, f"The challenge is now {challenge.get_status_display().lower()}.")
+    return redirect(challenge)

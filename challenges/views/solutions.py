@@ -1,0 +1,304 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from peerhub.exceptions import DomainError
+
+from .. import permissions, selectors, services
+from ..diff import diff_stats, side_by_side
+from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
+from ..lineage_svg import lineage_svg
+from ..models import Challenge
+from .base import refuse
+from .comments import thread_context
+
+
+@login_required
+def solution_create(request, slug: str):
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    if not permissions.can_post_solution(request.user, challenge):
+        messages.error(
+            request,
+            "This challenge is not open for solutions."
+            if challenge.status != Challenge.Status.OPEN
+            else "Verify your e-mail address before posting solutions.",
+        )
+        return redirect(challenge)
+    form = NewSolutionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            solution = services.solution_create(
+                challenge=challenge,
+                author=request.user,
+                title=data["title"],
+                body=data["body"],
+                publish=data["publish"],
+                message=data["message"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Solution published." if data["publish"] else "Draft saved.")
+            return redirect(solution)
+    return render(request, "challenges/solution_form.html", {"form": form, "challenge": challenge})
+
+
+def solution_detail(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    lineage = selectors.lineage_for(user=request.user, solution=solution)
+    user = request.user
+    fork_diff = parent_moved_diff = None
+    parent = solution.parent
+    parent_visible = parent is not None and permissions.can_view_solution(user, parent)
+    if parent_visible:
+        fork_point = solution.forked_from_revision
+        fork_diff = side_by_side(fork_point.body, solution.current_revision.body)
+        if parent.current_revision_id != fork_point.pk:
+            parent_moved_diff = side_by_side(
+                parent.current_revision.body, solution.current_revision.body
+            )
+    context = {
+        "solution": solution,
+        "challenge": solution.challenge,
+        "revision": solution.current_revision,
+        "parent_visible": parent_visible,
+        "fork_diff": fork_diff,
+        "fork_diff_stats": diff_stats(fork_diff) if fork_diff else None,
+        "parent_moved_diff": parent_moved_diff,
+        "lineage": lineage,
+        "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+        "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
+        "can_edit": permissions.can_edit_solution(user, solution),
+        "can_fork": permissions.can_fork_solution(user, solution),
+        "can_withdraw": permissions.can_withdraw_solution(user, solution),
+        "can_propose_upstream": parent_visible and permissions.can_propose_upstream(user, solution),
+        **thread_context(request, solution),
+    }
+    return render(request, "challenges/solution_detail.html", context)
+
+
+@login_required
+def solution_edit(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    if not permissions.can_edit_solution(request.user, solution):
+        raise Http404
+    revision = solution.current_revision
+    form = SolutionForm(
+        request.POST or None, initial={"title": revision.title, "body": revision.body}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.solution_revise(solution=solution, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Saved as a new revision.")
+            return redirect(solution)
+    return render(
+        request,
+        "challenges/solution_form.html",
+        {"form": form, "challenge": solution.challenge, "solution": solution},
+    )
+
+
+def solution_history(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "challenges/solution_history.html",
+        {"solution": solution, "revisions": selectors.solution_revisions(solution=solution)},
+    )
+
+
+def _revision_number(value: str | None, default: int, maximum: int) -> int:
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        raise Http404("No such revision.") from None
+    if not 1 <= number <= maximum:
+        raise Http404("No such revision.")
+    return number
+
+
+def solution_diff(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    last = solution.revision_count
+    new_number = _revision_number(request.GET.get("to"), last, last)
+    old_number = _revision_number(request.GET.get("from"), max(1, new_number - 1), last)
+    old = selectors.revision_get(solution=solution, number=old_number)
+    new = selectors.revision_get(solution=solution, number=new_number)
+    rows = selectors.revision_diff(old=old, new=new)
+    return render(
+        request,
+        "challenges/solution_diff.html",
+        {
+            "solution": solution,
+            "old": old,
+            "new": new,
+            "rows": rows,
+            "stats": diff_stats(rows),
+            "numbers": range(1, last + 1),
+            "old_label": f"Revision {old.number}",
+            "new_label": f"Revision {new.number}",
+        },
+    )
+
+
+def solution_lineage(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    lineage = selectors.lineage_for(user=request.user, solution=solution)
+    return render(
+        request,
+        "challenges/solution_lineage.html",
+        {
+            "solution": solution,
+            "lineage": lineage,
+            "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+        },
+    )
+
+
+@login_required
+def solution_fork(request, pk: int):
+    source = selectors.solution_get(user=request.user, pk=pk)
+    if not permissions.can_fork_solution(request.user, source):
+        messages.error(request, "You cannot fork this solution.")
+        return redirect(source)
+    open_challenges = (
+        permissions.challenges_visible_to(request.user)
+        .filter(status=Challenge.Status.OPEN)
+        .order_by("title")
+    )
+    initial = {"challenge": source.challenge_id, "title": source.title}
+    form = ForkForm(request.POST or None, initial=initial, challenges=open_challenges)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fork = services.solution_fork(
+                source=source,
+                by=request.user,
+                challenge=form.cleaned_data["challenge"],
+                title=form.cleaned_data["title"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Forked. Edit your copy and make it your own.")
+            return redirect(fork)
+    return render(request, "challenges/solution_fork.html", {"form": form, "source": source})
+
+
+@require_POST
+@login_required
+def solution_withdraw(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    try:
+        services.solution_withdraw(solution=solution, by=request.user)
+    except DomainError as error:
+        return refuse(request, error, solution)
+    messages.success(request, "Withdrawn. It keeps its place in the lineage.")
+    return redirect(solution)
+
+
+@require_POST
+@login_required
+def solution_publish(request, pk: int):
+    solution = selectors.solution_get(user=request.user, pk=pk)
+    try:
+        services.solution_publish(solution=solution, by=request.user)
+    except DomainError as error:
+        return refuse(request, error, solution)
+    messages.success(request, "Published.")
+    return redirect(solution)
+
+
+# --- Upstream proposals ----------------------------------------------------------------------
+
+
+@login_required
+def upstream_create(request, pk: int):
+    fork = selectors.solution_get(user=request.user, pk=pk)
+    if not (fork.parent and permissions.can_propose_upstream(request.user, fork)):
+        raise Http404
+    form = UpstreamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.upstream_propose(
+                fork=fork, by=request.user, message=form.cleaned_data["message"]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your change was offered to the original's author.")
+            return redirect(proposal)
+    rows = side_by_side(fork.parent.current_revision.body, fork.current_revision.body)
+    return render(
+        request,
+        "challenges/upstream_form.html",
+        {"form": form, "fork": fork, "rows": rows, "stats": diff_stats(rows)},
+    )
+
+
+def upstream_detail(request, pk: int):
+    proposal = selectors.upstream_get(user=request.user, pk=pk)
+    rows = side_by_side(proposal.base_revision.body, proposal.fork_revision.body)
+    moved = proposal.parent.current_revision_id != proposal.base_revision_id
+    return render(
+        request,
+        "challenges/upstream_detail.html",
+        {
+            "proposal": proposal,
+            "rows": rows,
+            "stats": diff_stats(rows),
+            "parent_moved": moved and proposal.status == proposal.Status.OPEN,
+            "can_decide": proposal.status == proposal.Status.OPEN
+            and permissions.can_decide_upstream(request.user, proposal.parent),
+            "can_withdraw": proposal.status == proposal.Status.OPEN
+            and proposal.author_id == getattr(request.user, "pk", None),
+            "decline_form": ReasonForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def upstream_accept(request, pk: int):
+    proposal = selectors.upstream_get(user=request.user, pk=pk)
+    try:
+        services.upstream_accept(proposal=proposal, by=request.user)
+    except DomainError as error:
+        return refuse(request, error, proposal)
+    messages.success(request, "Accepted: your solution has a new revision crediting the fork.")
+    return redirect(proposal.parent)
+
+
+@require_POST
+@login_required
+def upstream_decline(request, pk: int):
+    proposal = selectors.upstream_get(user=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you decline the change.")
+        return redirect(proposal)
+    try:
+        services.upstream_decline(
+            proposal=proposal, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        return refuse(request, error, proposal)
+    messages.success(request, "Declined. The fork's author can read your reason.")
+    return redirect(proposal)
+
+
+@require_POST
+@login_required
+def upstream_withdraw(request, pk: int):
+    proposal = selectors.upstream_get(user=request.user, pk=pk)
+    try:
+        services.upstream_withdraw(proposal=proposal, by=request.user)
+    except DomainError as error:
+        return refuse(request, error, proposal)
+    messages.success(request, "Proposal withdrawn.")
+    return redirect(proposal.fork)
