@@ -7,8 +7,18 @@ escaped there like any other user text."""
 import difflib
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 
 WORD = re.compile(r"\s+|\w+|[^\w\s]")
+
+# difflib's alignment takes roughly cubic time on repetitive input, and both texts come from
+# members: a page must not hang on a crafted revision. Work is counted in cells (items of one
+# side times items of the other) of what lies between the common head and tail: exact alignment
+# up to EXACT_CELLS, difflib's popularity heuristic up to HEURISTIC_CELLS, and beyond that the
+# middle is shown as one replaced block. Highlighting words shares WORD_CELLS across one diff.
+EXACT_CELLS = 40_000  # about 200 x 200 items: a few hundredths of a second at worst
+HEURISTIC_CELLS = 4_000_000
+WORD_CELLS = 500_000
 
 
 @dataclass(frozen=True)
@@ -35,12 +45,40 @@ class DiffRow:
         return "".join(s.text for s in self.new)
 
 
-def _word_diff(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
+def _align(
+    a: list[str], b: list[str], *, budget: int
+) -> tuple[list[tuple[str, int, int, int, int]], int]:
+    """difflib opcodes for two sequences within bounded work (see EXACT_CELLS), and the cells
+    spent. The common head and tail are matched directly; a middle bigger than `budget` cells
+    is one replaced block."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    cells = len(middle_a) * len(middle_b)
+    if cells > min(budget, HEURISTIC_CELLS):
+        middle, cells = [("replace", 0, len(middle_a), 0, len(middle_b))], 0
+    else:
+        matcher = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=cells > EXACT_CELLS)
+        middle = matcher.get_opcodes()
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in middle]
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return opcodes, cells
+
+
+def _word_diff(old: str, new: str, *, budget: int) -> tuple[list[Segment], list[Segment], int]:
+    """Segments of both lines with the changed words marked, and the cells spent on them."""
     a, b = WORD.findall(old), WORD.findall(new)
     left: list[Segment] = []
     right: list[Segment] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes, cells = _align(a, b, budget=budget)
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             left.append(Segment("".join(a[i1:i2])))
             right.append(Segment("".join(b[j1:j2])))
@@ -49,21 +87,26 @@ def _word_diff(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
             left.append(Segment("".join(a[i1:i2]), changed=True))
         if j2 > j1:
             right.append(Segment("".join(b[j1:j2]), changed=True))
-    return left, right
+    return left, right, cells
 
 
-def _context_rows(
-    a: list[str], i1: int, j1: int, length: int, *, first: bool, last: bool, context: int
-) -> list[DiffRow]:
-    """Unchanged lines around changes: `context` lines on each side, the rest collapsed."""
-    keep_head = 0 if first else context
-    keep_tail = 0 if last else context
-    if length <= keep_head + keep_tail + 1:
-        return [_equal(a, i1 + k, j1 + k) for k in range(length)]
-    rows = [_equal(a, i1 + k, j1 + k) for k in range(keep_head)]
-    rows.append(DiffRow(kind="skip", skipped=length - keep_head - keep_tail))
-    rows.extend(_equal(a, i1 + k, j1 + k) for k in range(length - keep_tail, length))
-    return rows
+def _collapse(rows: list[DiffRow], *, context: int) -> list[DiffRow]:
+    """Cut every unchanged stretch to `context` lines next to the changes around it; the lines
+    in between become one skip row."""
+    collapsed: list[DiffRow] = []
+    position = 0
+    for unchanged, group in groupby(rows, key=lambda row: row.kind == "equal"):
+        run = list(group)
+        keep_head = 0 if position == 0 else context
+        position += len(run)
+        keep_tail = 0 if position == len(rows) else context
+        if not unchanged or len(run) <= keep_head + keep_tail + 1:
+            collapsed.extend(run)
+            continue
+        collapsed.extend(run[:keep_head])
+        collapsed.append(DiffRow(kind="skip", skipped=len(run) - keep_head - keep_tail))
+        collapsed.extend(run[len(run) - keep_tail :])
+    return collapsed
 
 
 def side_by_side(old: str, new: str, *, context: int = 3) -> list[DiffRow]:
@@ -73,26 +116,25 @@ def side_by_side(old: str, new: str, *, context: int = 3) -> list[DiffRow]:
     if a == b:
         return []
     rows: list[DiffRow] = []
-    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+    word_cells = WORD_CELLS
+    opcodes, _ = _align(a, b, budget=HEURISTIC_CELLS)
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            rows.extend(
-                _context_rows(
-                    a, i1, j1, i2 - i1, first=index == 0, last=index == len(opcodes) - 1,
-                    context=context,
-                )
-            )  # fmt: skip
+            rows.extend(_equal(a, i1 + k, j1 + k) for k in range(i2 - i1))
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             i, j = i1 + k, j1 + k
-            if i < i2 and j < j2:
-                left, right = _word_diff(a[i], b[j])
+            if i < i2 and j < j2 and a[i] == b[j]:  # lines paired by a coarse alignment
+                rows.append(_equal(a, i, j))
+            elif i < i2 and j < j2:
+                left, right, spent = _word_diff(a[i], b[j], budget=word_cells)
+                word_cells -= spent
                 rows.append(DiffRow("replace", i + 1, j + 1, left, right))
             elif i < i2:
                 rows.append(DiffRow("delete", i + 1, None, [Segment(a[i], True)], []))
             else:
                 rows.append(DiffRow("insert", None, j + 1, [], [Segment(b[j], True)]))
-    return rows
+    return _collapse(rows, context=context)
 
 
 def _equal(lines: list[str], i: int, j: int) -> DiffRow:

@@ -155,11 +155,14 @@ def can_withdraw_solution(user, solution: Solution) -> bool:
 
 
 def can_propose_upstream(user, fork: Solution) -> bool:
+    """The fork's author offers changes to a parent they can still see (a parent whose
+    challenge turned private is out of reach, and so is any proposal to it)."""
     return (
         user_is_verified(user)
         and fork.parent_id is not None
         and fork.author_id == user.pk
         and fork.status == Solution.Status.PUBLISHED
+        and can_view_solution(user, fork.parent)
     )
 
 

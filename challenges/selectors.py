@@ -232,6 +232,16 @@ def lineage_for(*, user, solution: Solution) -> Lineage:
     )
 
 
+def _tree(root: LineageNode) -> dict[int, LineageNode]:
+    """The nodes of one tree, so that each lineage of a forest counts only its own."""
+    nodes, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        nodes[node.id] = node
+        stack.extend(node.children)
+    return nodes
+
+
 def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
     """The lineages that the challenge's published solutions belong to: one tree per root,
     including ancestors and descendants in other challenges. Three queries in all."""
@@ -242,7 +252,7 @@ def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
     )
     nodes = _lineage_nodes(user, _lineage_rows(root_id__in=root_ids))
     forest = [
-        Lineage(root=nodes[root_id], nodes=nodes, current_id=None, ancestors=[])
+        Lineage(root=nodes[root_id], nodes=_tree(nodes[root_id]), current_id=None, ancestors=[])
         for root_id in root_ids
         if root_id in nodes
     ]
@@ -341,3 +351,7 @@ def member_solutions(*, user, member: User) -> QuerySet[Solution]:
         .select_related("challenge")
         .order_by("-updated_at")
     )
+
+
+def member_challenges(*, user, member: User) -> QuerySet[Challenge]:
+    return permissions.challenges_visible_to(user).filter(organisers=member).order_by("-created_at")

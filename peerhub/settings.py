@@ -305,6 +305,13 @@ SPECTACULAR_SETTINGS = {
     # The interactive docs load Swagger UI from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a `status`: each choice set gets its own, stable schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ChallengeStatusEnum": "challenges.models.Challenge.Status",
+        "ChallengeProposalStatusEnum": "challenges.models.ChallengeProposal.Status",
+        "SolutionStatusEnum": "challenges.models.Solution.Status",
+        "UpstreamProposalStatusEnum": "challenges.models.UpstreamProposal.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -77,11 +78,17 @@ def profile(request, username: str):
     member = get_object_or_404(User, username=username, is_active=True)
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
+    sections = []
+    for config in apps.get_app_configs():
+        provider = getattr(config, "profile_sections", None)
+        if provider is not None:
+            sections.extend(provider(viewer=request.user, member=member))
     return render(
         request,
         "peerhub/profile.html",
         {
             "member": member,
+            "sections": sections,
             "signatures": signed,
             "signed_current": any(s.version_id == getattr(current, "id", None) for s in signed),
             "current_manifesto": current,

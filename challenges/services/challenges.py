@@ -91,8 +91,11 @@ def challenge_create(
     if not permissions.can_create_challenge(organiser):
         raise NotAllowed("Only organisers can frame challenges.")
     _check_dates(opens_at, closes_at)
+    slug = slugify(slug)[:80]
+    if slug and Challenge.objects.filter(slug=slug).exists():
+        raise DomainError("That address is taken: choose another slug.", code="slug_taken")
     challenge = Challenge.objects.create(
-        slug=slugify(slug) if slug else _unique_slug(title),
+        slug=slug or _unique_slug(title),
         title=title.strip(),
         summary=summary.strip(),
         problem=problem,

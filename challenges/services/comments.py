@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
+from peerhub.selectors import user_is_verified
 
 from .. import permissions
 from ..models import Challenge, Comment, Solution
@@ -28,10 +29,14 @@ def comment_create(
     *, author: User, target: Challenge | Solution, body: str, parent: Comment | None = None
 ) -> Comment:
     if not permissions.can_comment(author, target):
-        raise NotAllowed("Verify your e-mail address before joining the discussion.")
+        if not user_is_verified(author):
+            raise NotAllowed("Verify your e-mail address before joining the discussion.")
+        raise NotAllowed("This discussion is closed to you.")
     body = _clean_body(body)
     on_challenge = isinstance(target, Challenge)
     if parent is not None:
+        # Locked and read afresh: a reply must not slip under a comment deleted meanwhile.
+        parent = Comment.objects.select_for_update().get(pk=parent.pk)
         same_target = (
             parent.challenge_id == target.pk if on_challenge else parent.solution_id == target.pk
         )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
+from peerhub.selectors import user_is_verified
 
 from .. import permissions
 from ..models import Challenge, Revision, Solution, UpstreamProposal
@@ -51,6 +52,14 @@ def _validate_content(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+def _refusal(user: User, action: str) -> NotAllowed:
+    """Tell an unverified member what unlocks the action; anyone else only that it is refused
+    (never why, so that private challenges do not reveal themselves)."""
+    if not user_is_verified(user):
+        return NotAllowed(f"Verify your e-mail address before {action}.")
+    return NotAllowed("You may not do this here.")
+
+
 def _touch_challenge(challenge_id: int, *, solutions: int = 0) -> None:
     Challenge.objects.filter(pk=challenge_id).update(
         solution_count=F("solution_count") + solutions, last_activity_at=timezone.now()
@@ -79,7 +88,7 @@ def solution_create(
     if not permissions.can_post_solution(author, challenge):
         if challenge.status != Challenge.Status.OPEN:
             raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
-        raise NotAllowed("Verify your e-mail address before posting solutions.")
+        raise _refusal(author, "posting solutions")
     title, body = _validate_content(title, body)
     now = timezone.now()
     solution = Solution.objects.create(
@@ -162,9 +171,12 @@ def solution_fork(
     if not permissions.can_fork_solution(by, source):
         if source.status != Status.PUBLISHED:
             raise Conflict("Only published solutions can be forked.", code="not_published")
-        raise NotAllowed("Verify your e-mail address before forking.")
-    target = challenge or source.challenge
+        raise _refusal(by, "forking")
+    # Locked like in solution_create: the caller's copy of the target may predate its closing.
+    target = Challenge.objects.select_for_update().get(pk=(challenge or source.challenge).pk)
     if not permissions.can_post_solution(by, target):
+        if not permissions.can_view_challenge(by, target):
+            raise _refusal(by, "posting solutions")
         raise Conflict(f"“{target.title}” is not open for solutions.", code="challenge_closed")
     revision = source.current_revision
     now = timezone.now()

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import path
+from django.urls import include, path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -25,6 +25,7 @@ urlpatterns = [
         name="api-manifesto-signatures",
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
+    path("", include("challenges.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", docs_view, name="api-docs"),
 ]

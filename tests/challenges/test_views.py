@@ -477,3 +477,29 @@ def test_comments_on_invisible_targets_are_404(client, organiser):
         ).status_code
         == 404
     )
+
+
+# --- Site integration ------------------------------------------------------------------------
+
+
+def test_profile_lists_the_members_visible_solutions(client, challenge, organiser):
+    author = UserFactory()
+    make_solution(challenge, author=author, title="Public answer")
+    make_solution(challenge, author=author, title="Secret draft", publish=False)
+    private = ChallengeFactory(
+        organisers=[organiser], visibility=Challenge.Visibility.PRIVATE, slug="p"
+    )
+    private.invited.add(author)
+    make_solution(private, author=author, title="Private answer")
+    html = client.get(reverse("profile", args=[author.username])).content.decode()
+    assert "Public answer" in html
+    assert "Secret draft" not in html and "Private answer" not in html
+    login(client, author)
+    html = client.get(reverse("profile", args=[author.username])).content.decode()
+    assert "Secret draft" in html and "Private answer" in html
+
+
+def test_home_shows_live_challenge_figures(client, challenge):
+    make_solution(challenge)
+    html = client.get(reverse("home")).content.decode()
+    assert "open challenges" in html and "published solutions" in html

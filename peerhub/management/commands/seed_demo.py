@@ -181,8 +181,9 @@ class Command(BaseCommand):
                 EmailAddress.objects.get_or_create(
                     user=user, email=email, defaults={"verified": True, "primary": True}
                 )
-                if role == "organiser" and add_challenge is not None:
-                    user.user_permissions.add(add_challenge)
+            # Granted on every run: members seeded before the challenges app existed get it too.
+            if role == "organiser" and add_challenge is not None:
+                user.user_permissions.add(add_challenge)
             members.append(user)
         return members
 

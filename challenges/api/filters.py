@@ -1,0 +1,115 @@
+"""Query parameters of the challenges API lists, validated by django-filter: a bad value is a 400
+naming the parameter, and drf-spectacular documents every parameter from these classes."""
+
+from django import forms
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from .. import selectors
+from ..models import Challenge, ChallengeProposal, Comment, Solution, UpstreamProposal
+
+
+def _sort_choices(sorts) -> list[tuple[str, str]]:
+    return [(name, name) for name in sorts]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """An integer id: `?root=1.5` is a 400, not a silent rounding."""
+
+    field_class = forms.IntegerField
+
+
+class ChallengeFilter(filters.FilterSet):
+    """The parameters of `selectors.challenge_list`, which holds the list's rules (visibility,
+    search, sorts): this class only validates, documents and forwards them."""
+
+    status = filters.ChoiceFilter(choices=Challenge.Status.choices)
+    tag = filters.CharFilter(help_text="A tag's slug.")
+    value = filters.CharFilter(help_text="The slug of a manifesto value the challenge serves.")
+    search = filters.CharFilter(help_text="Words in the title or the summary.")
+    ordering = filters.ChoiceFilter(
+        choices=_sort_choices(selectors.CHALLENGE_SORTS),
+        help_text="newest (default); closing: open challenges with a deadline, soonest first; "
+        "active: latest activity first; solutions: most solutions first.",
+    )
+
+    class Meta:
+        model = Challenge
+        fields = ["status", "tag", "value", "search", "ordering"]
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return selectors.challenge_list(
+            user=self.request.user,
+            status=data.get("status") or "",
+            tag=data.get("tag") or "",
+            value=data.get("value") or "",
+            q=data.get("search") or "",
+            sort=data.get("ordering") or "newest",
+        ).prefetch_related("criteria")
+
+
+class ChallengeProposalFilter(filters.FilterSet):
+    """The parameters of `selectors.proposal_list`; without `status`, every proposal."""
+
+    status = filters.ChoiceFilter(choices=ChallengeProposal.Status.choices)
+    ordering = filters.ChoiceFilter(
+        choices=[("backed", "backed"), ("newest", "newest")],
+        help_text="backed (default): most backed first; newest: newest first.",
+    )
+
+    class Meta:
+        model = ChallengeProposal
+        fields = ["status", "ordering"]
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return selectors.proposal_list(
+            status=data.get("status") or "", sort=data.get("ordering") or "backed"
+        ).select_related("decided_by")
+
+
+class SolutionFilter(filters.FilterSet):
+    challenge = filters.CharFilter(field_name="challenge__slug", help_text="A challenge's slug.")
+    author = filters.CharFilter(field_name="author__username", help_text="The author's username.")
+    status = filters.ChoiceFilter(choices=Solution.Status.choices)
+    root = IdFilter(
+        field_name="root_id", help_text="The id of a lineage's root: the whole family tree."
+    )
+    ordering = filters.ChoiceFilter(
+        choices=_sort_choices(["newest", "forked", "discussed"]),
+        method="filter_ordering",
+        help_text="newest (default): latest published first; forked: most forked first; "
+        "discussed: most comments first.",
+    )
+
+    class Meta:
+        model = Solution
+        fields = ["challenge", "author", "status", "root", "ordering"]
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset.order_by(*selectors.SOLUTION_SORTS[value])
+
+
+class UpstreamProposalFilter(filters.FilterSet):
+    fork = IdFilter(field_name="fork_id", help_text="The offering fork's id.")
+    parent = IdFilter(field_name="parent_id", help_text="The parent solution's id.")
+    status = filters.ChoiceFilter(choices=UpstreamProposal.Status.choices)
+
+    class Meta:
+        model = UpstreamProposal
+        fields = ["fork", "parent", "status"]
+
+
+class CommentFilter(filters.FilterSet):
+    challenge = filters.CharFilter(
+        field_name="challenge__slug",
+        help_text="Comments on this challenge (its own discussion, not its solutions').",
+    )
+    solution = IdFilter(field_name="solution_id", help_text="Comments on a solution.")
+
+    class Meta:
+        model = Comment
+        fields = ["challenge", "solution"]

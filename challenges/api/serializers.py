@@ -1,0 +1,505 @@
+"""Serializers of the challenges API. Output serializers shape what selectors return; input
+serializers only parse and validate types and lengths — the rules stay in the services.
+
+References to other objects in a request body (`challenge`, `solution`, `fork`, `parent`) resolve
+only among what the member may see: anything else is "does not exist", a 400 that says nothing
+about whether the object exists. Ids of solutions the member may not see (a fork's parent in a
+private challenge, say) are answered as null, as the lineage does."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from peerhub.models import User, Value
+
+from .. import permissions, selectors
+from ..models import (
+    Challenge,
+    ChallengeProposal,
+    Comment,
+    Criterion,
+    Revision,
+    Solution,
+    Tag,
+    UpstreamProposal,
+)
+from ..services.comments import MAX_COMMENT_LENGTH
+
+
+def _user(request):
+    return request.user if request is not None else None
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "name"]
+        read_only_fields = fields
+
+
+# --- Visibility-aware references in request bodies -------------------------------------------
+
+
+class VisibleChallengeField(serializers.SlugRelatedField):
+    """A challenge slug, resolved among the challenges the member may see."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Challenge.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return permissions.challenges_visible_to(_user(self.context.get("request")))
+
+
+class VisibleSolutionField(serializers.PrimaryKeyRelatedField):
+    """A solution id, resolved among the solutions the member may see."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Solution.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return permissions.solutions_visible_to(_user(self.context.get("request"))).select_related(
+            "challenge"
+        )
+
+
+class VisibleCommentField(serializers.PrimaryKeyRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Comment.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return selectors.comments_visible_to(_user(self.context.get("request")))
+
+
+# --- Challenges ------------------------------------------------------------------------------
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["name", "description"]
+        extra_kwargs = {"description": {"required": False}}
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
+
+
+class ValueRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Value
+        fields = ["slug", "name"]
+
+
+class ChallengeSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-challenge-detail", lookup_field="slug"
+    )
+    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    criteria = CriterionSerializer(many=True, read_only=True)
+    values = ValueRefSerializer(many=True, read_only=True)
+    tags = TagSerializer(many=True, read_only=True)
+    organisers = UserRefSerializer(many=True, read_only=True)
+    proposal = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The member proposal this challenge was adopted from."
+    )
+
+    class Meta:
+        model = Challenge
+        fields = [
+            "slug", "url", "html_url", "title", "summary", "problem", "context", "status",
+            "visibility", "licence", "opens_at", "closes_at", "criteria", "values", "tags",
+            "organisers", "proposal", "solution_count", "comment_count", "created_at",
+            "updated_at", "last_activity_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ChallengeWriteSerializer(serializers.Serializer):
+    """Frame (POST) or edit (PATCH) a challenge. Criteria can change only while it is a draft."""
+
+    title = serializers.CharField(max_length=160)
+    summary = serializers.CharField(max_length=280, help_text="One line: what is the challenge?")
+    problem = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    context = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    criteria = CriterionSerializer(
+        many=True, required=False, help_text="The success criteria, in order."
+    )
+    values = serializers.SlugRelatedField(
+        many=True,
+        required=False,
+        slug_field="slug",
+        queryset=Value.objects.all(),
+        help_text="Slugs of the manifesto values the challenge serves.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text="Tag names; new ones are created.",
+    )
+    visibility = serializers.ChoiceField(choices=Challenge.Visibility.choices, required=False)
+    licence = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    opens_at = serializers.DateTimeField(required=False, allow_null=True)
+    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_criteria(self, criteria):
+        return [(item["name"], item.get("description", "")) for item in criteria]
+
+
+class ChallengeCreateSerializer(ChallengeWriteSerializer):
+    slug = serializers.SlugField(
+        max_length=80, required=False, help_text="Its address; default: made from the title."
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(
+        choices=[choice for choice in Challenge.Status.choices if choice[0] != "draft"],
+        help_text="The next status: draft → open → selecting → closed → archived.",
+    )
+
+
+# --- Proposals -------------------------------------------------------------------------------
+
+
+class ChallengeProposalSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-challenge-proposal-detail")
+    proposer = UserRefSerializer(read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    backed_by_me = serializers.SerializerMethodField()
+    challenge = serializers.SerializerMethodField(
+        help_text="The challenge adopted from this proposal, once the member may see it."
+    )
+
+    class Meta:
+        model = ChallengeProposal
+        fields = [
+            "id", "url", "title", "summary", "problem", "context", "proposer", "status",
+            "decline_reason", "backing_count", "backed_by_me", "challenge", "decided_by",
+            "decided_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_backed_by_me(self, proposal) -> bool:
+        return proposal.pk in self.context["backed_ids"]
+
+    def get_challenge(self, proposal) -> str | None:
+        challenge = getattr(proposal, "challenge", None)
+        if challenge is None or challenge.pk not in self.context["visible_challenge_ids"]:
+            return None
+        return challenge.slug
+
+
+class ChallengeProposalWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=160)
+    summary = serializers.CharField(max_length=280)
+    problem = serializers.CharField(trim_whitespace=False, help_text="Markdown.")
+    context = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="Markdown."
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+# --- Solutions and revisions -----------------------------------------------------------------
+
+
+class _VisibleIdsMixin:
+    """Ids of other solutions are shown only when the member may see them; the view puts the
+    visible ids in the context (one query per page)."""
+
+    def visible_id(self, pk: int | None) -> int | None:
+        return pk if pk is not None and pk in self.context["visible_solution_ids"] else None
+
+
+class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-solution-detail")
+    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    challenge = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author = UserRefSerializer(read_only=True)
+    parent = serializers.SerializerMethodField(help_text="The solution this one was forked from.")
+    root = serializers.SerializerMethodField(help_text="The first solution of the lineage.")
+
+    class Meta:
+        model = Solution
+        fields = [
+            "id", "url", "html_url", "challenge", "author", "title", "status", "parent", "root",
+            "generation", "revision_count", "fork_count", "descendant_count", "comment_count",
+            "created_at", "updated_at", "published_at", "withdrawn_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_parent(self, solution) -> int | None:
+        return self.visible_id(solution.parent_id)
+
+    def get_root(self, solution) -> int | None:
+        return self.visible_id(solution.root_id)
+
+
+class SolutionDetailSerializer(SolutionSerializer):
+    body = serializers.CharField(source="current_revision.body", read_only=True)
+    revision = serializers.IntegerField(
+        source="current_revision.number", read_only=True, help_text="The current revision."
+    )
+    revision_message = serializers.CharField(source="current_revision.message", read_only=True)
+    forked_from_revision = serializers.IntegerField(
+        source="forked_from_revision.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The parent's revision number this fork was made from.",
+    )
+    licence = serializers.CharField(source="challenge.licence", read_only=True)
+
+    class Meta(SolutionSerializer.Meta):
+        fields = [
+            *SolutionSerializer.Meta.fields,
+            "body", "revision", "revision_message", "forked_from_revision", "licence",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SolutionCreateSerializer(serializers.Serializer):
+    challenge = VisibleChallengeField(help_text="The challenge's slug.")
+    title = serializers.CharField(max_length=160)
+    body = serializers.CharField(trim_whitespace=False, help_text="Markdown.")
+    publish = serializers.BooleanField(default=True, help_text="False saves a draft.")
+    message = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class SolutionReviseSerializer(serializers.Serializer):
+    """A new revision; a missing title or body keeps the current one."""
+
+    title = serializers.CharField(max_length=160, required=False)
+    body = serializers.CharField(required=False, trim_whitespace=False, help_text="Markdown.")
+    message = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="What changed, and why."
+    )
+
+
+class ForkSerializer(serializers.Serializer):
+    challenge = VisibleChallengeField(
+        required=False, help_text="Fork into another open challenge (default: the same one)."
+    )
+    title = serializers.CharField(max_length=160, required=False, allow_blank=True)
+
+
+class RevisionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    author = UserRefSerializer(read_only=True)
+    credited_solution = serializers.SerializerMethodField(
+        help_text="The fork whose changes this revision took upstream."
+    )
+
+    class Meta:
+        model = Revision
+        fields = ["number", "url", "title", "message", "author", "credited_solution", "created_at"]
+        read_only_fields = fields
+
+    def get_url(self, revision) -> str:
+        return reverse(
+            "api-solution-revision",
+            kwargs={"pk": revision.solution_id, "number": revision.number},
+            request=self.context.get("request"),
+        )
+
+    def get_credited_solution(self, revision) -> int | None:
+        return self.visible_id(revision.credited_solution_id)
+
+
+class RevisionDetailSerializer(RevisionSerializer):
+    class Meta(RevisionSerializer.Meta):
+        fields = [*RevisionSerializer.Meta.fields, "body"]
+        read_only_fields = fields
+
+
+# --- Diffs -----------------------------------------------------------------------------------
+
+
+class DiffSegmentSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    changed = serializers.BooleanField()
+
+
+class DiffRowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["equal", "replace", "delete", "insert", "skip"])
+    old_number = serializers.IntegerField(allow_null=True)
+    new_number = serializers.IntegerField(allow_null=True)
+    old = DiffSegmentSerializer(many=True)
+    new = DiffSegmentSerializer(many=True)
+    skipped = serializers.IntegerField(help_text="Unchanged lines left out (kind skip).")
+
+
+class DiffStatsSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+
+
+class _FromFieldMixin:
+    """`from` is a Python keyword: the field is declared as `from_` and renamed here."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {("from" if name == "from_" else name): field for name, field in fields.items()}
+
+
+class DiffQuerySerializer(_FromFieldMixin, serializers.Serializer):
+    from_ = serializers.IntegerField(
+        min_value=1, required=False, help_text="Old revision number (default: the one before)."
+    )
+    to = serializers.IntegerField(
+        min_value=1, required=False, help_text="New revision number (default: the current one)."
+    )
+
+
+class DiffSerializer(_FromFieldMixin, serializers.Serializer):
+    from_ = serializers.IntegerField()
+    to = serializers.IntegerField()
+    rows = DiffRowSerializer(many=True)
+    stats = DiffStatsSerializer()
+
+
+# --- Lineage ---------------------------------------------------------------------------------
+
+
+class LineageNodeSerializer(serializers.Serializer):
+    """One solution in a lineage tree. Solutions the member may not see keep their place with
+    every field null and status "private"."""
+
+    id = serializers.IntegerField(allow_null=True)
+    generation = serializers.IntegerField()
+    title = serializers.CharField(allow_null=True)
+    author = serializers.CharField(allow_null=True, help_text="The author's username.")
+    status = serializers.CharField()
+    challenge = serializers.CharField(allow_null=True, help_text="The challenge's slug.")
+    url = serializers.CharField(allow_null=True)
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/LineageNode"}})
+    def get_children(self, node) -> list:
+        return node["children"]
+
+
+class LineageSerializer(LineageNodeSerializer):
+    """The whole tree from its root, with where the requested solution sits in it."""
+
+    children = LineageNodeSerializer(many=True)
+    current = serializers.IntegerField(help_text="The requested solution's id.")
+    ancestors = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text="Ids from the root down to the parent (null where the member may not see).",
+    )
+    size = serializers.IntegerField(help_text="How many solutions the tree holds.")
+
+
+# --- Upstream proposals ----------------------------------------------------------------------
+
+
+class UpstreamProposalSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-upstream-proposal-detail")
+    fork = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    author = UserRefSerializer(read_only=True)
+    fork_revision = serializers.IntegerField(source="fork_revision.number", read_only=True)
+    base_revision = serializers.IntegerField(
+        source="base_revision.number",
+        read_only=True,
+        help_text="The parent's revision the offer was made against.",
+    )
+    resulting_revision = serializers.IntegerField(
+        source="resulting_revision.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The parent's new revision, once accepted.",
+    )
+
+    class Meta:
+        model = UpstreamProposal
+        fields = [
+            "id", "url", "fork", "parent", "author", "message", "status", "decline_reason",
+            "fork_revision", "base_revision", "resulting_revision", "created_at", "decided_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class UpstreamProposalDetailSerializer(UpstreamProposalSerializer):
+    """With the diff from the base revision to the offered one; the view puts the rows in the
+    context."""
+
+    diff = serializers.SerializerMethodField()
+    stats = serializers.SerializerMethodField()
+
+    class Meta(UpstreamProposalSerializer.Meta):
+        fields = [*UpstreamProposalSerializer.Meta.fields, "diff", "stats"]
+        read_only_fields = fields
+
+    @extend_schema_field(DiffRowSerializer(many=True))
+    def get_diff(self, proposal):
+        return DiffRowSerializer(self.context["diff"], many=True).data
+
+    @extend_schema_field(DiffStatsSerializer)
+    def get_stats(self, proposal):
+        return self.context["stats"]
+
+
+class UpstreamProposalCreateSerializer(serializers.Serializer):
+    fork = VisibleSolutionField(help_text="Your fork's id.")
+    message = serializers.CharField(help_text="What the change does and why the parent needs it.")
+
+
+# --- Comments --------------------------------------------------------------------------------
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-comment-detail")
+    author = UserRefSerializer(read_only=True)
+    challenge = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    solution = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    body = serializers.SerializerMethodField(
+        help_text='"" once deleted, and while hidden (except to moderators).'
+    )
+    deleted = serializers.BooleanField(source="is_deleted", read_only=True)
+    hidden = serializers.BooleanField(source="is_hidden", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id", "url", "author", "challenge", "solution", "parent", "body", "deleted",
+            "hidden", "created_at", "edited_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_body(self, comment) -> str:
+        if comment.is_deleted:
+            return ""
+        if comment.is_hidden and not permissions.can_moderate_comment(
+            _user(self.context.get("request")), comment
+        ):
+            return ""
+        return comment.body
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    challenge = VisibleChallengeField(required=False, allow_null=True, help_text="A slug.")
+    solution = VisibleSolutionField(required=False, allow_null=True)
+    parent = VisibleCommentField(
+        required=False, allow_null=True, help_text="The comment this one replies to."
+    )
+    body = serializers.CharField(max_length=MAX_COMMENT_LENGTH)
+
+    def validate(self, attrs):
+        targets = [attrs.get("challenge"), attrs.get("solution")]
+        if sum(target is not None for target in targets) != 1:
+            raise serializers.ValidationError(
+                "Comment on exactly one target: a challenge or a solution.", code="target"
+            )
+        return attrs
+
+
+class CommentEditSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_COMMENT_LENGTH)

@@ -1,0 +1,17 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+# SimpleRouter, not DefaultRouter: the API root is peerhub's ApiRootView, which links these.
+router = SimpleRouter()
+router.register("challenges", views.ChallengeViewSet, basename="api-challenge")
+router.register(
+    "challenge-proposals", views.ChallengeProposalViewSet, basename="api-challenge-proposal"
+)
+router.register("solutions", views.SolutionViewSet, basename="api-solution")
+router.register(
+    "upstream-proposals", views.UpstreamProposalViewSet, basename="api-upstream-proposal"
+)
+router.register("comments", views.CommentViewSet, basename="api-comment")
+
+urlpatterns = router.urls

@@ -1,0 +1,522 @@
+"""API views of challenges. Each action parses with a serializer, calls one service or selector
+and answers; the project's exception handler turns domain errors into the JSON error shape.
+
+Lookups go through the selectors (`challenge_get`, `solution_get`, `upstream_get`) or the
+visibility querysets of `permissions`, so whatever a member may not see is a 404; an action the
+member may not take on something they see is the service's `NotAllowed`, a 403."""
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import permissions, selectors, services
+from ..diff import diff_stats
+from ..models import ChallengeProposal, Solution, UpstreamProposal
+from . import filters
+from . import serializers as s
+
+
+def _visible_solution_ids(user, ids) -> set[int]:
+    """Which of these solution ids the member may see: one query, whatever their number."""
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return set()
+    visible = permissions.solutions_visible_to(user).filter(pk__in=ids)
+    return set(visible.values_list("pk", flat=True))
+
+
+class _ViewSet(viewsets.GenericViewSet):
+    filter_backends = [DjangoFilterBackend]
+
+    def parse(self, serializer_class, *, data=None, partial=False) -> dict:
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            partial=partial,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def answer(self, serializer_class, instance, *, status_code=status.HTTP_200_OK, **context):
+        context = {**self.get_serializer_context(), **context}
+        return Response(serializer_class(instance, context=context).data, status=status_code)
+
+    def page(self, queryset, serializer_class, context_for=None):
+        """One page of the list; `context_for(rows)` adds what the serializer needs for the
+        whole page at once, so the query count does not grow with the rows."""
+        rows = self.paginate_queryset(queryset)
+        context = {**self.get_serializer_context(), **(context_for(rows) if context_for else {})}
+        return self.get_paginated_response(serializer_class(rows, many=True, context=context).data)
+
+
+# --- Challenges ------------------------------------------------------------------------------
+
+
+class ChallengeViewSet(_ViewSet):
+    """Challenges: browse and search them; organisers frame, edit and run them."""
+
+    serializer_class = s.ChallengeSerializer
+    filterset_class = filters.ChallengeFilter
+    lookup_field = "slug"
+    lookup_value_regex = r"[-\w]+"
+
+    def get_queryset(self):
+        # ChallengeFilter answers with selectors.challenge_list and the request's parameters.
+        return selectors.challenge_list(user=self.request.user)
+
+    def get_object(self):
+        return selectors.challenge_get(user=self.request.user, slug=self.kwargs["slug"])
+
+    def list(self, request):
+        return self.page(self.filter_queryset(self.get_queryset()), s.ChallengeSerializer)
+
+    @extend_schema(request=s.ChallengeCreateSerializer, responses={201: s.ChallengeSerializer})
+    def create(self, request):
+        """Frame a new challenge, as a draft. Organisers only."""
+        data = self.parse(s.ChallengeCreateSerializer)
+        challenge = services.challenge_create(organiser=request.user, **data)
+        return self.answer(s.ChallengeSerializer, challenge, status_code=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, slug):
+        return self.answer(s.ChallengeSerializer, self.get_object())
+
+    @extend_schema(request=s.ChallengeWriteSerializer, responses=s.ChallengeSerializer)
+    def partial_update(self, request, slug):
+        """Edit a challenge. Its organisers only; criteria only while it is a draft."""
+        challenge = self.get_object()
+        data = self.parse(s.ChallengeWriteSerializer, partial=True)
+        challenge = services.challenge_update(challenge=challenge, by=request.user, **data)
+        return self.answer(s.ChallengeSerializer, challenge)
+
+    @extend_schema(request=s.TransitionSerializer, responses=s.ChallengeSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, slug):
+        """Move the challenge one step: draft → open → selecting → closed → archived."""
+        challenge = self.get_object()
+        to = self.parse(s.TransitionSerializer)["to"]
+        challenge = services.challenge_transition(challenge=challenge, by=request.user, to=to)
+        return self.answer(s.ChallengeSerializer, challenge)
+
+
+# --- Challenge proposals ---------------------------------------------------------------------
+
+
+class ChallengeProposalViewSet(_ViewSet):
+    """Challenges proposed by members: back them; organisers adopt or decline them."""
+
+    serializer_class = s.ChallengeProposalSerializer
+    filterset_class = filters.ChallengeProposalFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        # ChallengeProposalFilter answers with selectors.proposal_list and its parameters.
+        return selectors.proposal_list(status="").select_related("decided_by")
+
+    def get_object(self) -> ChallengeProposal:
+        proposal = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if proposal is None:
+            raise Http404("No such proposal.")
+        return proposal
+
+    def _context(self, proposals) -> dict:
+        user = self.request.user
+        challenge_ids = [
+            p.challenge.pk for p in proposals if getattr(p, "challenge", None) is not None
+        ]
+        visible = permissions.challenges_visible_to(user).filter(pk__in=challenge_ids)
+        return {
+            "backed_ids": selectors.proposal_backed_by(
+                user=user, proposal_ids=[p.pk for p in proposals]
+            ),
+            "visible_challenge_ids": set(visible.values_list("pk", flat=True))
+            if challenge_ids
+            else set(),
+        }
+
+    def _answer(self, proposal, status_code=status.HTTP_200_OK):
+        return self.answer(
+            s.ChallengeProposalSerializer,
+            proposal,
+            status_code=status_code,
+            **self._context([proposal]),
+        )
+
+    def list(self, request):
+        return self.page(
+            self.filter_queryset(self.get_queryset()),
+            s.ChallengeProposalSerializer,
+            self._context,
+        )
+
+    @extend_schema(
+        request=s.ChallengeProposalWriteSerializer,
+        responses={201: s.ChallengeProposalSerializer},
+    )
+    def create(self, request):
+        """Propose a challenge for the community to back."""
+        data = self.parse(s.ChallengeProposalWriteSerializer)
+        proposal = services.proposal_create(proposer=request.user, **data)
+        return self._answer(self.get_queryset().get(pk=proposal.pk), status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk):
+        return self._answer(self.get_object())
+
+    @extend_schema(request=None, responses={200: s.ChallengeProposalSerializer})
+    @action(detail=True, methods=["post", "delete"])
+    def back(self, request, pk):
+        """POST backs the proposal, DELETE withdraws your backing; doing either twice changes
+        nothing the second time."""
+        proposal = self.get_object()
+        if request.method == "DELETE":
+            services.proposal_unback(proposal=proposal, user=request.user)
+        else:
+            services.proposal_back(proposal=proposal, user=request.user)
+        return self._answer(self.get_object())
+
+    @extend_schema(request=None, responses={201: s.ChallengeSerializer})
+    @action(detail=True, methods=["post"])
+    def adopt(self, request, pk):
+        """Adopt the proposal: answers the draft challenge framed from it. Organisers only."""
+        challenge = services.proposal_adopt(proposal=self.get_object(), by=request.user)
+        return self.answer(s.ChallengeSerializer, challenge, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ChallengeProposalSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        """Decline the proposal, saying why. Organisers only."""
+        proposal = self.get_object()
+        reason = self.parse(s.ReasonSerializer)["reason"]
+        services.proposal_decline(proposal=proposal, by=request.user, reason=reason)
+        return self._answer(self.get_object())
+
+
+# --- Solutions -------------------------------------------------------------------------------
+
+
+class SolutionViewSet(_ViewSet):
+    """Solutions with their revisions, diffs, forks and lineage."""
+
+    serializer_class = s.SolutionSerializer
+    filterset_class = filters.SolutionFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return (
+            permissions.solutions_visible_to(self.request.user)
+            .select_related("author", "challenge")
+            .order_by(*selectors.SOLUTION_SORTS["newest"])
+        )
+
+    def get_object(self) -> Solution:
+        return selectors.solution_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def _context(self, solutions) -> dict:
+        ids = {pk for solution in solutions for pk in (solution.parent_id, solution.root_id)}
+        return {"visible_solution_ids": _visible_solution_ids(self.request.user, ids)}
+
+    def _answer(self, solution: Solution, status_code=status.HTTP_200_OK):
+        """The solution as its detail page shows it, read again through the selector."""
+        solution = selectors.solution_get(user=self.request.user, pk=solution.pk)
+        return self.answer(
+            s.SolutionDetailSerializer,
+            solution,
+            status_code=status_code,
+            **self._context([solution]),
+        )
+
+    def list(self, request):
+        return self.page(
+            self.filter_queryset(self.get_queryset()), s.SolutionSerializer, self._context
+        )
+
+    @extend_schema(request=s.SolutionCreateSerializer, responses={201: s.SolutionDetailSerializer})
+    def create(self, request):
+        """Post a solution to an open challenge, published or as a draft."""
+        data = self.parse(s.SolutionCreateSerializer)
+        solution = services.solution_create(author=request.user, **data)
+        return self._answer(solution, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.SolutionDetailSerializer)
+    def retrieve(self, request, pk):
+        return self._answer(self.get_object())
+
+    @extend_schema(request=s.SolutionReviseSerializer, responses=s.SolutionDetailSerializer)
+    def partial_update(self, request, pk):
+        """Edit the solution: a new revision. The author only."""
+        solution = self.get_object()
+        data = self.parse(s.SolutionReviseSerializer)
+        current = solution.current_revision
+        services.solution_revise(
+            solution=solution,
+            by=request.user,
+            title=data.get("title", current.title),
+            body=data.get("body", current.body),
+            message=data.get("message", ""),
+        )
+        return self._answer(solution)
+
+    @extend_schema(responses=s.RevisionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def revisions(self, request, pk):
+        """Every revision, newest first."""
+        revisions = selectors.solution_revisions(solution=self.get_object())
+        return self.page(
+            revisions,
+            s.RevisionSerializer,
+            lambda rows: {
+                "visible_solution_ids": _visible_solution_ids(
+                    request.user, {row.credited_solution_id for row in rows}
+                )
+            },
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("number", int, OpenApiParameter.PATH)],
+        responses=s.RevisionDetailSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"revisions/(?P<number>[0-9]{1,9})",
+        url_name="revision",
+        filter_backends=[],
+    )
+    def revision(self, request, pk, number):
+        """One revision with its body."""
+        revision = selectors.revision_get(solution=self.get_object(), number=int(number))
+        return self.answer(
+            s.RevisionDetailSerializer,
+            revision,
+            visible_solution_ids=_visible_solution_ids(
+                request.user, {revision.credited_solution_id}
+            ),
+        )
+
+    @extend_schema(
+        parameters=[s.DiffQuerySerializer],
+        responses={
+            200: s.DiffSerializer,
+            400: OpenApiResponse(description="A revision number is not a positive integer."),
+            404: OpenApiResponse(description="No such solution or revision."),
+        },
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def diff(self, request, pk):
+        """Side-by-side diff between two revisions, word by word within changed lines."""
+        solution = self.get_object()
+        numbers = self.parse(s.DiffQuerySerializer, data=request.query_params)
+        new_number = numbers.get("to", solution.revision_count)
+        old_number = numbers.get("from", max(1, new_number - 1))
+        old = selectors.revision_get(solution=solution, number=old_number)
+        new = selectors.revision_get(solution=solution, number=new_number)
+        rows = selectors.revision_diff(old=old, new=new)
+        return self.answer(
+            s.DiffSerializer,
+            {"from": old.number, "to": new.number, "rows": rows, "stats": diff_stats(rows)},
+        )
+
+    @extend_schema(request=s.ForkSerializer, responses={201: s.SolutionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def fork(self, request, pk):
+        """Fork the solution into this or another open challenge; answers the fork."""
+        source = self.get_object()
+        data = self.parse(s.ForkSerializer)
+        fork = services.solution_fork(
+            source=source,
+            by=request.user,
+            challenge=data.get("challenge"),
+            title=data.get("title", ""),
+        )
+        return self._answer(fork, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.LineageSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def lineage(self, request, pk):
+        """The whole lineage tree the solution belongs to, from its root."""
+        lineage = selectors.lineage_for(user=request.user, solution=self.get_object())
+        return Response(
+            {
+                **lineage.root.as_dict(),
+                "current": lineage.current_id,
+                "ancestors": [node.id if node.visible else None for node in lineage.ancestors],
+                "size": lineage.size,
+            }
+        )
+
+    @extend_schema(request=None, responses=s.SolutionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk):
+        """Withdraw the solution: it leaves rankings and keeps its place in every lineage."""
+        solution = services.solution_withdraw(solution=self.get_object(), by=request.user)
+        return self._answer(solution)
+
+    @extend_schema(request=None, responses=s.SolutionDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk):
+        """Publish a draft."""
+        solution = services.solution_publish(solution=self.get_object(), by=request.user)
+        return self._answer(solution)
+
+
+# --- Upstream proposals ----------------------------------------------------------------------
+
+
+class UpstreamProposalViewSet(_ViewSet):
+    """A fork offers its changes back to its parent; the parent's author accepts or declines."""
+
+    serializer_class = s.UpstreamProposalSerializer
+    filterset_class = filters.UpstreamProposalFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        # The same rule as selectors.upstream_get: the member sees both the fork and the parent.
+        visible = permissions.solutions_visible_to(self.request.user).values("pk")
+        return (
+            UpstreamProposal.objects.filter(fork__in=visible, parent__in=visible)
+            .select_related("author", "fork_revision", "base_revision", "resulting_revision")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_object(self) -> UpstreamProposal:
+        return selectors.upstream_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def _answer(self, proposal: UpstreamProposal, status_code=status.HTTP_200_OK):
+        proposal = selectors.upstream_get(user=self.request.user, pk=proposal.pk)
+        rows = selectors.revision_diff(old=proposal.base_revision, new=proposal.fork_revision)
+        return self.answer(
+            s.UpstreamProposalDetailSerializer,
+            proposal,
+            status_code=status_code,
+            diff=rows,
+            stats=diff_stats(rows),
+        )
+
+    def list(self, request):
+        return self.page(self.filter_queryset(self.get_queryset()), s.UpstreamProposalSerializer)
+
+    @extend_schema(
+        request=s.UpstreamProposalCreateSerializer,
+        responses={201: s.UpstreamProposalDetailSerializer},
+    )
+    def create(self, request):
+        """Offer your fork's current revision back to its parent."""
+        data = self.parse(s.UpstreamProposalCreateSerializer)
+        proposal = services.upstream_propose(
+            fork=data["fork"], by=request.user, message=data["message"]
+        )
+        return self._answer(proposal, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.UpstreamProposalDetailSerializer)
+    def retrieve(self, request, pk):
+        return self._answer(self.get_object())
+
+    @extend_schema(request=None, responses=s.UpstreamProposalDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk):
+        """Take the offered text as the parent's new revision, crediting the fork. The parent's
+        author only."""
+        proposal = self.get_object()
+        services.upstream_accept(proposal=proposal, by=request.user)
+        return self._answer(proposal)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.UpstreamProposalDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        """Decline the offer, saying why. The parent's author only."""
+        proposal = self.get_object()
+        reason = self.parse(s.ReasonSerializer)["reason"]
+        services.upstream_decline(proposal=proposal, by=request.user, reason=reason)
+        return self._answer(proposal)
+
+    @extend_schema(request=None, responses=s.UpstreamProposalDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk):
+        """Take the offer back. Its author only."""
+        proposal = self.get_object()
+        services.upstream_withdraw(proposal=proposal, by=request.user)
+        return self._answer(proposal)
+
+
+# --- Comments --------------------------------------------------------------------------------
+
+
+class CommentViewSet(_ViewSet):
+    """Threaded comments on challenges and solutions. Deleted comments stay as stubs so threads
+    keep their shape; hidden ones show their words to moderators only."""
+
+    serializer_class = s.CommentSerializer
+    filterset_class = filters.CommentFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        # Organisers are prefetched so that "may this member read a hidden comment?" asks no
+        # query per row (permissions.is_organiser reads the prefetched list).
+        return (
+            selectors.comments_visible_to(self.request.user)
+            .select_related("challenge", "solution__challenge")
+            .prefetch_related("challenge__organisers", "solution__challenge__organisers")
+            .order_by("created_at", "pk")
+        )
+
+    def get_object(self):
+        comment = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if comment is None:
+            raise Http404("No such comment.")
+        return comment
+
+    def _answer(self, comment, status_code=status.HTTP_200_OK):
+        return self.answer(
+            s.CommentSerializer,
+            self.get_queryset().get(pk=comment.pk),
+            status_code=status_code,
+        )
+
+    def list(self, request):
+        return self.page(self.filter_queryset(self.get_queryset()), s.CommentSerializer)
+
+    @extend_schema(request=s.CommentCreateSerializer, responses={201: s.CommentSerializer})
+    def create(self, request):
+        """Comment on a challenge or a solution (exactly one), or reply to a comment there."""
+        data = self.parse(s.CommentCreateSerializer)
+        comment = services.comment_create(
+            author=request.user,
+            target=data.get("challenge") or data.get("solution"),
+            body=data["body"],
+            parent=data.get("parent"),
+        )
+        return self._answer(comment, status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk):
+        return self.answer(s.CommentSerializer, self.get_object())
+
+    @extend_schema(request=s.CommentEditSerializer, responses=s.CommentSerializer)
+    def partial_update(self, request, pk):
+        """Correct your comment, within the edit window."""
+        comment = self.get_object()
+        body = self.parse(s.CommentEditSerializer)["body"]
+        return self._answer(services.comment_edit(comment=comment, by=request.user, body=body))
+
+    def destroy(self, request, pk):
+        """Delete a comment's words; its place in the thread stays, as a stub."""
+        services.comment_delete(comment=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=s.CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def hide(self, request, pk):
+        """Hide a comment: the challenge's organisers (and staff) only."""
+        comment = services.comment_set_hidden(
+            comment=self.get_object(), by=request.user, hidden=True
+        )
+        return self._answer(comment)
+
+    @extend_schema(request=None, responses=s.CommentSerializer)
+    @action(detail=True, methods=["post"])
+    def unhide(self, request, pk):
+        comment = services.comment_set_hidden(
+            comment=self.get_object(), by=request.user, hidden=False
+        )
+        return self._answer(comment)
