@@ -108,14 +108,25 @@ def can_decide_proposal(user) -> bool:
 # --- Solutions -------------------------------------------------------------------------------
 
 
+def was_published(solution: Solution) -> bool:
+    """Published, or withdrawn after being published. A draft withdrawn before anyone saw it
+    stays its author's, like any draft."""
+    return solution.status == Solution.Status.PUBLISHED or (
+        solution.status == Solution.Status.WITHDRAWN and solution.published_at is not None
+    )
+
+
 def visible_solutions_q(user, prefix: str = "") -> Q:
-    """Published and withdrawn solutions of visible challenges; drafts only to their author."""
+    """Solutions of visible challenges that were published (withdrawn ones included); drafts,
+    withdrawn or not, only to their author."""
     p = prefix
-    not_draft = ~Q(**{f"{p}status": Solution.Status.DRAFT})
+    public = Q(**{f"{p}status": Solution.Status.PUBLISHED}) | Q(
+        **{f"{p}status": Solution.Status.WITHDRAWN, f"{p}published_at__isnull": False}
+    )
     if _authenticated(user):
-        not_draft |= Q(**{f"{p}author": user})
+        public |= Q(**{f"{p}author": user})
     challenge_ids = challenges_visible_to(user).values("pk")
-    return not_draft & Q(**{f"{p}challenge__in": challenge_ids})
+    return public & Q(**{f"{p}challenge__in": challenge_ids})
 
 
 def solutions_visible_to(user) -> QuerySet[Solution]:
@@ -123,9 +134,7 @@ def solutions_visible_to(user) -> QuerySet[Solution]:
 
 
 def can_view_solution(user, solution: Solution) -> bool:
-    if solution.status == Solution.Status.DRAFT and not (
-        _authenticated(user) and solution.author_id == user.pk
-    ):
+    if not was_published(solution) and not (_authenticated(user) and solution.author_id == user.pk):
         return False
     return can_view_challenge(user, solution.challenge)
 
@@ -177,7 +186,7 @@ def can_comment(user, target) -> bool:
     if not user_is_verified(user):
         return False
     if isinstance(target, Solution):
-        return can_view_solution(user, target) and target.status != Solution.Status.DRAFT
+        return can_view_solution(user, target) and was_published(target)
     return can_view_challenge(user, target)
 
 

@@ -182,7 +182,7 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
     user_id = getattr(user, "pk", None)
     nodes: dict[int, LineageNode] = {}
     for row in rows:
-        if row.status == Solution.Status.DRAFT and row.author_id != user_id:
+        if not permissions.was_published(row) and row.author_id != user_id:
             continue
         nodes[row.pk] = LineageNode(
             id=row.pk,

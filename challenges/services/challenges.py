@@ -45,23 +45,22 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
+def _normalised_criteria(criteria: Sequence[tuple[str, str] | str]) -> list[tuple[str, str]]:
+    """(name, description) pairs as they are stored: trimmed, cut to size, blank names dropped."""
+    pairs = [(item, "") if isinstance(item, str) else tuple(item) for item in criteria]
+    return [
+        (name.strip()[:120], description.strip()[:400])
+        for name, description in pairs
+        if name.strip()
+    ]
+
+
 def _set_criteria(challenge: Challenge, criteria: Sequence[tuple[str, str] | str]) -> None:
     challenge.criteria.all().delete()
-    rows = []
-    for position, item in enumerate(criteria, start=1):
-        name, description = (item, "") if isinstance(item, str) else item
-        if name.strip():
-            rows.append(
-                Criterion(
-                    challenge=challenge,
-                    position=position,
-                    name=name.strip()[:120],
-                    description=description.strip()[:400],
-                )
-            )
-    for position, row in enumerate(rows, start=1):
-        row.position = position
-    Criterion.objects.bulk_create(rows)
+    Criterion.objects.bulk_create(
+        Criterion(challenge=challenge, position=position, name=name, description=description)
+        for position, (name, description) in enumerate(_normalised_criteria(criteria), start=1)
+    )
 
 
 def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
@@ -146,8 +145,7 @@ def challenge_update(
     challenge.save()
     if criteria is not None:
         current = [(c.name, c.description) for c in challenge.criteria.all()]
-        wanted = [(c, "") if isinstance(c, str) else tuple(c) for c in criteria]
-        if current != wanted:
+        if current != _normalised_criteria(criteria):
             if challenge.status != Status.DRAFT:
                 raise Conflict("Success criteria can only change while the challenge is a draft.")
             _set_criteria(challenge, criteria)

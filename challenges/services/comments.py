@@ -86,8 +86,11 @@ def comment_delete(*, comment: Comment, by: User) -> Comment:
 @transaction.atomic
 def comment_set_hidden(*, comment: Comment, by: User, hidden: bool) -> Comment:
     """Organisers hide (or unhide) comments on their challenge; the text is kept for review."""
+    # `of`: PostgreSQL cannot lock the nullable side of the outer join to the solution.
     comment = (
-        Comment.objects.select_for_update().select_related("solution__challenge").get(pk=comment.pk)
+        Comment.objects.select_for_update(of=("self",))
+        .select_related("solution__challenge")
+        .get(pk=comment.pk)
     )
     if not permissions.can_moderate_comment(by, comment):
         raise NotAllowed("Only the challenge's organisers can hide comments.")

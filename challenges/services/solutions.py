@@ -84,7 +84,7 @@ def solution_create(
 ) -> Solution:
     """Post a solution to an open challenge, as a draft or published; its first revision holds
     the content."""
-    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    challenge = Challenge.objects.select_for_update(no_key=True).get(pk=challenge.pk)
     if not permissions.can_post_solution(author, challenge):
         if challenge.status != Challenge.Status.OPEN:
             raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
@@ -110,7 +110,13 @@ def solution_create(
 
 
 def _locked(solution: Solution) -> Solution:
-    return Solution.objects.select_for_update().select_related("challenge").get(pk=solution.pk)
+    """The solution's row, locked; its challenge is read but not locked.
+
+    Rows here are locked FOR NO KEY UPDATE (keys never change), which PostgreSQL's foreign key
+    checks do not wait for: two forks crossing between the same two challenges in opposite
+    directions at once would otherwise deadlock."""
+    locked = Solution.objects.select_for_update(no_key=True, of=("self",))
+    return locked.select_related("challenge").get(pk=solution.pk)
 
 
 @transaction.atomic
@@ -173,7 +179,8 @@ def solution_fork(
             raise Conflict("Only published solutions can be forked.", code="not_published")
         raise _refusal(by, "forking")
     # Locked like in solution_create: the caller's copy of the target may predate its closing.
-    target = Challenge.objects.select_for_update().get(pk=(challenge or source.challenge).pk)
+    target_id = (challenge or source.challenge).pk
+    target = Challenge.objects.select_for_update(no_key=True).get(pk=target_id)
     if not permissions.can_post_solution(by, target):
         if not permissions.can_view_challenge(by, target):
             raise _refusal(by, "posting solutions")
@@ -238,7 +245,7 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
 
 def _locked_open_upstream(proposal: UpstreamProposal) -> UpstreamProposal:
     proposal = (
-        UpstreamProposal.objects.select_for_update()
+        UpstreamProposal.objects.select_for_update(of=("self",))
         .select_related("fork__author", "parent", "fork_revision")
         .get(pk=proposal.pk)
     )

@@ -1,13 +1,15 @@
 """The challenges services, one rule per test: the challenge lifecycle, proposals, solutions and
 their immutable revisions, forks and lineage, upstream proposals and comments."""
 
+import threading
 from datetime import timedelta
 from itertools import product
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from challenges import selectors, services
+from challenges import permissions, selectors, services
 from challenges.models import (
     Challenge,
     ChallengeProposal,
@@ -264,6 +266,17 @@ def test_an_open_challenge_accepts_its_unchanged_criteria_with_other_edits(chall
         challenge=challenge, by=organiser, title="Renamed", criteria=["Works", "Affordable"]
     )
     assert refresh(challenge).title == "Renamed"
+
+
+def test_criteria_resubmitted_as_a_form_sends_them_are_not_a_change(challenge, organiser):
+    """Whitespace and blank lines are not edits: the stored criteria are compared as stored."""
+    services.challenge_update(
+        challenge=challenge, by=organiser, criteria=[" Works ", ("Affordable", "  "), "", "  "]
+    )
+    assert [(c.position, c.name) for c in challenge.criteria.all()] == [
+        (1, "Works"),
+        (2, "Affordable"),
+    ]
 
 
 def test_a_drafts_criteria_can_change(organiser):
@@ -652,6 +665,44 @@ def test_a_fork_sees_that_the_target_challenge_has_closed_since_it_was_loaded(so
 def test_an_unverified_member_cannot_fork(solution):
     with pytest.raises(NotAllowed):
         make_fork(solution, UserFactory(verified=False))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forks_crossing_between_two_challenges_at_once_do_not_deadlock(postgres, monkeypatch):
+    """Each fork locks its source; were the source's challenge locked with it, two forks going
+    opposite ways between the same two challenges would each wait for the other's challenge."""
+    x, y = ChallengeFactory(), ChallengeFactory()
+    from_x, from_y = make_solution(x), make_solution(y)
+    both_sources_locked = threading.Barrier(2, timeout=10)
+    can_fork = permissions.can_fork_solution
+
+    def rendezvous(user, solution):  # runs right after the service locked the source
+        both_sources_locked.wait()
+        return can_fork(user, solution)
+
+    monkeypatch.setattr(permissions, "can_fork_solution", rendezvous)
+    errors = []
+
+    def fork(source, into):
+        try:
+            services.solution_fork(source=source, by=UserFactory(), challenge=into)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=fork, args=(from_x, y)),
+        threading.Thread(target=fork, args=(from_y, x)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert Solution.objects.filter(parent__in=[from_x, from_y]).count() == 2
+    assert (refresh(x).solution_count, refresh(y).solution_count) == (2, 2)
 
 
 # --- Withdrawal ------------------------------------------------------------------------------
