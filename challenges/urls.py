@@ -10,6 +10,7 @@ urlpatterns = [
     path("challenges/<slug:slug>/", challenges.challenge_detail, name="detail"),
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
+    path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
     path(
         "challenges/<slug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
     ),

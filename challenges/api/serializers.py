@@ -155,6 +155,21 @@ class ChallengeCreateSerializer(ChallengeWriteSerializer):
     )
 
 
+class ChallengeMemberSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(
+        choices=[("invited", "Invited member"), ("organiser", "Co-organiser")],
+        default="invited",
+        help_text="`invited` lets a member see a private challenge; `organiser` co-organises it.",
+    )
+
+    def validate_username(self, value: str):
+        member = User.objects.filter(username__iexact=value.strip(), is_active=True).first()
+        if member is None:
+            raise serializers.ValidationError("No active member has this username.")
+        return member
+
+
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(
         choices=[choice for choice in Challenge.Status.choices if choice[0] != "draft"],

@@ -100,6 +100,22 @@ class ChallengeViewSet(_ViewSet):
         challenge = services.challenge_transition(challenge=challenge, by=request.user, to=to)
         return self.answer(s.ChallengeSerializer, challenge)
 
+    @extend_schema(request=s.ChallengeMemberSerializer, responses={204: None})
+    @action(detail=True, methods=["post", "delete"])
+    def members(self, request, slug):
+        """POST invites a member (`role: invited`) or adds a co-organiser (`role: organiser`);
+        DELETE withdraws an invitation. Organisers only."""
+        challenge = self.get_object()
+        data = self.parse(s.ChallengeMemberSerializer)
+        member = data["username"]
+        if request.method == "DELETE":
+            services.challenge_uninvite(challenge=challenge, by=request.user, member=member)
+        elif data["role"] == "organiser":
+            services.challenge_add_organiser(challenge=challenge, by=request.user, member=member)
+        else:
+            services.challenge_invite(challenge=challenge, by=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 # --- Challenge proposals ---------------------------------------------------------------------
 

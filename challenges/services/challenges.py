@@ -200,13 +200,26 @@ def challenges_close_past_deadline(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def challenge_invite(*, challenge: Challenge, by: User, member: User) -> None:
+    """Invite a member to a (private) challenge: they may then read it and take part."""
     if not permissions.can_edit_challenge(by, challenge):
         raise NotAllowed("Only the challenge's organisers can invite members.")
+    if not member.is_active:
+        raise DomainError("That account is not active.", code="inactive")
     challenge.invited.add(member)
 
 
 @transaction.atomic
+def challenge_uninvite(*, challenge: Challenge, by: User, member: User) -> None:
+    if not permissions.can_edit_challenge(by, challenge):
+        raise NotAllowed("Only the challenge's organisers can withdraw invitations.")
+    challenge.invited.remove(member)
+
+
+@transaction.atomic
 def challenge_add_organiser(*, challenge: Challenge, by: User, member: User) -> None:
+    """Make a member a co-organiser of this challenge (not of others: that is a permission)."""
     if not permissions.can_edit_challenge(by, challenge):
         raise NotAllowed("Only the challenge's organisers can add organisers.")
+    if not member.is_active:
+        raise DomainError("That account is not active.", code="inactive")
     challenge.organisers.add(member)

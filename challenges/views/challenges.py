@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
-from peerhub.models import Value
+from peerhub.models import User, Value
 
 from .. import permissions, selectors, services
 from ..forms import ChallengeForm
@@ -145,3 +145,32 @@ def challenge_transition(request, slug: str):
         return refuse(request, error, challenge)
     messages.success(request, f"The challenge is now {challenge.get_status_display().lower()}.")
     return redirect(challenge)
+
+
+MEMBER_ACTIONS = {
+    "invite": (services.challenge_invite, "{name} is invited."),
+    "uninvite": (services.challenge_uninvite, "{name} is no longer invited."),
+    "organiser": (services.challenge_add_organiser, "{name} now co-organises this challenge."),
+}
+
+
+@require_POST
+@login_required
+def challenge_members(request, slug: str):
+    """Organisers invite members (to private challenges) and add co-organisers, by username."""
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    action = MEMBER_ACTIONS.get(request.POST.get("action", ""))
+    username = request.POST.get("username", "").strip().lstrip("@")
+    member = User.objects.filter(username__iexact=username, is_active=True).first()
+    if action is None:
+        messages.error(request, "Unknown action.")
+    elif member is None:
+        messages.error(request, f"No member is called “{username}”.")
+    else:
+        service, done = action
+        try:
+            service(challenge=challenge, by=request.user, member=member)
+        except DomainError as error:
+            return refuse(request, error, challenge)
+        messages.success(request, done.format(name=member.name))
+    return redirect(challenge.get_absolute_url() + "#people")

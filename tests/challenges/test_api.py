@@ -1309,3 +1309,39 @@ def test_offering_changes_to_a_parent_you_may_no_longer_see_is_refused():
     )
     assert response.status_code in (403, 404)
     assert not UpstreamProposal.objects.exists()
+
+
+def test_api_invites_uninvites_and_adds_organisers():
+    organiser = make_organiser()
+    ChallengeFactory(
+        organisers=[organiser], visibility=Challenge.Visibility.PRIVATE, slug="api-private"
+    )
+    guest = UserFactory(username="api-guest")
+    client = APIClient()
+    client.force_authenticate(guest)
+    assert client.get("/api/challenges/api-private/").status_code == 404
+
+    owner = APIClient()
+    owner.force_authenticate(organiser)
+    url = "/api/challenges/api-private/members/"
+    assert owner.post(url, {"username": "api-guest"}).status_code == 204
+    assert client.get("/api/challenges/api-private/").status_code == 200
+    assert owner.delete(url, {"username": "api-guest"}).status_code == 204
+    assert client.get("/api/challenges/api-private/").status_code == 404
+
+    assert owner.post(url, {"username": "api-guest", "role": "organiser"}).status_code == 204
+    assert client.get("/api/challenges/api-private/").status_code == 200
+    error = owner.post(url, {"username": "ghost"}).json()["error"]
+    assert error["status"] == 400 and "username" in error["fields"]
+
+
+def test_api_members_is_for_organisers_only():
+    challenge = ChallengeFactory(slug="api-public")
+    member = UserFactory()
+    client = APIClient()
+    client.force_authenticate(member)
+    response = client.post(
+        "/api/challenges/api-public/members/", {"username": member.username, "role": "organiser"}
+    )
+    assert response.status_code == 403
+    assert not challenge.organisers.filter(pk=member.pk).exists()

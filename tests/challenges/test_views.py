@@ -503,3 +503,50 @@ def test_home_shows_live_challenge_figures(client, challenge):
     make_solution(challenge)
     html = client.get(reverse("home")).content.decode()
     assert "open challenges" in html and "published solutions" in html
+
+
+# --- People ----------------------------------------------------------------------------------
+
+
+def test_organiser_invites_a_member_to_a_private_challenge(client, organiser):
+    private = ChallengeFactory(
+        organisers=[organiser], visibility=Challenge.Visibility.PRIVATE, slug="secret"
+    )
+    guest = UserFactory(username="guest")
+    login(client, guest)
+    assert client.get(private.get_absolute_url()).status_code == 404
+
+    login(client, organiser)
+    url = reverse("challenges:members", args=[private.slug])
+    response = client.post(url, {"action": "invite", "username": "@Guest"}, follow=True)
+    assert "is invited" in response.content.decode()
+    login(client, guest)
+    assert client.get(private.get_absolute_url()).status_code == 200
+
+    login(client, organiser)
+    client.post(url, {"action": "uninvite", "username": "guest"})
+    login(client, guest)
+    assert client.get(private.get_absolute_url()).status_code == 404
+
+
+def test_organiser_adds_a_co_organiser(client, challenge, organiser):
+    colleague = UserFactory(username="colleague")
+    login(client, organiser)
+    client.post(
+        reverse("challenges:members", args=[challenge.slug]),
+        {"action": "organiser", "username": "colleague"},
+    )
+    login(client, colleague)
+    assert client.get(reverse("challenges:edit", args=[challenge.slug])).status_code == 200
+
+
+def test_only_organisers_manage_people_and_unknown_names_are_a_message(client, challenge):
+    outsider = UserFactory()
+    login(client, outsider)
+    url = reverse("challenges:members", args=[challenge.slug])
+    response = client.post(url, {"action": "organiser", "username": outsider.username}, follow=True)
+    assert "organisers can add organisers" in response.content.decode()
+    assert not challenge.organisers.filter(pk=outsider.pk).exists()
+    login(client, challenge.organisers.first())
+    response = client.post(url, {"action": "invite", "username": "nobody"}, follow=True)
+    assert "No member is called “nobody”" in response.content.decode()
