@@ -94,7 +94,8 @@ def can_post_solution(user, challenge: Challenge) -> bool:
 
 
 def can_propose_challenge(user) -> bool:
-    return user_is_verified(user)
+    """A trust-level privilege (reputation answers has_perm); verified members hold it."""
+    return user_is_verified(user) and user.has_perm("challenges.add_challengeproposal")
 
 
 def can_back_proposal(user) -> bool:

@@ -25,3 +25,10 @@ class NotAllowed(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status_code = 409
+
+
+class RateLimited(DomainError):
+    """Too many of this action for now (e.g. the daily vote limit)."""
+
+    code = "rate_limited"
+    status_code = 429

@@ -152,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "challenges.tasks.close_challenges_past_deadline",
         "schedule": crontab(minute="*/5"),
     },
+    "reputation-nightly-rebuild": {
+        "task": "reputation.tasks.recompute_reputation",
+        "schedule": crontab(minute=30, hour=3),
+    },
     "purge-stale-unverified-accounts": {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),
@@ -163,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # Privileges (vote down, review, organise, …) from reputation trust levels.
+    "reputation.backends.TrustLevelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

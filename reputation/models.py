@@ -1,1 +1,155 @@
-"""Votes, reviews, the reputation ledger, trust levels and fitness (DESIGN.md, ideas 4 and 6)."""
+"""Votes, reviews, the reputation ledger and scores (DESIGN.md, idea 4).
+
+Facts (votes, reviews, forks, accepted upstream proposals, manifesto signatures) live in their
+own tables. The ledger derives from them: every amount a fact should give someone is identified
+by a `fact_key` (kind + source fact + beneficiary). The ledger is append-only: when a fact
+changes (a vote flipped or removed), a correction is appended under the same key, so the sum per
+key always equals what the facts give today. Scores are computed from the ledger."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Vote(models.Model):
+    UP, DOWN = 1, -1
+
+    solution = models.ForeignKey(
+        "challenges.Solution", on_delete=models.CASCADE, related_name="votes"
+    )
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    value = models.SmallIntegerField(choices=[(UP, "Up"), (DOWN, "Down")])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["solution", "voter"], name="one_vote_per_member"),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_is_up_or_down"),
+        ]
+        indexes = [models.Index(fields=["voter", "created_at"], name="vote_voter_time")]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id} {'+' if self.value > 0 else '-'}1 on {self.solution_id}"
+
+
+class Review(models.Model):
+    """A member's structured judgement of a solution against its challenge's criteria."""
+
+    solution = models.ForeignKey(
+        "challenges.Solution", on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    comment = models.TextField(help_text="Markdown: what works, what would make it better.")
+    mean_score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["solution", "reviewer"], name="one_review_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"review of {self.solution_id} by {self.reviewer_id}"
+
+
+class ReviewScore(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(
+        "challenges.Criterion", on_delete=models.CASCADE, related_name="review_scores"
+    )
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="score_from_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.score}"
+
+
+class ReputationEvent(models.Model):
+    """One line of the ledger. Never edited, never deleted: corrections are new lines."""
+
+    class Kind(models.TextChoices):
+        UPVOTE_RECEIVED = "upvote_received", "Upvote received"
+        DOWNVOTE_RECEIVED = "downvote_received", "Downvote received"
+        DOWNVOTE_CAST = "downvote_cast", "Downvote cast"
+        FORKED = "forked", "Solution forked"
+        REVIEW_RECEIVED = "review_received", "Review received"
+        UPSTREAM_ACCEPTED = "upstream_accepted", "Change accepted upstream"
+        MANIFESTO_SIGNED = "manifesto_signed", "Manifesto signed"
+        LINEAGE_CREDIT = "lineage_credit", "Credit from a descendant"
+
+    beneficiary = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation_events"
+    )
+    kind = models.CharField(max_length=24, choices=Kind)
+    fact_key = models.CharField(max_length=120, db_index=True)
+    seq = models.PositiveIntegerField(default=1)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # When the fact happened (its UTC day is the day the daily cap counts it in).
+    fact_at = models.DateTimeField()
+    # The fact's rows, so every line links to what caused it.
+    solution = models.ForeignKey(
+        "challenges.Solution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_solution = models.ForeignKey(
+        "challenges.Solution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    capped = models.BooleanField(default=False, help_text="Counts towards the daily vote cap.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-fact_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["fact_key", "seq"], name="one_ledger_line_per_step")
+        ]
+        indexes = [
+            models.Index(fields=["beneficiary", "fact_at"], name="event_beneficiary_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fact_key}#{self.seq}: {self.amount}"
+
+
+class ReputationScore(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation"
+    )
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
+    trust_level = models.PositiveSmallIntegerField(default=0)
+    pinned_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Set by staff: overrides the computed trust level."
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-total"]
+        indexes = [models.Index(fields=["-total"], name="score_total_desc")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.total} (level {self.trust_level})"

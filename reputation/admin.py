@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ("solution", "voter", "value", "created_at")
+    list_filter = ("value",)
+    search_fields = ("voter__username", "solution__title")
+    raw_id_fields = ("solution", "voter")
+
+
+class ReviewScoreInline(admin.TabularInline):
+    model = ReviewScore
+    extra = 0
+    raw_id_fields = ("criterion",)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("solution", "reviewer", "mean_score", "updated_at")
+    search_fields = ("reviewer__username", "solution__title", "comment")
+    raw_id_fields = ("solution", "reviewer")
+    inlines = [ReviewScoreInline]
+
+
+@admin.register(ReputationEvent)
+class ReputationEventAdmin(admin.ModelAdmin):
+    """The ledger is append-only: read it here, never edit it."""
+
+    list_display = ("beneficiary", "kind", "amount", "fact_key", "seq", "fact_at")
+    list_filter = ("kind", "capped")
+    search_fields = ("beneficiary__username", "fact_key")
+    list_select_related = ("beneficiary",)
+    date_hierarchy = "fact_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReputationScore)
+class ReputationScoreAdmin(admin.ModelAdmin):
+    """Staff may pin a trust level; totals are computed from the ledger."""
+
+    list_display = ("user", "total", "trust_level", "pinned_level", "computed_at")
+    list_filter = ("trust_level",)
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("total", "trust_level", "computed_at")
+    fields = ("user", "total", "trust_level", "pinned_level", "computed_at")
+
+    def save_model(self, request, obj, form, change):
+        from . import services
+
+        services.trust_level_pin(member=obj.user, by=request.user, level=obj.pinned_level)

@@ -1,0 +1,345 @@
+"""Deriving the reputation ledger from facts, and scores from the ledger.
+
+`desired_events(...)` says what the facts give today: {fact_key: Line}. `sync(...)` compares that
+with the sums the ledger holds per key and appends one correction line per difference, so running
+it again appends nothing, and a full sync over everything appends nothing when every incremental
+sync ran. Scores are a pure function of the ledger: per member and UTC day of the fact, the
+positive vote reputation counts up to the daily cap; everything else counts in full; the total
+never shows below 1."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.db.models import Max, Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from challenges.models import Solution, UpstreamProposal
+from peerhub.models import ManifestoSignature, User
+
+from . import rules as rules_module
+from .models import ReputationEvent, ReputationScore, Review, Vote
+
+Kind = ReputationEvent.Kind
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Line:
+    beneficiary_id: int
+    kind: str
+    amount: Decimal
+    fact_at: datetime
+    solution_id: int | None = None
+    source_solution_id: int | None = None
+    actor_id: int | None = None
+    capped: bool = False
+
+
+def _verified_ids(user_ids: set[int]) -> set[int]:
+    return set(
+        EmailAddress.objects.filter(user_id__in=user_ids, verified=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _lineage_lines(
+    lines: dict[str, Line],
+    *,
+    key: str,
+    solution: Solution,
+    earned: Decimal,
+    fact_at: datetime,
+    actor_id: int,
+    capped: bool,
+    authors_by_id: dict[int, int],
+    rules: rules_module.Rules,
+) -> None:
+    """A share of what a solution earned flows to the authors of its ancestors, nearest first,
+    never to the earner or the actor, and at most once per person for one fact."""
+    if earned <= 0:
+        return
+    paid = {solution.author_id, actor_id}
+    ancestors = list(reversed(solution.ancestor_ids))
+    for share, ancestor_id in zip(rules.lineage_shares, ancestors, strict=False):
+        author_id = authors_by_id.get(ancestor_id)
+        if author_id is None or author_id in paid:
+            continue
+        paid.add(author_id)
+        lines[f"{key}:L{author_id}"] = Line(
+            beneficiary_id=author_id,
+            kind=Kind.LINEAGE_CREDIT,
+            amount=(earned * share).quantize(CENT),
+            fact_at=fact_at,
+            solution_id=solution.pk,
+            source_solution_id=ancestor_id,
+            actor_id=actor_id,
+            capped=capped,
+        )
+
+
+def desired_for_solutions(solution_ids) -> dict[str, Line]:
+    """What the facts about these solutions give today. A handful of queries for any number of
+    solutions: the solutions, their ancestors' authors, votes, reviews, forks, upstream."""
+    rules = rules_module.rules()
+    solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
+    ancestor_ids = {a for s in solutions.values() for a in s.ancestor_ids}
+    authors_by_id = {s.pk: s.author_id for s in solutions.values()}
+    authors_by_id.update(
+        Solution.objects.filter(pk__in=ancestor_ids - set(authors_by_id)).values_list(
+            "pk", "author_id"
+        )
+    )
+    votes = list(Vote.objects.filter(solution_id__in=solutions))
+    reviews = list(Review.objects.filter(solution_id__in=solutions))
+    verified = _verified_ids({v.voter_id for v in votes} | {r.reviewer_id for r in reviews})
+    lines: dict[str, Line] = {}
+
+    for vote in votes:
+        solution = solutions[vote.solution_id]
+        if vote.voter_id == solution.author_id or vote.voter_id not in verified:
+            continue  # no self-votes; unverified accounts carry no weight
+        if vote.value == Vote.UP:
+            key = f"up:{solution.pk}:{vote.voter_id}"
+            lines[key] = Line(
+                solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
+                vote.updated_at, solution.pk, None, vote.voter_id, True,
+            )  # fmt: skip
+            _lineage_lines(
+                lines, key=key, solution=solution, earned=rules.upvote_received,
+                fact_at=vote.updated_at, actor_id=vote.voter_id, capped=True,
+                authors_by_id=authors_by_id, rules=rules,
+            )  # fmt: skip
+        else:
+            lines[f"down:{solution.pk}:{vote.voter_id}"] = Line(
+                solution.author_id, Kind.DOWNVOTE_RECEIVED, rules.downvote_received,
+                vote.updated_at, solution.pk, None, vote.voter_id, True,
+            )  # fmt: skip
+            lines[f"downcast:{solution.pk}:{vote.voter_id}"] = Line(
+                vote.voter_id, Kind.DOWNVOTE_CAST, rules.downvote_cast,
+                vote.updated_at, solution.pk, None, solution.author_id, False,
+            )  # fmt: skip
+
+    for review in reviews:
+        solution = solutions[review.solution_id]
+        if review.reviewer_id == solution.author_id or review.reviewer_id not in verified:
+            continue
+        amount = ((review.mean_score - 3) * rules.review_weight).quantize(CENT)
+        if amount == 0:
+            continue
+        key = f"review:{solution.pk}:{review.reviewer_id}"
+        lines[key] = Line(
+            solution.author_id, Kind.REVIEW_RECEIVED, amount, review.created_at,
+            solution.pk, None, review.reviewer_id, False,
+        )  # fmt: skip
+        _lineage_lines(
+            lines, key=key, solution=solution, earned=amount, fact_at=review.created_at,
+            actor_id=review.reviewer_id, capped=False, authors_by_id=authors_by_id, rules=rules,
+        )  # fmt: skip
+
+    forks = Solution.objects.filter(parent_id__in=solutions, published_at__isnull=False)
+    for fork in forks.only("pk", "parent_id", "author_id", "created_at"):
+        parent = solutions[fork.parent_id]
+        if fork.author_id != parent.author_id:
+            lines[f"forked:{fork.pk}"] = Line(
+                parent.author_id, Kind.FORKED, rules.forked, fork.created_at,
+                parent.pk, fork.pk, fork.author_id, False,
+            )  # fmt: skip
+
+    accepted = UpstreamProposal.objects.filter(
+        parent_id__in=solutions, status=UpstreamProposal.Status.ACCEPTED
+    ).select_related("parent")
+    for proposal in accepted:
+        if proposal.author_id != proposal.parent.author_id:
+            lines[f"upstream:{proposal.pk}"] = Line(
+                proposal.author_id, Kind.UPSTREAM_ACCEPTED, rules.upstream_accepted,
+                proposal.decided_at or proposal.created_at, proposal.parent_id,
+                proposal.fork_id, proposal.parent.author_id, False,
+            )  # fmt: skip
+    return lines
+
+
+def desired_for_manifesto(user_ids=None) -> dict[str, Line]:
+    """+1 once for signing the manifesto, whichever version and however often."""
+    amount = rules_module.rules().manifesto_signed
+    signatures = ManifestoSignature.objects.values("user_id").annotate(first=Min("signed_at"))
+    if user_ids is not None:
+        signatures = signatures.filter(user_id__in=list(user_ids))
+    return {
+        f"manifesto:{row['user_id']}": Line(
+            row["user_id"], Kind.MANIFESTO_SIGNED, amount, row["first"]
+        )
+        for row in signatures
+    }
+
+
+def _append_corrections(desired: dict[str, Line], held: dict[str, tuple]) -> set[int]:
+    """Append one line per key whose ledger sum differs from what the facts give; returns the
+    members whose score changed. `held` maps key → (sum, last seq, first fact_at, line info)."""
+    now = timezone.now()
+    new_lines = []
+    touched: set[int] = set()
+    for key in desired.keys() | held.keys():
+        want = desired.get(key)
+        total, last_seq, first_at, info = held.get(key, (Decimal(0), 0, None, None))
+        difference = (want.amount if want else Decimal(0)) - total
+        if difference == 0:
+            continue
+        template = want or info
+        new_lines.append(
+            ReputationEvent(
+                beneficiary_id=template.beneficiary_id,
+                kind=template.kind,
+                fact_key=key,
+                seq=last_seq + 1,
+                amount=difference,
+                # A correction stays in the day of the fact it corrects (for the daily cap).
+                fact_at=first_at or template.fact_at,
+                solution_id=template.solution_id,
+                source_solution_id=template.source_solution_id,
+                actor_id=template.actor_id,
+                capped=template.capped,
+                created_at=now,
+            )
+        )
+        touched.add(template.beneficiary_id)
+    ReputationEvent.objects.bulk_create(new_lines)
+    return touched
+
+
+def _held(events) -> dict[str, tuple]:
+    """For each key among `events`: (ledger sum, last seq, first fact_at, the first line)."""
+    rows = list(
+        events.values("fact_key").annotate(
+            total=Sum("amount"), last_seq=Max("seq"), first_at=Min("fact_at")
+        )
+    )
+    firsts = ReputationEvent.objects.filter(
+        fact_key__in=[row["fact_key"] for row in rows], seq=1
+    ).values(
+        "fact_key", "beneficiary_id", "kind", "fact_at", "solution_id", "source_solution_id",
+        "actor_id", "capped",
+    )  # fmt: skip
+    info = {
+        row.pop("fact_key"): Line(amount=Decimal(0), **row)  # type: ignore[arg-type]
+        for row in firsts
+    }
+    return {
+        row["fact_key"]: (row["total"], row["last_seq"], row["first_at"], info[row["fact_key"]])
+        for row in rows
+    }
+
+
+# --- Sync: facts → ledger --------------------------------------------------------------------
+
+
+@transaction.atomic
+def sync_solutions(solution_ids) -> set[int]:
+    """Bring the ledger lines about these solutions in line with their facts. Locks the
+    solutions' rows so that two workers syncing the same solution take turns."""
+    ids = list(
+        Solution.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(solution_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    desired = desired_for_solutions(ids)
+    held = _held(ReputationEvent.objects.filter(solution_id__in=ids))
+    touched = _append_corrections(desired, held)
+    recompute_scores(touched)
+    return touched
+
+
+@transaction.atomic
+def sync_manifesto(user_ids) -> set[int]:
+    user_ids = list(user_ids)
+    desired = desired_for_manifesto(user_ids)
+    held = _held(
+        ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED, beneficiary_id__in=user_ids)
+    )
+    touched = _append_corrections(desired, held)
+    recompute_scores(touched)
+    return touched
+
+
+def sync_everything(*, batch_size: int = 500) -> int:
+    """The full rebuild: every solution's facts and every signature, in batches with a
+    transaction each. Returns the number of correction lines it had to append — zero when the
+    incremental syncs kept the ledger right."""
+    before = ReputationEvent.objects.count()
+    ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        sync_solutions(ids[start : start + batch_size])
+    with transaction.atomic():
+        desired = desired_for_manifesto()
+        held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
+        _append_corrections(desired, held)
+    recompute_scores(None)
+    return ReputationEvent.objects.count() - before
+
+
+# --- Scores: ledger → totals and trust levels ------------------------------------------------
+
+
+def totals_from_ledger(user_ids=None) -> dict[int, Decimal]:
+    """Per member: capped lines count per UTC day of their fact, positive ones up to the cap;
+    the rest in full. Net per key first, so a reversed vote frees its place under the cap."""
+    cap = rules_module.rules().daily_vote_cap
+    events = ReputationEvent.objects.all()
+    if user_ids is not None:
+        events = events.filter(beneficiary_id__in=list(user_ids))
+    per_key = events.values("beneficiary_id", "fact_key", "capped").annotate(
+        net=Sum("amount"), day=Min(TruncDate("fact_at", tzinfo=UTC))
+    )
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    gains: dict[tuple[int, object], Decimal] = defaultdict(Decimal)
+    for row in per_key:
+        if row["capped"] and row["net"] > 0:
+            gains[(row["beneficiary_id"], row["day"])] += row["net"]
+        else:
+            totals[row["beneficiary_id"]] += row["net"]
+    for (user_id, _day), gained in gains.items():
+        totals[user_id] += min(cap, gained)
+    return dict(totals)
+
+
+def recompute_scores(user_ids) -> None:
+    """Write ReputationScore rows (total, trust level) for these members, or for everyone."""
+    user_ids = None if user_ids is None else set(user_ids)
+    if user_ids == set():
+        return
+    totals = totals_from_ledger(user_ids)
+    if user_ids is None:
+        user_ids = set(User.objects.values_list("pk", flat=True))
+    verified = _verified_ids(user_ids)
+    pinned = dict(
+        ReputationScore.objects.filter(
+            user_id__in=user_ids, pinned_level__isnull=False
+        ).values_list("user_id", "pinned_level")
+    )
+    now = timezone.now()
+    rows = []
+    for user_id in user_ids:
+        total = max(Decimal(1), totals.get(user_id, Decimal(0)) + 1)
+        level = rules_module.level_for(total=total, verified=user_id in verified)
+        rows.append(
+            ReputationScore(
+                user_id=user_id,
+                total=total,
+                trust_level=pinned.get(user_id, level),
+                pinned_level=pinned.get(user_id),
+                computed_at=now,
+            )
+        )
+    ReputationScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["total", "trust_level", "computed_at"],
+        batch_size=1000,
+    )

@@ -1,0 +1,87 @@
+"""The numbers of the feedback loops, read from settings (PEERHUB_REPUTATION, PEERHUB_TRUST_LEVELS,
+PEERHUB_PRIVILEGES, PEERHUB_DAILY_VOTES), with the defaults documented in README.md."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+DEFAULTS = {
+    "upvote_received": 10,
+    "downvote_received": -2,
+    "downvote_cast": -1,
+    "forked": 5,
+    # A review gives (mean score - 3) x review_weight: from -8 for all 1s to +8 for all 5s.
+    "review_weight": 4,
+    "upstream_accepted": 15,
+    "manifesto_signed": 1,
+    # Reputation from votes (received, and lineage credit from votes) per member per UTC day.
+    "daily_vote_cap": 200,
+    # Share of a solution's earnings from votes and reviews for the authors of its parent,
+    # grandparent, …; the list ends where the credit stops.
+    "lineage_shares": ["0.20", "0.04"],
+}
+
+LEVEL_NAMES = {0: "new", 1: "member", 2: "regular", 3: "trusted", 4: "leader"}
+# Minimum reputation for levels 2-4; level 1 needs a verified e-mail address only.
+DEFAULT_TRUST_LEVELS = {2: 50, 3: 500, 4: 2000}
+DEFAULT_PRIVILEGES = {
+    "reputation.vote_up": 1,
+    "challenges.add_challengeproposal": 1,
+    "reputation.vote_down": 2,
+    "reputation.add_review": 2,
+    "marketplace.add_offer": 3,
+    "challenges.moderate": 4,
+    "challenges.add_challenge": 4,
+}
+PRIVILEGE_LABELS = {
+    "reputation.vote_up": "vote solutions up",
+    "challenges.add_challengeproposal": "propose challenges",
+    "reputation.vote_down": "vote solutions down",
+    "reputation.add_review": "review solutions against the criteria",
+    "marketplace.add_offer": "sell hand-made services",
+    "challenges.moderate": "moderate discussions",
+    "challenges.add_challenge": "frame and run challenges (organiser)",
+}
+DEFAULT_DAILY_VOTES = {1: 20, 2: 40, 3: 60, 4: 100}
+
+
+@dataclass(frozen=True)
+class Rules:
+    upvote_received: Decimal
+    downvote_received: Decimal
+    downvote_cast: Decimal
+    forked: Decimal
+    review_weight: Decimal
+    upstream_accepted: Decimal
+    manifesto_signed: Decimal
+    daily_vote_cap: Decimal
+    lineage_shares: tuple[Decimal, ...]
+
+
+def rules() -> Rules:
+    values = {**DEFAULTS, **getattr(settings, "PEERHUB_REPUTATION", {})}
+    shares = tuple(Decimal(str(share)) for share in values.pop("lineage_shares"))
+    return Rules(**{k: Decimal(str(v)) for k, v in values.items()}, lineage_shares=shares)
+
+
+def trust_thresholds() -> dict[int, int]:
+    return {**DEFAULT_TRUST_LEVELS, **getattr(settings, "PEERHUB_TRUST_LEVELS", {})}
+
+
+def privileges() -> dict[str, int]:
+    return {**DEFAULT_PRIVILEGES, **getattr(settings, "PEERHUB_PRIVILEGES", {})}
+
+
+def daily_votes() -> dict[int, int]:
+    return {**DEFAULT_DAILY_VOTES, **getattr(settings, "PEERHUB_DAILY_VOTES", {})}
+
+
+def level_for(*, total: Decimal, verified: bool) -> int:
+    if not verified:
+        return 0
+    level = 1
+    for candidate, minimum in sorted(trust_thresholds().items()):
+        if total >= minimum:
+            level = candidate
+    return level

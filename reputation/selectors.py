@@ -1,0 +1,105 @@
+"""Reads for reputation: trust levels, scores, a member's ledger, a solution's votes and reviews."""
+
+from decimal import Decimal
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from peerhub.selectors import user_is_verified
+
+from . import rules
+from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
+
+
+def trust_level_of(user) -> int:
+    """The member's trust level, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    cached = getattr(user, "_peerhub_trust_level", None)
+    if cached is not None:
+        return cached
+    score = ReputationScore.objects.filter(user=user).only("trust_level").first()
+    level = score.trust_level if score else (1 if user_is_verified(user) else 0)
+    user._peerhub_trust_level = level
+    return level
+
+
+def score_of(user) -> Decimal:
+    score = ReputationScore.objects.filter(user=user).only("total").first()
+    return score.total if score else Decimal(1)
+
+
+def reputation_summary(member) -> dict:
+    """Score, level, what the level unlocks and what the next one needs: the profile's panel."""
+    score = ReputationScore.objects.filter(user=member).first()
+    total = score.total if score else Decimal(1)
+    level = trust_level_of(member)
+    thresholds = rules.trust_thresholds()
+    privileges = rules.privileges()
+    next_level = level + 1 if level + 1 in rules.LEVEL_NAMES else None
+    return {
+        "total": total,
+        "level": level,
+        "level_name": rules.LEVEL_NAMES[level],
+        "pinned": bool(score and score.pinned_level is not None),
+        "privileges": [
+            rules.PRIVILEGE_LABELS.get(p, p) for p, n in privileges.items() if n <= level
+        ],
+        "next_level": next_level,
+        "next_level_name": rules.LEVEL_NAMES.get(next_level) if next_level else None,
+        "next_needs": thresholds.get(next_level) if next_level else None,
+        "next_unlocks": [
+            rules.PRIVILEGE_LABELS.get(p, p) for p, n in privileges.items() if n == next_level
+        ],
+    }
+
+
+def reputation_events(member) -> QuerySet[ReputationEvent]:
+    return (
+        ReputationEvent.objects.filter(beneficiary=member)
+        .select_related("solution", "source_solution", "actor")
+        .order_by("-fact_at", "-id")
+    )
+
+
+def votes_by(user, solution_ids) -> dict[int, int]:
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return dict(
+        Vote.objects.filter(voter=user, solution_id__in=list(solution_ids)).values_list(
+            "solution_id", "value"
+        )
+    )
+
+
+def vote_tally(solution) -> dict[str, int]:
+    tally = Vote.objects.filter(solution=solution).aggregate(
+        up=Count("pk", filter=Q(value=Vote.UP)), down=Count("pk", filter=Q(value=Vote.DOWN))
+    )
+    return {"up": tally["up"], "down": tally["down"], "score": tally["up"] - tally["down"]}
+
+
+def criterion_means(solution) -> list[dict]:
+    """Per criterion of the challenge: mean score and number of reviews."""
+    rows = {
+        row["criterion_id"]: row
+        for row in ReviewScore.objects.filter(review__solution=solution)
+        .values("criterion_id")
+        .annotate(mean=Avg("score"), count=Count("pk"))
+    }
+    return [
+        {
+            "criterion": criterion,
+            "mean": rows.get(criterion.pk, {}).get("mean"),
+            "count": rows.get(criterion.pk, {}).get("count", 0),
+        }
+        for criterion in solution.challenge.criteria.all()
+    ]
+
+
+def solution_reviews(solution) -> QuerySet[Review]:
+    return (
+        Review.objects.filter(solution=solution)
+        .select_related("reviewer")
+        .prefetch_related("scores__criterion")
+        .order_by("-updated_at")
+    )

@@ -1,0 +1,137 @@
+"""Writes for reputation: votes, reviews, and pinning a member's trust level. Every fact change
+queues a ledger sync for its solution after commit (reputation.tasks)."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from challenges import permissions as challenge_permissions
+from challenges.models import Solution
+from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
+from peerhub.models import User
+from peerhub.selectors import user_is_verified
+
+from . import rules, tasks
+from .ledger import recompute_scores
+from .models import ReputationScore, Review, ReviewScore, Vote
+from .selectors import trust_level_of
+
+
+def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
+    """No votes or reviews on your own solution or on one built on yours (whose earnings would
+    flow back to you as lineage credit), and only on published solutions you can see."""
+    if not challenge_permissions.can_view_solution(user, solution):
+        raise NotAllowed(f"You cannot {what} this solution.")
+    if not user_is_verified(user):
+        raise NotAllowed(f"Verify your e-mail address before you {what}.")
+    if solution.status != Solution.Status.PUBLISHED:
+        raise Conflict(f"Only published solutions can be {what}d.", code="not_published")
+    if solution.author_id == user.pk:
+        raise DomainError(f"You cannot {what} your own solution.", code="own_solution")
+    if Solution.objects.filter(pk__in=solution.ancestor_ids, author=user).exists():
+        raise DomainError(
+            f"This solution builds on yours: you cannot {what} it.", code="own_lineage"
+        )
+
+
+def _sync_after_commit(solution_id: int) -> None:
+    transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
+
+
+@transaction.atomic
+def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
+    """Vote a solution up (+1) or down (-1); voting again changes the vote. Daily limits by
+    trust level; locks the voter's existing vote so double clicks make one vote."""
+    if value not in (Vote.UP, Vote.DOWN):
+        raise DomainError("A vote is +1 or -1.", code="invalid_vote")
+    _check_can_judge(voter, solution, what="vote on")
+    perm = "reputation.vote_up" if value == Vote.UP else "reputation.vote_down"
+    if not voter.has_perm(perm):
+        needed = rules.privileges()[perm]
+        raise NotAllowed(
+            f"Voting {'up' if value > 0 else 'down'} unlocks at trust level {needed} "
+            f"({rules.LEVEL_NAMES[needed]})."
+        )
+    now = timezone.now()
+    vote = Vote.objects.select_for_update().filter(solution=solution, voter=voter).first()
+    if vote is None:
+        limit = rules.daily_votes().get(trust_level_of(voter), 0)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if Vote.objects.filter(voter=voter, created_at__gte=today).count() >= limit:
+            raise RateLimited(f"You have used your {limit} votes for today; more tomorrow (UTC).")
+        vote = Vote.objects.create(
+            solution=solution, voter=voter, value=value, created_at=now, updated_at=now
+        )
+    elif vote.value != value:
+        vote.value = value
+        vote.updated_at = now
+        vote.save(update_fields=["value", "updated_at"])
+    _sync_after_commit(solution.pk)
+    return vote
+
+
+@transaction.atomic
+def vote_remove(*, voter: User, solution: Solution) -> bool:
+    deleted, _ = Vote.objects.filter(solution=solution, voter=voter).delete()
+    if deleted:
+        _sync_after_commit(solution.pk)
+    return bool(deleted)
+
+
+@transaction.atomic
+def review_save(
+    *, reviewer: User, solution: Solution, comment: str, scores: dict[int, int]
+) -> Review:
+    """Create or edit the member's review: a score from 1 to 5 for every criterion of the
+    challenge, and a comment."""
+    _check_can_judge(reviewer, solution, what="review")
+    if not reviewer.has_perm("reputation.add_review"):
+        needed = rules.privileges()["reputation.add_review"]
+        raise NotAllowed(
+            f"Reviewing unlocks at trust level {needed} ({rules.LEVEL_NAMES[needed]})."
+        )
+    criteria = list(solution.challenge.criteria.all())
+    if not criteria:
+        raise Conflict("This challenge has no criteria to review against.", code="no_criteria")
+    wanted = {c.pk for c in criteria}
+    if set(scores) != wanted:
+        raise DomainError("Score every criterion of the challenge.", code="scores_incomplete")
+    if any(not 1 <= int(score) <= 5 for score in scores.values()):
+        raise DomainError("Scores go from 1 to 5.", code="score_range")
+    if not comment.strip():
+        raise DomainError("Say what works and what would make it better.", code="comment")
+    mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
+    now = timezone.now()
+    review, created = Review.objects.select_for_update().get_or_create(
+        solution=solution,
+        reviewer=reviewer,
+        defaults={"comment": comment.strip(), "mean_score": mean, "created_at": now},
+    )
+    if not created:
+        review.comment = comment.strip()
+        review.mean_score = mean
+        review.updated_at = now
+        review.save(update_fields=["comment", "mean_score", "updated_at"])
+        review.scores.all().delete()
+    ReviewScore.objects.bulk_create(
+        ReviewScore(review=review, criterion_id=criterion_id, score=int(score))
+        for criterion_id, score in scores.items()
+    )
+    _sync_after_commit(solution.pk)
+    return review
+
+
+@transaction.atomic
+def trust_level_pin(*, member: User, by: User, level: int | None) -> ReputationScore:
+    """Staff pin a member's trust level (or unpin it with None)."""
+    if not by.is_staff:
+        raise NotAllowed("Only staff can pin trust levels.")
+    if level is not None and level not in rules.LEVEL_NAMES:
+        raise DomainError("Trust levels go from 0 to 4.", code="invalid_level")
+    score, _ = ReputationScore.objects.select_for_update().get_or_create(user=member)
+    score.pinned_level = level
+    score.save(update_fields=["pinned_level"])
+    recompute_scores({member.pk})
+    score.refresh_from_db()
+    return score

@@ -1,0 +1,117 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from reputation import ledger, services
+from reputation.models import ReputationEvent, ReputationScore, Vote
+from reputation.selectors import trust_level_of
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+# Transactional: ledger syncs run on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def score(user) -> Decimal:
+    return ReputationScore.objects.get(user=user).total
+
+
+def regular(**kwargs):
+    """A member at trust level 2 (may vote down and review)."""
+    user = UserFactory(**kwargs)
+    ReputationScore.objects.create(user=user, total=Decimal(100), trust_level=2)
+    return user
+
+
+def test_upvote_gives_the_author_ten_and_removing_it_takes_them_back():
+    solution = make_solution()
+    voter = UserFactory()
+    services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    assert score(solution.author) == 11
+    services.vote_remove(voter=voter, solution=solution)
+    assert score(solution.author) == 1
+    lines = list(ReputationEvent.objects.order_by("seq").values_list("seq", "amount"))
+    assert lines == [(1, Decimal("10.00")), (2, Decimal("-10.00"))]
+
+
+def test_lineage_credit_flows_to_ancestors_and_stops():
+    challenge = ChallengeFactory()
+    a, b, c, d = UserFactory.create_batch(4)
+    root = make_solution(challenge, author=a)
+    child = make_fork(root, author=b)
+    grandchild = make_fork(child, author=c)
+    great = make_fork(grandchild, author=d)
+    voter = UserFactory()
+    before = {u: score(u) for u in (a, b, c)}
+    services.vote_cast(voter=voter, solution=great, value=Vote.UP)
+    assert score(d) == 1 + 10
+    assert score(c) - before[c] == Decimal("2.00")
+    assert score(b) - before[b] == Decimal("0.40")
+    assert score(a) == before[a]  # the credit stops after two generations
+
+
+def test_no_lineage_credit_to_the_earner_and_once_per_person():
+    challenge = ChallengeFactory()
+    a, b = UserFactory.create_batch(2)
+    root = make_solution(challenge, author=a)
+    child = make_fork(root, author=b)
+    mine_again = make_fork(child, author=a)
+    deeper = make_fork(mine_again, author=b)
+    services.vote_cast(voter=UserFactory(), solution=deeper, value=Vote.UP)
+    credit = ReputationEvent.objects.filter(kind="lineage_credit")
+    assert list(credit.values_list("beneficiary_id", "amount")) == [(a.pk, Decimal("2.00"))]
+
+
+def test_no_votes_on_your_own_solution_or_on_what_builds_on_it():
+    root = make_solution()
+    fork = make_fork(root)
+    with pytest.raises(Exception, match="your own solution"):
+        services.vote_cast(voter=root.author, solution=root, value=Vote.UP)
+    with pytest.raises(Exception, match="builds on yours"):
+        services.vote_cast(voter=root.author, solution=fork, value=Vote.UP)
+
+
+def test_downvotes_need_level_two_and_cost_the_voter_one():
+    solution = make_solution()
+    with pytest.raises(Exception, match="trust level 2"):
+        services.vote_cast(voter=UserFactory(), solution=solution, value=Vote.DOWN)
+    voter = regular()
+    services.vote_cast(voter=voter, solution=solution, value=Vote.DOWN)
+    assert score(solution.author) == 1  # never below 1
+    assert ReputationEvent.objects.get(beneficiary=voter).amount == -1
+
+
+def test_daily_cap_on_vote_reputation():
+    solution = make_solution()
+    for voter in UserFactory.create_batch(25):
+        Vote.objects.create(solution=solution, voter=voter, value=Vote.UP)
+    ledger.sync_solutions([solution.pk])
+    assert score(solution.author) == 1 + 200
+    yesterday = timezone.now() - timedelta(days=1)
+    Vote.objects.filter(pk__in=Vote.objects.values("pk")[:5]).update(updated_at=yesterday)
+    ledger.sync_solutions([solution.pk])
+    # Corrections keep the original day; the moved votes count on their new day.
+    assert score(solution.author) <= 1 + 200 + 50
+
+
+def test_full_rebuild_after_incremental_changes_appends_nothing():
+    root = make_solution()
+    fork = make_fork(root)
+    for voter in UserFactory.create_batch(3):
+        services.vote_cast(voter=voter, solution=fork, value=Vote.UP)
+    services.vote_remove(voter=Vote.objects.first().voter, solution=fork)
+    assert ledger.sync_everything() == 0
+
+
+def test_trust_level_rises_with_reputation_and_grants_privileges():
+    solution = make_solution()
+    author = solution.author
+    assert trust_level_of(author) == 1
+    for voter in UserFactory.create_batch(6):
+        services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    author.refresh_from_db()
+    assert ReputationScore.objects.get(user=author).trust_level == 2
+    fresh = type(author).objects.get(pk=author.pk)
+    assert fresh.has_perm("reputation.vote_down")
+    assert not fresh.has_perm("challenges.add_challenge")
