@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
 
 
@@ -57,6 +58,4 @@ class ReputationScoreAdmin(admin.ModelAdmin):
     fields = ("user", "total", "trust_level", "pinned_level", "computed_at")
 
     def save_model(self, request, obj, form, change):
-        from . import services
-
         services.trust_level_pin(member=obj.user, by=request.user, level=obj.pinned_level)
