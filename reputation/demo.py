@@ -34,7 +34,7 @@ def seed(*, command) -> None:
     )
     if staff is None or not solutions:
         return
-    rng = random.Random(7)  # noqa: S311  (demo data, reproducible)
+    rng = random.Random(7)  # demo data: reproducible on every machine
     with transaction.atomic():
         for username in TRUSTED:
             member = User.objects.filter(username=username).first()
