@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from peerhub.admin_mixins import ReadOnlyAdmin
+
 from . import services
 from .models import (
     Challenge,
@@ -95,21 +97,12 @@ class SolutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnlyAdmin):
     """Read-only: revisions are immutable."""
 
     list_display = ("solution", "number", "title", "author", "created_at")
     search_fields = ("title", "solution__title", "author__username")
     list_select_related = ("solution", "author")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UpstreamProposal)

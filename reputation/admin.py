@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from peerhub.admin_mixins import ReadOnlyAdmin
+
 from . import services
 from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
 
@@ -27,7 +29,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReputationEvent)
-class ReputationEventAdmin(admin.ModelAdmin):
+class ReputationEventAdmin(ReadOnlyAdmin):
     """The ledger is append-only: read it here, never edit it."""
 
     list_display = ("beneficiary", "kind", "amount", "fact_key", "seq", "fact_at")
@@ -35,15 +37,6 @@ class ReputationEventAdmin(admin.ModelAdmin):
     search_fields = ("beneficiary__username", "fact_key")
     list_select_related = ("beneficiary",)
     date_hierarchy = "fact_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReputationScore)

@@ -25,6 +25,7 @@ from tests.factories import (
     make_organiser,
     make_solution,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +37,6 @@ def client_for(user=None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 def results(response) -> list[dict]:

@@ -8,19 +8,9 @@ from tests.factories import (
     ManifestoVersionFactory,
     UserFactory,
 )
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 def test_token_for_username_and_password_then_me(api_client):
