@@ -131,3 +131,11 @@ class CommentAdmin(admin.ModelAdmin):
     )
     search_fields = ("body", "author__username")
     raw_id_fields = ("author", "challenge", "solution", "parent", "hidden_by")
+
+
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ("name", "challenge", "position")
+    search_fields = ("name", "challenge__title")
+    list_select_related = ("challenge",)
+    raw_id_fields = ("challenge",)

@@ -52,3 +52,11 @@ class ReputationScoreAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.trust_level_pin(member=obj.user, by=request.user, level=obj.pinned_level)
+
+
+@admin.register(ReviewScore)
+class ReviewScoreAdmin(admin.ModelAdmin):
+    list_display = ("review", "criterion", "score")
+    list_filter = ("score",)
+    search_fields = ("criterion__name", "review__reviewer__username")
+    raw_id_fields = ("review", "criterion")
