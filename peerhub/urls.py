@@ -19,6 +19,7 @@ urlpatterns = [
     path("u/<str:username>/", views.profile, name="profile"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("", include("challenges.urls")),
+    path("", include("reputation.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("peerhub.api.urls")),

@@ -1,8 +1,43 @@
 from django.apps import AppConfig
 
+PROFILE_EVENTS = 20
+
 
 class ReputationConfig(AppConfig):
     name = "reputation"
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the fact listeners)
+
+    def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
+        """Sections of a solution page (see challenges.views.solutions.solution_detail): the
+        vote widget with the review means, then the reviews and the review form."""
+        from . import presenters
+
+        return presenters.solution_panel(request=request, solution=solution)
+
+    def solution_row_figures(self, *, request, solutions) -> dict[int, list[tuple[str, int]]]:
+        """The vote score of each solution row on a challenge page: one query for the page."""
+        from . import presenters
+
+        scores = presenters.vote_scores([s.pk for s in solutions])
+        return {s.pk: [("votes", scores.get(s.pk, 0))] for s in solutions}
+
+    def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
+        """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
+        privileges, the next level, and the latest ledger lines explained."""
+        from . import presenters, selectors
+
+        events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
+        lines = presenters.event_lines(viewer=viewer, events=events)
+        return [
+            (
+                "reputation/_profile_panel.html",
+                {
+                    "member": member,
+                    "summary": selectors.reputation_summary(member),
+                    "lines": lines[:PROFILE_EVENTS],
+                    "more_events": len(lines) > PROFILE_EVENTS,
+                },
+            )
+        ]

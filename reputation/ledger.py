@@ -198,8 +198,10 @@ def _append_corrections(desired: dict[str, Line], held: dict[str, tuple]) -> set
                 fact_key=key,
                 seq=last_seq + 1,
                 amount=difference,
-                # A correction stays in the day of the fact it corrects (for the daily cap).
-                fact_at=first_at or template.fact_at,
+                # The key counts in the UTC day of its latest line (for the daily cap): a vote
+                # cast again later is a fact of that later day, as a rebuild would see it; a
+                # reversal stays in the day it reverses.
+                fact_at=want.fact_at if want else (first_at or template.fact_at),
                 solution_id=template.solution_id,
                 source_solution_id=template.source_solution_id,
                 actor_id=template.actor_id,
@@ -257,7 +259,13 @@ def sync_solutions(solution_ids) -> set[int]:
 
 @transaction.atomic
 def sync_manifesto(user_ids) -> set[int]:
-    user_ids = list(user_ids)
+    """Locks the members' rows: two syncs for one member would append the same (key, seq)."""
+    user_ids = list(
+        User.objects.select_for_update()
+        .filter(pk__in=list(user_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     desired = desired_for_manifesto(user_ids)
     held = _held(
         ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED, beneficiary_id__in=user_ids)
@@ -288,13 +296,14 @@ def sync_everything(*, batch_size: int = 500) -> int:
 
 def totals_from_ledger(user_ids=None) -> dict[int, Decimal]:
     """Per member: capped lines count per UTC day of their fact, positive ones up to the cap;
-    the rest in full. Net per key first, so a reversed vote frees its place under the cap."""
+    the rest in full. Net per key first, so a reversed vote frees its place under the cap; a
+    key's day is that of its latest fact (corrections of a live fact carry the fact's time)."""
     cap = rules_module.rules().daily_vote_cap
     events = ReputationEvent.objects.all()
     if user_ids is not None:
         events = events.filter(beneficiary_id__in=list(user_ids))
     per_key = events.values("beneficiary_id", "fact_key", "capped").annotate(
-        net=Sum("amount"), day=Min(TruncDate("fact_at", tzinfo=UTC))
+        net=Sum("amount"), day=Max(TruncDate("fact_at", tzinfo=UTC))
     )
     totals: dict[int, Decimal] = defaultdict(Decimal)
     gains: dict[tuple[int, object], Decimal] = defaultdict(Decimal)

@@ -11,14 +11,22 @@ from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
 
 
 def trust_level_of(user) -> int:
-    """The member's trust level, cached on the user object for the request."""
+    """The member's trust level, cached on the user object for the request.
+
+    Derived from the stored total and today's verification (not the stored level): a member
+    who verifies an address after a recomputation wrote level 0 must not wait for the next
+    one, and changed thresholds apply at once. A staff pin wins."""
     if not getattr(user, "is_authenticated", False):
         return 0
     cached = getattr(user, "_peerhub_trust_level", None)
     if cached is not None:
         return cached
-    score = ReputationScore.objects.filter(user=user).only("trust_level").first()
-    level = score.trust_level if score else (1 if user_is_verified(user) else 0)
+    score = ReputationScore.objects.filter(user=user).only("total", "pinned_level").first()
+    if score is not None and score.pinned_level is not None:
+        level = score.pinned_level
+    else:
+        total = score.total if score else Decimal(1)
+        level = rules.level_for(total=total, verified=user_is_verified(user))
     user._peerhub_trust_level = level
     return level
 

@@ -3,7 +3,7 @@ queues a ledger sync for its solution after commit (reputation.tasks)."""
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from challenges import permissions as challenge_permissions
@@ -60,10 +60,16 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         if Vote.objects.filter(voter=voter, created_at__gte=today).count() >= limit:
             raise RateLimited(f"You have used your {limit} votes for today; more tomorrow (UTC).")
-        vote = Vote.objects.create(
-            solution=solution, voter=voter, value=value, created_at=now, updated_at=now
-        )
-    elif vote.value != value:
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.create(
+                    solution=solution, voter=voter, value=value, created_at=now, updated_at=now
+                )
+        except IntegrityError:
+            # A double click: the other request inserted the vote first (there was no row to
+            # lock yet); the unique constraint settles it, and this one becomes a change.
+            vote = Vote.objects.select_for_update().get(solution=solution, voter=voter)
+    if vote.value != value:
         vote.value = value
         vote.updated_at = now
         vote.save(update_fields=["value", "updated_at"])

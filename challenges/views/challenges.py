@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -65,11 +66,27 @@ def _querystring(request, *, exclude: str) -> str:
     return params.urlencode()
 
 
+def _attach_row_figures(request, page) -> None:
+    """Figures other apps add to the solution rows (reputation: the vote score), through the
+    `solution_row_figures(request=, solutions=)` hook, which answers {solution id: [(label,
+    value)]} for the whole page at once: one query per app, not one per row."""
+    rows = list(page)
+    figures: dict[int, list] = {}
+    for config in apps.get_app_configs():
+        provider = getattr(config, "solution_row_figures", None)
+        if provider is not None and rows:
+            for pk, pairs in provider(request=request, solutions=rows).items():
+                figures.setdefault(pk, []).extend(pairs)
+    for solution in rows:
+        solution.row_figures = figures.get(solution.pk, [])
+
+
 def challenge_detail(request, slug: str):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
     sort = request.GET.get("sort", "newest")
     solutions = selectors.challenge_solutions(user=request.user, challenge=challenge, sort=sort)
     page = Paginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    _attach_row_figures(request, page)
     # Only lines that branched are worth drawing; lone solutions are already in the list.
     forest = [
         lineage

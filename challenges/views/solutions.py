@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -60,10 +61,18 @@ def solution_detail(request, pk: int):
             parent_moved_diff = side_by_side(
                 parent.current_revision.body, solution.current_revision.body
             )
+    # Other apps add their own sections (reputation: votes and reviews) without this app
+    # knowing them: the same plug-in hook as the profile page's `profile_sections`.
+    sections = []
+    for config in apps.get_app_configs():
+        provider = getattr(config, "solution_sections", None)
+        if provider is not None:
+            sections.extend(provider(request=request, solution=solution))
     context = {
         "solution": solution,
         "challenge": solution.challenge,
         "revision": solution.current_revision,
+        "sections": sections,
         "parent_visible": parent_visible,
         "fork_diff": fork_diff,
         "fork_diff_stats": diff_stats(fork_diff) if fork_diff else None,

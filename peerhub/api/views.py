@@ -30,6 +30,11 @@ class ApiRootView(APIView):
         def link(name):
             return reverse(name, request=request)
 
+        def template(name, key, placeholder):
+            # URI templates (RFC 6570 style) for links that need an id or a username.
+            url = reverse(name, kwargs={key: "0" if key == "pk" else "__x__"}, request=request)
+            return url.replace("/0/" if key == "pk" else "__x__", placeholder)
+
         return Response(
             {
                 "links": {
@@ -41,6 +46,9 @@ class ApiRootView(APIView):
                     "solutions": link("api-solution-list"),
                     "upstream-proposals": link("api-upstream-proposal-list"),
                     "comments": link("api-comment-list"),
+                    "solution-vote": template("api-solution-vote", "pk", "/{id}/"),
+                    "solution-reviews": template("api-solution-reviews", "pk", "/{id}/"),
+                    "user-reputation": template("api-user-reputation", "username", "{username}"),
                     "token": link("api-token"),
                     "schema": link("api-schema"),
                     "docs": link("api-docs"),

@@ -1,0 +1,103 @@
+"""Serializers of the reputation API: input ones parse types and ranges only (the rules stay in
+reputation.services); output ones shape what the selectors and presenters return."""
+
+from rest_framework import serializers
+
+from challenges.api.serializers import UserRefSerializer
+
+from ..models import Review, ReviewScore
+
+
+class VoteInputSerializer(serializers.Serializer):
+    value = serializers.ChoiceField(choices=[1, -1], help_text="1 votes up, -1 votes down.")
+
+
+class VoteStateSerializer(serializers.Serializer):
+    solution = serializers.IntegerField()
+    score = serializers.IntegerField(help_text="Upvotes minus downvotes.")
+    up = serializers.IntegerField()
+    down = serializers.IntegerField()
+    my_vote = serializers.IntegerField(
+        allow_null=True, help_text="The member's vote: 1, -1, or null when they have none."
+    )
+
+
+class ReviewScoreInputSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField(help_text="Id of one of the challenge's criteria.")
+    score = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    scores = ReviewScoreInputSerializer(many=True, allow_empty=False)
+
+    def validate_scores(self, value):
+        criteria = [row["criterion"] for row in value]
+        if len(criteria) != len(set(criteria)):
+            raise serializers.ValidationError("Score each criterion once.")
+        return {row["criterion"]: row["score"] for row in value}
+
+
+class ReviewScoreSerializer(serializers.ModelSerializer):
+    criterion_name = serializers.CharField(source="criterion.name", read_only=True)
+
+    class Meta:
+        model = ReviewScore
+        fields = ["criterion", "criterion_name", "score"]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = UserRefSerializer(read_only=True)
+    scores = ReviewScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "solution",
+            "reviewer",
+            "comment",
+            "mean_score",
+            "scores",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ReputationEventSerializer(serializers.Serializer):
+    """A ledger line explained; solution ids the viewer may not see are null."""
+
+    id = serializers.IntegerField(source="event.id")
+    kind = serializers.CharField(source="event.kind")
+    amount = serializers.DecimalField(source="event.amount", max_digits=10, decimal_places=2)
+    fact_at = serializers.DateTimeField(source="event.fact_at")
+    description = serializers.CharField(source="text")
+    correction = serializers.BooleanField()
+    solution = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+
+    def get_solution(self, line) -> int | None:
+        return line.solution.pk if line.solution else None
+
+    def get_actor(self, line) -> str | None:
+        actor = line.event.actor
+        # Downvoters stay anonymous, in the API as on the page.
+        if actor is None or line.event.kind == "downvote_received":
+            return None
+        return actor.username
+
+
+class ReputationSummarySerializer(serializers.Serializer):
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    level = serializers.IntegerField()
+    level_name = serializers.CharField()
+    pinned = serializers.BooleanField()
+    privileges = serializers.ListField(child=serializers.CharField())
+    next_level = serializers.IntegerField(allow_null=True)
+    next_level_name = serializers.CharField(allow_null=True)
+    next_needs = serializers.IntegerField(
+        allow_null=True, help_text="Reputation the next level needs (null: a verified address)."
+    )
+    next_unlocks = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,137 @@
+"""API twins of the reputation pages: vote, review, and a member's reputation. Lookups go
+through challenges.selectors.solution_get, so solutions the member may not see are 404; the
+services' refusals become the JSON error shape (peerhub.api.errors)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from challenges.selectors import solution_get
+from peerhub.api.pagination import PageNumberPagination
+from peerhub.models import User
+
+from .. import presenters, selectors, services
+from ..models import Review
+from . import serializers as s
+
+
+def _vote_state(user, solution) -> dict:
+    tally = selectors.vote_tally(solution)
+    mine = selectors.votes_by(user, [solution.pk]).get(solution.pk)
+    return {"solution": solution.pk, **tally, "my_vote": mine}
+
+
+class SolutionVoteView(APIView):
+    """The member's vote on a solution. POST votes (again: changes the vote), DELETE removes
+    it; both answer the tally and the member's vote."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=s.VoteInputSerializer, responses=s.VoteStateSerializer)
+    def post(self, request, pk: int):
+        solution = solution_get(user=request.user, pk=pk)
+        serializer = s.VoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.vote_cast(
+            voter=request.user, solution=solution, value=serializer.validated_data["value"]
+        )
+        return Response(_vote_state(request.user, solution))
+
+    @extend_schema(request=None, responses=s.VoteStateSerializer)
+    def delete(self, request, pk: int):
+        solution = solution_get(user=request.user, pk=pk)
+        services.vote_remove(voter=request.user, solution=solution)
+        return Response(_vote_state(request.user, solution))
+
+
+class SolutionReviewListView(generics.GenericAPIView):
+    """Reviews of a solution, newest first. POST creates the member's review, or edits it
+    (200 instead of 201): a comment and a score from 1 to 5 for every criterion."""
+
+    serializer_class = s.ReviewSerializer
+    filter_backends = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def get_queryset(self):
+        return selectors.solution_reviews(self.solution)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.solution = solution_get(user=request.user, pk=kwargs["pk"])
+
+    def get(self, request, pk: int):
+        rows = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ReviewSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=s.ReviewInputSerializer,
+        responses={200: s.ReviewSerializer, 201: s.ReviewSerializer},
+    )
+    def post(self, request, pk: int):
+        serializer = s.ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        existed = Review.objects.filter(solution=self.solution, reviewer=request.user).exists()
+        review = services.review_save(
+            reviewer=request.user,
+            solution=self.solution,
+            comment=serializer.validated_data["comment"],
+            scores=serializer.validated_data["scores"],
+        )
+        review = selectors.solution_reviews(self.solution).get(pk=review.pk)
+        return Response(
+            s.ReviewSerializer(review).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class ReputationPagination(PageNumberPagination):
+    """The usual page of ledger lines, with the member's summary alongside."""
+
+    summary: dict = {}
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["summary"] = s.ReputationSummarySerializer(self.summary).data
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["summary"] = {
+            "type": "object",
+            "description": "Total, trust level, privileges, and what the next level needs.",
+            "properties": {
+                "total": {"type": "string", "format": "decimal"},
+                "level": {"type": "integer"},
+                "level_name": {"type": "string"},
+                "pinned": {"type": "boolean"},
+                "privileges": {"type": "array", "items": {"type": "string"}},
+                "next_level": {"type": "integer", "nullable": True},
+                "next_level_name": {"type": "string", "nullable": True},
+                "next_needs": {"type": "integer", "nullable": True},
+                "next_unlocks": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+        answer["required"] = [*answer.get("required", []), "summary"]
+        return answer
+
+
+class UserReputationView(generics.GenericAPIView):
+    """A member's reputation: the summary and their ledger, newest first, each line explained."""
+
+    serializer_class = s.ReputationEventSerializer
+    permission_classes = [permissions.AllowAny]
+    pagination_class = ReputationPagination
+    filter_backends = []
+
+    def get(self, request, username: str):
+        member = get_object_or_404(User, username=username, is_active=True)
+        self.paginator.summary = selectors.reputation_summary(member)
+        events = self.paginate_queryset(selectors.reputation_events(member))
+        lines = presenters.event_lines(viewer=request.user, events=events)
+        return self.get_paginated_response(s.ReputationEventSerializer(lines, many=True).data)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reputation"
+
+urlpatterns = [
+    path("solutions/<int:pk>/vote/", views.vote, name="vote"),
+    path("solutions/<int:pk>/review/", views.review, name="review"),
+    path("u/<str:username>/reputation/", views.history, name="history"),
+]

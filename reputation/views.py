@@ -1,0 +1,109 @@
+"""HTML views of reputation: vote and review a solution (htmx or plain forms), and a member's
+reputation history. Each parses, calls one service, and answers; refusals are messages."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from challenges.selectors import solution_get
+from peerhub.exceptions import DomainError
+from peerhub.models import User
+
+from . import presenters, selectors, services
+
+EVENTS_PER_PAGE = 50
+
+
+@require_POST
+@login_required
+def vote(request, pk: int):
+    """value=1 or -1 votes; value=0 removes the member's vote."""
+    solution = solution_get(user=request.user, pk=pk)
+    try:
+        value = int(request.POST.get("value", ""))
+    except ValueError:
+        value = None
+    message, error = "", False
+    try:
+        if value == 0:
+            removed = services.vote_remove(voter=request.user, solution=solution)
+            message = "Your vote is removed." if removed else ""
+        elif value in (1, -1):
+            services.vote_cast(voter=request.user, solution=solution, value=value)
+            message = "Thank you: your vote counts." if value == 1 else "Your downvote counts."
+        else:
+            raise DomainError("A vote is up, down, or removed.", code="invalid_vote")
+    except DomainError as exc:
+        message, error = exc.message, True
+    if request.htmx:
+        context = presenters.vote_widget_context(
+            user=request.user, solution=solution, message=message, error=error
+        )
+        return render(request, "reputation/_vote_widget.html", {"section": context})
+    if message:
+        (messages.error if error else messages.success)(request, message)
+    return redirect(solution)
+
+
+def _scores_from(data, solution) -> dict[int, int]:
+    scores = {}
+    for criterion in solution.challenge.criteria.all():
+        raw = data.get(f"criterion-{criterion.pk}", "")
+        if raw.isdigit():
+            scores[criterion.pk] = int(raw)
+    return scores
+
+
+@require_POST
+@login_required
+def review(request, pk: int):
+    solution = solution_get(user=request.user, pk=pk)
+    try:
+        services.review_save(
+            reviewer=request.user,
+            solution=solution,
+            comment=request.POST.get("comment", ""),
+            scores=_scores_from(request.POST, solution),
+        )
+    except DomainError as exc:
+        if request.htmx:
+            # Keep what the member wrote: answer the form again with the reason.
+            criteria = list(solution.challenge.criteria.all())
+            mine = presenters.my_review(user=request.user, solution=solution)
+            context = presenters.review_form_context(
+                user=request.user,
+                solution=solution,
+                criteria=criteria,
+                mine=mine,
+                data=request.POST,
+            )
+            context["review_error"] = exc.message
+            return render(request, "reputation/_review_form.html", {"section": context})
+        messages.error(request, exc.message)
+        return redirect(solution)
+    messages.success(request, "Your review is saved. Thank you for helping this solution grow.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = solution.get_absolute_url()
+        return response
+    return redirect(solution)
+
+
+def history(request, username: str):
+    member = get_object_or_404(User, username=username, is_active=True)
+    page = Paginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reputation/history.html",
+        {
+            "member": member,
+            "summary": selectors.reputation_summary(member),
+            "page": page,
+            "lines": presenters.event_lines(viewer=request.user, events=page.object_list),
+        },
+    )
