@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reputation.tasks.recompute_reputation",
         "schedule": crontab(minute=30, hour=3),
     },
+    "reputation-serial-voting": {
+        "task": "reputation.tasks.reverse_serial_votes",
+        "schedule": crontab(minute=45),
+    },
     "purge-stale-unverified-accounts": {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),

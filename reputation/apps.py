@@ -25,8 +25,8 @@ class ReputationConfig(AppConfig):
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
-        privileges, the next level, and the latest ledger lines explained."""
-        from . import presenters, selectors
+        privileges, the next level, the reputation chart and the latest ledger lines explained."""
+        from . import chart, presenters, selectors
 
         events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
         lines = presenters.event_lines(viewer=viewer, events=events)
@@ -38,6 +38,10 @@ class ReputationConfig(AppConfig):
                     "summary": selectors.reputation_summary(member),
                     "lines": lines[:PROFILE_EVENTS],
                     "more_events": len(lines) > PROFILE_EVENTS,
+                    "chart": chart.reputation_chart(
+                        chart.reputation_series(member),
+                        label=f"Reputation of {member.name} over time",
+                    ),
                 },
             )
         ]

@@ -86,6 +86,17 @@ def _lineage_lines(
 def desired_for_solutions(solution_ids) -> dict[str, Line]:
     """What the facts about these solutions give today. A handful of queries for any number of
     solutions: the solutions, their ancestors' authors, votes, reviews, forks, upstream."""
+    return _desired_and_notes(solution_ids)[0]
+
+
+def _reversal_note(notes: dict[str, str], key: str) -> str:
+    """The note of a vote's key, or of a lineage key derived from it (`<vote key>:L<id>`)."""
+    return notes.get(key.split(":L", 1)[0], "")
+
+
+def _desired_and_notes(solution_ids) -> tuple[dict[str, Line], dict[str, str]]:
+    """The desired lines, and {vote key: note} for the votes that give nothing because they were
+    judged serial: the corrections that take their lines back say why."""
     rules = rules_module.rules()
     solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
     ancestor_ids = {a for s in solutions.values() for a in s.ancestor_ids}
@@ -99,12 +110,20 @@ def desired_for_solutions(solution_ids) -> dict[str, Line]:
     reviews = list(Review.objects.filter(solution_id__in=solutions))
     verified = _verified_ids({v.voter_id for v in votes} | {r.reviewer_id for r in reviews})
     lines: dict[str, Line] = {}
+    notes: dict[str, str] = {}
 
     for vote in votes:
         solution = solutions[vote.solution_id]
         if vote.voter_id == solution.author_id or vote.voter_id not in verified:
             continue  # no self-votes; unverified accounts carry no weight
+        if vote.serial_reversed_at is not None:
+            # Judged serial: the author and their ancestors get nothing from it, whatever its
+            # value now; a downvoter still pays the cost of a downvote below.
+            notes[f"up:{solution.pk}:{vote.voter_id}"] = rules_module.SERIAL_VOTING_NOTE
+            notes[f"down:{solution.pk}:{vote.voter_id}"] = rules_module.SERIAL_VOTING_NOTE
         if vote.value == Vote.UP:
+            if vote.serial_reversed_at is not None:
+                continue
             key = f"up:{solution.pk}:{vote.voter_id}"
             lines[key] = Line(
                 solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
@@ -116,10 +135,11 @@ def desired_for_solutions(solution_ids) -> dict[str, Line]:
                 authors_by_id=authors_by_id, rules=rules,
             )  # fmt: skip
         else:
-            lines[f"down:{solution.pk}:{vote.voter_id}"] = Line(
-                solution.author_id, Kind.DOWNVOTE_RECEIVED, rules.downvote_received,
-                vote.updated_at, solution.pk, None, vote.voter_id, True,
-            )  # fmt: skip
+            if vote.serial_reversed_at is None:
+                lines[f"down:{solution.pk}:{vote.voter_id}"] = Line(
+                    solution.author_id, Kind.DOWNVOTE_RECEIVED, rules.downvote_received,
+                    vote.updated_at, solution.pk, None, vote.voter_id, True,
+                )  # fmt: skip
             lines[f"downcast:{solution.pk}:{vote.voter_id}"] = Line(
                 vote.voter_id, Kind.DOWNVOTE_CAST, rules.downvote_cast,
                 vote.updated_at, solution.pk, None, solution.author_id, False,
@@ -161,7 +181,7 @@ def desired_for_solutions(solution_ids) -> dict[str, Line]:
                 proposal.decided_at or proposal.created_at, proposal.parent_id,
                 proposal.fork_id, proposal.parent.author_id, False,
             )  # fmt: skip
-    return lines
+    return lines, notes
 
 
 def desired_for_manifesto(user_ids=None) -> dict[str, Line]:
@@ -178,9 +198,13 @@ def desired_for_manifesto(user_ids=None) -> dict[str, Line]:
     }
 
 
-def _append_corrections(desired: dict[str, Line], held: dict[str, tuple]) -> set[int]:
+def _append_corrections(
+    desired: dict[str, Line], held: dict[str, tuple], notes: dict[str, str] | None = None
+) -> set[int]:
     """Append one line per key whose ledger sum differs from what the facts give; returns the
-    members whose score changed. `held` maps key → (sum, last seq, first fact_at, line info)."""
+    members whose score changed. `held` maps key → (sum, last seq, first fact_at, line info);
+    `notes` says why a key that the facts no longer back was taken back (a reversed vote)."""
+    notes = notes or {}
     now = timezone.now()
     new_lines = []
     touched: set[int] = set()
@@ -206,6 +230,7 @@ def _append_corrections(desired: dict[str, Line], held: dict[str, tuple]) -> set
                 source_solution_id=template.source_solution_id,
                 actor_id=template.actor_id,
                 capped=template.capped,
+                note="" if want else _reversal_note(notes, key),
                 created_at=now,
             )
         )
@@ -250,9 +275,9 @@ def sync_solutions(solution_ids) -> set[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    desired = desired_for_solutions(ids)
+    desired, notes = _desired_and_notes(ids)
     held = _held(ReputationEvent.objects.filter(solution_id__in=ids))
-    touched = _append_corrections(desired, held)
+    touched = _append_corrections(desired, held, notes)
     recompute_scores(touched)
     return touched
 
@@ -275,14 +300,19 @@ def sync_manifesto(user_ids) -> set[int]:
     return touched
 
 
-def sync_everything(*, batch_size: int = 500) -> int:
+def sync_everything(*, batch_size: int = 500, progress=None) -> int:
     """The full rebuild: every solution's facts and every signature, in batches with a
     transaction each. Returns the number of correction lines it had to append — zero when the
-    incremental syncs kept the ledger right."""
+    incremental syncs kept the ledger right. `progress(done, total)` is called after each batch.
+
+    A run cut short (a worker killed) leaves whole batches behind; running it again converges to
+    the same ledger, since each batch only appends what its facts still lack."""
     before = ReputationEvent.objects.count()
     ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         sync_solutions(ids[start : start + batch_size])
+        if progress is not None:
+            progress(min(start + batch_size, len(ids)), len(ids))
     with transaction.atomic():
         desired = desired_for_manifesto()
         held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))

@@ -27,6 +27,9 @@ class Vote(models.Model):
     value = models.SmallIntegerField(choices=[(UP, "Up"), (DOWN, "Down")])
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Set by the serial-voting job (reputation.abuse): from then on the vote gives its
+    # solution's author (and the author's ancestors) nothing; the ledger shows the reversal.
+    serial_reversed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -121,6 +124,9 @@ class ReputationEvent(models.Model):
         related_name="+",
     )
     capped = models.BooleanField(default=False, help_text="Counts towards the daily vote cap.")
+    # Why a correction was appended when the fact itself did not change, e.g. a vote reversed
+    # by the serial-voting job; empty for ordinary lines.
+    note = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -63,6 +63,9 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
     source = _title(event.source_solution, visible)
     positive = event.amount > 0
     kind = event.kind
+    if event.note and correction:
+        # Taken back although the fact stands, e.g. a vote judged serial.
+        return f"Correction ({event.note}): {actor}'s vote on {target} no longer counts", True
     if kind == Kind.UPVOTE_RECEIVED:
         if correction and not positive:
             return f"Correction: vote removed — {actor}'s upvote on your solution {target}", True

@@ -1,7 +1,9 @@
 """The numbers of the feedback loops, read from settings (PEERHUB_REPUTATION, PEERHUB_TRUST_LEVELS,
-PEERHUB_PRIVILEGES, PEERHUB_DAILY_VOTES), with the defaults documented in README.md."""
+PEERHUB_PRIVILEGES, PEERHUB_DAILY_VOTES, PEERHUB_SERIAL_VOTING), with the defaults documented in
+README.md."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,6 +46,9 @@ PRIVILEGE_LABELS = {
     "challenges.add_challenge": "frame and run challenges (organiser)",
 }
 DEFAULT_DAILY_VOTES = {1: 20, 2: 40, 3: 60, 4: 100}
+# Serial voting: this many upvotes from one voter to one author's solutions within the window.
+DEFAULT_SERIAL_VOTING = {"votes": 5, "window_hours": 24}
+SERIAL_VOTING_NOTE = "reversed: serial voting"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,19 @@ def privileges() -> dict[str, int]:
 
 def daily_votes() -> dict[int, int]:
     return {**DEFAULT_DAILY_VOTES, **getattr(settings, "PEERHUB_DAILY_VOTES", {})}
+
+
+@dataclass(frozen=True)
+class SerialVoting:
+    votes: int
+    window: timedelta
+
+
+def serial_voting() -> SerialVoting:
+    values = {**DEFAULT_SERIAL_VOTING, **getattr(settings, "PEERHUB_SERIAL_VOTING", {})}
+    return SerialVoting(
+        votes=int(values["votes"]), window=timedelta(hours=float(values["window_hours"]))
+    )
 
 
 def level_for(*, total: Decimal, verified: bool) -> int:

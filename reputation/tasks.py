@@ -3,7 +3,7 @@ again after a worker died mid-run, converges to the same ledger."""
 
 from celery import shared_task
 
-from . import ledger
+from . import abuse, ledger
 
 
 @shared_task
@@ -17,6 +17,12 @@ def sync_manifesto_reputation(user_id: int) -> int:
 
 
 @shared_task
-def recompute_reputation() -> int:
+def recompute_reputation(batch_size: int = 500) -> int:
     """Nightly full rebuild; returns the corrections it had to append (0 when all was right)."""
-    return ledger.sync_everything()
+    return ledger.sync_everything(batch_size=batch_size)
+
+
+@shared_task
+def reverse_serial_votes() -> int:
+    """Hourly: reverse the reputation of serial upvotes; returns how many votes it reversed."""
+    return abuse.serial_votes_reverse()

@@ -8,4 +8,5 @@ urlpatterns = [
     path("solutions/<int:pk>/vote/", views.vote, name="vote"),
     path("solutions/<int:pk>/review/", views.review, name="review"),
     path("u/<str:username>/reputation/", views.history, name="history"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
 ]

@@ -1,5 +1,6 @@
-"""HTML views of reputation: vote and review a solution (htmx or plain forms), and a member's
-reputation history. Each parses, calls one service, and answers; refusals are messages."""
+"""HTML views of reputation: vote and review a solution (htmx or plain forms), a member's
+reputation history, and the leaderboards. Each parses, calls one service or selector, and
+answers; refusals are messages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,9 +13,10 @@ from challenges.selectors import solution_get
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 
-from . import presenters, selectors, services
+from . import chart, leaderboards, presenters, selectors, services
 
 EVENTS_PER_PAGE = 50
+STANDINGS_PER_PAGE = 25
 
 
 @require_POST
@@ -103,7 +105,41 @@ def history(request, username: str):
         {
             "member": member,
             "summary": selectors.reputation_summary(member),
+            "chart": chart.reputation_chart(
+                chart.reputation_series(member), label=f"Reputation of {member.name} over time"
+            ),
             "page": page,
             "lines": presenters.event_lines(viewer=request.user, events=page.object_list),
+        },
+    )
+
+
+def leaderboard(request):
+    """All time or the last 30 days, optionally for one challenge or one value. An unknown
+    period falls back to all time; an unknown (or invisible) challenge or value is 404."""
+    period = request.GET.get("period", leaderboards.ALL_TIME)
+    if period not in leaderboards.PERIODS:
+        period = leaderboards.ALL_TIME
+    challenges = leaderboards.board_challenges(request.user)
+    values = leaderboards.board_values()
+    challenge_slug = request.GET.get("challenge", "")
+    value_slug = request.GET.get("value", "")
+    challenge = get_object_or_404(challenges, slug=challenge_slug) if challenge_slug else None
+    value = get_object_or_404(values, slug=value_slug) if value_slug else None
+    board = leaderboards.leaderboard(
+        viewer=request.user, period=period, challenge=challenge, value=value
+    )
+    page = Paginator(board, STANDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reputation/leaderboard.html",
+        {
+            "page": page,
+            "period": period,
+            "periods": list(leaderboards.PERIODS.items()),
+            "challenge": challenge,
+            "value": value,
+            "challenges": challenges,
+            "values": values,
         },
     )

@@ -49,6 +49,7 @@ class ApiRootView(APIView):
                     "solution-vote": template("api-solution-vote", "pk", "/{id}/"),
                     "solution-reviews": template("api-solution-reviews", "pk", "/{id}/"),
                     "user-reputation": template("api-user-reputation", "username", "{username}"),
+                    "leaderboard": link("api-leaderboard"),
                     "token": link("api-token"),
                     "schema": link("api-schema"),
                     "docs": link("api-docs"),

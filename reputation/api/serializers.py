@@ -101,3 +101,26 @@ class ReputationSummarySerializer(serializers.Serializer):
         allow_null=True, help_text="Reputation the next level needs (null: a verified address)."
     )
     next_unlocks = serializers.ListField(child=serializers.CharField())
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=["all", "30d"],
+        default="all",
+        help_text="all: every line; 30d: lines whose fact day is within the last 30 days.",
+    )
+    challenge = serializers.SlugField(
+        required=False, help_text="Only lines about solutions of this challenge (its slug)."
+    )
+    value = serializers.SlugField(
+        required=False,
+        help_text="Only lines about solutions of challenges serving this manifesto value.",
+    )
+
+
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    member = UserRefSerializer(source="user")
+    score = serializers.DecimalField(max_digits=12, decimal_places=2)
+    trust_level = serializers.IntegerField(source="level")
+    trust_level_name = serializers.CharField(source="level_name")

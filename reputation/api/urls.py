@@ -16,4 +16,5 @@ urlpatterns = [
         views.UserReputationView.as_view(),
         name="api-user-reputation",
     ),
+    path("leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
 ]

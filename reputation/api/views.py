@@ -12,7 +12,7 @@ from challenges.selectors import solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
 
-from .. import presenters, selectors, services
+from .. import leaderboards, presenters, selectors, services
 from ..models import Review
 from . import serializers as s
 
@@ -135,3 +135,32 @@ class UserReputationView(generics.GenericAPIView):
         events = self.paginate_queryset(selectors.reputation_events(member))
         lines = presenters.event_lines(viewer=request.user, events=events)
         return self.get_paginated_response(s.ReputationEventSerializer(lines, many=True).data)
+
+
+class LeaderboardView(generics.GenericAPIView):
+    """Members ranked by reputation: all time (the stored score) or the last 30 days, optionally
+    for one challenge or one manifesto value (ledger lines under the daily cap). Lines about
+    challenges the viewer may not see never count; an unknown or invisible challenge, or an
+    unknown value, is 404; a bad period is 400."""
+
+    serializer_class = s.StandingSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+
+    @extend_schema(parameters=[s.LeaderboardQuerySerializer])
+    def get(self, request):
+        query = s.LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        challenge = value = None
+        if "challenge" in params:
+            challenge = get_object_or_404(
+                leaderboards.board_challenges(request.user), slug=params["challenge"]
+            )
+        if "value" in params:
+            value = get_object_or_404(leaderboards.board_values(), slug=params["value"])
+        board = leaderboards.leaderboard(
+            viewer=request.user, period=params["period"], challenge=challenge, value=value
+        )
+        rows = self.paginate_queryset(board)
+        return self.get_paginated_response(s.StandingSerializer(rows, many=True).data)

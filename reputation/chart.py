@@ -1,0 +1,152 @@
+"""A member's reputation over time, drawn as server-rendered SVG.
+
+The series is the score as it stood at the end of each UTC day with ledger activity: the lines
+netted per fact key, positive vote reputation capped per day (the score's own rule, see
+`leaderboards.fold_capped`), a running total from the base of 1, never shown below 1. One
+aggregate query, whatever the size of the ledger.
+
+The drawing has no script and no inline style (the CSP forbids both): classes only, styled in
+site.css. Every piece of text is escaped."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from .leaderboards import fold_capped, per_key_lines
+from .models import ReputationEvent
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 52, 40, 14, 34
+Y_TICKS = 4
+X_LABELS = 4
+
+
+@dataclass(frozen=True)
+class Point:
+    day: date
+    total: Decimal
+
+
+def reputation_series(member) -> list[Point]:
+    """The member's score at the end of each day with ledger activity, oldest first."""
+    rows = per_key_lines(ReputationEvent.objects.filter(beneficiary=member))
+    per_day = fold_capped(rows, by=lambda row: row["day"])
+    points, running = [], Decimal(1)
+    for day in sorted(per_day):
+        running += per_day[day]
+        points.append(Point(day=day, total=max(Decimal(1), running)))
+    return points
+
+
+def _fmt(number: Decimal) -> str:
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return text if text not in {"", "-0"} else "0"
+
+
+def _nice_ceiling(value: Decimal) -> Decimal:
+    """A round top for the y axis: 1, 2 or 5 times a power of ten, at least `value`."""
+    step = Decimal(1)
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= value:
+                return step * factor
+        step *= 10
+
+
+def reputation_chart(points: list[Point], *, label: str) -> SafeString:
+    """The running total as a line over a date axis, with a visually hidden table of the same
+    figures for screen readers. `label` names the chart (escaped)."""
+    if not points:
+        return format_html('<p class="muted small">{}</p>', "No reputation history yet.")
+    first, last = points[0].day, points[-1].day
+    span_days = max(1, (last - first).days)
+    top = _nice_ceiling(max(p.total for p in points))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(day: date) -> float:
+        if first == last:
+            return LEFT + plot_w / 2
+        return LEFT + plot_w * (day - first).days / span_days
+
+    def y(total: Decimal) -> float:
+        return TOP + plot_h * (1 - float(total / top))
+
+    # A step line: the score holds until the next day with activity.
+    coords = []
+    for i, point in enumerate(points):
+        if i:
+            coords.append(f"{x(point.day):.1f},{y(points[i - 1].total):.1f}")
+        coords.append(f"{x(point.day):.1f},{y(point.total):.1f}")
+
+    parts = []
+    for i in range(Y_TICKS + 1):
+        value = top * i / Y_TICKS
+        parts.append(
+            format_html(
+                '<line class="chart-grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="chart-label chart-label-y" x="{}" y="{}">{}</text>',
+                LEFT,
+                WIDTH - RIGHT,
+                f"{y(value):.1f}",
+                f"{y(value):.1f}",
+                LEFT - 6,
+                f"{y(value) + 4:.1f}",
+                _fmt(value),
+            )
+        )
+    if first == last:
+        label_days = [first]
+    else:
+        label_days = sorted(
+            {first + (last - first) * i // X_LABELS for i in range(X_LABELS + 1)} | {first, last}
+        )
+    for day in label_days:
+        parts.append(
+            format_html(
+                '<text class="chart-label chart-label-x" x="{}" y="{}">{}</text>',
+                f"{x(day):.1f}",
+                HEIGHT - 10,
+                day.strftime("%d %b %Y"),
+            )
+        )
+    parts.append(
+        format_html(
+            '<line class="chart-axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
+            LEFT,
+            WIDTH - RIGHT,
+            TOP + plot_h,
+            TOP + plot_h,
+        )
+    )
+    parts.append(format_html('<polyline class="chart-line" points="{}"/>', " ".join(coords)))
+    for point in points:
+        parts.append(
+            format_html(
+                '<circle class="chart-point" cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
+                f"{x(point.day):.1f}",
+                f"{y(point.total):.1f}",
+                point.day.isoformat(),
+                _fmt(point.total),
+            )
+        )
+    summary = (
+        f"{label}: from {_fmt(points[0].total)} on {first.isoformat()} "
+        f"to {_fmt(points[-1].total)} on {last.isoformat()}"
+    )
+    rows = format_html_join(
+        "", "<tr><td>{}</td><td>{}</td></tr>", ((p.day.isoformat(), _fmt(p.total)) for p in points)
+    )
+    drawing = format_html_join("", "{}", ((part,) for part in parts))
+    return format_html(
+        '<figure class="reputation-chart">'
+        '<svg class="chart-svg" viewBox="0 0 {} {}" role="img" aria-label="{}"'
+        ' xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>'
+        '<table class="visually-hidden"><caption>{}</caption>'
+        '<thead><tr><th scope="col">Day</th><th scope="col">Reputation</th></tr></thead>'
+        "<tbody>{}</tbody></table>"
+        "</figure>",
+        WIDTH, HEIGHT, summary, label, drawing, label, rows,
+    )  # fmt: skip

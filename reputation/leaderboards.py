@@ -1,0 +1,175 @@
+"""Leaderboards: who earned the most reputation, all time, in the last 30 days, in one challenge,
+or for one manifesto value. Reads only.
+
+All time is the stored score (`ReputationScore.total`, the number every profile shows), ordered
+and paginated in SQL. The other boards sum ledger lines with the score's own rule
+(`ledger.totals_from_ledger`): lines are netted per fact key in SQL, and the positive vote
+reputation of a key counts in the UTC day of its latest fact, up to the daily cap per member
+and day. `capped_totals` is that rule over any set of lines; it reads one aggregate row per
+fact key, never one query per member. The cap needs the per-key nets grouped again by member and
+day, which the ORM cannot nest, so that last fold (and the sort) runs over those rows in Python:
+one query per board, memory in proportion to the fact keys that match its filters.
+
+Privacy: on the ledger boards, a line about a solution counts only when the viewer may see the
+solution's challenge (`challenges.permissions.challenges_visible_to`), so a private challenge's
+activity never shows to those outside it. Lines about no solution (manifesto signatures) count
+on the 30-day board only. The all-time board shows the stored total, which like the profile
+includes everything; it says how much, never where from.
+
+Only members with a positive score appear (all time: above the floor of 1 that everyone has);
+ties are broken by username, so ranks are positions."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from decimal import Decimal
+
+from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from challenges.models import Challenge
+from challenges.permissions import challenges_visible_to
+from peerhub.models import User, Value
+
+from . import rules
+from .models import ReputationEvent, ReputationScore
+
+ALL_TIME, LAST_30_DAYS = "all", "30d"
+PERIODS = {ALL_TIME: "All time", LAST_30_DAYS: "Last 30 days"}
+WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    user: User
+    score: Decimal
+
+    @property
+    def level(self) -> int:
+        score = getattr(self.user, "reputation", None)
+        return score.trust_level if score is not None else 0
+
+    @property
+    def level_name(self) -> str:
+        return rules.LEVEL_NAMES.get(self.level, "")
+
+
+def per_key_lines(events: QuerySet[ReputationEvent], *extra: str) -> QuerySet:
+    """One row per fact key: its net amount and the UTC day of its latest fact."""
+    return events.values("beneficiary_id", *extra, "fact_key", "capped").annotate(
+        net=Sum("amount"), day=Max(TruncDate("fact_at", tzinfo=UTC))
+    )
+
+
+def fold_capped(rows, *, by) -> dict:
+    """Fold per-key rows into totals keyed by `by(row)`: capped positive nets count up to the
+    daily cap per member and day; everything else in full (the rule of
+    `ledger.totals_from_ledger`)."""
+    cap = rules.rules().daily_vote_cap
+    totals: dict = defaultdict(Decimal)
+    gains: dict = defaultdict(Decimal)
+    for row in rows:
+        if row["capped"] and row["net"] > 0:
+            gains[(by(row), row["beneficiary_id"], row["day"])] += row["net"]
+        else:
+            totals[by(row)] += row["net"]
+    for (key, _member, _day), gained in gains.items():
+        totals[key] += min(cap, gained)
+    return dict(totals)
+
+
+def capped_totals(events: QuerySet[ReputationEvent], *, since: date | None = None):
+    """Per member: the sum of these lines under the daily cap, in one query. With `since`, only
+    fact keys whose day is on or after it count."""
+    rows = per_key_lines(events)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    return fold_capped(rows, by=lambda row: row["beneficiary_id"])
+
+
+def window_start(*, days: int = WINDOW_DAYS) -> date:
+    """The first UTC day of the window: today and the days before it, `days` in all."""
+    return timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+
+
+def _visible_lines(viewer) -> QuerySet[ReputationEvent]:
+    return ReputationEvent.objects.filter(
+        Q(solution__isnull=True) | Q(solution__challenge__in=challenges_visible_to(viewer))
+    )
+
+
+class Board:
+    """A ranked list the paginators slice: `len()` and `board[a:b]` → standings with ranks.
+    Loading a page costs one query for its members (with their scores)."""
+
+    def __init__(self, *, scores: QuerySet | None = None, ranked: list | None = None):
+        self._scores = scores  # all time: ReputationScore rows ordered in SQL
+        self._ranked = ranked  # ledger boards: [(user_id, score)] already ordered
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._scores.count() if self._scores is not None else len(self._ranked)
+        return self._count
+
+    def __getitem__(self, item: slice) -> list[Standing]:
+        start = item.start or 0
+        if self._scores is not None:
+            rows = list(self._scores[item])
+            return [
+                Standing(rank=start + i + 1, user=row.user, score=row.total)
+                for i, row in enumerate(rows)
+            ]
+        rows = self._ranked[item]
+        users = User.objects.select_related("reputation").in_bulk([uid for uid, _ in rows])
+        return [
+            Standing(rank=start + i + 1, user=users[uid], score=score)
+            for i, (uid, score) in enumerate(rows)
+        ]
+
+
+def leaderboard(
+    *,
+    viewer,
+    period: str = ALL_TIME,
+    challenge: Challenge | None = None,
+    value: Value | None = None,
+) -> Board:
+    """The board for a period (`all` or `30d`), optionally narrowed to one challenge (which the
+    caller has checked the viewer may see) or to the challenges serving one value."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    if period == ALL_TIME and challenge is None and value is None:
+        scores = (
+            ReputationScore.objects.filter(total__gt=1, user__is_active=True)
+            .select_related("user", "user__reputation")
+            .order_by("-total", "user__username")
+        )
+        return Board(scores=scores)
+    events = _visible_lines(viewer).filter(beneficiary__is_active=True)
+    if challenge is not None:
+        events = events.filter(solution__challenge=challenge)
+    if value is not None:
+        events = events.filter(
+            solution__challenge__in=Challenge.objects.filter(values=value).values("pk")
+        )
+    rows = per_key_lines(events, "beneficiary__username")
+    if period == LAST_30_DAYS:
+        rows = rows.filter(day__gte=window_start())
+    totals = fold_capped(rows, by=lambda row: (row["beneficiary_id"], row["beneficiary__username"]))
+    ranked = sorted(
+        ((member, total) for member, total in totals.items() if total > 0),
+        key=lambda item: (-item[1], item[0][1]),
+    )
+    return Board(ranked=[(uid, total) for (uid, _name), total in ranked])
+
+
+def board_challenges(viewer) -> QuerySet[Challenge]:
+    """The challenges a viewer may pick a board for."""
+    return challenges_visible_to(viewer).only("slug", "title").order_by("title")
+
+
+def board_values() -> QuerySet[Value]:
+    return Value.objects.only("slug", "name").order_by("position", "name")
