@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
@@ -113,6 +114,10 @@ def _eager_celery(request):
         return
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    # Celery guards result.get() with a process-wide flag that eager calls set and reset; two
+    # threads running eager tasks at once (a browser test's live server and the test itself)
+    # can leave it set. Each test starts with it cleared, as celery.contrib.testing does.
+    _set_task_join_will_block(False)
     yield
     celery_app.conf.task_always_eager = previous
 
