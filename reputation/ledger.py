@@ -7,13 +7,17 @@ sync ran. Scores are a pure function of the ledger: per member and UTC day of th
 positive vote reputation counts up to the daily cap; everything else counts in full; the total
 never shows below 1."""
 
+# The set-based rebuild builds its SQL from table names (model meta) and constants only; every
+# value is a query parameter.
+# ruff: noqa: S608
+
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -94,9 +98,12 @@ def _reversal_note(notes: dict[str, str], key: str) -> str:
     return notes.get(key.split(":L", 1)[0], "")
 
 
-def _desired_and_notes(solution_ids) -> tuple[dict[str, Line], dict[str, str]]:
+def _desired_and_notes(
+    solution_ids, *, votes: bool = True
+) -> tuple[dict[str, Line], dict[str, str]]:
     """The desired lines, and {vote key: note} for the votes that give nothing because they were
-    judged serial: the corrections that take their lines back say why."""
+    judged serial: the corrections that take their lines back say why. With `votes=False` the
+    lines that votes give are left to the set-based rebuild (`rebuild_set_based`)."""
     rules = rules_module.rules()
     solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
     ancestor_ids = {a for s in solutions.values() for a in s.ancestor_ids}
@@ -106,13 +113,13 @@ def _desired_and_notes(solution_ids) -> tuple[dict[str, Line], dict[str, str]]:
             "pk", "author_id"
         )
     )
-    votes = list(Vote.objects.filter(solution_id__in=solutions))
+    vote_rows = list(Vote.objects.filter(solution_id__in=solutions)) if votes else []
     reviews = list(Review.objects.filter(solution_id__in=solutions))
-    verified = _verified_ids({v.voter_id for v in votes} | {r.reviewer_id for r in reviews})
+    verified = _verified_ids({v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews})
     lines: dict[str, Line] = {}
     notes: dict[str, str] = {}
 
-    for vote in votes:
+    for vote in vote_rows:
         solution = solutions[vote.solution_id]
         if vote.voter_id == solution.author_id or vote.voter_id not in verified:
             continue  # no self-votes; unverified accounts carry no weight
@@ -300,19 +307,154 @@ def sync_manifesto(user_ids) -> set[int]:
     return touched
 
 
-def sync_everything(*, batch_size: int = 500, progress=None) -> int:
+VOTE_KEY_PREFIXES = ("up:", "down:", "downcast:")
+
+
+def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
+    """One statement that appends, for the solutions with ids in [lo, hi], the correction lines
+    that bring every vote key (`up:`, `down:`, `downcast:` and the lineage keys derived from
+    `up:`) to what the votes give today: the same lines, to the cent, as `_desired_and_notes`
+    and `_append_corrections` would append. Ancestors are reached through `parent_id`, which
+    names the same chain as `path`, both being set once when a fork is created. Returns the SQL
+    and its fixed parameters; `rebuild_set_based` adds the range, the time and the note."""
+    vote, solution = Vote._meta.db_table, Solution._meta.db_table
+    event, email = ReputationEvent._meta.db_table, EmailAddress._meta.db_table
+    shares = rules.lineage_shares if rules.upvote_received > 0 else ()
+    ancestors = "".join(
+        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id"
+        for k in range(1, len(shares) + 1)
+    )
+    ancestor_cols = "".join(
+        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in range(1, len(shares) + 1)
+    )
+    live = "sv.serial_reversed_at IS NULL"
+    no_source = "CAST(NULL AS BIGINT)"
+    key = "CAST(sv.solution_id AS TEXT) || ':' || CAST(sv.voter_id AS TEXT)"
+    columns = (
+        "fact_key, beneficiary_id, kind, amount, fact_at, solution_id, source_solution_id, "
+        "actor_id, capped"
+    )
+    selects = [
+        f"SELECT 'up:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s FROM sv WHERE sv.value = 1 AND {live}",
+        f"SELECT 'down:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s FROM sv WHERE sv.value = -1 AND {live}",
+        f"SELECT 'downcast:' || {key}, sv.voter_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
+        f"sv.solution_id, {no_source}, sv.author_id, %s FROM sv WHERE sv.value = -1",
+    ]
+    params: list = [
+        Kind.UPVOTE_RECEIVED, rules.upvote_received, True,
+        Kind.DOWNVOTE_RECEIVED, rules.downvote_received, True,
+        Kind.DOWNVOTE_CAST, rules.downvote_cast, False,
+    ]  # fmt: skip
+    for k, share in enumerate(shares, start=1):
+        # Nearest first, never to the earner or the voter, once per person: a nearer
+        # ancestor with the same author was paid already (or was the earner or the voter).
+        distinct = "".join(f" AND sv.a{k}_author <> sv.a{j}_author" for j in range(1, k))
+        selects.append(
+            f"SELECT 'up:' || {key} || ':L' || CAST(sv.a{k}_author AS TEXT), sv.a{k}_author, "
+            f"%s, CAST(%s AS NUMERIC), sv.updated_at, sv.solution_id, sv.a{k}_id, sv.voter_id, "
+            f"%s FROM sv WHERE sv.value = 1 AND {live} AND sv.a{k}_author IS NOT NULL "
+            f"AND sv.a{k}_author <> sv.author_id AND sv.a{k}_author <> sv.voter_id{distinct}"
+        )
+        params += [Kind.LINEAGE_CREDIT, (rules.upvote_received * share).quantize(CENT), True]
+    union = " UNION ALL ".join(selects)
+    is_vote_key = " OR ".join(f"fact_key LIKE '{prefix}%%'" for prefix in VOTE_KEY_PREFIXES)
+    # A key no longer backed is taken back with the note of its vote when the serial-voting
+    # job reversed that vote (the first line's solution and actor are the vote's).
+    note = (
+        f"CASE WHEN h.fact_key LIKE 'downcast:%%' THEN '' WHEN EXISTS (SELECT 1 FROM {vote} v "
+        f"JOIN {solution} s ON s.id = v.solution_id WHERE v.solution_id = f.solution_id "
+        f"AND v.voter_id = f.actor_id AND v.voter_id <> s.author_id "
+        f"AND v.serial_reversed_at IS NOT NULL AND EXISTS (SELECT 1 FROM {email} e "
+        f"WHERE e.user_id = v.voter_id AND e.verified)) THEN %s ELSE '' END"
+    )
+    sql = f"""
+        WITH sv AS (
+            SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
+                a0.author_id{ancestor_cols}
+            FROM {vote} v JOIN {solution} a0 ON a0.id = v.solution_id{ancestors}
+            WHERE v.solution_id BETWEEN %s AND %s AND v.voter_id <> a0.author_id
+              AND EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)
+        ),
+        d ({columns}) AS ({union}),
+        h AS (
+            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
+            FROM {event}
+            WHERE solution_id BETWEEN %s AND %s AND ({is_vote_key})
+            GROUP BY fact_key
+        )
+        INSERT INTO {event} ({columns}, seq, note, created_at)
+        SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
+            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, d.capped,
+            COALESCE(h.last_seq, 0) + 1, '', %s
+        FROM d LEFT JOIN h ON h.fact_key = d.fact_key
+        WHERE ROUND(d.amount - COALESCE(h.total, 0), 2) <> 0
+        UNION ALL
+        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
+            f.solution_id, f.source_solution_id, f.actor_id, f.capped, h.last_seq + 1,
+            {note}, %s
+        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
+        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
+    """
+    return sql, params
+
+
+def rebuild_set_based(*, batch_size: int = 500, progress=None) -> None:
+    """The full rebuild of what votes give, set-based: one INSERT ... SELECT per range of
+    solution ids (`batch_size` solutions, one transaction each), which derives the desired lines
+    in SQL, compares them with the ledger's sums per key and appends only the differences. The
+    other facts of each batch (reviews, forks, upstream) are derived in Python as before."""
+    rules = rules_module.rules()
+    sql, params = _vote_lines_sql(rules)
+    ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        lo, hi = batch[0], batch[-1]
+        with transaction.atomic():
+            locked = list(
+                Solution.objects.select_for_update(of=("self",))
+                .filter(pk__gte=lo, pk__lte=hi)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql,
+                    [lo, hi, *params, lo, hi, now, rules_module.SERIAL_VOTING_NOTE, now],
+                )
+            desired, notes = _desired_and_notes(locked, votes=False)
+            held = ReputationEvent.objects.filter(solution_id__in=locked)
+            for prefix in VOTE_KEY_PREFIXES:
+                held = held.exclude(fact_key__startswith=prefix)
+            _append_corrections(desired, _held(held), notes)
+        if progress is not None:
+            progress(min(start + batch_size, len(ids)), len(ids))
+
+
+def sync_everything(*, batch_size: int = 500, progress=None, set_based: bool | None = None) -> int:
     """The full rebuild: every solution's facts and every signature, in batches with a
     transaction each. Returns the number of correction lines it had to append — zero when the
     incremental syncs kept the ledger right. `progress(done, total)` is called after each batch.
 
+    On PostgreSQL the vote lines are derived set-based in SQL (`rebuild_set_based`); SQLite,
+    which has no hash joins, is faster with the per-batch derivation in Python. Both append the
+    same lines (tests/reputation/test_set_based.py); `set_based` forces one or the other.
+
     A run cut short (a worker killed) leaves whole batches behind; running it again converges to
     the same ledger, since each batch only appends what its facts still lack."""
+    if set_based is None:
+        set_based = connection.vendor == "postgresql"
     before = ReputationEvent.objects.count()
-    ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        sync_solutions(ids[start : start + batch_size])
-        if progress is not None:
-            progress(min(start + batch_size, len(ids)), len(ids))
+    if set_based:
+        rebuild_set_based(batch_size=batch_size, progress=progress)
+    else:
+        ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), batch_size):
+            sync_solutions(ids[start : start + batch_size])
+            if progress is not None:
+                progress(min(start + batch_size, len(ids)), len(ids))
     with transaction.atomic():
         desired = desired_for_manifesto()
         held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))

@@ -1,0 +1,185 @@
+"""Property: the set-based full rebuild (`ledger.rebuild_set_based`, used by `sync_everything`)
+appends exactly the lines the Python derivation (`ledger.sync_solutions`) appends, from any state
+of facts and ledger: the same keys, sequence numbers, amounts, days, links and notes, hence the
+same per-key sums and the same scores.
+
+Facts are written straight to the tables (votes by unverified members, self-votes, votes inside
+one's own lineage, serial-reversed votes), and the ledger is first synced, then the facts
+changed, so the rebuild has corrections to append, not only first lines."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.db.models import Sum
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reputation import ledger
+from reputation.models import ReputationEvent, ReputationScore, Vote
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = 6
+START = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
+
+member = st.integers(min_value=0, max_value=MEMBERS - 1)
+index = st.integers(min_value=0, max_value=20)
+# (voter, solution, value, hours after START, judged serial)
+vote = st.tuples(member, index, st.sampled_from([1, -1]), st.integers(0, 60), st.booleans())
+change = st.one_of(
+    st.tuples(st.just("flip"), index, st.integers(0, 60)),
+    st.tuples(st.just("remove"), index),
+    st.tuples(st.just("serial"), index),
+    st.tuples(st.just("unserial"), index),
+    st.tuples(st.just("unverify"), member),
+    st.tuples(st.just("verify"), member),
+    st.tuples(st.just("vote"), vote),
+)
+forest = st.lists(st.tuples(st.none() | index, member), min_size=1, max_size=6)
+
+LINE_FIELDS = (
+    "fact_key", "seq", "amount", "fact_at", "beneficiary_id", "kind", "solution_id",
+    "source_solution_id", "actor_id", "capped", "note",
+)  # fmt: skip
+
+
+def build(tree, members):
+    challenge = ChallengeFactory()
+    solutions = []
+    for parent, author in tree:
+        if parent is None or not solutions:
+            solutions.append(make_solution(challenge, members[author]))
+        else:
+            solutions.append(make_fork(solutions[parent % len(solutions)], members[author]))
+    return solutions
+
+
+def add_vote(spec, members, solutions):
+    voter, which, value, hours, serial = spec
+    at = START + timedelta(hours=hours)
+    Vote.objects.update_or_create(
+        solution=solutions[which % len(solutions)],
+        voter=members[voter],
+        defaults={
+            "value": value,
+            "created_at": at,
+            "updated_at": at,
+            "serial_reversed_at": at if serial else None,
+        },
+    )
+
+
+def apply(op, members, solutions):
+    votes = list(Vote.objects.order_by("pk"))
+    kind = op[0]
+    if kind == "vote":
+        add_vote(op[1], members, solutions)
+    elif kind in ("unverify", "verify"):
+        EmailAddress.objects.filter(user=members[op[1]]).update(verified=kind == "verify")
+    elif votes:
+        target = votes[op[1] % len(votes)]
+        if kind == "flip":
+            target.value = -target.value
+            target.updated_at = START + timedelta(hours=op[2])
+            target.save()
+        elif kind == "remove":
+            target.delete()
+        else:
+            target.serial_reversed_at = START if kind == "serial" else None
+            target.save()
+
+
+def python_rebuild():
+    """The derivation as `sync_everything` did it before: every solution synced in Python."""
+    ledger.sync_solutions(ledger.Solution.objects.values_list("pk", flat=True))
+    ledger.recompute_scores(None)
+
+
+def snapshot():
+    lines = sorted(ReputationEvent.objects.values_list(*LINE_FIELDS), key=lambda r: (r[0], r[1]))
+    sums = dict(
+        ReputationEvent.objects.values("fact_key")
+        .annotate(total=Sum("amount"))
+        .values_list("fact_key", "total")
+    )
+    scores = dict(ReputationScore.objects.values_list("user_id", "total"))
+    return lines, sums, scores
+
+
+@settings(
+    max_examples=int(os.environ.get("REP_EXAMPLES", 20)),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(
+    tree=forest,
+    votes=st.lists(vote, max_size=25),
+    changes=st.lists(change, max_size=12),
+    cap=st.sampled_from([20, 35, 200]),
+    shares=st.sampled_from([["0.20", "0.04"], ["0.5"], ["0.333", "0.25", "0.1"]]),
+    batch_size=st.sampled_from([1, 2, 500]),
+)
+def test_set_based_rebuild_appends_what_the_python_derivation_appends(
+    tree, votes, changes, cap, shares, batch_size
+):
+    with (
+        override_settings(
+            PEERHUB_REPUTATION={"daily_vote_cap": cap, "lineage_shares": shares},
+            PEERHUB_SERIAL_VOTING={"votes": 1000, "window_hours": 1},
+        ),
+        transaction.atomic(),
+    ):
+        members = UserFactory.create_batch(MEMBERS)
+        solutions = build(tree, members)
+        for spec in votes:
+            add_vote(spec, members, solutions)
+        python_rebuild()
+        for op in changes:
+            apply(op, members, solutions)
+
+        with transaction.atomic():
+            python_rebuild()
+            expected = snapshot()
+            transaction.set_rollback(True)
+        before = ReputationEvent.objects.count()
+        appended = ledger.sync_everything(batch_size=batch_size, set_based=True)
+        lines, sums, scores = snapshot()
+
+        assert lines == expected[0]
+        assert sums == expected[1]
+        assert scores == expected[2]
+        assert appended == len(lines) - before
+        # A second rebuild finds nothing to correct.
+        assert ledger.sync_everything(batch_size=batch_size, set_based=True) == 0
+        transaction.set_rollback(True)
+
+
+def test_set_based_rebuild_pays_no_lineage_credit_to_the_voter_or_twice_to_one_person():
+    root_author, fork_author, voter = UserFactory.create_batch(3)
+    root = make_solution(author=root_author)
+    fork = make_fork(root, fork_author)
+    grandchild = make_fork(fork, root_author)  # the root's author again, two levels up
+    great = make_fork(grandchild, fork_author)
+    at = START
+    for solution, by in ((fork, root_author), (grandchild, voter), (great, voter)):
+        Vote.objects.create(solution=solution, voter=by, value=1, created_at=at, updated_at=at)
+    with transaction.atomic():
+        python_rebuild()
+        expected = snapshot()
+        transaction.set_rollback(True)
+    ledger.sync_everything(set_based=True)
+    assert snapshot() == expected
+    keys = set(expected[1])
+    assert f"up:{fork.pk}:{root_author.pk}:L{root_author.pk}" not in keys
+    assert f"up:{great.pk}:{voter.pk}:L{root_author.pk}" in keys
+    assert f"up:{grandchild.pk}:{voter.pk}:L{fork_author.pk}" in keys
+    assert f"up:{grandchild.pk}:{voter.pk}:L{root_author.pk}" not in keys
