@@ -10,5 +10,12 @@ def refuse(request, error: DomainError, to):
     return redirect(to)
 
 
-def page_number(request) -> str | None:
-    return request.GET.get("page")
+def perform(request, action, *, done: str, then, back):
+    """Run one service call for a POST: on success say `done` and go to `then` (an object or a
+    callable taking the call's result); when the rules refuse, say why and go back to `back`."""
+    try:
+        result = action()
+    except DomainError as error:
+        return refuse(request, error, back)
+    messages.success(request, done)
+    return redirect(then(result) if callable(then) else then)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
@@ -10,7 +11,7 @@ from peerhub.exceptions import DomainError
 from .. import permissions, selectors, services
 from ..forms import ProposalForm, ReasonForm
 from ..models import ChallengeProposal
-from .base import refuse
+from .base import perform, refuse
 
 PROPOSALS_PER_PAGE = 20
 
@@ -107,12 +108,13 @@ def proposal_back(request, pk: int):
 @login_required
 def proposal_adopt(request, pk: int):
     proposal = _proposal(pk)
-    try:
-        challenge = services.proposal_adopt(proposal=proposal, by=request.user)
-    except DomainError as error:
-        return refuse(request, error, proposal)
-    messages.success(request, "Adopted: complete the draft challenge, then open it.")
-    return redirect("challenges:edit", slug=challenge.slug)
+    return perform(
+        request,
+        lambda: services.proposal_adopt(proposal=proposal, by=request.user),
+        done="Adopted: complete the draft challenge, then open it.",
+        then=lambda challenge: reverse("challenges:edit", kwargs={"slug": challenge.slug}),
+        back=proposal,
+    )
 
 
 @require_POST
@@ -123,11 +125,12 @@ def proposal_decline(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Say why the proposal is declined.")
         return redirect(proposal)
-    try:
-        services.proposal_decline(
+    return perform(
+        request,
+        lambda: services.proposal_decline(
             proposal=proposal, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as error:
-        return refuse(request, error, proposal)
-    messages.success(request, "Declined, with your reason shown to everyone.")
-    return redirect(proposal)
+        ),
+        done="Declined, with your reason shown to everyone.",
+        then=proposal,
+        back=proposal,
+    )

@@ -12,7 +12,7 @@ from ..diff import diff_stats, side_by_side
 from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
 from ..lineage_svg import lineage_svg
 from ..models import Challenge
-from .base import refuse
+from .base import perform, refuse
 from .comments import thread_context
 
 
@@ -203,24 +203,26 @@ def solution_fork(request, pk: int):
 @login_required
 def solution_withdraw(request, pk: int):
     solution = selectors.solution_get(user=request.user, pk=pk)
-    try:
-        services.solution_withdraw(solution=solution, by=request.user)
-    except DomainError as error:
-        return refuse(request, error, solution)
-    messages.success(request, "Withdrawn. It keeps its place in the lineage.")
-    return redirect(solution)
+    return perform(
+        request,
+        lambda: services.solution_withdraw(solution=solution, by=request.user),
+        done="Withdrawn. It keeps its place in the lineage.",
+        then=solution,
+        back=solution,
+    )
 
 
 @require_POST
 @login_required
 def solution_publish(request, pk: int):
     solution = selectors.solution_get(user=request.user, pk=pk)
-    try:
-        services.solution_publish(solution=solution, by=request.user)
-    except DomainError as error:
-        return refuse(request, error, solution)
-    messages.success(request, "Published.")
-    return redirect(solution)
+    return perform(
+        request,
+        lambda: services.solution_publish(solution=solution, by=request.user),
+        done="Published.",
+        then=solution,
+        back=solution,
+    )
 
 
 # --- Upstream proposals ----------------------------------------------------------------------
@@ -291,23 +293,25 @@ def upstream_decline(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Say why you decline the change.")
         return redirect(proposal)
-    try:
-        services.upstream_decline(
+    return perform(
+        request,
+        lambda: services.upstream_decline(
             proposal=proposal, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as error:
-        return refuse(request, error, proposal)
-    messages.success(request, "Declined. The fork's author can read your reason.")
-    return redirect(proposal)
+        ),
+        done="Declined. The fork's author can read your reason.",
+        then=proposal,
+        back=proposal,
+    )
 
 
 @require_POST
 @login_required
 def upstream_withdraw(request, pk: int):
     proposal = selectors.upstream_get(user=request.user, pk=pk)
-    try:
-        services.upstream_withdraw(proposal=proposal, by=request.user)
-    except DomainError as error:
-        return refuse(request, error, proposal)
-    messages.success(request, "Proposal withdrawn.")
-    return redirect(proposal.fork)
+    return perform(
+        request,
+        lambda: services.upstream_withdraw(proposal=proposal, by=request.user),
+        done="Proposal withdrawn.",
+        then=proposal.fork,
+        back=proposal,
+    )

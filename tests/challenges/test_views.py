@@ -550,3 +550,33 @@ def test_only_organisers_manage_people_and_unknown_names_are_a_message(client, c
     login(client, challenge.organisers.first())
     response = client.post(url, {"action": "invite", "username": "nobody"}, follow=True)
     assert "No member is called “nobody”" in response.content.decode()
+
+
+def test_organiser_declines_a_proposal_with_a_reason(client, organiser):
+    proposal = services.proposal_create(proposer=UserFactory(), title="T", summary="S", problem="P")
+    login(client, organiser)
+    response = client.post(
+        reverse("challenges:proposal-decline", args=[proposal.pk]),
+        {"reason": "Already covered by the water challenge"},
+        follow=True,
+    )
+    proposal.refresh_from_db()
+    assert proposal.status == proposal.Status.DECLINED
+    assert "Declined, with your reason" in response.content.decode()
+    assert "Already covered by the water challenge" in response.content.decode()
+
+
+def test_fork_author_withdraws_an_upstream_offer(client, challenge):
+    source = make_solution(challenge, body="Original")
+    fork = make_fork(source)
+    services.solution_revise(solution=fork, by=fork.author, title=fork.title, body="Changed")
+    proposal = services.upstream_propose(fork=fork, by=fork.author, message="Take it")
+    login(client, source.author)
+    client.post(reverse("challenges:upstream-withdraw", args=[proposal.pk]))
+    proposal.refresh_from_db()
+    assert proposal.status == UpstreamProposal.Status.OPEN  # only its author may withdraw it
+    login(client, fork.author)
+    response = client.post(reverse("challenges:upstream-withdraw", args=[proposal.pk]))
+    assert response["Location"] == fork.get_absolute_url()
+    proposal.refresh_from_db()
+    assert proposal.status == UpstreamProposal.Status.WITHDRAWN
