@@ -1,10 +1,10 @@
 """Reads for the site: the current manifesto, its signatories, members and live figures."""
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from .hooks import collect
 from .models import ManifestoSignature, ManifestoVersion, User, Value
 
 
@@ -48,8 +48,4 @@ def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
         ("members", members_active().count()),
         ("signed the manifesto", version.signatures.count() if version else 0),
     ]
-    for config in apps.get_app_configs():
-        provider = getattr(config, "site_figures", None)
-        if provider is not None:
-            figures.extend(provider())
-    return figures
+    return figures + collect("site_figures")

@@ -1,4 +1,3 @@
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,6 +8,7 @@ from . import selectors, services
 from .api.errors import api_not_found
 from .exceptions import DomainError
 from .forms import ProfileForm
+from .hooks import collect
 from .models import User
 
 SIGNATORIES_PER_PAGE = 48
@@ -78,11 +78,7 @@ def profile(request, username: str):
     member = get_object_or_404(User, username=username, is_active=True)
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
-    sections = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "profile_sections", None)
-        if provider is not None:
-            sections.extend(provider(viewer=request.user, member=member))
+    sections = collect("profile_sections", viewer=request.user, member=member)
     return render(
         request,
         "peerhub/profile.html",

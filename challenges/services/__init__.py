@@ -23,6 +23,7 @@ from .proposals import (
 from .solutions import (
     solution_create,
     solution_fork,
+    solution_post_refusal,
     solution_publish,
     solution_revise,
     solution_withdraw,
@@ -52,6 +53,7 @@ __all__ = [
     "proposal_unback",
     "solution_create",
     "solution_fork",
+    "solution_post_refusal",
     "solution_publish",
     "solution_revise",
     "solution_withdraw",

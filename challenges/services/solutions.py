@@ -72,6 +72,16 @@ def _set_lineage_path(solution: Solution, parent: Solution | None) -> None:
     solution.save(update_fields=["root", "path"])
 
 
+def solution_post_refusal(*, author: User, challenge: Challenge) -> DomainError | None:
+    """Why `author` may not post to `challenge` now, or None. The service raises it; the form
+    page shows it before the member writes anything."""
+    if permissions.can_post_solution(author, challenge):
+        return None
+    if challenge.status != Challenge.Status.OPEN:
+        return Conflict("This challenge is not open for solutions.", code="challenge_closed")
+    return _refusal(author, "posting solutions")
+
+
 @transaction.atomic
 def solution_create(
     *,
@@ -85,10 +95,9 @@ def solution_create(
     """Post a solution to an open challenge, as a draft or published; its first revision holds
     the content."""
     challenge = Challenge.objects.select_for_update(no_key=True).get(pk=challenge.pk)
-    if not permissions.can_post_solution(author, challenge):
-        if challenge.status != Challenge.Status.OPEN:
-            raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
-        raise _refusal(author, "posting solutions")
+    refusal = solution_post_refusal(author=author, challenge=challenge)
+    if refusal is not None:
+        raise refusal
     title, body = _validate_content(title, body)
     now = timezone.now()
     solution = Solution.objects.create(

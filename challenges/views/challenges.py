@@ -1,4 +1,3 @@
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -7,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
+from peerhub.hooks import collect_by_key
 from peerhub.models import User, Value
 
 from .. import permissions, selectors, services
@@ -71,12 +71,9 @@ def _attach_row_figures(request, page) -> None:
     `solution_row_figures(request=, solutions=)` hook, which answers {solution id: [(label,
     value)]} for the whole page at once: one query per app, not one per row."""
     rows = list(page)
-    figures: dict[int, list] = {}
-    for config in apps.get_app_configs():
-        provider = getattr(config, "solution_row_figures", None)
-        if provider is not None and rows:
-            for pk, pairs in provider(request=request, solutions=rows).items():
-                figures.setdefault(pk, []).extend(pairs)
+    figures = (
+        collect_by_key("solution_row_figures", request=request, solutions=rows) if rows else {}
+    )
     for solution in rows:
         solution.row_figures = figures.get(solution.pk, [])
 

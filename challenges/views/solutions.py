@@ -1,4 +1,3 @@
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -6,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
+from peerhub.hooks import collect
 
 from .. import permissions, selectors, services
 from ..diff import diff_stats, side_by_side
@@ -19,14 +19,9 @@ from .comments import thread_context
 @login_required
 def solution_create(request, slug: str):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
-    if not permissions.can_post_solution(request.user, challenge):
-        messages.error(
-            request,
-            "This challenge is not open for solutions."
-            if challenge.status != Challenge.Status.OPEN
-            else "Verify your e-mail address before posting solutions.",
-        )
-        return redirect(challenge)
+    refusal = services.solution_post_refusal(author=request.user, challenge=challenge)
+    if refusal is not None:
+        return refuse(request, refusal, challenge)
     form = NewSolutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -63,11 +58,7 @@ def solution_detail(request, pk: int):
             )
     # Other apps add their own sections (reputation: votes and reviews) without this app
     # knowing them: the same plug-in hook as the profile page's `profile_sections`.
-    sections = []
-    for config in apps.get_app_configs():
-        provider = getattr(config, "solution_sections", None)
-        if provider is not None:
-            sections.extend(provider(request=request, solution=solution))
+    sections = collect("solution_sections", request=request, solution=solution)
     context = {
         "solution": solution,
         "challenge": solution.challenge,

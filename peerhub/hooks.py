@@ -1,0 +1,31 @@
+"""Plug-in hooks between apps that must not import each other.
+
+An app's AppConfig may define a method named after a hook (`site_figures`, `profile_sections`,
+`solution_sections`, `solution_row_figures`); the page that shows them calls `collect` or
+`collect_by_key` and never imports the app that contributes."""
+
+from django.apps import apps
+
+
+def _providers(hook: str):
+    for config in apps.get_app_configs():
+        provider = getattr(config, hook, None)
+        if provider is not None:
+            yield provider
+
+
+def collect(hook: str, **kwargs) -> list:
+    """Every app's answer to `hook(**kwargs)` (a list), concatenated in app order."""
+    results: list = []
+    for provider in _providers(hook):
+        results.extend(provider(**kwargs))
+    return results
+
+
+def collect_by_key(hook: str, **kwargs) -> dict:
+    """Every app's answer to `hook(**kwargs)` (a dict of lists), merged key by key."""
+    merged: dict = {}
+    for provider in _providers(hook):
+        for key, values in provider(**kwargs).items():
+            merged.setdefault(key, []).extend(values)
+    return merged
