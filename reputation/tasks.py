@@ -12,12 +12,17 @@ def sync_solution_reputation(solution_id: int) -> int:
 
 
 @shared_task
+def sync_vote_reputation(solution_id: int, voter_id: int) -> int:
+    return len(ledger.sync_vote(solution_id, voter_id))
+
+
+@shared_task
 def sync_manifesto_reputation(user_id: int) -> int:
     return len(ledger.sync_manifesto([user_id]))
 
 
 @shared_task
-def recompute_reputation(batch_size: int = 500) -> int:
+def recompute_reputation(batch_size: int | None = None) -> int:
     """Nightly full rebuild; returns the corrections it had to append (0 when all was right)."""
     return ledger.sync_everything(batch_size=batch_size)
 
