@@ -273,7 +273,7 @@ def order_resolve(request, pk: int):
             resolution=data["resolution"],
             buyer_amount=data["buyer_amount"],
             note=data["note"],
-        ),  # fmt: skip
+        ),
         "Dispute resolved.",
     )
 

@@ -3,6 +3,8 @@
 Every call goes through a `stripe.StripeClient` built with `http_client()`: tests set
 `HTTP_CLIENT` to a recording `stripe.HTTPClient`, so nothing ever reaches the network."""
 
+import json
+
 import stripe
 from django.conf import settings
 
@@ -56,7 +58,9 @@ class StripeProvider(PaymentProvider):
                 params=params, options={"idempotency_key": payment.idempotency_key}
             )
         except stripe.StripeError as error:
-            raise DomainError(f"Stripe refused the checkout: {error}", code="provider_error")
+            raise DomainError(
+                f"Stripe refused the checkout: {error}", code="provider_error"
+            ) from error
         return Checkout(url=session.url, reference=session.id)
 
     def parse_notification(self, *, body: bytes, headers) -> Notification:
@@ -80,7 +84,7 @@ class StripeProvider(PaymentProvider):
             payment_key=obj.get("client_reference_id") or metadata.get("payment", ""),
             provider_reference=obj.get("id", ""),
             provider_charge=obj.get("payment_intent") or "",
-            payload=event.to_dict(),
+            payload=json.loads(body),
         )
 
     def refund(self, *, payment, amount, key) -> str:
@@ -90,7 +94,9 @@ class StripeProvider(PaymentProvider):
                 options={"idempotency_key": key},
             )
         except stripe.StripeError as error:
-            raise DomainError(f"Stripe refused the refund: {error}", code="provider_error")
+            raise DomainError(
+                f"Stripe refused the refund: {error}", code="provider_error"
+            ) from error
         return refund.id
 
     def payout(self, *, payout) -> str:

@@ -70,10 +70,7 @@ def notification_receive(*, provider_name: str, body: bytes, headers) -> str:
             .filter(provider=provider.name, idempotency_key=note.payment_key)
             .first()
         )
-        if payment is None:
-            outcome = "unknown payment"
-        else:
-            outcome = _apply(payment, note)
+        outcome = "unknown payment" if payment is None else _apply(payment, note)
         event.payment = payment
         event.outcome = outcome[:200]
         event.save(update_fields=["payment", "outcome"])
