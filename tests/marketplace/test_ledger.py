@@ -112,10 +112,6 @@ class LedgerPropertyTest(TestCase):
         price=st.integers(1, 50000),
     )
     def test_any_sequence_keeps_the_books_balanced(self, steps, price):
-        from datetime import timedelta
-
-        from django.utils import timezone
-
         seller = make_seller()
         staff = UserFactory(is_staff=True)
         offer = OfferFactory(seller=seller, price=price, capacity=3)
