@@ -80,7 +80,9 @@ class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=[(n, f"{n} / 5") for n in range(5, 0, -1)], coerce=int, label="Rating"
     )
-    text = forms.CharField(label="Review", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    text = forms.CharField(
+        label="Your review", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class SubscribeForm(forms.Form):

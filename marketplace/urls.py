@@ -22,6 +22,7 @@ urlpatterns = [
     path("marketplace/checkout/<str:reference>/", views.sandbox_checkout, name="sandbox-checkout"),
     path("premium/", views.subscription, name="subscription"),
     path("premium/subscribe/", views.subscription_start, name="subscription-start"),
+    path("premium/export/<slug:slug>.<str:fmt>", views.challenge_export, name="challenge-export"),
     path("premium/<slug:action>/", views.subscription_change, name="subscription-change"),
     path("marketplace/payouts/", views.payout_request, name="payout-request"),
     path("marketplace/staff/", views.staff_money, name="staff-money"),

@@ -4,17 +4,18 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
 from reputation.selectors import reputation_summary
 
-from . import ledger, permissions, selectors, services
+from . import exports, ledger, permissions, selectors, services
 from .filters import OfferFilter
 from .forms import (
     DeliverForm,
@@ -351,6 +352,9 @@ def subscription(request):
             if request.user.is_authenticated
             else None,
             "form": SubscribeForm(),
+            "exportable": request.user.organised_challenges.order_by("title")
+            if request.user.is_authenticated and request.user.has_perm(exports.EXPORT_PERMISSION)
+            else [],
         },
     )
 
@@ -417,3 +421,21 @@ def staff_money(request):
         "marketplace/staff_money.html",
         {"money": selectors.platform_money(), "disputed": disputed, "problems": ledger.audit()},
     )
+
+
+@login_required
+def challenge_export(request, slug: str, fmt: str):
+    """A Premium organiser downloads a challenge's solutions, scores and reviews."""
+    challenge = challenges_visible_to(request.user).filter(slug=slug).first()
+    if challenge is None or fmt not in ("csv", "json"):
+        raise Http404("No such challenge.")
+    try:
+        export = exports.challenge_export(user=request.user, challenge=challenge)
+    except DomainError as error:
+        return refuse(request, error, "marketplace:subscription")
+    if fmt == "json":
+        response = JsonResponse(export, json_dumps_params={"indent": 2})
+    else:
+        response = HttpResponse(exports.as_csv(export), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{challenge.slug}-solutions.{fmt}"'
+    return response
