@@ -1,10 +1,15 @@
 """Premium unlocks organiser features, answered through Django's permission system: the
-challenges app asks `user.has_perm(...)` and never imports the marketplace."""
+challenges app asks `user.has_perm(...)` and never imports the marketplace.
+
+DESIGN.md: the organiser permission is "granted by staff, by the Premium plan, or earned by
+trust level", so Premium holds `challenges.add_challenge` too. The other three name the
+Premium organiser features; `export_challenge` is asked by marketplace.exports today."""
 
 from . import permissions
 
 PREMIUM_PERMISSIONS = frozenset(
     {
+        "challenges.add_challenge",
         "challenges.create_private_challenge",
         "challenges.export_challenge",
         "challenges.more_open_challenges",

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from challenges.permissions import can_create_challenge
 from marketplace import ledger, services
 from marketplace.backends import PREMIUM_PERMISSIONS
 from marketplace.models import LedgerTransaction, Payment, Subscription
@@ -31,6 +32,7 @@ def fresh(user) -> User:
 
 def test_subscribing_pays_and_unlocks_premium():
     user = UserFactory()
+    assert not can_create_challenge(fresh(user))
     assert not fresh(user).has_perm("challenges.create_private_challenge")
     subscription = subscribe(user, interval="yearly")
     assert subscription.status == Status.ACTIVE
@@ -38,6 +40,7 @@ def test_subscribing_pays_and_unlocks_premium():
     assert subscription.current_period_end.year == subscription.current_period_start.year + 1
     assert ledger.balance(ledger.revenue("EUR")) == 15000
     assert all(fresh(user).has_perm(perm) for perm in PREMIUM_PERMISSIONS)
+    assert can_create_challenge(fresh(user))  # Premium makes an organiser (DESIGN.md)
     with pytest.raises(Conflict):
         services.subscription_start(user=user, interval="monthly")
 
