@@ -2,7 +2,10 @@
 
 from celery import shared_task
 
-from . import services
+from peerhub.exceptions import DomainError
+
+from . import payments, services
+from .models import Payment
 
 
 @shared_task
@@ -13,3 +16,11 @@ def auto_complete_orders() -> int:
 @shared_task
 def renew_subscriptions() -> dict[str, int]:
     return services.subscriptions_renew()
+
+
+@shared_task(autoretry_for=(DomainError,), retry_backoff=True, max_retries=8)
+def provider_refund(*, payment_id: int, amount: int, key: str) -> str:
+    """Give money back through the payment's provider. `key` is the idempotency key: a retry
+    after a timeout cannot refund twice."""
+    payment = Payment.objects.get(pk=payment_id)
+    return payments.get(payment.provider).refund(payment=payment, amount=amount, key=key)

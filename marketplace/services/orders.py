@@ -20,7 +20,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import ledger, payments, permissions
+from .. import ledger, permissions
 from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
 
 State = Order.State
@@ -181,7 +181,18 @@ def _refund(order: Order, *, payment: Payment, amount: int, key: str, memo: str 
         order=order,
         payment=payment,
     )
-    payments.get(payment.provider).refund(payment=payment, amount=amount, key=key)
+    refund_on_commit(payment=payment, amount=amount, key=key)
+
+
+def refund_on_commit(*, payment: Payment, amount: int, key: str) -> None:
+    """Ask the provider to give the money back once the ledger's refund is committed: a
+    rolled-back action refunds nothing. The ledger key doubles as the provider's idempotency
+    key, so the task may retry until the provider answers without refunding twice."""
+    from ..tasks import provider_refund
+
+    transaction.on_commit(
+        lambda: provider_refund.delay(payment_id=payment.pk, amount=amount, key=key)
+    )
 
 
 def _captured_payment(order: Order) -> Payment:
@@ -210,9 +221,7 @@ def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
         payment=payment,
     )
     if to_buyer:
-        payments.get(payment.provider).refund(
-            payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle"
-        )
+        refund_on_commit(payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle")
     order.refunded_amount = to_buyer
     order.released_amount = to_seller_gross - fee
     order.fee_collected = fee

@@ -130,7 +130,9 @@ def _refund_subscription_payment(payment: Payment) -> None:
         payment=payment,
         subscription_id=payment.subscription_id,
     )
-    payments.get(payment.provider).refund(payment=payment, amount=payment.amount, key=key)
+    from .orders import refund_on_commit
+
+    refund_on_commit(payment=payment, amount=payment.amount, key=key)
 
 
 def subscription_payment_failed(*, payment: Payment) -> None:

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import stripe
+from django.db import transaction
 
 from marketplace import ledger, services
 from marketplace.models import LedgerTransaction, Order, Payment, ProviderEvent
@@ -261,7 +262,7 @@ def test_stripe_webhook_with_a_valid_signature_is_accepted(client, stripe_mode):
     assert ProviderEvent.objects.filter(provider="stripe").count() == 1
 
 
-def test_stripe_refund_goes_through_the_library(stripe_mode):
+def test_stripe_refund_goes_through_the_library(stripe_mode, django_capture_on_commit_callbacks):
     order = place()
     payment = services.order_pay(order=order, by=order.buyer)
     payload = _stripe_event(payment).encode()
@@ -270,7 +271,8 @@ def test_stripe_refund_goes_through_the_library(stripe_mode):
         headers={"Stripe-Signature": _stripe_signature(payload.decode())},
     )  # fmt: skip
     order.refresh_from_db()
-    services.order_decline(order=order, by=order.seller)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_decline(order=order, by=order.seller)
     refund = stripe_mode.requests[-1]
     assert refund["url"].endswith("/v1/refunds")
     assert refund["data"]["payment_intent"] == ["pi_test_1"]
@@ -318,3 +320,26 @@ def test_stripe_needs_its_keys(settings):
     with pytest.raises(DomainError, match="STRIPE_SECRET_KEY"):
         services.order_pay(order=order, by=order.buyer)
     assert not Payment.objects.exists()
+
+
+def test_a_rolled_back_decline_refunds_nothing(stripe_mode, django_capture_on_commit_callbacks):
+    order = place()
+    payment = services.order_pay(order=order, by=order.buyer)
+    payload = _stripe_event(payment).encode()
+    services.notification_receive(
+        provider_name="stripe", body=payload,
+        headers={"Stripe-Signature": _stripe_signature(payload.decode())},
+    )  # fmt: skip
+    requests_before = len(stripe_mode.requests)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.order_decline(order=order, by=order.seller)
+        raise RuntimeError("something later in the same request fails")
+    assert callbacks == []
+    assert len(stripe_mode.requests) == requests_before
+    order.refresh_from_db()
+    assert order.state == Order.State.PAID
+    assert not LedgerTransaction.objects.filter(kind="refund").exists()
