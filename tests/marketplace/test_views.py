@@ -210,3 +210,35 @@ def test_the_orders_api_has_a_query_budget(django_assert_max_num_queries, count)
     api.force_authenticate(buyer)
     with django_assert_max_num_queries(6):
         assert api.get("/api/orders/").status_code == 200
+
+
+def test_staff_see_revenue_by_month_escrow_and_a_clean_audit(client):
+    order = delivered_order()
+    services.order_accept(order=order, by=order.buyer)
+    paid_order()  # another order whose money is still in escrow
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get("/marketplace/staff/").content.decode()
+    assert "The ledger audit passes" in page
+    assert "10.00 EUR" in page  # the fee of the completed order, this month's revenue
+    assert "100.00 EUR" in page  # held in escrow
+
+
+@pytest.mark.parametrize(
+    "model", ["ledgertransaction", "ledgerentry", "ledgeraccount", "payment", "providerevent"]
+)
+def test_the_books_are_read_only_in_the_admin(client, model):
+    order = delivered_order()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(f"/admin/marketplace/{model}/add/").status_code == 403
+    obj = {
+        "ledgertransaction": lambda: order.transactions.first(),
+        "ledgerentry": lambda: order.transactions.first().entries.first(),
+        "ledgeraccount": lambda: order.transactions.first().entries.first().account,
+        "payment": lambda: order.payments.first(),
+        "providerevent": lambda: order.payments.first().events.first(),
+    }[model]()
+    assert (
+        client.post(f"/admin/marketplace/{model}/{obj.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert type(obj).objects.filter(pk=obj.pk).exists()
