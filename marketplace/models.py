@@ -168,6 +168,15 @@ class Order(models.Model):
     )
     state = models.CharField(max_length=16, choices=State, default=State.PENDING_PAYMENT)
     brief = models.TextField(blank=True, help_text="What the buyer needs (Markdown).")
+    # The solution the service adapted, as it was when ordered: a completed order counts as
+    # that solution's adoption even if the offer later changes its base.
+    base_solution = models.ForeignKey(
+        "challenges.Solution",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="marketplace_orders",
+    )
     # Snapshots: later changes to the offer or to the fee rate never change this order.
     title = models.CharField(max_length=140)
     price = models.PositiveIntegerField()

@@ -107,8 +107,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "offer", "buyer", "seller", "state", "title", "brief", "price",
-                  "currency", "fee_rate", "fee", "resolution", "refunded_amount",
+        fields = ["id", "offer", "base_solution", "buyer", "seller", "state", "title", "brief",
+                  "price", "currency", "fee_rate", "fee", "resolution", "refunded_amount",
                   "released_amount", "fee_collected", "created_at", "paid_at", "delivered_at",
                   "auto_complete_at", "completed_at", "timeline"]  # fmt: skip
         read_only_fields = fields

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -95,6 +95,7 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
         buyer=buyer,
         seller_id=offer.seller_id,
         brief=brief.strip(),
+        base_solution_id=offer.base_solution_id,
         title=offer.title,
         price=offer.price,
         currency=offer.currency,
@@ -196,7 +197,17 @@ def refund_on_commit(*, payment: Payment, amount: int, key: str) -> None:
 
 
 def _captured_payment(order: Order) -> Payment:
-    return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("pk").first()
+    """The payment that paid the order: succeeded and not refunded at once (a late duplicate
+    payment is refunded when it arrives and must not be refunded again)."""
+    refunded_at_once = Q(
+        transactions__key__startswith="payment:", transactions__key__endswith=":refund"
+    )
+    return (
+        order.payments.filter(status=Payment.Status.SUCCEEDED)
+        .exclude(refunded_at_once)
+        .order_by("pk")
+        .first()
+    )
 
 
 def _settle(order: Order, *, to_buyer: int, memo: str) -> None:

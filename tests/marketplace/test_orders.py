@@ -8,7 +8,7 @@ from django.utils import timezone
 from marketplace import ledger, services
 from marketplace.models import Order, OrderEvent
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_solution
 
 from .factories import OfferFactory, delivered_order, make_seller, paid_order, pay, place
 
@@ -333,3 +333,14 @@ def test_selling_needs_the_privilege():
         seller=make_seller(), title="X", description="Y", price=100, delivery_days=1
     )
     assert offer.currency == "EUR"
+
+
+def test_the_base_solution_is_snapshotted_for_adoption():
+    seller = make_seller()
+    solution = make_solution(author=seller)
+    offer = OfferFactory(seller=seller, base_solution=solution)
+    order = place(offer=offer)
+    offer.base_solution = None
+    offer.save()
+    order.refresh_from_db()
+    assert order.base_solution_id == solution.pk

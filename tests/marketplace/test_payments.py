@@ -343,3 +343,24 @@ def test_a_rolled_back_decline_refunds_nothing(stripe_mode, django_capture_on_co
     order.refresh_from_db()
     assert order.state == Order.State.PAID
     assert not LedgerTransaction.objects.filter(kind="refund").exists()
+
+
+def test_a_late_second_payment_is_refunded_and_the_right_one_settles():
+    order = place()
+    first = services.order_pay(order=order, by=order.buyer)
+    services.sandbox_answer(payment=first, by=order.buyer, outcome="decline")
+    second = services.order_pay(order=order, by=order.buyer)
+    services.sandbox_answer(payment=second, by=order.buyer, outcome="succeed")
+    # The bank changes its mind about the first card: that money arrives too, and goes back.
+    body = sandbox.event_body(payment=first, kind="payment.succeeded")
+    services.notification_receive(
+        provider_name="sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
+    )
+    order.refresh_from_db()
+    assert order.state == Order.State.PAID
+    assert ledger.balance(ledger.escrow("EUR")) == order.price
+    services.order_decline(order=order, by=order.seller)
+    settle = LedgerTransaction.objects.get(key=f"order:{order.pk}:settle")
+    assert settle.payment_id == second.pk
+    assert ledger.balance(ledger.clearing("EUR")) == 0
+    assert ledger.audit() == []
