@@ -28,7 +28,8 @@ from .forms import (
     ReviewForm,
     SubscribeForm,
 )
-from .models import Offer, Order, Plan
+from .models import Offer, Order
+from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
 SORTS = [
@@ -347,7 +348,7 @@ def subscription(request):
         request,
         "marketplace/subscription.html",
         {
-            "plans": Plan.objects.all(),
+            "plans": plans_ensure(),
             "subscription": services.current_subscription(request.user)
             if request.user.is_authenticated
             else None,

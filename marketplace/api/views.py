@@ -19,6 +19,7 @@ from peerhub.exceptions import DomainError
 from .. import payments, selectors, services
 from ..filters import OfferFilter, OrderFilter
 from ..models import Offer, Order, OrderEvent, Payout, Plan, Subscription
+from ..plans import plans_ensure
 from . import serializers as s
 from .idempotency import idempotent
 
@@ -52,6 +53,10 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Plan.objects.all()
     serializer_class = s.PlanSerializer
+
+    def get_queryset(self):
+        return plans_ensure()
+
     permission_classes = [permissions.AllowAny]
     lookup_field = "code"
     filter_backends = []

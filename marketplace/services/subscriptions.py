@@ -16,6 +16,7 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger, payments
 from ..models import LedgerTransaction, Payment, Plan, Subscription
+from ..plans import plans_ensure
 
 Status = Subscription.Status
 
@@ -45,7 +46,7 @@ def subscription_start(*, user: User, interval: str, plan_code: str = Plan.PREMI
         raise NotAllowed("Verify your e-mail address first.", code="unverified")
     if interval not in Subscription.Interval.values:
         raise DomainError("Choose monthly or yearly.", code="invalid_interval")
-    plan = Plan.objects.filter(code=plan_code, is_premium=True).first()
+    plan = plans_ensure().filter(code=plan_code, is_premium=True).first()
     if plan is None or plan.price_for(interval) <= 0:
         raise DomainError("That plan cannot be bought.", code="invalid_plan")
     # Lock the member's row: two clicks at once serialise here.

@@ -141,3 +141,12 @@ def test_a_past_due_member_pays_the_renewal_by_checkout():
     assert subscription.grace_until is None
     assert ledger.balance(ledger.revenue("EUR")) == 3000
     assert ledger.audit() == []
+
+
+def test_missing_plans_are_created_from_settings():
+    from marketplace.models import Plan
+
+    Plan.objects.all().delete()  # as after a transactional test's flush
+    payment = services.subscription_start(user=UserFactory(), interval="monthly")
+    assert payment.amount == 1500
+    assert set(Plan.objects.values_list("code", flat=True)) == {"free", "premium"}
