@@ -1,5 +1,21 @@
 from django.apps import AppConfig
 
+PROFILE_OFFERS = 10
+
 
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
+
+    def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
+        """“Hire the author” on a solution that active offers build on."""
+        from . import selectors
+
+        offers = list(selectors.offers_for_solution(user=request.user, solution=solution)[:5])
+        return [("marketplace/_solution_offers.html", {"offers": offers})] if offers else []
+
+    def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
+        """The seller's services on their profile."""
+        from . import selectors
+
+        offers = list(selectors.offer_list(user=viewer).filter(seller=member)[:PROFILE_OFFERS])
+        return [("marketplace/_profile_offers.html", {"offers": offers})] if offers else []

@@ -1,1 +1,509 @@
-"""Plans, offers, orders, payments and the double-entry ledger (DESIGN.md, Revenue)."""
+"""Plans, offers, orders, payments and the double-entry ledger (DESIGN.md, Revenue).
+
+Money is always an integer number of minor units (cents) with an ISO currency code. Balances are
+never stored: they are the sum of ledger entries (marketplace.ledger)."""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+CURRENCY_MAX = 3
+
+
+def default_currency() -> str:
+    return settings.PEERHUB_MARKETPLACE["currency"]
+
+
+# --- Plans and subscriptions ---------------------------------------------------------------
+
+
+class Plan(models.Model):
+    """Free or Premium. Prices are edited in the admin; the first migration writes the defaults
+    from settings.PEERHUB_MARKETPLACE["plans"]."""
+
+    FREE = "free"
+    PREMIUM = "premium"
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=60)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    monthly_price = models.PositiveIntegerField(default=0, help_text="Minor units (cents).")
+    yearly_price = models.PositiveIntegerField(default=0, help_text="Minor units (cents).")
+    currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
+    is_premium = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def price_for(self, interval: str) -> int:
+        return self.yearly_price if interval == Subscription.Interval.YEARLY else self.monthly_price
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Waiting for the first payment"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Renewal failed: in the grace period"
+        CANCELLED = "cancelled", "Cancelled"
+        LAPSED = "lapsed", "Lapsed after a failed renewal"
+
+    class Interval(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        YEARLY = "yearly", "Yearly"
+
+    LIVE = (Status.ACTIVE, Status.PAST_DUE)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    interval = models.CharField(max_length=10, choices=Interval, default=Interval.MONTHLY)
+    status = models.CharField(max_length=12, choices=Status, default=Status.INCOMPLETE)
+    price = models.PositiveIntegerField(help_text="Snapshot of the plan's price, minor units.")
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    grace_until = models.DateTimeField(null=True, blank=True)
+    # Sandbox only: a card that declines renewals, to rehearse the grace period and the lapse.
+    sandbox_declines_renewal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=["active", "past_due", "incomplete"]),
+                name="marketplace_one_open_subscription_per_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.plan} ({self.get_status_display()})"
+
+
+# --- Offers and orders ---------------------------------------------------------------------
+
+
+class Offer(models.Model):
+    """A hand-made service sold by a trusted member."""
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers"
+    )
+    title = models.CharField(max_length=140)
+    description = models.TextField(help_text="Markdown.")
+    base_solution = models.ForeignKey(
+        "challenges.Solution",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offers",
+        help_text="The solution this service adapts: its page shows “hire the author”.",
+    )
+    price = models.PositiveIntegerField(help_text="Minor units (cents).")
+    currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
+    delivery_days = models.PositiveSmallIntegerField()
+    capacity = models.PositiveSmallIntegerField(
+        default=1, help_text="How many orders may be active at once."
+    )
+    is_active = models.BooleanField(default=True, help_text="Paused offers take no new orders.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="marketplace_offer_price_gt_0"),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="marketplace_offer_capacity_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_days__gte=1), name="marketplace_offer_delivery_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:offer-detail", kwargs={"pk": self.pk})
+
+
+class Order(models.Model):
+    class State(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Waiting for payment"
+        PAID = "paid", "Paid (in escrow)"
+        IN_PROGRESS = "in_progress", "In progress"
+        DELIVERED = "delivered", "Delivered"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+        DISPUTED = "disputed", "Disputed"
+        RESOLVED = "resolved", "Resolved by staff"
+
+    # The states that hold one of the offer's capacity slots.
+    ACTIVE_STATES = (State.PAID, State.IN_PROGRESS, State.DELIVERED, State.DISPUTED)
+
+    class Resolution(models.TextChoices):
+        REFUND = "refund", "Refund the buyer"
+        RELEASE = "release", "Release to the seller"
+        SPLIT = "split", "Split"
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
+    )
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
+    )
+    state = models.CharField(max_length=16, choices=State, default=State.PENDING_PAYMENT)
+    brief = models.TextField(blank=True, help_text="What the buyer needs (Markdown).")
+    # The solution the service adapted, as it was when ordered: a completed order counts as
+    # that solution's adoption even if the offer later changes its base.
+    base_solution = models.ForeignKey(
+        "challenges.Solution",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="marketplace_orders",
+    )
+    # Snapshots: later changes to the offer or to the fee rate never change this order.
+    title = models.CharField(max_length=140)
+    price = models.PositiveIntegerField()
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    fee_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    fee = models.PositiveIntegerField()
+    resolution = models.CharField(max_length=10, choices=Resolution, blank=True)
+    refunded_amount = models.PositiveIntegerField(default=0)
+    released_amount = models.PositiveIntegerField(
+        default=0, help_text="Paid to the seller's balance (price - fee, or a split's share)."
+    )
+    fee_collected = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    auto_complete_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["offer", "state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(buyer=F("seller")), name="marketplace_order_not_own_offer"
+            ),
+            models.CheckConstraint(condition=Q(fee__lte=F("price")), name="marketplace_fee_lte"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("price"))
+                & Q(released_amount__lte=F("price"))
+                & Q(fee_collected__lte=F("price")),
+                name="marketplace_order_amounts_lte_price",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:order-detail", kwargs={"pk": self.pk})
+
+    @property
+    def seller_share(self) -> int:
+        return self.price - self.fee
+
+
+class OrderEvent(models.Model):
+    """One line of an order's timeline: every transition, who made it and when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, choices=Order.State)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.order_id}: {self.from_state or '—'} → {self.to_state}"
+
+
+class OrderMessage(models.Model):
+    """The thread between buyer and seller; the delivery is a message with `is_delivery`."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField(help_text="Markdown.")
+    links = models.JSONField(default=list, blank=True)
+    is_delivery = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.order_id} · {self.author}"
+
+
+class OrderReview(models.Model):
+    """The buyer's review of a completed order: the seller's reputation fact (see the report)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="review")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="marketplace_review_rating_1_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on #{self.order_id}"
+
+
+# --- Payments ------------------------------------------------------------------------------
+
+
+class Payment(models.Model):
+    """Money asked from a member through a provider: for an order or a subscription period."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    provider = models.CharField(max_length=20)
+    provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    # What a refund is made against (Stripe: the PaymentIntent), learnt from the notification.
+    provider_charge = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, subscription__isnull=True)
+                | Q(order__isnull=True, subscription__isnull=False),
+                name="marketplace_payment_for_one_thing",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_payment_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.idempotency_key} ({self.status})"
+
+
+class ProviderEvent(models.Model):
+    """Every notification a provider sent, once: the unique event id makes a repeated or
+    replayed delivery change nothing."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=80)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    payload = models.JSONField(default=dict)
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="marketplace_provider_event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
+
+class Payout(models.Model):
+    class Status(models.TextChoices):
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
+    )
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    provider = models.CharField(max_length=20)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_payout_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.amount} {self.currency} to {self.seller}"
+
+
+# --- The double-entry ledger ---------------------------------------------------------------
+
+
+class LedgerAccount(models.Model):
+    """Where money sits. Each member has one payable account per currency; the platform has one
+    escrow, one revenue and one provider clearing account per currency."""
+
+    class Kind(models.TextChoices):
+        CLEARING = "clearing", "Provider clearing (money from and to the outside)"
+        ESCROW = "escrow", "Platform escrow"
+        REVENUE = "revenue", "Platform revenue"
+        PAYABLE = "payable", "Member payable balance"
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
+    currency = models.CharField(max_length=CURRENCY_MAX)
+
+    class Meta:
+        ordering = ["kind", "currency", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=Q(user__isnull=True),
+                name="marketplace_one_platform_account",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "user", "currency"],
+                condition=Q(user__isnull=False),
+                name="marketplace_one_member_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="payable", user__isnull=False)
+                | (~Q(kind="payable") & Q(user__isnull=True)),
+                name="marketplace_member_accounts_are_payable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = f" of {self.user}" if self.user_id else ""
+        return f"{self.get_kind_display()}{owner} ({self.currency})"
+
+
+class LedgerTransaction(models.Model):
+    """A set of entries that sum to zero. Never edited or deleted: a correction is a new one.
+    `key` names the fact it records (e.g. "order:12:capture"), so a fact is recorded once."""
+
+    class Kind(models.TextChoices):
+        CAPTURE = "capture", "Payment captured into escrow"
+        RELEASE = "release", "Escrow released to the seller and the platform fee"
+        REFUND = "refund", "Refund to the buyer"
+        SUBSCRIPTION = "subscription", "Subscription payment"
+        PAYOUT = "payout", "Payout to a seller"
+        CORRECTION = "correction", "Correction"
+
+    key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=14, choices=Kind)
+    memo = models.CharField(max_length=200, blank=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LedgerEntry(models.Model):
+    """Money into (positive) or out of (negative) one account."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+    )
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="marketplace_entry_not_zero")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.account}"
+
+
+# --- Idempotent API requests ---------------------------------------------------------------
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to an API POST carrying an `Idempotency-Key`, replayed for repeats."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="marketplace_idempotency_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

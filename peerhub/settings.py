@@ -343,3 +343,48 @@ LOGGING = {
 
 # How long an author may still edit a comment after posting it.
 PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))
+
+# --- Marketplace ----------------------------------------------------------------------------
+
+# Payments go through one provider: "sandbox" (the default: a checkout page on PeerHub itself)
+# or "stripe" (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET). Prices are integer minor units.
+PEERHUB_MARKETPLACE = {
+    "currency": os.environ.get("MARKETPLACE_CURRENCY", "EUR"),
+    # The platform fee, a share of each order's price, snapshotted on the order.
+    "fee_rate": os.environ.get("MARKETPLACE_FEE_RATE", "0.10"),
+    "payment_provider": os.environ.get("PAYMENT_PROVIDER", "sandbox"),
+    # Sellers' payouts: the sandbox executes them at once (Stripe would need Stripe Connect).
+    "payout_provider": os.environ.get("MARKETPLACE_PAYOUT_PROVIDER", "sandbox"),
+    # A delivered order without a dispute completes by itself after this many days.
+    "auto_complete_days": int(os.environ.get("MARKETPLACE_AUTO_COMPLETE_DAYS", "7")),
+    # After a failed renewal Premium stays on this long, then lapses.
+    "grace_days": int(os.environ.get("MARKETPLACE_GRACE_DAYS", "7")),
+    # Defaults written into the Plan table by the first migration; edit prices in the admin.
+    "plans": {
+        "free": {"name": "Free", "monthly": 0, "yearly": 0},
+        "premium": {"name": "Premium", "monthly": 1500, "yearly": 15000},
+    },
+    # Open challenges an organiser may run at once, without and with Premium.
+    "open_challenges": {"free": 2, "premium": 20},
+}
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Signs the sandbox checkout's notifications to the webhook endpoint, like a provider's secret.
+SANDBOX_WEBHOOK_SECRET = os.environ.get("SANDBOX_WEBHOOK_SECRET", SECRET_KEY)
+CELERY_BEAT_SCHEDULE |= {
+    "marketplace-auto-complete-orders": {
+        "task": "marketplace.tasks.auto_complete_orders",
+        "schedule": crontab(minute=10),
+    },
+    "marketplace-renew-subscriptions": {
+        "task": "marketplace.tasks.renew_subscriptions",
+        "schedule": crontab(minute=20),
+    },
+}
+AUTHENTICATION_BACKENDS += ["marketplace.backends.PremiumPlanBackend"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
+    "OrderStateEnum": "marketplace.models.Order.State",
+    "PaymentStatusEnum": "marketplace.models.Payment.Status",
+    "SubscriptionStatusEnum": "marketplace.models.Subscription.Status",
+    "PayoutStatusEnum": "marketplace.models.Payout.Status",
+}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("", include("challenges.urls")),
     path("", include("reputation.urls")),
+    path("", include("marketplace.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("peerhub.api.urls")),

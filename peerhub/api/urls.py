@@ -27,6 +27,7 @@ urlpatterns = [
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
     path("", include("challenges.api.urls")),
     path("", include("reputation.api.urls")),
+    path("", include("marketplace.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", docs_view, name="api-docs"),
 ]

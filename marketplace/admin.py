@@ -1,0 +1,186 @@
+from django.contrib import admin
+from django.db.models import Sum
+
+from peerhub.admin_mixins import ReadOnlyAdmin
+
+from .models import (
+    IdempotentRequest,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Offer,
+    Order,
+    OrderEvent,
+    OrderMessage,
+    OrderReview,
+    Payment,
+    Payout,
+    Plan,
+    ProviderEvent,
+    Subscription,
+)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Prices are edited here (minor units); subscriptions snapshot them when they start."""
+
+    list_display = ("name", "code", "monthly_price", "yearly_price", "currency", "is_premium")
+    search_fields = ("name", "code")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "plan",
+        "interval",
+        "status",
+        "current_period_end",
+        "cancel_at_period_end",
+    )
+    list_filter = ("status", "interval", "plan")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ("title", "seller", "price", "currency", "capacity", "is_active")
+    list_filter = ("is_active", "currency")
+    search_fields = ("title", "seller__username")
+    raw_id_fields = ("seller", "base_solution")
+    list_select_related = ("seller",)
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_state", "to_state", "actor", "note", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class LedgerTransactionInline(admin.TabularInline):
+    """The order's money flow: every ledger transaction that names it."""
+
+    model = LedgerTransaction
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    fields = ("key", "kind", "memo", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    """Orders change only through their services (disputes: the order page, or the API)."""
+
+    list_display = ("__str__", "buyer", "seller", "state", "price", "fee", "currency", "created_at")
+    list_filter = ("state", "currency")
+    search_fields = ("title", "buyer__username", "seller__username")
+    list_select_related = ("buyer", "seller")
+    inlines = [OrderEventInline, LedgerTransactionInline]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = ("order", "from_state", "to_state", "actor", "created_at")
+    list_filter = ("to_state",)
+    search_fields = ("order__title", "actor__username")
+
+
+@admin.register(OrderMessage)
+class OrderMessageAdmin(ReadOnlyAdmin):
+    list_display = ("order", "author", "is_delivery", "created_at")
+    search_fields = ("body", "author__username")
+
+
+@admin.register(OrderReview)
+class OrderReviewAdmin(admin.ModelAdmin):
+    list_display = ("order", "rating", "created_at")
+    list_filter = ("rating",)
+    search_fields = ("text", "order__title")
+    raw_id_fields = ("order",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("idempotency_key", "provider", "payer", "amount", "currency", "status")
+    list_filter = ("provider", "status")
+    search_fields = ("idempotency_key", "provider_reference", "payer__username")
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "event_id", "kind", "payment", "outcome", "received_at")
+    list_filter = ("provider", "kind")
+    search_fields = ("event_id", "outcome")
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ("seller", "amount", "currency", "provider", "status", "created_at")
+    list_filter = ("status", "provider")
+    search_fields = ("seller__username", "provider_reference")
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    """Balances are derived from the entries: shown here, stored nowhere."""
+
+    list_display = ("__str__", "kind", "user", "currency", "balance")
+    list_filter = ("kind", "currency")
+    search_fields = ("user__username",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(_balance=Sum("entries__amount"))
+        )
+
+    @admin.display(description="balance (minor units)")
+    def balance(self, obj):
+        return obj._balance or 0
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ("account", "amount")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    """Append-only: a correction is a new transaction. Revenue by month: /marketplace/staff/."""
+
+    list_display = ("key", "kind", "memo", "order", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("key", "memo")
+    date_hierarchy = "created_at"
+    inlines = [LedgerEntryInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("transaction", "account", "amount")
+    list_filter = ("account__kind",)
+    search_fields = ("transaction__key",)
+    list_select_related = ("transaction", "account__user")
+
+
+@admin.register(IdempotentRequest)
+class IdempotentRequestAdmin(ReadOnlyAdmin):
+    list_display = ("user", "key", "status_code", "created_at")
+    search_fields = ("key", "user__username")

@@ -1,0 +1,80 @@
+"""`Idempotency-Key` for API POSTs that move money (pretix's api/middleware.py, per view).
+
+The first answer to a key is stored and replayed for every repeat, error answers included; the
+same key with different parameters is refused with 422; a repeat that arrives while the first
+request still runs gets 409."""
+
+import hashlib
+import json
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from rest_framework.response import Response
+
+from peerhub.api.errors import error_body
+from peerhub.exceptions import Conflict, DomainError
+
+from ..models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class KeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status_code = 422
+
+
+def _fingerprint(request) -> str:
+    try:
+        data = dict(request.data.lists()) if hasattr(request.data, "lists") else request.data
+    except AttributeError:
+        data = request.data
+    canonical = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def idempotent(view_method):
+    @wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER, "").strip()
+        if not key or not request.user.is_authenticated:
+            return view_method(self, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise DomainError(f"{HEADER} is at most {MAX_KEY_LENGTH} characters.")
+        fingerprint = _fingerprint(request)
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(
+                    user=request.user, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            record = IdempotentRequest.objects.get(user=request.user, key=key)
+            if record.fingerprint != fingerprint:
+                raise KeyReused(f"This {HEADER} was used for a different request.") from None
+            if record.status_code is None:
+                raise Conflict(
+                    f"A request with this {HEADER} is still running.", code="idempotency_busy"
+                ) from None
+            response = Response(record.body, status=record.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except DomainError as error:
+            response = Response(
+                error_body(status_code=error.status_code, code=error.code, message=error.message),
+                status=error.status_code,
+            )
+        except Exception:
+            record.delete()  # not an answer: let a retry run the request
+            raise
+        if response.status_code >= 500:
+            record.delete()
+            return response
+        record.status_code = response.status_code
+        record.body = response.data
+        record.save(update_fields=["status_code", "body"])
+        return response
+
+    return wrapper

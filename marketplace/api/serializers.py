@@ -1,0 +1,163 @@
+"""Serializers of the marketplace API: outputs shape what selectors return, inputs only parse;
+the rules stay in the services. Money is integer minor units with a currency code."""
+
+from rest_framework import serializers
+
+from challenges.api.serializers import UserRefSerializer
+from challenges.models import Solution
+from challenges.permissions import solutions_visible_to
+
+from ..models import (
+    Offer,
+    Order,
+    OrderEvent,
+    OrderMessage,
+    OrderReview,
+    Payment,
+    Payout,
+    Plan,
+    Subscription,
+)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ["code", "name", "description", "monthly_price", "yearly_price", "currency",
+                  "is_premium"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "provider", "status", "amount", "currency", "checkout_url",
+                  "idempotency_key", "order", "subscription", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "plan", "interval", "status", "price", "currency", "current_period_start",
+                  "current_period_end", "cancel_at_period_end", "grace_until", "created_at",
+                  "ended_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SubscribeSerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=Subscription.Interval.choices)
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    seller = UserRefSerializer(read_only=True)
+    seller_level = serializers.IntegerField(read_only=True)
+    completed_orders = serializers.IntegerField(source="completed", read_only=True)
+    active_orders = serializers.IntegerField(source="active", read_only=True)
+    rating = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Offer
+        fields = ["id", "seller", "seller_level", "title", "description", "base_solution",
+                  "price", "currency", "delivery_days", "capacity", "is_active",
+                  "completed_orders", "active_orders", "rating", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class VisibleSolutionField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return solutions_visible_to(self.context["request"].user)
+
+
+class OfferWriteSerializer(serializers.ModelSerializer):
+    base_solution = VisibleSolutionField(
+        queryset=Solution.objects.none(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Offer
+        fields = ["title", "description", "base_solution", "price", "currency", "delivery_days",
+                  "capacity", "is_active"]  # fmt: skip
+        extra_kwargs = {"currency": {"required": False}}
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_state", "to_state", "actor", "note", "created_at"]
+        read_only_fields = fields
+
+
+class OrderReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderReview
+        fields = ["rating", "text", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    buyer = UserRefSerializer(read_only=True)
+    seller = UserRefSerializer(read_only=True)
+    timeline = OrderEventSerializer(source="events", many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "offer", "base_solution", "buyer", "seller", "state", "title", "brief",
+                  "price", "currency", "fee_rate", "fee", "resolution", "refunded_amount",
+                  "released_amount", "fee_collected", "created_at", "paid_at", "delivered_at",
+                  "auto_complete_at", "completed_at", "timeline"]  # fmt: skip
+        read_only_fields = fields
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
+    brief = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
+class DeliverSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=20000)
+    links = serializers.ListField(child=serializers.CharField(max_length=1000), required=False)
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=Order.Resolution.choices)
+    buyer_amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class OrderMessageSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = OrderMessage
+        fields = ["id", "author", "body", "links", "is_delivery", "created_at"]
+        read_only_fields = ["id", "author", "links", "is_delivery", "created_at"]
+        extra_kwargs = {"body": {"max_length": 20000}}
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payout
+        fields = ["id", "amount", "currency", "provider", "provider_reference", "status",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PayoutRequestSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    currency = serializers.CharField(required=False, allow_blank=True, max_length=3)
+
+
+class BalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    available = serializers.IntegerField()
+    paid_out = serializers.IntegerField()

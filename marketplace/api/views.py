@@ -1,0 +1,351 @@
+"""API twins of the marketplace pages. Orders are 404 to anyone but their buyer, seller and
+staff; the services' refusals become the JSON error shape; POSTs that move money accept an
+`Idempotency-Key` (marketplace.api.idempotency)."""
+
+from django.db.models import Prefetch
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from peerhub.api.errors import error_body
+from peerhub.exceptions import DomainError
+
+from .. import payments, selectors, services
+from ..filters import OfferFilter, OrderFilter
+from ..models import Offer, Order, OrderEvent, Payout, Plan, Subscription
+from ..plans import plans_ensure
+from . import serializers as s
+from .idempotency import idempotent
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a request safely: the first answer is replayed; the same key with "
+    "different parameters is refused with 422.",
+)
+
+
+class _ViewSet(viewsets.GenericViewSet):
+    filter_backends = [DjangoFilterBackend]
+
+    def parse(self, serializer_class, *, partial=False) -> dict:
+        serializer = serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def answer(self, serializer_class, instance, *, status_code=status.HTTP_200_OK):
+        data = serializer_class(instance, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Free and Premium, with their prices in minor units."""
+
+    queryset = Plan.objects.all()
+    serializer_class = s.PlanSerializer
+
+    def get_queryset(self):
+        return plans_ensure()
+
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "code"
+    filter_backends = []
+
+
+class SubscriptionViewSet(_ViewSet):
+    """Your subscriptions. POST subscribes to Premium and answers the payment to complete at
+    its `checkout_url`; cancel ends it at the end of the paid period; resume undoes that; pay
+    starts a checkout for a renewal that is past due."""
+
+    serializer_class = s.SubscriptionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Subscription.objects.none()
+        return self.request.user.subscriptions.select_related("plan")
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.SubscriptionSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.SubscribeSerializer,
+        responses={201: s.PaymentSerializer},
+        parameters=[IDEMPOTENCY],
+    )
+    @idempotent
+    def create(self, request):
+        interval = self.parse(s.SubscribeSerializer)["interval"]
+        payment = services.subscription_start(user=request.user, interval=interval)
+        return self.answer(s.PaymentSerializer, payment, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.SubscriptionSerializer)
+    @action(detail=False, methods=["post"])
+    def cancel(self, request):
+        return self.answer(
+            s.SubscriptionSerializer, services.subscription_cancel(user=request.user)
+        )
+
+    @extend_schema(request=None, responses=s.SubscriptionSerializer)
+    @action(detail=False, methods=["post"])
+    def resume(self, request):
+        return self.answer(
+            s.SubscriptionSerializer, services.subscription_resume(user=request.user)
+        )
+
+    @extend_schema(request=None, responses=s.PaymentSerializer, parameters=[IDEMPOTENCY])
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def pay(self, request):
+        payment = services.subscription_pay_renewal(user=request.user)
+        return self.answer(s.PaymentSerializer, payment)
+
+
+class OfferViewSet(_ViewSet):
+    """Hand-made services. Anyone browses; members with the `marketplace.add_offer` privilege
+    (a trust level) list services; sellers edit, pause (`is_active: false`) and resume them."""
+
+    serializer_class = s.OfferSerializer
+    filterset_class = OfferFilter
+    queryset = Offer.objects.none()
+
+    def get_queryset(self):
+        return selectors.offer_list(user=self.request.user)
+
+    def list(self, request):
+        offers = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(offers)
+        return self.get_paginated_response(s.OfferSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self.answer(s.OfferSerializer, self._offer(pk))
+
+    def _offer(self, pk):
+        try:
+            return selectors.offer_get(user=self.request.user, pk=int(pk))
+        except ValueError as error:
+            raise Http404 from error
+
+    @extend_schema(request=s.OfferWriteSerializer, responses={201: s.OfferSerializer})
+    def create(self, request):
+        data = self.parse(s.OfferWriteSerializer)
+        offer = services.offer_create(seller=request.user, **data)
+        return self.answer(s.OfferSerializer, self._offer(offer.pk), status_code=201)
+
+    @extend_schema(request=s.OfferWriteSerializer, responses=s.OfferSerializer)
+    def partial_update(self, request, pk=None):
+        offer = self._offer(pk)
+        data = self.parse(s.OfferWriteSerializer, partial=True)
+        services.offer_update(offer=offer, by=request.user, **data)
+        return self.answer(s.OfferSerializer, self._offer(pk))
+
+
+class OrderViewSet(_ViewSet):
+    """Your orders, as buyer or seller (staff: all). POST places one; then the steps:
+    pay (buyer) → start, deliver (seller) → accept or dispute (buyer); cancel before payment
+    (either side), decline with a full refund (seller), resolve a dispute (staff)."""
+
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+    permission_classes = [permissions.IsAuthenticated]
+    queryset = Order.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        return selectors.orders_visible_to(self.request.user).prefetch_related(
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
+        )
+
+    def get_object(self):
+        try:
+            return selectors.order_get(user=self.request.user, pk=int(self.kwargs["pk"]))
+        except ValueError as error:
+            raise Http404 from error
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.OrderSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self.answer(s.OrderSerializer, self.get_object())
+
+    @extend_schema(
+        request=s.OrderCreateSerializer,
+        responses={201: s.OrderSerializer},
+        parameters=[IDEMPOTENCY],
+    )
+    @idempotent
+    def create(self, request):
+        data = self.parse(s.OrderCreateSerializer)
+        offer = selectors.offer_get(user=request.user, pk=data["offer"].pk)
+        order = services.order_place(buyer=request.user, offer=offer, brief=data.get("brief", ""))
+        return self.answer(s.OrderSerializer, order, status_code=status.HTTP_201_CREATED)
+
+    def _step(self, service, **kwargs):
+        order = service(order=self.get_object(), by=self.request.user, **kwargs)
+        return self.answer(s.OrderSerializer, order)
+
+    @extend_schema(request=None, responses=s.PaymentSerializer, parameters=[IDEMPOTENCY])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pay(self, request, pk=None):
+        """Start paying (buyer): answers the payment; complete it at its `checkout_url`. A
+        repeat while it is pending answers the same payment."""
+        payment = services.order_pay(order=self.get_object(), by=request.user)
+        return self.answer(s.PaymentSerializer, payment)
+
+    @extend_schema(request=None, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._step(services.order_start)
+
+    @extend_schema(request=s.DeliverSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, pk=None):
+        data = self.parse(s.DeliverSerializer)
+        return self._step(
+            services.order_deliver, message=data["message"], links=data.get("links", [])
+        )
+
+    @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def accept(self, request, pk=None):
+        return self._step(services.order_accept)
+
+    @extend_schema(request=s.DisputeSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        return self._step(services.order_dispute, reason=self.parse(s.DisputeSerializer)["reason"])
+
+    @extend_schema(request=None, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._step(services.order_cancel)
+
+    @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def decline(self, request, pk=None):
+        return self._step(services.order_decline)
+
+    @extend_schema(
+        request=s.ResolveSerializer, responses=s.OrderSerializer, parameters=[IDEMPOTENCY]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def resolve(self, request, pk=None):
+        data = self.parse(s.ResolveSerializer)
+        return self._step(
+            services.order_resolve,
+            resolution=data["resolution"],
+            buyer_amount=data.get("buyer_amount"),
+            note=data.get("note", ""),
+        )
+
+    @extend_schema(methods=["get"], request=None, responses=s.OrderMessageSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        request=s.OrderMessageSerializer,
+        responses={201: s.OrderMessageSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def messages(self, request, pk=None):
+        """The thread between buyer and seller (the delivery is a message too)."""
+        order = self.get_object()
+        if request.method == "POST":
+            body = self.parse(s.OrderMessageSerializer)["body"]
+            message = services.order_message_post(order=order, by=request.user, body=body)
+            return self.answer(s.OrderMessageSerializer, message, status_code=201)
+        page = self.paginate_queryset(selectors.order_messages(order))
+        return self.get_paginated_response(s.OrderMessageSerializer(page, many=True).data)
+
+    @extend_schema(request=s.OrderReviewSerializer, responses={201: s.OrderReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """The buyer reviews a completed order, once: a rating from 1 to 5 and a text."""
+        data = self.parse(s.OrderReviewSerializer)
+        review = services.order_review_save(
+            order=self.get_object(),
+            by=request.user,
+            rating=data["rating"],
+            text=data.get("text", ""),
+        )
+        return self.answer(s.OrderReviewSerializer, review, status_code=201)
+
+
+class PayoutViewSet(_ViewSet):
+    """Your payouts. POST pays out `amount` (minor units; default everything available)."""
+
+    serializer_class = s.PayoutSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payout.objects.none()
+        return self.request.user.payouts.all()
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.PayoutSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.PayoutRequestSerializer,
+        responses={201: s.PayoutSerializer},
+        parameters=[IDEMPOTENCY],
+    )
+    @idempotent
+    def create(self, request):
+        data = self.parse(s.PayoutRequestSerializer)
+        payout = services.payout_request(
+            seller=request.user, amount=data.get("amount"), currency=data.get("currency", "")
+        )
+        return self.answer(s.PayoutSerializer, payout, status_code=201)
+
+
+class BalanceView(APIView):
+    """Your payable balance per currency: available now, and paid out so far."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=s.BalanceSerializer(many=True))
+    def get(self, request):
+        rows = [
+            {"currency": currency, **figures}
+            for currency, figures in selectors.balance_of(request.user).items()
+        ]
+        return Response(s.BalanceSerializer(rows, many=True).data)
+
+
+@csrf_exempt
+@require_POST
+def payment_webhook(request, provider: str):
+    """Where providers notify payments (outside DRF: the raw body is what is signed)."""
+    if provider not in payments.PROVIDERS:
+        return JsonResponse(
+            error_body(status_code=404, code="not_found", message="No such provider."), status=404
+        )
+    try:
+        outcome = services.notification_receive(
+            provider_name=provider, body=request.body, headers=request.headers
+        )
+    except DomainError as error:
+        return JsonResponse(
+            error_body(status_code=error.status_code, code=error.code, message=error.message),
+            status=error.status_code,
+        )
+    return JsonResponse({"received": True, "outcome": outcome})

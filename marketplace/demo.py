@@ -1,0 +1,156 @@
+"""The marketplace demo (called by seed_demo): offers from the trusted demo members, orders in
+every state, a payout, and a Premium organiser. Everything goes through the real services and
+the sandbox provider, so the demo's books pass `audit_ledger`."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from challenges.models import Solution
+from peerhub.models import User
+
+from . import ledger, services
+from .models import Offer, Order, Subscription
+
+# Pinned at "trusted" by reputation's demo: they hold marketplace.add_offer.
+SELLERS = ["marta", "kwame"]
+BUYERS = ["li", "sofia", "tomas", "amina", "jonas"]
+PREMIUM_ORGANISER = "kwame"
+
+OFFERS = [
+    ("marta", "Adapt a water solution to your town",
+     "I study your town's **water sources, budget and people**, then adapt the chosen solution: "
+     "a costed plan, a maintenance schedule and a one-hour call with your team.",
+     45000, 14, 3),
+    ("marta", "Expert review of your mobility plan",
+     "A written review of your plan against the challenge's criteria, with sources.",
+     15000, 5, 5),
+    ("kwame", "Repair-café starter workshop",
+     "A two-hour online workshop for volunteers opening a repair café: tools, safety, "
+     "insurance and the first month's schedule.",
+     9000, 7, 4),
+    ("kwame", "Open-hardware sensor build, adapted",
+     "I adapt an open sensor design to your parts and climate and send the build notes.",
+     25000, 21, 2),
+]  # fmt: skip
+
+
+def _pay(order: Order) -> None:
+    payment = services.order_pay(order=order, by=order.buyer)
+    services.sandbox_answer(payment=payment, by=order.buyer, outcome="succeed")
+    order.refresh_from_db()
+
+
+def _orders(offers: list[Offer], buyers: list[User], staff: User | None) -> int:
+    """One order per state, spread over the offers."""
+    plan = [
+        "completed", "completed", "delivered", "in_progress", "paid", "pending_payment",
+        "cancelled", "refunded", "disputed", "resolved",
+    ]  # fmt: skip
+    made = 0
+    for index, target in enumerate(plan):
+        offer = offers[index % len(offers)]
+        buyer = buyers[index % len(buyers)]
+        if target == "resolved" and staff is None:
+            continue
+        order = services.order_place(
+            buyer=buyer, offer=offer, brief="For our town of 12,000 people, by the spring."
+        )
+        made += 1
+        if target == "pending_payment":
+            continue
+        if target == "cancelled":
+            services.order_cancel(order=order, by=buyer)
+            continue
+        _pay(order)
+        if target == "paid":
+            continue
+        if target == "refunded":
+            services.order_decline(order=order, by=offer.seller, reason="Fully booked, sorry.")
+            continue
+        services.order_start(order=order, by=offer.seller)
+        services.order_message_post(order=order, by=buyer, body="Thank you! Any questions?")
+        if target == "in_progress":
+            continue
+        services.order_deliver(
+            order=order, by=offer.seller,
+            message="Here is the adapted plan, with costs and the maintenance schedule.",
+            links=["https://example.org/peerhub-demo/plan.pdf"],
+        )  # fmt: skip
+        if target == "delivered":
+            continue
+        if target in ("disputed", "resolved"):
+            services.order_dispute(order=order, by=buyer, reason="The costs are for another town.")
+            if target == "resolved":
+                services.order_resolve(
+                    order=order, by=staff, resolution="split", buyer_amount=order.price // 2,
+                    note="Half the plan was usable.",
+                )  # fmt: skip
+            continue
+        services.order_accept(order=order, by=buyer)
+        services.order_review_save(
+            order=order, by=buyer, rating=5 if index == 0 else 4,
+            text="Careful, practical work that our volunteers could follow.",
+        )  # fmt: skip
+    return made
+
+
+def seed(*, command) -> None:
+    if Offer.objects.exists():
+        command.stdout.write("Marketplace demo already present: nothing added.")
+        return
+    members = {u.username: u for u in User.objects.filter(username__in=SELLERS + BUYERS)}
+    if set(SELLERS + BUYERS) - set(members):
+        command.stderr.write("Marketplace demo skipped: demo members are missing.")
+        return
+    staff = User.objects.filter(is_staff=True).order_by("pk").first()
+    # Demo money always goes through the sandbox, whatever provider the site is set up with.
+    sandbox = {**settings.PEERHUB_MARKETPLACE, "payment_provider": "sandbox",
+               "payout_provider": "sandbox"}  # fmt: skip
+    with override_settings(PEERHUB_MARKETPLACE=sandbox), transaction.atomic():
+        offers = []
+        for username, title, description, price, days, capacity in OFFERS:
+            seller = members[username]
+            base = (
+                Solution.objects.filter(author=seller, status=Solution.Status.PUBLISHED)
+                .order_by("pk")
+                .first()
+            )
+            offers.append(
+                services.offer_create(
+                    seller=seller,
+                    title=title,
+                    description=description,
+                    price=price,
+                    delivery_days=days,
+                    capacity=capacity,
+                    base_solution=base,
+                )
+            )
+        buyers = [members[name] for name in BUYERS]
+        made = _orders(offers, buyers, staff)
+        # Older deliveries, so the auto-completion has something to do on a fresh demo.
+        Order.objects.filter(state=Order.State.DELIVERED).update(
+            auto_complete_at=timezone.now() + timedelta(days=2)
+        )
+        paid_out = 0
+        for username in SELLERS:
+            available = ledger.balances_of(members[username]).get(
+                settings.PEERHUB_MARKETPLACE["currency"], 0
+            )
+            if available > 1000:
+                services.payout_request(seller=members[username], amount=available // 2)
+                paid_out += 1
+        organiser = members[PREMIUM_ORGANISER]
+        if not Subscription.objects.filter(user=organiser).exists():
+            payment = services.subscription_start(user=organiser, interval="yearly")
+            services.sandbox_answer(payment=payment, by=organiser, outcome="succeed")
+    problems = ledger.audit()
+    command.stdout.write(
+        f"Marketplace demo: {len(offers)} offers, {made} orders, {paid_out} payouts, "
+        f"{PREMIUM_ORGANISER} on Premium; ledger audit "
+        f"{'passed' if not problems else 'FAILED: ' + '; '.join(problems)}."
+    )

@@ -1,0 +1,93 @@
+from decimal import Decimal
+
+from django import forms
+
+from challenges.models import Solution
+
+from .models import Offer, Order, Subscription
+
+
+class MoneyField(forms.DecimalField):
+    """An amount typed in major units (12.50), cleaned to integer minor units (1250)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return (Decimal(value) / 100).quantize(Decimal("0.01"))
+        return value
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        return None if cleaned is None else int(cleaned * 100)
+
+
+class OfferForm(forms.ModelForm):
+    price = MoneyField(label="Price", help_text="What the buyer pays, fee included.")
+
+    class Meta:
+        model = Offer
+        fields = ["title", "description", "base_solution", "price", "currency", "delivery_days",
+                  "capacity", "is_active"]  # fmt: skip
+        labels = {"is_active": "Active (take new orders)", "delivery_days": "Delivery (days)"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, seller, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base_solution"].queryset = Solution.objects.filter(
+            author=seller, status=Solution.Status.PUBLISHED
+        ).order_by("title")
+        self.fields["base_solution"].required = False
+
+
+class OrderPlaceForm(forms.Form):
+    brief = forms.CharField(
+        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}), required=False,
+        help_text="Markdown. The seller reads this before starting.",
+    )  # fmt: skip
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DeliverForm(forms.Form):
+    message = forms.CharField(label="Delivery", widget=forms.Textarea(attrs={"rows": 5}))
+    links = forms.CharField(
+        label="Links", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line (https://…).",
+    )  # fmt: skip
+
+    def clean_links(self):
+        return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(label="What went wrong?", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(choices=Order.Resolution.choices)
+    buyer_amount = MoneyField(label="Buyer's share (split only)", required=False)
+    note = forms.CharField(required=False, max_length=300)
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        choices=[(n, f"{n} / 5") for n in range(5, 0, -1)], coerce=int, label="Rating"
+    )
+    text = forms.CharField(
+        label="Your review", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class SubscribeForm(forms.Form):
+    interval = forms.ChoiceField(choices=Subscription.Interval.choices)
+
+
+class PayoutForm(forms.Form):
+    amount = MoneyField(label="Amount", required=False, help_text="Empty: everything available.")

@@ -1,0 +1,171 @@
+"""The double-entry ledger: the one place that writes LedgerTransaction and LedgerEntry rows.
+
+Sign convention: an entry's amount is money moving into its account (positive) or out of it
+(negative). The provider's clearing account stands for the world outside PeerHub: a captured
+payment moves money out of clearing into escrow, a refund or a payout moves it back out to
+clearing. So clearing is negative while the platform holds money; escrow, revenue and every
+member's payable balance are never negative (audit_ledger checks it).
+
+    capture   clearing -price         escrow +price
+    release   escrow -price           seller payable +(price - fee), revenue +fee
+    refund    escrow -amount          clearing +amount
+    payout    seller payable -amount  clearing +amount
+    subscription  clearing -price     revenue +price
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+
+from peerhub.exceptions import Conflict, DomainError
+
+from .models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+Kind = LedgerAccount.Kind
+
+
+def account(kind: str, currency: str, user=None) -> LedgerAccount:
+    """The account, created on first use (a race between two creators ends with one row)."""
+    lookup = {"kind": kind, "currency": currency, "user": user}
+    found = LedgerAccount.objects.filter(**lookup).first()
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            return LedgerAccount.objects.create(**lookup)
+    except IntegrityError:
+        return LedgerAccount.objects.get(**lookup)
+
+
+def clearing(currency: str) -> LedgerAccount:
+    return account(Kind.CLEARING, currency)
+
+
+def escrow(currency: str) -> LedgerAccount:
+    return account(Kind.ESCROW, currency)
+
+
+def revenue(currency: str) -> LedgerAccount:
+    return account(Kind.REVENUE, currency)
+
+
+def payable(user, currency: str) -> LedgerAccount:
+    return account(Kind.PAYABLE, currency, user)
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: LedgerAccount
+    amount: int
+
+
+def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", **links) -> LedgerTransaction:
+    """Record one transaction. Refuses legs that do not sum to zero, mix currencies or move
+    nothing; a second post with the same key (the same fact) is refused with Conflict, so a
+    caller that races another one never records money twice."""
+    legs = [leg for leg in legs if leg.amount]
+    if not legs:
+        raise DomainError("A ledger transaction must move money.", code="ledger_empty")
+    if sum(leg.amount for leg in legs) != 0:
+        raise DomainError("A ledger transaction must sum to zero.", code="ledger_unbalanced")
+    if len({leg.account.currency for leg in legs}) != 1:
+        raise DomainError("A ledger transaction is in one currency.", code="ledger_currency")
+    try:
+        with transaction.atomic():
+            txn = LedgerTransaction.objects.create(key=key, kind=kind, memo=memo[:200], **links)
+            LedgerEntry.objects.bulk_create(
+                LedgerEntry(transaction=txn, account=leg.account, amount=leg.amount) for leg in legs
+            )
+    except IntegrityError as error:
+        raise Conflict(f"Already recorded: {key}.", code="ledger_duplicate") from error
+    return txn
+
+
+def balance(acct: LedgerAccount) -> int:
+    """Always derived from the entries, never stored."""
+    return LedgerEntry.objects.filter(account=acct).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def balances_of(user) -> dict[str, int]:
+    """A member's payable balance per currency."""
+    rows = (
+        LedgerEntry.objects.filter(account__kind=Kind.PAYABLE, account__user=user)
+        .values("account__currency")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["account__currency"]: row["total"] for row in rows}
+
+
+def lock_payable(user, currency: str) -> LedgerAccount:
+    """The member's payable account, locked (select_for_update) so two payout requests cannot
+    both spend the same balance."""
+    acct = payable(user, currency)
+    return LedgerAccount.objects.select_for_update().get(pk=acct.pk)
+
+
+# --- The audit --------------------------------------------------------------------------------
+
+
+def audit() -> list[str]:
+    """Every invariant over the whole database; an empty list means the books are right."""
+    problems = []
+    unbalanced = (
+        LedgerEntry.objects.values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+        .values_list("transaction_id", "total")
+    )
+    problems += [f"transaction {pk} sums to {total}, not 0" for pk, total in unbalanced]
+    empty = LedgerTransaction.objects.filter(entries__isnull=True).values_list("pk", flat=True)
+    problems += [f"transaction {pk} has no entries" for pk in empty]
+    for txn_id, currencies in _currencies_per_transaction():
+        if len(currencies) > 1:
+            problems.append(f"transaction {txn_id} mixes currencies {sorted(currencies)}")
+    negative = (
+        LedgerEntry.objects.filter(~Q(account__kind=Kind.CLEARING))
+        .values("account_id", "account__kind", "account__user__username", "account__currency")
+        .annotate(total=Sum("amount"))
+        .filter(total__lt=0)
+    )
+    problems += [
+        f"{row['account__kind']} account {row['account_id']}"
+        f"{' of ' + row['account__user__username'] if row['account__user__username'] else ''}"
+        f" is negative: {row['total']} {row['account__currency']}"
+        for row in negative
+    ]
+    problems += _order_money_checks()
+    return problems
+
+
+def _currencies_per_transaction():
+    seen: dict[int, set[str]] = {}
+    for txn_id, currency in LedgerEntry.objects.values_list(
+        "transaction_id", "account__currency"
+    ).distinct():
+        seen.setdefault(txn_id, set()).add(currency)
+    return seen.items()
+
+
+def _order_money_checks() -> list[str]:
+    """Each order's entries agree with its state: escrow holds exactly the price of every
+    order that is paid and not yet settled, and settled orders hold nothing in escrow."""
+    from .models import Order
+
+    held = dict(
+        LedgerEntry.objects.filter(account__kind=Kind.ESCROW, transaction__order__isnull=False)
+        .values("transaction__order_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction__order_id", "total")
+    )
+    problems = []
+    orders = Order.objects.filter(pk__in=list(held)).values_list("pk", "state", "price")
+    for pk, state, price in orders:
+        expected = price if state in Order.ACTIVE_STATES else 0
+        if held[pk] != expected:
+            problems.append(f"order {pk} ({state}) holds {held[pk]} in escrow, not {expected}")
+    missing = Order.objects.filter(state__in=Order.ACTIVE_STATES).exclude(pk__in=list(held))
+    problems += [f"order {pk} is {state} but holds nothing in escrow"
+                 for pk, state in missing.values_list("pk", "state")]  # fmt: skip
+    return problems

@@ -1,0 +1,107 @@
+"""Stripe: Checkout Sessions for payments, the library's own signature check for webhooks.
+
+Every call goes through a `stripe.StripeClient` built with `http_client()`: tests set
+`HTTP_CLIENT` to a recording `stripe.HTTPClient`, so nothing ever reaches the network."""
+
+import json
+
+import stripe
+from django.conf import settings
+
+from peerhub.exceptions import DomainError
+
+from .base import Checkout, InvalidNotification, Notification, PaymentProvider
+
+# The library's HTTP client hook: None means the library's default client.
+HTTP_CLIENT: stripe.HTTPClient | None = None
+
+OUTCOMES = {
+    "checkout.session.async_payment_succeeded": Notification.SUCCEEDED,
+    "checkout.session.async_payment_failed": Notification.FAILED,
+    "checkout.session.expired": Notification.FAILED,
+}
+
+
+def client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise DomainError("Stripe is not configured (STRIPE_SECRET_KEY).", code="provider_error")
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, http_client=HTTP_CLIENT)
+
+
+def _absolute(url: str) -> str:
+    return url if "://" in url else settings.SITE_URL.rstrip("/") + url
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+
+    def start_checkout(self, *, payment, title, success_url, cancel_url) -> Checkout:
+        params = {
+            "mode": "payment",
+            "client_reference_id": payment.idempotency_key,
+            "metadata": {"payment": payment.idempotency_key},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": payment.currency.lower(),
+                        "unit_amount": payment.amount,
+                        "product_data": {"name": title[:250]},
+                    },
+                }
+            ],
+            "success_url": _absolute(success_url),
+            "cancel_url": _absolute(cancel_url),
+        }
+        try:
+            session = client().v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": payment.idempotency_key}
+            )
+        except stripe.StripeError as error:
+            raise DomainError(
+                f"Stripe refused the checkout: {error}", code="provider_error"
+            ) from error
+        return Checkout(url=session.url, reference=session.id)
+
+    def parse_notification(self, *, body: bytes, headers) -> Notification:
+        try:
+            event = stripe.Webhook.construct_event(
+                body, headers.get("Stripe-Signature", ""), settings.STRIPE_WEBHOOK_SECRET
+            )
+        except (ValueError, stripe.SignatureVerificationError) as error:
+            raise InvalidNotification(str(error)) from error
+        obj = event["data"]["object"]
+        kind = event["type"]
+        outcome = OUTCOMES.get(kind, Notification.IGNORED)
+        if kind == "checkout.session.completed":
+            paid = obj.get("payment_status") in {"paid", "no_payment_required"}
+            outcome = Notification.SUCCEEDED if paid else Notification.PENDING
+        metadata = obj.get("metadata") or {}
+        return Notification(
+            event_id=event["id"],
+            kind=kind,
+            outcome=outcome,
+            payment_key=obj.get("client_reference_id") or metadata.get("payment", ""),
+            provider_reference=obj.get("id", ""),
+            provider_charge=obj.get("payment_intent") or "",
+            payload=json.loads(body),
+        )
+
+    def refund(self, *, payment, amount, key) -> str:
+        try:
+            refund = client().v1.refunds.create(
+                params={"payment_intent": payment.provider_charge, "amount": amount},
+                options={"idempotency_key": key},
+            )
+        except stripe.StripeError as error:
+            raise DomainError(
+                f"Stripe refused the refund: {error}", code="provider_error"
+            ) from error
+        return refund.id
+
+    def payout(self, *, payout) -> str:
+        raise DomainError(
+            "Payouts through Stripe need Stripe Connect, which PeerHub does not use yet: "
+            "set MARKETPLACE_PAYOUT_PROVIDER=sandbox or pay sellers by hand.",
+            code="provider_error",
+        )

@@ -1,0 +1,41 @@
+"""Who may see and do what in the marketplace (used by services, HTML views and the API)."""
+
+from peerhub.selectors import user_is_verified
+
+from .models import Offer, Order, Subscription
+
+SELL_PERMISSION = "marketplace.add_offer"
+
+
+def _authenticated(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def is_staff(user) -> bool:
+    return _authenticated(user) and user.is_staff
+
+
+def can_sell(user) -> bool:
+    """A trust-level privilege: reputation's backend answers has_perm."""
+    return user_is_verified(user) and user.has_perm(SELL_PERMISSION)
+
+
+def can_edit_offer(user, offer: Offer) -> bool:
+    return user_is_verified(user) and (offer.seller_id == user.pk or is_staff(user))
+
+
+def can_view_order(user, order: Order) -> bool:
+    return _authenticated(user) and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
+
+
+def is_premium(user) -> bool:
+    """A live Premium subscription: active, or past due but still in its grace period."""
+    if not _authenticated(user):
+        return False
+    cached = getattr(user, "_peerhub_premium", None)
+    if cached is None:
+        cached = Subscription.objects.filter(
+            user=user, status__in=Subscription.LIVE, plan__is_premium=True
+        ).exists()
+        user._peerhub_premium = cached
+    return cached

@@ -1,0 +1,180 @@
+"""Reads for the marketplace: offers with their figures, orders by role, balances, staff money."""
+
+from django.db.models import Avg, Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.http import Http404
+
+from challenges.permissions import visible_solutions_q
+
+from . import ledger, permissions
+from .models import LedgerAccount, LedgerEntry, Offer, Order, OrderReview, Payout
+
+OFFER_SORTS = {
+    "newest": ("-created_at", "-pk"),
+    "price": ("price", "pk"),
+    "-price": ("-price", "-pk"),
+    "delivery": ("delivery_days", "pk"),
+    "rating": ("-rating", "-completed", "-pk"),
+}
+
+
+def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]:
+    """Offers with the seller's trust level, completed orders, mean rating and active orders:
+    a list page is one query, whatever its length."""
+    queryset = Offer.objects.all() if queryset is None else queryset
+    return queryset.select_related(
+        "seller", "seller__reputation", "base_solution", "base_solution__challenge"
+    ).annotate(
+        seller_level=Coalesce(
+            "seller__reputation__pinned_level",
+            "seller__reputation__trust_level",
+            Value(0),
+            output_field=IntegerField(),
+        ),
+        completed=Count("orders", filter=Q(orders__state=Order.State.COMPLETED), distinct=True),
+        active=Count("orders", filter=Q(orders__state__in=Order.ACTIVE_STATES), distinct=True),
+        rating=Avg("orders__review__rating"),
+    )
+
+
+def offer_list(
+    *,
+    user,
+    q: str = "",
+    challenge: str = "",
+    value: str = "",
+    min_price: int | None = None,
+    max_price: int | None = None,
+    max_delivery_days: int | None = None,
+    seller_level: int | None = None,
+    sort: str = "newest",
+) -> QuerySet[Offer]:
+    """Active offers (a seller also sees their paused ones). Filters by words, the base
+    solution's challenge or manifesto value, price, delivery time and the seller's level."""
+    visible = Q(is_active=True)
+    if getattr(user, "is_authenticated", False):
+        visible |= Q(seller=user)
+    offers = Offer.objects.filter(visible)
+    # A base solution the viewer may not see is not shown, and does not match filters either.
+    seen = Q(base_solution__isnull=True) | visible_solutions_q(user, prefix="base_solution__")
+    offers = offers.filter(seen)
+    if q:
+        offers = offers.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if challenge:
+        offers = offers.filter(base_solution__challenge__slug=challenge)
+    if value:
+        offers = offers.filter(base_solution__challenge__values__slug=value)
+    if min_price is not None:
+        offers = offers.filter(price__gte=min_price)
+    if max_price is not None:
+        offers = offers.filter(price__lte=max_price)
+    if max_delivery_days is not None:
+        offers = offers.filter(delivery_days__lte=max_delivery_days)
+    offers = offers_annotated(offers.distinct())
+    if seller_level is not None:
+        offers = offers.filter(seller_level__gte=seller_level)
+    return offers.order_by(*OFFER_SORTS.get(sort, OFFER_SORTS["newest"]))
+
+
+def offer_get(*, user, pk: int) -> Offer:
+    """A listed offer; a paused one (or one built on a solution the viewer cannot see) only
+    for its seller, staff and the members who ordered it."""
+    offer = offers_annotated(Offer.objects.filter(pk=pk)).first()
+    if offer is None:
+        raise Http404("No such offer.")
+    if offer_list(user=user).filter(pk=pk).exists() or permissions.can_edit_offer(user, offer):
+        return offer
+    if getattr(user, "is_authenticated", False) and offer.orders.filter(buyer=user).exists():
+        return offer
+    raise Http404("No such offer.")
+
+
+def offer_reviews(offer: Offer) -> QuerySet[OrderReview]:
+    return OrderReview.objects.filter(order__offer=offer).select_related("order__buyer")
+
+
+def seller_reviews(seller) -> QuerySet[OrderReview]:
+    return OrderReview.objects.filter(order__seller=seller).select_related(
+        "order__buyer", "order__offer"
+    )
+
+
+def offers_for_solution(*, user, solution) -> QuerySet[Offer]:
+    return offer_list(user=user).filter(base_solution=solution)
+
+
+def orders_of(user, *, role: str = "") -> QuerySet[Order]:
+    """The member's orders: as buyer, as seller, or both. Staff see disputes too."""
+    mine = Q(buyer=user) | Q(seller=user)
+    if role == "buyer":
+        mine = Q(buyer=user)
+    elif role == "seller":
+        mine = Q(seller=user)
+    return Order.objects.filter(mine).select_related("buyer", "seller", "offer")
+
+
+def orders_visible_to(user) -> QuerySet[Order]:
+    if permissions.is_staff(user):
+        return Order.objects.select_related("buyer", "seller", "offer")
+    return orders_of(user)
+
+
+def order_get(*, user, pk: int) -> Order:
+    order = orders_visible_to(user).filter(pk=pk).first()
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+def order_timeline(order: Order):
+    return order.events.select_related("actor")
+
+
+def order_messages(order: Order):
+    return order.messages.select_related("author")
+
+
+def balance_of(user) -> dict:
+    """The member's payable balance per currency, what they earned and what they took out."""
+    balances = ledger.balances_of(user)
+    paid_out = dict(
+        Payout.objects.filter(seller=user, status=Payout.Status.PAID)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .values_list("currency", "total")
+    )
+    currencies = sorted(set(balances) | set(paid_out))
+    return {
+        c: {"available": balances.get(c, 0), "paid_out": paid_out.get(c, 0)} for c in currencies
+    }
+
+
+def platform_money() -> dict:
+    """For staff: revenue by month, escrow and clearing per currency."""
+    by_month = (
+        LedgerEntry.objects.filter(account__kind=LedgerAccount.Kind.REVENUE)
+        .annotate(month=TruncMonth("transaction__created_at"))
+        .values("month", "account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by("-month", "account__currency")
+    )
+    totals = (
+        LedgerEntry.objects.filter(account__user__isnull=True)
+        .values("account__kind", "account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by("account__kind", "account__currency")
+    )
+    held = (
+        LedgerEntry.objects.filter(account__kind=LedgerAccount.Kind.PAYABLE)
+        .values("account__currency")
+        .annotate(total=Sum("amount"))
+    )
+    return {"revenue_by_month": list(by_month), "platform": list(totals), "payable": list(held)}
+
+
+def order_money_flow(order: Order) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(transaction__order=order)
+        .select_related("transaction", "account__user")
+        .order_by("transaction__created_at", "transaction_id", "pk")
+    )

@@ -1,0 +1,38 @@
+"""Every write of the marketplace. Views, API views and tasks call these and nothing else."""
+
+from .offers import offer_create, offer_update
+from .orders import (
+    fee_for,
+    fee_rate,
+    order_accept,
+    order_cancel,
+    order_decline,
+    order_deliver,
+    order_dispute,
+    order_message_post,
+    order_pay,
+    order_place,
+    order_resolve,
+    order_review_save,
+    order_start,
+    orders_auto_complete,
+)
+from .payments import notification_receive, sandbox_answer, sandbox_payment_for
+from .payouts import payout_request
+from .subscriptions import (
+    current_subscription,
+    subscription_cancel,
+    subscription_pay_renewal,
+    subscription_resume,
+    subscription_start,
+    subscriptions_renew,
+)
+
+__all__ = [
+    "current_subscription", "fee_for", "fee_rate", "notification_receive", "offer_create",
+    "offer_update", "order_accept", "order_cancel", "order_decline", "order_deliver",
+    "order_dispute", "order_message_post", "order_pay", "order_place", "order_resolve",
+    "order_review_save", "order_start", "orders_auto_complete", "payout_request",
+    "sandbox_answer", "sandbox_payment_for", "subscription_cancel", "subscription_pay_renewal",
+    "subscription_resume", "subscription_start", "subscriptions_renew",
+]  # fmt: skip

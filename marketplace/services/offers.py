@@ -1,0 +1,86 @@
+"""Listing hand-made services."""
+
+from django.db import transaction
+
+from challenges.models import Solution
+from challenges.permissions import can_view_solution
+from peerhub.exceptions import DomainError, NotAllowed
+from peerhub.models import User
+
+from .. import permissions
+from ..models import Offer
+
+EDITABLE_FIELDS = {
+    "title", "description", "base_solution", "price", "currency", "delivery_days", "capacity",
+    "is_active",
+}  # fmt: skip
+
+
+def _check(fields: dict, *, seller: User) -> None:
+    if "price" in fields and (fields["price"] is None or int(fields["price"]) <= 0):
+        raise DomainError("The price must be more than zero.", code="invalid_price")
+    if "delivery_days" in fields and int(fields["delivery_days"]) < 1:
+        raise DomainError("Delivery takes at least one day.", code="invalid_delivery")
+    if "capacity" in fields and int(fields["capacity"]) < 1:
+        raise DomainError("Capacity is at least one order at a time.", code="invalid_capacity")
+    if "currency" in fields:
+        currency = str(fields["currency"]).upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise DomainError("A currency is a three-letter ISO code.", code="invalid_currency")
+        fields["currency"] = currency
+    if "title" in fields:
+        fields["title"] = fields["title"].strip()
+        if not fields["title"]:
+            raise DomainError("An offer needs a title.", code="invalid_title")
+    solution: Solution | None = fields.get("base_solution")
+    if solution is not None and not (
+        solution.author_id == seller.pk and can_view_solution(seller, solution)
+    ):
+        raise DomainError("The base solution must be one of your own.", code="invalid_solution")
+
+
+@transaction.atomic
+def offer_create(
+    *,
+    seller: User,
+    title: str,
+    description: str,
+    price: int,
+    delivery_days: int,
+    capacity: int = 1,
+    currency: str = "",
+    base_solution: Solution | None = None,
+    is_active: bool = True,
+) -> Offer:
+    """List a service. Needs the `marketplace.add_offer` privilege (a trust level)."""
+    if not permissions.can_sell(seller):
+        raise NotAllowed("Selling services needs a higher trust level.", code="not_trusted")
+    fields = {
+        "title": title,
+        "description": description,
+        "price": price,
+        "delivery_days": delivery_days,
+        "capacity": capacity,
+        "base_solution": base_solution,
+        "is_active": is_active,
+    }
+    if currency:
+        fields["currency"] = currency
+    _check(fields, seller=seller)
+    return Offer.objects.create(seller=seller, **fields)
+
+
+@transaction.atomic
+def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
+    """Edit, pause or resume an offer. Orders already placed keep their snapshot."""
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if not permissions.can_edit_offer(by, offer):
+        raise NotAllowed("Only the seller can change this offer.")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
+    _check(fields, seller=offer.seller)
+    for name, value in fields.items():
+        setattr(offer, name, value)
+    offer.save()
+    return offer

@@ -1,0 +1,428 @@
+"""Orders: the guarded state machine, escrow and settlement.
+
+    pending_payment → paid → in_progress → delivered → completed
+    pending_payment → cancelled            paid / in_progress → refunded (seller declines)
+    in_progress / delivered → disputed → resolved (staff: refund, release or split)
+
+Every transition locks the order row (select_for_update), checks who acts (NotAllowed, 403)
+then the state (Conflict, 409), writes a timeline line, and records money through
+marketplace.ledger. Settlement uses one ledger key per order, so an order is paid out once."""
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.models import User
+from peerhub.selectors import user_is_verified
+
+from .. import ledger, permissions
+from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
+
+State = Order.State
+MAX_LINKS = 10
+
+
+def fee_rate() -> Decimal:
+    return Decimal(str(settings.PEERHUB_MARKETPLACE["fee_rate"]))
+
+
+def fee_for(price: int, rate: Decimal) -> int:
+    """The platform fee in minor units, rounded half up: never a fraction of a cent."""
+    return int((Decimal(price) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("offer").get(pk=order.pk)
+
+
+def _record(order: Order, *, to: str, actor: User | None, note: str = "") -> None:
+    OrderEvent.objects.create(
+        order=order, from_state=order.state, to_state=to, actor=actor, note=note[:300]
+    )
+    order.state = to
+
+
+def _refuse_state(order: Order, action: str) -> Conflict:
+    return Conflict(
+        f"An order that is {order.get_state_display().lower()} cannot be {action}.",
+        code="invalid_transition",
+    )
+
+
+def _must_be_buyer(order: Order, by: User, action: str) -> None:
+    if by.pk != order.buyer_id:
+        raise NotAllowed(f"Only the buyer can {action} this order.")
+
+
+def _must_be_seller(order: Order, by: User, action: str) -> None:
+    if by.pk != order.seller_id:
+        raise NotAllowed(f"Only the seller can {action} this order.")
+
+
+def active_orders(offer: Offer) -> QuerySet[Order]:
+    return Order.objects.filter(offer=offer, state__in=Order.ACTIVE_STATES)
+
+
+def has_free_slot(offer: Offer) -> bool:
+    return active_orders(offer).count() < offer.capacity
+
+
+def _lock_offer(offer_id: int) -> Offer:
+    """The offer row, locked: two payments racing for its last slot are served one at a time."""
+    return Offer.objects.select_for_update().get(pk=offer_id)
+
+
+# --- Placing and paying ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
+    """An order waiting for payment, with the price and the fee snapshotted."""
+    if not user_is_verified(buyer):
+        raise NotAllowed("Verify your e-mail address before ordering.", code="unverified")
+    if offer.seller_id == buyer.pk:
+        raise NotAllowed("You cannot buy your own offer.", code="own_offer")
+    if not offer.is_active:
+        raise Conflict("This offer is paused.", code="offer_paused")
+    rate = fee_rate()
+    order = Order(
+        offer=offer,
+        buyer=buyer,
+        seller_id=offer.seller_id,
+        brief=brief.strip(),
+        base_solution_id=offer.base_solution_id,
+        title=offer.title,
+        price=offer.price,
+        currency=offer.currency,
+        fee_rate=rate,
+        fee=fee_for(offer.price, rate),
+    )
+    order.save()
+    OrderEvent.objects.create(order=order, to_state=State.PENDING_PAYMENT, actor=buyer)
+    return order
+
+
+@transaction.atomic
+def order_pay(*, order: Order, by: User) -> Payment:
+    """Start paying: one payment through the provider, whose checkout the buyer then visits.
+
+    Locks the order: a double click finds the first click's pending payment and gets it back,
+    so there is never more than one payment in flight. The offer's capacity is checked here
+    (to refuse early) and again when the money arrives (services.payments)."""
+    order = _lock(order)
+    _must_be_buyer(order, by, "pay")
+    if order.state != State.PENDING_PAYMENT:
+        raise _refuse_state(order, "paid")
+    pending = order.payments.filter(status=Payment.Status.PENDING).first()
+    if pending is not None:
+        return pending
+    if not order.offer.is_active:
+        raise Conflict("This offer is paused.", code="offer_paused")
+    if not has_free_slot(order.offer):
+        raise Conflict("This offer has no free slot right now.", code="sold_out")
+    from .payments import payment_start
+
+    return payment_start(
+        payer=by,
+        order=order,
+        amount=order.price,
+        currency=order.currency,
+        key=f"order-{order.pk}-{order.payments.count() + 1}",
+        title=order.title,
+        return_url=order.get_absolute_url(),
+    )
+
+
+def order_payment_captured(*, payment: Payment) -> str:
+    """The provider took the buyer's money (called with the payment locked, in a transaction).
+
+    The money goes into escrow. When the order can no longer take it — cancelled meanwhile,
+    already paid, or the offer's last slot went to a faster buyer — it goes back at once."""
+    order = _lock(payment.order)
+    ledger.post(
+        key=f"payment:{payment.pk}:capture",
+        kind=LedgerTransaction.Kind.CAPTURE,
+        legs=[
+            ledger.Leg(ledger.clearing(payment.currency), -payment.amount),
+            ledger.Leg(ledger.escrow(payment.currency), payment.amount),
+        ],
+        memo=f"Order #{order.pk} paid",
+        order=order,
+        payment=payment,
+    )
+    _lock_offer(order.offer_id)
+    if order.state == State.PENDING_PAYMENT and has_free_slot(order.offer):
+        _record(order, to=State.PAID, actor=payment.payer, note="Payment received into escrow.")
+        order.paid_at = timezone.now()
+        order.save(update_fields=["state", "paid_at", "updated_at"])
+        return "paid"
+    reason = "no free slot was left" if order.state == State.PENDING_PAYMENT else "not payable"
+    _refund(order, payment=payment, amount=payment.amount, key=f"payment:{payment.pk}:refund")
+    if order.state == State.PENDING_PAYMENT:
+        _record(order, to=State.REFUNDED, actor=None, note=f"Refunded at once: {reason}.")
+        order.refunded_amount = order.price
+        order.save(update_fields=["state", "refunded_amount", "updated_at"])
+    return f"refunded: {reason}"
+
+
+def _refund(order: Order, *, payment: Payment, amount: int, key: str, memo: str = "") -> None:
+    ledger.post(
+        key=key,
+        kind=LedgerTransaction.Kind.REFUND,
+        legs=[
+            ledger.Leg(ledger.escrow(order.currency), -amount),
+            ledger.Leg(ledger.clearing(order.currency), amount),
+        ],
+        memo=memo or f"Order #{order.pk} refunded",
+        order=order,
+        payment=payment,
+    )
+    refund_on_commit(payment=payment, amount=amount, key=key)
+
+
+def refund_on_commit(*, payment: Payment, amount: int, key: str) -> None:
+    """Ask the provider to give the money back once the ledger's refund is committed: a
+    rolled-back action refunds nothing. The ledger key doubles as the provider's idempotency
+    key, so the task may retry until the provider answers without refunding twice."""
+    from ..tasks import provider_refund
+
+    transaction.on_commit(
+        lambda: provider_refund.delay(payment_id=payment.pk, amount=amount, key=key)
+    )
+
+
+def _captured_payment(order: Order) -> Payment:
+    """The payment that paid the order: succeeded and not refunded at once (a late duplicate
+    payment is refunded when it arrives and must not be refunded again)."""
+    refunded_at_once = Q(
+        transactions__key__startswith="payment:", transactions__key__endswith=":refund"
+    )
+    return (
+        order.payments.filter(status=Payment.Status.SUCCEEDED)
+        .exclude(refunded_at_once)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
+    """Empty the order's escrow: `to_buyer` back to the buyer, the rest to the seller minus the
+    platform fee on that rest. One transaction, keyed by the order: settled once."""
+    to_seller_gross = order.price - to_buyer
+    fee = (order.fee * to_seller_gross) // order.price if to_seller_gross else 0
+    legs = [
+        ledger.Leg(ledger.escrow(order.currency), -order.price),
+        ledger.Leg(ledger.clearing(order.currency), to_buyer),
+        ledger.Leg(ledger.payable(order.seller, order.currency), to_seller_gross - fee),
+        ledger.Leg(ledger.revenue(order.currency), fee),
+    ]
+    payment = _captured_payment(order)
+    kind = LedgerTransaction.Kind.RELEASE if to_seller_gross else LedgerTransaction.Kind.REFUND
+    ledger.post(
+        key=f"order:{order.pk}:settle",
+        kind=kind,
+        legs=legs,
+        memo=memo,
+        order=order,
+        payment=payment,
+    )
+    if to_buyer:
+        refund_on_commit(payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle")
+    order.refunded_amount = to_buyer
+    order.released_amount = to_seller_gross - fee
+    order.fee_collected = fee
+
+
+# --- The seller's steps ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_start(*, order: Order, by: User) -> Order:
+    order = _lock(order)
+    _must_be_seller(order, by, "start")
+    if order.state != State.PAID:
+        raise _refuse_state(order, "started")
+    _record(order, to=State.IN_PROGRESS, actor=by)
+    order.save(update_fields=["state", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_decline(*, order: Order, by: User, reason: str = "") -> Order:
+    """The seller turns a paid order down: the buyer gets everything back."""
+    order = _lock(order)
+    _must_be_seller(order, by, "decline")
+    if order.state not in (State.PAID, State.IN_PROGRESS):
+        raise _refuse_state(order, "declined")
+    _settle(order, to_buyer=order.price, memo=f"Order #{order.pk} declined by the seller")
+    _record(order, to=State.REFUNDED, actor=by, note=reason or "Declined by the seller.")
+    order.save()
+    return order
+
+
+def _links(links) -> list[str]:
+    cleaned = [str(link).strip() for link in links or [] if str(link).strip()]
+    if len(cleaned) > MAX_LINKS:
+        raise DomainError(f"At most {MAX_LINKS} links.", code="too_many_links")
+    for link in cleaned:
+        if not link.startswith(("https://", "http://")):
+            raise DomainError("Links must start with https:// or http://.", code="invalid_link")
+    return cleaned
+
+
+@transaction.atomic
+def order_deliver(*, order: Order, by: User, message: str, links=()) -> Order:
+    """The delivery is a message with text and links; the order then completes by itself after
+    PEERHUB_MARKETPLACE["auto_complete_days"] unless the buyer accepts or disputes first."""
+    order = _lock(order)
+    _must_be_seller(order, by, "deliver")
+    if order.state != State.IN_PROGRESS:
+        raise _refuse_state(order, "delivered")
+    if not message.strip():
+        raise DomainError("Say what you deliver.", code="empty_delivery")
+    OrderMessage.objects.create(
+        order=order, author=by, body=message.strip(), links=_links(links), is_delivery=True
+    )
+    now = timezone.now()
+    _record(order, to=State.DELIVERED, actor=by)
+    order.delivered_at = now
+    days = settings.PEERHUB_MARKETPLACE["auto_complete_days"]
+    order.auto_complete_at = now + timedelta(days=days)
+    order.save(update_fields=["state", "delivered_at", "auto_complete_at", "updated_at"])
+    return order
+
+
+# --- The buyer's steps -----------------------------------------------------------------------
+
+
+def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
+    _settle(order, to_buyer=0, memo=f"Order #{order.pk} completed")
+    _record(order, to=State.COMPLETED, actor=actor, note=note)
+    order.completed_at = timezone.now()
+    order.save()
+
+
+@transaction.atomic
+def order_accept(*, order: Order, by: User) -> Order:
+    order = _lock(order)
+    _must_be_buyer(order, by, "accept")
+    if order.state != State.DELIVERED:
+        raise _refuse_state(order, "accepted")
+    _complete(order, actor=by, note="Accepted by the buyer.")
+    return order
+
+
+@transaction.atomic
+def order_dispute(*, order: Order, by: User, reason: str) -> Order:
+    order = _lock(order)
+    _must_be_buyer(order, by, "dispute")
+    if order.state not in (State.IN_PROGRESS, State.DELIVERED):
+        raise _refuse_state(order, "disputed")
+    if not reason.strip():
+        raise DomainError("Say what went wrong.", code="empty_reason")
+    OrderMessage.objects.create(order=order, author=by, body=f"Dispute: {reason.strip()}")
+    _record(order, to=State.DISPUTED, actor=by, note=reason.strip())
+    order.auto_complete_at = None
+    order.save(update_fields=["state", "auto_complete_at", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, by: User) -> Order:
+    """Either side may cancel before payment; a payment still in flight is cancelled too (if
+    its money arrives later anyway, it is refunded at once)."""
+    order = _lock(order)
+    if by.pk not in (order.buyer_id, order.seller_id):
+        raise NotAllowed("Only the buyer or the seller can cancel this order.")
+    if order.state != State.PENDING_PAYMENT:
+        raise _refuse_state(order, "cancelled")
+    order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
+    _record(order, to=State.CANCELLED, actor=by)
+    order.save(update_fields=["state", "updated_at"])
+    return order
+
+
+# --- Staff -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_resolve(
+    *, order: Order, by: User, resolution: str, buyer_amount: int | None = None, note: str = ""
+) -> Order:
+    """Staff settle a dispute: refund the buyer, release to the seller, or split (the buyer
+    gets `buyer_amount`, the seller the rest minus the fee on that rest)."""
+    order = _lock(order)
+    if not permissions.is_staff(by):
+        raise NotAllowed("Only staff can resolve disputes.")
+    if order.state != State.DISPUTED:
+        raise _refuse_state(order, "resolved")
+    if resolution == Order.Resolution.REFUND:
+        to_buyer = order.price
+    elif resolution == Order.Resolution.RELEASE:
+        to_buyer = 0
+    elif resolution == Order.Resolution.SPLIT:
+        if buyer_amount is None or not 0 < int(buyer_amount) < order.price:
+            raise DomainError(
+                "A split gives the buyer more than nothing and less than the price.",
+                code="invalid_split",
+            )
+        to_buyer = int(buyer_amount)
+    else:
+        raise DomainError("Resolve with refund, release or split.", code="invalid_resolution")
+    _settle(order, to_buyer=to_buyer, memo=f"Order #{order.pk} dispute resolved: {resolution}")
+    order.resolution = resolution
+    _record(order, to=State.RESOLVED, actor=by, note=note or f"Resolved: {resolution}.")
+    order.completed_at = timezone.now()
+    order.save()
+    return order
+
+
+# --- Background work -------------------------------------------------------------------------
+
+
+def orders_auto_complete(*, now: datetime | None = None) -> int:
+    """Complete every delivered order whose time to object has passed. Each order is locked
+    and its state checked again, so two runs (or two workers) complete it once."""
+    now = now or timezone.now()
+    due = Order.objects.filter(state=State.DELIVERED, auto_complete_at__lte=now)
+    done = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().filter(pk=pk, state=State.DELIVERED).first()
+            if order is None or order.auto_complete_at is None or order.auto_complete_at > now:
+                continue
+            days = settings.PEERHUB_MARKETPLACE["auto_complete_days"]
+            _complete(order, actor=None, note=f"Completed automatically after {days} days.")
+            done += 1
+    return done
+
+
+# --- Conversation and review -----------------------------------------------------------------
+
+
+@transaction.atomic
+def order_message_post(*, order: Order, by: User, body: str) -> OrderMessage:
+    if not permissions.can_view_order(by, order):
+        raise NotAllowed("Only the buyer, the seller and staff can write here.")
+    if not body.strip():
+        raise DomainError("Write a message.", code="empty_message")
+    return OrderMessage.objects.create(order=order, author=by, body=body.strip())
+
+
+@transaction.atomic
+def order_review_save(*, order: Order, by: User, rating: int, text: str = "") -> OrderReview:
+    """The buyer's review of a completed order, once."""
+    order = _lock(order)
+    _must_be_buyer(order, by, "review")
+    if order.state != State.COMPLETED:
+        raise _refuse_state(order, "reviewed")
+    if not 1 <= int(rating) <= 5:
+        raise DomainError("Rate from 1 to 5.", code="invalid_rating")
+    if OrderReview.objects.filter(order=order).exists():
+        raise Conflict("You already reviewed this order.", code="already_reviewed")
+    return OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())

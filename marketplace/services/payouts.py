@@ -1,0 +1,51 @@
+"""Sellers take their available balance out."""
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+
+from peerhub.exceptions import DomainError, NotAllowed
+from peerhub.models import User
+from peerhub.selectors import user_is_verified
+
+from .. import ledger, payments
+from ..models import LedgerTransaction, Payout
+
+
+@transaction.atomic
+def payout_request(*, seller: User, amount: int | None = None, currency: str = "") -> Payout:
+    """Pay out `amount` (default: everything available) of the member's payable balance.
+    Locks the member's payable account (select_for_update), so two requests at once cannot
+    both spend the same money and the balance never goes negative."""
+    if not user_is_verified(seller):
+        raise NotAllowed("Verify your e-mail address first.", code="unverified")
+    currency = (currency or settings.PEERHUB_MARKETPLACE["currency"]).upper()
+    account = ledger.lock_payable(seller, currency)
+    available = ledger.balance(account)
+    amount = available if amount is None else int(amount)
+    if amount <= 0:
+        raise DomainError("There is nothing to pay out.", code="nothing_to_pay_out")
+    if amount > available:
+        raise DomainError(
+            f"Only {available} {currency} (minor units) is available.", code="insufficient_funds"
+        )
+    provider = payments.payout_provider()
+    payout = Payout.objects.create(
+        seller=seller,
+        amount=amount,
+        currency=currency,
+        provider=provider.name,
+        status=Payout.Status.PAID,
+        idempotency_key=f"payout-{uuid.uuid4().hex}",
+    )
+    payout.provider_reference = provider.payout(payout=payout)
+    payout.save(update_fields=["provider_reference"])
+    ledger.post(
+        key=f"payout:{payout.pk}",
+        kind=LedgerTransaction.Kind.PAYOUT,
+        legs=[ledger.Leg(account, -amount), ledger.Leg(ledger.clearing(currency), amount)],
+        memo=f"Payout to {seller}",
+        payout=payout,
+    )
+    return payout

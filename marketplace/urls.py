@@ -1,0 +1,29 @@
+from django.urls import path
+
+from . import views
+
+app_name = "marketplace"
+
+urlpatterns = [
+    path("marketplace/", views.offer_list, name="offer-list"),
+    path("marketplace/offers/new/", views.offer_create, name="offer-create"),
+    path("marketplace/offers/<int:pk>/", views.offer_detail, name="offer-detail"),
+    path("marketplace/offers/<int:pk>/edit/", views.offer_edit, name="offer-edit"),
+    path("marketplace/offers/<int:pk>/order/", views.order_place, name="order-place"),
+    path("marketplace/orders/", views.order_list, name="order-list"),
+    path("marketplace/orders/<int:pk>/", views.order_detail, name="order-detail"),
+    path("marketplace/orders/<int:pk>/pay/", views.order_pay, name="order-pay"),
+    path("marketplace/orders/<int:pk>/deliver/", views.order_deliver, name="order-deliver"),
+    path("marketplace/orders/<int:pk>/dispute/", views.order_dispute, name="order-dispute"),
+    path("marketplace/orders/<int:pk>/resolve/", views.order_resolve, name="order-resolve"),
+    path("marketplace/orders/<int:pk>/messages/", views.order_message, name="order-message"),
+    path("marketplace/orders/<int:pk>/review/", views.order_review, name="order-review"),
+    path("marketplace/orders/<int:pk>/<slug:step>/", views.order_step, name="order-step"),
+    path("marketplace/checkout/<str:reference>/", views.sandbox_checkout, name="sandbox-checkout"),
+    path("premium/", views.subscription, name="subscription"),
+    path("premium/subscribe/", views.subscription_start, name="subscription-start"),
+    path("premium/export/<slug:slug>.<str:fmt>", views.challenge_export, name="challenge-export"),
+    path("premium/<slug:action>/", views.subscription_change, name="subscription-change"),
+    path("marketplace/payouts/", views.payout_request, name="payout-request"),
+    path("marketplace/staff/", views.staff_money, name="staff-money"),
+]

@@ -1,0 +1,442 @@
+"""HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from challenges.permissions import challenges_visible_to
+from challenges.views.base import perform, refuse
+from peerhub.exceptions import DomainError
+from peerhub.models import Value
+from reputation.selectors import reputation_summary
+
+from . import exports, ledger, permissions, selectors, services
+from .filters import OfferFilter
+from .forms import (
+    DeliverForm,
+    DisputeForm,
+    MessageForm,
+    OfferForm,
+    OrderPlaceForm,
+    PayoutForm,
+    ResolveForm,
+    ReviewForm,
+    SubscribeForm,
+)
+from .models import Offer, Order
+from .plans import plans_ensure
+
+OFFERS_PER_PAGE = 12
+SORTS = [
+    ("newest", "Newest"),
+    ("price", "Price: low to high"),
+    ("-price", "Price: high to low"),
+    ("delivery", "Fastest delivery"),
+    ("rating", "Best rated"),
+]
+
+
+def offer_list(request):
+    params = request.GET.copy()
+    for name in ("min_price", "max_price"):  # typed in major units on the page
+        if params.get(name):
+            try:
+                params[name] = str(int(float(params[name]) * 100))
+            except ValueError:
+                params[name] = "invalid"
+    filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request)
+    offers = filterset.qs if filterset.is_valid() else Offer.objects.none()
+    page = Paginator(offers, OFFERS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "marketplace/offer_list.html",
+        {
+            "page": page,
+            "filters": request.GET,
+            "errors": filterset.errors,
+            "sorts": SORTS,
+            "values": Value.objects.all(),
+            "levels": [(1, "member+"), (2, "regular+"), (3, "trusted+"), (4, "leader")],
+            "can_sell": permissions.can_sell(request.user),
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+def offer_detail(request, pk: int):
+    offer = selectors.offer_get(user=request.user, pk=pk)
+    reviews = list(selectors.offer_reviews(offer)[:20])
+    return render(
+        request,
+        "marketplace/offer_detail.html",
+        {
+            "offer": offer,
+            "seller_summary": reputation_summary(offer.seller),
+            "reviews": reviews,
+            "form": OrderPlaceForm(),
+            "is_seller": request.user.is_authenticated and request.user.pk == offer.seller_id,
+            "can_edit": permissions.can_edit_offer(request.user, offer),
+            "fee_rate": services.fee_rate(),
+        },
+    )
+
+
+@login_required
+def offer_create(request):
+    if not permissions.can_sell(request.user):
+        messages.error(request, "Selling services needs the “trusted” trust level.")
+        return redirect("marketplace:offer-list")
+    form = OfferForm(request.POST or None, seller=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = services.offer_create(seller=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Your offer is listed.")
+            return redirect(offer)
+    return render(request, "marketplace/offer_form.html", {"form": form, "offer": None})
+
+
+@login_required
+def offer_edit(request, pk: int):
+    offer = selectors.offer_get(user=request.user, pk=pk)
+    if not permissions.can_edit_offer(request.user, offer):
+        raise Http404("No such offer.")
+    form = OfferForm(request.POST or None, instance=offer, seller=offer.seller)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_update(offer=offer, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Offer saved.")
+            return redirect(offer)
+    return render(request, "marketplace/offer_form.html", {"form": form, "offer": offer})
+
+
+@login_required
+@require_POST
+def order_place(request, pk: int):
+    offer = selectors.offer_get(user=request.user, pk=pk)
+    form = OrderPlaceForm(request.POST)
+    form.is_valid()
+    return perform(
+        request,
+        lambda: services.order_place(
+            buyer=request.user, offer=offer, brief=form.cleaned_data.get("brief", "")
+        ),
+        done="Order placed: pay to start it.",
+        then=lambda order: order,
+        back=offer,
+    )
+
+
+@login_required
+def order_list(request):
+    role = request.GET.get("role", "")
+    orders = selectors.orders_of(request.user, role=role if role in ("buyer", "seller") else "")
+    page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "marketplace/order_list.html",
+        {
+            "page": page,
+            "role": role,
+            "balances": selectors.balance_of(request.user),
+            "payouts": request.user.payouts.all()[:10],
+            "payout_form": PayoutForm(),
+            "subscription": services.current_subscription(request.user),
+        },
+    )
+
+
+@login_required
+def order_detail(request, pk: int):
+    order = selectors.order_get(user=request.user, pk=pk)
+    user = request.user
+    is_buyer, is_seller = user.pk == order.buyer_id, user.pk == order.seller_id
+    state = Order.State
+    review = getattr(order, "review", None) if order.state == state.COMPLETED else None
+    return render(
+        request,
+        "marketplace/order_detail.html",
+        {
+            "order": order,
+            "timeline": selectors.order_timeline(order),
+            "thread": selectors.order_messages(order),
+            "is_buyer": is_buyer,
+            "is_seller": is_seller,
+            "is_staff": permissions.is_staff(user),
+            "pending_payment": order.payments.filter(status="pending").first(),
+            "message_form": MessageForm(),
+            "deliver_form": DeliverForm()
+            if is_seller and order.state == state.IN_PROGRESS
+            else None,
+            "dispute_form": DisputeForm()
+            if is_buyer and order.state in (state.IN_PROGRESS, state.DELIVERED)
+            else None,
+            "resolve_form": ResolveForm()
+            if permissions.is_staff(user) and order.state == state.DISPUTED
+            else None,
+            "review": review,
+            "review_form": ReviewForm()
+            if is_buyer and order.state == state.COMPLETED and review is None
+            else None,
+            "money_flow": selectors.order_money_flow(order) if permissions.is_staff(user) else None,
+        },
+    )
+
+
+def _order_action(request, pk: int, action, done: str):
+    order = selectors.order_get(user=request.user, pk=pk)
+    return perform(request, lambda: action(order), done=done, then=order, back=order)
+
+
+@login_required
+@require_POST
+def order_pay(request, pk: int):
+    order = selectors.order_get(user=request.user, pk=pk)
+    try:
+        payment = services.order_pay(order=order, by=request.user)
+    except DomainError as error:
+        return refuse(request, error, order)
+    return redirect(payment.checkout_url)
+
+
+@login_required
+@require_POST
+def order_step(request, pk: int, step: str):
+    """The one-click steps: start, accept, cancel, decline."""
+    steps = {
+        "start": (services.order_start, "Started: the buyer sees the order is in progress."),
+        "accept": (services.order_accept, "Accepted: the seller is paid. Thank you!"),
+        "cancel": (services.order_cancel, "Order cancelled."),
+        "decline": (services.order_decline, "Declined: the buyer is refunded in full."),
+    }
+    if step not in steps:
+        raise Http404("No such step.")
+    service, done = steps[step]
+    return _order_action(request, pk, lambda o: service(order=o, by=request.user), done)
+
+
+@login_required
+@require_POST
+def order_deliver(request, pk: int):
+    form = DeliverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what you deliver.")
+        return redirect("marketplace:order-detail", pk=pk)
+    data = form.cleaned_data
+    return _order_action(
+        request,
+        pk,
+        lambda o: services.order_deliver(
+            order=o, by=request.user, message=data["message"], links=data["links"]
+        ),
+        "Delivered: the buyer can now accept.",
+    )
+
+
+@login_required
+@require_POST
+def order_dispute(request, pk: int):
+    form = DisputeForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _order_action(
+        request,
+        pk,
+        lambda o: services.order_dispute(order=o, by=request.user, reason=reason),
+        "Disputed: staff will look at the order.",
+    )
+
+
+@login_required
+@require_POST
+def order_resolve(request, pk: int):
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how to resolve the dispute.")
+        return redirect("marketplace:order-detail", pk=pk)
+    data = form.cleaned_data
+    return _order_action(
+        request,
+        pk,
+        lambda o: services.order_resolve(
+            order=o,
+            by=request.user,
+            resolution=data["resolution"],
+            buyer_amount=data["buyer_amount"],
+            note=data["note"],
+        ),
+        "Dispute resolved.",
+    )
+
+
+@login_required
+@require_POST
+def order_message(request, pk: int):
+    form = MessageForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    return _order_action(
+        request,
+        pk,
+        lambda o: services.order_message_post(order=o, by=request.user, body=body),
+        "Message sent.",
+    )
+
+
+@login_required
+@require_POST
+def order_review(request, pk: int):
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Rate the order from 1 to 5.")
+        return redirect("marketplace:order-detail", pk=pk)
+    data = form.cleaned_data
+    return _order_action(
+        request,
+        pk,
+        lambda o: services.order_review_save(
+            order=o, by=request.user, rating=data["rating"], text=data["text"]
+        ),
+        "Thank you for your review.",
+    )
+
+
+# --- Sandbox checkout ------------------------------------------------------------------------
+
+
+@login_required
+def sandbox_checkout(request, reference: str):
+    """The sandbox provider's checkout page: succeed, be declined, or stay pending."""
+    try:
+        payment = services.sandbox_payment_for(reference=reference, user=request.user)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    back = payment.order or reverse("marketplace:subscription")
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        try:
+            result = services.sandbox_answer(payment=payment, by=request.user, outcome=outcome)
+        except DomainError as error:
+            return refuse(request, error, request.path)
+        if result == "pending":
+            messages.info(request, "The payment is pending: come back to confirm it later.")
+            return redirect(request.path)
+        payment.refresh_from_db()
+        if payment.status == "succeeded":
+            messages.success(request, "Payment received.")
+        elif payment.status == "failed":
+            messages.error(request, "The card was declined: nothing was charged.")
+        return redirect(back)
+    return render(request, "marketplace/sandbox_checkout.html", {"payment": payment, "back": back})
+
+
+# --- Plans and subscriptions -----------------------------------------------------------------
+
+
+def subscription(request):
+    return render(
+        request,
+        "marketplace/subscription.html",
+        {
+            "plans": plans_ensure(),
+            "subscription": services.current_subscription(request.user)
+            if request.user.is_authenticated
+            else None,
+            "form": SubscribeForm(),
+            "exportable": request.user.organised_challenges.order_by("title")
+            if request.user.is_authenticated and request.user.has_perm(exports.EXPORT_PERMISSION)
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def subscription_start(request):
+    form = SubscribeForm(request.POST)
+    interval = form.cleaned_data["interval"] if form.is_valid() else ""
+    try:
+        payment = services.subscription_start(user=request.user, interval=interval)
+    except DomainError as error:
+        return refuse(request, error, "marketplace:subscription")
+    return redirect(payment.checkout_url)
+
+
+@login_required
+@require_POST
+def subscription_change(request, action: str):
+    actions = {
+        "cancel": (services.subscription_cancel, "Premium ends at the end of the paid period."),
+        "resume": (services.subscription_resume, "Premium renews again."),
+    }
+    if action == "pay":
+        try:
+            payment = services.subscription_pay_renewal(user=request.user)
+        except DomainError as error:
+            return refuse(request, error, "marketplace:subscription")
+        return redirect(payment.checkout_url)
+    if action not in actions:
+        raise Http404("No such action.")
+    service, done = actions[action]
+    return perform(
+        request,
+        lambda: service(user=request.user),
+        done=done,
+        then="marketplace:subscription",
+        back="marketplace:subscription",
+    )
+
+
+# --- Payouts and staff -----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def payout_request(request):
+    form = PayoutForm(request.POST)
+    amount = form.cleaned_data.get("amount") if form.is_valid() else None
+    return perform(
+        request,
+        lambda: services.payout_request(seller=request.user, amount=amount),
+        done="Payout sent.",
+        then="marketplace:order-list",
+        back="marketplace:order-list",
+    )
+
+
+@staff_member_required
+def staff_money(request):
+    disputed = selectors.orders_visible_to(request.user).filter(state=Order.State.DISPUTED)
+    return render(
+        request,
+        "marketplace/staff_money.html",
+        {"money": selectors.platform_money(), "disputed": disputed, "problems": ledger.audit()},
+    )
+
+
+@login_required
+def challenge_export(request, slug: str, fmt: str):
+    """A Premium organiser downloads a challenge's solutions, scores and reviews."""
+    challenge = challenges_visible_to(request.user).filter(slug=slug).first()
+    if challenge is None or fmt not in ("csv", "json"):
+        raise Http404("No such challenge.")
+    try:
+        export = exports.challenge_export(user=request.user, challenge=challenge)
+    except DomainError as error:
+        return refuse(request, error, "marketplace:subscription")
+    if fmt == "json":
+        response = JsonResponse(export, json_dumps_params={"indent": 2})
+    else:
+        response = HttpResponse(exports.as_csv(export), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{challenge.slug}-solutions.{fmt}"'
+    return response
