@@ -343,3 +343,12 @@ LOGGING = {
 
 # How long an author may still edit a comment after posting it.
 PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))
+
+# --- Notifications (issue 7) ----------------------------------------------------------------
+
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "peerhub.tasks.send_daily_digests",
+    "schedule": crontab(minute=0, hour=int(os.environ.get("DIGEST_HOUR_UTC", "7"))),
+}
+# Full-text search fields and functions (challenges.search); harmless on SQLite.
+INSTALLED_APPS += ["django.contrib.postgres"]

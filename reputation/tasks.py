@@ -3,17 +3,21 @@ again after a worker died mid-run, converges to the same ledger."""
 
 from celery import shared_task
 
-from . import abuse, ledger
+from . import abuse, ledger, level_notices
 
 
 @shared_task
 def sync_solution_reputation(solution_id: int) -> int:
-    return len(ledger.sync_solutions([solution_id]))
+    touched = ledger.sync_solutions([solution_id])
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
 
 
 @shared_task
 def sync_manifesto_reputation(user_id: int) -> int:
-    return len(ledger.sync_manifesto([user_id]))
+    touched = ledger.sync_manifesto([user_id])
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
 
 
 @shared_task
