@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .exceptions import DomainError, NotAllowed
+from .exceptions import DomainError, NotAllowed, NotFound
 from .models import Activity, ActivitySubject, Follow, User
 
 
@@ -47,9 +47,7 @@ def follow_target_get(*, user, name: str, pk: int):
     followable = _FOLLOWABLE.get(name)
     obj = followable.model._default_manager.filter(pk=pk).first() if followable else None
     if obj is None or not followable.can_view(user, obj):
-        error = DomainError("Nothing to follow here.", code="not_found")
-        error.status_code = 404
-        raise error
+        raise NotFound("Nothing to follow here.")
     return obj
 
 
@@ -176,3 +174,8 @@ def follow_widget(*, user, target) -> dict:
         "can_follow": getattr(user, "is_authenticated", False)
         and not (isinstance(target, User) and target.pk == user.pk),
     }
+
+
+def followable_name_for_type(target_type_id: int) -> str:
+    model = ContentType.objects.get_for_id(target_type_id).model_class()
+    return next((f.name for f in _FOLLOWABLE.values() if f.model is model), "")

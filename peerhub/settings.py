@@ -352,3 +352,4 @@ CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
 }
 # Full-text search fields and functions (challenges.search); harmless on SQLite.
 INSTALLED_APPS += ["django.contrib.postgres"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["NotificationChannelEnum"] = "peerhub.models.Channel"

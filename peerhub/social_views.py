@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import following
-from .exceptions import DomainError
+from .exceptions import DomainError, NotFound
 from .models import Channel
 from .notifications import all_kinds
 from .notifications import selectors as notification_selectors
@@ -123,9 +123,9 @@ def follow_toggle(request, kind: str, pk: int):
     try:
         target = following.follow_target_get(user=request.user, name=kind, pk=pk)
         following.follow_toggle(follower=request.user, target=target)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise Http404(exc.message) from None
         if not request.htmx:
             messages.error(request, exc.message)
             return redirect(request.POST.get("next") or "home")

@@ -10,7 +10,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from peerhub.exceptions import DomainError, NotAllowed
+from peerhub.exceptions import DomainError, NotFound
 from peerhub.models import (
     Channel,
     Notification,
@@ -144,7 +144,7 @@ def notifications_deliver(
 def notification_mark_read(*, notification_id: int, user: User) -> Notification:
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
     if notification is None:
-        raise NotAllowed("No such notification.", code="not_found")
+        raise NotFound("No such notification.")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
