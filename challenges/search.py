@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -149,7 +149,9 @@ def search_challenges(
             challenges.filter(search_vector=query)
             .annotate(
                 rank=SearchRank(F("search_vector"), query),
-                headline=_headline(Concat("summary", Value(" "), "problem"), query),
+                headline=_headline(
+                    Concat("summary", Value(" "), "problem", output_field=TextField()), query
+                ),
             )
             .order_by("-rank", "-pk")[:limit]
         )
