@@ -159,3 +159,16 @@ def test_the_digest_link_in_the_mail_unsubscribes(client, commit, ana, mailoutbo
     path = header.split("://", 1)[1].split("/", 1)[1]
     client.post("/" + path)
     assert set(NotificationPreference.objects.values_list("channel", flat=True)) == {"in_app"}
+
+
+def test_send_digests_command_sends_once(commit, ana, mailoutbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    fork_notice(commit, ana, 1)
+    out = StringIO()
+    call_command("send_digests", stdout=out)
+    call_command("send_digests", stdout=out)
+    assert "1 digest e-mail sent." in out.getvalue() and "0 digest e-mails sent." in out.getvalue()
+    assert len(mailoutbox) == 1
