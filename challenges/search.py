@@ -48,9 +48,21 @@ def _terms(q: str) -> list[str]:
     return [w for w in words if w.lower() not in {"or", "and"}][:MAX_TERMS]
 
 
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_MARKS = re.compile(
+    r"(^|\s)(#{1,6}|>|[-*+]|\d+\.)\s+|[*`~]+|(?<!\w)_+|_+(?!\w)", re.MULTILINE
+)
+
+
+def plain(text: str) -> str:
+    """Markdown source as plain words for a snippet: links keep their text, marks go."""
+    text = _MARKDOWN_LINK.sub(r"\1", text or "")
+    return " ".join(_MARKDOWN_MARKS.sub(r"\1", text).split())
+
+
 def highlight(text: str, terms: list[str], *, width: int = SNIPPET_CHARS) -> SafeString:
     """A window of `text` around the first match, escaped, with the matches in <mark>."""
-    text = " ".join((text or "").split())
+    text = plain(text)
     if not terms:
         return mark_safe(escape(text[:width]))  # noqa: S308  (escaped)
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
@@ -71,7 +83,7 @@ def highlight(text: str, terms: list[str], *, width: int = SNIPPET_CHARS) -> Saf
 def safe_headline(headline: str) -> SafeString:
     """A PostgreSQL headline made safe: escape everything, then turn the markers into <mark>.
     Unbalanced markers (a document containing the marker characters) lose their highlighting."""
-    headline = headline or ""
+    headline = plain(headline)
     escaped = escape(headline)
     if escaped.count(START) != escaped.count(STOP):
         return mark_safe(escape(headline.replace(START, "").replace(STOP, "")))  # noqa: S308
