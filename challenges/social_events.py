@@ -31,13 +31,15 @@ def solution_published(solution: Solution) -> None:
 
 
 def solution_forked(*, fork: Solution, source: Solution, by: User) -> None:
-    notify(
-        "solution_forked",
-        [source.author],
-        actor=by,
-        target=fork,
-        context={"parent": source.title},
-    )
+    # A fork into a private challenge the source's author cannot see stays unannounced to them.
+    if permissions.can_view_solution(source.author, fork):
+        notify(
+            "solution_forked",
+            [source.author],
+            actor=by,
+            target=fork,
+            context={"parent": source.title},
+        )
     if _public(fork.challenge) and _public(source.challenge):
         activity_record(
             "solution_forked",

@@ -402,3 +402,16 @@ def test_api_preferences_read_and_update(member_api_client):
         "/api/notification-preferences/", {"nope": "off"}, format="json"
     )
     assert_error(unknown, 400, "invalid")
+
+
+def test_a_fork_into_a_private_challenge_is_not_announced_to_who_cannot_see_it(commit):
+    ana = UserFactory()
+    source = commit(make_solution, author=ana)
+    hidden = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    insider = UserFactory()
+    hidden.invited.add(insider)
+    commit(make_fork, source, insider, challenge=hidden)
+    assert not Notification.objects.exists()
+    hidden.invited.add(ana)
+    commit(make_fork, source, insider, challenge=hidden)
+    assert notified("solution_forked") == [(ana.username, "solution_forked")]
