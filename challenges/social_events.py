@@ -108,3 +108,45 @@ def challenge_status_changed(challenge: Challenge, *, by: User | None) -> None:
             subjects=[*organisers, challenge],
             text=f"“{challenge.title}” is open for solutions",
         )
+
+
+def selection_published(
+    *,
+    challenge: Challenge,
+    by: User | None,
+    shortlisted: list[Solution] = (),
+    winners: list[Solution] = (),
+) -> None:
+    """For the selection rounds: call once when organisers publish a shortlist or the winners.
+    Authors of shortlisted and winning solutions hear at once (important kinds); followers of
+    the challenge hear that results are out (when winners are published); followers of the
+    challenge, the solution or its author see each winner in their feed."""
+    for solution in shortlisted:
+        notify(
+            "solution_shortlisted",
+            [solution.author_id],
+            actor=by,
+            target=solution,
+            context={"challenge": challenge.title},
+        )
+    for solution in winners:
+        notify(
+            "solution_won",
+            [solution.author_id],
+            actor=by,
+            target=solution,
+            context={"challenge": challenge.title},
+        )
+        if _public(challenge):
+            activity_record(
+                "solution_selected",
+                actor=by,
+                target=solution,
+                subjects=[solution.author, solution, challenge],
+                text=f"“{solution.title}” by {solution.author.name} won “{challenge.title}”",
+            )
+    if winners:
+        followers = followers_of(challenge)
+        if not _public(challenge):
+            followers = [m for m in followers if permissions.can_view_challenge(m, challenge)]
+        notify("challenge_results_published", followers, actor=by, target=challenge)

@@ -415,3 +415,40 @@ def test_a_fork_into_a_private_challenge_is_not_announced_to_who_cannot_see_it(c
     hidden.invited.add(ana)
     commit(make_fork, source, insider, challenge=hidden)
     assert notified("solution_forked") == [(ana.username, "solution_forked")]
+
+
+def test_selection_results_notify_authors_and_followers_for_the_lead_to_wire(commit, mailoutbox):
+    """challenges.social_events.selection_published is ready for the selection rounds."""
+    from challenges import social_events
+
+    challenge = ChallengeFactory(title="Clean water")
+    organiser = challenge.created_by
+    ana, ben, fan = UserFactory(username="ana"), UserFactory(username="ben"), UserFactory()
+    follow_set(follower=fan, target=challenge)
+    follow_set(follower=ana, target=challenge)
+    follow_set(follower=organiser, target=challenge)
+    first = make_solution(challenge, ana, title="Sand filter")
+    second = make_solution(challenge, ben, title="Clay pots")
+    commit(
+        social_events.selection_published,
+        challenge=challenge,
+        by=organiser,
+        shortlisted=[first, second],
+    )
+    assert notified("solution_shortlisted") == [
+        ("ana", "solution_shortlisted"),
+        ("ben", "solution_shortlisted"),
+    ]
+    assert not Notification.objects.filter(kind="challenge_results_published").exists()
+    commit(social_events.selection_published, challenge=challenge, by=organiser, winners=[first])
+    assert notified("solution_won") == [("ana", "solution_won")]
+    assert sorted(
+        Notification.objects.filter(kind="challenge_results_published").values_list(
+            "recipient__username", flat=True
+        )
+    ) == sorted(["ana", fan.username])  # the organiser published them: not told
+    # Important: e-mailed at once (2 shortlisted, 1 won, 2 results).
+    assert len(mailoutbox) == 5
+    from peerhub.following import feed_for
+
+    assert [a.verb for a in feed_for(user=fan)] == ["solution_selected"]
