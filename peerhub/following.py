@@ -179,3 +179,9 @@ def follow_widget(*, user, target) -> dict:
 def followable_name_for_type(target_type_id: int) -> str:
     model = ContentType.objects.get_for_id(target_type_id).model_class()
     return next((f.name for f in _FOLLOWABLE.values() if f.model is model), "")
+
+
+def followable_type_ids(name: str) -> list[int]:
+    """The content type id of a followable name, as a list (empty for an unknown name)."""
+    followable = _FOLLOWABLE.get(name)
+    return [ContentType.objects.get_for_model(followable.model).pk] if followable else []

@@ -23,13 +23,13 @@ def _unlocks(level: int) -> str:
 
 
 def trust_levels_announce(user_ids) -> int:
-    """Notify each member whose trust level is one they were never told about. A level is
-    announced once per member (notify dedupes on it), so running this again is harmless."""
-    scores = list(
-        ReputationScore.objects.filter(
-            user_id__in=list(user_ids), trust_level__gte=FIRST_EARNED_LEVEL
-        ).values_list("user_id", "trust_level", "user__username")
-    )
+    """Notify each member (of `user_ids`, or everyone with None) whose trust level is one they
+    were never told about. A level is announced once per member (notify dedupes on it), so
+    running this again is harmless."""
+    scores = ReputationScore.objects.filter(trust_level__gte=FIRST_EARNED_LEVEL)
+    if user_ids is not None:
+        scores = scores.filter(user_id__in=list(user_ids))
+    scores = list(scores.values_list("user_id", "trust_level", "user__username"))
     if not scores:
         return 0
     told = set(

@@ -22,8 +22,11 @@ def sync_manifesto_reputation(user_id: int) -> int:
 
 @shared_task
 def recompute_reputation(batch_size: int = 500) -> int:
-    """Nightly full rebuild; returns the corrections it had to append (0 when all was right)."""
-    return ledger.sync_everything(batch_size=batch_size)
+    """Nightly full rebuild; returns the corrections it had to append (0 when all was right).
+    Then any trust level a member reached without being told is announced (once per level)."""
+    corrections = ledger.sync_everything(batch_size=batch_size)
+    level_notices.trust_levels_announce(None)
+    return corrections
 
 
 @shared_task

@@ -44,13 +44,22 @@ class NotificationListView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
     filter_backends = []
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool, description="Unread only.")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unread", bool, description="Unread only."),
+            OpenApiParameter("kind", str, description="Only this kind of notification."),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
-        return notification_selectors.notifications_for(user=self.request.user, unread=unread)
+        params = self.request.query_params
+        return notification_selectors.notifications_for(
+            user=self.request.user,
+            unread=params.get("unread", "").lower() in {"1", "true", "yes"},
+            kind=params.get("kind", ""),
+        )
 
 
 class NotificationReadView(APIView):
@@ -160,8 +169,18 @@ class FollowListView(generics.ListCreateAPIView):
     permission_classes = [permissions.IsAuthenticated]
     filter_backends = []
 
+    @extend_schema(
+        parameters=[OpenApiParameter("target_type", str, enum=["challenge", "member", "solution"])]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return following.follows_of(user=self.request.user)
+        follows = following.follows_of(user=self.request.user)
+        name = self.request.query_params.get("target_type", "")
+        if name:
+            follows = follows.filter(target_type__in=following.followable_type_ids(name))
+        return follows
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

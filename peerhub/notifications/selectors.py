@@ -12,8 +12,12 @@ from peerhub.models import Notification, NotificationPreference, User
 from .kinds import all_kinds
 
 
-def notifications_for(*, user: User, unread: bool = False) -> QuerySet[Notification]:
+def notifications_for(
+    *, user: User, unread: bool = False, kind: str = ""
+) -> QuerySet[Notification]:
     notifications = Notification.objects.filter(recipient=user).select_related("actor")
+    if kind:
+        notifications = notifications.filter(kind=kind)
     if unread:
         notifications = notifications.filter(read_at__isnull=True)
     return notifications.order_by("-created_at", "-id")

@@ -193,3 +193,13 @@ def test_api_feed_queries_stay_bounded(member_api_client, commit, django_assert_
         commit(make_solution, challenge, UserFactory())
     with django_assert_max_num_queries(len(small)):
         assert member_api_client.get("/api/feed/").json()["count"] == 16
+
+
+def test_api_follows_filter_by_target_type(member_api_client):
+    me = member_api_client.user
+    follow_set(follower=me, target=ChallengeFactory())
+    follow_set(follower=me, target=UserFactory())
+    assert member_api_client.get("/api/follows/").json()["count"] == 2
+    members = member_api_client.get("/api/follows/?target_type=member").json()
+    assert [f["kind"] for f in members["results"]] == ["member"]
+    assert member_api_client.get("/api/follows/?target_type=planet").json()["count"] == 0

@@ -452,3 +452,22 @@ def test_selection_results_notify_authors_and_followers_for_the_lead_to_wire(com
     from peerhub.following import feed_for
 
     assert [a.verb for a in feed_for(user=fan)] == ["solution_selected"]
+
+
+def test_api_filters_notifications_by_kind(member_api_client, commit):
+    member = member_api_client.user
+    commit(make_notifications, member, 2)
+    commit(notify, "order_paid", [member], key="o1")
+    assert member_api_client.get("/api/notifications/?kind=order_paid").json()["count"] == 1
+    assert member_api_client.get("/api/notifications/").json()["count"] == 3
+
+
+def test_the_nightly_rebuild_announces_levels_never_announced(commit, settings):
+    from reputation import tasks as reputation_tasks
+
+    member = UserFactory()
+    ReputationScore.objects.create(user=member, trust_level=3, pinned_level=3)
+    commit(reputation_tasks.recompute_reputation)
+    commit(reputation_tasks.recompute_reputation)
+    notice = Notification.objects.get(kind="trust_level_gained")
+    assert notice.recipient == member and "trust level 3" in notice.text
