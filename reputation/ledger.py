@@ -13,12 +13,13 @@ never shows below 1."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
 from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -99,13 +100,16 @@ def _reversal_note(notes: dict[str, str], key: str) -> str:
 
 
 def _desired_and_notes(
-    solution_ids, *, votes: bool = True
+    solution_ids, *, votes: bool = True, voter_id: int | None = None, solutions=None
 ) -> tuple[dict[str, Line], dict[str, str]]:
     """The desired lines, and {vote key: note} for the votes that give nothing because they were
     judged serial: the corrections that take their lines back say why. With `votes=False` the
-    lines that votes give are left to the set-based rebuild (`rebuild_set_based`)."""
+    lines that votes give are left to the set-based rebuild (`rebuild_set_based`); with
+    `voter_id` only the lines of that member's votes are derived (`sync_vote`). `solutions`
+    ({pk: Solution}) saves the query when the caller holds the rows already."""
     rules = rules_module.rules()
-    solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
+    if solutions is None:
+        solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
     ancestor_ids = {a for s in solutions.values() for a in s.ancestor_ids}
     authors_by_id = {s.pk: s.author_id for s in solutions.values()}
     authors_by_id.update(
@@ -113,8 +117,11 @@ def _desired_and_notes(
             "pk", "author_id"
         )
     )
-    vote_rows = list(Vote.objects.filter(solution_id__in=solutions)) if votes else []
-    reviews = list(Review.objects.filter(solution_id__in=solutions))
+    vote_rows = Vote.objects.filter(solution_id__in=solutions) if votes else Vote.objects.none()
+    if voter_id is not None:
+        vote_rows = vote_rows.filter(voter_id=voter_id)
+    vote_rows = list(vote_rows)
+    reviews = [] if voter_id is not None else list(Review.objects.filter(solution_id__in=solutions))
     verified = _verified_ids({v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews})
     lines: dict[str, Line] = {}
     notes: dict[str, str] = {}
@@ -151,6 +158,8 @@ def _desired_and_notes(
                 vote.voter_id, Kind.DOWNVOTE_CAST, rules.downvote_cast,
                 vote.updated_at, solution.pk, None, solution.author_id, False,
             )  # fmt: skip
+    if voter_id is not None:
+        return lines, notes
 
     for review in reviews:
         solution = solutions[review.solution_id]
@@ -205,34 +214,43 @@ def desired_for_manifesto(user_ids=None) -> dict[str, Line]:
     }
 
 
-def _append_corrections(
-    desired: dict[str, Line], held: dict[str, tuple], notes: dict[str, str] | None = None
-) -> set[int]:
-    """Append one line per key whose ledger sum differs from what the facts give; returns the
-    members whose score changed. `held` maps key → (sum, last seq, first fact_at, line info);
-    `notes` says why a key that the facts no longer back was taken back (a reversed vote)."""
+class Held(NamedTuple):
+    """What the ledger holds under one key: its sum, last seq, first and last fact times, and
+    its first line (whose beneficiary, kind and links every correction repeats)."""
+
+    total: Decimal
+    last_seq: int
+    first_at: datetime
+    last_at: datetime
+    info: Line
+
+
+def _corrections(
+    desired: dict[str, Line], held: dict[str, Held], notes: dict[str, str] | None = None
+) -> list[ReputationEvent]:
+    """One new line per key whose ledger sum differs from what the facts give. `notes` says why
+    a key that the facts no longer back is taken back (a reversed vote)."""
     notes = notes or {}
     now = timezone.now()
     new_lines = []
-    touched: set[int] = set()
     for key in desired.keys() | held.keys():
         want = desired.get(key)
-        total, last_seq, first_at, info = held.get(key, (Decimal(0), 0, None, None))
-        difference = (want.amount if want else Decimal(0)) - total
+        have = held.get(key)
+        difference = (want.amount if want else Decimal(0)) - (have.total if have else 0)
         if difference == 0:
             continue
-        template = want or info
+        template = want or have.info
         new_lines.append(
             ReputationEvent(
                 beneficiary_id=template.beneficiary_id,
                 kind=template.kind,
                 fact_key=key,
-                seq=last_seq + 1,
+                seq=(have.last_seq if have else 0) + 1,
                 amount=difference,
                 # The key counts in the UTC day of its latest line (for the daily cap): a vote
                 # cast again later is a fact of that later day, as a rebuild would see it; a
                 # reversal stays in the day it reverses.
-                fact_at=want.fact_at if want else (first_at or template.fact_at),
+                fact_at=want.fact_at if want else have.first_at,
                 solution_id=template.solution_id,
                 source_solution_id=template.source_solution_id,
                 actor_id=template.actor_id,
@@ -241,18 +259,30 @@ def _append_corrections(
                 created_at=now,
             )
         )
-        touched.add(template.beneficiary_id)
-    ReputationEvent.objects.bulk_create(new_lines)
-    return touched
+    return new_lines
 
 
-def _held(events) -> dict[str, tuple]:
-    """For each key among `events`: (ledger sum, last seq, first fact_at, the first line)."""
+def _append_corrections(
+    desired: dict[str, Line], held: dict[str, Held], notes: dict[str, str] | None = None
+) -> set[int]:
+    """Append the corrections without touching scores (the full rebuild folds them at its end);
+    returns the members whose ledger changed."""
+    new_lines = ReputationEvent.objects.bulk_create(_corrections(desired, held, notes))
+    return {line.beneficiary_id for line in new_lines}
+
+
+def _held(events) -> dict[str, Held]:
+    """For each key among `events`, what the ledger holds under it."""
     rows = list(
         events.values("fact_key").annotate(
-            total=Sum("amount"), last_seq=Max("seq"), first_at=Min("fact_at")
+            total=Sum("amount"),
+            last_seq=Max("seq"),
+            first_at=Min("fact_at"),
+            last_at=Max("fact_at"),
         )
     )
+    if not rows:
+        return {}
     firsts = ReputationEvent.objects.filter(
         fact_key__in=[row["fact_key"] for row in rows], seq=1
     ).values(
@@ -264,29 +294,151 @@ def _held(events) -> dict[str, tuple]:
         for row in firsts
     }
     return {
-        row["fact_key"]: (row["total"], row["last_seq"], row["first_at"], info[row["fact_key"]])
+        row["fact_key"]: Held(
+            row["total"], row["last_seq"], row["first_at"], row["last_at"], info[row["fact_key"]]
+        )
         for row in rows
     }
 
 
-# --- Sync: facts → ledger --------------------------------------------------------------------
+# --- Sync: facts → ledger → scores, incrementally ---------------------------------------------
+
+
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _apply(desired: dict[str, Line], held: dict[str, Held], notes=None) -> set[int]:
+    """Append the corrections and move the scores of the members they touch by what changed:
+    the lines that count in full add their amount; for capped lines, the members' days that the
+    changed keys counted in before or count in now are folded before and after the append (a
+    key counts in the UTC day of its latest line), and the difference is added. A score never
+    folded yet (`ledger_sum` null) is folded whole. Equals `recompute_scores`, to the cent
+    (tests/reputation/test_properties.py)."""
+    new_lines = _corrections(desired, held, notes)
+    if not new_lines:
+        return set()
+    touched = {line.beneficiary_id for line in new_lines}
+    days: dict[int, set[date]] = defaultdict(set)
+    in_full: dict[int, Decimal] = defaultdict(Decimal)
+    for line in new_lines:
+        if line.capped:
+            days[line.beneficiary_id].add(_utc_day(line.fact_at))
+            if (have := held.get(line.fact_key)) is not None:
+                days[line.beneficiary_id].add(_utc_day(have.last_at))
+        else:
+            in_full[line.beneficiary_id] += line.amount
+    scores = _lock_scores(touched)
+    before = _capped_days(days)
+    ReputationEvent.objects.bulk_create(new_lines)
+    after = _capped_days(days)
+    unknown = {user_id for user_id, score in scores.items() if score.ledger_sum is None}
+    folded = totals_from_ledger(unknown) if unknown else {}
+    for user_id, score in scores.items():
+        if user_id in unknown:
+            score.ledger_sum = folded.get(user_id, Decimal(0))
+        else:
+            score.ledger_sum += (
+                in_full[user_id] + after.get(user_id, Decimal(0)) - before.get(user_id, Decimal(0))
+            )
+    _write_scores(scores.values())
+    return touched
+
+
+def _lock_scores(user_ids: set[int]) -> dict[int, ReputationScore]:
+    """The members' score rows, locked in id order (created when missing), so that two syncs
+    moving one member's score take turns (and a full fold waits for them, see `_fold_all`).
+    Each row carries `verified` for its trust level."""
+    verified = EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True)
+    rows = ReputationScore.objects.select_for_update(of=("self",)).annotate(
+        verified=Exists(verified)
+    )
+    scores = {s.user_id: s for s in rows.filter(user_id__in=list(user_ids)).order_by("user_id")}
+    if missing := user_ids - scores.keys():
+        ReputationScore.objects.bulk_create(
+            [ReputationScore(user_id=user_id) for user_id in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        scores.update(
+            (s.user_id, s) for s in rows.filter(user_id__in=list(missing)).order_by("user_id")
+        )
+    return scores
+
+
+def _capped_days(days: dict[int, set[date]]) -> dict[int, Decimal]:
+    """Per member, what the capped keys counting in the given UTC days add to the score: per
+    day, the positive keys up to the cap, plus the keys that net to zero or less."""
+    if not days:
+        return {}
+    cap = rules_module.rules().daily_vote_cap
+    window = Q()
+    for user_id, user_days in days.items():
+        for day in user_days:
+            start = datetime.combine(day, time.min, tzinfo=UTC)
+            window |= Q(
+                beneficiary_id=user_id, fact_at__gte=start, fact_at__lt=start + timedelta(1)
+            )
+    keys = ReputationEvent.objects.filter(window, capped=True).values("fact_key")
+    per_key = (
+        ReputationEvent.objects.filter(
+            beneficiary_id__in=list(days), capped=True, fact_key__in=keys
+        )
+        .values("beneficiary_id", "fact_key")
+        .annotate(net=Sum("amount"), day=Max(TruncDate("fact_at", tzinfo=UTC)))
+    )
+    result: dict[int, Decimal] = defaultdict(Decimal)
+    gains: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    for row in per_key:
+        user_id = row["beneficiary_id"]
+        if row["day"] not in days[user_id]:
+            continue
+        if row["net"] > 0:
+            gains[(user_id, row["day"])] += row["net"]
+        else:
+            result[user_id] += row["net"]
+    for (user_id, _day), gained in gains.items():
+        result[user_id] += min(cap, gained)
+    return result
+
+
+def _lock_solutions(solution_ids) -> dict[int, Solution]:
+    """The solutions' rows, locked in id order, so that two syncs of one solution take turns."""
+    return {
+        solution.pk: solution
+        for solution in Solution.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(solution_ids))
+        .order_by("pk")
+    }
 
 
 @transaction.atomic
 def sync_solutions(solution_ids) -> set[int]:
-    """Bring the ledger lines about these solutions in line with their facts. Locks the
-    solutions' rows so that two workers syncing the same solution take turns."""
-    ids = list(
-        Solution.objects.select_for_update(of=("self",))
-        .filter(pk__in=list(solution_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    desired, notes = _desired_and_notes(ids)
-    held = _held(ReputationEvent.objects.filter(solution_id__in=ids))
-    touched = _append_corrections(desired, held, notes)
-    recompute_scores(touched)
-    return touched
+    """Bring the ledger lines about these solutions in line with their facts, and the scores of
+    the members they touch. Returns those members."""
+    solutions = _lock_solutions(solution_ids)
+    desired, notes = _desired_and_notes(solutions, solutions=solutions)
+    held = _held(ReputationEvent.objects.filter(solution_id__in=list(solutions)))
+    return _apply(desired, held, notes)
+
+
+@transaction.atomic
+def sync_vote(solution_id: int, voter_id: int) -> set[int]:
+    """The same for one member's vote on one solution: only its keys (received, cast, and the
+    lineage credit it gives), which is what a vote, a change of vote or an unvote moves."""
+    solutions = _lock_solutions([solution_id])
+    if not solutions:
+        return set()
+    desired, notes = _desired_and_notes(solutions, voter_id=voter_id, solutions=solutions)
+    # Its keys, exactly: the lineage keys name the ancestors' authors (any of them, in case the
+    # lineage shares once reached further), so that the unique index finds every line.
+    vote = f"{solution_id}:{voter_id}"
+    ancestor_authors = Solution.objects.filter(
+        pk__in=solutions[solution_id].ancestor_ids
+    ).values_list("author_id", flat=True)
+    keys = [f"up:{vote}", f"down:{vote}", f"downcast:{vote}"]
+    keys += [f"up:{vote}:L{author_id}" for author_id in set(ancestor_authors)]
+    held = _held(ReputationEvent.objects.filter(fact_key__in=keys))
+    return _apply(desired, held, notes)
 
 
 @transaction.atomic
@@ -302,12 +454,11 @@ def sync_manifesto(user_ids) -> set[int]:
     held = _held(
         ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED, beneficiary_id__in=user_ids)
     )
-    touched = _append_corrections(desired, held)
-    recompute_scores(touched)
-    return touched
+    return _apply(desired, held)
 
 
-VOTE_KEY_PREFIXES = ("up:", "down:", "downcast:")
+VOTE_KINDS = (Kind.UPVOTE_RECEIVED, Kind.DOWNVOTE_RECEIVED, Kind.DOWNVOTE_CAST)
+VOTE_LINES = Q(kind__in=VOTE_KINDS) | Q(kind=Kind.LINEAGE_CREDIT, capped=True)
 
 
 def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
@@ -359,7 +510,10 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
         )
         params += [Kind.LINEAGE_CREDIT, (rules.upvote_received * share).quantize(CENT), True]
     union = " UNION ALL ".join(selects)
-    is_vote_key = " OR ".join(f"fact_key LIKE '{prefix}%%'" for prefix in VOTE_KEY_PREFIXES)
+    # The lines votes give, told by kind rather than by key prefix (no text scan): a lineage
+    # credit from a vote counts under the cap, one from a review does not.
+    vote_kinds = ", ".join(f"'{kind}'" for kind in VOTE_KINDS)
+    is_vote_key = f"kind IN ({vote_kinds}) OR (kind = '{Kind.LINEAGE_CREDIT}' AND capped)"
     # A key no longer backed is taken back with the note of its vote when the serial-voting
     # job reversed that vote (the first line's solution and actor are the vote's).
     note = (
@@ -378,12 +532,11 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
               AND EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)
         ),
         d ({columns}) AS ({union}),
-        h AS (
-            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
-            FROM {event}
+        b AS MATERIALIZED (
+            SELECT beneficiary_id, fact_key, capped, amount, fact_at, seq FROM {event}
             WHERE solution_id BETWEEN %s AND %s AND ({is_vote_key})
-            GROUP BY fact_key
-        )
+        ),
+        h AS (SELECT fact_key, net AS total, last_seq, first_at FROM ({_per_key_sql("b")}) k)
         INSERT INTO {event} ({columns}, seq, note, created_at)
         SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
             d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, d.capped,
@@ -400,17 +553,51 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
     return sql, params
 
 
-def rebuild_set_based(*, batch_size: int = 500, progress=None) -> None:
+def _tune_for_bulk(cursor) -> None:
+    """For this transaction's big statements on PostgreSQL: room to hash in memory, and no JIT,
+    whose compilation costs these one-off statements seconds (measured) and saves nothing."""
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    cursor.execute("SET LOCAL jit = off")
+
+
+def _batches(batch_size: int, votes_per_batch: int) -> list[tuple[int, int, int]]:
+    """Ranges of solution ids (first, last, how many), each with at most `batch_size` solutions
+    and, unless a single solution holds more, about `votes_per_batch` votes: votes crowd on a
+    few solutions."""
+    votes = dict(
+        Vote.objects.values("solution_id").annotate(n=Count("id")).values_list("solution_id", "n")
+    )
+    ranges, first, last, solutions, held = [], 0, 0, 0, 0
+    for pk in Solution.objects.order_by("pk").values_list("pk", flat=True):
+        n = votes.get(pk, 0)
+        if solutions and (solutions >= batch_size or held + n > votes_per_batch):
+            ranges.append((first, last, solutions))
+            solutions, held = 0, 0
+        if not solutions:
+            first = pk
+        last, solutions, held = pk, solutions + 1, held + n
+    if solutions:
+        ranges.append((first, last, solutions))
+    return ranges
+
+
+def rebuild_set_based(
+    *, batch_size: int = 5000, votes_per_batch: int = 250_000, progress=None
+) -> None:
     """The full rebuild of what votes give, set-based: one INSERT ... SELECT per range of
-    solution ids (`batch_size` solutions, one transaction each), which derives the desired lines
-    in SQL, compares them with the ledger's sums per key and appends only the differences. The
+    solution ids (one transaction each, see `_batches`), which derives the desired lines in
+    SQL, compares them with the ledger's sums per key and appends only the differences. The
     other facts of each batch (reviews, forks, upstream) are derived in Python as before."""
     rules = rules_module.rules()
     sql, params = _vote_lines_sql(rules)
-    ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        lo, hi = batch[0], batch[-1]
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        # Fresh statistics, so that the planner hashes whole tables instead of looping.
+        for model in (Vote, Solution, EmailAddress, ReputationEvent):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    ranges = _batches(batch_size, votes_per_batch)
+    total, done = sum(n for _lo, _hi, n in ranges), 0
+    for lo, hi, n in ranges:
         with transaction.atomic():
             locked = list(
                 Solution.objects.select_for_update(of=("self",))
@@ -420,23 +607,28 @@ def rebuild_set_based(*, batch_size: int = 500, progress=None) -> None:
             )
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             with connection.cursor() as cursor:
+                if postgres:
+                    _tune_for_bulk(cursor)
                 cursor.execute(
                     sql,
                     [lo, hi, *params, lo, hi, now, rules_module.SERIAL_VOTING_NOTE, now],
                 )
             desired, notes = _desired_and_notes(locked, votes=False)
-            held = ReputationEvent.objects.filter(solution_id__in=locked)
-            for prefix in VOTE_KEY_PREFIXES:
-                held = held.exclude(fact_key__startswith=prefix)
+            held = ReputationEvent.objects.filter(solution_id__in=locked).exclude(VOTE_LINES)
             _append_corrections(desired, _held(held), notes)
+        done += n
         if progress is not None:
-            progress(min(start + batch_size, len(ids)), len(ids))
+            progress(done, total)
 
 
-def sync_everything(*, batch_size: int = 500, progress=None, set_based: bool | None = None) -> int:
+def sync_everything(
+    *, batch_size: int | None = None, progress=None, set_based: bool | None = None
+) -> int:
     """The full rebuild: every solution's facts and every signature, in batches with a
     transaction each. Returns the number of correction lines it had to append — zero when the
-    incremental syncs kept the ledger right. `progress(done, total)` is called after each batch.
+    incremental syncs kept the ledger right. `progress(done, total)` is called after each batch
+    with the solutions done so far. `batch_size` solutions at most per transaction (default
+    5000 set-based, 500 in Python).
 
     On PostgreSQL the vote lines are derived set-based in SQL (`rebuild_set_based`); SQLite,
     which has no hash joins, is faster with the per-batch derivation in Python. Both append the
@@ -448,8 +640,9 @@ def sync_everything(*, batch_size: int = 500, progress=None, set_based: bool | N
         set_based = connection.vendor == "postgresql"
     before = ReputationEvent.objects.count()
     if set_based:
-        rebuild_set_based(batch_size=batch_size, progress=progress)
+        rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
     else:
+        batch_size = batch_size or 500
         ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), batch_size):
             sync_solutions(ids[start : start + batch_size])
@@ -489,38 +682,93 @@ def totals_from_ledger(user_ids=None) -> dict[int, Decimal]:
     return dict(totals)
 
 
-def recompute_scores(user_ids) -> None:
-    """Write ReputationScore rows (total, trust level) for these members, or for everyone."""
-    user_ids = None if user_ids is None else set(user_ids)
-    if user_ids == set():
-        return
-    totals = totals_from_ledger(user_ids)
-    if user_ids is None:
-        user_ids = set(User.objects.values_list("pk", flat=True))
-    verified = _verified_ids(user_ids)
-    pinned = dict(
-        ReputationScore.objects.filter(
-            user_id__in=user_ids, pinned_level__isnull=False
-        ).values_list("user_id", "pinned_level")
-    )
+def _write_scores(scores) -> None:
+    """Total (never below 1) and trust level from each score's `ledger_sum`; a pinned level
+    stays. The scores come from `_lock_scores`."""
+    scores = list(scores)
     now = timezone.now()
-    rows = []
-    for user_id in user_ids:
-        total = max(Decimal(1), totals.get(user_id, Decimal(0)) + 1)
-        level = rules_module.level_for(total=total, verified=user_id in verified)
-        rows.append(
-            ReputationScore(
-                user_id=user_id,
-                total=total,
-                trust_level=pinned.get(user_id, level),
-                pinned_level=pinned.get(user_id),
-                computed_at=now,
-            )
-        )
-    ReputationScore.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["total", "trust_level", "computed_at"],
-        batch_size=1000,
+    for score in scores:
+        score.total = max(Decimal(1), score.ledger_sum + 1)
+        level = rules_module.level_for(total=score.total, verified=score.verified)
+        score.trust_level = level if score.pinned_level is None else score.pinned_level
+        score.computed_at = now
+    ReputationScore.objects.bulk_update(
+        scores, ["ledger_sum", "total", "trust_level", "computed_at"], batch_size=1000
     )
+
+
+@transaction.atomic
+def recompute_scores(user_ids) -> None:
+    """Fold the whole ledger of these members, or of everyone, into their scores."""
+    if user_ids is None:
+        _fold_all()
+        return
+    scores = _lock_scores(set(user_ids))
+    totals = totals_from_ledger(list(scores))
+    for user_id, score in scores.items():
+        score.ledger_sum = totals.get(user_id, Decimal(0))
+    _write_scores(scores.values())
+
+
+def _per_key_sql(lines: str) -> str:
+    """Per key among `lines` (a table or CTE of ledger lines): the member, capped, net amount,
+    latest and first fact times and last seq. Most keys hold one line (no correction yet):
+    those are read as they are and only the corrected keys (those with a second line) are
+    grouped, which spares hashing every key."""
+    corrected = f"EXISTS (SELECT 1 FROM {lines} c WHERE c.fact_key = l.fact_key AND c.seq = 2)"
+    return f"""
+        SELECT l.beneficiary_id AS user_id, l.fact_key, l.capped, SUM(l.amount) AS net,
+            MAX(l.fact_at) AS last_at, MIN(l.fact_at) AS first_at, MAX(l.seq) AS last_seq
+        FROM {lines} l WHERE {corrected}
+        GROUP BY l.beneficiary_id, l.fact_key, l.capped
+        UNION ALL
+        SELECT l.beneficiary_id, l.fact_key, l.capped, l.amount, l.fact_at, l.fact_at, l.seq
+        FROM {lines} l WHERE l.seq = 1 AND NOT {corrected}
+    """
+
+
+def _fold_all() -> None:
+    """Every member's score from the ledger. On PostgreSQL one statement folds and upserts
+    (`totals_from_ledger` in SQL, the level from `rules.level_sql`), with the score table locked
+    against syncs, which would otherwise add to totals this statement is replacing."""
+    if connection.vendor != "postgresql":
+        recompute_scores(User.objects.values_list("pk", flat=True))
+        return
+    score, event = ReputationScore._meta.db_table, ReputationEvent._meta.db_table
+    user, email = User._meta.db_table, EmailAddress._meta.db_table
+    level, level_params = rules_module.level_sql(
+        "GREATEST(1, COALESCE(t.amount, 0) + 1)",
+        f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = u.id AND e.verified)",
+    )
+    with connection.cursor() as cursor:
+        _tune_for_bulk(cursor)
+        cursor.execute(f"LOCK TABLE {score} IN EXCLUSIVE MODE")
+        cursor.execute(
+            f"""
+            WITH k AS ({_per_key_sql(event)}),
+            d AS (
+                SELECT user_id, CAST(timezone('UTC', last_at) AS DATE) AS day,
+                    SUM(net) AS gained
+                FROM k WHERE capped AND net > 0 GROUP BY 1, 2
+            ),
+            t AS (
+                SELECT user_id, SUM(amount) AS amount FROM (
+                    SELECT user_id, LEAST(gained, %s) AS amount FROM d
+                    UNION ALL
+                    SELECT user_id, net FROM k WHERE NOT (capped AND net > 0)
+                ) lines GROUP BY user_id
+            )
+            INSERT INTO {score} AS s
+                (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
+            SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
+                {level}, NULL, %s
+            FROM {user} u LEFT JOIN t ON t.user_id = u.id
+            ON CONFLICT (user_id) DO UPDATE SET
+                ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
+                trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),
+                computed_at = EXCLUDED.computed_at
+            WHERE s.ledger_sum IS DISTINCT FROM EXCLUDED.ledger_sum
+                OR s.trust_level <> COALESCE(s.pinned_level, EXCLUDED.trust_level)
+            """,
+            [rules_module.rules().daily_vote_cap, *level_params, timezone.now()],
+        )

@@ -100,11 +100,16 @@ class ReputationEvent(models.Model):
         MANIFESTO_SIGNED = "manifesto_signed", "Manifesto signed"
         LINEAGE_CREDIT = "lineage_credit", "Credit from a descendant"
 
+    # Indexed with the fact time (event_beneficiary_time) and by key with its step
+    # (one_ledger_line_per_step); fewer indexes make the full rebuild's inserts cheaper.
     beneficiary = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation_events"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reputation_events",
+        db_index=False,
     )
     kind = models.CharField(max_length=24, choices=Kind)
-    fact_key = models.CharField(max_length=120, db_index=True)
+    fact_key = models.CharField(max_length=120)
     seq = models.PositiveIntegerField(default=1)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     # When the fact happened (its UTC day is the day the daily cap counts it in).
@@ -147,10 +152,15 @@ class ReputationScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation"
     )
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
+    # The capped sum of the member's ledger before the floor of 1 (`total` = max(1, 1 + it)),
+    # so that a sync can add what it changed instead of folding the whole ledger again; null
+    # until the first fold.
+    ledger_sum = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     trust_level = models.PositiveSmallIntegerField(default=0)
     pinned_level = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Set by staff: overrides the computed trust level."
     )
+    # When the score last changed (a full fold leaves unchanged scores alone).
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

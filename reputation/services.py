@@ -40,6 +40,10 @@ def _sync_after_commit(solution_id: int) -> None:
     transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
 
 
+def _sync_vote_after_commit(solution_id: int, voter_id: int) -> None:
+    transaction.on_commit(lambda: tasks.sync_vote_reputation.delay(solution_id, voter_id))
+
+
 @transaction.atomic
 def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
     """Vote a solution up (+1) or down (-1); voting again changes the vote. Daily limits by
@@ -74,7 +78,7 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         vote.value = value
         vote.updated_at = now
         vote.save(update_fields=["value", "updated_at"])
-    _sync_after_commit(solution.pk)
+    _sync_vote_after_commit(solution.pk, voter.pk)
     return vote
 
 
@@ -82,7 +86,7 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
 def vote_remove(*, voter: User, solution: Solution) -> bool:
     deleted, _ = Vote.objects.filter(solution=solution, voter=voter).delete()
     if deleted:
-        _sync_after_commit(solution.pk)
+        _sync_vote_after_commit(solution.pk, voter.pk)
     return bool(deleted)
 
 

@@ -14,6 +14,13 @@ def sync_solution_reputation(solution_id: int) -> int:
 
 
 @shared_task
+def sync_vote_reputation(solution_id: int, voter_id: int) -> int:
+    touched = ledger.sync_vote(solution_id, voter_id)
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
+
+
+@shared_task
 def sync_manifesto_reputation(user_id: int) -> int:
     touched = ledger.sync_manifesto([user_id])
     level_notices.trust_levels_announce(touched)
@@ -21,7 +28,7 @@ def sync_manifesto_reputation(user_id: int) -> int:
 
 
 @shared_task
-def recompute_reputation(batch_size: int = 500) -> int:
+def recompute_reputation(batch_size: int | None = None) -> int:
     """Nightly full rebuild; returns the corrections it had to append (0 when all was right).
     Then any trust level a member reached without being told is announced (once per level)."""
     corrections = ledger.sync_everything(batch_size=batch_size)

@@ -21,6 +21,7 @@ from peerhub.models import (
 
 from . import emails
 from .kinds import all_kinds, get_kind
+from .selectors import preferences_for
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,6 @@ def preferences_update(*, user: User, channels: dict[str, str]) -> dict[str, str
             NotificationPreference.objects.update_or_create(
                 user=user, kind=kind, defaults={"channel": channel}
             )
-    from .selectors import preferences_for
-
     return preferences_for(user=user)
 
 
@@ -206,8 +205,6 @@ def unsubscribe_read(token: str) -> tuple[User, str]:
 def unsubscribe(*, token: str) -> tuple[User, list[str]]:
     """Stop e-mails: the kind's channel (or every kind's) that e-mails becomes in-app only."""
     user, kind = unsubscribe_read(token)
-    from .selectors import preferences_for
-
     current = preferences_for(user=user)
     kinds = [kind] if kind else [k.name for k in all_kinds()]
     changed = [k for k in kinds if current.get(k) in (Channel.IMMEDIATE, Channel.DIGEST)]
@@ -243,7 +240,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     return True
 
 
-def _day_bounds(day: date) -> datetime:
+def _end_of(day: date) -> datetime:
     return datetime.combine(
         day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
     )
@@ -255,7 +252,7 @@ def digest_pending_recipients(*, day: date) -> list[int]:
             email=Notification.Email.DIGEST,
             digest__isnull=True,
             read_at__isnull=True,
-            created_at__lt=_day_bounds(day),
+            created_at__lt=_end_of(day),
         )
         .values_list("recipient_id", flat=True)
         .distinct()
@@ -280,7 +277,7 @@ def digest_send(*, recipient_id: int, day: date) -> NotificationDigest | None:
             email=Notification.Email.DIGEST,
             digest__isnull=True,
             read_at__isnull=True,
-            created_at__lt=_day_bounds(day),
+            created_at__lt=_end_of(day),
         )
         .select_related("actor")
         .order_by("-created_at", "-id")[:DIGEST_MAX_ITEMS]

@@ -115,3 +115,67 @@ def test_trust_level_rises_with_reputation_and_grants_privileges():
     fresh = type(author).objects.get(pk=author.pk)
     assert fresh.has_perm("reputation.vote_down")
     assert not fresh.has_perm("challenges.add_challenge")
+
+
+def test_a_vote_sync_touches_only_that_votes_keys():
+    """`sync_vote` (what a vote queues) repairs its own keys and leaves other facts of the
+    solution to their own syncs; the full rebuild then finds those."""
+    solution = make_fork(make_solution())
+    first, second = UserFactory.create_batch(2)
+    Vote.objects.create(solution=solution, voter=first, value=Vote.UP)
+    Vote.objects.create(solution=solution, voter=second, value=Vote.UP)
+    assert ledger.sync_vote(solution.pk, first.pk) == {
+        solution.author_id,
+        solution.parent.author_id,
+    }
+    keys = set(ReputationEvent.objects.values_list("fact_key", flat=True))
+    vote = f"{solution.pk}:{first.pk}"
+    assert keys >= {f"up:{vote}", f"up:{vote}:L{solution.parent.author_id}"}
+    assert not any(key.startswith(f"up:{solution.pk}:{second.pk}") for key in keys)
+    assert ledger.sync_vote(solution.pk, first.pk) == set()  # nothing left to do
+    assert ledger.sync_everything() == 2  # the second vote, and its lineage line
+
+
+def test_a_vote_sync_runs_a_bounded_number_of_queries(django_assert_max_num_queries):
+    """However many votes the solution and its author already have."""
+    solution = make_solution()
+    voters = UserFactory.create_batch(30)
+    for voter in voters[:-1]:
+        services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    Vote.objects.create(solution=solution, voter=voters[-1], value=Vote.UP)
+    with django_assert_max_num_queries(12):
+        ledger.sync_vote(solution.pk, voters[-1].pk)
+    assert score(solution.author) == 1 + 200  # 30 upvotes, capped at 200 a day
+
+
+def test_incremental_scores_equal_a_full_fold_across_days():
+    """Votes cast, moved to another day and taken back: the scores the syncs moved step by
+    step equal a fold of the whole ledger."""
+    solution = make_solution()
+    voters = UserFactory.create_batch(24)
+    yesterday = timezone.now() - timedelta(days=1)
+    for voter in voters[:6]:
+        Vote.objects.create(solution=solution, voter=voter, value=Vote.UP, updated_at=yesterday)
+        ledger.sync_vote(solution.pk, voter.pk)
+    for voter in voters[6:]:
+        services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    assert score(solution.author) == 1 + 60 + 180
+    for voter in voters[6:12]:
+        services.vote_remove(voter=voter, solution=solution)
+    moved = score(solution.author)
+    ReputationScore.objects.filter(user=solution.author).update(ledger_sum=None, total=1)
+    ledger.recompute_scores(None)
+    assert score(solution.author) == moved == 1 + 60 + 120
+
+
+def test_rebuild_batches_bound_solutions_and_votes():
+    solutions = [make_solution() for _ in range(5)]
+    voters = UserFactory.create_batch(4)
+    for voter in voters:
+        Vote.objects.create(solution=solutions[1], voter=voter, value=Vote.UP)
+    ranges = ledger._batches(batch_size=2, votes_per_batch=3)
+    ids = [s.pk for s in solutions]
+    # Every solution in exactly one range, in order; the one with 4 votes alone in its range.
+    assert [lo for lo, _hi, _n in ranges] == [ids[0], ids[1], ids[2], ids[4]]
+    assert [n for _lo, _hi, n in ranges] == [1, 1, 2, 1]
+    assert ranges[-1][1] == ids[-1]

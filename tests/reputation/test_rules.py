@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.db import connection
 
 from challenges.permissions import can_create_challenge
 from peerhub.exceptions import NotAllowed
@@ -68,6 +69,24 @@ def test_rules_read_overrides_from_settings(settings):
 )
 def test_level_for_thresholds(total, verified, level):
     assert rules.level_for(total=Decimal(total), verified=verified) == level
+
+
+@pytest.mark.parametrize("thresholds", [None, {2: 10, 3: 20, 4: 30}])
+def test_level_sql_agrees_with_level_for(settings, thresholds):
+    """The full fold computes levels in SQL; it must give what `level_for` gives."""
+    if thresholds:
+        settings.PEERHUB_TRUST_LEVELS = thresholds
+    sql, params = rules.level_sql("x.total", "x.verified")
+    totals = [1, 9, 10, 19, 20, 29, 30, 49, 50, 499, 500, 1999, 2000, 5000]
+    with connection.cursor() as cursor:
+        for total in totals:
+            for verified in (True, False):
+                cursor.execute(
+                    f"SELECT {sql} FROM (SELECT %s AS total, %s AS verified) x",  # noqa: S608
+                    [*params, total, verified],
+                )
+                expected = rules.level_for(total=Decimal(total), verified=verified)
+                assert cursor.fetchone()[0] == expected, (total, verified)
 
 
 def test_thresholds_follow_settings(settings):

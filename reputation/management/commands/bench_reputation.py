@@ -8,7 +8,7 @@ solutions so the daily cap matters), then times, in the same run:
 (a) the bare aggregate `SELECT author, SUM(...) ... GROUP BY author` over those votes,
 (b) the full rebuild (`ledger.sync_everything()`) on an empty ledger,
 (c) one vote to an updated score: `services.vote_cast` then the sync its commit would queue
-    (`ledger.sync_solutions([id])`), run synchronously, median of 20,
+    (`ledger.sync_vote(solution, voter)`), run synchronously, median of 20,
 
 and prints them side by side with the ratio (b)/(a). Everything runs in one transaction that is
 rolled back at the end, unless `--keep`, so the database is left as it was found. Run it on an
@@ -80,7 +80,9 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=10000)
         parser.add_argument("--votes", type=int, default=100000)
         parser.add_argument("--solutions", type=int, default=None, help="default: users / 5")
-        parser.add_argument("--batch-size", type=int, default=500, help="solutions per batch")
+        parser.add_argument(
+            "--batch-size", type=int, default=None, help="solutions per batch at most"
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--keep", action="store_true", help="commit the synthetic data instead of rolling back"
@@ -106,7 +108,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {label}: {elapsed:.2f}s")
         return elapsed
 
-    def _run(self, n_users: int, n_votes: int, n_solutions: int, batch_size: int) -> None:
+    def _run(self, n_users: int, n_votes: int, n_solutions: int, batch_size: int | None) -> None:
         if ReputationEvent.objects.exists() or Solution.objects.exists():
             self.stdout.write(
                 self.style.WARNING("The database holds data: the rebuild will cover it too.")
@@ -352,6 +354,6 @@ class Command(BaseCommand):
                 services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
             cast.append(time.perf_counter() - started)
             started = time.perf_counter()
-            ledger.sync_solutions([solution.pk])
+            ledger.sync_vote(solution.pk, voter.pk)
             synced.append(time.perf_counter() - started)
         return cast, synced

@@ -16,7 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--batch-size", type=int, default=500, help="solutions per transaction (500)"
+            "--batch-size",
+            type=int,
+            default=None,
+            help="solutions per transaction at most (5000 on PostgreSQL, 500 elsewhere)",
         )
         parser.add_argument(
             "--check",
@@ -25,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, batch_size: int, check: bool, verbosity: int, **options):
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
 
         def progress(done: int, total: int) -> None:
