@@ -471,3 +471,11 @@ def test_the_nightly_rebuild_announces_levels_never_announced(commit, settings):
     commit(reputation_tasks.recompute_reputation)
     notice = Notification.objects.get(kind="trust_level_gained")
     assert notice.recipient == member and "trust level 3" in notice.text
+
+
+def test_an_upvote_that_lifts_a_member_a_level_announces_it(commit, settings):
+    settings.PEERHUB_TRUST_LEVELS = {2: 5, 3: 10_000, 4: 20_000}
+    ana = UserFactory(username="ana")
+    solution = commit(make_solution, author=ana)
+    commit(reputation_services.vote_cast, voter=UserFactory(), solution=solution, value=1)
+    assert notified("trust_level_gained") == [("ana", "trust_level_gained")]
