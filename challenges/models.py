@@ -4,6 +4,7 @@ Rules live in `services.py` (writes), `selectors.py` (reads) and `permissions.py
 what); the models hold fields, constraints and small derived properties only."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -71,6 +72,8 @@ class Challenge(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -216,6 +219,8 @@ class Solution(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

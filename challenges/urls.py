@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import challenges, comments, proposals, solutions
+from .views import challenges, comments, proposals, search, solutions
 
 app_name = "challenges"
 
@@ -37,4 +37,5 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", comments.comment_edit, name="comment-edit"),
     path("comments/<int:pk>/delete/", comments.comment_delete, name="comment-delete"),
     path("comments/<int:pk>/hide/", comments.comment_hide, name="comment-hide"),
+    path("search/", search.search, name="search"),
 ]

@@ -3,7 +3,19 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 
 from . import services
-from .models import ManifestoSignature, ManifestoVersion, User, Value
+from .admin_mixins import ReadOnlyAdmin
+from .models import (
+    Activity,
+    ActivitySubject,
+    Follow,
+    ManifestoSignature,
+    ManifestoVersion,
+    Notification,
+    NotificationDigest,
+    NotificationPreference,
+    User,
+    Value,
+)
 
 
 @admin.register(User)
@@ -52,3 +64,57 @@ class ManifestoSignatureAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email")
     raw_id_fields = ("user",)
     date_hierarchy = "signed_at"
+
+
+# --- Notifications, following, activity ------------------------------------------------------
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("recipient", "kind", "text", "email", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind", "email", ("read_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("recipient__username", "text")
+    raw_id_fields = ("recipient", "actor", "digest")
+    date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "channel")
+    list_filter = ("kind", "channel")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(NotificationDigest)
+class NotificationDigestAdmin(ReadOnlyAdmin):
+    list_display = ("recipient", "day", "notification_count", "sent_at")
+    list_filter = ("day",)
+    search_fields = ("recipient__username",)
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ("follower", "target_type", "target_id", "created_at")
+    list_filter = ("target_type",)
+    search_fields = ("follower__username",)
+    raw_id_fields = ("follower",)
+
+
+class ActivitySubjectInline(admin.TabularInline):
+    model = ActivitySubject
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ("text", "verb", "actor", "created_at")
+    list_filter = ("verb", "created_at")
+    search_fields = ("text", "actor__username")
+    inlines = [ActivitySubjectInline]
+
+
+@admin.register(ActivitySubject)
+class ActivitySubjectAdmin(ReadOnlyAdmin):
+    list_display = ("activity", "subject_type", "subject_id")
+    list_filter = ("subject_type",)

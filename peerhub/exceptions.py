@@ -32,3 +32,10 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
     status_code = 429
+
+
+class NotFound(DomainError):
+    """Nothing there, or nothing the member may see (the same answer, so as to reveal nothing)."""
+
+    code = "not_found"
+    status_code = 404

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -101,3 +102,197 @@ class ManifestoSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} signed v{self.version.number}"
+
+
+# --- Notifications, following and the activity feed --------------------------------------------
+# Targets are generic (a content type and an id, plus a URL captured when the row is written), so
+# the site never imports the apps whose objects it points at.
+
+
+class Channel(models.TextChoices):
+    """How a member wants to hear about one kind of event."""
+
+    IMMEDIATE = "immediate", "In the app and by e-mail at once"
+    DIGEST = "digest", "In the app and in the daily e-mail digest"
+    IN_APP = "in_app", "In the app only"
+    OFF = "off", "Not at all"
+
+
+class NotificationDigest(models.Model):
+    """One daily digest e-mail. The unique (recipient, day) pair is what makes sending twice on
+    the same day impossible, whoever runs the task and however often."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_digests"
+    )
+    day = models.DateField()
+    notification_count = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "day"], name="one_digest_per_member_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"digest for {self.recipient_id} on {self.day}"
+
+
+class Notification(models.Model):
+    class Email(models.TextChoices):
+        NONE = "none", "No e-mail"
+        IMMEDIATE = "immediate", "E-mail at once"
+        DIGEST = "digest", "Daily digest"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=60)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.CASCADE
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    target_url = models.CharField(max_length=500, blank=True)
+    text = models.CharField(max_length=300)
+    # One notification per (recipient, kind, key): the same event notified twice stays one.
+    dedupe_key = models.CharField(max_length=120)
+    email = models.CharField(max_length=10, choices=Email, default=Email.NONE)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        NotificationDigest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_new"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(email="digest", digest__isnull=True),
+                name="notification_digest_pending",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "dedupe_key"], name="one_notification_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.text}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """A member's choice for one kind; without a row the kind's default applies."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=Channel)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=[c.value for c in Channel]),
+                name="notification_preference_channel_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.channel}"
+
+
+class Follow(models.Model):
+    """A member follows a member, a challenge or a solution (the types registered in
+    peerhub.following)."""
+
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="follow_target")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "target_type", "target_id"], name="one_follow_per_target"
+            ),
+            models.CheckConstraint(condition=models.Q(target_id__gt=0), name="follow_has_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.target_type_id}:{self.target_id}"
+
+
+class Activity(models.Model):
+    """Something that happened, shown in the feeds of those who follow one of its subjects
+    (e.g. a fork: its author, the solution it forks, its challenge)."""
+
+    verb = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", null=True, blank=True, on_delete=models.CASCADE
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target_url = models.CharField(max_length=500, blank=True)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ActivitySubject(models.Model):
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="subjects")
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    subject_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="activity_subject")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "subject_type", "subject_id"], name="one_subject_per_activity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} about {self.subject_type_id}:{self.subject_id}"

@@ -6,11 +6,13 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
 from .exceptions import DomainError, NotAllowed
 from .models import ManifestoSignature, ManifestoVersion, User
-from .selectors import manifesto_current, user_is_verified
+from .notifications import notify
+from .selectors import manifesto_current, members_active, user_is_verified
 
 
 @transaction.atomic
@@ -37,8 +39,17 @@ def manifesto_sign(
 @transaction.atomic
 def manifesto_publish(*, version: ManifestoVersion, at: datetime | None = None) -> ManifestoVersion:
     """Publish a version; from then on it is the one members are asked to sign."""
+    was_published = version.is_published
     version.published_at = at or timezone.now()
     version.save(update_fields=["published_at"])
+    if not was_published:
+        notify(
+            "manifesto_published",
+            members_active(),
+            target=version,
+            url=reverse("manifesto"),
+            context={"number": version.number},
+        )
     return version
 
 

@@ -388,3 +388,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
     "SubscriptionStatusEnum": "marketplace.models.Subscription.Status",
     "PayoutStatusEnum": "marketplace.models.Payout.Status",
 }
+
+# --- Notifications -----------------------------------------------------------------------------
+
+CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
+    "task": "peerhub.tasks.send_daily_digests",
+    "schedule": crontab(minute=0, hour=int(os.environ.get("DIGEST_HOUR_UTC", "7"))),
+}
+# Full-text search fields and functions (challenges.search); harmless on SQLite.
+INSTALLED_APPS += ["django.contrib.postgres"]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["NotificationChannelEnum"] = "peerhub.models.Channel"

@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/", include("peerhub.api.urls")),
     path("api/<path:rest>", api_not_found),
     path("healthz", healthz, name="healthz"),
+    # Notifications, following and the feed (issue 7).
+    path("", include("peerhub.social_urls")),
 ]
 
 handler404 = "peerhub.views.not_found"

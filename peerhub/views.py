@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import following, selectors, services
 from .api.errors import api_not_found
 from .exceptions import DomainError
 from .forms import ProfileForm
@@ -14,12 +14,21 @@ from .models import User
 SIGNATORIES_PER_PAGE = 48
 
 
+FEED_PER_PAGE = 20
+
+
 def home(request):
     version = selectors.manifesto_current()
+    feed = None
+    if request.user.is_authenticated:
+        feed = Paginator(following.feed_for(user=request.user), FEED_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
     return render(
         request,
         "peerhub/home.html",
         {
+            "feed": feed,
             "manifesto": version,
             "values": selectors.manifesto_values(),
             "figures": selectors.site_figures(version=version),

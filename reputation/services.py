@@ -10,6 +10,7 @@ from challenges import permissions as challenge_permissions
 from challenges.models import Solution
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
 from peerhub.models import User
+from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
 
 from . import rules, tasks
@@ -129,6 +130,11 @@ def review_save(
         for criterion_id, score in scores.items()
     )
     _sync_after_commit(solution.pk)
+    # Once per review: editing it later does not notify again (notify dedupes on the target).
+    notify(
+        "solution_reviewed", [solution.author_id], actor=reviewer, target=review,
+        url=solution.get_absolute_url(), context={"solution": solution.title},
+    )  # fmt: skip
     return review
 
 

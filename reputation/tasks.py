@@ -3,28 +3,37 @@ again after a worker died mid-run, converges to the same ledger."""
 
 from celery import shared_task
 
-from . import abuse, ledger
+from . import abuse, ledger, level_notices
 
 
 @shared_task
 def sync_solution_reputation(solution_id: int) -> int:
-    return len(ledger.sync_solutions([solution_id]))
+    touched = ledger.sync_solutions([solution_id])
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
 
 
 @shared_task
 def sync_vote_reputation(solution_id: int, voter_id: int) -> int:
-    return len(ledger.sync_vote(solution_id, voter_id))
+    touched = ledger.sync_vote(solution_id, voter_id)
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
 
 
 @shared_task
 def sync_manifesto_reputation(user_id: int) -> int:
-    return len(ledger.sync_manifesto([user_id]))
+    touched = ledger.sync_manifesto([user_id])
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
 
 
 @shared_task
 def recompute_reputation(batch_size: int | None = None) -> int:
-    """Nightly full rebuild; returns the corrections it had to append (0 when all was right)."""
-    return ledger.sync_everything(batch_size=batch_size)
+    """Nightly full rebuild; returns the corrections it had to append (0 when all was right).
+    Then any trust level a member reached without being told is announced (once per level)."""
+    corrections = ledger.sync_everything(batch_size=batch_size)
+    level_notices.trust_levels_announce(None)
+    return corrections
 
 
 @shared_task

@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
+from .search import SearchView
 
 # SimpleRouter, not DefaultRouter: the API root is peerhub's ApiRootView, which links these.
 router = SimpleRouter()
@@ -14,4 +16,7 @@ router.register(
 )
 router.register("comments", views.CommentViewSet, basename="api-comment")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("search/", SearchView.as_view(), name="api-search"),
+]

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.following import follow_set
 from peerhub.models import User, Value
 
-from .. import permissions
+from .. import permissions, social_events
 from ..models import Challenge, Criterion, Tag
 
 Status = Challenge.Status
@@ -107,6 +108,7 @@ def challenge_create(
         proposal=proposal,
     )
     challenge.organisers.add(organiser)
+    follow_set(follower=organiser, target=challenge)
     challenge.values.set(values)
     challenge.tags.set(tags_from_names(tags))
     _set_criteria(challenge, criteria)
@@ -186,6 +188,7 @@ def challenge_transition(*, challenge: Challenge, by: User, to: str) -> Challeng
     challenge.status = to
     challenge.last_activity_at = timezone.now()
     challenge.save(update_fields=["status", "opens_at", "last_activity_at", "updated_at"])
+    social_events.challenge_status_changed(challenge, by=by)
     return challenge
 
 
@@ -193,9 +196,18 @@ def challenges_close_past_deadline(*, now: datetime | None = None) -> int:
     """Move every open challenge whose deadline has passed to `selecting`. One conditional
     UPDATE: running it twice, or from two workers at once, changes nothing more."""
     now = now or timezone.now()
-    return Challenge.objects.filter(status=Status.OPEN, closes_at__lte=now).update(
+    due = list(
+        Challenge.objects.filter(status=Status.OPEN, closes_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    moved = Challenge.objects.filter(pk__in=due, status=Status.OPEN).update(
         status=Status.SELECTING, last_activity_at=now, updated_at=now
     )
+    # Notifications dedupe per challenge and kind: a racing second run notifies no one twice.
+    for challenge in Challenge.objects.filter(pk__in=due, status=Status.SELECTING):
+        social_events.challenge_status_changed(challenge, by=None)
+    return moved
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import permissions
+from .. import permissions, social_events
 from ..models import Challenge, Comment, Solution
 
 MAX_COMMENT_LENGTH = 10_000
@@ -52,6 +52,7 @@ def comment_create(
         body=body,
     )
     type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
+    social_events.comment_posted(comment=comment, target=target, parent=parent)
     return comment
 
 

@@ -8,7 +8,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import permissions
+from .. import permissions, social_events
 from ..models import Challenge, Revision, Solution, UpstreamProposal
 
 Status = Solution.Status
@@ -115,6 +115,7 @@ def solution_create(
     )
     if publish:
         _touch_challenge(challenge.pk, solutions=1)
+        social_events.solution_published(solution)
     return solution
 
 
@@ -156,6 +157,7 @@ def solution_publish(*, solution: Solution, by: User) -> Solution:
     solution.published_at = timezone.now()
     solution.save(update_fields=["status", "published_at"])
     _touch_challenge(solution.challenge_id, solutions=1)
+    social_events.solution_published(solution)
     return solution
 
 
@@ -221,6 +223,7 @@ def solution_fork(
         descendant_count=F("descendant_count") + 1
     )
     _touch_challenge(target.pk, solutions=1)
+    social_events.solution_forked(fork=fork, source=source, by=by)
     return fork
 
 
@@ -242,7 +245,7 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
         raise DomainError("Your fork has no changes to offer.", code="no_changes")
     if fork.upstream_proposals_sent.filter(status=UpstreamProposal.Status.OPEN).exists():
         raise Conflict("This fork already has an open proposal upstream.", code="already_open")
-    return UpstreamProposal.objects.create(
+    proposal = UpstreamProposal.objects.create(
         fork=fork,
         parent=parent,
         fork_revision=fork.current_revision,
@@ -250,6 +253,8 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
         author=by,
         message=message.strip(),
     )
+    social_events.upstream_event("upstream_proposed", proposal=proposal, by=by)
+    return proposal
 
 
 def _locked_open_upstream(proposal: UpstreamProposal) -> UpstreamProposal:
@@ -291,6 +296,7 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
     proposal.resulting_revision = revision
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "resulting_revision", "decided_at"])
+    social_events.upstream_event("upstream_accepted", proposal=proposal, by=by)
     return revision
 
 
@@ -305,6 +311,7 @@ def upstream_decline(*, proposal: UpstreamProposal, by: User, reason: str) -> Up
     proposal.decline_reason = reason.strip()
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decline_reason", "decided_at"])
+    social_events.upstream_event("upstream_declined", proposal=proposal, by=by)
     return proposal
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
         name="api-manifesto-signatures",
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
+    path("", include("peerhub.api.social_urls")),
     path("", include("challenges.api.urls")),
     path("", include("reputation.api.urls")),
     path("", include("marketplace.api.urls")),

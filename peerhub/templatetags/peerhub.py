@@ -23,3 +23,16 @@ def active(context, *prefixes: str) -> str:
         if (prefix == "/" and path == "/") or (prefix != "/" and path.startswith(prefix)):
             return mark_safe('aria-current="page"')
     return ""
+
+
+@register.inclusion_tag("peerhub/_follow.html", takes_context=True)
+def follow_button(context, target):
+    """{% follow_button challenge %}: the follow toggle with its follower count (htmx)."""
+    from peerhub.following import follow_widget
+
+    request = context.get("request")
+    return {
+        **follow_widget(user=getattr(request, "user", None), target=target),
+        "csrf_token": context.get("csrf_token"),
+        "request": request,
+    }

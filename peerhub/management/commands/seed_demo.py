@@ -132,10 +132,11 @@ class Command(BaseCommand):
         """Each domain app may ship a `demo` module with `seed(command)`. It is found through the
         app registry, so the site never imports the apps that build on it."""
         for config in apps.get_app_configs():
-            module_name = f"{config.name}.demo"
-            if config.name == "peerhub" or importlib.util.find_spec(module_name) is None:
-                continue
-            importlib.import_module(module_name).seed(command=self)
+            # `<app>.social_demo`: follows and notifications, after the app's own demo.
+            for module_name in (f"{config.name}.demo", f"{config.name}.social_demo"):
+                if config.name == "peerhub" or importlib.util.find_spec(module_name) is None:
+                    continue
+                importlib.import_module(module_name).seed(command=self)
 
     def _values(self) -> list[Value]:
         values = []

@@ -1,0 +1,289 @@
+"""One search over challenges, solutions and members.
+
+PostgreSQL: weighted full-text search over the stored `search_vector` columns (title A, summary
+or revision message B, body C; kept up to date by triggers, see migration 0002), ranked with
+SearchRank, with SearchHeadline snippets. SQLite: every word must appear somewhere; the rank
+weighs a title match above a summary match above a body match, like the vector's weights.
+
+Snippets are safe HTML built here: the text is escaped first and only then are the matches
+wrapped in <mark>, so nothing written in a challenge or a solution can inject markup."""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from peerhub.selectors import members_active
+
+from . import permissions
+from .models import Challenge, Solution
+
+KINDS = ("challenge", "solution", "member")
+MAX_TERMS = 8
+SNIPPET_CHARS = 220
+CONFIG = "english"
+# Private-use characters mark the matches in PostgreSQL headlines until they become <mark>.
+START, STOP = "\ue000", "\ue001"
+WEIGHTS = {"title": 1.0, "summary": 0.4, "body": 0.2}  # PostgreSQL's default A, B, C weights
+
+
+@dataclass
+class SearchHit:
+    kind: str
+    id: int
+    title: str
+    url: str
+    snippet: SafeString
+    rank: float
+    detail: str  # a line of context: the challenge's status, the solution's author, …
+
+
+def _terms(q: str) -> list[str]:
+    words = re.findall(r"\w[\w'-]*", q)
+    return [w for w in words if w.lower() not in {"or", "and"}][:MAX_TERMS]
+
+
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKDOWN_MARKS = re.compile(
+    r"(^|\s)(#{1,6}|>|[-*+]|\d+\.)\s+|[*`~]+|(?<!\w)_+|_+(?!\w)", re.MULTILINE
+)
+
+
+def plain(text: str) -> str:
+    """Markdown source as plain words for a snippet: links keep their text, marks go."""
+    text = _MARKDOWN_LINK.sub(r"\1", text or "")
+    return " ".join(_MARKDOWN_MARKS.sub(r"\1", text).split())
+
+
+def highlight(text: str, terms: list[str], *, width: int = SNIPPET_CHARS) -> SafeString:
+    """A window of `text` around the first match, escaped, with the matches in <mark>."""
+    text = plain(text)
+    if not terms:
+        return mark_safe(escape(text[:width]))  # noqa: S308  (escaped)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    first = pattern.search(text)
+    start = max(0, first.start() - 60) if first else 0
+    window = text[start : start + width]
+    pieces, last = [], 0
+    for match in pattern.finditer(window):
+        pieces.append(escape(window[last : match.start()]))
+        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    pieces.append(escape(window[last:]))
+    prefix = "…" if start else ""
+    suffix = "…" if start + width < len(text) else ""
+    return mark_safe(prefix + "".join(pieces) + suffix)  # noqa: S308  (every piece escaped)
+
+
+def safe_headline(headline: str) -> SafeString:
+    """A PostgreSQL headline made safe: escape everything, then turn the markers into <mark>.
+    Unbalanced markers (a document containing the marker characters) lose their highlighting."""
+    headline = plain(headline)
+    escaped = escape(headline)
+    if escaped.count(START) != escaped.count(STOP):
+        return mark_safe(escape(headline.replace(START, "").replace(STOP, "")))  # noqa: S308
+    return mark_safe(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308
+
+
+def _use_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _headline(expression, query: SearchQuery) -> SearchHeadline:
+    return SearchHeadline(
+        expression,
+        query,
+        config=CONFIG,
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=35,
+        min_words=15,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+
+
+def _text_rank(terms: list[str], fields: dict[str, list[str]]):
+    """SQLite's rank: per word, the weight of the best field it appears in."""
+    total = Value(0.0, output_field=FloatField())
+    for term in terms:
+        whens = []
+        for weight_name in ("title", "summary", "body"):
+            lookups = fields.get(weight_name, [])
+            if lookups:
+                condition = Q()
+                for lookup in lookups:
+                    condition |= Q(**{f"{lookup}__icontains": term})
+                whens.append(When(condition, then=Value(WEIGHTS[weight_name])))
+        total = total + Case(*whens, default=Value(0.0), output_field=FloatField())
+    return total
+
+
+def _all_terms_q(terms: list[str], lookups: list[str]) -> Q:
+    condition = Q()
+    for term in terms:
+        anywhere = Q()
+        for lookup in lookups:
+            anywhere |= Q(**{f"{lookup}__icontains": term})
+        condition &= anywhere
+    return condition
+
+
+CHALLENGE_FIELDS = {"title": ["title"], "summary": ["summary"], "body": ["problem", "context"]}
+SOLUTION_FIELDS = {
+    "title": ["title"],
+    "summary": ["current_revision__message"],
+    "body": ["current_revision__body"],
+}
+
+
+def search_challenges(
+    *, user, q: str, status: str = "", value: str = "", limit: int = 50
+) -> list[SearchHit]:
+    challenges: QuerySet[Challenge] = permissions.challenges_visible_to(user).exclude(
+        status=Challenge.Status.DRAFT
+    )
+    if status:
+        challenges = challenges.filter(status=status)
+    if value:
+        challenges = challenges.filter(values__slug=value)
+    terms = _terms(q)
+    if not terms:
+        return []
+    if _use_full_text():
+        query = SearchQuery(q, config=CONFIG, search_type="websearch")
+        rows = (
+            challenges.filter(search_vector=query)
+            .annotate(
+                rank=SearchRank(F("search_vector"), query),
+                headline=_headline(
+                    Concat("summary", Value(" "), "problem", output_field=TextField()), query
+                ),
+            )
+            .order_by("-rank", "-pk")[:limit]
+        )
+        snippet = lambda c: safe_headline(c.headline)  # noqa: E731
+    else:
+        lookups = [f for fields in CHALLENGE_FIELDS.values() for f in fields]
+        rows = (
+            challenges.filter(_all_terms_q(terms, lookups))
+            .annotate(rank=_text_rank(terms, CHALLENGE_FIELDS))
+            .order_by("-rank", "-pk")[:limit]
+        )
+        snippet = lambda c: highlight(f"{c.summary} {c.problem}", terms)  # noqa: E731
+    return [
+        SearchHit(
+            kind="challenge",
+            id=c.pk,
+            title=c.title,
+            url=c.get_absolute_url(),
+            snippet=snippet(c),
+            rank=float(c.rank),
+            detail=c.get_status_display(),
+        )
+        for c in rows
+    ]
+
+
+def search_solutions(
+    *, user, q: str, status: str = "", value: str = "", limit: int = 50
+) -> list[SearchHit]:
+    solutions = (
+        permissions.solutions_visible_to(user)
+        .filter(status=Solution.Status.PUBLISHED)
+        .select_related("author", "challenge")
+        .defer("search_vector", "challenge__search_vector")
+    )
+    if status:
+        solutions = solutions.filter(challenge__status=status)
+    if value:
+        solutions = solutions.filter(challenge__values__slug=value)
+    terms = _terms(q)
+    if not terms:
+        return []
+    if _use_full_text():
+        query = SearchQuery(q, config=CONFIG, search_type="websearch")
+        rows = (
+            solutions.filter(search_vector=query)
+            .annotate(
+                rank=SearchRank(F("search_vector"), query),
+                headline=_headline(F("current_revision__body"), query),
+            )
+            .order_by("-rank", "-pk")[:limit]
+        )
+        snippet = lambda s: safe_headline(s.headline)  # noqa: E731
+    else:
+        lookups = [f for fields in SOLUTION_FIELDS.values() for f in fields]
+        rows = (
+            solutions.filter(_all_terms_q(terms, lookups))
+            .select_related("current_revision")
+            .annotate(rank=_text_rank(terms, SOLUTION_FIELDS))
+            .order_by("-rank", "-pk")[:limit]
+        )
+        snippet = lambda s: highlight(s.current_revision.body, terms)  # noqa: E731
+    return [
+        SearchHit(
+            kind="solution",
+            id=s.pk,
+            title=s.title,
+            url=s.get_absolute_url(),
+            snippet=snippet(s),
+            rank=float(s.rank),
+            detail=f"by {s.author.name} in “{s.challenge.title}”",
+        )
+        for s in rows
+    ]
+
+
+MEMBER_FIELDS = {"title": ["username", "display_name"], "summary": ["skills"], "body": ["bio"]}
+
+
+def search_members(*, q: str, limit: int = 50) -> list[SearchHit]:
+    """Members are few next to solutions: matching text is enough on every database."""
+    terms = _terms(q)
+    if not terms:
+        return []
+    lookups = [f for fields in MEMBER_FIELDS.values() for f in fields]
+    rows = (
+        members_active()
+        .filter(_all_terms_q(terms, lookups))
+        .annotate(rank=_text_rank(terms, MEMBER_FIELDS))
+        .order_by("-rank", "username")[:limit]
+    )
+    return [
+        SearchHit(
+            kind="member",
+            id=m.pk,
+            title=m.name,
+            url=m.get_absolute_url(),
+            snippet=highlight(f"{m.skills} {m.bio}".strip(), terms),
+            rank=float(m.rank),
+            detail=f"@{m.username}",
+        )
+        for m in rows
+    ]
+
+
+def search(
+    *, user, q: str, kind: str = "", status: str = "", value: str = "", limit: int = 50
+) -> dict[str, list[SearchHit]]:
+    """Results per kind, best first. Status and value filter challenges and the solutions in
+    them; with either set, members (who have neither) are left out."""
+    q = (q or "").strip()[:200]
+    results: dict[str, list[SearchHit]] = {}
+    if kind in ("", "challenge"):
+        results["challenge"] = search_challenges(
+            user=user, q=q, status=status, value=value, limit=limit
+        )
+    if kind in ("", "solution"):
+        results["solution"] = search_solutions(
+            user=user, q=q, status=status, value=value, limit=limit
+        )
+    if kind in ("", "member") and not (status or value):
+        results["member"] = search_members(q=q, limit=limit)
+    return results

@@ -1,0 +1,187 @@
+"""Following members, challenges and solutions, and the activity feed built from it.
+
+Apps register what may be followed (`register_followable`, from their `social.py`) with the rule
+that says who may see it; the site stores generic (content type, id) targets and never imports
+the apps. `activity_record` is the one call apps make when something feed-worthy happens."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from .exceptions import DomainError, NotAllowed, NotFound
+from .models import Activity, ActivitySubject, Follow, User
+
+
+@dataclass(frozen=True)
+class Followable:
+    name: str  # in URLs and the API: "member", "challenge", "solution"
+    model: type
+    can_view: Callable  # (user, obj) -> bool
+
+
+_FOLLOWABLE: dict[str, Followable] = {}
+
+
+def register_followable(name: str, *, model: type, can_view: Callable) -> None:
+    _FOLLOWABLE[name] = Followable(name=name, model=model, can_view=can_view)
+
+
+def followable_names() -> list[str]:
+    return sorted(_FOLLOWABLE)
+
+
+def followable_name_of(obj) -> str:
+    for followable in _FOLLOWABLE.values():
+        if isinstance(obj, followable.model):
+            return followable.name
+    raise LookupError(f"{type(obj).__name__} cannot be followed.")
+
+
+def follow_target_get(*, user, name: str, pk: int):
+    """The object behind (name, pk), or DomainError 404 when it does not exist or `user` may
+    not see it (the same answer, so private things do not reveal themselves)."""
+    followable = _FOLLOWABLE.get(name)
+    obj = followable.model._default_manager.filter(pk=pk).first() if followable else None
+    if obj is None or not followable.can_view(user, obj):
+        raise NotFound("Nothing to follow here.")
+    return obj
+
+
+@transaction.atomic
+def follow_set(*, follower: User, target, following: bool = True) -> bool:
+    """Follow (or unfollow) `target`; idempotent. Returns whether the member now follows it."""
+    name = followable_name_of(target)
+    if not _FOLLOWABLE[name].can_view(follower, target):
+        raise NotAllowed("You cannot follow this.")
+    if name == "member" and target.pk == follower.pk:
+        raise DomainError("You cannot follow yourself.", code="self_follow")
+    target_type = ContentType.objects.get_for_model(target)
+    follows = Follow.objects.filter(follower=follower, target_type=target_type, target_id=target.pk)
+    if not following:
+        follows.delete()
+        return False
+    if not follows.exists():
+        try:
+            with transaction.atomic():
+                Follow.objects.create(
+                    follower=follower, target_type=target_type, target_id=target.pk
+                )
+        except IntegrityError:
+            pass  # a double click: the other request followed first
+    return True
+
+
+def follow_toggle(*, follower: User, target) -> bool:
+    return follow_set(
+        follower=follower, target=target, following=not is_following(user=follower, target=target)
+    )
+
+
+def _follows_of_target(target) -> QuerySet[Follow]:
+    return Follow.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=target.pk
+    )
+
+
+def followers_of(target) -> QuerySet[User]:
+    return User.objects.filter(
+        pk__in=_follows_of_target(target).values("follower_id"), is_active=True
+    )
+
+
+def follower_count(target) -> int:
+    return _follows_of_target(target).count()
+
+
+def is_following(*, user, target) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return _follows_of_target(target).filter(follower=user).exists()
+
+
+def follows_of(*, user: User) -> QuerySet[Follow]:
+    return (
+        Follow.objects.filter(follower=user)
+        .select_related("target_type")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- Activity ------------------------------------------------------------------------------
+
+
+def activity_record(
+    verb: str, *, actor: User | None, target, subjects: Iterable, text: str, url: str = ""
+) -> None:
+    """Record a feed-worthy event once the transaction commits. `subjects` are what followers
+    follow to see it (the actor, the challenge, the forked solution, …). Record only what every
+    member may see: the feed shows it to all who follow a subject."""
+    subject_refs = sorted(
+        {(ContentType.objects.get_for_model(s).pk, s.pk) for s in subjects if s is not None}
+    )
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    url = url or (target.get_absolute_url() if hasattr(target, "get_absolute_url") else "")
+    data = {
+        "verb": verb,
+        "actor_id": getattr(actor, "pk", None),
+        "target_type": target_type,
+        "target_id": getattr(target, "pk", None),
+        "target_url": url,
+        "text": text[:300],
+        "created_at": timezone.now(),
+    }
+
+    def write():
+        activity = Activity.objects.create(**data)
+        ActivitySubject.objects.bulk_create(
+            ActivitySubject(activity=activity, subject_type_id=type_id, subject_id=pk)
+            for type_id, pk in subject_refs
+        )
+
+    transaction.on_commit(write, robust=True)
+
+
+def feed_for(*, user: User) -> QuerySet[Activity]:
+    """What happened around what the member follows, newest first; their own doings left out.
+    One query per page whatever the number of follows."""
+    followed = Follow.objects.filter(
+        follower=user,
+        target_type=OuterRef("subject_type"),
+        target_id=OuterRef("subject_id"),
+    )
+    about_followed = ActivitySubject.objects.filter(activity=OuterRef("pk")).filter(
+        Exists(followed)
+    )
+    return (
+        Activity.objects.filter(Exists(about_followed))
+        .exclude(actor=user)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def follow_widget(*, user, target) -> dict:
+    """What the follow button shows: two queries (the count and whether `user` follows)."""
+    return {
+        "target": target,
+        "kind": followable_name_of(target),
+        "followers": follower_count(target),
+        "following": is_following(user=user, target=target),
+        "can_follow": getattr(user, "is_authenticated", False)
+        and not (isinstance(target, User) and target.pk == user.pk),
+    }
+
+
+def followable_name_for_type(target_type_id: int) -> str:
+    model = ContentType.objects.get_for_id(target_type_id).model_class()
+    return next((f.name for f in _FOLLOWABLE.values() if f.model is model), "")
+
+
+def followable_type_ids(name: str) -> list[int]:
+    """The content type id of a followable name, as a list (empty for an unknown name)."""
+    followable = _FOLLOWABLE.get(name)
+    return [ContentType.objects.get_for_model(followable.model).pk] if followable else []

@@ -1,0 +1,311 @@
+"""Writes for notifications: producing them (after commit), reading them, preferences, e-mail
+at once and the daily digest, and the signed unsubscribe link."""
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from peerhub.exceptions import DomainError, NotFound
+from peerhub.models import (
+    Channel,
+    Notification,
+    NotificationDigest,
+    NotificationPreference,
+    User,
+)
+
+from . import emails
+from .kinds import all_kinds, get_kind
+from .selectors import preferences_for
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "peerhub.notifications.unsubscribe"
+DIGEST_MAX_ITEMS = 200
+
+EMAIL_FOR_CHANNEL = {
+    Channel.IMMEDIATE: Notification.Email.IMMEDIATE,
+    Channel.DIGEST: Notification.Email.DIGEST,
+    Channel.IN_APP: Notification.Email.NONE,
+}
+
+
+def _pk(obj) -> int | None:
+    return None if obj is None else getattr(obj, "pk", obj)
+
+
+def notify(
+    kind: str,
+    recipients: Iterable,
+    *,
+    actor: User | None = None,
+    target=None,
+    url: str = "",
+    key: str = "",
+    context: dict | None = None,
+) -> None:
+    """Notify `recipients` (members, ids or a queryset of members) of an event, once the
+    current transaction commits. The text and the target's URL are captured now, while the
+    caller still holds the objects; `key` tells apart events on one target (e.g. a level)."""
+    spec = get_kind(kind)
+    actor_id = _pk(actor)
+    if hasattr(recipients, "values_list"):
+        recipient_ids = set(recipients.values_list("pk", flat=True))
+    else:
+        recipient_ids = {_pk(r) for r in recipients}
+    recipient_ids.discard(None)
+    recipient_ids.discard(actor_id)
+    if not recipient_ids:
+        return
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    if not url and target is not None and hasattr(target, "get_absolute_url"):
+        url = target.get_absolute_url()
+    payload = {
+        "kind": kind,
+        "recipient_ids": sorted(recipient_ids),
+        "actor_id": actor_id,
+        "target_type_id": target_type.pk if target_type else None,
+        "target_id": _pk(target),
+        "url": url,
+        "text": spec.render(actor=actor, target=target, context=context or {}),
+        "dedupe_key": f"{target_type.pk if target_type else '-'}:{_pk(target) or '-'}:{key}"[:120],
+    }
+    transaction.on_commit(lambda: notifications_deliver(**payload), robust=True)
+
+
+def notifications_deliver(
+    *,
+    kind: str,
+    recipient_ids: list[int],
+    actor_id: int | None,
+    target_type_id: int | None,
+    target_id: int | None,
+    url: str,
+    text: str,
+    dedupe_key: str,
+) -> int:
+    """Write the notifications of one event, set-based, honouring each recipient's preference,
+    and queue the immediate e-mails. Returns how many recipients are notified (new or not)."""
+    from peerhub import tasks  # tasks import this module
+
+    spec = get_kind(kind)
+    active = set(
+        User.objects.filter(pk__in=recipient_ids, is_active=True).values_list("pk", flat=True)
+    )
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=active, kind=kind).values_list(
+            "user_id", "channel"
+        )
+    )
+    now = timezone.now()
+    rows, immediate = [], []
+    for user_id in sorted(active):
+        channel = chosen.get(user_id, spec.default_channel)
+        if channel == Channel.OFF:
+            continue
+        email = EMAIL_FOR_CHANNEL[channel]
+        if email == Notification.Email.IMMEDIATE:
+            immediate.append(user_id)
+        rows.append(
+            Notification(
+                recipient_id=user_id,
+                kind=kind,
+                actor_id=actor_id,
+                target_type_id=target_type_id,
+                target_id=target_id,
+                target_url=url,
+                text=text,
+                dedupe_key=dedupe_key,
+                email=email,
+                created_at=now,
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    if immediate:
+        to_send = Notification.objects.filter(
+            kind=kind,
+            dedupe_key=dedupe_key,
+            recipient_id__in=immediate,
+            email=Notification.Email.IMMEDIATE,
+            emailed_at__isnull=True,
+        ).values_list("pk", flat=True)
+        for pk in list(to_send):
+            tasks.send_notification_email.delay(pk)
+    return len(rows)
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, notification_id: int, user: User) -> Notification:
+    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if notification is None:
+        raise NotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- Preferences ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def preferences_update(*, user: User, channels: dict[str, str]) -> dict[str, str]:
+    """Set the member's channel per kind; a kind set back to its default keeps no row."""
+    valid = set(Channel.values)
+    for kind, channel in channels.items():
+        get_kind(kind)  # unknown kinds are refused below with a clear message
+        if channel not in valid:
+            raise DomainError(
+                f"{kind}: choose one of {', '.join(sorted(valid))}.", code="invalid_channel"
+            )
+    for kind, channel in channels.items():
+        if channel == get_kind(kind).default_channel:
+            NotificationPreference.objects.filter(user=user, kind=kind).delete()
+        else:
+            NotificationPreference.objects.update_or_create(
+                user=user, kind=kind, defaults={"channel": channel}
+            )
+    return preferences_for(user=user)
+
+
+def unsubscribe_token(*, user: User, kind: str = "") -> str:
+    """A signed, tamper-proof token: whoever holds it may stop e-mails of `kind` (or all e-mail
+    when empty) for this member, without logging in."""
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_read(token: str) -> tuple[User, str]:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        user = User.objects.get(pk=data["u"], is_active=True)
+        kind = data.get("k", "")
+        if kind:
+            get_kind(kind)
+    except (signing.BadSignature, KeyError, TypeError, User.DoesNotExist, LookupError):
+        raise DomainError("This unsubscribe link is not valid.", code="bad_token") from None
+    return user, kind
+
+
+@transaction.atomic
+def unsubscribe(*, token: str) -> tuple[User, list[str]]:
+    """Stop e-mails: the kind's channel (or every kind's) that e-mails becomes in-app only."""
+    user, kind = unsubscribe_read(token)
+    current = preferences_for(user=user)
+    kinds = [kind] if kind else [k.name for k in all_kinds()]
+    changed = [k for k in kinds if current.get(k) in (Channel.IMMEDIATE, Channel.DIGEST)]
+    preferences_update(user=user, channels=dict.fromkeys(changed, Channel.IN_APP))
+    # What was waiting for an e-mail will not get one now.
+    Notification.objects.filter(
+        recipient=user, kind__in=changed, emailed_at__isnull=True, digest__isnull=True
+    ).update(email=Notification.Email.NONE)
+    return user, changed
+
+
+# --- E-mail --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_email_send(*, notification_id: int) -> bool:
+    """E-mail one important notification. The conditional UPDATE claims it: run twice, or by
+    two workers, it is sent once; if sending fails the claim rolls back and a retry may send."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, email=Notification.Email.IMMEDIATE, emailed_at__isnull=True
+    ).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("recipient", "actor").get(pk=notification_id)
+    if not notification.recipient.email:
+        return False
+    emails.notification_message(
+        notification=notification,
+        unsubscribe_url=emails.unsubscribe_url(
+            unsubscribe_token(user=notification.recipient, kind=notification.kind)
+        ),
+    ).send()
+    return True
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+
+
+def digest_pending_recipients(*, day: date) -> list[int]:
+    return list(
+        Notification.objects.filter(
+            email=Notification.Email.DIGEST,
+            digest__isnull=True,
+            read_at__isnull=True,
+            created_at__lt=_end_of(day),
+        )
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
+    )
+
+
+@transaction.atomic
+def digest_send(*, recipient_id: int, day: date) -> NotificationDigest | None:
+    """Send one member's digest for `day`: what waits for a digest and is still unread,
+    grouped by kind. The (recipient, day) row is inserted first: a second run that day, even
+    concurrent, fails on the unique constraint and sends nothing. Nothing waiting: no e-mail,
+    and no row, so a later run that day may still send."""
+    try:
+        with transaction.atomic():
+            digest = NotificationDigest.objects.create(recipient_id=recipient_id, day=day)
+    except IntegrityError:
+        return None
+    items = list(
+        Notification.objects.filter(
+            recipient_id=recipient_id,
+            email=Notification.Email.DIGEST,
+            digest__isnull=True,
+            read_at__isnull=True,
+            created_at__lt=_end_of(day),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:DIGEST_MAX_ITEMS]
+    )
+    recipient = User.objects.get(pk=recipient_id)
+    if not items or not recipient.email or not recipient.is_active:
+        transaction.set_rollback(True)
+        return None
+    Notification.objects.filter(pk__in=[n.pk for n in items]).update(digest=digest)
+    digest.notification_count = len(items)
+    digest.save(update_fields=["notification_count"])
+    emails.digest_message(
+        recipient=recipient,
+        day=day,
+        notifications=items,
+        unsubscribe_url=emails.unsubscribe_url(unsubscribe_token(user=recipient)),
+    ).send()
+    return digest
+
+
+def digests_send(*, day: date | None = None) -> int:
+    """Every member's digest for the day (today by default). Safe to run any number of times."""
+    day = day or timezone.localdate()
+    sent = 0
+    for recipient_id in digest_pending_recipients(day=day):
+        try:
+            if digest_send(recipient_id=recipient_id, day=day):
+                sent += 1
+        except Exception:  # one bad address must not stop everyone else's digest
+            log.exception("Digest for member %s failed", recipient_id)
+    return sent

@@ -1,0 +1,180 @@
+"""Search over challenges, solutions and members: ranking, escaped snippets, filters,
+visibility; full-text on PostgreSQL and the text-matching fallback on SQLite."""
+
+import pytest
+from django.urls import reverse
+
+from challenges import search
+from challenges.models import Challenge, Solution
+from tests.conftest import using_postgres
+from tests.factories import ChallengeFactory, UserFactory, ValueFactory, make_solution
+from tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(hits) -> list[str]:
+    return [hit.title for hit in hits]
+
+
+@pytest.fixture
+def crafted():
+    """Three solutions where the word sits in the title, in the body, or nowhere."""
+    challenge = ChallengeFactory(title="Water for villages")
+    in_title = make_solution(challenge, title="Ceramic filtration pots", body="Clay pots.")
+    in_body = make_solution(
+        challenge, title="Sand beds", body="Slow sand beds give good filtration over time."
+    )
+    make_solution(challenge, title="Rain tanks", body="Collect the rain.")
+    return in_title, in_body
+
+
+def test_a_title_match_outranks_a_body_match(crafted):
+    hits = search.search(user=UserFactory(), q="filtration")["solution"]
+    assert titles(hits) == ["Ceramic filtration pots", "Sand beds"]
+    assert hits[0].rank > hits[1].rank
+
+
+@pytest.mark.services
+def test_full_text_on_postgresql_ranks_stems_and_highlights(postgres, crafted):
+    # Stemming: "filtrations" finds "filtration"; the title match ranks first.
+    hits = search.search(user=UserFactory(), q="filtrations", kind="solution")["solution"]
+    assert titles(hits) == ["Ceramic filtration pots", "Sand beds"]
+    hits = search.search(user=UserFactory(), q="filtration")["solution"]
+    assert titles(hits) == ["Ceramic filtration pots", "Sand beds"]
+    assert hits[0].rank > hits[1].rank
+    assert "<mark>filtration</mark>" in hits[1].snippet
+    assert Solution.objects.filter(search_vector__isnull=True).count() == 0
+
+
+@pytest.mark.services
+def test_the_vector_follows_every_new_revision_on_postgresql(postgres):
+    from challenges import services
+
+    solution = make_solution(title="Pumps", body="Hand pumps.")
+    assert not search.search(user=UserFactory(), q="windmill")["solution"]
+    services.solution_revise(
+        solution=solution, by=solution.author, title="Pumps", body="A windmill pump."
+    )
+    assert titles(search.search(user=UserFactory(), q="windmill")["solution"]) == ["Pumps"]
+
+
+def test_challenge_title_outranks_summary_outranks_body():
+    ChallengeFactory(title="Other", summary="Nothing here", problem="Flooding rivers.")
+    ChallengeFactory(title="Rivers", summary="Nothing here", problem="Nothing.")
+    ChallengeFactory(title="Third", summary="Rivers rise", problem="Nothing.")
+    hits = search.search(user=UserFactory(), q="rivers")["challenge"]
+    assert titles(hits) == ["Rivers", "Third", "Other"]
+
+
+def test_snippets_escape_html_so_highlights_cannot_inject_markup():
+    make_solution(
+        title="Alarm",
+        body='<script>alert("x")</script> <img src=x onerror=alert(1)> flood alarm',
+    )
+    hit = search.search(user=UserFactory(), q="flood")["solution"][0]
+    assert "<script>" not in hit.snippet and "<img" not in hit.snippet
+    assert "&lt;" in hit.snippet or "&gt;" in hit.snippet  # shown as text, escaped
+    assert "<mark>flood</mark>" in hit.snippet
+
+
+def test_a_search_term_that_looks_like_markup_is_escaped_too():
+    make_solution(title="Tags", body="Use <b>bold</b> sparingly.")
+    hit = search.search(user=UserFactory(), q="b")["solution"]
+    for h in hit:
+        assert "<b>" not in h.snippet
+
+
+def test_highlight_and_headline_helpers_escape_everything():
+    snippet = search.highlight("a <i>pump</i> & a PUMP", ["pump"])
+    assert snippet == "a &lt;i&gt;<mark>pump</mark>&lt;/i&gt; &amp; a <mark>PUMP</mark>"
+    marked = search.safe_headline(f"<b>x</b> {search.START}pump{search.STOP}")
+    assert marked == "&lt;b&gt;x&lt;/b&gt; <mark>pump</mark>"
+    # A document carrying a lone marker loses highlighting, never its escaping.
+    assert search.safe_headline(f"{search.START}<i>") == "&lt;i&gt;"
+
+
+def test_private_challenges_and_their_solutions_stay_hidden():
+    hidden = ChallengeFactory(title="Secret lagoon", visibility=Challenge.Visibility.PRIVATE)
+    author = UserFactory()
+    hidden.invited.add(author)
+    make_solution(hidden, author, title="Lagoon plan", body="lagoon")
+    stranger = UserFactory()
+    results = search.search(user=stranger, q="lagoon")
+    assert results["challenge"] == [] and results["solution"] == []
+    mine = search.search(user=author, q="lagoon")
+    assert titles(mine["challenge"]) == ["Secret lagoon"]
+    assert titles(mine["solution"]) == ["Lagoon plan"]
+
+
+def test_drafts_are_not_found():
+    make_solution(title="Draft idea", body="lagoon", publish=False)
+    ChallengeFactory(title="Draft lagoon", status=Challenge.Status.DRAFT)
+    results = search.search(user=UserFactory(), q="lagoon")
+    assert results["solution"] == [] and results["challenge"] == []
+
+
+def test_filters_by_kind_status_and_value():
+    value = ValueFactory(slug="openness")
+    open_one = ChallengeFactory(title="Open bridges")
+    open_one.values.add(value)
+    ChallengeFactory(title="Closed bridges", status=Challenge.Status.CLOSED)
+    UserFactory(username="bridgebuilder", display_name="Bridge Builder")
+    everything = search.search(user=None, q="bridges")
+    assert set(everything) == {"challenge", "solution", "member"}
+    assert titles(search.search(user=None, q="bridges", status="closed")["challenge"]) == [
+        "Closed bridges"
+    ]
+    assert titles(search.search(user=None, q="bridges", value="openness")["challenge"]) == [
+        "Open bridges"
+    ]
+    assert "member" not in search.search(user=None, q="bridge", status="open")
+    members = search.search(user=None, q="bridge", kind="member")
+    assert list(members) == ["member"] and titles(members["member"]) == ["Bridge Builder"]
+
+
+def test_every_word_must_match():
+    make_solution(title="Solar lantern", body="Repairable with a screwdriver.")
+    make_solution(title="Solar oven", body="Cooks rice.")
+    hits = search.search(user=None, q="solar screwdriver")["solution"]
+    assert titles(hits) == ["Solar lantern"]
+
+
+def test_search_page_and_nav_box(client):
+    make_solution(title="Biosand filter", body="A concrete box with sand.")
+    html = client.get(reverse("home")).content.decode()
+    assert 'action="/search/"' in html
+    response = client.get(reverse("challenges:search"), {"q": "biosand"})
+    html = response.content.decode()
+    assert "1 result for “biosand”" in html and "Biosand filter" in html
+    assert client.get(reverse("challenges:search")).status_code == 200
+    assert client.get(reverse("challenges:search"), {"q": "x", "kind": "bogus"}).status_code == 200
+
+
+def test_search_page_queries_stay_bounded(client, django_assert_max_num_queries):
+    challenge = ChallengeFactory(title="Filters")
+    make_solution(challenge, title="Filter one", body="filter")
+    with django_assert_max_num_queries(10) as small:
+        client.get(reverse("challenges:search"), {"q": "filter"})
+    for n in range(10):
+        make_solution(challenge, title=f"Filter {n}", body="filter")
+    with django_assert_max_num_queries(len(small)):
+        client.get(reverse("challenges:search"), {"q": "filter"})
+
+
+def test_api_search(api_client):
+    make_solution(title="Biosand filter", body="A concrete <b>box</b> with sand.")
+    UserFactory(username="sandy", display_name="Sandy Shore")
+    body = api_client.get("/api/search/", {"q": "sand"}).json()
+    kinds = [hit["kind"] for hit in body["results"]]
+    assert kinds == ["solution", "member"]
+    assert "<mark>sand</mark>" in body["results"][0]["snippet"].lower()
+    assert "<b>" not in body["results"][0]["snippet"]
+    only = api_client.get("/api/search/", {"q": "sand", "kind": "member"}).json()
+    assert only["count"] == 1 and only["results"][0]["url"] == "/u/sandy/"
+    assert_error(api_client.get("/api/search/"), 400, "invalid")
+    assert_error(api_client.get("/api/search/", {"q": "x", "status": "nope"}), 400, "invalid")
+
+
+def test_the_fallback_is_what_sqlite_uses():
+    assert search._use_full_text() == using_postgres()

@@ -1,0 +1,205 @@
+"""Following members, challenges and solutions; the activity feed from what one follows."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from challenges import services as challenge_services
+from challenges.models import Challenge
+from peerhub.following import feed_for, follow_set, follower_count, is_following
+from peerhub.models import Activity, Follow
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+def private_challenge():
+    return ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+
+
+def test_htmx_toggle_follows_and_unfollows_with_the_count(client):
+    member = UserFactory()
+    challenge = ChallengeFactory()
+    client.force_login(member)
+    url = reverse("follow-toggle", args=["challenge", challenge.pk])
+    response = client.post(url, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "Following" in html and "1 follower" in html and 'aria-pressed="true"' in html
+    assert is_following(user=member, target=challenge)
+    html = client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert ">Follow<" in html and "0 followers" in html
+    assert not Follow.objects.exists()
+
+
+def test_follow_buttons_on_challenge_solution_and_profile_pages(client):
+    solution = make_solution()
+    client.force_login(UserFactory())
+    for url, kind, pk in (
+        (solution.challenge.get_absolute_url(), "challenge", solution.challenge.pk),
+        (solution.get_absolute_url(), "solution", solution.pk),
+        (solution.author.get_absolute_url(), "member", solution.author.pk),
+    ):
+        html = client.get(url).content.decode()
+        assert reverse("follow-toggle", args=[kind, pk]) in html, url
+
+
+def test_without_htmx_the_toggle_redirects_back(client):
+    member, other = UserFactory(), UserFactory()
+    client.force_login(member)
+    response = client.post(
+        reverse("follow-toggle", args=["member", other.pk]), {"next": "/challenges/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/challenges/"
+    assert follower_count(other) == 1
+
+
+def test_you_cannot_follow_yourself_nor_what_you_cannot_see(client):
+    member = UserFactory()
+    client.force_login(member)
+    client.post(reverse("follow-toggle", args=["member", member.pk]))
+    hidden = private_challenge()
+    assert client.post(reverse("follow-toggle", args=["challenge", hidden.pk])).status_code == 404
+    assert client.post(reverse("follow-toggle", args=["planet", 1])).status_code == 404
+    assert not Follow.objects.exists()
+
+
+def test_anonymous_visitors_must_log_in_to_follow(client):
+    challenge = ChallengeFactory()
+    response = client.post(reverse("follow-toggle", args=["challenge", challenge.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_feed_shows_new_solutions_forks_and_challenges_from_what_one_follows(commit):
+    me, ana, ben = UserFactory(), UserFactory(username="ana"), UserFactory(username="ben")
+    challenge = ChallengeFactory(title="Clean water")
+    follow_set(follower=me, target=challenge)
+    follow_set(follower=me, target=ana)
+    unrelated = ChallengeFactory()
+    commit(make_solution, unrelated, ben, title="Elsewhere")  # nothing I follow
+    original = commit(make_solution, challenge, ana, title="Sand filter")
+    follow_set(follower=me, target=original)
+    commit(make_fork, original, ben)
+    commit(make_solution, challenge, me, title="Mine")  # my own doings stay out
+    texts = [a.text for a in feed_for(user=me)]
+    assert len(texts) == 2
+    assert "forked “Sand filter”" in texts[0]
+    assert "posted “Sand filter” in “Clean water”" in texts[1]
+
+
+def test_an_organiser_opening_a_challenge_reaches_the_feed_of_their_followers(commit):
+    fan = UserFactory()
+    challenge = ChallengeFactory(status=Challenge.Status.DRAFT, criteria=["Works"])
+    organiser = challenge.created_by
+    follow_set(follower=fan, target=organiser)
+    commit(challenge_services.challenge_transition, challenge=challenge, by=organiser, to="open")
+    assert [a.verb for a in feed_for(user=fan)] == ["challenge_opened"]
+
+
+def test_private_challenges_never_reach_the_feed(commit):
+    fan = UserFactory()
+    hidden = private_challenge()
+    author = UserFactory()
+    hidden.invited.add(author)
+    follow_set(follower=fan, target=author)
+    commit(make_solution, hidden, author, title="Secret")
+    assert not Activity.objects.exists()
+    assert list(feed_for(user=fan)) == []
+
+
+def test_home_feed_paginates_and_stays_bounded(client, commit, django_assert_max_num_queries):
+    me = UserFactory()
+    challenge = ChallengeFactory()
+    follow_set(follower=me, target=challenge)
+    commit(make_solution, challenge, UserFactory(), title="First")
+    client.force_login(me)
+    with django_assert_max_num_queries(14) as small:
+        html = client.get(reverse("home")).content.decode()
+    assert "From what you follow" in html and "First" in html
+    for n in range(25):
+        commit(make_solution, challenge, UserFactory(), title=f"Solution {n}")
+    with django_assert_max_num_queries(len(small)):
+        html = client.get(reverse("home")).content.decode()
+    assert "Solution 24" in html and "Page 1 of 2" in html
+    assert "First" in client.get(reverse("home") + "?page=2").content.decode()
+
+
+def test_api_follow_list_unfollow_and_feed(member_api_client, commit):
+    me = member_api_client.user
+    challenge = ChallengeFactory()
+    created = member_api_client.post(
+        "/api/follows/", {"target_type": "challenge", "target_id": challenge.pk}
+    )
+    assert created.status_code == 201
+    assert created.json()["kind"] == "challenge"
+    again = member_api_client.post(
+        "/api/follows/", {"target_type": "challenge", "target_id": challenge.pk}
+    )
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    assert member_api_client.get("/api/follows/").json()["count"] == 1
+    commit(make_solution, challenge, UserFactory(), title="Sand filter")
+    feed = member_api_client.get("/api/feed/").json()
+    assert feed["count"] == 1 and "Sand filter" in feed["results"][0]["text"]
+    assert feed["results"][0]["url"].startswith("/solutions/")
+    follow_id = created.json()["id"]
+    assert member_api_client.delete(f"/api/follows/{follow_id}/").status_code == 204
+    assert not Follow.objects.filter(follower=me).exists()
+
+
+def test_api_follow_errors(api_client, member_api_client):
+    hidden = private_challenge()
+    assert_error(
+        member_api_client.post(
+            "/api/follows/", {"target_type": "challenge", "target_id": hidden.pk}
+        ),
+        404,
+        "not_found",
+    )
+    assert_error(
+        member_api_client.post("/api/follows/", {"target_type": "planet", "target_id": 1}),
+        400,
+        "invalid",
+    )
+    me = member_api_client.user
+    assert_error(
+        member_api_client.post("/api/follows/", {"target_type": "member", "target_id": me.pk}),
+        400,
+        "self_follow",
+    )
+    assert_error(api_client.get("/api/feed/"), 401)
+    other = UserFactory()
+    theirs = Follow.objects.create(
+        follower=other, target_type=ContentType.objects.get_for_model(me), target_id=me.pk
+    )
+    assert_error(member_api_client.delete(f"/api/follows/{theirs.pk}/"), 404)
+
+
+def test_api_feed_queries_stay_bounded(member_api_client, commit, django_assert_max_num_queries):
+    challenge = ChallengeFactory()
+    follow_set(follower=member_api_client.user, target=challenge)
+    commit(make_solution, challenge, UserFactory())
+    with django_assert_max_num_queries(10) as small:
+        member_api_client.get("/api/feed/")
+    for _ in range(15):
+        commit(make_solution, challenge, UserFactory())
+    with django_assert_max_num_queries(len(small)):
+        assert member_api_client.get("/api/feed/").json()["count"] == 16
+
+
+def test_api_follows_filter_by_target_type(member_api_client):
+    me = member_api_client.user
+    follow_set(follower=me, target=ChallengeFactory())
+    follow_set(follower=me, target=UserFactory())
+    assert member_api_client.get("/api/follows/").json()["count"] == 2
+    members = member_api_client.get("/api/follows/?target_type=member").json()
+    assert [f["kind"] for f in members["results"]] == ["member"]
+    assert member_api_client.get("/api/follows/?target_type=planet").json()["count"] == 0
