@@ -13,6 +13,12 @@ class MarketplaceConfig(AppConfig):
         offers = list(selectors.offers_for_solution(user=request.user, solution=solution)[:5])
         return [("marketplace/_solution_offers.html", {"offers": offers})] if offers else []
 
+    def reputation_fact_sources(self) -> list:
+        """Reviewed orders give sellers reputation (reputation may not import the marketplace)."""
+        from .reputation_facts import SOURCE
+
+        return [SOURCE]
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""
         from . import selectors

@@ -99,6 +99,7 @@ class ReputationEvent(models.Model):
         UPSTREAM_ACCEPTED = "upstream_accepted", "Change accepted upstream"
         MANIFESTO_SIGNED = "manifesto_signed", "Manifesto signed"
         LINEAGE_CREDIT = "lineage_credit", "Credit from a descendant"
+        ORDER_REVIEWED = "order_reviewed", "Service order reviewed"
 
     # Indexed with the fact time (event_beneficiary_time) and by key with its step
     # (one_ledger_line_per_step); fewer indexes make the full rebuild's inserts cheaper.

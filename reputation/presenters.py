@@ -103,6 +103,11 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
                 True,
             )
         return f"{source}'s descendant {target} was {how} (lineage credit)", False
+    if kind == Kind.ORDER_REVIEWED:
+        based = f", based on {target}" if event.solution_id else ""
+        if correction:
+            return f"Correction: the review of a service you delivered{based} changed", True
+        return f"{actor} rated a service you delivered highly{based}", False
     return event.get_kind_display(), correction
 
 

@@ -19,6 +19,9 @@ DEFAULTS = {
     "manifesto_signed": 1,
     # Reputation from votes (received, and lineage credit from votes) per member per UTC day.
     "daily_vote_cap": 200,
+    # A completed service order (marketplace) that its buyer rated 4 or 5 gives the seller
+    # (rating - 3) x this: +10 or +20; lower ratings give nothing. Not under the daily cap.
+    "order_review_weight": 10,
     # Share of a solution's earnings from votes and reviews for the authors of its parent,
     # grandparent, …; the list ends where the credit stops.
     "lineage_shares": ["0.20", "0.04"],
@@ -60,6 +63,7 @@ class Rules:
     review_weight: Decimal
     upstream_accepted: Decimal
     manifesto_signed: Decimal
+    order_review_weight: Decimal
     daily_vote_cap: Decimal
     lineage_shares: tuple[Decimal, ...]
 

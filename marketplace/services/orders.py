@@ -425,4 +425,9 @@ def order_review_save(*, order: Order, by: User, rating: int, text: str = "") ->
         raise DomainError("Rate from 1 to 5.", code="invalid_rating")
     if OrderReview.objects.filter(order=order).exists():
         raise Conflict("You already reviewed this order.", code="already_reviewed")
-    return OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
+    review = OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
+    from ..tasks import sync_order_reputation
+
+    order_id = order.pk
+    transaction.on_commit(lambda: sync_order_reputation.delay(order_id))
+    return review
