@@ -343,3 +343,14 @@ LOGGING = {
 
 # How long an author may still edit a comment after posting it.
 PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))
+
+# --- Rankings and selection (issue 5) -------------------------------------------------------
+
+# Every challenge's fitness and ranks, in full: equals the debounced incremental recomputes and
+# repairs anything they missed (e.g. votes reversed by the serial-voting job).
+CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
+    "task": "reputation.tasks.recompute_all_rankings",
+    "schedule": crontab(minute=20),
+}
+# PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
+# defaults documented in reputation/rules.py and README.md ("Rankings and selection").

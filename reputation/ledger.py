@@ -459,6 +459,9 @@ def sync_everything(*, batch_size: int = 500, progress=None, set_based: bool | N
         desired = desired_for_manifesto()
         held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
         _append_corrections(desired, held)
+    from .selection_credit import sync_selection  # issue 5: selection facts
+
+    sync_selection(recompute=False)
     recompute_scores(None)
     return ReputationEvent.objects.count() - before
 
