@@ -13,5 +13,10 @@ router.register(
     "upstream-proposals", views.UpstreamProposalViewSet, basename="api-upstream-proposal"
 )
 router.register("comments", views.CommentViewSet, basename="api-comment")
+router.register(
+    r"challenges/(?P<slug>[-\w]+)/selection-rounds",
+    views.SelectionRoundViewSet,
+    basename="api-selection-round",
+)
 
 urlpatterns = router.urls
