@@ -13,7 +13,9 @@ with every component a value from 0 to 1 and the weights in settings (`rules.fit
   mapped from 1-5 onto 0-1.
 - descendants: how much the solution is built upon. Each published descendant by another
   member (the author's own forks earn nothing, so self-forking farms gain nothing) counts
-  (1 + its quality) / 2, where quality is its own votes and reviews blended with their weights;
+  (1 + its quality) / 2, where quality is its own votes and reviews blended with their weights
+  (its reviews shrunk towards the neutral prior, not its challenge's mean, so that a descendant's
+  quality depends on its own facts only and the debounced triggers stay complete);
   a child counts in full, a grandchild half, and so on (`descendant_decay`); the sum `raw` gives
   raw / (raw + `descendant_half`). Descendants in other challenges count too.
 - adoption: marketplace offers and completed orders based on the solution. The marketplace does
@@ -143,13 +145,16 @@ def _measure_sql(config: rules_module.Fitness) -> str:
                 / (1 + {z * z} / (ups + downs))
             END AS wilson,
             (({_num(config.review_prior_weight)} * prior + review_total)
-             / ({_num(config.review_prior_weight)} + n_reviews)) AS bayesian
+             / ({_num(config.review_prior_weight)} + n_reviews)) AS bayesian,
+            (({_num(config.review_prior_weight)} * {_num(config.review_default_prior)}
+              + review_total) / ({_num(config.review_prior_weight)} + n_reviews))
+                AS bayesian_neutral
         FROM base
     ),
     vital AS (
         SELECT b.ancestor_id, COUNT(*) AS n,
                SUM(b.weight * (1 + {_num(vote_share)} * q.wilson
-                               + {_num(review_share)} * (q.bayesian - 1) / 4) / 2)
+                               + {_num(review_share)} * (q.bayesian_neutral - 1) / 4) / 2)
                    AS raw
         FROM built b JOIN quality q ON q.id = b.descendant_id
         GROUP BY b.ancestor_id
