@@ -258,9 +258,12 @@ def test_fifty_votes_within_a_second_cause_one_recompute_per_challenge():
     for challenge_id, _countdown in queued:
         tasks.recompute_challenge_rankings(challenge_id)
     assert SolutionScore.objects.get(solution=targets[0]).components["votes"]["up"] == 25
-    with mock.patch.object(tasks.recompute_challenge_rankings, "apply_async") as again:
-        with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
-            Vote.objects.filter(solution=targets[0]).first().delete()
+    with (
+        mock.patch.object(tasks.recompute_challenge_rankings, "apply_async") as again,
+        TestCase.captureOnCommitCallbacks(execute=True),
+        transaction.atomic(),
+    ):
+        Vote.objects.filter(solution=targets[0]).first().delete()
     assert again.call_count == 1
 
 
