@@ -55,7 +55,9 @@ def ranked():
     challenge = ChallengeFactory()
     a = make_solution(challenge, title="Well liked")
     b = make_solution(challenge, title="Less liked")
-    Vote.objects.bulk_create(Vote(solution=a, voter=v, value=1) for v in UserFactory.create_batch(9))
+    Vote.objects.bulk_create(
+        Vote(solution=a, voter=v, value=1) for v in UserFactory.create_batch(9)
+    )
     make_fork(a)
     fitness.recompute_challenge(challenge.pk)
     return challenge, a, b
