@@ -64,7 +64,7 @@ def ranked():
 
 
 def test_the_challenge_page_orders_by_rank_and_explains_each_rank(client, ranked):
-    challenge, a, b = ranked
+    challenge, _a, _b = ranked
     html = client.get(challenge.get_absolute_url()).content.decode()
     assert html.index("Well liked") < html.index("Less liked")
     assert 'aria-label="Fitness ' in html
@@ -113,7 +113,7 @@ def test_evolution_view_queries_do_not_grow_with_1000_solutions(
 def test_rankings_page_lists_the_fittest_and_the_most_built_upon(
     client, ranked, django_assert_max_num_queries
 ):
-    _challenge, a, _b = ranked
+    _challenge, _a, _b = ranked
     with django_assert_max_num_queries(12):
         html = client.get(reverse("reputation:rankings")).content.decode()
     assert "Well liked" in html
