@@ -7,7 +7,12 @@
     average: `fitness.recompute_all` beside the bare SELECT of every solution and vote.
 
 Sizes scale with `--scale`. The synthetic data is built with the bulk inserts of
-bench_reputation and rolled back at the end, unless `--keep`."""
+bench_reputation and committed, so that the recomputes run as they do in production (each
+challenge its own transaction: inside one big transaction, PostgreSQL's visibility checks over
+hundreds of savepoints would dominate the figures); it is deleted at the end, unless `--keep`."""
+
+# The cleanup SQL is built from integer ids only.
+# ruff: noqa: S608
 
 import random
 import time
@@ -46,12 +51,38 @@ class Command(ReputationBench):
         if not 0 < scale <= 10:
             raise CommandError("--scale must be in (0, 10].")
         self.rng = random.Random(seed)
-        with transaction.atomic():
+        self.challenge_ids: list[int] = []
+        self.user_ids: list[int] = []
+        try:
             self._bench(scale)
+        finally:
             if not keep:
-                transaction.set_rollback(True)
-        if not keep:
-            self.stdout.write("Synthetic data rolled back.")
+                self._cleanup()
+                self.stdout.write("Synthetic data deleted.")
+
+    def _cleanup(self) -> None:
+        """Delete what the bench made, in raw SQL (revisions refuse ORM deletes by design)."""
+        if not self.challenge_ids and not self.user_ids:
+            return
+        challenges = ", ".join(str(int(pk)) for pk in self.challenge_ids) or "NULL"
+        users = ", ".join(str(int(pk)) for pk in self.user_ids) or "NULL"
+        solutions = f"SELECT id FROM challenges_solution WHERE challenge_id IN ({challenges})"
+        statements = [
+            f"DELETE FROM reputation_solutionscore WHERE challenge_id IN ({challenges})",
+            f"DELETE FROM reputation_vote WHERE solution_id IN ({solutions})",
+            # Lineage columns cleared together: a fork's check constraints hold row by row.
+            "UPDATE challenges_solution SET current_revision_id = NULL, "
+            "forked_from_revision_id = NULL, parent_id = NULL, root_id = NULL, generation = 0 "
+            f"WHERE challenge_id IN ({challenges})",
+            f"DELETE FROM challenges_revision WHERE solution_id IN ({solutions})",
+            f"DELETE FROM challenges_solution WHERE challenge_id IN ({challenges})",
+            f"DELETE FROM challenges_challenge WHERE id IN ({challenges})",
+            f"DELETE FROM account_emailaddress WHERE user_id IN ({users})",
+            f"DELETE FROM peerhub_user WHERE id IN ({users})",
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
     def _challenge(self, user_ids, n_solutions, n_votes, label):
         challenge = Challenge.objects.create(
@@ -62,8 +93,10 @@ class Command(ReputationBench):
             created_by_id=user_ids[0],
             solution_count=n_solutions,
         )
-        solution_ids, authors = self._solutions(challenge, user_ids, n_solutions)
-        self._votes(user_ids, solution_ids, authors, n_votes)
+        self.challenge_ids.append(challenge.pk)
+        with transaction.atomic():
+            solution_ids, authors = self._solutions(challenge, user_ids, n_solutions)
+            self._votes(user_ids, solution_ids, authors, n_votes)
         return challenge
 
     def _analyze(self) -> None:
@@ -97,7 +130,9 @@ class Command(ReputationBench):
             f"{one_votes} votes; (2) {all_solutions} solutions in challenges of {per_challenge}."
         )
         started = time.perf_counter()
-        user_ids = self._users(n_users)
+        with transaction.atomic():
+            user_ids = self._users(n_users)
+        self.user_ids = user_ids
         big = self._challenge(user_ids, one_solutions, one_votes, "one")
         self._analyze()
         self.stdout.write(f"  dataset (1) built: {time.perf_counter() - started:.1f}s")
