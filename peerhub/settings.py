@@ -354,3 +354,6 @@ CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
 }
 # PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
 # defaults documented in reputation/rules.py and README.md ("Rankings and selection").
+# The queue tasks go to when nothing routes them (tasks queued by tasks included); a deployment,
+# or a test's own worker, may set its own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")
