@@ -27,15 +27,17 @@ Each component's points are 100 x weight x value rounded to 4 decimals, and the 
 sum of the rounded points, so the explanation adds up exactly. Rank: published solutions by
 fitness, ties to the earlier published; withdrawn solutions keep a score but have no rank.
 
-One challenge is measured by one SQL statement (aggregates, a recursive CTE over the lineage
-links, no per-solution query); the weighting, rounding and ranking fold over those rows in
-Python, and one bulk upsert writes the scores. The result is a pure function of the facts, so a
+One challenge is measured by one SQL statement (CTEs over the lineage reached by its root
+index and the materialised path, indexed lookups of votes and reviews; no query per solution);
+the weighting, rounding and ranking fold over those rows in Python, and one bulk upsert writes
+the scores. The result is a pure function of the facts, so a
 full recompute equals any sequence of incremental ones."""
 
 # The SQL is built from table names (model meta) and numbers read from settings as floats;
 # the challenge id is a query parameter.
 # ruff: noqa: S608
 
+import sqlite3
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -67,6 +69,13 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
+def _supports_materialized() -> bool:
+    """`WITH x AS MATERIALIZED`: PostgreSQL 12+ and SQLite 3.35+."""
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+
+
 def _measure_sql(config: rules_module.Fitness) -> str:
     sol, vote, review = Solution._meta.db_table, Vote._meta.db_table, Review._meta.db_table
     email = EmailAddress._meta.db_table
@@ -77,64 +86,55 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     vote_share, review_share = (
         (w_votes / quality_total, w_reviews / quality_total) if quality_total else (0, 0)
     )
-    verified = "EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = {col} AND e.verified)"
+    voter_ok = f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)"
+    reviewer_ok = f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = r.reviewer_id AND e.verified)"
+    counted_vote = (
+        f"v.solution_id = p.id AND v.voter_id <> p.author_id AND v.serial_reversed_at IS NULL "
+        f"AND {voter_ok}"
+    )
+    counted_review = f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND {reviewer_ok}"
+    prior_weight = _num(config.review_prior_weight)
+    # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
+    materialized = "MATERIALIZED " if _supports_materialized() else ""
+    # Plans stay index-driven whatever the size of the tables: the lineage is reached through
+    # the root index, descendant pairs through the materialised path, and each solution's votes
+    # and reviews through correlated lookups on the (solution, member) unique indexes.
     return f"""
-    WITH RECURSIVE
+    WITH
     members AS (
-        SELECT s.id, s.author_id, s.root_id FROM {sol} s
+        SELECT s.id, s.author_id, s.root_id, s.path, s.generation FROM {sol} s
         WHERE s.challenge_id = %s AND (s.status = '{PUBLISHED}'
               OR (s.status = '{WITHDRAWN}' AND s.published_at IS NOT NULL))
     ),
-    links (ancestor_id, descendant_id, weight) AS (
-        SELECT d.parent_id, d.id, 1.0 FROM {sol} d
-        WHERE d.parent_id IS NOT NULL AND d.status = '{PUBLISHED}'
+    lineage AS (
+        SELECT d.id, d.author_id, d.root_id, d.path, d.generation FROM {sol} d
+        WHERE d.status = '{PUBLISHED}' AND d.parent_id IS NOT NULL
           AND d.root_id IN (SELECT root_id FROM members)
-        UNION ALL
-        SELECT a.parent_id, l.descendant_id, l.weight * {_num(config.descendant_decay)}
-        FROM links l JOIN {sol} a ON a.id = l.ancestor_id
-        WHERE a.parent_id IS NOT NULL
     ),
     built AS (
-        SELECT l.ancestor_id, l.descendant_id, l.weight FROM links l
-        JOIN members m ON m.id = l.ancestor_id
-        JOIN {sol} d ON d.id = l.descendant_id
-        WHERE d.author_id <> m.author_id
+        SELECT m.id AS ancestor_id, d.id AS descendant_id,
+               POWER({_num(config.descendant_decay)}, d.generation - m.generation - 1) AS weight
+        FROM members m JOIN lineage d ON d.root_id = m.root_id
+        WHERE d.generation > m.generation AND d.path LIKE m.path || '%%'
+          AND d.author_id <> m.author_id
     ),
-    pool AS (SELECT id FROM members UNION SELECT descendant_id FROM built),
-    vt AS (
-        SELECT v.solution_id,
-               SUM(CASE WHEN v.value = 1 THEN 1 ELSE 0 END) AS ups,
-               SUM(CASE WHEN v.value = -1 THEN 1 ELSE 0 END) AS downs
-        FROM {vote} v JOIN {sol} s ON s.id = v.solution_id
-        WHERE v.solution_id IN (SELECT id FROM pool) AND v.voter_id <> s.author_id
-          AND v.serial_reversed_at IS NULL AND {verified.format(email=email, col="v.voter_id")}
-        GROUP BY v.solution_id
+    pool AS (
+        SELECT id, author_id FROM members
+        UNION SELECT id, author_id FROM lineage WHERE id IN (SELECT descendant_id FROM built)
     ),
-    counted_reviews AS (
-        SELECT r.solution_id, s.challenge_id, s.status, r.mean_score
-        FROM {review} r JOIN {sol} s ON s.id = r.solution_id
-        WHERE r.reviewer_id <> s.author_id
-          AND {verified.format(email=email, col="r.reviewer_id")}
-          AND s.challenge_id IN (SELECT s2.challenge_id FROM {sol} s2
-                                 WHERE s2.id IN (SELECT id FROM pool))
-    ),
-    rv AS (
-        SELECT solution_id, COUNT(*) AS n, SUM(mean_score) AS total FROM counted_reviews
-        WHERE solution_id IN (SELECT id FROM pool) GROUP BY solution_id
-    ),
-    prior AS (
-        SELECT challenge_id, AVG(mean_score) AS mean FROM counted_reviews
-        WHERE status = '{PUBLISHED}'
-        GROUP BY challenge_id
-    ),
-    base AS (
-        SELECT p.id, COALESCE(vt.ups, 0) AS ups, COALESCE(vt.downs, 0) AS downs,
-               COALESCE(rv.n, 0) AS n_reviews, COALESCE(rv.total, 0) AS review_total,
-               COALESCE(pr.mean, {_num(config.review_default_prior)}) AS prior
-        FROM pool p JOIN {sol} s ON s.id = p.id
-        LEFT JOIN vt ON vt.solution_id = p.id
-        LEFT JOIN rv ON rv.solution_id = p.id
-        LEFT JOIN prior pr ON pr.challenge_id = s.challenge_id
+    base AS {materialized}(
+        SELECT p.id,
+            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = 1) AS ups,
+            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = -1) AS downs,
+            (SELECT COUNT(*) FROM {review} r WHERE {counted_review}) AS n_reviews,
+            (SELECT COALESCE(SUM(r.mean_score), 0) FROM {review} r WHERE {counted_review})
+                AS review_total,
+            COALESCE((
+                SELECT AVG(r.mean_score) FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
+                WHERE cs.challenge_id = %s AND cs.status = '{PUBLISHED}'
+                  AND r.reviewer_id <> cs.author_id AND {reviewer_ok}
+            ), {_num(config.review_default_prior)}) AS prior
+        FROM pool p
     ),
     quality AS (
         SELECT id, ups, downs, n_reviews, review_total, prior,
@@ -144,11 +144,9 @@ def _measure_sql(config: rules_module.Fitness) -> str:
                                / (ups + downs) + {z * z / 4} / ((ups + downs) * (ups + downs))))
                 / (1 + {z * z} / (ups + downs))
             END AS wilson,
-            (({_num(config.review_prior_weight)} * prior + review_total)
-             / ({_num(config.review_prior_weight)} + n_reviews)) AS bayesian,
-            (({_num(config.review_prior_weight)} * {_num(config.review_default_prior)}
-              + review_total) / ({_num(config.review_prior_weight)} + n_reviews))
-                AS bayesian_neutral
+            (({prior_weight} * prior + review_total) / ({prior_weight} + n_reviews)) AS bayesian,
+            (({prior_weight} * {_num(config.review_default_prior)} + review_total)
+             / ({prior_weight} + n_reviews)) AS bayesian_neutral
         FROM base
     ),
     vital AS (
@@ -201,7 +199,7 @@ def measure_challenge(challenge_id: int) -> list[Measure]:
     """One query: the raw figures of every scored solution of the challenge."""
     config = rules_module.fitness()
     with connection.cursor() as cursor:
-        cursor.execute(_measure_sql(config), [challenge_id, challenge_id])
+        cursor.execute(_measure_sql(config), [challenge_id, challenge_id, challenge_id])
         rows = cursor.fetchall()
     return [
         Measure(
