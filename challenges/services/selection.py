@@ -10,7 +10,7 @@ from django.utils import timezone
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 
-from .. import permissions
+from .. import permissions, social_events
 from ..models import Challenge, SelectionEntry, SelectionRound, Solution
 
 MAX_REASON = 4000
@@ -126,4 +126,11 @@ def selection_publish(*, round: SelectionRound, by: User) -> SelectionRound:
     round_.published_by = by
     round_.save(update_fields=["status", "published_at", "published_by"])
     Challenge.objects.filter(pk=round_.challenge_id).update(last_activity_at=round_.published_at)
+    entries = list(round_.entries.select_related("solution__author"))
+    social_events.selection_published(
+        challenge=round_.challenge,
+        by=by,
+        shortlisted=[entry.solution for entry in entries if not entry.is_winner],
+        winners=[entry.solution for entry in entries if entry.is_winner],
+    )
     return round_

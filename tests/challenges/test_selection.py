@@ -11,6 +11,8 @@ from django.urls import reverse
 from challenges import services
 from challenges.models import Challenge, SelectionEntry, SelectionRound
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.following import follow_set
+from peerhub.models import Notification
 from reputation import fitness
 from reputation.models import ReputationEvent, SolutionScore
 from reputation.selection_credit import sync_selection
@@ -244,3 +246,18 @@ def test_a_draft_round_is_404_to_members_in_the_api(world, api_client):
     api_client.force_authenticate(UserFactory())
     assert_error(api_client.get(rounds_url(challenge, 1)), 404)
     assert api_client.get(rounds_url(challenge)).json() == []
+
+
+def test_publishing_notifies_the_authors_and_the_followers(
+    world, django_capture_on_commit_callbacks
+):
+    challenge, organiser, a, b = world
+    follower = UserFactory()
+    follow_set(follower=follower, target=challenge)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_round(challenge, organiser, a, [b])
+    kinds = set(Notification.objects.values_list("recipient_id", "kind"))
+    assert (a.author_id, "solution_won") in kinds
+    assert (b.author_id, "solution_shortlisted") in kinds
+    assert (follower.pk, "challenge_results_published") in kinds
+    assert not Notification.objects.filter(recipient=organiser).exists()  # the actor
