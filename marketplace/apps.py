@@ -6,6 +6,9 @@ PROFILE_OFFERS = 10
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)
+
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """“Hire the author” on a solution that active offers build on."""
         from . import selectors
@@ -18,6 +21,13 @@ class MarketplaceConfig(AppConfig):
         from .reputation_facts import SOURCE
 
         return [SOURCE]
+
+    def solution_adoption(self, *, challenge_id) -> dict[int, list[tuple[int, int]]]:
+        """For the fitness of a challenge's solutions: {solution id: [(active offers based on
+        it, completed orders of them)]}, in two queries."""
+        from .selectors import adoption_for_challenge
+
+        return adoption_for_challenge(challenge_id)
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""

@@ -18,8 +18,10 @@ with every component a value from 0 to 1 and the weights in settings (`rules.fit
   quality depends on its own facts only and the debounced triggers stay complete);
   a child counts in full, a grandchild half, and so on (`descendant_decay`); the sum `raw` gives
   raw / (raw + `descendant_half`). Descendants in other challenges count too.
-- adoption: marketplace offers and completed orders based on the solution. The marketplace does
-  not exist yet, so this is 0 for every solution; its weight is kept so the blend is documented.
+- adoption: what the market does with the solution — completed service orders based on it, plus
+  `adoption_offer_value` per active offer based on it; the sum `raw` gives
+  raw / (raw + `adoption_half`). The marketplace answers the `solution_adoption` hook (reputation
+  may not import it); without it the component is 0.
 - selection: 1 for a winner, `shortlist_value` for a shortlisted solution, in a published
   selection round of the challenge (the best outcome over all rounds).
 
@@ -38,7 +40,7 @@ full recompute equals any sequence of incremental ones."""
 # ruff: noqa: S608
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from allauth.account.models import EmailAddress
@@ -47,6 +49,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.models import Challenge, SelectionEntry, SelectionRound, Solution
+from peerhub import hooks
 
 from . import rules as rules_module
 from .models import Review, SolutionScore, Vote
@@ -193,14 +196,30 @@ class Measure:
     vitality_raw: float
     outcome: int  # 0 none, 1 shortlisted, 2 winner
     round_number: int | None
+    offers: int = 0  # active marketplace offers based on the solution
+    orders: int = 0  # completed orders of those offers
 
 
 def measure_challenge(challenge_id: int) -> list[Measure]:
-    """One query: the raw figures of every scored solution of the challenge."""
+    """One query: the raw figures of every scored solution of the challenge; and the apps that
+    know about adoption (the marketplace) answer `solution_adoption` with a query of their own:
+    {solution id: [(active offers, completed orders)]}."""
     config = rules_module.fitness()
     with connection.cursor() as cursor:
         cursor.execute(_measure_sql(config), [challenge_id, challenge_id, challenge_id])
         rows = cursor.fetchall()
+    adoption = hooks.collect_by_key("solution_adoption", challenge_id=challenge_id)
+    return [
+        replace(
+            measure,
+            offers=sum(offers for offers, _orders in adoption.get(measure.solution_id, ())),
+            orders=sum(orders for _offers, orders in adoption.get(measure.solution_id, ())),
+        )
+        for measure in _measures(rows)
+    ]
+
+
+def _measures(rows) -> list[Measure]:
     return [
         Measure(
             solution_id=row[0],
@@ -234,6 +253,7 @@ def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, di
     """The components of one solution's fitness and their sum."""
     weights = config.weights
     review_mean = measure.review_total / measure.n_reviews if measure.n_reviews else None
+    adoption_raw = measure.orders + config.adoption_offer_value * measure.offers
     values = {
         "votes": _clamp(measure.wilson),
         "reviews": _clamp((measure.bayesian - 1) / 4),
@@ -242,7 +262,9 @@ def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, di
             if measure.vitality_raw > 0
             else 0.0
         ),
-        "adoption": 0.0,
+        "adoption": _clamp(adoption_raw / (adoption_raw + config.adoption_half))
+        if adoption_raw > 0
+        else 0.0,
         "selection": {0: 0.0, 1: config.shortlist_value, 2: 1.0}[measure.outcome],
     }
     details = {
@@ -254,7 +276,7 @@ def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, di
             "bayesian_mean": round(measure.bayesian, 4),
         },
         "descendants": {"count": measure.built_upon, "raw": round(measure.vitality_raw, 4)},
-        "adoption": {"available": False},
+        "adoption": {"offers": measure.offers, "orders": measure.orders},
         "selection": {
             "outcome": {0: None, 1: "shortlisted", 2: "winner"}[measure.outcome],
             "round": measure.round_number,

@@ -94,9 +94,12 @@ def _detail(name: str, part: dict) -> str:
             "(the author's own forks do not count)."
         )
     if name == "adoption":
+        offers, orders = part.get("offers", 0), part.get("orders", 0)
+        if not offers and not orders:
+            return "No marketplace service is based on this solution yet."
         return (
-            "Marketplace offers and completed orders based on this solution: not measured yet, "
-            "since the marketplace is not open; counts 0 for every solution."
+            f"{orders} completed service order{'s' if orders != 1 else ''} and {offers} active "
+            f"offer{'s' if offers != 1 else ''} in the marketplace are based on this solution."
         )
     if name == "selection":
         outcome, number = part.get("outcome"), part.get("round")

@@ -156,6 +156,10 @@ DEFAULT_FITNESS = {
     "descendant_decay": 0.5,
     # The descendants component is raw / (raw + this): half way at this many fit children.
     "descendant_half": 2,
+    # Adoption (marketplace): completed orders based on the solution, plus this much per active
+    # offer based on it; the component is raw / (raw + adoption_half).
+    "adoption_offer_value": 0.5,
+    "adoption_half": 2,
     # Organiser selection in a published round: a winner 1, a shortlisted solution this.
     "shortlist_value": 0.5,
     # How often the beat schedule recomputes every challenge, and how long the debounce waits.
@@ -171,6 +175,8 @@ class Fitness:
     review_default_prior: float
     descendant_decay: float
     descendant_half: float
+    adoption_offer_value: float
+    adoption_half: float
     shortlist_value: float
     debounce_seconds: float
 

@@ -163,7 +163,8 @@ def test_explanation_components_add_up_to_the_fitness(challenge):
             "weight": 0.05,
             "value": 0.0,
             "points": 0.0,
-            "available": False,
+            "offers": 0,
+            "orders": 0,
         }
 
 
