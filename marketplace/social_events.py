@@ -18,14 +18,7 @@ from .templatetags.marketplace import money
 
 
 def _order(kind: str, order: Order, recipients, *, by: User | None, key: str = "", **context):
-    notify(
-        kind,
-        recipients,
-        actor=by,
-        target=order,
-        key=key,
-        context={"number": order.pk, "title": order.title, **context},
-    )
+    notify(kind, recipients, actor=by, target=order, key=key, context=context)
 
 
 def _staff() -> QuerySet[User]:
@@ -44,13 +37,10 @@ def order_paid(order: Order) -> None:
     _order("order_paid", order, [order.buyer_id, order.seller_id], by=None)
 
 
-def order_refunded_at_once(order: Order, *, payment: Payment, reason: str) -> None:
+def order_refunded_at_once(order: Order, *, payment: Payment) -> None:
     """Money that arrived for an order that could no longer take it went straight back.
     Keyed by the payment: a late duplicate payment is a refund of its own."""
-    _order(
-        "order_refunded", order, [order.buyer_id], by=None, key=f"payment-{payment.pk}",
-        reason=reason,
-    )  # fmt: skip
+    _order("order_refunded", order, [order.buyer_id], by=None, key=f"payment-{payment.pk}")
 
 
 def order_started(order: Order, *, by: User) -> None:
@@ -72,8 +62,7 @@ def order_cancelled(order: Order, *, by: User) -> None:
 def order_completed(order: Order, *, by: User | None) -> None:
     """The seller hears their money is released. The buyer is invited to review, unless they
     accepted the delivery themselves: the order page they are on already asks for it."""
-    released = money(order.released_amount, order.currency)
-    _order("order_completed", order, [order.seller_id], by=by, released=released)
+    _order("order_completed", order, [order.seller_id], by=by)
     if by is None or by.pk != order.buyer_id:
         notify(
             "order_review_requested",
@@ -81,21 +70,17 @@ def order_completed(order: Order, *, by: User | None) -> None:
             actor=by,
             target=order,
             url=f"{order.get_absolute_url()}#review-title",
-            context={"number": order.pk, "title": order.title},
         )
 
 
-def order_disputed(order: Order, *, by: User, reason: str) -> None:
+def order_disputed(order: Order, *, by: User) -> None:
     """The seller, and staff, who decide disputes."""
     recipients = {order.seller_id, *_staff().values_list("pk", flat=True)}
-    _order("order_disputed", order, recipients, by=by, reason=reason[:120])
+    _order("order_disputed", order, recipients, by=by)
 
 
 def order_resolved(order: Order, *, by: User) -> None:
-    _order(
-        "order_resolved", order, [order.buyer_id, order.seller_id], by=by,
-        resolution=order.get_resolution_display().lower() if order.resolution else "",
-    )  # fmt: skip
+    _order("order_resolved", order, [order.buyer_id, order.seller_id], by=by)
 
 
 def order_message(message: OrderMessage) -> None:

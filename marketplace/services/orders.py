@@ -169,7 +169,7 @@ def order_payment_captured(*, payment: Payment) -> str:
         _record(order, to=State.REFUNDED, actor=None, note=f"Refunded at once: {reason}.")
         order.refunded_amount = order.price
         order.save(update_fields=["state", "refunded_amount", "updated_at"])
-    social_events.order_refunded_at_once(order, payment=payment, reason=reason)
+    social_events.order_refunded_at_once(order, payment=payment)
     return f"refunded: {reason}"
 
 
@@ -336,7 +336,7 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
     _record(order, to=State.DISPUTED, actor=by, note=reason.strip())
     order.auto_complete_at = None
     order.save(update_fields=["state", "auto_complete_at", "updated_at"])
-    social_events.order_disputed(order, by=by, reason=reason.strip())
+    social_events.order_disputed(order, by=by)
     return order
 
 
