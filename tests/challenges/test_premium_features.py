@@ -3,7 +3,10 @@ open challenges one organiser runs. challenges only asks `has_perm`; here the pe
 granted directly (tests/marketplace/test_premium_challenges.py grants them through a real
 subscription)."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from challenges import permissions, services
@@ -272,3 +275,44 @@ def test_the_challenge_page_says_why_opening_is_refused(client):
     assert "Premium unlocks up to 3" in response.content.decode()
     challenge.refresh_from_db()
     assert challenge.status == Status.DRAFT
+
+
+# --- Concurrency -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_challenges_opened_at_once_cannot_both_slip_under_the_limit(postgres, monkeypatch):
+    """Both requests have read the organiser's limit before either counts: the lock on the
+    organiser's row makes the second count after the first commits, so it sees the limit."""
+    organiser = make_organiser()
+    running(organiser, 1)  # one more is allowed, not two
+    first, second = draft(organiser), draft(organiser)
+    both_checked = threading.Barrier(2, timeout=10)
+    limit_of = permissions.open_challenge_limit
+
+    def rendezvous(user):
+        both_checked.wait()
+        return limit_of(user)
+
+    monkeypatch.setattr(permissions, "open_challenge_limit", rendezvous)
+    outcomes = []
+
+    def open_(challenge):
+        try:
+            services.challenge_transition(challenge=challenge, by=organiser, to=Status.OPEN)
+            outcomes.append("opened")
+        except NotAllowed:
+            outcomes.append("refused")
+        except Exception as error:  # reported below
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["opened", "refused"]
+    assert permissions.open_challenges_run_by(organiser) == 2
