@@ -10,6 +10,8 @@ from .models import (
     Criterion,
     ProposalBacking,
     Revision,
+    SelectionEntry,
+    SelectionRound,
     Solution,
     Tag,
     UpstreamProposal,
@@ -139,3 +141,26 @@ class CriterionAdmin(admin.ModelAdmin):
     search_fields = ("name", "challenge__title")
     list_select_related = ("challenge",)
     raw_id_fields = ("challenge",)
+
+
+class SelectionEntryInline(admin.TabularInline):
+    model = SelectionEntry
+    extra = 0
+    raw_id_fields = ("solution", "shortlisted_by", "selected_by")
+
+
+@admin.register(SelectionRound)
+class SelectionRoundAdmin(admin.ModelAdmin):
+    list_display = ("challenge", "number", "title", "status", "published_at")
+    list_filter = ("status",)
+    search_fields = ("challenge__title", "title")
+    raw_id_fields = ("challenge", "created_by", "published_by")
+    inlines = [SelectionEntryInline]
+
+
+@admin.register(SelectionEntry)
+class SelectionEntryAdmin(admin.ModelAdmin):
+    list_display = ("round", "solution", "is_winner", "shortlisted_at")
+    list_filter = ("is_winner",)
+    search_fields = ("solution__title", "reason")
+    raw_id_fields = ("round", "solution", "shortlisted_by", "selected_by")

@@ -114,7 +114,10 @@ def _walk(box: _Box):
         yield from _walk(child)
 
 
-def lineage_svg(lineage: Lineage, *, label: str = "Lineage") -> SafeString:
+def lineage_svg(
+    lineage: Lineage, *, label: str = "Lineage", highlight: frozenset[int] = frozenset()
+) -> SafeString:
+    """`highlight`: ids drawn as a marked branch (the evolution view: the fittest lines)."""
     root, rows = _layout(lineage)
     boxes = list(_walk(root))
     depth = max(b.depth for b in boxes)
@@ -130,17 +133,19 @@ def lineage_svg(lineage: Lineage, *, label: str = "Lineage") -> SafeString:
             x1, y1 = box.x + NODE_W, box.y + NODE_H / 2
             x2, y2 = child.x, child.y + NODE_H / 2
             mid = (x1 + x2) / 2
+            marked = child.node is not None and {box.node.id, child.node.id} <= highlight
+            edge = "lineage-edge fittest" if marked else "lineage-edge"
             parts.append(
-                f'<path class="lineage-edge" d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} '
+                f'<path class="{edge}" d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} '
                 f'{mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
             )
     for box in boxes:
-        parts.append(_draw(box, lineage.current_id))
+        parts.append(_draw(box, lineage.current_id, highlight))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every user text above is escaped)
 
 
-def _draw(box: _Box, current_id: int | None) -> str:
+def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozenset()) -> str:
     x, y = box.x, box.y
     if box.node is None:
         text = f"+{box.hidden} deeper" if box.kind == "deeper" else f"+{box.hidden} more"
@@ -153,6 +158,8 @@ def _draw(box: _Box, current_id: int | None) -> str:
     classes = ["lineage-node", f"status-{node.status}"]
     if node.id == current_id:
         classes.append("current")
+    if node.id in highlight:
+        classes.append("fittest")
     if not node.visible:
         classes.append("private")
         return (

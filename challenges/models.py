@@ -405,3 +405,96 @@ class Comment(models.Model):
     @property
     def target(self):
         return self.challenge if self.challenge_id else self.solution
+
+
+class SelectionRound(models.Model):
+    """One round of a challenge's selection: organisers shortlist solutions, each with a written
+    reason, pick winners among the shortlist (with reasons) and publish. A published round is
+    public and permanent (the services refuse any change); a later round may follow."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "In preparation"
+        PUBLISHED = "published", "Published"
+
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.PROTECT, related_name="selection_rounds"
+    )
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=160, blank=True)
+    summary = models.TextField(blank=True, help_text="Markdown: what the organisers looked for.")
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["challenge", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "number"], name="one_selection_round_per_number"
+            ),
+            models.UniqueConstraint(
+                fields=["challenge"],
+                condition=Q(status="draft"),
+                name="one_draft_selection_round_per_challenge",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", published_at__isnull=True)
+                | Q(status="published", published_at__isnull=False),
+                name="published_selection_round_has_a_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"Round {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenges:selection", kwargs={"slug": self.challenge.slug}) + (
+            f"#round-{self.number}"
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class SelectionEntry(models.Model):
+    """A solution on a round's shortlist, with the organisers' reason; a winner also carries the
+    reason it won."""
+
+    round = models.ForeignKey(SelectionRound, on_delete=models.PROTECT, related_name="entries")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="selection_entries"
+    )
+    reason = models.TextField(help_text="Why the organisers shortlisted it.")
+    is_winner = models.BooleanField(default=False)
+    winner_reason = models.TextField(blank=True, help_text="Why it was selected as a winner.")
+    shortlisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shortlisted_at = models.DateTimeField(default=timezone.now)
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    selected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["round", "-is_winner", "shortlisted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "solution"], name="one_selection_entry_per_solution"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="shortlist_has_a_reason"),
+            models.CheckConstraint(
+                condition=Q(is_winner=False) | ~Q(winner_reason=""),
+                name="winner_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.solution_id} in {self.round_id}{' (winner)' if self.is_winner else ''}"

@@ -240,3 +240,21 @@ def can_edit_comment(user, comment: Comment) -> bool:
 def can_moderate_comment(user, comment: Comment) -> bool:
     challenge = comment.challenge or comment.solution.challenge
     return user_is_verified(user) and (is_organiser(user, challenge) or is_staff(user))
+
+
+# --- Selection rounds ------------------------------------------------------------------------
+
+
+def can_run_selection(user, challenge: Challenge) -> bool:
+    """Shortlist, select winners and publish: the challenge's organisers (and staff), while the
+    challenge is selecting. Published rounds stay as they are whatever the status."""
+    return (
+        user_is_verified(user)
+        and (is_organiser(user, challenge) or is_staff(user))
+        and challenge.status == Challenge.Status.SELECTING
+    )
+
+
+def can_view_draft_rounds(user, challenge: Challenge) -> bool:
+    """A round in preparation is the organisers' working list; members see published ones."""
+    return is_organiser(user, challenge) or is_staff(user)

@@ -3,7 +3,7 @@ function takes the viewing member and returns only what they may see."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
@@ -16,6 +16,8 @@ from .models import (
     ChallengeProposal,
     Comment,
     Revision,
+    SelectionEntry,
+    SelectionRound,
     Solution,
     UpstreamProposal,
 )
@@ -72,8 +74,12 @@ def challenge_get(*, user, slug: str) -> Challenge:
     return challenge
 
 
-def challenge_solutions(*, user, challenge: Challenge, sort: str = "newest") -> QuerySet[Solution]:
-    """The challenge's solutions the member may see; withdrawn ones are left out of the list."""
+def challenge_solutions(
+    *, user, challenge: Challenge, sort: str = "newest", ordering=None
+) -> QuerySet[Solution]:
+    """The challenge's solutions the member may see; withdrawn ones are left out of the list.
+    `ordering` (queryset → queryset), when given, orders them instead of `sort`: other apps
+    contribute orderings through the `solution_sorts` hook (reputation: by rank)."""
     solutions = (
         Solution.objects.filter(challenge=challenge)
         .exclude(status=Solution.Status.WITHDRAWN)
@@ -83,6 +89,8 @@ def challenge_solutions(*, user, challenge: Challenge, sort: str = "newest") -> 
         )
         .select_related("author", "parent__author")
     )
+    if ordering is not None:
+        return ordering(solutions)
     return solutions.order_by(*SOLUTION_SORTS.get(sort, SOLUTION_SORTS["newest"]))
 
 
@@ -365,3 +373,32 @@ def member_solutions(*, user, member: User) -> QuerySet[Solution]:
 
 def member_challenges(*, user, member: User) -> QuerySet[Challenge]:
     return permissions.challenges_visible_to(user).filter(organisers=member).order_by("-created_at")
+
+
+# --- Selection rounds ------------------------------------------------------------------------
+
+
+def selection_rounds(*, user, challenge: Challenge) -> list[SelectionRound]:
+    """The challenge's rounds, oldest first, with their entries (winners first): published ones
+    for everyone who sees the challenge, the round in preparation for its organisers too. Two
+    queries, whatever the number of rounds and entries."""
+    rounds = SelectionRound.objects.filter(challenge=challenge)
+    if not permissions.can_view_draft_rounds(user, challenge):
+        rounds = rounds.filter(status=SelectionRound.Status.PUBLISHED)
+    return list(
+        rounds.select_related("published_by").prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=SelectionEntry.objects.select_related(
+                    "solution__author", "shortlisted_by", "selected_by"
+                ),
+            )
+        )
+    )
+
+
+def selection_round_get(*, user, challenge: Challenge, number: int) -> SelectionRound:
+    for round_ in selection_rounds(user=user, challenge=challenge):
+        if round_.number == number:
+            return round_
+    raise Http404("No such selection round.")

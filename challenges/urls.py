@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import challenges, comments, proposals, search, solutions
+from .views import challenges, comments, proposals, search, selection, solutions
 
 app_name = "challenges"
 
@@ -11,6 +11,28 @@ urlpatterns = [
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
     path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
+    path("challenges/<slug:slug>/selection/", selection.selection_page, name="selection"),
+    path("challenges/<slug:slug>/selection/open/", selection.selection_open, name="selection-open"),
+    path(
+        "challenges/<slug:slug>/selection/<int:number>/shortlist/",
+        selection.selection_shortlist,
+        name="selection-shortlist",
+    ),
+    path(
+        "challenges/<slug:slug>/selection/<int:number>/unshortlist/",
+        selection.selection_unshortlist,
+        name="selection-unshortlist",
+    ),
+    path(
+        "challenges/<slug:slug>/selection/<int:number>/select/",
+        selection.selection_select,
+        name="selection-select",
+    ),
+    path(
+        "challenges/<slug:slug>/selection/<int:number>/publish/",
+        selection.selection_publish,
+        name="selection-publish",
+    ),
     path(
         "challenges/<slug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
     ),

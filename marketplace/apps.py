@@ -6,12 +6,28 @@ PROFILE_OFFERS = 10
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)
+
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """“Hire the author” on a solution that active offers build on."""
         from . import selectors
 
         offers = list(selectors.offers_for_solution(user=request.user, solution=solution)[:5])
         return [("marketplace/_solution_offers.html", {"offers": offers})] if offers else []
+
+    def reputation_fact_sources(self) -> list:
+        """Reviewed orders give sellers reputation (reputation may not import the marketplace)."""
+        from .reputation_facts import SOURCE
+
+        return [SOURCE]
+
+    def solution_adoption(self, *, challenge_id) -> dict[int, list[tuple[int, int]]]:
+        """For the fitness of a challenge's solutions: {solution id: [(active offers based on
+        it, completed orders of them)]}, in two queries."""
+        from .selectors import adoption_for_challenge
+
+        return adoption_for_challenge(challenge_id)
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""

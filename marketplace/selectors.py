@@ -178,3 +178,21 @@ def order_money_flow(order: Order) -> QuerySet[LedgerEntry]:
         .select_related("transaction", "account__user")
         .order_by("transaction__created_at", "transaction_id", "pk")
     )
+
+
+def adoption_for_challenge(challenge_id: int) -> dict[int, list[tuple[int, int]]]:
+    """Active offers and completed orders per base solution of a challenge (fitness adoption).
+    Orders count by the base solution they snapshotted when placed."""
+    offers = dict(
+        Offer.objects.filter(base_solution__challenge_id=challenge_id, is_active=True)
+        .values("base_solution_id")
+        .annotate(n=Count("pk"))
+        .values_list("base_solution_id", "n")
+    )
+    orders = dict(
+        Order.objects.filter(base_solution__challenge_id=challenge_id, state=Order.State.COMPLETED)
+        .values("base_solution_id")
+        .annotate(n=Count("pk"))
+        .values_list("base_solution_id", "n")
+    )
+    return {pk: [(offers.get(pk, 0), orders.get(pk, 0))] for pk in offers.keys() | orders.keys()}

@@ -14,6 +14,14 @@ def auto_complete_orders() -> int:
 
 
 @shared_task
+def sync_order_reputation(order_id: int) -> int:
+    """The seller's reputation from this order's review (idempotent: a rerun appends nothing)."""
+    from .reputation_facts import sync_order
+
+    return len(sync_order(order_id))
+
+
+@shared_task
 def renew_subscriptions() -> dict[str, int]:
     return services.subscriptions_renew()
 

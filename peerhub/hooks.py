@@ -1,7 +1,8 @@
 """Plug-in hooks between apps that must not import each other.
 
 An app's AppConfig may define a method named after a hook (`site_figures`, `profile_sections`,
-`solution_sections`, `solution_row_figures`); the page that shows them calls `collect` or
+`solution_sections`, `solution_row_figures`, `solution_row_sections`, `solution_sorts`,
+`challenge_links`); the page that shows them calls `collect` or
 `collect_by_key` and never imports the app that contributes."""
 
 from django.apps import apps

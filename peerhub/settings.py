@@ -409,3 +409,17 @@ CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
 # Full-text search fields and functions (challenges.search); harmless on SQLite.
 INSTALLED_APPS += ["django.contrib.postgres"]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["NotificationChannelEnum"] = "peerhub.models.Channel"
+
+# --- Rankings and selection (issue 5) -------------------------------------------------------
+
+# Every challenge's fitness and ranks, in full: equals the debounced incremental recomputes and
+# repairs anything they missed (e.g. votes reversed by the serial-voting job).
+CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
+    "task": "reputation.tasks.recompute_all_rankings",
+    "schedule": crontab(minute=20),
+}
+# PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
+# defaults documented in reputation/rules.py and README.md ("Rankings and selection").
+# The queue tasks go to when nothing routes them (tasks queued by tasks included); a deployment,
+# or a test's own worker, may set its own.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")

@@ -3,7 +3,7 @@ from django.contrib import admin
 from peerhub.admin_mixins import ReadOnlyAdmin
 
 from . import services
-from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
+from .models import ReputationEvent, ReputationScore, Review, ReviewScore, SolutionScore, Vote
 
 
 @admin.register(Vote)
@@ -60,3 +60,12 @@ class ReviewScoreAdmin(admin.ModelAdmin):
     list_filter = ("score",)
     search_fields = ("criterion__name", "review__reviewer__username")
     raw_id_fields = ("review", "criterion")
+
+
+@admin.register(SolutionScore)
+class SolutionScoreAdmin(ReadOnlyAdmin):
+    """Derived by reputation.fitness: recompute, never edit."""
+
+    list_display = ("solution", "challenge", "fitness", "rank", "built_upon", "computed_at")
+    list_filter = ("challenge",)
+    search_fields = ("solution__title",)

@@ -23,6 +23,39 @@ class ReputationConfig(AppConfig):
         scores = presenters.vote_scores([s.pk for s in solutions])
         return {s.pk: [("votes", scores.get(s.pk, 0))] for s in solutions}
 
+    def solution_sorts(self) -> list[tuple[str, str, object]]:
+        """Orderings the challenge page offers (key, label, queryset → queryset); the first
+        one is its default: by rank."""
+        from . import rankings
+
+        return [
+            ("rank", "Rank", rankings.order_by_rank),
+            ("reviewed", "Most reviewed", rankings.order_by_reviews),
+        ]
+
+    def solution_row_sections(self, *, request, solutions) -> dict[int, list[tuple[str, dict]]]:
+        """Each solution row's fitness bar and "why this rank": one query for the page."""
+        from . import rankings
+
+        scores = rankings.scores_for([s.pk for s in solutions])
+        return {
+            s.pk: [
+                (
+                    "reputation/_fitness_row.html",
+                    rankings.score_context(
+                        scores.get(s.pk), withdrawn=s.status == s.Status.WITHDRAWN
+                    ),
+                )
+            ]
+            for s in solutions
+        }
+
+    def challenge_links(self, *, challenge) -> list[tuple[str, str]]:
+        """Links the challenge page adds: its evolution view."""
+        from django.urls import reverse
+
+        return [("Evolution view", reverse("reputation:evolution", args=[challenge.slug]))]
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
         privileges, the next level, the reputation chart and the latest ledger lines explained."""

@@ -4,11 +4,12 @@ import random
 
 from django.db import transaction
 
-from challenges.models import Solution
+from challenges import services as challenge_services
+from challenges.models import Challenge, SelectionRound, Solution
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 
-from . import services
+from . import fitness, rankings, services
 from .models import Review, Vote
 
 # Staff pin the organisers at "trusted" so the demo has reviews and a few downvotes at once.
@@ -22,6 +23,55 @@ REVIEW_COMMENTS = [
 
 
 def seed(*, command) -> None:
+    _seed_votes_and_reviews(command=command)
+    _seed_selection(command=command)
+    written = fitness.recompute_all()
+    command.stdout.write(f"Rankings: {written} solution scores computed.")
+
+
+SELECTION_REASONS = [
+    "Costed in detail and tested with the people who will use it.",
+    "Builds on the strongest line of the challenge and answers every criterion.",
+    "A bold idea the others are already building on.",
+]
+
+
+def _seed_selection(*, command) -> None:
+    """A finished selection round on the first selecting challenge: its three best ranked
+    solutions shortlisted, the best one selected, published through the real services."""
+    if SelectionRound.objects.exists():
+        return
+    challenge = Challenge.objects.filter(status=Challenge.Status.SELECTING).order_by("pk").first()
+    if challenge is None:
+        return
+    fitness.recompute_challenge(challenge.pk)
+    organiser = challenge.organisers.order_by("pk").first()
+    ranked = list(rankings.challenge_ranking(challenge)[:3])
+    if organiser is None or not ranked:
+        return
+    with transaction.atomic():
+        round_ = challenge_services.selection_round_open(
+            challenge=challenge,
+            by=organiser,
+            title="First selection",
+            summary="We looked for proposals that are costed, tested with residents and "
+            "easy to build on.",
+        )
+        for score, reason in zip(ranked, SELECTION_REASONS, strict=False):
+            challenge_services.selection_shortlist(
+                round=round_, by=organiser, solution=score.solution, reason=reason
+            )
+        challenge_services.selection_select(
+            round=round_,
+            by=organiser,
+            solution=ranked[0].solution,
+            reason="The clearest plan, and the one the community built on most.",
+        )
+        challenge_services.selection_publish(round=round_, by=organiser)
+    command.stdout.write(f"Selection demo: round 1 of “{challenge.title}” published.")
+
+
+def _seed_votes_and_reviews(*, command) -> None:
     if Vote.objects.exists() or Review.objects.exists():
         command.stdout.write("Reputation demo already present: nothing added.")
         return

@@ -12,6 +12,7 @@ never shows below 1."""
 # ruff: noqa: S608
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from challenges.models import Solution, UpstreamProposal
+from peerhub import hooks
 from peerhub.models import ManifestoSignature, User
 
 from . import rules as rules_module
@@ -260,6 +262,28 @@ def _corrections(
             )
         )
     return new_lines
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """Facts that an app owns and reputation may not import (dependencies point one way): the
+    marketplace's reviewed orders. The app's AppConfig offers `reputation_fact_sources()`, a list
+    of these; `desired()` derives every line its facts give (for the full rebuild), and the app
+    syncs its own facts incrementally with `sync_lines`. `kinds` are the kinds of line it gives,
+    so that the rebuild can take back a line whose fact is gone."""
+
+    kinds: tuple[str, ...]
+    desired: Callable[[], dict[str, Line]]
+
+
+@transaction.atomic
+def sync_lines(desired: dict[str, Line], keys) -> set[int]:
+    """An app's incremental sync of its facts: `desired` are the lines they give today and
+    `keys` every key they may hold, given or not. The caller locks the facts' rows, so that two
+    syncs of one fact take turns. Returns the members whose score changed."""
+    keys = set(keys)
+    held = _held(ReputationEvent.objects.filter(fact_key__in=keys))
+    return _apply({key: line for key, line in desired.items() if key in keys}, held)
 
 
 def _append_corrections(
@@ -652,6 +676,13 @@ def sync_everything(
         desired = desired_for_manifesto()
         held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
         _append_corrections(desired, held)
+    for source in hooks.collect("reputation_fact_sources"):
+        with transaction.atomic():
+            held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
+            _append_corrections(source.desired(), held)
+    from .selection_credit import sync_selection  # issue 5: selection facts
+
+    sync_selection(recompute=False)
     recompute_scores(None)
     return ReputationEvent.objects.count() - before
 

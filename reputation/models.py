@@ -99,6 +99,9 @@ class ReputationEvent(models.Model):
         UPSTREAM_ACCEPTED = "upstream_accepted", "Change accepted upstream"
         MANIFESTO_SIGNED = "manifesto_signed", "Manifesto signed"
         LINEAGE_CREDIT = "lineage_credit", "Credit from a descendant"
+        ORDER_REVIEWED = "order_reviewed", "Service order reviewed"
+        SHORTLISTED = "shortlisted", "Shortlisted by the organisers"
+        SELECTED = "selected", "Selected as a winner"
 
     # Indexed with the fact time (event_beneficiary_time) and by key with its step
     # (one_ledger_line_per_step); fewer indexes make the full rebuild's inserts cheaper.
@@ -169,3 +172,35 @@ class ReputationScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.total} (level {self.trust_level})"
+
+
+class SolutionScore(models.Model):
+    """A solution's fitness within its challenge and its rank there (reputation.fitness).
+
+    `components` explains the number: per component its measured value (0-1), its weight and
+    the points it gives (100 x weight x value, rounded); the points add up to `fitness`.
+    Withdrawn solutions keep their score for the record but have no rank."""
+
+    solution = models.OneToOneField(
+        "challenges.Solution", on_delete=models.CASCADE, related_name="score"
+    )
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="solution_scores"
+    )
+    fitness = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("0"))
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    # Published descendants by other members: how much the solution is built upon.
+    built_upon = models.PositiveIntegerField(default=0)
+    components = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["challenge", "rank"]
+        indexes = [
+            models.Index(fields=["challenge", "rank"], name="score_challenge_rank"),
+            models.Index(fields=["-fitness"], name="score_fitness_desc"),
+            models.Index(fields=["-built_upon"], name="score_built_upon_desc"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.solution_id}: {self.fitness} (rank {self.rank})"

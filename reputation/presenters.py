@@ -95,6 +95,11 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
         return ("Correction: manifesto signature" if correction else "You signed the manifesto"), (
             correction
         )
+    if kind in (Kind.SHORTLISTED, Kind.SELECTED):
+        what = "shortlisted" if kind == Kind.SHORTLISTED else "selected as a winner"
+        if correction:
+            return f"Correction: reputation for your solution {target} {what} changed", True
+        return f"The organisers {what} your solution {target}", False
     if kind == Kind.LINEAGE_CREDIT:
         how = "reviewed" if event.fact_key.startswith("review:") else "upvoted"
         if correction:
@@ -103,6 +108,11 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
                 True,
             )
         return f"{source}'s descendant {target} was {how} (lineage credit)", False
+    if kind == Kind.ORDER_REVIEWED:
+        based = f", based on {target}" if event.solution_id else ""
+        if correction:
+            return f"Correction: the review of a service you delivered{based} changed", True
+        return f"{actor} rated a service you delivered highly{based}", False
     return event.get_kind_display(), correction
 
 

@@ -19,6 +19,9 @@ DEFAULTS = {
     "manifesto_signed": 1,
     # Reputation from votes (received, and lineage credit from votes) per member per UTC day.
     "daily_vote_cap": 200,
+    # A completed service order (marketplace) that its buyer rated 4 or 5 gives the seller
+    # (rating - 3) x this: +10 or +20; lower ratings give nothing. Not under the daily cap.
+    "order_review_weight": 10,
     # Share of a solution's earnings from votes and reviews for the authors of its parent,
     # grandparent, …; the list ends where the credit stops.
     "lineage_shares": ["0.20", "0.04"],
@@ -60,6 +63,7 @@ class Rules:
     review_weight: Decimal
     upstream_accepted: Decimal
     manifesto_signed: Decimal
+    order_review_weight: Decimal
     daily_vote_cap: Decimal
     lineage_shares: tuple[Decimal, ...]
 
@@ -114,3 +118,73 @@ def level_sql(total: str, verified: str) -> tuple[str, list]:
     )
     params = [minimum for _level, minimum in sorted(trust_thresholds().items(), reverse=True)]
     return f"CASE WHEN NOT ({verified}) THEN 0{whens} ELSE 1 END", params
+
+
+# --- Selection and fitness (issue 5) ---------------------------------------------------------
+
+# Reputation for the author when a published selection round shortlists or selects a solution;
+# not counted towards the daily vote cap. Override with PEERHUB_SELECTION_REPUTATION.
+DEFAULT_SELECTION_REPUTATION = {"shortlisted": 20, "selected": 100}
+
+
+def selection_reputation() -> dict[str, Decimal]:
+    values = {
+        **DEFAULT_SELECTION_REPUTATION,
+        **getattr(settings, "PEERHUB_SELECTION_REPUTATION", {}),
+    }
+    return {key: Decimal(str(value)) for key, value in values.items()}
+
+
+# The fitness blend (reputation.fitness, README "Rankings"). Each component is a value from 0
+# to 1; fitness = 100 x the weighted sum, so with weights summing to 1 it runs from 0 to 100.
+# Override any key with PEERHUB_FITNESS.
+DEFAULT_FITNESS = {
+    "weights": {
+        "votes": 0.35,
+        "reviews": 0.25,
+        "descendants": 0.20,
+        "adoption": 0.05,
+        "selection": 0.15,
+    },
+    # Wilson score lower bound at 95 % confidence.
+    "wilson_z": 1.96,
+    # Bayesian mean of review scores: the challenge's mean counts as this many reviews.
+    "review_prior_weight": 2,
+    # The prior when the challenge has no review yet: the middle of the 1-5 scale.
+    "review_default_prior": 3,
+    # A descendant counts (1 + its quality) / 2, times this per generation below the first.
+    "descendant_decay": 0.5,
+    # The descendants component is raw / (raw + this): half way at this many fit children.
+    "descendant_half": 2,
+    # Adoption (marketplace): completed orders based on the solution, plus this much per active
+    # offer based on it; the component is raw / (raw + adoption_half).
+    "adoption_offer_value": 0.5,
+    "adoption_half": 2,
+    # Organiser selection in a published round: a winner 1, a shortlisted solution this.
+    "shortlist_value": 0.5,
+    # How often the beat schedule recomputes every challenge, and how long the debounce waits.
+    "debounce_seconds": 5,
+}
+
+
+@dataclass(frozen=True)
+class Fitness:
+    weights: dict[str, float]
+    wilson_z: float
+    review_prior_weight: float
+    review_default_prior: float
+    descendant_decay: float
+    descendant_half: float
+    adoption_offer_value: float
+    adoption_half: float
+    shortlist_value: float
+    debounce_seconds: float
+
+
+def fitness() -> Fitness:
+    values = {**DEFAULT_FITNESS, **getattr(settings, "PEERHUB_FITNESS", {})}
+    weights = {**DEFAULT_FITNESS["weights"], **values.pop("weights")}
+    return Fitness(
+        weights={key: float(value) for key, value in weights.items()},
+        **{key: float(value) for key, value in values.items()},
+    )

@@ -2,13 +2,14 @@
 the same ledger sync after commit. Listening to their models keeps the dependencies one-way."""
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from challenges.models import Solution, UpstreamProposal
+from challenges.models import SelectionRound, Solution, UpstreamProposal
 from peerhub.models import ManifestoSignature
 
 from . import tasks
+from .models import Review, Vote
 
 
 @receiver(post_save, sender=Solution, dispatch_uid="reputation-fork")
@@ -30,3 +31,36 @@ def manifesto_signed(sender, instance: ManifestoSignature, created: bool, **kwar
     if created:
         user_id = instance.user_id
         transaction.on_commit(lambda: tasks.sync_manifesto_reputation.delay(user_id))
+
+
+# --- Fitness and rankings: any change to votes, reviews, solutions (published, withdrawn,
+# forked) or a published selection round schedules a debounced recompute after commit.
+
+
+def _rankings_after_commit(solution_id: int) -> None:
+    transaction.on_commit(lambda: tasks.rankings_after_change.delay([solution_id]))
+
+
+@receiver(post_save, sender=Vote, dispatch_uid="rankings-vote-saved")
+@receiver(post_delete, sender=Vote, dispatch_uid="rankings-vote-deleted")
+@receiver(post_save, sender=Review, dispatch_uid="rankings-review-saved")
+@receiver(post_delete, sender=Review, dispatch_uid="rankings-review-deleted")
+def judgement_changed(sender, instance, **kwargs) -> None:
+    _rankings_after_commit(instance.solution_id)
+
+
+@receiver(post_save, sender=Solution, dispatch_uid="rankings-solution")
+def solution_changed(sender, instance: Solution, **kwargs) -> None:
+    _rankings_after_commit(instance.pk)
+
+
+@receiver(post_save, sender=SelectionRound, dispatch_uid="rankings-selection")
+def selection_published(sender, instance: SelectionRound, **kwargs) -> None:
+    if instance.status == SelectionRound.Status.PUBLISHED:
+        challenge_id = instance.challenge_id
+
+        def after_commit() -> None:
+            tasks.sync_selection_reputation.delay(challenge_id)
+            tasks.rankings_schedule([challenge_id])
+
+        transaction.on_commit(after_commit)

@@ -3,7 +3,7 @@ again after a worker died mid-run, converges to the same ledger."""
 
 from celery import shared_task
 
-from . import abuse, ledger, level_notices
+from . import abuse, fitness, ledger, level_notices, rules, selection_credit
 
 
 @shared_task
@@ -40,3 +40,49 @@ def recompute_reputation(batch_size: int | None = None) -> int:
 def reverse_serial_votes() -> int:
     """Hourly: reverse the reputation of serial upvotes; returns how many votes it reversed."""
     return abuse.serial_votes_reverse()
+
+
+# --- Fitness and rankings (reputation.fitness) ------------------------------------------------
+
+RANKINGS_PENDING = "peerhub:rankings-pending:{}"
+
+
+def rankings_schedule(challenge_ids) -> int:
+    """Queue one recompute per challenge, `debounce_seconds` from now, unless one is already
+    waiting: many votes, reviews or forks within seconds make one recompute. The add-lock is
+    released when the recompute starts, so changes that arrive during it queue the next one;
+    it expires on its own should the queued task be lost."""
+    from django.core.cache import cache
+
+    delay = rules.fitness().debounce_seconds
+    queued = 0
+    for challenge_id in sorted(set(challenge_ids)):
+        if cache.add(RANKINGS_PENDING.format(challenge_id), 1, timeout=int(delay) + 300):
+            recompute_challenge_rankings.apply_async((challenge_id,), countdown=delay)
+            queued += 1
+    return queued
+
+
+@shared_task
+def rankings_after_change(solution_ids: list[int]) -> int:
+    """A fact about these solutions changed: schedule their challenges and their ancestors'."""
+    return rankings_schedule(fitness.challenges_affected_by(solution_ids))
+
+
+@shared_task
+def recompute_challenge_rankings(challenge_id: int) -> int:
+    from django.core.cache import cache
+
+    cache.delete(RANKINGS_PENDING.format(challenge_id))
+    return fitness.recompute_challenge(challenge_id)
+
+
+@shared_task
+def recompute_all_rankings() -> int:
+    """Periodic full recompute (beat): equals the incremental state, repairs anything missed."""
+    return fitness.recompute_all()
+
+
+@shared_task
+def sync_selection_reputation(challenge_id: int) -> int:
+    return len(selection_credit.sync_selection([challenge_id]))

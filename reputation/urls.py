@@ -9,4 +9,6 @@ urlpatterns = [
     path("solutions/<int:pk>/review/", views.review, name="review"),
     path("u/<str:username>/reputation/", views.history, name="history"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("rankings/", views.rankings_page, name="rankings"),
+    path("challenges/<slug:slug>/evolution/", views.evolution_page, name="evolution"),
 ]

@@ -9,11 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from challenges.selectors import solution_get
+from challenges.selectors import challenge_get, solution_get
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 
-from . import chart, leaderboards, presenters, selectors, services
+from . import chart, evolution, leaderboards, presenters, rankings, selectors, services
 
 EVENTS_PER_PAGE = 50
 STANDINGS_PER_PAGE = 25
@@ -141,5 +141,42 @@ def leaderboard(request):
             "value": value,
             "challenges": challenges,
             "values": values,
+        },
+    )
+
+
+# --- Rankings and evolution (issue 5) ---------------------------------------------------------
+
+RANKED_PER_PAGE = 25
+
+
+def rankings_page(request):
+    """The platform's rankings: fittest solutions this month, or the most built-upon lines."""
+    board = request.GET.get("board", "fittest")
+    if board not in rankings.BOARDS:
+        board = "fittest"
+    page = Paginator(
+        rankings.platform_ranking(viewer=request.user, board=board), RANKED_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reputation/rankings.html",
+        {"page": page, "board": board, "boards": list(rankings.BOARDS.items())},
+    )
+
+
+def evolution_page(request, slug: str):
+    challenge = challenge_get(user=request.user, slug=slug)
+    result = evolution.evolution(user=request.user, challenge=challenge)
+    return render(
+        request,
+        "reputation/evolution.html",
+        {
+            "challenge": challenge,
+            "evolution": result,
+            "chart": evolution.evolution_chart(
+                result.generations, label=f"Fitness per generation in {challenge.title}"
+            ),
+            "lineages": evolution.lineage_drawings(result),
         },
     )

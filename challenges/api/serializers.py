@@ -19,6 +19,8 @@ from ..models import (
     Comment,
     Criterion,
     Revision,
+    SelectionEntry,
+    SelectionRound,
     Solution,
     Tag,
     UpstreamProposal,
@@ -518,3 +520,49 @@ class CommentCreateSerializer(serializers.Serializer):
 
 class CommentEditSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=MAX_COMMENT_LENGTH)
+
+
+# --- Selection rounds ------------------------------------------------------------------------
+
+
+class SelectionEntrySerializer(serializers.ModelSerializer):
+    solution = serializers.IntegerField(source="solution_id", read_only=True)
+    title = serializers.CharField(source="solution.title", read_only=True)
+    author = UserRefSerializer(source="solution.author", read_only=True)
+    outcome = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SelectionEntry
+        fields = [
+            "solution", "title", "author", "outcome", "reason", "winner_reason",
+            "shortlisted_at", "selected_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_outcome(self, entry) -> str:
+        return "winner" if entry.is_winner else "shortlisted"
+
+
+class SelectionRoundSerializer(serializers.ModelSerializer):
+    entries = SelectionEntrySerializer(many=True, read_only=True)
+    published_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = SelectionRound
+        fields = [
+            "number", "title", "summary", "status", "created_at", "published_at",
+            "published_by", "entries",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SelectionRoundCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+class SelectionChoiceSerializer(serializers.Serializer):
+    solution = serializers.IntegerField(min_value=1, help_text="Id of a solution to the challenge.")
+    reason = serializers.CharField(
+        max_length=4000, help_text="Why: the authors and members read it."
+    )

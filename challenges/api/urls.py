@@ -15,6 +15,11 @@ router.register(
     "upstream-proposals", views.UpstreamProposalViewSet, basename="api-upstream-proposal"
 )
 router.register("comments", views.CommentViewSet, basename="api-comment")
+router.register(
+    r"challenges/(?P<slug>[-\w]+)/selection-rounds",
+    views.SelectionRoundViewSet,
+    basename="api-selection-round",
+)
 
 urlpatterns = [
     *router.urls,

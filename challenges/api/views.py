@@ -536,3 +536,121 @@ class CommentViewSet(_ViewSet):
             comment=self.get_object(), by=request.user, hidden=False
         )
         return self._answer(comment)
+
+
+# --- Selection rounds ------------------------------------------------------------------------
+
+
+class SelectionRoundViewSet(viewsets.ViewSet):
+    """A challenge's selection rounds: published ones for everyone who sees the challenge, the
+    round in preparation for its organisers too. Organisers open a round, shortlist solutions
+    and select winners (each with a reason) and publish; a published round never changes."""
+
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9]{1,9}"
+
+    def _challenge(self):
+        return selectors.challenge_get(user=self.request.user, slug=self.kwargs["slug"])
+
+    def _round(self, challenge):
+        return selectors.selection_round_get(
+            user=self.request.user, challenge=challenge, number=int(self.kwargs["number"])
+        )
+
+    def _answer(self, challenge, number, status_code=status.HTTP_200_OK):
+        round_ = selectors.selection_round_get(
+            user=self.request.user, challenge=challenge, number=number
+        )
+        return Response(s.SelectionRoundSerializer(round_).data, status=status_code)
+
+    def _solution(self, challenge, pk: int) -> Solution:
+        solution = Solution.objects.filter(pk=pk, challenge=challenge).first()
+        if solution is None or not permissions.can_view_solution(self.request.user, solution):
+            raise Http404("No such solution in this challenge.")
+        return solution
+
+    @extend_schema(
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+        responses=s.SelectionRoundSerializer(many=True),
+    )
+    def list(self, request, slug):
+        rounds = selectors.selection_rounds(user=request.user, challenge=self._challenge())
+        return Response(s.SelectionRoundSerializer(rounds, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+        request=s.SelectionRoundCreateSerializer,
+        responses={201: s.SelectionRoundSerializer},
+    )
+    def create(self, request, slug):
+        """Start the next round (organisers, while the challenge is selecting)."""
+        challenge = self._challenge()
+        data = s.SelectionRoundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        round_ = services.selection_round_open(
+            challenge=challenge, by=request.user, **data.validated_data
+        )
+        return self._answer(challenge, round_.number, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            OpenApiParameter("number", int, OpenApiParameter.PATH),
+        ],
+        responses=s.SelectionRoundSerializer,
+    )
+    def retrieve(self, request, slug, number):
+        challenge = self._challenge()
+        return Response(s.SelectionRoundSerializer(self._round(challenge)).data)
+
+    def _choice(self, request, service):
+        challenge = self._challenge()
+        round_ = self._round(challenge)
+        data = s.SelectionChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        solution = self._solution(challenge, data.validated_data["solution"])
+        service(
+            round=round_, by=request.user, solution=solution, reason=data.validated_data["reason"]
+        )
+        return self._answer(challenge, round_.number)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            OpenApiParameter("number", int, OpenApiParameter.PATH),
+        ],
+        request=s.SelectionChoiceSerializer,
+        responses=s.SelectionRoundSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def shortlist(self, request, slug, number):
+        """Put a published solution of the challenge on the shortlist, with a reason."""
+        return self._choice(request, services.selection_shortlist)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            OpenApiParameter("number", int, OpenApiParameter.PATH),
+        ],
+        request=s.SelectionChoiceSerializer,
+        responses=s.SelectionRoundSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def select(self, request, slug, number):
+        """Select a shortlisted solution as a winner, with a reason."""
+        return self._choice(request, services.selection_select)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            OpenApiParameter("number", int, OpenApiParameter.PATH),
+        ],
+        request=None,
+        responses=s.SelectionRoundSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, slug, number):
+        """Publish the round: public and permanent from now on (needs a winner)."""
+        challenge = self._challenge()
+        services.selection_publish(round=self._round(challenge), by=request.user)
+        return self._answer(challenge, int(number))

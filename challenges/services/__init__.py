@@ -20,6 +20,13 @@ from .proposals import (
     proposal_decline,
     proposal_unback,
 )
+from .selection import (
+    selection_publish,
+    selection_round_open,
+    selection_select,
+    selection_shortlist,
+    selection_unshortlist,
+)
 from .solutions import (
     solution_create,
     solution_fork,
@@ -51,6 +58,11 @@ __all__ = [
     "proposal_create",
     "proposal_decline",
     "proposal_unback",
+    "selection_publish",
+    "selection_round_open",
+    "selection_select",
+    "selection_shortlist",
+    "selection_unshortlist",
     "solution_create",
     "solution_fork",
     "solution_post_refusal",

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
-from peerhub.hooks import collect_by_key
+from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
 
 from .. import permissions, selectors, services
@@ -74,16 +74,39 @@ def _attach_row_figures(request, page) -> None:
     figures = (
         collect_by_key("solution_row_figures", request=request, solutions=rows) if rows else {}
     )
+    sections = (
+        collect_by_key("solution_row_sections", request=request, solutions=rows) if rows else {}
+    )
     for solution in rows:
         solution.row_figures = figures.get(solution.pk, [])
+        solution.row_sections = sections.get(solution.pk, [])
+
+
+def _solution_sorts() -> tuple[list[tuple[str, str]], dict]:
+    """The sorts of the solution list: other apps' orderings (through the `solution_sorts` hook;
+    reputation's rank comes first and is the default) and this app's own."""
+    contributed = collect("solution_sorts")
+    orderings = {key: ordering for key, _label, ordering in contributed}
+    labels = [(key, label) for key, label, _ordering in contributed]
+    return labels + [item for item in SOLUTION_SORTS if item[0] not in orderings], orderings
 
 
 def challenge_detail(request, slug: str):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
-    sort = request.GET.get("sort", "newest")
-    solutions = selectors.challenge_solutions(user=request.user, challenge=challenge, sort=sort)
+    sorts, orderings = _solution_sorts()
+    sort = request.GET.get("sort", sorts[0][0])
+    if sort not in dict(sorts):
+        sort = sorts[0][0]
+    solutions = selectors.challenge_solutions(
+        user=request.user, challenge=challenge, sort=sort, ordering=orderings.get(sort)
+    )
     page = Paginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
     _attach_row_figures(request, page)
+    rounds = [
+        r
+        for r in selectors.selection_rounds(user=request.user, challenge=challenge)
+        if r.is_published
+    ]
     # Only lines that branched are worth drawing; lone solutions are already in the list.
     forest = [
         lineage
@@ -98,7 +121,10 @@ def challenge_detail(request, slug: str):
             "challenge": challenge,
             "page": page,
             "sort": sort,
-            "solution_sorts": SOLUTION_SORTS,
+            "solution_sorts": sorts,
+            "latest_round": rounds[-1] if rounds else None,
+            "challenge_links": collect("challenge_links", challenge=challenge),
+            "can_run_selection": permissions.can_run_selection(request.user, challenge),
             "lineages": [
                 (lineage, lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"))
                 for lineage in forest[:LINEAGES_ON_CHALLENGE_PAGE]

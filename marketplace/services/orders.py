@@ -438,5 +438,9 @@ def order_review_save(*, order: Order, by: User, rating: int, text: str = "") ->
     if OrderReview.objects.filter(order=order).exists():
         raise Conflict("You already reviewed this order.", code="already_reviewed")
     review = OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
+    from ..tasks import sync_order_reputation
+
+    order_id = order.pk
+    transaction.on_commit(lambda: sync_order_reputation.delay(order_id))
     social_events.order_reviewed(review)
     return review

@@ -1,6 +1,7 @@
 """Serializers of the reputation API: input ones parse types and ranges only (the rules stay in
 reputation.services); output ones shape what the selectors and presenters return."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from challenges.api.serializers import UserRefSerializer
@@ -124,3 +125,75 @@ class StandingSerializer(serializers.Serializer):
     score = serializers.DecimalField(max_digits=12, decimal_places=2)
     trust_level = serializers.IntegerField(source="level")
     trust_level_name = serializers.CharField(source="level_name")
+
+
+# --- Fitness and rankings --------------------------------------------------------------------
+
+
+class ScoreComponentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    detail = serializers.CharField(help_text="What was measured, in words.")
+    weight = serializers.FloatField()
+    value = serializers.FloatField(help_text="The measured value, from 0 to 1.")
+    points = serializers.DecimalField(
+        max_digits=8, decimal_places=4, help_text="100 x weight x value; they sum to fitness."
+    )
+
+
+class SolutionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    author = UserRefSerializer()
+    generation = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class SolutionScoreSerializer(serializers.Serializer):
+    solution = SolutionRefSerializer()
+    challenge = serializers.CharField(source="challenge.slug", read_only=True)
+    fitness = serializers.DecimalField(max_digits=8, decimal_places=4)
+    rank = serializers.IntegerField(allow_null=True, help_text="null: withdrawn, no rank.")
+    built_upon = serializers.IntegerField(help_text="Published descendants by other members.")
+    components = serializers.SerializerMethodField()
+    computed_at = serializers.DateTimeField()
+
+    @extend_schema_field(ScoreComponentSerializer(many=True))
+    def get_components(self, score):
+        from ..rankings import explanation
+
+        return ScoreComponentSerializer(explanation(score), many=True).data
+
+
+class GenerationSerializer(serializers.Serializer):
+    generation = serializers.IntegerField()
+    count = serializers.IntegerField()
+    best = serializers.DecimalField(max_digits=8, decimal_places=2)
+    mean = serializers.DecimalField(max_digits=8, decimal_places=2)
+
+
+class EvolutionLineageSerializer(serializers.Serializer):
+    root = serializers.IntegerField(allow_null=True)
+    size = serializers.IntegerField()
+    fittest_branch = serializers.ListField(child=serializers.IntegerField())
+    tree = serializers.DictField(help_text="Nested nodes, as the lineage endpoint answers.")
+
+
+class EvolutionRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    winners = serializers.ListField(child=serializers.IntegerField())
+    shortlisted = serializers.ListField(child=serializers.IntegerField())
+
+
+class EvolutionSerializer(serializers.Serializer):
+    challenge = serializers.CharField()
+    generations = GenerationSerializer(many=True)
+    lineages = EvolutionLineageSerializer(many=True)
+    more_lineages = serializers.IntegerField()
+    rounds = EvolutionRoundSerializer(many=True)
+
+
+class RankingQuerySerializer(serializers.Serializer):
+    board = serializers.ChoiceField(choices=["fittest", "built-upon"], default="fittest")

@@ -17,4 +17,16 @@ urlpatterns = [
         name="api-user-reputation",
     ),
     path("leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
+    path("rankings/", views.PlatformRankingView.as_view(), name="api-rankings"),
+    path(
+        "challenges/<slug:slug>/rankings/",
+        views.ChallengeRankingView.as_view(),
+        name="api-challenge-rankings",
+    ),
+    path(
+        "challenges/<slug:slug>/evolution/",
+        views.EvolutionView.as_view(),
+        name="api-challenge-evolution",
+    ),
+    path("solutions/<int:pk>/score/", views.SolutionScoreView.as_view(), name="api-solution-score"),
 ]

@@ -8,12 +8,12 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.selectors import solution_get
+from challenges.selectors import challenge_get, solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
 
-from .. import leaderboards, presenters, selectors, services
-from ..models import Review
+from .. import evolution, leaderboards, presenters, rankings, selectors, services
+from ..models import Review, SolutionScore
 from . import serializers as s
 
 
@@ -164,3 +164,93 @@ class LeaderboardView(generics.GenericAPIView):
         )
         rows = self.paginate_queryset(board)
         return self.get_paginated_response(s.StandingSerializer(rows, many=True).data)
+
+
+# --- Fitness, rankings and evolution (issue 5) -------------------------------------------------
+
+
+class ChallengeRankingView(generics.GenericAPIView):
+    """A challenge's ranked solutions, best first, each with its fitness explained."""
+
+    serializer_class = s.SolutionScoreSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+
+    def get(self, request, slug: str):
+        challenge = challenge_get(user=request.user, slug=slug)
+        rows = self.paginate_queryset(
+            rankings.challenge_ranking(challenge).select_related("challenge")
+        )
+        return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+
+class SolutionScoreView(generics.GenericAPIView):
+    """A solution's fitness, rank and components (404 until its first recompute)."""
+
+    serializer_class = s.SolutionScoreSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+
+    def get(self, request, pk: int):
+        solution = solution_get(user=request.user, pk=pk)
+        score = get_object_or_404(
+            SolutionScore.objects.select_related("solution__author", "challenge"),
+            solution=solution,
+        )
+        return Response(s.SolutionScoreSerializer(score).data)
+
+
+class PlatformRankingView(generics.GenericAPIView):
+    """Across the challenges the member may see: `fittest` (solutions published in the last 30
+    days, by fitness) or `built-upon` (lineage roots by published descendants of others)."""
+
+    serializer_class = s.SolutionScoreSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+
+    @extend_schema(parameters=[s.RankingQuerySerializer])
+    def get(self, request):
+        query = s.RankingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scores = rankings.platform_ranking(viewer=request.user, board=query.validated_data["board"])
+        rows = self.paginate_queryset(scores)
+        return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+
+class EvolutionView(generics.GenericAPIView):
+    """The evolution view's data: fitness per generation, the lineage forest with each tree's
+    fittest branch, and the published selection rounds."""
+
+    serializer_class = s.EvolutionSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = []
+    pagination_class = None
+
+    def get(self, request, slug: str):
+        challenge = challenge_get(user=request.user, slug=slug)
+        result = evolution.evolution(user=request.user, challenge=challenge)
+        data = {
+            "challenge": challenge.slug,
+            "generations": result.generations,
+            "lineages": [
+                {
+                    "root": lineage.root.id if lineage.root.visible else None,
+                    "size": lineage.size,
+                    "fittest_branch": sorted(branch),
+                    "tree": lineage.root.as_dict(),
+                }
+                for lineage, branch in result.lineages
+            ],
+            "more_lineages": result.more_lineages,
+            "rounds": [
+                {
+                    "number": r.number,
+                    "title": str(r),
+                    "published_at": r.published_at,
+                    "winners": [e.solution_id for e in r.entries.all() if e.is_winner],
+                    "shortlisted": [e.solution_id for e in r.entries.all()],
+                }
+                for r in result.rounds
+            ],
+        }
+        return Response(s.EvolutionSerializer(data).data)

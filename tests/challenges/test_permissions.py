@@ -212,6 +212,10 @@ ACTIONS = [
     ("can_edit_comment", "hidden_comment", NOBODY),
     ("can_moderate_comment", "comment", MANAGERS),
     ("can_moderate_comment", "solution_comment", MANAGERS),
+    # selection rounds (a selecting challenge: tests/challenges/test_selection.py)
+    ("can_run_selection", "pub_open", NOBODY),  # not selecting yet
+    ("can_run_selection", "closed", NOBODY),
+    ("can_view_draft_rounds", "pub_open", MANAGERS),
 ]
 
 

@@ -1,0 +1,136 @@
+"""Selection rounds: organisers of a `selecting` challenge shortlist solutions (a written reason
+each), pick winners among the shortlist (with reasons) and publish the round. A published round
+is public and permanent: every write here refuses to touch it. Each write locks the round's row
+first, so two organisers working at once take turns and cannot publish half a change."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.models import User
+
+from .. import permissions, social_events
+from ..models import Challenge, SelectionEntry, SelectionRound, Solution
+
+MAX_REASON = 4000
+
+
+def _check_runner(by: User, challenge: Challenge) -> None:
+    if not (permissions.is_organiser(by, challenge) or permissions.is_staff(by)):
+        raise NotAllowed("Only the challenge's organisers can run its selection.")
+    if not permissions.can_run_selection(by, challenge):
+        if challenge.status != Challenge.Status.SELECTING:
+            raise Conflict(
+                "Selection rounds run while the challenge is selecting.", code="not_selecting"
+            )
+        raise NotAllowed("Verify your e-mail address before you run a selection.")
+
+
+def _reason(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(f"Write the reason for {what}: the authors and members read it.")
+    if len(text) > MAX_REASON:
+        raise DomainError(f"Keep the reason under {MAX_REASON} characters.")
+    return text
+
+
+def _locked_draft(round_: SelectionRound, by: User) -> SelectionRound:
+    round_ = (
+        SelectionRound.objects.select_for_update().select_related("challenge").get(pk=round_.pk)
+    )
+    _check_runner(by, round_.challenge)
+    if round_.is_published:
+        raise Conflict("This round is published: its results are permanent.", code="published")
+    return round_
+
+
+@transaction.atomic
+def selection_round_open(
+    *, challenge: Challenge, by: User, title: str = "", summary: str = ""
+) -> SelectionRound:
+    """Start the next round. One round at a time is in preparation; locks the challenge so two
+    organisers starting a round at once make one."""
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    _check_runner(by, challenge)
+    if challenge.selection_rounds.filter(status=SelectionRound.Status.DRAFT).exists():
+        raise Conflict("A round is already in preparation: publish it first.", code="draft_exists")
+    number = (challenge.selection_rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+    return SelectionRound.objects.create(
+        challenge=challenge,
+        number=number,
+        title=title.strip()[:160],
+        summary=summary.strip(),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def selection_shortlist(
+    *, round: SelectionRound, by: User, solution: Solution, reason: str
+) -> SelectionEntry:
+    """Put a published solution of the challenge on the round's shortlist, saying why."""
+    round_ = _locked_draft(round, by)
+    reason = _reason(reason, "shortlisting it")
+    if solution.challenge_id != round_.challenge_id:
+        raise DomainError("Only solutions to this challenge can be shortlisted.", code="other")
+    if solution.status != Solution.Status.PUBLISHED:
+        raise Conflict("Only published solutions can be shortlisted.", code="not_published")
+    if round_.entries.filter(solution=solution).exists():
+        raise Conflict("This solution is already on the shortlist.", code="already_shortlisted")
+    return SelectionEntry.objects.create(
+        round=round_, solution=solution, reason=reason, shortlisted_by=by
+    )
+
+
+@transaction.atomic
+def selection_unshortlist(*, round: SelectionRound, by: User, solution: Solution) -> None:
+    """Take a solution off the shortlist of a round still in preparation."""
+    round_ = _locked_draft(round, by)
+    deleted, _ = round_.entries.filter(solution=solution).delete()
+    if not deleted:
+        raise DomainError("This solution is not on the shortlist.", code="not_shortlisted")
+
+
+@transaction.atomic
+def selection_select(
+    *, round: SelectionRound, by: User, solution: Solution, reason: str
+) -> SelectionEntry:
+    """Pick a shortlisted solution as a winner of the round, saying why."""
+    round_ = _locked_draft(round, by)
+    reason = _reason(reason, "selecting it")
+    entry = round_.entries.filter(solution=solution).first()
+    if entry is None:
+        raise Conflict("Shortlist the solution before selecting it.", code="not_shortlisted")
+    if entry.is_winner:
+        raise Conflict("This solution is already a winner of the round.", code="already_winner")
+    entry.is_winner = True
+    entry.winner_reason = reason
+    entry.selected_by = by
+    entry.selected_at = timezone.now()
+    entry.save(update_fields=["is_winner", "winner_reason", "selected_by", "selected_at"])
+    return entry
+
+
+@transaction.atomic
+def selection_publish(*, round: SelectionRound, by: User) -> SelectionRound:
+    """Publish the round: from now on its shortlist, winners and reasons are public and never
+    change. Needs at least one winner. Reputation listens for the published round (the authors'
+    shortlist and win events) after commit."""
+    round_ = _locked_draft(round, by)
+    if not round_.entries.filter(is_winner=True).exists():
+        raise Conflict("Select at least one winner before publishing.", code="no_winner")
+    round_.status = SelectionRound.Status.PUBLISHED
+    round_.published_at = timezone.now()
+    round_.published_by = by
+    round_.save(update_fields=["status", "published_at", "published_by"])
+    Challenge.objects.filter(pk=round_.challenge_id).update(last_activity_at=round_.published_at)
+    entries = list(round_.entries.select_related("solution__author"))
+    social_events.selection_published(
+        challenge=round_.challenge,
+        by=by,
+        shortlisted=[entry.solution for entry in entries if not entry.is_winner],
+        winners=[entry.solution for entry in entries if entry.is_winner],
+    )
+    return round_

@@ -1,0 +1,380 @@
+"""Solution fitness and rank within a challenge (DESIGN.md, idea 6; README "Rankings").
+
+fitness = 100 x (w_votes x votes + w_reviews x reviews + w_descendants x descendants
+                 + w_adoption x adoption + w_selection x selection)
+
+with every component a value from 0 to 1 and the weights in settings (`rules.fitness()`):
+
+- votes: the Wilson score lower bound (95 %) of the counted up and down votes; 0 without votes.
+  A vote counts as it does for reputation: verified voters only, never the author's own, not
+  once the serial-voting job reversed it.
+- reviews: the Bayesian mean of the counted review scores, where the challenge's mean review
+  counts as `review_prior_weight` reviews (the middle of the scale when it has none yet),
+  mapped from 1-5 onto 0-1.
+- descendants: how much the solution is built upon. Each published descendant by another
+  member (the author's own forks earn nothing, so self-forking farms gain nothing) counts
+  (1 + its quality) / 2, where quality is its own votes and reviews blended with their weights
+  (its reviews shrunk towards the neutral prior, not its challenge's mean, so that a descendant's
+  quality depends on its own facts only and the debounced triggers stay complete);
+  a child counts in full, a grandchild half, and so on (`descendant_decay`); the sum `raw` gives
+  raw / (raw + `descendant_half`). Descendants in other challenges count too.
+- adoption: what the market does with the solution — completed service orders based on it, plus
+  `adoption_offer_value` per active offer based on it; the sum `raw` gives
+  raw / (raw + `adoption_half`). The marketplace answers the `solution_adoption` hook (reputation
+  may not import it); without it the component is 0.
+- selection: 1 for a winner, `shortlist_value` for a shortlisted solution, in a published
+  selection round of the challenge (the best outcome over all rounds).
+
+Each component's points are 100 x weight x value rounded to 4 decimals, and the fitness is the
+sum of the rounded points, so the explanation adds up exactly. Rank: published solutions by
+fitness, ties to the earlier published; withdrawn solutions keep a score but have no rank.
+
+One challenge is measured by one SQL statement (CTEs over the lineage reached by its root
+index and the materialised path, indexed lookups of votes and reviews; no query per solution);
+the weighting, rounding and ranking fold over those rows in Python, and one bulk upsert writes
+the scores. The result is a pure function of the facts, so a
+full recompute equals any sequence of incremental ones."""
+
+# The SQL is built from table names (model meta) and numbers read from settings as floats;
+# the challenge id is a query parameter.
+# ruff: noqa: S608
+
+import sqlite3
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from allauth.account.models import EmailAddress
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from challenges.models import Challenge, SelectionEntry, SelectionRound, Solution
+from peerhub import hooks
+
+from . import rules as rules_module
+from .models import Review, SolutionScore, Vote
+
+POINTS = Decimal("0.0001")
+COMPONENTS = ("votes", "reviews", "descendants", "adoption", "selection")
+PUBLISHED, WITHDRAWN = Solution.Status.PUBLISHED.value, Solution.Status.WITHDRAWN.value
+
+
+def scored_solutions_q(prefix: str = "") -> Q:
+    """Solutions that get a score: published ones, and withdrawn ones that were published."""
+    p = prefix
+    return Q(**{f"{p}status": PUBLISHED}) | Q(
+        **{f"{p}status": WITHDRAWN, f"{p}published_at__isnull": False}
+    )
+
+
+def _num(value: float) -> str:
+    """A number from settings as an SQL literal (never text from a request)."""
+    return repr(float(value))
+
+
+def _supports_materialized() -> bool:
+    """`WITH x AS MATERIALIZED`: PostgreSQL 12+ and SQLite 3.35+."""
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _measure_sql(config: rules_module.Fitness) -> str:
+    sol, vote, review = Solution._meta.db_table, Vote._meta.db_table, Review._meta.db_table
+    email = EmailAddress._meta.db_table
+    entry, round_ = SelectionEntry._meta.db_table, SelectionRound._meta.db_table
+    z = float(config.wilson_z)
+    w_votes, w_reviews = config.weights.get("votes", 0), config.weights.get("reviews", 0)
+    quality_total = w_votes + w_reviews
+    vote_share, review_share = (
+        (w_votes / quality_total, w_reviews / quality_total) if quality_total else (0, 0)
+    )
+    voter_ok = f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)"
+    reviewer_ok = f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = r.reviewer_id AND e.verified)"
+    counted_vote = (
+        f"v.solution_id = p.id AND v.voter_id <> p.author_id AND v.serial_reversed_at IS NULL "
+        f"AND {voter_ok}"
+    )
+    counted_review = f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND {reviewer_ok}"
+    prior_weight = _num(config.review_prior_weight)
+    # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
+    materialized = "MATERIALIZED " if _supports_materialized() else ""
+    # Plans stay index-driven whatever the size of the tables: the lineage is reached through
+    # the root index, descendant pairs through the materialised path, and each solution's votes
+    # and reviews through correlated lookups on the (solution, member) unique indexes.
+    return f"""
+    WITH
+    members AS (
+        SELECT s.id, s.author_id, s.root_id, s.path, s.generation FROM {sol} s
+        WHERE s.challenge_id = %s AND (s.status = '{PUBLISHED}'
+              OR (s.status = '{WITHDRAWN}' AND s.published_at IS NOT NULL))
+    ),
+    lineage AS (
+        SELECT d.id, d.author_id, d.root_id, d.path, d.generation FROM {sol} d
+        WHERE d.status = '{PUBLISHED}' AND d.parent_id IS NOT NULL
+          AND d.root_id IN (SELECT root_id FROM members)
+    ),
+    built AS (
+        SELECT m.id AS ancestor_id, d.id AS descendant_id,
+               POWER({_num(config.descendant_decay)}, d.generation - m.generation - 1) AS weight
+        FROM members m JOIN lineage d ON d.root_id = m.root_id
+        WHERE d.generation > m.generation AND d.path LIKE m.path || '%%'
+          AND d.author_id <> m.author_id
+    ),
+    pool AS (
+        SELECT id, author_id FROM members
+        UNION SELECT id, author_id FROM lineage WHERE id IN (SELECT descendant_id FROM built)
+    ),
+    base AS {materialized}(
+        SELECT p.id,
+            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = 1) AS ups,
+            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = -1) AS downs,
+            (SELECT COUNT(*) FROM {review} r WHERE {counted_review}) AS n_reviews,
+            (SELECT COALESCE(SUM(r.mean_score), 0) FROM {review} r WHERE {counted_review})
+                AS review_total,
+            COALESCE((
+                SELECT AVG(r.mean_score) FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
+                WHERE cs.challenge_id = %s AND cs.status = '{PUBLISHED}'
+                  AND r.reviewer_id <> cs.author_id AND {reviewer_ok}
+            ), {_num(config.review_default_prior)}) AS prior
+        FROM pool p
+    ),
+    quality AS (
+        SELECT id, ups, downs, n_reviews, review_total, prior,
+            CASE WHEN ups + downs = 0 THEN 0.0 ELSE
+                (ups * 1.0 / (ups + downs) + {z * z / 2} / (ups + downs)
+                 - {z} * SQRT((ups * 1.0 / (ups + downs)) * (downs * 1.0 / (ups + downs))
+                               / (ups + downs) + {z * z / 4} / ((ups + downs) * (ups + downs))))
+                / (1 + {z * z} / (ups + downs))
+            END AS wilson,
+            (({prior_weight} * prior + review_total) / ({prior_weight} + n_reviews)) AS bayesian,
+            (({prior_weight} * {_num(config.review_default_prior)} + review_total)
+             / ({prior_weight} + n_reviews)) AS bayesian_neutral
+        FROM base
+    ),
+    vital AS (
+        SELECT b.ancestor_id, COUNT(*) AS n,
+               SUM(b.weight * (1 + {_num(vote_share)} * q.wilson
+                               + {_num(review_share)} * (q.bayesian_neutral - 1) / 4) / 2)
+                   AS raw
+        FROM built b JOIN quality q ON q.id = b.descendant_id
+        GROUP BY b.ancestor_id
+    ),
+    chosen AS (
+        SELECT e.solution_id,
+               MAX(CASE WHEN e.is_winner THEN 2 ELSE 1 END) AS outcome,
+               MAX(r.number) AS round_number
+        FROM {entry} e JOIN {round_} r ON r.id = e.round_id
+        WHERE r.challenge_id = %s AND r.status = 'published'
+        GROUP BY e.solution_id
+    )
+    SELECT m.id, s.status, s.published_at, q.ups, q.downs, q.wilson, q.n_reviews,
+           q.review_total, q.prior, q.bayesian, COALESCE(vital.n, 0), COALESCE(vital.raw, 0),
+           COALESCE(chosen.outcome, 0), chosen.round_number
+    FROM members m JOIN {sol} s ON s.id = m.id
+    JOIN quality q ON q.id = m.id
+    LEFT JOIN vital ON vital.ancestor_id = m.id
+    LEFT JOIN chosen ON chosen.solution_id = m.id
+    """
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What one row of the measuring query says about a solution."""
+
+    solution_id: int
+    status: str
+    published_at: object
+    ups: int
+    downs: int
+    wilson: float
+    n_reviews: int
+    review_total: float
+    prior: float
+    bayesian: float
+    built_upon: int
+    vitality_raw: float
+    outcome: int  # 0 none, 1 shortlisted, 2 winner
+    round_number: int | None
+    offers: int = 0  # active marketplace offers based on the solution
+    orders: int = 0  # completed orders of those offers
+
+
+def measure_challenge(challenge_id: int) -> list[Measure]:
+    """One query: the raw figures of every scored solution of the challenge; and the apps that
+    know about adoption (the marketplace) answer `solution_adoption` with a query of their own:
+    {solution id: [(active offers, completed orders)]}."""
+    config = rules_module.fitness()
+    with connection.cursor() as cursor:
+        cursor.execute(_measure_sql(config), [challenge_id, challenge_id, challenge_id])
+        rows = cursor.fetchall()
+    adoption = hooks.collect_by_key("solution_adoption", challenge_id=challenge_id)
+    return [
+        replace(
+            measure,
+            offers=sum(offers for offers, _orders in adoption.get(measure.solution_id, ())),
+            orders=sum(orders for _offers, orders in adoption.get(measure.solution_id, ())),
+        )
+        for measure in _measures(rows)
+    ]
+
+
+def _measures(rows) -> list[Measure]:
+    return [
+        Measure(
+            solution_id=row[0],
+            status=row[1],
+            published_at=row[2],
+            ups=int(row[3]),
+            downs=int(row[4]),
+            wilson=float(row[5]),
+            n_reviews=int(row[6]),
+            review_total=float(row[7]),
+            prior=float(row[8]),
+            bayesian=float(row[9]),
+            built_upon=int(row[10]),
+            vitality_raw=float(row[11]),
+            outcome=int(row[12]),
+            round_number=row[13],
+        )
+        for row in rows
+    ]
+
+
+def _points(weight: float, value: float) -> Decimal:
+    return Decimal(100 * weight * value).quantize(POINTS, rounding=ROUND_HALF_UP)
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, dict]:
+    """The components of one solution's fitness and their sum."""
+    weights = config.weights
+    review_mean = measure.review_total / measure.n_reviews if measure.n_reviews else None
+    adoption_raw = measure.orders + config.adoption_offer_value * measure.offers
+    values = {
+        "votes": _clamp(measure.wilson),
+        "reviews": _clamp((measure.bayesian - 1) / 4),
+        "descendants": _clamp(
+            measure.vitality_raw / (measure.vitality_raw + config.descendant_half)
+            if measure.vitality_raw > 0
+            else 0.0
+        ),
+        "adoption": _clamp(adoption_raw / (adoption_raw + config.adoption_half))
+        if adoption_raw > 0
+        else 0.0,
+        "selection": {0: 0.0, 1: config.shortlist_value, 2: 1.0}[measure.outcome],
+    }
+    details = {
+        "votes": {"up": measure.ups, "down": measure.downs},
+        "reviews": {
+            "count": measure.n_reviews,
+            "mean": round(review_mean, 4) if review_mean is not None else None,
+            "prior": round(measure.prior, 4),
+            "bayesian_mean": round(measure.bayesian, 4),
+        },
+        "descendants": {"count": measure.built_upon, "raw": round(measure.vitality_raw, 4)},
+        "adoption": {"offers": measure.offers, "orders": measure.orders},
+        "selection": {
+            "outcome": {0: None, 1: "shortlisted", 2: "winner"}[measure.outcome],
+            "round": measure.round_number,
+        },
+    }
+    components, fitness = {}, Decimal(0)
+    for name in COMPONENTS:
+        weight = float(weights.get(name, 0))
+        points = _points(weight, values[name])
+        fitness += points
+        components[name] = {
+            "weight": weight,
+            "value": round(values[name], 6),
+            "points": float(points),
+            **details[name],
+        }
+    return fitness, components
+
+
+def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
+    now = timezone.now()
+    scores = []
+    for measure in measures:
+        fitness, components = explain(measure, config)
+        scores.append((measure, fitness, components))
+    published = sorted(
+        (item for item in scores if item[0].status == PUBLISHED),
+        key=lambda item: (-item[1], item[0].published_at, item[0].solution_id),
+    )
+    ranks = {item[0].solution_id: position for position, item in enumerate(published, start=1)}
+    return [
+        SolutionScore(
+            solution_id=measure.solution_id,
+            fitness=fitness,
+            rank=ranks.get(measure.solution_id),
+            built_upon=measure.built_upon,
+            components=components,
+            computed_at=now,
+        )
+        for measure, fitness, components in scores
+    ]
+
+
+def recompute_challenge(challenge_id: int) -> int:
+    """Measure, weigh, rank and store the scores of one challenge; returns how many it wrote.
+    Locks the challenge's row while writing, so two workers recomputing it take turns."""
+    config = rules_module.fitness()
+    scores = _ranked(measure_challenge(challenge_id), config)
+    for score in scores:
+        score.challenge_id = challenge_id
+    with transaction.atomic():
+        if not Challenge.objects.select_for_update().filter(pk=challenge_id).exists():
+            return 0
+        SolutionScore.objects.filter(challenge_id=challenge_id).exclude(
+            scored_solutions_q("solution__")
+        ).delete()
+        SolutionScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["solution"],
+            update_fields=[
+                "challenge",
+                "fitness",
+                "rank",
+                "built_upon",
+                "components",
+                "computed_at",
+            ],
+            batch_size=1000,
+        )
+    return len(scores)
+
+
+def recompute_all(*, progress=None) -> int:
+    """Every challenge, one at a time (each its own statement and transaction)."""
+    ids = list(Challenge.objects.order_by("pk").values_list("pk", flat=True))
+    written = 0
+    for done, challenge_id in enumerate(ids, start=1):
+        written += recompute_challenge(challenge_id)
+        if progress is not None:
+            progress(done, len(ids))
+    return written
+
+
+def challenges_affected_by(solution_ids) -> set[int]:
+    """The challenges whose scores a change to these solutions can move: their own, and those
+    of their ancestors (a descendant's quality feeds its ancestors' descendants component)."""
+    rows = list(
+        Solution.objects.filter(pk__in=list(solution_ids)).values_list("challenge_id", "path")
+    )
+    ancestor_ids = {
+        int(part) for _challenge, path in rows for part in path.strip("/").split("/") if part
+    }
+    challenge_ids = {challenge_id for challenge_id, _path in rows}
+    if ancestor_ids:
+        challenge_ids |= set(
+            Solution.objects.filter(pk__in=ancestor_ids)
+            .values_list("challenge_id", flat=True)
+            .distinct()
+        )
+    return challenge_ids

@@ -1,0 +1,32 @@
+"""Recompute every challenge's fitness and ranks from the facts. Idempotent: running it again,
+or after the debounced incremental recomputes, changes nothing but `computed_at`."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from reputation import fitness
+
+
+class Command(BaseCommand):
+    help = "Recompute the fitness and rank of every solution, challenge by challenge."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--challenge", help="Only this challenge (its slug).")
+
+    def handle(self, *args, challenge=None, **options):
+        from challenges.models import Challenge
+
+        started = time.perf_counter()
+        if challenge:
+            target = Challenge.objects.filter(slug=challenge).first()
+            if target is None:
+                self.stderr.write(f"No challenge {challenge!r}.")
+                return
+            written = fitness.recompute_challenge(target.pk)
+        else:
+            written = fitness.recompute_all()
+        if options["verbosity"]:
+            self.stdout.write(
+                f"Recomputed {written} solution scores in {time.perf_counter() - started:.2f}s."
+            )

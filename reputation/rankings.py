@@ -1,0 +1,175 @@
+"""Reads of fitness and rank: a challenge's ranking, one solution's score explained in words,
+the platform's rankings (fittest this month, most built-upon lines), and the orderings that the
+challenge page offers through the `solution_sorts` hook. Every function answers in a fixed
+number of queries, whatever the number of rows."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+
+from challenges import permissions as challenge_permissions
+from challenges.models import Challenge, Solution
+
+from .models import SolutionScore
+
+FITTEST_WINDOW_DAYS = 30
+BOARDS = {"fittest": "Fittest this month", "built-upon": "Most built-upon lines"}
+
+COMPONENT_LABELS = {
+    "votes": "Votes",
+    "reviews": "Reviews",
+    "descendants": "Built upon",
+    "adoption": "Adoption",
+    "selection": "Organiser selection",
+}
+
+
+# --- Orderings for the challenge page (hook `solution_sorts`) --------------------------------
+
+
+def order_by_rank(solutions: QuerySet[Solution]) -> QuerySet[Solution]:
+    """Ranked solutions first, by rank; those not ranked yet (just published, not recomputed)
+    after them, newest first."""
+    return solutions.order_by(F("score__rank").asc(nulls_last=True), "-published_at", "-pk")
+
+
+def order_by_reviews(solutions: QuerySet[Solution]) -> QuerySet[Solution]:
+    return solutions.annotate(review_total=Count("reviews")).order_by(
+        "-review_total", "-published_at", "-pk"
+    )
+
+
+# --- Explanations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComponentLine:
+    name: str
+    label: str
+    detail: str
+    weight: float
+    value: float
+    points: Decimal
+
+    @property
+    def weight_percent(self) -> str:
+        return f"{self.weight * 100:g} %"
+
+
+def _fmt(number) -> str:
+    return f"{float(number):.2f}".rstrip("0").rstrip(".")
+
+
+def _detail(name: str, part: dict) -> str:
+    if name == "votes":
+        up, down = part.get("up", 0), part.get("down", 0)
+        if up + down == 0:
+            return "No counted votes yet."
+        return (
+            f"{up} up, {down} down: the Wilson lower bound (95 %) of the share of upvotes is "
+            f"{_fmt(part['value'])}."
+        )
+    if name == "reviews":
+        prior = _fmt(part.get("prior", 3))
+        if not part.get("count"):
+            return (
+                f"No reviews yet: the challenge's mean review ({prior} of 5) stands in until "
+                "reviews arrive."
+            )
+        count = part["count"]
+        return (
+            f"{count} review{'s' if count != 1 else ''}, mean {_fmt(part['mean'])} of 5; with the "
+            f"challenge's mean ({prior}) as prior, {_fmt(part['bayesian_mean'])} of 5."
+        )
+    if name == "descendants":
+        count = part.get("count", 0)
+        if not count:
+            return "Not built upon by other members yet (the author's own forks do not count)."
+        return (
+            f"Built upon by {count} published solution{'s' if count != 1 else ''} of other "
+            "members, each weighted by its own votes and reviews, halving per generation "
+            "(the author's own forks do not count)."
+        )
+    if name == "adoption":
+        offers, orders = part.get("offers", 0), part.get("orders", 0)
+        if not offers and not orders:
+            return "No marketplace service is based on this solution yet."
+        return (
+            f"{orders} completed service order{'s' if orders != 1 else ''} and {offers} active "
+            f"offer{'s' if offers != 1 else ''} in the marketplace are based on this solution."
+        )
+    if name == "selection":
+        outcome, number = part.get("outcome"), part.get("round")
+        if outcome == "winner":
+            return f"Selected as a winner by the organisers in selection round {number}."
+        if outcome == "shortlisted":
+            return f"Shortlisted by the organisers in selection round {number}."
+        return "Not shortlisted in a published selection round."
+    return ""
+
+
+def explanation(score: SolutionScore) -> list[ComponentLine]:
+    """The components of a score as lines a member reads; their points add up to the fitness."""
+    lines = []
+    for name, label in COMPONENT_LABELS.items():
+        part = score.components.get(name)
+        if part is None:
+            continue
+        lines.append(
+            ComponentLine(
+                name=name,
+                label=label,
+                detail=_detail(name, part),
+                weight=float(part["weight"]),
+                value=float(part["value"]),
+                points=Decimal(str(part["points"])),
+            )
+        )
+    return lines
+
+
+def scores_for(solution_ids) -> dict[int, SolutionScore]:
+    """The scores of a page of solutions, in one query."""
+    return {
+        score.solution_id: score
+        for score in SolutionScore.objects.filter(solution_id__in=list(solution_ids))
+    }
+
+
+def score_context(score: SolutionScore | None, *, withdrawn: bool = False) -> dict:
+    return {
+        "score": score,
+        "lines": explanation(score) if score else [],
+        "withdrawn": withdrawn,
+    }
+
+
+# --- Rankings --------------------------------------------------------------------------------
+
+
+def challenge_ranking(challenge: Challenge) -> QuerySet[SolutionScore]:
+    """The ranked (published) solutions of a challenge, best first. The caller has checked that
+    the member may see the challenge; ranked solutions are published, so visible with it."""
+    return (
+        SolutionScore.objects.filter(challenge=challenge, rank__isnull=False)
+        .select_related("solution__author")
+        .order_by("rank")
+    )
+
+
+def platform_ranking(*, viewer, board: str = "fittest") -> QuerySet[SolutionScore]:
+    """Across every challenge the viewer may see: the fittest solutions published in the last
+    30 days, or the lineage roots most built upon by others (all time)."""
+    scores = SolutionScore.objects.filter(
+        rank__isnull=False,
+        challenge__in=challenge_permissions.challenges_visible_to(viewer).values("pk"),
+    ).select_related("solution__author", "challenge")
+    if board == "built-upon":
+        return scores.filter(solution__parent__isnull=True, built_upon__gt=0).order_by(
+            "-built_upon", "-fitness", "solution_id"
+        )
+    since = timezone.now() - timedelta(days=FITTEST_WINDOW_DAYS)
+    return scores.filter(solution__published_at__gte=since).order_by("-fitness", "solution_id")

@@ -1,0 +1,318 @@
+"""Fitness and rank (reputation.fitness): crafted orderings, the explanation adding up, the
+withdrawn and self-forking rules, idempotence, full equals incremental, and the debounce."""
+
+import os
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import TestCase, override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from challenges import services as challenge_services
+from reputation import fitness, rankings, tasks
+from reputation.models import Review, SolutionScore, Vote
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+pytestmark = pytest.mark.django_db
+
+
+def votes(solution, up: int, down: int = 0, voters=None) -> None:
+    """Counted votes, written directly: the rules of who may vote are tested elsewhere."""
+    voters = voters or UserFactory.create_batch(up + down)
+    Vote.objects.bulk_create(
+        [Vote(solution=solution, voter=v, value=1) for v in voters[:up]]
+        + [Vote(solution=solution, voter=v, value=-1) for v in voters[up : up + down]]
+    )
+
+
+def score(solution) -> SolutionScore:
+    return SolutionScore.objects.get(solution=solution)
+
+
+def stored(challenge) -> dict[int, tuple]:
+    return {
+        s.solution_id: (s.fitness, s.rank, s.built_upon, s.components)
+        for s in SolutionScore.objects.filter(challenge=challenge)
+    }
+
+
+@pytest.fixture
+def challenge():
+    return ChallengeFactory()
+
+
+def test_one_upvote_ranks_below_ninety_up_ten_down(challenge):
+    lone = make_solution(challenge, title="One vote")
+    popular = make_solution(challenge, title="Ninety up, ten down")
+    voters = UserFactory.create_batch(100)
+    votes(lone, 1, 0, voters)
+    votes(popular, 90, 10, voters)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(popular).rank == 1
+    assert score(lone).rank == 2
+    assert score(lone).components["votes"]["value"] == pytest.approx(0.2065, abs=1e-4)
+    assert score(popular).components["votes"]["value"] == pytest.approx(0.8256, abs=1e-3)
+
+
+def test_a_heavily_built_upon_solution_outranks_an_equal_one_without_forks(challenge):
+    voters = UserFactory.create_batch(5)
+    built_upon = make_solution(challenge, title="Built upon")
+    alone = make_solution(challenge, title="Alone")
+    votes(built_upon, 5, 0, voters)
+    votes(alone, 5, 0, voters)
+    for _ in range(4):
+        make_fork(built_upon)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(built_upon).rank < score(alone).rank
+    assert score(built_upon).built_upon == 4
+    assert score(built_upon).components["descendants"]["value"] > 0
+    assert score(alone).components["descendants"]["value"] == 0
+
+
+def test_the_authors_own_forks_earn_nothing(challenge):
+    author = UserFactory()
+    farmed = make_solution(challenge, author, title="Self-forked")
+    for _ in range(5):
+        make_fork(farmed, author)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(farmed).built_upon == 0
+    assert score(farmed).components["descendants"]["points"] == 0
+
+
+def test_descendants_count_halving_per_generation(challenge):
+    parent = make_solution(challenge)
+    child = make_fork(parent)
+    make_fork(child)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    # With no votes or reviews anywhere, a descendant's quality is the review prior alone:
+    # (1 + 0.25/0.6 x 0.5) / 2 for the child, half that for the grandchild.
+    quality = (1 + (0.25 / 0.6) * 0.5) / 2
+    assert score(parent).components["descendants"]["raw"] == pytest.approx(quality * 1.5, 1e-3)
+    assert score(child).components["descendants"]["raw"] == pytest.approx(quality, 1e-3)
+
+
+def test_weights_change_the_order_as_documented(challenge):
+    """Votes weigh more than descendants by default; raise the weight of descendants and the
+    much built-upon solution with fewer votes comes first."""
+    voters = UserFactory.create_batch(40)
+    voted = make_solution(challenge, title="Voted")
+    built = make_solution(challenge, title="Built upon")
+    votes(voted, 40, 0, voters)
+    votes(built, 3, 2, voters)
+    for _ in range(3):
+        make_fork(built)
+
+    fitness.recompute_challenge(challenge.pk)
+    assert score(voted).rank == 1
+
+    with override_settings(PEERHUB_FITNESS={"weights": {"votes": 0.05, "descendants": 0.6}}):
+        fitness.recompute_challenge(challenge.pk)
+    assert score(built).rank == 1
+    assert score(built).components["descendants"]["weight"] == 0.6
+
+
+def test_reviews_use_a_bayesian_mean_with_the_challenges_prior(challenge):
+    one_review, many, poor = (make_solution(challenge) for _ in range(3))
+    reviewers = UserFactory.create_batch(6)
+    Review.objects.create(solution=one_review, reviewer=reviewers[0], comment="x", mean_score=5)
+    for reviewer in reviewers[1:]:
+        Review.objects.create(solution=many, reviewer=reviewer, comment="x", mean_score=4)
+    for reviewer in reviewers[1:5]:
+        Review.objects.create(solution=poor, reviewer=reviewer, comment="x", mean_score=1)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    prior = (5 + 4 * 5 + 1 * 4) / 10
+    part = score(one_review).components["reviews"]
+    assert part["prior"] == pytest.approx(prior, abs=1e-4)
+    assert part["bayesian_mean"] == pytest.approx((2 * prior + 5) / 3, abs=1e-4)
+    # One 5 is worth less than five 4s once the prior pulls it towards the mean.
+    assert [score(s).rank for s in (many, one_review, poor)] == [1, 2, 3]
+
+
+def test_explanation_components_add_up_to_the_fitness(challenge):
+    solutions = [make_solution(challenge) for _ in range(4)]
+    voters = UserFactory.create_batch(12)
+    votes(solutions[0], 7, 3, voters)
+    votes(solutions[1], 1, 0, voters)
+    make_fork(solutions[0])
+    Review.objects.create(solution=solutions[2], reviewer=voters[0], comment="x", mean_score=4.5)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    for row in SolutionScore.objects.filter(challenge=challenge):
+        points = [Decimal(str(part["points"])) for part in row.components.values()]
+        assert sum(points) == row.fitness
+        lines = rankings.explanation(row)
+        assert sum(line.points for line in lines) == row.fitness
+        assert [line.name for line in lines] == list(fitness.COMPONENTS)
+        assert row.components["adoption"] == {
+            "weight": 0.05,
+            "value": 0.0,
+            "points": 0.0,
+            "offers": 0,
+            "orders": 0,
+        }
+
+
+def test_withdrawn_solutions_have_no_rank_and_drafts_no_score(challenge):
+    kept = make_solution(challenge)
+    gone = make_solution(challenge)
+    draft = make_solution(challenge, publish=False)
+    challenge_services.solution_withdraw(solution=gone, by=gone.author)
+
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(kept).rank == 1
+    assert score(gone).rank is None
+    assert not SolutionScore.objects.filter(solution=draft).exists()
+
+
+def test_unverified_self_and_serial_votes_do_not_count(challenge):
+    solution = make_solution(challenge)
+    Vote.objects.create(solution=solution, voter=UserFactory(verified=False), value=1)
+    Vote.objects.create(solution=solution, voter=solution.author, value=1)
+    from django.utils import timezone
+
+    Vote.objects.create(
+        solution=solution, voter=UserFactory(), value=1, serial_reversed_at=timezone.now()
+    )
+
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(solution).components["votes"]["up"] == 0
+
+
+def test_recompute_is_idempotent(challenge):
+    a, b = make_solution(challenge), make_solution(challenge)
+    votes(a, 3, 1)
+    make_fork(b)
+    fitness.recompute_challenge(challenge.pk)
+    first = stored(challenge)
+    fitness.recompute_challenge(challenge.pk)
+    assert stored(challenge) == first
+
+
+def test_recompute_challenge_runs_a_fixed_number_of_queries(
+    challenge, django_assert_max_num_queries
+):
+    for _ in range(30):
+        votes(make_solution(challenge), 2, 1)
+    with django_assert_max_num_queries(8):
+        assert fitness.recompute_challenge(challenge.pk) == 30
+
+
+def test_a_vote_on_a_fork_in_another_challenge_moves_the_ancestors_challenge():
+    home, elsewhere = ChallengeFactory(), ChallengeFactory()
+    parent = make_solution(home)
+    fork = make_fork(parent, challenge=elsewhere)
+    assert fitness.challenges_affected_by([fork.pk]) == {home.pk, elsewhere.pk}
+
+
+def test_recompute_rankings_command_equals_the_incremental_state(challenge):
+    a, b = make_solution(challenge), make_solution(challenge)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        votes(a, 4, 0)
+        make_fork(b)
+    incremental = stored(challenge)
+    assert incremental  # the signals recomputed after commit (eager tasks)
+    call_command("recompute_rankings", verbosity=0)
+    assert stored(challenge) == incremental
+
+
+# --- Debounce ----------------------------------------------------------------------------------
+
+
+def test_fifty_votes_within_a_second_cause_one_recompute_per_challenge():
+    """The signals queue `rankings_after_change` after each commit; the add-lock lets only the
+    first change of each challenge queue a recompute, `countdown` seconds later."""
+    first, second = ChallengeFactory(), ChallengeFactory()
+    targets = [make_solution(first), make_solution(second)]
+    voters = UserFactory.create_batch(25)
+    queued = []
+    with mock.patch.object(
+        tasks.recompute_challenge_rankings,
+        "apply_async",
+        side_effect=lambda args, countdown: queued.append((args[0], countdown)),
+    ):
+        cache.clear()
+        for voter in voters:
+            for target in targets:
+                with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+                    Vote.objects.create(solution=target, voter=voter, value=1)
+    assert sorted(queued) == sorted([(first.pk, 5.0), (second.pk, 5.0)])
+
+    # The queued runs recompute each challenge once; the next change queues again.
+    for challenge_id, _countdown in queued:
+        tasks.recompute_challenge_rankings(challenge_id)
+    assert SolutionScore.objects.get(solution=targets[0]).components["votes"]["up"] == 25
+    with (
+        mock.patch.object(tasks.recompute_challenge_rankings, "apply_async") as again,
+        TestCase.captureOnCommitCallbacks(execute=True),
+        transaction.atomic(),
+    ):
+        Vote.objects.filter(solution=targets[0]).first().delete()
+    assert again.call_count == 1
+
+
+# --- Full equals incremental (property) -------------------------------------------------------
+
+action = st.one_of(
+    st.tuples(st.just("vote"), st.integers(0, 5), st.integers(0, 5), st.sampled_from([1, -1])),
+    st.tuples(st.just("unvote"), st.integers(0, 5), st.integers(0, 5), st.just(0)),
+    st.tuples(st.just("fork"), st.integers(0, 5), st.integers(0, 5), st.just(0)),
+    st.tuples(st.just("review"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 5)),
+    st.tuples(st.just("withdraw"), st.integers(0, 5), st.just(0), st.just(0)),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("FITNESS_EXAMPLES", 15)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=st.lists(action, min_size=1, max_size=14))
+def test_full_recompute_equals_the_incremental_state(actions):
+    with transaction.atomic():
+        challenges = [ChallengeFactory(), ChallengeFactory()]
+        members = UserFactory.create_batch(6)
+        with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+            solutions = [make_solution(challenges[i % 2], members[i]) for i in range(3)]
+        for kind, a, b, value in actions:
+            target = solutions[a % len(solutions)]
+            member = members[b]
+            with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+                if kind == "vote" and member.pk != target.author_id:
+                    Vote.objects.update_or_create(
+                        solution=target, voter=member, defaults={"value": value}
+                    )
+                elif kind == "unvote":
+                    Vote.objects.filter(solution=target, voter=member).delete()
+                elif kind == "fork" and target.status == "published":
+                    solutions.append(make_fork(target, member, challenge=challenges[b % 2]))
+                elif kind == "review" and member.pk != target.author_id:
+                    Review.objects.update_or_create(
+                        solution=target,
+                        reviewer=member,
+                        defaults={"comment": "x", "mean_score": value},
+                    )
+                elif kind == "withdraw" and target.status == "published":
+                    challenge_services.solution_withdraw(solution=target, by=target.author)
+                    target.refresh_from_db()
+        incremental = {c.pk: stored(c) for c in challenges}
+        fitness.recompute_all()
+        assert {c.pk: stored(c) for c in challenges} == incremental
+        transaction.set_rollback(True)
