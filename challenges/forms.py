@@ -1,7 +1,10 @@
 from django import forms
+from django.conf import settings
+from django.utils.html import format_html
 
 from peerhub.models import Value
 
+from . import permissions
 from .models import Challenge, ChallengeProposal
 
 
@@ -43,6 +46,21 @@ class ChallengeForm(forms.Form):
     licence = forms.CharField(max_length=60, initial="CC BY-SA 4.0")
     opens_at = forms.DateTimeField(required=False, widget=DateTimeLocalInput())
     closes_at = forms.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None and not permissions.can_make_challenge_private(user):
+            # Shown, not hidden: members should see what Premium would give them.
+            private = Challenge.Visibility.PRIVATE
+            self.fields["visibility"].choices = [
+                (value, f"{label} (Premium)" if value == private else label)
+                for value, label in Challenge.Visibility.choices
+            ]
+            premium_url = getattr(settings, "PEERHUB_CHALLENGES", {}).get("premium_url", "")
+            if premium_url:
+                self.fields["visibility"].help_text = format_html(
+                    'Private challenges come with <a href="{}">Premium</a>.', premium_url
+                )
 
     def clean_criteria(self) -> list[tuple[str, str]]:
         criteria = []

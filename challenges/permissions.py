@@ -4,6 +4,7 @@ Visibility answers with querysets filters (for lists) and predicates (for one ob
 express the same rule. Things a member may not see are answered with 404 by the views, never
 403, so that private challenges and drafts do not leak their existence."""
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from peerhub.selectors import user_is_verified
@@ -11,6 +12,11 @@ from peerhub.selectors import user_is_verified
 from .models import Challenge, Comment, Solution
 
 ORGANISER_PERMISSION = "challenges.add_challenge"
+# Premium organiser features. challenges only asks; the marketplace's Premium plan answers
+# through its authentication backend (and staff could grant them to anyone).
+PRIVATE_CHALLENGE_PERMISSION = "challenges.create_private_challenge"
+MORE_OPEN_CHALLENGES_PERMISSION = "challenges.more_open_challenges"
+DEFAULT_OPEN_CHALLENGE_LIMITS = {"free": 2, "premium": 20}
 
 
 def _authenticated(user) -> bool:
@@ -76,6 +82,37 @@ def can_view_challenge(user, challenge: Challenge) -> bool:
 
 def can_create_challenge(user) -> bool:
     return user_is_verified(user) and user.has_perm(ORGANISER_PERMISSION)
+
+
+def can_make_challenge_private(user) -> bool:
+    """Private challenges (organisers and invited members only) are a Premium feature."""
+    return is_staff(user) or (_authenticated(user) and user.has_perm(PRIVATE_CHALLENGE_PERMISSION))
+
+
+def open_challenge_limits() -> dict[str, int]:
+    configured = getattr(settings, "PEERHUB_CHALLENGES", {}).get("open_challenges", {})
+    return {**DEFAULT_OPEN_CHALLENGE_LIMITS, **configured}
+
+
+def open_challenge_limit(user) -> int | None:
+    """How many open challenges `user` may run at once; None for staff, who have no limit."""
+    if is_staff(user):
+        return None
+    limits = open_challenge_limits()
+    if _authenticated(user) and user.has_perm(MORE_OPEN_CHALLENGES_PERMISSION):
+        return limits["premium"]
+    return limits["free"]
+
+
+def open_challenges_run_by(user) -> int:
+    """Open challenges `user` runs: those they created or co-organise, each counted once."""
+    return (
+        Challenge.objects.filter(Q(organisers=user) | Q(created_by=user))
+        .filter(status=Challenge.Status.OPEN)
+        .values("pk")
+        .distinct()
+        .count()
+    )
 
 
 def can_edit_challenge(user, challenge: Challenge) -> bool:

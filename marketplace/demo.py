@@ -98,6 +98,23 @@ def _orders(offers: list[Offer], buyers: list[User], staff: User | None) -> int:
     return made
 
 
+def _sandbox_settings() -> dict:
+    """Demo money always goes through the sandbox, whatever provider the site is set up with."""
+    return {**settings.PEERHUB_MARKETPLACE, "payment_provider": "sandbox",
+            "payout_provider": "sandbox"}  # fmt: skip
+
+
+def prepare(*, command) -> None:
+    """Before any app's demo: the Premium organiser subscribes, so the challenges demo may give
+    them a private challenge and more than the free plan's open challenges."""
+    organiser = User.objects.filter(username=PREMIUM_ORGANISER).first()
+    if organiser is None or Subscription.objects.filter(user=organiser).exists():
+        return
+    with override_settings(PEERHUB_MARKETPLACE=_sandbox_settings()), transaction.atomic():
+        payment = services.subscription_start(user=organiser, interval="yearly")
+        services.sandbox_answer(payment=payment, by=organiser, outcome="succeed")
+
+
 def seed(*, command) -> None:
     if Offer.objects.exists():
         command.stdout.write("Marketplace demo already present: nothing added.")
@@ -107,10 +124,7 @@ def seed(*, command) -> None:
         command.stderr.write("Marketplace demo skipped: demo members are missing.")
         return
     staff = User.objects.filter(is_staff=True).order_by("pk").first()
-    # Demo money always goes through the sandbox, whatever provider the site is set up with.
-    sandbox = {**settings.PEERHUB_MARKETPLACE, "payment_provider": "sandbox",
-               "payout_provider": "sandbox"}  # fmt: skip
-    with override_settings(PEERHUB_MARKETPLACE=sandbox), transaction.atomic():
+    with override_settings(PEERHUB_MARKETPLACE=_sandbox_settings()), transaction.atomic():
         offers = []
         for username, title, description, price, days, capacity in OFFERS:
             seller = members[username]
@@ -144,10 +158,6 @@ def seed(*, command) -> None:
             if available > 1000:
                 services.payout_request(seller=members[username], amount=available // 2)
                 paid_out += 1
-        organiser = members[PREMIUM_ORGANISER]
-        if not Subscription.objects.filter(user=organiser).exists():
-            payment = services.subscription_start(user=organiser, interval="yearly")
-            services.sandbox_answer(payment=payment, by=organiser, outcome="succeed")
     problems = ledger.audit()
     command.stdout.write(
         f"Marketplace demo: {len(offers)} offers, {made} orders, {paid_out} payouts, "

@@ -1,21 +1,60 @@
-"""The marketplace's notification kinds (found by peerhub's AppConfig). Every order event goes
-to the buyer and the seller (never to whoever caused it) and is e-mailed at once by default.
-Wiring one: notify("order_paid", [order.buyer, order.seller], actor=..., target=order)."""
+"""The marketplace's notification kinds (found by peerhub's AppConfig). Who hears about which
+event is decided in marketplace.social_events. Orders, money and subscription problems are
+important: e-mailed at once by default."""
 
 from peerhub.notifications import register_kind
 
-ORDER_KINDS = {
-    "order_paid": ("An order was paid", "Order “{target}” was paid"),
-    "order_started": ("Work on an order started", "Work on order “{target}” started"),
-    "order_delivered": ("An order was delivered", "Order “{target}” was delivered"),
-    "order_completed": ("An order was completed", "Order “{target}” is completed"),
-    "order_cancelled": ("An order was cancelled", "Order “{target}” was cancelled"),
-    "order_declined": ("An order was declined", "Order “{target}” was declined"),
-    "order_disputed": ("An order was disputed", "Order “{target}” is disputed"),
-    "order_resolved": ("A dispute was resolved", "The dispute on order “{target}” is resolved"),
-    "order_refunded": ("An order was refunded", "Order “{target}” was refunded"),
-    "order_message": ("A message about an order", "{actor} wrote about order “{target}”"),
+# Kinds that issue 7 declared render from the actor and the target alone (other code may notify
+# them without context); the kinds added since take the context social_events always gives.
+KINDS = {
+    "order_placed": (
+        "A new order for your offer",
+        "{actor} placed “{target}”: waiting for payment",
+    ),
+    "order_paid": ("An order was paid", "“{target}” is paid: the money is held in escrow"),
+    "order_started": ("Work on an order started", "{actor} started work on “{target}”"),
+    "order_delivered": (
+        "An order was delivered",
+        "{actor} delivered “{target}”: accept it or open a dispute",
+    ),
+    "order_completed": (
+        "An order was completed",
+        "“{target}” is completed: the money is released to the seller",
+    ),
+    "order_review_requested": (
+        "Review a completed order",
+        "“{target}” is completed: how was it? Leave a review",
+    ),
+    "order_cancelled": ("An order was cancelled", "{actor} cancelled “{target}”"),
+    "order_declined": (
+        "An order was declined",
+        "{actor} declined “{target}”: the full price is refunded",
+    ),
+    "order_disputed": ("An order was disputed", "{actor} disputed “{target}”"),
+    "order_resolved": ("A dispute was resolved", "The dispute on “{target}” is resolved"),
+    "order_refunded": ("An order was refunded", "Your payment for “{target}” is refunded"),
+    "order_message": ("A message about an order", "{actor} wrote about “{target}”"),
+    "order_reviewed": ("A buyer reviewed your work", "{actor} reviewed “{target}”: {rating}/5"),
+    "payment_failed": (
+        "A payment failed",
+        "Your payment for {what} failed: nothing was charged",
+    ),
+    "payout_sent": ("A payout was sent", "Your payout of {amount} is on its way"),
+    "subscription_active": ("Premium started", "Premium is active until {until}: thank you!"),
+    "subscription_renewed": ("Premium renewed", "Premium is renewed until {until}"),
+    "subscription_past_due": (
+        "Premium renewal failed",
+        "Renewing Premium failed: pay by {grace} to keep it",
+    ),
+    "subscription_lapsed": (
+        "Premium lapsed",
+        "Premium lapsed after a failed renewal: subscribe again any time",
+    ),
+    "subscription_cancel_requested": (
+        "Premium cancelled",
+        "Premium is cancelled: it stays on until {until}",
+    ),
 }
 
-for name, (label, text) in ORDER_KINDS.items():
+for name, (label, text) in KINDS.items():
     register_kind(name, label=label, text=text, important=True)

@@ -343,6 +343,16 @@ LOGGING = {
 
 # How long an author may still edit a comment after posting it.
 PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))
+PEERHUB_CHALLENGES = {
+    # Open challenges one organiser may run at once: "free" for everyone, "premium" for members
+    # holding challenges.more_open_challenges (the Premium plan grants it). Staff have no limit.
+    "open_challenges": {
+        "free": int(os.environ.get("OPEN_CHALLENGES_FREE", "2")),
+        "premium": int(os.environ.get("OPEN_CHALLENGES_PREMIUM", "20")),
+    },
+    # Where the challenge form points members who lack a Premium feature.
+    "premium_url": "/premium/",
+}
 
 # --- Marketplace ----------------------------------------------------------------------------
 
@@ -364,8 +374,9 @@ PEERHUB_MARKETPLACE = {
         "free": {"name": "Free", "monthly": 0, "yearly": 0},
         "premium": {"name": "Premium", "monthly": 1500, "yearly": 15000},
     },
-    # Open challenges an organiser may run at once, without and with Premium.
-    "open_challenges": {"free": 2, "premium": 20},
+    # Open challenges an organiser may run at once, without and with Premium: the challenges
+    # app enforces them, so they live in PEERHUB_CHALLENGES (one source of truth).
+    "open_challenges": PEERHUB_CHALLENGES["open_challenges"],
 }
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")

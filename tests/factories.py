@@ -71,6 +71,31 @@ def make_organiser(**kwargs) -> User:
     return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
 
 
+def grant(user: User, *perms: str) -> User:
+    """Grant `challenges.<codename>` permissions directly, as staff could in the admin. The
+    Premium ones (create_private_challenge, more_open_challenges) have no row of their own —
+    the marketplace's backend answers them — so the row is made here when missing."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Challenge)
+    for perm in perms:
+        codename = perm.removeprefix("challenges.")
+        permission, _ = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": codename}
+        )
+        user.user_permissions.add(permission)
+    return User.objects.get(pk=user.pk)  # a fresh instance: no stale permission cache
+
+
+def make_premium_organiser(**kwargs) -> User:
+    """An organiser holding the Premium organiser features, without the marketplace."""
+    return grant(
+        make_organiser(**kwargs),
+        "challenges.create_private_challenge",
+        "challenges.more_open_challenges",
+    )
+
+
 class ChallengeFactory(factory.django.DjangoModelFactory):
     """An open public challenge with two criteria and its creator as organiser.
     ChallengeFactory(organisers=[a, b]), ChallengeFactory(criteria=["Cost"])."""

@@ -64,6 +64,41 @@ def _set_criteria(challenge: Challenge, criteria: Sequence[tuple[str, str] | str
     )
 
 
+def _check_visibility(by: User, visibility: str) -> None:
+    if visibility == Challenge.Visibility.PRIVATE and not permissions.can_make_challenge_private(
+        by
+    ):
+        raise NotAllowed(
+            "Private challenges are a Premium feature: Premium unlocks them for organisers.",
+            code="premium_required",
+        )
+
+
+def _check_open_limit(by: User) -> None:
+    """Refuse to open one more challenge than `by` may run at once (permissions holds the
+    limits). Locks the organiser's row, so that two challenges opened at the same moment by the
+    same organiser are counted one after the other and cannot both slip under the limit."""
+    limit = permissions.open_challenge_limit(by)
+    if limit is None:
+        return
+    list(User.objects.select_for_update().filter(pk=by.pk).values_list("pk", flat=True))
+    running = permissions.open_challenges_run_by(by)
+    if running < limit:
+        return
+    premium = permissions.open_challenge_limits()["premium"]
+    if limit < premium:
+        raise NotAllowed(
+            f"You already run {running} open challenges, as many as the free plan allows: "
+            f"Premium unlocks up to {premium} at once.",
+            code="open_limit",
+        )
+    raise Conflict(
+        f"You already run {running} open challenges, the most anyone may run at once: "
+        "close one before opening another.",
+        code="open_limit",
+    )
+
+
 def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
     if opens_at and closes_at and closes_at <= opens_at:
         raise DomainError("The challenge must close after it opens.", code="invalid_dates")
@@ -90,6 +125,7 @@ def challenge_create(
     """Frame a new challenge as a draft, with its creator as first organiser."""
     if not permissions.can_create_challenge(organiser):
         raise NotAllowed("Only organisers can frame challenges.")
+    _check_visibility(organiser, visibility)
     _check_dates(opens_at, closes_at)
     slug = slugify(slug)[:80]
     if slug and Challenge.objects.filter(slug=slug).exists():
@@ -138,6 +174,8 @@ def challenge_update(
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
+    if fields.get("visibility", challenge.visibility) != challenge.visibility:
+        _check_visibility(by, fields["visibility"])
     for name, value in fields.items():
         setattr(challenge, name, value.strip() if isinstance(value, str) else value)
     _check_dates(challenge.opens_at, challenge.closes_at)
@@ -184,6 +222,7 @@ def challenge_transition(*, challenge: Challenge, by: User, to: str) -> Challeng
         )
     if to == Status.OPEN:
         _check_can_open(challenge)
+        _check_open_limit(by)
         challenge.opens_at = challenge.opens_at or timezone.now()
     challenge.status = to
     challenge.last_activity_at = timezone.now()

@@ -139,17 +139,22 @@ def challenge_detail(request, slug: str):
     )
 
 
+def _field_of(error: DomainError) -> str | None:
+    """The form field a refusal is about, so the error shows next to it."""
+    return "visibility" if error.code == "premium_required" else None
+
+
 @login_required
 def challenge_create(request):
     if not permissions.can_create_challenge(request.user):
         messages.error(request, "Only organisers can frame challenges. Propose one instead.")
         return redirect("challenges:proposal-create")
-    form = ChallengeForm(request.POST or None)
+    form = ChallengeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             challenge = services.challenge_create(organiser=request.user, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(_field_of(error), error.message)
         else:
             messages.success(request, "Your challenge is saved as a draft. Open it when ready.")
             return redirect(challenge)
@@ -161,12 +166,14 @@ def challenge_edit(request, slug: str):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
     if not permissions.can_edit_challenge(request.user, challenge):
         raise Http404
-    form = ChallengeForm(request.POST or None, initial=ChallengeForm.initial_for(challenge))
+    form = ChallengeForm(
+        request.POST or None, initial=ChallengeForm.initial_for(challenge), user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.challenge_update(challenge=challenge, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(_field_of(error), error.message)
         else:
             messages.success(request, "Challenge saved.")
             return redirect(challenge)

@@ -20,7 +20,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import ledger, permissions
+from .. import ledger, permissions, social_events
 from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
 
 State = Order.State
@@ -104,6 +104,7 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
     )
     order.save()
     OrderEvent.objects.create(order=order, to_state=State.PENDING_PAYMENT, actor=buyer)
+    social_events.order_placed(order)
     return order
 
 
@@ -160,6 +161,7 @@ def order_payment_captured(*, payment: Payment) -> str:
         _record(order, to=State.PAID, actor=payment.payer, note="Payment received into escrow.")
         order.paid_at = timezone.now()
         order.save(update_fields=["state", "paid_at", "updated_at"])
+        social_events.order_paid(order)
         return "paid"
     reason = "no free slot was left" if order.state == State.PENDING_PAYMENT else "not payable"
     _refund(order, payment=payment, amount=payment.amount, key=f"payment:{payment.pk}:refund")
@@ -167,6 +169,7 @@ def order_payment_captured(*, payment: Payment) -> str:
         _record(order, to=State.REFUNDED, actor=None, note=f"Refunded at once: {reason}.")
         order.refunded_amount = order.price
         order.save(update_fields=["state", "refunded_amount", "updated_at"])
+    social_events.order_refunded_at_once(order, payment=payment)
     return f"refunded: {reason}"
 
 
@@ -249,6 +252,7 @@ def order_start(*, order: Order, by: User) -> Order:
         raise _refuse_state(order, "started")
     _record(order, to=State.IN_PROGRESS, actor=by)
     order.save(update_fields=["state", "updated_at"])
+    social_events.order_started(order, by=by)
     return order
 
 
@@ -262,6 +266,7 @@ def order_decline(*, order: Order, by: User, reason: str = "") -> Order:
     _settle(order, to_buyer=order.price, memo=f"Order #{order.pk} declined by the seller")
     _record(order, to=State.REFUNDED, actor=by, note=reason or "Declined by the seller.")
     order.save()
+    social_events.order_declined(order, by=by)
     return order
 
 
@@ -294,6 +299,7 @@ def order_deliver(*, order: Order, by: User, message: str, links=()) -> Order:
     days = settings.PEERHUB_MARKETPLACE["auto_complete_days"]
     order.auto_complete_at = now + timedelta(days=days)
     order.save(update_fields=["state", "delivered_at", "auto_complete_at", "updated_at"])
+    social_events.order_delivered(order, by=by)
     return order
 
 
@@ -305,6 +311,7 @@ def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
     _record(order, to=State.COMPLETED, actor=actor, note=note)
     order.completed_at = timezone.now()
     order.save()
+    social_events.order_completed(order, by=actor)
 
 
 @transaction.atomic
@@ -329,6 +336,7 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
     _record(order, to=State.DISPUTED, actor=by, note=reason.strip())
     order.auto_complete_at = None
     order.save(update_fields=["state", "auto_complete_at", "updated_at"])
+    social_events.order_disputed(order, by=by)
     return order
 
 
@@ -344,6 +352,7 @@ def order_cancel(*, order: Order, by: User) -> Order:
     order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
     _record(order, to=State.CANCELLED, actor=by)
     order.save(update_fields=["state", "updated_at"])
+    social_events.order_cancelled(order, by=by)
     return order
 
 
@@ -379,6 +388,7 @@ def order_resolve(
     _record(order, to=State.RESOLVED, actor=by, note=note or f"Resolved: {resolution}.")
     order.completed_at = timezone.now()
     order.save()
+    social_events.order_resolved(order, by=by)
     return order
 
 
@@ -411,7 +421,9 @@ def order_message_post(*, order: Order, by: User, body: str) -> OrderMessage:
         raise NotAllowed("Only the buyer, the seller and staff can write here.")
     if not body.strip():
         raise DomainError("Write a message.", code="empty_message")
-    return OrderMessage.objects.create(order=order, author=by, body=body.strip())
+    message = OrderMessage.objects.create(order=order, author=by, body=body.strip())
+    social_events.order_message(message)
+    return message
 
 
 @transaction.atomic
@@ -430,4 +442,5 @@ def order_review_save(*, order: Order, by: User, rating: int, text: str = "") ->
 
     order_id = order.pk
     transaction.on_commit(lambda: sync_order_reputation.delay(order_id))
+    social_events.order_reviewed(review)
     return review

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
 
-from .. import payments
+from .. import payments, social_events
 from ..models import Order, Payment, ProviderEvent, Subscription
 from ..payments import InvalidNotification, Notification
 
@@ -90,6 +90,7 @@ def _apply(payment: Payment, note: Notification) -> str:
         payment.status = Payment.Status.FAILED
         payment.failure_reason = note.kind[:200]
         payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        social_events.payment_failed(payment)
         if payment.subscription_id:
             from .subscriptions import subscription_payment_failed
 

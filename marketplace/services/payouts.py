@@ -9,7 +9,7 @@ from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import ledger, payments
+from .. import ledger, payments, social_events
 from ..models import LedgerTransaction, Payout
 
 
@@ -48,4 +48,5 @@ def payout_request(*, seller: User, amount: int | None = None, currency: str = "
         memo=f"Payout to {seller}",
         payout=payout,
     )
+    social_events.payout_sent(payout)
     return payout

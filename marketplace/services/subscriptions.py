@@ -14,7 +14,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import ledger, payments
+from .. import ledger, payments, social_events
 from ..models import LedgerTransaction, Payment, Plan, Subscription
 from ..plans import plans_ensure
 
@@ -105,16 +105,19 @@ def subscription_payment_captured(*, payment: Payment) -> str:
         subscription.status = Status.ACTIVE
         subscription.current_period_start = now
         subscription.current_period_end = _period_end(now, subscription.interval)
+        announce = social_events.subscription_active
     elif subscription.status == Status.PAST_DUE:
         start = subscription.current_period_end or now
         subscription.status = Status.ACTIVE
         subscription.current_period_start = start
         subscription.current_period_end = _period_end(start, subscription.interval)
         subscription.grace_until = None
+        announce = social_events.subscription_renewed
     else:
         _refund_subscription_payment(payment)
         return f"refunded: subscription is {subscription.status}"
     subscription.save()
+    announce(subscription)
     return "subscribed"
 
 
@@ -149,6 +152,7 @@ def subscription_cancel(*, user: User) -> Subscription:
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     subscription.cancel_at_period_end = True
     subscription.save(update_fields=["cancel_at_period_end"])
+    social_events.subscription_cancel_requested(subscription)
     return subscription
 
 
@@ -217,6 +221,7 @@ def _renew(subscription: Subscription, now: datetime) -> str:
         subscription.current_period_start = end
         subscription.current_period_end = _period_end(end, subscription.interval)
         subscription.save(update_fields=["current_period_start", "current_period_end"])
+        social_events.subscription_renewed(subscription)
         return "renewed"
     if paid is False:
         payment.status = Payment.Status.FAILED
@@ -229,6 +234,7 @@ def _renew(subscription: Subscription, now: datetime) -> str:
     subscription.status = Status.PAST_DUE
     subscription.grace_until = end + timedelta(days=settings.PEERHUB_MARKETPLACE["grace_days"])
     subscription.save(update_fields=["status", "grace_until"])
+    social_events.subscription_past_due(subscription)
     return "past due"
 
 
@@ -249,9 +255,19 @@ def subscriptions_renew(*, now: datetime | None = None) -> dict[str, int]:
                 continue
             outcome = _renew(subscription, now)
         results[outcome] = results.get(outcome, 0) + 1
-    lapsed = Subscription.objects.filter(status=Status.PAST_DUE, grace_until__lte=now).update(
-        status=Status.LAPSED, ended_at=now
-    )
+    with transaction.atomic():
+        # One UPDATE lapses them all; the rows are read under lock first, so those announced
+        # are exactly those lapsed (a second run finds none).
+        lapsing = list(
+            Subscription.objects.select_for_update().filter(
+                status=Status.PAST_DUE, grace_until__lte=now
+            )
+        )
+        lapsed = Subscription.objects.filter(pk__in=[s.pk for s in lapsing]).update(
+            status=Status.LAPSED, ended_at=now
+        )
+        for subscription in lapsing:
+            social_events.subscription_lapsed(subscription)
     if lapsed:
         results["lapsed"] = lapsed
     return results

@@ -23,6 +23,7 @@ from tests.factories import (
     ValueFactory,
     make_fork,
     make_organiser,
+    make_premium_organiser,
     make_solution,
 )
 from tests.helpers import assert_error
@@ -137,7 +138,7 @@ def test_challenge_list_refuses_unknown_filter_values(api_client, db, query, fie
 
 
 def test_organiser_frames_a_challenge_with_ordered_criteria_values_and_tags():
-    organiser = make_organiser()
+    organiser = make_premium_organiser()  # private challenges are a Premium feature
     ValueFactory(slug="care")
     ValueFactory(slug="openness")
     opens = timezone.now() + timedelta(days=1)
@@ -1284,7 +1285,7 @@ def test_proposal_and_upstream_lists_query_counts_do_not_grow(django_assert_max_
 
 
 def test_offering_changes_to_a_parent_you_may_no_longer_see_is_refused():
-    organiser = make_organiser()
+    organiser = make_premium_organiser()
     origin = ChallengeFactory(organisers=[organiser])
     parent = make_solution(origin)
     forker = UserFactory()

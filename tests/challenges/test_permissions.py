@@ -172,6 +172,7 @@ ACTIONS = [
     ("is_invited", "pub_open", NOBODY),
     # challenges and proposals
     ("can_create_challenge", None, MANAGERS),
+    ("can_make_challenge_private", None, {"staff"}),  # and Premium organisers: see below
     ("can_edit_challenge", "pub_open", MANAGERS),
     ("can_edit_challenge", "priv_draft", MANAGERS),
     ("can_propose_challenge", None, VERIFIED),

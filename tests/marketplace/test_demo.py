@@ -22,3 +22,20 @@ def test_the_demo_has_every_order_state_and_balanced_books():
     assert "Marketplace demo already present" in out.getvalue()
     assert (Offer.objects.count(), Order.objects.count()) == (offers, orders)
     call_command("audit_ledger", stdout=StringIO())
+
+
+def test_the_premium_organiser_uses_premium_in_the_challenges_demo(settings):
+    """The marketplace demo subscribes its Premium organiser before the challenges demo runs, so
+    that organiser's private challenge and extra open challenges went through the real rules."""
+    from challenges import permissions
+    from challenges.models import Challenge
+    from peerhub.models import User
+
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    kwame = User.objects.get(username="kwame")
+    assert Challenge.objects.filter(created_by=kwame, visibility="private").exists()
+    free = settings.PEERHUB_CHALLENGES["open_challenges"]["free"]
+    assert permissions.open_challenges_run_by(kwame) > free
+    marta = User.objects.get(username="marta")
+    assert permissions.open_challenges_run_by(marta) <= free  # on the free plan
+    assert not marta.has_perm(permissions.MORE_OPEN_CHALLENGES_PERMISSION)

@@ -130,7 +130,18 @@ class Command(BaseCommand):
 
     def _seed_apps(self) -> None:
         """Each domain app may ship a `demo` module with `seed(command)`. It is found through the
-        app registry, so the site never imports the apps that build on it."""
+        app registry, so the site never imports the apps that build on it. A demo module may
+        also define `prepare(command)`, run for every app before any `seed`: what the members
+        hold before the story starts (e.g. the marketplace's Premium organiser, whom the
+        challenges demo needs for a private challenge)."""
+        demos = [
+            importlib.import_module(f"{config.name}.demo")
+            for config in apps.get_app_configs()
+            if config.name != "peerhub" and importlib.util.find_spec(f"{config.name}.demo")
+        ]
+        for demo in demos:
+            if hasattr(demo, "prepare"):
+                demo.prepare(command=self)
         for config in apps.get_app_configs():
             # `<app>.social_demo`: follows and notifications, after the app's own demo.
             for module_name in (f"{config.name}.demo", f"{config.name}.social_demo"):
