@@ -328,6 +328,10 @@ def _held(events) -> dict[str, Held]:
 # --- Sync: facts → ledger → scores, incrementally ---------------------------------------------
 
 
+# Above this many member-days, `_apply` folds the touched members whole rather than by day.
+MAX_DAYS_BY_DAY = 64
+
+
 def _utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
@@ -337,7 +341,8 @@ def _apply(desired: dict[str, Line], held: dict[str, Held], notes=None) -> set[i
     the lines that count in full add their amount; for capped lines, the members' days that the
     changed keys counted in before or count in now are folded before and after the append (a
     key counts in the UTC day of its latest line), and the difference is added. A score never
-    folded yet (`ledger_sum` null) is folded whole. Equals `recompute_scores`, to the cent
+    folded yet (`ledger_sum` null), or all of them when the sync touches many member-days, is
+    folded whole. Equals `recompute_scores`, to the cent
     (tests/reputation/test_properties.py)."""
     new_lines = _corrections(desired, held, notes)
     if not new_lines:
@@ -353,13 +358,18 @@ def _apply(desired: dict[str, Line], held: dict[str, Held], notes=None) -> set[i
         else:
             in_full[line.beneficiary_id] += line.amount
     scores = _lock_scores(touched)
-    before = _capped_days(days)
+    # A sync of many facts at once (a batch of the full rebuild in Python, the serial-voting
+    # job) touches many member-days: folding those members whole is one grouped query.
+    by_day = sum(len(user_days) for user_days in days.values()) <= MAX_DAYS_BY_DAY
+    before = _capped_days(days) if by_day else {}
     ReputationEvent.objects.bulk_create(new_lines)
-    after = _capped_days(days)
-    unknown = {user_id for user_id, score in scores.items() if score.ledger_sum is None}
-    folded = totals_from_ledger(unknown) if unknown else {}
+    after = _capped_days(days) if by_day else {}
+    whole = {user_id for user_id, score in scores.items() if score.ledger_sum is None}
+    if not by_day:
+        whole = set(scores)
+    folded = totals_from_ledger(whole) if whole else {}
     for user_id, score in scores.items():
-        if user_id in unknown:
+        if user_id in whole:
             score.ledger_sum = folded.get(user_id, Decimal(0))
         else:
             score.ledger_sum += (

@@ -179,3 +179,21 @@ def test_rebuild_batches_bound_solutions_and_votes():
     assert [lo for lo, _hi, _n in ranges] == [ids[0], ids[1], ids[2], ids[4]]
     assert [n for _lo, _hi, n in ranges] == [1, 1, 2, 1]
     assert ranges[-1][1] == ids[-1]
+
+
+def test_a_sync_over_many_days_folds_the_members_whole(settings):
+    """Past `MAX_DAYS_BY_DAY` member-days a sync folds whole; the score is the same."""
+    settings.PEERHUB_REPUTATION = {"daily_vote_cap": 15}
+    solution = make_solution()
+    voters = UserFactory.create_batch(ledger.MAX_DAYS_BY_DAY + 6)
+    now = timezone.now()
+    Vote.objects.bulk_create(
+        Vote(solution=solution, voter=voter, value=Vote.UP, updated_at=now - timedelta(days=i // 2))
+        for i, voter in enumerate(voters)
+    )
+    ledger.sync_solutions([solution.pk])
+    days = (len(voters) + 1) // 2
+    assert score(solution.author) == 1 + 15 * days  # two upvotes a day, capped at 15
+    ReputationScore.objects.filter(user=solution.author).update(ledger_sum=None, total=1)
+    ledger.recompute_scores(None)
+    assert score(solution.author) == 1 + 15 * days
