@@ -459,6 +459,11 @@ class SelectionRound(models.Model):
         )
 
     @property
+    def winners(self) -> list:
+        """The winning entries, from the entries already fetched (`prefetch_related`)."""
+        return [entry for entry in self.entries.all() if entry.is_winner]
+
+    @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 

@@ -144,9 +144,9 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
         '<figure class="reputation-chart">'
         '<svg class="chart-svg" viewBox="0 0 {} {}" role="img" aria-label="{}"'
         ' xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>'
-        '<table class="visually-hidden"><caption>{}</caption>'
+        '<div class="visually-hidden"><table><caption>{}</caption>'
         '<thead><tr><th scope="col">Day</th><th scope="col">Reputation</th></tr></thead>'
-        "<tbody>{}</tbody></table>"
+        "<tbody>{}</tbody></table></div>"
         "</figure>",
         WIDTH, HEIGHT, summary, label, drawing, label, rows,
     )  # fmt: skip

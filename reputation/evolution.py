@@ -212,10 +212,10 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
         '</span>best fitness</span><span><span class="legend-swatch legend-mean"></span>mean '
         'fitness</span><span><span class="legend-swatch legend-count"></span>solutions</span>'
         "</figcaption>"
-        '<table class="visually-hidden"><caption>{}</caption><thead><tr>'
+        '<div class="visually-hidden"><table><caption>{}</caption><thead><tr>'
         '<th scope="col">Generation</th><th scope="col">Solutions</th>'
         '<th scope="col">Best fitness</th><th scope="col">Mean fitness</th></tr></thead>'
-        "<tbody>{}</tbody></table></figure>",
+        "<tbody>{}</tbody></table></div></figure>",
         WIDTH,
         HEIGHT,
         label,

@@ -58,7 +58,7 @@ def test_svg_is_accessible_and_has_no_script_or_inline_style():
     assert 'role="img"' in svg
     assert 'aria-label="Reputation of Ada over time: from 1 on' in svg
     assert "<title>Reputation of Ada over time</title>" in svg
-    assert '<table class="visually-hidden">' in svg
+    assert '<div class="visually-hidden"><table>' in svg
     assert f"<td>{today_minus(0).isoformat()}</td><td>42.5</td>" in svg
     assert svg.count('class="chart-point"') == 2
     assert "style=" not in svg and "<script" not in svg
