@@ -784,6 +784,9 @@ def _fold_all() -> None:
     with connection.cursor() as cursor:
         _tune_for_bulk(cursor)
         cursor.execute(f"LOCK TABLE {score} IN EXCLUSIVE MODE")
+        # Fresh statistics: a rebuild may just have appended most of the ledger, and a plan
+        # made for an empty table would loop over it instead of hashing it.
+        cursor.execute(f"ANALYZE {event}")
         cursor.execute(
             f"""
             WITH k AS ({_per_key_sql(event)}),
