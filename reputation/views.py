@@ -4,6 +4,7 @@ answers; refusals are messages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -180,3 +181,12 @@ def evolution_page(request, slug: str):
             "lineages": evolution.lineage_drawings(result),
         },
     )
+
+
+@login_required
+def trust_moderation(request):
+    """Staff only: the members with the least trust and the densest mutual-voting clusters,
+    for a human to review. Nothing here bans anyone."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "reputation/trust_moderation.html", {"review": selectors.trust_review()})
