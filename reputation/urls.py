@@ -9,6 +9,7 @@ urlpatterns = [
     path("solutions/<int:pk>/review/", views.review, name="review"),
     path("u/<str:username>/reputation/", views.history, name="history"),
     path("moderation/trust/", views.trust_moderation, name="trust-moderation"),
+    path("how-reputation-works/", views.how_it_works, name="how-it-works"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("rankings/", views.rankings_page, name="rankings"),
     path("challenges/<slug:slug>/evolution/", views.evolution_page, name="evolution"),
