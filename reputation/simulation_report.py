@@ -68,6 +68,12 @@ def _line(title: str, values: list[float], *, unit: str, width: int = 560) -> st
     )
 
 
+def _verdict(goal: str, reached: bool) -> str:
+    if goal == "—":
+        return "(measured)"
+    return "reached" if reached else "not reached"
+
+
 def summary(result) -> dict:
     """What the public page shows: the run's size and its figures."""
     c = result.config
@@ -84,7 +90,7 @@ def render(result) -> str:
     c = result.config
     rows = "".join(
         f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td>"
-        f"<td>{html.escape(goal)}</td><td>{'reached' if ok else 'not reached'}</td></tr>"
+        f"<td>{html.escape(goal)}</td><td>{_verdict(goal, ok)}</td></tr>"
         for name, value, goal, ok in result.figures()
     )
     taus = sorted(result.tau_per_challenge.values())

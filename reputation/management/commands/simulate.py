@@ -53,7 +53,7 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         self.stdout.write("")
         for figure, value, goal, reached in result.figures():
-            mark = "ok " if reached else "NOT"
+            mark = "   " if goal == "—" else ("ok " if reached else "NOT")
             self.stdout.write(f"[{mark}] {figure}: {value} (goal {goal})")
         self.stdout.write(
             f"ring in the top decile: {result.ring_in_top_decile} of {result.ring_size}; "
