@@ -29,6 +29,12 @@ class MarketplaceConfig(AppConfig):
 
         return adoption_for_challenge(challenge_id)
 
+    def trust_endorsements(self) -> list[tuple[int, int, int]]:
+        """For reputation's trust step: (buyer, seller, completed orders) per pair."""
+        from .selectors import completed_order_endorsements
+
+        return completed_order_endorsements()
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""
         from . import selectors

@@ -1,6 +1,6 @@
 """Reads for the marketplace: offers with their figures, orders by role, balances, staff money."""
 
-from django.db.models import Avg, Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 
@@ -196,3 +196,16 @@ def adoption_for_challenge(challenge_id: int) -> dict[int, list[tuple[int, int]]
         .values_list("base_solution_id", "n")
     )
     return {pk: [(offers.get(pk, 0), orders.get(pk, 0))] for pk in offers.keys() | orders.keys()}
+
+
+def completed_order_endorsements() -> list[tuple[int, int, int]]:
+    """(buyer, seller, completed orders) for each pair of distinct members: a buyer who
+    completed an order endorses its seller (reputation's trust step, through a hook)."""
+    return list(
+        Order.objects.filter(state=Order.State.COMPLETED)
+        .exclude(buyer_id=F("seller_id"))
+        .values("buyer_id", "seller_id")
+        .annotate(n=Count("pk"))
+        .values_list("buyer_id", "seller_id", "n")
+        .order_by()
+    )

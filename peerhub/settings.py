@@ -423,3 +423,12 @@ CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
 # The queue tasks go to when nothing routes them (tasks queued by tasks included); a deployment,
 # or a test's own worker, may set its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")
+
+# --- Trust (issue 8) --------------------------------------------------------------------------
+
+# Trust from the endorsement graph (reputation.trust), hourly; PEERHUB_TRUST overrides the
+# defaults in reputation/rules.py (low-trust threshold, fitness weight of low-trust votes).
+CELERY_BEAT_SCHEDULE["reputation-trust"] = {
+    "task": "reputation.tasks.compute_trust",
+    "schedule": crontab(minute=5),
+}

@@ -3,7 +3,16 @@ from django.contrib import admin
 from peerhub.admin_mixins import ReadOnlyAdmin
 
 from . import services
-from .models import ReputationEvent, ReputationScore, Review, ReviewScore, SolutionScore, Vote
+from .models import (
+    MemberTrust,
+    ReputationEvent,
+    ReputationScore,
+    Review,
+    ReviewScore,
+    SolutionScore,
+    TrustSnapshot,
+    Vote,
+)
 
 
 @admin.register(Vote)
@@ -69,3 +78,21 @@ class SolutionScoreAdmin(ReadOnlyAdmin):
     list_display = ("solution", "challenge", "fitness", "rank", "built_upon", "computed_at")
     list_filter = ("challenge",)
     search_fields = ("solution__title",)
+
+
+@admin.register(TrustSnapshot)
+class TrustSnapshotAdmin(ReadOnlyAdmin):
+    """Computed by the trust step; the moderation page (/moderation/trust/) reads the latest."""
+
+    list_display = ("version", "computed_at", "parameters")
+    date_hierarchy = "computed_at"
+
+
+@admin.register(MemberTrust)
+class MemberTrustAdmin(ReadOnlyAdmin):
+    list_display = ("user", "snapshot", "trust", "low_trust")
+    list_filter = ("low_trust",)
+    search_fields = ("user__username",)
+    list_select_related = ("user", "snapshot")
+    raw_id_fields = ("user", "snapshot")
+    ordering = ("snapshot", "trust")

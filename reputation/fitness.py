@@ -52,7 +52,7 @@ from challenges.models import Challenge, SelectionEntry, SelectionRound, Solutio
 from peerhub import hooks
 
 from . import rules as rules_module
-from .models import Review, SolutionScore, Vote
+from .models import MemberTrust, Review, SolutionScore, TrustSnapshot, Vote
 
 POINTS = Decimal("0.0001")
 COMPONENTS = ("votes", "reviews", "descendants", "adoption", "selection")
@@ -97,6 +97,21 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     )
     counted_review = f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND {reviewer_ok}"
     prior_weight = _num(config.review_prior_weight)
+    # Low-trust members' votes and reviews (in the latest trust snapshot, found by an
+    # uncorrelated subquery that both databases evaluate once) weigh less.
+    latest = (
+        f"(SELECT ts.id FROM {TrustSnapshot._meta.db_table} ts ORDER BY ts.version DESC LIMIT 1)"
+    )
+    low_weight = _num(rules_module.trust().low_trust_fitness_weight)
+
+    def weight(member: str) -> str:
+        low = (
+            f"EXISTS (SELECT 1 FROM {MemberTrust._meta.db_table} t WHERE t.snapshot_id = "
+            f"{latest} AND t.user_id = {member} AND t.low_trust)"
+        )
+        return f"CASE WHEN {low} THEN {low_weight} ELSE 1.0 END"
+
+    vote_weight, review_weight = weight("v.voter_id"), weight("r.reviewer_id")
     # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
     materialized = "MATERIALIZED " if _supports_materialized() else ""
     # Plans stay index-driven whatever the size of the tables: the lineage is reached through
@@ -127,11 +142,14 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     ),
     base AS {materialized}(
         SELECT p.id,
-            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = 1) AS ups,
-            (SELECT COUNT(*) FROM {vote} v WHERE {counted_vote} AND v.value = -1) AS downs,
-            (SELECT COUNT(*) FROM {review} r WHERE {counted_review}) AS n_reviews,
-            (SELECT COALESCE(SUM(r.mean_score), 0) FROM {review} r WHERE {counted_review})
-                AS review_total,
+            (SELECT COALESCE(SUM({vote_weight}), 0) FROM {vote} v
+                WHERE {counted_vote} AND v.value = 1) AS ups,
+            (SELECT COALESCE(SUM({vote_weight}), 0) FROM {vote} v
+                WHERE {counted_vote} AND v.value = -1) AS downs,
+            (SELECT COALESCE(SUM({review_weight}), 0) FROM {review} r
+                WHERE {counted_review}) AS n_reviews,
+            (SELECT COALESCE(SUM({review_weight} * r.mean_score), 0) FROM {review} r
+                WHERE {counted_review}) AS review_total,
             COALESCE((
                 SELECT AVG(r.mean_score) FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
                 WHERE cs.challenge_id = %s AND cs.status = '{PUBLISHED}'
@@ -185,10 +203,10 @@ class Measure:
     solution_id: int
     status: str
     published_at: object
-    ups: int
-    downs: int
+    ups: float  # weighted: a low-trust member's vote counts low_trust_fitness_weight
+    downs: float
     wilson: float
-    n_reviews: int
+    n_reviews: float
     review_total: float
     prior: float
     bayesian: float
@@ -219,16 +237,22 @@ def measure_challenge(challenge_id: int) -> list[Measure]:
     ]
 
 
+def _count(value) -> float:
+    """A weighted count: whole when every vote in it weighed 1, else to two decimals."""
+    number = float(value)
+    return int(number) if number.is_integer() else round(number, 2)
+
+
 def _measures(rows) -> list[Measure]:
     return [
         Measure(
             solution_id=row[0],
             status=row[1],
             published_at=row[2],
-            ups=int(row[3]),
-            downs=int(row[4]),
+            ups=_count(row[3]),
+            downs=_count(row[4]),
             wilson=float(row[5]),
-            n_reviews=int(row[6]),
+            n_reviews=_count(row[6]),
             review_total=float(row[7]),
             prior=float(row[8]),
             bayesian=float(row[9]),

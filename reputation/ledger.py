@@ -29,7 +29,8 @@ from peerhub import hooks
 from peerhub.models import ManifestoSignature, User
 
 from . import rules as rules_module
-from .models import ReputationEvent, ReputationScore, Review, Vote
+from . import trust
+from .models import MemberTrust, ReputationEvent, ReputationScore, Review, Vote
 
 Kind = ReputationEvent.Kind
 CENT = Decimal("0.01")
@@ -45,6 +46,8 @@ class Line:
     source_solution_id: int | None = None
     actor_id: int | None = None
     capped: bool = False
+    # Why a fact gives nothing (a low-trust voter): a line of 0 that shows it in the history.
+    note: str = ""
 
 
 def _verified_ids(user_ids: set[int]) -> set[int]:
@@ -90,6 +93,15 @@ def _lineage_lines(
         )
 
 
+def _not_counted(author_id: int, kind: str, vote: Vote, solution_id: int) -> Line:
+    """The line of 0 that a low-trust member's vote gives: it shows in the author's history as
+    "not counted: low trust" (and takes back what the vote gave before the verdict)."""
+    return Line(
+        author_id, kind, Decimal(0), vote.updated_at, solution_id, None, vote.voter_id, True,
+        rules_module.LOW_TRUST_NOTE,
+    )  # fmt: skip
+
+
 def desired_for_solutions(solution_ids) -> dict[str, Line]:
     """What the facts about these solutions give today. A handful of queries for any number of
     solutions: the solutions, their ancestors' authors, votes, reviews, forks, upstream."""
@@ -102,13 +114,19 @@ def _reversal_note(notes: dict[str, str], key: str) -> str:
 
 
 def _desired_and_notes(
-    solution_ids, *, votes: bool = True, voter_id: int | None = None, solutions=None
+    solution_ids,
+    *,
+    votes: bool = True,
+    voter_id: int | None = None,
+    solutions=None,
+    snapshot_id: int | None = None,
 ) -> tuple[dict[str, Line], dict[str, str]]:
     """The desired lines, and {vote key: note} for the votes that give nothing because they were
     judged serial: the corrections that take their lines back say why. With `votes=False` the
     lines that votes give are left to the set-based rebuild (`rebuild_set_based`); with
     `voter_id` only the lines of that member's votes are derived (`sync_vote`). `solutions`
-    ({pk: Solution}) saves the query when the caller holds the rows already."""
+    ({pk: Solution}) saves the query when the caller holds the rows already. Who is low-trust
+    comes from the trust snapshot `snapshot_id`, the latest one when None."""
     rules = rules_module.rules()
     if solutions is None:
         solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
@@ -124,7 +142,10 @@ def _desired_and_notes(
         vote_rows = vote_rows.filter(voter_id=voter_id)
     vote_rows = list(vote_rows)
     reviews = [] if voter_id is not None else list(Review.objects.filter(solution_id__in=solutions))
-    verified = _verified_ids({v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews})
+    actors = {v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews}
+    verified = _verified_ids(actors)
+    # Low-trust members (the latest trust snapshot) still vote, but mint no reputation.
+    low_trust = trust.low_trust_ids(actors, snapshot_id=snapshot_id) if actors else set()
     lines: dict[str, Line] = {}
     notes: dict[str, str] = {}
 
@@ -137,10 +158,19 @@ def _desired_and_notes(
             # value now; a downvoter still pays the cost of a downvote below.
             notes[f"up:{solution.pk}:{vote.voter_id}"] = rules_module.SERIAL_VOTING_NOTE
             notes[f"down:{solution.pk}:{vote.voter_id}"] = rules_module.SERIAL_VOTING_NOTE
+        elif vote.voter_id in low_trust:
+            notes[f"up:{solution.pk}:{vote.voter_id}"] = rules_module.LOW_TRUST_NOTE
+            notes[f"down:{solution.pk}:{vote.voter_id}"] = rules_module.LOW_TRUST_NOTE
+        live = vote.serial_reversed_at is None and vote.voter_id not in low_trust
         if vote.value == Vote.UP:
             if vote.serial_reversed_at is not None:
                 continue
             key = f"up:{solution.pk}:{vote.voter_id}"
+            if not live:
+                lines[key] = _not_counted(
+                    solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk
+                )
+                continue
             lines[key] = Line(
                 solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
                 vote.updated_at, solution.pk, None, vote.voter_id, True,
@@ -151,11 +181,15 @@ def _desired_and_notes(
                 authors_by_id=authors_by_id, rules=rules,
             )  # fmt: skip
         else:
-            if vote.serial_reversed_at is None:
+            if live:
                 lines[f"down:{solution.pk}:{vote.voter_id}"] = Line(
                     solution.author_id, Kind.DOWNVOTE_RECEIVED, rules.downvote_received,
                     vote.updated_at, solution.pk, None, vote.voter_id, True,
                 )  # fmt: skip
+            elif vote.serial_reversed_at is None:
+                lines[f"down:{solution.pk}:{vote.voter_id}"] = _not_counted(
+                    solution.author_id, Kind.DOWNVOTE_RECEIVED, vote, solution.pk
+                )
             lines[f"downcast:{solution.pk}:{vote.voter_id}"] = Line(
                 vote.voter_id, Kind.DOWNVOTE_CAST, rules.downvote_cast,
                 vote.updated_at, solution.pk, None, solution.author_id, False,
@@ -171,6 +205,13 @@ def _desired_and_notes(
         if amount == 0:
             continue
         key = f"review:{solution.pk}:{review.reviewer_id}"
+        if review.reviewer_id in low_trust:
+            notes[key] = rules_module.LOW_TRUST_NOTE
+            lines[key] = Line(
+                solution.author_id, Kind.REVIEW_RECEIVED, Decimal(0), review.created_at,
+                solution.pk, None, review.reviewer_id, False, rules_module.LOW_TRUST_NOTE,
+            )  # fmt: skip
+            continue
         lines[key] = Line(
             solution.author_id, Kind.REVIEW_RECEIVED, amount, review.created_at,
             solution.pk, None, review.reviewer_id, False,
@@ -239,7 +280,8 @@ def _corrections(
         want = desired.get(key)
         have = held.get(key)
         difference = (want.amount if want else Decimal(0)) - (have.total if have else 0)
-        if difference == 0:
+        # A fact that gives nothing for a stated reason still shows once, as a line of 0.
+        if difference == 0 and not (have is None and want is not None and want.note):
             continue
         template = want or have.info
         new_lines.append(
@@ -257,7 +299,7 @@ def _corrections(
                 source_solution_id=template.source_solution_id,
                 actor_id=template.actor_id,
                 capped=template.capped,
-                note="" if want else _reversal_note(notes, key),
+                note=want.note if want else _reversal_note(notes, key),
                 created_at=now,
             )
         )
@@ -495,11 +537,12 @@ VOTE_KINDS = (Kind.UPVOTE_RECEIVED, Kind.DOWNVOTE_RECEIVED, Kind.DOWNVOTE_CAST)
 VOTE_LINES = Q(kind__in=VOTE_KINDS) | Q(kind=Kind.LINEAGE_CREDIT, capped=True)
 
 
-def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
+def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
     """One statement that appends, for the solutions with ids in [lo, hi], the correction lines
     that bring every vote key (`up:`, `down:`, `downcast:` and the lineage keys derived from
     `up:`) to what the votes give today: the same lines, to the cent, as `_desired_and_notes`
-    and `_append_corrections` would append. Ancestors are reached through `parent_id`, which
+    and `_append_corrections` would append, with the trust snapshot `snapshot_id` saying who
+    is low-trust (none when None). Ancestors are reached through `parent_id`, which
     names the same chain as `path`, both being set once when a fork is created. Returns the SQL
     and its fixed parameters; `rebuild_set_based` adds the range, the time and the note."""
     vote, solution = Vote._meta.db_table, Solution._meta.db_table
@@ -512,25 +555,47 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
     ancestor_cols = "".join(
         f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in range(1, len(shares) + 1)
     )
-    live = "sv.serial_reversed_at IS NULL"
+    trust_table = MemberTrust._meta.db_table
+    # The snapshot's id is an integer read from the database, written into the statement.
+    snapshot = "NULL" if snapshot_id is None else str(int(snapshot_id))
+
+    def low_trust(voter: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {trust_table} t WHERE t.snapshot_id = {snapshot} "
+            f"AND t.user_id = {voter} AND t.low_trust)"
+        )
+
+    live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
+    # A low-trust member's vote gives its author a line of 0 noted "not counted: low trust".
+    not_counted = "sv.serial_reversed_at IS NULL AND sv.low"
     no_source = "CAST(NULL AS BIGINT)"
     key = "CAST(sv.solution_id AS TEXT) || ':' || CAST(sv.voter_id AS TEXT)"
     columns = (
         "fact_key, beneficiary_id, kind, amount, fact_at, solution_id, source_solution_id, "
-        "actor_id, capped"
+        "actor_id, capped, note"
     )
     selects = [
         f"SELECT 'up:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
-        f"sv.solution_id, {no_source}, sv.voter_id, %s FROM sv WHERE sv.value = 1 AND {live}",
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, '' FROM sv "
+        f"WHERE sv.value = 1 AND {live}",
         f"SELECT 'down:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
-        f"sv.solution_id, {no_source}, sv.voter_id, %s FROM sv WHERE sv.value = -1 AND {live}",
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, '' FROM sv "
+        f"WHERE sv.value = -1 AND {live}",
         f"SELECT 'downcast:' || {key}, sv.voter_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
-        f"sv.solution_id, {no_source}, sv.author_id, %s FROM sv WHERE sv.value = -1",
+        f"sv.solution_id, {no_source}, sv.author_id, %s, '' FROM sv WHERE sv.value = -1",
+        f"SELECT 'up:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, %s FROM sv "
+        f"WHERE sv.value = 1 AND {not_counted}",
+        f"SELECT 'down:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, %s FROM sv "
+        f"WHERE sv.value = -1 AND {not_counted}",
     ]
     params: list = [
         Kind.UPVOTE_RECEIVED, rules.upvote_received, True,
         Kind.DOWNVOTE_RECEIVED, rules.downvote_received, True,
         Kind.DOWNVOTE_CAST, rules.downvote_cast, False,
+        Kind.UPVOTE_RECEIVED, Decimal(0), True, rules_module.LOW_TRUST_NOTE,
+        Kind.DOWNVOTE_RECEIVED, Decimal(0), True, rules_module.LOW_TRUST_NOTE,
     ]  # fmt: skip
     for k, share in enumerate(shares, start=1):
         # Nearest first, never to the earner or the voter, once per person: a nearer
@@ -539,7 +604,7 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
         selects.append(
             f"SELECT 'up:' || {key} || ':L' || CAST(sv.a{k}_author AS TEXT), sv.a{k}_author, "
             f"%s, CAST(%s AS NUMERIC), sv.updated_at, sv.solution_id, sv.a{k}_id, sv.voter_id, "
-            f"%s FROM sv WHERE sv.value = 1 AND {live} AND sv.a{k}_author IS NOT NULL "
+            f"%s, '' FROM sv WHERE sv.value = 1 AND {live} AND sv.a{k}_author IS NOT NULL "
             f"AND sv.a{k}_author <> sv.author_id AND sv.a{k}_author <> sv.voter_id{distinct}"
         )
         params += [Kind.LINEAGE_CREDIT, (rules.upvote_received * share).quantize(CENT), True]
@@ -555,12 +620,17 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
         f"JOIN {solution} s ON s.id = v.solution_id WHERE v.solution_id = f.solution_id "
         f"AND v.voter_id = f.actor_id AND v.voter_id <> s.author_id "
         f"AND v.serial_reversed_at IS NOT NULL AND EXISTS (SELECT 1 FROM {email} e "
+        f"WHERE e.user_id = v.voter_id AND e.verified)) THEN %s "
+        f"WHEN EXISTS (SELECT 1 FROM {vote} v "
+        f"JOIN {solution} s ON s.id = v.solution_id WHERE v.solution_id = f.solution_id "
+        f"AND v.voter_id = f.actor_id AND v.voter_id <> s.author_id "
+        f"AND {low_trust('v.voter_id')} AND EXISTS (SELECT 1 FROM {email} e "
         f"WHERE e.user_id = v.voter_id AND e.verified)) THEN %s ELSE '' END"
     )
     sql = f"""
         WITH sv AS (
             SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
-                a0.author_id{ancestor_cols}
+                {low_trust("v.voter_id")} AS low, a0.author_id{ancestor_cols}
             FROM {vote} v JOIN {solution} a0 ON a0.id = v.solution_id{ancestors}
             WHERE v.solution_id BETWEEN %s AND %s AND v.voter_id <> a0.author_id
               AND EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)
@@ -571,16 +641,17 @@ def _vote_lines_sql(rules: rules_module.Rules) -> tuple[str, list]:
             WHERE solution_id BETWEEN %s AND %s AND ({is_vote_key})
         ),
         h AS (SELECT fact_key, net AS total, last_seq, first_at FROM ({_per_key_sql("b")}) k)
-        INSERT INTO {event} ({columns}, seq, note, created_at)
+        INSERT INTO {event} ({columns}, seq, created_at)
         SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
-            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, d.capped,
-            COALESCE(h.last_seq, 0) + 1, '', %s
+            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, d.capped, d.note,
+            COALESCE(h.last_seq, 0) + 1, %s
         FROM d LEFT JOIN h ON h.fact_key = d.fact_key
         WHERE ROUND(d.amount - COALESCE(h.total, 0), 2) <> 0
+            OR (h.fact_key IS NULL AND d.note <> '')
         UNION ALL
         SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
-            f.solution_id, f.source_solution_id, f.actor_id, f.capped, h.last_seq + 1,
-            {note}, %s
+            f.solution_id, f.source_solution_id, f.actor_id, f.capped, {note},
+            h.last_seq + 1, %s
         FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
         WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
     """
@@ -623,7 +694,9 @@ def rebuild_set_based(
     SQL, compares them with the ledger's sums per key and appends only the differences. The
     other facts of each batch (reviews, forks, upstream) are derived in Python as before."""
     rules = rules_module.rules()
-    sql, params = _vote_lines_sql(rules)
+    # One trust snapshot for the whole rebuild: the latest when it starts.
+    snapshot_id = trust.latest_snapshot_id()
+    sql, params = _vote_lines_sql(rules, snapshot_id)
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         # Fresh statistics, so that the planner hashes whole tables instead of looping.
@@ -645,9 +718,19 @@ def rebuild_set_based(
                     _tune_for_bulk(cursor)
                 cursor.execute(
                     sql,
-                    [lo, hi, *params, lo, hi, now, rules_module.SERIAL_VOTING_NOTE, now],
+                    [
+                        lo,
+                        hi,
+                        *params,
+                        lo,
+                        hi,
+                        now,
+                        rules_module.SERIAL_VOTING_NOTE,
+                        rules_module.LOW_TRUST_NOTE,
+                        now,
+                    ],
                 )
-            desired, notes = _desired_and_notes(locked, votes=False)
+            desired, notes = _desired_and_notes(locked, votes=False, snapshot_id=snapshot_id)
             held = ReputationEvent.objects.filter(solution_id__in=locked).exclude(VOTE_LINES)
             _append_corrections(desired, _held(held), notes)
         done += n

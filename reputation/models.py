@@ -204,3 +204,43 @@ class SolutionScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.solution_id}: {self.fitness} (rank {self.rank})"
+
+
+class TrustSnapshot(models.Model):
+    """One run of the trust step (reputation.trust): the parameters it ran with, and the
+    densest mutual-voting clusters it found, for the moderation page. The latest snapshot says
+    who is low-trust; older ones stay for the record until pruned."""
+
+    version = models.PositiveIntegerField(unique=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+    parameters = models.JSONField(default=dict)
+    clusters = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"trust snapshot {self.version}"
+
+
+class MemberTrust(models.Model):
+    """A member's trust in one snapshot: 1.0 is what a well-connected honest member gets; a
+    member the walk from the seeds barely reaches scores near 0. `low_trust` is the verdict
+    against the threshold in force when the snapshot was taken."""
+
+    snapshot = models.ForeignKey(TrustSnapshot, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    trust = models.FloatField()
+    low_trust = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "user"], name="one_trust_per_snapshot")
+        ]
+        indexes = [
+            models.Index(fields=["snapshot", "low_trust", "user"], name="trust_low_members"),
+            models.Index(fields=["snapshot", "trust"], name="trust_lowest_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.trust:.3f} in snapshot {self.snapshot_id}"

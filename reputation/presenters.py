@@ -63,9 +63,13 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
     source = _title(event.source_solution, visible)
     positive = event.amount > 0
     kind = event.kind
+    what = "review of" if kind == Kind.REVIEW_RECEIVED else "vote on"
     if event.note and correction:
         # Taken back although the fact stands, e.g. a vote judged serial.
-        return f"Correction ({event.note}): {actor}'s vote on {target} no longer counts", True
+        return f"Correction ({event.note}): {actor}'s {what} {target} no longer counts", True
+    if event.note:
+        # A line of 0: the fact stands but gives nothing, e.g. a low-trust member's vote.
+        return f"{actor}'s {what} your solution {target}: {event.note}", False
     if kind == Kind.UPVOTE_RECEIVED:
         if correction and not positive:
             return f"Correction: vote removed — {actor}'s upvote on your solution {target}", True

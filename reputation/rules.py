@@ -188,3 +188,39 @@ def fitness() -> Fitness:
         weights={key: float(value) for key, value in weights.items()},
         **{key: float(value) for key, value in values.items()},
     )
+
+
+# --- Trust (issue 8, reputation.trust) --------------------------------------------------------
+
+LOW_TRUST_NOTE = "not counted: low trust"
+# Trust is measured so that 1.0 is what a well-connected honest member receives from the walk;
+# members below `low_threshold` are low-trust: their votes and reviews count as votes but mint no
+# reputation, and weigh `low_trust_fitness_weight` of a vote in fitness. `keep_snapshots` old
+# snapshots stay for the record. Override any key with PEERHUB_TRUST.
+DEFAULT_TRUST = {
+    "low_threshold": 0.2,
+    "low_trust_fitness_weight": 0.25,
+    "review_good_mean": 3.5,
+    "keep_snapshots": 5,
+    "clusters_shown": 20,
+}
+
+
+@dataclass(frozen=True)
+class Trust:
+    low_threshold: float
+    low_trust_fitness_weight: float
+    review_good_mean: float
+    keep_snapshots: int
+    clusters_shown: int
+
+
+def trust() -> Trust:
+    values = {**DEFAULT_TRUST, **getattr(settings, "PEERHUB_TRUST", {})}
+    return Trust(
+        low_threshold=float(values["low_threshold"]),
+        low_trust_fitness_weight=float(values["low_trust_fitness_weight"]),
+        review_good_mean=float(values["review_good_mean"]),
+        keep_snapshots=int(values["keep_snapshots"]),
+        clusters_shown=int(values["clusters_shown"]),
+    )

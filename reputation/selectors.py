@@ -111,3 +111,36 @@ def solution_reviews(solution) -> QuerySet[Review]:
         .prefetch_related("scores__criterion")
         .order_by("-updated_at")
     )
+
+
+def trust_review(*, lowest: int = 50) -> dict | None:
+    """For the staff moderation page: the latest trust snapshot, its `lowest` members with the
+    least trust among those with any endorsement (with their reputation), and its densest
+    mutual-voting clusters with their members. Four queries; None before the first snapshot."""
+    from peerhub.models import User
+
+    from .models import MemberTrust, TrustSnapshot
+
+    snapshot = TrustSnapshot.objects.order_by("-version").first()
+    if snapshot is None:
+        return None
+    low = list(
+        MemberTrust.objects.filter(snapshot=snapshot, low_trust=True)
+        .select_related("user", "user__reputation")
+        .order_by("trust", "user_id")[:lowest]
+    )
+    ids = {pk for cluster in snapshot.clusters for pk in cluster["user_ids"]}
+    users = User.objects.in_bulk(ids)
+    trusts = dict(
+        MemberTrust.objects.filter(snapshot=snapshot, user_id__in=ids).values_list(
+            "user_id", "trust"
+        )
+    )
+    clusters = [
+        {
+            **cluster,
+            "members": [(users[pk], trusts.get(pk)) for pk in cluster["user_ids"] if pk in users],
+        }
+        for cluster in snapshot.clusters
+    ]
+    return {"snapshot": snapshot, "lowest": low, "clusters": clusters}

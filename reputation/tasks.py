@@ -86,3 +86,13 @@ def recompute_all_rankings() -> int:
 @shared_task
 def sync_selection_reputation(challenge_id: int) -> int:
     return len(selection_credit.sync_selection([challenge_id]))
+
+
+@shared_task
+def compute_trust() -> int | None:
+    """Hourly trust step (reputation.trust): a new snapshot; the nightly rebuild then appends
+    the corrections for members whose low-trust verdict changed. Returns the snapshot's version."""
+    from . import trust
+
+    snapshot = trust.trust_compute()
+    return snapshot.version if snapshot else None

@@ -4,6 +4,7 @@ answers; refusals are messages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -178,5 +179,43 @@ def evolution_page(request, slug: str):
                 result.generations, label=f"Fitness per generation in {challenge.title}"
             ),
             "lineages": evolution.lineage_drawings(result),
+        },
+    )
+
+
+@login_required
+def trust_moderation(request):
+    """Staff only: the members with the least trust and the densest mutual-voting clusters,
+    for a human to review. Nothing here bans anyone."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "reputation/trust_moderation.html", {"review": selectors.trust_review()})
+
+
+def how_it_works(request):
+    """Public: the rules of reputation, trust levels, lineage credit, trust and anti-abuse in
+    plain words, with the figures of the latest community simulation when one was run."""
+    from . import rules, simulation_report
+
+    return render(
+        request,
+        "reputation/how_it_works.html",
+        {
+            "rules": rules.rules(),
+            "levels": [
+                (level, rules.LEVEL_NAMES[level], rules.trust_thresholds().get(level))
+                for level in sorted(rules.LEVEL_NAMES)
+            ],
+            "privileges": [
+                (rules.PRIVILEGE_LABELS.get(code, code), level)
+                for code, level in sorted(rules.privileges().items(), key=lambda kv: kv[1])
+            ],
+            "daily_votes": sorted(rules.daily_votes().items()),
+            "serial": rules.serial_voting(),
+            "selection": rules.selection_reputation(),
+            "trust": rules.trust(),
+            "low_trust_note": rules.LOW_TRUST_NOTE,
+            "shares": [f"{share * 100:g} %" for share in rules.rules().lineage_shares],
+            "simulation": simulation_report.latest_summary(),
         },
     )

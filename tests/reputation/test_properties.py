@@ -28,7 +28,7 @@ from challenges.models import Solution
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 from reputation import ledger, services
-from reputation.models import ReputationEvent, ReputationScore
+from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot
 from tests.factories import ChallengeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,8 +180,11 @@ def members_by_pk(members) -> dict[int, User]:
     tree=forest,
     ops=st.lists(operation, min_size=4, max_size=18),
     cap=st.sampled_from([20, 35, 200]),
+    low=st.none() | st.sets(member, max_size=2),
 )
-def test_incremental_ledger_equals_the_facts_and_scores_equal_an_independent_sum(tree, ops, cap):
+def test_incremental_ledger_equals_the_facts_and_scores_equal_an_independent_sum(
+    tree, ops, cap, low
+):
     clock = Clock()
     with (
         override_settings(PEERHUB_REPUTATION={"daily_vote_cap": cap}),
@@ -192,6 +195,16 @@ def test_incremental_ledger_equals_the_facts_and_scores_equal_an_independent_sum
         for regular in members[:REGULARS]:
             ReputationScore.objects.create(user=regular, trust_level=2, pinned_level=2)
         members = [User.objects.get(pk=m.pk) for m in members]
+        if low is not None:
+            # A trust snapshot in which these members are low-trust: their votes and reviews
+            # mint nothing, on the incremental path as in the full rebuild.
+            snapshot = TrustSnapshot.objects.create(version=1)
+            MemberTrust.objects.bulk_create(
+                MemberTrust(
+                    snapshot=snapshot, user=m, trust=float(i not in low), low_trust=i in low
+                )
+                for i, m in enumerate(members)
+            )
         solutions = build(tree, members)
         for counter, op in enumerate(ops):
             apply(op, members, solutions, counter, clock)
@@ -216,6 +229,7 @@ def test_incremental_ledger_equals_the_facts_and_scores_equal_an_independent_sum
 
         event(f"ledger lines: {min(ReputationEvent.objects.count() // 5 * 5, 20)}+")
         event(f"corrections: {bool(ReputationEvent.objects.filter(seq__gt=1).exists())}")
+        event(f"low-trust lines: {ReputationEvent.objects.exclude(note='').exists()}")
         for kind in ReputationEvent.objects.values_list("kind", flat=True).distinct():
             event(f"kind: {kind}")
         # (a) the full rebuild finds nothing to correct, and its fold of every score (one SQL

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reputation import ledger
-from reputation.models import ReputationEvent, ReputationScore, Vote
+from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,8 @@ change = st.one_of(
     st.tuples(st.just("unverify"), member),
     st.tuples(st.just("verify"), member),
     st.tuples(st.just("vote"), vote),
+    # A new trust snapshot in which these members are low-trust.
+    st.tuples(st.just("trust"), st.sets(member, max_size=3)),
 )
 forest = st.lists(st.tuples(st.none() | index, member), min_size=1, max_size=6)
 
@@ -74,10 +76,21 @@ def add_vote(spec, members, solutions):
     )
 
 
+def trust_snapshot(low, members):
+    """A trust snapshot (the latest from now on) in which the members `low` are low-trust."""
+    snapshot = TrustSnapshot.objects.create(version=TrustSnapshot.objects.count() + 1)
+    MemberTrust.objects.bulk_create(
+        MemberTrust(snapshot=snapshot, user=m, trust=0.0 if i in low else 1.0, low_trust=i in low)
+        for i, m in enumerate(members)
+    )
+
+
 def apply(op, members, solutions):
     votes = list(Vote.objects.order_by("pk"))
     kind = op[0]
-    if kind == "vote":
+    if kind == "trust":
+        trust_snapshot(op[1], members)
+    elif kind == "vote":
         add_vote(op[1], members, solutions)
     elif kind in ("unverify", "verify"):
         EmailAddress.objects.filter(user=members[op[1]]).update(verified=kind == "verify")
@@ -127,9 +140,10 @@ def snapshot():
     cap=st.sampled_from([20, 35, 200]),
     shares=st.sampled_from([["0.20", "0.04"], ["0.5"], ["0.333", "0.25", "0.1"]]),
     batch_size=st.sampled_from([1, 2, 500]),
+    low=st.none() | st.sets(member, max_size=3),
 )
 def test_set_based_rebuild_appends_what_the_python_derivation_appends(
-    tree, votes, changes, cap, shares, batch_size
+    tree, votes, changes, cap, shares, batch_size, low
 ):
     with (
         override_settings(
@@ -140,6 +154,8 @@ def test_set_based_rebuild_appends_what_the_python_derivation_appends(
     ):
         members = UserFactory.create_batch(MEMBERS)
         solutions = build(tree, members)
+        if low is not None:  # None: a fresh install, no snapshot yet
+            trust_snapshot(low, members)
         for spec in votes:
             add_vote(spec, members, solutions)
         python_rebuild()

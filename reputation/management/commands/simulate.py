@@ -1,0 +1,66 @@
+"""`python manage.py simulate --members N --challenges C --days D --seed S`: a synthetic
+community driven through the real services (reputation.simulation), on a scratch database only.
+
+It refuses to run unless the database's name contains "sim" or "scratch" (e.g.
+DATABASE_URL=sqlite:////tmp/peerhub_sim.sqlite3), or `--i-know` is given: it writes thousands
+of members, solutions and votes. It migrates that database first, prints the figures and writes
+the HTML report (var/simulation-report.html) that the "How reputation works" page quotes."""
+
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from reputation import simulation, simulation_report
+
+
+def is_scratch(name: str) -> bool:
+    lowered = str(name).lower()
+    return "sim" in lowered or "scratch" in lowered
+
+
+class Command(BaseCommand):
+    help = "Simulate a community through the real rules and measure the feedback loops."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=300)
+        parser.add_argument("--challenges", type=int, default=6)
+        parser.add_argument("--days", type=int, default=10)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--ring-share", type=float, default=0.02)
+        parser.add_argument(
+            "--i-know", action="store_true", help="Run on a database not named as scratch."
+        )
+        parser.add_argument("--no-report", action="store_true")
+
+    def handle(self, *args, members, challenges, days, seed, ring_share, i_know, **options):
+        name = connection.settings_dict["NAME"]
+        if not (is_scratch(name) or i_know):
+            raise CommandError(
+                f"Refusing to simulate on {name!r}: use a scratch database whose name contains "
+                "'sim' or 'scratch' (DATABASE_URL=sqlite:////tmp/peerhub_sim.sqlite3), or pass "
+                "--i-know."
+            )
+        if members < 60 or challenges < 1 or days < 1:
+            raise CommandError("At least 60 members, 1 challenge and 1 day.")
+        call_command("migrate", verbosity=0, interactive=False)
+        config = simulation.Config(
+            members=members, challenges=challenges, days=days, seed=seed, ring_share=ring_share
+        )
+        started = time.perf_counter()
+        result = simulation.Simulation(config, log=self.stdout.write).run()
+        elapsed = time.perf_counter() - started
+        self.stdout.write("")
+        for figure, value, goal, reached in result.figures():
+            mark = "   " if goal == "—" else ("ok " if reached else "NOT")
+            self.stdout.write(f"[{mark}] {figure}: {value} (goal {goal})")
+        self.stdout.write(
+            f"ring in the top decile: {result.ring_in_top_decile} of {result.ring_size}; "
+            f"low-trust: {result.low_trust_ring} ring, {result.low_trust_honest} honest; "
+            f"{result.solutions} solutions, {result.votes} votes, {result.reviews} reviews; "
+            f"{elapsed:.0f} s in all."
+        )
+        if not options["no_report"]:
+            path = simulation_report.write(result)
+            self.stdout.write(f"Report: {path}")

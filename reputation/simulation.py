@@ -1,0 +1,478 @@
+"""A synthetic community driven through the real services, to measure whether the feedback loops
+select for quality and resist collusion (issue 8; `python manage.py simulate`).
+
+Every solution carries a hidden true quality in [0, 1] that only the simulation knows. Agents:
+builders fork the best solution they perceive and improve it; loners post from scratch; lazy
+forkers fork and change nothing; honest voters and veteran reviewers perceive quality with
+noise; a colluding ring upvotes its own and downvotes rivals; sock-puppet creators make
+accounts that upvote them. Organisers (staff) frame the challenges and run a selection round at
+the end. Each simulated day ends as production's nights do: a trust snapshot, the nightly
+ledger rebuild, the rankings recompute. Time is simulated (a patched clock), so the daily vote
+cap and the serial-voting windows see days, not the seconds the run takes.
+
+Members' accounts are bulk-created (signing up is not under test); everything they do goes
+through challenges.services and reputation.services, with Celery eager."""
+
+import math
+import random
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from unittest import mock
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Sum
+from django.test.utils import override_settings
+from scipy.stats import kendalltau
+
+from challenges import services as challenge_services
+from challenges.models import Challenge, Solution
+from peerhub.exceptions import DomainError
+from peerhub.models import User
+
+from . import abuse, fitness, ledger, services, tasks, trust
+from .models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
+
+ROLES = ("builder", "loner", "lazy", "voter", "veteran", "ring", "puppet_master", "puppet")
+
+
+@dataclass
+class Config:
+    members: int = 300
+    challenges: int = 6
+    days: int = 10
+    seed: int = 1
+    ring_share: float = 0.02
+    puppet_masters: int = 3
+    puppets_each: int = 4
+    noise: float = 0.12
+
+
+@dataclass
+class Result:
+    config: Config
+    tau_per_challenge: dict[int, float]
+    ring_in_top_1pct: int
+    ring_in_top_decile: int
+    ring_size: int
+    top_1pct_size: int
+    builders_over_loners: float
+    lineage_share: float
+    lazy_over_parents: float
+    seconds_per_day: list[float]
+    solutions: int
+    votes: int
+    reviews: int
+    low_trust_ring: int
+    low_trust_honest: int
+    reputation_by_role: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mean_tau(self) -> float:
+        values = list(self.tau_per_challenge.values())
+        return sum(values) / len(values) if values else float("nan")
+
+    def figures(self) -> list[tuple[str, str, str, bool]]:
+        """(figure, value, goal, reached) for the printout and the report."""
+        spd = sum(self.seconds_per_day) / max(1, len(self.seconds_per_day))
+        return [
+            ("Mean Kendall τ, hidden quality vs rank", f"{self.mean_tau:.3f}", "≥ 0.8",
+             self.mean_tau >= 0.8),
+            (f"Ring members in the top 1 % ({self.top_1pct_size}) by reputation",
+             f"{self.ring_in_top_1pct} of {self.ring_size}", "0", self.ring_in_top_1pct == 0),
+            ("Builders / loners mean reputation, equal quality",
+             f"{self.builders_over_loners:.2f}x", "≥ 1.5x", self.builders_over_loners >= 1.5),
+            ("Share of reputation from lineage credit", f"{self.lineage_share:.1%}", "—", True),
+            ("Lazy forks' earnings / their parents'", f"{self.lazy_over_parents:.1%}", "≤ 10 %",
+             self.lazy_over_parents <= 0.10),
+            ("Time per simulated day", f"{spd:.2f} s", "—", True),
+        ]  # fmt: skip
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class Simulation:
+    def __init__(self, config: Config, *, log=None) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.log = log or (lambda message: None)
+        self.clock = Clock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+        self.quality: dict[int, float] = {}
+        self.lazy_parent: dict[int, int] = {}
+        self.role: dict[int, str] = {}
+        self.users: dict[int, User] = {}
+        self.skill: dict[int, float] = {}
+        self.master_of: dict[int, int] = {}
+
+    # --- Setup ---------------------------------------------------------------------------
+
+    def _make_members(self) -> None:
+        c = self.config
+        n_ring = max(3, round(c.members * c.ring_share))
+        n_puppets = c.puppet_masters * c.puppets_each
+        rest = c.members - n_ring - c.puppet_masters - n_puppets - 4
+        n_veterans = max(3, rest // 50)
+        shares = {"builder": 0.15, "loner": 0.15, "lazy": 0.05}
+        counts = {role: int(rest * share) for role, share in shares.items()}
+        counts["veteran"] = n_veterans
+        counts["voter"] = rest - sum(counts.values())
+        counts["ring"] = n_ring
+        counts["puppet_master"] = c.puppet_masters
+        counts["puppet"] = n_puppets
+        roles = ["organiser"] * 4 + [r for r in ROLES for _ in range(counts[r])]
+        password = make_password(None)
+        # Unique per run, and drawn outside the seeded generator so as not to change the run.
+        stamp = f"s{c.seed}-{secrets.token_hex(4)}"
+        users = User.objects.bulk_create(
+            User(
+                username=f"sim-{stamp}-{i}",
+                email=f"sim-{stamp}-{i}@example.org",
+                display_name=f"{role.replace('_', ' ')} {i}",
+                password=password,
+                is_staff=role == "organiser",
+                is_superuser=role == "organiser",
+            )
+            for i, role in enumerate(roles)
+        )
+        if not users[0].pk:  # backends that do not return ids
+            users = list(User.objects.filter(username__startswith=f"sim-{stamp}-").order_by("pk"))
+        EmailAddress.objects.bulk_create(
+            EmailAddress(user=u, email=u.email, primary=True, verified=True) for u in users
+        )
+        for user, role in zip(users, roles, strict=True):
+            self.role[user.pk] = role
+            self.users[user.pk] = user
+            self.skill[user.pk] = min(0.95, max(0.05, self.rng.gauss(0.5, 0.15)))
+        # Veterans: staff pinned them at "trusted" (review, vote down); they seed the trust walk.
+        organiser = users[0]
+        for pk in self.ids("veteran"):
+            services.trust_level_pin(member=self.users[pk], by=organiser, level=3)
+        masters = self.ids("puppet_master")
+        for k, pk in enumerate(self.ids("puppet")):
+            self.master_of[pk] = masters[k % len(masters)]
+
+    def ids(self, role: str) -> list[int]:
+        return [pk for pk, r in self.role.items() if r == role]
+
+    def _make_challenges(self) -> list[Challenge]:
+        organisers = [self.users[pk] for pk in self.ids("organiser")]
+        challenges = []
+        for i in range(self.config.challenges):
+            by = organisers[i % len(organisers)]
+            challenge = challenge_services.challenge_create(
+                organiser=by,
+                title=f"Simulated challenge {i + 1}",
+                summary="A synthetic challenge of the community simulation.",
+                problem="Find the best answer.",
+                criteria=["Works", "Costs little"],
+            )
+            challenge_services.challenge_transition(challenge=challenge, by=by, to="open")
+            challenges.append(challenge)
+        self.challenges = challenges
+        return challenges
+
+    # --- Acting through the services ------------------------------------------------------
+
+    def _try(self, action):
+        try:
+            with transaction.atomic():
+                return action()
+        except DomainError:
+            return None
+
+    def _post(self, author_id: int, challenge: Challenge, quality: float) -> None:
+        solution = self._try(
+            lambda: challenge_services.solution_create(
+                challenge=challenge,
+                author=self.users[author_id],
+                title=f"Idea of {author_id}",
+                body=f"Quality {quality:.3f} (hidden).",
+            )
+        )
+        if solution is not None:
+            self.quality[solution.pk] = quality
+            self.author[solution.pk] = author_id
+            self.solutions_of[challenge.pk].append(solution.pk)
+
+    def _fork(self, author_id: int, parent_id: int, *, improve: bool) -> None:
+        parent = Solution.objects.get(pk=parent_id)
+        fork = self._try(
+            lambda: challenge_services.solution_fork(source=parent, by=self.users[author_id])
+        )
+        if fork is None:
+            return
+        quality = self.quality[parent_id]
+        if improve:
+            quality += (1 - quality) * self.rng.uniform(0.1, 0.35) * (0.5 + self.skill[author_id])
+            quality = min(0.99, quality)
+            self._try(
+                lambda: challenge_services.solution_revise(
+                    solution=fork,
+                    by=self.users[author_id],
+                    title=fork.title,
+                    body=f"Improved to {quality:.3f} (hidden).",
+                )
+            )
+        else:
+            self.lazy_parent[fork.pk] = parent_id
+        self.quality[fork.pk] = quality
+        self.author[fork.pk] = author_id
+        self.solutions_of[parent.challenge_id].append(fork.pk)
+
+    def _vote(self, voter_id: int, solution_id: int, value: int) -> None:
+        solution = self.solution_rows.get(solution_id) or Solution.objects.get(pk=solution_id)
+        self.solution_rows[solution_id] = solution
+        self._try(
+            lambda: services.vote_cast(voter=self.users[voter_id], solution=solution, value=value)
+        )
+
+    def _review(self, reviewer_id: int, solution_id: int, perceived: float) -> None:
+        solution = Solution.objects.get(pk=solution_id)
+        criteria = self.criteria[solution.challenge_id]
+        score = max(1, min(5, round(1 + 4 * perceived)))
+        self._try(
+            lambda: services.review_save(
+                reviewer=self.users[reviewer_id],
+                solution=solution,
+                comment="Reviewed.",
+                scores={pk: score for pk in criteria},
+            )
+        )
+
+    def perceive(self, solution_id: int) -> float:
+        return self.quality[solution_id] + self.rng.gauss(0, self.config.noise)
+
+    def _visible(self, challenge_id: int, k: int) -> list[int]:
+        """What a member looks at: the challenge's top of the ranking and a few at random."""
+        pool = self.solutions_of[challenge_id]
+        if not pool:
+            return []
+        top = self.ranked.get(challenge_id, [])[:5]
+        picks = set(self.rng.sample(pool, min(k, len(pool))))
+        picks.update(self.rng.sample(top, min(2, len(top))))
+        return sorted(picks)
+
+    # --- One day ---------------------------------------------------------------------------
+
+    def _day(self, day: int) -> None:
+        rng = self.rng
+        challenges = self.challenges
+        self.clock.at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC) + timedelta(days=day)
+        # Morning: posts and forks.
+        for pk in self.ids("loner"):
+            if rng.random() < 0.12:
+                quality = min(0.95, max(0.02, rng.gauss(self.skill[pk], 0.12)))
+                self._post(pk, rng.choice(challenges), quality)
+        for pk in self.ids("builder"):
+            if rng.random() < 0.12:
+                challenge = rng.choice(challenges)
+                seen = self._visible(challenge.pk, 6)
+                if not seen or rng.random() < 0.15:
+                    self._post(pk, challenge, min(0.95, max(0.02, rng.gauss(self.skill[pk], 0.12))))
+                else:
+                    best = max(seen, key=self.perceive)
+                    self._fork(pk, best, improve=True)
+        for pk in self.ids("lazy"):
+            if rng.random() < 0.12:
+                seen = self._visible(rng.choice(challenges).pk, 6)
+                if seen:
+                    self._fork(pk, max(seen, key=self.perceive), improve=False)
+        for pk in self.ids("ring") + self.ids("puppet_master"):
+            if rng.random() < 0.08:
+                self._post(pk, rng.choice(challenges), min(0.95, max(0.02, rng.gauss(0.35, 0.1))))
+        self.clock.at += timedelta(hours=2)
+        # Day: votes and reviews.
+        for pk in self.ids("voter") + self.ids("builder") + self.ids("loner") + self.ids("lazy"):
+            if rng.random() < 0.3:
+                for solution_id in self._visible(rng.choice(challenges).pk, 3):
+                    perceived = self.perceive(solution_id)
+                    if perceived > 0.6:
+                        self._vote(pk, solution_id, Vote.UP)
+                    elif perceived < 0.3:
+                        self._vote(pk, solution_id, Vote.DOWN)
+        for pk in self.ids("veteran"):
+            for solution_id in self._visible(rng.choice(challenges).pk, 4):
+                perceived = self.perceive(solution_id)
+                self._review(pk, solution_id, perceived)
+                if perceived > 0.6:
+                    self._vote(pk, solution_id, Vote.UP)
+        ring_ids = self.ids("ring")
+        ring = set(ring_ids)
+        ring_solutions = [
+            s for c in challenges for s in self.solutions_of[c.pk] if self.author[s] in ring
+        ]
+        for pk in ring_ids:  # a list: the order must not depend on the ids' hashing
+            own = [s for s in ring_solutions if self.author[s] != pk]
+            for solution_id in rng.sample(own, min(12, len(own))):
+                self._vote(pk, solution_id, Vote.UP)
+            rivals = [s for c in challenges for s in self.ranked.get(c.pk, [])[:3]]
+            for solution_id in rng.sample(rivals, min(4, len(rivals))):
+                if self.author[solution_id] not in ring:
+                    self._vote(pk, solution_id, Vote.DOWN)
+        for pk, master in self.master_of.items():
+            theirs = [
+                s for c in challenges for s in self.solutions_of[c.pk] if self.author[s] == master
+            ]
+            for solution_id in rng.sample(theirs, min(5, len(theirs))):
+                self._vote(pk, solution_id, Vote.UP)
+        # Night: what production's beat runs.
+        self.clock.at += timedelta(hours=10)
+        abuse.serial_votes_reverse()
+        trust.trust_compute()
+        ledger.sync_everything()
+        fitness.recompute_all()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.author = dict(Solution.objects.values_list("pk", "author_id"))
+        self.ranked = defaultdict(list)
+        for challenge_id, solution_id in (
+            SolutionScore.objects.filter(rank__isnull=False)
+            .order_by("challenge_id", "rank")
+            .values_list("challenge_id", "solution_id")
+        ):
+            self.ranked[challenge_id].append(solution_id)
+
+    def _select(self) -> None:
+        """Organisers shortlist the three best ranked solutions and select the first."""
+        self.clock.at += timedelta(hours=1)
+        for challenge in self.challenges:
+            by = challenge.organisers.order_by("pk").first()
+            ranked = self.ranked.get(challenge.pk, [])[:3]
+            if not ranked:
+                continue
+
+            def run(challenge=challenge, by=by, ranked=ranked):
+                challenge_services.challenge_transition(challenge=challenge, by=by, to="selecting")
+                round_ = challenge_services.selection_round_open(challenge=challenge, by=by)
+                for k, solution_id in enumerate(ranked):
+                    solution = Solution.objects.get(pk=solution_id)
+                    challenge_services.selection_shortlist(
+                        round=round_, by=by, solution=solution, reason="Among the best ranked."
+                    )
+                    if k == 0:
+                        challenge_services.selection_select(
+                            round=round_, by=by, solution=solution, reason="The best ranked."
+                        )
+                challenge_services.selection_publish(round=round_, by=by)
+
+            self._try(run)
+        ledger.sync_everything()
+        fitness.recompute_all()
+        self._refresh()
+
+    # --- Run and measure -------------------------------------------------------------------
+
+    def run(self) -> Result:
+        c = self.config
+        self.solutions_of: dict[int, list[int]] = defaultdict(list)
+        self.solution_rows: dict[int, Solution] = {}
+        self.author: dict[int, int] = {}
+        self.ranked: dict[int, list[int]] = {}
+        seconds: list[float] = []
+        quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+        with (
+            mock.patch("django.utils.timezone.now", self.clock.now),
+            override_settings(MAILERS=quiet),
+        ):
+            self._make_members()
+            self._make_challenges()
+            self.criteria = {
+                ch.pk: list(ch.criteria.values_list("pk", flat=True)) for ch in self.challenges
+            }
+            # The debounce of rankings (one recompute per challenge a few seconds after a burst
+            # of changes) is held for the day; the night recomputes every challenge.
+            for ch in self.challenges:
+                cache.set(tasks.RANKINGS_PENDING.format(ch.pk), 1, timeout=None)
+            for day in range(c.days):
+                started = time.perf_counter()
+                self._day(day)
+                seconds.append(time.perf_counter() - started)
+                self.log(f"day {day + 1}/{c.days}: {seconds[-1]:.2f} s")
+            self._select()
+            for ch in self.challenges:
+                cache.delete(tasks.RANKINGS_PENDING.format(ch.pk))
+        return self._measure(seconds)
+
+    def _measure(self, seconds: list[float]) -> Result:
+        taus = {}
+        for challenge in self.challenges:
+            ranked = [s for s in self.ranked.get(challenge.pk, []) if s in self.quality]
+            if len(ranked) >= 3:
+                tau = kendalltau([self.quality[s] for s in ranked], list(range(len(ranked), 0, -1)))
+                if not math.isnan(tau.statistic):
+                    taus[challenge.pk] = float(tau.statistic)
+        totals = dict(
+            ReputationScore.objects.filter(user_id__in=list(self.role)).values_list(
+                "user_id", "total"
+            )
+        )
+        members = sorted(self.role, key=lambda pk: (-totals.get(pk, Decimal(1)), pk))
+        ring = set(self.ids("ring"))
+        top_1 = members[: max(1, math.ceil(len(members) / 100))]
+        top_10 = members[: max(1, math.ceil(len(members) / 10))]
+        # Builders over loners at equal quality: members binned by the mean hidden quality of
+        # their solutions; the ratio of mean reputations per bin, averaged over the bins.
+        quality_of: dict[int, list[float]] = defaultdict(list)
+        for solution_id, quality in self.quality.items():
+            quality_of[self.author.get(solution_id)].append(quality)
+        bins: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for pk in self.ids("builder") + self.ids("loner"):
+            if quality_of.get(pk):
+                b = min(9, int(10 * sum(quality_of[pk]) / len(quality_of[pk])))
+                bins[b][self.role[pk]].append(float(totals.get(pk, 1)))
+        ratios = [
+            (sum(g["builder"]) / len(g["builder"])) / (sum(g["loner"]) / len(g["loner"]))
+            for g in bins.values()
+            if g["builder"] and g["loner"]
+        ]
+        events = ReputationEvent.objects.filter(beneficiary_id__in=list(self.role))
+        positive = events.filter(amount__gt=0).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        lineage = events.filter(kind=ReputationEvent.Kind.LINEAGE_CREDIT).aggregate(
+            s=Sum("amount")
+        )["s"] or Decimal(0)
+        earned = defaultdict(Decimal)
+        for solution_id, beneficiary_id, amount in (
+            ReputationEvent.objects.filter(solution_id__isnull=False)
+            .exclude(kind=ReputationEvent.Kind.LINEAGE_CREDIT)
+            .values_list("solution_id", "beneficiary_id")
+            .annotate(s=Sum("amount"))
+        ):
+            if self.author.get(solution_id) == beneficiary_id:
+                earned[solution_id] += amount
+        lazy_total = sum(max(Decimal(0), earned[f]) for f in self.lazy_parent)
+        parent_total = sum(max(Decimal(0), earned[p]) for p in self.lazy_parent.values())
+        low = trust.low_trust_ids()
+        by_role = defaultdict(list)
+        for pk, role in self.role.items():
+            by_role[role].append(float(totals.get(pk, 1)))
+        return Result(
+            config=self.config,
+            tau_per_challenge=taus,
+            ring_in_top_1pct=len(ring & set(top_1)),
+            ring_in_top_decile=len(ring & set(top_10)),
+            ring_size=len(ring),
+            top_1pct_size=len(top_1),
+            builders_over_loners=sum(ratios) / len(ratios) if ratios else float("nan"),
+            lineage_share=float(lineage / positive) if positive else 0.0,
+            lazy_over_parents=float(lazy_total / parent_total) if parent_total else 0.0,
+            seconds_per_day=seconds,
+            solutions=len(self.quality),
+            votes=Vote.objects.filter(voter_id__in=list(self.role)).count(),
+            reviews=Review.objects.filter(reviewer_id__in=list(self.role)).count(),
+            low_trust_ring=len(low & ring),
+            low_trust_honest=len(low - ring - set(self.ids("puppet"))),
+            reputation_by_role={r: sum(v) / len(v) for r, v in sorted(by_role.items())},
+        )

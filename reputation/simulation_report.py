@@ -1,0 +1,138 @@
+"""The simulation's HTML report: the figures against their goals, and charts drawn as inline
+SVG on the server (no script, no asset from another host)."""
+
+import html
+import json
+from pathlib import Path
+
+from django.conf import settings
+
+REPORT_NAME = "simulation-report.html"
+
+
+def report_path() -> Path:
+    return Path(getattr(settings, "PEERHUB_SIMULATION_REPORT_DIR", settings.VAR_DIR)) / REPORT_NAME
+
+
+def figures_path() -> Path:
+    return report_path().with_suffix(".json")
+
+
+def _bars(title: str, items: list[tuple[str, float]], *, unit: str = "", width: int = 560) -> str:
+    """A horizontal bar chart."""
+    if not items:
+        return ""
+    top = max(abs(v) for _label, v in items) or 1
+    row, label_w = 22, 170
+    height = row * len(items) + 30
+    parts = [
+        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{html.escape(title)}</text>',
+    ]
+    for i, (label, value) in enumerate(items):
+        y = 24 + i * row
+        w = max(1, int((width - label_w - 70) * abs(value) / top))
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{html.escape(label)}</text>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="{row - 6}" fill="#3b6ea5"/>'
+        )
+        parts.append(
+            f'<text x="{label_w + w + 6}" y="{y + 13}" font-size="12">{value:.2f}{unit}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _line(title: str, values: list[float], *, unit: str, width: int = 560) -> str:
+    """A line chart of one series over days."""
+    if not values:
+        return ""
+    height, pad = 160, 30
+    top = max(values) or 1
+    step = (width - 2 * pad) / max(1, len(values) - 1)
+    points = " ".join(
+        f"{pad + i * step:.1f},{height - pad - (height - 2 * pad) * v / top:.1f}"
+        for i, v in enumerate(values)
+    )
+    return (
+        f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{html.escape(title)}</text>'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        f'stroke="#999"/>'
+        f'<polyline points="{points}" fill="none" stroke="#3b6ea5" stroke-width="2"/>'
+        f'<text x="{pad}" y="{height - 8}" font-size="11">day 1</text>'
+        f'<text x="{width - pad - 40}" y="{height - 8}" font-size="11">day {len(values)}</text>'
+        f'<text x="{pad}" y="{pad}" font-size="11">{top:.2f}{unit}</text></svg>'
+    )
+
+
+def _verdict(goal: str, reached: bool) -> str:
+    if goal == "—":
+        return "(measured)"
+    return "reached" if reached else "not reached"
+
+
+def summary(result) -> dict:
+    """What the public page shows: the run's size and its figures."""
+    c = result.config
+    return {
+        "members": c.members,
+        "challenges": c.challenges,
+        "days": c.days,
+        "seed": c.seed,
+        "figures": [list(f) for f in result.figures()],
+    }
+
+
+def render(result) -> str:
+    c = result.config
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td>"
+        f"<td>{html.escape(goal)}</td><td>{_verdict(goal, ok)}</td></tr>"
+        for name, value, goal, ok in result.figures()
+    )
+    taus = sorted(result.tau_per_challenge.values())
+    charts = [
+        _bars(
+            "Kendall τ per challenge (hidden quality vs rank)",
+            [(f"challenge {i + 1}", t) for i, t in enumerate(taus)],
+        ),
+        _bars(
+            "Mean reputation by role",
+            [(role, value) for role, value in result.reputation_by_role.items()],
+        ),
+        _line("Seconds per simulated day", result.seconds_per_day, unit=" s"),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>PeerHub community simulation</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;padding:0 1rem;
+color:#1f2933}}table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid
+#ddd;text-align:left}}svg{{display:block;margin:1.5rem 0}}</style></head><body>
+<h1>Community simulation</h1>
+<p>{c.members} members, {c.challenges} challenges, {c.days} days, seed {c.seed};
+ring {result.ring_size} members ({c.ring_share:.0%}); {result.solutions} solutions,
+{result.votes} votes, {result.reviews} reviews. Low-trust at the end: {result.low_trust_ring} of
+the ring, {result.low_trust_honest} honest members.</p>
+<table><thead><tr><th>Figure</th><th>Value</th><th>Goal</th><th></th></tr></thead>
+<tbody>{rows}</tbody></table>
+{"".join(charts)}
+</body></html>
+"""
+
+
+def write(result) -> Path:
+    path = report_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(result), encoding="utf-8")
+    figures_path().write_text(json.dumps(summary(result), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def latest_summary() -> dict | None:
+    """The figures of the latest run, for the public page; None when no run was written."""
+    try:
+        return json.loads(figures_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

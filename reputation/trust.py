@@ -1,0 +1,244 @@
+"""Trust from the endorsement graph, in the style of SybilRank (issue 8).
+
+Members endorse each other by upvoting a solution, reviewing it well, forking it, and completing a
+service order (the marketplace answers the `trust_endorsements` hook). Those facts form a
+weighted undirected graph. Trust starts on the seeds (staff, members whose level staff pinned,
+members at the top trust level) and spreads along the edges for about log2(N) steps of a random
+walk, each member passing its trust to its neighbours in proportion to the edge weights. The
+walk stops early on purpose: within that many steps it has spread evenly over the well-knit
+honest community, while a ring that honest members rarely endorse (few "attack edges") has
+received almost nothing, however densely its members vote for each other. Each member's trust is
+what they hold divided by their degree, scaled so that 1.0 is the even spread.
+
+Reading the graph is a handful of aggregate queries; the walk is sparse matrix products
+(SciPy); nothing loops over edges or members in Python. For a fixed graph the result is the
+same to the last bit (fixed order, no randomness)."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from challenges.models import Solution
+from peerhub import hooks
+from peerhub.models import User
+
+from . import rules as rules_module
+from .models import MemberTrust, ReputationScore, Review, TrustSnapshot, Vote
+
+TOP_LEVEL = max(rules_module.LEVEL_NAMES)
+
+
+@dataclass
+class Graph:
+    """Members (sorted ids), the symmetric weighted adjacency among them, and the directed
+    matrix of upvotes (voter → author), which the cluster finder reads."""
+
+    user_ids: np.ndarray
+    adjacency: sparse.csr_matrix
+    upvotes: sparse.csr_matrix
+
+
+def _pairs(rows) -> np.ndarray:
+    """Rows (endorser, endorsed, weight) from one aggregate query as an (n, 3) array."""
+    array = np.array(list(rows), dtype=np.int64)
+    return array.reshape(-1, 3)
+
+
+def endorsements() -> dict[str, np.ndarray]:
+    """Per kind of endorsement, (endorser, endorsed, how many) rows, one query each."""
+    good_mean = rules_module.trust().review_good_mean
+    votes = (
+        Vote.objects.filter(value=Vote.UP, serial_reversed_at__isnull=True)
+        .exclude(voter_id=F("solution__author_id"))
+        .values("voter_id", "solution__author_id")
+        .annotate(n=Count("pk"))
+        .values_list("voter_id", "solution__author_id", "n")
+        .order_by()
+    )
+    reviews = (
+        Review.objects.filter(mean_score__gte=good_mean)
+        .exclude(reviewer_id=F("solution__author_id"))
+        .values("reviewer_id", "solution__author_id")
+        .annotate(n=Count("pk"))
+        .values_list("reviewer_id", "solution__author_id", "n")
+        .order_by()
+    )
+    forks = (
+        Solution.objects.filter(parent__isnull=False, published_at__isnull=False)
+        .exclude(author_id=F("parent__author_id"))
+        .values("author_id", "parent__author_id")
+        .annotate(n=Count("pk"))
+        .values_list("author_id", "parent__author_id", "n")
+        .order_by()
+    )
+    found = {"votes": _pairs(votes), "reviews": _pairs(reviews), "forks": _pairs(forks)}
+    # Apps that reputation may not import (the marketplace's completed orders) add theirs.
+    found["other"] = _pairs(hooks.collect("trust_endorsements"))
+    return found
+
+
+def load_graph() -> Graph:
+    user_ids = np.array(User.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+    n = len(user_ids)
+    found = endorsements()
+    everything = np.concatenate(list(found.values()))
+    everything = everything[
+        np.isin(everything[:, 0], user_ids) & np.isin(everything[:, 1], user_ids)
+    ]
+    rows = np.searchsorted(user_ids, everything[:, 0])
+    cols = np.searchsorted(user_ids, everything[:, 1])
+    directed = sparse.coo_matrix(
+        (everything[:, 2].astype(np.float64), (rows, cols)), shape=(n, n)
+    ).tocsr()
+    adjacency = (directed + directed.T).tocsr()
+    adjacency.sum_duplicates()
+    votes = found["votes"]
+    votes = votes[np.isin(votes[:, 0], user_ids) & np.isin(votes[:, 1], user_ids)]
+    upvotes = sparse.coo_matrix(
+        (
+            np.ones(len(votes)),
+            (np.searchsorted(user_ids, votes[:, 0]), np.searchsorted(user_ids, votes[:, 1])),
+        ),
+        shape=(n, n),
+    ).tocsr()
+    return Graph(user_ids=user_ids, adjacency=adjacency, upvotes=upvotes)
+
+
+def seed_ids() -> set[int]:
+    """Staff, members with a pinned level, members at the top trust level (active ones)."""
+    staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True), is_active=True)
+    scored = ReputationScore.objects.filter(
+        Q(pinned_level__isnull=False) | Q(trust_level__gte=TOP_LEVEL), user__is_active=True
+    )
+    return set(staff.values_list("pk", flat=True)) | set(scored.values_list("user_id", flat=True))
+
+
+def walk(adjacency: sparse.csr_matrix, seeds: np.ndarray, steps: int | None = None) -> np.ndarray:
+    """The early-terminated, degree-normalised random walk: trust per member (1.0 = the even
+    spread over the seeds' part of the graph). `seeds` are indices into the matrix."""
+    n = adjacency.shape[0]
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    trust = np.zeros(n)
+    if n == 0 or len(seeds) == 0:
+        return trust
+    steps = steps if steps is not None else max(1, math.ceil(math.log2(max(n, 2))))
+    mass = np.zeros(n)
+    mass[seeds] = n / len(seeds)
+    connected = degree > 0
+    inverse = np.zeros(n)
+    inverse[connected] = 1.0 / degree[connected]
+    for _ in range(steps):
+        # Each member hands its trust out along its edges, in proportion to their weights; an
+        # isolated member keeps what it has.
+        mass = adjacency @ (mass * inverse) + np.where(connected, 0.0, mass)
+    # The even spread: all the trust over the volume (total degree) of the seeds' components.
+    _count, labels = connected_components(adjacency, directed=False)
+    reached = np.isin(labels, np.unique(labels[seeds]))
+    volume = degree[reached].sum()
+    if volume == 0:
+        return trust
+    trust[connected] = mass[connected] / degree[connected] * volume / n
+    return trust
+
+
+def mutual_clusters(graph: Graph, trust: np.ndarray, limit: int) -> list[dict]:
+    """Groups of members who upvote each other (both ways), densest first: for each connected
+    group of three or more in the mutual-upvote graph, its size, how many of its pairs vote
+    for each other (density) and its members' mean trust."""
+    votes = graph.upvotes.copy()
+    votes.data[:] = 1.0
+    mutual = votes.multiply(votes.T).tocsr()
+    if mutual.nnz == 0:
+        return []
+    _count, labels = connected_components(mutual, directed=False)
+    sizes = np.bincount(labels)
+    upper = sparse.triu(mutual, k=1).tocoo()
+    pairs = np.bincount(labels[upper.row], minlength=len(sizes))
+    candidates = np.flatnonzero(sizes >= 3)
+    density = pairs[candidates] / (sizes[candidates] * (sizes[candidates] - 1) / 2)
+    # Densest first, then largest, then by label (deterministic).
+    order = np.lexsort((candidates, -sizes[candidates], -density))[:limit]
+    clusters = []
+    for position in order:
+        label = candidates[position]
+        members = np.flatnonzero(labels == label)
+        clusters.append(
+            {
+                "size": int(sizes[label]),
+                "mutual_pairs": int(pairs[label]),
+                "density": round(float(density[position]), 4),
+                "mean_trust": round(float(trust[members].mean()), 4),
+                "user_ids": [int(pk) for pk in graph.user_ids[members][:100]],
+            }
+        )
+    return clusters
+
+
+@transaction.atomic
+def trust_compute(*, now=None) -> TrustSnapshot | None:
+    """A new snapshot of every member's trust; None (and nothing written) without any seed,
+    since a walk from nowhere would call everyone untrusted. Members with no endorsement at all
+    hold no evidence either way and are never low-trust; neither are the seeds."""
+    config = rules_module.trust()
+    seeds = seed_ids()
+    if not seeds:
+        return None
+    graph = load_graph()
+    seed_index = np.flatnonzero(np.isin(graph.user_ids, list(seeds)))
+    steps = max(1, math.ceil(math.log2(max(len(graph.user_ids), 2))))
+    trust = walk(graph.adjacency, seed_index, steps)
+    degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
+    low = (degree > 0) & (trust < config.low_threshold)
+    low[seed_index] = False
+    version = (
+        TrustSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
+    ) + 1
+    snapshot = TrustSnapshot.objects.create(
+        version=version,
+        computed_at=now or timezone.now(),
+        parameters={
+            "members": len(graph.user_ids),
+            "edges": int(graph.adjacency.nnz // 2),
+            "seeds": len(seed_index),
+            "steps": steps,
+            "low_threshold": config.low_threshold,
+            "low_trust": int(low.sum()),
+        },
+        clusters=mutual_clusters(graph, trust, config.clusters_shown),
+    )
+    MemberTrust.objects.bulk_create(
+        [
+            MemberTrust(
+                snapshot=snapshot, user_id=int(pk), trust=float(value), low_trust=bool(flag)
+            )
+            for pk, value, flag in zip(graph.user_ids, trust, low, strict=True)
+        ],
+        batch_size=5000,
+    )
+    stale = TrustSnapshot.objects.order_by("-version").values_list("pk", flat=True)[
+        config.keep_snapshots :
+    ]
+    TrustSnapshot.objects.filter(pk__in=list(stale)).delete()
+    return snapshot
+
+
+def latest_snapshot_id() -> int | None:
+    return TrustSnapshot.objects.order_by("-version").values_list("pk", flat=True).first()
+
+
+def low_trust_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
+    """The members the latest snapshot (or the given one) found low-trust, among `user_ids`
+    (everyone when None). Without any snapshot, nobody."""
+    snapshot_id = snapshot_id or latest_snapshot_id()
+    if snapshot_id is None:
+        return set()
+    rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, low_trust=True)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=list(user_ids))
+    return set(rows.values_list("user_id", flat=True))
