@@ -212,6 +212,7 @@ def how_it_works(request):
             ],
             "daily_votes": sorted(rules.daily_votes().items()),
             "serial": rules.serial_voting(),
+            "serial_hours": rules.serial_voting().window.total_seconds() / 3600,
             "selection": rules.selection_reputation(),
             "trust": rules.trust(),
             "low_trust_note": rules.LOW_TRUST_NOTE,
