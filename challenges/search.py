@@ -142,6 +142,29 @@ SOLUTION_FIELDS = {
 }
 
 
+def _ranked(queryset, *, q, terms, fields, headline_of, text_of, limit):
+    """The best `limit` rows of `queryset` for the query, with a function giving each row's
+    snippet: PostgreSQL's full text (the stored vector, its rank and an escaped headline), or
+    elsewhere every term matched in some field, ranked title before summary before body."""
+    if _use_full_text():
+        query = SearchQuery(q, config=CONFIG, search_type="websearch")
+        rows = (
+            queryset.filter(search_vector=query)
+            .annotate(
+                rank=SearchRank(F("search_vector"), query), headline=_headline(headline_of, query)
+            )
+            .order_by("-rank", "-pk")[:limit]
+        )
+        return rows, lambda row: safe_headline(row.headline)
+    lookups = [f for names in fields.values() for f in names]
+    rows = (
+        queryset.filter(_all_terms_q(terms, lookups))
+        .annotate(rank=_text_rank(terms, fields))
+        .order_by("-rank", "-pk")[:limit]
+    )
+    return rows, lambda row: highlight(text_of(row), terms)
+
+
 def search_challenges(
     *, user, q: str, status: str = "", value: str = "", limit: int = 50
 ) -> list[SearchHit]:
@@ -155,27 +178,15 @@ def search_challenges(
     terms = _terms(q)
     if not terms:
         return []
-    if _use_full_text():
-        query = SearchQuery(q, config=CONFIG, search_type="websearch")
-        rows = (
-            challenges.filter(search_vector=query)
-            .annotate(
-                rank=SearchRank(F("search_vector"), query),
-                headline=_headline(
-                    Concat("summary", Value(" "), "problem", output_field=TextField()), query
-                ),
-            )
-            .order_by("-rank", "-pk")[:limit]
-        )
-        snippet = lambda c: safe_headline(c.headline)  # noqa: E731
-    else:
-        lookups = [f for fields in CHALLENGE_FIELDS.values() for f in fields]
-        rows = (
-            challenges.filter(_all_terms_q(terms, lookups))
-            .annotate(rank=_text_rank(terms, CHALLENGE_FIELDS))
-            .order_by("-rank", "-pk")[:limit]
-        )
-        snippet = lambda c: highlight(f"{c.summary} {c.problem}", terms)  # noqa: E731
+    rows, snippet = _ranked(
+        challenges,
+        q=q,
+        terms=terms,
+        fields=CHALLENGE_FIELDS,
+        headline_of=Concat("summary", Value(" "), "problem", output_field=TextField()),
+        text_of=lambda c: f"{c.summary} {c.problem}",
+        limit=limit,
+    )
     return [
         SearchHit(
             kind="challenge",
@@ -206,26 +217,15 @@ def search_solutions(
     terms = _terms(q)
     if not terms:
         return []
-    if _use_full_text():
-        query = SearchQuery(q, config=CONFIG, search_type="websearch")
-        rows = (
-            solutions.filter(search_vector=query)
-            .annotate(
-                rank=SearchRank(F("search_vector"), query),
-                headline=_headline(F("current_revision__body"), query),
-            )
-            .order_by("-rank", "-pk")[:limit]
-        )
-        snippet = lambda s: safe_headline(s.headline)  # noqa: E731
-    else:
-        lookups = [f for fields in SOLUTION_FIELDS.values() for f in fields]
-        rows = (
-            solutions.filter(_all_terms_q(terms, lookups))
-            .select_related("current_revision")
-            .annotate(rank=_text_rank(terms, SOLUTION_FIELDS))
-            .order_by("-rank", "-pk")[:limit]
-        )
-        snippet = lambda s: highlight(s.current_revision.body, terms)  # noqa: E731
+    rows, snippet = _ranked(
+        solutions.select_related("current_revision"),
+        q=q,
+        terms=terms,
+        fields=SOLUTION_FIELDS,
+        headline_of=F("current_revision__body"),
+        text_of=lambda s: s.current_revision.body,
+        limit=limit,
+    )
     return [
         SearchHit(
             kind="solution",

@@ -9,6 +9,12 @@ class ReputationConfig(AppConfig):
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the fact listeners)
 
+    def reputation_fact_sources(self) -> list:
+        """The published selection rounds' lines, in the full rebuild like any app's facts."""
+        from .selection_credit import SOURCE
+
+        return [SOURCE]
+
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """Sections of a solution page (see challenges.views.solutions.solution_detail): the
         vote widget with the review means, then the reviews and the review form."""

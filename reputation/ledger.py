@@ -773,9 +773,6 @@ def sync_everything(
         with transaction.atomic():
             held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
             _append_corrections(source.desired(), held)
-    from .selection_credit import sync_selection  # issue 5: selection facts
-
-    sync_selection(recompute=False)
     recompute_scores(None)
     return ReputationEvent.objects.count() - before
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from challenges.models import Challenge, SelectionEntry, SelectionRound
 
 from . import rules as rules_module
-from .ledger import Line, _append_corrections, _apply, _held
+from .ledger import FactSource, Line, _apply, _held
 from .models import ReputationEvent
 
 Kind = ReputationEvent.Kind
@@ -42,8 +42,11 @@ def desired_for_selection(challenge_ids=None) -> dict[str, Line]:
     return lines
 
 
+SOURCE = FactSource(kinds=SELECTION_KINDS, desired=desired_for_selection)
+
+
 @transaction.atomic
-def sync_selection(challenge_ids=None, *, recompute: bool = True) -> set[int]:
+def sync_selection(challenge_ids=None) -> set[int]:
     """Bring the selection lines of these challenges (or all) in line with their published
     rounds. Locks the challenges' rows: two syncs of one challenge would append the same
     (key, seq)."""
@@ -55,6 +58,4 @@ def sync_selection(challenge_ids=None, *, recompute: bool = True) -> set[int]:
     if challenge_ids is not None:
         held_events = held_events.filter(solution__challenge_id__in=locked)
     desired = desired_for_selection(None if challenge_ids is None else locked)
-    if recompute:
-        return _apply(desired, _held(held_events))
-    return _append_corrections(desired, _held(held_events))
+    return _apply(desired, _held(held_events))

@@ -1,6 +1,7 @@
 """The one interface every payment provider implements. Services talk to it, never to a
 provider's library; the webhook endpoint hands it the raw request and gets a Notification."""
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
@@ -33,27 +34,29 @@ class Notification:
     payload: dict = field(default_factory=dict)
 
 
-class PaymentProvider:
+class PaymentProvider(ABC):
+    """A provider must answer all of these; `charge_renewal` has a default (it cannot)."""
+
     name = ""
 
+    @abstractmethod
     def start_checkout(self, *, payment, title: str, success_url: str, cancel_url: str) -> Checkout:
         """Ask the provider for a page where the payer pays `payment`. Must be idempotent on
         payment.idempotency_key: a retry returns the same checkout."""
-        raise NotImplementedError
 
+    @abstractmethod
     def parse_notification(self, *, body: bytes, headers) -> Notification:
         """Verify and decode one webhook; raise InvalidNotification when it is not genuine."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refund(self, *, payment, amount: int, key: str) -> str:
         """Give `amount` of a succeeded payment back to the payer; returns the reference."""
-        raise NotImplementedError
 
     def charge_renewal(self, *, payment) -> bool | None:
         """Charge a subscription renewal without the member (off-session). True: paid, False:
         declined, None: this provider cannot, the member pays through a checkout instead."""
         return None
 
+    @abstractmethod
     def payout(self, *, payout) -> str:
         """Send a seller's money out; returns the provider's reference."""
-        raise NotImplementedError
