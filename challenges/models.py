@@ -212,6 +212,9 @@ class Solution(models.Model):
         "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revision_count = models.PositiveIntegerField(default=0)
+    # A fork whose body is still the one it copied from its source: votes and reviews on it earn
+    # its author nothing (reputation), since what they judge is the source's work.
+    unchanged_fork = models.BooleanField(default=False)
     fork_count = models.PositiveIntegerField(default=0)
     descendant_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)

@@ -93,13 +93,13 @@ def _lineage_lines(
         )
 
 
-def _not_counted(author_id: int, kind: str, vote: Vote, solution_id: int) -> Line:
-    """The line of 0 that a low-trust member's vote gives: it shows in the author's history as
-    "not counted: low trust" (and takes back what the vote gave before the verdict)."""
+def _not_counted(author_id: int, kind: str, vote: Vote, solution_id: int, note: str) -> Line:
+    """The line of 0 that a vote counting nothing gives (a low-trust voter, an unchanged fork):
+    it shows in the author's history with its reason (and takes back what the vote gave
+    before)."""
     return Line(
-        author_id, kind, Decimal(0), vote.updated_at, solution_id, None, vote.voter_id, True,
-        rules_module.LOW_TRUST_NOTE,
-    )  # fmt: skip
+        author_id, kind, Decimal(0), vote.updated_at, solution_id, None, vote.voter_id, True, note
+    )
 
 
 def desired_for_solutions(solution_ids) -> dict[str, Line]:
@@ -162,34 +162,40 @@ def _desired_and_notes(
             notes[f"up:{solution.pk}:{vote.voter_id}"] = rules_module.LOW_TRUST_NOTE
             notes[f"down:{solution.pk}:{vote.voter_id}"] = rules_module.LOW_TRUST_NOTE
         live = vote.serial_reversed_at is None and vote.voter_id not in low_trust
+        # Why a vote that counts gives its author nothing; lineage credit still flows.
+        unchanged = rules_module.UNCHANGED_FORK_NOTE if solution.unchanged_fork else ""
         if vote.value == Vote.UP:
             if vote.serial_reversed_at is not None:
                 continue
             key = f"up:{solution.pk}:{vote.voter_id}"
-            if not live:
+            if not live or unchanged:
+                note = unchanged if live else rules_module.LOW_TRUST_NOTE
                 lines[key] = _not_counted(
-                    solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk
+                    solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk, note
                 )
-                continue
-            lines[key] = Line(
-                solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
-                vote.updated_at, solution.pk, None, vote.voter_id, True,
-            )  # fmt: skip
+                if not live:
+                    continue
+            else:
+                lines[key] = Line(
+                    solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
+                    vote.updated_at, solution.pk, None, vote.voter_id, True,
+                )  # fmt: skip
             _lineage_lines(
                 lines, key=key, solution=solution, earned=rules.upvote_received,
                 fact_at=vote.updated_at, actor_id=vote.voter_id, capped=True,
                 authors_by_id=authors_by_id, rules=rules,
             )  # fmt: skip
         else:
-            if live:
+            if live and not unchanged:
                 lines[f"down:{solution.pk}:{vote.voter_id}"] = Line(
                     solution.author_id, Kind.DOWNVOTE_RECEIVED, rules.downvote_received,
                     vote.updated_at, solution.pk, None, vote.voter_id, True,
                 )  # fmt: skip
             elif vote.serial_reversed_at is None:
                 lines[f"down:{solution.pk}:{vote.voter_id}"] = _not_counted(
-                    solution.author_id, Kind.DOWNVOTE_RECEIVED, vote, solution.pk
-                )
+                    solution.author_id, Kind.DOWNVOTE_RECEIVED, vote, solution.pk,
+                    unchanged if live else rules_module.LOW_TRUST_NOTE,
+                )  # fmt: skip
             lines[f"downcast:{solution.pk}:{vote.voter_id}"] = Line(
                 vote.voter_id, Kind.DOWNVOTE_CAST, rules.downvote_cast,
                 vote.updated_at, solution.pk, None, solution.author_id, False,
@@ -205,6 +211,7 @@ def _desired_and_notes(
         if amount == 0:
             continue
         key = f"review:{solution.pk}:{review.reviewer_id}"
+        unchanged = solution.unchanged_fork
         if review.reviewer_id in low_trust:
             notes[key] = rules_module.LOW_TRUST_NOTE
             lines[key] = Line(
@@ -213,8 +220,9 @@ def _desired_and_notes(
             )  # fmt: skip
             continue
         lines[key] = Line(
-            solution.author_id, Kind.REVIEW_RECEIVED, amount, review.created_at,
-            solution.pk, None, review.reviewer_id, False,
+            solution.author_id, Kind.REVIEW_RECEIVED, Decimal(0) if unchanged else amount,
+            review.created_at, solution.pk, None, review.reviewer_id, False,
+            rules_module.UNCHANGED_FORK_NOTE if unchanged else "",
         )  # fmt: skip
         _lineage_lines(
             lines, key=key, solution=solution, earned=amount, fact_at=review.created_at,
@@ -566,8 +574,11 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         )
 
     live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
-    # A low-trust member's vote gives its author a line of 0 noted "not counted: low trust".
-    not_counted = "sv.serial_reversed_at IS NULL AND sv.low"
+    counted = f"{live} AND NOT sv.unchanged"
+    # A low-trust member's vote, or any vote on an unchanged fork, gives its author a line of 0
+    # noted with the reason ("not counted: low trust" first).
+    not_counted = "sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged)"
+    why = "CASE WHEN sv.low THEN %s ELSE %s END"
     no_source = "CAST(NULL AS BIGINT)"
     key = "CAST(sv.solution_id AS TEXT) || ':' || CAST(sv.voter_id AS TEXT)"
     columns = (
@@ -577,25 +588,26 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     selects = [
         f"SELECT 'up:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
         f"sv.solution_id, {no_source}, sv.voter_id, %s, '' FROM sv "
-        f"WHERE sv.value = 1 AND {live}",
+        f"WHERE sv.value = 1 AND {counted}",
         f"SELECT 'down:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
         f"sv.solution_id, {no_source}, sv.voter_id, %s, '' FROM sv "
-        f"WHERE sv.value = -1 AND {live}",
+        f"WHERE sv.value = -1 AND {counted}",
         f"SELECT 'downcast:' || {key}, sv.voter_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
         f"sv.solution_id, {no_source}, sv.author_id, %s, '' FROM sv WHERE sv.value = -1",
         f"SELECT 'up:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
-        f"sv.solution_id, {no_source}, sv.voter_id, %s, %s FROM sv "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, {why} FROM sv "
         f"WHERE sv.value = 1 AND {not_counted}",
         f"SELECT 'down:' || {key}, sv.author_id, %s, CAST(%s AS NUMERIC), sv.updated_at, "
-        f"sv.solution_id, {no_source}, sv.voter_id, %s, %s FROM sv "
+        f"sv.solution_id, {no_source}, sv.voter_id, %s, {why} FROM sv "
         f"WHERE sv.value = -1 AND {not_counted}",
     ]
+    notes = [rules_module.LOW_TRUST_NOTE, rules_module.UNCHANGED_FORK_NOTE]
     params: list = [
         Kind.UPVOTE_RECEIVED, rules.upvote_received, True,
         Kind.DOWNVOTE_RECEIVED, rules.downvote_received, True,
         Kind.DOWNVOTE_CAST, rules.downvote_cast, False,
-        Kind.UPVOTE_RECEIVED, Decimal(0), True, rules_module.LOW_TRUST_NOTE,
-        Kind.DOWNVOTE_RECEIVED, Decimal(0), True, rules_module.LOW_TRUST_NOTE,
+        Kind.UPVOTE_RECEIVED, Decimal(0), True, *notes,
+        Kind.DOWNVOTE_RECEIVED, Decimal(0), True, *notes,
     ]  # fmt: skip
     for k, share in enumerate(shares, start=1):
         # Nearest first, never to the earner or the voter, once per person: a nearer
@@ -630,7 +642,8 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     sql = f"""
         WITH sv AS (
             SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
-                {low_trust("v.voter_id")} AS low, a0.author_id{ancestor_cols}
+                {low_trust("v.voter_id")} AS low, a0.unchanged_fork AS unchanged,
+                a0.author_id{ancestor_cols}
             FROM {vote} v JOIN {solution} a0 ON a0.id = v.solution_id{ancestors}
             WHERE v.solution_id BETWEEN %s AND %s AND v.voter_id <> a0.author_id
               AND EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)

@@ -193,6 +193,9 @@ def fitness() -> Fitness:
 # --- Trust (issue 8, reputation.trust) --------------------------------------------------------
 
 LOW_TRUST_NOTE = "not counted: low trust"
+# Votes and reviews on a fork whose body is still its source's judge the source's work: they
+# earn the fork's author nothing, and lineage credit still flows to the ancestors.
+UNCHANGED_FORK_NOTE = "not counted: unchanged fork"
 # Trust is measured so that 1.0 is what a well-connected honest member receives from the walk;
 # members below `low_threshold` are low-trust: their votes and reviews count as votes but mint no
 # reputation, and weigh `low_trust_fitness_weight` of a vote in fitness. `keep_snapshots` old

@@ -1,5 +1,6 @@
-"""Facts recorded by other apps (forks, accepted upstream proposals, manifesto signatures) queue
-the same ledger sync after commit. Listening to their models keeps the dependencies one-way."""
+"""Facts recorded by other apps (forks and their changes, accepted upstream proposals, manifesto
+signatures) queue the same ledger sync after commit. Listening to their models keeps the
+dependencies one-way."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -17,6 +18,15 @@ def fork_recorded(sender, instance: Solution, created: bool, **kwargs) -> None:
     if created and instance.parent_id:
         parent_id = instance.parent_id
         transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(parent_id))
+
+
+@receiver(post_save, sender=Solution, dispatch_uid="reputation-fork-changed")
+def fork_changed(sender, instance: Solution, created: bool, update_fields=None, **kwargs) -> None:
+    """A fork's author changed its body from its source's (or restored it): the votes and
+    reviews it holds now earn them something (or nothing)."""
+    if not created and update_fields and "unchanged_fork" in update_fields:
+        solution_id = instance.pk
+        transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
 
 
 @receiver(post_save, sender=UpstreamProposal, dispatch_uid="reputation-upstream")

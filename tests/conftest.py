@@ -170,14 +170,21 @@ def redis_service():
 # --- Browser -------------------------------------------------------------------------------
 
 
+def _need_chromium() -> None:
+    need(Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)), f"Chromium ({CHROMIUM})")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    # Checked here, not only in `chromium_available`: the session's browser is launched before
+    # any function-scoped fixture of the first browser test runs.
+    _need_chromium()
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture
 def chromium_available():
-    need(Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM)), f"Chromium ({CHROMIUM})")
+    _need_chromium()
 
 
 @pytest.fixture

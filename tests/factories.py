@@ -141,5 +141,17 @@ def make_solution(
     )
 
 
-def make_fork(source: Solution, author=None, *, challenge=None) -> Solution:
-    return services.solution_fork(source=source, by=author or UserFactory(), challenge=challenge)
+def make_fork(source: Solution, author=None, *, challenge=None, changed: bool = True) -> Solution:
+    """A fork, by default a remix: its author revised the body they copied (an unchanged fork,
+    `changed=False`, earns its author nothing from votes and reviews)."""
+    author = author or UserFactory()
+    fork = services.solution_fork(source=source, by=author, challenge=challenge)
+    if changed:
+        services.solution_revise(
+            solution=fork,
+            by=author,
+            title=fork.title,
+            body=f"{fork.current_revision.body}\n\nRemixed.",
+        )
+        fork.refresh_from_db()
+    return fork

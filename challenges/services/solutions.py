@@ -37,7 +37,15 @@ def _add_revision(
     solution.current_revision = revision
     solution.revision_count = revision.number
     solution.updated_at = revision.created_at
-    solution.save(update_fields=["title", "current_revision", "revision_count", "updated_at"])
+    fields = ["title", "current_revision", "revision_count", "updated_at"]
+    if solution.forked_from_revision_id is not None:
+        # Still a verbatim copy of the source (a restored first revision is one again)? Saved
+        # only when it changes: the reputation ledger listens for it.
+        unchanged = body == solution.forked_from_revision.body
+        if unchanged != solution.unchanged_fork:
+            solution.unchanged_fork = unchanged
+            fields.append("unchanged_fork")
+    solution.save(update_fields=fields)
     return revision
 
 
@@ -205,6 +213,7 @@ def solution_fork(
         status=Status.PUBLISHED,
         parent=source,
         forked_from_revision=revision,
+        unchanged_fork=True,  # its first revision copies the source's
         generation=source.generation + 1,
         published_at=now,
         created_at=now,

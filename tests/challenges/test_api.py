@@ -52,7 +52,7 @@ def make_revision(solution: Solution, body: str, *, title: str | None = None) ->
 
 
 def make_upstream(parent: Solution, *, forker=None, message="Better wording") -> UpstreamProposal:
-    fork = make_fork(parent, forker or UserFactory())
+    fork = make_fork(parent, forker or UserFactory(), changed=False)
     make_revision(fork, fork.current_revision.body + "\n\nA second paragraph.")
     return services.upstream_propose(fork=fork, by=fork.author, message=message)
 
@@ -738,7 +738,7 @@ def test_author_withdraws_a_solution(member_api_client):
 
 def test_fork_author_offers_changes_upstream():
     parent = make_solution(body="Original text")
-    fork = make_fork(parent)
+    fork = make_fork(parent, changed=False)
     make_revision(fork, "Original text, improved")
     client = client_for(fork.author)
     response = client.post(
@@ -774,7 +774,7 @@ def test_upstream_create_bad_input(member_api_client, payload, status, field):
 
 
 def test_a_fork_without_changes_has_nothing_to_offer():
-    fork = make_fork(make_solution())
+    fork = make_fork(make_solution(), changed=False)
     response = client_for(fork.author).post(
         "/api/upstream-proposals/", {"fork": fork.pk, "message": "Take this"}
     )

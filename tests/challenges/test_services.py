@@ -790,7 +790,7 @@ def test_a_solution_that_is_not_a_fork_has_no_upstream(solution, author):
 
 
 def test_an_unchanged_fork_has_nothing_to_offer(solution, forker):
-    fork = make_fork(solution, forker)
+    fork = make_fork(solution, forker, changed=False)
     with pytest.raises(DomainError) as excinfo:
         services.upstream_propose(fork=fork, by=forker, message="Take it")
     assert excinfo.value.code == "no_changes"

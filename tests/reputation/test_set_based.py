@@ -41,6 +41,8 @@ change = st.one_of(
     st.tuples(st.just("vote"), vote),
     # A new trust snapshot in which these members are low-trust.
     st.tuples(st.just("trust"), st.sets(member, max_size=3)),
+    # A fork's body becomes its source's again, or differs again.
+    st.tuples(st.just("unchanged"), index, st.booleans()),
 )
 forest = st.lists(st.tuples(st.none() | index, member), min_size=1, max_size=6)
 
@@ -92,6 +94,12 @@ def apply(op, members, solutions):
         trust_snapshot(op[1], members)
     elif kind == "vote":
         add_vote(op[1], members, solutions)
+    elif kind == "unchanged":
+        forks = [s.pk for s in solutions if s.parent_id is not None]
+        if forks:
+            ledger.Solution.objects.filter(pk=forks[op[1] % len(forks)]).update(
+                unchanged_fork=op[2]
+            )
     elif kind in ("unverify", "verify"):
         EmailAddress.objects.filter(user=members[op[1]]).update(verified=kind == "verify")
     elif votes:
