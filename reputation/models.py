@@ -103,8 +103,9 @@ class ReputationEvent(models.Model):
         SHORTLISTED = "shortlisted", "Shortlisted by the organisers"
         SELECTED = "selected", "Selected as a winner"
 
-    # Indexed with the fact time (event_beneficiary_time) and by key with its step
-    # (one_ledger_line_per_step); fewer indexes make the full rebuild's inserts cheaper.
+    # Indexed with the fact time (event_beneficiary_time), by key with its step
+    # (one_ledger_line_per_step) and, for the rare kinds, by kind; fewer indexes make the full
+    # rebuild's inserts cheaper.
     beneficiary = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -144,6 +145,16 @@ class ReputationEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["beneficiary", "fact_at"], name="event_beneficiary_time"),
+            # The few lines that votes do not give (manifesto, reviews, forks, orders,
+            # selections), which the full rebuild reads apart: a small partial index.
+            models.Index(
+                fields=["kind", "solution"],
+                name="event_not_from_votes",
+                condition=~(
+                    Q(kind__in=("upvote_received", "downvote_received", "downvote_cast"))
+                    | Q(kind="lineage_credit", capped=True)
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

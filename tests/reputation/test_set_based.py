@@ -207,3 +207,10 @@ def test_set_based_rebuild_pays_no_lineage_credit_to_the_voter_or_twice_to_one_p
     assert f"up:{great.pk}:{voter.pk}:L{root_author.pk}" in keys
     assert f"up:{grandchild.pk}:{voter.pk}:L{fork_author.pk}" in keys
     assert f"up:{grandchild.pk}:{voter.pk}:L{root_author.pk}" not in keys
+
+
+def test_the_partial_index_covers_exactly_the_lines_votes_do_not_give():
+    """The rebuild reads the other lines apart through `event_not_from_votes`, whose condition
+    must stay the complement of `ledger.VOTE_LINES` for the planner to use it."""
+    [index] = [i for i in ReputationEvent._meta.indexes if i.name == "event_not_from_votes"]
+    assert index.condition == ~ledger.VOTE_LINES
