@@ -246,10 +246,16 @@ class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
         model = Solution
         fields = [
             "id", "url", "html_url", "challenge", "author", "title", "status", "parent", "root",
-            "generation", "revision_count", "fork_count", "descendant_count", "comment_count",
-            "created_at", "updated_at", "published_at", "withdrawn_at",
+            "generation", "revision_count", "unchanged_fork", "fork_count", "descendant_count",
+            "comment_count", "created_at", "updated_at", "published_at", "withdrawn_at",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            "unchanged_fork": {
+                "help_text": "A fork whose body is still the one it copied: votes and reviews on "
+                "it earn its author nothing until they change it."
+            }
+        }
 
     def get_parent(self, solution) -> int | None:
         return self.visible_id(solution.parent_id)

@@ -556,8 +556,10 @@ def test_fork_records_its_lineage(member_api_client):
     assert (fork["parent"], fork["root"], fork["generation"]) == (source.pk, source.pk, 1)
     assert fork["forked_from_revision"] == 2
     assert fork["body"] == "Line one\nLine two, better"
+    assert fork["unchanged_fork"] is True  # a verbatim copy until its author edits it
     source_body = member_api_client.get(f"/api/solutions/{source.pk}/").json()
     assert (source_body["fork_count"], source_body["descendant_count"]) == (1, 1)
+    assert source_body["unchanged_fork"] is False
 
 
 def test_fork_into_another_open_challenge(member_api_client):

@@ -288,6 +288,17 @@ def test_fork_page_shows_the_diff_against_the_parent_and_the_lineage(client, cha
     assert 'class="lineage-node status-published current"' in svg
 
 
+def test_an_unchanged_fork_says_whom_its_votes_credit_until_its_author_edits_it(client, challenge):
+    source = make_solution(challenge, body="Shared text")
+    forker = UserFactory()
+    fork = services.solution_fork(source=source, by=forker)
+    assert "Unchanged copy" in client.get(fork.get_absolute_url()).content.decode()
+    login(client, forker)
+    assert "not for you until you edit it" in client.get(fork.get_absolute_url()).content.decode()
+    services.solution_revise(solution=fork, by=forker, title=fork.title, body="Shared text, mine")
+    assert "Unchanged copy" not in client.get(fork.get_absolute_url()).content.decode()
+
+
 def test_cross_challenge_fork_lists_only_open_visible_challenges(client, challenge, organiser):
     other = ChallengeFactory(organisers=[organiser], slug="other-open", title="Other open")
     ChallengeFactory(slug="closed-one", title="Closed one", status=Challenge.Status.CLOSED)
