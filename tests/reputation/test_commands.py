@@ -44,3 +44,17 @@ def test_without_check_corrections_are_reported_not_failed_and_batches_shown():
     output = recompute("--batch-size", "2", "--verbosity", "2")
     assert "2/3 solutions" in output and "3/3 solutions" in output
     assert "Appended 3 correction line(s)" in output
+
+
+def test_the_reputation_benchmark_prints_its_figures_and_leaves_nothing_behind():
+    out = StringIO()
+    call_command("bench_reputation", users=100, votes=400, stdout=out)
+    text = out.getvalue()
+    for figure in (
+        "(a) bare SQL aggregate", "ratio (b)/(a)", "full rebuild, nothing to correct",
+        "statements: fold of every score", "votes read as a rebuild must",
+        "(c) sync, time in the database",
+    ):  # fmt: skip
+        assert figure in text
+    assert "second full rebuild (0 corrections)" in text
+    assert not Vote.objects.exists() and not ReputationEvent.objects.exists()
