@@ -713,8 +713,8 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
     weighted by its key) against the same over what the ledger holds, plus every solution with
     a vote that gives a line of 0 with a note (whether that line exists is a matter of keys,
     not sums). Equal sums mean equal lines per key unless two keys' differences cancel in both
-    sums at once, which the weights make a one-in-a-billion coincidence; such a solution would
-    still be corrected by the next vote on it, which syncs its keys exactly."""
+    sums at once, which the weights make a one-in-a-billion coincidence; such a key would still
+    be corrected by the next change to its vote, which syncs that vote's keys exactly."""
     event = ReputationEvent._meta.db_table
     shares = _shares(rules)
     live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
