@@ -236,14 +236,17 @@ class Simulation:
             self.author[solution.pk] = author_id
             self.posted_on[solution.pk] = self.today
             self.solution_rows[solution.pk] = solution
+            solution.challenge = self.challenge_rows[challenge.pk]
             self.solutions_of[challenge.pk].append(solution.pk)
 
     def _solution(self, solution_id: int) -> Solution:
         """The row, read once: a member's browser holds the page it acts on."""
         solution = self.solution_rows.get(solution_id)
         if solution is None:
-            solution = Solution.objects.select_related("challenge").get(pk=solution_id)
+            solution = Solution.objects.get(pk=solution_id)
             self.solution_rows[solution_id] = solution
+        # Its challenge as the page loaded it, organisers prefetched (as the views do).
+        solution.challenge = self.challenge_rows[solution.challenge_id]
         return solution
 
     def _fork(self, author_id: int, parent_id: int, *, improve: bool) -> None:
@@ -286,14 +289,18 @@ class Simulation:
 
     def _review(self, reviewer_id: int, solution_id: int, perceived: float) -> None:
         solution = self._solution(solution_id)
-        criteria = self.criteria[solution.challenge_id]
-        score = max(1, min(5, round(1 + 4 * perceived)))
+        # Each criterion is judged on its own look: the first is the look that led to the vote,
+        # the others are fresh ones.
+        scores = {}
+        for k, criterion_id in enumerate(self.criteria[solution.challenge_id]):
+            look = perceived if k == 0 else self.perceive(solution_id)
+            scores[criterion_id] = max(1, min(5, round(1 + 4 * look)))
         done = self._try(
             lambda: services.review_save(
                 reviewer=self.users[reviewer_id],
                 solution=solution,
                 comment="Reviewed.",
-                scores={pk: score for pk in criteria},
+                scores=scores,
             )
         )
         if done is not None:
@@ -412,10 +419,16 @@ class Simulation:
         self._night()
 
     def _night(self) -> None:
-        abuse.serial_votes_reverse()
-        trust.trust_compute()
-        ledger.sync_everything()
-        fitness.recompute_all()
+        steps = {
+            "serial": abuse.serial_votes_reverse,
+            "trust": trust.trust_compute,
+            "ledger": ledger.sync_everything,
+            "rankings": fitness.recompute_all,
+        }
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            self.night_seconds[name] += time.perf_counter() - started
         self.deferred.clear()
         self._refresh()
 
@@ -469,6 +482,7 @@ class Simulation:
         self.reviewed: set[tuple[int, int]] = set()
         self.review_count: dict[int, int] = defaultdict(int)
         self.deferred: list[tuple] = []
+        self.night_seconds: dict[str, float] = defaultdict(float)
         self.today = 0
         self.ranked: dict[int, list[int]] = {}
         seconds: list[float] = []
@@ -481,6 +495,12 @@ class Simulation:
         ):
             self._make_members()
             self._make_challenges()
+            self.challenge_rows = {
+                ch.pk: ch
+                for ch in Challenge.objects.filter(
+                    pk__in=[c.pk for c in self.challenges]
+                ).prefetch_related("organisers", "criteria")
+            }
             self.criteria = {
                 ch.pk: list(ch.criteria.values_list("pk", flat=True)) for ch in self.challenges
             }
@@ -492,7 +512,8 @@ class Simulation:
                 started = time.perf_counter()
                 self._day(day)
                 seconds.append(time.perf_counter() - started)
-                self.log(f"day {day + 1}/{c.days}: {seconds[-1]:.2f} s")
+                night = ", ".join(f"{k} {v:.1f}" for k, v in self.night_seconds.items())
+                self.log(f"day {day + 1}/{c.days}: {seconds[-1]:.2f} s (nights so far: {night})")
             self._select()
             for ch in self.challenges:
                 cache.delete(tasks.RANKINGS_PENDING.format(ch.pk))
