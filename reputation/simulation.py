@@ -55,8 +55,8 @@ class Config:
     noise: float = 0.12
     # Daily activity (participation inequality: few post, some vote, most only read).
     post_rate: float = 0.03  # a builder, loner, lazy forker or ring member posts on a day
-    vote_rate: float = 0.1  # a member opens a challenge and judges what they see
-    reviews_per_day: int = 5  # a veteran works through the review queue
+    vote_rate: float = 0.06  # a member opens a challenge and judges what they see
+    reviews_per_day: int = 4  # a veteran works through the review queue
     # The worker's ledger syncs: False coalesces them into the night's full rebuild (which
     # derives the same lines); True runs each one eagerly after its vote, as a worker would.
     eager_syncs: bool = False
@@ -332,8 +332,10 @@ class Simulation:
 
     def _judge(self, voter_id: int, solution_id: int, typical: float) -> float:
         """An honest member votes up what they find better than the challenge's typical
-        solution and down what is clearly worse; in between they move on."""
+        solution and down what is clearly worse; in between they move on. A fork its author
+        never changed shows an empty diff against its parent: they judge the original instead."""
         perceived = self.perceive(solution_id)
+        solution_id = self.lazy_parent.get(solution_id, solution_id)
         if self.author.get(solution_id) == voter_id:
             return perceived
         if perceived > typical + 0.05:
