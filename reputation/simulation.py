@@ -18,6 +18,7 @@ import random
 import secrets
 import time
 from collections import defaultdict
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +27,7 @@ from unittest import mock
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import override_settings
 from scipy.stats import kendalltau
@@ -52,6 +53,13 @@ class Config:
     puppet_masters: int = 3
     puppets_each: int = 4
     noise: float = 0.12
+    # Daily activity (participation inequality: few post, some vote, most only read).
+    post_rate: float = 0.03  # a builder, loner, lazy forker or ring member posts on a day
+    vote_rate: float = 0.06  # a member opens a challenge and judges what they see
+    reviews_per_day: int = 4  # a veteran works through the review queue
+    # The worker's ledger syncs: False coalesces them into the night's full rebuild (which
+    # derives the same lines); True runs each one eagerly after its vote, as a worker would.
+    eager_syncs: bool = False
 
 
 @dataclass
@@ -101,6 +109,23 @@ class Clock:
 
     def now(self) -> datetime:
         return self.at
+
+
+@contextmanager
+def _relaxed_durability():
+    """On PostgreSQL, commits of this session do not wait for the disk (synchronous_commit
+    off): a scratch database, where a crash loses at most the last moments of a run. Every
+    action still commits; it is only the wait for the flush that goes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 class Simulation:
@@ -185,10 +210,15 @@ class Simulation:
 
     # --- Acting through the services ------------------------------------------------------
 
-    def _try(self, action):
+    def _try(self, action, *, atomic: bool = False):
+        """Run one action; a refusal (DomainError) is what the member would read on the page.
+        The services are atomic themselves (their transaction rolls a refusal back), so only a
+        sequence of several calls needs a transaction of its own here."""
         try:
-            with transaction.atomic():
-                return action()
+            if atomic:
+                with transaction.atomic():
+                    return action()
+            return action()
         except DomainError:
             return None
 
@@ -204,10 +234,23 @@ class Simulation:
         if solution is not None:
             self.quality[solution.pk] = quality
             self.author[solution.pk] = author_id
+            self.posted_on[solution.pk] = self.today
+            self.solution_rows[solution.pk] = solution
+            solution.challenge = self.challenge_rows[challenge.pk]
             self.solutions_of[challenge.pk].append(solution.pk)
 
+    def _solution(self, solution_id: int) -> Solution:
+        """The row, read once: a member's browser holds the page it acts on."""
+        solution = self.solution_rows.get(solution_id)
+        if solution is None:
+            solution = Solution.objects.get(pk=solution_id)
+            self.solution_rows[solution_id] = solution
+        # Its challenge as the page loaded it, organisers prefetched (as the views do).
+        solution.challenge = self.challenge_rows[solution.challenge_id]
+        return solution
+
     def _fork(self, author_id: int, parent_id: int, *, improve: bool) -> None:
-        parent = Solution.objects.get(pk=parent_id)
+        parent = self._solution(parent_id)
         fork = self._try(
             lambda: challenge_services.solution_fork(source=parent, by=self.users[author_id])
         )
@@ -229,54 +272,96 @@ class Simulation:
             self.lazy_parent[fork.pk] = parent_id
         self.quality[fork.pk] = quality
         self.author[fork.pk] = author_id
+        self.posted_on[fork.pk] = self.today
         self.solutions_of[parent.challenge_id].append(fork.pk)
 
     def _vote(self, voter_id: int, solution_id: int, value: int) -> None:
-        solution = self.solution_rows.get(solution_id) or Solution.objects.get(pk=solution_id)
-        self.solution_rows[solution_id] = solution
-        self._try(
-            lambda: services.vote_cast(voter=self.users[voter_id], solution=solution, value=value)
-        )
+        """A member votes once on a solution (the page shows their vote; they do not click it
+        again), and only with the buttons their level shows them."""
+        if self.voted.get((voter_id, solution_id)) == value:
+            return
+        voter = self.users[voter_id]
+        if value == Vote.DOWN and not voter.has_perm("reputation.vote_down"):
+            return
+        solution = self._solution(solution_id)
+        if self._try(lambda: services.vote_cast(voter=voter, solution=solution, value=value)):
+            self.voted[(voter_id, solution_id)] = value
 
     def _review(self, reviewer_id: int, solution_id: int, perceived: float) -> None:
-        solution = Solution.objects.get(pk=solution_id)
-        criteria = self.criteria[solution.challenge_id]
-        score = max(1, min(5, round(1 + 4 * perceived)))
-        self._try(
+        solution = self._solution(solution_id)
+        # Each criterion is judged on its own look: the first is the look that led to the vote,
+        # the others are fresh ones.
+        scores = {}
+        for k, criterion_id in enumerate(self.criteria[solution.challenge_id]):
+            look = perceived if k == 0 else self.perceive(solution_id)
+            scores[criterion_id] = max(1, min(5, round(1 + 4 * look)))
+        done = self._try(
             lambda: services.review_save(
                 reviewer=self.users[reviewer_id],
                 solution=solution,
                 comment="Reviewed.",
-                scores={pk: score for pk in criteria},
+                scores=scores,
             )
         )
+        if done is not None:
+            self.reviewed.add((reviewer_id, solution_id))
+            self.review_count[solution_id] += 1
 
     def perceive(self, solution_id: int) -> float:
         return self.quality[solution_id] + self.rng.gauss(0, self.config.noise)
 
     def _visible(self, challenge_id: int, k: int) -> list[int]:
-        """What a member looks at: the challenge's top of the ranking and a few at random."""
+        """What a member looks at: two of the challenge's top five, the newest (the "new"
+        tab), and a few at random."""
         pool = self.solutions_of[challenge_id]
         if not pool:
             return []
         top = self.ranked.get(challenge_id, [])[:5]
         picks = set(self.rng.sample(pool, min(k, len(pool))))
         picks.update(self.rng.sample(top, min(2, len(top))))
+        picks.update(pool[-2:])
         return sorted(picks)
+
+    def _typical(self, challenge_id: int) -> float:
+        """The level of a challenge's solutions as its regular readers know it (the mean of
+        what they have seen, with the noise of their perception averaged out)."""
+        pool = self.solutions_of[challenge_id]
+        if not pool:
+            return 0.5
+        return sum(self.quality[s] for s in pool) / len(pool)
+
+    def _judge(self, voter_id: int, solution_id: int, typical: float) -> float:
+        """An honest member votes up what they find better than the challenge's typical
+        solution and down what is clearly worse; in between they move on. A fork its author
+        never changed shows an empty diff against its parent: they judge the original instead."""
+        perceived = self.perceive(solution_id)
+        solution_id = self.lazy_parent.get(solution_id, solution_id)
+        if self.author.get(solution_id) == voter_id:
+            return perceived
+        if perceived > typical + 0.05:
+            self._vote(voter_id, solution_id, Vote.UP)
+        elif perceived < typical - 0.15:
+            self._vote(voter_id, solution_id, Vote.DOWN)
+        return perceived
 
     # --- One day ---------------------------------------------------------------------------
 
     def _day(self, day: int) -> None:
         rng = self.rng
+        c = self.config
         challenges = self.challenges
+        self.today = day
         self.clock.at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC) + timedelta(days=day)
+        # A new day, new requests: levels are read afresh (the night's rebuild moved them).
+        for user in self.users.values():
+            user.__dict__.pop("_peerhub_trust_level", None)
         # Morning: posts and forks.
         for pk in self.ids("loner"):
-            if rng.random() < 0.12:
+            if rng.random() < c.post_rate:
                 quality = min(0.95, max(0.02, rng.gauss(self.skill[pk], 0.12)))
                 self._post(pk, rng.choice(challenges), quality)
         for pk in self.ids("builder"):
-            if rng.random() < 0.12:
+            if rng.random() < c.post_rate:
                 challenge = rng.choice(challenges)
                 seen = self._visible(challenge.pk, 6)
                 if not seen or rng.random() < 0.15:
@@ -285,54 +370,68 @@ class Simulation:
                     best = max(seen, key=self.perceive)
                     self._fork(pk, best, improve=True)
         for pk in self.ids("lazy"):
-            if rng.random() < 0.12:
+            if rng.random() < c.post_rate:
                 seen = self._visible(rng.choice(challenges).pk, 6)
                 if seen:
                     self._fork(pk, max(seen, key=self.perceive), improve=False)
         for pk in self.ids("ring") + self.ids("puppet_master"):
-            if rng.random() < 0.08:
+            if rng.random() < c.post_rate:
                 self._post(pk, rng.choice(challenges), min(0.95, max(0.02, rng.gauss(0.35, 0.1))))
         self.clock.at += timedelta(hours=2)
         # Day: votes and reviews.
+        typical = {ch.pk: self._typical(ch.pk) for ch in challenges}
         for pk in self.ids("voter") + self.ids("builder") + self.ids("loner") + self.ids("lazy"):
-            if rng.random() < 0.3:
-                for solution_id in self._visible(rng.choice(challenges).pk, 3):
-                    perceived = self.perceive(solution_id)
-                    if perceived > 0.6:
-                        self._vote(pk, solution_id, Vote.UP)
-                    elif perceived < 0.3:
-                        self._vote(pk, solution_id, Vote.DOWN)
+            if rng.random() < c.vote_rate:
+                challenge_id = rng.choice(challenges).pk
+                for solution_id in self._visible(challenge_id, 3):
+                    self._judge(pk, solution_id, typical[challenge_id])
         for pk in self.ids("veteran"):
-            for solution_id in self._visible(rng.choice(challenges).pk, 4):
-                perceived = self.perceive(solution_id)
+            # The review queue: the challenge's least-reviewed solutions they have not reviewed.
+            challenge_id = rng.choice(challenges).pk
+            queue = [s for s in self.solutions_of[challenge_id] if (pk, s) not in self.reviewed]
+            queue = [s for s in queue if self.author.get(s) != pk]
+            queue.sort(key=lambda s: (self.review_count[s], -self.posted_on.get(s, 0), s))
+            for solution_id in queue[: c.reviews_per_day]:
+                perceived = self._judge(pk, solution_id, typical[challenge_id])
                 self._review(pk, solution_id, perceived)
-                if perceived > 0.6:
-                    self._vote(pk, solution_id, Vote.UP)
         ring_ids = self.ids("ring")
         ring = set(ring_ids)
         ring_solutions = [
-            s for c in challenges for s in self.solutions_of[c.pk] if self.author[s] in ring
+            s for ch in challenges for s in self.solutions_of[ch.pk] if self.author[s] in ring
         ]
+        rivals = [s for ch in challenges for s in self.ranked.get(ch.pk, [])[:3]]
+        rivals = [s for s in rivals if self.author.get(s) not in ring]
         for pk in ring_ids:  # a list: the order must not depend on the ids' hashing
+            # Every ring member upvotes every other member's solution (once), and downvotes
+            # the top of the challenges once their level lets them.
             own = [s for s in ring_solutions if self.author[s] != pk]
-            for solution_id in rng.sample(own, min(12, len(own))):
+            own = [s for s in own if (pk, s) not in self.voted]
+            for solution_id in own[:15]:
                 self._vote(pk, solution_id, Vote.UP)
-            rivals = [s for c in challenges for s in self.ranked.get(c.pk, [])[:3]]
             for solution_id in rng.sample(rivals, min(4, len(rivals))):
-                if self.author[solution_id] not in ring:
-                    self._vote(pk, solution_id, Vote.DOWN)
+                self._vote(pk, solution_id, Vote.DOWN)
         for pk, master in self.master_of.items():
             theirs = [
-                s for c in challenges for s in self.solutions_of[c.pk] if self.author[s] == master
+                s for ch in challenges for s in self.solutions_of[ch.pk] if self.author[s] == master
             ]
-            for solution_id in rng.sample(theirs, min(5, len(theirs))):
+            for solution_id in theirs[-5:]:
                 self._vote(pk, solution_id, Vote.UP)
         # Night: what production's beat runs.
         self.clock.at += timedelta(hours=10)
-        abuse.serial_votes_reverse()
-        trust.trust_compute()
-        ledger.sync_everything()
-        fitness.recompute_all()
+        self._night()
+
+    def _night(self) -> None:
+        steps = {
+            "serial": abuse.serial_votes_reverse,
+            "trust": trust.trust_compute,
+            "ledger": ledger.sync_everything,
+            "rankings": fitness.recompute_all,
+        }
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            self.night_seconds[name] += time.perf_counter() - started
+        self.deferred.clear()
         self._refresh()
 
     def _refresh(self) -> None:
@@ -368,7 +467,7 @@ class Simulation:
                         )
                 challenge_services.selection_publish(round=round_, by=by)
 
-            self._try(run)
+            self._try(run, atomic=True)
         ledger.sync_everything()
         fitness.recompute_all()
         self._refresh()
@@ -380,15 +479,30 @@ class Simulation:
         self.solutions_of: dict[int, list[int]] = defaultdict(list)
         self.solution_rows: dict[int, Solution] = {}
         self.author: dict[int, int] = {}
+        self.posted_on: dict[int, int] = {}
+        self.voted: dict[tuple[int, int], int] = {}
+        self.reviewed: set[tuple[int, int]] = set()
+        self.review_count: dict[int, int] = defaultdict(int)
+        self.deferred: list[tuple] = []
+        self.night_seconds: dict[str, float] = defaultdict(float)
+        self.today = 0
         self.ranked: dict[int, list[int]] = {}
         seconds: list[float] = []
         quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         with (
             mock.patch("django.utils.timezone.now", self.clock.now),
             override_settings(MAILERS=quiet),
+            self._worker(),
+            _relaxed_durability(),
         ):
             self._make_members()
             self._make_challenges()
+            self.challenge_rows = {
+                ch.pk: ch
+                for ch in Challenge.objects.filter(
+                    pk__in=[c.pk for c in self.challenges]
+                ).prefetch_related("organisers", "criteria")
+            }
             self.criteria = {
                 ch.pk: list(ch.criteria.values_list("pk", flat=True)) for ch in self.challenges
             }
@@ -400,11 +514,32 @@ class Simulation:
                 started = time.perf_counter()
                 self._day(day)
                 seconds.append(time.perf_counter() - started)
-                self.log(f"day {day + 1}/{c.days}: {seconds[-1]:.2f} s")
+                night = ", ".join(f"{k} {v:.1f}" for k, v in self.night_seconds.items())
+                self.log(f"day {day + 1}/{c.days}: {seconds[-1]:.2f} s (nights so far: {night})")
             self._select()
             for ch in self.challenges:
                 cache.delete(tasks.RANKINGS_PENDING.format(ch.pk))
         return self._measure(seconds)
+
+    @contextmanager
+    def _worker(self):
+        """Unless `eager_syncs`, the per-fact ledger syncs and ranking triggers the services
+        queue after commit are held, as a busy worker's queue would hold them, and the night's
+        full rebuild and rankings recompute (which production runs too, and which derive the
+        same lines and scores: tests/reputation/test_set_based.py) settle them. A member's level
+        then moves once a day rather than seconds after each vote."""
+        if self.config.eager_syncs:
+            yield
+            return
+        held = (tasks.sync_vote_reputation, tasks.sync_solution_reputation)
+        with ExitStack() as stack:
+            for task in (*held, tasks.rankings_after_change):
+                stack.enter_context(
+                    mock.patch.object(
+                        task, "delay", lambda *args, _t=task: self.deferred.append((_t, args))
+                    )
+                )
+            yield
 
     def _measure(self, seconds: list[float]) -> Result:
         taus = {}

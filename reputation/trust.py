@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -32,6 +33,37 @@ from . import rules as rules_module
 from .models import MemberTrust, ReputationScore, Review, TrustSnapshot, Vote
 
 TOP_LEVEL = max(rules_module.LEVEL_NAMES)
+# The share of its trust a member keeps at each step of the walk (a lazy random walk).
+LAZINESS = 0.5
+# Low-trust: below this fraction of the median trust of the members with any endorsement, or
+# below `low_threshold`, whichever is higher. PEERHUB_TRUST["relative_threshold"] overrides it
+# (reputation.rules reads the other keys).
+RELATIVE_THRESHOLD = 0.5
+
+
+def relative_threshold() -> float:
+    return float(
+        getattr(settings, "PEERHUB_TRUST", {}).get("relative_threshold", RELATIVE_THRESHOLD)
+    )
+
+
+def low_trust_verdict(
+    trust: np.ndarray, degree: np.ndarray, seeds: np.ndarray, low_threshold: float
+) -> tuple[np.ndarray, float]:
+    """Who is low-trust, and the cut: members with at least one endorsement whose trust is
+    below `relative_threshold()` times the median trust of the members with any endorsement (or
+    below `low_threshold` if that is higher); never the seeds. The cut is relative because the
+    walk's absolute values depend on how far it has mixed: a ring that honest members endorse
+    now and then reaches half the honest trust, above any fixed threshold that spares honest
+    newcomers, yet well below the honest bulk. The median is taken over everyone connected,
+    without knowing who is honest: a ring is a small minority and cannot move it."""
+    connected = degree > 0
+    if not connected.any():
+        return np.zeros(len(trust), dtype=bool), low_threshold
+    cut = max(low_threshold, relative_threshold() * float(np.median(trust[connected])))
+    low = connected & (trust < cut)
+    low[seeds] = False
+    return low, cut
 
 
 @dataclass
@@ -134,9 +166,13 @@ def walk(adjacency: sparse.csr_matrix, seeds: np.ndarray, steps: int | None = No
     inverse = np.zeros(n)
     inverse[connected] = 1.0 / degree[connected]
     for _ in range(steps):
-        # Each member hands its trust out along its edges, in proportion to their weights; an
-        # isolated member keeps what it has.
-        mass = adjacency @ (mass * inverse) + np.where(connected, 0.0, mass)
+        # A lazy walk: each member keeps half its trust and hands the other half out along its
+        # edges, in proportion to their weights; an isolated member keeps what it has. Without
+        # the laziness the walk oscillates on a graph that is nearly bipartite (voters endorse
+        # authors): after an even number of steps the authors hold too little, after an odd
+        # number the voters, and a ring sits above honest authors or below them by parity.
+        handed = adjacency @ (mass * inverse) + np.where(connected, 0.0, mass)
+        mass = LAZINESS * mass + (1 - LAZINESS) * handed
     # The even spread: all the trust over the volume (total degree) of the seeds' components.
     _count, labels = connected_components(adjacency, directed=False)
     reached = np.isin(labels, np.unique(labels[seeds]))
@@ -194,8 +230,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     steps = max(1, math.ceil(math.log2(max(len(graph.user_ids), 2))))
     trust = walk(graph.adjacency, seed_index, steps)
     degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
-    low = (degree > 0) & (trust < config.low_threshold)
-    low[seed_index] = False
+    low, cut = low_trust_verdict(trust, degree, seed_index, config.low_threshold)
     version = (
         TrustSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1
@@ -208,6 +243,9 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
             "seeds": len(seed_index),
             "steps": steps,
             "low_threshold": config.low_threshold,
+            "relative_threshold": relative_threshold(),
+            "cut": round(cut, 6),
+            "laziness": LAZINESS,
             "low_trust": int(low.sum()),
         },
         clusters=mutual_clusters(graph, trust, config.clusters_shown),

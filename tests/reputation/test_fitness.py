@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from challenges import services as challenge_services
-from reputation import fitness, rankings, tasks
+from reputation import fitness, rankings, rules, tasks
 from reputation.models import Review, SolutionScore, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
@@ -98,8 +98,10 @@ def test_descendants_count_halving_per_generation(challenge):
     fitness.recompute_challenge(challenge.pk)
 
     # With no votes or reviews anywhere, a descendant's quality is the review prior alone:
-    # (1 + 0.25/0.6 x 0.5) / 2 for the child, half that for the grandchild.
-    quality = (1 + (0.25 / 0.6) * 0.5) / 2
+    # (1 + the reviews' share of the quality weights x 0.5) / 2 for the child, half that for
+    # the grandchild.
+    weights = rules.fitness().weights
+    quality = (1 + weights["reviews"] / (weights["votes"] + weights["reviews"]) * 0.5) / 2
     assert score(parent).components["descendants"]["raw"] == pytest.approx(quality * 1.5, 1e-3)
     assert score(child).components["descendants"]["raw"] == pytest.approx(quality, 1e-3)
 

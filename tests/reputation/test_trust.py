@@ -149,3 +149,38 @@ def test_old_snapshots_are_pruned_and_versions_increase(settings):
     versions = [trust.trust_compute().version for _ in range(3)]
     assert versions == [1, 2, 3]
     assert list(TrustSnapshot.objects.values_list("version", flat=True)) == [3, 2]
+
+
+def test_the_verdict_is_relative_to_the_median_and_spares_the_seeds_and_the_unendorsed():
+    """A ring the honest members endorse now and then (ten attack edges) may sit above the
+    absolute threshold, yet below half the median: the relative cut finds all of it and no
+    honest member; members without any endorsement and the seeds are never low-trust."""
+    adjacency = with_ring(10)
+    seeds = np.array([0, 40, 80])
+    scores = trust.walk(adjacency, seeds)
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    low, cut = trust.low_trust_verdict(scores, degree, seeds, rules.trust().low_threshold)
+    assert cut >= rules.trust().low_threshold
+    assert low[HONEST:].all() and not low[:HONEST].any()
+    # A member with no endorsement is no evidence either way; a seed is never low-trust.
+    lonely = np.append(scores, 0.0)
+    flags, _cut = trust.low_trust_verdict(lonely, np.append(degree, 0.0), seeds, 0.2)
+    assert not flags[-1]
+    flags, _cut = trust.low_trust_verdict(scores, degree, np.array([HONEST]), 0.2)
+    assert not flags[HONEST]
+
+
+def test_the_walk_does_not_flip_with_the_parity_of_its_steps():
+    """Voters endorse authors: a nearly bipartite graph, on which a plain walk hands the authors
+    nothing after an even number of steps (and the voters nothing after an odd one). The lazy
+    walk gives the authors, as a group, about what the voters hold, whatever the steps."""
+    voters, authors = 60, 30
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, authors, size=(voters, 3))
+    edges = [(v, voters + int(a), 1.0) for v in range(voters) for a in picks[v]]
+    adjacency = matrix(edges, voters + authors)
+    seeds = np.arange(0, voters, 10)
+    for steps in (6, 7, 8):
+        scores = trust.walk(adjacency, seeds, steps)
+        assert np.median(scores[voters:]) > 0.75 * np.median(scores[:voters])
+        assert np.median(scores[:voters]) > 0.75 * np.median(scores[voters:])
