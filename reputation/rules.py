@@ -197,11 +197,14 @@ LOW_TRUST_NOTE = "not counted: low trust"
 # earn the fork's author nothing, and lineage credit still flows to the ancestors.
 UNCHANGED_FORK_NOTE = "not counted: unchanged fork"
 # Trust is measured so that 1.0 is what a well-connected honest member receives from the walk;
-# members below `low_threshold` are low-trust: their votes and reviews count as votes but mint no
-# reputation, and weigh `low_trust_fitness_weight` of a vote in fitness. `keep_snapshots` old
-# snapshots stay for the record. Override any key with PEERHUB_TRUST.
+# members below `relative_threshold` times the median trust of the members with any
+# endorsement, or below `low_threshold` if that is higher, are low-trust: their votes and
+# reviews count as votes but mint no reputation, and weigh `low_trust_fitness_weight` of a vote
+# in fitness. `keep_snapshots` old snapshots stay for the record. Override any key with
+# PEERHUB_TRUST.
 DEFAULT_TRUST = {
     "low_threshold": 0.2,
+    "relative_threshold": 0.5,
     "low_trust_fitness_weight": 0.25,
     "review_good_mean": 3.5,
     "keep_snapshots": 5,
@@ -212,6 +215,7 @@ DEFAULT_TRUST = {
 @dataclass(frozen=True)
 class Trust:
     low_threshold: float
+    relative_threshold: float
     low_trust_fitness_weight: float
     review_good_mean: float
     keep_snapshots: int
@@ -222,6 +226,7 @@ def trust() -> Trust:
     values = {**DEFAULT_TRUST, **getattr(settings, "PEERHUB_TRUST", {})}
     return Trust(
         low_threshold=float(values["low_threshold"]),
+        relative_threshold=float(values["relative_threshold"]),
         low_trust_fitness_weight=float(values["low_trust_fitness_weight"]),
         review_good_mean=float(values["review_good_mean"]),
         keep_snapshots=int(values["keep_snapshots"]),

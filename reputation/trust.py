@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -35,32 +34,22 @@ from .models import MemberTrust, ReputationScore, Review, TrustSnapshot, Vote
 TOP_LEVEL = max(rules_module.LEVEL_NAMES)
 # The share of its trust a member keeps at each step of the walk (a lazy random walk).
 LAZINESS = 0.5
-# Low-trust: below this fraction of the median trust of the members with any endorsement, or
-# below `low_threshold`, whichever is higher. PEERHUB_TRUST["relative_threshold"] overrides it
-# (reputation.rules reads the other keys).
-RELATIVE_THRESHOLD = 0.5
-
-
-def relative_threshold() -> float:
-    return float(
-        getattr(settings, "PEERHUB_TRUST", {}).get("relative_threshold", RELATIVE_THRESHOLD)
-    )
 
 
 def low_trust_verdict(
-    trust: np.ndarray, degree: np.ndarray, seeds: np.ndarray, low_threshold: float
+    trust: np.ndarray, degree: np.ndarray, seeds: np.ndarray, config: rules_module.Trust
 ) -> tuple[np.ndarray, float]:
-    """Who is low-trust, and the cut: members with at least one endorsement whose trust is
-    below `relative_threshold()` times the median trust of the members with any endorsement (or
-    below `low_threshold` if that is higher); never the seeds. The cut is relative because the
-    walk's absolute values depend on how far it has mixed: a ring that honest members endorse
-    now and then reaches half the honest trust, above any fixed threshold that spares honest
-    newcomers, yet well below the honest bulk. The median is taken over everyone connected,
-    without knowing who is honest: a ring is a small minority and cannot move it."""
+    """Who is low-trust, and the cut: members with at least one endorsement whose trust is below
+    `config.relative_threshold` times the median trust of the members with any endorsement (or
+    below `config.low_threshold` if that is higher); never the seeds. The cut is relative
+    because the walk's absolute values depend on how far it has mixed: a ring that honest
+    members endorse now and then reaches half the honest trust, above any fixed threshold that
+    spares honest newcomers, yet well below the honest bulk. The median is taken over everyone
+    connected, without knowing who is honest: a ring is a small minority and cannot move it."""
     connected = degree > 0
     if not connected.any():
-        return np.zeros(len(trust), dtype=bool), low_threshold
-    cut = max(low_threshold, relative_threshold() * float(np.median(trust[connected])))
+        return np.zeros(len(trust), dtype=bool), config.low_threshold
+    cut = max(config.low_threshold, config.relative_threshold * float(np.median(trust[connected])))
     low = connected & (trust < cut)
     low[seeds] = False
     return low, cut
@@ -230,7 +219,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     steps = max(1, math.ceil(math.log2(max(len(graph.user_ids), 2))))
     trust = walk(graph.adjacency, seed_index, steps)
     degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
-    low, cut = low_trust_verdict(trust, degree, seed_index, config.low_threshold)
+    low, cut = low_trust_verdict(trust, degree, seed_index, config)
     version = (
         TrustSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1
@@ -243,7 +232,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
             "seeds": len(seed_index),
             "steps": steps,
             "low_threshold": config.low_threshold,
-            "relative_threshold": relative_threshold(),
+            "relative_threshold": config.relative_threshold,
             "cut": round(cut, 6),
             "laziness": LAZINESS,
             "low_trust": int(low.sum()),

@@ -159,14 +159,14 @@ def test_the_verdict_is_relative_to_the_median_and_spares_the_seeds_and_the_unen
     seeds = np.array([0, 40, 80])
     scores = trust.walk(adjacency, seeds)
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
-    low, cut = trust.low_trust_verdict(scores, degree, seeds, rules.trust().low_threshold)
+    low, cut = trust.low_trust_verdict(scores, degree, seeds, rules.trust())
     assert cut >= rules.trust().low_threshold
     assert low[HONEST:].all() and not low[:HONEST].any()
     # A member with no endorsement is no evidence either way; a seed is never low-trust.
     lonely = np.append(scores, 0.0)
-    flags, _cut = trust.low_trust_verdict(lonely, np.append(degree, 0.0), seeds, 0.2)
+    flags, _cut = trust.low_trust_verdict(lonely, np.append(degree, 0.0), seeds, rules.trust())
     assert not flags[-1]
-    flags, _cut = trust.low_trust_verdict(scores, degree, np.array([HONEST]), 0.2)
+    flags, _cut = trust.low_trust_verdict(scores, degree, np.array([HONEST]), rules.trust())
     assert not flags[HONEST]
 
 
