@@ -420,19 +420,6 @@ CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
 }
 # PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
 # defaults documented in reputation/rules.py and README.md ("Rankings and selection").
-# Reviews carry most of the rank: graded against the challenge's criteria by members at level 2
-# or more, they follow quality far more closely than one-click votes, which follow exposure
-# (older and top-listed solutions collect more); measured with `manage.py simulate` (README,
-# "Trust and the community simulation").
-PEERHUB_FITNESS = {
-    "weights": {
-        "votes": 0.10,
-        "reviews": 0.65,
-        "descendants": 0.05,
-        "adoption": 0.05,
-        "selection": 0.15,
-    }
-}
 # The queue tasks go to when nothing routes them (tasks queued by tasks included); a deployment,
 # or a test's own worker, may set its own.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")

@@ -137,12 +137,15 @@ def selection_reputation() -> dict[str, Decimal]:
 
 # The fitness blend (reputation.fitness, README "Rankings"). Each component is a value from 0
 # to 1; fitness = 100 x the weighted sum, so with weights summing to 1 it runs from 0 to 100.
-# Override any key with PEERHUB_FITNESS.
+# Override any key with PEERHUB_FITNESS. Reviews carry most of the rank: graded against the
+# challenge's criteria by members at level 2 or more, they follow quality far more closely than
+# one-click votes, which follow exposure (measured with `manage.py simulate`, README "Trust and
+# the community simulation").
 DEFAULT_FITNESS = {
     "weights": {
-        "votes": 0.35,
-        "reviews": 0.25,
-        "descendants": 0.20,
+        "votes": 0.10,
+        "reviews": 0.65,
+        "descendants": 0.05,
         "adoption": 0.05,
         "selection": 0.15,
     },
