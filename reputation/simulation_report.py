@@ -107,16 +107,18 @@ def render(result) -> str:
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>PeerHub community simulation</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;padding:0 1rem;
 color:#1f2933}}table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid
-#ddd;text-align:left}}svg{{display:block;margin:1.5rem 0}}</style></head><body>
+#ddd;text-align:left}}.scroll{{overflow-x:auto}}svg{{display:block;margin:1.5rem 0;
+max-width:100%;height:auto}}</style></head><body>
 <h1>Community simulation</h1>
 <p>{c.members} members, {c.challenges} challenges, {c.days} days, seed {c.seed};
 ring {result.ring_size} members ({c.ring_share:.0%}); {result.solutions} solutions,
 {result.votes} votes, {result.reviews} reviews. Low-trust at the end: {result.low_trust_ring} of
 the ring, {result.low_trust_honest} honest members.</p>
-<table><thead><tr><th>Figure</th><th>Value</th><th>Goal</th><th></th></tr></thead>
-<tbody>{rows}</tbody></table>
+<div class="scroll"><table><thead><tr><th>Figure</th><th>Value</th><th>Goal</th><th></th></tr>
+</thead><tbody>{rows}</tbody></table></div>
 {"".join(charts)}
 </body></html>
 """

@@ -216,6 +216,7 @@ def how_it_works(request):
             "selection": rules.selection_reputation(),
             "trust": rules.trust(),
             "low_trust_note": rules.LOW_TRUST_NOTE,
+            "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
             "shares": [f"{share * 100:g} %" for share in rules.rules().lineage_shares],
             "simulation": simulation_report.latest_summary(),
         },

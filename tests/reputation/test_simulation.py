@@ -91,4 +91,5 @@ def test_the_public_page_explains_reputation_without_a_simulation(client, settin
     page = response.content.decode()
     assert response.status_code == 200
     assert "Lineage credit" in page and "not counted: low trust" in page
+    assert "not counted: unchanged fork" in page
     assert "No simulation has been run" in page

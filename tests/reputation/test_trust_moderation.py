@@ -53,6 +53,8 @@ def test_staff_see_the_ring_and_the_lowest_members_in_bounded_queries(
     for member in ring:
         assert member.username in page
     assert "nobody is banned" in page
+    cut = snapshot.parameters["cut"]
+    assert f"below the cut of {cut:.3f}" in page  # the relative cut, not the floor
     # Nothing was done to anyone: the ring members are as active as before.
     assert all(type(m).objects.get(pk=m.pk).is_active for m in ring)
     assert TrustSnapshot.objects.count() == 1
