@@ -11,6 +11,7 @@ never shows below 1."""
 # value is a query parameter.
 # ruff: noqa: S608
 
+import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
@@ -583,7 +584,7 @@ def _shares(rules: rules_module.Rules) -> list[Decimal]:
 
 
 def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
-    """One statement that appends, for the solutions with ids in [lo, hi], the correction lines
+    """One statement that appends, for the solutions among a list of ids, the correction lines
     that bring every vote key (`up:`, `down:`, `downcast:` and the lineage keys derived from
     `up:`) to what the votes give today: the same lines, to the cent, as `_desired_and_notes`
     and `_append_corrections` would append, with the trust snapshot `snapshot_id` saying who
@@ -594,8 +595,8 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     voter; the author for `downcast:`) and beneficiary, which every line under it repeats. The
     desired lines and the ledger's sums meet on those integers (hashing numbers, not sorting
     text), and a key's text is built only for the few lines appended under a new key.
-    Returns the SQL and its fixed parameters; `rebuild_set_based` adds the range, the time and
-    the notes."""
+    Returns the SQL and its fixed parameters; `rebuild_set_based` adds the ids (twice), the time
+    and the notes."""
     event = ReputationEvent._meta.db_table
     shares = _shares(rules)
     live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
@@ -658,7 +659,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         f"CASE WHEN h.kind = '{Kind.DOWNVOTE_CAST}' THEN '' "
         f"WHEN sv.serial_reversed_at IS NOT NULL THEN %s WHEN sv.low THEN %s ELSE '' END"
     )
-    votes = _votes_sql(rules, snapshot_id, "v.solution_id BETWEEN %s AND %s")
+    votes = _votes_sql(rules, snapshot_id, _among("v.solution_id"))
     sql = f"""
         WITH sv AS MATERIALIZED ({votes}),
         d (kind, beneficiary_id, actor_id, solution_id, source_solution_id, amount, capped,
@@ -668,7 +669,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
                 SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at,
                 MIN(source_solution_id) AS source_solution_id,
                 MIN(CAST(capped AS INTEGER)) = 1 AS capped
-            FROM {event} WHERE solution_id BETWEEN %s AND %s AND ({is_vote_key})
+            FROM {event} WHERE {_among("solution_id")} AND ({is_vote_key})
             GROUP BY kind, solution_id, actor_id, beneficiary_id
         )
         INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
@@ -795,27 +796,27 @@ def _batches(batch_size: int, votes_per_batch: int) -> list[tuple[int, int, int]
     return ranges
 
 
-def _runs(ids: list[int], *, gap: int = 64, most: int = 16) -> list[tuple[int, int]]:
-    """Sorted ids as a few ranges (ids closer than `gap` share one); one range over them all
-    when that would take more than `most` statements."""
-    runs: list[list[int]] = []
-    for pk in ids:
-        if runs and pk - runs[-1][1] <= gap:
-            runs[-1][1] = pk
-        else:
-            runs.append([pk, pk])
-    if len(runs) > most:
-        return [(ids[0], ids[-1])]
-    return [(first, last) for first, last in runs]
+def _among(column: str) -> str:
+    """SQL saying that `column` is among the ids of one list parameter (see `_ids`)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN (SELECT value FROM json_each(%s))"
+
+
+def _ids(ids: list[int]):
+    """The list parameter that `_among` reads: an array on PostgreSQL, JSON elsewhere."""
+    return list(ids) if connection.vendor == "postgresql" else json.dumps(list(ids))
 
 
 def rebuild_set_based(
     *, batch_size: int = 5000, votes_per_batch: int = 250_000, progress=None
 ) -> None:
-    """The full rebuild of what votes give, set-based: one INSERT ... SELECT per range of
-    solution ids (one transaction each, see `_batches`), which derives the desired lines in
-    SQL, compares them with the ledger's sums per key and appends only the differences. The
-    other facts of each batch (reviews, forks, upstream) are derived in Python as before."""
+    """The full rebuild of what votes give, set-based. One read-only statement first names the
+    solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
+    range of solution ids (one transaction each, see `_batches`), one INSERT ... SELECT over
+    those of them in the range derives the desired lines in SQL, compares them with the
+    ledger's sums per key and appends only the differences. The other facts of each batch
+    (reviews, forks, upstream) are derived in Python as before."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
     snapshot_id = trust.latest_snapshot_id()
@@ -827,7 +828,7 @@ def rebuild_set_based(
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     ranges = _batches(batch_size, votes_per_batch)
     # Which solutions' vote lines may need a correction: one read-only statement (see
-    # `_solutions_to_correct_sql`); the batches derive lines only around those.
+    # `_solutions_to_correct_sql`); the batches derive lines only for those.
     with connection.cursor() as cursor:
         if postgres:
             _tune_for_bulk(cursor)
@@ -850,15 +851,14 @@ def rebuild_set_based(
                     # and, guessing few, sorts a quarter of a million rows to merge them: hash.
                     cursor.execute("SET LOCAL enable_mergejoin = off")
                 inside = to_correct[bisect_left(to_correct, lo) : bisect_right(to_correct, hi)]
-                for first, last in _runs(inside):
+                if inside:
+                    ids = _ids(inside)
                     cursor.execute(
                         sql,
                         [
-                            first,
-                            last,
+                            ids,
                             *params,
-                            first,
-                            last,
+                            ids,
                             now,
                             rules_module.SERIAL_VOTING_NOTE,
                             rules_module.LOW_TRUST_NOTE,
