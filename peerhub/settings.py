@@ -106,6 +106,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: it pays off for long analytical queries, while ours are short or one-off, and
+        # compiling cost up to 0.1 s a statement (measured: the rankings' measuring query spent
+        # 99 of its 136 ms compiling, the rebuild's batches 2.7 s each).
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
