@@ -71,12 +71,15 @@ def challenges_visible_to(user) -> QuerySet[Challenge]:
 
 
 def can_view_challenge(user, challenge: Challenge) -> bool:
+    # Everyone sees a public challenge once it is no longer a draft: no query for the most
+    # common case (every vote and review asks).
+    public = challenge.visibility == Challenge.Visibility.PUBLIC
+    if public and challenge.status != Challenge.Status.DRAFT:
+        return True
     if is_staff(user) or is_organiser(user, challenge):
         return True
     if challenge.status == Challenge.Status.DRAFT:
         return False
-    if challenge.visibility == Challenge.Visibility.PUBLIC:
-        return True
     return is_invited(user, challenge)
 
 

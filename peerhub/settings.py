@@ -174,10 +174,13 @@ CELERY_BEAT_SCHEDULE = {
 # --- Accounts (django-allauth) --------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
+    # Privileges (vote down, review, organise, …) from reputation trust levels. First, so that
+    # the privileges members exercise all the time are answered without the two permission
+    # queries of the model backends (which still answer staff's model permissions). It never
+    # authenticates anyone.
+    "reputation.backends.TrustLevelBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    # Privileges (vote down, review, organise, …) from reputation trust levels.
-    "reputation.backends.TrustLevelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
