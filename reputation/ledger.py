@@ -503,7 +503,9 @@ def sync_solutions(solution_ids) -> set[int]:
     the members they touch. Returns those members."""
     solutions = _lock_solutions(solution_ids)
     desired, notes = _desired_and_notes(solutions, solutions=solutions)
-    held = _held(ReputationEvent.objects.filter(solution_id__in=list(solutions)))
+    held = _held(
+        ReputationEvent.objects.filter(solution_id__in=list(solutions), kind__in=SOLUTION_KINDS)
+    )
     return _apply(desired, held, notes)
 
 
@@ -545,6 +547,16 @@ def sync_manifesto(user_ids) -> set[int]:
 
 VOTE_KINDS = (Kind.UPVOTE_RECEIVED, Kind.DOWNVOTE_RECEIVED, Kind.DOWNVOTE_CAST)
 VOTE_LINES = Q(kind__in=VOTE_KINDS) | Q(kind=Kind.LINEAGE_CREDIT, capped=True)
+# The kinds of line a solution's own facts give (`_desired_and_notes`): a solution's sync holds
+# only those, and leaves the lines of other apps' facts about it (a selection, an order) to
+# their sources, which would otherwise be taken back and given again.
+SOLUTION_KINDS = (
+    *VOTE_KINDS,
+    Kind.REVIEW_RECEIVED,
+    Kind.FORKED,
+    Kind.UPSTREAM_ACCEPTED,
+    Kind.LINEAGE_CREDIT,
+)
 
 
 def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -> str:
@@ -866,7 +878,9 @@ def rebuild_set_based(
                         ],
                     )
             desired, notes = _desired_and_notes(locked, votes=False, snapshot_id=snapshot_id)
-            held = ReputationEvent.objects.filter(solution_id__in=locked).exclude(VOTE_LINES)
+            held = ReputationEvent.objects.filter(
+                solution_id__in=locked, kind__in=SOLUTION_KINDS
+            ).exclude(VOTE_LINES)
             _append_corrections(desired, _held(held), notes)
         done += n
         if progress is not None:

@@ -13,8 +13,8 @@ from challenges.models import Challenge, SelectionEntry, SelectionRound
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.following import follow_set
 from peerhub.models import Notification
-from reputation import fitness
-from reputation.models import ReputationEvent, SolutionScore
+from reputation import fitness, ledger
+from reputation.models import ReputationEvent, ReputationScore, SolutionScore
 from reputation.selection_credit import sync_selection
 from tests.factories import ChallengeFactory, UserFactory, make_organiser, make_solution
 from tests.helpers import assert_error
@@ -148,6 +148,22 @@ def test_publishing_gives_the_authors_reputation_and_the_winner_its_selection_po
         "round": 1,
     }
     assert SolutionScore.objects.get(solution=b).components["selection"]["value"] == 0.5
+
+
+@pytest.mark.parametrize("set_based", [False, True])
+def test_the_solutions_own_syncs_leave_its_selection_lines_alone(world, set_based):
+    """A sync of the winner's facts (a fork, a review) and the full rebuild hold only the lines
+    a solution's own facts give: they neither take back the selection points nor append
+    anything on a second run."""
+    challenge, organiser, a, b = world
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_round(challenge, organiser, a, [b])
+    before = list(ReputationEvent.objects.order_by("pk").values_list("pk", flat=True))
+    ledger.sync_solutions([a.pk, b.pk])
+    assert ledger.sync_everything(set_based=set_based) == 0
+    assert ledger.sync_everything(set_based=set_based) == 0
+    assert list(ReputationEvent.objects.order_by("pk").values_list("pk", flat=True)) == before
+    assert ReputationScore.objects.get(user=a.author).total == 1 + 20 + 100
 
 
 def test_a_round_in_preparation_gives_nothing_and_is_hidden_from_members(world, client):

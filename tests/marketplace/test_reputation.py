@@ -10,7 +10,8 @@ from marketplace.reputation_facts import order_key, sync_order
 from reputation import ledger
 from reputation.models import ReputationEvent, ReputationScore
 from reputation.presenters import event_lines
-from tests.marketplace.factories import delivered_order
+from tests.factories import make_solution
+from tests.marketplace.factories import OfferFactory, delivered_order, make_seller
 
 # Transactional: the sync runs after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,6 +59,21 @@ def test_syncing_again_and_the_full_rebuild_append_nothing():
     services.order_review_save(order=order, by=order.buyer, rating=5)
     assert sync_order(order.pk) == set()
     assert ledger.sync_everything() == 0
+
+
+def test_syncing_the_base_solution_leaves_the_order_line_alone():
+    """An order built on a solution: the solution's own syncs and the full rebuild hold only
+    the lines its facts give, so they neither take back the seller's order line nor append
+    anything on a second run."""
+    seller = make_seller()
+    offer = OfferFactory(seller=seller, base_solution=make_solution(author=seller))
+    order = completed(offer=offer)
+    assert order.base_solution_id == offer.base_solution_id
+    services.order_review_save(order=order, by=order.buyer, rating=5)
+    ledger.sync_solutions([order.base_solution_id])
+    assert ledger.sync_everything() == 0
+    assert ledger.sync_everything() == 0
+    assert seller_total(order) == 1 + 20
 
 
 def test_the_full_rebuild_derives_order_lines_the_syncs_missed():
