@@ -348,33 +348,29 @@ def _append_corrections(
 
 
 def _held(events) -> dict[str, Held]:
-    """For each key among `events`, what the ledger holds under it."""
-    rows = list(
-        events.values("fact_key").annotate(
-            total=Sum("amount"),
-            last_seq=Max("seq"),
-            first_at=Min("fact_at"),
-            last_at=Max("fact_at"),
-        )
-    )
-    if not rows:
-        return {}
-    firsts = ReputationEvent.objects.filter(
-        fact_key__in=[row["fact_key"] for row in rows], seq=1
-    ).values(
-        "fact_key", "beneficiary_id", "kind", "fact_at", "solution_id", "source_solution_id",
-        "actor_id", "capped",
+    """For each key among `events`, what the ledger holds under it. One pass over the lines:
+    the callers select whole keys (by key, solution, kind or member, which every line of a key
+    shares), so each key's first line is among them."""
+    totals: dict[str, list] = {}
+    rows = events.order_by().values_list(
+        "fact_key", "seq", "amount", "fact_at", "beneficiary_id", "kind", "solution_id",
+        "source_solution_id", "actor_id", "capped",
     )  # fmt: skip
-    info = {
-        row.pop("fact_key"): Line(amount=Decimal(0), **row)  # type: ignore[arg-type]
-        for row in firsts
-    }
-    return {
-        row["fact_key"]: Held(
-            row["total"], row["last_seq"], row["first_at"], row["last_at"], info[row["fact_key"]]
-        )
-        for row in rows
-    }
+    for row in rows.iterator(chunk_size=5000):
+        key, seq, amount, fact_at = row[:4]
+        held = totals.get(key)
+        if held is None:
+            totals[key] = held = [Decimal(0), 0, fact_at, fact_at, None]
+        held[0] += amount
+        held[1] = max(held[1], seq)
+        held[2] = min(held[2], fact_at)
+        held[3] = max(held[3], fact_at)
+        if seq == 1:
+            beneficiary_id, kind, solution_id, source_id, actor_id, capped = row[4:]
+            held[4] = Line(
+                beneficiary_id, kind, Decimal(0), fact_at, solution_id, source_id, actor_id, capped
+            )
+    return {key: Held(*held) for key, held in totals.items()}
 
 
 # --- Sync: facts → ledger → scores, incrementally ---------------------------------------------
@@ -724,8 +720,8 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
     """One read-only statement that names the solutions whose vote lines may need a correction:
     per solution, the count and a weighted checksum of what its votes give (in cents, each line
     weighted by its key) against the same over what the ledger holds, plus every solution with
-    a vote that gives a line of 0 with a note (whether that line exists is a matter of keys,
-    not sums). Equal sums mean equal lines per key unless two keys' differences cancel in both
+    a vote that gives a line of 0 with a note whose key the ledger lacks (a matter of keys, not
+    sums). Equal sums mean equal lines per key unless two keys' differences cancel in both
     sums at once, which the weights make a one-in-a-billion coincidence; such a key would still
     be corrected by the next change to its vote, which syncs that vote's keys exactly."""
     event = ReputationEvent._meta.db_table
@@ -757,7 +753,14 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
         f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
         for when, cents, code, actor, beneficiary in lines
     )
-    noted = "CASE WHEN sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged) THEN 1 ELSE 0 END"
+    # A vote that gives its author a noted line of 0 needs that line's key in the ledger: sums
+    # cannot tell, so its key is looked up by the unique index (such votes are few).
+    noted = (
+        "CASE WHEN sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged) THEN CASE WHEN "
+        f"NOT EXISTS (SELECT 1 FROM {event} n WHERE n.fact_key = CASE WHEN sv.value = 1 "
+        "THEN 'up:' ELSE 'down:' END || CAST(sv.solution_id AS TEXT) || ':' "
+        "|| CAST(sv.voter_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END ELSE 0 END"
+    )
     code = "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in codes.items()) + " END"
     cents = "CAST(ROUND(amount * 100) AS BIGINT)"
     vote_kinds = ", ".join(f"'{kind}'" for kind in VOTE_KINDS)
@@ -778,6 +781,24 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
         HAVING SUM(total) <> 0 OR SUM(weighted) <> 0 OR MAX(noted) = 1
         ORDER BY solution_id
     """
+
+
+def _analyze_if_stale(*models, share: float = 0.2, force: bool = False) -> None:
+    """ANALYZE the tables whose rows changed by more than `share` since their statistics were
+    taken (PostgreSQL; autovacuum keeps them fresh otherwise, but a rebuild may append most of
+    the ledger at once), or all of them with `force`. Elsewhere, every table."""
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not force:
+            cursor.execute(
+                "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+                "WHERE s.relname = ANY(%s) AND (s.last_analyze IS NULL AND s.last_autoanalyze "
+                "IS NULL OR s.n_mod_since_analyze > GREATEST(c.reltuples, 0) * %s + 1000)",
+                [tables, share],
+            )
+            tables = [name for (name,) in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _tune_for_bulk(cursor) -> None:
@@ -834,10 +855,8 @@ def rebuild_set_based(
     snapshot_id = trust.latest_snapshot_id()
     sql, params = _vote_lines_sql(rules, snapshot_id)
     postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        # Fresh statistics, so that the planner hashes whole tables instead of looping.
-        for model in (Vote, Solution, EmailAddress, ReputationEvent):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    # Fresh statistics, so that the planner hashes whole tables instead of looping.
+    _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
     ranges = _batches(batch_size, votes_per_batch)
     # Which solutions' vote lines may need a correction: one read-only statement (see
     # `_solutions_to_correct_sql`); the batches derive lines only for those.
@@ -923,6 +942,10 @@ def sync_everything(
         with transaction.atomic():
             held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
             _append_corrections(source.desired(), held)
+    if ReputationEvent.objects.filter(pk__gt=before).count() > 10_000:
+        # Statistics now, not when the server's counters catch up: a plan made for the ledger
+        # before a big append would loop over it instead of hashing it.
+        _analyze_if_stale(ReputationEvent, force=True)
     recompute_scores(None)
     return ReputationEvent.objects.filter(pk__gt=before).count()
 
@@ -1020,7 +1043,7 @@ def _fold_all() -> None:
         cursor.execute(f"LOCK TABLE {score} IN EXCLUSIVE MODE")
         # Fresh statistics: a rebuild may just have appended most of the ledger, and a plan
         # made for an empty table would loop over it instead of hashing it.
-        cursor.execute(f"ANALYZE {event}")
+        _analyze_if_stale(ReputationEvent)
         cursor.execute(
             f"""
             WITH k AS ({_per_key_sql(event)}),
