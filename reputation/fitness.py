@@ -52,7 +52,8 @@ from challenges.models import Challenge, SelectionEntry, SelectionRound, Solutio
 from peerhub import hooks
 
 from . import rules as rules_module
-from .models import MemberTrust, Review, SolutionScore, TrustSnapshot, Vote
+from . import trust
+from .models import Review, SolutionScore, TrustSnapshot, Vote
 
 POINTS = Decimal("0.0001")
 COMPONENTS = ("votes", "reviews", "descendants", "adoption", "selection")
@@ -105,11 +106,7 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     low_weight = _num(rules_module.trust().low_trust_fitness_weight)
 
     def weight(member: str) -> str:
-        low = (
-            f"EXISTS (SELECT 1 FROM {MemberTrust._meta.db_table} t WHERE t.snapshot_id = "
-            f"{latest} AND t.user_id = {member} AND t.low_trust)"
-        )
-        return f"CASE WHEN {low} THEN {low_weight} ELSE 1.0 END"
+        return f"CASE WHEN {trust.low_trust_sql(member, latest)} THEN {low_weight} ELSE 1.0 END"
 
     vote_weight, review_weight = weight("v.voter_id"), weight("r.reviewer_id")
     # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.

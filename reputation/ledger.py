@@ -32,7 +32,7 @@ from peerhub.models import ManifestoSignature, User
 
 from . import rules as rules_module
 from . import trust
-from .models import MemberTrust, ReputationEvent, ReputationScore, Review, Vote
+from .models import ReputationEvent, ReputationScore, Review, Vote
 
 Kind = ReputationEvent.Kind
 CENT = Decimal("0.01")
@@ -48,7 +48,8 @@ class Line:
     source_solution_id: int | None = None
     actor_id: int | None = None
     capped: bool = False
-    # Why a fact gives nothing (a low-trust voter): a line of 0 that shows it in the history.
+    # Why a fact gives nothing (a low-trust voter, an unchanged fork): a line of 0 that shows
+    # it in the history.
     note: str = ""
 
 
@@ -561,22 +562,21 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     `snapshot_id`), whether the solution is an unchanged fork, its author, and its ancestors
     and their authors as far as lineage credit reaches (`a1_id`, `a1_author`, ...), reached
     through `parent_id`, which names the same chain as `path`, both set once at the fork."""
-    vote, solution = Vote._meta.db_table, Solution._meta.db_table
-    email, trust_table = EmailAddress._meta.db_table, MemberTrust._meta.db_table
+    vote, solution, email = (
+        Vote._meta.db_table,
+        Solution._meta.db_table,
+        EmailAddress._meta.db_table,
+    )
+    generations = range(1, len(_shares(rules)) + 1)
     ancestors = "".join(
-        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id"
-        for k in range(1, len(_shares(rules)) + 1)
+        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id" for k in generations
     )
     ancestor_cols = "".join(
-        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author"
-        for k in range(1, len(_shares(rules)) + 1)
+        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in generations
     )
     # The snapshot's id is an integer read from the database, written into the statement.
     snapshot = "NULL" if snapshot_id is None else str(int(snapshot_id))
-    low = (
-        f"EXISTS (SELECT 1 FROM {trust_table} t WHERE t.snapshot_id = {snapshot} "
-        f"AND t.user_id = v.voter_id AND t.low_trust)"
-    )
+    low = trust.low_trust_sql("v.voter_id", snapshot)
     return f"""
         SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
             {low} AS low, a0.unchanged_fork AS unchanged, a0.author_id{ancestor_cols}
@@ -589,6 +589,32 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
 def _shares(rules: rules_module.Rules) -> list[Decimal]:
     """The lineage shares of a vote (none when an upvote gives nothing)."""
     return list(rules.lineage_shares) if rules.upvote_received > 0 else []
+
+
+# Over a vote of `_votes_sql` (alias `sv`), the rules of `_desired_and_notes` in SQL, shared by
+# the statement that appends vote lines and the one that checks them. A vote is live unless
+# judged serial or cast by a low-trust member; its author is credited when it is live and the
+# solution is not an unchanged fork; otherwise (not serial) the author gets a noted line of 0.
+_LIVE = "sv.serial_reversed_at IS NULL AND NOT sv.low"
+_COUNTED = f"{_LIVE} AND NOT sv.unchanged"
+_NOT_COUNTED = "sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged)"
+# The lines votes give, told by kind rather than by key prefix (no text scan): a lineage
+# credit from a vote counts under the cap, one from a review does not (`VOTE_LINES`).
+_IS_VOTE_LINE = (
+    "kind IN (" + ", ".join(f"'{kind}'" for kind in VOTE_KINDS) + ") "
+    f"OR (kind = '{Kind.LINEAGE_CREDIT}' AND capped)"
+)
+
+
+def _lineage_credited(k: int) -> str:
+    """Whether a live upvote credits the author of its k-th ancestor: nearest first, never the
+    earner or the voter, once per person (a nearer ancestor with the same author was paid
+    already, or was the earner or the voter)."""
+    distinct = "".join(f" AND sv.a{k}_author <> sv.a{j}_author" for j in range(1, k))
+    return (
+        f"sv.value = 1 AND {_LIVE} AND sv.a{k}_author IS NOT NULL "
+        f"AND sv.a{k}_author <> sv.author_id AND sv.a{k}_author <> sv.voter_id{distinct}"
+    )
 
 
 def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
@@ -607,11 +633,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     and the notes."""
     event = ReputationEvent._meta.db_table
     shares = _shares(rules)
-    live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
-    counted = f"{live} AND NOT sv.unchanged"
-    # A low-trust member's vote, or any vote on an unchanged fork, gives its author a line of 0
-    # noted with the reason ("not counted: low trust" first).
-    not_counted = "sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged)"
+    # The reason of a noted line of 0 ("not counted: low trust" first).
     why = "CASE WHEN sv.low THEN %s ELSE %s END"
     no_source = "CAST(NULL AS BIGINT)"
     # (kind, beneficiary, actor, solution, source solution, amount, capped, note, fact time)
@@ -620,12 +642,12 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         "CAST(%s AS NUMERIC), %s, {note}, sv.updated_at FROM sv WHERE {where}"
     )
     selects = [
-        author_line.format(note="''", where=f"sv.value = 1 AND {counted}"),
-        author_line.format(note="''", where=f"sv.value = -1 AND {counted}"),
+        author_line.format(note="''", where=f"sv.value = 1 AND {_COUNTED}"),
+        author_line.format(note="''", where=f"sv.value = -1 AND {_COUNTED}"),
         f"SELECT %s, sv.voter_id, sv.author_id, sv.solution_id, {no_source}, "
         f"CAST(%s AS NUMERIC), %s, '', sv.updated_at FROM sv WHERE sv.value = -1",
-        author_line.format(note=why, where=f"sv.value = 1 AND {not_counted}"),
-        author_line.format(note=why, where=f"sv.value = -1 AND {not_counted}"),
+        author_line.format(note=why, where=f"sv.value = 1 AND {_NOT_COUNTED}"),
+        author_line.format(note=why, where=f"sv.value = -1 AND {_NOT_COUNTED}"),
     ]
     notes = [rules_module.LOW_TRUST_NOTE, rules_module.UNCHANGED_FORK_NOTE]
     params: list = [
@@ -636,21 +658,12 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         Kind.DOWNVOTE_RECEIVED, Decimal(0), True, *notes,
     ]  # fmt: skip
     for k, share in enumerate(shares, start=1):
-        # Nearest first, never to the earner or the voter, once per person: a nearer
-        # ancestor with the same author was paid already (or was the earner or the voter).
-        distinct = "".join(f" AND sv.a{k}_author <> sv.a{j}_author" for j in range(1, k))
         selects.append(
             f"SELECT %s, sv.a{k}_author, sv.voter_id, sv.solution_id, sv.a{k}_id, "
-            f"CAST(%s AS NUMERIC), %s, '', sv.updated_at FROM sv WHERE sv.value = 1 AND {live} "
-            f"AND sv.a{k}_author IS NOT NULL AND sv.a{k}_author <> sv.author_id "
-            f"AND sv.a{k}_author <> sv.voter_id{distinct}"
+            f"CAST(%s AS NUMERIC), %s, '', sv.updated_at FROM sv WHERE {_lineage_credited(k)}"
         )
         params += [Kind.LINEAGE_CREDIT, (rules.upvote_received * share).quantize(CENT), True]
     union = " UNION ALL ".join(selects)
-    # The lines votes give, told by kind rather than by key prefix (no text scan): a lineage
-    # credit from a vote counts under the cap, one from a review does not.
-    vote_kinds = ", ".join(f"'{kind}'" for kind in VOTE_KINDS)
-    is_vote_key = f"kind IN ({vote_kinds}) OR (kind = '{Kind.LINEAGE_CREDIT}' AND capped)"
     same_key = (
         "{a}.kind = {b}.kind AND {a}.solution_id = {b}.solution_id "
         "AND {a}.actor_id = {b}.actor_id AND {a}.beneficiary_id = {b}.beneficiary_id"
@@ -677,7 +690,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
                 SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at,
                 MIN(source_solution_id) AS source_solution_id,
                 MIN(CAST(capped AS INTEGER)) = 1 AS capped
-            FROM {event} WHERE {_among("solution_id")} AND ({is_vote_key})
+            FROM {event} WHERE {_among("solution_id")} AND ({_IS_VOTE_LINE})
             GROUP BY kind, solution_id, actor_id, beneficiary_id
         )
         INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
@@ -726,28 +739,24 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
     be corrected by the next change to its vote, which syncs that vote's keys exactly."""
     event = ReputationEvent._meta.db_table
     shares = _shares(rules)
-    live = "sv.serial_reversed_at IS NULL AND NOT sv.low"
-    counted = f"{live} AND NOT sv.unchanged"
     up, down, cast = (
         _cents(rules.upvote_received), _cents(rules.downvote_received), _cents(rules.downvote_cast)
     )  # fmt: skip
     codes = _KIND_CODES
     # (condition, cents, kind code, actor, beneficiary) for each line a vote may give.
     lines = [
-        (f"sv.value = 1 AND {counted}", up, codes[Kind.UPVOTE_RECEIVED], "sv.voter_id",
+        (f"sv.value = 1 AND {_COUNTED}", up, codes[Kind.UPVOTE_RECEIVED], "sv.voter_id",
          "sv.author_id"),
-        (f"sv.value = -1 AND {counted}", down, codes[Kind.DOWNVOTE_RECEIVED], "sv.voter_id",
+        (f"sv.value = -1 AND {_COUNTED}", down, codes[Kind.DOWNVOTE_RECEIVED], "sv.voter_id",
          "sv.author_id"),
         ("sv.value = -1", cast, codes[Kind.DOWNVOTE_CAST], "sv.author_id", "sv.voter_id"),
     ]  # fmt: skip
-    for k, share in enumerate(shares, start=1):
-        distinct = "".join(f" AND sv.a{k}_author <> sv.a{j}_author" for j in range(1, k))
-        lines.append((
-            f"sv.value = 1 AND {live} AND sv.a{k}_author IS NOT NULL "
-            f"AND sv.a{k}_author <> sv.author_id AND sv.a{k}_author <> sv.voter_id{distinct}",
-            _cents(rules.upvote_received * share), codes[Kind.LINEAGE_CREDIT], "sv.voter_id",
-            f"sv.a{k}_author",
-        ))  # fmt: skip
+    lineage = codes[Kind.LINEAGE_CREDIT]
+    lines += [
+        (_lineage_credited(k), _cents(rules.upvote_received * share), lineage, "sv.voter_id",
+         f"sv.a{k}_author")
+        for k, share in enumerate(shares, start=1)
+    ]  # fmt: skip
     total = " + ".join(f"CASE WHEN {when} THEN {cents} ELSE 0 END" for when, cents, *_ in lines)
     weighted = " + ".join(
         f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
@@ -756,15 +765,13 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
     # A vote that gives its author a noted line of 0 needs that line's key in the ledger: sums
     # cannot tell, so its key is looked up by the unique index (such votes are few).
     noted = (
-        "CASE WHEN sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged) THEN CASE WHEN "
+        f"CASE WHEN {_NOT_COUNTED} THEN CASE WHEN "
         f"NOT EXISTS (SELECT 1 FROM {event} n WHERE n.fact_key = CASE WHEN sv.value = 1 "
         "THEN 'up:' ELSE 'down:' END || CAST(sv.solution_id AS TEXT) || ':' "
         "|| CAST(sv.voter_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END ELSE 0 END"
     )
     code = "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in codes.items()) + " END"
     cents = "CAST(ROUND(amount * 100) AS BIGINT)"
-    vote_kinds = ", ".join(f"'{kind}'" for kind in VOTE_KINDS)
-    is_vote_key = f"kind IN ({vote_kinds}) OR (kind = '{Kind.LINEAGE_CREDIT}' AND capped)"
     held_weight = _weight(code, "actor_id", "beneficiary_id")
     return f"""
         SELECT solution_id FROM (
@@ -774,7 +781,7 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
             GROUP BY sv.solution_id
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
-            FROM {event} WHERE {is_vote_key}
+            FROM {event} WHERE {_IS_VOTE_LINE}
             GROUP BY solution_id
         ) sides
         GROUP BY solution_id
@@ -802,10 +809,9 @@ def _analyze_if_stale(*models, share: float = 0.2, force: bool = False) -> None:
 
 
 def _tune_for_bulk(cursor) -> None:
-    """For this transaction's big statements on PostgreSQL: room to hash in memory, and no JIT,
-    whose compilation costs these one-off statements seconds (measured) and saves nothing."""
+    """For this transaction's big statements on PostgreSQL: room to hash in memory. (No JIT
+    either, as for every connection: see DATABASES in settings.)"""
     cursor.execute("SET LOCAL work_mem = '256MB'")
-    cursor.execute("SET LOCAL jit = off")
 
 
 def _batches(batch_size: int, votes_per_batch: int) -> list[tuple[int, int, int]]:
@@ -942,12 +948,14 @@ def sync_everything(
         with transaction.atomic():
             held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
             _append_corrections(source.desired(), held)
-    if ReputationEvent.objects.filter(pk__gt=before).count() > 10_000:
+    # The fold appends nothing: what the rebuild appended is counted now.
+    appended = ReputationEvent.objects.filter(pk__gt=before).count()
+    if appended > 10_000:
         # Statistics now, not when the server's counters catch up: a plan made for the ledger
         # before a big append would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent, force=True)
     recompute_scores(None)
-    return ReputationEvent.objects.filter(pk__gt=before).count()
+    return appended
 
 
 def _last_line_id() -> int:

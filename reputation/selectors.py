@@ -4,10 +4,19 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet
 
+from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
 from . import rules
-from .models import ReputationEvent, ReputationScore, Review, ReviewScore, Vote
+from .models import (
+    MemberTrust,
+    ReputationEvent,
+    ReputationScore,
+    Review,
+    ReviewScore,
+    TrustSnapshot,
+    Vote,
+)
 
 
 def trust_level_of(user) -> int:
@@ -117,10 +126,6 @@ def trust_review(*, lowest: int = 50) -> dict | None:
     """For the staff moderation page: the latest trust snapshot, its `lowest` members with the
     least trust among those with any endorsement (with their reputation), and its densest
     mutual-voting clusters with their members. Four queries; None before the first snapshot."""
-    from peerhub.models import User
-
-    from .models import MemberTrust, TrustSnapshot
-
     snapshot = TrustSnapshot.objects.order_by("-version").first()
     if snapshot is None:
         return None

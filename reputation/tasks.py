@@ -3,7 +3,7 @@ again after a worker died mid-run, converges to the same ledger."""
 
 from celery import shared_task
 
-from . import abuse, fitness, ledger, level_notices, rules, selection_credit
+from . import abuse, fitness, ledger, level_notices, rules, selection_credit, trust
 
 
 @shared_task
@@ -92,7 +92,5 @@ def sync_selection_reputation(challenge_id: int) -> int:
 def compute_trust() -> int | None:
     """Hourly trust step (reputation.trust): a new snapshot; the nightly rebuild then appends
     the corrections for members whose low-trust verdict changed. Returns the snapshot's version."""
-    from . import trust
-
     snapshot = trust.trust_compute()
     return snapshot.version if snapshot else None

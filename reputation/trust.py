@@ -71,63 +71,53 @@ def _pairs(rows) -> np.ndarray:
     return array.reshape(-1, 3)
 
 
+def _pair_counts(facts, endorser: str, endorsed: str) -> np.ndarray:
+    """How many of `facts` each member (`endorser`) gave another (`endorsed`), self-endorsement
+    aside: one aggregate query."""
+    return _pairs(
+        facts.exclude(**{endorser: F(endorsed)})
+        .values(endorser, endorsed)
+        .annotate(n=Count("pk"))
+        .values_list(endorser, endorsed, "n")
+        .order_by()
+    )
+
+
 def endorsements() -> dict[str, np.ndarray]:
     """Per kind of endorsement, (endorser, endorsed, how many) rows, one query each."""
     good_mean = rules_module.trust().review_good_mean
-    votes = (
-        Vote.objects.filter(value=Vote.UP, serial_reversed_at__isnull=True)
-        .exclude(voter_id=F("solution__author_id"))
-        .values("voter_id", "solution__author_id")
-        .annotate(n=Count("pk"))
-        .values_list("voter_id", "solution__author_id", "n")
-        .order_by()
-    )
-    reviews = (
-        Review.objects.filter(mean_score__gte=good_mean)
-        .exclude(reviewer_id=F("solution__author_id"))
-        .values("reviewer_id", "solution__author_id")
-        .annotate(n=Count("pk"))
-        .values_list("reviewer_id", "solution__author_id", "n")
-        .order_by()
-    )
-    forks = (
-        Solution.objects.filter(parent__isnull=False, published_at__isnull=False)
-        .exclude(author_id=F("parent__author_id"))
-        .values("author_id", "parent__author_id")
-        .annotate(n=Count("pk"))
-        .values_list("author_id", "parent__author_id", "n")
-        .order_by()
-    )
-    found = {"votes": _pairs(votes), "reviews": _pairs(reviews), "forks": _pairs(forks)}
+    upvotes = Vote.objects.filter(value=Vote.UP, serial_reversed_at__isnull=True)
+    good_reviews = Review.objects.filter(mean_score__gte=good_mean)
+    forks = Solution.objects.filter(parent__isnull=False, published_at__isnull=False)
+    found = {
+        "votes": _pair_counts(upvotes, "voter_id", "solution__author_id"),
+        "reviews": _pair_counts(good_reviews, "reviewer_id", "solution__author_id"),
+        "forks": _pair_counts(forks, "author_id", "parent__author_id"),
+    }
     # Apps that reputation may not import (the marketplace's completed orders) add theirs.
     found["other"] = _pairs(hooks.collect("trust_endorsements"))
     return found
 
 
+def _matrix(pairs: np.ndarray, user_ids: np.ndarray, weights: np.ndarray) -> sparse.csr_matrix:
+    """The directed member-by-member matrix of `pairs` (endorser, endorsed, …) with these
+    weights, rows and columns in the order of `user_ids`; pairs naming others are dropped."""
+    known = np.isin(pairs[:, 0], user_ids) & np.isin(pairs[:, 1], user_ids)
+    rows = np.searchsorted(user_ids, pairs[known, 0])
+    cols = np.searchsorted(user_ids, pairs[known, 1])
+    n = len(user_ids)
+    return sparse.coo_matrix((weights[known], (rows, cols)), shape=(n, n)).tocsr()
+
+
 def load_graph() -> Graph:
     user_ids = np.array(User.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    n = len(user_ids)
     found = endorsements()
     everything = np.concatenate(list(found.values()))
-    everything = everything[
-        np.isin(everything[:, 0], user_ids) & np.isin(everything[:, 1], user_ids)
-    ]
-    rows = np.searchsorted(user_ids, everything[:, 0])
-    cols = np.searchsorted(user_ids, everything[:, 1])
-    directed = sparse.coo_matrix(
-        (everything[:, 2].astype(np.float64), (rows, cols)), shape=(n, n)
-    ).tocsr()
+    directed = _matrix(everything, user_ids, everything[:, 2].astype(np.float64))
     adjacency = (directed + directed.T).tocsr()
     adjacency.sum_duplicates()
     votes = found["votes"]
-    votes = votes[np.isin(votes[:, 0], user_ids) & np.isin(votes[:, 1], user_ids)]
-    upvotes = sparse.coo_matrix(
-        (
-            np.ones(len(votes)),
-            (np.searchsorted(user_ids, votes[:, 0]), np.searchsorted(user_ids, votes[:, 1])),
-        ),
-        shape=(n, n),
-    ).tocsr()
+    upvotes = _matrix(votes, user_ids, np.ones(len(votes)))
     return Graph(user_ids=user_ids, adjacency=adjacency, upvotes=upvotes)
 
 
@@ -140,6 +130,12 @@ def seed_ids() -> set[int]:
     return set(staff.values_list("pk", flat=True)) | set(scored.values_list("user_id", flat=True))
 
 
+def walk_steps(members: int) -> int:
+    """About log2(N) steps: enough to spread evenly over a well-knit community, too few to
+    leak much through a ring's few attack edges."""
+    return max(1, math.ceil(math.log2(max(members, 2))))
+
+
 def walk(adjacency: sparse.csr_matrix, seeds: np.ndarray, steps: int | None = None) -> np.ndarray:
     """The early-terminated, degree-normalised random walk: trust per member (1.0 = the even
     spread over the seeds' part of the graph). `seeds` are indices into the matrix."""
@@ -148,7 +144,7 @@ def walk(adjacency: sparse.csr_matrix, seeds: np.ndarray, steps: int | None = No
     trust = np.zeros(n)
     if n == 0 or len(seeds) == 0:
         return trust
-    steps = steps if steps is not None else max(1, math.ceil(math.log2(max(n, 2))))
+    steps = steps if steps is not None else walk_steps(n)
     mass = np.zeros(n)
     mass[seeds] = n / len(seeds)
     connected = degree > 0
@@ -216,7 +212,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
         return None
     graph = load_graph()
     seed_index = np.flatnonzero(np.isin(graph.user_ids, list(seeds)))
-    steps = max(1, math.ceil(math.log2(max(len(graph.user_ids), 2))))
+    steps = walk_steps(len(graph.user_ids))
     trust = walk(graph.adjacency, seed_index, steps)
     degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
     low, cut = low_trust_verdict(trust, degree, seed_index, config)
@@ -253,6 +249,18 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     ]
     TrustSnapshot.objects.filter(pk__in=list(stale)).delete()
     return snapshot
+
+
+def low_trust_sql(member: str, snapshot: str) -> str:
+    """SQL: whether the member in column `member` is low-trust in the snapshot that the SQL
+    `snapshot` names (an id, a subquery, or NULL for nobody). The ledger's rebuild and the
+    fitness measure both ask it this way."""
+    table = MemberTrust._meta.db_table
+    # Built from a table name and the caller's column and snapshot SQL, never from input.
+    return (
+        f"EXISTS (SELECT 1 FROM {table} t WHERE t.snapshot_id = {snapshot} "  # noqa: S608
+        f"AND t.user_id = {member} AND t.low_trust)"
+    )
 
 
 def latest_snapshot_id() -> int | None:

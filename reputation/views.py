@@ -14,7 +14,17 @@ from challenges.selectors import challenge_get, solution_get
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 
-from . import chart, evolution, leaderboards, presenters, rankings, selectors, services
+from . import (
+    chart,
+    evolution,
+    leaderboards,
+    presenters,
+    rankings,
+    rules,
+    selectors,
+    services,
+    simulation_report,
+)
 
 EVENTS_PER_PAGE = 50
 STANDINGS_PER_PAGE = 25
@@ -195,13 +205,12 @@ def trust_moderation(request):
 def how_it_works(request):
     """Public: the rules of reputation, trust levels, lineage credit, trust and anti-abuse in
     plain words, with the figures of the latest community simulation when one was run."""
-    from . import rules, simulation_report
-
+    amounts, serial = rules.rules(), rules.serial_voting()
     return render(
         request,
         "reputation/how_it_works.html",
         {
-            "rules": rules.rules(),
+            "rules": amounts,
             "levels": [
                 (level, rules.LEVEL_NAMES[level], rules.trust_thresholds().get(level))
                 for level in sorted(rules.LEVEL_NAMES)
@@ -211,13 +220,13 @@ def how_it_works(request):
                 for code, level in sorted(rules.privileges().items(), key=lambda kv: kv[1])
             ],
             "daily_votes": sorted(rules.daily_votes().items()),
-            "serial": rules.serial_voting(),
-            "serial_hours": rules.serial_voting().window.total_seconds() / 3600,
+            "serial": serial,
+            "serial_hours": serial.window.total_seconds() / 3600,
             "selection": rules.selection_reputation(),
             "trust": rules.trust(),
             "low_trust_note": rules.LOW_TRUST_NOTE,
             "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
-            "shares": [f"{share * 100:g} %" for share in rules.rules().lineage_shares],
+            "shares": [f"{share * 100:g} %" for share in amounts.lineage_shares],
             "simulation": simulation_report.latest_summary(),
         },
     )

@@ -67,14 +67,17 @@ class StatementTimer:
         try:
             return execute(sql, params, many, context)
         finally:
-            if not sql.startswith(SAVEPOINTS):
-                self.seconds += time.perf_counter() - started
-                self.statements += 1
+            self.record(sql, time.perf_counter() - started)
+
+    def record(self, sql: str, seconds: float) -> None:
+        if not sql.startswith(SAVEPOINTS):
+            self.seconds += seconds
+            self.statements += 1
 
 
-class PhaseTimer:
-    """An execute wrapper that adds up the time of the full rebuild's big statements by what
-    they do, told by how they start."""
+class PhaseTimer(StatementTimer):
+    """The same, adding up the time of the full rebuild's big statements by what they do,
+    told by how they start."""
 
     PHASES = (
         ("checksum per solution", "SELECT solution_id FROM ("),
@@ -86,14 +89,10 @@ class PhaseTimer:
         self.seconds = {label: 0.0 for label, _ in self.PHASES}
         self.seconds["the others"] = 0.0
 
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            text = sql.lstrip()
-            label = next((lb for lb, start in self.PHASES if text.startswith(start)), None)
-            self.seconds[label or "the others"] += time.perf_counter() - started
+    def record(self, sql: str, seconds: float) -> None:
+        text = sql.lstrip()
+        label = next((lb for lb, start in self.PHASES if text.startswith(start)), None)
+        self.seconds[label or "the others"] += seconds
 
     def report(self) -> list[tuple[str, float]]:
         return list(self.seconds.items())
