@@ -377,6 +377,17 @@ def test_upstream_offer_and_accept(client, challenge):
     assert fork.author.name in history.decode()
 
 
+def test_an_unchanged_fork_offers_nothing_upstream_until_changed(client, challenge):
+    fork = make_fork(make_solution(challenge, body="Original"), changed=False)
+    login(client, fork.author)
+    offer = reverse("challenges:upstream-create", args=[fork.pk])
+    assert offer not in client.get(fork.get_absolute_url()).content.decode()
+
+    services.solution_revise(solution=fork, by=fork.author, title=fork.title, body="Mine now")
+
+    assert offer in client.get(fork.get_absolute_url()).content.decode()
+
+
 def test_upstream_decline_needs_a_reason(client, challenge):
     source = make_solution(challenge, body="Original")
     fork = make_fork(source)
