@@ -12,7 +12,8 @@ with every component a value from 0 to 1 and the weights in settings (`rules.fit
   counts as `review_prior_weight` reviews (the middle of the scale when it has none yet),
   mapped from 1-5 onto 0-1.
 - descendants: how much the solution is built upon. Each published descendant by another
-  member (the author's own forks earn nothing, so self-forking farms gain nothing) counts
+  member (the author's own forks earn nothing, so self-forking farms gain nothing; nor does a
+  fork whose author never changed what they copied: a copy builds nothing) counts
   (1 + its quality) / 2, where quality is its own votes and reviews blended with their weights
   (its reviews shrunk towards the neutral prior, not its challenge's mean, so that a descendant's
   quality depends on its own facts only and the debounced triggers stay complete);
@@ -123,7 +124,7 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     ),
     lineage AS (
         SELECT d.id, d.author_id, d.root_id, d.path, d.generation FROM {sol} d
-        WHERE d.status = '{PUBLISHED}' AND d.parent_id IS NOT NULL
+        WHERE d.status = '{PUBLISHED}' AND d.parent_id IS NOT NULL AND NOT d.unchanged_fork
           AND d.root_id IN (SELECT root_id FROM members)
     ),
     built AS (

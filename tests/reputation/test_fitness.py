@@ -90,6 +90,24 @@ def test_the_authors_own_forks_earn_nothing(challenge):
     assert score(farmed).components["descendants"]["points"] == 0
 
 
+def test_an_unchanged_fork_builds_nothing_until_its_author_changes_it(challenge):
+    source = make_solution(challenge, title="Copied")
+    copy = make_fork(source, changed=False)
+    grandchild = make_fork(copy)  # a remix of the copy builds on the source's content
+
+    fitness.recompute_challenge(challenge.pk)
+    assert score(source).built_upon == 1
+    assert score(copy).built_upon == 1
+
+    challenge_services.solution_revise(
+        solution=copy, by=copy.author, title=copy.title, body="Now my own take."
+    )
+    fitness.recompute_challenge(challenge.pk)
+
+    assert score(source).built_upon == 2
+    assert grandchild.parent_id == copy.pk
+
+
 def test_descendants_count_halving_per_generation(challenge):
     parent = make_solution(challenge)
     child = make_fork(parent)
