@@ -200,7 +200,8 @@ class SolutionScore(models.Model):
     )
     fitness = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("0"))
     rank = models.PositiveIntegerField(null=True, blank=True)
-    # Published descendants by other members: how much the solution is built upon.
+    # Published descendants by other members, unchanged copies aside: how much the solution is
+    # built upon.
     built_upon = models.PositiveIntegerField(default=0)
     components = models.JSONField(default=dict)
     computed_at = models.DateTimeField(default=timezone.now)

@@ -87,11 +87,14 @@ def _detail(name: str, part: dict) -> str:
     if name == "descendants":
         count = part.get("count", 0)
         if not count:
-            return "Not built upon by other members yet (the author's own forks do not count)."
+            return (
+                "Not built upon by other members yet (the author's own forks and unchanged "
+                "copies do not count)."
+            )
         return (
             f"Built upon by {count} published solution{'s' if count != 1 else ''} of other "
             "members, each weighted by its own votes and reviews, halving per generation "
-            "(the author's own forks do not count)."
+            "(the author's own forks and unchanged copies do not count)."
         )
     if name == "adoption":
         offers, orders = part.get("offers", 0), part.get("orders", 0)
