@@ -536,12 +536,12 @@ def test_a_double_click_racing_the_first_vote_makes_one_vote():
     assert key_sums()[f"downcast:{solution.pk}:{voter.pk}"] == -1
 
 
-def test_a_vote_makes_four_statements_and_one_more_on_a_fork():
+def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     """The budget of a vote by a member whose level and verification the request already read:
     one locking read (their vote on the solution and today's votes, which the limit counts),
-    and the insert in its savepoint; on a fork, one more asks whether it builds on the voter's
-    work. The syncs it queues run after commit, on a worker. (BEGIN and COMMIT aside, which
-    SQLite logs and PostgreSQL does not.)"""
+    and the insert (an upsert, for a double click); on a fork, one more asks whether it builds
+    on the voter's work. The syncs it queues run after commit, on a worker. (BEGIN and COMMIT
+    aside, which SQLite logs and PostgreSQL does not.)"""
     root = make_solution()
     fork = make_fork(root)
     fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
@@ -559,6 +559,6 @@ def test_a_vote_makes_four_statements_and_one_more_on_a_fork():
             services.vote_cast(voter=voter, solution=root, value=Vote.UP)
         with CaptureQueriesContext(connection) as on_fork:
             services.vote_cast(voter=voter, solution=fork, value=Vote.UP)
-    assert len(statements(on_root)) == 4, statements(on_root)
-    assert len(statements(on_fork)) == 5, statements(on_fork)
+    assert len(statements(on_root)) == 2, statements(on_root)
+    assert len(statements(on_fork)) == 3, statements(on_fork)
     assert Vote.objects.filter(voter=voter).count() == 3
