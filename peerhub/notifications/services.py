@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from peerhub.exceptions import DomainError, NotFound
@@ -94,18 +95,18 @@ def notifications_deliver(
     from peerhub import tasks  # tasks import this module
 
     spec = get_kind(kind)
-    active = set(
-        User.objects.filter(pk__in=recipient_ids, is_active=True).values_list("pk", flat=True)
-    )
-    chosen = dict(
-        NotificationPreference.objects.filter(user_id__in=active, kind=kind).values_list(
-            "user_id", "channel"
-        )
+    # The active recipients with their preference for this kind (one query; none is a default).
+    preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=kind).order_by()
+    chosen = (
+        User.objects.filter(pk__in=recipient_ids, is_active=True)
+        .annotate(channel=Subquery(preference.values("channel")[:1]))
+        .order_by("pk")
+        .values_list("pk", "channel")
     )
     now = timezone.now()
     rows, immediate = [], []
-    for user_id in sorted(active):
-        channel = chosen.get(user_id, spec.default_channel)
+    for user_id, preferred in chosen:
+        channel = preferred or spec.default_channel
         if channel == Channel.OFF:
             continue
         email = EMAIL_FOR_CHANNEL[channel]

@@ -5,8 +5,9 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from challenges import services as challenge_services
@@ -533,3 +534,31 @@ def test_a_double_click_racing_the_first_vote_makes_one_vote():
     assert Vote.objects.get().value == vote.value == Vote.DOWN
     assert score(solution.author) == 1
     assert key_sums()[f"downcast:{solution.pk}:{voter.pk}"] == -1
+
+
+def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
+    """The budget of a vote by a member whose level and verification the request already read:
+    one locking read (their vote on the solution and today's votes, which the limit counts),
+    and the insert (an upsert, for a double click); on a fork, one more asks whether it builds
+    on the voter's work. The syncs it queues run after commit, on a worker. (BEGIN and COMMIT
+    aside, which SQLite logs and PostgreSQL does not.)"""
+    root = make_solution()
+    fork = make_fork(root)
+    fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
+    voter = UserFactory()
+
+    def statements(captured) -> list[str]:
+        return [q["sql"] for q in captured if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+
+    with (
+        mock.patch.object(tasks.sync_vote_reputation, "delay"),
+        mock.patch.object(tasks.rankings_after_change, "delay"),
+    ):
+        services.vote_cast(voter=voter, solution=make_solution(), value=Vote.UP)
+        with CaptureQueriesContext(connection) as on_root:
+            services.vote_cast(voter=voter, solution=root, value=Vote.UP)
+        with CaptureQueriesContext(connection) as on_fork:
+            services.vote_cast(voter=voter, solution=fork, value=Vote.UP)
+    assert len(statements(on_root)) == 2, statements(on_root)
+    assert len(statements(on_fork)) == 3, statements(on_fork)
+    assert Vote.objects.filter(voter=voter).count() == 3
