@@ -145,8 +145,8 @@ def selection_reputation() -> dict[str, Decimal]:
 # adoption break near ties; the organisers' selection is their published verdict.
 DEFAULT_FITNESS = {
     "weights": {
-        "votes": 0.05,
-        "reviews": 0.73,
+        "votes": 0.03,
+        "reviews": 0.75,
         "descendants": 0.02,
         "adoption": 0.05,
         "selection": 0.15,

