@@ -253,6 +253,16 @@ class Solution(models.Model):
     def is_fork(self) -> bool:
         return self.parent_id is not None
 
+    def has_changes_to_offer(self) -> bool:
+        """Whether this fork has something to offer its parent upstream: its author changed
+        what they copied (an unchanged copy would only undo what the parent did since), and its
+        text still differs from the parent's as it stands."""
+        return (
+            self.parent_id is not None
+            and not self.unchanged_fork
+            and self.current_revision.body != self.parent.current_revision.body
+        )
+
     @property
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to the parent, read from the materialised path."""

@@ -250,7 +250,7 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
     parent = fork.parent
     if parent.status == Status.WITHDRAWN:
         raise Conflict("The parent solution was withdrawn.", code="parent_withdrawn")
-    if fork.current_revision.body == parent.current_revision.body:
+    if not fork.has_changes_to_offer():
         raise DomainError("Your fork has no changes to offer.", code="no_changes")
     if fork.upstream_proposals_sent.filter(status=UpstreamProposal.Status.OPEN).exists():
         raise Conflict("This fork already has an open proposal upstream.", code="already_open")

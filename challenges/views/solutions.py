@@ -74,10 +74,10 @@ def solution_detail(request, pk: int):
         "can_edit": permissions.can_edit_solution(user, solution),
         "can_fork": permissions.can_fork_solution(user, solution),
         "can_withdraw": permissions.can_withdraw_solution(user, solution),
-        # A copy its author never changed has nothing to offer (the service refuses it too).
+        # Who may offer first: only the fork's author reads the parent's text for this.
         "can_propose_upstream": parent_visible
-        and not solution.unchanged_fork
-        and permissions.can_propose_upstream(user, solution),
+        and permissions.can_propose_upstream(user, solution)
+        and solution.has_changes_to_offer(),
         **thread_context(request, solution),
     }
     return render(request, "challenges/solution_detail.html", context)

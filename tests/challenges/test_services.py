@@ -796,6 +796,17 @@ def test_an_unchanged_fork_has_nothing_to_offer(solution, forker):
     assert excinfo.value.code == "no_changes"
 
 
+def test_an_unchanged_fork_has_nothing_to_offer_after_its_parent_moved_on(solution, author, forker):
+    """Its text differs from the parent's now, but only by what the parent did since: offering
+    it would undo that."""
+    fork = make_fork(solution, forker, changed=False)
+    services.solution_revise(solution=solution, by=author, title=solution.title, body="Moved on")
+    fork.refresh_from_db()
+    with pytest.raises(DomainError) as excinfo:
+        services.upstream_propose(fork=fork, by=forker, message="Take it")
+    assert excinfo.value.code == "no_changes"
+
+
 def test_an_upstream_offer_says_why(changed_fork, forker):
     with pytest.raises(DomainError) as excinfo:
         services.upstream_propose(fork=changed_fork, by=forker, message="  ")

@@ -388,6 +388,15 @@ def test_an_unchanged_fork_offers_nothing_upstream_until_changed(client, challen
     assert offer in client.get(fork.get_absolute_url()).content.decode()
 
 
+def test_a_fork_whose_change_was_taken_upstream_offers_nothing_more(client, challenge):
+    fork = make_fork(make_solution(challenge, body="Original"))  # a remix
+    proposal = services.upstream_propose(fork=fork, by=fork.author, message="Better wording")
+    services.upstream_accept(proposal=proposal, by=proposal.parent.author)
+    login(client, fork.author)
+    page = client.get(fork.get_absolute_url()).content.decode()
+    assert reverse("challenges:upstream-create", args=[fork.pk]) not in page
+
+
 def test_upstream_decline_needs_a_reason(client, challenge):
     source = make_solution(challenge, body="Original")
     fork = make_fork(source)
