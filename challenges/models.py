@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 DEFAULT_LICENCE = "CC BY-SA 4.0"
 
@@ -268,6 +269,18 @@ class Solution(models.Model):
         """Ids from the root down to the parent, read from the materialised path."""
         ids = [int(part) for part in self.path.strip("/").split("/") if part]
         return ids[:-1]
+
+    @cached_property
+    def ancestor_author_ids(self) -> frozenset[int]:
+        """The authors of its ancestors, who may not judge it (their lineage credit would flow
+        from it). One query, once per row: the ancestors and their authors are fixed when the
+        fork is made."""
+        ancestor_ids = self.ancestor_ids
+        if not ancestor_ids:
+            return frozenset()
+        return frozenset(
+            Solution.objects.filter(pk__in=ancestor_ids).values_list("author_id", flat=True)
+        )
 
 
 class RevisionQuerySet(models.QuerySet):

@@ -517,11 +517,8 @@ def sync_vote(solution_id: int, voter_id: int) -> set[int]:
     # Its keys, exactly: the lineage keys name the ancestors' authors (any of them, in case the
     # lineage shares once reached further), so that the unique index finds every line.
     vote = f"{solution_id}:{voter_id}"
-    ancestor_authors = Solution.objects.filter(
-        pk__in=solutions[solution_id].ancestor_ids
-    ).values_list("author_id", flat=True)
     keys = [f"up:{vote}", f"down:{vote}", f"downcast:{vote}"]
-    keys += [f"up:{vote}:L{author_id}" for author_id in set(ancestor_authors)]
+    keys += [f"up:{vote}:L{author_id}" for author_id in solutions[solution_id].ancestor_author_ids]
     held = _held(ReputationEvent.objects.filter(fact_key__in=keys))
     return _apply(desired, held, notes)
 

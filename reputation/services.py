@@ -32,8 +32,7 @@ def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
         raise Conflict(f"Only published solutions can be {what}d.", code="not_published")
     if solution.author_id == user.pk:
         raise DomainError(f"You cannot {what} your own solution.", code="own_solution")
-    ancestor_ids = solution.ancestor_ids
-    if ancestor_ids and Solution.objects.filter(pk__in=ancestor_ids, author=user).exists():
+    if user.pk in solution.ancestor_author_ids:
         raise DomainError(
             f"This solution builds on yours: you cannot {what} it.", code="own_lineage"
         )
@@ -131,20 +130,41 @@ def review_save(
         raise DomainError("Say what works and what would make it better.", code="comment")
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
     now = timezone.now()
-    review, created = Review.objects.select_for_update().get_or_create(
-        solution=solution,
-        reviewer=reviewer,
-        defaults={"comment": comment.strip(), "mean_score": mean, "created_at": now},
-    )
-    if not created:
+    # The member's review, locked: two saves of it take turns.
+    review = Review.objects.select_for_update().filter(solution=solution, reviewer=reviewer).first()
+    if review is None:
+        # A double submit may have inserted it first (there was no row to lock yet): the unique
+        # constraint settles it, and this insert becomes the edit of that review (an upsert,
+        # one statement, where get_or_create takes a savepoint and two more).
+        review = Review(
+            solution=solution, reviewer=reviewer, comment=comment.strip(), mean_score=mean,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        Review.objects.bulk_create(
+            [review],
+            update_conflicts=True,
+            unique_fields=["solution", "reviewer"],
+            update_fields=["comment", "mean_score", "updated_at"],
+        )
+        # bulk_create sends no signal: the rankings' trigger listens to this one.
+        post_save.send(
+            sender=Review, instance=review, created=True, update_fields=None, raw=False,
+            using=review._state.db,
+        )  # fmt: skip
+    else:
         review.comment = comment.strip()
         review.mean_score = mean
         review.updated_at = now
         review.save(update_fields=["comment", "mean_score", "updated_at"])
-        review.scores.all().delete()
+    # Every criterion is scored (checked above), so writing each score replaces the old one.
     ReviewScore.objects.bulk_create(
-        ReviewScore(review=review, criterion_id=criterion_id, score=int(score))
-        for criterion_id, score in scores.items()
+        [
+            ReviewScore(review=review, criterion_id=criterion_id, score=int(score))
+            for criterion_id, score in scores.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["review", "criterion"],
+        update_fields=["score"],
     )
     _sync_after_commit(solution.pk)
     # Once per review: editing it later does not notify again (notify dedupes on the target).

@@ -508,7 +508,8 @@ class Simulation:
         quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         with (
             mock.patch("django.utils.timezone.now", self.clock.now),
-            override_settings(MAILERS=quiet),
+            # As a production server runs: without DEBUG's copy of every statement it executes.
+            override_settings(MAILERS=quiet, DEBUG=False),
             self._worker(),
             _relaxed_durability(),
         ):

@@ -562,3 +562,48 @@ def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     assert len(statements(on_root)) == 2, statements(on_root)
     assert len(statements(on_fork)) == 3, statements(on_fork)
     assert Vote.objects.filter(voter=voter).count() == 3
+
+
+def test_a_second_vote_on_the_same_fork_row_does_not_ask_for_its_lineage_again():
+    """The authors of a fork's ancestors are read once per row (they are fixed at the fork):
+    a page that holds the row asks once, whoever votes."""
+    fork = make_fork(make_solution())
+    fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
+    first, second = UserFactory(), UserFactory()
+    with (
+        mock.patch.object(tasks.sync_vote_reputation, "delay"),
+        mock.patch.object(tasks.rankings_after_change, "delay"),
+    ):
+        # The second voter's request has read their level and verification already.
+        services.vote_cast(voter=second, solution=make_solution(), value=Vote.UP)
+        services.vote_cast(voter=first, solution=fork, value=Vote.UP)
+        with CaptureQueriesContext(connection) as captured:
+            services.vote_cast(voter=second, solution=fork, value=Vote.UP)
+    statements = [q["sql"] for q in captured if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+    assert len(statements) == 2, statements
+    assert "challenges_solution" not in " ".join(statements)
+
+
+def test_a_new_review_is_one_read_and_two_inserts_and_an_edit_replaces_its_scores():
+    """A first review: the locking read of the member's review, the review's insert (an
+    upsert, for a double submit) and one insert of its scores; the rankings' trigger still
+    hears of it. An edit keeps the review's first time and replaces every score."""
+    solution = make_solution()
+    reviewer = at_level(2)
+    with (
+        mock.patch.object(tasks.sync_solution_reputation, "delay"),
+        mock.patch.object(tasks.rankings_after_change, "delay") as rankings,
+        CaptureQueriesContext(connection) as captured,
+    ):
+        first = review(reviewer, solution, 4, 2)
+    assert rankings.call_count == 1
+    review_sql = [q["sql"] for q in captured if '"reputation_review' in q["sql"]]
+    assert [sql.split()[0] for sql in review_sql] == ["SELECT", "INSERT", "INSERT"], review_sql
+    assert "FOR UPDATE" in review_sql[0] or connection.vendor == "sqlite"
+    assert not [q["sql"] for q in captured if q["sql"].startswith("SAVEPOINT")]
+    later = review(reviewer, solution, 1, 5)
+    stored = Review.objects.get()
+    assert stored.pk == first.pk == later.pk
+    assert stored.created_at == first.created_at and stored.updated_at >= first.created_at
+    assert sorted(stored.scores.values_list("score", flat=True)) == [1, 5]
+    assert stored.mean_score == Decimal("3.00")
