@@ -559,28 +559,42 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     `snapshot_id`), whether the solution is an unchanged fork, its author, and its ancestors
     and their authors as far as lineage credit reaches (`a1_id`, `a1_author`, ...), reached
     through `parent_id`, which names the same chain as `path`, both set once at the fork."""
-    vote, solution, email = (
-        Vote._meta.db_table,
-        Solution._meta.db_table,
-        EmailAddress._meta.db_table,
-    )
-    generations = range(1, len(_shares(rules)) + 1)
-    ancestors = "".join(
-        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id" for k in generations
-    )
-    ancestor_cols = "".join(
-        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in generations
-    )
-    # The snapshot's id is an integer read from the database, written into the statement.
-    snapshot = "NULL" if snapshot_id is None else str(int(snapshot_id))
-    low = trust.low_trust_sql("v.voter_id", snapshot)
+    vote, solution = Vote._meta.db_table, Solution._meta.db_table
+    ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)))
+    low = trust.low_trust_sql("v.voter_id", _snapshot_sql(snapshot_id))
     return f"""
         SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
             {low} AS low, a0.unchanged_fork AS unchanged, a0.author_id{ancestor_cols}
         FROM {vote} v JOIN {solution} a0 ON a0.id = v.solution_id{ancestors}
-        WHERE {where} AND v.voter_id <> a0.author_id
-            AND EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = v.voter_id AND e.verified)
+        WHERE {where} AND v.voter_id <> a0.author_id AND {_verified_sql("v.voter_id")}
     """
+
+
+def _ancestors_sql(generations: int) -> tuple[str, str]:
+    """The joins that reach a solution's (alias `a0`) ancestors as far as lineage credit
+    reaches, nearest first, through `parent_id`, which names the same chain as `path`, both set
+    once at the fork; and their columns (`a1_id`, `a1_author`, ...)."""
+    solution = Solution._meta.db_table
+    joins = "".join(
+        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id"
+        for k in range(1, generations + 1)
+    )
+    columns = "".join(
+        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in range(1, generations + 1)
+    )
+    return joins, columns
+
+
+def _snapshot_sql(snapshot_id: int | None) -> str:
+    """The trust snapshot for `trust.low_trust_sql`: its id, an integer read from the database
+    and written into the statement, or NULL (nobody is low-trust)."""
+    return "NULL" if snapshot_id is None else str(int(snapshot_id))
+
+
+def _verified_sql(member: str) -> str:
+    """SQL: whether the member in column `member` has a verified address (`_verified_ids`)."""
+    email = EmailAddress._meta.db_table
+    return f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = {member} AND e.verified)"
 
 
 def _shares(rules: rules_module.Rules) -> list[Decimal]:
@@ -603,15 +617,19 @@ _IS_VOTE_LINE = (
 )
 
 
+def _lineage_paid(k: int, row: str, actor: str) -> str:
+    """Whether a fact (the row `row` of `_votes_sql` or `_reviews_sql`, by the member in column
+    `actor`) that credits its solution's lineage credits the author of the k-th ancestor, as
+    `_lineage_lines` decides: nearest first, never the earner or the actor, once per person (a
+    nearer ancestor with the same author was paid already, or was the earner or the actor)."""
+    author = f"{row}.a{k}_author"
+    distinct = "".join(f" AND {author} <> {row}.a{j}_author" for j in range(1, k))
+    return f"{author} IS NOT NULL AND {author} <> {row}.author_id AND {author} <> {actor}{distinct}"
+
+
 def _lineage_credited(k: int) -> str:
-    """Whether a live upvote credits the author of its k-th ancestor: nearest first, never the
-    earner or the voter, once per person (a nearer ancestor with the same author was paid
-    already, or was the earner or the voter)."""
-    distinct = "".join(f" AND sv.a{k}_author <> sv.a{j}_author" for j in range(1, k))
-    return (
-        f"sv.value = 1 AND {_LIVE} AND sv.a{k}_author IS NOT NULL "
-        f"AND sv.a{k}_author <> sv.author_id AND sv.a{k}_author <> sv.voter_id{distinct}"
-    )
+    """Whether a live upvote credits the author of its k-th ancestor (`_lineage_paid`)."""
+    return f"sv.value = 1 AND {_LIVE} AND {_lineage_paid(k, 'sv', 'sv.voter_id')}"
 
 
 def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
@@ -709,11 +727,13 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     return sql, params
 
 
-# Weights that tell the vote keys of one solution apart in its checksum: (kind, actor,
-# beneficiary) name a key among the solution's lines. Integer arithmetic, exact on both backends.
+# Weights that tell the keys of one solution apart in its checksums: (kind, actor,
+# beneficiary) name a vote's or a review's key among the solution's lines; a fork's and an
+# accepted proposal's keys are named by that fact's id in the actor's place (one member may fork
+# a solution twice). Codes below 8 (see `_weight`). Integer arithmetic, exact on both backends.
 _KIND_CODES = {
     Kind.UPVOTE_RECEIVED: 1, Kind.DOWNVOTE_RECEIVED: 2, Kind.DOWNVOTE_CAST: 3,
-    Kind.LINEAGE_CREDIT: 4,
+    Kind.LINEAGE_CREDIT: 4, Kind.REVIEW_RECEIVED: 5, Kind.FORKED: 6, Kind.UPSTREAM_ACCEPTED: 7,
 }  # fmt: skip
 _MODULUS = 1_073_741_789  # a prime below 2**30: every product of cents and weight fits 64 bits
 
@@ -787,6 +807,147 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
     """
 
 
+# The lines of a solution's facts that votes do not give (`SOLUTION_KINDS` less `VOTE_LINES`):
+# what reviews, forks and accepted upstream proposals give, and the lineage credit from reviews.
+_OTHER_KINDS = tuple(k for k in SOLUTION_KINDS if k not in VOTE_KINDS and k != Kind.LINEAGE_CREDIT)
+_IS_OTHER_LINE = (
+    "kind IN (" + ", ".join(f"'{kind}'" for kind in _OTHER_KINDS) + ") "
+    f"OR (kind = '{Kind.LINEAGE_CREDIT}' AND NOT capped)"
+)
+
+
+def _half_even_sql(value: str) -> str:
+    """SQL: the numeric `value` rounded to an integer half to even, as `Decimal.quantize` rounds
+    (PostgreSQL's ROUND rounds halves away from zero), as a BIGINT."""
+    floor = f"FLOOR({value})"
+    return (
+        f"CAST(CASE WHEN {value} - {floor} <> 0.5 THEN ROUND({value}) "
+        f"WHEN MOD({floor}, 2) = 0 THEN {floor} ELSE {floor} + 1 END AS BIGINT)"
+    )
+
+
+def _reviews_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
+    """The reviews that may give reputation (verified reviewers, not of their own solution),
+    each with what deciding its lines needs (as `_votes_sql` gives for votes): low trust (the
+    snapshot `snapshot_id`), whether the solution is an unchanged fork, its author, its
+    ancestors and their authors as far as lineage credit reaches, and what the review gives in
+    cents (`cents`, rounded half to even as `_desired_and_notes` rounds). Reads the review
+    weight from the row `p` (`_other_solutions_to_correct_sql`)."""
+    review, solution = Review._meta.db_table, Solution._meta.db_table
+    ancestors, ancestor_cols = _ancestors_sql(len(rules.lineage_shares))
+    low = trust.low_trust_sql("r.reviewer_id", _snapshot_sql(snapshot_id))
+    cents = _half_even_sql("((r.mean_score - 3) * p.weight * 100)")
+    return f"""
+        SELECT r.solution_id, r.reviewer_id, {low} AS low, a0.unchanged_fork AS unchanged,
+            a0.author_id{ancestor_cols}, {cents} AS cents
+        FROM {review} r CROSS JOIN p JOIN {solution} a0 ON a0.id = r.solution_id{ancestors}
+        WHERE r.reviewer_id <> a0.author_id AND {_verified_sql("r.reviewer_id")}
+    """
+
+
+def _other_solutions_to_correct_sql(
+    rules: rules_module.Rules, snapshot_id: int | None
+) -> tuple[str, list]:
+    """One read-only statement that names the solutions whose other lines (what reviews, forks
+    and accepted upstream proposals give: `_desired_and_notes` with `votes=False`) may need a
+    correction, as `_solutions_to_correct_sql` does for vote lines: per solution, the sum in
+    cents and a checksum weighting each line by its key of what its facts give, against the
+    same over the lines the ledger holds of those kinds, plus every solution with a review
+    that gives a line of 0 with a note (a low-trust reviewer, an unchanged fork) whose key the
+    ledger lacks. Each line counts under the solution it is filed under, as the Python
+    derivation files and reads it: a review's line and the lineage credit it gives under the
+    reviewed solution, a `forked:` line under the parent, an `upstream:` line under the
+    proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
+    differences to cancel in both sums at once.
+
+    Amounts are rounded half to even (`_half_even_sql`), as `Decimal.quantize` rounds in
+    `_desired_and_notes`, so each line is the Python derivation's to the cent, ties included.
+    PostgreSQL's ROUND rounds halves away from zero: on a tie (a review weight of 2.5, a share
+    of 0.5) it would be a cent off, which on a right ledger names the solution every night for
+    nothing, but on a ledger wrong by exactly that cent (a score changed behind its back) would
+    match the wrong line and miss it. Exact, the statement only chooses which solutions the
+    Python derivation reads, and the lines appended are always that derivation's: a solution
+    named too many costs its derivation, never a line. Returns the SQL and its parameters (the
+    review weight, then the lineage shares)."""
+    event, solution = ReputationEvent._meta.db_table, Solution._meta.db_table
+    proposal = UpstreamProposal._meta.db_table
+    codes = _KIND_CODES
+    shares = list(rules.lineage_shares)
+    numbers = ", ".join(["weight", *(f"share{k}" for k in range(1, len(shares) + 1))])
+    given = ", ".join(["CAST(%s AS NUMERIC)"] * (len(shares) + 1))
+    # (condition, cents, kind code, actor, beneficiary) for each line a review may give: its
+    # author's (0 from a low-trust reviewer or on an unchanged fork), and the lineage credit
+    # (none from a low-trust reviewer; a share of what the review gives when above 0).
+    lines = [
+        ("NOT (sr.low OR sr.unchanged)", "sr.cents", codes[Kind.REVIEW_RECEIVED],
+         "sr.reviewer_id", "sr.author_id"),
+    ]  # fmt: skip
+    lines += [
+        (f"NOT sr.low AND sr.cents > 0 AND {_lineage_paid(k, 'sr', 'sr.reviewer_id')}",
+         _half_even_sql(f"(sr.cents * p.share{k})"), codes[Kind.LINEAGE_CREDIT],
+         "sr.reviewer_id", f"sr.a{k}_author")
+        for k in range(1, len(shares) + 1)
+    ]  # fmt: skip
+    total = " + ".join(f"CASE WHEN {when} THEN {cents} ELSE 0 END" for when, cents, *_ in lines)
+    weighted = " + ".join(
+        f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
+        for when, cents, code, actor, beneficiary in lines
+    )
+    # A review that gives its author a noted line of 0 needs that line's key in the ledger:
+    # looked up by the unique index, as for votes.
+    noted = (
+        "CASE WHEN (sr.low OR sr.unchanged) AND NOT EXISTS (SELECT 1 FROM "
+        f"{event} n WHERE n.fact_key = 'review:' || CAST(sr.solution_id AS TEXT) || ':' "
+        "|| CAST(sr.reviewer_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END"
+    )
+    forked, upstream = _cents(rules.forked), _cents(rules.upstream_accepted)
+    forked_weight = _weight(str(codes[Kind.FORKED]), "f.id", "a0.author_id")
+    upstream_weight = _weight(str(codes[Kind.UPSTREAM_ACCEPTED]), "u.id", "u.author_id")
+    code = "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in codes.items()) + " END"
+    # In the actor's place, a `forked:` line names its fork (its source solution) and an
+    # `upstream:` line its proposal (read from the key: those lines are few); a deleted actor
+    # or fork counts as 0 on both sides.
+    fact = (
+        f"CASE kind WHEN '{Kind.FORKED}' THEN COALESCE(source_solution_id, 0) "
+        f"WHEN '{Kind.UPSTREAM_ACCEPTED}' "
+        f"THEN CAST(SUBSTRING(fact_key FROM {len('upstream:') + 1}) AS BIGINT) "
+        "ELSE COALESCE(actor_id, 0) END"
+    )
+    cents = "CAST(ROUND(amount * 100) AS BIGINT)"
+    held_weight = _weight(code, fact, "beneficiary_id")
+    sql = f"""
+        WITH p ({numbers}) AS (SELECT {given}),
+        sr AS MATERIALIZED ({_reviews_sql(rules, snapshot_id)})
+        SELECT solution_id FROM (
+            SELECT sr.solution_id, SUM({total}) AS total, SUM({weighted}) AS weighted,
+                MAX({noted}) AS noted
+            FROM sr CROSS JOIN p WHERE sr.cents <> 0
+            GROUP BY sr.solution_id
+            UNION ALL
+            SELECT f.parent_id, {forked} * COUNT(*), SUM({forked} * ({forked_weight})), 0
+            FROM {solution} f JOIN {solution} a0 ON a0.id = f.parent_id
+            WHERE f.published_at IS NOT NULL AND f.author_id <> a0.author_id
+            GROUP BY f.parent_id
+            UNION ALL
+            SELECT u.parent_id, {upstream} * COUNT(*), SUM({upstream} * ({upstream_weight})), 0
+            FROM {proposal} u JOIN {solution} a0 ON a0.id = u.parent_id
+            WHERE u.status = '{UpstreamProposal.Status.ACCEPTED}'
+                AND u.author_id <> a0.author_id
+            GROUP BY u.parent_id
+            UNION ALL
+            SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
+            FROM {event}
+            WHERE solution_id IS NOT NULL AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})
+            GROUP BY solution_id
+        ) sides
+        GROUP BY solution_id
+        HAVING SUM(total) <> 0 OR SUM(weighted) <> 0 OR MAX(noted) = 1
+        ORDER BY solution_id
+    """
+    # A statement with parameters writes `_weight`'s modulo sign twice.
+    return sql.replace(" % ", " %% "), [rules.review_weight, *shares]
+
+
 def _analyze_if_stale(*models, share: float = 0.2, force: bool = False) -> None:
     """ANALYZE the tables whose rows changed by more than `share` since their statistics were
     taken (PostgreSQL; autovacuum keeps them fresh otherwise, but a rebuild may append most of
@@ -851,8 +1012,10 @@ def rebuild_set_based(
     solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
     range of solution ids (one transaction each, see `_batches`), one INSERT ... SELECT over
     those of them in the range derives the desired lines in SQL, compares them with the
-    ledger's sums per key and appends only the differences. The other facts of each batch
-    (reviews, forks, upstream) are derived in Python as before."""
+    ledger's sums per key and appends only the differences. The other facts (reviews, forks,
+    upstream) are derived in Python, on PostgreSQL only for the solutions that a second
+    read-only statement names (`_other_solutions_to_correct_sql`), on SQLite for every
+    solution of the batch."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
     snapshot_id = trust.latest_snapshot_id()
@@ -868,6 +1031,11 @@ def rebuild_set_based(
             _tune_for_bulk(cursor)
         cursor.execute(_solutions_to_correct_sql(rules, snapshot_id))
         to_correct = [row[0] for row in cursor.fetchall()]
+        # And whose other lines may: the same check for reviews, forks and upstream.
+        others = None
+        if postgres:
+            cursor.execute(*_other_solutions_to_correct_sql(rules, snapshot_id))
+            others = [row[0] for row in cursor.fetchall()]
     total, done = sum(n for _lo, _hi, n in ranges), 0
     for lo, hi, n in ranges:
         with transaction.atomic():
@@ -899,11 +1067,18 @@ def rebuild_set_based(
                             now,
                         ],
                     )
-            desired, notes = _desired_and_notes(locked, votes=False, snapshot_id=snapshot_id)
-            held = ReputationEvent.objects.filter(
-                solution_id__in=locked, kind__in=SOLUTION_KINDS
-            ).exclude(VOTE_LINES)
-            _append_corrections(desired, _held(held), notes)
+            # The other lines of the batch's solutions that the check named (of all of them
+            # without the check), derived whole per solution as `sync_solutions` does.
+            derive = locked
+            if others is not None:
+                named = set(others[bisect_left(others, lo) : bisect_right(others, hi)])
+                derive = [pk for pk in locked if pk in named]
+            if derive:
+                desired, notes = _desired_and_notes(derive, votes=False, snapshot_id=snapshot_id)
+                held = ReputationEvent.objects.filter(
+                    solution_id__in=derive, kind__in=SOLUTION_KINDS
+                ).exclude(VOTE_LINES)
+                _append_corrections(desired, _held(held), notes)
         done += n
         if progress is not None:
             progress(done, total)

@@ -4,11 +4,14 @@ of facts and ledger: the same keys, sequence numbers, amounts, days, links and n
 same per-key sums and the same scores.
 
 Facts are written straight to the tables (votes by unverified members, self-votes, votes inside
-one's own lineage, serial-reversed votes), and the ledger is first synced, then the facts
-changed, so the rebuild has corrections to append, not only first lines."""
+one's own lineage, serial-reversed votes; reviews, own ones too, rescored and removed; forks
+unpublished), and the ledger is first synced, then the facts changed, so the rebuild has
+corrections to append, not only first lines: on PostgreSQL, only for the solutions its checks
+name (tests/reputation/test_rebuild_check.py)."""
 
 import os
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -19,7 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reputation import ledger
-from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot, Vote
+from reputation.models import (
+    MemberTrust,
+    ReputationEvent,
+    ReputationScore,
+    Review,
+    TrustSnapshot,
+    Vote,
+)
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +41,9 @@ member = st.integers(min_value=0, max_value=MEMBERS - 1)
 index = st.integers(min_value=0, max_value=20)
 # (voter, solution, value, hours after START, judged serial)
 vote = st.tuples(member, index, st.sampled_from([1, -1]), st.integers(0, 60), st.booleans())
+# (reviewer, solution, mean score): with a review weight of 2.5, 3.25 and 2.75 round on a tie.
+mean = st.sampled_from(["1.00", "2.75", "3.00", "3.25", "3.50", "4.50", "5.00"])
+review = st.tuples(member, index, mean)
 change = st.one_of(
     st.tuples(st.just("flip"), index, st.integers(0, 60)),
     st.tuples(st.just("remove"), index),
@@ -43,6 +56,11 @@ change = st.one_of(
     st.tuples(st.just("trust"), st.sets(member, max_size=3)),
     # A fork's body becomes its source's again, or differs again.
     st.tuples(st.just("unchanged"), index, st.booleans()),
+    st.tuples(st.just("review"), review),
+    st.tuples(st.just("rescore"), index, mean),
+    st.tuples(st.just("unreview"), index),
+    # A fork unpublished, or published again.
+    st.tuples(st.just("published"), index, st.booleans()),
 )
 forest = st.lists(st.tuples(st.none() | index, member), min_size=1, max_size=6)
 
@@ -78,6 +96,15 @@ def add_vote(spec, members, solutions):
     )
 
 
+def add_review(spec, members, solutions):
+    reviewer, which, score = spec
+    Review.objects.update_or_create(
+        solution=solutions[which % len(solutions)],
+        reviewer=members[reviewer],
+        defaults={"mean_score": Decimal(score), "comment": "Reviewed."},
+    )
+
+
 def trust_snapshot(low, members):
     """A trust snapshot (the latest from now on) in which the members `low` are low-trust."""
     snapshot = TrustSnapshot.objects.create(version=TrustSnapshot.objects.count() + 1)
@@ -89,13 +116,28 @@ def trust_snapshot(low, members):
 
 def apply(op, members, solutions):
     votes = list(Vote.objects.order_by("pk"))
+    reviews = list(Review.objects.order_by("pk"))
+    forks = [s.pk for s in solutions if s.parent_id is not None]
     kind = op[0]
-    if kind == "trust":
+    if kind == "review":
+        add_review(op[1], members, solutions)
+    elif kind in ("rescore", "unreview"):
+        if reviews:
+            target = Review.objects.filter(pk=reviews[op[1] % len(reviews)].pk)
+            if kind == "rescore":
+                target.update(mean_score=Decimal(op[2]))
+            else:
+                target.delete()
+    elif kind == "published":
+        if forks:
+            ledger.Solution.objects.filter(pk=forks[op[1] % len(forks)]).update(
+                published_at=START if op[2] else None
+            )
+    elif kind == "trust":
         trust_snapshot(op[1], members)
     elif kind == "vote":
         add_vote(op[1], members, solutions)
     elif kind == "unchanged":
-        forks = [s.pk for s in solutions if s.parent_id is not None]
         if forks:
             ledger.Solution.objects.filter(pk=forks[op[1] % len(forks)]).update(
                 unchanged_fork=op[2]
@@ -144,6 +186,8 @@ def snapshot():
 @given(
     tree=forest,
     votes=st.lists(vote, max_size=25),
+    reviews=st.lists(review, max_size=8),
+    weight=st.sampled_from(["4", "2.5"]),
     changes=st.lists(change, max_size=12),
     cap=st.sampled_from([20, 35, 200]),
     shares=st.sampled_from([["0.20", "0.04"], ["0.5"], ["0.333", "0.25", "0.1"]]),
@@ -151,11 +195,12 @@ def snapshot():
     low=st.none() | st.sets(member, max_size=3),
 )
 def test_set_based_rebuild_appends_what_the_python_derivation_appends(
-    tree, votes, changes, cap, shares, batch_size, low
+    tree, votes, reviews, weight, changes, cap, shares, batch_size, low
 ):
+    rules = {"daily_vote_cap": cap, "lineage_shares": shares, "review_weight": weight}
     with (
         override_settings(
-            PEERHUB_REPUTATION={"daily_vote_cap": cap, "lineage_shares": shares},
+            PEERHUB_REPUTATION=rules,
             PEERHUB_SERIAL_VOTING={"votes": 1000, "window_hours": 1},
         ),
         transaction.atomic(),
@@ -166,6 +211,8 @@ def test_set_based_rebuild_appends_what_the_python_derivation_appends(
             trust_snapshot(low, members)
         for spec in votes:
             add_vote(spec, members, solutions)
+        for spec in reviews:
+            add_review(spec, members, solutions)
         python_rebuild()
         for op in changes:
             apply(op, members, solutions)
