@@ -798,7 +798,7 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
             GROUP BY sv.solution_id
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
-            FROM {event} WHERE {_IS_VOTE_LINE}
+            FROM {event} WHERE solution_id IS NOT NULL AND ({_IS_VOTE_LINE})
             GROUP BY solution_id
         ) sides
         GROUP BY solution_id
