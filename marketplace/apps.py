@@ -22,12 +22,12 @@ class MarketplaceConfig(AppConfig):
 
         return [SOURCE]
 
-    def solution_adoption(self, *, challenge_id) -> dict[int, list[tuple[int, int]]]:
-        """For the fitness of a challenge's solutions: {solution id: [(active offers based on
-        it, completed orders of them)]}, in two queries."""
-        from .selectors import adoption_for_challenge
+    def solution_adoption(self, *, challenge_ids) -> dict[int, list[tuple[int, int]]]:
+        """For the fitness of these challenges' solutions: {solution id: [(active offers based
+        on it, completed orders of them)]}, in two queries whatever the number of challenges."""
+        from .selectors import adoption_for_challenges
 
-        return adoption_for_challenge(challenge_id)
+        return adoption_for_challenges(challenge_ids)
 
     def trust_endorsements(self) -> list[tuple[int, int, int]]:
         """For reputation's trust step: (buyer, seller, completed orders) per pair."""

@@ -180,17 +180,20 @@ def order_money_flow(order: Order) -> QuerySet[LedgerEntry]:
     )
 
 
-def adoption_for_challenge(challenge_id: int) -> dict[int, list[tuple[int, int]]]:
-    """Active offers and completed orders per base solution of a challenge (fitness adoption).
-    Orders count by the base solution they snapshotted when placed."""
+def adoption_for_challenges(challenge_ids) -> dict[int, list[tuple[int, int]]]:
+    """Active offers and completed orders per base solution of these challenges (fitness
+    adoption). Orders count by the base solution they snapshotted when placed."""
+    challenge_ids = list(challenge_ids)
     offers = dict(
-        Offer.objects.filter(base_solution__challenge_id=challenge_id, is_active=True)
+        Offer.objects.filter(base_solution__challenge_id__in=challenge_ids, is_active=True)
         .values("base_solution_id")
         .annotate(n=Count("pk"))
         .values_list("base_solution_id", "n")
     )
     orders = dict(
-        Order.objects.filter(base_solution__challenge_id=challenge_id, state=Order.State.COMPLETED)
+        Order.objects.filter(
+            base_solution__challenge_id__in=challenge_ids, state=Order.State.COMPLETED
+        )
         .values("base_solution_id")
         .annotate(n=Count("pk"))
         .values_list("base_solution_id", "n")

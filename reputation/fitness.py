@@ -30,18 +30,20 @@ Each component's points are 100 x weight x value rounded to 4 decimals, and the 
 sum of the rounded points, so the explanation adds up exactly. Rank: published solutions by
 fitness, ties to the earlier published; withdrawn solutions keep a score but have no rank.
 
-One challenge is measured by one SQL statement (CTEs over the lineage reached by its root
-index and the materialised path, indexed lookups of votes and reviews; no query per solution);
-the weighting, rounding and ranking fold over those rows in Python, and one bulk upsert writes
-the scores. The result is a pure function of the facts, so a
+A batch of challenges (one for the debounced recompute, up to `BATCH_CHALLENGES` for the nightly
+one) is measured by one SQL statement (CTEs over the lineage reached by the root index and the
+materialised path, indexed lookups of votes and reviews; no query per solution or per
+challenge); the weighting, rounding and ranking fold over those rows in Python, and one upsert
+writes the scores whose figures changed, leaving the others (and their `computed_at`, the time
+the figures were computed) as they were. The result is a pure function of the facts, so a
 full recompute equals any sequence of incremental ones."""
 
-# The SQL is built from table names (model meta) and numbers read from settings as floats;
-# the challenge id is a query parameter.
+# The SQL is built from table names (model meta), column names and numbers read from settings as
+# floats; challenge ids and scores are query parameters.
 # ruff: noqa: S608
 
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from allauth.account.models import EmailAddress
@@ -59,6 +61,11 @@ from .models import Review, SolutionScore, TrustSnapshot, Vote
 POINTS = Decimal("0.0001")
 COMPONENTS = ("votes", "reviews", "descendants", "adoption", "selection")
 PUBLISHED, WITHDRAWN = Solution.Status.PUBLISHED.value, Solution.Status.WITHDRAWN.value
+# Challenges that recompute_all measures in one statement and writes in one transaction: few
+# statements a night, while one batch's rows and locks stay small.
+BATCH_CHALLENGES = 100
+# Score rows per INSERT statement (well under both databases' limits on parameters).
+UPSERT_ROWS = 1000
 
 
 def scored_solutions_q(prefix: str = "") -> Q:
@@ -81,7 +88,9 @@ def _supports_materialized() -> bool:
     return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
 
 
-def _measure_sql(config: rules_module.Fitness) -> str:
+def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
+    """The measuring statement for `n_challenges` challenges; its parameters are their ids,
+    three times over (`_measure_params`)."""
     sol, vote, review = Solution._meta.db_table, Vote._meta.db_table, Review._meta.db_table
     email = EmailAddress._meta.db_table
     entry, round_ = SelectionEntry._meta.db_table, SelectionRound._meta.db_table
@@ -112,18 +121,21 @@ def _measure_sql(config: rules_module.Fitness) -> str:
     vote_weight, review_weight = weight("v.voter_id"), weight("r.reviewer_id")
     # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
     materialized = "MATERIALIZED " if _supports_materialized() else ""
+    batch = ", ".join(["%s"] * n_challenges)
     # Plans stay index-driven whatever the size of the tables: the lineage is reached through
     # the root index, descendant pairs through the materialised path, and each solution's votes
-    # and reviews through correlated lookups on the (solution, member) unique indexes.
+    # and reviews through correlated lookups on the (solution, member) unique indexes. Each
+    # challenge's prior is its members' (a descendant from a challenge outside the batch needs
+    # only its neutral mean, which no prior enters).
     return f"""
     WITH
     members AS (
-        SELECT s.id, s.author_id, s.root_id, s.path, s.generation FROM {sol} s
-        WHERE s.challenge_id = %s AND (s.status = '{PUBLISHED}'
+        SELECT s.id, s.challenge_id, s.author_id, s.root_id, s.path, s.generation FROM {sol} s
+        WHERE s.challenge_id IN ({batch}) AND (s.status = '{PUBLISHED}'
               OR (s.status = '{WITHDRAWN}' AND s.published_at IS NOT NULL))
     ),
     lineage AS (
-        SELECT d.id, d.author_id, d.root_id, d.path, d.generation FROM {sol} d
+        SELECT d.id, d.challenge_id, d.author_id, d.root_id, d.path, d.generation FROM {sol} d
         WHERE d.status = '{PUBLISHED}' AND d.parent_id IS NOT NULL AND NOT d.unchanged_fork
           AND d.root_id IN (SELECT root_id FROM members)
     ),
@@ -135,8 +147,16 @@ def _measure_sql(config: rules_module.Fitness) -> str:
           AND d.author_id <> m.author_id
     ),
     pool AS (
-        SELECT id, author_id FROM members
-        UNION SELECT id, author_id FROM lineage WHERE id IN (SELECT descendant_id FROM built)
+        SELECT id, challenge_id, author_id FROM members
+        UNION SELECT id, challenge_id, author_id FROM lineage
+        WHERE id IN (SELECT descendant_id FROM built)
+    ),
+    priors AS (
+        SELECT cs.challenge_id, AVG(r.mean_score) AS prior
+        FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
+        WHERE cs.challenge_id IN ({batch}) AND cs.status = '{PUBLISHED}'
+          AND r.reviewer_id <> cs.author_id AND {reviewer_ok}
+        GROUP BY cs.challenge_id
     ),
     base AS {materialized}(
         SELECT p.id,
@@ -148,12 +168,8 @@ def _measure_sql(config: rules_module.Fitness) -> str:
                 WHERE {counted_review}) AS n_reviews,
             (SELECT COALESCE(SUM({review_weight} * r.mean_score), 0) FROM {review} r
                 WHERE {counted_review}) AS review_total,
-            COALESCE((
-                SELECT AVG(r.mean_score) FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
-                WHERE cs.challenge_id = %s AND cs.status = '{PUBLISHED}'
-                  AND r.reviewer_id <> cs.author_id AND {reviewer_ok}
-            ), {_num(config.review_default_prior)}) AS prior
-        FROM pool p
+            COALESCE(pr.prior, {_num(config.review_default_prior)}) AS prior
+        FROM pool p LEFT JOIN priors pr ON pr.challenge_id = p.challenge_id
     ),
     quality AS (
         SELECT id, ups, downs, n_reviews, review_total, prior,
@@ -177,21 +193,26 @@ def _measure_sql(config: rules_module.Fitness) -> str:
         GROUP BY b.ancestor_id
     ),
     chosen AS (
-        SELECT e.solution_id,
+        SELECT r.challenge_id, e.solution_id,
                MAX(CASE WHEN e.is_winner THEN 2 ELSE 1 END) AS outcome,
                MAX(r.number) AS round_number
         FROM {entry} e JOIN {round_} r ON r.id = e.round_id
-        WHERE r.challenge_id = %s AND r.status = 'published'
-        GROUP BY e.solution_id
+        WHERE r.challenge_id IN ({batch}) AND r.status = 'published'
+        GROUP BY r.challenge_id, e.solution_id
     )
-    SELECT m.id, s.status, s.published_at, q.ups, q.downs, q.wilson, q.n_reviews,
+    SELECT m.id, m.challenge_id, s.status, s.published_at, q.ups, q.downs, q.wilson, q.n_reviews,
            q.review_total, q.prior, q.bayesian, COALESCE(vital.n, 0), COALESCE(vital.raw, 0),
            COALESCE(chosen.outcome, 0), chosen.round_number
     FROM members m JOIN {sol} s ON s.id = m.id
     JOIN quality q ON q.id = m.id
     LEFT JOIN vital ON vital.ancestor_id = m.id
-    LEFT JOIN chosen ON chosen.solution_id = m.id
+    LEFT JOIN chosen ON chosen.solution_id = m.id AND chosen.challenge_id = m.challenge_id
     """
+
+
+def _measure_params(challenge_ids: list[int]) -> list[int]:
+    """The ids of the batch for the members, priors and chosen CTEs, in that order."""
+    return [*challenge_ids, *challenge_ids, *challenge_ids]
 
 
 @dataclass(frozen=True)
@@ -214,25 +235,27 @@ class Measure:
     round_number: int | None
     offers: int = 0  # active marketplace offers based on the solution
     orders: int = 0  # completed orders of those offers
+    challenge_id: int = 0
 
 
 def measure_challenge(challenge_id: int) -> list[Measure]:
-    """One query: the raw figures of every scored solution of the challenge; and the apps that
-    know about adoption (the marketplace) answer `solution_adoption` with a query of their own:
-    {solution id: [(active offers, completed orders)]}."""
+    """The raw figures of every scored solution of the challenge (`measure_challenges`)."""
+    return measure_challenges([challenge_id])
+
+
+def measure_challenges(challenge_ids: list[int]) -> list[Measure]:
+    """One query: the raw figures of every scored solution of these challenges; and the apps
+    that know about adoption (the marketplace) answer `solution_adoption` with queries of their
+    own, for the whole batch: {solution id: [(active offers, completed orders)]}."""
+    challenge_ids = list(challenge_ids)
+    if not challenge_ids:
+        return []
     config = rules_module.fitness()
     with connection.cursor() as cursor:
-        cursor.execute(_measure_sql(config), [challenge_id, challenge_id, challenge_id])
+        cursor.execute(_measure_sql(config, len(challenge_ids)), _measure_params(challenge_ids))
         rows = cursor.fetchall()
-    adoption = hooks.collect_by_key("solution_adoption", challenge_id=challenge_id)
-    return [
-        replace(
-            measure,
-            offers=sum(offers for offers, _orders in adoption.get(measure.solution_id, ())),
-            orders=sum(orders for _offers, orders in adoption.get(measure.solution_id, ())),
-        )
-        for measure in _measures(rows)
-    ]
+    adoption = hooks.collect_by_key("solution_adoption", challenge_ids=challenge_ids)
+    return _measures(rows, adoption)
 
 
 def _count(value) -> float:
@@ -241,26 +264,32 @@ def _count(value) -> float:
     return int(number) if number.is_integer() else round(number, 2)
 
 
-def _measures(rows) -> list[Measure]:
-    return [
-        Measure(
-            solution_id=row[0],
-            status=row[1],
-            published_at=row[2],
-            ups=_count(row[3]),
-            downs=_count(row[4]),
-            wilson=float(row[5]),
-            n_reviews=_count(row[6]),
-            review_total=float(row[7]),
-            prior=float(row[8]),
-            bayesian=float(row[9]),
-            built_upon=int(row[10]),
-            vitality_raw=float(row[11]),
-            outcome=int(row[12]),
-            round_number=row[13],
+def _measures(rows, adoption: dict) -> list[Measure]:
+    measures = []
+    for row in rows:
+        market = adoption.get(row[0], ())
+        measures.append(
+            Measure(
+                solution_id=row[0],
+                challenge_id=row[1],
+                status=row[2],
+                published_at=row[3],
+                ups=_count(row[4]),
+                downs=_count(row[5]),
+                wilson=float(row[6]),
+                n_reviews=_count(row[7]),
+                review_total=float(row[8]),
+                prior=float(row[9]),
+                bayesian=float(row[10]),
+                built_upon=int(row[11]),
+                vitality_raw=float(row[12]),
+                outcome=int(row[13]),
+                round_number=row[14],
+                offers=sum(offers for offers, _orders in market),
+                orders=sum(orders for _offers, orders in market),
+            )
         )
-        for row in rows
-    ]
+    return measures
 
 
 def _points(weight: float, value: float) -> Decimal:
@@ -319,67 +348,125 @@ def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, di
 
 
 def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
+    """Each measure weighed into a score, ranked within its own challenge: published solutions
+    by fitness, ties to the earlier published."""
     now = timezone.now()
-    scores = []
-    for measure in measures:
-        fitness, components = explain(measure, config)
-        scores.append((measure, fitness, components))
-    published = sorted(
-        (item for item in scores if item[0].status == PUBLISHED),
-        key=lambda item: (-item[1], item[0].published_at, item[0].solution_id),
-    )
-    ranks = {item[0].solution_id: position for position, item in enumerate(published, start=1)}
-    return [
+    scores = [
         SolutionScore(
             solution_id=measure.solution_id,
+            challenge_id=measure.challenge_id,
             fitness=fitness,
-            rank=ranks.get(measure.solution_id),
             built_upon=measure.built_upon,
             components=components,
             computed_at=now,
         )
-        for measure, fitness, components in scores
+        for measure in measures
+        for fitness, components in (explain(measure, config),)
     ]
+    published = sorted(
+        (
+            (measure.challenge_id, -score.fitness, measure.published_at, measure.solution_id, score)
+            for measure, score in zip(measures, scores, strict=True)
+            if measure.status == PUBLISHED
+        ),
+        key=lambda item: item[:4],
+    )
+    challenge_id, rank = None, 0
+    for item in published:
+        if item[0] != challenge_id:
+            challenge_id, rank = item[0], 0
+        rank += 1
+        item[4].rank = rank
+    return scores
+
+
+# The columns a recompute writes, and those of them that are the figures: a stored row whose
+# figures are all the same is left as it was, `computed_at` (when they were computed) included.
+SCORE_FIGURES = ("challenge", "fitness", "rank", "built_upon", "components")
+SCORE_FIELDS = ("solution", *SCORE_FIGURES, "computed_at")
+
+
+def _upsert_sql(n_rows: int) -> str:
+    """INSERT of `n_rows` scores; on a solution's existing row, an UPDATE where a figure
+    differs (null-safe), and nothing where none does."""
+    qn = connection.ops.quote_name
+    table = qn(SolutionScore._meta.db_table)
+
+    def column(name: str) -> str:
+        return qn(SolutionScore._meta.get_field(name).column)
+
+    distinct = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
+    row = "(" + ", ".join(["%s"] * len(SCORE_FIELDS)) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(column(name) for name in SCORE_FIELDS)}) "
+        f"VALUES {', '.join([row] * n_rows)} "
+        f"ON CONFLICT ({column('solution')}) DO UPDATE SET "
+        + ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in SCORE_FIELDS[1:])
+        + " WHERE "
+        + " OR ".join(
+            f"{table}.{column(name)} {distinct} EXCLUDED.{column(name)}" for name in SCORE_FIGURES
+        )
+    )
+
+
+def _store(challenge_ids: list[int], scores: list[SolutionScore]) -> int:
+    """Write the scores of a batch of challenges, their rows locked (in id order) meanwhile so
+    that two workers recomputing a challenge take turns; a challenge deleted since it was
+    measured gets nothing. Drops the scores of solutions no longer scored (drafts again,
+    withdrawn unpublished) and upserts the rest: only the rows whose figures changed are
+    written. Returns how many scores the batch's challenges hold."""
+    fields = [SolutionScore._meta.get_field(name) for name in SCORE_FIELDS]
+    with transaction.atomic():
+        present = set(
+            Challenge.objects.select_for_update()
+            .filter(pk__in=challenge_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not present:
+            return 0
+        SolutionScore.objects.filter(challenge_id__in=sorted(present)).exclude(
+            scored_solutions_q("solution__")
+        ).delete()
+        kept = [score for score in scores if score.challenge_id in present]
+        with connection.cursor() as cursor:
+            for start in range(0, len(kept), UPSERT_ROWS):
+                chunk = kept[start : start + UPSERT_ROWS]
+                cursor.execute(
+                    _upsert_sql(len(chunk)),
+                    [
+                        field.get_db_prep_save(getattr(score, field.attname), connection)
+                        for score in chunk
+                        for field in fields
+                    ],
+                )
+    return len(kept)
+
+
+def _recompute(challenge_ids: list[int]) -> int:
+    """Measure, weigh, rank and store the scores of these challenges (one batch)."""
+    config = rules_module.fitness()
+    return _store(challenge_ids, _ranked(measure_challenges(challenge_ids), config))
 
 
 def recompute_challenge(challenge_id: int) -> int:
-    """Measure, weigh, rank and store the scores of one challenge; returns how many it wrote.
-    Locks the challenge's row while writing, so two workers recomputing it take turns."""
-    config = rules_module.fitness()
-    scores = _ranked(measure_challenge(challenge_id), config)
-    for score in scores:
-        score.challenge_id = challenge_id
-    with transaction.atomic():
-        if not Challenge.objects.select_for_update().filter(pk=challenge_id).exists():
-            return 0
-        SolutionScore.objects.filter(challenge_id=challenge_id).exclude(
-            scored_solutions_q("solution__")
-        ).delete()
-        SolutionScore.objects.bulk_create(
-            scores,
-            update_conflicts=True,
-            unique_fields=["solution"],
-            update_fields=[
-                "challenge",
-                "fitness",
-                "rank",
-                "built_upon",
-                "components",
-                "computed_at",
-            ],
-            batch_size=1000,
-        )
-    return len(scores)
+    """Measure, weigh, rank and store the scores of one challenge; returns how many it holds
+    (0 for a challenge that no longer exists). Locks the challenge's row while writing, so two
+    workers recomputing it take turns."""
+    return _recompute([challenge_id])
 
 
 def recompute_all(*, progress=None) -> int:
-    """Every challenge, one at a time (each its own statement and transaction)."""
+    """Every challenge, `BATCH_CHALLENGES` at a time (each batch one measuring statement and one
+    transaction, which locks the batch's challenges while it writes); the same scores as
+    `recompute_challenge` of each in turn."""
     ids = list(Challenge.objects.order_by("pk").values_list("pk", flat=True))
     written = 0
-    for done, challenge_id in enumerate(ids, start=1):
-        written += recompute_challenge(challenge_id)
+    for start in range(0, len(ids), BATCH_CHALLENGES):
+        batch = ids[start : start + BATCH_CHALLENGES]
+        written += _recompute(batch)
         if progress is not None:
-            progress(done, len(ids))
+            progress(start + len(batch), len(ids))
     return written
 
 

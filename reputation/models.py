@@ -204,6 +204,8 @@ class SolutionScore(models.Model):
     # built upon.
     built_upon = models.PositiveIntegerField(default=0)
     components = models.JSONField(default=dict)
+    # When these figures were computed: a recompute that finds them the same leaves the row as
+    # it was, this time included (as ReputationScore.computed_at).
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -156,7 +156,10 @@ class SolutionScoreSerializer(serializers.Serializer):
     rank = serializers.IntegerField(allow_null=True, help_text="null: withdrawn, no rank.")
     built_upon = serializers.IntegerField(help_text="Published descendants by other members.")
     components = serializers.SerializerMethodField()
-    computed_at = serializers.DateTimeField()
+    computed_at = serializers.DateTimeField(
+        help_text="When these figures were computed: a later recompute that finds them the same "
+        "leaves the score, and this time, as they were."
+    )
 
     @extend_schema_field(ScoreComponentSerializer(many=True))
     def get_components(self, score):

@@ -2,6 +2,7 @@
 withdrawn and self-forking rules, idempotence, full equals incremental, and the debounce."""
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -10,10 +11,12 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from challenges import services as challenge_services
+from challenges.models import Solution
 from reputation import fitness, rankings, rules, tasks
 from reputation.models import Review, SolutionScore, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
@@ -251,6 +254,113 @@ def test_recompute_rankings_command_equals_the_incremental_state(challenge):
     assert incremental  # the signals recomputed after commit (eager tasks)
     call_command("recompute_rankings", verbosity=0)
     assert stored(challenge) == incremental
+
+
+# --- Batches and unchanged rows ---------------------------------------------------------------
+
+
+def several_challenges() -> list:
+    """Four challenges with votes, reviews (each challenge its own prior), withdrawals, and
+    forks within and across challenges (a fork's quality feeds its ancestor elsewhere)."""
+    challenges = ChallengeFactory.create_batch(4)
+    voters = UserFactory.create_batch(8)
+    for number, challenge in enumerate(challenges):
+        solutions = [make_solution(challenge) for _ in range(3)]
+        votes(solutions[0], 2 + number, 1, voters)
+        votes(solutions[1], 5 - number, 0, voters)
+        for reviewer in voters[: number + 1]:
+            Review.objects.create(
+                solution=solutions[number % 3],
+                reviewer=reviewer,
+                comment="x",
+                mean_score=number + 1,
+            )
+        fork = make_fork(solutions[1], challenge=challenges[(number + 1) % 4])
+        votes(fork, number, 0, voters)
+        make_fork(fork)
+        challenge_services.solution_withdraw(solution=solutions[2], by=solutions[2].author)
+    return challenges
+
+
+def test_recompute_all_in_batches_equals_each_challenge_recomputed_alone():
+    challenges = several_challenges()
+    for challenge in challenges:
+        fitness.recompute_challenge(challenge.pk)
+    alone = {c.pk: stored(c) for c in challenges}
+    assert all(alone.values())
+
+    for batch in (1, 3, 100):
+        SolutionScore.objects.all().delete()
+        with mock.patch.object(fitness, "BATCH_CHALLENGES", batch):
+            written = fitness.recompute_all()
+        assert {c.pk: stored(c) for c in challenges} == alone
+        assert written == SolutionScore.objects.count()
+
+
+def test_recompute_all_runs_the_same_queries_whatever_the_number_of_challenges(
+    django_assert_max_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    several_challenges()
+    with CaptureQueriesContext(connection) as four:
+        fitness.recompute_all()
+    several_challenges()
+    with django_assert_max_num_queries(len(four.captured_queries)):
+        written = fitness.recompute_all()
+    assert written == SolutionScore.objects.count()
+    assert len(four.captured_queries) <= 10
+
+
+def test_a_recompute_rewrites_only_the_scores_that_changed(challenge):
+    leader, other = make_solution(challenge), make_solution(challenge)
+    voters = UserFactory.create_batch(4)
+    votes(leader, 3, 0, voters[:3])
+    fitness.recompute_challenge(challenge.pk)
+    long_ago = timezone.now() - timedelta(days=3)
+    SolutionScore.objects.update(computed_at=long_ago)
+
+    assert fitness.recompute_challenge(challenge.pk) == 2  # nothing changed: nothing written
+    assert set(SolutionScore.objects.values_list("computed_at", flat=True)) == {long_ago}
+
+    votes(leader, 1, 0, voters[3:])  # the leader's fitness moves, the other's rank stays 2
+    before = score(other)
+    fitness.recompute_all()
+    assert score(leader).computed_at > long_ago
+    assert score(leader).components["votes"]["up"] == 4
+    assert score(other).computed_at == long_ago
+    assert (score(other).fitness, score(other).rank) == (before.fitness, before.rank)
+
+
+def test_a_changed_rank_alone_rewrites_the_score(challenge):
+    first, second = make_solution(challenge), make_solution(challenge)
+    voters = UserFactory.create_batch(6)
+    votes(first, 2, 0, voters[:2])
+    fitness.recompute_challenge(challenge.pk)
+    long_ago = timezone.now() - timedelta(days=3)
+    SolutionScore.objects.update(computed_at=long_ago)
+
+    votes(second, 4, 0, voters[2:])  # second overtakes: first's figures stay, its rank moves
+    fitness.recompute_challenge(challenge.pk)
+
+    assert (score(first).rank, score(second).rank) == (2, 1)
+    assert score(first).computed_at > long_ago
+
+
+def test_recompute_drops_the_score_of_a_solution_no_longer_scored_and_skips_a_deleted_challenge(
+    challenge,
+):
+    solution = make_solution(challenge)
+    fitness.recompute_challenge(challenge.pk)
+    Solution.objects.filter(pk=solution.pk).update(status="draft", published_at=None)
+    assert fitness.recompute_challenge(challenge.pk) == 0
+    assert not SolutionScore.objects.filter(solution=solution).exists()
+
+    with mock.patch.object(fitness.Challenge.objects, "select_for_update") as locked:
+        locked.return_value.filter.return_value.order_by.return_value.values_list.return_value = []
+        assert fitness.recompute_challenge(ChallengeFactory().pk) == 0
+    assert not SolutionScore.objects.exists()
 
 
 # --- Debounce ----------------------------------------------------------------------------------

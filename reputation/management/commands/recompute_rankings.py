@@ -1,5 +1,6 @@
 """Recompute every challenge's fitness and ranks from the facts. Idempotent: running it again,
-or after the debounced incremental recomputes, changes nothing but `computed_at`."""
+or after the debounced incremental recomputes, changes nothing (it writes only the scores whose
+figures changed)."""
 
 import time
 
@@ -9,7 +10,7 @@ from reputation import fitness
 
 
 class Command(BaseCommand):
-    help = "Recompute the fitness and rank of every solution, challenge by challenge."
+    help = "Recompute the fitness and rank of every solution, a batch of challenges at a time."
 
     def add_arguments(self, parser):
         parser.add_argument("--challenge", help="Only this challenge (its slug).")
