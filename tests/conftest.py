@@ -7,12 +7,15 @@ second CI run, so a missing service can never pass unnoticed."""
 import os
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
+from django.core.servers.basehttp import WSGIServer
 from django.test import override_settings
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from peerhub.celery import app as celery_app
@@ -168,6 +171,31 @@ def redis_service():
 
 
 # --- Browser -------------------------------------------------------------------------------
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server's server, one request at a time (and `Connection: close`, which Django
+    sends when a server does not thread)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_memory_sqlite():
+    """On an in-memory SQLite test database, Django hands the test's one connection to every
+    thread of the live server, so two requests at once (a double click) would interleave their
+    transactions on it, which no deployment does: SQLite's write lock orders them there (its
+    transactions begin IMMEDIATE). There, the live server answers one request at a time.
+    (Autouse and session-wide, so that it is in place before pytest-django starts the server.)"""
+    database = settings.DATABASES["default"]
+    in_memory = database["ENGINE"].endswith("sqlite3") and not database.get("TEST", {}).get("NAME")
+    if not in_memory:
+        yield
+        return
+    with mock.patch.object(LiveServerThread, "server_class", SerialWSGIServer):
+        yield
 
 
 def _need_chromium() -> None:
