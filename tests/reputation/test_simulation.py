@@ -74,6 +74,25 @@ def test_a_small_community_points_the_goals_the_right_way(settings, tmp_path):
     assert "Kendall" in response.content.decode()
 
 
+def test_the_whole_run_is_held_to_ten_minutes_at_the_goals_size_only():
+    """The run's time is a figure of every run; at the size the goals are set for (5,000
+    members, 40 challenges, 60 days) it is held to under 600 s, elsewhere only measured."""
+
+    def whole_run(config, seconds):
+        result = simulation.Result(
+            config=config, tau_per_challenge={1: 0.9}, ring_in_top_1pct=0, ring_in_top_decile=0,
+            ring_size=100, top_1pct_size=50, builders_over_loners=2.0, lineage_share=0.1,
+            lazy_over_parents=0.01, seconds_per_day=[5.0], solutions=1, votes=1, reviews=1,
+            low_trust_ring=100, low_trust_honest=0, seconds_in_all=seconds,
+        )  # fmt: skip
+        return next(f for f in result.figures() if f[0] == "Time of the whole run")
+
+    full = simulation.Config(members=5000, challenges=40, days=60)
+    assert whole_run(full, 599.4) == ("Time of the whole run", "599 s", "< 600 s", True)
+    assert whole_run(full, 636.0) == ("Time of the whole run", "636 s", "< 600 s", False)
+    assert whole_run(SMALL, 636.0) == ("Time of the whole run", "636 s", "—", True)
+
+
 def test_the_simulation_is_deterministic_for_its_seed():
     first = simulation.Simulation(TINY).run()
     second = simulation.Simulation(TINY).run()  # other ids: the database already holds a run
