@@ -98,12 +98,13 @@ class Result:
         c = self.config
         goal_size = (c.members, c.challenges, c.days) == GOAL_SIZE
         return [
-            ("Mean Kendall τ, hidden quality vs rank", f"{self.mean_tau:.3f}", "≥ 0.8",
+            ("Mean Kendall τ, hidden quality vs rank", _shown(self.mean_tau, "{:.3f}"), "≥ 0.8",
              self.mean_tau >= 0.8),
             (f"Ring members in the top 1 % ({self.top_1pct_size}) by reputation",
              f"{self.ring_in_top_1pct} of {self.ring_size}", "0", self.ring_in_top_1pct == 0),
             ("Builders / loners mean reputation, equal quality",
-             f"{self.builders_over_loners:.2f}x", "≥ 1.5x", self.builders_over_loners >= 1.5),
+             _shown(self.builders_over_loners, "{:.2f}x"), "≥ 1.5x",
+             self.builders_over_loners >= 1.5),
             ("Share of reputation from lineage credit", f"{self.lineage_share:.1%}", "—", True),
             ("Lazy forks' earnings / their parents'", f"{self.lazy_over_parents:.1%}", "≤ 10 %",
              self.lazy_over_parents <= 0.10),
@@ -112,6 +113,12 @@ class Result:
             ("Time of the whole run", f"{self.seconds_in_all:.0f} s",
              "< 600 s" if goal_size else "—", self.seconds_in_all < 600 or not goal_size),
         ]  # fmt: skip
+
+
+def _shown(value: float, form: str) -> str:
+    """A figure, or why there is none: a run too small to measure it (no challenge with three
+    ranked solutions, no stratum with both builders and loners)."""
+    return "too few to measure" if math.isnan(value) else form.format(value)
 
 
 def stratified_ratio(strata, group: str, reference: str) -> float:

@@ -74,6 +74,13 @@ def _verdict(goal: str, reached: bool) -> str:
     return "reached" if reached else "not reached"
 
 
+def _unbroken(text: str) -> str:
+    """A short value or goal kept on one line ("≥ 0.8", "0 of 100"), however narrow the
+    phone; a longer one ("too few to measure") may wrap."""
+    escaped = html.escape(text)
+    return escaped.replace(" ", "&nbsp;") if len(text) <= 12 else escaped
+
+
 def summary(result) -> dict:
     """What the public page shows: the run's size and its figures."""
     c = result.config
@@ -89,8 +96,8 @@ def summary(result) -> dict:
 def render(result) -> str:
     c = result.config
     rows = "".join(
-        f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(value)}</td>"
-        f"<td>{html.escape(goal)}</td><td>{_verdict(goal, ok)}</td></tr>"
+        f"<tr><th scope='row'>{html.escape(name)}</th><td>{_unbroken(value)}</td>"
+        f"<td>{_unbroken(goal)}</td><td>{_verdict(goal, ok)}</td></tr>"
         for name, value, goal, ok in result.figures()
     )
     taus = sorted(result.tau_per_challenge.values())
@@ -111,7 +118,8 @@ def render(result) -> str:
 <style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;padding:0 1rem;
 color:#1f2933}}table{{border-collapse:collapse}}td,th{{padding:4px 10px;border-bottom:1px solid
 #ddd;text-align:left}}.scroll{{overflow-x:auto}}svg{{display:block;margin:1.5rem 0;
-max-width:100%;height:auto}}</style></head><body>
+max-width:100%;height:auto}}@media (max-width:480px){{td,th{{padding:4px 5px}}}}</style>
+</head><body>
 <h1>Community simulation</h1>
 <p>{c.members} members, {c.challenges} challenges, {c.days} days, seed {c.seed};
 ring {result.ring_size} members ({c.ring_share:.0%}); {result.solutions} solutions,

@@ -93,6 +93,23 @@ def test_the_whole_run_is_held_to_ten_minutes_at_the_goals_size_only():
     assert whole_run(SMALL, 636.0) == ("Time of the whole run", "636 s", "—", True)
 
 
+def test_a_run_too_small_to_measure_a_figure_says_so():
+    result = simulation.Result(
+        config=TINY, tau_per_challenge={}, ring_in_top_1pct=0, ring_in_top_decile=0,
+        ring_size=3, top_1pct_size=1, builders_over_loners=math.nan, lineage_share=0.0,
+        lazy_over_parents=0.0, seconds_per_day=[0.3], solutions=2, votes=11, reviews=4,
+        low_trust_ring=0, low_trust_honest=0,
+    )  # fmt: skip
+    shown = {name: (value, reached) for name, value, _goal, reached in result.figures()}
+    assert shown["Mean Kendall τ, hidden quality vs rank"] == ("too few to measure", False)
+    assert shown["Builders / loners mean reputation, equal quality"] == (
+        "too few to measure",
+        False,
+    )
+    page = simulation_report.render(result)
+    assert "too few to measure" in page and "nan" not in page
+
+
 def test_the_simulation_is_deterministic_for_its_seed():
     first = simulation.Simulation(TINY).run()
     second = simulation.Simulation(TINY).run()  # other ids: the database already holds a run
