@@ -1189,18 +1189,18 @@ def recompute_scores(user_ids) -> None:
 
 
 def _per_key_sql(lines: str) -> str:
-    """Per key among `lines` (a table or CTE of ledger lines): the member, capped, net amount,
-    latest and first fact times and last seq. Most keys hold one line (no correction yet):
-    those are read as they are and only the corrected keys (those with a second line) are
-    grouped, which spares hashing every key."""
+    """Per key among `lines` (a table or CTE of ledger lines): the member, capped, net amount
+    and latest fact time. Most keys hold one line (no correction yet): those are read as they
+    are and only the corrected keys (those with a second line) are grouped, which spares
+    hashing every key."""
     corrected = f"EXISTS (SELECT 1 FROM {lines} c WHERE c.fact_key = l.fact_key AND c.seq = 2)"
     return f"""
-        SELECT l.beneficiary_id AS user_id, l.fact_key, l.capped, SUM(l.amount) AS net,
-            MAX(l.fact_at) AS last_at, MIN(l.fact_at) AS first_at, MAX(l.seq) AS last_seq
+        SELECT l.beneficiary_id AS user_id, l.capped, SUM(l.amount) AS net,
+            MAX(l.fact_at) AS last_at
         FROM {lines} l WHERE {corrected}
         GROUP BY l.beneficiary_id, l.fact_key, l.capped
         UNION ALL
-        SELECT l.beneficiary_id, l.fact_key, l.capped, l.amount, l.fact_at, l.fact_at, l.seq
+        SELECT l.beneficiary_id, l.capped, l.amount, l.fact_at
         FROM {lines} l WHERE l.seq = 1 AND NOT {corrected}
     """
 
@@ -1208,7 +1208,10 @@ def _per_key_sql(lines: str) -> str:
 def _fold_all() -> None:
     """Every member's score from the ledger. On PostgreSQL one statement folds and upserts
     (`totals_from_ledger` in SQL, the level from `rules.level_sql`), with the score table locked
-    against syncs, which would otherwise add to totals this statement is replacing."""
+    against syncs, which would otherwise add to totals this statement is replacing. It reads
+    the ledger once: each key's net is grouped per member and UTC day of its latest fact when it
+    is a capped gain (the others per member, under no day), and those sums per member, each
+    day's capped; the per-key lines are never stored in between."""
     if connection.vendor != "postgresql":
         recompute_scores(User.objects.values_list("pk", flat=True))
         return
@@ -1227,17 +1230,17 @@ def _fold_all() -> None:
         cursor.execute(
             f"""
             WITH k AS ({_per_key_sql(event)}),
-            d AS (
-                SELECT user_id, CAST(timezone('UTC', last_at) AS DATE) AS day,
-                    SUM(net) AS gained
-                FROM k WHERE capped AND net > 0 GROUP BY 1, 2
+            g AS (
+                SELECT user_id,
+                    CASE WHEN capped AND net > 0
+                        THEN CAST(timezone('UTC', last_at) AS DATE) END AS day,
+                    SUM(net) AS amount
+                FROM k GROUP BY 1, 2
             ),
             t AS (
-                SELECT user_id, SUM(amount) AS amount FROM (
-                    SELECT user_id, LEAST(gained, %s) AS amount FROM d
-                    UNION ALL
-                    SELECT user_id, net FROM k WHERE NOT (capped AND net > 0)
-                ) lines GROUP BY user_id
+                SELECT user_id,
+                    SUM(CASE WHEN day IS NULL THEN amount ELSE LEAST(amount, %s) END) AS amount
+                FROM g GROUP BY user_id
             )
             INSERT INTO {score} AS s
                 (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
