@@ -351,18 +351,19 @@ def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
     """Each measure weighed into a score, ranked within its own challenge: published solutions
     by fitness, ties to the earlier published."""
     now = timezone.now()
-    scores = [
-        SolutionScore(
-            solution_id=measure.solution_id,
-            challenge_id=measure.challenge_id,
-            fitness=fitness,
-            built_upon=measure.built_upon,
-            components=components,
-            computed_at=now,
+    scores = []
+    for measure in measures:
+        fitness, components = explain(measure, config)
+        scores.append(
+            SolutionScore(
+                solution_id=measure.solution_id,
+                challenge_id=measure.challenge_id,
+                fitness=fitness,
+                built_upon=measure.built_upon,
+                components=components,
+                computed_at=now,
+            )
         )
-        for measure in measures
-        for fitness, components in (explain(measure, config),)
-    ]
     published = sorted(
         (
             (measure.challenge_id, -score.fitness, measure.published_at, measure.solution_id, score)

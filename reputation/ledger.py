@@ -746,6 +746,25 @@ def _cents(amount: Decimal) -> int:
     return int(amount.quantize(CENT) * 100)
 
 
+# A held line's side of a checksum: its amount in cents and its kind's code.
+_HELD_CENTS = "CAST(ROUND(amount * 100) AS BIGINT)"
+_HELD_CODE = (
+    "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in _KIND_CODES.items()) + " END"
+)
+
+
+def _checksum_terms(lines) -> tuple[str, str]:
+    """The desired side of a checksum, from (condition, cents, kind code, actor, beneficiary)
+    for each line a fact may give: SQL for the sum of the cents it gives, and for the same
+    weighted by each line's key (`_weight`)."""
+    total = " + ".join(f"CASE WHEN {when} THEN {cents} ELSE 0 END" for when, cents, *_ in lines)
+    weighted = " + ".join(
+        f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
+        for when, cents, code, actor, beneficiary in lines
+    )
+    return total, weighted
+
+
 def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
     """One read-only statement that names the solutions whose vote lines may need a correction:
     per solution, the count and a weighted checksum of what its votes give (in cents, each line
@@ -774,11 +793,7 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
          f"sv.a{k}_author")
         for k, share in enumerate(shares, start=1)
     ]  # fmt: skip
-    total = " + ".join(f"CASE WHEN {when} THEN {cents} ELSE 0 END" for when, cents, *_ in lines)
-    weighted = " + ".join(
-        f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
-        for when, cents, code, actor, beneficiary in lines
-    )
+    total, weighted = _checksum_terms(lines)
     # A vote that gives its author a noted line of 0 needs that line's key in the ledger: sums
     # cannot tell, so its key is looked up by the unique index (such votes are few).
     noted = (
@@ -787,9 +802,7 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
         "THEN 'up:' ELSE 'down:' END || CAST(sv.solution_id AS TEXT) || ':' "
         "|| CAST(sv.voter_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END ELSE 0 END"
     )
-    code = "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in codes.items()) + " END"
-    cents = "CAST(ROUND(amount * 100) AS BIGINT)"
-    held_weight = _weight(code, "actor_id", "beneficiary_id")
+    cents, held_weight = _HELD_CENTS, _weight(_HELD_CODE, "actor_id", "beneficiary_id")
     return f"""
         SELECT solution_id FROM (
             SELECT sv.solution_id, SUM({total}) AS total, SUM({weighted}) AS weighted,
@@ -888,11 +901,7 @@ def _other_solutions_to_correct_sql(
          "sr.reviewer_id", f"sr.a{k}_author")
         for k in range(1, len(shares) + 1)
     ]  # fmt: skip
-    total = " + ".join(f"CASE WHEN {when} THEN {cents} ELSE 0 END" for when, cents, *_ in lines)
-    weighted = " + ".join(
-        f"CASE WHEN {when} THEN {cents} * ({_weight(str(code), actor, beneficiary)}) ELSE 0 END"
-        for when, cents, code, actor, beneficiary in lines
-    )
+    total, weighted = _checksum_terms(lines)
     # A review that gives its author a noted line of 0 needs that line's key in the ledger:
     # looked up by the unique index, as for votes.
     noted = (
@@ -903,7 +912,6 @@ def _other_solutions_to_correct_sql(
     forked, upstream = _cents(rules.forked), _cents(rules.upstream_accepted)
     forked_weight = _weight(str(codes[Kind.FORKED]), "f.id", "a0.author_id")
     upstream_weight = _weight(str(codes[Kind.UPSTREAM_ACCEPTED]), "u.id", "u.author_id")
-    code = "CASE kind " + " ".join(f"WHEN '{k}' THEN {c}" for k, c in codes.items()) + " END"
     # In the actor's place, a `forked:` line names its fork (its source solution) and an
     # `upstream:` line its proposal (read from the key: those lines are few); a deleted actor
     # or fork counts as 0 on both sides.
@@ -913,8 +921,7 @@ def _other_solutions_to_correct_sql(
         f"THEN CAST(SUBSTRING(fact_key FROM {len('upstream:') + 1}) AS BIGINT) "
         "ELSE COALESCE(actor_id, 0) END"
     )
-    cents = "CAST(ROUND(amount * 100) AS BIGINT)"
-    held_weight = _weight(code, fact, "beneficiary_id")
+    cents, held_weight = _HELD_CENTS, _weight(_HELD_CODE, fact, "beneficiary_id")
     sql = f"""
         WITH p ({numbers}) AS (SELECT {given}),
         sr AS MATERIALIZED ({_reviews_sql(rules, snapshot_id)})
@@ -937,6 +944,8 @@ def _other_solutions_to_correct_sql(
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
             FROM {event}
+            -- NOT a vote line: the partial index event_not_from_votes's own condition, so
+            -- that the planner reads these few lines through it.
             WHERE solution_id IS NOT NULL AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})
             GROUP BY solution_id
         ) sides

@@ -38,6 +38,22 @@ def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
         )
 
 
+def _upsert(row, *, unique_fields: list[str], update_fields: list[str]):
+    """Insert a member's vote or review in one statement, or, when a double click inserted it
+    first (there was no row to lock yet), update that one: the unique constraint settles it.
+    A savepoint around a plain insert would take three statements. Sends `post_save`, which
+    bulk_create does not and the rankings' trigger listens to."""
+    model = type(row)
+    model.objects.bulk_create(
+        [row], update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields
+    )
+    post_save.send(
+        sender=model, instance=row, created=True, update_fields=None, raw=False,
+        using=row._state.db,
+    )  # fmt: skip
+    return row
+
+
 def _sync_after_commit(solution_id: int) -> None:
     transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
 
@@ -75,21 +91,12 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         limit = rules.daily_votes().get(trust_level_of(voter), 0)
         if len(mine) >= limit:
             raise RateLimited(f"You have used your {limit} votes for today; more tomorrow (UTC).")
-        # A double click may have inserted the vote first (there was no row to lock yet): the
-        # unique constraint settles it, and this insert becomes the change of that vote (an
-        # upsert, one statement, where a savepoint around a plain insert would take three).
-        vote = Vote(solution=solution, voter=voter, value=value, created_at=now, updated_at=now)
-        Vote.objects.bulk_create(
-            [vote],
-            update_conflicts=True,
+        # A double click may have inserted it first: `_upsert` makes this its change.
+        vote = _upsert(
+            Vote(solution=solution, voter=voter, value=value, created_at=now, updated_at=now),
             unique_fields=["solution", "voter"],
             update_fields=["value", "updated_at"],
         )
-        # bulk_create sends no signal: the rankings' trigger listens to this one.
-        post_save.send(
-            sender=Vote, instance=vote, created=True, update_fields=None, raw=False,
-            using=vote._state.db,
-        )  # fmt: skip
     elif vote.value != value:
         vote.value = value
         vote.updated_at = now
@@ -133,23 +140,14 @@ def review_save(
     # The member's review, locked: two saves of it take turns.
     review = Review.objects.select_for_update().filter(solution=solution, reviewer=reviewer).first()
     if review is None:
-        # A double submit may have inserted it first (there was no row to lock yet): the unique
-        # constraint settles it, and this insert becomes the edit of that review (an upsert,
-        # one statement, where get_or_create takes a savepoint and two more).
-        review = Review(
-            solution=solution, reviewer=reviewer, comment=comment.strip(), mean_score=mean,
-            created_at=now, updated_at=now,
-        )  # fmt: skip
-        Review.objects.bulk_create(
-            [review],
-            update_conflicts=True,
+        # A double submit may have inserted it first: `_upsert` makes this its edit.
+        review = _upsert(
+            Review(
+                solution=solution, reviewer=reviewer, comment=comment.strip(), mean_score=mean,
+                created_at=now, updated_at=now,
+            ),
             unique_fields=["solution", "reviewer"],
             update_fields=["comment", "mean_score", "updated_at"],
-        )
-        # bulk_create sends no signal: the rankings' trigger listens to this one.
-        post_save.send(
-            sender=Review, instance=review, created=True, update_fields=None, raw=False,
-            using=review._state.db,
         )  # fmt: skip
     else:
         review.comment = comment.strip()

@@ -3,9 +3,11 @@ SVG on the server (no script, no asset from another host)."""
 
 import html
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.safestring import mark_safe
 
 REPORT_NAME = "simulation-report.html"
 
@@ -68,17 +70,33 @@ def _line(title: str, values: list[float], *, unit: str, width: int = 560) -> st
     )
 
 
-def _verdict(goal: str, reached: bool) -> str:
-    if goal == "—":
-        return "(measured)"
-    return "reached" if reached else "not reached"
+MEASURED = "—"  # the goal of a figure that is only measured
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One figure as the report and the public page show it: the value and goal as HTML, a
+    short one kept on one line ("≥ 0.8", "0 of 100") however narrow the phone, a longer one
+    ("too few to measure") free to wrap."""
+
+    name: str
+    value: str
+    goal: str
+    measured: bool  # no goal: only measured
+    reached: bool
 
 
 def _unbroken(text: str) -> str:
-    """A short value or goal kept on one line ("≥ 0.8", "0 of 100"), however narrow the
-    phone; a longer one ("too few to measure") may wrap."""
     escaped = html.escape(text)
-    return escaped.replace(" ", "&nbsp;") if len(text) <= 12 else escaped
+    return mark_safe(escaped.replace(" ", "&nbsp;") if len(text) <= 12 else escaped)  # noqa: S308
+
+
+def figure_rows(figures) -> list[FigureRow]:
+    """The rows of `Result.figures()` (or of a stored summary's figures) for display."""
+    return [
+        FigureRow(name, _unbroken(value), _unbroken(goal), goal == MEASURED, bool(reached))
+        for name, value, goal, reached in figures
+    ]
 
 
 def summary(result) -> dict:
@@ -93,12 +111,18 @@ def summary(result) -> dict:
     }
 
 
+def _verdict(row: FigureRow) -> str:
+    if row.measured:
+        return "(measured)"
+    return "reached" if row.reached else "not reached"
+
+
 def render(result) -> str:
     c = result.config
     rows = "".join(
-        f"<tr><th scope='row'>{html.escape(name)}</th><td>{_unbroken(value)}</td>"
-        f"<td>{_unbroken(goal)}</td><td>{_verdict(goal, ok)}</td></tr>"
-        for name, value, goal, ok in result.figures()
+        f"<tr><th scope='row'>{html.escape(row.name)}</th><td>{row.value}</td>"
+        f"<td>{row.goal}</td><td>{_verdict(row)}</td></tr>"
+        for row in figure_rows(result.figures())
     )
     taus = sorted(result.tau_per_challenge.values())
     charts = [

@@ -206,6 +206,7 @@ def how_it_works(request):
     """Public: the rules of reputation, trust levels, lineage credit, trust and anti-abuse in
     plain words, with the figures of the latest community simulation when one was run."""
     amounts, serial = rules.rules(), rules.serial_voting()
+    simulation = simulation_report.latest_summary()
     return render(
         request,
         "reputation/how_it_works.html",
@@ -227,6 +228,9 @@ def how_it_works(request):
             "low_trust_note": rules.LOW_TRUST_NOTE,
             "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
             "shares": [f"{share * 100:g} %" for share in amounts.lineage_shares],
-            "simulation": simulation_report.latest_summary(),
+            "simulation": simulation,
+            "simulation_rows": simulation_report.figure_rows(simulation["figures"])
+            if simulation
+            else [],
         },
     )

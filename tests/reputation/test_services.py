@@ -536,6 +536,31 @@ def test_a_double_click_racing_the_first_vote_makes_one_vote():
     assert key_sums()[f"downcast:{solution.pk}:{voter.pk}"] == -1
 
 
+def test_a_double_submit_racing_the_first_review_makes_one_review():
+    """Two first reviews at once: the second insert meets the first's row, and becomes its
+    edit (this request's comment and scores), not an error."""
+    solution = make_solution()
+    reviewer = at_level(2)
+    criteria = list(solution.challenge.criteria.order_by("position"))
+    upsert = services._upsert
+
+    def other_request_wins(row, **kwargs):
+        # Runs between this request's empty lock and its insert.
+        first = Review.objects.create(
+            solution=solution, reviewer=reviewer, comment="First.", mean_score=Decimal("1.00")
+        )
+        first.scores.create(criterion=criteria[0], score=1)
+        first.scores.create(criterion=criteria[1], score=1)
+        return upsert(row, **kwargs)
+
+    with mock.patch.object(services, "_upsert", other_request_wins):
+        review(reviewer, solution, 5, 4)
+    stored = Review.objects.get()
+    assert (stored.comment, stored.mean_score) == ("Works well; could be cheaper.", Decimal("4.50"))
+    assert sorted(stored.scores.values_list("score", flat=True)) == [4, 5]
+    assert key_sums()[f"review:{solution.pk}:{reviewer.pk}"] == 6
+
+
 def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     """The budget of a vote by a member whose level and verification the request already read:
     one locking read (their vote on the solution and today's votes, which the limit counts),
