@@ -17,6 +17,7 @@ from .models import (
     Payout,
     Plan,
     ProviderEvent,
+    Refund,
     Subscription,
 )
 
@@ -118,15 +119,29 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderEvent)
 class ProviderEventAdmin(ReadOnlyAdmin):
-    list_display = ("provider", "event_id", "kind", "payment", "outcome", "received_at")
-    list_filter = ("provider", "kind")
-    search_fields = ("event_id", "outcome")
+    list_display = (
+        "provider", "event_id", "kind", "state", "amount", "currency", "payment", "outcome",
+        "attempts", "received_at",
+    )  # fmt: skip
+    list_filter = ("state", "provider", "kind")
+    search_fields = ("event_id", "outcome", "payment_key", "provider_reference")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "payment", "order", "amount", "currency", "state", "attempts", "last_error", "created_at",
+    )  # fmt: skip
+    list_filter = ("state", "provider")
+    search_fields = ("idempotency_key", "provider_reference")
 
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ("seller", "amount", "currency", "provider", "status", "created_at")
-    list_filter = ("status", "provider")
+    list_display = (
+        "seller", "amount", "currency", "provider", "state", "attempts", "last_error", "created_at",
+    )  # fmt: skip
+    list_filter = ("state", "provider")
     search_fields = ("seller__username", "provider_reference")
 
 

@@ -195,6 +195,13 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     auto_complete_at = models.DateTimeField(null=True, blank=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # An unpaid order holds one of the offer's slots until then (services.orders.order_place):
+    # capacity is taken before any charge, never when the money arrives.
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    # A paid order the seller has not started by then may be cancelled by the buyer with a full
+    # refund (paid_at + the offer's delivery days); the seller is reminded before.
+    start_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    start_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -331,21 +338,54 @@ class Payment(models.Model):
 
 
 class ProviderEvent(models.Model):
-    """Every notification a provider sent, once: the unique event id makes a repeated or
-    replayed delivery change nothing."""
+    """Every verified notification a provider sent, once (the unique event id makes a repeated
+    delivery change nothing), stored before it is applied. What the event claims (payment,
+    provider object, amount, currency) is kept in columns: it moves money only when all of it
+    matches the payment it names (services.payments.provider_event_apply); otherwise it is
+    `mismatched`, changes nothing and waits for staff."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received, to apply"
+        APPLIED = "applied", "Applied"
+        IGNORED = "ignored", "Nothing to do"
+        MISMATCHED = "mismatched", "Matches no payment: for staff"
+        FAILED = "failed", "Failed to apply: for staff"
+        DISMISSED = "dismissed", "Reviewed by staff"
+
+    # What audit_ledger reports until staff look at it.
+    NEEDS_STAFF = (State.MISMATCHED, State.FAILED)
 
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=80)
+    state = models.CharField(max_length=10, choices=State, default=State.RECEIVED)
+    # The provider's word on the payment: Notification.SUCCEEDED, FAILED, PENDING or IGNORED.
+    reported = models.CharField(max_length=10, blank=True)
+    payment_key = models.CharField(max_length=80, blank=True)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    provider_charge = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=CURRENCY_MAX, blank=True)
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     payload = models.JSONField(default=dict)
     outcome = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="received"),
+                name="marketplace_event_due",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "event_id"], name="marketplace_provider_event_once"
@@ -356,24 +396,85 @@ class ProviderEvent(models.Model):
         return f"{self.provider}:{self.event_id}"
 
 
-class Payout(models.Model):
-    class Status(models.TextChoices):
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
+class Transfer(models.Model):
+    """Money PeerHub owes the outside world and sends through a provider: a refund or a payout.
+    The row is written in the same transaction as the ledger lines that promise it, then a
+    worker sends it (services.transfers), retrying with backoff under the provider's idempotency
+    key until the provider answers; one that still fails is `failed`, for staff. Nothing is
+    ever dropped: a lost task is picked up again by the sweep, from `next_attempt_at`."""
+
+    class State(models.TextChoices):
+        CREATED = "created", "Created"
+        SENT = "sent", "Sent, retrying"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed: for staff"
+
+    OPEN = (State.CREATED, State.SENT)
+
+    provider = models.CharField(max_length=20)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    state = models.CharField(max_length=8, choices=State, default=State.CREATED)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+
+class Refund(Transfer):
+    """Money going back to a payer, against the payment that brought it in. Its idempotency key
+    is the key of the ledger transaction that records it, so one fact is refunded once."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["created", "sent"]),
+                name="marketplace_refund_due",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_refund_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} {self.currency} of payment {self.payment_id} ({self.state})"
+
+
+class Payout(Transfer):
+    """A seller's balance going out. The ledger moves it out of the seller's payable account
+    when it is requested; the provider is asked afterwards, like a refund."""
 
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
     )
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=CURRENCY_MAX)
-    provider = models.CharField(max_length=20)
-    provider_reference = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=10, choices=Status)
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["created", "sent"]),
+                name="marketplace_payout_due",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_payout_gt_0")
         ]

@@ -138,7 +138,8 @@ def balance_of(user) -> dict:
     """The member's payable balance per currency, what they earned and what they took out."""
     balances = ledger.balances_of(user)
     paid_out = dict(
-        Payout.objects.filter(seller=user, status=Payout.Status.PAID)
+        Payout.objects.filter(seller=user)
+        .exclude(state=Payout.State.FAILED)
         .values("currency")
         .annotate(total=Sum("amount"))
         .values_list("currency", "total")

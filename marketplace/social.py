@@ -40,6 +40,14 @@ KINDS = {
         "Your payment for {what} failed: nothing was charged",
     ),
     "payout_sent": ("A payout was sent", "Your payout of {amount} is on its way"),
+    "transfer_failed": (
+        "Money could not be sent",
+        "{what} of {amount} failed after every attempt: {error}",
+    ),
+    "provider_event_flagged": (
+        "A provider event needs a look",
+        "{provider} event {event} was not applied: {outcome}",
+    ),
     "subscription_active": ("Premium started", "Premium is active until {until}: thank you!"),
     "subscription_renewed": ("Premium renewed", "Premium is renewed until {until}"),
     "subscription_past_due": (

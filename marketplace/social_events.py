@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from peerhub.models import User
 from peerhub.notifications import notify
 
-from .models import Order, OrderMessage, OrderReview, Payment, Payout, Subscription
+from .models import Order, OrderMessage, OrderReview, Payment, Payout, Refund, Subscription
 from .templatetags.marketplace import money
 
 
@@ -128,6 +128,33 @@ def payout_sent(payout: Payout) -> None:
         target=payout,
         url=reverse("marketplace:order-list"),
         context={"amount": money(payout.amount, payout.currency)},
+    )
+
+
+def transfer_failed(transfer) -> None:
+    """Staff hear of a refund or payout the provider refused on every attempt."""
+    what = "A refund" if isinstance(transfer, Refund) else "A payout"
+    notify(
+        "transfer_failed",
+        _staff(),
+        target=transfer,
+        url=reverse("marketplace:staff-money"),
+        context={
+            "what": what,
+            "amount": money(transfer.amount, transfer.currency),
+            "error": transfer.last_error[:120],
+        },
+    )
+
+
+def provider_event_flagged(event) -> None:
+    """Staff hear of a provider event that matched no payment or could not be applied."""
+    notify(
+        "provider_event_flagged",
+        _staff(),
+        target=event,
+        url=reverse("marketplace:staff-money"),
+        context={"provider": event.provider, "event": event.event_id, "outcome": event.outcome},
     )
 
 

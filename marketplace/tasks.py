@@ -2,10 +2,7 @@
 
 from celery import shared_task
 
-from peerhub.exceptions import DomainError
-
-from . import payments, services
-from .models import Payment
+from . import services
 
 
 @shared_task
@@ -26,9 +23,31 @@ def renew_subscriptions() -> dict[str, int]:
     return services.subscriptions_renew()
 
 
-@shared_task(autoretry_for=(DomainError,), retry_backoff=True, max_retries=8)
-def provider_refund(*, payment_id: int, amount: int, key: str) -> str:
-    """Give money back through the payment's provider. `key` is the idempotency key: a retry
-    after a timeout cannot refund twice."""
-    payment = Payment.objects.get(pk=payment_id)
-    return payments.get(payment.provider).refund(payment=payment, amount=amount, key=key)
+@shared_task
+def apply_provider_event(event_id: int) -> str:
+    """Apply a stored provider event (once: the service locks it and checks its state)."""
+    from .services.payments import provider_event_apply
+
+    return provider_event_apply(event_id=event_id)
+
+
+@shared_task
+def send_refund(refund_id: int) -> str:
+    """The fast path after commit; a lost or failed send is picked up again by money_sweep."""
+    from .services import transfers
+
+    return transfers.refund_send(refund_id=refund_id)
+
+
+@shared_task
+def send_payout(payout_id: int) -> str:
+    from .services import transfers
+
+    return transfers.payout_send(payout_id=payout_id)
+
+
+@shared_task
+def money_sweep() -> dict[str, int]:
+    """Every minute: provider events, refunds and payouts that are due (their task was lost
+    with the broker or a killed worker, or waits for a retry), and sellers' start reminders."""
+    return services.money_sweep()

@@ -377,6 +377,17 @@ PEERHUB_MARKETPLACE = {
     "auto_complete_days": int(os.environ.get("MARKETPLACE_AUTO_COMPLETE_DAYS", "7")),
     # After a failed renewal Premium stays on this long, then lapses.
     "grace_days": int(os.environ.get("MARKETPLACE_GRACE_DAYS", "7")),
+    # Placing an order reserves one of the offer's slots this long; paying extends it while the
+    # provider's checkout is open (Stripe's sessions last at least 30 minutes).
+    "reservation_minutes": int(os.environ.get("MARKETPLACE_RESERVATION_MINUTES", "15")),
+    # A seller is reminded this long before a paid order's start deadline (paid + delivery days).
+    "start_reminder_hours": int(os.environ.get("MARKETPLACE_START_REMINDER_HOURS", "24")),
+    # Provider events, refunds and payouts: attempts before staff are called, and the age at
+    # which audit_ledger reports a refund or payout that is still not done.
+    "max_attempts": int(os.environ.get("MARKETPLACE_MAX_ATTEMPTS", "8")),
+    "overdue_hours": int(os.environ.get("MARKETPLACE_OVERDUE_HOURS", "24")),
+    # The largest webhook body accepted: real provider events are a few kB.
+    "webhook_max_bytes": int(os.environ.get("MARKETPLACE_WEBHOOK_MAX_BYTES", str(256 * 1024))),
     # Defaults written into the Plan table by the first migration; edit prices in the admin.
     "plans": {
         "free": {"name": "Free", "monthly": 0, "yearly": 0},
@@ -391,6 +402,12 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Signs the sandbox checkout's notifications to the webhook endpoint, like a provider's secret.
 SANDBOX_WEBHOOK_SECRET = os.environ.get("SANDBOX_WEBHOOK_SECRET", SECRET_KEY)
 CELERY_BEAT_SCHEDULE |= {
+    # Provider events, refunds and payouts whose task was lost (broker down, worker killed)
+    # and those due for a retry; sellers reminded of unstarted orders.
+    "marketplace-money-sweep": {
+        "task": "marketplace.tasks.money_sweep",
+        "schedule": 60.0,
+    },
     "marketplace-auto-complete-orders": {
         "task": "marketplace.tasks.auto_complete_orders",
         "schedule": crontab(minute=10),
@@ -405,7 +422,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
     "OrderStateEnum": "marketplace.models.Order.State",
     "PaymentStatusEnum": "marketplace.models.Payment.Status",
     "SubscriptionStatusEnum": "marketplace.models.Subscription.Status",
-    "PayoutStatusEnum": "marketplace.models.Payout.Status",
+    "TransferStateEnum": "marketplace.models.Transfer.State",
 }
 
 # --- Notifications -----------------------------------------------------------------------------

@@ -31,6 +31,10 @@ class Notification:
     payment_key: str = ""
     provider_reference: str = ""
     provider_charge: str = ""
+    # What the provider says was paid, in minor units: compared with the payment before any
+    # money moves (None when the event does not say).
+    amount: int | None = None
+    currency: str = ""
     payload: dict = field(default_factory=dict)
 
 
@@ -40,13 +44,17 @@ class PaymentProvider(ABC):
     name = ""
 
     @abstractmethod
-    def start_checkout(self, *, payment, title: str, success_url: str, cancel_url: str) -> Checkout:
-        """Ask the provider for a page where the payer pays `payment`. Must be idempotent on
-        payment.idempotency_key: a retry returns the same checkout."""
+    def start_checkout(
+        self, *, payment, title: str, success_url: str, cancel_url: str, expires_at=None
+    ) -> Checkout:
+        """Ask the provider for a page where the payer pays `payment`, open until `expires_at`
+        at most (the order's reservation). Must be idempotent on payment.idempotency_key: a
+        retry returns the same checkout."""
 
     @abstractmethod
     def parse_notification(self, *, body: bytes, headers) -> Notification:
-        """Verify and decode one webhook; raise InvalidNotification when it is not genuine."""
+        """Verify and decode one webhook; raise InvalidNotification when it is not genuine. A
+        missing or empty secret verifies nothing."""
 
     @abstractmethod
     def refund(self, *, payment, amount: int, key: str) -> str:

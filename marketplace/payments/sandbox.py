@@ -33,7 +33,8 @@ def _mac(secret: str, timestamp: int, body: bytes) -> str:
 def sign(body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
     """The header value for `body`: `t=<unix time>,v1=<hex HMAC-SHA256>` (Stripe's scheme)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={timestamp},v1={_mac(secret or settings.SANDBOX_WEBHOOK_SECRET, timestamp, body)}"
+    secret = settings.SANDBOX_WEBHOOK_SECRET if secret is None else secret
+    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
 
 
 def event_body(*, payment, kind: str, event_id: str | None = None) -> bytes:
@@ -43,6 +44,8 @@ def event_body(*, payment, kind: str, event_id: str | None = None) -> bytes:
             "type": kind,
             "payment": payment.idempotency_key,
             "reference": payment.provider_reference,
+            "amount": payment.amount,
+            "currency": payment.currency,
         },
         sort_keys=True,
     ).encode()
@@ -51,19 +54,22 @@ def event_body(*, payment, kind: str, event_id: str | None = None) -> bytes:
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
 
-    def start_checkout(self, *, payment, title, success_url, cancel_url) -> Checkout:
+    def start_checkout(self, *, payment, title, success_url, cancel_url, expires_at=None):
         reference = payment.provider_reference or f"sbx_{secrets.token_hex(10)}"
         url = reverse("marketplace:sandbox-checkout", kwargs={"reference": reference})
         return Checkout(url=url, reference=reference)
 
     def parse_notification(self, *, body: bytes, headers) -> Notification:
+        secret = settings.SANDBOX_WEBHOOK_SECRET
+        if not secret:
+            raise InvalidNotification("The sandbox has no webhook secret: nothing verifies.")
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
         try:
             timestamp = int(parts.get("t", ""))
         except ValueError as error:
             raise InvalidNotification("No signature timestamp.") from error
-        expected = _mac(settings.SANDBOX_WEBHOOK_SECRET, timestamp, body)
+        expected = _mac(secret, timestamp, body)
         if not hmac.compare_digest(expected, parts.get("v1", "")):
             raise InvalidNotification("The signature does not match.")
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
@@ -71,6 +77,9 @@ class SandboxProvider(PaymentProvider):
         try:
             data = json.loads(body)
             event_id, kind = str(data["id"]), str(data["type"])
+            amount = data.get("amount")
+            if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+                raise TypeError("amount")
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidNotification("Not a sandbox event.") from error
         return Notification(
@@ -80,6 +89,8 @@ class SandboxProvider(PaymentProvider):
             payment_key=str(data.get("payment", "")),
             provider_reference=str(data.get("reference", "")),
             provider_charge=str(data.get("reference", "")),
+            amount=amount,
+            currency=str(data.get("currency", "")),
             payload=data,
         )
 

@@ -17,7 +17,13 @@ from .orders import (
     order_start,
     orders_auto_complete,
 )
-from .payments import notification_receive, sandbox_answer, sandbox_payment_for
+from .payments import (
+    notification_receive,
+    provider_event_apply,
+    provider_event_dismiss,
+    sandbox_answer,
+    sandbox_payment_for,
+)
 from .payouts import payout_request
 from .subscriptions import (
     current_subscription,
@@ -27,12 +33,38 @@ from .subscriptions import (
     subscription_start,
     subscriptions_renew,
 )
+from .sweep import money_sweep
+from .transfers import transfer_retry
 
 __all__ = [
-    "current_subscription", "fee_for", "fee_rate", "notification_receive", "offer_create",
-    "offer_update", "order_accept", "order_cancel", "order_decline", "order_deliver",
-    "order_dispute", "order_message_post", "order_pay", "order_place", "order_resolve",
-    "order_review_save", "order_start", "orders_auto_complete", "payout_request",
-    "sandbox_answer", "sandbox_payment_for", "subscription_cancel", "subscription_pay_renewal",
-    "subscription_resume", "subscription_start", "subscriptions_renew",
+    "current_subscription",
+    "fee_for",
+    "fee_rate",
+    "money_sweep",
+    "notification_receive",
+    "offer_create",
+    "offer_update",
+    "order_accept",
+    "order_cancel",
+    "order_decline",
+    "order_deliver",
+    "order_dispute",
+    "order_message_post",
+    "order_pay",
+    "order_place",
+    "order_resolve",
+    "order_review_save",
+    "order_start",
+    "orders_auto_complete",
+    "payout_request",
+    "provider_event_apply",
+    "provider_event_dismiss",
+    "sandbox_answer",
+    "sandbox_payment_for",
+    "subscription_cancel",
+    "subscription_pay_renewal",
+    "subscription_resume",
+    "subscription_start",
+    "subscriptions_renew",
+    "transfer_retry",
 ]  # fmt: skip

@@ -22,9 +22,12 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger, permissions, social_events
 from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
+from . import transfers
 
 State = Order.State
 MAX_LINKS = 10
+# How long a checkout stays open, and the reservation with it (Stripe's shortest session).
+CHECKOUT_MINUTES = 30
 
 
 def fee_rate() -> Decimal:
@@ -64,12 +67,26 @@ def _must_be_seller(order: Order, by: User, action: str) -> None:
         raise NotAllowed(f"Only the seller can {action} this order.")
 
 
-def active_orders(offer: Offer) -> QuerySet[Order]:
-    return Order.objects.filter(offer=offer, state__in=Order.ACTIVE_STATES)
+def reservation_minutes() -> int:
+    return settings.PEERHUB_MARKETPLACE["reservation_minutes"]
 
 
-def has_free_slot(offer: Offer) -> bool:
-    return active_orders(offer).count() < offer.capacity
+def slot_holders(offer: Offer, *, now: datetime | None = None) -> QuerySet[Order]:
+    """The orders holding one of the offer's slots: active ones, and unpaid ones whose
+    reservation has not expired."""
+    now = now or timezone.now()
+    return Order.objects.filter(
+        Q(state__in=Order.ACTIVE_STATES) | Q(state=State.PENDING_PAYMENT, reserved_until__gt=now),
+        offer=offer,
+    )
+
+
+def has_free_slot(offer: Offer, *, besides: Order | None = None) -> bool:
+    """Whether one more order (or `besides`, not counting its own reservation) fits."""
+    holders = slot_holders(offer)
+    if besides is not None:
+        holders = holders.exclude(pk=besides.pk)
+    return holders.count() < offer.capacity
 
 
 def _lock_offer(offer_id: int) -> Offer:
@@ -82,13 +99,21 @@ def _lock_offer(offer_id: int) -> Offer:
 
 @transaction.atomic
 def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
-    """An order waiting for payment, with the price and the fee snapshotted."""
+    """An order waiting for payment, with the price and the fee snapshotted, holding one of
+    the offer's slots for `reservation_minutes`. The offer row is locked while its slots are
+    counted (select_for_update): of fifty buyers racing for the last slot one gets it and the
+    others are told it is sold out before anyone is charged."""
     if not user_is_verified(buyer):
         raise NotAllowed("Verify your e-mail address before ordering.", code="unverified")
     if offer.seller_id == buyer.pk:
         raise NotAllowed("You cannot buy your own offer.", code="own_offer")
+    if not brief.strip():
+        raise DomainError("Tell the seller what you need: the brief is required.", code="no_brief")
+    offer = _lock_offer(offer.pk)
     if not offer.is_active:
         raise Conflict("This offer is paused.", code="offer_paused")
+    if not has_free_slot(offer):
+        raise Conflict("This offer is sold out right now: every slot is taken.", code="sold_out")
     rate = fee_rate()
     order = Order(
         offer=offer,
@@ -101,6 +126,7 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
         currency=offer.currency,
         fee_rate=rate,
         fee=fee_for(offer.price, rate),
+        reserved_until=timezone.now() + timedelta(minutes=reservation_minutes()),
     )
     order.save()
     OrderEvent.objects.create(order=order, to_state=State.PENDING_PAYMENT, actor=buyer)
@@ -113,19 +139,33 @@ def order_pay(*, order: Order, by: User) -> Payment:
     """Start paying: one payment through the provider, whose checkout the buyer then visits.
 
     Locks the order: a double click finds the first click's pending payment and gets it back,
-    so there is never more than one payment in flight. The offer's capacity is checked here
-    (to refuse early) and again when the money arrives (services.payments)."""
+    so there is never more than one payment in flight. The order must hold its slot: a
+    reservation that expired is taken again if a slot is free (the offer locked), and refused
+    as sold out otherwise, before any charge. The reservation then lasts while the checkout
+    is open."""
     order = _lock(order)
     _must_be_buyer(order, by, "pay")
     if order.state != State.PENDING_PAYMENT:
         raise _refuse_state(order, "paid")
+    now = timezone.now()
     pending = order.payments.filter(status=Payment.Status.PENDING).first()
-    if pending is not None:
+    if pending is not None and order.reserved_until and order.reserved_until > now:
         return pending
-    if not order.offer.is_active:
+    offer = _lock_offer(order.offer_id)
+    if not offer.is_active:
         raise Conflict("This offer is paused.", code="offer_paused")
-    if not has_free_slot(order.offer):
-        raise Conflict("This offer has no free slot right now.", code="sold_out")
+    if not (order.reserved_until and order.reserved_until > now) and not has_free_slot(
+        offer, besides=order
+    ):
+        raise Conflict(
+            "Your reservation expired and every slot is taken now: nothing was charged.",
+            code="sold_out",
+        )
+    if pending is not None:  # its checkout outlived the reservation: a fresh one
+        pending.status = Payment.Status.CANCELLED
+        pending.save(update_fields=["status", "updated_at"])
+    order.reserved_until = now + timedelta(minutes=max(reservation_minutes(), CHECKOUT_MINUTES))
+    order.save(update_fields=["reserved_until", "updated_at"])
     from .payments import payment_start
 
     return payment_start(
@@ -133,9 +173,9 @@ def order_pay(*, order: Order, by: User) -> Payment:
         order=order,
         amount=order.price,
         currency=order.currency,
-        key=f"order-{order.pk}-{order.payments.count() + 1}",
         title=order.title,
         return_url=order.get_absolute_url(),
+        expires_at=order.reserved_until,
     )
 
 
@@ -157,10 +197,12 @@ def order_payment_captured(*, payment: Payment) -> str:
         payment=payment,
     )
     _lock_offer(order.offer_id)
-    if order.state == State.PENDING_PAYMENT and has_free_slot(order.offer):
+    if order.state == State.PENDING_PAYMENT and has_free_slot(order.offer, besides=order):
         _record(order, to=State.PAID, actor=payment.payer, note="Payment received into escrow.")
         order.paid_at = timezone.now()
-        order.save(update_fields=["state", "paid_at", "updated_at"])
+        order.start_by = order.paid_at + timedelta(days=order.offer.delivery_days)
+        order.reserved_until = None
+        order.save(update_fields=["state", "paid_at", "start_by", "reserved_until", "updated_at"])
         social_events.order_paid(order)
         return "paid"
     reason = "no free slot was left" if order.state == State.PENDING_PAYMENT else "not payable"
@@ -185,18 +227,7 @@ def _refund(order: Order, *, payment: Payment, amount: int, key: str, memo: str 
         order=order,
         payment=payment,
     )
-    refund_on_commit(payment=payment, amount=amount, key=key)
-
-
-def refund_on_commit(*, payment: Payment, amount: int, key: str) -> None:
-    """Ask the provider to give the money back once the ledger's refund is committed: a
-    rolled-back action refunds nothing. The ledger key doubles as the provider's idempotency
-    key, so the task may retry until the provider answers without refunding twice."""
-    from ..tasks import provider_refund
-
-    transaction.on_commit(
-        lambda: provider_refund.delay(payment_id=payment.pk, amount=amount, key=key)
-    )
+    transfers.refund_create(payment=payment, amount=amount, key=key, order=order)
 
 
 def _captured_payment(order: Order) -> Payment:
@@ -235,7 +266,9 @@ def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
         payment=payment,
     )
     if to_buyer:
-        refund_on_commit(payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle")
+        transfers.refund_create(
+            payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle", order=order
+        )
     order.refunded_amount = to_buyer
     order.released_amount = to_seller_gross - fee
     order.fee_collected = fee
@@ -351,7 +384,8 @@ def order_cancel(*, order: Order, by: User) -> Order:
         raise _refuse_state(order, "cancelled")
     order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
     _record(order, to=State.CANCELLED, actor=by)
-    order.save(update_fields=["state", "updated_at"])
+    order.reserved_until = None
+    order.save(update_fields=["state", "reserved_until", "updated_at"])
     social_events.order_cancelled(order, by=by)
     return order
 

@@ -9,15 +9,17 @@ from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
-from .. import ledger, payments, social_events
+from .. import ledger
 from ..models import LedgerTransaction, Payout
+from . import transfers
 
 
 @transaction.atomic
 def payout_request(*, seller: User, amount: int | None = None, currency: str = "") -> Payout:
     """Pay out `amount` (default: everything available) of the member's payable balance.
-    Locks the member's payable account (select_for_update), so two requests at once cannot
-    both spend the same money and the balance never goes negative."""
+        Locks the member's payable account (select_for_update), so two requests at once cannot
+        both spend the same money and the balance never goes negative. The money leaves the balance
+    now; the provider is asked after commit (services.transfers), and retried until it answers."""
     if not user_is_verified(seller):
         raise NotAllowed("Verify your e-mail address first.", code="unverified")
     currency = (currency or settings.PEERHUB_MARKETPLACE["currency"]).upper()
@@ -30,17 +32,9 @@ def payout_request(*, seller: User, amount: int | None = None, currency: str = "
         raise DomainError(
             f"Only {available} {currency} (minor units) is available.", code="insufficient_funds"
         )
-    provider = payments.payout_provider()
-    payout = Payout.objects.create(
-        seller=seller,
-        amount=amount,
-        currency=currency,
-        provider=provider.name,
-        status=Payout.Status.PAID,
-        idempotency_key=f"payout-{uuid.uuid4().hex}",
+    payout = transfers.payout_create(
+        seller=seller, amount=amount, currency=currency, key=f"payout-{uuid.uuid4().hex}"
     )
-    payout.provider_reference = provider.payout(payout=payout)
-    payout.save(update_fields=["provider_reference"])
     ledger.post(
         key=f"payout:{payout.pk}",
         kind=LedgerTransaction.Kind.PAYOUT,
@@ -48,5 +42,4 @@ def payout_request(*, seller: User, amount: int | None = None, currency: str = "
         memo=f"Payout to {seller}",
         payout=payout,
     )
-    social_events.payout_sent(payout)
     return payout

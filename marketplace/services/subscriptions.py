@@ -17,6 +17,7 @@ from peerhub.selectors import user_is_verified
 from .. import ledger, payments, social_events
 from ..models import LedgerTransaction, Payment, Plan, Subscription
 from ..plans import plans_ensure
+from . import transfers
 
 Status = Subscription.Status
 
@@ -75,7 +76,6 @@ def subscription_start(*, user: User, interval: str, plan_code: str = Plan.PREMI
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        key=f"subscription-{subscription.pk}-first",
         title=f"PeerHub {plan.name} ({subscription.get_interval_display().lower()})",
         return_url=reverse("marketplace:subscription"),
     )
@@ -134,9 +134,7 @@ def _refund_subscription_payment(payment: Payment) -> None:
         payment=payment,
         subscription_id=payment.subscription_id,
     )
-    from .orders import refund_on_commit
-
-    refund_on_commit(payment=payment, amount=payment.amount, key=key)
+    transfers.refund_create(payment=payment, amount=payment.amount, key=key)
 
 
 def subscription_payment_failed(*, payment: Payment) -> None:
@@ -185,7 +183,6 @@ def subscription_pay_renewal(*, user: User) -> Payment:
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        key=f"subscription-{subscription.pk}-{subscription.payments.count() + 1}",
         title=f"PeerHub {subscription.plan.name} renewal",
         return_url=reverse("marketplace:subscription"),
     )

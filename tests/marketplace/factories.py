@@ -29,6 +29,7 @@ class OfferFactory(factory.django.DjangoModelFactory):
 
 
 def place(offer=None, buyer=None, **kwargs) -> Order:
+    kwargs.setdefault("brief", "Our school roof, 40 pupils: please adapt the design.")
     return services.order_place(
         buyer=buyer or UserFactory(), offer=offer or OfferFactory(), **kwargs
     )
