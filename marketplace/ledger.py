@@ -136,6 +136,7 @@ def audit() -> list[str]:
         for row in negative
     ]
     problems += _order_money_checks()
+    problems += _provider_checks()
     return problems
 
 
@@ -168,4 +169,71 @@ def _order_money_checks() -> list[str]:
     missing = Order.objects.filter(state__in=Order.ACTIVE_STATES).exclude(pk__in=list(held))
     problems += [f"order {pk} is {state} but holds nothing in escrow"
                  for pk, state in missing.values_list("pk", "state")]  # fmt: skip
+    return problems
+
+
+def _provider_checks(*, now=None) -> list[str]:
+    """The outside world agrees with the books: every paid order was confirmed by its
+    provider for its exact amount and currency; every cent the ledger sends out (a refund or a
+    payout) has its transfer row, for the same amount; transfers finish in time; and no
+    provider event is left unexplained."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from .models import Order, Payment, Payout, ProviderEvent, Refund, Transfer
+
+    now = now or timezone.now()
+    problems = []
+    confirmed = ProviderEvent.objects.filter(
+        state=ProviderEvent.State.APPLIED,
+        reported="succeeded",
+        payment__order=OuterRef("pk"),
+        payment__status=Payment.Status.SUCCEEDED,
+        payment__amount=OuterRef("price"),
+        payment__currency=OuterRef("currency"),
+    )
+    unconfirmed = Order.objects.filter(paid_at__isnull=False).exclude(Exists(confirmed))
+    problems += [
+        f"order {pk} was paid without a provider-confirmed payment of {price} {currency}"
+        for pk, price, currency in unconfirmed.values_list("pk", "price", "currency")
+    ]
+    outgoing = (
+        LedgerEntry.objects.filter(account__kind=Kind.CLEARING, amount__gt=0)
+        .values("transaction_id", "transaction__key", "transaction__kind", "transaction__payout_id")
+        .annotate(total=Sum("amount"))
+    )
+    refunds = dict(Refund.objects.values_list("idempotency_key", "amount"))
+    payouts = dict(Payout.objects.values_list("pk", "amount"))
+    for row in outgoing:
+        key, total = row["transaction__key"], row["total"]
+        if row["transaction__kind"] == LedgerTransaction.Kind.PAYOUT:
+            if payouts.get(row["transaction__payout_id"]) != total:
+                problems.append(f"transaction {key} pays out {total} without a payout of it")
+        elif refunds.get(key) != total:
+            problems.append(f"transaction {key} refunds {total} without a refund of it")
+    overdue = now - timedelta(hours=settings.PEERHUB_MARKETPLACE["overdue_hours"])
+    for model, name in ((Refund, "refund"), (Payout, "payout")):
+        late = model.objects.filter(
+            Q(state=Transfer.State.FAILED) | Q(state__in=Transfer.OPEN, created_at__lt=overdue)
+        )
+        problems += [
+            f"{name} {pk} of {amount} {currency} is {state}, not done"
+            f"{': ' + error if error else ''}"
+            for pk, amount, currency, state, error in late.values_list(
+                "pk", "amount", "currency", "state", "last_error"
+            )
+        ]
+    unexplained = ProviderEvent.objects.filter(
+        Q(state__in=ProviderEvent.NEEDS_STAFF)
+        | Q(state=ProviderEvent.State.RECEIVED, received_at__lt=overdue)
+    )
+    problems += [
+        f"{provider} event {event_id} is {state}: {outcome or 'not applied'}"
+        for provider, event_id, state, outcome in unexplained.values_list(
+            "provider", "event_id", "state", "outcome"
+        )
+    ]
     return problems

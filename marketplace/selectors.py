@@ -1,13 +1,23 @@
 """Reads for the marketplace: offers with their figures, orders by role, balances, staff money."""
 
-from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 
 from challenges.permissions import visible_solutions_q
 
 from . import ledger, permissions
-from .models import LedgerAccount, LedgerEntry, Offer, Order, OrderReview, Payout
+from .models import (
+    LedgerAccount,
+    LedgerEntry,
+    Offer,
+    Order,
+    OrderReview,
+    Payout,
+    ProviderEvent,
+    Refund,
+    Transfer,
+)
 
 OFFER_SORTS = {
     "newest": ("-created_at", "-pk"),
@@ -171,6 +181,31 @@ def platform_money() -> dict:
         .annotate(total=Sum("amount"))
     )
     return {"revenue_by_month": list(by_month), "platform": list(totals), "payable": list(held)}
+
+
+def money_in_flight(*, limit: int = 50) -> dict:
+    """For staff: what the providers still owe an answer on, and what needs a person.
+    Flagged provider events, events waiting to be applied, and refunds and payouts that are
+    not done (failed first), each list bounded."""
+    events = ProviderEvent.objects.select_related("payment")
+    transfers = {}
+    for name, model, related in (("refunds", Refund, "order"), ("payouts", Payout, "seller")):
+        open_or_failed = model.objects.exclude(state=Transfer.State.DONE).select_related(related)
+        transfers[name] = list(
+            open_or_failed.order_by(
+                Case(When(state=Transfer.State.FAILED, then=0), default=1), "created_at"
+            )[:limit]
+        )
+    return {
+        "flagged_events": list(
+            events.filter(state__in=ProviderEvent.NEEDS_STAFF).order_by("-received_at")[:limit]
+        ),
+        "waiting_events": list(
+            events.filter(state=ProviderEvent.State.RECEIVED).order_by("received_at")[:limit]
+        ),
+        "recent_events": list(events.order_by("-received_at", "-pk")[:20]),
+        **transfers,
+    }
 
 
 def order_money_flow(order: Order) -> QuerySet[LedgerEntry]:

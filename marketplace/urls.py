@@ -26,4 +26,14 @@ urlpatterns = [
     path("premium/<slug:action>/", views.subscription_change, name="subscription-change"),
     path("marketplace/payouts/", views.payout_request, name="payout-request"),
     path("marketplace/staff/", views.staff_money, name="staff-money"),
+    path(
+        "marketplace/staff/events/<int:pk>/dismiss/",
+        views.staff_event_dismiss,
+        name="staff-event-dismiss",
+    ),
+    path(
+        "marketplace/staff/<slug:kind>/<int:pk>/retry/",
+        views.staff_transfer_retry,
+        name="staff-transfer-retry",
+    ),
 ]

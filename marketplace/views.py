@@ -5,7 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -28,7 +28,7 @@ from .forms import (
     ReviewForm,
     SubscribeForm,
 )
-from .models import Offer, Order
+from .models import Offer, Order, Payout, ProviderEvent, Refund
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -420,7 +420,43 @@ def staff_money(request):
     return render(
         request,
         "marketplace/staff_money.html",
-        {"money": selectors.platform_money(), "disputed": disputed, "problems": ledger.audit()},
+        {
+            "money": selectors.platform_money(),
+            "disputed": disputed,
+            "problems": ledger.audit(),
+            "flight": selectors.money_in_flight(),
+        },
+    )
+
+
+@staff_member_required
+@require_POST
+def staff_event_dismiss(request, pk: int):
+    event = get_object_or_404(ProviderEvent, pk=pk)
+    return perform(
+        request,
+        lambda: services.provider_event_dismiss(
+            event=event, by=request.user, note=request.POST.get("note", "")[:120]
+        ),
+        done="Event marked as reviewed.",
+        then="marketplace:staff-money",
+        back="marketplace:staff-money",
+    )
+
+
+@staff_member_required
+@require_POST
+def staff_transfer_retry(request, kind: str, pk: int):
+    model = {"refund": Refund, "payout": Payout}.get(kind)
+    if model is None:
+        raise Http404("No such transfer.")
+    transfer = get_object_or_404(model, pk=pk)
+    return perform(
+        request,
+        lambda: services.transfer_retry(transfer=transfer, by=request.user),
+        done=f"The {kind} is queued to be sent again.",
+        then="marketplace:staff-money",
+        back="marketplace:staff-money",
     )
 
 

@@ -1,4 +1,4 @@
-"""Assertions shared by the API tests of every app."""
+"""Assertions and helpers shared by the tests of every app."""
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
@@ -11,3 +11,12 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code:
         assert error["code"] == code
     return error
+
+
+def after_commit():
+    """Run what the block queues with transaction.on_commit when the block ends, as a commit
+    would: inside a test's transaction nothing commits. Use it where a test plays the worker
+    that picks up queued work (a stored provider event, a refund to send)."""
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)

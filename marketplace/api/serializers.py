@@ -147,8 +147,8 @@ class OrderMessageSerializer(serializers.ModelSerializer):
 class PayoutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payout
-        fields = ["id", "amount", "currency", "provider", "provider_reference", "status",
-                  "created_at"]  # fmt: skip
+        fields = ["id", "amount", "currency", "provider", "provider_reference", "state",
+                  "attempts", "created_at", "done_at"]  # fmt: skip
         read_only_fields = fields
 
 

@@ -2,6 +2,8 @@
 staff; the services' refusals become the JSON error shape; POSTs that move money accept an
 `Idempotency-Key` (marketplace.api.idempotency)."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -16,7 +18,7 @@ from rest_framework.views import APIView
 from peerhub.api.errors import error_body
 from peerhub.exceptions import DomainError
 
-from .. import payments, selectors, services
+from .. import selectors, services
 from ..filters import OfferFilter, OrderFilter
 from ..models import Offer, Order, OrderEvent, Payout, Plan, Subscription
 from ..plans import plans_ensure
@@ -334,18 +336,34 @@ class BalanceView(APIView):
 @csrf_exempt
 @require_POST
 def payment_webhook(request, provider: str):
-    """Where providers notify payments (outside DRF: the raw body is what is signed)."""
-    if provider not in payments.PROVIDERS:
-        return JsonResponse(
-            error_body(status_code=404, code="not_found", message="No such provider."), status=404
-        )
+    """Where the configured provider notifies payments (outside DRF: the raw body is what is
+    signed). The verified event is stored and answered with a 2xx at once; a worker applies
+    it. Anything not genuine gets a 4xx with the API's JSON error shape, never a 500, so a
+    provider does not retry it into a loop."""
+    if provider != settings.PEERHUB_MARKETPLACE["payment_provider"]:
+        return _webhook_error(404, "not_found", "No such provider.")
+    limit = settings.PEERHUB_MARKETPLACE["webhook_max_bytes"]
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _webhook_error(413, "too_large", "The notification is too large.")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _webhook_error(413, "too_large", "The notification is too large.")
     try:
         outcome = services.notification_receive(
-            provider_name=provider, body=request.body, headers=request.headers
+            provider_name=provider, body=body, headers=request.headers
         )
     except DomainError as error:
-        return JsonResponse(
-            error_body(status_code=error.status_code, code=error.code, message=error.message),
-            status=error.status_code,
-        )
+        status_code = 413 if error.code == "too_large" else error.status_code
+        return _webhook_error(status_code, error.code, error.message)
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+def _webhook_error(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        error_body(status_code=status_code, code=code, message=message), status=status_code
+    )

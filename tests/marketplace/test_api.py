@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from marketplace import services
 from marketplace.models import IdempotentRequest, Order, Payout
 from tests.factories import UserFactory, make_solution
-from tests.helpers import assert_error
+from tests.helpers import after_commit, assert_error
 
 from .factories import OfferFactory, delivered_order, make_seller, place
 
@@ -56,9 +56,12 @@ def test_the_whole_journey_through_the_api():
     assert seller_api.get("/api/balance/").json() == [
         {"currency": "EUR", "available": 2250, "paid_out": 0}
     ]
-    payout = seller_api.post("/api/payouts/", {"amount": 2000}, format="json")
-    assert payout.status_code == 201 and payout.json()["status"] == "paid"
+    with after_commit():  # the worker sends the payout once the request has committed
+        payout = seller_api.post("/api/payouts/", {"amount": 2000}, format="json")
+    assert payout.status_code == 201 and payout.json()["state"] == "created"
     assert seller_api.get("/api/balance/").json()[0]["available"] == 250
+    (sent,) = seller_api.get("/api/payouts/").json()["results"]
+    assert sent["state"] == "done" and sent["attempts"] == 1 and sent["provider_reference"]
     messages = api.get(f"/api/orders/{order['id']}/messages/").json()["results"]
     assert messages[0]["is_delivery"] is True
 

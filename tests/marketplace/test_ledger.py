@@ -121,9 +121,9 @@ class LedgerPropertyTest(TestCase):
             order = Order.objects.get(pk=orders[index % len(orders)].pk) if orders else None
             try:
                 if action == "place" or order is None:
-                    orders.append(services.order_place(
-                            buyer=buyers[index % 2], offer=offer, brief="Brief."
-                        ))
+                    orders.append(
+                        services.order_place(buyer=buyers[index % 2], offer=offer, brief="Brief.")
+                    )
                 elif action in ("pay", "decline_pay"):
                     payment = services.order_pay(order=order, by=order.buyer)
                     outcome = "succeed" if action == "pay" else "decline"

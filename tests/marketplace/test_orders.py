@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from marketplace import ledger, services
-from marketplace.models import Order, OrderEvent
+from marketplace.models import Order, OrderEvent, Payment
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from tests.factories import UserFactory, make_solution
 
@@ -260,29 +260,84 @@ def test_auto_complete_task_calls_the_service():
     assert auto_complete_orders.delay().get() == 0
 
 
-def test_capacity_is_enforced_at_payment_time():
-    offer = OfferFactory(capacity=1)
-    first, second = place(offer=offer), place(offer=offer)
-    payment = services.order_pay(order=second, by=second.buyer)  # a slot is free now
-    pay(first)
-    # The second payment arrives when the last slot is taken: refunded at once.
-    services.sandbox_answer(payment=payment, by=second.buyer, outcome="succeed")
-    second.refresh_from_db()
-    assert second.state == State.REFUNDED
-    assert "no free slot" in second.events.last().note
-    assert ledger.balance(ledger.escrow("EUR")) == offer.price
-    third = place(offer=offer)
-    with pytest.raises(Conflict, match="no free slot"):
-        services.order_pay(order=third, by=third.buyer)
+def _expire(order) -> None:
+    Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(seconds=1))
 
 
-def test_a_pay_for_a_full_offer_is_refused_before_any_charge():
+def test_placing_an_order_reserves_a_slot_and_a_full_offer_is_sold_out_before_any_charge():
     offer = OfferFactory(capacity=1)
-    pay(place(offer=offer))
+    first = place(offer=offer)
+    assert first.reserved_until > timezone.now()
+    with pytest.raises(Conflict, match="sold out") as refused:
+        place(offer=offer)
+    assert refused.value.code == "sold_out"
+    assert Order.objects.filter(offer=offer).count() == 1
+    assert not Payment.objects.exists()
+
+
+def test_an_expired_reservation_frees_its_slot_and_is_refused_at_payment():
+    offer = OfferFactory(capacity=1)
+    first = place(offer=offer)
+    _expire(first)
+    second = place(offer=offer)
+    with pytest.raises(Conflict, match="reservation expired") as refused:
+        services.order_pay(order=first, by=first.buyer)
+    assert refused.value.code == "sold_out"
+    assert not first.payments.exists()
+    assert pay(second).state == State.PAID
+
+
+def test_an_expired_reservation_is_taken_again_while_a_slot_is_free():
+    offer = OfferFactory(capacity=1)
     order = place(offer=offer)
-    with pytest.raises(Conflict):
-        services.order_pay(order=order, by=order.buyer)
-    assert not order.payments.exists()
+    _expire(order)
+    payment = services.order_pay(order=order, by=order.buyer)
+    order.refresh_from_db()
+    assert order.reserved_until > timezone.now() + timedelta(minutes=29)
+    services.sandbox_answer(payment=payment, by=order.buyer, outcome="succeed")
+    order.refresh_from_db()
+    assert order.state == State.PAID
+    assert order.reserved_until is None
+    assert order.start_by == order.paid_at + timedelta(days=offer.delivery_days)
+
+
+def test_a_checkout_that_outlived_its_reservation_is_replaced_by_a_fresh_one():
+    order = place(offer=OfferFactory(capacity=1))
+    stale = services.order_pay(order=order, by=order.buyer)
+    _expire(order)
+    fresh = services.order_pay(order=order, by=order.buyer)
+    stale.refresh_from_db()
+    assert fresh.pk != stale.pk
+    assert stale.status == Payment.Status.CANCELLED
+
+
+def test_money_arriving_after_the_slot_went_to_another_buyer_is_refunded_at_once():
+    offer = OfferFactory(capacity=1)
+    slow = place(offer=offer)
+    payment = services.order_pay(order=slow, by=slow.buyer)
+    _expire(slow)  # the bank took longer than the reservation
+    pay(place(offer=offer))
+    services.sandbox_answer(payment=payment, by=slow.buyer, outcome="succeed")
+    slow.refresh_from_db()
+    assert slow.state == State.REFUNDED
+    assert "no free slot" in slow.events.last().note
+    assert ledger.balance(ledger.escrow("EUR")) == offer.price
+    assert slow.refunds.get().amount == offer.price
+    assert ledger.audit() == []
+
+
+def test_cancelling_an_unpaid_order_frees_its_slot():
+    offer = OfferFactory(capacity=1)
+    first = place(offer=offer)
+    services.order_cancel(order=first, by=first.buyer)
+    assert place(offer=offer).state == State.PENDING_PAYMENT
+
+
+def test_an_order_needs_a_brief():
+    with pytest.raises(DomainError, match="brief") as refused:
+        place(brief="   ")
+    assert refused.value.code == "no_brief"
+    assert not Order.objects.exists()
 
 
 def test_messages_only_between_the_parties():
