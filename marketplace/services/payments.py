@@ -117,7 +117,7 @@ def notification_receive(
                 )
         except IntegrityError:
             return "duplicate"
-        if actionable:
+        if actionable and not apply_now:
             from ..tasks import apply_provider_event
 
             event_pk = event.pk
