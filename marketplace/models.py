@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 
 CURRENCY_MAX = 3
@@ -224,6 +225,14 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("marketplace:order-detail", kwargs={"pk": self.pk})
+
+    @classmethod
+    def holds_slot(cls, prefix: str = "") -> Q:
+        """The orders that take one of their offer's slots: active ones, and unpaid ones whose
+        reservation has not expired (the one rule, for the services and the pages alike)."""
+        return Q(**{f"{prefix}state__in": cls.ACTIVE_STATES}) | Q(
+            **{f"{prefix}state": cls.State.PENDING_PAYMENT, f"{prefix}reserved_until__gt": Now()}
+        )
 
     @property
     def seller_share(self) -> int:

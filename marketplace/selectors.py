@@ -42,7 +42,7 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
             output_field=IntegerField(),
         ),
         completed=Count("orders", filter=Q(orders__state=Order.State.COMPLETED), distinct=True),
-        active=Count("orders", filter=Q(orders__state__in=Order.ACTIVE_STATES), distinct=True),
+        active=Count("orders", filter=Order.holds_slot("orders__"), distinct=True),
         rating=Avg("orders__review__rating"),
     )
 

@@ -1,5 +1,6 @@
 """HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -84,6 +85,7 @@ def offer_detail(request, pk: int):
             "is_seller": request.user.is_authenticated and request.user.pk == offer.seller_id,
             "can_edit": permissions.can_edit_offer(request.user, offer),
             "fee_rate": services.fee_rate(),
+            "reservation_minutes": settings.PEERHUB_MARKETPLACE["reservation_minutes"],
         },
     )
 

@@ -16,6 +16,8 @@ from ..models import (
     Payment,
     Payout,
     Plan,
+    ProviderEvent,
+    Refund,
     Subscription,
 )
 
@@ -150,6 +152,28 @@ class PayoutSerializer(serializers.ModelSerializer):
         fields = ["id", "amount", "currency", "provider", "provider_reference", "state",
                   "attempts", "created_at", "done_at"]  # fmt: skip
         read_only_fields = fields
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ["id", "payment", "order", "amount", "currency", "provider", "state",
+                  "attempts", "last_error", "provider_reference", "created_at",
+                  "done_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ProviderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProviderEvent
+        fields = ["id", "provider", "event_id", "kind", "state", "reported", "payment",
+                  "amount", "currency", "outcome", "attempts", "last_error", "received_at",
+                  "applied_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class DismissSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=120)
 
 
 class PayoutRequestSerializer(serializers.Serializer):

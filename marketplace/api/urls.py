@@ -9,6 +9,8 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="api-subscr
 router.register("offers", views.OfferViewSet, basename="api-offer")
 router.register("orders", views.OrderViewSet, basename="api-order")
 router.register("payouts", views.PayoutViewSet, basename="api-payout")
+router.register("refunds", views.RefundViewSet, basename="api-refund")
+router.register("payments/events", views.ProviderEventViewSet, basename="api-provider-event")
 
 urlpatterns = [
     path("balance/", views.BalanceView.as_view(), name="api-balance"),

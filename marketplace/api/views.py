@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,9 +18,10 @@ from rest_framework.views import APIView
 from peerhub.api.errors import error_body
 from peerhub.exceptions import DomainError
 
+from .. import permissions as perms
 from .. import selectors, services
 from ..filters import OfferFilter, OrderFilter
-from ..models import Offer, Order, OrderEvent, Payout, Plan, Subscription
+from ..models import Offer, Order, OrderEvent, Payout, Plan, ProviderEvent, Refund, Subscription
 from ..plans import plans_ensure
 from . import serializers as s
 from .idempotency import idempotent
@@ -299,11 +300,25 @@ class PayoutViewSet(_ViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payout.objects.none()
+        if perms.is_staff(self.request.user):
+            return Payout.objects.order_by("-created_at", "-pk")
         return self.request.user.payouts.all()
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.PayoutSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self.answer(s.PayoutSerializer, self.get_object())
+
+    @extend_schema(request=None, responses=s.PayoutSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Staff: send a failed payout again (a fresh round of attempts, the same key)."""
+        payout = self.get_object()
+        services.transfer_retry(transfer=payout, by=request.user)
+        payout.refresh_from_db()
+        return self.answer(s.PayoutSerializer, payout)
 
     @extend_schema(
         request=s.PayoutRequestSerializer,
@@ -317,6 +332,50 @@ class PayoutViewSet(_ViewSet):
             seller=request.user, amount=data.get("amount"), currency=data.get("currency", "")
         )
         return self.answer(s.PayoutSerializer, payout, status_code=201)
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ViewSet):
+    """Refunds of your payments (staff: all), with their state and attempts. Staff may send a
+    failed one again (`retry`): a fresh round of attempts with the same idempotency key."""
+
+    serializer_class = s.RefundSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+    queryset = Refund.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Refund.objects.none()
+        refunds = Refund.objects.all()
+        if not perms.is_staff(self.request.user):
+            refunds = refunds.filter(payment__payer=self.request.user)
+        return refunds.order_by("-created_at", "-pk")
+
+    @extend_schema(request=None, responses=s.RefundSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        refund = self.get_object()
+        services.transfer_retry(transfer=refund, by=request.user)
+        refund.refresh_from_db()
+        return self.answer(s.RefundSerializer, refund)
+
+
+class ProviderEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ViewSet):
+    """Staff: every provider event with its state and attempts; `?state=mismatched` lists
+    those for staff. `dismiss` marks a flagged event reviewed (it moved no money)."""
+
+    serializer_class = s.ProviderEventSerializer
+    permission_classes = [permissions.IsAdminUser]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["state", "provider"]
+    queryset = ProviderEvent.objects.order_by("-received_at", "-pk")
+
+    @extend_schema(request=s.DismissSerializer, responses=s.ProviderEventSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        note = self.parse(s.DismissSerializer).get("note", "")
+        event = services.provider_event_dismiss(event=self.get_object(), by=request.user, note=note)
+        return self.answer(s.ProviderEventSerializer, event)
 
 
 class BalanceView(APIView):

@@ -71,14 +71,9 @@ def reservation_minutes() -> int:
     return settings.PEERHUB_MARKETPLACE["reservation_minutes"]
 
 
-def slot_holders(offer: Offer, *, now: datetime | None = None) -> QuerySet[Order]:
-    """The orders holding one of the offer's slots: active ones, and unpaid ones whose
-    reservation has not expired."""
-    now = now or timezone.now()
-    return Order.objects.filter(
-        Q(state__in=Order.ACTIVE_STATES) | Q(state=State.PENDING_PAYMENT, reserved_until__gt=now),
-        offer=offer,
-    )
+def slot_holders(offer: Offer) -> QuerySet[Order]:
+    """The orders holding one of the offer's slots (Order.holds_slot)."""
+    return Order.objects.filter(Order.holds_slot(), offer=offer)
 
 
 def has_free_slot(offer: Offer, *, besides: Order | None = None) -> bool:

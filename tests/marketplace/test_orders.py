@@ -399,3 +399,16 @@ def test_the_base_solution_is_snapshotted_for_adoption():
     offer.save()
     order.refresh_from_db()
     assert order.base_solution_id == solution.pk
+
+
+def test_the_offer_page_counts_reservations_and_says_when_it_is_sold_out(client):
+    offer = OfferFactory(capacity=1)
+    client.force_login(UserFactory())
+    page = client.get(offer.get_absolute_url()).content.decode()
+    assert "Order this service" in page and "holds a slot for you for 15 minutes" in page
+    held = place(offer=offer)
+    page = client.get(offer.get_absolute_url()).content.decode()
+    assert "Sold out right now" in page and "Order this service" not in page
+    _expire(held)
+    page = client.get(offer.get_absolute_url()).content.decode()
+    assert "Order this service" in page

@@ -380,3 +380,13 @@ def test_a_late_second_payment_is_refunded_and_the_right_one_settles():
     assert settle.payment_id == second.pk
     assert ledger.balance(ledger.clearing("EUR")) == 0
     assert ledger.audit() == []
+
+
+def test_a_stripe_checkout_expires_with_the_orders_reservation(stripe_mode):
+    order = place()
+    services.order_pay(order=order, by=order.buyer)
+    order.refresh_from_db()
+    (request,) = stripe_mode.requests
+    expires_at = int(request["data"]["expires_at"][0])
+    assert expires_at >= int(order.reserved_until.timestamp())
+    assert expires_at - time.time() >= 30 * 60  # Stripe's shortest session

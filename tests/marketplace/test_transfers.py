@@ -310,3 +310,58 @@ def test_members_cannot_reach_the_staff_money_actions(client):
     assert response.status_code == 302 and "/login" in response["Location"]
     refund.refresh_from_db()
     assert refund.state == Refund.State.CREATED
+
+
+# --- The API twins ----------------------------------------------------------------------------
+
+
+def _api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_buyers_see_their_refunds_strangers_none_and_only_staff_retry(monkeypatch, settings):
+    settings.PEERHUB_MARKETPLACE = {**settings.PEERHUB_MARKETPLACE, "max_attempts": 1}
+    FlakyProvider(monkeypatch, failures=10**6)
+    order = paid_order()
+    with after_commit():
+        services.order_decline(order=order, by=order.seller)
+    refund = Refund.objects.get()
+    mine = _api(order.buyer).get("/api/refunds/").json()["results"]
+    assert [(r["id"], r["state"], r["amount"]) for r in mine] == [(refund.pk, "failed", 10000)]
+    assert _api(UserFactory()).get("/api/refunds/").json()["results"] == []
+    assert _api(order.buyer).post(f"/api/refunds/{refund.pk}/retry/").status_code == 403
+    monkeypatch.undo()
+    with after_commit():
+        retried = _api(UserFactory(is_staff=True)).post(f"/api/refunds/{refund.pk}/retry/")
+    assert retried.status_code == 200 and retried.json()["state"] == "created"
+    refund.refresh_from_db()
+    assert refund.state == Refund.State.DONE
+
+
+def test_staff_list_and_dismiss_flagged_events_through_the_api():
+    from marketplace.models import ProviderEvent
+    from marketplace.payments import sandbox
+
+    order = paid_order()
+    payment = order.payments.get()
+    body = sandbox.event_body(payment=payment, kind="payment.succeeded").replace(
+        b'"amount": 10000', b'"amount": 1'
+    )
+    services.notification_receive(
+        provider_name="sandbox", body=body, headers={sandbox.SIGNATURE_HEADER: sandbox.sign(body)}
+    )
+    services.money_sweep()
+    flagged = ProviderEvent.objects.get(state="mismatched")
+    staff = _api(UserFactory(is_staff=True))
+    listed = staff.get("/api/payments/events/?state=mismatched").json()["results"]
+    assert [e["id"] for e in listed] == [flagged.pk]
+    assert _api(order.buyer).get("/api/payments/events/").status_code == 403
+    dismissed = staff.post(f"/api/payments/events/{flagged.pk}/dismiss/", {"note": "checked"})
+    assert dismissed.status_code == 200 and dismissed.json()["state"] == "dismissed"
+    again = staff.post(f"/api/payments/events/{flagged.pk}/dismiss/")
+    assert again.status_code == 409
+    assert ledger.audit() == []
