@@ -20,3 +20,17 @@ def after_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll with a deadline: a worker's or a server's progress is observed, never assumed after
+    a sleep."""
+    import time
+
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -18,19 +17,11 @@ from peerhub.models import User
 from peerhub.tasks import purge_stale_unverified_accounts
 from tests.conftest import need, using_postgres, using_redis
 from tests.factories import UserFactory
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.services, pytest.mark.real_worker]
-
-
-def wait_until(predicate, *, timeout: float, what: str) -> None:
-    """Poll with a deadline: the worker's progress is observed, never assumed after a sleep."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture

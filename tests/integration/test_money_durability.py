@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,12 @@ from marketplace import ledger, services, tasks
 from marketplace.models import LedgerTransaction, Order, Payout, Refund
 from peerhub.celery import app as celery_app
 from tests.conftest import need, using_postgres, using_redis
+from tests.helpers import wait_until
 from tests.marketplace.factories import delivered_order, paid_order
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.services, pytest.mark.real_worker]
-
-
-def wait_until(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def free_port() -> int:

@@ -27,19 +27,11 @@ from reputation import ledger, tasks
 from reputation.models import ReputationEvent, ReputationScore, Vote
 from tests.conftest import need, using_postgres, using_redis
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.services, pytest.mark.real_worker]
-
-
-def wait_until(predicate, *, timeout: float, what: str) -> None:
-    """Poll with a deadline: the worker's progress is observed, never assumed after a sleep."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class Workers:
