@@ -45,9 +45,12 @@ class OfferForm(forms.ModelForm):
 
 
 class OrderPlaceForm(forms.Form):
+    # The rule is the service's (order_place refuses an empty brief); the form says it first.
     brief = forms.CharField(
-        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}), required=False,
-        help_text="Markdown. The seller reads this before starting.",
+        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
+        help_text="Required: what you need, for whom and by when. The seller reads it before "
+                  "starting. Markdown.",
+        error_messages={"required": "Tell the seller what you need: the brief is required."},
     )  # fmt: skip
 
 
@@ -77,8 +80,13 @@ class ResolveForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
+    # No initial value: a review says what the buyer chose, never a default of five stars.
     rating = forms.TypedChoiceField(
-        choices=[(n, f"{n} / 5") for n in range(5, 0, -1)], coerce=int, label="Rating"
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        coerce=int,
+        label="Your rating",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a rating from 1 to 5 stars."},
     )
     text = forms.CharField(
         label="Your review", widget=forms.Textarea(attrs={"rows": 3}), required=False

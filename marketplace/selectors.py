@@ -1,5 +1,7 @@
 """Reads for the marketplace: offers with their figures, orders by role, balances, staff money."""
 
+from dataclasses import dataclass
+
 from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
@@ -214,6 +216,109 @@ def order_money_flow(order: Order) -> QuerySet[LedgerEntry]:
         .select_related("transaction", "account__user")
         .order_by("transaction__created_at", "transaction_id", "pk")
     )
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    """One line of an order's money panel (the page's and the API's `money`): `key` is stable
+    for clients, `amount` is in the order's minor units, `status` says how sure it is."""
+
+    key: str
+    label: str
+    amount: int
+    status: str = ""  # "" (done), "expected", "on_its_way", "refunded" or "failed"
+
+    @property
+    def status_label(self) -> str:
+        return MONEY_STATUS_LABELS.get(self.status, "")
+
+
+MONEY_STATUS_LABELS = {
+    "expected": "expected",
+    "on_its_way": "on its way",
+    "refunded": "refunded",
+    "failed": "delayed: staff are on it",
+}
+
+
+STATE = Order.State
+HELD = (STATE.PAID, STATE.IN_PROGRESS, STATE.DELIVERED, STATE.DISPUTED)
+SETTLED = (STATE.COMPLETED, STATE.RESOLVED, STATE.REFUNDED)
+
+
+def _refund_progress(refunds: list[Refund]) -> str:
+    states = {refund.state for refund in refunds}
+    if not states:
+        return ""
+    if Refund.State.FAILED in states:
+        return "failed"
+    if states & set(Transfer.OPEN):
+        return "on_its_way"
+    return "refunded"
+
+
+def _order_refunds(order: Order) -> tuple[list[Refund], list[Refund]]:
+    """The order's Refund rows (prefetched by list views) in two groups: the refund of its
+    price, and payments returned at once because the order could not take them (a late or
+    duplicate payment). Settlement refunds under the order's settlement key
+    (services.orders._settle); an order refunded as its payment arrived has no settlement,
+    and its first returned payment is that refund."""
+    refunds = sorted(order.refunds.all(), key=lambda refund: refund.pk)
+    settlement = f"order:{order.pk}:settle"
+    own = [refund for refund in refunds if refund.idempotency_key == settlement]
+    returned = [refund for refund in refunds if refund.idempotency_key != settlement]
+    if order.state == STATE.REFUNDED and not own and order.refunded_amount:
+        own, returned = returned[:1], returned[1:]
+    return own, returned
+
+
+def order_money_summary(order: Order) -> list[MoneyRow]:
+    """What happened to the order's money, as the buyer and the seller should read it: the
+    price; while it is held, the escrow and the fee and share still only expected; once
+    settled, what the buyer got back (with the refund's progress), what the seller got and
+    the fee actually kept. One query (the order's refunds) unless they are prefetched."""
+    rows = [MoneyRow("price", "Price", order.price)]
+    if order.state == STATE.PENDING_PAYMENT:
+        return rows + _expected(order, when="once completed")
+    own, returned = _order_refunds(order)
+    if order.state in HELD:
+        when = "if released" if order.state == STATE.DISPUTED else "once completed"
+        rows += [MoneyRow("held", "Held in escrow", order.price), *_expected(order, when=when)]
+    elif order.state in SETTLED:
+        if order.refunded_amount:
+            rows.append(
+                MoneyRow(
+                    "refunded",
+                    "Refunded to the buyer",
+                    order.refunded_amount,
+                    _refund_progress(own),
+                )
+            )
+        rows += [
+            MoneyRow("seller_paid", "Paid to the seller", order.released_amount),
+            MoneyRow("fee_kept", "Platform fee kept", order.fee_collected),
+        ]
+    elif not returned:  # cancelled before any money arrived
+        rows.append(MoneyRow("charged", "Charged", 0))
+    if returned:
+        late = order.state == STATE.CANCELLED
+        rows.append(
+            MoneyRow(
+                "returned",
+                "Payment returned" if late else "Extra payment returned",
+                sum(refund.amount for refund in returned),
+                _refund_progress(returned),
+            )
+        )
+    return rows
+
+
+def _expected(order: Order, *, when: str) -> list[MoneyRow]:
+    percent = f"{(order.fee_rate * 100).normalize():f}"
+    return [
+        MoneyRow("fee_expected", f"Platform fee ({percent} %), {when}", order.fee, "expected"),
+        MoneyRow("seller_expected", f"For the seller, {when}", order.seller_share, "expected"),
+    ]
 
 
 def adoption_for_challenges(challenge_ids) -> dict[int, list[tuple[int, int]]]:

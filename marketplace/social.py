@@ -26,6 +26,15 @@ KINDS = {
         "“{target}” is completed: how was it? Leave a review",
     ),
     "order_cancelled": ("An order was cancelled", "{actor} cancelled “{target}”"),
+    "order_start_reminder": (
+        "Start a paid order in time",
+        "Start “{target}” by {deadline}: after that the buyer may cancel it for a full refund",
+    ),
+    "order_cancelled_unstarted": (
+        "An unstarted order was cancelled",
+        "{actor} cancelled “{target}”: it was not started by {deadline}, so the full price "
+        "went back to the buyer",
+    ),
     "order_declined": (
         "An order was declined",
         "{actor} declined “{target}”: the full price is refunded",

@@ -59,6 +59,17 @@ def order_cancelled(order: Order, *, by: User) -> None:
     _order("order_cancelled", order, [order.buyer_id, order.seller_id], by=by)
 
 
+def order_start_reminder(order: Order, *, deadline: str) -> None:
+    """The seller, before the buyer may cancel an order they have not started (from the
+    sweep, so no actor; once per order: services.orders claims it)."""
+    _order("order_start_reminder", order, [order.seller_id], by=None, deadline=deadline)
+
+
+def order_cancelled_unstarted(order: Order, *, by: User, deadline: str) -> None:
+    """The seller hears that the buyer took the money back from an order left unstarted."""
+    _order("order_cancelled_unstarted", order, [order.seller_id], by=by, deadline=deadline)
+
+
 def order_completed(order: Order, *, by: User | None) -> None:
     """The seller hears their money is released. The buyer is invited to review, unless they
     accepted the delivery themselves: the order page they are on already asks for it."""

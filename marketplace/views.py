@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from challenges.permissions import challenges_visible_to
@@ -73,6 +74,10 @@ def offer_list(request):
 
 def offer_detail(request, pk: int):
     offer = selectors.offer_get(user=request.user, pk=pk)
+    return _offer_page(request, offer, OrderPlaceForm())
+
+
+def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 200):
     reviews = list(selectors.offer_reviews(offer)[:20])
     return render(
         request,
@@ -81,12 +86,13 @@ def offer_detail(request, pk: int):
             "offer": offer,
             "seller_summary": reputation_summary(offer.seller),
             "reviews": reviews,
-            "form": OrderPlaceForm(),
+            "form": form,
             "is_seller": request.user.is_authenticated and request.user.pk == offer.seller_id,
             "can_edit": permissions.can_edit_offer(request.user, offer),
             "fee_rate": services.fee_rate(),
             "reservation_minutes": settings.PEERHUB_MARKETPLACE["reservation_minutes"],
         },
+        status=status,
     )
 
 
@@ -127,18 +133,23 @@ def offer_edit(request, pk: int):
 @login_required
 @require_POST
 def order_place(request, pk: int):
+    """A missing brief is shown on the offer page's form; other refusals (sold out, your own
+    offer) as a message on the offer page."""
     offer = selectors.offer_get(user=request.user, pk=pk)
     form = OrderPlaceForm(request.POST)
-    form.is_valid()
-    return perform(
-        request,
-        lambda: services.order_place(
-            buyer=request.user, offer=offer, brief=form.cleaned_data.get("brief", "")
-        ),
-        done="Order placed: pay to start it.",
-        then=lambda order: order,
-        back=offer,
-    )
+    if form.is_valid():
+        try:
+            order = services.order_place(
+                buyer=request.user, offer=offer, brief=form.cleaned_data["brief"]
+            )
+        except DomainError as error:
+            if error.code != "no_brief":
+                return refuse(request, error, offer)
+            form.add_error("brief", error.message)
+        else:
+            messages.success(request, "Order placed: pay to start it.")
+            return redirect(order)
+    return _offer_page(request, offer, form, status=400)
 
 
 @login_required
@@ -162,16 +173,25 @@ def order_list(request):
 
 @login_required
 def order_detail(request, pk: int):
-    order = selectors.order_get(user=request.user, pk=pk)
+    return _order_page(request, selectors.order_get(user=request.user, pk=pk))
+
+
+def _order_page(request, order: Order, *, review_form=None, status: int = 200):
     user = request.user
     is_buyer, is_seller = user.pk == order.buyer_id, user.pk == order.seller_id
     state = Order.State
     review = getattr(order, "review", None) if order.state == state.COMPLETED else None
+    late_cancel_at = services.late_cancel_opens_at(order)
+    start_missed = bool(late_cancel_at and late_cancel_at <= timezone.now())
     return render(
         request,
         "marketplace/order_detail.html",
         {
             "order": order,
+            "money": selectors.order_money_summary(order),
+            "late_cancel_at": late_cancel_at,
+            "start_missed": start_missed,
+            "late_cancel_open": is_buyer and start_missed,
             "timeline": selectors.order_timeline(order),
             "thread": selectors.order_messages(order),
             "is_buyer": is_buyer,
@@ -189,11 +209,12 @@ def order_detail(request, pk: int):
             if permissions.is_staff(user) and order.state == state.DISPUTED
             else None,
             "review": review,
-            "review_form": ReviewForm()
+            "review_form": (review_form or ReviewForm())
             if is_buyer and order.state == state.COMPLETED and review is None
             else None,
             "money_flow": selectors.order_money_flow(order) if permissions.is_staff(user) else None,
         },
+        status=status,
     )
 
 
@@ -216,7 +237,8 @@ def order_pay(request, pk: int):
 @login_required
 @require_POST
 def order_step(request, pk: int, step: str):
-    """The one-click steps: start, accept, cancel, decline."""
+    """The one-click steps: start, accept, cancel (before payment, or late with a refund),
+    decline."""
     steps = {
         "start": (services.order_start, "Started: the buyer sees the order is in progress."),
         "accept": (services.order_accept, "Accepted: the seller is paid. Thank you!"),
@@ -226,7 +248,12 @@ def order_step(request, pk: int, step: str):
     if step not in steps:
         raise Http404("No such step.")
     service, done = steps[step]
-    return _order_action(request, pk, lambda o: service(order=o, by=request.user), done)
+    order = selectors.order_get(user=request.user, pk=pk)
+    if step == "cancel" and order.state == Order.State.PAID:
+        done = "Cancelled: the full price is on its way back to you."
+    return perform(
+        request, lambda: service(order=order, by=request.user), done=done, then=order, back=order
+    )
 
 
 @login_required
@@ -300,8 +327,8 @@ def order_message(request, pk: int):
 def order_review(request, pk: int):
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Rate the order from 1 to 5.")
-        return redirect("marketplace:order-detail", pk=pk)
+        order = selectors.order_get(user=request.user, pk=pk)
+        return _order_page(request, order, review_form=form, status=400)
     data = form.cleaned_data
     return _order_action(
         request,

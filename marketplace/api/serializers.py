@@ -1,12 +1,14 @@
 """Serializers of the marketplace API: outputs shape what selectors return, inputs only parse;
 the rules stay in the services. Money is integer minor units with a currency code."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from challenges.api.serializers import UserRefSerializer
 from challenges.models import Solution
 from challenges.permissions import solutions_visible_to
 
+from .. import selectors
 from ..models import (
     Offer,
     Order,
@@ -102,23 +104,53 @@ class OrderReviewSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
+class MoneyRowSerializer(serializers.Serializer):
+    """One line of the order's money panel (selectors.order_money_summary)."""
+
+    key = serializers.CharField(
+        help_text="price, held, fee_expected, seller_expected, refunded, returned, "
+        "seller_paid, fee_kept or charged"
+    )
+    label = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units, in the order's currency.")
+    status = serializers.CharField(
+        help_text="Empty when done; expected (before settlement), on_its_way, refunded or "
+        "failed (a refund's progress)"
+    )
+
+
 class OrderSerializer(serializers.ModelSerializer):
     buyer = UserRefSerializer(read_only=True)
     seller = UserRefSerializer(read_only=True)
     timeline = OrderEventSerializer(source="events", many=True, read_only=True)
+    money = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
         fields = ["id", "offer", "base_solution", "buyer", "seller", "state", "title", "brief",
                   "price", "currency", "fee_rate", "fee", "resolution", "refunded_amount",
-                  "released_amount", "fee_collected", "created_at", "paid_at", "delivered_at",
-                  "auto_complete_at", "completed_at", "timeline"]  # fmt: skip
+                  "released_amount", "fee_collected", "money", "created_at", "paid_at",
+                  "start_by", "delivered_at", "auto_complete_at", "completed_at",
+                  "timeline"]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(MoneyRowSerializer(many=True))
+    def get_money(self, order: Order) -> list[dict]:
+        rows = selectors.order_money_summary(order)
+        return MoneyRowSerializer(rows, many=True).data
 
 
 class OrderCreateSerializer(serializers.Serializer):
     offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
-    brief = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    # Required here too, so a client hears it as a field error (order_place refuses it anyway).
+    brief = serializers.CharField(
+        max_length=10000,
+        help_text="What the buyer needs, for whom and by when (Markdown). Required.",
+        error_messages={
+            "required": "Tell the seller what you need: the brief is required.",
+            "blank": "Tell the seller what you need: the brief is required.",
+        },
+    )
 
 
 class DeliverSerializer(serializers.Serializer):

@@ -156,9 +156,11 @@ class OfferViewSet(_ViewSet):
 
 
 class OrderViewSet(_ViewSet):
-    """Your orders, as buyer or seller (staff: all). POST places one; then the steps:
-    pay (buyer) → start, deliver (seller) → accept or dispute (buyer); cancel before payment
-    (either side), decline with a full refund (seller), resolve a dispute (staff)."""
+    """Your orders, as buyer or seller (staff: all). POST places one (a brief is required);
+    then the steps: pay (buyer) → start, deliver (seller) → accept or dispute (buyer); cancel
+    before payment (either side) or, with a full refund, once a paid order is past its
+    `start_by` unstarted (buyer); decline with a full refund (seller); resolve a dispute
+    (staff). `money` says what happened to the money, row by row."""
 
     serializer_class = s.OrderSerializer
     filterset_class = OrderFilter
@@ -169,7 +171,7 @@ class OrderViewSet(_ViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
         return selectors.orders_visible_to(self.request.user).prefetch_related(
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")), "refunds"
         )
 
     def get_object(self):
@@ -194,7 +196,7 @@ class OrderViewSet(_ViewSet):
     def create(self, request):
         data = self.parse(s.OrderCreateSerializer)
         offer = selectors.offer_get(user=request.user, pk=data["offer"].pk)
-        order = services.order_place(buyer=request.user, offer=offer, brief=data.get("brief", ""))
+        order = services.order_place(buyer=request.user, offer=offer, brief=data["brief"])
         return self.answer(s.OrderSerializer, order, status_code=status.HTTP_201_CREATED)
 
     def _step(self, service, **kwargs):
@@ -234,9 +236,12 @@ class OrderViewSet(_ViewSet):
     def dispute(self, request, pk=None):
         return self._step(services.order_dispute, reason=self.parse(s.DisputeSerializer)["reason"])
 
-    @extend_schema(request=None, responses=s.OrderSerializer)
+    @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY])
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request, pk=None):
+        """Cancel before payment (buyer or seller), or get the full price back from a paid
+        order the seller has not started by its `start_by` (buyer; 409 before then)."""
         return self._step(services.order_cancel)
 
     @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY])

@@ -4,6 +4,7 @@ from .offers import offer_create, offer_update
 from .orders import (
     fee_for,
     fee_rate,
+    late_cancel_opens_at,
     order_accept,
     order_cancel,
     order_decline,
@@ -16,6 +17,7 @@ from .orders import (
     order_review_save,
     order_start,
     orders_auto_complete,
+    orders_remind_unstarted,
 )
 from .payments import (
     notification_receive,
@@ -40,6 +42,7 @@ __all__ = [
     "current_subscription",
     "fee_for",
     "fee_rate",
+    "late_cancel_opens_at",
     "money_sweep",
     "notification_receive",
     "offer_create",
@@ -56,6 +59,7 @@ __all__ = [
     "order_review_save",
     "order_start",
     "orders_auto_complete",
+    "orders_remind_unstarted",
     "payout_request",
     "provider_event_apply",
     "provider_event_dismiss",

@@ -2,6 +2,7 @@
 
     pending_payment → paid → in_progress → delivered → completed
     pending_payment → cancelled            paid / in_progress → refunded (seller declines)
+    paid → refunded (buyer cancels: the seller did not start by `start_by`)
     in_progress / delivered → disputed → resolved (staff: refund, release or split)
 
 Every transition locks the order row (select_for_update), checks who acts (NotAllowed, 403)
@@ -14,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
@@ -368,13 +369,27 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
     return order
 
 
+def late_cancel_opens_at(order: Order) -> datetime | None:
+    """From when the buyer may cancel a paid order the seller has not started, with a full
+    refund: its start deadline. None while the rule does not apply (not paid, or started)."""
+    return order.start_by if order.state == State.PAID else None
+
+
+def _moment(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
 @transaction.atomic
 def order_cancel(*, order: Order, by: User) -> Order:
     """Either side may cancel before payment; a payment still in flight is cancelled too (if
-    its money arrives later anyway, it is refunded at once)."""
+    its money arrives later anyway, it is refunded at once). Once paid, only the buyer may
+    cancel, and only when the seller has not started by the order's `start_by`: the whole
+    price goes back (a seller who cannot do the work declines it instead)."""
     order = _lock(order)
     if by.pk not in (order.buyer_id, order.seller_id):
         raise NotAllowed("Only the buyer or the seller can cancel this order.")
+    if order.state == State.PAID:
+        return _cancel_unstarted(order, by=by)
     if order.state != State.PENDING_PAYMENT:
         raise _refuse_state(order, "cancelled")
     order.payments.filter(status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
@@ -382,6 +397,42 @@ def order_cancel(*, order: Order, by: User) -> Order:
     order.reserved_until = None
     order.save(update_fields=["state", "reserved_until", "updated_at"])
     social_events.order_cancelled(order, by=by)
+    return order
+
+
+def _cancel_unstarted(order: Order, *, by: User) -> Order:
+    """The buyer takes their money back from a paid order the seller left unstarted (the
+    order is locked by the caller)."""
+    if by.pk != order.buyer_id:  # a party, in the wrong state for their side: 409, not 403
+        raise Conflict(
+            "A paid order cannot be cancelled by the seller: decline it to refund the buyer.",
+            code="invalid_transition",
+        )
+    opens_at = late_cancel_opens_at(order)
+    if opens_at is None:
+        raise Conflict("This order has no start deadline to miss.", code="no_start_deadline")
+    if timezone.now() < opens_at:
+        raise Conflict(
+            f"The seller has until {_moment(opens_at)} to start. If they have not started by "
+            "then, you can cancel the order and get the full price back.",
+            code="not_late_yet",
+        )
+    deadline = _moment(opens_at)
+    _settle(
+        order,
+        to_buyer=order.price,
+        memo=f"Order #{order.pk} cancelled by the buyer: not started by {deadline}",
+    )
+    _record(
+        order,
+        to=State.REFUNDED,
+        actor=by,
+        note=f"Cancelled by the buyer: the seller had not started by {deadline}. "
+        "The full price is refunded.",
+    )
+    order.reserved_until = None
+    order.save()
+    social_events.order_cancelled_unstarted(order, by=by, deadline=deadline)
     return order
 
 
@@ -441,6 +492,36 @@ def orders_auto_complete(*, now: datetime | None = None) -> int:
     return done
 
 
+def start_reminder_hours() -> int:
+    return settings.PEERHUB_MARKETPLACE["start_reminder_hours"]
+
+
+def orders_remind_unstarted(*, now: datetime | None = None) -> int:
+    """Remind each seller of a paid order whose start deadline is less than
+    `start_reminder_hours` away, once. Each order is claimed with a conditional UPDATE of
+    `start_reminded_at` in the transaction that queues the reminder, so two runs (or two
+    workers) remind once and a rolled-back run reminds no one."""
+    now = now or timezone.now()
+    due = Order.objects.filter(
+        state=State.PAID,
+        start_reminded_at__isnull=True,
+        start_by__gt=now,
+        start_by__lte=now + timedelta(hours=start_reminder_hours()),
+    )
+    reminded = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            claimed = Order.objects.filter(
+                pk=pk, state=State.PAID, start_reminded_at__isnull=True
+            ).update(start_reminded_at=now)
+            if not claimed:
+                continue
+            order = Order.objects.select_related("seller").get(pk=pk)
+            social_events.order_start_reminder(order, deadline=_moment(order.start_by))
+            reminded += 1
+    return reminded
+
+
 # --- Conversation and review -----------------------------------------------------------------
 
 
@@ -456,12 +537,14 @@ def order_message_post(*, order: Order, by: User, body: str) -> OrderMessage:
 
 
 @transaction.atomic
-def order_review_save(*, order: Order, by: User, rating: int, text: str = "") -> OrderReview:
+def order_review_save(*, order: Order, by: User, rating: int | None, text: str = "") -> OrderReview:
     """The buyer's review of a completed order, once."""
     order = _lock(order)
     _must_be_buyer(order, by, "review")
     if order.state != State.COMPLETED:
         raise _refuse_state(order, "reviewed")
+    if rating is None or rating == "":
+        raise DomainError("Choose a rating from 1 to 5 stars.", code="no_rating")
     if not 1 <= int(rating) <= 5:
         raise DomainError("Rate from 1 to 5.", code="invalid_rating")
     if OrderReview.objects.filter(order=order).exists():

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from . import transfers
+from .orders import orders_remind_unstarted
 from .payments import provider_events_due
 
 
@@ -13,4 +14,5 @@ def money_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     results = {"events": provider_events_due(now=now)}
     results |= transfers.transfers_due(now=now)
+    results["reminders"] = orders_remind_unstarted(now=now)
     return results

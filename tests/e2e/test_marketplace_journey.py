@@ -60,9 +60,10 @@ def test_hire_the_author_pay_deliver_accept_review(
 
     pia.goto(order_url)
     expect(pia.locator(".delivery")).to_contain_text("costed")
+    pia.once("dialog", lambda dialog: dialog.accept())  # it releases the money: asked first
     pia.get_by_role("button", name="Accept the delivery").click()
     expect(pia.locator(".order-state")).to_have_text("Completed")
-    pia.get_by_label("Rating").select_option("5")
+    pia.get_by_role("radio", name="5 stars").check()
     pia.get_by_label("Your review").fill("Careful, practical work.")
     pia.get_by_role("button", name="Publish the review").click()
     expect(pia.get_by_text("Thank you for your review.")).to_be_visible()
