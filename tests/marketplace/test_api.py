@@ -87,7 +87,9 @@ def test_wrong_role_is_403_and_wrong_state_is_409():
 
 def test_buying_your_own_offer_is_refused():
     offer = OfferFactory()
-    response = client_for(offer.seller).post("/api/orders/", {"offer": offer.pk}, format="json")
+    response = client_for(offer.seller).post(
+        "/api/orders/", {"offer": offer.pk, "brief": "For me."}, format="json"
+    )
     assert_error(response, 403, "own_offer")
 
 
