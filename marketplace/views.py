@@ -190,6 +190,7 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
             "order": order,
             "money": selectors.order_money_summary(order),
             "late_cancel_at": late_cancel_at,
+            "now": timezone.now(),
             "start_missed": start_missed,
             "late_cancel_open": is_buyer and start_missed,
             "timeline": selectors.order_timeline(order),

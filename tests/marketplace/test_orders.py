@@ -412,3 +412,11 @@ def test_the_offer_page_counts_reservations_and_says_when_it_is_sold_out(client)
     _expire(held)
     page = client.get(offer.get_absolute_url()).content.decode()
     assert "Order this service" in page
+
+
+def test_the_buyer_sees_how_long_the_slot_is_held_and_when_it_has_lapsed(client):
+    order = place()
+    client.force_login(order.buyer)
+    assert "Your slot is held until" in client.get(order.get_absolute_url()).content.decode()
+    _expire(order)
+    assert "Your reservation has lapsed" in client.get(order.get_absolute_url()).content.decode()
