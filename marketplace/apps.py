@@ -7,7 +7,14 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from django.core import checks as system_checks
+
+        from . import checks, signals  # noqa: F401  (signals connects the receivers)
+
+        # Tagged, so that gunicorn and Celery can run just these before starting (peerhub.startup);
+        # `check` and `check --deploy` run them too.
+        system_checks.register(checks.payment_provider_check, checks.TAG)
+        system_checks.register(checks.payout_provider_check, checks.TAG)
 
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """“Hire the author” on a solution that active offers build on."""

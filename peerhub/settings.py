@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import salted_hmac
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "peerhub.context_processors.site",
+                "marketplace.context_processors.payments_notice",
             ],
         },
     },
@@ -366,13 +368,29 @@ PEERHUB_CHALLENGES = {
 
 # Payments go through one provider: "sandbox" (the default: a checkout page on PeerHub itself)
 # or "stripe" (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET). Prices are integer minor units.
+#
+# The sandbox moves no money. With DEBUG on it is the default; in production (DEBUG off) it runs
+# only when named on purpose for a demo: PAYMENT_PROVIDER=sandbox (for payouts
+# MARKETPLACE_PAYOUT_PROVIDER=sandbox) together with PAYMENT_SANDBOX_IN_PRODUCTION=1, and every
+# page then says so. marketplace/checks.py refuses any other production setup, and gunicorn and
+# Celery run those checks before starting. It is decided here, from the environment, because
+# pytest-django turns settings.DEBUG off in every test.
+_sandbox_opt_in = not DEBUG and env_bool("PAYMENT_SANDBOX_IN_PRODUCTION", False)
 PEERHUB_MARKETPLACE = {
     "currency": os.environ.get("MARKETPLACE_CURRENCY", "EUR"),
     # The platform fee, a share of each order's price, snapshotted on the order.
     "fee_rate": os.environ.get("MARKETPLACE_FEE_RATE", "0.10"),
-    "payment_provider": os.environ.get("PAYMENT_PROVIDER", "sandbox"),
+    "payment_provider": os.environ.get("PAYMENT_PROVIDER") or "sandbox",
     # Sellers' payouts: the sandbox executes them at once (Stripe would need Stripe Connect).
-    "payout_provider": os.environ.get("MARKETPLACE_PAYOUT_PROVIDER", "sandbox"),
+    "payout_provider": os.environ.get("MARKETPLACE_PAYOUT_PROVIDER") or "sandbox",
+    # Money is held to production rules: the sandbox only by the opt-in below, Stripe only with
+    # both of its secrets.
+    "production": not DEBUG,
+    # Where the sandbox was chosen for production on purpose (see above).
+    "sandbox_in_production": {
+        "payments": _sandbox_opt_in and os.environ.get("PAYMENT_PROVIDER") == "sandbox",
+        "payouts": _sandbox_opt_in and os.environ.get("MARKETPLACE_PAYOUT_PROVIDER") == "sandbox",
+    },
     # A delivered order without a dispute completes by itself after this many days.
     "auto_complete_days": int(os.environ.get("MARKETPLACE_AUTO_COMPLETE_DAYS", "7")),
     # After a failed renewal Premium stays on this long, then lapses.
@@ -400,7 +418,14 @@ PEERHUB_MARKETPLACE = {
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Signs the sandbox checkout's notifications to the webhook endpoint, like a provider's secret.
-SANDBOX_WEBHOOK_SECRET = os.environ.get("SANDBOX_WEBHOOK_SECRET", SECRET_KEY)
+# By default derived from SECRET_KEY (an HMAC with its own salt): whoever is given it to POST
+# sandbox events learns nothing of the key that signs sessions and password resets.
+SANDBOX_WEBHOOK_SECRET = os.environ.get(
+    "SANDBOX_WEBHOOK_SECRET",
+    salted_hmac(
+        "peerhub.marketplace.sandbox-webhook", "", secret=SECRET_KEY, algorithm="sha256"
+    ).hexdigest(),
+)
 CELERY_BEAT_SCHEDULE |= {
     # Provider events, refunds and payouts whose task was lost (broker down, worker killed)
     # and those due for a retry; sellers reminded of unstarted orders.

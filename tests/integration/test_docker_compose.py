@@ -2,8 +2,10 @@
 runs here, but `docker compose config` (v2) or Debian's `docker-compose config` (1.29) validates
 the file without one."""
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,10 +37,11 @@ def compose():
     return command
 
 
-def run(compose, *args):
+def run(compose, *args, env=None):
     return subprocess.run(
         [*compose, "-f", str(ROOT / "docker-compose.yml"), *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,3 +74,34 @@ def test_services_have_health_checks_and_wait_for_their_dependencies(compose):
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
         assert env["DEBUG"] == "0"
+
+
+def test_the_stacks_money_setup_passes_the_checks_its_processes_start_with(compose):
+    """Web, worker and beat run with DEBUG=0, so they refuse to start unless the payment setup
+    passes marketplace/checks.py: by default the stack is a sandbox demo, named on purpose."""
+    money = {
+        "PAYMENT_PROVIDER", "MARKETPLACE_PAYOUT_PROVIDER", "PAYMENT_SANDBOX_IN_PRODUCTION",
+        "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SANDBOX_WEBHOOK_SECRET",
+    }  # fmt: skip
+    host = {name: value for name, value in os.environ.items() if name not in money}
+    result = run(compose, "config", env=host)
+    assert result.returncode == 0, result.stderr
+    for name, service in yaml.safe_load(result.stdout)["services"].items():
+        if name not in {"web", "worker", "beat"}:
+            continue
+        stack = {
+            key: "" if value is None else str(value)
+            for key, value in service["environment"].items()
+            if key not in {"DATABASE_URL", "REDIS_URL"}  # no PostgreSQL or Redis is needed
+        }
+        assert stack["PAYMENT_SANDBOX_IN_PRODUCTION"] == "1"
+        check = subprocess.run(
+            [sys.executable, "manage.py", "check", "--deploy", "--tag", "payments"],
+            cwd=ROOT,
+            env={**host, **stack, "DJANGO_SETTINGS_MODULE": "peerhub.settings"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert check.returncode == 0, name + check.stdout + check.stderr
