@@ -1,10 +1,11 @@
 """The market's facts move fitness: an offer based on a solution, or an order of one completed,
-queues the debounced recompute of the solution's challenge (reputation.tasks) after commit."""
+promises the debounced recompute of the solution's challenge (reputation.tasks) through the
+outbox (peerhub.outbox)."""
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from peerhub import outbox
 from reputation import tasks as reputation_tasks
 
 from .models import Offer, Order
@@ -12,7 +13,7 @@ from .models import Offer, Order
 
 def _rankings_after_commit(solution_id: int | None) -> None:
     if solution_id is not None:
-        transaction.on_commit(lambda: reputation_tasks.rankings_after_change.delay([solution_id]))
+        outbox.enqueue(reputation_tasks.rankings_after_change, [solution_id])
 
 
 @receiver(post_save, sender=Offer, dispatch_uid="marketplace-offer-adoption")

@@ -13,6 +13,7 @@ from .models import (
     Notification,
     NotificationDigest,
     NotificationPreference,
+    OutboxTask,
     User,
     Value,
 )
@@ -118,3 +119,13 @@ class ActivityAdmin(ReadOnlyAdmin):
 class ActivitySubjectAdmin(ReadOnlyAdmin):
     list_display = ("activity", "subject_type", "subject_id")
     list_filter = ("subject_type",)
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(ReadOnlyAdmin):
+    """Promised work not yet done: waiting for the relay, a worker or a retry; `failed` rows
+    went through every attempt (peerhub.outbox)."""
+
+    list_display = ("task", "args", "attempts", "next_attempt_at", "failed", "last_error")
+    list_filter = ("failed", "task")
+    search_fields = ("task", "last_error")

@@ -8,7 +8,11 @@ class PeerhubConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import following, notifications  # noqa: F401  (the site's own kinds)
+        from . import (  # noqa: F401  (the site's own kinds)
+            following,
+            notifications,
+            outbox,
+        )
         from .models import User
 
         following.register_followable(

@@ -296,3 +296,36 @@ class ActivitySubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id} about {self.subject_type_id}:{self.subject_id}"
+
+
+class OutboxTask(models.Model):
+    """Work a committed fact promises (a reputation sync, a rankings recompute, notifications,
+    an e-mail), written in the fact's own transaction and published to Celery after commit
+    (peerhub.outbox). The row lives until its task succeeds: the relay's sweep publishes again
+    whatever the broker lost, a worker died on, or is due, so the work is done at least once;
+    the tasks are idempotent, so a second run is harmless."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the sweep may publish it (again): a grace after creation for the after-commit relay,
+    # a lease after each publication for the worker, a backoff after a failed publication.
+    next_attempt_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    failed = models.BooleanField(default=False, help_text="Gave up after every attempt.")
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(failed=False),
+                name="peerhub_outbox_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

@@ -152,9 +152,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message a worker took and never acknowledged (the worker was killed) is delivered again
+# after this long: just over the longest a task may run. The outbox's sweep (peerhub.outbox)
+# also publishes again any promised task not done within its lease, whatever the broker does.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))
+}
+PEERHUB_OUTBOX = {"max_attempts": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Promised work the broker lost, a killed worker stranded, or that waits for a retry.
+    "peerhub-outbox-sweep": {"task": "peerhub.tasks.outbox_sweep", "schedule": 60.0},
     "challenges-past-deadline-to-selecting": {
         "task": "challenges.tasks.close_challenges_past_deadline",
         "schedule": crontab(minute="*/5"),

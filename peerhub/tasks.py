@@ -8,11 +8,30 @@ def purge_stale_unverified_accounts() -> int:
     return services.unverified_accounts_purge()
 
 
-@shared_task
+@shared_task(autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=3600, max_retries=6)
 def send_notification_email(notification_id: int) -> bool:
+    """Sent once (the service claims the notification); a failed send is retried with a
+    backoff, and the outbox publishes it again if even that is lost."""
     from .notifications import services as notification_services
 
     return notification_services.notification_email_send(notification_id=notification_id)
+
+
+@shared_task
+def deliver_notifications(payload: dict) -> int:
+    """The notifications of one event (peerhub.notifications.notify), written after the
+    event's commit; idempotent through their dedupe key."""
+    from .notifications import services as notification_services
+
+    return notification_services.notifications_deliver(**payload)
+
+
+@shared_task
+def outbox_sweep() -> int:
+    """Every minute: publish again what the broker lost or a killed worker left undone."""
+    from . import outbox
+
+    return outbox.outbox_sweep()
 
 
 @shared_task

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
+from peerhub import outbox
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
 from peerhub.models import User
 from peerhub.notifications import notify
@@ -55,11 +56,11 @@ def _upsert(row, *, unique_fields: list[str], update_fields: list[str]):
 
 
 def _sync_after_commit(solution_id: int) -> None:
-    transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
+    outbox.enqueue(tasks.sync_solution_reputation, solution_id)
 
 
 def _sync_vote_after_commit(solution_id: int, voter_id: int) -> None:
-    transaction.on_commit(lambda: tasks.sync_vote_reputation.delay(solution_id, voter_id))
+    outbox.enqueue(tasks.sync_vote_reputation, solution_id, voter_id)
 
 
 @transaction.atomic

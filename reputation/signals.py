@@ -1,12 +1,13 @@
 """Facts recorded by other apps (forks and their changes, accepted upstream proposals, manifesto
-signatures) queue the same ledger sync after commit. Listening to their models keeps the
+signatures) promise the same ledger sync, through the outbox (peerhub.outbox): recorded with
+the fact, published after commit, done at least once. Listening to their models keeps the
 dependencies one-way."""
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from challenges.models import SelectionRound, Solution, UpstreamProposal
+from peerhub import outbox
 from peerhub.models import ManifestoSignature
 
 from . import tasks
@@ -17,7 +18,7 @@ from .models import Review, Vote
 def fork_recorded(sender, instance: Solution, created: bool, **kwargs) -> None:
     if created and instance.parent_id:
         parent_id = instance.parent_id
-        transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(parent_id))
+        outbox.enqueue(tasks.sync_solution_reputation, parent_id)
 
 
 @receiver(post_save, sender=Solution, dispatch_uid="reputation-fork-changed")
@@ -26,21 +27,21 @@ def fork_changed(sender, instance: Solution, created: bool, update_fields=None, 
     reviews it holds now earn them something (or nothing)."""
     if not created and update_fields and "unchanged_fork" in update_fields:
         solution_id = instance.pk
-        transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(solution_id))
+        outbox.enqueue(tasks.sync_solution_reputation, solution_id)
 
 
 @receiver(post_save, sender=UpstreamProposal, dispatch_uid="reputation-upstream")
 def upstream_decided(sender, instance: UpstreamProposal, **kwargs) -> None:
     if instance.status == UpstreamProposal.Status.ACCEPTED:
         parent_id = instance.parent_id
-        transaction.on_commit(lambda: tasks.sync_solution_reputation.delay(parent_id))
+        outbox.enqueue(tasks.sync_solution_reputation, parent_id)
 
 
 @receiver(post_save, sender=ManifestoSignature, dispatch_uid="reputation-manifesto")
 def manifesto_signed(sender, instance: ManifestoSignature, created: bool, **kwargs) -> None:
     if created:
         user_id = instance.user_id
-        transaction.on_commit(lambda: tasks.sync_manifesto_reputation.delay(user_id))
+        outbox.enqueue(tasks.sync_manifesto_reputation, user_id)
 
 
 # --- Fitness and rankings: any change to votes, reviews, solutions (published, withdrawn,
@@ -48,7 +49,7 @@ def manifesto_signed(sender, instance: ManifestoSignature, created: bool, **kwar
 
 
 def _rankings_after_commit(solution_id: int) -> None:
-    transaction.on_commit(lambda: tasks.rankings_after_change.delay([solution_id]))
+    outbox.enqueue(tasks.rankings_after_change, [solution_id])
 
 
 @receiver(post_save, sender=Vote, dispatch_uid="rankings-vote-saved")
@@ -67,10 +68,5 @@ def solution_changed(sender, instance: Solution, **kwargs) -> None:
 @receiver(post_save, sender=SelectionRound, dispatch_uid="rankings-selection")
 def selection_published(sender, instance: SelectionRound, **kwargs) -> None:
     if instance.status == SelectionRound.Status.PUBLISHED:
-        challenge_id = instance.challenge_id
-
-        def after_commit() -> None:
-            tasks.sync_selection_reputation.delay(challenge_id)
-            tasks.rankings_schedule([challenge_id])
-
-        transaction.on_commit(after_commit)
+        outbox.enqueue(tasks.sync_selection_reputation, instance.challenge_id)
+        outbox.enqueue(tasks.rankings_after_selection, instance.challenge_id)

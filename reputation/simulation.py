@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections import defaultdict
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -563,21 +563,27 @@ class Simulation:
     @contextmanager
     def _worker(self):
         """Unless `eager_syncs`, the per-fact ledger syncs and ranking triggers the services
-        queue after commit are held, as a busy worker's queue would hold them, and the night's
-        full rebuild and rankings recompute (which production runs too, and which derive the
+        promise through the outbox are held, as a busy worker's queue would hold them, and the
+        night's full rebuild and rankings recompute (which production runs too, and which derive the
         same lines and scores: tests/reputation/test_set_based.py) settle them. A member's level
         then moves once a day rather than seconds after each vote."""
         if self.config.eager_syncs:
             yield
             return
-        held = (tasks.sync_vote_reputation, tasks.sync_solution_reputation)
-        with ExitStack() as stack:
-            for task in (*held, tasks.rankings_after_change):
-                stack.enter_context(
-                    mock.patch.object(
-                        task, "delay", lambda *args, _t=task: self.deferred.append((_t, args))
-                    )
-                )
+        from peerhub import outbox
+
+        held = (
+            tasks.sync_vote_reputation, tasks.sync_solution_reputation, tasks.rankings_after_change,
+        )  # fmt: skip
+        promise = outbox.enqueue
+
+        def enqueue(task, *args, **kwargs):
+            if task in held:
+                self.deferred.append((task, args))
+                return None
+            return promise(task, *args, **kwargs)
+
+        with mock.patch.object(outbox, "enqueue", enqueue):
             yield
 
     def _measure(self, seconds: list[float]) -> Result:

@@ -54,11 +54,13 @@ def rankings_schedule(challenge_ids) -> int:
     it expires on its own should the queued task be lost."""
     from django.core.cache import cache
 
+    from peerhub import outbox
+
     delay = rules.fitness().debounce_seconds
     queued = 0
     for challenge_id in sorted(set(challenge_ids)):
         if cache.add(RANKINGS_PENDING.format(challenge_id), 1, timeout=int(delay) + 300):
-            recompute_challenge_rankings.apply_async((challenge_id,), countdown=delay)
+            outbox.enqueue(recompute_challenge_rankings, challenge_id, countdown=delay)
             queued += 1
     return queued
 
@@ -67,6 +69,12 @@ def rankings_schedule(challenge_ids) -> int:
 def rankings_after_change(solution_ids: list[int]) -> int:
     """A fact about these solutions changed: schedule their challenges and their ancestors'."""
     return rankings_schedule(fitness.challenges_affected_by(solution_ids))
+
+
+@shared_task
+def rankings_after_selection(challenge_id: int) -> int:
+    """A selection round was published: its challenge's rankings change."""
+    return rankings_schedule([challenge_id])
 
 
 @shared_task

@@ -550,9 +550,10 @@ def order_review_save(*, order: Order, by: User, rating: int | None, text: str =
     if OrderReview.objects.filter(order=order).exists():
         raise Conflict("You already reviewed this order.", code="already_reviewed")
     review = OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
+    from peerhub import outbox
+
     from ..tasks import sync_order_reputation
 
-    order_id = order.pk
-    transaction.on_commit(lambda: sync_order_reputation.delay(order_id))
+    outbox.enqueue(sync_order_reputation, order.pk)
     social_events.order_reviewed(review)
     return review

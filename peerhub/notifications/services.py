@@ -76,9 +76,12 @@ def notify(
         "text": spec.render(actor=actor, target=target, context=context or {}),
         "dedupe_key": f"{target_type.pk if target_type else '-'}:{_pk(target) or '-'}:{key}"[:120],
     }
-    transaction.on_commit(lambda: notifications_deliver(**payload), robust=True)
+    from peerhub import outbox, tasks  # tasks import this module
+
+    outbox.enqueue(tasks.deliver_notifications, payload)
 
 
+@transaction.atomic
 def notifications_deliver(
     *,
     kind: str,
@@ -135,8 +138,10 @@ def notifications_deliver(
             email=Notification.Email.IMMEDIATE,
             emailed_at__isnull=True,
         ).values_list("pk", flat=True)
+        from peerhub import outbox
+
         for pk in list(to_send):
-            tasks.send_notification_email.delay(pk)
+            outbox.enqueue(tasks.send_notification_email, pk)
     return len(rows)
 
 

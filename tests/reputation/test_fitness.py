@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from challenges import services as challenge_services
 from challenges.models import Solution
+from peerhub import outbox
 from reputation import fitness, rankings, rules, tasks
 from reputation.models import Review, SolutionScore, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
@@ -367,17 +368,21 @@ def test_recompute_drops_the_score_of_a_solution_no_longer_scored_and_skips_a_de
 
 
 def test_fifty_votes_within_a_second_cause_one_recompute_per_challenge():
-    """The signals queue `rankings_after_change` after each commit; the add-lock lets only the
-    first change of each challenge queue a recompute, `countdown` seconds later."""
+    """The signals promise `rankings_after_change` with each commit; the add-lock lets only the
+    first change of each challenge promise a recompute, `countdown` seconds later."""
     first, second = ChallengeFactory(), ChallengeFactory()
     targets = [make_solution(first), make_solution(second)]
     voters = UserFactory.create_batch(25)
     queued = []
-    with mock.patch.object(
-        tasks.recompute_challenge_rankings,
-        "apply_async",
-        side_effect=lambda args, countdown: queued.append((args[0], countdown)),
-    ):
+    real_enqueue = outbox.enqueue
+
+    def enqueue(task, *args, countdown=0, **kwargs):
+        if task is tasks.recompute_challenge_rankings:
+            queued.append((args[0], countdown))
+            return None
+        return real_enqueue(task, *args, countdown=countdown, **kwargs)
+
+    with mock.patch.object(outbox, "enqueue", side_effect=enqueue):
         cache.clear()
         for voter in voters:
             for target in targets:
@@ -389,13 +394,14 @@ def test_fifty_votes_within_a_second_cause_one_recompute_per_challenge():
     for challenge_id, _countdown in queued:
         tasks.recompute_challenge_rankings(challenge_id)
     assert SolutionScore.objects.get(solution=targets[0]).components["votes"]["up"] == 25
+    queued.clear()
     with (
-        mock.patch.object(tasks.recompute_challenge_rankings, "apply_async") as again,
+        mock.patch.object(outbox, "enqueue", side_effect=enqueue),
         TestCase.captureOnCommitCallbacks(execute=True),
         transaction.atomic(),
     ):
         Vote.objects.filter(solution=targets[0]).first().delete()
-    assert again.call_count == 1
+    assert queued == [(first.pk, 5.0)]
 
 
 # --- Full equals incremental (property) -------------------------------------------------------

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from challenges import services as challenge_services
 from challenges.models import Challenge, UpstreamProposal
+from peerhub import outbox
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
-from peerhub.models import User
+from peerhub.models import OutboxTask, User
 from peerhub.services import manifesto_sign
 from reputation import ledger, rules, services, tasks
 from reputation.models import ReputationEvent, ReputationScore, Review, Vote
@@ -565,8 +566,9 @@ def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     """The budget of a vote by a member whose level and verification the request already read:
     one locking read (their vote on the solution and today's votes, which the limit counts),
     and the insert (an upsert, for a double click); on a fork, one more asks whether it builds
-    on the voter's work. The syncs it queues run after commit, on a worker. (BEGIN and COMMIT
-    aside, which SQLite logs and PostgreSQL does not.)"""
+    on the voter's work. Then the two promises it makes, in the same transaction: the ledger
+    sync and the rankings' recompute (outbox rows, run after commit on a worker). (BEGIN and
+    COMMIT aside, which SQLite logs and PostgreSQL does not.)"""
     root = make_solution()
     fork = make_fork(root)
     fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
@@ -575,17 +577,16 @@ def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     def statements(captured) -> list[str]:
         return [q["sql"] for q in captured if not q["sql"].startswith(("BEGIN", "COMMIT"))]
 
-    with (
-        mock.patch.object(tasks.sync_vote_reputation, "delay"),
-        mock.patch.object(tasks.rankings_after_change, "delay"),
-    ):
+    with mock.patch.object(outbox, "publish"):
         services.vote_cast(voter=voter, solution=make_solution(), value=Vote.UP)
         with CaptureQueriesContext(connection) as on_root:
             services.vote_cast(voter=voter, solution=root, value=Vote.UP)
         with CaptureQueriesContext(connection) as on_fork:
             services.vote_cast(voter=voter, solution=fork, value=Vote.UP)
-    assert len(statements(on_root)) == 2, statements(on_root)
-    assert len(statements(on_fork)) == 3, statements(on_fork)
+    assert len(statements(on_root)) == 4, statements(on_root)
+    assert len(statements(on_fork)) == 5, statements(on_fork)
+    promised = [sql for sql in statements(on_root) if '"peerhub_outboxtask"' in sql]
+    assert len(promised) == 2 and all(sql.startswith("INSERT") for sql in promised)
     assert Vote.objects.filter(voter=voter).count() == 3
 
 
@@ -595,17 +596,14 @@ def test_a_second_vote_on_the_same_fork_row_does_not_ask_for_its_lineage_again()
     fork = make_fork(make_solution())
     fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
     first, second = UserFactory(), UserFactory()
-    with (
-        mock.patch.object(tasks.sync_vote_reputation, "delay"),
-        mock.patch.object(tasks.rankings_after_change, "delay"),
-    ):
+    with mock.patch.object(outbox, "publish"):
         # The second voter's request has read their level and verification already.
         services.vote_cast(voter=second, solution=make_solution(), value=Vote.UP)
         services.vote_cast(voter=first, solution=fork, value=Vote.UP)
         with CaptureQueriesContext(connection) as captured:
             services.vote_cast(voter=second, solution=fork, value=Vote.UP)
     statements = [q["sql"] for q in captured if not q["sql"].startswith(("BEGIN", "COMMIT"))]
-    assert len(statements) == 2, statements
+    assert len(statements) == 4, statements  # the read, the upsert, and the two promises
     assert "challenges_solution" not in " ".join(statements)
 
 
@@ -616,12 +614,11 @@ def test_a_new_review_is_one_read_and_two_inserts_and_an_edit_replaces_its_score
     solution = make_solution()
     reviewer = at_level(2)
     with (
-        mock.patch.object(tasks.sync_solution_reputation, "delay"),
-        mock.patch.object(tasks.rankings_after_change, "delay") as rankings,
+        mock.patch.object(outbox, "publish"),
         CaptureQueriesContext(connection) as captured,
     ):
         first = review(reviewer, solution, 4, 2)
-    assert rankings.call_count == 1
+    assert OutboxTask.objects.filter(task=tasks.rankings_after_change.name).count() == 1
     review_sql = [q["sql"] for q in captured if '"reputation_review' in q["sql"]]
     assert [sql.split()[0] for sql in review_sql] == ["SELECT", "INSERT", "INSERT"], review_sql
     assert "FOR UPDATE" in review_sql[0] or connection.vendor == "sqlite"
