@@ -1,6 +1,7 @@
 """Thin Celery wrappers around the marketplace services; each is safe to run twice."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
 
@@ -10,7 +11,9 @@ def auto_complete_orders() -> int:
     return services.orders_auto_complete()
 
 
-@shared_task
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=120, max_retries=8
+)
 def sync_order_reputation(order_id: int) -> int:
     """The seller's reputation from this order's review (idempotent: a rerun appends nothing)."""
     from .reputation_facts import sync_order

@@ -1,26 +1,34 @@
 """Thin, idempotent tasks: each re-derives the ledger lines of its facts, so running twice, or
-again after a worker died mid-run, converges to the same ledger."""
+again after a worker died mid-run, converges to the same ledger. The per-fact syncs and
+recomputes retry with a backoff when the database refuses them for a moment (a deadlock, a
+serialization failure, a restart): those are OperationalErrors, and the rerun is safe."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import abuse, fitness, ledger, level_notices, rules, selection_credit, trust
 
+# A sync the database refused for a moment (a deadlock, a serialization failure, a restart).
+retried = shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=120, max_retries=8
+)
 
-@shared_task
+
+@retried
 def sync_solution_reputation(solution_id: int) -> int:
     touched = ledger.sync_solutions([solution_id])
     level_notices.trust_levels_announce(touched)
     return len(touched)
 
 
-@shared_task
+@retried
 def sync_vote_reputation(solution_id: int, voter_id: int) -> int:
     touched = ledger.sync_vote(solution_id, voter_id)
     level_notices.trust_levels_announce(touched)
     return len(touched)
 
 
-@shared_task
+@retried
 def sync_manifesto_reputation(user_id: int) -> int:
     touched = ledger.sync_manifesto([user_id])
     level_notices.trust_levels_announce(touched)
@@ -65,19 +73,19 @@ def rankings_schedule(challenge_ids) -> int:
     return queued
 
 
-@shared_task
+@retried
 def rankings_after_change(solution_ids: list[int]) -> int:
     """A fact about these solutions changed: schedule their challenges and their ancestors'."""
     return rankings_schedule(fitness.challenges_affected_by(solution_ids))
 
 
-@shared_task
+@retried
 def rankings_after_selection(challenge_id: int) -> int:
     """A selection round was published: its challenge's rankings change."""
     return rankings_schedule([challenge_id])
 
 
-@shared_task
+@retried
 def recompute_challenge_rankings(challenge_id: int) -> int:
     from django.core.cache import cache
 
@@ -91,7 +99,7 @@ def recompute_all_rankings() -> int:
     return fitness.recompute_all()
 
 
-@shared_task
+@retried
 def sync_selection_reputation(challenge_id: int) -> int:
     return len(selection_credit.sync_selection([challenge_id]))
 

@@ -2,13 +2,18 @@
 
 The first answer to a key is stored and replayed for every repeat, error answers included; the
 same key with different parameters is refused with 422; a repeat that arrives while the first
-request still runs gets 409."""
+request still runs gets 409. Keys expire after 24 hours, as Stripe's do: a repeat after that is
+a new request. A first request that never answered (its process was killed) holds its key only
+as long as a request may run; then a repeat runs it afresh."""
 
 import hashlib
 import json
+from datetime import timedelta
 from functools import wraps
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework.response import Response
 
 from peerhub.api.errors import error_body
@@ -18,6 +23,10 @@ from ..models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+KEY_LIFETIME = timedelta(hours=24)
+# Longer than any request may run (gunicorn's timeout): an unanswered key older than this was
+# abandoned by a crashed process.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 class KeyReused(DomainError):
@@ -43,6 +52,11 @@ def idempotent(view_method):
         if len(key) > MAX_KEY_LENGTH:
             raise DomainError(f"{HEADER} is at most {MAX_KEY_LENGTH} characters.")
         fingerprint = _fingerprint(request)
+        now = timezone.now()
+        IdempotentRequest.objects.filter(user=request.user, key=key).filter(
+            Q(created_at__lt=now - KEY_LIFETIME)
+            | Q(status_code__isnull=True, created_at__lt=now - ABANDONED_AFTER)
+        ).delete()
         try:
             with transaction.atomic():
                 record = IdempotentRequest.objects.create(

@@ -1,5 +1,7 @@
 """The marketplace API: the journey, who may see and do what, filters, and Idempotency-Key."""
 
+from unittest import mock
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -196,3 +198,37 @@ def test_subscriptions_and_plans():
     assert mine[0]["status"] == "active" and mine[0]["plan"] == "premium"
     assert api.post("/api/subscriptions/cancel/").json()["cancel_at_period_end"] is True
     assert_error(api.post("/api/subscriptions/", {"interval": "monthly"}, format="json"), 409)
+
+
+def test_an_idempotency_key_expires_after_a_day_and_an_abandoned_one_is_released():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketplace.models import IdempotentRequest
+
+    order = delivered_order()
+    services.order_accept(order=order, by=order.buyer)
+    api = client_for(order.seller)
+    headers = {"Idempotency-Key": "payout-2"}
+    api.post("/api/payouts/", {"amount": 100}, format="json", headers=headers)
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    later = api.post("/api/payouts/", {"amount": 100}, format="json", headers=headers)
+    assert later.status_code == 201 and "Idempotent-Replayed" not in later
+    assert Payout.objects.count() == 2
+    # A first request whose process was killed never answered: busy while it may still run,
+    # then released for a retry.
+    key = {"Idempotency-Key": "payout-3"}
+    with (
+        mock.patch.object(services, "payout_request", side_effect=SystemExit("killed")),
+        pytest.raises(SystemExit),
+    ):
+        api.post("/api/payouts/", {"amount": 100}, format="json", headers=key)
+    busy = api.post("/api/payouts/", {"amount": 100}, format="json", headers=key)
+    assert_error(busy, 409, "idempotency_busy")
+    IdempotentRequest.objects.filter(key="payout-3").update(
+        created_at=timezone.now() - timedelta(minutes=6)
+    )
+    retried = api.post("/api/payouts/", {"amount": 100}, format="json", headers=key)
+    assert retried.status_code == 201
+    assert Payout.objects.count() == 3

@@ -165,3 +165,28 @@ def test_notifications_are_promised_with_their_fact_and_delivered_once():
     tasks.deliver_notifications(payload)
     assert Notification.objects.filter(recipient=recipient).count() == 1
     assert not OutboxTask.objects.exists()
+
+
+def test_a_sync_the_database_refused_for_a_moment_is_retried(monkeypatch):
+    """A deadlock or a serialization failure is an OperationalError: the sync runs again."""
+    from django.db import OperationalError
+
+    from reputation import tasks as reputation_tasks
+
+    calls = []
+    real = ledger.sync_vote
+
+    def flaky(solution_id, voter_id):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(solution_id, voter_id)
+
+    monkeypatch.setattr(ledger, "sync_vote", flaky)
+    solution = make_solution()
+    vote = Vote.objects.create(solution=solution, voter=UserFactory(), value=1)
+    result = reputation_tasks.sync_vote_reputation.apply(
+        args=(solution.pk, vote.voter_id), throw=False
+    )
+    assert result.successful() and len(calls) == 2
+    assert ReputationEvent.objects.filter(beneficiary=solution.author).exists()
