@@ -158,6 +158,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))
 }
+# Writes per member and window (peerhub.throttles): "new" is trust levels 0-1, "established"
+# level 2 and up; staff are not limited. WRITE_LIMITS_ENABLED=0 turns them off (load tests).
+PEERHUB_WRITE_LIMITS_ENABLED = env_bool("WRITE_LIMITS_ENABLED", True)
+PEERHUB_WRITE_LIMITS = {
+    "solution": {"window": 3600, "new": 5, "established": 30, "label": "new solutions"},
+    "revision": {"window": 3600, "new": 20, "established": 120, "label": "revisions"},
+    "fork": {"window": 3600, "new": 10, "established": 60, "label": "forks"},
+    "comment": {"window": 600, "new": 10, "established": 60, "label": "comments"},
+    "order_message": {"window": 600, "new": 20, "established": 60, "label": "messages"},
+    "proposal": {"window": 86400, "new": 3, "established": 20, "label": "challenge proposals"},
+    "order": {"window": 3600, "new": 5, "established": 30, "label": "orders"},
+    "offer": {"window": 86400, "new": 3, "established": 20, "label": "new offers"},
+    "review": {"window": 3600, "new": 10, "established": 60, "label": "reviews"},
+}
 PEERHUB_OUTBOX = {"max_attempts": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -460,6 +474,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
 
 # --- Notifications -----------------------------------------------------------------------------
 
+# Important notifications are e-mailed at once, but a burst of one kind to one member within
+# this many seconds becomes one e-mail (the first send waits this long and takes the rest).
+PEERHUB_NOTIFICATIONS = {
+    "coalesce_seconds": int(os.environ.get("NOTIFICATION_COALESCE_SECONDS", "120")),
+}
 CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
     "task": "peerhub.tasks.send_daily_digests",
     "schedule": crontab(minute=0, hour=int(os.environ.get("DIGEST_HOUR_UTC", "7"))),

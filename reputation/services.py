@@ -15,6 +15,7 @@ from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
+from peerhub.throttles import write_spend
 
 from . import rules, tasks
 from .ledger import recompute_scores
@@ -136,6 +137,7 @@ def review_save(
         raise DomainError("Scores go from 1 to 5.", code="score_range")
     if not comment.strip():
         raise DomainError("Say what works and what would make it better.", code="comment")
+    write_spend(reviewer, "review")
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
     now = timezone.now()
     # The member's review, locked: two saves of it take turns.

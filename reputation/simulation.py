@@ -528,7 +528,9 @@ class Simulation:
         with (
             mock.patch("django.utils.timezone.now", self.clock.now),
             # As a production server runs: without DEBUG's copy of every statement it executes.
-            override_settings(MAILERS=quiet, DEBUG=False),
+            # The write throttles stay off: the simulated members are the honest and dishonest
+            # behaviours under study, and a day of theirs passes in seconds.
+            override_settings(MAILERS=quiet, DEBUG=False, PEERHUB_WRITE_LIMITS_ENABLED=False),
             self._worker(),
             _relaxed_durability(),
         ):

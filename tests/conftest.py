@@ -71,6 +71,13 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _write_limits(request, settings):
+    """Tests make many writes as one member in no time: the write throttles
+    (peerhub.throttles) are on only for the tests marked `write_limits`, which test them."""
+    settings.PEERHUB_WRITE_LIMITS_ENABLED = bool(request.node.get_closest_marker("write_limits"))
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
+from peerhub.throttles import write_spend
 
 from .. import permissions, social_events
 from ..models import Challenge, Comment, Solution
@@ -33,6 +34,7 @@ def comment_create(
             raise NotAllowed("Verify your e-mail address before joining the discussion.")
         raise NotAllowed("This discussion is closed to you.")
     body = _clean_body(body)
+    write_spend(author, "comment")
     on_challenge = isinstance(target, Challenge)
     if parent is not None:
         # Locked and read afresh: a reply must not slip under a comment deleted meanwhile.

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
+from peerhub.throttles import write_spend
 
 from .. import permissions
 from ..models import Challenge, ChallengeProposal, ProposalBacking
@@ -20,6 +21,7 @@ def proposal_create(
         raise NotAllowed("Verify your e-mail address before proposing a challenge.")
     if not title.strip() or not problem.strip():
         raise DomainError("A proposal needs a title and a problem.")
+    write_spend(proposer, "proposal")
     return ChallengeProposal.objects.create(
         proposer=proposer,
         title=title.strip(),

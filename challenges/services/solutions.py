@@ -7,6 +7,7 @@ from django.utils import timezone
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
+from peerhub.throttles import write_spend
 
 from .. import permissions, social_events
 from ..models import Challenge, Revision, Solution, UpstreamProposal
@@ -107,6 +108,7 @@ def solution_create(
     if refusal is not None:
         raise refusal
     title, body = _validate_content(title, body)
+    write_spend(author, "solution")
     now = timezone.now()
     solution = Solution.objects.create(
         challenge=challenge,
@@ -149,6 +151,7 @@ def solution_revise(
     current = solution.current_revision
     if current and current.title == title and current.body == body:
         raise DomainError("Nothing changed: edit the title or the body first.", code="unchanged")
+    write_spend(by, "revision")
     return _add_revision(solution, author=by, title=title, body=body, message=message)
 
 
@@ -204,6 +207,7 @@ def solution_fork(
         if not permissions.can_view_challenge(by, target):
             raise _refusal(by, "posting solutions")
         raise Conflict(f"“{target.title}” is not open for solutions.", code="challenge_closed")
+    write_spend(by, "fork")
     revision = source.current_revision
     now = timezone.now()
     fork = Solution.objects.create(

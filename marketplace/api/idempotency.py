@@ -79,7 +79,11 @@ def idempotent(view_method):
             response = Response(
                 error_body(status_code=error.status_code, code=error.code, message=error.message),
                 status=error.status_code,
+                headers=getattr(error, "headers", None),
             )
+            if error.status_code == 429:  # "not now" is no answer: a retry later may run it
+                record.delete()
+                return response
         except Exception:
             record.delete()  # not an answer: let a retry run the request
             raise

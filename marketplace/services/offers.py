@@ -6,6 +6,7 @@ from challenges.models import Solution
 from challenges.permissions import can_view_solution
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
+from peerhub.throttles import write_spend
 
 from .. import permissions
 from ..models import Offer
@@ -55,6 +56,7 @@ def offer_create(
     """List a service. Needs the `marketplace.add_offer` privilege (a trust level)."""
     if not permissions.can_sell(seller):
         raise NotAllowed("Selling services needs a higher trust level.", code="not_trusted")
+    write_spend(seller, "offer")
     fields = {
         "title": title,
         "description": description,

@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
+from peerhub.throttles import write_spend
 
 from .. import ledger, permissions, social_events
 from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
@@ -105,6 +106,7 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
         raise NotAllowed("You cannot buy your own offer.", code="own_offer")
     if not brief.strip():
         raise DomainError("Tell the seller what you need: the brief is required.", code="no_brief")
+    write_spend(buyer, "order")
     offer = _lock_offer(offer.pk)
     if not offer.is_active:
         raise Conflict("This offer is paused.", code="offer_paused")
@@ -531,6 +533,7 @@ def order_message_post(*, order: Order, by: User, body: str) -> OrderMessage:
         raise NotAllowed("Only the buyer, the seller and staff can write here.")
     if not body.strip():
         raise DomainError("Write a message.", code="empty_message")
+    write_spend(by, "order_message")
     message = OrderMessage.objects.create(order=order, author=by, body=body.strip())
     social_events.order_message(message)
     return message

@@ -35,6 +35,7 @@ def exception_handler(exc, context):
         return Response(
             error_body(status_code=exc.status_code, code=exc.code, message=exc.message),
             status=exc.status_code,
+            headers=getattr(exc, "headers", None),  # a write limit's Retry-After and RateLimit-*
         )
     response = drf_exception_handler(exc, context)
     if response is None:

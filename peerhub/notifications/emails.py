@@ -38,17 +38,24 @@ def _message(*, to: str, template: str, context: dict, unsubscribe: str) -> Emai
     return message
 
 
-def notification_message(*, notification, unsubscribe_url: str) -> EmailMultiAlternatives:
+def notification_message(*, notifications, unsubscribe_url: str) -> EmailMultiAlternatives:
+    """One e-mail for one notification, or for several of one kind that came within minutes."""
     from .kinds import get_kind
 
+    first = notifications[0]
     return _message(
-        to=notification.recipient.email,
+        to=first.recipient.email,
         template="notification",
         context={
-            "notification": notification,
-            "kind": get_kind(notification.kind),
-            "recipient": notification.recipient,
-            "link": absolute(notification.target_url or reverse("notifications")),
+            "notification": first,
+            "items": [
+                (n, absolute(n.target_url or reverse("notifications"))) for n in notifications
+            ],
+            "count": len(notifications),
+            "kind": get_kind(first.kind),
+            "recipient": first.recipient,
+            "link": absolute(first.target_url or reverse("notifications")),
+            "notifications_url": absolute(reverse("notifications")),
         },
         unsubscribe=unsubscribe_url,
     )

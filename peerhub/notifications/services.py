@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -140,8 +141,9 @@ def notifications_deliver(
         ).values_list("pk", flat=True)
         from peerhub import outbox
 
+        coalesce = settings.PEERHUB_NOTIFICATIONS.get("coalesce_seconds", 0)
         for pk in list(to_send):
-            outbox.enqueue(tasks.send_notification_email, pk)
+            outbox.enqueue(tasks.send_notification_email, pk, countdown=coalesce)
     return len(rows)
 
 
@@ -227,20 +229,44 @@ def unsubscribe(*, token: str) -> tuple[User, list[str]]:
 
 @transaction.atomic
 def notification_email_send(*, notification_id: int) -> bool:
-    """E-mail one important notification. The conditional UPDATE claims it: run twice, or by
-    two workers, it is sent once; if sending fails the claim rolls back and a retry may send."""
-    claimed = Notification.objects.filter(
-        pk=notification_id, email=Notification.Email.IMMEDIATE, emailed_at__isnull=True
-    ).update(emailed_at=timezone.now())
+    """E-mail one important notification, with every other one of its kind still unsent to the
+    same member: the send waits `coalesce_seconds` after the first (its task's countdown), so
+    a burst — 20 orders in minutes — makes one e-mail, not twenty. The conditional UPDATE claims
+    them: run twice, or by two workers, each is sent once; if sending fails the claim rolls
+    back and a retry may send."""
+    first = (
+        Notification.objects.filter(
+            pk=notification_id, email=Notification.Email.IMMEDIATE, emailed_at__isnull=True
+        )
+        .values("recipient_id", "kind")
+        .first()
+    )
+    if first is None:
+        return False  # sent already, on its own or with an earlier one of its kind
+    batch = Notification.objects.filter(
+        recipient_id=first["recipient_id"],
+        kind=first["kind"],
+        email=Notification.Email.IMMEDIATE,
+        emailed_at__isnull=True,
+    )
+    ids = list(batch.select_for_update().values_list("pk", flat=True))
+    claimed = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
     if not claimed:
         return False
-    notification = Notification.objects.select_related("recipient", "actor").get(pk=notification_id)
-    if not notification.recipient.email:
+    notifications = list(
+        Notification.objects.filter(pk__in=ids)
+        .select_related("recipient", "actor")
+        .order_by("created_at", "pk")
+    )
+    recipient = notifications[0].recipient
+    if not recipient.email:
         return False
     emails.notification_message(
-        notification=notification,
+        notifications=notifications,
         unsubscribe_url=emails.unsubscribe_url(
-            unsubscribe_token(user=notification.recipient, kind=notification.kind)
+            unsubscribe_token(user=recipient, kind=notifications[0].kind)
         ),
     ).send()
     return True

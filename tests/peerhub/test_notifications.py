@@ -259,6 +259,25 @@ def test_important_kinds_are_emailed_at_once_with_an_unsubscribe_header(commit, 
     )
 
 
+def test_a_burst_of_one_kind_to_one_member_is_one_email(mailoutbox):
+    """Twenty orders in minutes make one e-mail that lists them, not twenty; another kind
+    still comes on its own."""
+    from django.test import TestCase
+
+    buyer = UserFactory(email="buyer@example.org")
+    solutions = [make_solution() for _ in range(5)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for solution in solutions:
+            notify("solution_won", [buyer], target=solution, context={"challenge": "Water"})
+        notify("payout_sent", [buyer], context={"amount": "12.00 EUR"})
+    assert len(mailoutbox) == 2
+    burst = next(m for m in mailoutbox if m.subject.startswith("[PeerHub] 5 \u00d7"))
+    assert burst.body.count("winner") == 5
+    for solution in solutions:
+        assert solution.get_absolute_url() in burst.alternatives[0][0]
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+
+
 def test_in_app_preference_keeps_important_kinds_out_of_the_mailbox(commit, mailoutbox):
     member = UserFactory()
     NotificationPreference.objects.create(user=member, kind="order_paid", channel=Channel.IN_APP)

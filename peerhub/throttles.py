@@ -1,0 +1,89 @@
+"""Write throttles by trust level (Discourse's new-user limits, Stack Overflow's rate limits).
+
+Every write a member makes — a post, a revision, a fork, a comment, an order message, a
+challenge proposal, an order, an offer, a review — spends one unit of its action's budget for a
+window (settings.PEERHUB_WRITE_LIMITS), in the cache, so every web process shares it (Redis in
+production). Members below the trust level that unlocks down-votes (levels 0 and 1) get the
+strict budget; staff are not limited. The services call `write_spend` before they write, so the
+HTML pages (a friendly message) and the API (a 429 with Retry-After and RateLimit headers) are
+limited alike. Trust levels are asked through `has_perm`, so peerhub depends on no app."""
+
+import math
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from .exceptions import RateLimited
+
+# The privilege that marks an established member (trust level 2): below it, the strict budget.
+ESTABLISHED = "reputation.vote_down"
+
+
+class WriteLimited(RateLimited):
+    """Too many writes of one kind for now; `retry_after` seconds until the window resets."""
+
+    code = "write_limited"
+
+    def __init__(self, message: str, *, limit: int, retry_after: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "Retry-After": str(self.retry_after),
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(self.retry_after),
+        }
+
+
+def _budget(user, action: str) -> tuple[int, int] | None:
+    """(allowed writes, window in seconds) for this member and action; None: unlimited."""
+    rule = settings.PEERHUB_WRITE_LIMITS.get(action)
+    if rule is None or not settings.PEERHUB_WRITE_LIMITS_ENABLED:
+        return None
+    if getattr(user, "is_staff", False):
+        return None
+    tier = "established" if user.has_perm(ESTABLISHED) else "new"
+    return rule[tier], rule["window"]
+
+
+def write_spend(user, action: str) -> None:
+    """Spend one `action` write of the member's budget, or refuse with WriteLimited. A fixed
+    window per member and action: the counter starts at the window's first write and expires
+    with it (cache.add then incr: atomic in Redis and in the local-memory cache)."""
+    budget = _budget(user, action)
+    if budget is None:
+        return
+    allowed, window = budget
+    now = timezone.now().timestamp()
+    start = math.floor(now / window) * window
+    key = f"write-limit:{action}:{user.pk}:{start}"
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr: a fresh window
+        cache.add(key, 1, timeout=window + 5)
+        used = 1
+    if used > allowed:
+        retry_after = max(1, math.ceil(start + window - now))
+        what = settings.PEERHUB_WRITE_LIMITS[action].get("label", action.replace("_", " "))
+        raise WriteLimited(
+            f"You have reached the limit of {allowed} {what} per {_span(window)}. "
+            f"Try again in {_span(retry_after)}; the limit grows with your trust level.",
+            limit=allowed,
+            retry_after=retry_after,
+        )
+
+
+def _span(seconds: int) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "hour" if hours == 1 else f"{hours} hours"
+    if seconds >= 60:
+        minutes = math.ceil(seconds / 60)
+        return "minute" if minutes == 1 else f"{minutes} minutes"
+    return "a few seconds" if seconds > 1 else "a second"
