@@ -8,7 +8,7 @@ class PeerhubConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import following, notifications  # noqa: F401  (the site's own kinds)
+        from . import following, login_limits, notifications, tokens  # noqa: F401  (the site's own kinds)  # noqa: F401  (their signal receivers)
         from .models import User
 
         following.register_followable(
