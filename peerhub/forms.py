@@ -1,3 +1,5 @@
+import secrets
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
@@ -49,6 +51,8 @@ class AccessTokenForm(forms.Form):
         ],
         initial=lambda: str(tokens.default_expiry_days()),
     )
+    # One form, one token: sending the same form twice (a reload) makes no second one.
+    nonce = forms.CharField(widget=forms.HiddenInput, initial=lambda: secrets.token_urlsafe(16))
 
     def token_kwargs(self) -> dict:
         expires_in = self.cleaned_data["expires_in"]

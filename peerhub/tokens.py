@@ -33,9 +33,9 @@ SHOWN_CHARACTERS = 11  # "ph_" and 8 characters of the secret: enough to tell to
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Scope = AccessToken.Scope
 SCOPE_HELP = {
-    Scope.READ: "Read everything you can see (GET).",
-    Scope.WRITE: "Create, change and delete as you (includes read).",
-    Scope.MARKETPLACE: "Orders, payouts, subscriptions, balance and refunds, with read or write.",
+    Scope.READ: "everything you can see (GET)",
+    Scope.WRITE: "create, change and delete as you (includes read)",
+    Scope.MARKETPLACE: "orders, payouts, subscriptions, balance and refunds, with read or write",
 }
 # How long a token may last, in days, as offered on the settings page; None is "never".
 EXPIRY_CHOICES = (7, 30, 90, 365, None)

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -123,11 +124,16 @@ def not_found(request, exception=None):
 
 @login_required
 def access_tokens(request):
-    """The member's API tokens: listed, made (the secret shown on this one answer, never again:
-    it is not stored, and the page is not cached), revoked."""
+    """The member's API tokens: listed, made and revoked. A new token's secret is in this one
+    answer and nowhere else (not stored, not cached); the form carries a one-time nonce, so a
+    reload that sends it again makes no second token."""
     issued = None
     form = AccessTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        nonce = form.cleaned_data["nonce"]
+        if not cache.add(f"token-form:{request.user.pk}:{nonce}", 1, timeout=24 * 3600):
+            messages.info(request, "That form was already sent: its token exists (see below).")
+            return redirect("access-tokens")
         try:
             issued = tokens.token_create(user=request.user, **form.token_kwargs())
         except DomainError as error:

@@ -83,9 +83,8 @@ def test_the_api_shows_the_secret_once(member_api_client):
 
 
 def test_the_settings_page_shows_the_secret_once(member_client):
-    response = member_client.post(
-        reverse("access-tokens"), {"name": "backup", "scopes": ["read"], "expires_in": "30"}
-    )
+    form = {"name": "backup", "scopes": ["read"], "expires_in": "30", "nonce": "n1"}
+    response = member_client.post(reverse("access-tokens"), form)
     html = response.content.decode()
     secret = re.search(r'value="(ph_[^"]+)"', html).group(1)
     assert "shown only this once" in html
@@ -96,16 +95,22 @@ def test_the_settings_page_shows_the_secret_once(member_client):
     again = member_client.get(reverse("access-tokens")).content.decode()
     assert secret not in again
     assert f"{secret[:11]}…" in again
+    # The same form sent again (a reload) makes no second token and shows no secret.
+    resent = member_client.post(reverse("access-tokens"), form, follow=True).content.decode()
+    assert "already sent" in resent and secret not in resent
+    assert AccessToken.objects.count() == 1
 
 
 def test_the_settings_page_needs_a_name_and_a_read_or_write_scope(member_client):
     response = member_client.post(
-        reverse("access-tokens"), {"name": "", "scopes": ["marketplace"], "expires_in": "90"}
+        reverse("access-tokens"),
+        {"name": "", "scopes": ["marketplace"], "expires_in": "90", "nonce": "a"},
     )
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     response = member_client.post(
-        reverse("access-tokens"), {"name": "x", "scopes": ["marketplace"], "expires_in": "90"}
+        reverse("access-tokens"),
+        {"name": "x", "scopes": ["marketplace"], "expires_in": "90", "nonce": "b"},
     )
     assert "needs the read or the write scope" in response.content.decode()
     assert not AccessToken.objects.exists()
