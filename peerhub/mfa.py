@@ -10,6 +10,9 @@ Settings → Two-factor authentication. It is required, as settings.PEERHUB_MFA 
   payout service calls, so the HTML page and the API refuse alike.
 """
 
+import re
+from functools import lru_cache
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
@@ -76,9 +79,14 @@ def staff_page_refused(user, path: str) -> bool:
     authentication asks the same for a token's member)."""
     return (
         bool(getattr(user, "is_staff", False))
-        and any(path.startswith(prefix) for prefix in settings.PEERHUB_MFA["staff_paths"])
+        and _staff_paths(tuple(settings.PEERHUB_MFA["staff_paths"])).match(path) is not None
         and required(user, for_what="staff")
     )
+
+
+@lru_cache(maxsize=4)
+def _staff_paths(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
 class StaffMfaMiddleware:

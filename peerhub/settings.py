@@ -218,11 +218,20 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "PeerHub"
 # Staff pages and the admin, and sellers' payouts, need two-factor authentication
-# (peerhub.mfa); the paths below are the staff pages (the admin is always one).
+# (peerhub.mfa). `staff_paths`: regular expressions matched at the start of the path, the staff
+# pages and the staff-only actions inside members' pages and the API.
 PEERHUB_MFA = {
     "staff": env_bool("MFA_REQUIRED_FOR_STAFF", True),
     "payouts": env_bool("MFA_REQUIRED_FOR_PAYOUTS", True),
-    "staff_paths": ["/admin/", "/marketplace/staff/", "/moderation/", "/api/payments/events/"],
+    "staff_paths": [
+        r"/admin/",
+        r"/moderation/",
+        r"/marketplace/staff/",
+        r"/marketplace/orders/\d+/resolve/",
+        r"/api/payments/events/",
+        r"/api/orders/\d+/resolve/",
+        r"/api/(refunds|payouts)/\d+/retry/",
+    ],
 }
 # Personal access tokens (peerhub.tokens): the expiry offered by default, how many live tokens
 # a member may hold, and the API paths that need the "marketplace" scope.

@@ -76,6 +76,30 @@ def test_the_staff_api_refuses_staff_without_2fa_by_session_and_by_token():
     assert session.get("/api/payments/events/").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/marketplace/orders/1/resolve/"),
+        ("post", "/api/orders/1/resolve/"),
+        ("post", "/api/refunds/1/retry/"),
+        ("post", "/api/payouts/1/retry/"),
+    ],
+)
+def test_staff_actions_inside_members_pages_need_2fa_too(method, path):
+    staff = APIClient()
+    staff.force_login(UserFactory(is_staff=True, mfa=False))
+    response = getattr(staff, method)(path)
+    if path.startswith("/api/"):
+        assert_error(response, 403, "mfa_required")
+    else:
+        assert response["Location"] == SETUP
+    # Members who are not staff get the pages' own answers (here: no such order), no 2FA.
+    member = APIClient()
+    member.force_login(UserFactory())
+    response = getattr(member, method)(path)
+    assert response.get("Location") != SETUP and b"mfa_required" not in response.content
+
+
 def test_members_who_are_not_staff_are_not_asked(member_client):
     response = member_client.get("/marketplace/staff/")
     assert response["Location"].startswith("/admin/login/")  # the page's own answer
