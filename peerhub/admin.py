@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
+from django.utils import timezone
 
 from . import services
 from .admin_mixins import ReadOnlyAdmin
 from .models import (
+    AccessToken,
     Activity,
     ActivitySubject,
     Follow,
@@ -129,3 +131,36 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
     list_display = ("task", "args", "attempts", "next_attempt_at", "failed", "last_error")
     list_filter = ("failed", "task")
     search_fields = ("task", "last_error")
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(ReadOnlyAdmin):
+    """Members' API tokens: their names, scopes and use, never a secret (none is stored).
+    Staff may revoke them."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at", "expires_at")
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+    def has_change_permission(self, request, obj=None):
+        # The changelist's action needs it; the form itself shows every field read-only.
+        return request.user.is_staff
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]

@@ -8,11 +8,9 @@ class PeerhubConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import (  # noqa: F401  (the site's own kinds)
-            following,
-            notifications,
-            outbox,
-        )
+        # The site's own notification kinds, and the modules whose signal receivers must be
+        # connected in every process (the outbox's Celery signals, login limits, tokens).
+        from . import following, login_limits, notifications, outbox, tokens  # noqa: F401
         from .models import User
 
         following.register_followable(

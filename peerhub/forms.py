@@ -1,7 +1,10 @@
+import secrets
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
-from .models import User
+from . import tokens
+from .models import AccessToken, User
 
 
 class ProfileForm(forms.ModelForm):
@@ -23,3 +26,38 @@ class LoginForm(AllauthLoginForm):
         login = self.fields["login"]
         login.label = "Username or e-mail"
         login.widget.attrs["placeholder"] = "Username or e-mail address"
+
+
+NEVER = "never"
+
+
+class AccessTokenForm(forms.Form):
+    """A new personal access token, on the API tokens settings page (peerhub.tokens)."""
+
+    name = forms.CharField(
+        max_length=80, help_text="What will use it, e.g. “nightly backup script”."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, f"{scope.label}: {text}") for scope, text in tokens.SCOPE_HELP.items()],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[AccessToken.Scope.READ],
+        help_text="Give a token only what its script needs.",
+    )
+    expires_in = forms.ChoiceField(
+        label="Expires",
+        choices=[
+            (str(days) if days else NEVER, f"in {days} days" if days else "never (not advised)")
+            for days in tokens.EXPIRY_CHOICES
+        ],
+        initial=lambda: str(tokens.default_expiry_days()),
+    )
+    # One form, one token: sending the same form twice (a reload) makes no second one.
+    nonce = forms.CharField(widget=forms.HiddenInput, initial=lambda: secrets.token_urlsafe(16))
+
+    def token_kwargs(self) -> dict:
+        expires_in = self.cleaned_data["expires_in"]
+        return {
+            "name": self.cleaned_data["name"],
+            "scopes": self.cleaned_data["scopes"],
+            "expires_in_days": None if expires_in == NEVER else int(expires_in),
+        }

@@ -329,3 +329,51 @@ class OutboxTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+# --- Personal access tokens (issue 16) ---------------------------------------------------------
+
+
+class AccessToken(models.Model):
+    """A member's named API token (peerhub.tokens). Only a SHA-256 of the secret is stored, and
+    its first characters to recognise it by: the secret is 256 random bits, so a fast hash
+    leaves nothing to guess, and a copy of the database lets no one in."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+        MARKETPLACE = "marketplace", "Marketplace"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret.")
+    scopes = models.CharField(max_length=40, help_text="Space-separated: read write marketplace.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="access_token_user_live")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(scopes=""), name="token_has_scopes")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired

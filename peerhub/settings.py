@@ -5,6 +5,7 @@ local-memory cache, e-mail printed to the console. Setting DATABASE_URL and REDI
 PostgreSQL, a Redis cache and a Redis Celery broker. README.md lists every variable.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -56,8 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it sees the client's address and scheme, not the proxy's.
+    "peerhub.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff pages and the admin wait until a staff member has set up two-factor authentication.
+    "peerhub.mfa.StaffMfaMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -226,7 +231,54 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PeerHub] "
 ACCOUNT_FORMS = {"login": "peerhub.forms.LoginForm"}
+# The adapter gives allauth's rate limits the client address (peerhub.proxies.client_ip) and
+# routes password logins through the failed-login limits (peerhub.login_limits).
+ACCOUNT_ADAPTER = "peerhub.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS_ENABLED = env_bool("ACCOUNT_RATE_LIMITS_ENABLED", True)
+# "Send me a sign-in code": the way in that no one can take from a member by failing their
+# password on purpose (peerhub.login_limits never delays it).
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) and recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "PeerHub"
+# Staff pages and the admin, and sellers' payouts, need two-factor authentication
+# (peerhub.mfa). `staff_paths`: regular expressions matched at the start of the path, the staff
+# pages and the staff-only actions inside members' pages and the API.
+PEERHUB_MFA = {
+    "staff": env_bool("MFA_REQUIRED_FOR_STAFF", True),
+    "payouts": env_bool("MFA_REQUIRED_FOR_PAYOUTS", True),
+    "staff_paths": [
+        r"/admin/",
+        r"/moderation/",
+        r"/marketplace/staff/",
+        r"/marketplace/orders/\d+/resolve/",
+        r"/api/payments/events/",
+        r"/api/orders/\d+/resolve/",
+        r"/api/(refunds|payouts)/\d+/retry/",
+    ],
+}
+# Personal access tokens (peerhub.tokens): the expiry offered by default, how many live tokens
+# a member may hold, and the API paths that need the "marketplace" scope.
+PEERHUB_TOKENS = {
+    "default_days": int(os.environ.get("TOKEN_DEFAULT_DAYS", "90")),
+    "max_per_member": 50,
+    "marketplace_paths": [
+        "/api/orders/",
+        "/api/payouts/",
+        "/api/subscriptions/",
+        "/api/balance/",
+        "/api/refunds/",
+        "/api/payments/",
+    ],
+}
+# Failed sign-ins, per account, per client address and per (account, address), on every way in
+# (peerhub.login_limits): `free` attempts, then one attempt per `delay` seconds, doubling up
+# to `max_delay`; counts are forgotten `window` seconds after the first attempt.
+PEERHUB_LOGIN_LIMITS = {
+    "pair": {"free": 5, "delay": 30, "max_delay": 900, "window": 3600},
+    "ip": {"free": 20, "delay": 60, "max_delay": 900, "window": 3600},
+    "account": {"free": 10, "delay": 30, "max_delay": 900, "window": 3600},
+}
 # Accounts that never verified their address are removed after this long.
 PEERHUB_UNVERIFIED_ACCOUNT_TTL = timedelta(days=int(os.environ.get("UNVERIFIED_TTL_DAYS", "7")))
 
@@ -302,9 +354,18 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto count (IPs or CIDR networks,
+# comma-separated; none by default): peerhub.proxies. SECURE_PROXY_SSL_HEADER stays unset on
+# purpose, since Django would believe that header from any client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR.") from None
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -315,9 +376,10 @@ if not DEBUG:
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`, not 403.
+    # Tokens first: an anonymous request then gets 401 with `WWW-Authenticate: Token`, not 403.
+    # Personal access tokens (peerhub.tokens) carry scopes that this class enforces.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "peerhub.api.authentication.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -331,14 +393,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "peerhub.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth-token": "10/min"},
+    # Throttles key on peerhub.proxies.client_ip (peerhub.api.throttling); any DRF throttle that
+    # does not falls back to REMOTE_ADDR, never to a client-supplied X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerHub API",
     "DESCRIPTION": (
         "Challenges, solutions, forks, reputation and the marketplace of PeerHub. "
-        "Authenticate with a session or with `Authorization: Token <key>` "
-        "(get one from `POST /api/auth/token/`)."
+        "Authenticate with a session or with a personal access token, "
+        "`Authorization: Token <token>`: create one on the account's API tokens page or with "
+        "`POST /api/auth/tokens/` (signed in), or exchange a password for one with "
+        "`POST /api/auth/token/`. Tokens carry scopes (`read`, `write`, `marketplace`) and "
+        "expire (90 days unless chosen otherwise)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

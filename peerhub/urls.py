@@ -18,6 +18,8 @@ urlpatterns = [
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
+    path("settings/tokens/", views.access_tokens, name="access-tokens"),
+    path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),
     path("", include("challenges.urls")),
     path("", include("reputation.urls")),
     path("", include("marketplace.urls")),

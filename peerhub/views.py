@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import following, selectors, services
+from . import following, selectors, services, tokens
 from .api.errors import api_not_found
 from .exceptions import DomainError
-from .forms import ProfileForm
+from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
 from .models import User
 
@@ -115,3 +117,45 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return api_not_found(request, exception)
     return render(request, "404.html", status=404)
+
+
+# --- Account security: API tokens (issue 16) ---------------------------------------------------
+
+
+@login_required
+def access_tokens(request):
+    """The member's API tokens: listed, made and revoked. A new token's secret is in this one
+    answer and nowhere else (not stored, not cached); the form carries a one-time nonce, so a
+    reload that sends it again makes no second token."""
+    issued = None
+    form = AccessTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        nonce = form.cleaned_data["nonce"]
+        if not cache.add(f"token-form:{request.user.pk}:{nonce}", 1, timeout=24 * 3600):
+            messages.info(request, "That form was already sent: its token exists (see below).")
+            return redirect("access-tokens")
+        try:
+            issued = tokens.token_create(user=request.user, **form.token_kwargs())
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            form = AccessTokenForm()
+    response = render(
+        request,
+        "peerhub/access_tokens.html",
+        {"form": form, "issued": issued, "tokens": tokens.tokens_of(user=request.user)},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def access_token_revoke(request, pk: int):
+    try:
+        token = tokens.token_get(user=request.user, pk=pk)
+    except DomainError as error:
+        raise Http404(error.message) from None
+    tokens.token_revoke(token=token)
+    messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
+    return redirect("access-tokens")

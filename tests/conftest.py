@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from peerhub.celery import app as celery_app
 
-from .factories import UserFactory
+from .factories import UserFactory, add_totp
 
 # Playwright's sync API runs an event loop in the test thread; Django must still allow the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -145,6 +145,13 @@ def unverified_user(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with the two-factor authentication staff pages require."""
+    add_totp(admin_user)
+    return admin_user
 
 
 @pytest.fixture

@@ -8,6 +8,25 @@ from challenges.models import Challenge, Criterion, Solution
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 
 PASSWORD = "correct horse battery staple"
+# The authenticator app secret of every test member given 2FA (`UserFactory(mfa=True)`, staff by
+# default): tests compute its current code with `totp_code()`.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def add_totp(user, secret: str = TOTP_SECRET) -> None:
+    """Give a member an authenticator app, as allauth's activation does."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
+    """The authenticator app's code now (`offset` periods later or earlier)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -28,6 +47,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(
                 user=user, email=user.email, primary=True, verified=extracted is not False
             )
+
+    @factory.post_generation
+    def mfa(user, create, extracted, **kwargs):
+        """Staff have two-factor authentication by default, since staff pages require it:
+        UserFactory(is_staff=True, mfa=False) makes one without; UserFactory(mfa=True) gives any
+        member an authenticator app (secret TOTP_SECRET)."""
+        if create and (user.is_staff if extracted is None else extracted):
+            add_totp(user)
 
 
 class ValueFactory(factory.django.DjangoModelFactory):

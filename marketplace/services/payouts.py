@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 
 from peerhub.exceptions import DomainError, NotAllowed
+from peerhub.mfa import require_mfa
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
@@ -20,6 +21,7 @@ def payout_request(*, seller: User, amount: int | None = None, currency: str = "
         Locks the member's payable account (select_for_update), so two requests at once cannot
         both spend the same money and the balance never goes negative. The money leaves the balance
     now; the provider is asked after commit (services.transfers), and retried until it answers."""
+    require_mfa(seller, for_what="payouts")
     if not user_is_verified(seller):
         raise NotAllowed("Verify your e-mail address first.", code="unverified")
     currency = (currency or settings.PEERHUB_MARKETPLACE["currency"]).upper()

@@ -1,4 +1,3 @@
-from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from peerhub import selectors
@@ -67,24 +66,8 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 
 class TokenCredentialsSerializer(serializers.Serializer):
+    """A password sign-in's fields; peerhub.api.tokens checks them, under the failed-login
+    limits."""
+
     username = serializers.CharField(help_text="Username or e-mail address.")
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-    def validate(self, attrs):
-        user = authenticate(
-            request=self.context.get("request"),
-            username=attrs["username"],
-            password=attrs["password"],
-        )
-        if user is None:
-            # The same answer for an unknown name and a wrong password: nothing is revealed.
-            raise serializers.ValidationError(
-                "Unable to log in with the credentials provided.", code="authorization"
-            )
-        attrs["user"] = user
-        return attrs
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
-    username = serializers.CharField()

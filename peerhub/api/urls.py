@@ -4,7 +4,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import tokens, views
 
 # Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
 # allows them. Scripts stay as strict as everywhere else.
@@ -14,7 +14,9 @@ docs_view = csp_override({**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNS
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
-    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/", tokens.PasswordTokenView.as_view(), name="api-token"),
+    path("auth/tokens/", tokens.AccessTokenListView.as_view(), name="api-token-list"),
+    path("auth/tokens/<int:pk>/", tokens.AccessTokenDetailView.as_view(), name="api-token-detail"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("users/", views.UserListView.as_view(), name="api-user-list"),
     path("users/<str:username>/", views.UserDetailView.as_view(), name="api-user-detail"),

@@ -1,22 +1,17 @@
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from peerhub import selectors, services
-from peerhub.exceptions import NotAllowed
 
 from .serializers import (
     ManifestoSerializer,
     MeSerializer,
     PublicUserSerializer,
     SignatureSerializer,
-    TokenCredentialsSerializer,
-    TokenSerializer,
 )
 
 
@@ -61,30 +56,12 @@ class ApiRootView(APIView):
                     "challenge-evolution": template("api-challenge-evolution", "slug", "{slug}"),
                     "selection-rounds": template("api-selection-round-list", "slug", "{slug}"),
                     "token": link("api-token"),
+                    "tokens": link("api-token-list"),
                     "schema": link("api-schema"),
                     "docs": link("api-docs"),
                 }
             }
         )
-
-
-class TokenView(APIView):
-    """Exchange a username (or e-mail) and password for an API token."""
-
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth-token"
-
-    @extend_schema(request=TokenCredentialsSerializer, responses=TokenSerializer)
-    def post(self, request):
-        serializer = TokenCredentialsSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data["user"]
-        if not selectors.user_is_verified(user):
-            raise NotAllowed("Verify your e-mail address first: follow the link we sent you.")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "username": user.username})
 
 
 class MeView(generics.RetrieveUpdateAPIView):

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from challenges.models import Solution
-from tests.factories import PASSWORD, UserFactory, ValueFactory, make_organiser
+from tests.factories import PASSWORD, UserFactory, ValueFactory, make_organiser, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,10 @@ def log_in(browser, live_server, username):
     page.get_by_label("Username or e-mail").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    page.wait_for_load_state()
+    if "/accounts/2fa/authenticate/" in page.url:  # staff and sellers have an authenticator app
+        page.locator("input[name=code]").fill(totp_code())
+        page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     return page
 

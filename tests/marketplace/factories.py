@@ -9,8 +9,9 @@ from tests.factories import UserFactory
 
 
 def make_seller(**kwargs):
-    """A verified member pinned at trust level 3 ("trusted"): holds marketplace.add_offer."""
-    user = UserFactory(**kwargs)
+    """A verified member pinned at trust level 3 ("trusted"): holds marketplace.add_offer. With
+    two-factor authentication, which payouts require, unless `mfa=False`."""
+    user = UserFactory(**{"mfa": True, **kwargs})
     ReputationScore.objects.update_or_create(user=user, defaults={"pinned_level": 3})
     return user
 

@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
+from peerhub import tokens
+from peerhub.models import AccessToken
 from tests.factories import (
     PASSWORD,
     ManifestoSignatureFactory,
@@ -18,7 +19,8 @@ def test_token_for_username_and_password_then_me(api_client):
     response = api_client.post("/api/auth/token/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=user).key == token
+    stored = AccessToken.objects.get(user=user)
+    assert stored.digest == tokens.digest(token)
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/me/").json()

@@ -5,7 +5,10 @@ import importlib.util
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -15,6 +18,11 @@ from django.utils import timezone
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 
 DEMO_PASSWORD = "peerhub-demo"  # noqa: S105  (documented demo password, README lists it)
+# Staff pages need two-factor authentication: the staff account `ada` has an authenticator app
+# with this secret and recovery codes from this seed, both listed in README (a demo's secrets
+# are public, like its password).
+DEMO_TOTP_SECRET = "PEERHUBDEMOADA234567PEERHUBDEMO2"  # noqa: S105
+DEMO_RECOVERY_SEED = "peerhub-demo-recovery-codes-for-ada"
 
 VALUES = [
     (
@@ -133,7 +141,11 @@ class Command(BaseCommand):
         version = self._manifesto()
         members = self._members()
         self._signatures(version, members)
-        self._seed_apps()
+        self._staff_second_factor(members)
+        # The story's payouts happened before sellers were asked for 2FA; a seller who asks for
+        # one now is asked to set it up.
+        with override_settings(PEERHUB_MFA={**settings.PEERHUB_MFA, "payouts": False}):
+            self._seed_apps()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(values)} values, manifesto v{version.number}, "
@@ -211,6 +223,19 @@ class Command(BaseCommand):
                 user.user_permissions.add(add_challenge)
             members.append(user)
         return members
+
+    def _staff_second_factor(self, members: list[User]) -> None:
+        for user in members:
+            if not user.is_staff or Authenticator.objects.filter(user=user).exists():
+                continue
+            Authenticator.objects.create(
+                user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(DEMO_TOTP_SECRET)}
+            )
+            Authenticator.objects.create(
+                user=user,
+                type=Authenticator.Type.RECOVERY_CODES,
+                data={"seed": encrypt(DEMO_RECOVERY_SEED), "used_mask": 0},
+            )
 
     def _signatures(self, version: ManifestoVersion, members: list[User]) -> None:
         start = version.published_at or timezone.now()
