@@ -328,7 +328,7 @@ def test_the_schema_documents_the_tokens_and_their_defaults(api_client, tmp_path
 def test_plain_tokens_from_before_are_converted_and_keep_working():
     from importlib import import_module
 
-    migration = import_module("peerhub.migrations.0003_access_tokens")
+    migration = import_module("peerhub.migrations.0004_access_tokens")
     user = UserFactory()
     key = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
