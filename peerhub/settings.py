@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Staff pages and the admin wait until a staff member has set up two-factor authentication.
     "peerhub.mfa.StaffMfaMiddleware",
+    # Unsafe requests per client address (peerhub.throttles), after the member is known.
+    "peerhub.throttles.IpWriteLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -176,6 +178,11 @@ PEERHUB_WRITE_LIMITS = {
     "order": {"window": 3600, "new": 5, "established": 30, "label": "orders"},
     "offer": {"window": 86400, "new": 3, "established": 20, "label": "new offers"},
     "review": {"window": 3600, "new": 10, "established": 60, "label": "reviews"},
+}
+# Unsafe requests (POST, PUT, PATCH, DELETE) per client address, whoever is signed in.
+PEERHUB_IP_WRITE_LIMIT = {
+    "window": 600,
+    "writes": int(os.environ.get("IP_WRITE_LIMIT_PER_10_MINUTES", "300")),
 }
 PEERHUB_OUTBOX = {"max_attempts": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))}
 CELERY_TIMEZONE = "UTC"

@@ -87,3 +87,71 @@ def _span(seconds: int) -> str:
         minutes = math.ceil(seconds / 60)
         return "minute" if minutes == 1 else f"{minutes} minutes"
     return "a few seconds" if seconds > 1 else "a second"
+
+
+# --- Per address ------------------------------------------------------------------------------
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Providers notify from a few addresses, many events at once; their webhooks verify themselves.
+EXEMPT_PREFIXES = ("/api/payments/webhook/", "/healthz")
+
+
+class IpWriteLimitMiddleware:
+    """Every unsafe request from one address (peerhub.proxies.client_ip, which believes
+    X-Forwarded-For only from trusted proxies) spends the address's budget for a window
+    (settings.PEERHUB_IP_WRITE_LIMIT), whoever is signed in: a flood from one machine, signed in
+    as many members or none, is stopped before any view runs. 429 with Retry-After, in the API's
+    error shape under /api/, a short page elsewhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method in UNSAFE
+            and settings.PEERHUB_WRITE_LIMITS_ENABLED
+            and not request.path.startswith(EXEMPT_PREFIXES)
+            and not getattr(getattr(request, "user", None), "is_staff", False)
+        ):
+            refused = self._spend(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _spend(self, request):
+        from .proxies import client_ip
+
+        rule = settings.PEERHUB_IP_WRITE_LIMIT
+        allowed, window = rule["writes"], rule["window"]
+        now = timezone.now().timestamp()
+        start = math.floor(now / window) * window
+        key = f"write-limit:ip:{client_ip(request)}:{start}"
+        cache.add(key, 0, timeout=window + 5)
+        try:
+            used = cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=window + 5)
+            used = 1
+        if used <= allowed:
+            return None
+        retry_after = max(1, math.ceil(start + window - now))
+        error = WriteLimited(
+            f"Too many changes from your network address: try again in {_span(retry_after)}.",
+            limit=allowed,
+            retry_after=retry_after,
+        )
+        if request.path.startswith("/api/"):
+            from django.http import JsonResponse
+
+            from .api.errors import error_body
+
+            response = JsonResponse(
+                error_body(status_code=429, code=error.code, message=error.message), status=429
+            )
+        else:
+            from django.shortcuts import render
+
+            response = render(request, "429.html", {"message": error.message}, status=429)
+        for name, value in error.headers.items():
+            response[name] = value
+        return response

@@ -120,3 +120,60 @@ def test_a_refused_write_spends_nothing(small_budgets):
         challenge_services.comment_create(author=member, target=closed, body="x")
     for n in range(2):
         comment(member, target, n)
+
+
+@pytest.fixture
+def small_ip_budget(settings):
+    settings.PEERHUB_IP_WRITE_LIMIT = {"window": 600, "writes": 3}
+
+
+def test_one_address_is_limited_whoever_signs_in_and_another_address_is_not(small_ip_budget):
+    solution = make_solution()
+    sent = []
+    for n in range(4):
+        client = APIClient(REMOTE_ADDR="203.0.113.7")
+        client.force_authenticate(UserFactory())  # a new member each time: the address counts
+        sent.append(
+            client.post("/api/comments/", {"solution": solution.pk, "body": f"n{n}"}, format="json")
+        )
+    assert [r.status_code for r in sent[:3]] == [201, 201, 201]
+    assert_error(sent[3], 429, "write_limited")
+    assert int(sent[3]["Retry-After"]) > 0
+    other = APIClient(REMOTE_ADDR="198.51.100.2")
+    other.force_authenticate(UserFactory())
+    assert (
+        other.post(
+            "/api/comments/", {"solution": solution.pk, "body": "x"}, format="json"
+        ).status_code
+        == 201
+    )
+
+
+def test_a_forged_forwarded_for_does_not_buy_a_new_budget(small_ip_budget):
+    """X-Forwarded-For counts only from a trusted proxy (none is configured here)."""
+    solution = make_solution()
+    codes = []
+    for n in range(4):
+        client = APIClient(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        client.force_authenticate(UserFactory())
+        reply = client.post("/api/comments/", {"solution": solution.pk, "body": "x"}, format="json")
+        codes.append(reply.status_code)
+    assert codes == [201, 201, 201, 429]
+
+
+def test_the_page_answer_is_a_short_page(client, small_ip_budget):
+    solution = make_solution()
+    client.force_login(UserFactory())
+    for n in range(3):
+        client.post(f"/discussion/solution/{solution.pk}/", {"body": f"n{n}"})
+    page = client.post(f"/discussion/solution/{solution.pk}/", {"body": "again"})
+    assert page.status_code == 429 and "Too many changes from your network address" in (
+        page.content.decode()
+    )
+
+
+def test_provider_webhooks_are_not_limited_by_address(client, small_ip_budget):
+    for _ in range(5):
+        reply = client.post("/api/payments/webhook/sandbox/", data=b"{}",
+                            content_type="application/json")  # fmt: skip
+        assert reply.status_code == 400  # refused as unsigned, not as too many
