@@ -1,7 +1,10 @@
 # PeerHub web, worker and beat image (one image, three commands; see docker-compose.yml).
 FROM python:3.12-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# Production unless told otherwise: DEBUG=0 needs SECRET_KEY and a payment setup that passes the
+# checks (README, "Payments in production"), or the processes refuse to start.
+ENV DEBUG=0 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -19,13 +22,13 @@ COPY templates ./templates
 COPY manage.py ./
 
 RUN pip install . \
-    && DEBUG=0 SECRET_KEY=collectstatic-only-not-a-real-key python manage.py collectstatic --noinput \
+    && SECRET_KEY=collectstatic-only-not-a-real-key python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R peerhub:peerhub /app/var
 
 USER peerhub
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+    CMD ["python", "-m", "peerhub.healthcheck"]
 
 CMD ["gunicorn", "peerhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

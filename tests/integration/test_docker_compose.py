@@ -37,11 +37,14 @@ def compose():
     return command
 
 
+SECRET = {"SECRET_KEY": "a-test-secret-that-is-long-enough-0123456789-abcdefghij"}
+
+
 def run(compose, *args, env=None):
     return subprocess.run(
         [*compose, "-f", str(ROOT / "docker-compose.yml"), *args],
         cwd=ROOT,
-        env=env,
+        env={**(os.environ if env is None else env), **SECRET},
         capture_output=True,
         text=True,
         timeout=120,
@@ -57,7 +60,30 @@ def test_compose_file_is_valid(compose):
 def test_compose_runs_the_whole_stack(compose):
     result = run(compose, "config", "--services")
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(result.stdout.split()) == {
+        "migrate", "web", "worker", "beat", "postgres", "redis",
+    }  # fmt: skip
+
+
+def test_the_stack_refuses_to_start_without_a_secret_key(compose):
+    env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
+    result = subprocess.run(
+        [*compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_migrations_run_once_before_the_processes_start(compose):
+    services = yaml.safe_load(run(compose, "config").stdout)["services"]
+    assert "migrate" in services["migrate"]["command"]
+    assert services["migrate"]["restart"] == "no"
+    for name in ["web", "worker", "beat"]:
+        command = services[name]["command"]
+        assert "migrate" not in (command if isinstance(command, str) else " ".join(command))
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
 
 
 def test_services_have_health_checks_and_wait_for_their_dependencies(compose):

@@ -49,3 +49,17 @@ def test_healthz_checks_the_real_redis_cache_and_broker(client, settings):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200, response.json()
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def test_the_container_health_check_asks_healthz_with_an_allowed_host(live_server, monkeypatch):
+    """`python -m peerhub.healthcheck` (Dockerfile and compose): 0 when /healthz answers 200
+    for the first of ALLOWED_HOSTS, 1 when nothing answers."""
+    from urllib.parse import urlsplit
+
+    from peerhub import healthcheck
+
+    monkeypatch.setenv("ALLOWED_HOSTS", "localhost,peerhub.example.org")
+    monkeypatch.setenv("PORT", str(urlsplit(live_server.url).port))
+    assert healthcheck.main() == 0
+    monkeypatch.setenv("PORT", "9")  # the discard port: nothing answers there
+    assert healthcheck.main() == 1
