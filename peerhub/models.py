@@ -315,6 +315,8 @@ class OutboxTask(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     failed = models.BooleanField(default=False, help_text="Gave up after every attempt.")
     last_error = models.CharField(max_length=300, blank=True)
+    # The request that made the promise: its id follows the task into the worker's logs.
+    request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

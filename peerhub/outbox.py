@@ -50,11 +50,14 @@ def enqueue(task, *args, countdown: float = 0, **kwargs) -> OutboxTask:
     """Promise `task(*args, **kwargs)` in the current transaction: recorded now, published
     after commit (`countdown` seconds later at the earliest). A rolled-back transaction takes
     the promise with it."""
+    from .observability import request_id
+
     row = OutboxTask.objects.create(
         task=task.name,
         args=list(args),
         kwargs=kwargs,
         next_attempt_at=timezone.now() + GRACE + timedelta(seconds=countdown),
+        request_id=request_id.get(),
     )
     row_id = row.pk
     transaction.on_commit(lambda: publish(row_id, countdown=countdown), robust=True)
@@ -86,7 +89,7 @@ def publish(row_id: int, *, countdown: float = 0, now: datetime | None = None) -
             args=row.args,
             kwargs=row.kwargs,
             countdown=countdown or None,
-            headers={HEADER: row_id},
+            headers=_headers(row),
         )
     except Exception as error:  # the broker is down or refused: the sweep publishes it later
         logger.warning("outbox: publishing %s (%s) failed: %s", row.task, row_id, error)
@@ -105,9 +108,17 @@ def _run_eagerly(row_id: int) -> bool:
         return False
     OutboxTask.objects.filter(pk=row_id).update(attempts=F("attempts") + 1)
     current_app.tasks[row.task].apply(
-        args=row.args, kwargs=row.kwargs, headers={HEADER: row_id}, throw=False
+        args=row.args, kwargs=row.kwargs, headers=_headers(row), throw=False
     )
     return True
+
+
+def _headers(row: OutboxTask) -> dict:
+    """The row's id (the worker deletes the row on success) and the id of the request that
+    made the promise (its log lines in the worker carry it: peerhub.observability)."""
+    from .observability import TASK_HEADER
+
+    return {HEADER: row.pk, TASK_HEADER: row.request_id}
 
 
 def _attempt_failed(row_id: int, attempts: int, error: Exception, now: datetime) -> None:

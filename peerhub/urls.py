@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import observability, views
 from .api.errors import api_not_found
 from .health import healthz
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include("peerhub.api.urls")),
     path("api/<path:rest>", api_not_found),
     path("healthz", healthz, name="healthz"),
+    path("metrics", observability.metrics, name="metrics"),
     # Notifications, following and the feed (issue 7).
     path("", include("peerhub.social_urls")),
 ]

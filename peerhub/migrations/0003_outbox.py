@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                 ('published_at', models.DateTimeField(blank=True, null=True)),
                 ('failed', models.BooleanField(default=False, help_text='Gave up after every attempt.')),
                 ('last_error', models.CharField(blank=True, max_length=300)),
+                ('request_id', models.CharField(blank=True, max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
