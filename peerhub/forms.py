@@ -1,6 +1,7 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
+from . import inputs
 from .models import User
 
 
@@ -8,6 +9,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "bio", "skills"]
+        field_classes = {"display_name": inputs.PlainCharField}
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
         help_texts = {
             "display_name": "How your name appears next to your work.",
