@@ -374,7 +374,11 @@ class DiffSegmentSerializer(serializers.Serializer):
 
 
 class DiffRowSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["equal", "replace", "delete", "insert", "skip"])
+    kind = serializers.ChoiceField(
+        choices=["equal", "replace", "delete", "insert", "skip", "too_large"],
+        help_text="too_large: the texts differ too much to compare line by line; the one row "
+        "holds both in full.",
+    )
     old_number = serializers.IntegerField(allow_null=True)
     new_number = serializers.IntegerField(allow_null=True)
     old = DiffSegmentSerializer(many=True)
