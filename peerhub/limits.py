@@ -1,4 +1,4 @@
-"""The largest input PeerHub accepts, in one place (README.md, "Limits").
+"""The largest input PeerHub accepts, in one place (README.md, "Input limits").
 
 Text limits count characters (code points, as Python's `len` and PostgreSQL's `char_length`
 do). Models, forms and serializers all read them from here: a CharField carries its limit as

@@ -66,8 +66,9 @@ class RequestHygieneMiddleware:
 
 class DatabaseOutageMiddleware:
     """A view that meets a database that does not answer gets a 503, not a 500 — in DEBUG too.
-    What fails outside a view (a session saved on the way out) reaches handler500, which says
-    the same (peerhub.errors.server_error)."""
+    What fails outside a view (a middleware loading the user, a session saved on the way out)
+    reaches handler500, which says the same (peerhub.errors.server_error); in DEBUG Django shows
+    its traceback page there instead, as it does for every error."""
 
     def __init__(self, get_response):
         self.get_response = get_response

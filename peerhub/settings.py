@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Input limits and error answers (peerhub/middleware.py, README "Limits").
+    # Input limits and error answers (peerhub/middleware.py, README "Input limits").
     "peerhub.middleware.ApiErrorShapeMiddleware",
     "peerhub.middleware.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

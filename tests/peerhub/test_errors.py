@@ -142,17 +142,26 @@ def database_down():
     )
 
 
-@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
-def test_with_the_database_down_a_signed_in_member_gets_503_not_500(member_client, settings, debug):
-    """The session and the user are loaded from the database: that fails, and the 503 page
-    itself needs nothing from it. In DEBUG too (the middleware, not handler500, answers)."""
-    settings.DEBUG = debug
+def test_with_the_database_down_a_signed_in_member_gets_503_not_500(member_client):
+    """The session and the user are loaded from the database — by a view, or by a middleware
+    before it (handler500 answers then) — and that fails; the 503 page needs nothing from it."""
     member_client.raise_request_exception = False
     with database_down():
         page = member_client.get("/")
         api = member_client.get("/api/challenges/")
     assert page.status_code == 503
     assert b"PeerHub is briefly unavailable" in page.content
+    assert_error(api, 503, "unavailable")
+
+
+def test_with_the_database_down_views_answer_503_in_debug_too(quiet_client, settings):
+    """In DEBUG Django shows its traceback page instead of calling handler500; what fails in a
+    view is still a 503 (DatabaseOutageMiddleware), the embedded default's way of working."""
+    settings.DEBUG = True
+    with database_down():
+        page = quiet_client.get("/")
+        api = quiet_client.get("/api/challenges/")
+    assert page.status_code == 503
     assert_error(api, 503, "unavailable")
 
 
