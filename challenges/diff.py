@@ -2,7 +2,11 @@
 
 `side_by_side(old, new)` returns rows; each row has the old and new line (or None) and, for
 changed lines, the words that were removed or added. Templates render the segments; the text is
-escaped there like any other user text."""
+escaped there like any other user text.
+
+Past MAX_CHANGED_ROWS changed lines the answer is one "too_large" row holding both texts whole:
+such a diff would be no easier to read than the two texts, and a page of tens of thousands of
+rows is slow to build, send and render."""
 
 import difflib
 import re
@@ -19,6 +23,8 @@ WORD = re.compile(r"\s+|\w+|[^\w\s]")
 EXACT_CELLS = 40_000  # about 200 x 200 items: a few hundredths of a second at worst
 HEURISTIC_CELLS = 4_000_000
 WORD_CELLS = 500_000
+# More changed lines than this and the texts are shown whole, side by side (see above).
+MAX_CHANGED_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,9 @@ def side_by_side(old: str, new: str, *, context: int = 3) -> list[DiffRow]:
     rows: list[DiffRow] = []
     word_cells = WORD_CELLS
     opcodes, _ = _align(a, b, budget=HEURISTIC_CELLS)
+    changed = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
+    if changed > MAX_CHANGED_ROWS:
+        return [too_large(old, new)]
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             rows.extend(_equal(a, i1 + k, j1 + k) for k in range(i2 - i1))
@@ -137,6 +146,11 @@ def side_by_side(old: str, new: str, *, context: int = 3) -> list[DiffRow]:
     return _collapse(rows, context=context)
 
 
+def too_large(old: str, new: str) -> DiffRow:
+    """The one row of a diff too large to show line by line: both texts, whole."""
+    return DiffRow("too_large", None, None, [Segment(old, True)], [Segment(new, True)])
+
+
 def _equal(lines: list[str], i: int, j: int) -> DiffRow:
     segment = [Segment(lines[i])]
     return DiffRow("equal", i + 1, j + 1, segment, list(segment))
@@ -145,4 +159,8 @@ def _equal(lines: list[str], i: int, j: int) -> DiffRow:
 def diff_stats(rows: list[DiffRow]) -> dict[str, int]:
     added = sum(1 for r in rows if r.kind in {"insert", "replace"})
     removed = sum(1 for r in rows if r.kind in {"delete", "replace"})
+    for row in rows:
+        if row.kind == "too_large":  # every line of both texts counts as changed
+            added += len(row.new_text.splitlines())
+            removed += len(row.old_text.splitlines())
     return {"added": added, "removed": removed}

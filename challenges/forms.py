@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.html import format_html
 
+from peerhub import inputs, limits
 from peerhub.models import Value
 
 from . import permissions
@@ -16,22 +17,27 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class ChallengeForm(forms.Form):
-    title = forms.CharField(max_length=160)
-    summary = forms.CharField(max_length=280, help_text="One line that says what the challenge is.")
+    title = inputs.PlainCharField(max_length=limits.TITLE)
+    summary = forms.CharField(
+        max_length=limits.SUMMARY, help_text="One line that says what the challenge is."
+    )
     problem = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=limits.CHALLENGE_TEXT,
         required=False,
         help_text="Markdown. What needs solving? Required before the challenge can open.",
     )
     context = forms.CharField(
         label="Why it matters",
         widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=limits.CHALLENGE_TEXT,
         required=False,
         help_text="Markdown. The story: who is affected, what has been tried, what is at stake.",
     )
     criteria = forms.CharField(
         label="Success criteria",
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=limits.CHALLENGE_TEXT,
         required=False,
         help_text="One per line, in order: “Name: how it will be judged”. Reviews score these.",
     )
@@ -44,8 +50,8 @@ class ChallengeForm(forms.Form):
     tags = forms.CharField(max_length=300, required=False, help_text="Comma-separated.")
     visibility = forms.ChoiceField(choices=Challenge.Visibility.choices)
     licence = forms.CharField(max_length=60, initial="CC BY-SA 4.0")
-    opens_at = forms.DateTimeField(required=False, widget=DateTimeLocalInput())
-    closes_at = forms.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
+    opens_at = inputs.DateTimeField(required=False, widget=DateTimeLocalInput())
+    closes_at = inputs.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,8 +73,15 @@ class ChallengeForm(forms.Form):
         for line in self.cleaned_data["criteria"].splitlines():
             name, _, description = line.partition(":")
             if name.strip():
-                if len(name.strip()) > 120:
-                    raise forms.ValidationError("Keep each criterion's name under 120 characters.")
+                if len(name.strip()) > limits.CRITERION_NAME:
+                    raise forms.ValidationError(
+                        f"Keep each criterion's name to {limits.CRITERION_NAME} characters."
+                    )
+                if len(description.strip()) > limits.CRITERION_DESCRIPTION:
+                    raise forms.ValidationError(
+                        "Keep each criterion's description to "
+                        f"{limits.CRITERION_DESCRIPTION} characters."
+                    )
                 criteria.append((name.strip(), description.strip()))
         return criteria
 
@@ -103,13 +116,15 @@ class ChallengeForm(forms.Form):
 
 
 class SolutionForm(forms.Form):
-    title = forms.CharField(max_length=160)
+    title = inputs.PlainCharField(max_length=limits.TITLE)
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown. Explain your solution."
+        widget=forms.Textarea(attrs={"rows": 18}),
+        max_length=limits.SOLUTION_BODY,
+        help_text="Markdown. Explain your solution.",
     )
     message = forms.CharField(
         label="What changed",
-        max_length=300,
+        max_length=limits.REVISION_MESSAGE,
         required=False,
         help_text="A short note kept with this revision, like a commit message.",
     )
@@ -130,7 +145,7 @@ class ForkForm(forms.Form):
         empty_label=None,
         help_text="Remix into the same challenge, or into another open one.",
     )
-    title = forms.CharField(max_length=160)
+    title = inputs.PlainCharField(max_length=limits.TITLE)
 
     def __init__(self, *args, challenges=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,6 +156,7 @@ class ForkForm(forms.Form):
 class UpstreamForm(forms.Form):
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=limits.UPSTREAM_MESSAGE,
         help_text="What your change does and why the original would be better with it.",
     )
 
@@ -148,7 +164,7 @@ class UpstreamForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
+        max_length=limits.DECISION_REASON,
         help_text="Say why, so the author can learn from it.",
     )
 
@@ -157,6 +173,7 @@ class ProposalForm(forms.ModelForm):
     class Meta:
         model = ChallengeProposal
         fields = ["title", "summary", "problem", "context"]
+        field_classes = {"title": inputs.PlainCharField}
         widgets = {
             "problem": forms.Textarea(attrs={"rows": 8}),
             "context": forms.Textarea(attrs={"rows": 5}),
@@ -168,6 +185,6 @@ class CommentForm(forms.Form):
     body = forms.CharField(
         label="Comment",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
-        max_length=10_000,
+        max_length=limits.COMMENT,
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)

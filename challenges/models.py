@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from peerhub import limits
+
 DEFAULT_LICENCE = "CC BY-SA 4.0"
 
 
@@ -38,11 +40,17 @@ class Challenge(models.Model):
         PRIVATE = "private", "Private: organisers and invited members"
 
     slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=160)
-    summary = models.CharField(max_length=280, help_text="One line: what is the challenge?")
-    problem = models.TextField(blank=True, help_text="Markdown: the problem to solve.")
+    title = models.CharField(max_length=limits.TITLE)
+    summary = models.CharField(
+        max_length=limits.SUMMARY, help_text="One line: what is the challenge?"
+    )
+    problem = models.TextField(
+        max_length=limits.CHALLENGE_TEXT, blank=True, help_text="Markdown: the problem to solve."
+    )
     context = models.TextField(
-        blank=True, help_text="Markdown: why it matters — the story, who is affected."
+        max_length=limits.CHALLENGE_TEXT,
+        blank=True,
+        help_text="Markdown: why it matters — the story, who is affected.",
     )
     values = models.ManyToManyField("peerhub.Value", blank=True, related_name="challenges")
     tags = models.ManyToManyField(Tag, blank=True, related_name="challenges")
@@ -84,7 +92,13 @@ class Challenge(models.Model):
                 | Q(opens_at__isnull=True)
                 | Q(closes_at__gt=models.F("opens_at")),
                 name="challenge_closes_after_it_opens",
-            )
+            ),
+            limits.length_check(
+                "problem", limits.CHALLENGE_TEXT, name="challenge_problem_max_length"
+            ),
+            limits.length_check(
+                "context", limits.CHALLENGE_TEXT, name="challenge_context_max_length"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,8 +121,8 @@ class Criterion(models.Model):
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="criteria")
     position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=120)
-    description = models.CharField(max_length=400, blank=True)
+    name = models.CharField(max_length=limits.CRITERION_NAME)
+    description = models.CharField(max_length=limits.CRITERION_DESCRIPTION, blank=True)
 
     class Meta:
         ordering = ["challenge", "position"]
@@ -128,15 +142,17 @@ class ChallengeProposal(models.Model):
         ADOPTED = "adopted", "Adopted"
         DECLINED = "declined", "Declined"
 
-    title = models.CharField(max_length=160)
-    summary = models.CharField(max_length=280)
-    problem = models.TextField(help_text="Markdown.")
-    context = models.TextField(blank=True, help_text="Markdown: why it matters.")
+    title = models.CharField(max_length=limits.TITLE)
+    summary = models.CharField(max_length=limits.SUMMARY)
+    problem = models.TextField(max_length=limits.CHALLENGE_TEXT, help_text="Markdown.")
+    context = models.TextField(
+        max_length=limits.CHALLENGE_TEXT, blank=True, help_text="Markdown: why it matters."
+    )
     proposer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_proposals"
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = models.TextField(max_length=limits.DECISION_REASON, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -154,7 +170,16 @@ class ChallengeProposal(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="declined_proposal_has_a_reason",
-            )
+            ),
+            limits.length_check(
+                "problem", limits.CHALLENGE_TEXT, name="proposal_problem_max_length"
+            ),
+            limits.length_check(
+                "context", limits.CHALLENGE_TEXT, name="proposal_context_max_length"
+            ),
+            limits.length_check(
+                "decline_reason", limits.DECISION_REASON, name="proposal_decline_reason_max_length"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,7 +221,7 @@ class Solution(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="solutions"
     )
-    title = models.CharField(max_length=160)
+    title = models.CharField(max_length=limits.TITLE)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT, db_index=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="forks"
@@ -296,9 +321,11 @@ class Revision(models.Model):
 
     solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField()
-    title = models.CharField(max_length=160)
-    body = models.TextField(help_text="Markdown.")
-    message = models.CharField(max_length=300, blank=True, help_text="What changed, and why.")
+    title = models.CharField(max_length=limits.TITLE)
+    body = models.TextField(max_length=limits.SOLUTION_BODY, help_text="Markdown.")
+    message = models.CharField(
+        max_length=limits.REVISION_MESSAGE, blank=True, help_text="What changed, and why."
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revisions"
     )
@@ -317,7 +344,8 @@ class Revision(models.Model):
     class Meta:
         ordering = ["solution", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["solution", "number"], name="one_revision_per_number")
+            models.UniqueConstraint(fields=["solution", "number"], name="one_revision_per_number"),
+            limits.length_check("body", limits.SOLUTION_BODY, name="revision_body_max_length"),
         ]
 
     def __str__(self) -> str:
@@ -352,9 +380,12 @@ class UpstreamProposal(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="upstream_proposals"
     )
-    message = models.TextField(help_text="What the change does and why the parent needs it.")
+    message = models.TextField(
+        max_length=limits.UPSTREAM_MESSAGE,
+        help_text="What the change does and why the parent needs it.",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = models.TextField(max_length=limits.DECISION_REASON, blank=True)
     resulting_revision = models.OneToOneField(
         Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -372,6 +403,12 @@ class UpstreamProposal(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="declined_upstream_has_a_reason",
+            ),
+            limits.length_check(
+                "message", limits.UPSTREAM_MESSAGE, name="upstream_message_max_length"
+            ),
+            limits.length_check(
+                "decline_reason", limits.DECISION_REASON, name="upstream_decline_reason_max_length"
             ),
         ]
 
@@ -398,7 +435,7 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
     )
-    body = models.TextField()
+    body = models.TextField(max_length=limits.COMMENT)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -414,7 +451,8 @@ class Comment(models.Model):
                 condition=(Q(challenge__isnull=False) & Q(solution__isnull=True))
                 | (Q(challenge__isnull=True) & Q(solution__isnull=False)),
                 name="comment_on_exactly_one_target",
-            )
+            ),
+            limits.length_check("body", limits.COMMENT, name="comment_body_max_length"),
         ]
 
     def __str__(self) -> str:
@@ -446,8 +484,12 @@ class SelectionRound(models.Model):
         Challenge, on_delete=models.PROTECT, related_name="selection_rounds"
     )
     number = models.PositiveIntegerField()
-    title = models.CharField(max_length=160, blank=True)
-    summary = models.TextField(blank=True, help_text="Markdown: what the organisers looked for.")
+    title = models.CharField(max_length=limits.TITLE, blank=True)
+    summary = models.TextField(
+        max_length=limits.SELECTION_SUMMARY,
+        blank=True,
+        help_text="Markdown: what the organisers looked for.",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -473,6 +515,9 @@ class SelectionRound(models.Model):
                 condition=Q(status="draft", published_at__isnull=True)
                 | Q(status="published", published_at__isnull=False),
                 name="published_selection_round_has_a_date",
+            ),
+            limits.length_check(
+                "summary", limits.SELECTION_SUMMARY, name="selection_round_summary_max_length"
             ),
         ]
 
@@ -502,9 +547,15 @@ class SelectionEntry(models.Model):
     solution = models.ForeignKey(
         Solution, on_delete=models.PROTECT, related_name="selection_entries"
     )
-    reason = models.TextField(help_text="Why the organisers shortlisted it.")
+    reason = models.TextField(
+        max_length=limits.SELECTION_REASON, help_text="Why the organisers shortlisted it."
+    )
     is_winner = models.BooleanField(default=False)
-    winner_reason = models.TextField(blank=True, help_text="Why it was selected as a winner.")
+    winner_reason = models.TextField(
+        max_length=limits.SELECTION_REASON,
+        blank=True,
+        help_text="Why it was selected as a winner.",
+    )
     shortlisted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -524,6 +575,12 @@ class SelectionEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(is_winner=False) | ~Q(winner_reason=""),
                 name="winner_has_a_reason",
+            ),
+            limits.length_check(
+                "reason", limits.SELECTION_REASON, name="shortlist_reason_max_length"
+            ),
+            limits.length_check(
+                "winner_reason", limits.SELECTION_REASON, name="winner_reason_max_length"
             ),
         ]
 

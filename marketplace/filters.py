@@ -3,18 +3,20 @@ the rules themselves live in selectors.offer_list."""
 
 from django_filters import rest_framework as filters
 
+from peerhub.api.filters import FilterSet, NumberFilter
+
 from . import selectors
 from .models import Offer, Order
 
 
-class OfferFilter(filters.FilterSet):
+class OfferFilter(FilterSet):
     q = filters.CharFilter(help_text="Words in the title or the description.")
     challenge = filters.CharFilter(help_text="The slug of the base solution's challenge.")
     value = filters.CharFilter(help_text="The slug of a manifesto value the challenge serves.")
-    min_price = filters.NumberFilter(min_value=0, help_text="Minor units.")
-    max_price = filters.NumberFilter(min_value=0, help_text="Minor units.")
-    max_delivery_days = filters.NumberFilter(min_value=1)
-    seller_level = filters.NumberFilter(min_value=0, max_value=4, help_text="Minimum trust level.")
+    min_price = NumberFilter(min_value=0, help_text="Minor units.")
+    max_price = NumberFilter(min_value=0, help_text="Minor units.")
+    max_delivery_days = NumberFilter(min_value=1)
+    seller_level = NumberFilter(min_value=0, max_value=4, help_text="Minimum trust level.")
     ordering = filters.ChoiceFilter(
         choices=[(name, name) for name in selectors.OFFER_SORTS],
         help_text="newest (default), price, -price, delivery, rating.",
@@ -44,7 +46,7 @@ class OfferFilter(filters.FilterSet):
         )
 
 
-class OrderFilter(filters.FilterSet):
+class OrderFilter(FilterSet):
     state = filters.ChoiceFilter(choices=Order.State.choices)
     role = filters.ChoiceFilter(
         choices=[("buyer", "buyer"), ("seller", "seller")], method="filter_role",

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from challenges.models import Solution
+from peerhub import inputs, limits
 
 from .models import Offer, Order, Subscription
 
@@ -33,6 +34,7 @@ class OfferForm(forms.ModelForm):
         model = Offer
         fields = ["title", "description", "base_solution", "price", "currency", "delivery_days",
                   "capacity", "is_active"]  # fmt: skip
+        field_classes = {"title": inputs.PlainCharField}
         labels = {"is_active": "Active (take new orders)", "delivery_days": "Delivery (days)"}
         widgets = {"description": forms.Textarea(attrs={"rows": 8})}
 
@@ -47,7 +49,8 @@ class OfferForm(forms.ModelForm):
 class OrderPlaceForm(forms.Form):
     # The rule is the service's (order_place refuses an empty brief); the form says it first.
     brief = forms.CharField(
-        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
+        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=limits.ORDER_BRIEF,
         help_text="Required: what you need, for whom and by when. The seller reads it before "
                   "starting. Markdown.",
         error_messages={"required": "Tell the seller what you need: the brief is required."},
@@ -55,22 +58,35 @@ class OrderPlaceForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.ORDER_MESSAGE
+    )
 
 
 class DeliverForm(forms.Form):
-    message = forms.CharField(label="Delivery", widget=forms.Textarea(attrs={"rows": 5}))
+    message = forms.CharField(
+        label="Delivery", widget=forms.Textarea(attrs={"rows": 5}), max_length=limits.ORDER_MESSAGE
+    )
     links = forms.CharField(
         label="Links", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line (https://…).",
     )  # fmt: skip
 
     def clean_links(self):
-        return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+        if any(len(link) > limits.DELIVERY_LINK for link in links):
+            raise forms.ValidationError(
+                f"Keep each link to {limits.DELIVERY_LINK:,} characters.", code="max_length"
+            )
+        return links
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label="What went wrong?", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="What went wrong?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=limits.DISPUTE_REASON,
+    )
 
 
 class ResolveForm(forms.Form):
@@ -89,7 +105,10 @@ class ReviewForm(forms.Form):
         error_messages={"required": "Choose a rating from 1 to 5 stars."},
     )
     text = forms.CharField(
-        label="Your review", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label="Your review",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=limits.ORDER_REVIEW,
+        required=False,
     )
 
 

@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
 
+from peerhub import limits
+
 CURRENCY_MAX = 3
 
 
@@ -30,7 +32,9 @@ class Plan(models.Model):
 
     code = models.SlugField(max_length=20, unique=True)
     name = models.CharField(max_length=60)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(
+        max_length=limits.PLAN_DESCRIPTION, blank=True, help_text="Markdown."
+    )
     monthly_price = models.PositiveIntegerField(default=0, help_text="Minor units (cents).")
     yearly_price = models.PositiveIntegerField(default=0, help_text="Minor units (cents).")
     currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
@@ -39,6 +43,13 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+        constraints = [
+            limits.length_check(
+                "description",
+                limits.PLAN_DESCRIPTION,
+                name="marketplace_plan_description_max_length",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -101,8 +112,8 @@ class Offer(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers"
     )
-    title = models.CharField(max_length=140)
-    description = models.TextField(help_text="Markdown.")
+    title = models.CharField(max_length=limits.OFFER_TITLE)
+    description = models.TextField(max_length=limits.OFFER_DESCRIPTION, help_text="Markdown.")
     base_solution = models.ForeignKey(
         "challenges.Solution",
         null=True,
@@ -130,6 +141,11 @@ class Offer(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(delivery_days__gte=1), name="marketplace_offer_delivery_gte_1"
+            ),
+            limits.length_check(
+                "description",
+                limits.OFFER_DESCRIPTION,
+                name="marketplace_offer_description_max_length",
             ),
         ]
 
@@ -168,7 +184,9 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
     )
     state = models.CharField(max_length=16, choices=State, default=State.PENDING_PAYMENT)
-    brief = models.TextField(blank=True, help_text="What the buyer needs (Markdown).")
+    brief = models.TextField(
+        max_length=limits.ORDER_BRIEF, blank=True, help_text="What the buyer needs (Markdown)."
+    )
     # The solution the service adapted, as it was when ordered: a completed order counts as
     # that solution's adoption even if the offer later changes its base.
     base_solution = models.ForeignKey(
@@ -179,7 +197,7 @@ class Order(models.Model):
         related_name="marketplace_orders",
     )
     # Snapshots: later changes to the offer or to the fee rate never change this order.
-    title = models.CharField(max_length=140)
+    title = models.CharField(max_length=limits.OFFER_TITLE)
     price = models.PositiveIntegerField()
     currency = models.CharField(max_length=CURRENCY_MAX)
     fee_rate = models.DecimalField(max_digits=5, decimal_places=4)
@@ -217,6 +235,9 @@ class Order(models.Model):
                 & Q(released_amount__lte=F("price"))
                 & Q(fee_collected__lte=F("price")),
                 name="marketplace_order_amounts_lte_price",
+            ),
+            limits.length_check(
+                "brief", limits.ORDER_BRIEF, name="marketplace_order_brief_max_length"
             ),
         ]
 
@@ -263,13 +284,18 @@ class OrderMessage(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    body = models.TextField(help_text="Markdown.")
+    body = models.TextField(max_length=limits.ORDER_MESSAGE, help_text="Markdown.")
     links = models.JSONField(default=list, blank=True)
     is_delivery = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            limits.length_check(
+                "body", limits.ORDER_MESSAGE, name="marketplace_order_message_body_max_length"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.order_id} · {self.author}"
@@ -282,7 +308,7 @@ class OrderReview(models.Model):
     rating = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    text = models.TextField(blank=True)
+    text = models.TextField(max_length=limits.ORDER_REVIEW, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -290,7 +316,10 @@ class OrderReview(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__gte=1, rating__lte=5), name="marketplace_review_rating_1_5"
-            )
+            ),
+            limits.length_check(
+                "text", limits.ORDER_REVIEW, name="marketplace_order_review_text_max_length"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -49,7 +49,7 @@ def offer_list(request):
         if params.get(name):
             try:
                 params[name] = str(int(float(params[name]) * 100))
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", or "1e400" (an infinite float)
                 params[name] = "invalid"
     filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request)
     offers = filterset.qs if filterset.is_valid() else Offer.objects.none()

@@ -3,7 +3,7 @@ import secrets
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
-from . import tokens
+from . import inputs, tokens
 from .models import AccessToken, User
 
 
@@ -11,6 +11,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "bio", "skills"]
+        field_classes = {"display_name": inputs.PlainCharField}
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
         help_texts = {
             "display_name": "How your name appears next to your work.",

@@ -7,18 +7,23 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from . import limits
+
 
 class User(AbstractUser):
     """A member. Custom from the first migration so that profiles can grow without a swap."""
 
-    display_name = models.CharField(max_length=80, blank=True)
-    bio = models.TextField(blank=True, help_text="Markdown.")
+    display_name = models.CharField(max_length=limits.DISPLAY_NAME, blank=True)
+    bio = models.TextField(max_length=limits.BIO, blank=True, help_text="Markdown.")
     skills = models.CharField(
-        max_length=300, blank=True, help_text="Comma-separated, e.g. “civic tech, soldering”."
+        max_length=limits.SKILLS,
+        blank=True,
+        help_text="Comma-separated, e.g. “civic tech, soldering”.",
     )
 
     class Meta:
         ordering = ["username"]
+        constraints = [limits.length_check("bio", limits.BIO, name="user_bio_max_length")]
 
     def __str__(self) -> str:
         return self.username
@@ -40,11 +45,16 @@ class Value(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80, unique=True)
-    description = models.TextField(help_text="Markdown.")
+    description = models.TextField(max_length=limits.VALUE_DESCRIPTION, help_text="Markdown.")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "name"]
+        constraints = [
+            limits.length_check(
+                "description", limits.VALUE_DESCRIPTION, name="value_description_max_length"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -64,8 +74,11 @@ class ManifestoVersion(models.Model):
 
     number = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=200)
-    preamble = models.TextField(help_text="Markdown: the heart of the manifesto, shown on home.")
-    body = models.TextField(help_text="Markdown.")
+    preamble = models.TextField(
+        max_length=limits.MANIFESTO_PREAMBLE,
+        help_text="Markdown: the heart of the manifesto, shown on home.",
+    )
+    body = models.TextField(max_length=limits.MANIFESTO_BODY, help_text="Markdown.")
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -74,6 +87,12 @@ class ManifestoVersion(models.Model):
     class Meta:
         ordering = ["-number"]
         get_latest_by = "number"
+        constraints = [
+            limits.length_check(
+                "preamble", limits.MANIFESTO_PREAMBLE, name="manifesto_preamble_max_length"
+            ),
+            limits.length_check("body", limits.MANIFESTO_BODY, name="manifesto_body_max_length"),
+        ]
 
     def __str__(self) -> str:
         return f"v{self.number}: {self.title}"

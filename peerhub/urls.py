@@ -33,4 +33,8 @@ urlpatterns = [
     path("", include("peerhub.social_urls")),
 ]
 
-handler404 = "peerhub.views.not_found"
+# Errors answer JSON under /api/ and a page elsewhere; a database outage is a 503 (peerhub.errors).
+handler400 = "peerhub.errors.bad_request"
+handler403 = "peerhub.errors.permission_denied"
+handler404 = "peerhub.errors.not_found"
+handler500 = "peerhub.errors.server_error"

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import following, selectors, services, tokens
-from .api.errors import api_not_found
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
@@ -111,12 +110,6 @@ def profile_edit(request):
         messages.success(request, "Your profile is saved.")
         return redirect("profile", username=request.user.username)
     return render(request, "peerhub/profile_edit.html", {"form": form})
-
-
-def not_found(request, exception=None):
-    if request.path.startswith("/api/"):
-        return api_not_found(request, exception)
-    return render(request, "404.html", status=404)
 
 
 # --- Account security: API tokens (issue 16) ---------------------------------------------------

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from peerhub import limits
+
 
 class Vote(models.Model):
     UP, DOWN = 1, -1
@@ -51,7 +53,9 @@ class Review(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
     )
-    comment = models.TextField(help_text="Markdown: what works, what would make it better.")
+    comment = models.TextField(
+        max_length=limits.REVIEW, help_text="Markdown: what works, what would make it better."
+    )
     mean_score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -59,7 +63,8 @@ class Review(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         constraints = [
-            models.UniqueConstraint(fields=["solution", "reviewer"], name="one_review_per_member")
+            models.UniqueConstraint(fields=["solution", "reviewer"], name="one_review_per_member"),
+            limits.length_check("comment", limits.REVIEW, name="review_comment_max_length"),
         ]
 
     def __str__(self) -> str:

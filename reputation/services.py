@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
-from peerhub import outbox
+from peerhub import limits, outbox
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
 from peerhub.models import User
 from peerhub.notifications import notify
@@ -137,6 +137,8 @@ def review_save(
         raise DomainError("Scores go from 1 to 5.", code="score_range")
     if not comment.strip():
         raise DomainError("Say what works and what would make it better.", code="comment")
+    if len(comment.strip()) > limits.REVIEW:  # the page posts it without a form
+        raise DomainError(f"Keep the review to {limits.REVIEW:,} characters.", code="comment")
     write_spend(reviewer, "review")
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
     now = timezone.now()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.selectors import challenge_get, solution_get
 from peerhub.exceptions import DomainError
+from peerhub.inputs import parse_id
 from peerhub.models import User
 
 from . import (
@@ -64,9 +65,9 @@ def vote(request, pk: int):
 def _scores_from(data, solution) -> dict[int, int]:
     scores = {}
     for criterion in solution.challenge.criteria.all():
-        raw = data.get(f"criterion-{criterion.pk}", "")
-        if raw.isdigit():
-            scores[criterion.pk] = int(raw)
+        score = parse_id(data.get(f"criterion-{criterion.pk}", ""))
+        if score is not None:
+            scores[criterion.pk] = score
     return scores
 
 

@@ -1,10 +1,10 @@
 """Query parameters of the challenges API lists, validated by django-filter: a bad value is a 400
 naming the parameter, and drf-spectacular documents every parameter from these classes."""
 
-from django import forms
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+
+from peerhub.api.filters import FilterSet
+from peerhub.api.filters import IntegerFilter as IdFilter
 
 from .. import selectors
 from ..models import Challenge, ChallengeProposal, Comment, Solution, UpstreamProposal
@@ -14,14 +14,7 @@ def _sort_choices(sorts) -> list[tuple[str, str]]:
     return [(name, name) for name in sorts]
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(filters.NumberFilter):
-    """An integer id: `?root=1.5` is a 400, not a silent rounding."""
-
-    field_class = forms.IntegerField
-
-
-class ChallengeFilter(filters.FilterSet):
+class ChallengeFilter(FilterSet):
     """The parameters of `selectors.challenge_list`, which holds the list's rules (visibility,
     search, sorts): this class only validates, documents and forwards them."""
 
@@ -51,7 +44,7 @@ class ChallengeFilter(filters.FilterSet):
         ).prefetch_related("criteria")
 
 
-class ChallengeProposalFilter(filters.FilterSet):
+class ChallengeProposalFilter(FilterSet):
     """The parameters of `selectors.proposal_list`; without `status`, every proposal."""
 
     status = filters.ChoiceFilter(choices=ChallengeProposal.Status.choices)
@@ -71,7 +64,7 @@ class ChallengeProposalFilter(filters.FilterSet):
         ).select_related("decided_by")
 
 
-class SolutionFilter(filters.FilterSet):
+class SolutionFilter(FilterSet):
     challenge = filters.CharFilter(field_name="challenge__slug", help_text="A challenge's slug.")
     author = filters.CharFilter(field_name="author__username", help_text="The author's username.")
     status = filters.ChoiceFilter(choices=Solution.Status.choices)
@@ -93,7 +86,7 @@ class SolutionFilter(filters.FilterSet):
         return queryset.order_by(*selectors.SOLUTION_SORTS[value])
 
 
-class UpstreamProposalFilter(filters.FilterSet):
+class UpstreamProposalFilter(FilterSet):
     fork = IdFilter(field_name="fork_id", help_text="The offering fork's id.")
     parent = IdFilter(field_name="parent_id", help_text="The parent solution's id.")
     status = filters.ChoiceFilter(choices=UpstreamProposal.Status.choices)
@@ -103,7 +96,7 @@ class UpstreamProposalFilter(filters.FilterSet):
         fields = ["fork", "parent", "status"]
 
 
-class CommentFilter(filters.FilterSet):
+class CommentFilter(FilterSet):
     challenge = filters.CharFilter(
         field_name="challenge__slug",
         help_text="Comments on this challenge (its own discussion, not its solutions').",

@@ -10,6 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from peerhub import limits
+from peerhub.api.fields import DateTimeField, PlainCharField
 from peerhub.models import User, Value
 
 from .. import permissions, selectors
@@ -25,7 +27,6 @@ from ..models import (
     Tag,
     UpstreamProposal,
 )
-from ..services.comments import MAX_COMMENT_LENGTH
 
 
 def _user(request):
@@ -123,10 +124,16 @@ class ChallengeSerializer(serializers.ModelSerializer):
 class ChallengeWriteSerializer(serializers.Serializer):
     """Frame (POST) or edit (PATCH) a challenge. Criteria can change only while it is a draft."""
 
-    title = serializers.CharField(max_length=160)
-    summary = serializers.CharField(max_length=280, help_text="One line: what is the challenge?")
-    problem = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    context = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    title = PlainCharField(max_length=limits.TITLE)
+    summary = serializers.CharField(
+        max_length=limits.SUMMARY, help_text="One line: what is the challenge?"
+    )
+    problem = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
+    context = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
     criteria = CriterionSerializer(
         many=True, required=False, help_text="The success criteria, in order."
     )
@@ -138,14 +145,14 @@ class ChallengeWriteSerializer(serializers.Serializer):
         help_text="Slugs of the manifesto values the challenge serves.",
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50),
+        child=serializers.CharField(max_length=limits.TAG),
         required=False,
         help_text="Tag names; new ones are created.",
     )
     visibility = serializers.ChoiceField(choices=Challenge.Visibility.choices, required=False)
     licence = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    opens_at = serializers.DateTimeField(required=False, allow_null=True)
-    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+    opens_at = DateTimeField(required=False, allow_null=True)
+    closes_at = DateTimeField(required=False, allow_null=True)
 
     def validate_criteria(self, criteria):
         return [(item["name"], item.get("description", "")) for item in criteria]
@@ -211,16 +218,22 @@ class ChallengeProposalSerializer(serializers.ModelSerializer):
 
 
 class ChallengeProposalWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=160)
-    summary = serializers.CharField(max_length=280)
-    problem = serializers.CharField(trim_whitespace=False, help_text="Markdown.")
+    title = PlainCharField(max_length=limits.TITLE)
+    summary = serializers.CharField(max_length=limits.SUMMARY)
+    problem = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, trim_whitespace=False, help_text="Markdown."
+    )
     context = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, help_text="Markdown."
+        max_length=limits.CHALLENGE_TEXT,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Markdown.",
     )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=limits.DECISION_REASON)
 
 
 # --- Solutions and revisions -----------------------------------------------------------------
@@ -288,19 +301,31 @@ class SolutionDetailSerializer(SolutionSerializer):
 
 class SolutionCreateSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(help_text="The challenge's slug.")
-    title = serializers.CharField(max_length=160)
-    body = serializers.CharField(trim_whitespace=False, help_text="Markdown.")
+    title = PlainCharField(max_length=limits.TITLE)
+    body = serializers.CharField(
+        max_length=limits.SOLUTION_BODY, trim_whitespace=False, help_text="Markdown."
+    )
     publish = serializers.BooleanField(default=True, help_text="False saves a draft.")
-    message = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    message = serializers.CharField(
+        max_length=limits.REVISION_MESSAGE, required=False, allow_blank=True
+    )
 
 
 class SolutionReviseSerializer(serializers.Serializer):
     """A new revision; a missing title or body keeps the current one."""
 
-    title = serializers.CharField(max_length=160, required=False)
-    body = serializers.CharField(required=False, trim_whitespace=False, help_text="Markdown.")
+    title = PlainCharField(max_length=limits.TITLE, required=False)
+    body = serializers.CharField(
+        max_length=limits.SOLUTION_BODY,
+        required=False,
+        trim_whitespace=False,
+        help_text="Markdown.",
+    )
     message = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, help_text="What changed, and why."
+        max_length=limits.REVISION_MESSAGE,
+        required=False,
+        allow_blank=True,
+        help_text="What changed, and why.",
     )
 
 
@@ -308,7 +333,7 @@ class ForkSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(
         required=False, help_text="Fork into another open challenge (default: the same one)."
     )
-    title = serializers.CharField(max_length=160, required=False, allow_blank=True)
+    title = PlainCharField(max_length=limits.TITLE, required=False, allow_blank=True)
 
 
 class RevisionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
@@ -349,7 +374,11 @@ class DiffSegmentSerializer(serializers.Serializer):
 
 
 class DiffRowSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["equal", "replace", "delete", "insert", "skip"])
+    kind = serializers.ChoiceField(
+        choices=["equal", "replace", "delete", "insert", "skip", "too_large"],
+        help_text="too_large: the texts differ too much to compare line by line; the one row "
+        "holds both in full.",
+    )
     old_number = serializers.IntegerField(allow_null=True)
     new_number = serializers.IntegerField(allow_null=True)
     old = DiffSegmentSerializer(many=True)
@@ -471,7 +500,10 @@ class UpstreamProposalDetailSerializer(UpstreamProposalSerializer):
 
 class UpstreamProposalCreateSerializer(serializers.Serializer):
     fork = VisibleSolutionField(help_text="Your fork's id.")
-    message = serializers.CharField(help_text="What the change does and why the parent needs it.")
+    message = serializers.CharField(
+        max_length=limits.UPSTREAM_MESSAGE,
+        help_text="What the change does and why the parent needs it.",
+    )
 
 
 # --- Comments --------------------------------------------------------------------------------
@@ -513,7 +545,7 @@ class CommentCreateSerializer(serializers.Serializer):
     parent = VisibleCommentField(
         required=False, allow_null=True, help_text="The comment this one replies to."
     )
-    body = serializers.CharField(max_length=MAX_COMMENT_LENGTH)
+    body = serializers.CharField(max_length=limits.COMMENT)
 
     def validate(self, attrs):
         targets = [attrs.get("challenge"), attrs.get("solution")]
@@ -525,7 +557,7 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class CommentEditSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=MAX_COMMENT_LENGTH)
+    body = serializers.CharField(max_length=limits.COMMENT)
 
 
 # --- Selection rounds ------------------------------------------------------------------------
@@ -563,12 +595,14 @@ class SelectionRoundSerializer(serializers.ModelSerializer):
 
 
 class SelectionRoundCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=160, required=False, allow_blank=True, default="")
-    summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    title = PlainCharField(max_length=limits.TITLE, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        max_length=limits.SELECTION_SUMMARY, required=False, allow_blank=True, default=""
+    )
 
 
 class SelectionChoiceSerializer(serializers.Serializer):
     solution = serializers.IntegerField(min_value=1, help_text="Id of a solution to the challenge.")
     reason = serializers.CharField(
-        max_length=4000, help_text="Why: the authors and members read it."
+        max_length=limits.SELECTION_REASON, help_text="Why: the authors and members read it."
     )

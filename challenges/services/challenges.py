@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from peerhub import limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.following import follow_set
 from peerhub.models import User, Value
@@ -37,8 +38,8 @@ def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
     tags = []
     for name in names:
-        name = name.strip()[:50]
-        slug = slugify(name)[:50]
+        name = name.strip()[: limits.TAG]
+        slug = slugify(name)[: limits.TAG]
         if not slug:
             continue
         tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
@@ -50,7 +51,7 @@ def _normalised_criteria(criteria: Sequence[tuple[str, str] | str]) -> list[tupl
     """(name, description) pairs as they are stored: trimmed, cut to size, blank names dropped."""
     pairs = [(item, "") if isinstance(item, str) else tuple(item) for item in criteria]
     return [
-        (name.strip()[:120], description.strip()[:400])
+        (name.strip()[: limits.CRITERION_NAME], description.strip()[: limits.CRITERION_DESCRIPTION])
         for name, description in pairs
         if name.strip()
     ]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from peerhub import limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
@@ -13,7 +14,7 @@ from peerhub.throttles import write_spend
 from .. import permissions, social_events
 from ..models import Challenge, Comment, Solution
 
-MAX_COMMENT_LENGTH = 10_000
+MAX_COMMENT_LENGTH = limits.COMMENT
 
 
 def _clean_body(body: str) -> str:

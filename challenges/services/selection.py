@@ -7,13 +7,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from peerhub import inputs, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 
 from .. import permissions, social_events
 from ..models import Challenge, SelectionEntry, SelectionRound, Solution
 
-MAX_REASON = 4000
+MAX_REASON = limits.SELECTION_REASON
 
 
 def _check_runner(by: User, challenge: Challenge) -> None:
@@ -51,7 +52,11 @@ def selection_round_open(
     *, challenge: Challenge, by: User, title: str = "", summary: str = ""
 ) -> SelectionRound:
     """Start the next round. One round at a time is in preparation; locks the challenge so two
-    organisers starting a round at once make one."""
+    organisers starting a round at once make one. The title is cut to size; a summary over
+    the limit is refused (the page posts it without a form)."""
+    summary = (summary or "").strip()
+    if len(summary) > limits.SELECTION_SUMMARY:
+        raise DomainError(f"Keep the summary to {limits.SELECTION_SUMMARY:,} characters.")
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     _check_runner(by, challenge)
     if challenge.selection_rounds.filter(status=SelectionRound.Status.DRAFT).exists():
@@ -60,8 +65,8 @@ def selection_round_open(
     return SelectionRound.objects.create(
         challenge=challenge,
         number=number,
-        title=title.strip()[:160],
-        summary=summary.strip(),
+        title=inputs.strip_invisible(title).strip()[: limits.TITLE],
+        summary=summary,
         created_by=by,
     )
 

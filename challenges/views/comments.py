@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
+from peerhub.inputs import parse_id
 
 from .. import permissions, selectors, services
 from ..forms import CommentForm
@@ -30,8 +31,8 @@ def thread_context(request, target) -> dict:
 def _target(request, kind: str, key: str):
     if kind == "challenge":
         return selectors.challenge_get(user=request.user, slug=key)
-    if kind == "solution" and key.isdigit():
-        return selectors.solution_get(user=request.user, pk=int(key))
+    if kind == "solution" and (pk := parse_id(key)) is not None:
+        return selectors.solution_get(user=request.user, pk=pk)
     raise Http404
 
 

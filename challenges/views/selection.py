@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from peerhub.hooks import collect
+from peerhub.inputs import parse_id
 
 from .. import permissions, selectors, services
 from ..models import Solution
@@ -57,9 +58,9 @@ def _round_and_solution(request, slug: str, number: int):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
     round_ = selectors.selection_round_get(user=request.user, challenge=challenge, number=number)
     solution = None
-    raw = request.POST.get("solution", "")
-    if raw.isdigit():
-        solution = Solution.objects.filter(pk=int(raw), challenge=challenge).first()
+    solution_id = parse_id(request.POST.get("solution", ""))
+    if solution_id is not None:
+        solution = Solution.objects.filter(pk=solution_id, challenge=challenge).first()
     return challenge, round_, solution
 
 

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from challenges.api.serializers import UserRefSerializer
 from challenges.models import Solution
 from challenges.permissions import solutions_visible_to
+from peerhub import limits
+from peerhub.api.fields import PlainCharField
 
 from .. import selectors
 from ..models import (
@@ -77,6 +79,7 @@ class VisibleSolutionField(serializers.PrimaryKeyRelatedField):
 
 
 class OfferWriteSerializer(serializers.ModelSerializer):
+    title = PlainCharField(max_length=limits.OFFER_TITLE)
     base_solution = VisibleSolutionField(
         queryset=Solution.objects.none(), required=False, allow_null=True
     )
@@ -144,7 +147,7 @@ class OrderCreateSerializer(serializers.Serializer):
     offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
     # Required here too, so a client hears it as a field error (order_place refuses it anyway).
     brief = serializers.CharField(
-        max_length=10000,
+        max_length=limits.ORDER_BRIEF,
         help_text="What the buyer needs, for whom and by when (Markdown). Required.",
         error_messages={
             "required": "Tell the seller what you need: the brief is required.",
@@ -154,12 +157,14 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class DeliverSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=20000)
-    links = serializers.ListField(child=serializers.CharField(max_length=1000), required=False)
+    message = serializers.CharField(max_length=limits.ORDER_MESSAGE)
+    links = serializers.ListField(
+        child=serializers.CharField(max_length=limits.DELIVERY_LINK), required=False
+    )
 
 
 class DisputeSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=limits.DISPUTE_REASON)
 
 
 class ResolveSerializer(serializers.Serializer):
@@ -175,7 +180,7 @@ class OrderMessageSerializer(serializers.ModelSerializer):
         model = OrderMessage
         fields = ["id", "author", "body", "links", "is_delivery", "created_at"]
         read_only_fields = ["id", "author", "links", "is_delivery", "created_at"]
-        extra_kwargs = {"body": {"max_length": 20000}}
+        extra_kwargs = {"body": {"max_length": limits.ORDER_MESSAGE}}
 
 
 class PayoutSerializer(serializers.ModelSerializer):

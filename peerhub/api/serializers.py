@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from peerhub import selectors
+from peerhub import limits, selectors
+from peerhub.api.fields import PlainCharField
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 
 
@@ -20,7 +21,8 @@ class PublicUserSerializer(serializers.ModelSerializer):
 class MeSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     email_verified = serializers.SerializerMethodField()
-    skills = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    display_name = PlainCharField(required=False, allow_blank=True, max_length=limits.DISPLAY_NAME)
+    skills = serializers.CharField(required=False, allow_blank=True, max_length=limits.SKILLS)
 
     class Meta:
         model = User

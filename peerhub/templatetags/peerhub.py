@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from peerhub import limits
 from peerhub.markdown import render_markdown
 
 register = template.Library()
@@ -10,6 +11,12 @@ register = template.Library()
 def markdown_filter(text: str | None):
     """{{ value|markdown }}: user Markdown, rendered and sanitised."""
     return render_markdown(text)
+
+
+@register.simple_tag
+def text_limit(name: str) -> int:
+    """{% text_limit "COMMENT" %}: a limit of peerhub/limits.py, for a form's maxlength."""
+    return getattr(limits, name)
 
 
 @register.simple_tag(takes_context=True)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from challenges.api.serializers import UserRefSerializer
+from peerhub import limits
 
 from ..models import Review, ReviewScore
 
@@ -29,7 +30,7 @@ class ReviewScoreInputSerializer(serializers.Serializer):
 
 
 class ReviewInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    comment = serializers.CharField(max_length=limits.REVIEW, trim_whitespace=True)
     scores = ReviewScoreInputSerializer(many=True, allow_empty=False)
 
     def validate_scores(self, value):

@@ -221,3 +221,91 @@ def test_rows_account_for_every_line_in_order(budgets, old_lines, new_lines, con
         if line not in a:
             assert number in changed_new, f"new line {number} {line!r} is shown as changed"
     assert not changed_new & unchanged_new
+
+
+# --- Huge inputs: bounded work, whatever the texts ----------------------------------------------
+# Work is counted, not timed: every SequenceMatcher built is recorded with its cells (items of
+# one side times items of the other), and the answer's size is bounded by MAX_CHANGED_ROWS.
+
+BODY = 100_000  # the largest revision body (peerhub.limits.SOLUTION_BODY)
+
+
+class CountingMatcher(diff.difflib.SequenceMatcher):
+    cells: list[int] = []
+
+    def __init__(self, isjunk=None, a="", b="", autojunk=True):
+        CountingMatcher.cells.append(len(a) * len(b))
+        super().__init__(isjunk, a, b, autojunk)
+
+
+@pytest.fixture
+def matcher_work():
+    CountingMatcher.cells = []
+    with mock.patch.object(diff.difflib, "SequenceMatcher", CountingMatcher):
+        yield CountingMatcher.cells
+
+
+def sized(make_line, size: int = BODY) -> str:
+    text, i = "", 0
+    while len(text) < size:
+        text += make_line(i) + "\n"
+        i += 1
+    return text[:size]
+
+
+HUGE = {
+    "every line differs": (sized(lambda i: f"old line {i}"), sized(lambda i: f"new line {i}")),
+    "repetitive lines swapped": ("a\nb\n" * (BODY // 4), "b\na\n" * (BODY // 4)),
+    "one long line each": ("a " * (BODY // 2), "b " * (BODY // 2)),
+    "long repetitive words": ("ab " * (BODY // 3), "ba " * (BODY // 3)),
+}
+
+
+@pytest.mark.parametrize("name", HUGE)
+def test_two_100000_character_texts_cost_bounded_work(name, matcher_work):
+    old, new = HUGE[name]
+    assert len(old) <= BODY and len(new) <= BODY
+    rows = side_by_side(old, new)
+    assert sum(matcher_work) <= diff.HEURISTIC_CELLS + diff.WORD_CELLS
+    assert all(cells <= diff.HEURISTIC_CELLS for cells in matcher_work)
+    shown = [r for r in rows if r.kind != "skip"]
+    assert 1 <= len(shown) <= diff.MAX_CHANGED_ROWS + 2 * 3  # plus context lines
+
+
+def test_past_max_changed_rows_both_texts_are_shown_whole(matcher_work):
+    old, new = HUGE["every line differs"]
+    [row] = side_by_side(old, new)
+    assert row.kind == "too_large"
+    assert (row.old_text, row.new_text) == (old, new)
+    assert matcher_work == []  # no alignment was even tried: the middle is over the budget
+    assert diff_stats([row]) == {"added": len(new.splitlines()), "removed": len(old.splitlines())}
+
+
+def test_up_to_max_changed_rows_the_diff_is_line_by_line():
+    old = "\n".join(lines(50))
+    new = "\n".join(lines(50, prefix="row"))
+    with mock.patch.object(diff, "MAX_CHANGED_ROWS", 50):
+        assert kinds(side_by_side(old, new)) == ["replace"] * 50
+    with mock.patch.object(diff, "MAX_CHANGED_ROWS", 49):
+        assert kinds(side_by_side(old, new)) == ["too_large"]
+
+
+@pytest.mark.django_db
+def test_the_diff_page_and_api_answer_two_100000_character_revisions(client, matcher_work):
+    from challenges import services
+    from tests.factories import make_solution
+
+    old, new = HUGE["every line differs"]
+    solution = make_solution(body=old)
+    services.solution_revise(solution=solution, by=solution.author, title=solution.title, body=new)
+
+    page = client.get(f"/solutions/{solution.pk}/diff/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Too large to compare line by line" in html
+    assert "new line 7000" in html and "old line 7000" in html
+
+    api = client.get(f"/api/solutions/{solution.pk}/diff/")
+    assert api.status_code == 200
+    assert [row["kind"] for row in api.json()["rows"]] == ["too_large"]
+    assert matcher_work == []
