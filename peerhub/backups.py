@@ -60,13 +60,7 @@ def backup(path: Path, *, alias: str = "default") -> Path:
             env=_pg_env(db), check=True, capture_output=True, text=True,
         )  # fmt: skip
     elif db["ENGINE"].endswith("sqlite3"):
-        source = sqlite3.connect(str(db["NAME"]))
-        target = sqlite3.connect(str(partial))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(db["NAME"], partial)
     else:
         raise DomainError(f"No backup for {db['ENGINE']}.", code="unsupported")
     partial.replace(path)
@@ -88,12 +82,17 @@ def restore(path: Path, *, alias: str = "default") -> None:
             env=_pg_env(db), check=True, capture_output=True, text=True,
         )  # fmt: skip
     elif db["ENGINE"].endswith("sqlite3"):
-        source = sqlite3.connect(str(path))
-        target = sqlite3.connect(str(db["NAME"]))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(path, db["NAME"])
     else:
         raise DomainError(f"No restore for {db['ENGINE']}.", code="unsupported")
+
+
+def _sqlite_copy(source_path, target_path) -> None:
+    """sqlite3's online backup: page by page, consistent even while the source is written."""
+    source = sqlite3.connect(str(source_path))
+    target = sqlite3.connect(str(target_path))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()

@@ -52,24 +52,14 @@ def _budget(user, action: str) -> tuple[int, int] | None:
 
 
 def write_spend(user, action: str) -> None:
-    """Spend one `action` write of the member's budget, or refuse with WriteLimited. A fixed
-    window per member and action: the counter starts at the window's first write and expires
-    with it (cache.add then incr: atomic in Redis and in the local-memory cache)."""
+    """Spend one `action` write of the member's budget, or refuse with WriteLimited: a fixed
+    window per member and action (`_count`)."""
     budget = _budget(user, action)
     if budget is None:
         return
     allowed, window = budget
-    now = timezone.now().timestamp()
-    start = math.floor(now / window) * window
-    key = f"write-limit:{action}:{user.pk}:{start}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr: a fresh window
-        cache.add(key, 1, timeout=window + 5)
-        used = 1
+    used, retry_after = _count(f"write-limit:{action}:{user.pk}", window)
     if used > allowed:
-        retry_after = max(1, math.ceil(start + window - now))
         what = settings.PEERHUB_WRITE_LIMITS[action].get("label", action.replace("_", " "))
         raise WriteLimited(
             f"You have reached the limit of {allowed} {what} per {_span(window)}. "
@@ -77,6 +67,21 @@ def write_spend(user, action: str) -> None:
             limit=allowed,
             retry_after=retry_after,
         )
+
+
+def _count(prefix: str, window: int) -> tuple[int, int]:
+    """One more use in the current fixed window of `prefix`: (uses so far, seconds until the
+    window ends). cache.add then incr: atomic in Redis and in the local-memory cache."""
+    now = timezone.now().timestamp()
+    start = math.floor(now / window) * window
+    key = f"{prefix}:{start}"
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr: a fresh window
+        cache.add(key, 1, timeout=window + 5)
+        used = 1
+    return used, max(1, math.ceil(start + window - now))
 
 
 def _span(seconds: int) -> str:
@@ -123,18 +128,9 @@ class IpWriteLimitMiddleware:
 
         rule = settings.PEERHUB_IP_WRITE_LIMIT
         allowed, window = rule["writes"], rule["window"]
-        now = timezone.now().timestamp()
-        start = math.floor(now / window) * window
-        key = f"write-limit:ip:{client_ip(request)}:{start}"
-        cache.add(key, 0, timeout=window + 5)
-        try:
-            used = cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=window + 5)
-            used = 1
+        used, retry_after = _count(f"write-limit:ip:{client_ip(request)}", window)
         if used <= allowed:
             return None
-        retry_after = max(1, math.ceil(start + window - now))
         error = WriteLimited(
             f"Too many changes from your network address: try again in {_span(retry_after)}.",
             limit=allowed,
