@@ -260,8 +260,11 @@ ACCOUNT_RATE_LIMITS_ENABLED = env_bool("ACCOUNT_RATE_LIMITS_ENABLED", True)
 # "Send me a sign-in code": the way in that no one can take from a member by failing their
 # password on purpose (peerhub.login_limits never delays it).
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) and recovery codes.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP), security keys and
+# passkeys (WebAuthn), and recovery codes. WebAuthn needs HTTPS, except on the development
+# server's http://localhost (DEBUG).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = "PeerHub"
 # Staff pages and the admin, and sellers' payouts, need two-factor authentication
 # (peerhub.mfa). `staff_paths`: regular expressions matched at the start of the path, the staff
