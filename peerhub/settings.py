@@ -208,8 +208,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "challenges.tasks.close_challenges_past_deadline",
         "schedule": crontab(minute="*/5"),
     },
+    # The long jobs are promised through the outbox (peerhub.tasks.promise): one killed
+    # mid-run is run again by the sweep once its lease is over, without a person.
     "reputation-nightly-rebuild": {
-        "task": "reputation.tasks.recompute_reputation",
+        "task": "peerhub.tasks.promise",
+        "args": ["reputation.tasks.recompute_reputation"],
         "schedule": crontab(minute=30, hour=3),
     },
     "reputation-serial-voting": {
@@ -627,7 +630,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["NotificationChannelEnum"] = "peerhu
 # Every challenge's fitness and ranks, in full: equals the debounced incremental recomputes and
 # repairs anything they missed (e.g. votes reversed by the serial-voting job).
 CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
-    "task": "reputation.tasks.recompute_all_rankings",
+    "task": "peerhub.tasks.promise",
+    "args": ["reputation.tasks.recompute_all_rankings"],
     "schedule": crontab(minute=20),
 }
 # PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
@@ -641,6 +645,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "celery")
 # Trust from the endorsement graph (reputation.trust), hourly; PEERHUB_TRUST overrides the
 # defaults in reputation/rules.py (low-trust threshold, fitness weight of low-trust votes).
 CELERY_BEAT_SCHEDULE["reputation-trust"] = {
-    "task": "reputation.tasks.compute_trust",
+    "task": "peerhub.tasks.promise",
+    "args": ["reputation.tasks.compute_trust"],
     "schedule": crontab(minute=5),
 }

@@ -27,6 +27,18 @@ def deliver_notifications(payload: dict) -> int:
 
 
 @shared_task
+def promise(task_name: str) -> int:
+    """Beat's way to start a long job (the nightly rebuild, the full rankings, trust): as an
+    outbox promise, so a worker killed in the middle of it does not lose it; the sweep runs it
+    again after its lease. The jobs are idempotent: a second run appends nothing."""
+    from celery import current_app
+
+    from . import outbox
+
+    return outbox.enqueue(current_app.tasks[task_name]).pk
+
+
+@shared_task
 def outbox_sweep() -> int:
     """Every minute: publish again what the broker lost or a killed worker left undone."""
     from . import outbox

@@ -190,3 +190,28 @@ def test_a_sync_the_database_refused_for_a_moment_is_retried(monkeypatch):
     )
     assert result.successful() and len(calls) == 2
     assert ReputationEvent.objects.filter(beneficiary=solution.author).exists()
+
+
+def test_beat_starts_the_long_jobs_as_promises_that_a_killed_worker_cannot_lose(broker):
+    """The nightly rebuild, the full rankings and trust are promised through the outbox: the
+    row stays until the job succeeds, so one killed mid-run is published again by the sweep."""
+    from django.conf import settings
+
+    long_jobs = {
+        "reputation.tasks.recompute_reputation",
+        "reputation.tasks.recompute_all_rankings",
+        "reputation.tasks.compute_trust",
+    }
+    scheduled = {
+        entry["args"][0]
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "peerhub.tasks.promise"
+    }
+    assert scheduled == long_jobs
+    with after_commit():
+        tasks.promise("reputation.tasks.recompute_reputation")
+    assert [name for name, _args, _row in broker.sent] == ["reputation.tasks.recompute_reputation"]
+    broker.sent.clear()  # the worker took it and was killed mid-rebuild
+    assert outbox.outbox_sweep(now=timezone.now() + outbox.lease() + timedelta(seconds=1)) == 1
+    worker_runs(broker.sent)
+    assert not OutboxTask.objects.exists()
