@@ -61,15 +61,10 @@ class AutoSchema(SpectacularAutoSchema):
             codes += [409, 429]
         if self.method in WITH_BODY:
             codes += [413, 415]
-        if any(getattr(p, "name", None) == "Idempotency-Key" for p in self._override_params()):
+        parameters = self.get_override_parameters()
+        if any(getattr(p, "name", None) == "Idempotency-Key" for p in parameters):
             codes.append(422)
         return sorted(codes)
-
-    def _override_params(self) -> list:
-        try:
-            return list(self.get_override_parameters())
-        except Exception:  # noqa: BLE001 - a view's own parameters never break the schema
-            return []
 
     def _is_paginated_list(self) -> bool:
         return self._get_paginator() is not None and self._is_list_view()
