@@ -7,13 +7,15 @@ Which statuses an operation documents follows from what answers them, not from e
   bodies and query parameters are validated;
 - 401 and 403 wherever an authenticator runs: a bad or expired token is 401 on any route, a
   token lacking a scope (or a staff member without two-factor authentication) 403;
-- 404 for routes with a path parameter, and for paginated lists (a page past the end);
+- 404 for routes with a path parameter, for paginated lists (a page past the end) and for
+  writes (a row the body names may be missing, or invisible to the member);
 - 409 and 429 for unsafe methods: services refuse conflicting writes, and the write limits
   (peerhub.throttles) count every unsafe request;
 - 413 and 415 for operations with a request body (peerhub.api.parsers caps the body);
 - 422 for the operations that take an `Idempotency-Key` (a key reused for another request).
 A view's own `@extend_schema(responses=...)` for one of these codes wins."""
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -50,12 +52,53 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
+def _model_field(field):
+    """The model field a read-only serializer field shows, when it shows one directly."""
+    if not field.read_only or not field.source or "." in field.source or field.source == "*":
+        return None
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    if model is None:
+        return None
+    try:
+        model_field = model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+    return None if model_field.auto_created and not model_field.concrete else model_field
+
+
 class AutoSchema(SpectacularAutoSchema):
+    """The default error answers above, and read-only fields documented with what their model
+    field may hold: DRF drops
+    `allow_null` and `allow_blank` from read-only fields, so drf-spectacular alone would
+    promise a value where the API answers null, and leave "" out of a choice's enum."""
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        model_field = _model_field(field)
+        if model_field is not None and getattr(model_field, "null", False):
+            meta["nullable"] = True
+        return meta
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        model_field = _model_field(field)
+        if (
+            model_field is not None
+            and getattr(model_field, "blank", False)
+            and "" not in schema.get("enum", [""])
+        ):
+            schema = {**schema, "enum": [*schema["enum"], ""]}
+        return schema
+
     def _error_statuses(self) -> list[int]:
         codes = [400]
         if self.view.get_authenticators():
             codes += [401, 403]
-        if "{" in self.path or (self.method == "GET" and self._is_paginated_list()):
+        if (
+            "{" in self.path
+            or self.method in UNSAFE
+            or (self.method == "GET" and self._is_paginated_list())
+        ):
             codes.append(404)
         if self.method in UNSAFE:
             codes += [409, 429]
