@@ -13,7 +13,8 @@ Which statuses an operation documents follows from what answers them, not from e
   (peerhub.throttles) count every unsafe request;
 - 413 and 415 for operations with a request body (peerhub.api.parsers caps the body);
 - 422 for the operations that take an `Idempotency-Key` (a key reused for another request).
-A view's own `@extend_schema(responses=...)` for one of these codes wins."""
+A view's own `@extend_schema(responses=...)` for one of these codes wins; a 4xx it documents
+without a body gets the error shape."""
 
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -117,8 +118,12 @@ class AutoSchema(SpectacularAutoSchema):
         if direction != "response":
             return responses
         for code in self._error_statuses():
-            if str(code) not in responses:
-                responses[str(code)] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=DESCRIPTIONS[code]), str(code)
+            responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
+        for code, response in responses.items():
+            # A view's own 4xx (e.g. `OpenApiResponse(description=...)`) keeps its description
+            # and gets the error shape as its body.
+            if code.startswith("4") and "content" not in response:
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=response["description"]), code
                 )
-        return responses
+        return dict(sorted(responses.items()))
