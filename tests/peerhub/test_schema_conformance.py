@@ -13,7 +13,9 @@ derandomized, explicit examples and generation only. The write limits stay off (
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -35,6 +37,21 @@ CHECKS = [
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_schema_conformance,
 ]
+
+
+@pytest.fixture
+def wsgi_application():
+    """The WSGI application, called directly as a server would. Like Django's test client, keep
+    the test's database connection across requests: the end of a request would otherwise close
+    it (Django closes a connection left out of autocommit, as the test's transaction is), which
+    breaks every later query on PostgreSQL."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -116,11 +133,11 @@ def _run(operation, *, values: dict, headers: dict) -> None:
     check()
 
 
-def test_api_answers_as_its_schema_says(dataset):
+def test_api_answers_as_its_schema_says(dataset, wsgi_application):
     """Every operation, each failure reported (one operation's failure does not hide the next).
     schemathesis's own pytest parametrization (`schemathesis.pytest.from_fixture`) is not used:
     it reads a private attribute pytest 9 no longer has."""
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_application)
     headers = {"Authorization": f"Token {dataset['secret']}"}
     failures, tested = [], 0
     for result in schema.get_all_operations():
