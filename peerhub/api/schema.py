@@ -69,9 +69,9 @@ def _model_field(field):
 
 class AutoSchema(SpectacularAutoSchema):
     """The default error answers above, and read-only fields documented with what their model
-    field may hold: DRF drops
-    `allow_null` and `allow_blank` from read-only fields, so drf-spectacular alone would
-    promise a value where the API answers null, and leave "" out of a choice's enum."""
+    field may hold: DRF drops `allow_null` and `allow_blank` from read-only fields, so
+    drf-spectacular alone would promise a value where the API answers null, and leave "" out of
+    a choice's enum."""
 
     def _get_serializer_field_meta(self, field, direction):
         meta = super()._get_serializer_field_meta(field, direction)
