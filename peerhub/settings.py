@@ -425,7 +425,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "peerhub.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "peerhub.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth-token": "10/min"},
     # Throttles key on peerhub.proxies.client_ip (peerhub.api.throttling); any DRF throttle that

@@ -192,7 +192,9 @@ class TransitionSerializer(serializers.Serializer):
 class ChallengeProposalSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-challenge-proposal-detail")
     proposer = UserRefSerializer(read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who decided (a username), once decided."
+    )
     backed_by_me = serializers.SerializerMethodField()
     challenge = serializers.SerializerMethodField(
         help_text="The challenge adopted from this proposal, once the member may see it."

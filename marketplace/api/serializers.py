@@ -35,11 +35,22 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
+    checkout_url = serializers.SerializerMethodField(
+        help_text="Where the payer completes the payment (absolute); empty while there is none."
+    )
+
     class Meta:
         model = Payment
         fields = ["id", "provider", "status", "amount", "currency", "checkout_url",
                   "idempotency_key", "order", "subscription", "created_at"]  # fmt: skip
         read_only_fields = fields
+
+    def get_checkout_url(self, payment: Payment) -> str:
+        # The sandbox checks out on our own pages (a path); a real provider answers a full URL.
+        request = self.context.get("request")
+        if payment.checkout_url.startswith("/") and request is not None:
+            return request.build_absolute_uri(payment.checkout_url)
+        return payment.checkout_url
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):

@@ -1,5 +1,5 @@
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from peerhub import selectors, services
 
+from .schema import ErrorSerializer
 from .serializers import (
     ManifestoSerializer,
     MeSerializer,
@@ -120,7 +121,12 @@ class ManifestoView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=ManifestoSerializer)
+    @extend_schema(
+        responses={
+            200: ManifestoSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No manifesto is published yet."),
+        }
+    )
     def get(self, request):
         version = _manifesto_or_404()
         version.signature_count = version.signatures.count()

@@ -39,7 +39,7 @@ class SolutionVoteView(APIView):
         )
         return Response(_vote_state(request.user, solution))
 
-    @extend_schema(request=None, responses=s.VoteStateSerializer)
+    @extend_schema(request=None, responses={200: s.VoteStateSerializer})
     def delete(self, request, pk: int):
         solution = solution_get(user=request.user, pk=pk)
         services.vote_remove(voter=request.user, solution=solution)
@@ -65,6 +65,7 @@ class SolutionReviewListView(generics.GenericAPIView):
         super().initial(request, *args, **kwargs)
         self.solution = solution_get(user=request.user, pk=kwargs["pk"])
 
+    @extend_schema(responses=s.ReviewSerializer(many=True))
     def get(self, request, pk: int):
         rows = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.ReviewSerializer(rows, many=True).data)
@@ -129,6 +130,7 @@ class UserReputationView(generics.GenericAPIView):
     pagination_class = ReputationPagination
     filter_backends = []
 
+    @extend_schema(responses=s.ReputationEventSerializer(many=True))
     def get(self, request, username: str):
         member = get_object_or_404(User, username=username, is_active=True)
         self.paginator.summary = selectors.reputation_summary(member)
@@ -147,7 +149,9 @@ class LeaderboardView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     filter_backends = []
 
-    @extend_schema(parameters=[s.LeaderboardQuerySerializer])
+    @extend_schema(
+        parameters=[s.LeaderboardQuerySerializer], responses=s.StandingSerializer(many=True)
+    )
     def get(self, request):
         query = s.LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -176,6 +180,7 @@ class ChallengeRankingView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     filter_backends = []
 
+    @extend_schema(responses=s.SolutionScoreSerializer(many=True))
     def get(self, request, slug: str):
         challenge = challenge_get(user=request.user, slug=slug)
         rows = self.paginate_queryset(
@@ -208,7 +213,9 @@ class PlatformRankingView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     filter_backends = []
 
-    @extend_schema(parameters=[s.RankingQuerySerializer])
+    @extend_schema(
+        parameters=[s.RankingQuerySerializer], responses=s.SolutionScoreSerializer(many=True)
+    )
     def get(self, request):
         query = s.RankingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -180,6 +180,50 @@ def test_openapi_schema_is_valid_and_complete(api_client, db, tmp_path):
         assert path in paths
 
 
+def _openapi(api_client) -> dict:
+    return api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def _body_schema(responses: dict, code: str) -> dict:
+    return responses[code]["content"]["application/json"]["schema"]
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/api/leaderboard/", "PaginatedStandingList"),
+        ("/api/rankings/", "PaginatedSolutionScoreList"),
+        ("/api/challenges/{slug}/rankings/", "PaginatedSolutionScoreList"),
+        ("/api/solutions/{id}/reviews/", "PaginatedReviewList"),
+        ("/api/users/{username}/reputation/", "PaginatedReputationEventList"),
+    ],
+)
+def test_schema_documents_lists_with_their_pagination_envelope(api_client, path, page):
+    responses = _openapi(api_client)["paths"][path]["get"]["responses"]
+    assert _body_schema(responses, "200")["$ref"].endswith(f"/{page}")
+
+
+def test_schema_documents_every_4xx_in_the_one_error_shape(api_client):
+    paths = _openapi(api_client)["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            errors = {c: r for c, r in operation["responses"].items() if c.startswith("4")}
+            assert "400" in errors, (method, path)
+            for code in errors:
+                assert _body_schema(errors, code)["$ref"].endswith("/Error"), (method, path, code)
+    order_pay = paths["/api/orders/{id}/pay/"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "413", "415", "422", "429"} <= set(order_pay)
+    assert "404" in paths["/api/solutions/{id}/"]["get"]["responses"]
+
+
+def test_schema_marks_read_only_fields_nullable_and_blank_as_their_model_fields(api_client):
+    components = _openapi(api_client)["components"]["schemas"]
+    assert components["Comment"]["properties"]["parent"]["nullable"] is True
+    assert components["Challenge"]["properties"]["proposal"]["nullable"] is True
+    resolution = components["Order"]["properties"]["resolution"]["oneOf"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in resolution
+
+
 def test_api_docs_page_loads_without_any_external_asset(client, db):
     html = client.get("/api/docs/").content.decode()
     assert "swagger" in html.lower()
