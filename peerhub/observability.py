@@ -152,6 +152,13 @@ class StateCollector:
         for kind, value in outbox_backlog().items():
             backlog.add_metric([kind], value)
         yield backlog
+        queued = _queue_length()
+        if queued is not None:
+            yield GaugeMetricFamily(
+                "peerhub_celery_queue_messages",
+                "Messages waiting in the default Celery queue (tasks published, not yet taken)",
+                value=queued,
+            )
         for name, model, help_text in (
             ("peerhub_provider_events", ProviderEvent, "Payment provider events by state"),
             ("peerhub_refunds", Refund, "Refunds by state"),
@@ -162,6 +169,19 @@ class StateCollector:
             for row in model.objects.values("state").annotate(n=Count("pk")).order_by():
                 family.add_metric([row["state"]], row["n"])
             yield family
+
+
+def _queue_length() -> int | None:
+    """The default queue's length on a Redis broker (a list of that name); None without one."""
+    if not settings.REDIS_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+        return int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
+    except redis.RedisError:
+        return None
 
 
 def _may_see_metrics(request) -> bool:

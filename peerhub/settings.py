@@ -193,6 +193,7 @@ PEERHUB_WRITE_LIMITS = {
     "order": {"window": 3600, "new": 5, "established": 30, "label": "orders"},
     "offer": {"window": 86400, "new": 3, "established": 20, "label": "new offers"},
     "review": {"window": 3600, "new": 10, "established": 60, "label": "reviews"},
+    "token": {"window": 3600, "new": 5, "established": 20, "label": "new API tokens"},
 }
 # Unsafe requests (POST, PUT, PATCH, DELETE) per client address, whoever is signed in.
 PEERHUB_IP_WRITE_LIMIT = {

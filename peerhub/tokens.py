@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from .exceptions import Conflict, DomainError, NotAllowed, NotFound
 from .models import AccessToken, User
+from .throttles import write_spend
 
 PREFIX = "ph_"
 SHOWN_CHARACTERS = 11  # "ph_" and 8 characters of the secret: enough to tell tokens apart
@@ -121,6 +122,7 @@ def token_create(
         raise Conflict(
             "You have too many tokens: revoke some you no longer use.", code="too_many_tokens"
         )
+    write_spend(user, "token")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = AccessToken.objects.create(
         user=user,

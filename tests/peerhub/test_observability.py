@@ -89,3 +89,7 @@ def test_metrics_count_requests_and_read_the_backlogs(client):
     assert "peerhub_http_request_seconds_bucket" in text
     assert 'peerhub_outbox_tasks{kind="waiting"} 1.0' in text
     assert "peerhub_provider_events" in text and "peerhub_orders" in text
+    from tests.conftest import using_redis
+
+    if using_redis():  # the broker's queue length, read from Redis
+        assert "peerhub_celery_queue_messages " in text

@@ -73,7 +73,7 @@ def test_each_kind_of_write_has_its_own_budget_and_the_next_window_restores_it(s
 
 
 @pytest.mark.parametrize("action", ["solution", "revision", "fork", "comment", "order_message",
-                                    "proposal", "order", "offer", "review"])  # fmt: skip
+                                    "proposal", "order", "offer", "review", "token"])  # fmt: skip
 def test_every_kind_of_write_is_limited(small_budgets, action):
     member = UserFactory()
     for _ in range(2):
@@ -177,3 +177,13 @@ def test_provider_webhooks_are_not_limited_by_address(client, small_ip_budget):
         reply = client.post("/api/payments/webhook/sandbox/", data=b"{}",
                             content_type="application/json")  # fmt: skip
         assert reply.status_code == 400  # refused as unsigned, not as too many
+
+
+def test_making_api_tokens_is_limited_too(small_budgets):
+    from peerhub import tokens
+
+    member = UserFactory()
+    for n in range(2):
+        tokens.token_create(user=member, name=f"script {n}", scopes=["read"], expires_in_days=30)
+    with pytest.raises(WriteLimited):
+        tokens.token_create(user=member, name="one more", scopes=["read"], expires_in_days=30)
