@@ -44,6 +44,7 @@ def test_member_adds_a_security_key(chromium_available, live_server, page, setti
     page.get_by_label("Name").fill("My USB key")
     page.get_by_role("button", name="Add").click()
     page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    page.wait_for_load_state("networkidle")
 
     keys = Authenticator.objects.filter(user=member, type=Authenticator.Type.WEBAUTHN)
     assert keys.count() == 1
