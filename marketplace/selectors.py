@@ -264,7 +264,9 @@ def _order_refunds(order: Order) -> tuple[list[Refund], list[Refund]]:
     (services.orders._settle); an order refunded as its payment arrived has no settlement,
     and its first returned payment is that refund."""
     refunds = sorted(order.refunds.all(), key=lambda refund: refund.pk)
-    settlement = f"order:{order.pk}:settle"
+    from .services.orders import settlement_key  # services read selectors, not the reverse
+
+    settlement = settlement_key(order)
     own = [refund for refund in refunds if refund.idempotency_key == settlement]
     returned = [refund for refund in refunds if refund.idempotency_key != settlement]
     if order.state == STATE.REFUNDED and not own and order.refunded_amount:

@@ -34,6 +34,13 @@ class RateLimited(DomainError):
     status_code = 429
 
 
+class TooLarge(DomainError):
+    """A request body over what the endpoint accepts."""
+
+    code = "too_large"
+    status_code = 413
+
+
 class NotFound(DomainError):
     """Nothing there, or nothing the member may see (the same answer, so as to reveal nothing)."""
 

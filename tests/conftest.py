@@ -133,6 +133,19 @@ def _eager_celery(request):
 
 
 @pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run an action and then what it queued for after commit, as a real commit would
+    (inside a test's transaction nothing commits); tests.helpers.after_commit is the same as
+    a context manager."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

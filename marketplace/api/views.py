@@ -16,13 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from peerhub.api.errors import error_body
-from peerhub.exceptions import DomainError
+from peerhub.exceptions import DomainError, TooLarge
 
 from .. import permissions as perms
 from .. import selectors, services
 from ..filters import OfferFilter, OrderFilter
 from ..models import Offer, Order, OrderEvent, Payout, Plan, ProviderEvent, Refund, Subscription
 from ..plans import plans_ensure
+from ..services import payments as payment_services
 from . import serializers as s
 from .idempotency import idempotent
 
@@ -320,9 +321,7 @@ class PayoutViewSet(_ViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Staff: send a failed payout again (a fresh round of attempts, the same key)."""
-        payout = self.get_object()
-        services.transfer_retry(transfer=payout, by=request.user)
-        payout.refresh_from_db()
+        payout = services.transfer_retry(transfer=self.get_object(), by=request.user)
         return self.answer(s.PayoutSerializer, payout)
 
     @extend_schema(
@@ -359,9 +358,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ViewSet):
     @extend_schema(request=None, responses=s.RefundSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        refund = self.get_object()
-        services.transfer_retry(transfer=refund, by=request.user)
-        refund.refresh_from_db()
+        refund = services.transfer_retry(transfer=self.get_object(), by=request.user)
         return self.answer(s.RefundSerializer, refund)
 
 
@@ -406,24 +403,21 @@ def payment_webhook(request, provider: str):
     provider does not retry it into a loop."""
     if provider != settings.PEERHUB_MARKETPLACE["payment_provider"]:
         return _webhook_error(404, "not_found", "No such provider.")
-    limit = settings.PEERHUB_MARKETPLACE["webhook_max_bytes"]
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > limit:
-        return _webhook_error(413, "too_large", "The notification is too large.")
     try:
-        body = request.body
-    except RequestDataTooBig:
-        return _webhook_error(413, "too_large", "The notification is too large.")
-    try:
+        payment_services.notification_size_check(declared)  # before reading the body
+        try:
+            body = request.body
+        except RequestDataTooBig as error:
+            raise TooLarge("The notification is too large.") from error
         outcome = services.notification_receive(
             provider_name=provider, body=body, headers=request.headers
         )
     except DomainError as error:
-        status_code = 413 if error.code == "too_large" else error.status_code
-        return _webhook_error(status_code, error.code, error.message)
+        return _webhook_error(error.status_code, error.code, error.message)
     return JsonResponse({"received": True, "outcome": outcome})
 
 

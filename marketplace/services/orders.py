@@ -242,6 +242,12 @@ def _captured_payment(order: Order) -> Payment:
     )
 
 
+def settlement_key(order: Order) -> str:
+    """The key of the one ledger transaction that empties an order's escrow; its refund (the
+    buyer's part) is sent under the same key, so the order page can tell it apart."""
+    return f"order:{order.pk}:settle"
+
+
 def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
     """Empty the order's escrow: `to_buyer` back to the buyer, the rest to the seller minus the
     platform fee on that rest. One transaction, keyed by the order: settled once."""
@@ -256,7 +262,7 @@ def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
     payment = _captured_payment(order)
     kind = LedgerTransaction.Kind.RELEASE if to_seller_gross else LedgerTransaction.Kind.REFUND
     ledger.post(
-        key=f"order:{order.pk}:settle",
+        key=settlement_key(order),
         kind=kind,
         legs=legs,
         memo=memo,
@@ -265,7 +271,7 @@ def _settle(order: Order, *, to_buyer: int, memo: str) -> None:
     )
     if to_buyer:
         transfers.refund_create(
-            payment=payment, amount=to_buyer, key=f"order:{order.pk}:settle", order=order
+            payment=payment, amount=to_buyer, key=settlement_key(order), order=order
         )
     order.refunded_amount = to_buyer
     order.released_amount = to_seller_gross - fee

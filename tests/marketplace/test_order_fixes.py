@@ -23,17 +23,6 @@ pytestmark = pytest.mark.django_db
 State = Order.State
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run an action and then what it queued for after commit, as a real commit would."""
-
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
-
-    return run
-
-
 def api_for(user) -> APIClient:
     api = APIClient()
     api.force_authenticate(user)

@@ -30,17 +30,6 @@ from tests.helpers import assert_error
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run an action and then what it queued for after commit, as a real commit would."""
-
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action(*args, **kwargs)
-
-    return run
-
-
 def notified(kind: str) -> list[tuple[str, str]]:
     return sorted(Notification.objects.filter(kind=kind).values_list("recipient__username", "kind"))
 
