@@ -650,3 +650,30 @@ CELERY_BEAT_SCHEDULE["reputation-trust"] = {
     "args": ["reputation.tasks.compute_trust"],
     "schedule": crontab(minute=5),
 }
+
+# --- replica (issue 17) ---
+# Reads off the primary (peerhub/replica.py, README "Reads off the primary"): with
+# DATABASE_REPLICA_URL set, the GET views in peerhub.replica.REPLICA_VIEWS read from a streaming
+# replica while it is at most REPLICA_MAX_LAG_SECONDS behind; a member who wrote reads from the
+# primary for REPLICA_PIN_SECONDS (keep it above the lag allowed plus the check interval).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+PEERHUB_REPLICA = {
+    "pin_seconds": int(os.environ.get("REPLICA_PIN_SECONDS", "15")),
+    "max_lag_seconds": float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5")),
+    "check_seconds": float(os.environ.get("REPLICA_CHECK_SECONDS", "2")),
+}
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer costs a request 2 s at most, then the primary serves.
+        DATABASES["replica"].setdefault("OPTIONS", {}).update(
+            options="-c jit=off", connect_timeout=2
+        )
+    # Tests read the test database through this alias: no second test database is made.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["peerhub.replica.ReplicaRouter"]
+    # Last, so that a replica failing under a view is retried on the primary before
+    # DatabaseOutageMiddleware answers 503.
+    MIDDLEWARE = [*MIDDLEWARE, "peerhub.replica.ReplicaMiddleware"]
