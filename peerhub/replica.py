@@ -143,11 +143,12 @@ def replica_usable() -> bool:
     usable = False
     connection = connections[REPLICA]
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
                 lag = replica_lag_seconds(cursor)
-        else:  # a SQLite mirror in development and tests: nothing to lag behind
-            lag = 0.0
+            else:  # a SQLite mirror in development and tests: it answers, and cannot lag
+                cursor.execute("SELECT 1")
+                lag = 0.0
         usable = lag is not None and lag <= conf["max_lag_seconds"]
         if not usable:
             logger.warning("replica behind (lag %s s): reading from the primary", lag)
