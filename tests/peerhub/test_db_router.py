@@ -9,11 +9,14 @@ does the same against a real streaming replica."""
 import copy
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError, connections
 from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from peerhub import replica
 from peerhub.replica import REPLICA, REPLICA_API_VIEWS, REPLICA_VIEWS, ReplicaRouter
@@ -38,6 +41,7 @@ def routed(settings):
     replica.reset_replica_health()
     yield
     replica.reset_replica_health()
+    connections[REPLICA].errors_occurred = False  # a test's refused connection never opened
 
 
 class Queries:
@@ -77,7 +81,6 @@ def test_migrations_run_on_the_primary_only():
     assert not router.allow_migrate(REPLICA, "challenges")
 
 
-@pytest.mark.django_db
 def test_an_allowed_request_reads_from_the_replica_until_its_first_write():
     router = ReplicaRouter()
     routing, token = in_request()
@@ -90,7 +93,7 @@ def test_an_allowed_request_reads_from_the_replica_until_its_first_write():
         replica._routing.reset(token)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_read_inside_a_transaction_uses_the_primary():
     from django.db import transaction
 
@@ -153,7 +156,7 @@ def test_the_api_reads_from_the_replica_for_anonymous_visitors_only():
     member = UserFactory()
     assert not replica.may_read_from_replica(request_for("/api/challenges/", user=member))
     assert not replica.may_read_from_replica(
-        request_for("/api/challenges/", HTTP_AUTHORIZATION="Token abc")
+        request_for("/api/challenges/", Authorization="Token abc")
     )
     # A page knows its member before the view runs, so a pin can hold them to the primary.
     assert replica.may_read_from_replica(request_for("/challenges/", user=member))
@@ -170,16 +173,17 @@ def test_a_pinned_member_or_session_reads_from_the_primary():
 
 
 @both_databases
-def test_without_a_replica_alias_nothing_is_routed(settings):
-    databases = {k: v for k, v in settings.DATABASES.items() if k != REPLICA}
-    settings.DATABASES = databases
+def test_without_a_replica_alias_nothing_is_routed(monkeypatch):
+    from django.conf import settings
+
+    monkeypatch.delitem(settings.DATABASES, REPLICA)
     assert not replica.may_read_from_replica(request_for("/challenges/"))
 
 
 @hypothesis_settings(max_examples=60, deadline=None)
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-    name=st.sampled_from(sorted(REPLICA_VIEWS | REPLICA_API_VIEWS) + ["api-me", "x:other"]),
+    name=st.sampled_from([*sorted(REPLICA_VIEWS | REPLICA_API_VIEWS), "api-me", "x:other"]),
     signed_in=st.booleans(),
     token=st.booleans(),
 )
@@ -198,9 +202,7 @@ def test_only_safe_requests_to_allowed_views_are_ever_routed(method, name, signe
     request = RequestFactory().generic(method, "/", headers={"authorization": "T"} if token else {})
     request.user = Member() if signed_in else AnonymousUser()
     request.resolver_match = Match()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-    ):
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replica, "replica_usable", lambda: True)
         patch.setattr(replica, "replica_configured", lambda: True)
         patch.setattr(replica, "is_pinned", lambda keys: False)
@@ -271,31 +273,32 @@ def test_the_pin_expires(client, settings):
     client.force_login(member)
     client.post("/settings/profile/", {"display_name": "New name", "bio": "", "skills": ""})
     assert replica.is_pinned([f"replica-pin:user:{member.pk}"])
-    from django.core.cache import cache
-
-    cache.delete(f"replica-pin:user:{member.pk}")  # as the cache does after pin_seconds
-    cache.delete_many([k for k in [f"replica-pin:session:{client.session.session_key}"]])
+    # What the cache does after pin_seconds:
+    cache.delete_many(
+        [f"replica-pin:user:{member.pk}", f"replica-pin:session:{client.session.session_key}"]
+    )
     with Queries() as queries:
         client.get(f"/u/{member.username}/")
     assert queries.replica.captured_queries
 
 
 @both_databases
-def test_a_replica_behind_by_more_than_allowed_is_not_used(client, settings, monkeypatch):
+def test_a_replica_behind_by_more_than_allowed_is_not_used(client, settings):
     settings.PEERHUB_REPLICA = {**settings.PEERHUB_REPLICA, "max_lag_seconds": -1}
+    ChallengeFactory(title="Clean water")
     with Queries() as queries:
         response = client.get("/challenges/")
-    assert response.status_code == 200
-    assert queries.replica.captured_queries == [] or all(
-        "SELECT 1" in q["sql"] for q in queries.replica.captured_queries
-    )  # only the lag check
+    assert b"Clean water" in response.content
+    assert "challenges_challenge" not in queries.read_tables("replica")  # only the lag check
+    assert "challenges_challenge" in queries.read_tables("primary")
 
 
 @both_databases
 def test_a_replica_that_does_not_answer_is_not_used(client, monkeypatch):
     ChallengeFactory(title="Clean water")
     unreachable = connections[REPLICA]
-    unreachable.close()
+    # Closing an in-memory SQLite connection is ignored: drop it for the test instead.
+    monkeypatch.setattr(unreachable, "connection", None)
 
     def refuse():
         raise unreachable.Database.OperationalError("connection refused")
@@ -312,7 +315,7 @@ def test_a_replica_failing_under_a_view_runs_the_view_again_on_the_primary(clien
     ChallengeFactory(title="Clean water")
     monkeypatch.setattr(replica, "replica_usable", lambda: True)
     failing = connections[REPLICA]
-    failing.close()
+    monkeypatch.setattr(failing, "connection", None)
 
     def refuse():
         raise failing.Database.OperationalError("server closed the connection unexpectedly")
@@ -322,6 +325,7 @@ def test_a_replica_failing_under_a_view_runs_the_view_again_on_the_primary(clien
     assert response.status_code == 200
     assert b"Clean water" in response.content
     assert replica._health["usable"] is False
+    assert replica._health["checked_at"] > float("-inf")  # marked down by the retry
 
 
 @both_databases
