@@ -8,161 +8,20 @@ never touched.
 - Stopped: pages are the 503 page, the API its JSON error shape with status 503.
 - Started again: 200."""
 
-import glob
 import importlib.util
 import json
-import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from tests.conftest import need, using_postgres
 from tests.helpers import wait_until
+from tests.integration.conftest import Server, ThrowawayCluster, as_postgres, postgres_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.services
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def postgres_bin() -> Path | None:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4])
-    )
-    return Path(found[-1]).parent if found else None
-
-
-def as_postgres() -> list[str] | None:
-    """The prefix that runs a command as the postgres user (initdb refuses root)."""
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        return None
-    if os.geteuid() == 0 and shutil.which("runuser"):
-        return ["runuser", "-u", "postgres", "--"]
-    if pwd.getpwuid(os.geteuid()).pw_name == "postgres":
-        return []
-    return None
-
-
-class ThrowawayCluster:
-    """A PostgreSQL cluster of its own in a temporary directory, on its own port."""
-
-    def __init__(self, bindir: Path, prefix: list[str]):
-        self.bindir, self.prefix = bindir, prefix
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="peerhub-outage-pg-"))
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, user="postgres", group="postgres")
-        self.data = self.dir / "data"
-
-    def run(self, *args: str) -> None:
-        subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
-
-    def init(self) -> None:
-        self.run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                 "-A", "trust", "-E", "UTF8", "--no-sync")  # fmt: skip
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
-                 "-o", options, "-w", "-t", "60", "start")  # fmt: skip
-
-    @property
-    def pid(self) -> int | None:
-        try:
-            return int((self.data / "postmaster.pid").read_text().split()[0])
-        except (FileNotFoundError, IndexError, ValueError):
-            return None
-
-    def stop(self) -> None:
-        """A fast shutdown by the postmaster's PID: clients are disconnected at once."""
-        pid = self.pid
-        if pid is None:
-            return
-        os.kill(pid, signal.SIGINT)
-        wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=60, what="PostgreSQL to stop")
-
-    def url(self, name: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def create_database(self, name: str) -> None:
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres")
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        connection.close()
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Server:
-    """gunicorn in production mode (DEBUG off) with one sync worker."""
-
-    def __init__(self, database_url: str, tmp: Path):
-        self.port, self.tmp, self.process = free_port(), tmp, None
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}},
-            "DJANGO_SETTINGS_MODULE": "tests.integration.outage_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "SECRET_KEY": "outage-test-only-" + "x" * 40,
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "PEERHUB_VAR_DIR": str(tmp),
-            "MAILER": "console",
-            # Production refuses the payment sandbox unless it is chosen on purpose.
-            "PAYMENT_PROVIDER": "sandbox",
-            "MARKETPLACE_PAYOUT_PROVIDER": "sandbox",
-            "PAYMENT_SANDBOX_IN_PRODUCTION": "1",
-        }
-
-    def migrate(self) -> None:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"],
-                       cwd=ROOT, env=self.env, check=True, capture_output=True,
-                       timeout=300)  # fmt: skip
-
-    def start(self) -> None:
-        log = open(self.tmp / "gunicorn.log", "wb")  # noqa: SIM115 (closed with the process)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "peerhub.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "60"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_until(lambda: self.get("/healthz")[0] == 200, timeout=60, what="gunicorn to serve")
-
-    def get(self, path: str) -> tuple[int, dict, bytes]:
-        url = f"http://127.0.0.1:{self.port}{path}"
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-        except (urllib.error.URLError, ConnectionError):
-            return 0, {}, b""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
