@@ -122,7 +122,7 @@ def test_a_member_reads_their_write_from_the_primary_while_the_replica_is_behind
     standby.sql("SELECT pg_wal_replay_pause()")
     try:
         csrf = secrets.token_hex(16)  # 32 characters: Django's unmasked CSRF secret
-        status, headers, body = server.request(
+        status, _headers, body = server.request(
             "/settings/profile/",
             data=urllib.parse.urlencode(
                 {"display_name": "Ada Lovelace", "bio": "", "skills": ""}
@@ -184,7 +184,7 @@ def test_the_lag_check_sees_a_replica_holding_back_a_write(replicated):
 
 
 def test_a_stopped_replica_falls_back_to_the_primary(replicated):
-    _primary, standby, server, session_key = replicated
+    _primary, standby, server, _session = replicated
     standby.stop()
     try:
         status, _headers, body = server.get(f"/u/{MEMBER}/")
