@@ -61,8 +61,59 @@ def test_compose_runs_the_whole_stack(compose):
     result = run(compose, "config", "--services")
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {
-        "migrate", "web", "worker", "beat", "postgres", "redis",
+        "migrate", "web", "worker", "beat", "postgres", "redis", "replica",
     }  # fmt: skip
+    services = yaml.safe_load(run(compose, "config").stdout)["services"]
+    optional = {name for name, service in services.items() if service.get("profiles")}
+    assert optional == {"replica"}  # the replica runs only with `--profile replica`
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """Target → source of a service's volumes, in v2's long form or 1.29's short one."""
+    found = {}
+    for volume in service["volumes"]:
+        if isinstance(volume, str):
+            source, target, *_mode = volume.split(":")
+            found[target] = source
+        else:
+            found[volume["target"]] = volume.get("source", "")
+    return found
+
+
+def test_the_optional_replica_streams_from_postgres_and_the_web_can_read_from_it(compose):
+    """README "Reads off the primary": the primary's init script makes the replication role,
+    the replica's entrypoint copies the primary with pg_basebackup -R, and the processes pass
+    DATABASE_REPLICA_URL through (empty by default: every read uses the primary)."""
+    services = yaml.safe_load(run(compose, "config").stdout)["services"]
+    replica = services["replica"]
+    assert replica["profiles"] == ["replica"]
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "healthcheck" in replica
+    mounted = mounts(replica)
+    entrypoint = ROOT / "docker" / "postgres" / "replica-entrypoint.sh"
+    assert mounted["/replica-entrypoint.sh"] == str(entrypoint)
+    assert "pg_basebackup" in entrypoint.read_text()
+    assert "--write-recovery-conf" in entrypoint.read_text()
+
+    init = ROOT / "docker" / "postgres" / "10-replication.sh"
+    primary = mounts(services["postgres"])
+    assert primary["/docker-entrypoint-initdb.d/10-replication.sh"] == str(init)
+    assert "REPLICATION" in init.read_text() and "pg_hba.conf" in init.read_text()
+    for script in (entrypoint, init):
+        assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
+
+    for name in ["web", "worker", "beat"]:
+        assert services[name]["environment"]["DATABASE_REPLICA_URL"] in ("", None)
+    chosen = run(
+        compose,
+        "config",
+        env={
+            **os.environ,
+            "DATABASE_REPLICA_URL": "postgres://peerhub:peerhub@replica:5432/peerhub",
+        },
+    )
+    web = yaml.safe_load(chosen.stdout)["services"]["web"]
+    assert web["environment"]["DATABASE_REPLICA_URL"].endswith("@replica:5432/peerhub")
 
 
 def test_the_stack_refuses_to_start_without_a_secret_key(compose):
