@@ -271,3 +271,11 @@ class ReplicaMiddleware:
         routing.use_replica = False
         match = request.resolver_match
         return match.func(request, *match.args, **match.kwargs)
+
+
+def served_from_replica(request) -> bool:
+    """Whether this request read anything from the replica. A page cache must not store such a
+    page under a version a write has just bumped: the replica may not have replayed that write
+    yet, and the stale page would then be served until the next bump."""
+    routing = getattr(request, "_replica_routing", None)
+    return routing is not None and REPLICA in routing.used

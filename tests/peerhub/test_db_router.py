@@ -228,6 +228,14 @@ def test_an_anonymous_list_page_reads_from_the_replica(client):
 
 
 @both_databases
+def test_a_page_says_whether_it_was_read_from_the_replica(client):
+    """What a page cache asks before it stores a page (see served_from_replica)."""
+    assert replica.served_from_replica(client.get("/challenges/").wsgi_request)
+    client.force_login(UserFactory())
+    assert not replica.served_from_replica(client.get("/notifications/").wsgi_request)
+
+
+@both_databases
 def test_an_anonymous_api_list_reads_from_the_replica(client):
     ChallengeFactory(title="Clean water")
     with Queries() as queries:
