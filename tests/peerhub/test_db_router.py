@@ -344,3 +344,70 @@ def test_a_failure_of_the_primary_is_not_retried(client, monkeypatch):
     request._replica_routing.used.add(REPLICA)
     middleware = replica.ReplicaMiddleware(lambda r: None)
     assert middleware.process_exception(request, OperationalError("primary down")) is None
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+SHOW_REPLICA = """
+import json, django
+django.setup()
+from django.conf import settings
+replica = settings.DATABASES.get("replica")
+print(json.dumps({
+    "replica": replica and {k: replica[k] for k in ("ENGINE", "HOST", "PORT", "NAME", "TEST")},
+    "timeout": replica and replica["OPTIONS"].get("connect_timeout"),
+    "routers": settings.DATABASE_ROUTERS,
+    "last_middleware": settings.MIDDLEWARE[-1],
+    "replica_settings": settings.PEERHUB_REPLICA,
+}))
+"""
+
+
+def show_replica_settings(**env):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    keep = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_REPLICA],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**keep, "DJANGO_SETTINGS_MODULE": "peerhub.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_without_database_replica_url_there_is_no_replica_router_or_middleware():
+    shown = show_replica_settings()
+    assert shown["replica"] is None
+    assert shown["routers"] == []
+    assert shown["last_middleware"] != "peerhub.replica.ReplicaMiddleware"
+
+
+def test_database_replica_url_adds_the_replica_its_router_and_its_middleware_last():
+    shown = show_replica_settings(
+        DATABASE_URL="postgres://peerhub:pw@primary:5432/peerhub",
+        DATABASE_REPLICA_URL="postgres://peerhub:pw@standby:5433/peerhub",
+        REPLICA_PIN_SECONDS="30",
+        REPLICA_MAX_LAG_SECONDS="10",
+    )
+    assert shown["replica"]["ENGINE"] == "django.db.backends.postgresql"
+    assert (shown["replica"]["HOST"], shown["replica"]["PORT"]) == ("standby", 5433)
+    assert shown["replica"]["TEST"]["MIRROR"] == "default"  # tests read the test database
+    assert shown["timeout"] == 2
+    assert shown["routers"] == ["peerhub.replica.ReplicaRouter"]
+    assert shown["last_middleware"] == "peerhub.replica.ReplicaMiddleware"
+    assert shown["replica_settings"] == {
+        "pin_seconds": 30,
+        "max_lag_seconds": 10.0,
+        "check_seconds": 2.0,
+    }
