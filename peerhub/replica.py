@@ -204,12 +204,23 @@ def pin_keys(request) -> list[str]:
 
 
 def pin_to_primary(keys: list[str]) -> None:
-    if keys:
+    if not keys:
+        return
+    try:
         cache.set_many(dict.fromkeys(keys, 1), timeout=replica_settings()["pin_seconds"])
+    except Exception:  # the write is done: a cache outage must not turn it into an error
+        logger.warning("could not pin %s to the primary", keys, exc_info=True)
 
 
 def is_pinned(keys: list[str]) -> bool:
-    return bool(keys) and bool(cache.get_many(keys))
+    """Whether these keys wrote within pin_seconds; when the cache cannot tell, the primary."""
+    if not keys:
+        return False
+    try:
+        return bool(cache.get_many(keys))
+    except Exception:
+        logger.warning("could not read the replica pins: reading from the primary", exc_info=True)
+        return True
 
 
 def may_read_from_replica(request) -> bool:

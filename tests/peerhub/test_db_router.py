@@ -173,6 +173,18 @@ def test_a_pinned_member_or_session_reads_from_the_primary():
 
 
 @both_databases
+def test_when_the_cache_cannot_tell_a_member_reads_from_the_primary(monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set_many", down)
+    replica.pin_to_primary(["replica-pin:user:1"])  # logged, not raised: the write is done
+    assert not replica.may_read_from_replica(request_for("/challenges/", user=UserFactory()))
+    assert replica.may_read_from_replica(request_for("/challenges/"))  # nothing to look up
+
+
+@both_databases
 def test_without_a_replica_alias_nothing_is_routed(monkeypatch):
     from django.conf import settings
 
