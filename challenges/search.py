@@ -223,7 +223,13 @@ def search_solutions(
         permissions.solutions_visible_to(user)
         .filter(status=Solution.Status.PUBLISHED)
         .select_related("author", "challenge")
-        .defer("search_vector", "challenge__search_vector")
+        # Only the challenge's title is shown: its long texts stay in the database.
+        .defer(
+            "search_vector",
+            "challenge__search_vector",
+            "challenge__problem",
+            "challenge__context",
+        )
     )
     if status:
         solutions = solutions.filter(challenge__status=status)
