@@ -249,8 +249,11 @@ def test_member_search_can_use_the_trigram_indexes_on_postgresql(postgres):
     )
     sql, params = members.values("pk").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
+        # A handful of test rows make any plan cheap: rule out the scans that do not use them.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    for index in ("user_username_trgm", "user_display_name_trgm", "user_skills_trgm"):
+    for index in ("username", "display_name", "skills", "bio"):
+        index = f"user_{index}_trgm"
         assert index in plan, plan
