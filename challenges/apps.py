@@ -4,6 +4,21 @@ from django.apps import AppConfig
 class ChallengesConfig(AppConfig):
     name = "challenges"
 
+    def ready(self) -> None:
+        # The home page's figures count open challenges and published solutions: recounted
+        # after a change that can move them (see peerhub.figures).
+        from django.db.models.signals import post_delete, post_save
+
+        from peerhub import figures
+
+        from .models import Challenge, Solution
+
+        on_save = figures.changed_on_save_of("status", "visibility")
+        for model in (Challenge, Solution):
+            uid = f"figures-{model._meta.model_name}"
+            post_save.connect(on_save, sender=model, dispatch_uid=f"{uid}-save")
+            post_delete.connect(figures.figures_changed, sender=model, dispatch_uid=uid)
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """Sections of a member's profile page (see peerhub.views.profile): their solutions and
         the challenges they organise, as far as the viewer may see them."""
@@ -19,7 +34,7 @@ class ChallengesConfig(AppConfig):
         ]
 
     def site_figures(self) -> list[tuple[str, int]]:
-        """Figures for the home page (see peerhub.selectors.site_figures)."""
+        """Figures for the home page (see peerhub.figures.site_figures)."""
         from .models import Challenge, Solution
 
         public = Challenge.objects.filter(visibility=Challenge.Visibility.PUBLIC)

@@ -5,6 +5,13 @@ or revision message B, body C; kept up to date by triggers, see migration 0002),
 SearchRank, with SearchHeadline snippets. SQLite: every word must appear somewhere; the rank
 weighs a title match above a summary match above a body match, like the vector's weights.
 
+At a real community's size a common word matches tens of thousands of solutions; ranking them
+all (and sorting their wide rows) is what made search slow. So each kind ranks a bounded
+candidate set: the newest CANDIDATES matches the searcher may see (found through the GIN index or
+the primary key, whichever the planner prefers), then the rank orders those and only the best
+`limit` rows are loaded with their snippets. Both databases take the same path, so they agree on
+which rows can be found; an older match of a very common word is found by adding a word.
+
 Snippets are safe HTML built here: the text is escaped first and only then are the matches
 wrapped in <mark>, so nothing written in a challenge or a solution can inject markup."""
 
@@ -25,6 +32,7 @@ from .models import Challenge, Solution
 
 KINDS = ("challenge", "solution", "member")
 MAX_TERMS = 8
+CANDIDATES = 400  # newest matches ranked per kind
 SNIPPET_CHARS = 220
 CONFIG = "english"
 # Private-use characters mark the matches in PostgreSQL headlines until they become <mark>.
@@ -143,25 +151,32 @@ SOLUTION_FIELDS = {
 
 
 def _ranked(queryset, *, q, terms, fields, headline_of, text_of, limit):
-    """The best `limit` rows of `queryset` for the query, with a function giving each row's
-    snippet: PostgreSQL's full text (the stored vector, its rank and an escaped headline), or
-    elsewhere every term matched in some field, ranked title before summary before body."""
+    """The best `limit` rows of `queryset` for the query among its newest CANDIDATES matches,
+    with a function giving each row's snippet: PostgreSQL's full text (the stored vector, its
+    rank and an escaped headline), or elsewhere every term matched in some field, ranked title
+    before summary before body. `queryset` is already what the searcher may see, so the
+    candidates are too."""
     if _use_full_text():
         query = SearchQuery(q, config=CONFIG, search_type="websearch")
-        rows = (
-            queryset.filter(search_vector=query)
-            .annotate(
-                rank=SearchRank(F("search_vector"), query), headline=_headline(headline_of, query)
-            )
-            .order_by("-rank", "-pk")[:limit]
-        )
-        return rows, lambda row: safe_headline(row.headline)
-    lookups = [f for names in fields.values() for f in names]
-    rows = (
-        queryset.filter(_all_terms_q(terms, lookups))
-        .annotate(rank=_text_rank(terms, fields))
-        .order_by("-rank", "-pk")[:limit]
+        matches = queryset.filter(search_vector=query)
+        rank = SearchRank(F("search_vector"), query)
+    else:
+        lookups = [f for names in fields.values() for f in names]
+        matches = queryset.filter(_all_terms_q(terms, lookups))
+        rank = _text_rank(terms, fields)
+    # Narrow rows only until the last step: ids of the newest matches, then ids of the best.
+    candidates = matches.order_by("-pk").values("pk")[:CANDIDATES]
+    model = queryset.model
+    best = (
+        model._default_manager.filter(pk__in=candidates)
+        .annotate(rank=rank)
+        .order_by("-rank", "-pk")
+        .values("pk")[:limit]
     )
+    rows = queryset.filter(pk__in=best).annotate(rank=rank).order_by("-rank", "-pk")
+    if _use_full_text():
+        rows = rows.annotate(headline=_headline(headline_of, query))
+        return rows, lambda row: safe_headline(row.headline)
     return rows, lambda row: highlight(text_of(row), terms)
 
 
@@ -208,7 +223,13 @@ def search_solutions(
         permissions.solutions_visible_to(user)
         .filter(status=Solution.Status.PUBLISHED)
         .select_related("author", "challenge")
-        .defer("search_vector", "challenge__search_vector")
+        # Only the challenge's title is shown: its long texts stay in the database.
+        .defer(
+            "search_vector",
+            "challenge__search_vector",
+            "challenge__problem",
+            "challenge__context",
+        )
     )
     if status:
         solutions = solutions.filter(challenge__status=status)
@@ -244,14 +265,18 @@ MEMBER_FIELDS = {"title": ["username", "display_name"], "summary": ["skills"], "
 
 
 def search_members(*, q: str, limit: int = 50) -> list[SearchHit]:
-    """Members are few next to solutions: matching text is enough on every database."""
+    """Members match their words as text on every database (trigram GIN indexes make that an
+    index search on PostgreSQL, migration peerhub 0006), ranked among the newest matches."""
     terms = _terms(q)
     if not terms:
         return []
     lookups = [f for fields in MEMBER_FIELDS.values() for f in fields]
+    members = members_active()
+    candidates = (
+        members.filter(_all_terms_q(terms, lookups)).order_by("-pk").values("pk")[:CANDIDATES]
+    )
     rows = (
-        members_active()
-        .filter(_all_terms_q(terms, lookups))
+        members.filter(pk__in=candidates)
         .annotate(rank=_text_rank(terms, MEMBER_FIELDS))
         .order_by("-rank", "username")[:limit]
     )

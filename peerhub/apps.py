@@ -18,3 +18,17 @@ class PeerhubConfig(AppConfig):
         )
         # Each app declares its notification kinds and followable types in a `social.py`.
         autodiscover_modules("social")
+
+        # The home page's figures are counted once per change (see peerhub.figures).
+        from django.db.models.signals import post_delete, post_save
+
+        from . import figures
+        from .models import ManifestoSignature
+
+        on_member_save = figures.changed_on_save_of("is_active")
+        post_save.connect(on_member_save, sender=User, dispatch_uid="figures-member-save")
+        post_delete.connect(figures.figures_changed, sender=User, dispatch_uid="figures-member")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                figures.figures_changed, sender=ManifestoSignature, dispatch_uid="figures-signature"
+            )

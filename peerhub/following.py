@@ -4,12 +4,14 @@ Apps register what may be followed (`register_followable`, from their `social.py
 that says who may see it; the site stores generic (content type, id) targets and never imports
 the apps. `activity_record` is the one call apps make when something feed-worthy happens."""
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .exceptions import DomainError, NotAllowed, NotFound
@@ -162,6 +164,44 @@ def feed_for(*, user: User) -> QuerySet[Activity]:
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")
+
+
+def feed_cursor(activity: Activity) -> str:
+    """Where the page after `activity` starts: its time (microseconds) and id, since two
+    activities may share a time."""
+    micros = (activity.created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{activity.pk}"
+
+
+@dataclass
+class FeedPage:
+    activities: list[Activity]
+    next_before: str | None  # the cursor of the next (older) page, None on the last one
+
+
+def feed_page(*, user: User, before: str | None = None, size: int = 20) -> FeedPage:
+    """One page of the member's feed, older than the cursor `before` (from `feed_cursor`).
+    Keyset pagination: one query, no COUNT over the follows, however deep the page.
+    A malformed cursor is a DomainError (400)."""
+    activities = feed_for(user=user)
+    if before:
+        match = _CURSOR.fullmatch(before)
+        if not match:
+            raise DomainError("This feed cursor is not valid.", code="invalid_cursor")
+        try:
+            at = _EPOCH + timedelta(microseconds=int(match[1]))
+        except OverflowError:
+            raise DomainError("This feed cursor is not valid.", code="invalid_cursor") from None
+        pk = int(match[2])
+        activities = activities.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    rows = list(activities[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return FeedPage(activities=rows, next_before=feed_cursor(rows[-1]) if more else None)
 
 
 def follow_widget(*, user, target) -> dict:

@@ -1,10 +1,10 @@
-"""Reads for the site: the current manifesto, its signatories, members and live figures."""
+"""Reads for the site: the current manifesto, its signatories and members (the home page's
+figures are in peerhub.figures)."""
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from .hooks import collect
 from .models import ManifestoSignature, ManifestoVersion, User, Value
 
 
@@ -39,13 +39,3 @@ def manifesto_has_signed(*, user, version: ManifestoVersion | None) -> bool:
 
 def members_active() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True)
-
-
-def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
-    """Live figures for the home page as (label, number). Domain apps add their own through an
-    optional `site_figures()` on their AppConfig, so the site never imports them."""
-    figures = [
-        ("members", members_active().count()),
-        ("signed the manifesto", version.signatures.count() if version else 0),
-    ]
-    return figures + collect("site_figures")

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import following, selectors, services, tokens
+from . import figures, following, selectors, services, tokens
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
@@ -22,9 +22,11 @@ def home(request):
     version = selectors.manifesto_current()
     feed = None
     if request.user.is_authenticated:
-        feed = Paginator(following.feed_for(user=request.user), FEED_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        before = request.GET.get("before") or None
+        try:
+            feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
+        except DomainError:  # a mangled link: show the newest page rather than an error
+            feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
     return render(
         request,
         "peerhub/home.html",
@@ -32,7 +34,7 @@ def home(request):
             "feed": feed,
             "manifesto": version,
             "values": selectors.manifesto_values(),
-            "figures": selectors.site_figures(version=version),
+            "figures": figures.site_figures(version=version),
             "recent_signatures": (
                 selectors.manifesto_signatures(version=version)[:8] if version else []
             ),
@@ -44,6 +46,8 @@ def _manifesto_context(request, version) -> dict:
     signatures = None
     if version:
         paginator = Paginator(selectors.manifesto_signatures(version=version), SIGNATORIES_PER_PAGE)
+        # The kept count (peerhub.figures) instead of a COUNT over every signature.
+        paginator.count = figures.signature_count(version=version)
         signatures = paginator.get_page(request.GET.get("page"))
     return {
         "manifesto": version,

@@ -1,6 +1,8 @@
 """API for notifications, preferences, follows and the feed. Thin: each view calls
 peerhub.notifications or peerhub.following."""
 
+from urllib.parse import urlencode
+
 from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -222,12 +224,48 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FeedView(generics.ListAPIView):
-    """The signed-in member's activity feed: what happened around what they follow."""
+class FeedView(generics.GenericAPIView):
+    """The signed-in member's activity feed: what happened around what they follow, newest
+    first. Paged by cursor, not by number: `next` links to the older page (`?before=…`), null on
+    the last; there is no total count, which would cost a COUNT over every follow."""
 
     serializer_class = ActivitySerializer
     permission_classes = [permissions.IsAuthenticated]
     filter_backends = []
+    pagination_class = None
 
-    def get_queryset(self):
-        return following.feed_for(user=self.request.user)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", str, description="The `next` cursor of a previous page."),
+            OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
+        ],
+        responses=inline_serializer(
+            "FeedPage",
+            {
+                "next": serializers.CharField(allow_null=True),
+                "results": ActivitySerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request):
+        params = FeedParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = following.feed_page(
+            user=request.user,
+            before=params.validated_data["before"] or None,
+            size=params.validated_data["page_size"],
+        )
+        next_url = None
+        if page.next_before:
+            query = urlencode(
+                {"before": page.next_before, "page_size": params.validated_data["page_size"]}
+            )
+            next_url = request.build_absolute_uri(f"{request.path}?{query}")
+        return Response(
+            {"next": next_url, "results": ActivitySerializer(page.activities, many=True).data}
+        )
+
+
+class FeedParamsSerializer(serializers.Serializer):
+    before = serializers.CharField(required=False, default="", max_length=40)
+    page_size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)

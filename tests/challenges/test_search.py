@@ -178,3 +178,82 @@ def test_api_search(api_client):
 
 def test_the_fallback_is_what_sqlite_uses():
     assert search._use_full_text() == using_postgres()
+
+
+# --- At a community's size (issue 17): a bounded candidate set, ranked ----------------------
+
+
+def test_only_the_newest_matches_are_ranked(monkeypatch):
+    """The best title match is older than the candidate set: the newest matches are ranked."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    challenge = ChallengeFactory(title="Ponds")
+    make_solution(challenge, title="Pond liner", body="An old pond.")
+    for n in range(3):
+        make_solution(challenge, title=f"Newer {n}", body=f"Another pond, number {n}.")
+    hits = search.search(user=None, q="pond", kind="solution")["solution"]
+    assert sorted(titles(hits)) == ["Newer 0", "Newer 1", "Newer 2"]
+
+
+def test_the_candidates_are_taken_among_what_the_searcher_may_see(monkeypatch):
+    """Private matches newer than the public ones neither show nor crowd the public ones out."""
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    public = ChallengeFactory(title="Open ponds")
+    hidden = ChallengeFactory(title="Hidden ponds", visibility=Challenge.Visibility.PRIVATE)
+    make_solution(public, title="Public pond 1", body="pond")
+    make_solution(public, title="Public pond 2", body="pond")
+    insider = UserFactory()
+    hidden.invited.add(insider)
+    for n in range(3):
+        make_solution(hidden, insider, title=f"Secret pond {n}", body="pond")
+    stranger = search.search(user=UserFactory(), q="pond")
+    assert sorted(titles(stranger["solution"])) == ["Public pond 1", "Public pond 2"]
+    assert titles(stranger["challenge"]) == ["Open ponds"]
+    assert sorted(titles(search.search(user=insider, q="pond")["solution"])) == [
+        "Secret pond 1",
+        "Secret pond 2",
+    ]
+
+
+def test_member_search_ranks_a_bounded_set_of_the_newest_matches(monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    UserFactory(username="oldpotter", display_name="Old Potter")
+    UserFactory(username="ana", display_name="Ana", skills="pottery")
+    UserFactory(username="ben", display_name="Ben", bio="I like potters.")
+    UserFactory(username="gone", display_name="Gone Potter", is_active=False)
+    assert titles(search.search_members(q="potter")) == ["Ana", "Ben"]  # skills before bio
+
+
+@pytest.mark.parametrize("kind", ["", "challenge", "solution", "member"])
+def test_search_runs_the_same_queries_at_two_sizes(kind, django_assert_max_num_queries):
+    challenge = ChallengeFactory(title="Filters")
+    make_solution(challenge, title="Filter one", body="filter")
+    UserFactory(display_name="Filter fan")
+    searcher = UserFactory()
+    with django_assert_max_num_queries(4) as small:
+        search.search(user=searcher, q="filter", kind=kind)
+    for n in range(12):
+        make_solution(ChallengeFactory(title=f"Filter {n}"), title=f"Filter {n}", body="filter")
+        UserFactory(display_name=f"Filter fan {n}")
+    with django_assert_max_num_queries(len(small)):
+        results = search.search(user=searcher, q="filter", kind=kind)
+    assert all(len(hits) > 1 for hits in results.values())
+
+
+@pytest.mark.services
+def test_member_search_can_use_the_trigram_indexes_on_postgresql(postgres):
+    """The migration's pg_trgm indexes serve icontains on every member field searched."""
+    from django.db import connection, transaction
+
+    members = search.members_active().filter(
+        search._all_terms_q(["potter"], ["username", "display_name", "skills", "bio"])
+    )
+    sql, params = members.values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A handful of test rows make any plan cheap: rule out the scans that do not use them.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("username", "display_name", "skills", "bio"):
+        index = f"user_{index}_trgm"
+        assert index in plan, plan

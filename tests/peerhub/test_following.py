@@ -1,12 +1,16 @@
 """Following members, challenges and solutions; the activity feed from what one follows."""
 
+import re
+from urllib.parse import unquote
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
 from challenges import services as challenge_services
 from challenges.models import Challenge
-from peerhub.following import feed_for, follow_set, follower_count, is_following
+from peerhub.following import feed_for, feed_page, follow_set, follower_count, is_following
 from peerhub.models import Activity, Follow
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 from tests.helpers import assert_error
@@ -120,8 +124,38 @@ def test_home_feed_paginates_and_stays_bounded(client, commit, django_assert_max
         commit(make_solution, challenge, UserFactory(), title=f"Solution {n}")
     with django_assert_max_num_queries(len(small)):
         html = client.get(reverse("home")).content.decode()
-    assert "Solution 24" in html and "Page 1 of 2" in html
-    assert "First" in client.get(reverse("home") + "?page=2").content.decode()
+    assert "Solution 24" in html and "First" not in html
+    older = re.search(r'href="\?before=([^"]+)"', html)
+    assert older, "a link to the older page"
+    with django_assert_max_num_queries(len(small)):
+        html = client.get(reverse("home"), {"before": unquote(older[1])}).content.decode()
+    assert "First" in html and "Solution 24" not in html
+    assert 'href="?before=' not in html  # the last page
+
+
+def test_feed_pages_by_cursor_without_gaps_or_repeats(commit):
+    """Activities sharing one instant still come once each, in order, page after page."""
+    me = UserFactory()
+    challenge = ChallengeFactory()
+    follow_set(follower=me, target=challenge)
+    for n in range(7):
+        commit(make_solution, challenge, UserFactory(), title=f"S{n}")
+    Activity.objects.update(created_at=timezone.now())  # ties: the id breaks them
+    seen, before = [], None
+    while True:
+        page = feed_page(user=me, before=before, size=3)
+        seen += [a.pk for a in page.activities]
+        if not page.next_before:
+            break
+        before = page.next_before
+    assert seen == [a.pk for a in feed_for(user=me)] and len(seen) == 7
+
+
+@pytest.mark.parametrize("cursor", ["x", "1-", "-1", "999999999999999999-1", "1-2-3", "\uff11-2"])
+def test_a_bad_feed_cursor_is_a_400_not_a_500(member_api_client, client, cursor):
+    assert_error(member_api_client.get("/api/feed/", {"before": cursor}), 400)
+    client.force_login(member_api_client.user)
+    assert client.get(reverse("home"), {"before": cursor}).status_code == 200
 
 
 def test_api_follow_list_unfollow_and_feed(member_api_client, commit):
@@ -139,7 +173,7 @@ def test_api_follow_list_unfollow_and_feed(member_api_client, commit):
     assert member_api_client.get("/api/follows/").json()["count"] == 1
     commit(make_solution, challenge, UserFactory(), title="Sand filter")
     feed = member_api_client.get("/api/feed/").json()
-    assert feed["count"] == 1 and "Sand filter" in feed["results"][0]["text"]
+    assert feed["next"] is None and "Sand filter" in feed["results"][0]["text"]
     assert feed["results"][0]["url"].startswith("/solutions/")
     follow_id = created.json()["id"]
     assert member_api_client.delete(f"/api/follows/{follow_id}/").status_code == 204
@@ -183,7 +217,13 @@ def test_api_feed_queries_stay_bounded(member_api_client, commit, django_assert_
     for _ in range(15):
         commit(make_solution, challenge, UserFactory())
     with django_assert_max_num_queries(len(small)):
-        assert member_api_client.get("/api/feed/").json()["count"] == 16
+        first = member_api_client.get("/api/feed/", {"page_size": 10}).json()
+    assert len(first["results"]) == 10 and first["next"]
+    with django_assert_max_num_queries(len(small)):
+        second = member_api_client.get(first["next"]).json()
+    assert len(second["results"]) == 6 and second["next"] is None
+    ids = [a["id"] for a in first["results"] + second["results"]]
+    assert len(set(ids)) == 16 and ids == sorted(ids, reverse=True)
 
 
 def test_api_follows_filter_by_target_type(member_api_client):
