@@ -131,9 +131,19 @@ class Offer(models.Model):
     is_active = models.BooleanField(default=True, help_text="Paused offers take no new orders.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Tallies kept by the order services (services/tallies.py), so that the listing reads them
+    # from the row instead of grouping every offer's orders and reviews; the
+    # `offer_tallies_rebuild` command recounts them.
+    completed_orders = models.PositiveIntegerField(default=0, editable=False)
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The listing's default order, newest first, read a page at a time.
+            models.Index(F("created_at").desc(), F("id").desc(), name="marketplace_offer_newest"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="marketplace_offer_price_gt_0"),
             models.CheckConstraint(

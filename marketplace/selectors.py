@@ -2,10 +2,25 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from django.http import Http404
 
+from challenges.models import Challenge, Solution
 from challenges.permissions import visible_solutions_q
 
 from . import ledger, permissions
@@ -21,19 +36,34 @@ from .models import (
     Transfer,
 )
 
+
+def _rating():
+    """The mean review rating from the offer's tallies; null without reviews."""
+    return Cast("rating_sum", FloatField()) / NullIf(F("rating_count"), 0)
+
+
 OFFER_SORTS = {
     "newest": ("-created_at", "-pk"),
     "price": ("price", "pk"),
     "-price": ("-price", "-pk"),
     "delivery": ("delivery_days", "pk"),
-    "rating": ("-rating", "-completed", "-pk"),
+    "rating": (F("rating").desc(nulls_last=True), "-completed", "-pk"),
 }
 
 
 def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]:
-    """Offers with the seller's trust level, completed orders, mean rating and active orders:
-    a list page is one query, whatever its length."""
+    """Offers with the seller's trust level, completed orders, mean rating and the orders
+    holding a slot: the tallies come from the offer row (services/tallies.py) and the slots
+    from a correlated count, so a list page is one query without grouping, whatever its
+    length."""
     queryset = Offer.objects.all() if queryset is None else queryset
+    slots = (
+        Order.objects.filter(Order.holds_slot(), offer=OuterRef("pk"))
+        .order_by()
+        .values("offer")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
     return queryset.select_related(
         "seller", "seller__reputation", "base_solution", "base_solution__challenge"
     ).annotate(
@@ -43,9 +73,9 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
             Value(0),
             output_field=IntegerField(),
         ),
-        completed=Count("orders", filter=Q(orders__state=Order.State.COMPLETED), distinct=True),
-        active=Count("orders", filter=Order.holds_slot("orders__"), distinct=True),
-        rating=Avg("orders__review__rating"),
+        completed=F("completed_orders"),
+        active=Coalesce(Subquery(slots, output_field=IntegerField()), Value(0)),
+        rating=_rating(),
     )
 
 
@@ -62,27 +92,32 @@ def offer_list(
     sort: str = "newest",
 ) -> QuerySet[Offer]:
     """Active offers (a seller also sees their paused ones). Filters by words, the base
-    solution's challenge or manifesto value, price, delivery time and the seller's level."""
+    solution's challenge or manifesto value, price, delivery time and the seller's level.
+    Every filter keeps one row per offer (no join that multiplies rows), so no DISTINCT."""
     visible = Q(is_active=True)
     if getattr(user, "is_authenticated", False):
         visible |= Q(seller=user)
     offers = Offer.objects.filter(visible)
-    # A base solution the viewer may not see is not shown, and does not match filters either.
-    seen = Q(base_solution__isnull=True) | visible_solutions_q(user, prefix="base_solution__")
-    offers = offers.filter(seen)
+    # A base solution the viewer may not see is not shown, and does not match filters either:
+    # asked per offer of its one base solution, not by collecting every visible solution.
+    seen = Solution.objects.filter(visible_solutions_q(user), pk=OuterRef("base_solution_id"))
+    offers = offers.filter(Q(base_solution__isnull=True) | Exists(seen))
     if q:
         offers = offers.filter(Q(title__icontains=q) | Q(description__icontains=q))
     if challenge:
         offers = offers.filter(base_solution__challenge__slug=challenge)
     if value:
-        offers = offers.filter(base_solution__challenge__values__slug=value)
+        serving = Challenge.values.through.objects.filter(
+            challenge_id=OuterRef("base_solution__challenge_id"), value__slug=value
+        )
+        offers = offers.filter(Exists(serving))
     if min_price is not None:
         offers = offers.filter(price__gte=min_price)
     if max_price is not None:
         offers = offers.filter(price__lte=max_price)
     if max_delivery_days is not None:
         offers = offers.filter(delivery_days__lte=max_delivery_days)
-    offers = offers_annotated(offers.distinct())
+    offers = offers_annotated(offers)
     if seller_level is not None:
         offers = offers.filter(seller_level__gte=seller_level)
     return offers.order_by(*OFFER_SORTS.get(sort, OFFER_SORTS["newest"]))
