@@ -8,6 +8,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -20,8 +21,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from django.http import Http404
 
-from challenges.models import Challenge, Solution
+from challenges.models import Challenge
 from challenges.permissions import visible_solutions_q
+from reputation.models import ReputationScore
 
 from . import ledger, permissions
 from .models import (
@@ -60,19 +62,16 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
     slots = (
         Order.objects.filter(Order.holds_slot(), offer=OuterRef("pk"))
         .order_by()
-        .values("offer")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
+        .annotate(n=Func(F("pk"), function="COUNT"))  # an aggregate without GROUP BY
+        .values("n")
     )
-    return queryset.select_related(
-        "seller", "seller__reputation", "base_solution", "base_solution__challenge"
-    ).annotate(
-        seller_level=Coalesce(
-            "seller__reputation__pinned_level",
-            "seller__reputation__trust_level",
-            Value(0),
-            output_field=IntegerField(),
-        ),
+    # The seller's level as a correlated subquery rather than through select_related's joins,
+    # so that the page's count joins nothing but the base solution its filter needs.
+    level = ReputationScore.objects.filter(user=OuterRef("seller_id")).values_list(
+        Coalesce("pinned_level", "trust_level"), flat=True
+    )[:1]
+    return queryset.select_related("seller", "base_solution", "base_solution__challenge").annotate(
+        seller_level=Coalesce(Subquery(level, output_field=IntegerField()), Value(0)),
         completed=F("completed_orders"),
         active=Coalesce(Subquery(slots, output_field=IntegerField()), Value(0)),
         rating=_rating(),
@@ -99,9 +98,11 @@ def offer_list(
         visible |= Q(seller=user)
     offers = Offer.objects.filter(visible)
     # A base solution the viewer may not see is not shown, and does not match filters either:
-    # asked per offer of its one base solution, not by collecting every visible solution.
-    seen = Solution.objects.filter(visible_solutions_q(user), pk=OuterRef("base_solution_id"))
-    offers = offers.filter(Q(base_solution__isnull=True) | Exists(seen))
+    # checked on the joined solution's own row (and the few visible challenges), never by
+    # collecting every visible solution.
+    offers = offers.filter(
+        Q(base_solution__isnull=True) | visible_solutions_q(user, prefix="base_solution__")
+    )
     if q:
         offers = offers.filter(Q(title__icontains=q) | Q(description__icontains=q))
     if challenge:

@@ -8,7 +8,7 @@ from the orders (the `offer_tallies_rebuild` command, and the migration's backfi
 Increments with F(): concurrent transactions each add their own under the row's lock, so none
 is lost. An order never leaves `completed`, and a review is never edited or deleted."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from ..models import Offer, Order, OrderReview
@@ -24,23 +24,21 @@ def offer_review_added(*, review: OrderReview) -> None:
     )
 
 
-def _recount(rows, aggregate):
-    """`aggregate` over `rows` (already narrowed to the outer offer's, grouped by offer) as a
-    correlated subquery; 0 when there are none."""
-    subquery = Subquery(rows.annotate(n=aggregate).values("n")[:1], output_field=IntegerField())
-    return Coalesce(subquery, Value(0))
+def _recount(rows, function: str, field: str = "pk"):
+    """`function` (COUNT, SUM) over `rows`, the outer offer's, as a correlated subquery without
+    GROUP BY; 0 when there are none."""
+    n = rows.order_by().annotate(n=Func(F(field), function=function)).values("n")
+    return Coalesce(Subquery(n, output_field=IntegerField()), Value(0))
 
 
 def offer_tallies_expressions() -> dict:
     """The tallies counted from the orders: the one definition the rebuild and the tests use."""
     orders = Order.objects.filter(offer=OuterRef("pk"), state=Order.State.COMPLETED)
     reviews = OrderReview.objects.filter(order__offer=OuterRef("pk"))
-    orders = orders.order_by().values("offer")
-    reviews = reviews.order_by().values("order__offer")
     return {
-        "completed_orders": _recount(orders, Count("pk")),
-        "rating_count": _recount(reviews, Count("pk")),
-        "rating_sum": _recount(reviews, Sum("rating")),
+        "completed_orders": _recount(orders, "COUNT"),
+        "rating_count": _recount(reviews, "COUNT"),
+        "rating_sum": _recount(reviews, "SUM", "rating"),
     }
 
 
