@@ -126,3 +126,18 @@ def test_a_signed_in_member_with_a_group_keeps_the_groups_permissions(client):
     response = client.get(reverse("home"))
     assert response.wsgi_request.user.has_perm("challenges.change_challenge")
     assert not response.wsgi_request.user.has_perm("challenges.delete_challenge")
+
+
+@pytest.mark.parametrize(
+    "redis_url, engine",
+    [("", "django.contrib.sessions.backends.db"),
+     ("redis://127.0.0.1:6379/5", "django.contrib.sessions.backends.cached_db")],
+)  # fmt: skip
+def test_sessions_are_read_from_the_cache_only_when_redis_is_set(redis_url, engine):
+    from tests.peerhub.test_settings import run
+
+    show = "import django; django.setup(); from django.conf import settings as s; "
+    env = {"REDIS_URL": redis_url} if redis_url else {}
+    result = run(show + "print(s.SESSION_ENGINE)", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == engine
