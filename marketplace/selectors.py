@@ -36,6 +36,7 @@ from .models import (
     ProviderEvent,
     Refund,
     Transfer,
+    offer_rating_rank,
 )
 
 
@@ -49,7 +50,7 @@ OFFER_SORTS = {
     "price": ("price", "pk"),
     "-price": ("-price", "-pk"),
     "delivery": ("delivery_days", "pk"),
-    "rating": (F("rating").desc(nulls_last=True), "-completed", "-pk"),
+    "rating": (offer_rating_rank().desc(), "-completed_orders", "-pk"),
 }
 
 
@@ -67,9 +68,11 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
     )
     # The seller's level as a correlated subquery rather than through select_related's joins,
     # so that the page's count joins nothing but the base solution its filter needs.
-    level = ReputationScore.objects.filter(user=OuterRef("seller_id")).values_list(
-        Coalesce("pinned_level", "trust_level"), flat=True
-    )[:1]
+    level = (
+        ReputationScore.objects.filter(user=OuterRef("seller_id"))
+        .order_by()
+        .values_list(Coalesce("pinned_level", "trust_level"), flat=True)[:1]
+    )
     return queryset.select_related("seller", "base_solution", "base_solution__challenge").annotate(
         seller_level=Coalesce(Subquery(level, output_field=IntegerField()), Value(0)),
         completed=F("completed_orders"),

@@ -1,11 +1,13 @@
 """Offer tallies (completed orders, count and sum of review ratings) kept on the offer row, so
 the marketplace listing needs no GROUP BY; backfilled here from the orders and reviews in one
 set-based UPDATE (marketplace/services/tallies.py keeps them from now on). An index for the
-listing's default order, newest first."""
+listing's orders (newest, best rated, price, delivery), each read a page at a time,
+and a narrow one for its count."""
 
 from django.db import migrations, models
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 
 def backfill(apps, schema_editor):
@@ -55,6 +57,36 @@ class Migration(migrations.Migration):
                 models.OrderBy(models.F("created_at"), descending=True),
                 models.OrderBy(models.F("id"), descending=True),
                 name="marketplace_offer_newest",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="offer",
+            index=models.Index(
+                models.OrderBy(
+                    CombinedExpression(
+                        Cast("rating_sum", models.FloatField()),
+                        "/",
+                        Greatest("rating_count", models.Value(1)),
+                    ),
+                    descending=True,
+                ),
+                models.OrderBy(models.F("completed_orders"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="marketplace_offer_best_rated",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="offer",
+            index=models.Index(fields=["price", "id"], name="marketplace_offer_price"),
+        ),
+        migrations.AddIndex(
+            model_name="offer",
+            index=models.Index(fields=["delivery_days", "id"], name="marketplace_offer_delivery"),
+        ),
+        migrations.AddIndex(
+            model_name="offer",
+            index=models.Index(
+                fields=["is_active", "base_solution", "seller"], name="marketplace_offer_listed"
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
