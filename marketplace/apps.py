@@ -6,6 +6,12 @@ PROFILE_OFFERS = 10
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
+    def request_user_annotations(self) -> dict:
+        """Premium, loaded with the request's user (peerhub.auth_backends)."""
+        from . import permissions
+
+        return permissions.request_user_annotations()
+
     def ready(self) -> None:
         from django.core import checks as system_checks
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Now
+from django.db.models import F, Q, Value
+from django.db.models.functions import Cast, Greatest, Now
 from django.urls import reverse
 
 from peerhub import limits
@@ -106,6 +106,12 @@ class Subscription(models.Model):
 # --- Offers and orders ---------------------------------------------------------------------
 
 
+def offer_rating_rank():
+    """The mean rating from an offer's tallies, 0 when unrated (below any rating): the
+    "best rated" order of the listing, and the expression of the index that serves it."""
+    return Cast("rating_sum", models.FloatField()) / Greatest("rating_count", Value(1))
+
+
 class Offer(models.Model):
     """A hand-made service sold by a trusted member."""
 
@@ -131,9 +137,31 @@ class Offer(models.Model):
     is_active = models.BooleanField(default=True, help_text="Paused offers take no new orders.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Tallies kept by the order services (services/tallies.py), so that the listing reads them
+    # from the row instead of grouping every offer's orders and reviews; the
+    # `offer_tallies_rebuild` command recounts them.
+    completed_orders = models.PositiveIntegerField(default=0, editable=False)
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The listing's orders, read a page at a time instead of sorting every offer.
+            models.Index(F("created_at").desc(), F("id").desc(), name="marketplace_offer_newest"),
+            models.Index(
+                offer_rating_rank().desc(),
+                F("completed_orders").desc(),
+                F("id").desc(),
+                name="marketplace_offer_best_rated",
+            ),
+            models.Index(fields=["price", "id"], name="marketplace_offer_price"),
+            models.Index(fields=["delivery_days", "id"], name="marketplace_offer_delivery"),
+            # The page's count reads this narrow index alone (an index-only scan), not the rows.
+            models.Index(
+                fields=["is_active", "base_solution", "seller"], name="marketplace_offer_listed"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="marketplace_offer_price_gt_0"),
             models.CheckConstraint(

@@ -1,5 +1,7 @@
 """Who may see and do what in the marketplace (used by services, HTML views and the API)."""
 
+from django.db.models import Exists, OuterRef
+
 from peerhub.selectors import user_is_verified
 
 from .models import Offer, Order, Subscription
@@ -28,14 +30,21 @@ def can_view_order(user, order: Order) -> bool:
     return _authenticated(user) and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
 
 
+def _premium_subscriptions():
+    return Subscription.objects.filter(status__in=Subscription.LIVE, plan__is_premium=True)
+
+
+def request_user_annotations() -> dict:
+    """`is_premium`'s answer for the request's user, loaded with them in one query."""
+    return {"_peerhub_premium": Exists(_premium_subscriptions().filter(user=OuterRef("pk")))}
+
+
 def is_premium(user) -> bool:
     """A live Premium subscription: active, or past due but still in its grace period."""
     if not _authenticated(user):
         return False
     cached = getattr(user, "_peerhub_premium", None)
     if cached is None:
-        cached = Subscription.objects.filter(
-            user=user, status__in=Subscription.LIVE, plan__is_premium=True
-        ).exists()
+        cached = _premium_subscriptions().filter(user=user).exists()
         user._peerhub_premium = cached
     return cached

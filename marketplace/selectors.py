@@ -2,11 +2,28 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from django.http import Http404
 
+from challenges.models import Challenge
 from challenges.permissions import visible_solutions_q
+from reputation.models import ReputationScore
 
 from . import ledger, permissions
 from .models import (
@@ -19,33 +36,48 @@ from .models import (
     ProviderEvent,
     Refund,
     Transfer,
+    offer_rating_rank,
 )
+
+
+def _rating():
+    """The mean review rating from the offer's tallies; null without reviews."""
+    return Cast("rating_sum", FloatField()) / NullIf(F("rating_count"), 0)
+
 
 OFFER_SORTS = {
     "newest": ("-created_at", "-pk"),
     "price": ("price", "pk"),
     "-price": ("-price", "-pk"),
     "delivery": ("delivery_days", "pk"),
-    "rating": ("-rating", "-completed", "-pk"),
+    "rating": (offer_rating_rank().desc(), "-completed_orders", "-pk"),
 }
 
 
 def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]:
-    """Offers with the seller's trust level, completed orders, mean rating and active orders:
-    a list page is one query, whatever its length."""
+    """Offers with the seller's trust level, completed orders, mean rating and the orders
+    holding a slot: the tallies come from the offer row (services/tallies.py) and the slots
+    from a correlated count, so a list page is one query without grouping, whatever its
+    length."""
     queryset = Offer.objects.all() if queryset is None else queryset
-    return queryset.select_related(
-        "seller", "seller__reputation", "base_solution", "base_solution__challenge"
-    ).annotate(
-        seller_level=Coalesce(
-            "seller__reputation__pinned_level",
-            "seller__reputation__trust_level",
-            Value(0),
-            output_field=IntegerField(),
-        ),
-        completed=Count("orders", filter=Q(orders__state=Order.State.COMPLETED), distinct=True),
-        active=Count("orders", filter=Order.holds_slot("orders__"), distinct=True),
-        rating=Avg("orders__review__rating"),
+    slots = (
+        Order.objects.filter(Order.holds_slot(), offer=OuterRef("pk"))
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))  # an aggregate without GROUP BY
+        .values("n")
+    )
+    # The seller's level as a correlated subquery rather than through select_related's joins,
+    # so that the page's count joins nothing but the base solution its filter needs.
+    level = (
+        ReputationScore.objects.filter(user=OuterRef("seller_id"))
+        .order_by()
+        .values_list(Coalesce("pinned_level", "trust_level"), flat=True)[:1]
+    )
+    return queryset.select_related("seller", "base_solution", "base_solution__challenge").annotate(
+        seller_level=Coalesce(Subquery(level, output_field=IntegerField()), Value(0)),
+        completed=F("completed_orders"),
+        active=Coalesce(Subquery(slots, output_field=IntegerField()), Value(0)),
+        rating=_rating(),
     )
 
 
@@ -62,27 +94,34 @@ def offer_list(
     sort: str = "newest",
 ) -> QuerySet[Offer]:
     """Active offers (a seller also sees their paused ones). Filters by words, the base
-    solution's challenge or manifesto value, price, delivery time and the seller's level."""
+    solution's challenge or manifesto value, price, delivery time and the seller's level.
+    Every filter keeps one row per offer (no join that multiplies rows), so no DISTINCT."""
     visible = Q(is_active=True)
     if getattr(user, "is_authenticated", False):
         visible |= Q(seller=user)
     offers = Offer.objects.filter(visible)
-    # A base solution the viewer may not see is not shown, and does not match filters either.
-    seen = Q(base_solution__isnull=True) | visible_solutions_q(user, prefix="base_solution__")
-    offers = offers.filter(seen)
+    # A base solution the viewer may not see is not shown, and does not match filters either:
+    # checked on the joined solution's own row (and the few visible challenges), never by
+    # collecting every visible solution.
+    offers = offers.filter(
+        Q(base_solution__isnull=True) | visible_solutions_q(user, prefix="base_solution__")
+    )
     if q:
         offers = offers.filter(Q(title__icontains=q) | Q(description__icontains=q))
     if challenge:
         offers = offers.filter(base_solution__challenge__slug=challenge)
     if value:
-        offers = offers.filter(base_solution__challenge__values__slug=value)
+        serving = Challenge.values.through.objects.filter(
+            challenge_id=OuterRef("base_solution__challenge_id"), value__slug=value
+        )
+        offers = offers.filter(Exists(serving))
     if min_price is not None:
         offers = offers.filter(price__gte=min_price)
     if max_price is not None:
         offers = offers.filter(price__lte=max_price)
     if max_delivery_days is not None:
         offers = offers.filter(delivery_days__lte=max_delivery_days)
-    offers = offers_annotated(offers.distinct())
+    offers = offers_annotated(offers)
     if seller_level is not None:
         offers = offers.filter(seller_level__gte=seller_level)
     return offers.order_by(*OFFER_SORTS.get(sort, OFFER_SORTS["newest"]))

@@ -234,8 +234,8 @@ AUTHENTICATION_BACKENDS = [
     # queries of the model backends (which still answer staff's model permissions). It never
     # authenticates anyone.
     "reputation.backends.TrustLevelBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "peerhub.auth_backends.ModelBackend",
+    "peerhub.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -677,3 +677,9 @@ if DATABASE_REPLICA_URL:
     # Last, so that a replica failing under a view is retried on the primary before
     # DatabaseOutageMiddleware answers 503.
     MIDDLEWARE = [*MIDDLEWARE, "peerhub.replica.ReplicaMiddleware"]
+# --- signedin (issue 17) ---
+# The request's user comes in one query with what every page asks (peerhub.auth_backends, in
+# AUTHENTICATION_BACKENDS above). With Redis, sessions are read from the cache and written
+# through to the database, so a signed-in page no longer queries django_session.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -9,6 +9,12 @@ class ReputationConfig(AppConfig):
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the fact listeners)
 
+    def request_user_annotations(self) -> dict:
+        """The trust level's inputs, loaded with the request's user (peerhub.auth_backends)."""
+        from . import selectors
+
+        return selectors.request_user_annotations()
+
     def reputation_fact_sources(self) -> list:
         """The published selection rounds' lines, in the full rebuild like any app's facts."""
         from .selection_credit import SOURCE

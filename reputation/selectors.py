@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
@@ -30,14 +30,28 @@ def trust_level_of(user) -> int:
     cached = getattr(user, "_peerhub_trust_level", None)
     if cached is not None:
         return cached
-    score = ReputationScore.objects.filter(user=user).only("total", "pinned_level").first()
-    if score is not None and score.pinned_level is not None:
-        level = score.pinned_level
+    if hasattr(user, "_peerhub_score_total"):  # loaded with the request's user
+        total, pinned = user._peerhub_score_total, user._peerhub_score_pinned
     else:
-        total = score.total if score else Decimal(1)
+        score = ReputationScore.objects.filter(user=user).only("total", "pinned_level").first()
+        total, pinned = (score.total, score.pinned_level) if score else (None, None)
+    if pinned is not None:
+        level = pinned
+    else:
+        total = total if total is not None else Decimal(1)
         level = rules.level_for(total=total, verified=user_is_verified(user))
     user._peerhub_trust_level = level
     return level
+
+
+def request_user_annotations() -> dict:
+    """`trust_level_of`'s inputs (the stored total and the staff pin), loaded with the
+    request's user in one query (peerhub.auth_backends); no score row reads as (None, None)."""
+    score = ReputationScore.objects.filter(user=OuterRef("pk"))
+    return {
+        "_peerhub_score_total": Subquery(score.values("total")[:1]),
+        "_peerhub_score_pinned": Subquery(score.values("pinned_level")[:1]),
+    }
 
 
 def score_of(user) -> Decimal:

@@ -24,7 +24,7 @@ from peerhub.throttles import write_spend
 
 from .. import ledger, permissions, social_events
 from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
-from . import transfers
+from . import tallies, transfers
 
 State = Order.State
 MAX_LINKS = 10
@@ -348,6 +348,7 @@ def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
     _record(order, to=State.COMPLETED, actor=actor, note=note)
     order.completed_at = timezone.now()
     order.save()
+    tallies.offer_order_completed(order=order)
     social_events.order_completed(order, by=actor)
 
 
@@ -559,6 +560,7 @@ def order_review_save(*, order: Order, by: User, rating: int | None, text: str =
     if OrderReview.objects.filter(order=order).exists():
         raise Conflict("You already reviewed this order.", code="already_reviewed")
     review = OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
+    tallies.offer_review_added(review=review)
     from peerhub import outbox
 
     from ..tasks import sync_order_reputation
