@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "peerhub.throttles.IpWriteLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "peerhub.middleware.DatabaseOutageMiddleware",
+    "peerhub.pagecache.PageCacheMiddleware",  # last: anonymous pages from cache (issue 17)
 ]
 
 ROOT_URLCONF = "peerhub.urls"
@@ -650,3 +651,17 @@ CELERY_BEAT_SCHEDULE["reputation-trust"] = {
     "args": ["reputation.tasks.compute_trust"],
     "schedule": crontab(minute=5),
 }
+
+# --- cache (issue 17) -------------------------------------------------------------------------
+
+# Whole pages for anonymous visitors (peerhub.pagecache): on by default only with Redis, where
+# every web process shares the pages and the versions that invalidate them. The TTL is a safety
+# net; writes invalidate at once.
+CACHES["pages"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "peerhub-pages"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+)
+PEERHUB_PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
+PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "600"))

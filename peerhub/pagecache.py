@@ -1,0 +1,274 @@
+"""Whole-page cache for anonymous visitors, and conditional GET (issue 17).
+
+A page is cached only for a visitor who carries no cookie but the CSRF one and no
+Authorization header, only for GET/HEAD, only when the view is wrapped with `cached(...)` in a
+urls.py, and only when the answer is a plain 200 HTML page that set no cookie, queued no message
+and did not touch the session. Everyone else goes straight to the view.
+
+Invalidation is by version: each page depends on scopes ("site", "challenge:<slug>",
+"solution:<pk>", "member:<username>", ...), each scope has a version in the `pages` cache, and the
+page's key contains the versions read *before* the view ran. A write calls `bump(*scopes)` (the
+apps' pagecache modules do, from signals and from the end of background tasks), which gives the
+scopes new versions, so the next visitor misses and renders afresh. A version that has vanished
+from the cache (eviction, restart) is a miss too, never a match with an old page. The TTL is a
+safety net only.
+
+A cached page holds the per-request parts as markers: the CSP nonce and the masked CSRF tokens
+are put back fresh on every hit, so no two visitors share a nonce or a token.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import _mask_cipher_secret, _unmask_cipher_token, get_token
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+
+CACHE_ALIAS = "pages"
+# Headers of the view's answer kept with the page; the outer middleware add their own on a hit.
+KEPT_HEADERS = ("Content-Type", "Content-Language")
+_TOKEN = re.compile(rb"\b[A-Za-z0-9]{64}\b")
+
+
+def _cache():
+    return caches[CACHE_ALIAS]
+
+
+def enabled() -> bool:
+    return getattr(settings, "PEERHUB_PAGE_CACHE", False)
+
+
+def _ttl() -> int:
+    return getattr(settings, "PEERHUB_PAGE_CACHE_TTL", 600)
+
+
+def _vkey(scope: str) -> str:
+    return "v:" + hashlib.blake2b(scope.encode(), digest_size=16).hexdigest()
+
+
+def bump(*scopes: str) -> None:
+    """New versions for these scopes: every cached page that depends on one of them is gone.
+    Done at once and again after the surrounding transaction commits, so that a page rendered
+    from the old rows in between cannot stay under the new version."""
+    scopes = tuple(s for s in scopes if s)
+    if not scopes:
+        return
+    _set_versions(scopes)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _set_versions(scopes), robust=True)
+
+
+def _set_versions(scopes) -> None:
+    token = secrets.token_hex(8)
+    _cache().set_many({_vkey(s): token for s in scopes}, timeout=None)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    scopes: tuple[str, ...]
+    query: frozenset[str]
+
+    def scopes_for(self, kwargs: dict) -> list[str]:
+        return [s.format(**kwargs) for s in self.scopes]
+
+
+def cached(scopes, query=()):
+    """Mark a view as cacheable for anonymous visitors. `scopes` are format strings filled from
+    the URL's kwargs (e.g. "challenge:{slug}"); "site" is always added. `query` lists the query
+    parameters the page reads: a request with any other one is not cached."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            return view(request, *args, **kwargs)
+
+        wrapper.pagecache = PageSpec(("site", *scopes), frozenset(query))
+        return wrapper
+
+    return decorate
+
+
+def _anonymous(request) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if "HTTP_AUTHORIZATION" in request.META or "HTTP_HX_REQUEST" in request.META:
+        return False
+    return all(name == settings.CSRF_COOKIE_NAME for name in request.COOKIES)
+
+
+def _versions(scopes: list[str]) -> list[str]:
+    """The scopes' versions, creating any that are missing (before the view runs)."""
+    cache = _cache()
+    keys = [_vkey(s) for s in scopes]
+    found = cache.get_many(keys)
+    missing = [k for k in keys if k not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, secrets.token_hex(8), timeout=None)
+        found = cache.get_many(keys)
+    return [str(found.get(k, "")) for k in keys]
+
+
+def _page_key(request, spec: PageSpec, versions: list[str]) -> str | None:
+    names = set(request.GET.keys())
+    if not names <= spec.query:
+        return None
+    query = "&".join(f"{n}={v}" for n in sorted(names) for v in request.GET.getlist(n))
+    raw = "\n".join([request.path, query, *versions])
+    return "p:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+
+def _etag(entry: dict, secret: str | None) -> str:
+    tail = hashlib.blake2b((secret or "").encode(), digest_size=4).hexdigest()
+    return f'"{entry["hash"]}-{tail}"'
+
+
+def _answer_headers(response, etag: str, modified: float) -> None:
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(modified)
+    # The page carries this visitor's CSRF token: browsers may keep it, shared caches may not.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("Cookie",))
+
+
+def _replay(request, entry: dict):
+    had_cookie = settings.CSRF_COOKIE_NAME in request.COOKIES
+    content = entry["content"]
+    secret = None
+    if entry["csrf"]:
+        token = get_token(request)  # the CSRF middleware sets the cookie if it is new
+        secret = request.META.get("CSRF_COOKIE")
+        content = content.replace(entry["csrf"], token.encode())
+    etag = _etag(entry, secret)
+    if had_cookie or not entry["csrf"]:
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=int(entry["modified"])
+        )
+        if not_modified is not None:
+            _answer_headers(not_modified, etag, entry["modified"])
+            return not_modified
+    if entry["nonce"]:
+        nonce = getattr(request, "_csp_nonce", None)
+        if nonce is None:
+            return None
+        content = content.replace(entry["nonce"], str(nonce).encode())
+    response = HttpResponse(content, status=entry["status"])
+    for name, value in entry["headers"].items():
+        response.headers[name] = value
+    response.headers["X-Page-Cache"] = "hit"
+    _answer_headers(response, etag, entry["modified"])
+    return response
+
+
+def _storable(request, response) -> bool:
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or response.has_header("Set-Cookie"):
+        return False
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return False
+    control = response.get("Cache-Control", "")
+    if "private" in control or "no-store" in control:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return False
+    storage = getattr(request, "_messages", None)
+    return not (storage is not None and getattr(storage, "_queued_messages", None))
+
+
+def _marker(content: bytes) -> bytes:
+    while True:
+        marker = f"@@pc{secrets.token_hex(10)}@@".encode()
+        if marker not in content:
+            return marker
+
+
+def _store(request, response, key: str) -> None:
+    content = response.content
+    csrf = b""
+    secret = request.META.get("CSRF_COOKIE") if request.META.get("CSRF_COOKIE_USED") else None
+    if secret:
+        csrf = _marker(content)
+        content = _TOKEN.sub(
+            lambda m: csrf if _unmask_cipher_token(m.group().decode()) == secret else m.group(),
+            content,
+        )
+    nonce = b""
+    request_nonce = getattr(request, "_csp_nonce", None)
+    if request_nonce:  # evaluated while rendering
+        nonce = _marker(content)
+        content = content.replace(str(request_nonce).encode(), nonce)
+    entry = {
+        "content": content,
+        "status": response.status_code,
+        "headers": {h: response[h] for h in KEPT_HEADERS if response.has_header(h)},
+        "csrf": csrf,
+        "nonce": nonce,
+        "hash": hashlib.blake2b(content, digest_size=12).hexdigest(),
+        "modified": time.time(),
+    }
+    _cache().set(key, entry, timeout=_ttl())
+    _answer_headers(response, _etag(entry, secret), entry["modified"])
+    response.headers["X-Page-Cache"] = "miss"
+
+
+def _conditional(request, response):
+    """ETag on API answers; 304 when the client already has this one. The ETag comes from the
+    body, which is the requester's own view, so it is right per user; signed-in answers are
+    private and vary by Cookie and Authorization so no shared cache hands them to someone else."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if response.streaming or response.has_header("ETag"):
+        return response
+    if not request.path.startswith("/api/"):
+        return response
+    user = getattr(request, "user", None)
+    patch_vary_headers(response, ("Cookie", "Authorization"))
+    if user is not None and user.is_authenticated:
+        patch_cache_control(response, private=True)
+    etag = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+    response.headers["ETag"] = etag
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+class PageCacheMiddleware:
+    """Last in MIDDLEWARE: a hit answers from process_view, so the answer still goes out through
+    every other middleware (security headers, the CSP header with this request's nonce, the CSRF
+    cookie), exactly as a rendered page would."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        key = getattr(request, "_pagecache_key", None)
+        if key and response.get("X-Page-Cache") != "hit" and _storable(request, response):
+            _store(request, response, key)
+            return response
+        return _conditional(request, response)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        spec = getattr(view_func, "pagecache", None)
+        if spec is None or not enabled() or not _anonymous(request):
+            return None
+        versions = _versions(spec.scopes_for(view_kwargs))
+        key = _page_key(request, spec, versions)
+        if key is None or not all(versions):
+            return None
+        request._pagecache_key = key
+        entry = _cache().get(key)
+        return _replay(request, entry) if entry else None
