@@ -4,6 +4,11 @@ from django.apps import AppConfig
 class ChallengesConfig(AppConfig):
     name = "challenges"
 
+    def ready(self) -> None:
+        from . import pagecache
+
+        pagecache.connect()  # writes that invalidate cached anonymous pages (issue 17)
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """Sections of a member's profile page (see peerhub.views.profile): their solutions and
         the challenges they organise, as far as the viewer may see them."""

@@ -18,3 +18,6 @@ class PeerhubConfig(AppConfig):
         )
         # Each app declares its notification kinds and followable types in a `social.py`.
         autodiscover_modules("social")
+        from . import pagecache
+
+        pagecache.connect_site()  # writes that invalidate cached anonymous pages (issue 17)

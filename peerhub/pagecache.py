@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
-from django.middleware.csrf import _mask_cipher_secret, _unmask_cipher_token, get_token
+from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
@@ -272,3 +272,59 @@ class PageCacheMiddleware:
         request._pagecache_key = key
         entry = _cache().get(key)
         return _replay(request, entry) if entry else None
+
+
+# --- Wiring: the apps' pagecache modules say which writes and which tasks bump what ----------
+
+_TASK_SCOPES: dict = {}
+
+
+def on_save_and_delete(model, scopes_for) -> None:
+    """Bump `scopes_for(instance)` whenever a `model` row is saved or deleted."""
+    from django.db.models.signals import post_delete, post_save
+
+    def receiver(sender, instance, raw=False, **kwargs):
+        if not raw:
+            bump(*scopes_for(instance))
+
+    uid = f"pagecache-{model._meta.label_lower}"
+    post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid + "-save")
+    post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid + "-delete")
+
+
+def after_task(task_name: str, scopes_for) -> None:
+    """Bump `scopes_for(args, kwargs, retval)` when the task `task_name` has finished: background
+    work that changes boards and rankings with bulk statements sends no model signal."""
+    _TASK_SCOPES[task_name] = scopes_for
+    from celery.signals import task_postrun
+
+    task_postrun.connect(_task_finished, weak=False, dispatch_uid="pagecache-task-finished")
+
+
+def _task_finished(sender=None, task=None, args=None, kwargs=None, retval=None, state=None, **_):
+    scopes_for = _TASK_SCOPES.get(getattr(task, "name", None))
+    if scopes_for is not None and state == "SUCCESS":
+        bump(*scopes_for(tuple(args or ()), dict(kwargs or {}), retval))
+
+
+def connect_site() -> None:
+    """The site's own models (peerhub.models)."""
+    from .models import Activity, ManifestoSignature, ManifestoVersion, User, Value
+
+    def member(user) -> list[str]:
+        # A member's name shows on every page; a login only moves last_login.
+        fields = getattr(user, "_pagecache_update_fields", None)
+        return [f"member:{user.username}", *(["site"] if fields != {"last_login"} else [])]
+
+    from django.db.models.signals import pre_save
+
+    def remember_fields(sender, instance, update_fields=None, **kwargs):
+        instance._pagecache_update_fields = set(update_fields) if update_fields else None
+
+    pre_save.connect(remember_fields, sender=User, weak=False, dispatch_uid="pagecache-user-pre")
+    on_save_and_delete(User, member)
+    on_save_and_delete(ManifestoSignature, lambda s: [f"member:{s.user.username}", "lists"])
+    on_save_and_delete(ManifestoVersion, lambda v: ["site"])
+    on_save_and_delete(Value, lambda v: ["site"])
+    # The home page's recent activity.
+    on_save_and_delete(Activity, lambda a: ["lists"])

@@ -658,10 +658,13 @@ CELERY_BEAT_SCHEDULE["reputation-trust"] = {
 # every web process shares the pages and the versions that invalidate them. The TTL is a safety
 # net; writes invalidate at once.
 CACHES["pages"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-     "KEY_PREFIX": "peerhub-pages"}
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "peerhub-pages",
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
 )
 PEERHUB_PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
-PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "600"))
+PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "300"))

@@ -17,7 +17,11 @@ urlpatterns = [
     path("manifesto/", views.manifesto, name="manifesto"),
     path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
-    path("u/<str:username>/", cached(["member:{username}"])(views.profile), name="profile"),
+    path(
+        "u/<str:username>/",
+        cached(["member:{username}", "reputation"])(views.profile),
+        name="profile",
+    ),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),
