@@ -232,14 +232,14 @@ def _conditional(request, response):
     private and vary by Cookie and Authorization so no shared cache hands them to someone else."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200:
         return response
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        patch_cache_control(response, private=True)
     if response.streaming or response.has_header("ETag"):
         return response
     if not request.path.startswith("/api/"):
         return response
-    user = getattr(request, "user", None)
     patch_vary_headers(response, ("Cookie", "Authorization"))
-    if user is not None and user.is_authenticated:
-        patch_cache_control(response, private=True)
     etag = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
     response.headers["ETag"] = etag
     return get_conditional_response(request, etag=etag, response=response)

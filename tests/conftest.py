@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.servers.basehttp import WSGIServer
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
@@ -106,6 +106,7 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+        caches["pages"].clear()  # whole pages (peerhub.pagecache); on Redis the prefix covers it
 
 
 @pytest.fixture(autouse=True)
