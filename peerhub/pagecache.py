@@ -200,7 +200,8 @@ def _marker(content: bytes) -> bytes:
 def _store(request, response, key: str) -> None:
     content = response.content
     csrf = b""
-    secret = request.META.get("CSRF_COOKIE") if request.META.get("CSRF_COOKIE_USED") else None
+    # Only a token the page got from get_token unmasks to this request's secret.
+    secret = request.META.get("CSRF_COOKIE")
     if secret:
         csrf = _marker(content)
         content = _TOKEN.sub(
