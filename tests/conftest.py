@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
+from peerhub import pagecache
 from peerhub.celery import app as celery_app
 
 from .factories import UserFactory, add_totp
@@ -107,6 +108,7 @@ def _clear_cache() -> None:
     else:
         cache.clear()
         caches["pages"].clear()  # whole pages (peerhub.pagecache); on Redis the prefix covers it
+    pagecache._local.clear()
 
 
 @pytest.fixture(autouse=True)
