@@ -659,7 +659,7 @@ CELERY_BEAT_SCHEDULE["reputation-trust"] = {
 # net; writes invalidate at once.
 CACHES["pages"] = (
     {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "peerhub.pagecache.PageRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "peerhub-pages",
     }
