@@ -234,21 +234,25 @@ def _csrf_token(request) -> str:
 
 
 def _replay(request, entry: dict):
-    had_cookie = settings.CSRF_COOKIE_NAME in request.COOKIES
     content = entry["content"]
-    secret = None
-    if entry["csrf"]:
-        token = _csrf_token(request)
-        secret = request.META.get("CSRF_COOKIE")
-        content = content.replace(entry["csrf"], token.encode())
+    secret = request.META.get("CSRF_COOKIE") if entry["csrf"] else None
     etag = _etag(entry, secret)
-    if had_cookie or not entry["csrf"]:
+    meta = request.META
+    asks = "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MODIFIED_SINCE" in meta
+    # A visitor without a CSRF cookie is new: whatever they hold is not their page.
+    if asks and (secret or not entry["csrf"]):
         not_modified = get_conditional_response(
             request, etag=etag, last_modified=int(entry["modified"])
         )
         if not_modified is not None:
-            _answer_headers(not_modified, etag, entry["modified"])
+            _hit_headers(not_modified, etag, entry)
             return not_modified
+    if entry["csrf"]:
+        token = _csrf_token(request)
+        if secret is None:
+            secret = request.META.get("CSRF_COOKIE")
+            etag = _etag(entry, secret)
+        content = content.replace(entry["csrf"], token.encode())
     if entry["nonce"]:
         nonce = getattr(request, "_csp_nonce", None)
         if nonce is None:
@@ -258,8 +262,16 @@ def _replay(request, entry: dict):
     for name, value in entry["headers"].items():
         response.headers[name] = value
     response.headers["X-Page-Cache"] = "hit"
-    _answer_headers(response, etag, entry["modified"])
+    _hit_headers(response, etag, entry)
     return response
+
+
+def _hit_headers(response, etag: str, entry: dict) -> None:
+    """_answer_headers, set directly: nothing else has set these on a hit."""
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(entry["modified"])
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Cookie"
 
 
 def _storable(request, response) -> bool:
