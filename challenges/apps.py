@@ -18,6 +18,9 @@ class ChallengesConfig(AppConfig):
             uid = f"figures-{model._meta.model_name}"
             post_save.connect(on_save, sender=model, dispatch_uid=f"{uid}-save")
             post_delete.connect(figures.figures_changed, sender=model, dispatch_uid=uid)
+        from . import pagecache
+
+        pagecache.connect()  # writes that invalidate cached anonymous pages (issue 17)
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """Sections of a member's profile page (see peerhub.views.profile): their solutions and

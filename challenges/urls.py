@@ -1,13 +1,26 @@
 from django.urls import path
 
+from peerhub.pagecache import cached
+
 from .views import challenges, comments, proposals, search, selection, solutions
 
 app_name = "challenges"
 
+# The query parameters the challenge list reads (challenges.views.challenges.challenge_list).
+LIST_QUERY = ["status", "tag", "value", "q", "sort", "page"]
+
 urlpatterns = [
-    path("challenges/", challenges.challenge_list, name="list"),
+    path(
+        "challenges/",
+        cached(["lists"], query=LIST_QUERY)(challenges.challenge_list),
+        name="list",
+    ),
     path("challenges/new/", challenges.challenge_create, name="create"),
-    path("challenges/<slug:slug>/", challenges.challenge_detail, name="detail"),
+    path(
+        "challenges/<slug:slug>/",
+        cached(["challenge:{slug}"], query=["sort", "page"])(challenges.challenge_detail),
+        name="detail",
+    ),
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
     path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
@@ -42,7 +55,11 @@ urlpatterns = [
     path("proposals/<int:pk>/back/", proposals.proposal_back, name="proposal-back"),
     path("proposals/<int:pk>/adopt/", proposals.proposal_adopt, name="proposal-adopt"),
     path("proposals/<int:pk>/decline/", proposals.proposal_decline, name="proposal-decline"),
-    path("solutions/<int:pk>/", solutions.solution_detail, name="solution-detail"),
+    path(
+        "solutions/<int:pk>/",
+        cached(["solution:{pk}"])(solutions.solution_detail),
+        name="solution-detail",
+    ),
     path("solutions/<int:pk>/edit/", solutions.solution_edit, name="solution-edit"),
     path("solutions/<int:pk>/history/", solutions.solution_history, name="solution-history"),
     path("solutions/<int:pk>/diff/", solutions.solution_diff, name="solution-diff"),
@@ -59,5 +76,9 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", comments.comment_edit, name="comment-edit"),
     path("comments/<int:pk>/delete/", comments.comment_delete, name="comment-delete"),
     path("comments/<int:pk>/hide/", comments.comment_hide, name="comment-hide"),
-    path("search/", search.search, name="search"),
+    path(
+        "search/",
+        cached(["lists"], query=["q", "kind", "status", "value", "page"])(search.search),
+        name="search",
+    ),
 ]

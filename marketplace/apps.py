@@ -15,7 +15,9 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks as system_checks
 
-        from . import checks, signals  # noqa: F401  (signals connects the receivers)
+        from . import checks, pagecache, signals  # noqa: F401  (signals connects the receivers)
+
+        pagecache.connect()  # writes that invalidate cached anonymous pages (issue 17)
 
         # Tagged, so that gunicorn and Celery can run just these before starting (peerhub.startup);
         # `check` and `check --deploy` run them too.

@@ -1,11 +1,23 @@
 from django.urls import path
 
+from peerhub.pagecache import cached
+
 from . import views
 
 app_name = "marketplace"
 
+# The query parameters the offer list reads (marketplace.filters.OfferFilter, and its page).
+OFFER_QUERY = [
+    "q", "challenge", "value", "min_price", "max_price", "max_delivery_days", "seller_level",
+    "ordering", "page",
+]  # fmt: skip
+
 urlpatterns = [
-    path("marketplace/", views.offer_list, name="offer-list"),
+    path(
+        "marketplace/",
+        cached(["offers"], query=OFFER_QUERY)(views.offer_list),
+        name="offer-list",
+    ),
     path("marketplace/offers/new/", views.offer_create, name="offer-create"),
     path("marketplace/offers/<int:pk>/", views.offer_detail, name="offer-detail"),
     path("marketplace/offers/<int:pk>/edit/", views.offer_edit, name="offer-edit"),

@@ -32,3 +32,6 @@ class PeerhubConfig(AppConfig):
             signal.connect(
                 figures.figures_changed, sender=ManifestoSignature, dispatch_uid="figures-signature"
             )
+        from . import pagecache
+
+        pagecache.connect_site()  # writes that invalidate cached anonymous pages (issue 17)

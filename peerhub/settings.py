@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "peerhub.throttles.IpWriteLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "peerhub.middleware.DatabaseOutageMiddleware",
+    "peerhub.pagecache.PageCacheMiddleware",  # last: anonymous pages from cache (issue 17)
 ]
 
 ROOT_URLCONF = "peerhub.urls"
@@ -683,3 +684,19 @@ if DATABASE_REPLICA_URL:
 # through to the database, so a signed-in page no longer queries django_session.
 if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# --- cache (issue 17) -------------------------------------------------------------------------
+
+# Whole pages for anonymous visitors (peerhub.pagecache): on by default only with Redis, where
+# every web process shares the pages and the versions that invalidate them. The TTL is a safety
+# net; writes invalidate at once.
+CACHES["pages"] = (
+    {
+        "BACKEND": "peerhub.pagecache.PageRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "peerhub-pages",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+)
+PEERHUB_PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
+PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "300"))

@@ -5,6 +5,7 @@ from django.urls import include, path
 from . import observability, views
 from .api.errors import api_not_found
 from .health import healthz
+from .pagecache import cached
 
 # The admin logs in through allauth: the same rate limits and e-mail verification apply.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -12,11 +13,15 @@ admin.site.site_header = "PeerHub administration"
 admin.site.site_title = "PeerHub admin"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", cached(["lists", "offers"])(views.home), name="home"),
     path("manifesto/", views.manifesto, name="manifesto"),
     path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
-    path("u/<str:username>/", views.profile, name="profile"),
+    path(
+        "u/<str:username>/",
+        cached(["member:{username}", "reputation"])(views.profile),
+        name="profile",
+    ),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),

@@ -7,7 +7,9 @@ class ReputationConfig(AppConfig):
     name = "reputation"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the fact listeners)
+        from . import pagecache, signals  # noqa: F401  (connects the fact listeners)
+
+        pagecache.connect()  # writes that invalidate cached anonymous pages (issue 17)
 
     def request_user_annotations(self) -> dict:
         """The trust level's inputs, loaded with the request's user (peerhub.auth_backends)."""

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from peerhub.pagecache import cached
+
 from . import views
 
 app_name = "reputation"
@@ -10,7 +12,21 @@ urlpatterns = [
     path("u/<str:username>/reputation/", views.history, name="history"),
     path("moderation/trust/", views.trust_moderation, name="trust-moderation"),
     path("how-reputation-works/", views.how_it_works, name="how-it-works"),
-    path("leaderboard/", views.leaderboard, name="leaderboard"),
-    path("rankings/", views.rankings_page, name="rankings"),
-    path("challenges/<slug:slug>/evolution/", views.evolution_page, name="evolution"),
+    path(
+        "leaderboard/",
+        cached(["lists", "boards"], query=["period", "challenge", "value", "page"])(
+            views.leaderboard
+        ),
+        name="leaderboard",
+    ),
+    path(
+        "rankings/",
+        cached(["lists", "boards"], query=["board", "page"])(views.rankings_page),
+        name="rankings",
+    ),
+    path(
+        "challenges/<slug:slug>/evolution/",
+        cached(["challenge:{slug}"])(views.evolution_page),
+        name="evolution",
+    ),
 ]

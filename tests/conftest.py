@@ -12,12 +12,13 @@ from unittest import mock
 import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.servers.basehttp import WSGIServer
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
+from peerhub import pagecache
 from peerhub.celery import app as celery_app
 
 from .factories import UserFactory, add_totp
@@ -106,6 +107,8 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+        caches["pages"].clear()  # whole pages (peerhub.pagecache); on Redis the prefix covers it
+    pagecache._local.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,83 @@
+"""Which challenge writes make which cached anonymous pages stale (peerhub.pagecache)."""
+
+from peerhub.pagecache import after_task, on_save_and_delete
+
+from .models import (
+    Challenge,
+    Comment,
+    Criterion,
+    Revision,
+    SelectionEntry,
+    SelectionRound,
+    Solution,
+    Tag,
+    UpstreamProposal,
+)
+
+
+def challenge_scope(challenge_id: int | None) -> list[str]:
+    slug = Challenge.objects.filter(pk=challenge_id).values_list("slug", flat=True).first()
+    return [f"challenge:{slug}"] if slug else []
+
+
+def challenge_and_solutions(challenge_id: int) -> list[str]:
+    """A challenge's page and every one of its solution pages (e.g. after its ranks moved)."""
+    ids = Solution.objects.filter(challenge_id=challenge_id).values_list("pk", flat=True)
+    return [*challenge_scope(challenge_id), *(f"solution:{pk}" for pk in ids)]
+
+
+def solution_scopes(solution_id: int | None) -> list[str]:
+    """A solution's page, its challenge's page (its row there) and its lineage's pages."""
+    solution = (
+        Solution.objects.filter(pk=solution_id)
+        .select_related("challenge", "author")
+        .only("path", "challenge__slug", "author__username")
+        .first()
+    )
+    if solution is None:
+        return [f"solution:{solution_id}"] if solution_id else []
+    return [
+        f"solution:{solution.pk}",
+        *(f"solution:{pk}" for pk in solution.ancestor_ids),
+        f"challenge:{solution.challenge.slug}",
+        f"member:{solution.author.username}",
+    ]
+
+
+def _solution(solution: Solution) -> list[str]:
+    return [
+        f"solution:{solution.pk}",
+        *(f"solution:{pk}" for pk in solution.ancestor_ids),
+        *challenge_scope(solution.challenge_id),
+        f"member:{solution.author.username}",
+        "lists",  # solution counts on the lists, search
+    ]
+
+
+def _comment(comment: Comment) -> list[str]:
+    if comment.solution_id:
+        return [f"solution:{comment.solution_id}"]
+    return challenge_scope(comment.challenge_id)
+
+
+def _upstream(proposal: UpstreamProposal) -> list[str]:
+    return [f"solution:{proposal.fork_id}", f"solution:{proposal.parent_id}"]
+
+
+def connect() -> None:
+    # A challenge's title, status and visibility show on every list, on its solutions' pages and
+    # decide who may see them: any change drops every page (challenge edits are rare).
+    on_save_and_delete(Challenge, lambda c: ["site"])
+    on_save_and_delete(Criterion, lambda c: ["site"])
+    on_save_and_delete(Tag, lambda t: ["site"])
+    on_save_and_delete(Solution, _solution)
+    on_save_and_delete(Revision, lambda r: [*solution_scopes(r.solution_id), "lists"])
+    on_save_and_delete(Comment, _comment)
+    on_save_and_delete(UpstreamProposal, _upstream)
+    on_save_and_delete(SelectionRound, lambda r: challenge_and_solutions(r.challenge_id))
+    on_save_and_delete(SelectionEntry, lambda e: solution_scopes(e.solution_id))
+    # Moves due challenges to `selecting` with one UPDATE, which sends no signal.
+    after_task(
+        "challenges.tasks.close_challenges_past_deadline",
+        lambda args, kwargs, moved: ["site"] if moved else [],
+    )

@@ -1,0 +1,26 @@
+"""Which marketplace writes make which cached anonymous pages stale (peerhub.pagecache)."""
+
+from peerhub.pagecache import after_task, on_save_and_delete
+
+from .models import Offer, Order, OrderReview, Subscription
+
+
+def _offer(offer: Offer) -> list[str]:
+    return [
+        "offers",
+        f"member:{offer.seller.username}",
+        *([f"solution:{offer.base_solution_id}"] if offer.base_solution_id else []),
+    ]
+
+
+def connect() -> None:
+    on_save_and_delete(Offer, _offer)
+    # Orders fill an offer's capacity; reviews make its rating.
+    on_save_and_delete(Order, lambda o: _offer(o.offer))
+    on_save_and_delete(OrderReview, lambda r: _offer(r.order.offer))
+    on_save_and_delete(Subscription, lambda s: [f"member:{s.user.username}"])
+    after_task(
+        "marketplace.tasks.sync_order_reputation",
+        lambda args, kwargs, retval: ["reputation", "boards"],
+    )
+    after_task("marketplace.tasks.auto_complete_orders", lambda args, kwargs, retval: ["offers"])

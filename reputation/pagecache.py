@@ -1,0 +1,35 @@
+"""Which reputation writes make which cached anonymous pages stale (peerhub.pagecache). Votes
+and reviews send post_save (reputation.services); the ledger, the scores and the ranks are
+written in bulk by background tasks, which bump when they finish."""
+
+from challenges.pagecache import challenge_and_solutions, solution_scopes
+from peerhub.pagecache import after_task, on_save_and_delete
+
+from .models import Review, Vote
+
+# Profiles and boards show reputation; a member's ledger lines are written in bulk by the syncs.
+LEDGER = ["reputation", "boards"]
+
+
+def connect() -> None:
+    on_save_and_delete(Vote, lambda v: solution_scopes(v.solution_id))
+    on_save_and_delete(Review, lambda r: solution_scopes(r.solution_id))
+    for name in ("sync_solution_reputation", "sync_vote_reputation", "sync_manifesto_reputation"):
+        after_task(f"reputation.tasks.{name}", lambda args, kwargs, retval: LEDGER)
+    after_task(
+        "reputation.tasks.recompute_challenge_rankings",
+        lambda args, kwargs, retval: [
+            *challenge_and_solutions(args[0] if args else kwargs["challenge_id"]),
+            "boards",
+        ],
+    )
+    # The full rebuilds, the serial-vote reversal and trust change anything anywhere; they run
+    # hourly or nightly.
+    for name in (
+        "recompute_reputation",
+        "reverse_serial_votes",
+        "recompute_all_rankings",
+        "sync_selection_reputation",
+        "compute_trust",
+    ):
+        after_task(f"reputation.tasks.{name}", lambda args, kwargs, retval: ["site"])
