@@ -19,11 +19,16 @@ includes everything; it says how much, never where from.
 Only members with a positive score appear (all time: above the floor of 1 that everyone has);
 ties are broken by username, so ranks are positions."""
 
+# The SQL below is built from table names, SQL fragments of this module and compiled ORM
+# queries; every value is a parameter.
+# ruff: noqa: S608
+
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -33,7 +38,7 @@ from challenges.permissions import challenges_visible_to
 from peerhub.models import User, Value
 
 from . import rules
-from .models import ReputationEvent, ReputationScore
+from .models import ReputationDay, ReputationEvent, ReputationScore
 
 ALL_TIME, LAST_30_DAYS = "all", "30d"
 PERIODS = {ALL_TIME: "All time", LAST_30_DAYS: "Last 30 days"}
@@ -95,23 +100,63 @@ def window_start(*, days: int = WINDOW_DAYS) -> date:
 
 
 def _visible_lines(viewer) -> QuerySet[ReputationEvent]:
+    """The lines a viewer may see counted: about no solution, or about a visible challenge.
+    The old way to the boards, kept for the oracle test (tests/reputation/board_oracle.py)."""
     return ReputationEvent.objects.filter(
         Q(solution__isnull=True) | Q(solution__challenge__in=challenges_visible_to(viewer))
     )
 
 
+def _cap_sql() -> str:
+    """The daily cap as an SQL literal (a number from the settings, parsed as one)."""
+    return format(Decimal(rules.rules().daily_vote_cap), "f")
+
+
+def _cents(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 class Board:
     """A ranked list the paginators slice: `len()` and `board[a:b]` → standings with ranks.
-    Loading a page costs one query for its members (with their scores)."""
+    All time: the scores ordered in SQL, one query per page. The ledger boards: one grouped
+    query over the read model (`boards`) for the count, one for the page's members and their
+    sums, one for those members with their scores."""
 
-    def __init__(self, *, scores: QuerySet | None = None, ranked: list | None = None):
+    def __init__(self, *, scores: QuerySet | None = None, days: QuerySet | None = None):
         self._scores = scores  # all time: ReputationScore rows ordered in SQL
-        self._ranked = ranked  # ledger boards: [(user_id, score)] already ordered
+        self._days = days  # ledger boards: the ReputationDay rows that count
         self._count: int | None = None
+
+    def _ranked_sql(self) -> tuple[str, list]:
+        """Per member: the period's sum, each day's gains capped; positive sums only."""
+        per_day = (
+            self._days.order_by()
+            .values("member_id", "day")
+            .annotate(gained_sum=Sum("gained"), other_sum=Sum("other"))
+        )
+        inner, params = per_day.query.sql_with_params()
+        cap = _cap_sql()
+        user = User._meta.db_table
+        sql = f"""
+            SELECT t.member_id, t.score, u.username FROM (
+                SELECT d.member_id, SUM(
+                    CASE WHEN d.gained_sum > {cap} THEN {cap} ELSE d.gained_sum END
+                    + d.other_sum) AS score
+                FROM ({inner}) d GROUP BY d.member_id
+            ) t INNER JOIN {user} u ON u.id = t.member_id
+            WHERE t.score > 0
+        """
+        return sql, list(params)
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self._scores.count() if self._scores is not None else len(self._ranked)
+            if self._scores is not None:
+                self._count = self._scores.count()
+            else:
+                sql, params = self._ranked_sql()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT COUNT(*) FROM ({sql}) r", params)
+                    self._count = cursor.fetchone()[0]
         return self._count
 
     def __getitem__(self, item: slice) -> list[Standing]:
@@ -122,7 +167,18 @@ class Board:
                 Standing(rank=start + i + 1, user=row.user, score=row.total)
                 for i, row in enumerate(rows)
             ]
-        rows = self._ranked[item]
+        stop = item.stop if item.stop is not None else len(self)
+        if stop <= start:
+            return []
+        sql, params = self._ranked_sql()
+        # Ties by username in code point order, as Python's sort did (not the locale's).
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{sql} ORDER BY t.score DESC, u.username{collate} LIMIT %s OFFSET %s",
+                [*params, stop - start, start],
+            )
+            rows = [(member_id, _cents(score)) for member_id, score, _name in cursor.fetchall()]
         users = User.objects.select_related("reputation").in_bulk([uid for uid, _ in rows])
         return [
             Standing(rank=start + i + 1, user=users[uid], score=score)
@@ -138,7 +194,9 @@ def leaderboard(
     value: Value | None = None,
 ) -> Board:
     """The board for a period (`all` or `30d`), optionally narrowed to one challenge (which the
-    caller has checked the viewer may see) or to the challenges serving one value."""
+    caller has checked the viewer may see) or to the challenges serving one value. The ledger
+    boards read `ReputationDay` (reputation.boards), which nets the ledger per key the way
+    `per_key_lines` does, by the UTC day of each key's latest line."""
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}")
     if period == ALL_TIME and challenge is None and value is None:
@@ -148,22 +206,17 @@ def leaderboard(
             .order_by("-total", "user__username")
         )
         return Board(scores=scores)
-    events = _visible_lines(viewer).filter(beneficiary__is_active=True)
-    if challenge is not None:
-        events = events.filter(solution__challenge=challenge)
-    if value is not None:
-        events = events.filter(
-            solution__challenge__in=Challenge.objects.filter(values=value).values("pk")
-        )
-    rows = per_key_lines(events, "beneficiary__username")
-    if period == LAST_30_DAYS:
-        rows = rows.filter(day__gte=window_start())
-    totals = fold_capped(rows, by=lambda row: (row["beneficiary_id"], row["beneficiary__username"]))
-    ranked = sorted(
-        ((member, total) for member, total in totals.items() if total > 0),
-        key=lambda item: (-item[1], item[0][1]),
+    days = ReputationDay.objects.filter(
+        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(viewer).values("pk")),
+        member__is_active=True,
     )
-    return Board(ranked=[(uid, total) for (uid, _name), total in ranked])
+    if challenge is not None:
+        days = days.filter(challenge=challenge)
+    if value is not None:
+        days = days.filter(challenge__in=Challenge.objects.filter(values=value).values("pk"))
+    if period == LAST_30_DAYS:
+        days = days.filter(day__gte=window_start())
+    return Board(days=days)
 
 
 def board_challenges(viewer) -> QuerySet[Challenge]:

@@ -263,3 +263,32 @@ class MemberTrust(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.trust:.3f} in snapshot {self.snapshot_id}"
+
+
+class ReputationDay(models.Model):
+    """The leaderboards' read model (reputation.boards): per member, UTC day and challenge (none
+    for lines about no solution), the ledger's keys that count in that day, netted per key.
+    `gained` is the capped keys that net positive (the daily cap applies to their sum per
+    member and day, over the challenges a viewer may see); `other` counts in full. Derived,
+    never edited by hand: `boards.rebuild()` writes it again from the ledger."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    challenge = models.ForeignKey(
+        "challenges.Challenge", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    gained = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    other = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [
+            # The period boards read the days since the window's start; the syncs and the
+            # rebuilds find a member's days.
+            models.Index(fields=["day", "member"], name="board_day_member"),
+            models.Index(fields=["member", "day"], name="board_member_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.day} in {self.challenge_id}: {self.gained}+{self.other}"
