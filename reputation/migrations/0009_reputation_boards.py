@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('member', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'indexes': [models.Index(fields=['day', 'member'], name='board_day_member'), models.Index(fields=['member', 'day'], name='board_member_day')],
+                'indexes': [models.Index(fields=['day', 'member', 'challenge', 'gained', 'other'], name='board_day_member'), models.Index(fields=['member', 'day'], name='board_member_day')],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
