@@ -4,14 +4,18 @@ member, UTC day (of the key's latest line, the day the daily cap counts it in) a
 count up to the daily cap per member and day; `other` everything else, which counts in full.
 A board is then one grouped read of these rows (`leaderboards.leaderboard`): days in the
 period, challenges the viewer may see, the cap applied per member and day over those, never
-the ledger itself. The cap stays the ledger's rule (`rules.rules().daily_vote_cap`); the
+the ledger itself. The 30-day board as everyone sees it (public challenges and lines about no
+solution) is kept summed per member in `ReputationStanding`, ordered by an index, for those
+who see no more than everyone. The cap stays the ledger's rule (`rules.rules().daily_vote_cap`); the
 challenge is kept apart because the cap must see only the lines the viewer may see.
 
 Kept exact at write time: `ledger_lines_appended(line_ids)` recomputes the member-days the
 lines' keys counted in before and count in now (called by the ledger after each append; it
 may run twice, it recomputes rather than adds). `rebuild()` derives the rows again from the
-whole ledger, or for a range of member ids (the nightly rebuild). The window needs no rolling:
-a board reads the days of its period, so a day falls out of `30d` when the date moves on."""
+whole ledger, or for a range of member ids (the nightly rebuild). The standings count from a
+day (`since`); the beat task `roll_window` writes them again every few minutes, so days fall
+out of the window, and a board whose standings are stale (just after midnight UTC) reads the
+days instead."""
 
 # The SQL below is built from table names, SQL fragments of this module and compiled ORM
 # queries; every value is a parameter.
@@ -22,15 +26,93 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from challenges.models import Solution
+from challenges.permissions import challenges_visible_to
 
-from .models import ReputationDay, ReputationEvent
+from . import rules
+from .models import ReputationDay, ReputationEvent, ReputationStanding
+
+# The period boards kept as standings (what everyone sees), with their length in days.
+PERIOD_DAYS = {"30d": 30}
 
 # Above this many member-days, an append recomputes its members whole, in one statement.
 MAX_CELLS = 64
+
+
+def window_start(*, days: int) -> date:
+    """The first UTC day of a period: today and the days before it, `days` in all."""
+    return timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+
+
+def public_days() -> QuerySet[ReputationDay]:
+    """The rows everyone may see counted: about no solution, or about a public challenge."""
+    return ReputationDay.objects.filter(
+        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(None).values("pk"))
+    )
+
+
+def period_sums_sql(days: QuerySet[ReputationDay]) -> tuple[str, list]:
+    """SQL for [(member_id, score)] over these rows: per member and day the gains up to the
+    daily cap plus the rest, summed per member; positive sums only. The one place the boards
+    apply the ledger's cap."""
+    per_day = (
+        days.order_by()
+        .values("member_id", "day")
+        .annotate(gained_sum=Sum("gained"), other_sum=Sum("other"))
+    )
+    inner, params = per_day.query.sql_with_params()
+    cap = format(Decimal(rules.rules().daily_vote_cap), "f")  # a number, parsed as one
+    score = f"SUM(CASE WHEN d.gained_sum > {cap} THEN {cap} ELSE d.gained_sum END + d.other_sum)"
+    sql = f"""
+        SELECT d.member_id, {score} AS score FROM ({inner}) d
+        GROUP BY d.member_id HAVING {score} > 0
+    """
+    return sql, list(params)
+
+
+def refresh_standings(member_ids=None, member_id_range=None) -> None:
+    """Write the standings again from `ReputationDay`: of everyone, of these members, or of
+    the members whose ids are in the inclusive range; each from today's period start."""
+    for period, length in PERIOD_DAYS.items():
+        since = window_start(days=length)
+        days = public_days().filter(day__gte=since)
+        stale = ReputationStanding.objects.filter(period=period)
+        if member_ids is not None:
+            member_ids = sorted(set(member_ids))
+            days = days.filter(member_id__in=member_ids)
+            stale = stale.filter(member_id__in=member_ids)
+        elif member_id_range is not None:
+            lo, hi = member_id_range
+            days = days.filter(member_id__gte=lo, member_id__lte=hi)
+            stale = stale.filter(member_id__gte=lo, member_id__lte=hi)
+        sql, params = period_sums_sql(days)
+        table = ReputationStanding._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            stale._raw_delete(stale.db)
+            cursor.execute(
+                f"""INSERT INTO {table} (member_id, period, since, score)
+                SELECT s.member_id, %s, %s, s.score FROM ({sql}) s""",
+                [period, since, *params],
+            )
+
+
+def standings_current(period: str) -> bool:
+    """Whether the period's standings all count from today's period start: none is stale, and
+    some were written (none before the beat task first fills them)."""
+    since = window_start(days=PERIOD_DAYS[period])
+    first = ReputationStanding.objects.filter(period=period).aggregate(first=Min("since"))
+    return first["first"] == since
+
+
+def roll_window() -> None:
+    """The beat task's work: every standing again from today's period start, so that the days
+    falling out of the period leave the sums, and a challenge made private or public since
+    counts as it is now."""
+    refresh_standings()
 
 
 def _day_of(column: str) -> str:
@@ -85,6 +167,7 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
             cursor.execute(f"LOCK TABLE {ReputationDay._meta.db_table} IN EXCLUSIVE MODE")
         rows._raw_delete(rows.db)
         cursor.execute(_rebuild_sql(where), params)
+    refresh_standings(member_ids=member_ids, member_id_range=member_id_range)
 
 
 def _day_window(member_id: int, day: date) -> Q:
@@ -112,6 +195,7 @@ def ledger_lines_appended(line_ids) -> None:
         rebuild(member_ids={member_id for member_id, _day in cells})
         return
     _recompute_cells(cells)
+    refresh_standings(member_ids={member_id for member_id, _day in cells})
 
 
 @transaction.atomic

@@ -25,20 +25,19 @@ ties are broken by username, so ranks are positions."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Collate, TruncDate
 
 from challenges.models import Challenge
 from challenges.permissions import challenges_visible_to
 from peerhub.models import User, Value
 
-from . import rules
-from .models import ReputationDay, ReputationEvent, ReputationScore
+from . import boards, rules
+from .models import ReputationDay, ReputationEvent, ReputationScore, ReputationStanding
 
 ALL_TIME, LAST_30_DAYS = "all", "30d"
 PERIODS = {ALL_TIME: "All time", LAST_30_DAYS: "Last 30 days"}
@@ -96,7 +95,7 @@ def capped_totals(events: QuerySet[ReputationEvent], *, since: date | None = Non
 
 def window_start(*, days: int = WINDOW_DAYS) -> date:
     """The first UTC day of the window: today and the days before it, `days` in all."""
-    return timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+    return boards.window_start(days=days)
 
 
 def _visible_lines(viewer) -> QuerySet[ReputationEvent]:
@@ -107,51 +106,51 @@ def _visible_lines(viewer) -> QuerySet[ReputationEvent]:
     )
 
 
-def _cap_sql() -> str:
-    """The daily cap as an SQL literal (a number from the settings, parsed as one)."""
-    return format(Decimal(rules.rules().daily_vote_cap), "f")
-
-
 def _cents(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+def _by_username(field: str):
+    """Ties by username in code point order, as Python's sort did (not the locale's)."""
+    if connection.vendor == "postgresql":
+        return Collate(F(field), "C")
+    return F(field)
+
+
 class Board:
     """A ranked list the paginators slice: `len()` and `board[a:b]` → standings with ranks.
-    All time: the scores ordered in SQL, one query per page. The ledger boards: one grouped
-    query over the read model (`boards`) for the count, one for the page's members and their
-    sums, one for those members with their scores."""
+    All time and the 30-day board as everyone sees it: stored rows ordered in SQL (the scores,
+    the standings), one query per page. The other ledger boards: one grouped query over the
+    read model (`boards`) for the count, one for the page's members and their sums, one for
+    those members with their scores."""
 
-    def __init__(self, *, scores: QuerySet | None = None, days: QuerySet | None = None):
+    def __init__(
+        self,
+        *,
+        scores: QuerySet | None = None,
+        standings: QuerySet | None = None,
+        days: QuerySet | None = None,
+    ):
         self._scores = scores  # all time: ReputationScore rows ordered in SQL
-        self._days = days  # ledger boards: the ReputationDay rows that count
+        self._standings = standings  # 30 days, public: ReputationStanding rows ordered in SQL
+        self._days = days  # other ledger boards: the ReputationDay rows that count
         self._count: int | None = None
 
     def _ranked_sql(self) -> tuple[str, list]:
-        """Per member: the period's sum, each day's gains capped; positive sums only."""
-        per_day = (
-            self._days.order_by()
-            .values("member_id", "day")
-            .annotate(gained_sum=Sum("gained"), other_sum=Sum("other"))
-        )
-        inner, params = per_day.query.sql_with_params()
-        cap = _cap_sql()
+        sql, params = boards.period_sums_sql(self._days)
         user = User._meta.db_table
-        sql = f"""
-            SELECT t.member_id, t.score, u.username FROM (
-                SELECT d.member_id, SUM(
-                    CASE WHEN d.gained_sum > {cap} THEN {cap} ELSE d.gained_sum END
-                    + d.other_sum) AS score
-                FROM ({inner}) d GROUP BY d.member_id
-            ) t INNER JOIN {user} u ON u.id = t.member_id
-            WHERE t.score > 0
-        """
-        return sql, list(params)
+        return (
+            f"""SELECT t.member_id, t.score, u.username FROM ({sql}) t
+            INNER JOIN {user} u ON u.id = t.member_id WHERE u.is_active""",
+            params,
+        )
 
     def __len__(self) -> int:
         if self._count is None:
             if self._scores is not None:
                 self._count = self._scores.count()
+            elif self._standings is not None:
+                self._count = self._standings.count()
             else:
                 sql, params = self._ranked_sql()
                 with connection.cursor() as cursor:
@@ -167,11 +166,16 @@ class Board:
                 Standing(rank=start + i + 1, user=row.user, score=row.total)
                 for i, row in enumerate(rows)
             ]
+        if self._standings is not None:
+            rows = list(self._standings[item])
+            return [
+                Standing(rank=start + i + 1, user=row.member, score=row.score)
+                for i, row in enumerate(rows)
+            ]
         stop = item.stop if item.stop is not None else len(self)
         if stop <= start:
             return []
         sql, params = self._ranked_sql()
-        # Ties by username in code point order, as Python's sort did (not the locale's).
         collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
         with connection.cursor() as cursor:
             cursor.execute(
@@ -186,6 +190,15 @@ class Board:
         ]
 
 
+def _sees_only_public(viewer) -> bool:
+    """Whether the viewer sees no challenge beyond those everyone sees (no query when signed
+    out)."""
+    if viewer is None or not viewer.is_authenticated:
+        return True
+    public = challenges_visible_to(None).values("pk")
+    return not challenges_visible_to(viewer).exclude(pk__in=public).exists()
+
+
 def leaderboard(
     *,
     viewer,
@@ -195,8 +208,9 @@ def leaderboard(
 ) -> Board:
     """The board for a period (`all` or `30d`), optionally narrowed to one challenge (which the
     caller has checked the viewer may see) or to the challenges serving one value. The ledger
-    boards read `ReputationDay` (reputation.boards), which nets the ledger per key the way
-    `per_key_lines` does, by the UTC day of each key's latest line."""
+    boards read the read model of `reputation.boards`, which nets the ledger per key the way
+    `per_key_lines` does, by the UTC day of each key's latest line: the 30-day board of those
+    who see what everyone sees from the stored standings, the others from the days."""
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}")
     if period == ALL_TIME and challenge is None and value is None:
@@ -206,9 +220,21 @@ def leaderboard(
             .order_by("-total", "user__username")
         )
         return Board(scores=scores)
+    plain = challenge is None and value is None
+    if (
+        period == LAST_30_DAYS
+        and plain
+        and _sees_only_public(viewer)
+        and boards.standings_current(period)
+    ):
+        standings = (
+            ReputationStanding.objects.filter(period=period, member__is_active=True)
+            .select_related("member", "member__reputation")
+            .order_by("-score", _by_username("member__username"))
+        )
+        return Board(standings=standings)
     days = ReputationDay.objects.filter(
-        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(viewer).values("pk")),
-        member__is_active=True,
+        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(viewer).values("pk"))
     )
     if challenge is not None:
         days = days.filter(challenge=challenge)

@@ -295,3 +295,28 @@ class ReputationDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} on {self.day} in {self.challenge_id}: {self.gained}+{self.other}"
+
+
+class ReputationStanding(models.Model):
+    """A member's place on a period board as everyone sees it (reputation.boards): the period's
+    sum of `ReputationDay` over lines about no solution or about public challenges, under the
+    daily cap, positive sums only. `since` is the first day the sum counts: a row whose `since`
+    is older than the period's start today is stale (the beat task rolls them every few
+    minutes; until then the board reads the days instead)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8)
+    since = models.DateField()
+    score = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "member"], name="one_standing_per_period")
+        ]
+        indexes = [
+            models.Index(fields=["period", "-score"], name="standing_period_score"),
+            models.Index(fields=["period", "since"], name="standing_period_since"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.period}: {self.score}"

@@ -1,6 +1,8 @@
 """The leaderboards' read model (reputation.boards): ReputationDay, filled from the ledger as it
 stands, in one INSERT ... SELECT (the SQL of `boards.rebuild` as it is when this migration is
-written, so that later changes to the module do not change what this migration does)."""
+written, so that later changes to the module do not change what this migration does).
+ReputationStanding starts empty: until the beat task `roll_board_window` first fills it, the
+30-day board reads the days (`boards.standings_current`)."""
 
 import django.db.models.deletion
 from decimal import Decimal
@@ -57,6 +59,20 @@ class Migration(migrations.Migration):
             ],
             options={
                 'indexes': [models.Index(fields=['day', 'member', 'challenge', 'gained', 'other'], name='board_day_member'), models.Index(fields=['member', 'day'], name='board_member_day')],
+            },
+        ),
+        migrations.CreateModel(
+            name='ReputationStanding',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period', models.CharField(max_length=8)),
+                ('since', models.DateField()),
+                ('score', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'indexes': [models.Index(fields=['period', '-score'], name='standing_period_score'), models.Index(fields=['period', 'since'], name='standing_period_since')],
+                'constraints': [models.UniqueConstraint(fields=('period', 'member'), name='one_standing_per_period')],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

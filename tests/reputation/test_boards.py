@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from challenges.models import Challenge
-from reputation import boards, leaderboards, services
-from reputation.models import ReputationDay, ReputationEvent, Vote
+from reputation import boards, leaderboards, services, tasks
+from reputation.models import ReputationDay, ReputationEvent, ReputationStanding, Vote
 from tests.factories import ChallengeFactory, UserFactory, ValueFactory, make_solution
 
 from .board_oracle import new_board, old_board
@@ -196,9 +196,31 @@ def test_days_fall_out_of_the_thirty_day_window_as_the_date_moves(settings):
     member = UserFactory()
     line(member, 7, days_ago=29, solution=make_solution())
     assert new_board(viewer=None, period="30d") == [(member.pk, 7)]
+    assert boards.standings_current("30d")
     later = datetime.now(UTC) + timedelta(days=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
+        # Stale standings are not read: the board sums the days until the beat task rolls.
+        assert not boards.standings_current("30d")
         assert new_board(viewer=None, period="30d") == []
+        tasks.roll_board_window()
+        assert new_board(viewer=None, period="30d") == []
+        assert not ReputationStanding.objects.exists()
+
+
+def test_the_standings_are_read_only_once_written_and_only_by_those_who_see_what_all_see():
+    member, insider = UserFactory(), UserFactory()
+    secret = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    secret.invited.add(insider)
+    line(member, 4, solution=make_solution())
+    line(member, 9, solution=make_solution(secret, author=secret.created_by))
+    ReputationStanding.objects.all().delete()
+    assert not boards.standings_current("30d")  # never written: the days are read
+    assert new_board(viewer=None, period="30d") == [(member.pk, 4)]
+    boards.roll_window()
+    assert list(ReputationStanding.objects.values_list("member_id", "score")) == [(member.pk, 4)]
+    assert new_board(viewer=None, period="30d") == [(member.pk, 4)]
+    assert new_board(viewer=member, period="30d") == [(member.pk, 4)]
+    assert new_board(viewer=insider, period="30d") == [(member.pk, 13)]
 
 
 @pytest.mark.django_db(transaction=True)
