@@ -91,7 +91,7 @@ def refresh_standings(member_ids=None, member_id_range=None) -> None:
             stale = stale.filter(member_id__gte=lo, member_id__lte=hi)
         sql, params = period_sums_sql(days)
         table = ReputationStanding._meta.db_table
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             stale._raw_delete(stale.db)
             cursor.execute(
                 f"""INSERT INTO {table} (member_id, period, since, score)
@@ -194,11 +194,12 @@ def ledger_lines_appended(line_ids) -> None:
     if len(cells) > MAX_CELLS:
         rebuild(member_ids={member_id for member_id, _day in cells})
         return
-    _recompute_cells(cells)
-    refresh_standings(member_ids={member_id for member_id, _day in cells})
+    # No savepoint inside the sync's transaction (a line saved alone gets one of its own).
+    with transaction.atomic(savepoint=False):
+        _recompute_cells(cells)
+        refresh_standings(member_ids={member_id for member_id, _day in cells})
 
 
-@transaction.atomic
 def _recompute_cells(cells: set[tuple[int, date]]) -> None:
     window = Q()
     stale = Q()
