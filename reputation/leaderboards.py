@@ -2,13 +2,13 @@
 or for one manifesto value. Reads only.
 
 All time is the stored score (`ReputationScore.total`, the number every profile shows), ordered
-and paginated in SQL. The other boards sum ledger lines with the score's own rule
-(`ledger.totals_from_ledger`): lines are netted per fact key in SQL, and the positive vote
-reputation of a key counts in the UTC day of its latest fact, up to the daily cap per member
-and day. `capped_totals` is that rule over any set of lines; it reads one aggregate row per
-fact key, never one query per member. The cap needs the per-key nets grouped again by member and
-day, which the ORM cannot nest, so that last fold (and the sort) runs over those rows in Python:
-one query per board, memory in proportion to the fact keys that match its filters.
+and paginated in SQL. The other boards follow the score's own rule (`ledger.totals_from_ledger`):
+lines netted per fact key, the positive vote reputation of a key counting in the UTC day of its
+latest fact, up to the daily cap per member and day. They read the read model that the ledger's
+syncs keep (`reputation.boards`: per member, day and challenge; the 30-day board as everyone
+sees it stored per member), never the ledger: a fixed number of queries whatever its size.
+`per_key_lines`, `fold_capped` and `capped_totals` are that rule over any set of lines, folded
+in Python (the chart, and the oracle tests of the boards).
 
 Privacy: on the ledger boards, a line about a solution counts only when the viewer may see the
 solution's challenge (`challenges.permissions.challenges_visible_to`), so a private challenge's
