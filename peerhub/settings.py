@@ -217,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["reputation.tasks.recompute_reputation"],
         "schedule": crontab(minute=30, hour=3),
     },
+    "reputation-board-window": {"task": "reputation.tasks.roll_board_window", "schedule": 300.0},
     "reputation-serial-voting": {
         "task": "reputation.tasks.reverse_serial_votes",
         "schedule": crontab(minute=45),

@@ -2,13 +2,13 @@
 or for one manifesto value. Reads only.
 
 All time is the stored score (`ReputationScore.total`, the number every profile shows), ordered
-and paginated in SQL. The other boards sum ledger lines with the score's own rule
-(`ledger.totals_from_ledger`): lines are netted per fact key in SQL, and the positive vote
-reputation of a key counts in the UTC day of its latest fact, up to the daily cap per member
-and day. `capped_totals` is that rule over any set of lines; it reads one aggregate row per
-fact key, never one query per member. The cap needs the per-key nets grouped again by member and
-day, which the ORM cannot nest, so that last fold (and the sort) runs over those rows in Python:
-one query per board, memory in proportion to the fact keys that match its filters.
+and paginated in SQL. The other boards follow the score's own rule (`ledger.totals_from_ledger`):
+lines netted per fact key, the positive vote reputation of a key counting in the UTC day of its
+latest fact, up to the daily cap per member and day. They read the read model that the ledger's
+syncs keep (`reputation.boards`: per member, day and challenge; the 30-day board as everyone
+sees it stored per member), never the ledger: a fixed number of queries whatever its size.
+`per_key_lines`, `fold_capped` and `capped_totals` are that rule over any set of lines, folded
+in Python (the chart, and the oracle tests of the boards).
 
 Privacy: on the ledger boards, a line about a solution counts only when the viewer may see the
 solution's challenge (`challenges.permissions.challenges_visible_to`), so a private challenge's
@@ -19,21 +19,25 @@ includes everything; it says how much, never where from.
 Only members with a positive score appear (all time: above the floor of 1 that everyone has);
 ties are broken by username, so ranks are positions."""
 
+# The SQL below is built from table names, SQL fragments of this module and compiled ORM
+# queries; every value is a parameter.
+# ruff: noqa: S608
+
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db import connection
+from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Collate, TruncDate
 
 from challenges.models import Challenge
 from challenges.permissions import challenges_visible_to
 from peerhub.models import User, Value
 
-from . import rules
-from .models import ReputationEvent, ReputationScore
+from . import boards, rules
+from .models import ReputationDay, ReputationEvent, ReputationScore, ReputationStanding
 
 ALL_TIME, LAST_30_DAYS = "all", "30d"
 PERIODS = {ALL_TIME: "All time", LAST_30_DAYS: "Last 30 days"}
@@ -91,27 +95,67 @@ def capped_totals(events: QuerySet[ReputationEvent], *, since: date | None = Non
 
 def window_start(*, days: int = WINDOW_DAYS) -> date:
     """The first UTC day of the window: today and the days before it, `days` in all."""
-    return timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+    return boards.window_start(days=days)
 
 
 def _visible_lines(viewer) -> QuerySet[ReputationEvent]:
+    """The lines a viewer may see counted: about no solution, or about a visible challenge.
+    The old way to the boards, kept for the oracle test (tests/reputation/board_oracle.py)."""
     return ReputationEvent.objects.filter(
         Q(solution__isnull=True) | Q(solution__challenge__in=challenges_visible_to(viewer))
     )
 
 
+def _cents(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _by_username(field: str):
+    """Ties by username in code point order, as Python's sort did (not the locale's)."""
+    if connection.vendor == "postgresql":
+        return Collate(F(field), "C")
+    return F(field)
+
+
 class Board:
     """A ranked list the paginators slice: `len()` and `board[a:b]` → standings with ranks.
-    Loading a page costs one query for its members (with their scores)."""
+    All time and the 30-day board as everyone sees it: stored rows ordered in SQL (the scores,
+    the standings), one query per page. The other ledger boards: one grouped query over the
+    read model (`boards`) for the count, one for the page's members and their sums, one for
+    those members with their scores."""
 
-    def __init__(self, *, scores: QuerySet | None = None, ranked: list | None = None):
+    def __init__(
+        self,
+        *,
+        scores: QuerySet | None = None,
+        standings: QuerySet | None = None,
+        days: QuerySet | None = None,
+    ):
         self._scores = scores  # all time: ReputationScore rows ordered in SQL
-        self._ranked = ranked  # ledger boards: [(user_id, score)] already ordered
+        self._standings = standings  # 30 days, public: ReputationStanding rows ordered in SQL
+        self._days = days  # other ledger boards: the ReputationDay rows that count
         self._count: int | None = None
+
+    def _ranked_sql(self) -> tuple[str, list]:
+        sql, params = boards.period_sums_sql(self._days)
+        user = User._meta.db_table
+        return (
+            f"""SELECT t.member_id, t.score, u.username FROM ({sql}) t
+            INNER JOIN {user} u ON u.id = t.member_id WHERE u.is_active""",
+            params,
+        )
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self._scores.count() if self._scores is not None else len(self._ranked)
+            if self._scores is not None:
+                self._count = self._scores.count()
+            elif self._standings is not None:
+                self._count = self._standings.count()
+            else:
+                sql, params = self._ranked_sql()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT COUNT(*) FROM ({sql}) r", params)
+                    self._count = cursor.fetchone()[0]
         return self._count
 
     def __getitem__(self, item: slice) -> list[Standing]:
@@ -122,12 +166,37 @@ class Board:
                 Standing(rank=start + i + 1, user=row.user, score=row.total)
                 for i, row in enumerate(rows)
             ]
-        rows = self._ranked[item]
+        if self._standings is not None:
+            rows = list(self._standings[item])
+            return [
+                Standing(rank=start + i + 1, user=row.member, score=row.score)
+                for i, row in enumerate(rows)
+            ]
+        stop = item.stop if item.stop is not None else len(self)
+        if stop <= start:
+            return []
+        sql, params = self._ranked_sql()
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{sql} ORDER BY t.score DESC, u.username{collate} LIMIT %s OFFSET %s",
+                [*params, stop - start, start],
+            )
+            rows = [(member_id, _cents(score)) for member_id, score, _name in cursor.fetchall()]
         users = User.objects.select_related("reputation").in_bulk([uid for uid, _ in rows])
         return [
             Standing(rank=start + i + 1, user=users[uid], score=score)
             for i, (uid, score) in enumerate(rows)
         ]
+
+
+def _sees_only_public(viewer) -> bool:
+    """Whether the viewer sees no challenge beyond those everyone sees (no query when signed
+    out)."""
+    if viewer is None or not viewer.is_authenticated:
+        return True
+    public = challenges_visible_to(None).values("pk")
+    return not challenges_visible_to(viewer).exclude(pk__in=public).exists()
 
 
 def leaderboard(
@@ -138,7 +207,10 @@ def leaderboard(
     value: Value | None = None,
 ) -> Board:
     """The board for a period (`all` or `30d`), optionally narrowed to one challenge (which the
-    caller has checked the viewer may see) or to the challenges serving one value."""
+    caller has checked the viewer may see) or to the challenges serving one value. The ledger
+    boards read the read model of `reputation.boards`, which nets the ledger per key the way
+    `per_key_lines` does, by the UTC day of each key's latest line: the 30-day board of those
+    who see what everyone sees from the stored standings, the others from the days."""
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}")
     if period == ALL_TIME and challenge is None and value is None:
@@ -148,22 +220,29 @@ def leaderboard(
             .order_by("-total", "user__username")
         )
         return Board(scores=scores)
-    events = _visible_lines(viewer).filter(beneficiary__is_active=True)
-    if challenge is not None:
-        events = events.filter(solution__challenge=challenge)
-    if value is not None:
-        events = events.filter(
-            solution__challenge__in=Challenge.objects.filter(values=value).values("pk")
+    plain = challenge is None and value is None
+    if (
+        period == LAST_30_DAYS
+        and plain
+        and _sees_only_public(viewer)
+        and boards.standings_current(period)
+    ):
+        standings = (
+            ReputationStanding.objects.filter(period=period, member__is_active=True)
+            .select_related("member", "member__reputation")
+            .order_by("-score", _by_username("member__username"))
         )
-    rows = per_key_lines(events, "beneficiary__username")
-    if period == LAST_30_DAYS:
-        rows = rows.filter(day__gte=window_start())
-    totals = fold_capped(rows, by=lambda row: (row["beneficiary_id"], row["beneficiary__username"]))
-    ranked = sorted(
-        ((member, total) for member, total in totals.items() if total > 0),
-        key=lambda item: (-item[1], item[0][1]),
+        return Board(standings=standings)
+    days = ReputationDay.objects.filter(
+        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(viewer).values("pk"))
     )
-    return Board(ranked=[(uid, total) for (uid, _name), total in ranked])
+    if challenge is not None:
+        days = days.filter(challenge=challenge)
+    if value is not None:
+        days = days.filter(challenge__in=Challenge.objects.filter(values=value).values("pk"))
+    if period == LAST_30_DAYS:
+        days = days.filter(day__gte=window_start())
+    return Board(days=days)
 
 
 def board_challenges(viewer) -> QuerySet[Challenge]:

@@ -30,8 +30,8 @@ from challenges.models import Solution, UpstreamProposal
 from peerhub import hooks
 from peerhub.models import ManifestoSignature, User
 
+from . import boards, trust
 from . import rules as rules_module
-from . import trust
 from .models import ReputationEvent, ReputationScore, Review, Vote
 
 Kind = ReputationEvent.Kind
@@ -412,6 +412,7 @@ def _apply(desired: dict[str, Line], held: dict[str, Held], notes=None) -> set[i
     by_day = sum(len(user_days) for user_days in days.values()) <= MAX_DAYS_BY_DAY
     before = _capped_days(days) if by_day else {}
     ReputationEvent.objects.bulk_create(new_lines)
+    boards.ledger_lines_appended(line.pk for line in new_lines)
     after = _capped_days(days) if by_day else {}
     whole = {user_id for user_id, score in scores.items() if score.ledger_sum is None}
     if not by_day:
@@ -1135,6 +1136,7 @@ def sync_everything(
         # Statistics now, not when the server's counters catch up: a plan made for the ledger
         # before a big append would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent, force=True)
+    boards.rebuild()
     recompute_scores(None)
     return appended
 

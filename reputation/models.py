@@ -263,3 +263,60 @@ class MemberTrust(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.trust:.3f} in snapshot {self.snapshot_id}"
+
+
+class ReputationDay(models.Model):
+    """The leaderboards' read model (reputation.boards): per member, UTC day and challenge (none
+    for lines about no solution), the ledger's keys that count in that day, netted per key.
+    `gained` is the capped keys that net positive (the daily cap applies to their sum per
+    member and day, over the challenges a viewer may see); `other` counts in full. Derived,
+    never edited by hand: `boards.rebuild()` writes it again from the ledger."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    challenge = models.ForeignKey(
+        "challenges.Challenge", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    gained = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    other = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [
+            # The period boards read the days since the window's start from the index alone
+            # (PostgreSQL; an index-only scan, not one heap page per row); the syncs and the
+            # rebuilds find a member's days.
+            models.Index(
+                fields=["day", "member", "challenge", "gained", "other"], name="board_day_member"
+            ),
+            models.Index(fields=["member", "day"], name="board_member_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} on {self.day} in {self.challenge_id}: {self.gained}+{self.other}"
+
+
+class ReputationStanding(models.Model):
+    """A member's place on a period board as everyone sees it (reputation.boards): the period's
+    sum of `ReputationDay` over lines about no solution or about public challenges, under the
+    daily cap, positive sums only. `since` is the first day the sum counts: a row whose `since`
+    is older than the period's start today is stale (the beat task rolls them every few
+    minutes; until then the board reads the days instead)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=8)
+    since = models.DateField()
+    score = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "member"], name="one_standing_per_period")
+        ]
+        indexes = [
+            models.Index(fields=["period", "-score"], name="standing_period_score"),
+            models.Index(fields=["period", "since"], name="standing_period_since"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.period}: {self.score}"

@@ -10,8 +10,8 @@ from challenges.models import SelectionRound, Solution, UpstreamProposal
 from peerhub import outbox
 from peerhub.models import ManifestoSignature
 
-from . import tasks
-from .models import Review, Vote
+from . import boards, tasks
+from .models import ReputationEvent, Review, Vote
 
 
 @receiver(post_save, sender=Solution, dispatch_uid="reputation-fork")
@@ -70,3 +70,11 @@ def selection_published(sender, instance: SelectionRound, **kwargs) -> None:
     if instance.status == SelectionRound.Status.PUBLISHED:
         outbox.enqueue(tasks.sync_selection_reputation, instance.challenge_id)
         outbox.enqueue(tasks.rankings_after_selection, instance.challenge_id)
+
+
+@receiver(post_save, sender=ReputationEvent, dispatch_uid="boards-line-saved")
+def ledger_line_saved(sender, instance: ReputationEvent, created: bool, **kwargs) -> None:
+    """A line saved one by one (the syncs append in bulk and call `boards` themselves): the
+    leaderboards' read model follows it."""
+    if created:
+        boards.ledger_lines_appended([instance.pk])

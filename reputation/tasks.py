@@ -6,7 +6,7 @@ serialization failure, a restart): those are OperationalErrors, and the rerun is
 from celery import shared_task
 from django.db import OperationalError
 
-from . import abuse, fitness, ledger, level_notices, rules, selection_credit, trust
+from . import abuse, boards, fitness, ledger, level_notices, rules, selection_credit, trust
 
 # A sync the database refused for a moment (a deadlock, a serialization failure, a restart).
 retried = shared_task(
@@ -42,6 +42,13 @@ def recompute_reputation(batch_size: int | None = None) -> int:
     corrections = ledger.sync_everything(batch_size=batch_size)
     level_notices.trust_levels_announce(None)
     return corrections
+
+
+@shared_task
+def roll_board_window() -> None:
+    """Every few minutes: the 30-day standings again from today's window start (days that fell
+    out of it leave; a challenge made private or public counts as it is now)."""
+    boards.roll_window()
 
 
 @shared_task

@@ -1,0 +1,227 @@
+"""The leaderboards' read model: `ReputationDay`, the ledger netted per fact key and summed per
+member, UTC day (of the key's latest line, the day the daily cap counts it in) and challenge
+(none for lines about no solution). `gained` holds the capped keys that net positive, which
+count up to the daily cap per member and day; `other` everything else, which counts in full.
+A board is then one grouped read of these rows (`leaderboards.leaderboard`): days in the
+period, challenges the viewer may see, the cap applied per member and day over those, never
+the ledger itself. The 30-day board as everyone sees it (public challenges and lines about no
+solution) is kept summed per member in `ReputationStanding`, ordered by an index, for those
+who see no more than everyone. The cap stays the ledger's rule (`rules.rules().daily_vote_cap`); the
+challenge is kept apart because the cap must see only the lines the viewer may see.
+
+Kept exact at write time: `ledger_lines_appended(line_ids)` recomputes the member-days the
+lines' keys counted in before and count in now (called by the ledger after each append; it
+may run twice, it recomputes rather than adds). `rebuild()` derives the rows again from the
+whole ledger, or for a range of member ids (the nightly rebuild). The standings count from a
+day (`since`); the beat task `roll_window` writes them again every few minutes, so days fall
+out of the window, and a board whose standings are stale (just after midnight UTC) reads the
+days instead."""
+
+# The SQL below is built from table names, SQL fragments of this module and compiled ORM
+# queries; every value is a parameter.
+# ruff: noqa: S608
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from challenges.models import Solution
+from challenges.permissions import challenges_visible_to
+
+from . import rules
+from .models import ReputationDay, ReputationEvent, ReputationStanding
+
+# The period boards kept as standings (what everyone sees), with their length in days.
+PERIOD_DAYS = {"30d": 30}
+
+# Above this many member-days, an append recomputes its members whole, in one statement.
+MAX_CELLS = 64
+
+
+def window_start(*, days: int) -> date:
+    """The first UTC day of a period: today and the days before it, `days` in all."""
+    return timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+
+
+def public_days() -> QuerySet[ReputationDay]:
+    """The rows everyone may see counted: about no solution, or about a public challenge."""
+    return ReputationDay.objects.filter(
+        Q(challenge__isnull=True) | Q(challenge__in=challenges_visible_to(None).values("pk"))
+    )
+
+
+def period_sums_sql(days: QuerySet[ReputationDay]) -> tuple[str, list]:
+    """SQL for [(member_id, score)] over these rows: per member and day the gains up to the
+    daily cap plus the rest, summed per member; positive sums only. The one place the boards
+    apply the ledger's cap."""
+    per_day = (
+        days.order_by()
+        .values("member_id", "day")
+        .annotate(gained_sum=Sum("gained"), other_sum=Sum("other"))
+    )
+    inner, params = per_day.query.sql_with_params()
+    cap = format(Decimal(rules.rules().daily_vote_cap), "f")  # a number, parsed as one
+    score = f"SUM(CASE WHEN d.gained_sum > {cap} THEN {cap} ELSE d.gained_sum END + d.other_sum)"
+    sql = f"""
+        SELECT d.member_id, {score} AS score FROM ({inner}) d
+        GROUP BY d.member_id HAVING {score} > 0
+    """
+    return sql, list(params)
+
+
+def refresh_standings(member_ids=None, member_id_range=None) -> None:
+    """Write the standings again from `ReputationDay`: of everyone, of these members, or of
+    the members whose ids are in the inclusive range; each from today's period start."""
+    for period, length in PERIOD_DAYS.items():
+        since = window_start(days=length)
+        days = public_days().filter(day__gte=since)
+        stale = ReputationStanding.objects.filter(period=period)
+        if member_ids is not None:
+            member_ids = sorted(set(member_ids))
+            days = days.filter(member_id__in=member_ids)
+            stale = stale.filter(member_id__in=member_ids)
+        elif member_id_range is not None:
+            lo, hi = member_id_range
+            days = days.filter(member_id__gte=lo, member_id__lte=hi)
+            stale = stale.filter(member_id__gte=lo, member_id__lte=hi)
+        sql, params = period_sums_sql(days)
+        table = ReputationStanding._meta.db_table
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            stale._raw_delete(stale.db)
+            cursor.execute(
+                f"""INSERT INTO {table} (member_id, period, since, score)
+                SELECT s.member_id, %s, %s, s.score FROM ({sql}) s""",
+                [period, since, *params],
+            )
+
+
+def standings_current(period: str) -> bool:
+    """Whether the period's standings all count from today's period start: none is stale, and
+    some were written (none before the beat task first fills them)."""
+    since = window_start(days=PERIOD_DAYS[period])
+    first = ReputationStanding.objects.filter(period=period).aggregate(first=Min("since"))
+    return first["first"] == since
+
+
+def roll_window() -> None:
+    """The beat task's work: every standing again from today's period start, so that the days
+    falling out of the period leave the sums, and a challenge made private or public since
+    counts as it is now."""
+    refresh_standings()
+
+
+def _day_of(column: str) -> str:
+    """The UTC date of a timestamp column, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"CAST(timezone('UTC', {column}) AS DATE)"
+    return f"date({column})"
+
+
+def _rebuild_sql(where: str) -> str:
+    """Insert the rows of the ledger lines matching `where` (over `e`, whole keys only)."""
+    day, event = ReputationDay._meta.db_table, ReputationEvent._meta.db_table
+    solution = Solution._meta.db_table
+    gain = "k.capped AND k.net > 0"
+    return f"""
+        INSERT INTO {day} (member_id, day, challenge_id, gained, other)
+        SELECT k.member_id, k.day, k.challenge_id,
+            SUM(CASE WHEN {gain} THEN k.net ELSE 0 END),
+            SUM(CASE WHEN {gain} THEN 0 ELSE k.net END)
+        FROM (
+            SELECT e.beneficiary_id AS member_id, e.capped, s.challenge_id,
+                SUM(e.amount) AS net, {_day_of("MAX(e.fact_at)")} AS day
+            FROM {event} e LEFT JOIN {solution} s ON s.id = e.solution_id
+            WHERE {where}
+            GROUP BY e.beneficiary_id, e.fact_key, e.capped, s.challenge_id
+        ) k
+        GROUP BY k.member_id, k.day, k.challenge_id
+    """
+
+
+@transaction.atomic
+def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) -> None:
+    """Derive the rows again from the ledger: of everyone, of the members whose ids are in the
+    inclusive range, or of the given members. A rebuild of everyone or of a range locks the
+    table on PostgreSQL against the syncs' recomputes (they wait, then recompute over what it
+    wrote); the given members' rebuild runs inside a sync that holds their score rows."""
+    where, params = "1 = 1", []
+    rows = ReputationDay.objects.all()
+    if member_id_range is not None:
+        lo, hi = member_id_range
+        where, params = "e.beneficiary_id BETWEEN %s AND %s", [lo, hi]
+        rows = rows.filter(member_id__gte=lo, member_id__lte=hi)
+    elif member_ids is not None:
+        member_ids = sorted(set(member_ids))
+        if not member_ids:
+            return
+        where = f"e.beneficiary_id IN ({', '.join(['%s'] * len(member_ids))})"
+        params = member_ids
+        rows = rows.filter(member_id__in=member_ids)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and member_ids is None:
+            cursor.execute(f"LOCK TABLE {ReputationDay._meta.db_table} IN EXCLUSIVE MODE")
+        rows._raw_delete(rows.db)
+        cursor.execute(_rebuild_sql(where), params)
+    refresh_standings(member_ids=member_ids, member_id_range=member_id_range)
+
+
+def _day_window(member_id: int, day: date) -> Q:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return Q(beneficiary_id=member_id, fact_at__gte=start, fact_at__lt=start + timedelta(1))
+
+
+def ledger_lines_appended(line_ids) -> None:
+    """Bring the rows in line with the ledger after these lines were appended: every member-day
+    that a key of theirs counts in, before or now (any day one of its lines falls on), is
+    derived again from the ledger. The caller holds the members' score rows locked
+    (`ledger._lock_scores`), so two syncs of one member take turns."""
+    line_ids = list(line_ids)
+    if not line_ids:
+        return
+    keys = ReputationEvent.objects.filter(pk__in=line_ids).values("fact_key")
+    lines = ReputationEvent.objects.filter(fact_key__in=keys).order_by()
+    cells = {
+        (row["beneficiary_id"], row["day"])
+        for row in lines.values("beneficiary_id", day=TruncDate("fact_at", tzinfo=UTC)).distinct()
+    }
+    if not cells:
+        return
+    if len(cells) > MAX_CELLS:
+        rebuild(member_ids={member_id for member_id, _day in cells})
+        return
+    # No savepoint inside the sync's transaction (a line saved alone gets one of its own).
+    with transaction.atomic(savepoint=False):
+        _recompute_cells(cells)
+        refresh_standings(member_ids={member_id for member_id, _day in cells})
+
+
+def _recompute_cells(cells: set[tuple[int, date]]) -> None:
+    window = Q()
+    stale = Q()
+    for member_id, day in cells:
+        window |= _day_window(member_id, day)
+        stale |= Q(member_id=member_id, day=day)
+    keys = ReputationEvent.objects.filter(window).values("fact_key")
+    per_key = (
+        ReputationEvent.objects.filter(fact_key__in=keys)
+        .order_by()
+        .values("beneficiary_id", "fact_key", "capped", "solution__challenge_id")
+        .annotate(net=Sum("amount"), day=Max(TruncDate("fact_at", tzinfo=UTC)))
+    )
+    sums: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for row in per_key:
+        member_id, day = row["beneficiary_id"], row["day"]
+        if (member_id, day) not in cells:
+            continue
+        cell = sums[(member_id, day, row["solution__challenge_id"])]
+        cell[0 if row["capped"] and row["net"] > 0 else 1] += row["net"]
+    ReputationDay.objects.filter(stale).delete()
+    ReputationDay.objects.bulk_create(
+        ReputationDay(member_id=member_id, day=day, challenge_id=challenge_id, gained=g, other=o)
+        for (member_id, day, challenge_id), (g, o) in sums.items()
+    )

@@ -1,0 +1,271 @@
+"""The leaderboards' read model (reputation.boards): kept exact by the ledger's appends (in bulk
+with the hook, one by one through the signal, with corrections that move a key's day), rebuilt
+whole or by member range to the same rows, and read into the same boards as the old fold over
+the ledger (tests/reputation/board_oracle.py), private challenges, inactive members and the
+daily cap included. Query counts do not grow with the ledger."""
+
+import os
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from challenges.models import Challenge
+from reputation import boards, leaderboards, services, tasks
+from reputation.models import ReputationDay, ReputationEvent, ReputationStanding, Vote
+from tests.factories import ChallengeFactory, UserFactory, ValueFactory, make_solution
+
+from .board_oracle import new_board, old_board
+from .ledger_lines import line
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = 4
+
+# A line: member, where (0 none, 1 public, 2 private, 3 public serving the value), amount,
+# days ago, hour of the UTC day, capped. A correction: which earlier key, amount, how many days
+# later than the key's last line (it moves the key's day), hour.
+new_line = st.tuples(
+    st.just("line"),
+    st.integers(0, MEMBERS - 1),
+    st.integers(0, 3),
+    st.integers(-12, 25),
+    st.integers(0, 40),
+    st.integers(0, 23),
+    st.booleans(),
+)
+correction = st.tuples(
+    st.just("correct"), st.integers(0, 40), st.integers(-25, 12), st.integers(0, 3),
+    st.integers(0, 23),
+)  # fmt: skip
+batch = st.tuples(
+    st.sampled_from(["bulk", "one by one"]), st.lists(new_line | correction, max_size=6)
+)
+
+
+def rows() -> list[tuple]:
+    return sorted(
+        ReputationDay.objects.exclude(gained=0, other=0).values_list(
+            "member_id", "day", "challenge_id", "gained", "other"
+        )
+    )
+
+
+def cell_sums() -> dict:
+    """Rows summed per member, day and challenge (the recompute may leave zero rows about)."""
+    sums: dict = {}
+    for member_id, day, challenge_id, gained, other in rows():
+        got = sums.setdefault((member_id, day, challenge_id), [Decimal(0), Decimal(0)])
+        got[0] += gained
+        got[1] += other
+    return {k: v for k, v in sums.items() if v != [0, 0]}
+
+
+class Ledger:
+    """Appends crafted lines the ways the code does: in bulk then the hook, or one by one."""
+
+    def __init__(self, members, solutions, now):
+        self.members, self.solutions, self.now = members, solutions, now
+        self.keys: list[list] = []  # [key, member, solution, capped, last fact_at, last seq]
+
+    def line_for(self, op) -> ReputationEvent:
+        if op[0] == "line":
+            _, member, where, amount, days_ago, hour, capped = op
+            at = min(self.now, (self.now - timedelta(days=days_ago)).replace(hour=hour))
+            key = [
+                f"p:{len(self.keys)}",
+                self.members[member],
+                self.solutions[where],
+                capped,
+                at,
+                1,
+            ]
+            self.keys.append(key)
+        else:
+            _, which, amount, later, hour = op
+            key = self.keys[which % len(self.keys)]
+            at = min(self.now, (key[4] + timedelta(days=later)).replace(hour=hour))
+            key[4], key[5] = max(key[4], at), key[5] + 1
+        name, member, solution, capped, _last, seq = key
+        return ReputationEvent(
+            beneficiary=member,
+            kind=ReputationEvent.Kind.UPVOTE_RECEIVED if capped else ReputationEvent.Kind.FORKED,
+            fact_key=name,
+            seq=seq,
+            amount=Decimal(amount),
+            fact_at=at,
+            solution=solution,
+            capped=capped,
+        )
+
+    def append(self, how, ops) -> None:
+        ops = [op for op in ops if op[0] == "line" or self.keys]
+        if how == "bulk":
+            created = ReputationEvent.objects.bulk_create([self.line_for(op) for op in ops])
+            boards.ledger_lines_appended(line.pk for line in created)
+        else:
+            for op in ops:
+                self.line_for(op).save()
+
+
+def assert_boards_as_before(viewers, challenges, value) -> None:
+    for viewer in viewers:
+        for period in (leaderboards.LAST_30_DAYS, leaderboards.ALL_TIME):
+            scopes = [{}, {"value": value}, {"challenge": challenges[1]}]
+            if viewer is not None:
+                scopes.append({"challenge": challenges[2]})
+            for scope in scopes:
+                if period == leaderboards.ALL_TIME and not scope:
+                    continue  # the stored scores, not the ledger
+                kwargs = {"viewer": viewer, "period": period, **scope}
+                assert new_board(**kwargs) == old_board(**kwargs), kwargs
+
+
+@settings(
+    max_examples=int(os.environ.get("BOARD_EXAMPLES", 30)),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(
+    batches=st.lists(batch, min_size=1, max_size=5),
+    cap=st.sampled_from([10, 20, 200]),
+    max_cells=st.sampled_from([0, 64]),
+    inactive=st.booleans(),
+)
+def test_the_read_model_gives_the_old_boards(batches, cap, max_cells, inactive):
+    now = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+    with (
+        override_settings(PEERHUB_REPUTATION={"daily_vote_cap": cap}),
+        mock.patch.object(boards, "MAX_CELLS", max_cells),
+        transaction.atomic(),
+    ):
+        members = UserFactory.create_batch(MEMBERS)
+        insider = members[0]
+        if inactive:
+            members[-1].is_active = False
+            members[-1].save(update_fields=["is_active"])
+        green = ValueFactory()
+        public = ChallengeFactory()
+        secret = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+        secret.invited.add(insider)
+        served = ChallengeFactory()
+        served.values.set([green])
+        solutions = [None] + [
+            make_solution(c, author=c.created_by) for c in (public, secret, served)
+        ]
+        ledger = Ledger(members, solutions, now)
+        for how, ops in batches:
+            ledger.append(how, ops)
+        assert_boards_as_before([None, insider], [None, public, secret], green)
+
+        # The rebuilds derive the same rows as the appends kept.
+        kept = cell_sums()
+        boards.rebuild(member_id_range=(members[1].pk, members[2].pk))
+        assert cell_sums() == kept
+        boards.rebuild()
+        assert cell_sums() == kept
+        assert_boards_as_before([None, insider], [None, public, secret], green)
+        transaction.set_rollback(True)
+
+
+def test_a_correction_moves_the_key_to_its_new_day(settings):
+    settings.PEERHUB_REPUTATION = {"daily_vote_cap": 20}
+    member = UserFactory()
+    solution = make_solution()
+    line(member, 15, days_ago=40, solution=solution, capped=True, key="k")
+    line(member, 15, days_ago=2, solution=solution, capped=True)
+    assert old_board(viewer=None, period="30d") == [(member.pk, 15)]
+    # The correction is dated today: the key's net (10) now counts today, under today's cap.
+    line(member, -5, days_ago=0, solution=solution, capped=True, key="k", seq=2)
+    assert new_board(viewer=None, period="30d") == [(member.pk, 25)]
+    assert new_board(viewer=None, period="30d") == old_board(viewer=None, period="30d")
+    forty_days_ago = datetime.now(UTC).date() - timedelta(days=40)
+    assert not ReputationDay.objects.filter(day=forty_days_ago).exclude(gained=0, other=0)
+
+
+def test_days_fall_out_of_the_thirty_day_window_as_the_date_moves(settings):
+    member = UserFactory()
+    line(member, 7, days_ago=29, solution=make_solution())
+    assert new_board(viewer=None, period="30d") == [(member.pk, 7)]
+    assert boards.standings_current("30d")
+    later = datetime.now(UTC) + timedelta(days=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        # Stale standings are not read: the board sums the days until the beat task rolls.
+        assert not boards.standings_current("30d")
+        assert new_board(viewer=None, period="30d") == []
+        tasks.roll_board_window()
+        assert new_board(viewer=None, period="30d") == []
+        assert not ReputationStanding.objects.exists()
+
+
+def test_the_standings_are_read_only_once_written_and_only_by_those_who_see_what_all_see():
+    member, insider = UserFactory(), UserFactory()
+    secret = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    secret.invited.add(insider)
+    line(member, 4, solution=make_solution())
+    line(member, 9, solution=make_solution(secret, author=secret.created_by))
+    ReputationStanding.objects.all().delete()
+    assert not boards.standings_current("30d")  # never written: the days are read
+    assert new_board(viewer=None, period="30d") == [(member.pk, 4)]
+    boards.roll_window()
+    assert list(ReputationStanding.objects.values_list("member_id", "score")) == [(member.pk, 4)]
+    assert new_board(viewer=None, period="30d") == [(member.pk, 4)]
+    assert new_board(viewer=member, period="30d") == [(member.pk, 4)]
+    assert new_board(viewer=insider, period="30d") == [(member.pk, 13)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_votes_through_the_services_keep_the_read_model():
+    solution = make_solution(title="Sand filter")
+    voters = UserFactory.create_batch(3)
+    for voter in voters:
+        services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    services.vote_remove(voter=voters[0], solution=solution)
+    kept = cell_sums()
+    assert kept
+    for kwargs in ({"period": "30d"}, {"period": "all", "challenge": solution.challenge}):
+        assert new_board(viewer=None, **kwargs) == old_board(viewer=None, **kwargs)
+    boards.rebuild()
+    assert cell_sums() == kept
+
+
+def populate(count: int, solution) -> None:
+    for i in range(count):
+        member = UserFactory()
+        line(member, 5 + i, days_ago=i % 35, solution=solution, capped=bool(i % 2))
+        line(member, 2, days_ago=i % 3)
+
+
+@pytest.mark.parametrize("period", ["30d", "all"])
+def test_board_pages_cost_the_same_queries_at_two_sizes(
+    client, django_assert_num_queries, django_assert_max_num_queries, period
+):
+    value = ValueFactory(slug="v")
+    challenge = ChallengeFactory(slug="c")
+    challenge.values.set([value])
+    solution = make_solution(challenge)
+    populate(5, solution)
+    params = [
+        {"period": "30d"},
+        {"period": period, "challenge": "c"},
+        {"period": period, "value": "v"},
+    ]
+    counts = []
+    for query in params:
+        client.get("/leaderboard/", query)  # anything cached on a first visit
+        with django_assert_max_num_queries(12) as small:
+            assert client.get("/leaderboard/", query).status_code == 200
+        counts.append(len(small))
+    populate(60, solution)
+    for query, count in zip(params, counts, strict=True):
+        with django_assert_num_queries(count):
+            assert client.get("/leaderboard/", {**query, "page": 2}).status_code == 200
