@@ -23,6 +23,8 @@ def connect() -> None:
             "boards",
         ],
     )
+    # The 30-day standings move as days leave the window (reputation.boards.roll_window).
+    after_task("reputation.tasks.roll_board_window", lambda args, kwargs, retval: ["boards"])
     # The full rebuilds, the serial-vote reversal and trust change anything anywhere; they run
     # hourly or nightly.
     for name in (
