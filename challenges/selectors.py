@@ -307,9 +307,9 @@ def challenge_lineage_overview(
     root_ids = list(
         branched.order_by("-descendant_count", "pk").values_list("pk", flat=True)[:trees]
     )
-    more = max(0, branched.count() - trees) if len(root_ids) == trees else 0
+    more = branched.count() - len(root_ids)  # asked every time: the same queries at any size
     if not root_ids:
-        return [], 0
+        return [], more
     user_id = getattr(user, "pk", None)
     seen = Q(status=Solution.Status.PUBLISHED) | Q(
         status=Solution.Status.WITHDRAWN, published_at__isnull=False

@@ -45,8 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=10)
         parser.add_argument("--seed", type=int, default=17)
 
-    def handle(self, *args, build, repeat, seed, **sizes):
+    def handle(self, *args, build, repeat, seed, **options):
         if build:
+            sizes = {k: options[k] for k in ("users", "solutions", "other_solutions", "comments")}
             with transaction.atomic():
                 build_big_challenge(random.Random(seed), **sizes)
         self.measure(repeat)
@@ -73,12 +74,19 @@ class Command(BaseCommand):
 
 
 def build_big_challenge(
-    rnd: random.Random, *, users: int, solutions: int, other_solutions: int, comments: int
+    rnd: random.Random,
+    *,
+    users: int,
+    solutions: int,
+    other_solutions: int,
+    comments: int,
+    slug: str = SLUG,
+    big_lineage: int = BIG_LINEAGE,
 ) -> Challenge:
     now = timezone.now()
     members = User.objects.bulk_create(
         (
-            User(username=f"bench-{i}", email=f"bench-{i}@example.org", display_name=f"B {i}")
+            User(username=f"{slug}-{i}", email=f"{slug}-{i}@example.org", display_name=f"B {i}")
             for i in range(users)
         ),
         batch_size=2000,
@@ -89,7 +97,7 @@ def build_big_challenge(
     )
     organiser = members[0]
     challenge = Challenge.objects.create(
-        slug=SLUG,
+        slug=slug,
         title="A big challenge",
         summary="Built in bulk to measure its page.",
         problem="How fast is a big page?",
@@ -99,28 +107,29 @@ def build_big_challenge(
     )
     challenge.organisers.add(organiser)
     other = Challenge.objects.create(
-        slug=f"{SLUG}-others",
+        slug=f"{slug}-others",
         title="Everything else",
         summary="The rest of the platform's solutions and scores.",
         status=Challenge.Status.OPEN,
         created_by=organiser,
         opens_at=now,
     )
-    roots = _solutions(rnd, challenge, members, solutions, now)
-    _solutions(rnd, other, members, other_solutions, now, forks=False)
+    _solutions(rnd, challenge, members, solutions, now, big_lineage=big_lineage)
+    if other_solutions:
+        _solutions(rnd, other, members, other_solutions, now, big_lineage=0, forks=False)
     _scores(challenge)
     _scores(other)
     _comments(rnd, challenge, members, comments, now)
     Challenge.objects.filter(pk=challenge.pk).update(
         solution_count=solutions, comment_count=comments
     )
-    return roots
+    return challenge
 
 
-def _solutions(rnd, challenge, members, count, now, *, forks=True):
-    """Roots, then (when `forks`) BIG_LINEAGE forks of the first root and a fork or two under
+def _solutions(rnd, challenge, members, count, now, *, big_lineage: int, forks=True):
+    """Roots, then (when `forks`) `big_lineage` forks of the first root and a fork or two under
     some others; every one with its first revision."""
-    n_roots = count if not forks else max(1, (count - BIG_LINEAGE) // 2)
+    n_roots = count if not forks else max(2, (count - big_lineage) // 2)
     rows = Solution.objects.bulk_create(
         (
             Solution(
@@ -141,8 +150,8 @@ def _solutions(rnd, challenge, members, count, now, *, forks=True):
     Solution.objects.bulk_update(rows, ["root", "path", "current_revision"], batch_size=2000)
     if not forks:
         return rows
-    parents = [rows[0]] * BIG_LINEAGE + [
-        rnd.choice(rows[1:]) for _ in range(count - n_roots - BIG_LINEAGE)
+    parents = [rows[0]] * big_lineage + [
+        rnd.choice(rows[1:]) for _ in range(count - n_roots - big_lineage)
     ]
     fork_rows = Solution.objects.bulk_create(
         (
@@ -203,7 +212,12 @@ def _scores(challenge):
     )
     score.objects.bulk_create(
         (
-            score(solution_id=pk, challenge=challenge, fitness=len(ids) - rank, rank=rank + 1)
+            score(
+                solution_id=pk,
+                challenge=challenge,
+                fitness=100 - rank * 99 / len(ids),
+                rank=rank + 1,
+            )
             for rank, pk in enumerate(ids)
         ),
         batch_size=2000,
