@@ -89,7 +89,18 @@ def challenge_solutions(
             Q(status=Solution.Status.PUBLISHED)
             | (Q(author=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[]))
         )
-        .select_related("author", "parent__author")
+        .defer("search_vector")
+        # Prefetched, not joined: the database then orders and cuts the page before reading any
+        # member, instead of joining every member to every solution of the challenge first.
+        .prefetch_related(
+            Prefetch("author", queryset=User.objects.defer(*_AUTHOR_DEFERRED)),
+            Prefetch(
+                "parent",
+                queryset=Solution.objects.select_related("author").only(
+                    "id", "title", "author__username", "author__display_name"
+                ),
+            ),
+        )
     )
     if ordering is not None:
         return ordering(solutions)
