@@ -327,10 +327,10 @@ def challenge_lineage_overview(
     )
     if user_id is not None:
         seen |= Q(author_id=user_id)
-    rows = list(
+    # Numbered over the solutions' own columns only, then the kept ones joined to their
+    # authors and challenges: joining first would read every member of a big lineage.
+    kept = (
         Solution.objects.filter(seen, root_id__in=root_ids)
-        .select_related("author", "challenge")
-        .only(*LINEAGE_FIELDS, "root_id", "descendant_count")
         .annotate(
             position=Window(
                 RowNumber(),
@@ -339,6 +339,12 @@ def challenge_lineage_overview(
             )
         )
         .filter(position__lte=per_tree)
+        .values("pk")
+    )
+    rows = list(
+        Solution.objects.filter(pk__in=kept)
+        .select_related("author", "challenge")
+        .only(*LINEAGE_FIELDS, "root_id", "descendant_count")
         .order_by("generation", "published_at", "pk")
     )
     stored_sizes = {row.pk: row.descendant_count + 1 for row in rows if row.pk in root_ids}
