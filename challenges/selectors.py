@@ -307,7 +307,7 @@ def challenge_lineage_overview(
     """The most built-upon lineages that the challenge's published solutions belong to (by the
     roots' stored descendant counts; lone solutions are left out), each with at most `per_tree`
     solutions, oldest generations first, including ancestors and descendants in other
-    challenges; and how many more branched lineages there are. Four queries whatever the size
+    challenges; and how many more branched lineages there are. Three queries whatever the size
     (challenge_lineage_forest reads every tree whole, for the evolution page)."""
     branched = Solution.objects.filter(
         pk__in=Solution.objects.filter(
@@ -315,10 +315,15 @@ def challenge_lineage_overview(
         ).values("root_id"),
         descendant_count__gt=0,
     )
-    root_ids = list(
-        branched.order_by("-descendant_count", "pk").values_list("pk", flat=True)[:trees]
+    # Each row also carries how many branched lineages there are in all (a window over the
+    # whole set, counted before the LIMIT): one query for the trees and the "N more" line.
+    top = list(
+        branched.annotate(branched_total=Window(Count("id")))
+        .order_by("-descendant_count", "pk")
+        .values_list("pk", "branched_total")[:trees]
     )
-    more = branched.count() - len(root_ids)  # asked every time: the same queries at any size
+    root_ids = [pk for pk, _total in top]
+    more = top[0][1] - len(root_ids) if top else 0
     if not root_ids:
         return [], more
     user_id = getattr(user, "pk", None)
