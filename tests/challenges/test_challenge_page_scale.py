@@ -302,3 +302,13 @@ def test_the_page_runs_as_many_queries_for_a_big_challenge_as_for_a_small_one(cl
         counts[name] = (anonymous, signed_in)
     assert counts["small"] == counts["big"], counts
     print(counts)
+
+
+@pytest.mark.parametrize("cpage", ["abc", "-1", "999", "1e9", ""])
+def test_a_bad_discussion_page_number_is_never_an_error(client, challenge, cpage):
+    comment(challenge, "Only thread")
+    response = client.get(challenge.get_absolute_url(), {"cpage": cpage})
+    assert response.status_code == 200 and "Only thread" in html_of(response)
+    url = reverse("challenges:discussion-threads", args=["challenge", challenge.slug])
+    assert client.get(url, {"cpage": cpage}, headers={"HX-Request": "true"}).status_code == 200
+    assert client.get(url, {"cpage": cpage}).status_code == 302
