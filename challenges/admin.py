@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from peerhub.admin_mixins import ReadOnlyAdmin
+from peerhub.markdown import render_markdown
 
 from . import services
 from .models import (
@@ -133,6 +134,12 @@ class CommentAdmin(admin.ModelAdmin):
     )
     search_fields = ("body", "author__username")
     raw_id_fields = ("author", "challenge", "solution", "parent", "hidden_by")
+    readonly_fields = ("thread",)  # derived from the parent by comment_create
+
+    def save_model(self, request, obj, form, change):
+        # The stored HTML follows an edit made here, as it does through comment_edit.
+        obj.body_html = "" if obj.is_deleted else render_markdown(obj.body)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Criterion)

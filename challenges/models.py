@@ -10,10 +10,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 
 from peerhub import limits
+from peerhub.markdown import render_markdown
 
 DEFAULT_LICENCE = "CC BY-SA 4.0"
+
+
+def rendered(markdown: str, stored_html: str):
+    """The HTML stored at write time; rows written around the services (bulk loads, rows from
+    before the column) are rendered on the spot, so a page never shows raw Markdown."""
+    if stored_html or not markdown:
+        return mark_safe(stored_html)  # noqa: S308  (rendered and sanitised by peerhub.markdown)
+    return render_markdown(markdown)
 
 
 class Tag(models.Model):
@@ -323,6 +333,8 @@ class Revision(models.Model):
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=limits.TITLE)
     body = models.TextField(max_length=limits.SOLUTION_BODY, help_text="Markdown.")
+    # `body` rendered once when written (peerhub.markdown), not on every read.
+    body_html = models.TextField(blank=True, default="", editable=False)
     message = models.CharField(
         max_length=limits.REVISION_MESSAGE, blank=True, help_text="What changed, and why."
     )
@@ -358,6 +370,10 @@ class Revision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Revisions are never deleted.")
+
+    @property
+    def rendered_body(self):
+        return rendered(self.body, self.body_html)
 
 
 class UpstreamProposal(models.Model):
@@ -436,6 +452,18 @@ class Comment(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
     )
     body = models.TextField(max_length=limits.COMMENT)
+    # `body` rendered once when written (peerhub.markdown), not on every read of the page.
+    body_html = models.TextField(blank=True, default="", editable=False)
+    # The top-level comment this one replies under (None for top-level comments): one page of
+    # threads and their first replies are then two indexed queries, not a walk of the tree.
+    thread = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="thread_replies",
+        db_index=False,  # comment_thread_order covers it
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -454,6 +482,20 @@ class Comment(models.Model):
             ),
             limits.length_check("body", limits.COMMENT, name="comment_body_max_length"),
         ]
+        indexes = [
+            # A target's top-level comments in order: the pages of its discussion.
+            models.Index(
+                fields=["challenge", "id"],
+                condition=Q(parent__isnull=True),
+                name="comment_challenge_roots",
+            ),
+            models.Index(
+                fields=["solution", "id"],
+                condition=Q(parent__isnull=True),
+                name="comment_solution_roots",
+            ),
+            models.Index(fields=["thread", "id"], name="comment_thread_order"),
+        ]
 
     def __str__(self) -> str:
         return f"comment {self.pk} by {self.author_id}"
@@ -469,6 +511,14 @@ class Comment(models.Model):
     @property
     def target(self):
         return self.challenge if self.challenge_id else self.solution
+
+    @property
+    def thread_root_id(self) -> int:
+        return self.thread_id or self.pk
+
+    @property
+    def rendered_body(self):
+        return rendered(self.body, self.body_html)
 
 
 class SelectionRound(models.Model):

@@ -3,7 +3,9 @@ function takes the viewing member and returns only what they may see."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 
@@ -87,7 +89,18 @@ def challenge_solutions(
             Q(status=Solution.Status.PUBLISHED)
             | (Q(author=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[]))
         )
-        .select_related("author", "parent__author")
+        .defer("search_vector")
+        # Prefetched, not joined: the database then orders and cuts the page before reading any
+        # member, instead of joining every member to every solution of the challenge first.
+        .prefetch_related(
+            Prefetch("author", queryset=User.objects.defer(*_AUTHOR_DEFERRED)),
+            Prefetch(
+                "parent",
+                queryset=Solution.objects.select_related("author").only(
+                    "id", "title", "author__username", "author__display_name"
+                ),
+            ),
+        )
     )
     if ordering is not None:
         return ordering(solutions)
@@ -173,10 +186,16 @@ class Lineage:
     nodes: dict[int, LineageNode]
     current_id: int | None
     ancestors: list[LineageNode]
+    # Solutions in the whole lineage, when only part of it was read (the challenge page).
+    total: int = 0
 
     @property
     def size(self) -> int:
         return len(self.nodes)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.nodes)
 
 
 def _visible_challenge_ids(user, challenge_ids: set[int]) -> set[int]:
@@ -260,6 +279,10 @@ def _tree(root: LineageNode) -> dict[int, LineageNode]:
     return nodes
 
 
+FOREST_TREES = 6  # lineages drawn on a challenge's page
+FOREST_NODES_PER_TREE = 200  # solutions read per drawn lineage; its own page has them all
+
+
 def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
     """The lineages that the challenge's published solutions belong to: one tree per root,
     including ancestors and descendants in other challenges. Three queries in all."""
@@ -276,6 +299,77 @@ def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
     ]
     forest.sort(key=lambda lineage: (-lineage.root.descendant_count, lineage.root.id))
     return forest
+
+
+def challenge_lineage_overview(
+    *, user, challenge: Challenge, trees: int = FOREST_TREES, per_tree: int = FOREST_NODES_PER_TREE
+) -> tuple[list[Lineage], int]:
+    """The most built-upon lineages that the challenge's published solutions belong to (by the
+    roots' stored descendant counts; lone solutions are left out), each with at most `per_tree`
+    solutions, oldest generations first, including ancestors and descendants in other
+    challenges; and how many more branched lineages there are. Three queries whatever the size
+    (challenge_lineage_forest reads every tree whole, for the evolution page)."""
+    branched = Solution.objects.filter(
+        pk__in=Solution.objects.filter(
+            challenge=challenge, status=Solution.Status.PUBLISHED
+        ).values("root_id"),
+        descendant_count__gt=0,
+    )
+    # Each row also carries how many branched lineages there are in all (a window over the
+    # whole set, counted before the LIMIT): one query for the trees and the "N more" line.
+    top = list(
+        branched.annotate(branched_total=Window(Count("id")))
+        .order_by("-descendant_count", "pk")
+        .values_list("pk", "branched_total")[:trees]
+    )
+    root_ids = [pk for pk, _total in top]
+    more = top[0][1] - len(root_ids) if top else 0
+    if not root_ids:
+        return [], more
+    user_id = getattr(user, "pk", None)
+    seen = Q(status=Solution.Status.PUBLISHED) | Q(
+        status=Solution.Status.WITHDRAWN, published_at__isnull=False
+    )
+    if user_id is not None:
+        seen |= Q(author_id=user_id)
+    # Numbered over the solutions' own columns only, then the kept ones joined to their
+    # authors and challenges: joining first would read every member of a big lineage.
+    kept = (
+        Solution.objects.filter(seen, root_id__in=root_ids)
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("root_id")],
+                order_by=[F("generation").asc(), F("published_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(position__lte=per_tree)
+        .values("pk")
+    )
+    rows = list(
+        Solution.objects.filter(pk__in=kept)
+        .select_related("author", "challenge")
+        .only(*LINEAGE_FIELDS, "root_id", "descendant_count")
+        .order_by("generation", "published_at", "pk")
+    )
+    stored_sizes = {row.pk: row.descendant_count + 1 for row in rows if row.pk in root_ids}
+    nodes = _lineage_nodes(user, rows)
+    forest = []
+    for root_id in root_ids:
+        if root_id not in nodes:
+            continue
+        tree = _tree(nodes[root_id])
+        total = max(stored_sizes.get(root_id, 0), len(tree))
+        forest.append(
+            Lineage(
+                root=nodes[root_id],
+                nodes=tree,
+                current_id=None,
+                ancestors=[],
+                total=total,
+            )
+        )
+    return [lineage for lineage in forest if lineage.size > 1], more
 
 
 # --- Proposals, upstream, comments -----------------------------------------------------------
@@ -336,22 +430,123 @@ class CommentNode:
     comment: Comment
     replies: list["CommentNode"] = field(default_factory=list)
     depth: int = 0
+    # On a thread's top-level comment: its replies in all, and how many of them are not shown.
+    reply_total: int = 0
+    replies_hidden: int = 0
+
+
+THREADS_PER_PAGE = 15
+REPLIES_PER_THREAD = 5  # the first replies of each thread; "more replies" loads the rest
+REPLIES_IN_FULL_THREAD = 500  # a thread opened on its own; beyond it, the API lists them all
+_AUTHOR_DEFERRED = ("password", "bio", "skills")  # the page shows names only
+
+
+def _target_filter(target: Challenge | Solution) -> dict:
+    return {"challenge": target} if isinstance(target, Challenge) else {"solution": target}
+
+
+def _comments():
+    # Only the author's name and username: the join then reads a handful of users by key.
+    return Comment.objects.select_related("author").defer(
+        *(f"author__{name}" for name in _AUTHOR_DEFERRED)
+    )
+
+
+def _link(roots: list[Comment], replies: list[Comment]) -> list[CommentNode]:
+    """Roots and some of their replies as trees. Replies come in id order and a parent is
+    always older than its reply, so the first replies of a thread always include their parents."""
+    by_id = {c.pk: CommentNode(comment=c) for c in roots}
+    nodes = [by_id[c.pk] for c in roots]
+    for reply in replies:
+        parent = by_id.get(reply.parent_id)
+        if parent is None:
+            continue
+        node = CommentNode(comment=reply, depth=min(parent.depth + 1, 6))
+        by_id[reply.pk] = node
+        parent.replies.append(node)
+    return nodes
+
+
+def _replies_of(root_ids: list[int], *, first: int) -> tuple[list[Comment], dict[int, int]]:
+    """The first `first` replies of each thread, and each thread's number of replies: one
+    query, numbered with window functions."""
+    if not root_ids:
+        return [], {}
+    rows = list(
+        _comments()
+        .filter(thread_id__in=root_ids)
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("thread_id")], order_by=F("id").asc()),
+            thread_total=Window(Count("id"), partition_by=[F("thread_id")]),
+        )
+        .filter(position__lte=first)
+        .order_by("id")
+    )
+    totals = {row.thread_id: row.thread_total for row in rows}
+    return rows, totals
+
+
+def _threads(roots: list[Comment], *, first: int) -> list[CommentNode]:
+    replies, totals = _replies_of([c.pk for c in roots], first=first)
+    threads = _link(roots, replies)
+    for node in threads:
+        node.reply_total = totals.get(node.comment.pk, 0)
+        node.replies_hidden = max(0, node.reply_total - first)
+    return threads
+
+
+def discussion_page(
+    *, target: Challenge | Solution, number, expand: int | None = None
+) -> tuple[Page, list[CommentNode]]:
+    """One page of a target's discussion: THREADS_PER_PAGE top-level comments, oldest first,
+    each with its first replies (all of them for the thread `expand`). Three queries whatever
+    the size of the discussion."""
+    roots = (
+        Comment.objects.filter(**_target_filter(target), parent__isnull=True)
+        .select_related("author")
+        .defer(*(f"author__{name}" for name in _AUTHOR_DEFERRED))
+        .order_by("id")
+    )
+    page = Paginator(roots, THREADS_PER_PAGE).get_page(number)
+    rows = list(page.object_list)
+    threads = _threads([c for c in rows if c.pk != expand], first=REPLIES_PER_THREAD)
+    if expand is not None and any(c.pk == expand for c in rows):
+        full = {
+            n.comment.pk: n
+            for n in _threads([c for c in rows if c.pk == expand], first=REPLIES_IN_FULL_THREAD)
+        }
+        by_pk = {n.comment.pk: n for n in threads} | full
+        threads = [by_pk[c.pk] for c in rows]
+    return page, threads
+
+
+def comment_thread_full(*, root: Comment) -> CommentNode:
+    """One thread on its own, with (up to REPLIES_IN_FULL_THREAD of) its replies."""
+    return _threads([root], first=REPLIES_IN_FULL_THREAD)[0]
+
+
+def comment_page_number(*, comment: Comment) -> int:
+    """The page of its target's discussion that shows `comment`'s thread."""
+    root_id = comment.thread_root_id
+    target = {"challenge_id": comment.challenge_id, "solution_id": comment.solution_id}
+    before = Comment.objects.filter(**target, parent__isnull=True, id__lt=root_id).count()
+    return before // THREADS_PER_PAGE + 1
+
+
+def comment_shown_in_page(*, comment: Comment) -> bool:
+    """Whether a page of the discussion shows `comment` (a top-level comment or one of the first
+    replies of its thread), rather than only its thread opened in full."""
+    if comment.thread_id is None:
+        return True
+    earlier = Comment.objects.filter(thread_id=comment.thread_id, id__lt=comment.pk).count()
+    return earlier < REPLIES_PER_THREAD
 
 
 def comment_thread(*, target: Challenge | Solution) -> list[CommentNode]:
-    """All comments on a target as a tree, in one query."""
-    filters = {"challenge": target} if isinstance(target, Challenge) else {"solution": target}
-    comments = list(Comment.objects.filter(**filters).select_related("author").order_by("pk"))
-    by_id = {c.pk: CommentNode(comment=c) for c in comments}
-    roots = []
-    for node in by_id.values():
-        parent = by_id.get(node.comment.parent_id)
-        if parent is None:
-            roots.append(node)
-        else:
-            node.depth = min(parent.depth + 1, 6)
-            parent.replies.append(node)
-    return roots
+    """All comments on a target as a tree, in one query (small discussions: exports, tests)."""
+    comments = list(_comments().filter(**_target_filter(target)).order_by("pk"))
+    roots = [c for c in comments if c.parent_id is None]
+    return _link(roots, [c for c in comments if c.parent_id is not None])
 
 
 def comments_visible_to(user) -> QuerySet[Comment]:

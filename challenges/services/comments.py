@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from peerhub import limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.markdown import render_markdown
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -52,7 +53,9 @@ def comment_create(
         challenge=target if on_challenge else None,
         solution=None if on_challenge else target,
         parent=parent,
+        thread_id=None if parent is None else parent.thread_root_id,
         body=body,
+        body_html=render_markdown(body),
     )
     type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
     social_events.comment_posted(comment=comment, target=target, parent=parent)
@@ -68,8 +71,9 @@ def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
     if timezone.now() - comment.created_at > settings.PEERHUB_COMMENT_EDIT_WINDOW:
         raise Conflict("The time to edit this comment has passed.", code="edit_window")
     comment.body = _clean_body(body)
+    comment.body_html = render_markdown(comment.body)
     comment.edited_at = timezone.now()
-    comment.save(update_fields=["body", "edited_at"])
+    comment.save(update_fields=["body", "body_html", "edited_at"])
     return comment
 
 
@@ -82,8 +86,9 @@ def comment_delete(*, comment: Comment, by: User) -> Comment:
     if comment.is_deleted:
         return comment
     comment.body = ""
+    comment.body_html = ""
     comment.deleted_at = timezone.now()
-    comment.save(update_fields=["body", "deleted_at"])
+    comment.save(update_fields=["body", "body_html", "deleted_at"])
     return comment
 
 

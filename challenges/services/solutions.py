@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.markdown import render_markdown
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -30,6 +31,7 @@ def _add_revision(
         number=solution.revision_count + 1,
         title=title,
         body=body,
+        body_html=render_markdown(body),
         message=message.strip()[:300],
         author=author,
         credited_solution=credited_solution,

@@ -108,11 +108,9 @@ def challenge_detail(request, slug: str):
         if r.is_published
     ]
     # Only lines that branched are worth drawing; lone solutions are already in the list.
-    forest = [
-        lineage
-        for lineage in selectors.challenge_lineage_forest(user=request.user, challenge=challenge)
-        if lineage.size > 1
-    ]
+    forest, more_lineages = selectors.challenge_lineage_overview(
+        user=request.user, challenge=challenge, trees=LINEAGES_ON_CHALLENGE_PAGE
+    )
     is_organiser = permissions.is_organiser(request.user, challenge)
     return render(
         request,
@@ -127,9 +125,9 @@ def challenge_detail(request, slug: str):
             "can_run_selection": permissions.can_run_selection(request.user, challenge),
             "lineages": [
                 (lineage, lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"))
-                for lineage in forest[:LINEAGES_ON_CHALLENGE_PAGE]
+                for lineage in forest
             ],
-            "more_lineages": max(0, len(forest) - LINEAGES_ON_CHALLENGE_PAGE),
+            "more_lineages": more_lineages,
             "is_organiser": is_organiser,
             "can_edit": permissions.can_edit_challenge(request.user, challenge),
             "can_post": permissions.can_post_solution(request.user, challenge),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
@@ -15,16 +16,33 @@ from ..forms import CommentForm
 from ..models import Challenge, Comment, Solution
 
 
-def thread_context(request, target) -> dict:
+def _kind_and_key(target) -> tuple[str, str]:
+    if isinstance(target, Challenge):
+        return "challenge", target.slug
+    return "solution", str(target.pk)
+
+
+def thread_context(request, target, *, focus: Comment | None = None) -> dict:
+    """The discussion part of a challenge's or a solution's page: one page of threads (the
+    `cpage` parameter, or the page that shows `focus`, whose thread is then shown in full)."""
     user = request.user
     challenge = target if isinstance(target, Challenge) else target.challenge
+    if focus is not None:
+        number = selectors.comment_page_number(comment=focus)
+        expand = focus.thread_root_id
+    else:
+        number, expand = request.GET.get("cpage"), None
+    page, threads = selectors.discussion_page(target=target, number=number, expand=expand)
+    kind, key = _kind_and_key(target)
     return {
         "thread_target": target,
-        "thread_kind": "challenge" if isinstance(target, Challenge) else "solution",
-        "thread": selectors.comment_thread(target=target),
+        "thread_kind": kind,
+        "thread_key": key,
+        "thread_url": target.get_absolute_url(),
+        "discussion_page": page,
+        "threads": threads,
         "can_comment": permissions.can_comment(user, target),
         "can_moderate": permissions.can_edit_challenge(user, challenge),
-        "comment_form": CommentForm(),
     }
 
 
@@ -36,19 +54,21 @@ def _target(request, kind: str, key: str):
     raise Http404
 
 
-def _answer(request, target, *, error: str | None = None):
+def _answer(request, target, *, error: str | None = None, focus: Comment | None = None):
     if request.htmx:
-        context = thread_context(request, target)
+        context = thread_context(request, target, focus=focus)
         context["thread_error"] = error
         return render(request, "challenges/_comments.html", context)
     if error:
         messages.error(request, error)
+    if focus is not None:
+        return redirect("challenges:comment-permalink", pk=focus.pk)
     return redirect(target.get_absolute_url() + "#discussion")
 
 
 def _visible_comment(request, pk: int) -> tuple[Comment, Challenge | Solution]:
     comment = get_object_or_404(
-        Comment.objects.select_related("challenge", "solution__challenge"), pk=pk
+        Comment.objects.select_related("challenge", "solution__challenge", "author"), pk=pk
     )
     target = comment.challenge or comment.solution
     if isinstance(target, Solution):
@@ -57,6 +77,67 @@ def _visible_comment(request, pk: int) -> tuple[Comment, Challenge | Solution]:
     elif not permissions.can_view_challenge(request.user, target):
         raise Http404
     return comment, target
+
+
+def discussion_threads(request, kind: str, key: str):
+    """More threads (htmx appends them to the list); without htmx, that page of the target."""
+    target = _target(request, kind, key)
+    if not request.htmx:
+        number = parse_id(request.GET.get("cpage", "")) or 1
+        return redirect(f"{target.get_absolute_url()}?cpage={number}#discussion")
+    return render(request, "challenges/_thread_page.html", thread_context(request, target))
+
+
+def comment_permalink(request, pk: int):
+    """A comment's lasting address: the page of its discussion that shows it, or its thread
+    opened in full when it is past the first replies."""
+    comment, target = _visible_comment(request, pk)
+    if selectors.comment_shown_in_page(comment=comment):
+        number = selectors.comment_page_number(comment=comment)
+        return redirect(f"{target.get_absolute_url()}?cpage={number}#comment-{comment.pk}")
+    url = reverse("challenges:comment-thread", args=[comment.thread_root_id])
+    return redirect(f"{url}#comment-{comment.pk}")
+
+
+def comment_thread(request, pk: int):
+    """One thread with all its replies: an htmx fragment replacing the thread's first replies,
+    or a page of its own."""
+    comment, target = _visible_comment(request, pk)
+    if comment.thread_id is not None:
+        return redirect("challenges:comment-thread", pk=comment.thread_id)
+    context = thread_context_for_one(request, target)
+    context["node"] = selectors.comment_thread_full(root=comment)
+    if request.htmx:
+        return render(request, "challenges/_comment.html", context)
+    return render(request, "challenges/comment_thread.html", context)
+
+
+def thread_context_for_one(request, target) -> dict:
+    """What a single comment's template needs, without loading a page of the discussion."""
+    challenge = target if isinstance(target, Challenge) else target.challenge
+    kind, key = _kind_and_key(target)
+    return {
+        "thread_target": target,
+        "thread_kind": kind,
+        "thread_key": key,
+        "thread_url": target.get_absolute_url(),
+        "can_comment": permissions.can_comment(request.user, target),
+        "can_moderate": permissions.can_edit_challenge(request.user, challenge),
+    }
+
+
+@login_required
+def comment_reply(request, pk: int):
+    """The one reply form, loaded when asked for (htmx) rather than one per comment; a page of
+    its own without JavaScript."""
+    comment, target = _visible_comment(request, pk)
+    context = thread_context_for_one(request, target)
+    if not context["can_comment"] or comment.is_deleted or comment.is_hidden:
+        raise Http404
+    context["comment"] = comment
+    if request.htmx:
+        return render(request, "challenges/_reply_form.html", context)
+    return render(request, "challenges/comment_reply.html", context)
 
 
 @require_POST
@@ -70,12 +151,12 @@ def comment_create(request, kind: str, key: str):
     if form.cleaned_data["parent"]:
         parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
     try:
-        services.comment_create(
+        comment = services.comment_create(
             author=request.user, target=target, body=form.cleaned_data["body"], parent=parent
         )
     except DomainError as error:
         return _answer(request, target, error=error.message)
-    return _answer(request, target)
+    return _answer(request, target, focus=comment)
 
 
 @login_required
@@ -90,7 +171,7 @@ def comment_edit(request, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            return redirect(target.get_absolute_url() + f"#comment-{comment.pk}")
+            return redirect("challenges:comment-permalink", pk=comment.pk)
     return render(
         request,
         "challenges/comment_edit.html",
@@ -105,8 +186,8 @@ def comment_delete(request, pk: int):
     try:
         services.comment_delete(comment=comment, by=request.user)
     except DomainError as error:
-        return _answer(request, target, error=error.message)
-    return _answer(request, target)
+        return _answer(request, target, error=error.message, focus=comment)
+    return _answer(request, target, focus=comment)
 
 
 @require_POST
@@ -118,5 +199,5 @@ def comment_hide(request, pk: int):
             comment=comment, by=request.user, hidden=request.POST.get("hidden") != "0"
         )
     except DomainError as error:
-        return _answer(request, target, error=error.message)
-    return _answer(request, target)
+        return _answer(request, target, error=error.message, focus=comment)
+    return _answer(request, target, focus=comment)
