@@ -56,18 +56,25 @@ def split(ids: list[int], parts: int, weights: dict[int, int] | None = None) -> 
     parts = max(1, min(parts, len(ids)))
     weights = weights or {}
     total = sum(1 + weights.get(pk, 0) for pk in ids)
-    ranges, first, held = [], ids[0], 0
-    for index, pk in enumerate(ids):
-        held += 1 + weights.get(pk, 0)
-        remaining_ids = len(ids) - index - 1
+    ranges, first, last, held = [], None, None, 0
+    for pk in ids:
+        weight = 1 + weights.get(pk, 0)
+        boundary = total * (len(ranges) + 1) / parts
+        # Close the range before a heavy id when taking it would overshoot more than stopping.
         if (
-            len(ranges) < parts - 1
-            and held >= total * (len(ranges) + 1) / parts
-            and remaining_ids > 0
+            first is not None
+            and len(ranges) < parts - 1
+            and held + weight - boundary > (boundary - held)
         ):
+            ranges.append((first, last))
+            first = None
+        first = pk if first is None else first
+        held, last = held + weight, pk
+        if len(ranges) < parts - 1 and held >= total * (len(ranges) + 1) / parts and pk != ids[-1]:
             ranges.append((first, pk))
-            first = ids[index + 1]
-    ranges.append((first, ids[-1]))
+            first = None
+    if first is not None:
+        ranges.append((first, last))
     return ranges
 
 
