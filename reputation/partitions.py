@@ -249,3 +249,19 @@ def run_inline(job: str, partitions: int) -> FanoutRun:
             raise RuntimeError(f"{run} has no partition left but did not finish")
         for partition_id in pending:
             run_partition(partition_id)
+
+
+def run_and_wait(job: str, parts: int, *, poll: float = 1.0) -> FanoutRun:
+    """A run for the commands: in this process with eager tasks (the embedded default),
+    otherwise started for the workers and waited for."""
+    import time
+
+    from peerhub.celery import app
+
+    if app.conf.task_always_eager:
+        return run_inline(job, parts)
+    run = start(job, parts)
+    while run.finished_at is None:
+        time.sleep(poll)
+        run.refresh_from_db()
+    return run

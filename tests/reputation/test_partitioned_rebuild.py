@@ -213,3 +213,21 @@ def tasks_vote(solution, voter, value):
 def test_unknown_job_is_refused():
     with pytest.raises(ValueError):
         partitions.start("everything", 2)
+
+
+def test_the_commands_take_partitions():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    author, voter = UserFactory.create_batch(2)
+    tasks_vote(make_solution(author=author), voter, 1)
+    out = StringIO()
+    call_command("recompute_reputation", "--partitions", "3", stdout=out)
+    assert "Appended" in out.getvalue()
+    assert FanoutRun.objects.filter(job=partitions.REPUTATION, finished_at__isnull=False).exists()
+    call_command("recompute_reputation", "--partitions", "2", "--check", stdout=StringIO())
+    call_command("recompute_rankings", "--partitions", "2", stdout=StringIO())
+    assert FanoutRun.objects.filter(job=partitions.RANKINGS, finished_at__isnull=False).exists()
+    with pytest.raises(CommandError):
+        call_command("recompute_reputation", "--partitions", "0")
