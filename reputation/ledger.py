@@ -1001,7 +1001,7 @@ def _batches(
     few solutions. Only within `id_range` (first, last) when given."""
     votes_in, solutions_in = Vote.objects.all(), Solution.objects.all()
     if id_range is not None:
-        votes_in = votes_in.filter(solution_id__range=id_range)
+        votes_in = votes_in.filter(solution_id__gte=id_range[0], solution_id__lte=id_range[1])
         solutions_in = solutions_in.filter(pk__range=id_range)
     votes = dict(
         votes_in.values("solution_id").annotate(n=Count("id")).values_list("solution_id", "n")
