@@ -21,6 +21,12 @@ from tests.integration.test_reputation_worker import (  # noqa: F401 (a fixture)
 pytestmark = [pytest.mark.services, pytest.mark.real_worker]
 
 
+@pytest.fixture(autouse=True)
+def _workers_queue_their_own_tasks(workers, monkeypatch):  # noqa: F811
+    """A partition's worker promises the next phase's tasks: to this test's queue too."""
+    monkeypatch.setenv("CELERY_DEFAULT_QUEUE", workers.queue)
+
+
 def _finished(run_id: int) -> bool:
     return FanoutRun.objects.get(pk=run_id).finished_at is not None
 
