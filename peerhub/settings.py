@@ -213,7 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     # mid-run is run again by the sweep once its lease is over, without a person.
     "reputation-nightly-rebuild": {
         "task": "peerhub.tasks.promise",
-        "args": ["reputation.tasks.recompute_reputation"],
+        "args": ["reputation.tasks.recompute_reputation_partitioned"],
         "schedule": crontab(minute=30, hour=3),
     },
     "reputation-serial-voting": {
@@ -632,7 +632,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["NotificationChannelEnum"] = "peerhu
 # repairs anything they missed (e.g. votes reversed by the serial-voting job).
 CELERY_BEAT_SCHEDULE["rankings-full-recompute"] = {
     "task": "peerhub.tasks.promise",
-    "args": ["reputation.tasks.recompute_all_rankings"],
+    "args": ["reputation.tasks.recompute_all_rankings_partitioned"],
     "schedule": crontab(minute=20),
 }
 # PEERHUB_FITNESS = {"weights": {...}, ...} and PEERHUB_SELECTION_REPUTATION override the
@@ -650,3 +650,8 @@ CELERY_BEAT_SCHEDULE["reputation-trust"] = {
     "args": ["reputation.tasks.compute_trust"],
     "schedule": crontab(minute=5),
 }
+
+# --- fanout (issue 17) ---
+# How many partitions the nightly rebuild and the full rankings split into (reputation.partitions):
+# a few per worker, so that a slow partition does not hold the others' workers idle.
+PEERHUB_FANOUT_PARTITIONS = int(os.environ.get("FANOUT_PARTITIONS", "8"))

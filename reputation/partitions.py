@@ -47,6 +47,12 @@ ABANDON_AFTER = timedelta(hours=20)
 MEMBER_RANGE_STEPS: list[Callable[[int, int], object]] = [ledger.fold_member_range]
 
 
+def default_partitions() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "PEERHUB_FANOUT_PARTITIONS", 8)
+
+
 def split(ids: list[int], parts: int, weights: dict[int, int] | None = None) -> list[tuple]:
     """Consecutive ranges (first, last) of the sorted `ids`, at most `parts` of them, each
     holding about the same weight (1 per id, plus `weights[id]`): votes crowd on a few

@@ -116,20 +116,20 @@ def compute_trust() -> int | None:
 
 
 @shared_task
-def recompute_reputation_partitioned(partitions: int = 8) -> int:
+def recompute_reputation_partitioned(partitions: int | None = None) -> int:
     """The nightly rebuild as partitions that any number of workers share; returns the run's
     id. Its result (the corrections appended) is on the run once its last partition ends."""
     from . import partitions as fanout
 
-    return fanout.start(fanout.REPUTATION, partitions).pk
+    return fanout.start(fanout.REPUTATION, partitions or fanout.default_partitions()).pk
 
 
 @shared_task
-def recompute_all_rankings_partitioned(partitions: int = 8) -> int:
+def recompute_all_rankings_partitioned(partitions: int | None = None) -> int:
     """The full rankings recompute as partitions of challenges; returns the run's id."""
     from . import partitions as fanout
 
-    return fanout.start(fanout.RANKINGS, partitions).pk
+    return fanout.start(fanout.RANKINGS, partitions or fanout.default_partitions()).pk
 
 
 @retried

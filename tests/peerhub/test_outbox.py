@@ -198,8 +198,9 @@ def test_beat_starts_the_long_jobs_as_promises_that_a_killed_worker_cannot_lose(
     from django.conf import settings
 
     long_jobs = {
-        "reputation.tasks.recompute_reputation",
-        "reputation.tasks.recompute_all_rankings",
+        # Fanned out over the workers (reputation.partitions), each partition promised too.
+        "reputation.tasks.recompute_reputation_partitioned",
+        "reputation.tasks.recompute_all_rankings_partitioned",
         "reputation.tasks.compute_trust",
     }
     scheduled = {

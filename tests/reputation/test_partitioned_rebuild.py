@@ -231,3 +231,12 @@ def test_the_commands_take_partitions():
     assert FanoutRun.objects.filter(job=partitions.RANKINGS, finished_at__isnull=False).exists()
     with pytest.raises(CommandError):
         call_command("recompute_reputation", "--partitions", "0")
+
+
+def test_the_beat_tasks_start_a_run_of_the_configured_size(settings):
+    settings.PEERHUB_FANOUT_PARTITIONS = 2
+    UserFactory.create_batch(4)
+    run = FanoutRun.objects.get(pk=tasks.recompute_reputation_partitioned())
+    assert run.params["partitions"] == 2
+    run = FanoutRun.objects.get(pk=tasks.recompute_all_rankings_partitioned(3))
+    assert run.job == partitions.RANKINGS and run.params["partitions"] == 3
