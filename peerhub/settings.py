@@ -701,3 +701,7 @@ CACHES["pages"] = (
 )
 PEERHUB_PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
 PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "300"))
+# --- fanout (issue 17) ---
+# How many partitions the nightly rebuild and the full rankings split into (reputation.partitions):
+# a few per worker, so that a slow partition does not hold the others' workers idle.
+PEERHUB_FANOUT_PARTITIONS = int(os.environ.get("FANOUT_PARTITIONS", "8"))

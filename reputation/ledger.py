@@ -766,7 +766,17 @@ def _checksum_terms(lines) -> tuple[str, str]:
     return total, weighted
 
 
-def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
+def _id_range_sql(column: str, id_range: tuple[int, int] | None) -> str:
+    """SQL: `column` within `id_range` (first, last; integers read from the database), or
+    true for no range."""
+    if id_range is None:
+        return "1 = 1"
+    return f"{column} BETWEEN {int(id_range[0])} AND {int(id_range[1])}"
+
+
+def _solutions_to_correct_sql(
+    rules: rules_module.Rules, snapshot_id: int | None, id_range: tuple[int, int] | None = None
+) -> str:
     """One read-only statement that names the solutions whose vote lines may need a correction:
     per solution, the count and a weighted checksum of what its votes give (in cents, each line
     weighted by its key) against the same over what the ledger holds, plus every solution with
@@ -808,11 +818,12 @@ def _solutions_to_correct_sql(rules: rules_module.Rules, snapshot_id: int | None
         SELECT solution_id FROM (
             SELECT sv.solution_id, SUM({total}) AS total, SUM({weighted}) AS weighted,
                 MAX({noted}) AS noted
-            FROM ({_votes_sql(rules, snapshot_id, "1 = 1")}) sv
+            FROM ({_votes_sql(rules, snapshot_id, _id_range_sql("v.solution_id", id_range))}) sv
             GROUP BY sv.solution_id
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
             FROM {event} WHERE solution_id IS NOT NULL AND ({_IS_VOTE_LINE})
+                AND {_id_range_sql("solution_id", id_range)}
             GROUP BY solution_id
         ) sides
         GROUP BY solution_id
@@ -860,7 +871,7 @@ def _reviews_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
 
 
 def _other_solutions_to_correct_sql(
-    rules: rules_module.Rules, snapshot_id: int | None
+    rules: rules_module.Rules, snapshot_id: int | None, id_range: tuple[int, int] | None = None
 ) -> tuple[str, list]:
     """One read-only statement that names the solutions whose other lines (what reviews, forks
     and accepted upstream proposals give: `_desired_and_notes` with `votes=False`) may need a
@@ -950,6 +961,7 @@ def _other_solutions_to_correct_sql(
             WHERE solution_id IS NOT NULL AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})
             GROUP BY solution_id
         ) sides
+        WHERE {_id_range_sql("solution_id", id_range)}
         GROUP BY solution_id
         HAVING SUM(total) <> 0 OR SUM(weighted) <> 0 OR MAX(noted) = 1
         ORDER BY solution_id
@@ -982,15 +994,21 @@ def _tune_for_bulk(cursor) -> None:
     cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
-def _batches(batch_size: int, votes_per_batch: int) -> list[tuple[int, int, int]]:
+def _batches(
+    batch_size: int, votes_per_batch: int, id_range: tuple[int, int] | None = None
+) -> list[tuple[int, int, int]]:
     """Ranges of solution ids (first, last, how many), each with at most `batch_size` solutions
     and, unless a single solution holds more, about `votes_per_batch` votes: votes crowd on a
-    few solutions."""
+    few solutions. Only within `id_range` (first, last) when given."""
+    votes_in, solutions_in = Vote.objects.all(), Solution.objects.all()
+    if id_range is not None:
+        votes_in = votes_in.filter(solution_id__gte=id_range[0], solution_id__lte=id_range[1])
+        solutions_in = solutions_in.filter(pk__range=id_range)
     votes = dict(
-        Vote.objects.values("solution_id").annotate(n=Count("id")).values_list("solution_id", "n")
+        votes_in.values("solution_id").annotate(n=Count("id")).values_list("solution_id", "n")
     )
     ranges, first, last, solutions, held = [], 0, 0, 0, 0
-    for pk in Solution.objects.order_by("pk").values_list("pk", flat=True):
+    for pk in solutions_in.order_by("pk").values_list("pk", flat=True):
         n = votes.get(pk, 0)
         if solutions and (solutions >= batch_size or held + n > votes_per_batch):
             ranges.append((first, last, solutions))
@@ -1015,8 +1033,17 @@ def _ids(ids: list[int]):
     return list(ids) if connection.vendor == "postgresql" else json.dumps(list(ids))
 
 
+# `rebuild_set_based`'s default snapshot: the latest when it starts.
+LATEST = object()
+
+
 def rebuild_set_based(
-    *, batch_size: int = 5000, votes_per_batch: int = 250_000, progress=None
+    *,
+    batch_size: int = 5000,
+    votes_per_batch: int = 250_000,
+    progress=None,
+    id_range: tuple[int, int] | None = None,
+    snapshot_id=LATEST,
 ) -> None:
     """The full rebuild of what votes give, set-based. One read-only statement first names the
     solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
@@ -1025,26 +1052,29 @@ def rebuild_set_based(
     ledger's sums per key and appends only the differences. The other facts (reviews, forks,
     upstream) are derived in Python, on PostgreSQL only for the solutions that a second
     read-only statement names (`_other_solutions_to_correct_sql`), on SQLite for every
-    solution of the batch."""
+    solution of the batch. `id_range` (first, last) limits it to those solution ids (one
+    partition of a fanned-out rebuild, reputation.partitions, which gives every partition the
+    same snapshot)."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
-    snapshot_id = trust.latest_snapshot_id()
+    if snapshot_id is LATEST:
+        snapshot_id = trust.latest_snapshot_id()
     sql, params = _vote_lines_sql(rules, snapshot_id)
     postgres = connection.vendor == "postgresql"
     # Fresh statistics, so that the planner hashes whole tables instead of looping.
     _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
-    ranges = _batches(batch_size, votes_per_batch)
+    ranges = _batches(batch_size, votes_per_batch, id_range)
     # Which solutions' vote lines may need a correction: one read-only statement (see
     # `_solutions_to_correct_sql`); the batches derive lines only for those.
     with connection.cursor() as cursor:
         if postgres:
             _tune_for_bulk(cursor)
-        cursor.execute(_solutions_to_correct_sql(rules, snapshot_id))
+        cursor.execute(_solutions_to_correct_sql(rules, snapshot_id, id_range))
         to_correct = [row[0] for row in cursor.fetchall()]
         # And whose other lines may: the same check for reviews, forks and upstream.
         others = None
         if postgres:
-            cursor.execute(*_other_solutions_to_correct_sql(rules, snapshot_id))
+            cursor.execute(*_other_solutions_to_correct_sql(rules, snapshot_id, id_range))
             others = [row[0] for row in cursor.fetchall()]
     total, done = sum(n for _lo, _hi, n in ranges), 0
     for lo, hi, n in ranges:
@@ -1122,14 +1152,7 @@ def sync_everything(
             sync_solutions(ids[start : start + batch_size])
             if progress is not None:
                 progress(min(start + batch_size, len(ids)), len(ids))
-    with transaction.atomic():
-        desired = desired_for_manifesto()
-        held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
-        _append_corrections(desired, held)
-    for source in hooks.collect("reputation_fact_sources"):
-        with transaction.atomic():
-            held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
-            _append_corrections(source.desired(), held)
+    rebuild_sources()
     # The fold appends nothing: what the rebuild appended is counted now.
     appended = ReputationEvent.objects.filter(pk__gt=before).count()
     if appended > 10_000:
@@ -1139,6 +1162,50 @@ def sync_everything(
     boards.rebuild()
     recompute_scores(None)
     return appended
+
+
+def rebuild_sources() -> None:
+    """The full rebuild's facts that are not solutions': signatures, and other apps' sources."""
+    with transaction.atomic():
+        desired = desired_for_manifesto()
+        held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
+        _append_corrections(desired, held)
+    for source in hooks.collect("reputation_fact_sources"):
+        with transaction.atomic():
+            held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
+            _append_corrections(source.desired(), held)
+
+
+def rebuild_solution_range(
+    first_id: int,
+    last_id: int,
+    *,
+    snapshot_id=LATEST,
+    batch_size: int | None = None,
+    set_based: bool | None = None,
+) -> None:
+    """`sync_everything`'s lines for the solutions with ids in first..last only (one partition,
+    reputation.partitions): each solution's lines derive from its own facts alone, so the
+    partitions together append what one run appends. Scores are left to `fold_member_range`."""
+    if set_based is None:
+        set_based = connection.vendor == "postgresql"
+    if set_based:
+        rebuild_set_based(
+            batch_size=batch_size or 5000, id_range=(first_id, last_id), snapshot_id=snapshot_id
+        )
+        return
+    batch_size = batch_size or 500
+    ids = list(
+        Solution.objects.filter(pk__range=(first_id, last_id))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), batch_size):
+        sync_solutions(ids[start : start + batch_size])
+
+
+def last_line_id() -> int:
+    return _last_line_id()
 
 
 def _last_line_id() -> int:
@@ -1258,6 +1325,63 @@ def _fold_all() -> None:
             SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
                 {level}, NULL, %s
             FROM {user} u LEFT JOIN t ON t.user_id = u.id
+            ON CONFLICT (user_id) DO UPDATE SET
+                ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
+                trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),
+                computed_at = EXCLUDED.computed_at
+            WHERE s.ledger_sum IS DISTINCT FROM EXCLUDED.ledger_sum
+                OR s.trust_level <> COALESCE(s.pinned_level, EXCLUDED.trust_level)
+            """,
+            [rules_module.rules().daily_vote_cap, *level_params, timezone.now()],
+        )
+
+
+def fold_member_range(first_id: int, last_id: int) -> None:
+    """`_fold_all` for the members with ids in first..last only (one partition of a fanned-out
+    rebuild, reputation.partitions): a score folds its own member's lines alone, so the
+    partitions together write what one fold writes. The range's score rows are locked against
+    syncs instead of the whole table, so that partitions fold side by side."""
+    if connection.vendor != "postgresql":
+        recompute_scores(
+            User.objects.filter(pk__range=(first_id, last_id)).values_list("pk", flat=True)
+        )
+        return
+    score, event = ReputationScore._meta.db_table, ReputationEvent._meta.db_table
+    user, email = User._meta.db_table, EmailAddress._meta.db_table
+    level, level_params = rules_module.level_sql(
+        "GREATEST(1, COALESCE(t.amount, 0) + 1)",
+        f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = u.id AND e.verified)",
+    )
+    lo, hi = int(first_id), int(last_id)
+    lines = f"(SELECT * FROM {event} WHERE beneficiary_id BETWEEN {lo} AND {hi})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune_for_bulk(cursor)
+        cursor.execute(
+            f"SELECT user_id FROM {score} WHERE user_id BETWEEN %s AND %s "
+            "ORDER BY user_id FOR UPDATE",
+            [lo, hi],
+        )
+        cursor.execute(
+            f"""
+            WITH k AS ({_per_key_sql(lines)}),
+            g AS (
+                SELECT user_id,
+                    CASE WHEN capped AND net > 0
+                        THEN CAST(timezone('UTC', last_at) AS DATE) END AS day,
+                    SUM(net) AS amount
+                FROM k GROUP BY 1, 2
+            ),
+            t AS (
+                SELECT user_id,
+                    SUM(CASE WHEN day IS NULL THEN amount ELSE LEAST(amount, %s) END) AS amount
+                FROM g GROUP BY user_id
+            )
+            INSERT INTO {score} AS s
+                (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
+            SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
+                {level}, NULL, %s
+            FROM {user} u LEFT JOIN t ON t.user_id = u.id
+            WHERE u.id BETWEEN {lo} AND {hi}
             ON CONFLICT (user_id) DO UPDATE SET
                 ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
                 trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),

@@ -320,3 +320,42 @@ class ReputationStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.period}: {self.score}"
+class FanoutRun(models.Model):
+    """One partitioned run of a long job (reputation.partitions): which phase it is in, and
+    when it finished. Its partitions are promised through the outbox, so a partition lost with
+    a worker runs again; the run advances (and finishes) once, under this row's lock."""
+
+    job = models.CharField(max_length=40)
+    phase = models.PositiveSmallIntegerField(default=1)
+    # What every partition of the run must share: the trust snapshot, the ledger's last line.
+    params = models.JSONField(default=dict, blank=True)
+    result = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "finished_at"], name="fanout_run_open")]
+
+    def __str__(self) -> str:
+        return f"{self.job} run {self.pk} (phase {self.phase})"
+
+
+class FanoutPartition(models.Model):
+    """One step of a run over one range of ids (members, solutions or challenges)."""
+
+    run = models.ForeignKey(FanoutRun, on_delete=models.CASCADE, related_name="partitions")
+    phase = models.PositiveSmallIntegerField()
+    step = models.CharField(max_length=40)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "phase", "step", "first_id"], name="one_fanout_partition"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.first_id}..{self.last_id} of run {self.run_id}"

@@ -117,3 +117,38 @@ def compute_trust() -> int | None:
     the corrections for members whose low-trust verdict changed. Returns the snapshot's version."""
     snapshot = trust.trust_compute()
     return snapshot.version if snapshot else None
+
+
+# --- Fanned out over workers (reputation.partitions, issue 17) -------------------------------
+
+
+@shared_task
+def recompute_reputation_partitioned(partitions: int | None = None) -> int:
+    """The nightly rebuild as partitions that any number of workers share; returns the run's
+    id. Its result (the corrections appended) is on the run once its last partition ends."""
+    from . import partitions as fanout
+
+    return fanout.start(fanout.REPUTATION, partitions or fanout.default_partitions()).pk
+
+
+@shared_task
+def recompute_all_rankings_partitioned(partitions: int | None = None) -> int:
+    """The full rankings recompute as partitions of challenges; returns the run's id."""
+    from . import partitions as fanout
+
+    return fanout.start(fanout.RANKINGS, partitions or fanout.default_partitions()).pk
+
+
+@retried
+def fanout_partition(partition_id: int) -> bool:
+    """One partition of a fanned-out run (promised through the outbox: run again if lost)."""
+    from . import partitions as fanout
+
+    return fanout.run_partition(partition_id)
+
+
+@shared_task
+def announce_trust_levels() -> int:
+    """After a fanned-out rebuild: any trust level reached without being told (once per level)."""
+    level_notices.trust_levels_announce(None)
+    return 0

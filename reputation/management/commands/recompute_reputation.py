@@ -2,13 +2,15 @@
 
 It appends whatever corrections the facts call for (the ledger is append-only, so a correction is
 the repair, visible in members' histories) and says how many. With `--check` it exits non-zero
-when there were any, so operators can verify that the incremental syncs equal a full rebuild."""
+when there were any, so operators can verify that the incremental syncs equal a full rebuild.
+With `--partitions N` the rebuild is fanned out over the Celery workers (reputation.partitions)
+and the command waits for it."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reputation import ledger
+from reputation import ledger, partitions
 
 
 class Command(BaseCommand):
@@ -22,6 +24,12 @@ class Command(BaseCommand):
             help="solutions per transaction at most (5000 on PostgreSQL, 500 elsewhere)",
         )
         parser.add_argument(
+            "--partitions",
+            type=int,
+            default=None,
+            help="fan out over the workers in about this many partitions (reputation.partitions)",
+        )
+        parser.add_argument(
             "--check",
             action="store_true",
             help="exit with status 1 when any correction was needed",
@@ -30,13 +38,19 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size: int, check: bool, verbosity: int, **options):
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        parts = options.get("partitions")
+        if parts is not None and parts < 1:
+            raise CommandError("--partitions must be at least 1.")
 
         def progress(done: int, total: int) -> None:
             if verbosity >= 2:
                 self.stdout.write(f"  {done}/{total} solutions")
 
         started = time.monotonic()
-        corrections = ledger.sync_everything(batch_size=batch_size, progress=progress)
+        if parts is not None:
+            corrections = partitions.run_and_wait(partitions.REPUTATION, parts).result or 0
+        else:
+            corrections = ledger.sync_everything(batch_size=batch_size, progress=progress)
         elapsed = time.monotonic() - started
         message = f"Appended {corrections} correction line(s) in {elapsed:.2f}s."
         if check and corrections:
