@@ -4,9 +4,13 @@ from peerhub.admin_mixins import ReadOnlyAdmin
 
 from . import services
 from .models import (
+    FanoutPartition,
+    FanoutRun,
     MemberTrust,
+    ReputationDay,
     ReputationEvent,
     ReputationScore,
+    ReputationStanding,
     Review,
     ReviewScore,
     SolutionScore,
@@ -96,3 +100,51 @@ class MemberTrustAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "snapshot")
     raw_id_fields = ("user", "snapshot")
     ordering = ("snapshot", "trust")
+
+
+@admin.register(ReputationDay)
+class ReputationDayAdmin(ReadOnlyAdmin):
+    """The boards' read model, derived from the ledger (reputation.boards)."""
+
+    list_display = ("member", "day", "challenge", "gained", "other")
+    search_fields = ("member__username",)
+    list_select_related = ("member", "challenge")
+    raw_id_fields = ("member", "challenge")
+    date_hierarchy = "day"
+
+
+@admin.register(ReputationStanding)
+class ReputationStandingAdmin(ReadOnlyAdmin):
+    """Places on the period boards as everyone sees them (reputation.boards)."""
+
+    list_display = ("member", "period", "since", "score")
+    list_filter = ("period",)
+    search_fields = ("member__username",)
+    list_select_related = ("member",)
+    raw_id_fields = ("member",)
+    ordering = ("period", "-score")
+
+
+class FanoutPartitionInline(admin.TabularInline):
+    model = FanoutPartition
+    extra = 0
+    can_delete = False
+    readonly_fields = ("phase", "step", "first_id", "last_id", "done_at")
+
+
+@admin.register(FanoutRun)
+class FanoutRunAdmin(ReadOnlyAdmin):
+    """Partitioned rebuilds (reputation.partitions): their phase and when they finished."""
+
+    list_display = ("job", "phase", "started_at", "finished_at", "result")
+    list_filter = ("job",)
+    search_fields = ("job",)
+    inlines = [FanoutPartitionInline]
+
+
+@admin.register(FanoutPartition)
+class FanoutPartitionAdmin(ReadOnlyAdmin):
+    list_display = ("run", "phase", "step", "first_id", "last_id", "done_at")
+    list_filter = ("step",)
+    search_fields = ("step",)
+    raw_id_fields = ("run",)
