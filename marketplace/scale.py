@@ -47,10 +47,34 @@ from .services.orders import fee_for, fee_rate, settlement_key
 
 PASSWORD = "peerhub-scale"
 MAX_LINEAGE = 500
-WORDS = (
-    "open water solar mesh repair commons seed garden bike map school clinic grid archive "
-    "bridge kiln loom market radio tool library kitchen river compost roof transit"
-).split()
+WORDS = [
+    "open",
+    "water",
+    "solar",
+    "mesh",
+    "repair",
+    "commons",
+    "seed",
+    "garden",
+    "bike",
+    "map",
+    "school",
+    "clinic",
+    "grid",
+    "archive",
+    "bridge",
+    "kiln",
+    "loom",
+    "market",
+    "radio",
+    "tool",
+    "library",
+    "kitchen",
+    "river",
+    "compost",
+    "roof",
+    "transit",
+]
 
 
 @dataclass
@@ -165,9 +189,7 @@ def _copy_text(value, is_json: bool) -> str:
     elif isinstance(value, datetime):
         return value.isoformat()
     text = str(value)
-    return (
-        text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class Seeder:
@@ -572,7 +594,9 @@ class Seeder:
         }
         for kind in ("clearing", "escrow", "revenue"):
             if kind not in platform:
-                platform[kind] = LedgerAccount.objects.get(kind=kind, user=None, currency=currency).pk
+                platform[kind] = LedgerAccount.objects.get(
+                    kind=kind, user=None, currency=currency
+                ).pk
         states = ["completed"] * 7 + ["in_progress"] * 2 + ["cancelled"]
         for seller in sellers:
             price = self.rng.randrange(1000, 20000, 500)
@@ -584,7 +608,9 @@ class Seeder:
                 capacity=self.rng.randint(3, 5), is_active=True,
                 created_at=created, updated_at=created,
             )  # fmt: skip
-            payable = self.writer.add(LedgerAccount, kind="payable", user_id=seller, currency=currency)
+            payable = self.writer.add(
+                LedgerAccount, kind="payable", user_id=seller, currency=currency
+            )
             active = 0
             for n in range(self.sizes.orders_per_offer):
                 buyer = self._member()
@@ -647,8 +673,12 @@ class Seeder:
             LedgerTransaction, key=f"payment:{payment}:capture", kind="capture",
             memo=f"Order #{order} paid", order_id=order, payment_id=payment, created_at=paid,
         )  # fmt: skip
-        self.writer.add(LedgerEntry, transaction_id=capture, account_id=acct["clearing"], amount=-price)
-        self.writer.add(LedgerEntry, transaction_id=capture, account_id=acct["escrow"], amount=price)
+        self.writer.add(
+            LedgerEntry, transaction_id=capture, account_id=acct["clearing"], amount=-price
+        )
+        self.writer.add(
+            LedgerEntry, transaction_id=capture, account_id=acct["escrow"], amount=price
+        )
         if not done:
             return
         release = self.writer.add(
@@ -659,7 +689,9 @@ class Seeder:
             (acct["escrow"], -price), (payable, price - fee), (acct["revenue"], fee)
         ):  # fmt: skip
             if amount:
-                self.writer.add(LedgerEntry, transaction_id=release, account_id=account, amount=amount)
+                self.writer.add(
+                    LedgerEntry, transaction_id=release, account_id=account, amount=amount
+                )
         if self.rng.random() < 0.6:
             self.writer.add(
                 OrderReview, order_id=order, rating=self.rng.choice((3, 4, 4, 5, 5, 5)),
@@ -691,4 +723,3 @@ def lineage_sizes() -> list[int]:
         .values_list("n", flat=True)[:5]
     )
     return list(rows)
-

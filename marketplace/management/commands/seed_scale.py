@@ -49,7 +49,9 @@ class Command(BaseCommand):
             for command in RECOMPUTE:
                 stage = time.perf_counter()
                 call_command(command, verbosity=0)
-                self.stdout.write(f"{command:<28}{'':>10}      {time.perf_counter() - stage:>8.1f} s")
+                self.stdout.write(
+                    f"{command:<28}{'':>10}      {time.perf_counter() - stage:>8.1f} s"
+                )
         self.stdout.write(
             f"Done in {time.perf_counter() - began:.1f} s; largest lineages "
             f"{scale.lineage_sizes()}; log in as bench or admin, password {scale.PASSWORD!r}."
