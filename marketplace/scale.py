@@ -45,7 +45,7 @@ from .models import (
 )
 from .services.orders import fee_for, fee_rate, settlement_key
 
-PASSWORD = "peerhub-scale"
+PASSWORD = "peerhub-scale"  # noqa: S105 (a known login for a scratch dataset)
 MAX_LINEAGE = 500
 WORDS = [
     "open",
@@ -138,9 +138,7 @@ class Writer:
         if connection.vendor == "postgresql":
             self._copy(model, table.rows)
         else:
-            model.objects.bulk_create(
-                [model(**row) for row in table.rows], batch_size=500
-            )  # fmt: skip
+            model.objects.bulk_create([model(**row) for row in table.rows], batch_size=500)
         table.rows = []
         return count
 
@@ -291,14 +289,18 @@ class Seeder:
             )
         # Activity is skewed: a few members do much; `bench` is among the busiest.
         self.member_cum = self._zipf_cum(n, 0.9, shift=8.0)
-        self.member_cum = [c + (i >= 1) * self.member_cum[-1] / 50 for i, c in enumerate(
-            self.member_cum)]  # fmt: skip
+        self.member_cum = [
+            c + (i >= 1) * self.member_cum[-1] / 50 for i, c in enumerate(self.member_cum)
+        ]
         version = ManifestoVersion.objects.published().order_by("-number").first()
         if version is None:
             version = ManifestoVersion.objects.create(
-                number=1, title="Scale manifesto", preamble="We build on each other.",
-                body="Values.", published_at=self.start,
-            )  # fmt: skip
+                number=1,
+                title="Scale manifesto",
+                preamble="We build on each other.",
+                body="Values.",
+                published_at=self.start,
+            )
         for pk in self.user_ids:
             if self.rng.random() < 0.7:
                 self.writer.add(
@@ -379,11 +381,20 @@ class Seeder:
             path = f"{parent['path'] if parent else '/'}{pk}/"
             ancestors = parent["ancestors"] | {parent["author"]} if parent else frozenset()
             self.sol[pk] = {
-                "author": author, "challenge": challenge, "parent": parent and parent["pk"],
-                "root": root, "gen": generation, "path": path, "pk": pk, "time": created,
-                "revision": rev, "ancestors": frozenset(ancestors), "forks": 0,
-                "descendants": 0, "comments": 0,
-            }  # fmt: skip
+                "author": author,
+                "challenge": challenge,
+                "parent": parent and parent["pk"],
+                "root": root,
+                "gen": generation,
+                "path": path,
+                "pk": pk,
+                "time": created,
+                "revision": rev,
+                "ancestors": frozenset(ancestors),
+                "forks": 0,
+                "descendants": 0,
+                "comments": 0,
+            }
             siblings.append(pk)
             if parent:
                 parent["forks"] += 1
@@ -534,25 +545,61 @@ class Seeder:
         def add(recipient, kind, key, actor, target_type, target_id, url, text, at):
             read = at + timedelta(hours=6) if self.rng.random() < 0.7 else None
             self.writer.add(
-                Notification, recipient_id=recipient, kind=kind, dedupe_key=key, actor_id=actor,
-                target_type_id=target_type, target_id=target_id, target_url=url, text=text,
-                email="none", created_at=at, read_at=read,
-            )  # fmt: skip
+                Notification,
+                recipient_id=recipient,
+                kind=kind,
+                dedupe_key=key,
+                actor_id=actor,
+                target_type_id=target_type,
+                target_id=target_id,
+                target_url=url,
+                text=text,
+                email="none",
+                created_at=at,
+                read_at=read,
+            )
 
         for pk, s in self.sol.items():
             if s["parent"]:
                 parent = self.sol[s["parent"]]
-                add(parent["author"], "solution_forked", f"solution:{pk}", s["author"],
-                    solution_type, pk, f"/solutions/{pk}/", "Your solution was forked", s["time"])  # fmt: skip
+                add(
+                    parent["author"],
+                    "solution_forked",
+                    f"solution:{pk}",
+                    s["author"],
+                    solution_type,
+                    pk,
+                    f"/solutions/{pk}/",
+                    "Your solution was forked",
+                    s["time"],
+                )
         for pk, author, solution, at in self.solution_comments:
             owner = self.sol[solution]["author"]
             if owner != author:
-                add(owner, "solution_comment", f"comment:{pk}", author, comment_type, pk,
-                    f"/solutions/{solution}/#comment-{pk}", "A comment on your solution", at)  # fmt: skip
+                add(
+                    owner,
+                    "solution_comment",
+                    f"comment:{pk}",
+                    author,
+                    comment_type,
+                    pk,
+                    f"/solutions/{solution}/#comment-{pk}",
+                    "A comment on your solution",
+                    at,
+                )
         for pk, author, parent_author, target, at in self.replies:
             url = f"/solutions/{target[1]}/" if target[0] == "s" else f"/challenges/{target[1]}/"
-            add(parent_author, "comment_reply", f"comment:{pk}", author, comment_type, pk,
-                f"{url}#comment-{pk}", "A reply to your comment", at)  # fmt: skip
+            add(
+                parent_author,
+                "comment_reply",
+                f"comment:{pk}",
+                author,
+                comment_type,
+                pk,
+                f"{url}#comment-{pk}",
+                "A reply to your comment",
+                at,
+            )
         return self._flush(Notification)
 
     def follows(self) -> int:
@@ -602,12 +649,19 @@ class Seeder:
             price = self.rng.randrange(1000, 20000, 500)
             created = self._between(self.start, self.anchor - timedelta(days=120))
             offer = self.writer.add(
-                Offer, seller_id=seller, title=f"Hand-made {self._text(3)[:-1].lower()}",
-                description=self._text(40), base_solution_id=by_author[seller][0],
-                price=price, currency=currency, delivery_days=self.rng.randint(3, 14),
-                capacity=self.rng.randint(3, 5), is_active=True,
-                created_at=created, updated_at=created,
-            )  # fmt: skip
+                Offer,
+                seller_id=seller,
+                title=f"Hand-made {self._text(3)[:-1].lower()}",
+                description=self._text(40),
+                base_solution_id=by_author[seller][0],
+                price=price,
+                currency=currency,
+                delivery_days=self.rng.randint(3, 14),
+                capacity=self.rng.randint(3, 5),
+                is_active=True,
+                created_at=created,
+                updated_at=created,
+            )
             payable = self.writer.add(
                 LedgerAccount, kind="payable", user_id=seller, currency=currency
             )
@@ -620,11 +674,30 @@ class Seeder:
                 if state == "in_progress":
                     active += 1
                     state = state if active <= 1 else "completed"
-                self._order(offer, seller, buyer, price, currency, rate, state, created, n, platform, payable)  # fmt: skip
+                self._order(
+                    offer,
+                    seller,
+                    buyer,
+                    price,
+                    currency,
+                    rate,
+                    state,
+                    created,
+                    n,
+                    platform,
+                    payable,
+                )
         return self._flush(
-            LedgerAccount, Offer, Order, OrderEvent, Payment, ProviderEvent,
-            LedgerTransaction, LedgerEntry, OrderReview,
-        )  # fmt: skip
+            LedgerAccount,
+            Offer,
+            Order,
+            OrderEvent,
+            Payment,
+            ProviderEvent,
+            LedgerTransaction,
+            LedgerEntry,
+            OrderReview,
+        )
 
     def _order(self, offer, seller, buyer, price, currency, rate, state, after, n, acct, payable):
         created = self._between(after, self.anchor - timedelta(days=60))
@@ -634,13 +707,25 @@ class Seeder:
         delivered = created + timedelta(days=5) if done else None
         order_pk = self.writer.peek(Order)
         order = self.writer.add(
-            Order, offer_id=offer, buyer_id=buyer, seller_id=seller, state=state,
-            brief=self._text(20), title=f"Order of offer {offer}", price=price,
-            currency=currency, fee_rate=rate, fee=fee,
-            released_amount=price - fee if done else 0, fee_collected=fee if done else 0,
-            created_at=created, updated_at=created, paid_at=paid, delivered_at=delivered,
+            Order,
+            offer_id=offer,
+            buyer_id=buyer,
+            seller_id=seller,
+            state=state,
+            brief=self._text(20),
+            title=f"Order of offer {offer}",
+            price=price,
+            currency=currency,
+            fee_rate=rate,
+            fee=fee,
+            released_amount=price - fee if done else 0,
+            fee_collected=fee if done else 0,
+            created_at=created,
+            updated_at=created,
+            paid_at=paid,
+            delivered_at=delivered,
             completed_at=delivered + timedelta(days=1) if done else None,
-        )  # fmt: skip
+        )
         assert order == order_pk
         steps = {
             "cancelled": ["pending_payment", "cancelled"],
@@ -650,29 +735,55 @@ class Seeder:
         previous = ""
         for k, step in enumerate(steps):
             self.writer.add(
-                OrderEvent, order_id=order, from_state=previous, to_state=step,
+                OrderEvent,
+                order_id=order,
+                from_state=previous,
+                to_state=step,
                 actor_id=buyer if step in ("pending_payment", "paid", "completed") else seller,
                 created_at=created + timedelta(hours=k),
-            )  # fmt: skip
+            )
             previous = step
         if paid is None:
             return
         payment = self.writer.add(
-            Payment, provider="sandbox", provider_reference=f"scale-{order}",
-            idempotency_key=f"scale-order-{order}", payer_id=buyer, order_id=order,
-            amount=price, currency=currency, status="succeeded", created_at=created,
+            Payment,
+            provider="sandbox",
+            provider_reference=f"scale-{order}",
+            idempotency_key=f"scale-order-{order}",
+            payer_id=buyer,
+            order_id=order,
+            amount=price,
+            currency=currency,
+            status="succeeded",
+            created_at=created,
             updated_at=paid,
-        )  # fmt: skip
+        )
         self.writer.add(
-            ProviderEvent, provider="sandbox", event_id=f"scale-{order}", kind="payment.succeeded",
-            state="applied", reported="succeeded", payment_key=f"scale-order-{order}",
-            provider_reference=f"scale-{order}", amount=price, currency=currency,
-            payment_id=payment, payload={}, outcome="captured", received_at=paid, applied_at=paid,
-        )  # fmt: skip
+            ProviderEvent,
+            provider="sandbox",
+            event_id=f"scale-{order}",
+            kind="payment.succeeded",
+            state="applied",
+            reported="succeeded",
+            payment_key=f"scale-order-{order}",
+            provider_reference=f"scale-{order}",
+            amount=price,
+            currency=currency,
+            payment_id=payment,
+            payload={},
+            outcome="captured",
+            received_at=paid,
+            applied_at=paid,
+        )
         capture = self.writer.add(
-            LedgerTransaction, key=f"payment:{payment}:capture", kind="capture",
-            memo=f"Order #{order} paid", order_id=order, payment_id=payment, created_at=paid,
-        )  # fmt: skip
+            LedgerTransaction,
+            key=f"payment:{payment}:capture",
+            kind="capture",
+            memo=f"Order #{order} paid",
+            order_id=order,
+            payment_id=payment,
+            created_at=paid,
+        )
         self.writer.add(
             LedgerEntry, transaction_id=capture, account_id=acct["clearing"], amount=-price
         )
@@ -682,21 +793,31 @@ class Seeder:
         if not done:
             return
         release = self.writer.add(
-            LedgerTransaction, key=settlement_key(Order(pk=order)), kind="release",
-            memo="Accepted by the buyer", order_id=order, payment_id=payment, created_at=delivered,
-        )  # fmt: skip
+            LedgerTransaction,
+            key=settlement_key(Order(pk=order)),
+            kind="release",
+            memo="Accepted by the buyer",
+            order_id=order,
+            payment_id=payment,
+            created_at=delivered,
+        )
         for account, amount in (
-            (acct["escrow"], -price), (payable, price - fee), (acct["revenue"], fee)
-        ):  # fmt: skip
+            (acct["escrow"], -price),
+            (payable, price - fee),
+            (acct["revenue"], fee),
+        ):
             if amount:
                 self.writer.add(
                     LedgerEntry, transaction_id=release, account_id=account, amount=amount
                 )
         if self.rng.random() < 0.6:
             self.writer.add(
-                OrderReview, order_id=order, rating=self.rng.choice((3, 4, 4, 5, 5, 5)),
-                text=self._text(15), created_at=delivered,
-            )  # fmt: skip
+                OrderReview,
+                order_id=order,
+                rating=self.rng.choice((3, 4, 4, 5, 5, 5)),
+                text=self._text(15),
+                created_at=delivered,
+            )
 
 
 def expected_counts(members: int) -> dict[str, int]:
