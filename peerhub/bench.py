@@ -9,6 +9,7 @@ on this machine:
   stopped here): requests per second from a small threaded HTTP load generator.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -17,6 +18,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -180,6 +182,7 @@ class Gunicorn:
         self.port = free_port()
         self.workers = workers
         self.process = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
 
     def __enter__(self):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get(
@@ -197,15 +200,14 @@ class Gunicorn:
             cwd=settings.BASE_DIR,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,  # a file: a pipe nobody reads would block the workers when full
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn stopped: {self.process.stderr.read().decode()[-500:]}"
-                )
+                self.log.seek(0)
+                raise RuntimeError(f"gunicorn stopped: {self.log.read().decode()[-500:]}")
             try:
                 if _get(self.port, BARE_PATH, "")[0] == 200:
                     return self
@@ -222,6 +224,7 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.log.close()
 
 
 def _get(port: int, path: str, cookie: str) -> tuple[int, int]:
@@ -240,7 +243,7 @@ def load(port: int, path: str, cookie: str, *, seconds: float, threads: int) -> 
     """Requests per second that `threads` clients get for `seconds`, and how many failed."""
     done, errors = [0], [0]
     lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    stop = 0.0  # set once the workers are warm
 
     def client():
         while time.monotonic() < stop:
@@ -253,6 +256,10 @@ def load(port: int, path: str, cookie: str, *, seconds: float, threads: int) -> 
                 done[0] += 1
                 errors[0] += 0 if ok else 1
 
+    for _ in range(2 * threads):  # warm both workers: imports, templates, connections
+        with contextlib.suppress(OSError):
+            _get(port, path, cookie)
+    stop = time.monotonic() + seconds
     began = time.monotonic()
     workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
     for worker in workers:
