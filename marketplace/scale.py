@@ -360,6 +360,7 @@ class Seeder:
         self.solutions_by_challenge = defaultdict(list)
         self.sol = {}  # pk -> dict(author, challenge, parent, root, gen, path, revision, time)
         lineage_size = defaultdict(int)
+        lineage_members, main_lineage = defaultdict(list), {}
         sol_base, rev_base = self.writer.peek(Solution), self.writer.peek(Revision)
         span = (self.anchor - timedelta(days=5) - self.start).total_seconds()
         for i in range(count):
@@ -370,13 +371,21 @@ class Seeder:
             parent = None
             siblings = self.solutions_by_challenge[challenge]
             if siblings and self.rng.random() < 0.6:
-                candidate = self.sol[self.rng.choice(siblings)]
+                # Half the forks build on the challenge's first lineage: the busiest
+                # challenges grow one lineage to MAX_LINEAGE nodes, as popular work does.
+                main = main_lineage[challenge]
+                if self.rng.random() < 0.5 and lineage_size[main] < MAX_LINEAGE:
+                    candidate = self.sol[self.rng.choice(lineage_members[main])]
+                else:
+                    candidate = self.sol[self.rng.choice(siblings)]
                 if lineage_size[candidate["root"]] < MAX_LINEAGE:
                     parent = candidate
                     while author == parent["author"]:
                         author = self._member()
             root = parent["root"] if parent else pk
             lineage_size[root] += 1
+            lineage_members[root].append(pk)
+            main_lineage.setdefault(challenge, root)
             generation = parent["gen"] + 1 if parent else 0
             path = f"{parent['path'] if parent else '/'}{pk}/"
             ancestors = parent["ancestors"] | {parent["author"]} if parent else frozenset()
