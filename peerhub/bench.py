@@ -256,7 +256,7 @@ def load(port: int, path: str, cookie: str, *, seconds: float, threads: int) -> 
                 done[0] += 1
                 errors[0] += 0 if ok else 1
 
-    for _ in range(2 * threads):  # warm both workers: imports, templates, connections
+    for _ in range(4):  # warm both workers: imports, templates, connections
         with contextlib.suppress(OSError):
             _get(port, path, cookie)
     stop = time.monotonic() + seconds

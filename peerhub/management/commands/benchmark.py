@@ -48,7 +48,10 @@ class Command(BaseCommand):
             f"{meta['database']} {meta['name']}: {meta['members']} members; {repeat} requests "
             f"per figure in process; load: {threads} clients x {seconds:g} s, 2 gunicorn workers"
         )
-        figures = [bench.measure_in_process(t, repeat, member) for t in chosen]
+        figures = []
+        for target in chosen:
+            figures.append(bench.measure_in_process(target, repeat, member))
+            self.stderr.write(f"  in process: {figures[-1].key} {figures[-1].median_ms:.0f} ms")
         if not no_load:
             cookie = bench.session_cookie(member)
             with bench.Gunicorn() as server:
@@ -60,6 +63,7 @@ class Command(BaseCommand):
                         seconds=seconds,
                         threads=threads,
                     )
+                    self.stderr.write(f"  under load: {figure.key} {figure.rps:.1f} req/s")
         for line in bench.table(figures):
             self.stdout.write(line)
         if options["json"]:
