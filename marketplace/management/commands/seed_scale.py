@@ -6,7 +6,7 @@ Every member's password is `peerhub-scale`; `admin` is a superuser, `bench` a bu
 
 import time
 
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -14,8 +14,6 @@ from marketplace import scale
 from peerhub.scratch import is_scratch
 
 RECOMPUTE = ("recompute_reputation", "recompute_rankings", "compute_trust")
-# Read models other branches add (issue 17), rebuilt when their command exists.
-REBUILD_IF_PRESENT = ("rerender_markdown", "offer_tallies_rebuild")
 
 
 class Command(BaseCommand):
@@ -48,8 +46,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeding {members} members (seed {seed}) into {name}")
         scale.Seeder(members, seed=seed, log=self.stdout.write).run()
         if not no_recompute:
-            present = get_commands()
-            for command in RECOMPUTE + tuple(c for c in REBUILD_IF_PRESENT if c in present):
+            for command in RECOMPUTE:
                 stage = time.perf_counter()
                 call_command(command, verbosity=0)
                 self.stdout.write(
