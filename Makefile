@@ -91,5 +91,10 @@ fullstack: install
 	$(BIN)/celery -A peerhub beat --loglevel=info --schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The benchmark against the current DATABASE_URL (seed it first: README.md, "Benchmarks").
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python manage.py benchmark $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

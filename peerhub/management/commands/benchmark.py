@@ -1,88 +1,75 @@
-"""Print how long the main pages and endpoints take, and how many queries they run, as data grows.
+"""`python manage.py benchmark`: every main page and API list against the current database
+(the scale dataset: `seed_scale`), signed out and signed in as `bench`, each beside a bare view
+measured in the same run (peerhub.bench).
 
-Everything the benchmark creates lives in one transaction that is rolled back at the end, so it
-can run against any database (`DATABASE_URL` picks which) without leaving a trace.
-
-    python manage.py benchmark --members 1000 5000 --repeat 20
+    python manage.py benchmark [--only home solution ...] [--quick] [--no-load]
+                               [--json FILE] [--compare FILE]
 """
 
-import statistics
 import time
 
-from django.core.management.base import BaseCommand
-from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from peerhub.models import ManifestoSignature, ManifestoVersion, User
-
-TARGETS = [
-    ("home", "/"),
-    ("manifesto", "/manifesto/"),
-    ("manifesto p.5", "/manifesto/?page=5"),
-    ("api users", "/api/users/"),
-    ("api manifesto", "/api/manifesto/"),
-    ("api signatures", "/api/manifesto/signatures/"),
-    ("healthz", "/healthz"),
-]
-
-
-class _Rollback(Exception):
-    pass
+from peerhub import bench
+from peerhub.models import User
 
 
 class Command(BaseCommand):
-    help = "Time the main pages and endpoints and count their queries at growing data sizes."
+    help = "Time every main page and API list (in process and under gunicorn) against a bare view."
 
     def add_arguments(self, parser):
-        parser.add_argument("--members", type=int, nargs="+", default=[100, 1000, 5000])
-        parser.add_argument("--repeat", type=int, default=10)
+        parser.add_argument("--only", nargs="+", metavar="NAME", help="Only these targets.")
+        parser.add_argument("--quick", action="store_true", help="Fewer requests, shorter load.")
+        parser.add_argument("--no-load", action="store_true", help="Skip gunicorn.")
+        parser.add_argument("--repeat", type=int, default=None, help="Requests per figure.")
+        parser.add_argument("--seconds", type=float, default=None, help="Load per target.")
+        parser.add_argument("--threads", type=int, default=8, help="Concurrent load clients.")
+        parser.add_argument("--json", metavar="FILE", help="Write the figures here.")
+        parser.add_argument("--compare", metavar="FILE", help="Print before → after.")
 
-    def handle(self, *args, members, repeat, **options):
-        self.stdout.write(f"database: {connection.vendor}, {repeat} requests per figure")
+    def handle(self, *args, only, quick, no_load, repeat, seconds, threads, **options):
+        member = User.objects.filter(username="bench").first()
+        if member is None:
+            raise CommandError("No member 'bench': seed the database first (seed_scale).")
+        repeat = repeat or (5 if quick else 30)
+        seconds = seconds or (1.0 if quick else 5.0)
+        chosen = bench.select(bench.targets(), only)
+        meta = {
+            "database": connection.vendor,
+            "name": str(connection.settings_dict["NAME"]),
+            "members": User.objects.count(),
+            "repeat": repeat,
+            "seconds": seconds,
+            "threads": threads,
+            "at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         self.stdout.write(
-            f"{'members':>8}  {'target':<16}{'median ms':>10}{'p95 ms':>9}{'queries':>9}"
+            f"{meta['database']} {meta['name']}: {meta['members']} members; {repeat} requests "
+            f"per figure in process; load: {threads} clients x {seconds:g} s, 2 gunicorn workers"
         )
-        try:
-            with transaction.atomic():
-                version = ManifestoVersion.objects.create(
-                    number=10_000, title="Benchmark", preamble="p", body="b",
-                    published_at=timezone.now(),
-                )  # fmt: skip
-                existing = 0
-                for size in sorted(members):
-                    self._grow(version, existing, size)
-                    existing = size
-                    for name, path in TARGETS:
-                        self._measure(size, name, path, repeat)
-                raise _Rollback
-        except _Rollback:
-            pass
-
-    def _grow(self, version, start: int, stop: int) -> None:
-        users = User.objects.bulk_create(
-            User(username=f"bench-{i}", email=f"bench-{i}@example.org", display_name=f"Bench {i}")
-            for i in range(start, stop)
-        )
-        ManifestoSignature.objects.bulk_create(
-            ManifestoSignature(user=user, version=version) for user in users
-        )
-
-    def _measure(self, size: int, name: str, path: str, repeat: int) -> None:
-        client = Client()
-        timings = []
-        queries = 0
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as captured:
-                began = time.perf_counter()
-                response = client.get(path)
-                timings.append((time.perf_counter() - began) * 1000)
-            queries = len(captured)
-            if response.status_code >= 400:
-                self.stderr.write(f"{path} answered {response.status_code}")
-        timings.sort()
-        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
-        self.stdout.write(
-            f"{size:>8}  {name:<16}{statistics.median(timings):>10.1f}{p95:>9.1f}{queries:>9}"
-        )
+        figures = []
+        for target in chosen:
+            figures.append(bench.measure_in_process(target, repeat, member))
+            self.stderr.write(f"  in process: {figures[-1].key} {figures[-1].median_ms:.0f} ms")
+        if not no_load:
+            cookie = bench.session_cookie(member)
+            with bench.Gunicorn() as server:
+                for target, figure in zip(chosen, figures, strict=True):
+                    figure.rps, figure.errors = bench.load(
+                        server.port,
+                        target.path,
+                        cookie if target.signed_in else "",
+                        seconds=seconds,
+                        threads=threads,
+                    )
+                    self.stderr.write(f"  under load: {figure.key} {figure.rps:.1f} req/s")
+        for line in bench.table(figures):
+            self.stdout.write(line)
+        if options["json"]:
+            bench.dump(figures, options["json"], meta)
+            self.stdout.write(f"Figures: {options['json']}")
+        if options["compare"]:
+            self.stdout.write("")
+            for line in bench.compare(bench.read(options["compare"]), figures):
+                self.stdout.write(line)

@@ -10,12 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from peerhub.scratch import is_scratch
 from reputation import simulation, simulation_report
 
-
-def is_scratch(name: str) -> bool:
-    lowered = str(name).lower()
-    return "sim" in lowered or "scratch" in lowered
+__all__ = ["Command", "is_scratch"]
 
 
 class Command(BaseCommand):
