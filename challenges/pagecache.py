@@ -26,14 +26,20 @@ def challenge_and_solutions(challenge_id: int) -> list[str]:
     return [*challenge_scope(challenge_id), *(f"solution:{pk}" for pk in ids)]
 
 
-def solution_scopes(solution_id: int | None) -> list[str]:
-    """A solution's page, its challenge's page (its row there) and its lineage's pages."""
-    solution = (
-        Solution.objects.filter(pk=solution_id)
-        .select_related("challenge", "author")
-        .only("path", "challenge__slug", "author__username")
-        .first()
-    )
+def solution_scopes(solution_id: int | None, held: Solution | None = None) -> list[str]:
+    """A solution's page, its challenge's page (its row there) and its lineage's pages. `held`
+    is the row the writer already holds (a vote's solution): read from it when its challenge
+    and author are loaded, so a vote asks nothing more."""
+    field = Solution._meta.get_field
+    if held is not None and field("challenge").is_cached(held) and field("author").is_cached(held):
+        solution = held
+    else:
+        solution = (
+            Solution.objects.filter(pk=solution_id)
+            .select_related("challenge", "author")
+            .only("path", "challenge__slug", "author__username")
+            .first()
+        )
     if solution is None:
         return [f"solution:{solution_id}"] if solution_id else []
     return [

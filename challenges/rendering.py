@@ -22,8 +22,9 @@ def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) 
             return written
         for row in batch:
             row.body_html = str(render_markdown(row.body))
-        # A queryset update, not save(): revisions refuse save() once written.
-        model._default_manager.bulk_update(batch, ["body_html"])
+        # A plain queryset's update, not save() nor the model's own queryset: a revision refuses
+        # both once written, and its HTML is derived from its body, not an edit of it.
+        models.QuerySet(model).bulk_update(batch, ["body_html"])
         written += len(batch)
         after = batch[-1].pk
 

@@ -320,6 +320,8 @@ class ReputationStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.period}: {self.score}"
+
+
 class FanoutRun(models.Model):
     """One partitioned run of a long job (reputation.partitions): which phase it is in, and
     when it finished. Its partitions are promised through the outbox, so a partition lost with

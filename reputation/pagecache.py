@@ -11,9 +11,15 @@ from .models import Review, Vote
 LEDGER = ["reputation", "boards"]
 
 
+def _held_solution(row):
+    """The solution a vote or review row already holds, if loaded (no query)."""
+    field = type(row)._meta.get_field("solution")
+    return row.solution if field.is_cached(row) else None
+
+
 def connect() -> None:
-    on_save_and_delete(Vote, lambda v: solution_scopes(v.solution_id))
-    on_save_and_delete(Review, lambda r: solution_scopes(r.solution_id))
+    on_save_and_delete(Vote, lambda v: solution_scopes(v.solution_id, _held_solution(v)))
+    on_save_and_delete(Review, lambda r: solution_scopes(r.solution_id, _held_solution(r)))
     for name in ("sync_solution_reputation", "sync_vote_reputation", "sync_manifesto_reputation"):
         after_task(f"reputation.tasks.{name}", lambda args, kwargs, retval: LEDGER)
     after_task(

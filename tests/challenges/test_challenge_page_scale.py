@@ -6,13 +6,13 @@ import random
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from challenges import selectors, services
 from challenges.management.commands.bench_challenge_page import build_big_challenge
-from challenges.models import Challenge, Comment
+from challenges.models import Challenge, Comment, Revision
 from challenges.rendering import link_comment_threads, rerender_markdown
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_organiser, make_solution
 
@@ -189,6 +189,16 @@ def test_a_revision_stores_its_rendered_body(challenge):
     solution = make_solution(challenge)
     revision = solution.current_revision
     assert revision.body_html and revision.rendered_body == revision.body_html
+
+
+def test_the_command_renders_revisions_again_though_they_are_immutable(challenge):
+    revision = make_solution(challenge).current_revision
+    models.QuerySet(Revision).filter(pk=revision.pk).update(body_html="<p>stale</p>")
+    assert rerender_markdown(Revision) >= 1
+    revision.refresh_from_db()
+    assert revision.body_html and "stale" not in revision.body_html
+    with pytest.raises(TypeError):  # the body itself still cannot be changed
+        Revision.objects.filter(pk=revision.pk).update(body="changed")
 
 
 def test_rows_without_html_are_rendered_on_read_and_by_the_command(challenge, client):

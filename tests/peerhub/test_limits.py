@@ -46,6 +46,8 @@ TEXT_FIELDS = [
     for model in apps.get_app_config(app).get_models()
     for field in model._meta.get_fields()
     if isinstance(field, models.TextField)
+    # Rendered Markdown (`*_html`) is derived from a limited field by peerhub.markdown, not typed.
+    and not field.name.endswith("_html")
 ]
 
 

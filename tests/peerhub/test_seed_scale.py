@@ -11,10 +11,11 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import F, Sum
 
-from challenges.models import Challenge, Comment, Solution
+from challenges.models import Challenge, Comment, Revision, Solution
 from marketplace import ledger
-from marketplace.models import LedgerEntry, Order
+from marketplace.models import LedgerEntry, Offer, Order
 from marketplace.scale import Seeder, expected_counts
+from marketplace.services.tallies import offer_tallies_expressions
 from peerhub.models import User
 from peerhub.scratch import is_scratch
 from reputation.models import ReputationScore, Review, Vote
@@ -64,6 +65,16 @@ def test_a_small_seed_keeps_every_rule_and_balances_the_books():
     for challenge in Challenge.objects.all():
         assert challenge.solution_count == challenge.solutions.count()
         assert challenge.comment_count == challenge.comments.count()
+    tallies = offer_tallies_expressions()
+    # What the services derive at write time: each reply's thread, the rendered Markdown, the
+    # offers' tallies (the discussion and the marketplace list read them).
+    assert not Comment.objects.filter(parent__isnull=False, thread__isnull=True).exists()
+    assert not Comment.objects.exclude(body="").filter(body_html="").exists()
+    assert not Revision.objects.exclude(body="").filter(body_html="").exists()
+    counted = Offer.objects.annotate(**{f"true_{k}": v for k, v in tallies.items()})
+    for offer in counted:
+        for name in tallies:
+            assert getattr(offer, name) == getattr(offer, f"true_{name}"), name
     assert ReputationScore.objects.filter(user__username="bench").exists()
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="bench").check_password("peerhub-scale")

@@ -52,7 +52,8 @@ def rows() -> list[tuple]:
     return sorted(
         ReputationDay.objects.exclude(gained=0, other=0).values_list(
             "member_id", "day", "challenge_id", "gained", "other"
-        )
+        ),
+        key=lambda row: (row[0], row[1], row[2] or 0, row[3], row[4]),  # no challenge sorts first
     )
 
 

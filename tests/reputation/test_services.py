@@ -571,7 +571,8 @@ def test_a_vote_makes_two_statements_and_one_more_on_a_fork():
     COMMIT aside, which SQLite logs and PostgreSQL does not.)"""
     root = make_solution()
     fork = make_fork(root)
-    fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
+    # The page holds the solution, its challenge and author (challenges.selectors.solution_get).
+    fork.challenge, fork.author  # noqa: B018
     voter = UserFactory()
 
     def statements(captured) -> list[str]:
@@ -594,7 +595,8 @@ def test_a_second_vote_on_the_same_fork_row_does_not_ask_for_its_lineage_again()
     """The authors of a fork's ancestors are read once per row (they are fixed at the fork):
     a page that holds the row asks once, whoever votes."""
     fork = make_fork(make_solution())
-    fork.challenge  # noqa: B018 (the page holds the solution and its challenge)
+    # The page holds the solution, its challenge and author (challenges.selectors.solution_get).
+    fork.challenge, fork.author  # noqa: B018
     first, second = UserFactory(), UserFactory()
     with mock.patch.object(outbox, "publish"):
         # The second voter's request has read their level and verification already.

@@ -45,6 +45,7 @@ class Command(BaseCommand):
         began = time.perf_counter()
         self.stdout.write(f"Seeding {members} members (seed {seed}) into {name}")
         scale.Seeder(members, seed=seed, log=self.stdout.write).run()
+        self._derive()
         if not no_recompute:
             for command in RECOMPUTE:
                 stage = time.perf_counter()
@@ -55,4 +56,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Done in {time.perf_counter() - began:.1f} s; largest lineages "
             f"{scale.lineage_sizes()}; log in as bench or admin, password {scale.PASSWORD!r}."
+        )
+
+    def _derive(self) -> None:
+        """What the services derive at write time and the seed's bulk rows lack: each reply's
+        thread and the rendered Markdown (challenges.rendering), the offers' tallies."""
+        from challenges.models import Comment, Revision
+        from challenges.rendering import link_comment_threads, rerender_markdown
+
+        stage = time.perf_counter()
+        link_comment_threads(Comment)
+        for model in (Comment, Revision):
+            rerender_markdown(model, missing_only=True)
+        call_command("offer_tallies_rebuild", verbosity=0)
+        self.stdout.write(
+            f"{'derived (threads, HTML, tallies)':<38}      {time.perf_counter() - stage:>8.1f} s"
         )
