@@ -109,7 +109,8 @@ SELECT CASE
     WHEN NOT pg_is_in_recovery() THEN 0.0
     WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN NULL
     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0.0
-    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0.0)::float8
+    -- Behind, and nothing replayed since it started: how far is unknown (NULL: not usable).
+    ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8
 END
 """
 

@@ -119,6 +119,13 @@ def _fresh_cache():
     _clear_cache()
 
 
+@pytest.fixture
+def page_cache_off(settings):
+    """For query counts of rendering a page: with Redis (the second CI run) the anonymous page
+    cache is on, and a second visit would be answered from it without a query."""
+    settings.PEERHUB_PAGE_CACHE = False
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process unless a test asks for the real worker (marker `real_worker`)."""

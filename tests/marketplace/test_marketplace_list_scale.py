@@ -96,6 +96,7 @@ def _grow(n: int) -> None:
         _completed(offer, rating=5)
 
 
+@pytest.mark.usefixtures("page_cache_off")
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_the_marketplace_page_costs_the_same_queries_at_two_sizes(client, signed_in):
     if signed_in:

@@ -79,6 +79,7 @@ def _answers(user: User) -> dict:
     }
 
 
+@pytest.mark.usefixtures("page_cache_off")
 @pytest.mark.parametrize("name", PAGES)
 def test_a_signed_in_page_costs_at_most_a_few_queries_more(
     client, name, django_assert_max_num_queries

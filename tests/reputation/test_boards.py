@@ -246,6 +246,7 @@ def populate(count: int, solution) -> None:
         line(member, 2, days_ago=i % 3)
 
 
+@pytest.mark.usefixtures("page_cache_off")
 @pytest.mark.parametrize("period", ["30d", "all"])
 def test_board_pages_cost_the_same_queries_at_two_sizes(
     client, django_assert_num_queries, django_assert_max_num_queries, period
