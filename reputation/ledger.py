@@ -1283,57 +1283,64 @@ def _per_key_sql(lines: str) -> str:
     """
 
 
-def _fold_all() -> None:
-    """Every member's score from the ledger. On PostgreSQL one statement folds and upserts
-    (`totals_from_ledger` in SQL, the level from `rules.level_sql`), with the score table locked
-    against syncs, which would otherwise add to totals this statement is replacing. It reads
-    the ledger once: each key's net is grouped per member and UTC day of its latest fact when it
-    is a capped gain (the others per member, under no day), and those sums per member, each
-    day's capped; the per-key lines are never stored in between."""
-    if connection.vendor != "postgresql":
-        recompute_scores(User.objects.values_list("pk", flat=True))
-        return
-    score, event = ReputationScore._meta.db_table, ReputationEvent._meta.db_table
-    user, email = User._meta.db_table, EmailAddress._meta.db_table
+def _fold_sql(lines: str, members: str = "") -> tuple[str, list]:
+    """The fold's one statement (`totals_from_ledger` in SQL, the level from `rules.level_sql`):
+    the scores of the members `members` selects (a WHERE on `u`; everyone when empty) from the
+    ledger lines `lines` (a table or a subquery). It reads the lines once: each key's net is
+    grouped per member and UTC day of its latest fact when it is a capped gain (the others per
+    member, under no day), and those sums per member, each day's capped; the per-key lines are
+    never stored in between. Returns the SQL and its parameters."""
+    score, user = ReputationScore._meta.db_table, User._meta.db_table
+    email = EmailAddress._meta.db_table
     level, level_params = rules_module.level_sql(
         "GREATEST(1, COALESCE(t.amount, 0) + 1)",
         f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = u.id AND e.verified)",
     )
+    sql = f"""
+        WITH k AS ({_per_key_sql(lines)}),
+        g AS (
+            SELECT user_id,
+                CASE WHEN capped AND net > 0
+                    THEN CAST(timezone('UTC', last_at) AS DATE) END AS day,
+                SUM(net) AS amount
+            FROM k GROUP BY 1, 2
+        ),
+        t AS (
+            SELECT user_id,
+                SUM(CASE WHEN day IS NULL THEN amount ELSE LEAST(amount, %s) END) AS amount
+            FROM g GROUP BY user_id
+        )
+        INSERT INTO {score} AS s
+            (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
+        SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
+            {level}, NULL, %s
+        FROM {user} u LEFT JOIN t ON t.user_id = u.id
+        {members}
+        ON CONFLICT (user_id) DO UPDATE SET
+            ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
+            trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),
+            computed_at = EXCLUDED.computed_at
+        WHERE s.ledger_sum IS DISTINCT FROM EXCLUDED.ledger_sum
+            OR s.trust_level <> COALESCE(s.pinned_level, EXCLUDED.trust_level)
+    """
+    return sql, [rules_module.rules().daily_vote_cap, *level_params, timezone.now()]
+
+
+def _fold_all() -> None:
+    """Every member's score from the ledger, in one statement (`_fold_sql`) on PostgreSQL, with
+    the score table locked against syncs, which would otherwise add to totals this statement is
+    replacing."""
+    if connection.vendor != "postgresql":
+        recompute_scores(User.objects.values_list("pk", flat=True))
+        return
+    score = ReputationScore._meta.db_table
     with connection.cursor() as cursor:
         _tune_for_bulk(cursor)
         cursor.execute(f"LOCK TABLE {score} IN EXCLUSIVE MODE")
         # Fresh statistics: a rebuild may just have appended most of the ledger, and a plan
         # made for an empty table would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent)
-        cursor.execute(
-            f"""
-            WITH k AS ({_per_key_sql(event)}),
-            g AS (
-                SELECT user_id,
-                    CASE WHEN capped AND net > 0
-                        THEN CAST(timezone('UTC', last_at) AS DATE) END AS day,
-                    SUM(net) AS amount
-                FROM k GROUP BY 1, 2
-            ),
-            t AS (
-                SELECT user_id,
-                    SUM(CASE WHEN day IS NULL THEN amount ELSE LEAST(amount, %s) END) AS amount
-                FROM g GROUP BY user_id
-            )
-            INSERT INTO {score} AS s
-                (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
-            SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
-                {level}, NULL, %s
-            FROM {user} u LEFT JOIN t ON t.user_id = u.id
-            ON CONFLICT (user_id) DO UPDATE SET
-                ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
-                trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),
-                computed_at = EXCLUDED.computed_at
-            WHERE s.ledger_sum IS DISTINCT FROM EXCLUDED.ledger_sum
-                OR s.trust_level <> COALESCE(s.pinned_level, EXCLUDED.trust_level)
-            """,
-            [rules_module.rules().daily_vote_cap, *level_params, timezone.now()],
-        )
+        cursor.execute(*_fold_sql(ReputationEvent._meta.db_table))
 
 
 def fold_member_range(first_id: int, last_id: int) -> None:
@@ -1347,11 +1354,6 @@ def fold_member_range(first_id: int, last_id: int) -> None:
         )
         return
     score, event = ReputationScore._meta.db_table, ReputationEvent._meta.db_table
-    user, email = User._meta.db_table, EmailAddress._meta.db_table
-    level, level_params = rules_module.level_sql(
-        "GREATEST(1, COALESCE(t.amount, 0) + 1)",
-        f"EXISTS (SELECT 1 FROM {email} e WHERE e.user_id = u.id AND e.verified)",
-    )
     lo, hi = int(first_id), int(last_id)
     lines = f"(SELECT * FROM {event} WHERE beneficiary_id BETWEEN {lo} AND {hi})"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -1361,33 +1363,4 @@ def fold_member_range(first_id: int, last_id: int) -> None:
             "ORDER BY user_id FOR UPDATE",
             [lo, hi],
         )
-        cursor.execute(
-            f"""
-            WITH k AS ({_per_key_sql(lines)}),
-            g AS (
-                SELECT user_id,
-                    CASE WHEN capped AND net > 0
-                        THEN CAST(timezone('UTC', last_at) AS DATE) END AS day,
-                    SUM(net) AS amount
-                FROM k GROUP BY 1, 2
-            ),
-            t AS (
-                SELECT user_id,
-                    SUM(CASE WHEN day IS NULL THEN amount ELSE LEAST(amount, %s) END) AS amount
-                FROM g GROUP BY user_id
-            )
-            INSERT INTO {score} AS s
-                (user_id, ledger_sum, total, trust_level, pinned_level, computed_at)
-            SELECT u.id, COALESCE(t.amount, 0), GREATEST(1, COALESCE(t.amount, 0) + 1),
-                {level}, NULL, %s
-            FROM {user} u LEFT JOIN t ON t.user_id = u.id
-            WHERE u.id BETWEEN {lo} AND {hi}
-            ON CONFLICT (user_id) DO UPDATE SET
-                ledger_sum = EXCLUDED.ledger_sum, total = EXCLUDED.total,
-                trust_level = COALESCE(s.pinned_level, EXCLUDED.trust_level),
-                computed_at = EXCLUDED.computed_at
-            WHERE s.ledger_sum IS DISTINCT FROM EXCLUDED.ledger_sum
-                OR s.trust_level <> COALESCE(s.pinned_level, EXCLUDED.trust_level)
-            """,
-            [rules_module.rules().daily_vote_cap, *level_params, timezone.now()],
-        )
+        cursor.execute(*_fold_sql(lines, f"WHERE u.id BETWEEN {lo} AND {hi}"))
