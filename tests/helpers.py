@@ -1,5 +1,10 @@
 """Assertions and helpers shared by the tests of every app."""
 
+import os
+
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
     """The response is the API's one JSON error shape with this status (and code)."""
@@ -34,3 +39,18 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05) 
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def database_examples(env: str, default: int):
+    """Hypothesis settings for a property test over database rows: `env` sets how many examples
+    (more in a long run), no deadline (a transaction per example), and none of the health checks
+    that a function-scoped database fixture and large drawn communities trip."""
+    return hypothesis_settings(
+        max_examples=int(os.environ.get(env, default)),
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )

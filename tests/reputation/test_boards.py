@@ -4,7 +4,6 @@ whole or by member range to the same rows, and read into the same boards as the 
 the ledger (tests/reputation/board_oracle.py), private challenges, inactive members and the
 daily cap included. Query counts do not grow with the ledger."""
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
@@ -12,13 +11,14 @@ from unittest import mock
 import pytest
 from django.db import transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from challenges.models import Challenge
 from reputation import boards, leaderboards, services, tasks
 from reputation.models import ReputationDay, ReputationEvent, ReputationStanding, Vote
 from tests.factories import ChallengeFactory, UserFactory, ValueFactory, make_solution
+from tests.helpers import database_examples
 
 from .board_oracle import new_board, old_board
 from .ledger_lines import line
@@ -127,15 +127,7 @@ def assert_boards_as_before(viewers, challenges, value) -> None:
                 assert new_board(**kwargs) == old_board(**kwargs), kwargs
 
 
-@settings(
-    max_examples=int(os.environ.get("BOARD_EXAMPLES", 30)),
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@database_examples("BOARD_EXAMPLES", 30)
 @given(
     batches=st.lists(batch, min_size=1, max_size=5),
     cap=st.sampled_from([10, 20, 200]),

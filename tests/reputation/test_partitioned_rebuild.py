@@ -3,12 +3,11 @@ number of partitions writes exactly what the single task writes, and a run advan
 once however often its partitions run."""
 
 import itertools
-import os
 
 import pytest
 from django.db import transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from peerhub import outbox
@@ -16,6 +15,7 @@ from peerhub.models import OutboxTask
 from reputation import fitness, ledger, partitions, tasks
 from reputation.models import FanoutPartition, FanoutRun, ReputationEvent, SolutionScore
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.helpers import database_examples
 from tests.reputation.test_set_based import (
     MEMBERS,
     add_review,
@@ -34,15 +34,7 @@ from tests.reputation.test_set_based import (
 pytestmark = pytest.mark.django_db
 
 
-@settings(
-    max_examples=int(os.environ.get("REP_EXAMPLES", 20)),
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@database_examples("REP_EXAMPLES", 20)
 @given(
     tree=forest,
     votes=st.lists(vote, max_size=25),

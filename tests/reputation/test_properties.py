@@ -10,7 +10,6 @@ daily cap meets votes cast, reversed and cast again on different days.
 More examples while hunting: REP_EXAMPLES=500 pytest tests/reputation/test_properties.py
 --hypothesis-show-statistics"""
 
-import os
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 from django.test import TestCase, override_settings
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from challenges import services as challenge_services
@@ -30,6 +29,7 @@ from peerhub.models import User
 from reputation import ledger, services
 from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot
 from tests.factories import ChallengeFactory, UserFactory
+from tests.helpers import database_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -167,15 +167,7 @@ def members_by_pk(members) -> dict[int, User]:
     return {m.pk: m for m in members}
 
 
-@settings(
-    max_examples=int(os.environ.get("REP_EXAMPLES", 25)),
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@database_examples("REP_EXAMPLES", 25)
 @given(
     tree=forest,
     ops=st.lists(operation, min_size=4, max_size=18),

@@ -9,7 +9,6 @@ unpublished), and the ledger is first synced, then the facts changed, so the reb
 corrections to append, not only first lines: on PostgreSQL, only for the solutions its checks
 name (tests/reputation/test_rebuild_check.py)."""
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reputation import ledger
@@ -31,6 +30,7 @@ from reputation.models import (
     Vote,
 )
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.helpers import database_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -174,15 +174,7 @@ def snapshot():
     return lines, sums, scores
 
 
-@settings(
-    max_examples=int(os.environ.get("REP_EXAMPLES", 20)),
-    deadline=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@database_examples("REP_EXAMPLES", 20)
 @given(
     tree=forest,
     votes=st.lists(vote, max_size=25),
