@@ -21,12 +21,11 @@ days instead."""
 # queries; every value is a parameter.
 # ruff: noqa: S608
 
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -122,8 +121,11 @@ def _day_of(column: str) -> str:
     return f"date({column})"
 
 
-def _rebuild_sql(where: str) -> str:
-    """Insert the rows of the ledger lines matching `where` (over `e`, whole keys only)."""
+def _rebuild_sql(where: str, keep: str = "") -> str:
+    """Insert the rows of the ledger lines matching `where` (over `e`, whole keys only): each
+    key netted on the UTC day of its latest line, a capped key that nets positive counting as
+    gained, everything else in full. `keep`, a condition over the key row `k`, drops the rows
+    of member-days not being derived again."""
     day, event = ReputationDay._meta.db_table, ReputationEvent._meta.db_table
     solution = Solution._meta.db_table
     gain = "k.capped AND k.net > 0"
@@ -139,6 +141,7 @@ def _rebuild_sql(where: str) -> str:
             WHERE {where}
             GROUP BY e.beneficiary_id, e.fact_key, e.capped, s.challenge_id
         ) k
+        {f"WHERE {keep}" if keep else ""}
         GROUP BY k.member_id, k.day, k.challenge_id
     """
 
@@ -170,11 +173,6 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
     refresh_standings(member_ids=member_ids, member_id_range=member_id_range)
 
 
-def _day_window(member_id: int, day: date) -> Q:
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return Q(beneficiary_id=member_id, fact_at__gte=start, fact_at__lt=start + timedelta(1))
-
-
 def ledger_lines_appended(line_ids) -> None:
     """Bring the rows in line with the ledger after these lines were appended: every member-day
     that a key of theirs counts in, before or now (any day one of its lines falls on), is
@@ -201,27 +199,23 @@ def ledger_lines_appended(line_ids) -> None:
 
 
 def _recompute_cells(cells: set[tuple[int, date]]) -> None:
-    window = Q()
+    """Derive these member-days again (`_rebuild_sql`): from every key with a line on one of
+    them, keeping the rows of the keys whose latest line falls on one of them."""
+    ops, event = connection.ops, ReputationEvent._meta.db_table
+    window, window_params, keep, keep_params = [], [], [], []
     stale = Q()
-    for member_id, day in cells:
-        window |= _day_window(member_id, day)
+    for member_id, day in sorted(cells):
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        window.append("(w.beneficiary_id = %s AND w.fact_at >= %s AND w.fact_at < %s)")
+        window_params += [
+            member_id,
+            ops.adapt_datetimefield_value(start),
+            ops.adapt_datetimefield_value(start + timedelta(1)),
+        ]
+        keep.append("(k.member_id = %s AND k.day = %s)")
+        keep_params += [member_id, ops.adapt_datefield_value(day)]
         stale |= Q(member_id=member_id, day=day)
-    keys = ReputationEvent.objects.filter(window).values("fact_key")
-    per_key = (
-        ReputationEvent.objects.filter(fact_key__in=keys)
-        .order_by()
-        .values("beneficiary_id", "fact_key", "capped", "solution__challenge_id")
-        .annotate(net=Sum("amount"), day=Max(TruncDate("fact_at", tzinfo=UTC)))
-    )
-    sums: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for row in per_key:
-        member_id, day = row["beneficiary_id"], row["day"]
-        if (member_id, day) not in cells:
-            continue
-        cell = sums[(member_id, day, row["solution__challenge_id"])]
-        cell[0 if row["capped"] and row["net"] > 0 else 1] += row["net"]
+    where = f"e.fact_key IN (SELECT w.fact_key FROM {event} w WHERE {' OR '.join(window)})"
     ReputationDay.objects.filter(stale).delete()
-    ReputationDay.objects.bulk_create(
-        ReputationDay(member_id=member_id, day=day, challenge_id=challenge_id, gained=g, other=o)
-        for (member_id, day, challenge_id), (g, o) in sums.items()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_rebuild_sql(where, " OR ".join(keep)), [*window_params, *keep_params])

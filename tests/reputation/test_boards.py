@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -263,3 +264,30 @@ def test_board_pages_cost_the_same_queries_at_two_sizes(
     for query, count in zip(params, counts, strict=True):
         with django_assert_num_queries(count):
             assert client.get("/leaderboard/", {**query, "page": 2}).status_code == 200
+
+
+def test_a_new_line_rederives_its_day_without_copying_keys_whose_latest_day_is_another():
+    """A key with a line on the day being derived again but its latest line on another day
+    counts on that other day only: it must not be written there a second time."""
+    member, solution = UserFactory(), make_solution()
+    now = timezone.now().replace(hour=12)
+
+    def append(key: str, seq: int, amount: int, days_ago: int) -> None:
+        line = ReputationEvent.objects.create(
+            beneficiary=member,
+            kind=ReputationEvent.Kind.FORKED,
+            fact_key=key,
+            seq=seq,
+            amount=Decimal(amount),
+            fact_at=now - timedelta(days=days_ago),
+            solution=solution,
+            capped=False,
+        )
+        boards.ledger_lines_appended([line.pk])
+
+    append("older", 1, 5, days_ago=10)
+    append("older", 2, 3, days_ago=3)  # its latest line: the key now counts 3 days ago
+    append("newer", 1, 2, days_ago=10)  # the day 10 days ago is derived again
+    kept = cell_sums()
+    boards.rebuild()
+    assert cell_sums() == kept
