@@ -131,7 +131,12 @@ _MEASURED: dict[int, dict] = {}
 
 @pytest.fixture
 def counts(db, settings):
-    """Measured once per test process (two seeds and every target take a few seconds)."""
+    """Measured once per test process (two seeds and every target take a few seconds), with
+    the anonymous page cache off and sessions in the database (with Redis they are cached once
+    read, which would make the first request of a size cost one more): the counts are of
+    rendering the pages."""
+    settings.PEERHUB_PAGE_CACHE = False
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     if not _MEASURED:
         _MEASURED.update({SMALL: _counts(SMALL), LARGE: _counts(LARGE)})
     return _MEASURED

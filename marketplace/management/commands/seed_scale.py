@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from marketplace import scale
+from peerhub import figures
 from peerhub.scratch import is_scratch
 
 RECOMPUTE = ("recompute_reputation", "recompute_rankings", "compute_trust")
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         for model in (Comment, Revision):
             rerender_markdown(model, missing_only=True)
         call_command("offer_tallies_rebuild", verbosity=0)
+        figures.figures_changed()  # bulk rows send no signal: the home figures count again
         self.stdout.write(
             f"{'derived (threads, HTML, tallies)':<38}      {time.perf_counter() - stage:>8.1f} s"
         )
