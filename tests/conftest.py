@@ -12,16 +12,15 @@ from unittest import mock
 import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
-from django.core.cache import cache, caches
 from django.core.servers.basehttp import WSGIServer
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
-from peerhub import pagecache
 from peerhub.celery import app as celery_app
 
 from .factories import UserFactory, add_totp
+from .helpers import clear_caches
 
 # Playwright's sync API runs an event loop in the test thread; Django must still allow the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -98,25 +97,12 @@ def _cache_per_test_process(worker_id):
         yield
 
 
-def _clear_cache() -> None:
-    if using_redis():
-        prefix = cache.key_prefix
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-        if keys:
-            client.delete(*keys)
-    else:
-        cache.clear()
-        caches["pages"].clear()  # whole pages (peerhub.pagecache); on Redis the prefix covers it
-    pagecache._local.clear()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and throttles live in the cache: every test starts with none spent."""
-    _clear_cache()
+    clear_caches()
     yield
-    _clear_cache()
+    clear_caches()
 
 
 @pytest.fixture

@@ -18,6 +18,27 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return error
 
 
+def clear_caches() -> None:
+    """Empty this test process's caches. On Redis only the keys under the process's prefix go
+    (tests/conftest.py gives each xdist process its own): Django's clear() is FLUSHDB, which
+    would reset every other process's caches and the Celery broker's queues mid-test."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from peerhub import pagecache
+
+    for alias in settings.CACHES:
+        store = caches[alias]
+        if settings.REDIS_URL:
+            client = store._cache.get_client(write=True)
+            keys = list(client.scan_iter(match=f"{store.key_prefix}:*", count=500))
+            if keys:
+                client.delete(*keys)
+        else:
+            store.clear()
+    pagecache._local.clear()
+
+
 def after_commit():
     """Run what the block queues with transaction.on_commit when the block ends, as a commit
     would: inside a test's transaction nothing commits. Use it where a test plays the worker

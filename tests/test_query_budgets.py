@@ -5,7 +5,6 @@ counts of today, to be tightened. Pages are the benchmark's (peerhub.bench.targe
 import io
 
 import pytest
-from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
@@ -13,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from peerhub import bench
 from peerhub.models import User
+from tests.helpers import clear_caches
 
 SMALL, LARGE = 60, 240
 
@@ -98,11 +98,6 @@ class _Rollback(Exception):
     pass
 
 
-def _clear_caches() -> None:
-    for cache in caches.all():
-        cache.clear()
-
-
 def _counts(members: int) -> dict[tuple[str, bool], tuple[int, int]]:
     """(queries, status) per target on a fresh seed of `members`, rolled back afterwards."""
     result = {}
@@ -111,7 +106,7 @@ def _counts(members: int) -> dict[tuple[str, bool], tuple[int, int]]:
             call_command("seed_scale", members=members, i_know=True, stdout=io.StringIO())
             member = User.objects.get(username="bench")
             for target in bench.targets():
-                _clear_caches()
+                clear_caches()
                 client = Client()
                 if target.signed_in:
                     client.force_login(member)
@@ -122,7 +117,7 @@ def _counts(members: int) -> dict[tuple[str, bool], tuple[int, int]]:
             raise _Rollback
     except _Rollback:
         pass
-    _clear_caches()
+    clear_caches()
     return result
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase, override_settings
@@ -21,6 +20,7 @@ from peerhub import outbox
 from reputation import fitness, rankings, rules, tasks
 from reputation.models import Review, SolutionScore, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.helpers import clear_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -383,7 +383,7 @@ def test_fifty_votes_within_a_second_cause_one_recompute_per_challenge():
         return real_enqueue(task, *args, countdown=countdown, **kwargs)
 
     with mock.patch.object(outbox, "enqueue", side_effect=enqueue):
-        cache.clear()
+        clear_caches()
         for voter in voters:
             for target in targets:
                 with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
