@@ -126,6 +126,7 @@ def _seed() -> list[Page]:
         for sibling in range(2):
             make_fork(root if sibling else fork, author=others[sibling])
     mine = make_fork(root, author=member)
+    unoffered = make_fork(chain[0], author=member)  # its "offer upstream" form
     upstream = challenge_services.upstream_propose(
         fork=mine, by=member, message=f"Take this: {_url(6)}"
     )
@@ -246,7 +247,7 @@ def _seed() -> list[Page]:
         ),
         Page("edit solution", reverse("challenges:solution-edit", args=[mine.pk]), True),
         Page("fork form", reverse("challenges:solution-fork", args=[solution.pk]), True),
-        Page("offer upstream", reverse("challenges:upstream-create", args=[chain[0].pk]), True),
+        Page("offer upstream", reverse("challenges:upstream-create", args=[unoffered.pk]), True),
         Page("new proposal", reverse("challenges:proposal-create"), True),
         Page("profile settings", reverse("profile-edit"), True),
         Page("access tokens", reverse("access-tokens"), True),

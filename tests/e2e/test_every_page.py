@@ -39,8 +39,14 @@ class Visit:
 # Where an element sticks out past the right edge: the deepest ones, so the culprit is named.
 _WIDE_ELEMENTS = """() => {
   const limit = window.innerWidth + 0.5;
+  const clipped = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
   const wide = [...document.body.querySelectorAll('*')].filter(
-    (el) => el.getBoundingClientRect().right > limit);
+    (el) => el.getBoundingClientRect().right > limit && !clipped(el));
   const deepest = wide.filter((el) => !wide.some((other) => other !== el && el.contains(other)));
   return deepest.slice(0, 4).map((el) => {
     const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
