@@ -51,14 +51,16 @@ def _word(stem: str, length: int) -> str:
 
 
 def _url(n: int = 0) -> str:
-    return "https://example.org/" + _word(f"averyveryverylongpathsegment{n}", 180) + "?q=" + "9" * 40
+    path = _word(f"averyveryverylongpathsegment{n}", 180)
+    return f"https://example.org/{path}?q={'9' * 40}"
 
 
 def _markdown(topic: str) -> str:
     """A body with a long link, a bare long URL, a wide table and a wide code line."""
     return (
         f"## {topic}\n\nSee [{_word('linktext', 90)}]({_url(1)}) and {_url(2)} for details.\n\n"
-        f"| {_word('columnheading', 60)} | b | c |\n|---|---|---|\n| {_word('cell', 80)} | 2 | 3 |\n\n"
+        f"| {_word('columnheading', 60)} | b | c |\n|---|---|---|\n"
+        f"| {_word('cell', 80)} | 2 | 3 |\n\n"
         f"```\n{_word('code_', 200)}\n```\n\n- {_word('listitem', 120)}\n"
     )
 
@@ -86,7 +88,7 @@ def _seed() -> list[Page]:
         User.objects.get(pk=member.pk),
         "challenges.add_challenge",
     )
-    staff = UserFactory(username=STAFF, is_staff=True, is_superuser=True)
+    UserFactory(username=STAFF, is_staff=True, is_superuser=True)
     others = [
         UserFactory(username=_word(f"other{i}name", 120), display_name=_word(f"Other{i}", 80))
         for i in range(3)
