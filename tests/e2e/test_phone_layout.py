@@ -107,3 +107,26 @@ def test_the_lineage_tree_pans_and_zooms_and_its_boxes_hold_their_titles(
     expect(tip).to_be_visible()
     expect(tip).to_contain_text(LONG_TITLE)
     assert LONG_TITLE not in page.locator("a.lineage-node .lineage-title").first.text_content()
+
+
+def test_two_fingers_pinch_the_lineage_tree(chromium_available, live_server, browser):
+    root = make_solution(title="Slow sand filter")
+    make_fork(make_fork(root))
+    context = browser.new_context(viewport={"width": 360, "height": 780}, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/solutions/{root.pk}/lineage/")
+    svg = page.locator(".lineage-scroll svg")
+    width = float(svg.get_attribute("width"))
+    frame = page.locator(".lineage-scroll").bounding_box()
+    x, y = frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2
+    cdp = context.new_cdp_session(page)
+
+    def touch(kind, spread):
+        points = [{"x": x - spread, "y": y, "id": 1}, {"x": x + spread, "y": y, "id": 2}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 20)
+    for spread in (30, 40, 50, 60):
+        touch("touchMove", spread)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    assert float(svg.get_attribute("width")) > width * 1.5
