@@ -228,3 +228,13 @@ document.addEventListener(
 
   document.querySelectorAll(".lineage-viewer").forEach(setUp);
 })();
+
+// Code blocks and Markdown tables too wide for a phone scroll sideways in their own box
+// (site.css); those that do are made focusable so a keyboard can scroll them too.
+(function () {
+  document.querySelectorAll("pre, .prose table").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+  });
+})();
