@@ -21,24 +21,34 @@ document.addEventListener(
 );
 
 // The header's menu on phones. The page marks itself with the class "js" before it is drawn, and
-// site.css then folds the menu behind this button below 860 px; without JavaScript the menu
-// stays open. Escape closes it and gives the focus back to the button.
+// site.css then folds the menus this button controls (the main navigation and the account links)
+// below 860 px; without JavaScript they stay open. Escape closes them and gives the focus back.
 (function () {
   var button = document.querySelector(".menu-toggle");
-  var menu = button && document.getElementById(button.getAttribute("aria-controls"));
-  if (!menu) return;
+  if (!button) return;
+  var menus = button
+    .getAttribute("aria-controls")
+    .split(" ")
+    .map(function (id) {
+      return document.getElementById(id);
+    })
+    .filter(Boolean);
   function set(open) {
     button.setAttribute("aria-expanded", String(open));
-    menu.classList.toggle("is-open", open);
+    menus.forEach(function (menu) {
+      menu.classList.toggle("is-open", open);
+    });
   }
   button.addEventListener("click", function () {
     set(button.getAttribute("aria-expanded") !== "true");
   });
-  menu.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") {
-      set(false);
-      button.focus();
-    }
+  menus.forEach(function (menu) {
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        set(false);
+        button.focus();
+      }
+    });
   });
 })();
 
