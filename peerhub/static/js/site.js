@@ -42,13 +42,11 @@ document.addEventListener(
   button.addEventListener("click", function () {
     set(button.getAttribute("aria-expanded") !== "true");
   });
-  menus.forEach(function (menu) {
-    menu.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") {
-        set(false);
-        button.focus();
-      }
-    });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      set(false);
+      button.focus();
+    }
   });
 })();
 
