@@ -151,7 +151,7 @@ def lineage_svg(
     width = PAD * 2 + depth * COL_W + NODE_W
     height = PAD * 2 + max(rows, 1) * ROW_H - (ROW_H - NODE_H)
     parts = [
-        f'<svg class="lineage-svg" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg class="lineage-svg" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-label="{escape(label)}: {lineage.size} solutions">'
     ]
@@ -170,6 +170,40 @@ def lineage_svg(
         parts.append(_draw(box, lineage.current_id, highlight))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every user text above is escaped)
+
+
+def lineage_list(lineage: Lineage, *, highlight: frozenset[int] = frozenset()) -> SafeString:
+    """The same boxes as `lineage_svg` draws, as nested lists of links: the tree's text version,
+    which screen readers and keyboards follow (parent, then its children, one level deeper)."""
+    root, _ = _layout(lineage)
+
+    def item(box: _Box) -> str:
+        if box.node is None:
+            what = "deeper" if box.kind == "deeper" else "more"
+            label = f"+{box.hidden} {what} (not drawn)"
+            inner = f'<span class="muted">{escape(label)}</span>'
+        elif not box.node.visible:
+            label = f"A private solution, generation {box.node.generation}"
+            inner = f'<span class="muted">{escape(label)}</span>'
+        else:
+            node = box.node
+            current = ' aria-current="page"' if node.id == lineage.current_id else ""
+            notes = []
+            if node.status == "withdrawn":
+                notes.append("withdrawn")
+            if node.id in highlight:
+                notes.append("fittest line")
+            note = f" ({', '.join(notes)})" if notes else ""
+            inner = (
+                f'<a href="{escape(node.url)}"{current}>{escape(node.title)}</a> '
+                f'<span class="muted">by {escape(node.author)}, generation '
+                f"{node.generation}{escape(note)}</span>"
+            )
+        if box.children:
+            inner += "<ul>" + "".join(item(child) for child in box.children) + "</ul>"
+        return f"<li>{inner}</li>"
+
+    return mark_safe(f'<ul class="lineage-list-tree">{item(root)}</ul>')  # noqa: S308
 
 
 def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozenset()) -> str:

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import following
+from .announce import announce
 from .exceptions import DomainError, NotFound
 from .models import Channel
 from .notifications import all_kinds
@@ -117,12 +118,18 @@ def unsubscribe(request, token: str):
     return render(request, "peerhub/unsubscribe.html", {"member": member, "label": label})
 
 
+def _follow_message(target, now_following: bool) -> str:
+    name = getattr(target, "title", None) or getattr(target, "name", None) or str(target)
+    return f"You follow {name} now." if now_following else f"You no longer follow {name}."
+
+
 @require_POST
 @login_required
 def follow_toggle(request, kind: str, pk: int):
     try:
         target = following.follow_target_get(user=request.user, name=kind, pk=pk)
-        following.follow_toggle(follower=request.user, target=target)
+        now_following = following.follow_toggle(follower=request.user, target=target)
+        message, error = _follow_message(target, now_following), False
     except NotFound as exc:
         raise Http404(exc.message) from None
     except DomainError as exc:
@@ -130,12 +137,14 @@ def follow_toggle(request, kind: str, pk: int):
             messages.error(request, exc.message)
             return redirect(request.POST.get("next") or "home")
         target = following.follow_target_get(user=request.user, name=kind, pk=pk)
+        message, error = exc.message, True
     if request.htmx:
-        return render(
+        response = render(
             request,
             "peerhub/_follow.html",
             following.follow_widget(user=request.user, target=target),
         )
+        return announce(response, message, error=error)
     nxt = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = target.get_absolute_url()

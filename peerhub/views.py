@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import figures, following, selectors, services, tokens
+from .announce import announce
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
@@ -76,7 +77,9 @@ def manifesto_sign(request):
         # The sign card and, out of band, the signatory list that now includes the member.
         context = _manifesto_context(request, selectors.manifesto_current())
         context.update({"just_signed": created, "error": error})
-        return render(request, "peerhub/_manifesto_signed.html", context)
+        response = render(request, "peerhub/_manifesto_signed.html", context)
+        message = error or ("Thank you for signing the manifesto." if created else "")
+        return announce(response, message, error=bool(error))
     if error:
         messages.error(request, error)
     elif created:

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from challenges import selectors as challenge_selectors
-from challenges.lineage_svg import lineage_svg
+from challenges.lineage_svg import lineage_list, lineage_svg
 from challenges.models import Challenge, SelectionRound
 from challenges.selectors import Lineage
 
@@ -104,11 +104,13 @@ def evolution(*, user, challenge: Challenge) -> Evolution:
     )
 
 
-def lineage_drawings(result: Evolution) -> list[tuple[Lineage, SafeString]]:
+def lineage_drawings(result: Evolution) -> list[tuple[Lineage, SafeString, SafeString]]:
+    """Each lineage with its drawing and the drawing's text version (nested lists of links)."""
     return [
         (
             lineage,
             lineage_svg(lineage, label=f"Lineage of {lineage.root.title}", highlight=branch),
+            lineage_list(lineage, highlight=branch),
         )
         for lineage, branch in result.lineages
     ]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from challenges.selectors import challenge_get, solution_get
+from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
@@ -56,7 +57,8 @@ def vote(request, pk: int):
         context = presenters.vote_widget_context(
             user=request.user, solution=solution, message=message, error=error
         )
-        return render(request, "reputation/_vote_widget.html", {"section": context})
+        response = render(request, "reputation/_vote_widget.html", {"section": context})
+        return announce(response, message, error=error)
     if message:
         (messages.error if error else messages.success)(request, message)
     return redirect(solution)

@@ -11,7 +11,7 @@ from peerhub.models import User, Value
 
 from .. import permissions, selectors, services
 from ..forms import ChallengeForm
-from ..lineage_svg import lineage_svg
+from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge, Tag
 from .base import refuse
 from .comments import thread_context
@@ -124,7 +124,11 @@ def challenge_detail(request, slug: str):
             "challenge_links": collect("challenge_links", challenge=challenge),
             "can_run_selection": permissions.can_run_selection(request.user, challenge),
             "lineages": [
-                (lineage, lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"))
+                (
+                    lineage,
+                    lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"),
+                    lineage_list(lineage),
+                )
                 for lineage in forest
             ],
             "more_lineages": more_lineages,

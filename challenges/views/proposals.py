@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 
 from .. import permissions, selectors, services
@@ -92,14 +93,15 @@ def proposal_back(request, pk: int):
         return refuse(request, error, proposal)
     if request.htmx:
         proposal.refresh_from_db()
-        return render(
+        backed = request.POST.get("back") != "0"
+        response = render(
             request,
             "challenges/_proposal_backing.html",
-            {
-                "proposal": proposal,
-                "has_backed": request.POST.get("back") != "0",
-                "can_back": True,
-            },
+            {"proposal": proposal, "has_backed": backed, "can_back": True},
+        )
+        return announce(
+            response,
+            "You back this proposal." if backed else "You no longer back this proposal.",
         )
     return redirect(proposal)
 

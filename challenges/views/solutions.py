@@ -10,7 +10,7 @@ from peerhub.hooks import collect
 from .. import permissions, selectors, services
 from ..diff import diff_stats, side_by_side
 from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
-from ..lineage_svg import lineage_svg
+from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge
 from .base import perform, refuse
 from .comments import thread_context
@@ -70,6 +70,7 @@ def solution_detail(request, pk: int):
         "parent_moved_diff": parent_moved_diff,
         "lineage": lineage,
         "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+        "lineage_list": lineage_list(lineage),
         "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
         "can_edit": permissions.can_edit_solution(user, solution),
         "can_fork": permissions.can_fork_solution(user, solution),
@@ -160,6 +161,7 @@ def solution_lineage(request, pk: int):
             "solution": solution,
             "lineage": lineage,
             "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+            "lineage_list": lineage_list(lineage),
         },
     )
 

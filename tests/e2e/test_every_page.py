@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from .axe import axe_problems
 from .pages import Page, seed_pages, sign_in_users
 
 pytestmark = pytest.mark.browser
@@ -77,8 +78,13 @@ def check_fits_the_screen(page, visit: Visit) -> list[str]:
     return [f"{scroll_width}px wide in a {inner_width}px window: {culprits}"]
 
 
+def check_axe(page, visit: Visit) -> list[str]:
+    """axe-core (WCAG 2.2 A/AA and best practices): no critical or serious violation."""
+    return axe_problems(page)
+
+
 # The checks run on every visit, in order. Add a check here to have it run on every main page.
-PAGE_CHECKS: list[Callable[..., list[str]]] = [check_answered, check_fits_the_screen]
+PAGE_CHECKS: list[Callable[..., list[str]]] = [check_answered, check_fits_the_screen, check_axe]
 
 
 def _signed_in_context(browser, live_server, user, width: int):

@@ -246,3 +246,75 @@ document.addEventListener(
     }
   });
 })();
+
+// Status messages go to the page's one polite live region (#status, base.html), which screen
+// readers follow: an htmx response names its message in an HX-Trigger event (peerhub.announce),
+// and the messages shown at the top of a freshly loaded page are repeated there once it has
+// loaded. The region is emptied first, so that the same message twice is read twice.
+(function () {
+  var region = document.getElementById("status");
+  if (!region) return;
+  var pending = null;
+  function say(text) {
+    text = (text || "").replace(/\s+/g, " ").trim();
+    if (!text) return;
+    region.textContent = "";
+    window.clearTimeout(pending);
+    pending = window.setTimeout(function () {
+      region.textContent = text;
+    }, 100);
+  }
+  window.peerhubAnnounce = say;
+  document.addEventListener("peerhub:status", function (event) {
+    say(event.detail && event.detail.message);
+  });
+  var shown = document.querySelector("[data-announce]");
+  if (shown) say(shown.textContent);
+})();
+
+// After an htmx swap the focus stays where the member was: when the focused control was inside
+// the part replaced (a vote, follow, back or sign button, a comment form), it goes to the same
+// control in the new part (the same id or field name, else the one at the same place among its
+// focusable elements), else to the new part itself, never back to the page's <body>.
+(function () {
+  var FOCUSABLE =
+    "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
+    "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  var saved = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    saved = null;
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (!target || !target.id || !active || active === document.body) return;
+    if (!target.contains(active)) return;
+    var inside = Array.prototype.slice.call(target.querySelectorAll(FOCUSABLE));
+    saved = {
+      targetId: target.id,
+      id: active.id,
+      name: active.tagName !== "BUTTON" && active.getAttribute("name"),
+      index: inside.indexOf(active),
+    };
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!saved) return;
+    var was = saved;
+    saved = null;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var part = document.getElementById(was.targetId);
+    if (!part) return;
+    var next = (was.id && document.getElementById(was.id)) || null;
+    if (!next && was.name) next = part.querySelector("[name='" + CSS.escape(was.name) + "']");
+    if (!next) {
+      var inside = part.querySelectorAll(FOCUSABLE);
+      next = inside[Math.min(Math.max(was.index, 0), inside.length - 1)] || null;
+    }
+    if (!next) {
+      if (!part.hasAttribute("tabindex")) part.setAttribute("tabindex", "-1");
+      next = part;
+    }
+    next.focus();
+  });
+})();
