@@ -128,10 +128,11 @@ def test_fork_with_the_keyboard_and_hear_the_result(chromium_available, live_ser
     page = keyboard_member(browser, live_server, forker)
     page.goto(f"{live_server.url}{source.get_absolute_url()}")
 
-    tab_to(page, "a.button:text-is('Fork and remix')")
+    tab_to(page, f"a.button[href='/solutions/{source.pk}/fork/']")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Fork")).to_be_visible()
-    tab_to(page, "button[type=submit]:text-is('Fork')")
+    tab_to(page, "main form[method=post] button[type=submit]")
+    expect(page.locator("main form[method=post] button[type=submit]:focus")).to_have_text("Fork")
     page.keyboard.press("Enter")
     expect(page.locator("#status")).to_have_text("Forked. Edit your copy and make it your own.")
     fork = Solution.objects.get(author=forker)
