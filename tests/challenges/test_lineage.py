@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from challenges import selectors, services
-from challenges.lineage_svg import MAX_DEPTH, lineage_svg
+from challenges.lineage_svg import MAX_DEPTH, lineage_list, lineage_svg
 from challenges.models import Challenge, Solution
 from peerhub.exceptions import DomainError
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_organiser, make_solution
@@ -406,3 +406,42 @@ def test_random_fork_sequences_keep_the_lineage_invariants(staff_user, operation
             assert [a.id for a in lineage.ancestors] == solution.ancestor_ids
 
         transaction.set_rollback(True)  # every example starts from an empty database
+
+
+def test_the_drawing_is_a_group_of_links_not_an_image(tree):
+    """role="img" would hide the links inside from screen readers."""
+    svg = str(lineage_svg(selectors.lineage_for(user=tree["alice"], solution=tree["f3"])))
+    assert 'role="img"' not in svg
+    assert re.match(r'<svg class="lineage-svg" [^>]*role="group"', svg)
+
+
+def test_the_list_view_links_the_same_solutions_as_the_drawing_nested_by_parent(tree):
+    lineage = selectors.lineage_for(user=tree["alice"], solution=tree["f3"])
+    svg, listed = str(lineage_svg(lineage)), str(lineage_list(lineage))
+    assert sorted(drawn_ids(listed)) == sorted(drawn_ids(svg))
+    assert listed.count("<ul") == listed.count("</ul>")
+    # f3 is the current one, and sits one level under f1, which sits under the root.
+    f3 = tree["f3"].get_absolute_url()
+    assert listed.count('aria-current="page"') == 1
+    assert f'<a href="{f3}" aria-current="page">' in listed
+    root_at = listed.index(f'href="{tree["root"].get_absolute_url()}"')
+    f1_at = listed.index(f'href="{tree["f1"].get_absolute_url()}"')
+    assert listed[:root_at].count("<ul") == 1
+    assert listed[:f1_at].count("<ul") == 2
+    assert listed[: listed.index(f3)].count("<ul") - listed[: listed.index(f3)].count("</ul>") == 3
+
+
+def test_the_list_view_escapes_titles_and_keeps_folded_counts(big):
+    lineage = selectors.lineage_for(user=big["viewer"], solution=big["root"])
+    svg, listed = str(lineage_svg(lineage)), str(lineage_list(lineage))
+    assert sorted(drawn_ids(listed)) == sorted(drawn_ids(svg))
+    folded = [int(n) for n in re.findall(r"\+(\d+) (?:more|deeper)", listed)]
+    assert len(drawn_ids(listed)) + sum(folded) == 500
+
+
+def test_the_list_view_escapes_what_members_write(tree):
+    tree["f3"].title = '<script>alert("x")</script>'
+    tree["f3"].save(update_fields=["title"])
+    listed = str(lineage_list(selectors.lineage_for(user=tree["alice"], solution=tree["f3"])))
+    assert "<script>" not in listed
+    assert "&lt;script&gt;" in listed

@@ -1,6 +1,7 @@
 """The HTML side of votes, reviews and reputation: the solution page's widget (htmx and plain
 forms), refusals as messages, the profile's reputation panel and the history page."""
 
+import json
 from decimal import Decimal
 from html import unescape
 
@@ -96,7 +97,12 @@ def test_own_solution_vote_is_a_message_in_the_widget_not_an_error(client, solut
     response = client.post(vote_url(solution), {"value": "1"}, **HTMX)
     assert response.status_code == 200
     assert "You cannot vote on your own solution." in response.content.decode()
-    assert 'role="alert"' in response.content.decode()
+    # Read out by the page's live region (HX-Trigger), not by a fresh one in the fragment.
+    assert 'role="alert"' not in response.content.decode()
+    assert json.loads(response["HX-Trigger"])["peerhub:status"] == {
+        "message": "You cannot vote on your own solution.",
+        "error": True,
+    }
     assert not Vote.objects.exists()
 
 
