@@ -97,7 +97,8 @@ def review(request, pk: int):
                 data=request.POST,
             )
             context["review_error"] = exc.message
-            return render(request, "reputation/_review_form.html", {"section": context})
+            response = render(request, "reputation/_review_form.html", {"section": context})
+            return announce(response, exc.message, error=True)
         messages.error(request, exc.message)
         return redirect(solution)
     messages.success(request, "Your review is saved. Thank you for helping this solution grow.")

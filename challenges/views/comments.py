@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 
@@ -54,11 +55,16 @@ def _target(request, kind: str, key: str):
     raise Http404
 
 
-def _answer(request, target, *, error: str | None = None, focus: Comment | None = None):
+def _answer(
+    request, target, *, error: str | None = None, focus: Comment | None = None, done: str = ""
+):
+    """The discussion again (htmx; `error` or `done` read out by the page's live region), or a
+    redirect to it."""
     if request.htmx:
         context = thread_context(request, target, focus=focus)
         context["thread_error"] = error
-        return render(request, "challenges/_comments.html", context)
+        response = render(request, "challenges/_comments.html", context)
+        return announce(response, error or done, error=bool(error))
     if error:
         messages.error(request, error)
     if focus is not None:
@@ -156,7 +162,7 @@ def comment_create(request, kind: str, key: str):
         )
     except DomainError as error:
         return _answer(request, target, error=error.message)
-    return _answer(request, target, focus=comment)
+    return _answer(request, target, focus=comment, done="Your comment is posted.")
 
 
 @login_required
@@ -187,17 +193,17 @@ def comment_delete(request, pk: int):
         services.comment_delete(comment=comment, by=request.user)
     except DomainError as error:
         return _answer(request, target, error=error.message, focus=comment)
-    return _answer(request, target, focus=comment)
+    return _answer(request, target, focus=comment, done="The comment is deleted.")
 
 
 @require_POST
 @login_required
 def comment_hide(request, pk: int):
     comment, target = _visible_comment(request, pk)
+    hidden = request.POST.get("hidden") != "0"
     try:
-        services.comment_set_hidden(
-            comment=comment, by=request.user, hidden=request.POST.get("hidden") != "0"
-        )
+        services.comment_set_hidden(comment=comment, by=request.user, hidden=hidden)
     except DomainError as error:
         return _answer(request, target, error=error.message, focus=comment)
-    return _answer(request, target, focus=comment)
+    done = "The comment is hidden." if hidden else "The comment is shown again."
+    return _answer(request, target, focus=comment, done=done)

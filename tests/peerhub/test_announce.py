@@ -99,3 +99,13 @@ def test_every_page_has_one_live_region_and_shown_messages_are_not_another(membe
     assert html.count('aria-live="polite"') == 1
     assert '<div id="status" class="visually-hidden" role="status" aria-live="polite"' in html
     assert "data-announce" in html
+
+
+def test_comments_are_announced_and_a_refusal_is_an_error(member_client):
+    challenge = ChallengeFactory()
+    url = reverse("challenges:comment-create", args=["challenge", challenge.slug])
+    response = member_client.post(url, {"body": "Have you tried sand?"}, headers=HTMX)
+    assert said(response) == {"message": "Your comment is posted.", "error": False}
+    refused = member_client.post(url, {"body": ""}, headers=HTMX)
+    assert said(refused)["error"] is True
+    assert 'role="alert"' not in refused.content.decode()

@@ -274,8 +274,8 @@ document.addEventListener(
 
 // After an htmx swap the focus stays where the member was: when the focused control was inside
 // the part replaced (a vote, follow, back or sign button, a comment form), it goes to the same
-// control in the new part (the same id or field name, else the one at the same place among its
-// focusable elements), else to the new part itself, never back to the page's <body>.
+// control in the new part (the same id, field name or button text, else the one at the same place
+// among its focusable elements), else to the new part itself, never back to the page's <body>.
 (function () {
   var FOCUSABLE =
     "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
@@ -293,6 +293,7 @@ document.addEventListener(
       targetId: target.id,
       id: active.id,
       name: active.tagName !== "BUTTON" && active.getAttribute("name"),
+      text: active.tagName === "BUTTON" && active.textContent.trim(),
       index: inside.indexOf(active),
     };
   });
@@ -307,8 +308,14 @@ document.addEventListener(
     if (!part) return;
     var next = (was.id && document.getElementById(was.id)) || null;
     if (!next && was.name) next = part.querySelector("[name='" + CSS.escape(was.name) + "']");
+    var inside = part.querySelectorAll(FOCUSABLE);
+    if (!next && was.text) {
+      next =
+        Array.prototype.find.call(inside, function (el) {
+          return el.tagName === "BUTTON" && el.textContent.trim() === was.text;
+        }) || null;
+    }
     if (!next) {
-      var inside = part.querySelectorAll(FOCUSABLE);
       next = inside[Math.min(Math.max(was.index, 0), inside.length - 1)] || null;
     }
     if (!next) {
