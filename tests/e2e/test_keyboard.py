@@ -137,3 +137,20 @@ def test_fork_with_the_keyboard_and_hear_the_result(chromium_available, live_ser
     expect(page.locator("#status")).to_have_text("Forked. Edit your copy and make it your own.")
     fork = Solution.objects.get(author=forker)
     assert page.url.endswith(fork.get_absolute_url())
+
+
+def test_comment_with_the_keyboard_keeps_the_focus_on_the_form(
+    chromium_available, live_server, browser
+):
+    challenge = ChallengeFactory(title="Flood warnings")
+    page = keyboard_member(browser, live_server, UserFactory(username="ola"))
+    page.goto(f"{live_server.url}{challenge.get_absolute_url()}")
+
+    tab_to(page, "#comment-body")
+    page.keyboard.type("Church bells work when the network is down.")
+    tab_to(page, ".comment-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Your comment is posted.")
+    expect(page.locator("#discussion")).to_contain_text("Church bells work")
+    # The new comment brings links before the button; the focus still finds the button.
+    expect_focus_on(page, ".comment-form button[type=submit]")
