@@ -249,10 +249,10 @@ document.addEventListener(
 
 // Status messages go to the page's one polite live region (#status, base.html), which screen
 // readers follow: an htmx response names its message in an HX-Trigger event (peerhub.announce),
-// and the messages shown at the top of a freshly loaded page are repeated there once it has
-// loaded. The region is emptied first, so that the same message twice is read twice.
+// written into the region's hidden line (the messages a full page brings are shown in the region
+// itself). The line is emptied first, so that the same message twice is read twice.
 (function () {
-  var region = document.getElementById("status");
+  var region = document.querySelector("#status [data-said]");
   if (!region) return;
   var pending = null;
   function say(text) {
@@ -268,8 +268,6 @@ document.addEventListener(
   document.addEventListener("peerhub:status", function (event) {
     say(event.detail && event.detail.message);
   });
-  var shown = document.querySelector("[data-announce]");
-  if (shown) say(shown.textContent);
 })();
 
 // After an htmx swap the focus stays where the member was: when the focused control was inside
