@@ -1,6 +1,6 @@
 """Status messages of htmx actions, read out by screen readers.
 
-Every page has one persistent, polite live region (`#status` in base.html). An htmx response
+Every page has one persistent, polite live region (`#site-status` in base.html). An htmx response
 names its message in an `HX-Trigger` header (`peerhub:status`), and site.js writes it into that
 region: a region that is already in the page is announced reliably, where one arriving inside the
 swapped fragment is often missed. The fragment may still show the message where it belongs."""

@@ -1,7 +1,7 @@
 """Keyboard only, in Chromium: a member votes, follows, signs the manifesto and forks a solution
 with Tab, Enter and Space alone. After each htmx swap the focus stays on the control that was
 used (or on what replaced it), never back on <body>, and the page's one polite live region
-(#status, base.html) says what happened."""
+(#site-status, base.html) says what happened."""
 
 import pytest
 from django.conf import settings
@@ -71,7 +71,7 @@ def test_vote_with_the_keyboard_keeps_the_focus_and_announces(
     voter = UserFactory(username="kim")
     page = keyboard_member(browser, live_server, voter)
     page.goto(f"{live_server.url}{solution.get_absolute_url()}")
-    status = page.locator("#status")
+    status = page.locator("#site-status")
 
     tab_to(page, ".vote-up")
     page.keyboard.press("Enter")
@@ -97,12 +97,12 @@ def test_follow_with_the_keyboard_keeps_the_focus_and_announces(
 
     tab_to(page, f"{widget} button")
     page.keyboard.press("Space")
-    expect(page.locator("#status")).to_have_text("You follow Clean water for Kivu now.")
+    expect(page.locator("#site-status")).to_have_text("You follow Clean water for Kivu now.")
     expect(page.locator(f"{widget} button")).to_have_text("Following")
     expect_focus_on(page, f"{widget} button")
 
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text("You no longer follow Clean water for Kivu.")
+    expect(page.locator("#site-status")).to_have_text("You no longer follow Clean water for Kivu.")
     expect(page.locator(f"{widget} button")).to_have_text("Follow")
     expect_focus_on(page, f"{widget} button")
 
@@ -116,7 +116,7 @@ def test_sign_the_manifesto_with_the_keyboard_moves_the_focus_to_the_signed_card
 
     tab_to(page, "#manifesto-sign button")
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text("Thank you for signing the manifesto.")
+    expect(page.locator("#site-status")).to_have_text("Thank you for signing the manifesto.")
     expect(page.locator("#manifesto-sign")).to_contain_text("You have signed this version")
     # The button is gone: the focus goes to the card that replaced it, not to <body>.
     expect_focus_on(page, "#manifesto-sign")
@@ -134,7 +134,7 @@ def test_fork_with_the_keyboard_and_hear_the_result(chromium_available, live_ser
     tab_to(page, "main form[method=post] button[type=submit]")
     expect(page.locator("main form[method=post] button[type=submit]:focus")).to_have_text("Fork")
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text("Forked. Edit your copy and make it your own.")
+    expect(page.locator("#site-status")).to_have_text("Forked. Edit your copy and make it your own.")
     fork = Solution.objects.get(author=forker)
     assert page.url.endswith(fork.get_absolute_url())
 
@@ -150,7 +150,7 @@ def test_comment_with_the_keyboard_keeps_the_focus_on_the_form(
     page.keyboard.type("Church bells work when the network is down.")
     tab_to(page, ".comment-form button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text("Your comment is posted.")
+    expect(page.locator("#site-status")).to_have_text("Your comment is posted.")
     expect(page.locator("#discussion")).to_contain_text("Church bells work")
     # The new comment brings links before the button; the focus still finds the button.
     expect_focus_on(page, ".comment-form button[type=submit]")

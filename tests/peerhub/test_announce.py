@@ -1,5 +1,5 @@
 """Status messages of htmx actions reach the page's one polite live region: each htmx answer
-names its message in HX-Trigger (peerhub:status), which site.js writes into #status; pages hold
+names its message in HX-Trigger (peerhub:status), which site.js writes into #site-status; pages hold
 exactly one live region, and the messages shown on a loaded page are not a second one."""
 
 import json
@@ -97,7 +97,7 @@ def test_every_page_has_one_live_region_and_shown_messages_are_not_another(membe
     html = member_client.get(solution.get_absolute_url()).content.decode()
     assert "A vote is up, down, or removed." in html
     assert html.count('aria-live="polite"') == 1
-    region = html[html.index('<div id="status" role="status" aria-live="polite">') :]
+    region = html[html.index('<div id="site-status" role="status" aria-live="polite">') :]
     assert region.index("A vote is up, down, or removed.") < region.index("data-said")
 
 

@@ -247,12 +247,12 @@ document.addEventListener(
   });
 })();
 
-// Status messages go to the page's one polite live region (#status, base.html), which screen
+// Status messages go to the page's one polite live region (#site-status, base.html), which screen
 // readers follow: an htmx response names its message in an HX-Trigger event (peerhub.announce),
 // written into the region's hidden line (the messages a full page brings are shown in the region
 // itself). The line is emptied first, so that the same message twice is read twice.
 (function () {
-  var region = document.querySelector("#status [data-said]");
+  var region = document.querySelector("#site-status [data-said]");
   if (!region) return;
   var pending = null;
   function say(text) {
