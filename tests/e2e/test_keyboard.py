@@ -134,7 +134,9 @@ def test_fork_with_the_keyboard_and_hear_the_result(chromium_available, live_ser
     tab_to(page, "main form[method=post] button[type=submit]")
     expect(page.locator("main form[method=post] button[type=submit]:focus")).to_have_text("Fork")
     page.keyboard.press("Enter")
-    expect(page.locator("#site-status")).to_have_text("Forked. Edit your copy and make it your own.")
+    expect(page.locator("#site-status")).to_have_text(
+        "Forked. Edit your copy and make it your own."
+    )
     fork = Solution.objects.get(author=forker)
     assert page.url.endswith(fork.get_absolute_url())
 
