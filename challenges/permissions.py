@@ -274,7 +274,7 @@ def viewers_of(target: Challenge | Solution) -> QuerySet:
     members = User.objects.filter(is_active=True)
     if isinstance(target, Solution):
         if not was_published(target):
-            return members.filter(pk=target.author_id)
+            members = members.filter(pk=target.author_id)  # a draft is its author's alone
         challenge = target.challenge
     else:
         challenge = target
