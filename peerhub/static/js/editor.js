@@ -254,7 +254,8 @@
   // An htmx form answers with the re-rendered part of the page: an error shows as an alert in
   // it (the draft then comes back in the fresh editor), anything else means the text is stored.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var form = event.detail.elt;
+    // detail.elt is the swap's target; the form that asked is the request's element.
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (!local || !form || !form.mdDraftKeys) return;
     var failed = !event.detail.xhr || event.detail.xhr.status >= 400 ||
       /role="alert"/.test(event.detail.xhr.responseText || "");
