@@ -14,6 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from peerhub.api.schema import ErrorSerializer
+
 from .. import permissions, selectors, services
 from ..diff import diff_stats
 from ..models import ChallengeProposal, Solution, UpstreamProposal
@@ -679,7 +681,12 @@ class MentionSuggestionsView(APIView):
             OpenApiParameter("challenge", str, description="The slug of the challenge."),
             OpenApiParameter("solution", int, description="The id of the solution."),
         ],
-        responses={200: MentionSuggestionSerializer(many=True), 404: OpenApiResponse()},
+        responses={
+            200: MentionSuggestionSerializer(many=True),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No challenge or solution the member may see."
+            ),
+        },
     )
     def get(self, request):
         members = selectors.mention_suggestions_for(
