@@ -69,11 +69,14 @@ def mentions_record(
     url: str = "",
     where: str = "",
     notify_new: bool = True,
+    told_already: Iterable[int] = (),
 ) -> list[int]:
     """Record that `author` mentioned these members in `item`, and notify the ones mentioned
     there for the first time, after commit, through their preferences. Members outside
     `audience` (who may not see the item) are neither recorded nor told: should they gain
-    access and be mentioned again, they are told then. Returns the ids newly mentioned.
+    access and be mentioned again, they are told then. Members in `told_already` (the author
+    of the comment replied to, say, told by its own notice) are recorded but not told twice.
+    Returns the ids newly mentioned.
 
     Callers hold a lock on the item (or its parent) so two edits do not race; were they to, the
     unique constraint keeps one row and the notification's own dedupe keeps one notice."""
@@ -99,10 +102,11 @@ def mentions_record(
         ],
         ignore_conflicts=True,
     )
-    if notify_new:
+    to_tell = sorted(set(new) - set(told_already))
+    if notify_new and to_tell:
         notify(
             "mentioned",
-            new,
+            to_tell,
             actor=author,
             target=item,
             url=url,

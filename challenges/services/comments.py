@@ -60,11 +60,18 @@ def comment_create(
     )
     type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
     social_events.comment_posted(comment=comment, target=target, parent=parent)
-    _record_mentions(comment, target=target, mentioned=rendered.mentioned)
+    # Whom comment_posted told already (a reply's parent author, a solution's author) is not
+    # told a second time of the same comment.
+    told = {parent.author_id} if parent is not None else set()
+    if not on_challenge:
+        told.add(target.author_id)
+    _record_mentions(comment, target=target, mentioned=rendered.mentioned, told_already=told)
     return comment
 
 
-def _record_mentions(comment: Comment, *, target: Challenge | Solution, mentioned) -> None:
+def _record_mentions(
+    comment: Comment, *, target: Challenge | Solution, mentioned, told_already=()
+) -> None:
     mentions_record(
         author=comment.author,
         item=comment,
@@ -72,6 +79,7 @@ def _record_mentions(comment: Comment, *, target: Challenge | Solution, mentione
         audience=permissions.viewers_of(target),
         url=f"{target.get_absolute_url()}#comment-{comment.pk}",
         where=f"a comment on “{target}”",
+        told_already=told_already,
     )
 
 

@@ -110,6 +110,21 @@ def test_a_new_revision_that_keeps_a_mention_does_not_notify_again(commit, li):
     assert mentions_of(li) == 1
 
 
+def test_a_reply_that_mentions_the_parent_author_tells_them_once(commit, li):
+    challenge = ChallengeFactory()
+    parent = commit(services.comment_create, author=li, target=challenge, body="A question")
+    commit(
+        services.comment_create,
+        author=UserFactory(),
+        target=challenge,
+        body="@li here is the answer",
+        parent=parent,
+    )
+    kinds = list(Notification.objects.filter(recipient=li).values_list("kind", flat=True))
+    assert kinds == ["comment_reply"]
+    assert Mention.objects.filter(mentioned=li).count() == 1
+
+
 def test_mentioning_yourself_notifies_no_one(commit, li):
     commit(services.comment_create, author=li, target=ChallengeFactory(), body="Note to @li")
     assert mentions_of(li) == 0
