@@ -74,7 +74,7 @@ def test_write_preview_mention_and_send(chromium_available, live_server, browser
 
     # Ben sees the notification and follows it to the comment.
     ben = log_in(browser, live_server, "benedikt")
-    bell = ben.get_by_role("navigation", name="Account").locator("#bell")
+    bell = ben.locator("#bell")
     expect(bell.locator(".badge")).to_have_text("1")
     bell.click()
     ben.get_by_role(
