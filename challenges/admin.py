@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from peerhub.admin_mixins import ReadOnlyAdmin
-from peerhub.markdown import render_markdown
+from peerhub.mentions import render_with_mentions
 
 from . import services
 from .models import (
@@ -138,7 +138,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The stored HTML follows an edit made here, as it does through comment_edit.
-        obj.body_html = "" if obj.is_deleted else render_markdown(obj.body)
+        obj.body_html = "" if obj.is_deleted else render_with_mentions(obj.body).html
         super().save_model(request, obj, form, change)
 
 

@@ -788,7 +788,8 @@ def _water(w: _World) -> None:
         "marta",
         17.2,
         "The district health office confirmed that they will run the quarterly lab sample for "
-        "free. This is exactly what the fourth criterion is about.",
+        "free. This is exactly what the fourth criterion is about. @tomas, could your "
+        "turbidity readings go on the same blackboard?",
     )
 
     # Generation 4: a turbidity sensor. Offered upstream, still open.

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from peerhub import inputs, limits
 from peerhub.models import Value
+from peerhub.widgets import MarkdownEditor
 
 from . import permissions
 from .models import Challenge, ChallengeProposal
@@ -22,14 +23,14 @@ class ChallengeForm(forms.Form):
         max_length=limits.SUMMARY, help_text="One line that says what the challenge is."
     )
     problem = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8}),
+        widget=MarkdownEditor(attrs={"rows": 8}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
         help_text="Markdown. What needs solving? Required before the challenge can open.",
     )
     context = forms.CharField(
         label="Why it matters",
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=MarkdownEditor(attrs={"rows": 6}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
         help_text="Markdown. The story: who is affected, what has been tried, what is at stake.",
@@ -118,7 +119,7 @@ class ChallengeForm(forms.Form):
 class SolutionForm(forms.Form):
     title = inputs.PlainCharField(max_length=limits.TITLE)
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 18}),
+        widget=MarkdownEditor(attrs={"rows": 18}),
         max_length=limits.SOLUTION_BODY,
         help_text="Markdown. Explain your solution.",
     )
@@ -155,7 +156,7 @@ class ForkForm(forms.Form):
 
 class UpstreamForm(forms.Form):
     message = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=MarkdownEditor(attrs={"rows": 5}),
         max_length=limits.UPSTREAM_MESSAGE,
         help_text="What your change does and why the original would be better with it.",
     )
@@ -175,8 +176,8 @@ class ProposalForm(forms.ModelForm):
         fields = ["title", "summary", "problem", "context"]
         field_classes = {"title": inputs.PlainCharField}
         widgets = {
-            "problem": forms.Textarea(attrs={"rows": 8}),
-            "context": forms.Textarea(attrs={"rows": 5}),
+            "problem": MarkdownEditor(attrs={"rows": 8}),
+            "context": MarkdownEditor(attrs={"rows": 5}),
         }
         labels = {"context": "Why it matters"}
 
@@ -184,7 +185,7 @@ class ProposalForm(forms.ModelForm):
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Comment",
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
+        widget=MarkdownEditor(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
         max_length=limits.COMMENT,
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -261,3 +261,27 @@ def can_run_selection(user, challenge: Challenge) -> bool:
 def can_view_draft_rounds(user, challenge: Challenge) -> bool:
     """A round in preparation is the organisers' working list; members see published ones."""
     return is_organiser(user, challenge) or is_staff(user)
+
+
+# --- Who may see a thing (mentions) ----------------------------------------------------------
+
+
+def viewers_of(target: Challenge | Solution) -> QuerySet:
+    """The active members who may see `target`: the same rule as can_view_challenge and
+    can_view_solution, as a queryset of members (for @mention suggestions and notices)."""
+    from peerhub.models import User
+
+    members = User.objects.filter(is_active=True)
+    if isinstance(target, Solution):
+        if not was_published(target):
+            members = members.filter(pk=target.author_id)  # a draft is its author's alone
+        challenge = target.challenge
+    else:
+        challenge = target
+    public = challenge.visibility == Challenge.Visibility.PUBLIC
+    if public and challenge.status != Challenge.Status.DRAFT:
+        return members
+    may = Q(is_staff=True) | Q(pk__in=challenge.organisers.values("pk"))
+    if challenge.status != Challenge.Status.DRAFT:
+        may |= Q(pk__in=challenge.invited.values("pk"))
+    return members.filter(may)

@@ -1,9 +1,11 @@
 """Markdown stored as HTML at write time (Comment.body_html, Revision.body_html): filling it for
-rows written before, or again when peerhub.markdown's renderer or allowlist changes."""
+rows written before, or again when peerhub.markdown's renderer or allowlist changes (mentions of
+members who exist then are linked)."""
 
 from django.db import models
 
-from peerhub.markdown import render_markdown
+from peerhub.markdown import mention_names, render_markdown
+from peerhub.mentions import members_named, mention_links
 
 BATCH = 500
 
@@ -20,8 +22,11 @@ def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) 
         batch = list(rows.filter(pk__gt=after).only("pk", "body")[:BATCH])
         if not batch:
             return written
+        # Mentions are linked as when written (one query per batch); nobody is notified again.
+        names = set().union(*(mention_names(row.body) for row in batch))
+        links = mention_links(members_named(names, limit=None))
         for row in batch:
-            row.body_html = str(render_markdown(row.body))
+            row.body_html = str(render_markdown(row.body, mentions=links))
         # A plain queryset's update, not save() nor the model's own queryset: a revision refuses
         # both once written, and its HTML is derived from its body, not an edit of it.
         models.QuerySet(model).bulk_update(batch, ["body_html"])

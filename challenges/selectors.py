@@ -9,6 +9,8 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 
+from peerhub.inputs import parse_id
+from peerhub.mentions import mention_suggestions
 from peerhub.models import User
 
 from . import permissions
@@ -597,3 +599,33 @@ def selection_round_get(*, user, challenge: Challenge, number: int) -> Selection
         if round_.number == number:
             return round_
     raise Http404("No such selection round.")
+
+
+# --- Mentions --------------------------------------------------------------------------------
+
+
+def mention_target(*, user, challenge: str = "", solution: str = "") -> Challenge | Solution:
+    """The challenge (by slug) or solution (by id) someone is writing about, for @ suggestions;
+    404 unless the writer may see it. Light on purpose: no page's prefetches."""
+    target = None
+    if solution:
+        pk = parse_id(solution)
+        target = Solution.objects.select_related("challenge").filter(pk=pk).first() if pk else None
+        if target is not None and not permissions.can_view_solution(user, target):
+            target = None
+    elif challenge:
+        target = Challenge.objects.filter(slug=challenge[:100]).first()
+        if target is not None and not permissions.can_view_challenge(user, target):
+            target = None
+    if target is None:
+        raise Http404("Nothing to write about here.")
+    return target
+
+
+def mention_suggestions_for(
+    *, user, challenge: str = "", solution: str = "", query: str = ""
+) -> list[User]:
+    """Members who may see what `user` is writing about, matching `query`: no one the page
+    would not show to them is suggested (a private challenge's outsiders stay unnamed)."""
+    target = mention_target(user=user, challenge=challenge, solution=solution)
+    return mention_suggestions(audience=permissions.viewers_of(target), query=query)

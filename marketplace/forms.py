@@ -4,6 +4,7 @@ from django import forms
 
 from challenges.models import Solution
 from peerhub import inputs, limits
+from peerhub.widgets import MarkdownEditor
 
 from .models import Offer, Order, Subscription
 
@@ -36,7 +37,7 @@ class OfferForm(forms.ModelForm):
                   "capacity", "is_active"]  # fmt: skip
         field_classes = {"title": inputs.PlainCharField}
         labels = {"is_active": "Active (take new orders)", "delivery_days": "Delivery (days)"}
-        widgets = {"description": forms.Textarea(attrs={"rows": 8})}
+        widgets = {"description": MarkdownEditor(attrs={"rows": 8})}
 
     def __init__(self, *args, seller, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,7 +50,7 @@ class OfferForm(forms.ModelForm):
 class OrderPlaceForm(forms.Form):
     # The rule is the service's (order_place refuses an empty brief); the form says it first.
     brief = forms.CharField(
-        label="What do you need?", widget=forms.Textarea(attrs={"rows": 4}),
+        label="What do you need?", widget=MarkdownEditor(attrs={"rows": 4}),
         max_length=limits.ORDER_BRIEF,
         help_text="Required: what you need, for whom and by when. The seller reads it before "
                   "starting. Markdown.",
@@ -59,13 +60,13 @@ class OrderPlaceForm(forms.Form):
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.ORDER_MESSAGE
+        label="Message", widget=MarkdownEditor(attrs={"rows": 3}), max_length=limits.ORDER_MESSAGE
     )
 
 
 class DeliverForm(forms.Form):
     message = forms.CharField(
-        label="Delivery", widget=forms.Textarea(attrs={"rows": 5}), max_length=limits.ORDER_MESSAGE
+        label="Delivery", widget=MarkdownEditor(attrs={"rows": 5}), max_length=limits.ORDER_MESSAGE
     )
     links = forms.CharField(
         label="Links", required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -84,7 +85,7 @@ class DeliverForm(forms.Form):
 class DisputeForm(forms.Form):
     reason = forms.CharField(
         label="What went wrong?",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=MarkdownEditor(attrs={"rows": 3}),
         max_length=limits.DISPUTE_REASON,
     )
 

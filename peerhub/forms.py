@@ -5,6 +5,7 @@ from django import forms
 
 from . import inputs, tokens
 from .models import AccessToken, User
+from .widgets import MarkdownEditor
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,7 +13,7 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "bio", "skills"]
         field_classes = {"display_name": inputs.PlainCharField}
-        widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
+        widgets = {"bio": MarkdownEditor(attrs={"rows": 6})}
         help_texts = {
             "display_name": "How your name appears next to your work.",
             "bio": "A few lines about you. Markdown works.",

@@ -54,6 +54,8 @@ MANIFESTO_PREAMBLE = 10_000
 MANIFESTO_BODY = 100_000
 
 # --- Requests ---------------------------------------------------------------------------------
+# The editor's preview renders any Markdown field: as long as the longest a member writes.
+MARKDOWN_PREVIEW = 100_000
 # Deepest nesting of arrays and objects in a JSON request body. PeerHub's own payloads are three
 # levels deep; Python's json module fails with RecursionError somewhere past a thousand.
 JSON_DEPTH = 64

@@ -3,13 +3,20 @@
 markdown-it-py turns CommonMark (plus tables and strikethrough) into HTML with raw HTML disabled,
 then nh3 (the Rust ammonia sanitiser) keeps only an allowlist of tags, attributes and URL schemes.
 Both steps matter: the parser stops most tricks, the sanitiser is the guarantee.
+
+@mentions: given the members a text names (`mentions`, found by peerhub.mentions with one query),
+the renderer links each `@username` in running text — never in code, nor inside a link — to the
+member's profile, and reports which it linked.
 """
 
+import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -25,13 +32,81 @@ ALLOWED_ATTRIBUTES = {
     "code": {"class"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# Only the renderer writes classes on links (raw HTML is off): the one it writes is kept.
+ALLOWED_CLASSES = {"a": {"mention"}}
+
+# `@name` not glued to a word, an e-mail address or a path before it. Django usernames are
+# letters, digits and @ . + - _; a trailing dot or dash is punctuation, not part of the name.
+MENTION_RE = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9_][A-Za-z0-9_.+-]*)")
+
+
+def mention_names(text: str) -> set[str]:
+    """Every name written as `@name` in `text`, lower-cased, code included (a superset of what
+    the renderer links)."""
+    return {_trim(match.group(1)).lower() for match in MENTION_RE.finditer(text or "")}
+
+
+def _trim(name: str) -> str:
+    return name.rstrip(".-")
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-        ["table", "strikethrough"]
-    )
+    parser = MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "typographer": False}
+    ).enable(["table", "strikethrough"])
+    parser.core.ruler.push("mentions", _link_mentions)
+    return parser
+
+
+def _link_mentions(state) -> None:
+    """Split text tokens at `@name` for the members in env["mentions"] (lower-cased name ->
+    (username, profile URL)) into links; record the usernames linked in env["mentioned"]."""
+    members: Mapping[str, tuple[str, str]] = state.env.get("mentions") or {}
+    if not members:
+        return
+    linked: set[str] = state.env.setdefault("mentioned", set())
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, in_link = [], 0
+        for token in block.children:
+            if token.type == "link_open":
+                in_link += 1
+            elif token.type == "link_close":
+                in_link -= 1
+            if token.type != "text" or in_link or "@" not in token.content:
+                children.append(token)
+                continue
+            children.extend(_split_mentions(state, token, members, linked))
+        block.children = children
+
+
+def _split_mentions(state, token, members, linked):
+    text, start = token.content, 0
+    for match in MENTION_RE.finditer(text):
+        name = _trim(match.group(1))
+        member = members.get(name.lower())
+        if member is None:
+            continue
+        username, url = member
+        if match.start() > start:
+            yield _text(state, text[start : match.start()])
+        link = Token("link_open", "a", 1)
+        link.attrs = {"href": url, "class": "mention"}
+        yield link
+        yield _text(state, "@" + name)
+        yield Token("link_close", "a", -1)
+        linked.add(username)
+        start = match.start() + 1 + len(name)
+    if start < len(text):
+        yield _text(state, text[start:])
+
+
+def _text(state, content: str):
+    token = Token("text", "", 0)
+    token.content = content
+    return token
 
 
 def sanitize_html(html: str) -> str:
@@ -42,11 +117,23 @@ def sanitize_html(html: str) -> str:
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener ugc",
         strip_comments=True,
+        allowed_classes=ALLOWED_CLASSES,
     )
 
 
-def render_markdown(text: str | None) -> SafeString:
-    """Render user Markdown to sanitised HTML that templates may output as is."""
+def render_markdown(
+    text: str | None,
+    *,
+    mentions: Mapping[str, tuple[str, str]] | None = None,
+    mentioned: set[str] | None = None,
+) -> SafeString:
+    """Render user Markdown to sanitised HTML that templates may output as is. `mentions` maps
+    lower-cased usernames to (username, profile URL) to link; the usernames actually linked
+    are added to `mentioned` when given."""
     if not text:
         return mark_safe("")
-    return mark_safe(sanitize_html(_parser().render(text)))  # noqa: S308  (sanitised by nh3)
+    env = {"mentions": mentions or {}}
+    html = _parser().render(text, env)
+    if mentioned is not None:
+        mentioned.update(env.get("mentioned", ()))
+    return mark_safe(sanitize_html(html))  # noqa: S308  (sanitised by nh3)

@@ -398,3 +398,31 @@ class AccessToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+
+class Mention(models.Model):
+    """A member named with `@username` in a piece of writing (a comment, a solution). One row per
+    member and item, whatever the edits and revisions: the unique pair is what makes the
+    mention notify once (peerhub.mentions.mentions_record)."""
+
+    mentioned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    item_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    item_id = models.PositiveBigIntegerField()
+    item = GenericForeignKey("item_type", "item_id")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item_type", "item_id", "mentioned"], name="one_mention_per_member_and_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.mentioned_id} in {self.item_type_id}:{self.item_id}"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("manifesto/", views.manifesto, name="manifesto"),
     path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
+    path("markdown/preview/", views.markdown_preview, name="markdown-preview"),
     path(
         "u/<str:username>/",
         cached(["member:{username}", "reputation"])(views.profile),

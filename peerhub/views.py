@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, selectors, services, tokens
+from . import figures, following, mentions, selectors, services, tokens
 from .announce import announce
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
@@ -85,6 +85,24 @@ def manifesto_sign(request):
     elif created:
         messages.success(request, "Thank you for signing the manifesto.")
     return redirect("manifesto")
+
+
+@require_POST
+@login_required
+def markdown_preview(request):
+    """The editor's Preview tab (htmx): the text rendered as it will be stored. Errors come
+    back as a message in the panel, which htmx swaps in (a 200 for htmx, the status otherwise)."""
+    text = request.POST.get("text", "")
+    try:
+        html, error, status = mentions.markdown_preview(user=request.user, text=text), None, 200
+    except DomainError as exc:
+        html, error, status = "", exc.message, exc.status_code
+    return render(
+        request,
+        "peerhub/_markdown_preview.html",
+        {"html": html, "error": error, "empty": not text.strip()},
+        status=200 if request.htmx else status,
+    )
 
 
 def code_of_conduct(request):

@@ -24,4 +24,5 @@ router.register(
 urlpatterns = [
     *router.urls,
     path("search/", SearchView.as_view(), name="api-search"),
+    path("mentions/", views.MentionSuggestionsView.as_view(), name="api-mention-suggestions"),
 ]

@@ -8,9 +8,13 @@ member may not take on something they see is the service's `NotAllowed`, a 403."
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from peerhub.api.schema import ErrorSerializer
 
 from .. import permissions, selectors, services
 from ..diff import diff_stats
@@ -654,3 +658,41 @@ class SelectionRoundViewSet(viewsets.ViewSet):
         challenge = self._challenge()
         services.selection_publish(round=self._round(challenge), by=request.user)
         return self._answer(challenge, int(number))
+
+
+# --- Mentions --------------------------------------------------------------------------------
+
+
+class MentionSuggestionSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField(source="get_absolute_url")
+
+
+class MentionSuggestionsView(APIView):
+    """Members to @mention while writing about a challenge or a solution: only members who may
+    see it. The editor's autocomplete asks this as you type `@`."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="The start of a username or display name."),
+            OpenApiParameter("challenge", str, description="The slug of the challenge."),
+            OpenApiParameter("solution", int, description="The id of the solution."),
+        ],
+        responses={
+            200: MentionSuggestionSerializer(many=True),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No challenge or solution the member may see."
+            ),
+        },
+    )
+    def get(self, request):
+        members = selectors.mention_suggestions_for(
+            user=request.user,
+            challenge=request.query_params.get("challenge", ""),
+            solution=request.query_params.get("solution", ""),
+            query=request.query_params.get("q", ""),
+        )
+        return Response(MentionSuggestionSerializer(members, many=True).data)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from peerhub import limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.markdown import render_markdown
+from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -37,6 +37,7 @@ def comment_create(
         raise NotAllowed("This discussion is closed to you.")
     body = _clean_body(body)
     write_spend(author, "comment")
+    rendered = render_with_mentions(body)
     on_challenge = isinstance(target, Challenge)
     if parent is not None:
         # Locked and read afresh: a reply must not slip under a comment deleted meanwhile.
@@ -55,11 +56,31 @@ def comment_create(
         parent=parent,
         thread_id=None if parent is None else parent.thread_root_id,
         body=body,
-        body_html=render_markdown(body),
+        body_html=rendered.html,
     )
     type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
     social_events.comment_posted(comment=comment, target=target, parent=parent)
+    # Whom comment_posted told already (a reply's parent author, a solution's author) is not
+    # told a second time of the same comment.
+    told = {parent.author_id} if parent is not None else set()
+    if not on_challenge:
+        told.add(target.author_id)
+    _record_mentions(comment, target=target, mentioned=rendered.mentioned, told_already=told)
     return comment
+
+
+def _record_mentions(
+    comment: Comment, *, target: Challenge | Solution, mentioned, told_already=()
+) -> None:
+    mentions_record(
+        author=comment.author,
+        item=comment,
+        mentioned=mentioned,
+        audience=permissions.viewers_of(target),
+        url=f"{target.get_absolute_url()}#comment-{comment.pk}",
+        where=f"a comment on “{target}”",
+        told_already=told_already,
+    )
 
 
 @transaction.atomic
@@ -71,9 +92,11 @@ def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
     if timezone.now() - comment.created_at > settings.PEERHUB_COMMENT_EDIT_WINDOW:
         raise Conflict("The time to edit this comment has passed.", code="edit_window")
     comment.body = _clean_body(body)
-    comment.body_html = render_markdown(comment.body)
+    rendered = render_with_mentions(comment.body)
+    comment.body_html = rendered.html
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
+    _record_mentions(comment, target=comment.target, mentioned=rendered.mentioned)
     return comment
 
 

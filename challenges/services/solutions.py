@@ -5,7 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.markdown import render_markdown
+from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -24,14 +24,16 @@ def _add_revision(
     body: str,
     message: str,
     credited_solution: Solution | None = None,
+    notify_mentions: bool = True,
 ) -> Revision:
     """Append the next revision and point the solution at it. The caller holds the row lock."""
+    rendered = render_with_mentions(body)
     revision = Revision.objects.create(
         solution=solution,
         number=solution.revision_count + 1,
         title=title,
         body=body,
-        body_html=render_markdown(body),
+        body_html=rendered.html,
         message=message.strip()[:300],
         author=author,
         credited_solution=credited_solution,
@@ -49,7 +51,22 @@ def _add_revision(
             solution.unchanged_fork = unchanged
             fields.append("unchanged_fork")
     solution.save(update_fields=fields)
+    _record_mentions(solution, author=author, mentioned=rendered.mentioned, notify=notify_mentions)
     return revision
+
+
+def _record_mentions(solution: Solution, *, author: User, mentioned, notify: bool = True) -> None:
+    """Mentions belong to the solution, not to one revision: a new revision that keeps them does
+    not notify again. A draft's only viewer is its author, so its mentions wait for publishing."""
+    mentions_record(
+        author=author,
+        item=solution,
+        mentioned=mentioned,
+        audience=permissions.viewers_of(solution),
+        url=solution.get_absolute_url(),
+        where=f"the solution “{solution.title}”",
+        notify_new=notify,
+    )
 
 
 def _validate_content(title: str, body: str) -> tuple[str, str]:
@@ -171,6 +188,9 @@ def solution_publish(*, solution: Solution, by: User) -> Solution:
     solution.save(update_fields=["status", "published_at"])
     _touch_challenge(solution.challenge_id, solutions=1)
     social_events.solution_published(solution)
+    # Whom the draft named learn of it now that they can see it.
+    mentioned = render_with_mentions(solution.current_revision.body).mentioned
+    _record_mentions(solution, author=by, mentioned=mentioned)
     return solution
 
 
@@ -231,6 +251,8 @@ def solution_fork(
         author=by,
         title=fork.title,
         body=revision.body,
+        # The members the source names are not mentioned anew by the one who forked it.
+        notify_mentions=False,
         message=f"Forked from “{source.title}” revision {revision.number} by {source.author.name}",
     )
     Solution.objects.filter(pk=source.pk).update(fork_count=F("fork_count") + 1)

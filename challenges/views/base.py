@@ -1,5 +1,8 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from peerhub.exceptions import DomainError
 
@@ -19,3 +22,15 @@ def perform(request, action, *, done: str, then, back):
         return refuse(request, error, back)
     messages.success(request, done)
     return redirect(then(result) if callable(then) else then)
+
+
+def mentions_url(target) -> str:
+    """Where the editor asks for members to @mention while writing about `target` (a challenge
+    or a solution): the API's suggestions, limited to who may see it."""
+    from ..models import Challenge
+
+    if isinstance(target, Challenge):
+        query = urlencode({"challenge": target.slug})
+    else:
+        query = urlencode({"solution": target.pk})
+    return f"{reverse('api-mention-suggestions')}?{query}"

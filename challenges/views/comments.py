@@ -11,10 +11,12 @@ from django.views.decorators.http import require_POST
 from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
+from peerhub.widgets import enable_mentions
 
 from .. import permissions, selectors, services
 from ..forms import CommentForm
 from ..models import Challenge, Comment, Solution
+from .base import mentions_url
 
 
 def _kind_and_key(target) -> tuple[str, str]:
@@ -40,6 +42,7 @@ def thread_context(request, target, *, focus: Comment | None = None) -> dict:
         "thread_kind": kind,
         "thread_key": key,
         "thread_url": target.get_absolute_url(),
+        "mentions_url": mentions_url(target),
         "discussion_page": page,
         "threads": threads,
         "can_comment": permissions.can_comment(user, target),
@@ -63,6 +66,9 @@ def _answer(
     if request.htmx:
         context = thread_context(request, target, focus=focus)
         context["thread_error"] = error
+        if error and not request.POST.get("parent"):
+            # The new comment's text stays in the form that could not send it.
+            context["comment_body"] = request.POST.get("body", "")
         response = render(request, "challenges/_comments.html", context)
         return announce(response, error or done, error=bool(error))
     if error:
@@ -127,6 +133,7 @@ def thread_context_for_one(request, target) -> dict:
         "thread_kind": kind,
         "thread_key": key,
         "thread_url": target.get_absolute_url(),
+        "mentions_url": mentions_url(target),
         "can_comment": permissions.can_comment(request.user, target),
         "can_moderate": permissions.can_edit_challenge(request.user, challenge),
     }
@@ -171,6 +178,7 @@ def comment_edit(request, pk: int):
     if not permissions.can_edit_comment(request.user, comment):
         raise Http404
     form = CommentForm(request.POST or None, initial={"body": comment.body})
+    enable_mentions(form, "body", mentions_url(target))
     if request.method == "POST" and form.is_valid():
         try:
             services.comment_edit(comment=comment, by=request.user, body=form.cleaned_data["body"])

@@ -6,13 +6,14 @@ from django.views.decorators.http import require_POST
 
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
+from peerhub.widgets import enable_mentions
 
 from .. import permissions, selectors, services
 from ..diff import diff_stats, side_by_side
 from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge
-from .base import perform, refuse
+from .base import mentions_url, perform, refuse
 from .comments import thread_context
 
 
@@ -22,7 +23,7 @@ def solution_create(request, slug: str):
     refusal = services.solution_post_refusal(author=request.user, challenge=challenge)
     if refusal is not None:
         return refuse(request, refusal, challenge)
-    form = NewSolutionForm(request.POST or None)
+    form = enable_mentions(NewSolutionForm(request.POST or None), "body", mentions_url(challenge))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -93,6 +94,7 @@ def solution_edit(request, pk: int):
     form = SolutionForm(
         request.POST or None, initial={"title": revision.title, "body": revision.body}
     )
+    enable_mentions(form, "body", mentions_url(solution))
     if request.method == "POST" and form.is_valid():
         try:
             services.solution_revise(solution=solution, by=request.user, **form.cleaned_data)

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from peerhub import selectors, services
+from peerhub import mentions, selectors, services
 
 from .schema import ErrorSerializer
 from .serializers import (
@@ -157,3 +157,28 @@ class ManifestoSignView(APIView):
             SignatureSerializer(signature).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class MarkdownPreviewSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class MarkdownPreviewView(APIView):
+    """Render Markdown exactly as PeerHub stores it (sanitised, @mentions linked): the API twin
+    of the editor's Preview tab. Limited in size (413) and rate (429) like a write."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=MarkdownPreviewSerializer,
+        responses={
+            200: inline_serializer("MarkdownPreview", {"html": serializers.CharField()}),
+            413: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+    )
+    def post(self, request):
+        serializer = MarkdownPreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        html = mentions.markdown_preview(user=request.user, text=serializer.validated_data["text"])
+        return Response({"html": str(html)})

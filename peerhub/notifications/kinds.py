@@ -58,3 +58,9 @@ register_kind(
     label="A new version of the manifesto",
     text="Version {number} of the manifesto is published: “{target}”. Read it and sign again.",
 )
+register_kind(
+    "mentioned",
+    label="You were mentioned",
+    text="{actor} mentioned you in {where}",
+    important=True,
+)

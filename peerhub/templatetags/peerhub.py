@@ -43,3 +43,13 @@ def follow_button(context, target):
         "csrf_token": context.get("csrf_token"),
         "request": request,
     }
+
+
+@register.simple_tag
+def markdown_editor(name: str, value: str = "", *, mentions_url: str = "", **attrs):
+    """{% markdown_editor "body" id="comment-body" rows=3 required=True %}: the Markdown editor
+    (peerhub.widgets.MarkdownEditor) where a template writes its form by hand."""
+    from peerhub.widgets import MarkdownEditor
+
+    attrs = {key: val for key, val in attrs.items() if val not in (None, False, "")}
+    return MarkdownEditor(attrs=attrs, mentions_url=mentions_url).render(name, value or "")
