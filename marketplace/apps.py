@@ -50,6 +50,12 @@ class MarketplaceConfig(AppConfig):
 
         return completed_order_endorsements()
 
+    def home_tasks(self, *, user, limit: int) -> list:
+        """Orders waiting for the member, as buyer or seller (see peerhub.home)."""
+        from . import home
+
+        return home.tasks_for(user=user, limit=limit)
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""
         from . import selectors

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import figures, following, selectors, services, tokens
+from . import home as member_home
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
@@ -19,25 +20,40 @@ FEED_PER_PAGE = 20
 
 
 def home(request):
-    version = selectors.manifesto_current()
-    feed = None
     if request.user.is_authenticated:
-        before = request.GET.get("before") or None
-        try:
-            feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
-        except DomainError:  # a mangled link: show the newest page rather than an error
-            feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
+        return _home_member(request)
+    version = selectors.manifesto_current()
     return render(
         request,
         "peerhub/home.html",
         {
-            "feed": feed,
             "manifesto": version,
             "values": selectors.manifesto_values(),
             "figures": figures.site_figures(version=version),
             "recent_signatures": (
                 selectors.manifesto_signatures(version=version)[:8] if version else []
             ),
+        },
+    )
+
+
+def _home_member(request):
+    """A signed-in member's home: what to do next, not the manifesto again (see peerhub.home)."""
+    before = request.GET.get("before") or None
+    try:
+        feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
+    except DomainError:  # a mangled link: show the newest page rather than an error
+        feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
+    steps = member_home.checklist(user=request.user)
+    return render(
+        request,
+        "peerhub/home_member.html",
+        {
+            "feed": feed,
+            "checklist": steps if not all(step.done for step in steps) else None,
+            "checklist_done": sum(step.done for step in steps),
+            "tasks": member_home.tasks(user=request.user),
+            "sections": member_home.sections(user=request.user),
         },
     )
 
