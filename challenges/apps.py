@@ -68,3 +68,9 @@ class ChallengesConfig(AppConfig):
         from . import home
 
         return [("challenges/_home_closing.html", {"challenges": home.closing_soon(user=user)})]
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

@@ -62,3 +62,9 @@ class MarketplaceConfig(AppConfig):
 
         offers = list(selectors.offer_list(user=viewer).filter(seller=member)[:PROFILE_OFFERS])
         return [("marketplace/_profile_offers.html", {"offers": offers})] if offers else []
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

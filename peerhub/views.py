@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -172,3 +173,16 @@ def access_token_revoke(request, pk: int):
     tokens.token_revoke(token=token)
     messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
     return redirect("access-tokens")
+
+
+# --- Staff (issue 18) ---------------------------------------------------------------------------
+
+
+@login_required
+def staff_dashboard(request):
+    """Staff only: every queue that needs a person, with its count (peerhub.staff)."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    from . import staff
+
+    return render(request, "peerhub/staff_dashboard.html", {"queues": staff.staff_queues()})

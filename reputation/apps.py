@@ -104,3 +104,9 @@ class ReputationConfig(AppConfig):
         from . import home
 
         return [("reputation/_home_rising.html", {"solutions": home.rising_solutions()})]
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

@@ -150,15 +150,26 @@ def notifications_deliver(
 # --- Reading -------------------------------------------------------------------------------
 
 
-def notification_mark_read(*, notification_id: int, user: User) -> Notification:
+def notification_mark_read(
+    *, notification_id: int, user: User, with_group: bool = False
+) -> Notification:
+    """Mark one of the member's notifications read; `with_group` marks with it the others of
+    its kind about the same target (the notifications page shows them as one line)."""
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
     if notification is None:
         raise NotFound("No such notification.")
+    now = timezone.now()
     if notification.read_at is None:
-        notification.read_at = timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
-        )
+        notification.read_at = now
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+    if with_group and notification.target_id is not None:
+        Notification.objects.filter(
+            recipient=user,
+            kind=notification.kind,
+            target_type_id=notification.target_type_id,
+            target_id=notification.target_id,
+            read_at__isnull=True,
+        ).update(read_at=now)
     return notification
 
 
