@@ -23,9 +23,7 @@ def checklist_steps() -> list[ChecklistStep]:
             key="follow_challenge",
             label="Follow a challenge",
             url=reverse("challenges:list"),
-            done=Exists(
-                Follow.objects.filter(follower=OuterRef("pk"), target_type=challenge_type)
-            ),
+            done=Exists(Follow.objects.filter(follower=OuterRef("pk"), target_type=challenge_type)),
             position=30,
         ),
         ChecklistStep(
@@ -44,9 +42,7 @@ def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
     """Upstream offers the member must decide (on their solutions), then the challenges they
     organise that wait for a selection. Two queries."""
     offers = (
-        UpstreamProposal.objects.filter(
-            parent__author=user, status=UpstreamProposal.Status.OPEN
-        )
+        UpstreamProposal.objects.filter(parent__author=user, status=UpstreamProposal.Status.OPEN)
         .select_related("author", "parent")
         .order_by("created_at", "pk")[:limit]
     )

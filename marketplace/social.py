@@ -92,6 +92,4 @@ MANY = {"order_message": "{count} new messages about an order"}
 
 for name, (label, text) in KINDS.items():
     icon = ICONS.get(name, "star" if name.startswith("subscription_") else "package")
-    register_kind(
-        name, label=label, text=text, important=True, icon=icon, many=MANY.get(name, "")
-    )
+    register_kind(name, label=label, text=text, important=True, icon=icon, many=MANY.get(name, ""))

@@ -95,7 +95,9 @@ def group_by_target(notifications) -> list[TargetGroup]:
             key = (notification.kind, notification.target_type_id, notification.target_id)
         group = groups.get(key)
         if group is None:
-            groups[key] = TargetGroup(kind=_kind_of(notification.kind), notifications=[notification])
+            groups[key] = TargetGroup(
+                kind=_kind_of(notification.kind), notifications=[notification]
+            )
         else:
             group.notifications.append(notification)
     return list(groups.values())

@@ -79,7 +79,9 @@ def relative(value):
 
     if not isinstance(value, datetime):
         if isinstance(value, date):
-            value = datetime(value.year, value.month, value.day, tzinfo=timezone.get_current_timezone())
+            value = datetime(
+                value.year, value.month, value.day, tzinfo=timezone.get_current_timezone()
+            )
         else:
             return value
     now = timezone.now() if timezone.is_aware(value) else datetime.now()

@@ -130,9 +130,7 @@ def test_closing_soon_lists_open_visible_challenges_with_a_deadline_ahead(client
     now = timezone.now()
     soon = ChallengeFactory(title="Soon", closes_at=now + timedelta(days=3, hours=1))
     ChallengeFactory(title="Later", closes_at=now + timedelta(days=40))
-    ChallengeFactory(
-        title="Hidden one", closes_at=now + timedelta(days=1), visibility="private"
-    )
+    ChallengeFactory(title="Hidden one", closes_at=now + timedelta(days=1), visibility="private")
     ChallengeFactory(title="No deadline")
     member = UserFactory()
     client.force_login(member)
@@ -204,4 +202,6 @@ def test_the_site_never_imports_the_apps_at_module_level(module):
     tree = ast.parse((Path(home.__file__).parent / module).read_text())
     top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     names = [getattr(node, "module", None) or node.names[0].name for node in top]
-    assert not [n for n in names if n and n.split(".")[0] in {"challenges", "reputation", "marketplace"}]
+    assert not [
+        n for n in names if n and n.split(".")[0] in {"challenges", "reputation", "marketplace"}
+    ]
