@@ -102,12 +102,13 @@ def whole(value, style: str = ""):
     return reputation_signed(value) if style == "signed" else reputation_whole(value)
 
 
-# Small stroke icons (24 × 24, in the manner of Feather, MIT), for notification kinds. Each is the
+# Small stroke icons (24 by 24, in the manner of Feather, MIT), for notification kinds. Each is the
 # inside of one <svg>; an unknown name draws the bell.
 ICONS = {
     "bell": '<path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>'
     '<path d="M13.73 21a2 2 0 0 1-3.46 0"/>',
-    "fork": '<circle cx="6" cy="5" r="2"/><circle cx="18" cy="5" r="2"/><circle cx="12" cy="19" r="2"/>'
+    "fork": '<circle cx="6" cy="5" r="2"/><circle cx="18" cy="5" r="2"/>'
+    '<circle cx="12" cy="19" r="2"/>'
     '<path d="M6 7v2a3 3 0 0 0 3 3h6a3 3 0 0 0 3-3V7"/><path d="M12 12v5"/>',
     "merge": '<circle cx="18" cy="18" r="2"/><circle cx="6" cy="6" r="2"/><path d="M6 8v13"/>'
     '<path d="M6 8a9 9 0 0 0 10 9"/>',
@@ -116,16 +117,18 @@ ICONS = {
     "comment": '<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/>',
     "flag": '<path d="M4 15s1-1 4-1 5 2 8 2 4-1 4-1V3s-1 1-4 1-5-2-8-2-4 1-4 1z"/>'
     '<line x1="4" y1="22" x2="4" y2="15"/>',
-    "award": '<circle cx="12" cy="8" r="6"/><polyline points="8.2 13.9 7 23 12 20 17 23 15.8 13.9"/>',
+    "award": '<circle cx="12" cy="8" r="6"/>'
+    '<polyline points="8.2 13.9 7 23 12 20 17 23 15.8 13.9"/>',
     "star": '<polygon points="12 2 15.1 8.3 22 9.3 17 14.1 18.2 21 12 17.8 5.8 21 7 14.1 2 9.3 '
     '8.9 8.3 12 2"/>',
     "shield": '<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/>',
-    "package": '<path d="M21 16V8a2 2 0 0 0-1-1.7l-7-4a2 2 0 0 0-2 0l-7 4A2 2 0 0 0 3 8v8a2 2 0 0 0 '
-    '1 1.7l7 4a2 2 0 0 0 2 0l7-4A2 2 0 0 0 21 16z"/><polyline points="3.3 7 12 12 20.7 7"/>'
+    "package": '<path d="M21 16V8a2 2 0 0 0-1-1.7l-7-4a2 2 0 0 0-2 0l-7 4A2 2 0 0 0 3 8v8a2 2 '
+    '0 0 0 1 1.7l7 4a2 2 0 0 0 2 0l7-4A2 2 0 0 0 21 16z"/><polyline points="3.3 7 12 12 20.7 7"/>'
     '<line x1="12" y1="22" x2="12" y2="12"/>',
     "money": '<line x1="12" y1="1" x2="12" y2="23"/>'
     '<path d="M17 5H9.5a3.5 3.5 0 0 0 0 7h5a3.5 3.5 0 0 1 0 7H6"/>',
-    "alert": '<path d="M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h16.9a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z"/>'
+    "alert": '<path d="M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h16.9a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0'
+    '-3.4 0z"/>'
     '<line x1="12" y1="9" x2="12" y2="13"/><line x1="12" y1="17" x2="12.01" y2="17"/>',
     "book": '<path d="M4 19.5A2.5 2.5 0 0 1 6.5 17H20"/>'
     '<path d="M6.5 2H20v20H6.5A2.5 2.5 0 0 1 4 19.5v-15A2.5 2.5 0 0 1 6.5 2z"/>',
