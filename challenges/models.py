@@ -472,6 +472,14 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class HiddenByRole(models.TextChoices):
+        STAFF = "staff", "staff"
+        ORGANISER = "organiser", "the organiser"
+
+    # In what capacity it was hidden, kept when hidden (the page says "Hidden by staff" without
+    # loading who, and the label stays right if that member's role changes later).
+    hidden_by_role = models.CharField(max_length=10, choices=HiddenByRole, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [

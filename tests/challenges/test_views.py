@@ -492,7 +492,24 @@ def test_organiser_hides_a_comment(client, challenge, organiser):
     assert comment.hidden_at is not None
     client.logout()
     html = client.get(challenge.get_absolute_url()).content.decode()
-    assert "Hidden by an organiser" in html and "Spam spam" not in html
+    assert "Hidden by the organiser" in html and "Spam spam" not in html
+
+
+def test_a_comment_hidden_by_staff_says_so(client, challenge):
+    """Issue 18: the label names the role that hid it, kept when it was hidden."""
+    comment = services.comment_create(author=UserFactory(), target=challenge, body="Spam spam")
+    staff = UserFactory(is_staff=True, mfa=False)
+    login(client, staff)
+    client.post(reverse("challenges:comment-hide", args=[comment.pk]), {"hidden": "1"})
+    comment.refresh_from_db()
+    assert comment.hidden_by_role == "staff"
+    client.logout()
+    html = client.get(challenge.get_absolute_url()).content.decode()
+    assert "Hidden by staff" in html and "organiser" not in html.split("Hidden by")[1][:20]
+    # Unhidden, the role goes with it.
+    services.comment_set_hidden(comment=comment, by=staff, hidden=False)
+    comment.refresh_from_db()
+    assert comment.hidden_by_role == ""
 
 
 def test_empty_comment_is_a_message_not_an_error(client, challenge):

@@ -155,7 +155,7 @@ def test_my_orders_shows_the_balance_and_pays_out(client):
     services.order_accept(order=order, by=order.buyer)
     client.force_login(order.seller)
     assert b"90.00 EUR" in client.get("/marketplace/orders/").content
-    client.post("/marketplace/payouts/", {"amount": "50.00"})
+    client.post("/marketplace/payouts/", {"amount": "50.00", "confirmed": "yes"})
     assert b"40.00 EUR" in client.get("/marketplace/orders/").content
 
 
