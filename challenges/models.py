@@ -136,6 +136,7 @@ class Criterion(models.Model):
 
     class Meta:
         ordering = ["challenge", "position"]
+        verbose_name_plural = "criteria"
         constraints = [
             models.UniqueConstraint(
                 fields=["challenge", "position"], name="one_criterion_per_position"
@@ -625,6 +626,7 @@ class SelectionEntry(models.Model):
 
     class Meta:
         ordering = ["round", "-is_winner", "shortlisted_at", "pk"]
+        verbose_name_plural = "selection entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "solution"], name="one_selection_entry_per_solution"

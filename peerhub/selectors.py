@@ -3,7 +3,7 @@ figures are in peerhub.figures)."""
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import ManifestoSignature, ManifestoVersion, User, Value
 
@@ -39,3 +39,19 @@ def manifesto_has_signed(*, user, version: ManifestoVersion | None) -> bool:
 
 def members_active() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True)
+
+
+def members_public() -> QuerySet[User]:
+    """The members others may see and count: active, with a verified address. An account that
+    never verified has no profile, no place in the API's lists or search, and is not a member
+    on the home page's figures (issue 18)."""
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    return members_active().filter(Exists(verified))
+
+
+def profile_visible(*, viewer, member: User) -> bool:
+    """A member's profile shows when they verified an address, and always to themselves and
+    to staff."""
+    if getattr(viewer, "is_authenticated", False) and (viewer.pk == member.pk or viewer.is_staff):
+        return True
+    return EmailAddress.objects.filter(user=member, verified=True).exists()

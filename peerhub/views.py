@@ -107,6 +107,8 @@ def code_of_conduct(request):
 
 def profile(request, username: str):
     member = get_object_or_404(User, username=username, is_active=True)
+    if not selectors.profile_visible(viewer=request.user, member=member):
+        raise Http404("No such member.")
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
     sections = collect("profile_sections", viewer=request.user, member=member)

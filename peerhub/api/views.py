@@ -97,7 +97,7 @@ class UserListView(generics.ListAPIView):
     filterset_fields = {"date_joined": ["gte", "lte"]}
 
     def get_queryset(self):
-        return selectors.members_active()
+        return selectors.members_public()
 
 
 class UserDetailView(generics.RetrieveAPIView):
@@ -106,7 +106,7 @@ class UserDetailView(generics.RetrieveAPIView):
     lookup_field = "username"
 
     def get_queryset(self):
-        return selectors.members_active()
+        return selectors.members_public()
 
 
 def _manifesto_or_404():
