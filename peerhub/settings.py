@@ -284,6 +284,7 @@ PEERHUB_MFA = {
     "payouts": env_bool("MFA_REQUIRED_FOR_PAYOUTS", True),
     "staff_paths": [
         r"/admin/",
+        r"/staff/",
         r"/moderation/",
         r"/marketplace/staff/",
         r"/marketplace/orders/\d+/resolve/",

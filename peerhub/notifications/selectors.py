@@ -84,15 +84,23 @@ def _kind_of(name: str) -> Kind:
         return Kind(name=name, label=name.replace("_", " ").capitalize(), text="")
 
 
+def page_of(url: str) -> str:
+    """The page a notification leads to, without the fragment: comments on one solution lead
+    to `/solutions/7/#comment-12`, `#comment-13`, ...: one page, one group."""
+    return url.split("#", 1)[0]
+
+
 def group_by_target(notifications) -> list[TargetGroup]:
-    """Notifications of one kind about one target together, in the order of their newest.
-    Those without a target stay alone. No query: it groups the page already loaded."""
+    """Notifications of one kind about one thing together, in the order of their newest. The
+    thing is the page they lead to (a comment's or a review's own target differs each time;
+    they are about the solution they are on). Those that lead nowhere stay alone. No query: it
+    groups the page already loaded."""
     groups: dict[tuple, TargetGroup] = {}
     for notification in notifications:
-        if notification.target_id is None:
+        if not notification.target_url:
             key: tuple = ("single", notification.pk)
         else:
-            key = (notification.kind, notification.target_type_id, notification.target_id)
+            key = (notification.kind, page_of(notification.target_url))
         group = groups.get(key)
         if group is None:
             groups[key] = TargetGroup(
