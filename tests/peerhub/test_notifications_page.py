@@ -112,7 +112,7 @@ def test_the_grouped_page_stays_paginated_and_bounded(
     with django_assert_max_num_queries(8) as small:
         client.get(reverse("notifications"))
     comments_on(solution, 35, commit)  # more than a page (30)
-    for other in range(5):
+    for _ in range(5):
         comments_on(make_solution(author=solution.author), 1, commit)
     with django_assert_max_num_queries(len(small)):
         html = client.get(reverse("notifications")).content.decode()
