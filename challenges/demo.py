@@ -63,7 +63,6 @@ def _edit(body: str, *pairs: tuple[str, str], append: str = "") -> str:
     return body
 
 
-
 def _backdate_revisions(*, moment: datetime, solution_id: int | None = None, pk=None) -> None:
     """The demo tells a story of past weeks, so its revisions are dated in it. Revisions are
     immutable in the application (RevisionQuerySet refuses updates); only this seed, writing
@@ -73,6 +72,7 @@ def _backdate_revisions(*, moment: datetime, solution_id: int | None = None, pk=
     rows = QuerySet(model=Revision)
     rows = rows.filter(pk=pk) if pk is not None else rows.filter(solution_id=solution_id)
     rows.update(created_at=moment)
+
 
 @dataclass
 class _World:
