@@ -163,7 +163,7 @@ def test_confirming_the_address_signs_the_member_in_and_goes_home(client, mailou
     assert response["Location"] == reverse("home")
     member = User.objects.get(username="newcomer")
     assert client.session["_auth_user_id"] == str(member.pk)
-    assert "Welcome back" in client.get(reverse("home")).content.decode()
+    assert "Welcome, " in client.get(reverse("home")).content.decode()  # with "start here"
 
 
 def test_a_confirmation_link_opened_in_another_browser_confirms_but_does_not_sign_in(

@@ -95,7 +95,7 @@ def test_the_checklist_shows_until_every_step_is_done_then_disappears(client):
 def test_the_anonymous_home_is_unchanged(client):
     ManifestoVersionFactory()
     html = client.get(reverse("home")).content.decode()
-    assert "Solve real challenges together" in html and "Welcome back" not in html
+    assert "Solve real challenges together" in html and "Your PeerHub" not in html
     assert "Start here" not in html
 
 
