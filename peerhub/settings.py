@@ -289,6 +289,7 @@ PEERHUB_MFA = {
         r"/marketplace/staff/",
         r"/marketplace/orders/\d+/resolve/",
         r"/api/payments/events/",
+        r"/api/staff/",
         r"/api/orders/\d+/resolve/",
         r"/api/(refunds|payouts)/\d+/retry/",
     ],

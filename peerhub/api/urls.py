@@ -27,6 +27,7 @@ urlpatterns = [
         name="api-manifesto-signatures",
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
+    path("staff/queues/", views.StaffQueuesView.as_view(), name="api-staff-queues"),
     path("", include("peerhub.api.social_urls")),
     path("", include("challenges.api.urls")),
     path("", include("reputation.api.urls")),

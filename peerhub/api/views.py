@@ -157,3 +157,30 @@ class ManifestoSignView(APIView):
             SignatureSerializer(signature).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class StaffQueueSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Stable name: trust_review, disputes, money, hidden.")
+    title = serializers.CharField()
+    count = serializers.IntegerField(help_text="How many wait for a person.")
+    url = serializers.CharField(help_text="The page of the queue.")
+    description = serializers.CharField()
+
+
+class StaffQueuesView(APIView):
+    """Staff only: every queue that needs a person with its count, those with work first (the
+    API twin of /staff/, peerhub.staff)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        responses={
+            200: StaffQueueSerializer(many=True),
+            403: OpenApiResponse(ErrorSerializer, description="Not staff."),
+        }
+    )
+    def get(self, request):
+        from peerhub import staff
+
+        queues = staff.staff_queues()
+        return Response(StaffQueueSerializer(queues, many=True).data)

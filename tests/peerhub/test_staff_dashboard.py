@@ -86,3 +86,14 @@ def test_the_dashboard_runs_a_bounded_number_of_queries(
         market_services.order_dispute(order=order, by=order.buyer, reason="Wrong")
     with django_assert_max_num_queries(len(small)):
         assert "3" in client.get(URL).content.decode()
+
+
+def test_the_api_twin_lists_the_same_queues_for_staff_only(api_client, user, staff_user):
+    order = delivered_order()
+    market_services.order_dispute(order=order, by=order.buyer, reason="Wrong town")
+    api_client.force_authenticate(user)
+    assert api_client.get("/api/staff/queues/").status_code == 403
+    api_client.force_authenticate(staff_user)
+    queues = api_client.get("/api/staff/queues/").json()
+    assert queues[0]["key"] == "disputes" and queues[0]["count"] == 1
+    assert {q["key"] for q in queues} == {"trust_review", "disputes", "money", "hidden"}
