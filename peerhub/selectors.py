@@ -49,9 +49,15 @@ def members_public() -> QuerySet[User]:
     return members_active().filter(Exists(verified))
 
 
-def profile_visible(*, viewer, member: User) -> bool:
-    """A member's profile shows when they verified an address, and always to themselves and
-    to staff."""
+def profile_member(*, viewer, username: str) -> User | None:
+    """The member whose profile `viewer` may open, or None: an active member with a verified
+    address, or an unverified one to themselves and to staff. One query, as a bare lookup."""
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    member = (
+        members_active().filter(username=username).annotate(is_verified=Exists(verified)).first()
+    )
+    if member is None or member.is_verified:
+        return member
     if getattr(viewer, "is_authenticated", False) and (viewer.pk == member.pk or viewer.is_staff):
-        return True
-    return EmailAddress.objects.filter(user=member, verified=True).exists()
+        return member
+    return None

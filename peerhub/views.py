@@ -4,7 +4,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import figures, following, selectors, services, tokens
@@ -12,7 +12,6 @@ from . import home as member_home
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
-from .models import User
 
 SIGNATORIES_PER_PAGE = 48
 
@@ -106,8 +105,8 @@ def code_of_conduct(request):
 
 
 def profile(request, username: str):
-    member = get_object_or_404(User, username=username, is_active=True)
-    if not selectors.profile_visible(viewer=request.user, member=member):
+    member = selectors.profile_member(viewer=request.user, username=username)
+    if member is None:
         raise Http404("No such member.")
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
