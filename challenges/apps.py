@@ -50,3 +50,27 @@ class ChallengesConfig(AppConfig):
                 ).count(),
             ),
         ]
+
+    def home_checklist(self) -> list:
+        """Steps of a new member's "start here" (see peerhub.home)."""
+        from . import home
+
+        return home.checklist_steps()
+
+    def home_tasks(self, *, user, limit: int) -> list:
+        """Upstream offers to decide and selections to run (see peerhub.home)."""
+        from . import home
+
+        return home.tasks_for(user=user, limit=limit)
+
+    def home_sections(self, *, user) -> list[tuple[str, dict]]:
+        """The challenges closing soon, on a member's home (see peerhub.home)."""
+        from . import home
+
+        return [("challenges/_home_closing.html", {"challenges": home.closing_soon(user=user)})]
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

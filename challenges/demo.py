@@ -63,6 +63,17 @@ def _edit(body: str, *pairs: tuple[str, str], append: str = "") -> str:
     return body
 
 
+def _backdate_revisions(*, moment: datetime, solution_id: int | None = None, pk=None) -> None:
+    """The demo tells a story of past weeks, so its revisions are dated in it. Revisions are
+    immutable in the application (RevisionQuerySet refuses updates); only this seed, writing
+    history before anyone reads it, sets their date, through the base QuerySet."""
+    from django.db.models import QuerySet
+
+    rows = QuerySet(model=Revision)
+    rows = rows.filter(pk=pk) if pk is not None else rows.filter(solution_id=solution_id)
+    rows.update(created_at=moment)
+
+
 @dataclass
 class _World:
     """Calls the services as the demo members and remembers when each thing happened."""
@@ -135,10 +146,14 @@ class _World:
         Solution.objects.filter(pk=solution.pk).update(
             created_at=moment, published_at=moment, updated_at=moment
         )
+        # Its first revision was written then too, not "a minute ago".
+        _backdate_revisions(solution_id=solution.pk, moment=moment)
         self._touch(solution.challenge_id, day)
 
-    def _updated(self, solution: Solution, day: float) -> None:
+    def _updated(self, solution: Solution, day: float, revision: Revision | None = None) -> None:
         Solution.objects.filter(pk=solution.pk).update(updated_at=self.at(day))
+        if revision is not None:
+            _backdate_revisions(pk=revision.pk, moment=self.at(day))
         self._touch(solution.challenge_id, day)
 
     def body(self, solution: Solution) -> str:
@@ -179,7 +194,7 @@ class _World:
             body=_edit(self.body(solution), *pairs, append=append),
             message=message,
         )
-        self._updated(solution, day)
+        self._updated(solution, day, revision)
         return revision
 
     def fork(
@@ -219,7 +234,7 @@ class _World:
         parent = proposal.parent
         revision = services.upstream_accept(proposal=proposal, by=self.by_id[parent.author_id])
         UpstreamProposal.objects.filter(pk=proposal.pk).update(decided_at=self.at(day))
-        self._updated(parent, day)
+        self._updated(parent, day, revision)
         return revision
 
     def decline(self, proposal: UpstreamProposal, day: float, reason: str) -> None:

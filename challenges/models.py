@@ -136,6 +136,7 @@ class Criterion(models.Model):
 
     class Meta:
         ordering = ["challenge", "position"]
+        verbose_name_plural = "criteria"
         constraints = [
             models.UniqueConstraint(
                 fields=["challenge", "position"], name="one_criterion_per_position"
@@ -472,6 +473,14 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class HiddenByRole(models.TextChoices):
+        STAFF = "staff", "staff"
+        ORGANISER = "organiser", "the organiser"
+
+    # In what capacity it was hidden, kept when hidden (the page says "Hidden by staff" without
+    # loading who, and the label stays right if that member's role changes later).
+    hidden_by_role = models.CharField(max_length=10, choices=HiddenByRole, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
@@ -617,6 +626,7 @@ class SelectionEntry(models.Model):
 
     class Meta:
         ordering = ["round", "-is_winner", "shortlisted_at", "pk"]
+        verbose_name_plural = "selection entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "solution"], name="one_selection_entry_per_solution"

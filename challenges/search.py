@@ -25,7 +25,7 @@ from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from peerhub.selectors import members_active
+from peerhub.selectors import members_public
 
 from . import permissions
 from .models import Challenge, Solution
@@ -271,7 +271,7 @@ def search_members(*, q: str, limit: int = 50) -> list[SearchHit]:
     if not terms:
         return []
     lookups = [f for fields in MEMBER_FIELDS.values() for f in fields]
-    members = members_active()
+    members = members_public()
     candidates = (
         members.filter(_all_terms_q(terms, lookups)).order_by("-pk").values("pk")[:CANDIDATES]
     )

@@ -50,9 +50,21 @@ class MarketplaceConfig(AppConfig):
 
         return completed_order_endorsements()
 
+    def home_tasks(self, *, user, limit: int) -> list:
+        """Orders waiting for the member, as buyer or seller (see peerhub.home)."""
+        from . import home
+
+        return home.tasks_for(user=user, limit=limit)
+
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The seller's services on their profile."""
         from . import selectors
 
         offers = list(selectors.offer_list(user=viewer).filter(seller=member)[:PROFILE_OFFERS])
         return [("marketplace/_profile_offers.html", {"offers": offers})] if offers else []
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

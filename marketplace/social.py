@@ -73,5 +73,23 @@ KINDS = {
     ),
 }
 
+# The icon beside each on the notifications page: orders a parcel, money a coin, problems a
+# warning, Premium a star.
+ICONS = {
+    "order_message": "comment",
+    "order_reviewed": "star",
+    "order_review_requested": "star",
+    "order_disputed": "alert",
+    "order_resolved": "check",
+    "payment_failed": "alert",
+    "transfer_failed": "alert",
+    "provider_event_flagged": "alert",
+    "payout_sent": "money",
+    "order_refunded": "money",
+    "order_paid": "money",
+}
+MANY = {"order_message": "{count} new messages about an order"}
+
 for name, (label, text) in KINDS.items():
-    register_kind(name, label=label, text=text, important=True)
+    icon = ICONS.get(name, "star" if name.startswith("subscription_") else "package")
+    register_kind(name, label=label, text=text, important=True, icon=icon, many=MANY.get(name, ""))

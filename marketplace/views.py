@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
+from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
 from reputation.selectors import reputation_summary
@@ -235,6 +236,27 @@ def order_pay(request, pk: int):
     return redirect(payment.checkout_url)
 
 
+# The steps that cannot be taken back, asked first (peerhub.confirm): question, what follows,
+# the button.
+FINAL_STEPS = {
+    "accept": (
+        "Accept the delivery of “{title}”?",
+        "The seller is paid at once and the order is completed: this cannot be undone.",
+        "Accept the delivery",
+    ),
+    "cancel": (
+        "Cancel “{title}”?",
+        "The order ends for good; anything you paid comes back to you in full.",
+        "Cancel the order",
+    ),
+    "decline": (
+        "Decline “{title}”?",
+        "The buyer is refunded in full and the order ends for good.",
+        "Decline and refund",
+    ),
+}
+
+
 @login_required
 @require_POST
 def order_step(request, pk: int, step: str):
@@ -250,6 +272,15 @@ def order_step(request, pk: int, step: str):
         raise Http404("No such step.")
     service, done = steps[step]
     order = selectors.order_get(user=request.user, pk=pk)
+    if step in FINAL_STEPS and not confirm.is_confirmed(request):
+        question, consequence, button = FINAL_STEPS[step]
+        return confirm.confirmation_page(
+            request,
+            question=question.format(title=order.title),
+            consequence=consequence,
+            button=button,
+            back=order.get_absolute_url(),
+        )
     if step == "cancel" and order.state == Order.State.PAID:
         done = "Cancelled: the full price is on its way back to you."
     return perform(
@@ -296,6 +327,16 @@ def order_resolve(request, pk: int):
         messages.error(request, "Choose how to resolve the dispute.")
         return redirect("marketplace:order-detail", pk=pk)
     data = form.cleaned_data
+    if not confirm.is_confirmed(request):
+        order = selectors.order_get(user=request.user, pk=pk)
+        return confirm.confirmation_page(
+            request,
+            question=f"Resolve the dispute on “{order.title}”: "
+            f"{Order.Resolution(data['resolution']).label.lower()}?",
+            consequence="The money moves at once and the order is closed: this cannot be undone.",
+            button="Resolve",
+            back=order.get_absolute_url(),
+        )
     return _order_action(
         request,
         pk,
@@ -435,6 +476,15 @@ def subscription_change(request, action: str):
 def payout_request(request):
     form = PayoutForm(request.POST)
     amount = form.cleaned_data.get("amount") if form.is_valid() else None
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question="Send your balance as a payout now?",
+            consequence="The money leaves PeerHub for your account: a payout cannot be called "
+            "back.",
+            button="Send the payout",
+            back=reverse("marketplace:order-list"),
+        )
     return perform(
         request,
         lambda: services.payout_request(seller=request.user, amount=amount),
@@ -463,6 +513,15 @@ def staff_money(request):
 @require_POST
 def staff_event_dismiss(request, pk: int):
     event = get_object_or_404(ProviderEvent, pk=pk)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Mark provider event {event.event_id} as reviewed?",
+            consequence="It will no longer fail the ledger audit or show among the events for "
+            "staff.",
+            button="Mark reviewed",
+            back=reverse("marketplace:staff-money"),
+        )
     return perform(
         request,
         lambda: services.provider_event_dismiss(
@@ -481,6 +540,14 @@ def staff_transfer_retry(request, kind: str, pk: int):
     if model is None:
         raise Http404("No such transfer.")
     transfer = get_object_or_404(model, pk=pk)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Send this {kind} again?",
+            consequence="It is queued to the provider at once, with the same idempotency key.",
+            button=f"Send the {kind} again",
+            back=reverse("marketplace:staff-money"),
+        )
     return perform(
         request,
         lambda: services.transfer_retry(transfer=transfer, by=request.user),

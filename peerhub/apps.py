@@ -32,6 +32,14 @@ class PeerhubConfig(AppConfig):
             signal.connect(
                 figures.figures_changed, sender=ManifestoSignature, dispatch_uid="figures-signature"
             )
+        # Only members with a verified address count (peerhub.selectors.members_public).
+        from allauth.account.models import EmailAddress
+
+        on_address_save = figures.changed_on_save_of("verified")
+        post_save.connect(on_address_save, sender=EmailAddress, dispatch_uid="figures-address")
+        post_delete.connect(
+            figures.figures_changed, sender=EmailAddress, dispatch_uid="figures-address-delete"
+        )
         from . import pagecache
 
         pagecache.connect_site()  # writes that invalidate cached anonymous pages (issue 17)

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from .hooks import collect
 from .models import ManifestoVersion
-from .selectors import members_active
+from .selectors import members_public
 
 GENERATION_KEY = "site-figures:generation"
 TIMEOUT = 10 * 60
@@ -72,7 +72,7 @@ def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
     """Figures for the home page as (label, number). Domain apps add their own through an
     optional `site_figures()` on their AppConfig, so the site never imports them."""
     figures = [
-        ("members", _cached("members", lambda: members_active().count())),
+        ("members", _cached("members", lambda: members_public().count())),
         ("signed the manifesto", signature_count(version=version)),
     ]
     return figures + _cached("apps", lambda: collect("site_figures"))

@@ -440,6 +440,10 @@ def connect_site() -> None:
     on_save_and_delete(Value, lambda v: ["site"])
     # The home page's recent activity.
     on_save_and_delete(Activity, lambda a: ["lists"])
+    # A verified address makes a profile public and a member count on the home page (issue 18).
+    from allauth.account.models import EmailAddress
+
+    on_save_and_delete(EmailAddress, lambda a: [f"member:{a.user.username}", "lists"])
 
 
 # --- The `pages` cache backend ------------------------------------------------------------------

@@ -3,7 +3,7 @@ figures are in peerhub.figures)."""
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import ManifestoSignature, ManifestoVersion, User, Value
 
@@ -39,3 +39,25 @@ def manifesto_has_signed(*, user, version: ManifestoVersion | None) -> bool:
 
 def members_active() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True)
+
+
+def members_public() -> QuerySet[User]:
+    """The members others may see and count: active, with a verified address. An account that
+    never verified has no profile, no place in the API's lists or search, and is not a member
+    on the home page's figures (issue 18)."""
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    return members_active().filter(Exists(verified))
+
+
+def profile_member(*, viewer, username: str) -> User | None:
+    """The member whose profile `viewer` may open, or None: an active member with a verified
+    address, or an unverified one to themselves and to staff. One query, as a bare lookup."""
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    member = (
+        members_active().filter(username=username).annotate(is_verified=Exists(verified)).first()
+    )
+    if member is None or member.is_verified:
+        return member
+    if getattr(viewer, "is_authenticated", False) and (viewer.pk == member.pk or viewer.is_staff):
+        return member
+    return None

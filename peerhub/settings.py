@@ -257,7 +257,11 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# Confirming the address signs the member in and takes them home. allauth does so for the browser
+# that signed up (or tried to log in) within ACCOUNT_LOGIN_TIMEOUT; a link opened in another
+# browser confirms the address and asks to log in there, so a leaked link never logs anyone in.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_TIMEOUT = 60 * 60  # an hour to find the e-mail, not allauth's 15 minutes
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PeerHub] "
 ACCOUNT_FORMS = {"login": "peerhub.forms.LoginForm"}
@@ -282,10 +286,12 @@ PEERHUB_MFA = {
     "payouts": env_bool("MFA_REQUIRED_FOR_PAYOUTS", True),
     "staff_paths": [
         r"/admin/",
+        r"/staff/",
         r"/moderation/",
         r"/marketplace/staff/",
         r"/marketplace/orders/\d+/resolve/",
         r"/api/payments/events/",
+        r"/api/staff/",
         r"/api/orders/\d+/resolve/",
         r"/api/(refunds|payouts)/\d+/retry/",
     ],
@@ -322,7 +328,8 @@ PEERHUB_UNVERIFIED_ACCOUNT_TTL = timedelta(days=int(os.environ.get("UNVERIFIED_T
 # EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
 MAILER = os.environ.get("MAILER", "console" if DEBUG else "smtp")
 _MAILERS = {
-    "console": {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    # Printed readable: the text body as written, links on one line (peerhub.mail).
+    "console": {"BACKEND": "peerhub.mail.ConsoleEmailBackend"},
     "file": {
         "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "OPTIONS": {"file_path": str(VAR_DIR / "mail")},

@@ -53,7 +53,7 @@ def notification_open(request, pk: int):
     """Mark one notification read and go to what it is about."""
     try:
         notification = notification_services.notification_mark_read(
-            notification_id=pk, user=request.user
+            notification_id=pk, user=request.user, with_group=request.GET.get("group") == "1"
         )
     except DomainError:
         raise Http404("No such notification.") from None
@@ -67,10 +67,15 @@ def notification_open(request, pk: int):
 @login_required
 def notification_read(request, pk: int):
     try:
-        notification_services.notification_mark_read(notification_id=pk, user=request.user)
+        notification_services.notification_mark_read(
+            notification_id=pk, user=request.user, with_group=request.POST.get("group") == "1"
+        )
     except DomainError:
         raise Http404("No such notification.") from None
-    return redirect(request.POST.get("next") or "notifications")
+    nxt = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        nxt = "notifications"
+    return redirect(nxt)
 
 
 @require_POST

@@ -23,6 +23,7 @@ urlpatterns = [
         cached(["member:{username}", "reputation"])(views.profile),
         name="profile",
     ),
+    path("staff/", views.staff_dashboard, name="staff-dashboard"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),

@@ -1,17 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import figures, following, mentions, selectors, services, tokens
+from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
-from .models import User
 
 SIGNATORIES_PER_PAGE = 48
 
@@ -20,25 +21,40 @@ FEED_PER_PAGE = 20
 
 
 def home(request):
-    version = selectors.manifesto_current()
-    feed = None
     if request.user.is_authenticated:
-        before = request.GET.get("before") or None
-        try:
-            feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
-        except DomainError:  # a mangled link: show the newest page rather than an error
-            feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
+        return _home_member(request)
+    version = selectors.manifesto_current()
     return render(
         request,
         "peerhub/home.html",
         {
-            "feed": feed,
             "manifesto": version,
             "values": selectors.manifesto_values(),
             "figures": figures.site_figures(version=version),
             "recent_signatures": (
                 selectors.manifesto_signatures(version=version)[:8] if version else []
             ),
+        },
+    )
+
+
+def _home_member(request):
+    """A signed-in member's home: what to do next, not the manifesto again (see peerhub.home)."""
+    before = request.GET.get("before") or None
+    try:
+        feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
+    except DomainError:  # a mangled link: show the newest page rather than an error
+        feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
+    steps = member_home.checklist(user=request.user)
+    return render(
+        request,
+        "peerhub/home_member.html",
+        {
+            "feed": feed,
+            "checklist": steps if not all(step.done for step in steps) else None,
+            "checklist_done": sum(step.done for step in steps),
+            "tasks": member_home.tasks(user=request.user),
+            "sections": member_home.sections(user=request.user),
         },
     )
 
@@ -110,7 +126,9 @@ def code_of_conduct(request):
 
 
 def profile(request, username: str):
-    member = get_object_or_404(User, username=username, is_active=True)
+    member = selectors.profile_member(viewer=request.user, username=username)
+    if member is None:
+        raise Http404("No such member.")
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
     sections = collect("profile_sections", viewer=request.user, member=member)
@@ -177,3 +195,16 @@ def access_token_revoke(request, pk: int):
     tokens.token_revoke(token=token)
     messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
     return redirect("access-tokens")
+
+
+# --- Staff (issue 18) ---------------------------------------------------------------------------
+
+
+@login_required
+def staff_dashboard(request):
+    """Staff only: every queue that needs a person, with its count (peerhub.staff)."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    from . import staff
+
+    return render(request, "peerhub/staff_dashboard.html", {"queues": staff.staff_queues()})

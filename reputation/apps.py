@@ -92,3 +92,21 @@ class ReputationConfig(AppConfig):
                 },
             )
         ]
+
+    def home_checklist(self) -> list:
+        """The "first vote" step of a new member's "start here" (see peerhub.home)."""
+        from . import home
+
+        return home.checklist_steps()
+
+    def home_sections(self, *, user) -> list[tuple[str, dict]]:
+        """The solutions rising this week, on a member's home (see peerhub.home)."""
+        from . import home
+
+        return [("reputation/_home_rising.html", {"solutions": home.rising_solutions()})]
+
+    def staff_queues(self) -> list:
+        """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""
+        from . import staff
+
+        return staff.queues()

@@ -1,5 +1,7 @@
 """Every model of the project is in the admin, and its list and detail pages load."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -23,3 +25,18 @@ def test_changelist_and_search_load(client, staff_user, model):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert client.get(url).status_code == 200
     assert client.get(url, {"q": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_the_admin_spells_every_plural(model):
+    """Django only adds an "s": it wrote "Criterions" and "Selection entrys" (issue 18)."""
+    plural = str(model._meta.verbose_name_plural)
+    assert not re.search(r"[^aeiou]ys$", plural), plural
+    assert not plural.endswith("criterions"), plural
+
+
+def test_the_plurals_named_in_the_issue():
+    from challenges.models import Criterion, SelectionEntry
+
+    assert Criterion._meta.verbose_name_plural == "criteria"
+    assert SelectionEntry._meta.verbose_name_plural == "selection entries"

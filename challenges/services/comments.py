@@ -128,5 +128,12 @@ def comment_set_hidden(*, comment: Comment, by: User, hidden: bool) -> Comment:
         raise NotAllowed("Only the challenge's organisers can hide comments.")
     comment.hidden_at = timezone.now() if hidden else None
     comment.hidden_by = by if hidden else None
-    comment.save(update_fields=["hidden_at", "hidden_by"])
+    challenge = comment.challenge or comment.solution.challenge
+    role = (
+        Comment.HiddenByRole.ORGANISER
+        if permissions.is_organiser(by, challenge)
+        else Comment.HiddenByRole.STAFF
+    )
+    comment.hidden_by_role = role if hidden else ""
+    comment.save(update_fields=["hidden_at", "hidden_by", "hidden_by_role"])
     return comment

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
@@ -186,6 +187,16 @@ def challenge_edit(request, slug: str):
 @login_required
 def challenge_transition(request, slug: str):
     challenge = selectors.challenge_get(user=request.user, slug=slug)
+    to = request.POST.get("to", "")
+    if to in TRANSITION_BUTTONS and not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"{TRANSITION_BUTTONS[to]}: “{challenge.title}”?",
+            consequence="A challenge only moves forward (draft, open, selecting, closed, "
+            "archived): this step cannot be taken back.",
+            button=TRANSITION_BUTTONS[to],
+            back=challenge.get_absolute_url(),
+        )
     try:
         challenge = services.challenge_transition(
             challenge=challenge, by=request.user, to=request.POST.get("to", "")
@@ -195,6 +206,13 @@ def challenge_transition(request, slug: str):
     messages.success(request, f"The challenge is now {challenge.get_status_display().lower()}.")
     return redirect(challenge)
 
+
+TRANSITION_BUTTONS = {
+    "open": "Open for solutions",
+    "selecting": "Close submissions and start selection",
+    "closed": "Close the challenge",
+    "archived": "Archive",
+}
 
 MEMBER_ACTIONS = {
     "invite": (services.challenge_invite, "{name} is invited."),

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from peerhub import confirm
 from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 
@@ -127,6 +128,14 @@ def proposal_decline(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Say why the proposal is declined.")
         return redirect(proposal)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Decline the proposal “{proposal.title}”?",
+            consequence="It is closed for good, with your reason shown to everyone.",
+            button="Decline",
+            back=proposal.get_absolute_url(),
+        )
     return perform(
         request,
         lambda: services.proposal_decline(

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from peerhub import confirm
 from peerhub.hooks import collect
 from peerhub.inputs import parse_id
 
@@ -129,6 +130,15 @@ def selection_select(request, slug: str, number: int):
 @login_required
 def selection_publish(request, slug: str, number: int):
     challenge, round_, _solution = _round_and_solution(request, slug, number)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Publish the results of “{challenge.title}”?",
+            consequence="The shortlist, the winners and your reasons become public and never "
+            "change again; the authors earn reputation at once.",
+            button="Publish the results",
+            back=_page_url(challenge, number),
+        )
     return perform(
         request,
         lambda: services.selection_publish(round=round_, by=request.user),

@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 from peerhub.widgets import enable_mentions
@@ -201,6 +202,14 @@ def solution_fork(request, pk: int):
 @login_required
 def solution_withdraw(request, pk: int):
     solution = selectors.solution_get(user=request.user, pk=pk)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Withdraw “{solution.title}”?",
+            consequence="It leaves the rankings for good but keeps its place in the lineage.",
+            button="Withdraw",
+            back=solution.get_absolute_url(),
+        )
     return perform(
         request,
         lambda: services.solution_withdraw(solution=solution, by=request.user),
@@ -275,6 +284,15 @@ def upstream_detail(request, pk: int):
 @login_required
 def upstream_accept(request, pk: int):
     proposal = selectors.upstream_get(user=request.user, pk=pk)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Accept the changes from “{proposal.fork.title}”?",
+            consequence=f"They become a new revision of “{proposal.parent.title}”, crediting the "
+            "fork's author. Revisions are never removed.",
+            button="Accept as a new revision",
+            back=proposal.get_absolute_url(),
+        )
     try:
         services.upstream_accept(proposal=proposal, by=request.user)
     except DomainError as error:
@@ -291,6 +309,14 @@ def upstream_decline(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Say why you decline the change.")
         return redirect(proposal)
+    if not confirm.is_confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            question=f"Decline the changes from “{proposal.fork.title}”?",
+            consequence="The proposal is closed for good and the fork's author reads your reason.",
+            button="Decline",
+            back=proposal.get_absolute_url(),
+        )
     return perform(
         request,
         lambda: services.upstream_decline(

@@ -26,3 +26,18 @@ class DateTimeField(serializers.DateTimeField):
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.messages, code=error.code) from None
         return super().enforce_timezone(value)
+
+
+class ReputationPointsField(serializers.IntegerField):
+    """Reputation as people see it: a whole number (peerhub.presenters.reputation_int), next
+    to the exact decimal the ledger keeps."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("help_text", "The same reputation rounded to a whole number, to show.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        from peerhub.presenters import reputation_int
+
+        return reputation_int(value)

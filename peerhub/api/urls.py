@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),
     path("markdown/preview/", views.MarkdownPreviewView.as_view(), name="api-markdown-preview"),
+    path("staff/queues/", views.StaffQueuesView.as_view(), name="api-staff-queues"),
     path("", include("peerhub.api.social_urls")),
     path("", include("challenges.api.urls")),
     path("", include("reputation.api.urls")),

@@ -97,7 +97,7 @@ class UserListView(generics.ListAPIView):
     filterset_fields = {"date_joined": ["gte", "lte"]}
 
     def get_queryset(self):
-        return selectors.members_active()
+        return selectors.members_public()
 
 
 class UserDetailView(generics.RetrieveAPIView):
@@ -106,7 +106,7 @@ class UserDetailView(generics.RetrieveAPIView):
     lookup_field = "username"
 
     def get_queryset(self):
-        return selectors.members_active()
+        return selectors.members_public()
 
 
 def _manifesto_or_404():
@@ -182,3 +182,30 @@ class MarkdownPreviewView(APIView):
         serializer.is_valid(raise_exception=True)
         html = mentions.markdown_preview(user=request.user, text=serializer.validated_data["text"])
         return Response({"html": str(html)})
+
+
+class StaffQueueSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Stable name: trust_review, disputes, money, hidden.")
+    title = serializers.CharField()
+    count = serializers.IntegerField(help_text="How many wait for a person.")
+    url = serializers.CharField(help_text="The page of the queue.")
+    description = serializers.CharField()
+
+
+class StaffQueuesView(APIView):
+    """Staff only: every queue that needs a person with its count, those with work first (the
+    API twin of /staff/, peerhub.staff)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        responses={
+            200: StaffQueueSerializer(many=True),
+            403: OpenApiResponse(ErrorSerializer, description="Not staff."),
+        }
+    )
+    def get(self, request):
+        from peerhub import staff
+
+        queues = staff.staff_queues()
+        return Response(StaffQueueSerializer(queues, many=True).data)

@@ -12,10 +12,19 @@ class Kind:
     label: str  # what the preferences page calls it: "Your solution was forked"
     text: str  # str.format template: "{actor} forked your solution “{target}”"
     important: bool = False  # important kinds are e-mailed at once by default
+    icon: str = "bell"  # drawn beside it on the notifications page (peerhub's `icon` tag)
+    # What several of this kind on one target say together: "{count} comments on your solution"
+    many: str = ""
 
     @property
     def default_channel(self) -> str:
         return Channel.IMMEDIATE if self.important else Channel.DIGEST
+
+    def summary(self, count: int) -> str:
+        """What `count` notifications of this kind about one thing say together."""
+        if self.many:
+            return self.many.format(count=count)
+        return f"{count} notifications: {self.label[:1].lower()}{self.label[1:]}"
 
     def render(self, *, actor, target, context: dict) -> str:
         text = self.text.format(
@@ -30,13 +39,20 @@ _KINDS: dict[str, Kind] = {}
 
 
 def register_kind(
-    name: str, *, label: str, text: str, important: bool = False, replace: bool = False
+    name: str,
+    *,
+    label: str,
+    text: str,
+    important: bool = False,
+    icon: str = "bell",
+    many: str = "",
+    replace: bool = False,
 ) -> Kind:
     """Declare a kind of notification. Registering the same name twice is a mistake unless
     `replace` says it is meant (an app refining a kind another declared for it)."""
-    if name in _KINDS and not replace and _KINDS[name] != Kind(name, label, text, important):
+    kind = Kind(name=name, label=label, text=text, important=important, icon=icon, many=many)
+    if name in _KINDS and not replace and _KINDS[name] != kind:
         raise ValueError(f"Notification kind {name!r} is already registered.")
-    kind = Kind(name=name, label=label, text=text, important=important)
     _KINDS[name] = kind
     return kind
 
@@ -57,6 +73,7 @@ register_kind(
     "manifesto_published",
     label="A new version of the manifesto",
     text="Version {number} of the manifesto is published: “{target}”. Read it and sign again.",
+    icon="book",
 )
 register_kind(
     "mentioned",

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from peerhub.exceptions import DomainError, NotFound
@@ -23,7 +23,7 @@ from peerhub.models import (
 
 from . import emails
 from .kinds import all_kinds, get_kind
-from .selectors import preferences_for
+from .selectors import page_of, preferences_for
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +150,27 @@ def notifications_deliver(
 # --- Reading -------------------------------------------------------------------------------
 
 
-def notification_mark_read(*, notification_id: int, user: User) -> Notification:
+def notification_mark_read(
+    *, notification_id: int, user: User, with_group: bool = False
+) -> Notification:
+    """Mark one of the member's notifications read; `with_group` marks with it the others of
+    its kind that lead to the same page (the notifications page shows them as one line, see
+    selectors.group_by_target)."""
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
     if notification is None:
         raise NotFound("No such notification.")
+    now = timezone.now()
     if notification.read_at is None:
-        notification.read_at = timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
-        )
+        notification.read_at = now
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+    if with_group and notification.target_url:
+        page = page_of(notification.target_url)
+        Notification.objects.filter(
+            Q(target_url=page) | Q(target_url__startswith=page + "#"),
+            recipient=user,
+            kind=notification.kind,
+            read_at__isnull=True,
+        ).update(read_at=now)
     return notification
 
 

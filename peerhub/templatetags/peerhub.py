@@ -53,3 +53,104 @@ def markdown_editor(name: str, value: str = "", *, mentions_url: str = "", **att
 
     attrs = {key: val for key, val in attrs.items() if val not in (None, False, "")}
     return MarkdownEditor(attrs=attrs, mentions_url=mentions_url).render(name, value or "")
+
+
+def initials(name: str) -> str:
+    """Up to two initials of a name: "Ana María" -> "AM", "kofi" -> "K", "" -> "·"."""
+    words = [word for word in (name or "").split() if word[:1].isalnum()]
+    letters = "".join(word[0] for word in words[:2]).upper()
+    return letters or "·"
+
+
+@register.simple_tag
+def avatar(member, size: str = ""):
+    """{% avatar member %}: the member's initials in a circle (members have no picture). Hidden
+    from screen readers: the name is always written next to it. A missing actor is a dot."""
+    from django.utils.html import format_html
+
+    text = initials(getattr(member, "name", "")) if member is not None else "·"
+    # One of six colours per member, so that a list of avatars is easier to scan (no inline
+    # style: the CSP allows none).
+    tone = (getattr(member, "pk", 0) or 0) % 6
+    classes = f"avatar avatar-tone-{tone}" + (f" avatar-{size}" if size else "")
+    return format_html('<span class="{}" aria-hidden="true">{}</span>', classes, text)
+
+
+@register.filter
+def relative(value):
+    """{{ when|relative }}: like humanize's naturaltime ("3 hours ago", "in a minute" as "a
+    minute from now"), but a day or more away is said in its largest unit only: "1 month from
+    now", never "1 month, 4 weeks from now"."""
+    from datetime import date, datetime
+
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import timezone
+    from django.utils.timesince import timesince, timeuntil
+
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            value = datetime(
+                value.year, value.month, value.day, tzinfo=timezone.get_current_timezone()
+            )
+        else:
+            return value
+    now = timezone.now() if timezone.is_aware(value) else datetime.now()
+    if abs((value - now).total_seconds()) < 24 * 3600:
+        return naturaltime(value)
+    if value < now:
+        return f"{timesince(value, now, depth=1)} ago"
+    return f"{timeuntil(value, now, depth=1)} from now"
+
+
+@register.filter
+def whole(value, style: str = ""):
+    """{{ score|whole }}: reputation as a whole number ("386", "-3"), whatever the ledger's
+    precision (half away from zero). Thousands are grouped: "12,480". With "signed" (a ledger
+    line): "+3", "-2", and "+<1" for a share of lineage credit too small to round to a point."""
+    from peerhub.presenters import reputation_signed, reputation_whole
+
+    return reputation_signed(value) if style == "signed" else reputation_whole(value)
+
+
+# Small stroke icons (24 by 24, in the manner of Feather, MIT), for notification kinds. Each is the
+# inside of one <svg>; an unknown name draws the bell.
+ICONS = {
+    "bell": '<path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/>'
+    '<path d="M13.73 21a2 2 0 0 1-3.46 0"/>',
+    "fork": '<circle cx="6" cy="5" r="2"/><circle cx="18" cy="5" r="2"/>'
+    '<circle cx="12" cy="19" r="2"/>'
+    '<path d="M6 7v2a3 3 0 0 0 3 3h6a3 3 0 0 0 3-3V7"/><path d="M12 12v5"/>',
+    "merge": '<circle cx="18" cy="18" r="2"/><circle cx="6" cy="6" r="2"/><path d="M6 8v13"/>'
+    '<path d="M6 8a9 9 0 0 0 10 9"/>',
+    "check": '<polyline points="20 6 9 17 4 12"/>',
+    "cross": '<line x1="18" y1="6" x2="6" y2="18"/><line x1="6" y1="6" x2="18" y2="18"/>',
+    "comment": '<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/>',
+    "flag": '<path d="M4 15s1-1 4-1 5 2 8 2 4-1 4-1V3s-1 1-4 1-5-2-8-2-4 1-4 1z"/>'
+    '<line x1="4" y1="22" x2="4" y2="15"/>',
+    "award": '<circle cx="12" cy="8" r="6"/>'
+    '<polyline points="8.2 13.9 7 23 12 20 17 23 15.8 13.9"/>',
+    "star": '<polygon points="12 2 15.1 8.3 22 9.3 17 14.1 18.2 21 12 17.8 5.8 21 7 14.1 2 9.3 '
+    '8.9 8.3 12 2"/>',
+    "shield": '<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/>',
+    "package": '<path d="M21 16V8a2 2 0 0 0-1-1.7l-7-4a2 2 0 0 0-2 0l-7 4A2 2 0 0 0 3 8v8a2 2 '
+    '0 0 0 1 1.7l7 4a2 2 0 0 0 2 0l7-4A2 2 0 0 0 21 16z"/><polyline points="3.3 7 12 12 20.7 7"/>'
+    '<line x1="12" y1="22" x2="12" y2="12"/>',
+    "money": '<line x1="12" y1="1" x2="12" y2="23"/>'
+    '<path d="M17 5H9.5a3.5 3.5 0 0 0 0 7h5a3.5 3.5 0 0 1 0 7H6"/>',
+    "alert": '<path d="M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h16.9a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0'
+    '-3.4 0z"/>'
+    '<line x1="12" y1="9" x2="12" y2="13"/><line x1="12" y1="17" x2="12.01" y2="17"/>',
+    "book": '<path d="M4 19.5A2.5 2.5 0 0 1 6.5 17H20"/>'
+    '<path d="M6.5 2H20v20H6.5A2.5 2.5 0 0 1 4 19.5v-15A2.5 2.5 0 0 1 6.5 2z"/>',
+    "at": '<circle cx="12" cy="12" r="4"/><path d="M16 8v5a3 3 0 0 0 6 0v-1a10 10 0 1 0-3.9 7.9"/>',
+}
+
+
+@register.simple_tag
+def icon(name: str):
+    """{% icon "fork" %}: a decorative stroke icon (hidden from screen readers)."""
+    return mark_safe(  # noqa: S308  (fixed markup from ICONS above, nothing from users)
+        '<svg aria-hidden="true" focusable="false" width="16" height="16" viewBox="0 0 24 24" '
+        'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" '
+        f'stroke-linejoin="round">{ICONS.get(name, ICONS["bell"])}</svg>'
+    )

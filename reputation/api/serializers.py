@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from challenges.api.serializers import UserRefSerializer
 from peerhub import limits
+from peerhub.api.fields import ReputationPointsField
 
 from ..models import Review, ReviewScore
 
@@ -93,6 +94,7 @@ class ReputationEventSerializer(serializers.Serializer):
 
 class ReputationSummarySerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total_points = ReputationPointsField(source="total")
     level = serializers.IntegerField()
     level_name = serializers.CharField()
     pinned = serializers.BooleanField()
@@ -124,6 +126,7 @@ class StandingSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     member = UserRefSerializer(source="user")
     score = serializers.DecimalField(max_digits=12, decimal_places=2)
+    score_points = ReputationPointsField(source="score")
     trust_level = serializers.IntegerField(source="level")
     trust_level_name = serializers.CharField(source="level_name")
 

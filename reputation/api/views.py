@@ -108,6 +108,10 @@ class ReputationPagination(PageNumberPagination):
             "description": "Total, trust level, privileges, and what the next level needs.",
             "properties": {
                 "total": {"type": "string", "format": "decimal"},
+                "total_points": {
+                    "type": "integer",
+                    "description": "The same reputation rounded to a whole number, to show.",
+                },
                 "level": {"type": "integer"},
                 "level_name": {"type": "string"},
                 "pinned": {"type": "boolean"},

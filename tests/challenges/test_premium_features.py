@@ -270,7 +270,9 @@ def test_the_challenge_page_says_why_opening_is_refused(client):
     challenge = draft(organiser)
     client.force_login(organiser)
     response = client.post(
-        reverse("challenges:transition", args=[challenge.slug]), {"to": "open"}, follow=True
+        reverse("challenges:transition", args=[challenge.slug]),
+        {"to": "open", "confirmed": "yes"},
+        follow=True,
     )
     assert "Premium unlocks up to 3" in response.content.decode()
     challenge.refresh_from_db()

@@ -194,7 +194,9 @@ def test_the_selection_pages_run_a_round_end_to_end(world, client):
         reverse("challenges:selection-select", args=[slug, 1]),
         {"solution": a.pk, "reason": "The pilot worked"},
     )
-    response = client.post(reverse("challenges:selection-publish", args=[slug, 1]), follow=True)
+    response = client.post(
+        reverse("challenges:selection-publish", args=[slug, 1]), {"confirmed": "yes"}, follow=True
+    )
     html = response.content.decode()
     assert "The results are published" in html
     assert "The pilot worked" in html

@@ -101,7 +101,9 @@ def test_organiser_frames_and_opens_a_challenge(client, organiser):
     assert set(challenge.tags.values_list("slug", flat=True)) == {"solar", "repair"}
 
     response = client.post(
-        reverse("challenges:transition", args=[challenge.slug]), {"to": "open"}, follow=True
+        reverse("challenges:transition", args=[challenge.slug]),
+        {"to": "open", "confirmed": "yes"},
+        follow=True,
     )
     challenge.refresh_from_db()
     assert challenge.status == Challenge.Status.OPEN
@@ -114,7 +116,9 @@ def test_refused_transition_says_why(client, organiser):
     )
     login(client, organiser)
     response = client.post(
-        reverse("challenges:transition", args=[draft.slug]), {"to": "open"}, follow=True
+        reverse("challenges:transition", args=[draft.slug]),
+        {"to": "open", "confirmed": "yes"},
+        follow=True,
     )
     draft.refresh_from_db()
     assert draft.status == Challenge.Status.DRAFT
@@ -318,7 +322,7 @@ def test_withdraw_keeps_the_solution_reachable_from_its_forks(client, challenge)
     source = make_solution(challenge)
     fork = make_fork(source)
     login(client, source.author)
-    client.post(reverse("challenges:solution-withdraw", args=[source.pk]))
+    client.post(reverse("challenges:solution-withdraw", args=[source.pk]), {"confirmed": "yes"})
     source.refresh_from_db()
     assert source.status == Solution.Status.WITHDRAWN
     html = client.get(fork.get_absolute_url()).content.decode()
@@ -362,14 +366,15 @@ def test_upstream_offer_and_accept(client, challenge):
     )
     proposal = UpstreamProposal.objects.get()
     assert response["Location"] == proposal.get_absolute_url()
-    assert client.post(reverse("challenges:upstream-accept", args=[proposal.pk])).status_code == 302
+    accept = reverse("challenges:upstream-accept", args=[proposal.pk])
+    assert client.post(accept, {"confirmed": "yes"}).status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == UpstreamProposal.Status.OPEN  # only the parent's author decides
 
     login(client, source.author)
     page = client.get(proposal.get_absolute_url()).content.decode()
     assert "Accept as a new revision" in page and "<ins>Improved</ins>" in page
-    client.post(reverse("challenges:upstream-accept", args=[proposal.pk]))
+    client.post(reverse("challenges:upstream-accept", args=[proposal.pk]), {"confirmed": "yes"})
     source.refresh_from_db()
     assert source.current_revision.body == "Improved"
     assert source.current_revision.credited_solution == fork
@@ -407,7 +412,8 @@ def test_upstream_decline_needs_a_reason(client, challenge):
     proposal.refresh_from_db()
     assert proposal.status == UpstreamProposal.Status.OPEN
     client.post(
-        reverse("challenges:upstream-decline", args=[proposal.pk]), {"reason": "Out of scope"}
+        reverse("challenges:upstream-decline", args=[proposal.pk]),
+        {"reason": "Out of scope", "confirmed": "yes"},
     )
     proposal.refresh_from_db()
     assert proposal.status == UpstreamProposal.Status.DECLINED
@@ -486,7 +492,24 @@ def test_organiser_hides_a_comment(client, challenge, organiser):
     assert comment.hidden_at is not None
     client.logout()
     html = client.get(challenge.get_absolute_url()).content.decode()
-    assert "Hidden by an organiser" in html and "Spam spam" not in html
+    assert "Hidden by the organiser" in html and "Spam spam" not in html
+
+
+def test_a_comment_hidden_by_staff_says_so(client, challenge):
+    """Issue 18: the label names the role that hid it, kept when it was hidden."""
+    comment = services.comment_create(author=UserFactory(), target=challenge, body="Spam spam")
+    staff = UserFactory(is_staff=True, mfa=False)
+    login(client, staff)
+    client.post(reverse("challenges:comment-hide", args=[comment.pk]), {"hidden": "1"})
+    comment.refresh_from_db()
+    assert comment.hidden_by_role == "staff"
+    client.logout()
+    html = client.get(challenge.get_absolute_url()).content.decode()
+    assert "Hidden by staff" in html and "organiser" not in html.split("Hidden by")[1][:20]
+    # Unhidden, the role goes with it.
+    services.comment_set_hidden(comment=comment, by=staff, hidden=False)
+    comment.refresh_from_db()
+    assert comment.hidden_by_role == ""
 
 
 def test_empty_comment_is_a_message_not_an_error(client, challenge):
@@ -588,7 +611,7 @@ def test_organiser_declines_a_proposal_with_a_reason(client, organiser):
     login(client, organiser)
     response = client.post(
         reverse("challenges:proposal-decline", args=[proposal.pk]),
-        {"reason": "Already covered by the water challenge"},
+        {"reason": "Already covered by the water challenge", "confirmed": "yes"},
         follow=True,
     )
     proposal.refresh_from_db()

@@ -46,6 +46,7 @@ def test_frame_answer_fork_and_merge_upstream(chromium_available, live_server, b
     olga.get_by_label("Tags").fill("water, low-tech")
     olga.get_by_role("button", name="Save as draft").click()
     expect(olga.get_by_text("Draft", exact=True).first).to_be_visible()
+    olga.once("dialog", lambda dialog: dialog.accept())  # final: asked first
     olga.get_by_role("button", name="Open for solutions").click()
     expect(olga.get_by_text("The challenge is now open.")).to_be_visible()
     challenge_url = olga.url
@@ -89,6 +90,7 @@ def test_frame_answer_fork_and_merge_upstream(chromium_available, live_server, b
     ana.goto(original_url)
     ana.get_by_role("link", name="From Ben Builder").click()
     expect(ana.locator("table.diff ins").first).to_contain_text("450")
+    ana.once("dialog", lambda dialog: dialog.accept())  # final: asked first
     ana.get_by_role("button", name="Accept as a new revision").click()
     expect(ana.get_by_text("Accepted: your solution has a new revision")).to_be_visible()
     expect(ana.locator("article.solution-body")).to_contain_text("shared by a committee")

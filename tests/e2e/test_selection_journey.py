@@ -40,6 +40,7 @@ def test_an_organiser_selects_a_winner_and_the_rank_explains_it(
     expect(page.get_by_text("“Planted barriers” is on the shortlist.")).to_be_visible()
     page.get_by_label("Why it wins").fill("Cheap, green and already improved by others.")
     page.get_by_role("button", name="Select as a winner").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # final: asked first
     page.get_by_role("button", name="Publish the results").click()
     expect(page.get_by_text("The results are published")).to_be_visible()
     expect(page.get_by_text("Cheap, green and already improved by others.")).to_be_visible()

@@ -425,7 +425,9 @@ def test_the_seller_sees_the_start_deadline(client):
 def test_the_buyer_cancels_late_from_the_page(client):
     order = past_its_start_deadline(paid_order())
     client.force_login(order.buyer)
-    response = client.post(reverse("marketplace:order-step", args=[order.pk, "cancel"]))
+    response = client.post(
+        reverse("marketplace:order-step", args=[order.pk, "cancel"]), {"confirmed": "yes"}
+    )
     assert response["Location"] == order.get_absolute_url()
     page = client.get(order.get_absolute_url()).content.decode()
     assert "Cancelled: the full price is on its way back to you." in page

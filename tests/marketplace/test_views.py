@@ -96,7 +96,9 @@ def test_seller_steps_through_the_page(client):
     ]
     # The buyer's step is refused to the seller, with a message and no change.
     response = client.post(
-        reverse("marketplace:order-step", args=[order.pk, "accept"]), follow=True
+        reverse("marketplace:order-step", args=[order.pk, "accept"]),
+        {"confirmed": "yes"},
+        follow=True,
     )
     assert b"Only the buyer" in response.content
     order.refresh_from_db()
@@ -111,7 +113,7 @@ def test_staff_resolve_from_the_page_and_see_the_ledger(client):
     assert b"Resolve the dispute" in page.content and b"Ledger (staff)" in page.content
     client.post(
         reverse("marketplace:order-resolve", args=[order.pk]),
-        {"resolution": "split", "buyer_amount": "40.00"},
+        {"resolution": "split", "buyer_amount": "40.00", "confirmed": "yes"},
     )
     order.refresh_from_db()
     assert (order.state, order.refunded_amount) == (Order.State.RESOLVED, 4000)
@@ -153,7 +155,7 @@ def test_my_orders_shows_the_balance_and_pays_out(client):
     services.order_accept(order=order, by=order.buyer)
     client.force_login(order.seller)
     assert b"90.00 EUR" in client.get("/marketplace/orders/").content
-    client.post("/marketplace/payouts/", {"amount": "50.00"})
+    client.post("/marketplace/payouts/", {"amount": "50.00", "confirmed": "yes"})
     assert b"40.00 EUR" in client.get("/marketplace/orders/").content
 
 

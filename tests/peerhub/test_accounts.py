@@ -153,3 +153,45 @@ def test_profile_edit_rejects_overlong_input_with_a_form_error(member_client):
 def test_profile_edit_requires_login(client, db):
     response = client.get(reverse("profile-edit"))
     assert response.status_code == 302
+
+
+def test_confirming_the_address_signs_the_member_in_and_goes_home(client, mailoutbox):
+    """Issue 18: not the login page after confirming (allauth's login on confirmation)."""
+    client.post(reverse("account_signup"), SIGNUP)
+    response = client.post(confirmation_link(mailoutbox))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    member = User.objects.get(username="newcomer")
+    assert client.session["_auth_user_id"] == str(member.pk)
+    assert "Welcome, " in client.get(reverse("home")).content.decode()  # with "start here"
+
+
+def test_a_confirmation_link_opened_in_another_browser_confirms_but_does_not_sign_in(
+    client, mailoutbox
+):
+    from django.test import Client
+
+    client.post(reverse("account_signup"), SIGNUP)
+    other = Client()
+    response = other.post(confirmation_link(mailoutbox))
+    assert EmailAddress.objects.get(email=SIGNUP["email"]).verified
+    assert "_auth_user_id" not in other.session
+    assert response["Location"] == reverse("account_login")
+
+
+def test_the_console_mailer_prints_the_verification_link_on_one_line(client, mailoutbox):
+    """`make run` prints e-mails with peerhub.mail.ConsoleEmailBackend: the text as written, not
+    quoted-printable wrapped at 76 characters (a link copied from two lines is a 404)."""
+    import io
+
+    from peerhub.mail import ConsoleEmailBackend
+
+    client.post(reverse("account_signup"), SIGNUP)
+    stream = io.StringIO()
+    ConsoleEmailBackend(stream=stream).send_messages(mailoutbox)
+    printed = stream.getvalue()
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", printed)
+    assert link, printed
+    assert link.group(0).endswith(confirmation_link(mailoutbox))
+    assert "=\n" not in printed and "=3D" not in printed
+    assert "To: newcomer@example.org" in printed and "Subject: [PeerHub]" in printed

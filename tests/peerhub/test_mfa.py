@@ -124,7 +124,9 @@ def seller_without_2fa():
 
 def test_a_seller_without_2fa_cannot_pay_out_on_the_page(client, seller_without_2fa):
     client.force_login(seller_without_2fa)
-    response = client.post(reverse("marketplace:payout-request"), {"amount": "10"}, follow=True)
+    response = client.post(
+        reverse("marketplace:payout-request"), {"amount": "10", "confirmed": "yes"}, follow=True
+    )
     assert "Payouts need two-factor authentication" in response.content.decode()
     assert not Payout.objects.exists()
 

@@ -201,7 +201,8 @@ class Command(BaseCommand):
             content_type__app_label="challenges", codename="add_challenge"
         ).first()
         members = []
-        for username, name, email, role, bio, skills in MEMBERS:
+        now = timezone.now()
+        for index, (username, name, email, role, bio, skills) in enumerate(MEMBERS):
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User(
@@ -212,6 +213,10 @@ class Command(BaseCommand):
                     skills=skills,
                     is_staff=role == "staff",
                     is_superuser=role == "staff",
+                    # Members joined before the story's weeks began (the manifesto, a month
+                    # ago; the first challenges, some weeks before it) and signed in lately.
+                    date_joined=now - timedelta(days=120 - 7 * index),
+                    last_login=now - timedelta(hours=3 + 5 * index),
                 )
                 user.set_password(DEMO_PASSWORD)
                 user.save()

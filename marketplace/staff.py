@@ -1,0 +1,47 @@
+"""The marketplace's queues on the staff dashboard (peerhub.staff): disputes to resolve, and
+money that needs a person (failed refunds and payouts, flagged provider events)."""
+
+from django.urls import reverse
+
+from peerhub.staff import StaffQueue
+
+from .models import Order, Payout, ProviderEvent, Refund, Transfer
+
+
+def disputed_count() -> int:
+    return Order.objects.filter(state=Order.State.DISPUTED).count()
+
+
+def money_attention_count() -> int:
+    """Refunds and payouts that failed after every attempt, and provider events flagged for
+    staff: each needs a person (three counts in one query would need a union; these are three
+    small indexed counts)."""
+    failed = Transfer.State.FAILED
+    return (
+        Refund.objects.filter(state=failed).count()
+        + Payout.objects.filter(state=failed).count()
+        + ProviderEvent.objects.filter(state__in=ProviderEvent.NEEDS_STAFF).count()
+    )
+
+
+def queues() -> list[StaffQueue]:
+    money = reverse("marketplace:staff-money")
+    return [
+        StaffQueue(
+            key="disputes",
+            title="Disputed orders",
+            count=disputed_count(),
+            url=money + "#disputes-title",
+            description="Buyers and sellers who disagree: read the order, then resolve it.",
+            position=20,
+        ),
+        StaffQueue(
+            key="money",
+            title="Refunds, payouts and provider events",
+            count=money_attention_count(),
+            url=money,
+            description="Refunds or payouts that failed after every attempt, and provider "
+            "events that moved no money: settle them by hand.",
+            position=30,
+        ),
+    ]
