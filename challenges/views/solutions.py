@@ -7,13 +7,25 @@ from django.views.decorators.http import require_POST
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 
-from .. import permissions, selectors, services
+from .. import artefacts, permissions, selectors, services
 from ..diff import diff_stats, side_by_side
-from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
+from ..forms import (
+    ForkForm,
+    NewSolutionWithFilesForm,
+    ReasonForm,
+    SolutionWithFilesForm,
+    UpstreamForm,
+)
 from ..lineage_svg import lineage_svg
 from ..models import Challenge
 from .base import perform, refuse
 from .comments import thread_context
+
+
+def _form_error(form, error: DomainError) -> None:
+    """A refused file is the files field's error; anything else the form's."""
+    on_files = error.code.startswith(("file_", "image_", "svg_")) or error.code == "too_large"
+    form.add_error("files" if on_files else None, error.message)
 
 
 @login_required
@@ -22,7 +34,7 @@ def solution_create(request, slug: str):
     refusal = services.solution_post_refusal(author=request.user, challenge=challenge)
     if refusal is not None:
         return refuse(request, refusal, challenge)
-    form = NewSolutionForm(request.POST or None)
+    form = NewSolutionWithFilesForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -33,9 +45,10 @@ def solution_create(request, slug: str):
                 body=data["body"],
                 publish=data["publish"],
                 message=data["message"],
+                uploads=data["files"],
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            _form_error(form, error)
         else:
             messages.success(request, "Solution published." if data["publish"] else "Draft saved.")
             return redirect(solution)
@@ -49,9 +62,11 @@ def solution_detail(request, pk: int):
     fork_diff = parent_moved_diff = None
     parent = solution.parent
     parent_visible = parent is not None and permissions.can_view_solution(user, parent)
+    fork_files_diff = None
     if parent_visible:
         fork_point = solution.forked_from_revision
         fork_diff = side_by_side(fork_point.body, solution.current_revision.body)
+        fork_files_diff = artefacts.files_diff(old=fork_point, new=solution.current_revision)
         if parent.current_revision_id != fork_point.pk:
             parent_moved_diff = side_by_side(
                 parent.current_revision.body, solution.current_revision.body
@@ -63,6 +78,8 @@ def solution_detail(request, pk: int):
         "solution": solution,
         "challenge": solution.challenge,
         "revision": solution.current_revision,
+        "files": artefacts.revision_files(revision=solution.current_revision),
+        "fork_files_diff": fork_files_diff,
         "sections": sections,
         "parent_visible": parent_visible,
         "fork_diff": fork_diff,
@@ -89,21 +106,39 @@ def solution_edit(request, pk: int):
     if not permissions.can_edit_solution(request.user, solution):
         raise Http404
     revision = solution.current_revision
-    form = SolutionForm(
-        request.POST or None, initial={"title": revision.title, "body": revision.body}
+    current = artefacts.revision_files(revision=revision, previews=False)
+    form = SolutionWithFilesForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"title": revision.title, "body": revision.body},
+        current_files=[item.path for item in current],
     )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.solution_revise(solution=solution, by=request.user, **form.cleaned_data)
+            services.solution_revise(
+                solution=solution,
+                by=request.user,
+                title=data["title"],
+                body=data["body"],
+                message=data["message"],
+                uploads=data["files"],
+                remove_files=data.get("remove_files", []),
+            )
         except DomainError as error:
-            form.add_error(None, error.message)
+            _form_error(form, error)
         else:
             messages.success(request, "Saved as a new revision.")
             return redirect(solution)
     return render(
         request,
         "challenges/solution_form.html",
-        {"form": form, "challenge": solution.challenge, "solution": solution},
+        {
+            "form": form,
+            "challenge": solution.challenge,
+            "solution": solution,
+            "current_files": current,
+        },
     )
 
 
@@ -143,6 +178,7 @@ def solution_diff(request, pk: int):
             "new": new,
             "rows": rows,
             "stats": diff_stats(rows),
+            "files_diff": artefacts.files_diff(old=old, new=new),
             "numbers": range(1, last + 1),
             "old_label": f"Revision {old.number}",
             "new_label": f"Revision {new.number}",
