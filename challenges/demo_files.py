@@ -90,7 +90,7 @@ def readings_csv(rows: list[tuple[datetime, float]], *, station: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-FIRMWARE = """// Rain gauge firmware: counts bucket tips on a reed switch and reports every 10 minutes.
+FIRMWARE = """// Rain gauge firmware: counts bucket tips on a reed switch, reports every 10 minutes.
 // Board: ESP32. Reed switch between pin 27 and ground (internal pull-up).
 #include <WiFi.h>
 
@@ -148,12 +148,12 @@ RAIN_GAUGE_FILES_TEXT = """
 
 ## Drawings, data and firmware
 
-![The gauge in section: funnel, tipping buckets, reed switch and the board](files/rain-gauge-section.png)
+![The gauge in section: funnel, buckets, reed switch, board](files/rain-gauge-section.png)
 
 The first two gauges ran on the upper school's roof for two days in May:
 [the readings](files/readings-upper-school.csv) (one line per hour, 0.2 mm per tip).
 
-![Rain per hour at the upper school: drizzle, then the storm of the second night](files/rain-chart.png)
+![Rain per hour at the upper school: drizzle, then a storm](files/rain-chart.png)
 
 The [firmware](files/rain_gauge.ino) counts tips on an interrupt and reports every ten minutes.
 """
