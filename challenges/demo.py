@@ -2050,9 +2050,7 @@ def _flood(w: _World) -> None:
         "Rain gauge with a leaf mesh on the funnel",
         message="Leaf mesh over the funnel, which the electronics club found it needs",
         uploads=[
-            demo_files.upload(
-                "rain-gauge-section.png", demo_files.rain_gauge_diagram(mesh=True)
-            )
+            demo_files.upload("rain-gauge-section.png", demo_files.rain_gauge_diagram(mesh=True))
         ],
     )
     w.revise(
