@@ -55,9 +55,13 @@ class ShownFile:
         return f"{self.url}?w={files.THUMB_WIDTHS[0]}"
 
 
-def revision_files(*, revision: Revision, previews: bool = True) -> list[ShownFile]:
-    """The revision's files in name order, text files with their preview (under the cap)."""
-    manifest = files.manifest_of(revision)
+def revision_files(
+    *, revision: Revision, previews: bool = True, manifest: dict[str, Blob] | None = None
+) -> list[ShownFile]:
+    """The revision's files in name order, text files with their preview (under the cap).
+    Pass `manifest` when it was read already (files.manifests_of)."""
+    if manifest is None:
+        manifest = files.manifest_of(revision)
     shown = []
     for path, blob in sorted(manifest.items()):
         url = files.file_url(solution_id=revision.solution_id, number=revision.number, path=path)
@@ -145,12 +149,16 @@ def _shown(revision: Revision, path: str, blob: Blob) -> ShownFile:
     return ShownFile(path=path, blob=blob, url=url)
 
 
-def files_diff(*, old: Revision, new: Revision) -> list[FileChange]:
+def files_diff(
+    *, old: Revision, new: Revision, manifests: dict[int, dict[str, Blob]] | None = None
+) -> list[FileChange]:
     """What changed in the files from `old` to `new` (two revisions of one solution, or a
     fork's against its parent's): added, removed, renamed (the same bytes under a new name)
     and changed (the same name, new bytes) with a line diff for text files under the preview
     cap. Unchanged files are left out."""
-    before, after = files.manifest_of(old), files.manifest_of(new)
+    if manifests is None:
+        manifests = files.manifests_of([old, new])
+    before, after = manifests[old.pk], manifests[new.pk]
     gone = {path: blob for path, blob in before.items() if path not in after}
     came = {path: blob for path, blob in after.items() if path not in before}
     changes: list[FileChange] = []

@@ -499,6 +499,15 @@ def manifest_of(revision: Revision | None) -> dict[str, Blob]:
     return {row.path: row.blob for row in rows}
 
 
+def manifests_of(revisions: Iterable[Revision]) -> dict[int, dict[str, Blob]]:
+    """Revision id -> its manifest, for several revisions in one query."""
+    ids = {revision.pk for revision in revisions if revision is not None}
+    manifests: dict[int, dict[str, Blob]] = {pk: {} for pk in ids}
+    for row in RevisionFile.objects.filter(revision_id__in=ids).select_related("blob"):
+        manifests[row.revision_id][row.path] = row.blob
+    return manifests
+
+
 def same_manifest(a: dict[str, Blob], b: dict[str, Blob]) -> bool:
     return {path: blob.pk for path, blob in a.items()} == {
         path: blob.pk for path, blob in b.items()

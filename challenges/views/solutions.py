@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 
-from .. import artefacts, permissions, selectors, services
+from .. import artefacts, files, permissions, selectors, services
 from ..diff import diff_stats, side_by_side
 from ..forms import (
     ForkForm,
@@ -63,10 +63,13 @@ def solution_detail(request, pk: int):
     parent = solution.parent
     parent_visible = parent is not None and permissions.can_view_solution(user, parent)
     fork_files_diff = None
+    current = solution.current_revision
+    # The current revision's files and the fork point's, in one query.
+    manifests = files.manifests_of([current, solution.forked_from_revision])
     if parent_visible:
         fork_point = solution.forked_from_revision
-        fork_diff = side_by_side(fork_point.body, solution.current_revision.body)
-        fork_files_diff = artefacts.files_diff(old=fork_point, new=solution.current_revision)
+        fork_diff = side_by_side(fork_point.body, current.body)
+        fork_files_diff = artefacts.files_diff(old=fork_point, new=current, manifests=manifests)
         if parent.current_revision_id != fork_point.pk:
             parent_moved_diff = side_by_side(
                 parent.current_revision.body, solution.current_revision.body
@@ -78,7 +81,7 @@ def solution_detail(request, pk: int):
         "solution": solution,
         "challenge": solution.challenge,
         "revision": solution.current_revision,
-        "files": artefacts.revision_files(revision=solution.current_revision),
+        "files": artefacts.revision_files(revision=current, manifest=manifests[current.pk]),
         "fork_files_diff": fork_files_diff,
         "sections": sections,
         "parent_visible": parent_visible,

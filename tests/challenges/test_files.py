@@ -3,12 +3,16 @@ manifests shared by revisions and forks, file diffs, the sweep of unreferenced b
 
 import io
 import json
+import unicodedata
 import zipfile
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from challenges import artefacts, files, services
@@ -441,3 +445,22 @@ def test_a_revision_zips_with_readme_files_licence_and_lineage(challenge, author
         lineage = json.loads(zipped.read("lineage.json"))
     assert lineage["solution"]["author_username"] == forker.username
     assert lineage["built_on"][0]["author_username"] == author.username
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_a_normalised_name_is_always_one_plain_visible_name(raw):
+    try:
+        name = files.normalise_name(raw)
+    except DomainError:
+        return
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert all(unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"} for c in name)
+    assert 0 < len(name) <= files.NAME_MAX
+    assert files.normalise_name(name) == name
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2048))
+def test_sniffing_any_bytes_answers_a_type(data):
+    assert isinstance(files.sniff(data), str)
