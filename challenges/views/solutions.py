@@ -278,10 +278,17 @@ def upstream_create(request, pk: int):
             messages.success(request, "Your change was offered to the original's author.")
             return redirect(proposal)
     rows = side_by_side(fork.parent.current_revision.body, fork.current_revision.body)
+    files_diff = artefacts.files_diff(old=fork.parent.current_revision, new=fork.current_revision)
     return render(
         request,
         "challenges/upstream_form.html",
-        {"form": form, "fork": fork, "rows": rows, "stats": diff_stats(rows)},
+        {
+            "form": form,
+            "fork": fork,
+            "rows": rows,
+            "stats": diff_stats(rows),
+            "files_diff": files_diff,
+        },
     )
 
 
@@ -296,6 +303,9 @@ def upstream_detail(request, pk: int):
             "proposal": proposal,
             "rows": rows,
             "stats": diff_stats(rows),
+            "files_diff": artefacts.files_diff(
+                old=proposal.base_revision, new=proposal.fork_revision
+            ),
             "parent_moved": moved and proposal.status == proposal.Status.OPEN,
             "can_decide": proposal.status == proposal.Status.OPEN
             and permissions.can_decide_upstream(request.user, proposal.parent),

@@ -358,3 +358,22 @@ def test_api_refuses_a_file_over_the_limit_with_413(challenge, settings):
     )
     assert_error(response, 413, "file_too_large")
     assert stored_names() == []
+
+
+def test_an_upstream_offer_shows_the_file_changes(client, challenge):
+    source = solution_with_files(challenge)
+    forker = UserFactory()
+    fork = services.solution_fork(source=source, by=forker)
+    services.solution_revise(
+        solution=fork,
+        by=forker,
+        title=fork.title,
+        body=fork.current_revision.body,
+        uploads=[upload("gauge.png", png("green"))],
+    )
+    client.force_login(forker)
+    form = client.get(reverse("challenges:upstream-create", args=[fork.pk])).content.decode()
+    assert "file-change-changed" in form
+    proposal = services.upstream_propose(fork=fork, by=forker, message="A clearer photo.")
+    page = client.get(proposal.get_absolute_url()).content.decode()
+    assert "gauge.png before" in page and "gauge.png after" in page
