@@ -88,17 +88,25 @@ def revision_file_get(*, user, solution_pk: int, number: int, path: str) -> Revi
 
 
 def file_response(request, entry: RevisionFile, *, download: bool = False, width: int = 0):
-    """The file's bytes with the headers every file response carries: Content-Disposition,
-    nosniff and a sandboxing CSP. Public files may be cached anywhere for ever (a revision's
-    file never changes); others only by the member's browser."""
-    blob = entry.blob
-    etag = f'"{blob.sha256}-{width}"'
+    """A revision's file. Public files may be cached anywhere for ever (a revision's file never
+    changes); others only by the member's browser."""
     public = permissions.can_view_solution(None, entry.revision.solution)
+    return serve_blob(
+        request, entry.blob, entry.path, public=public, download=download, width=width
+    )
+
+
+def serve_blob(
+    request, blob: Blob, name: str, *, public: bool, download: bool = False, width: int = 0
+):
+    """The blob's bytes under `name`, with the headers every file response carries:
+    Content-Disposition, nosniff and a sandboxing CSP. The caller checked who may read it."""
+    etag = f'"{blob.sha256}-{width}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
         inline = blob.content_type in INLINE_TYPES and not download
-        handle, content_type, name = None, blob.content_type, entry.path
+        handle, content_type = None, blob.content_type
         if width and blob.is_image:
             thumb = files.thumbnail(blob, width)
             if thumb is not None:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import ProtectedError, Sum
+from django.db.models import ProtectedError, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -66,6 +66,8 @@ ALLOWED = {
         "application/zip",
         "model/stl",
     },
+    # Order briefs, messages and deliveries (marketplace): documents, data, images, archives.
+    "order": {*IMAGE_TYPES, *TEXT_TYPES, "application/pdf", "application/zip", "image/svg+xml"},
 }
 EXTENSIONS = {
     "image/png": {"png"},
@@ -586,25 +588,33 @@ def thumbnail(blob: Blob, width: int) -> str | None:
 # --- The sweep -------------------------------------------------------------------------------
 
 
+def _unreferenced() -> Q:
+    """No row of any model refers to the blob: revisions' manifests here, and whatever other
+    apps attach (the marketplace's order files), found from the relations, never imported."""
+    condition = Q()
+    for relation in Blob._meta.related_objects:
+        condition &= Q(**{f"{relation.name}__isnull": True})
+    return condition
+
+
 def sweep_unreferenced_blobs(*, now=None) -> int:
     """Delete blobs no manifest holds, unused for the grace period: rows first (a conditional
     DELETE, so a blob taken again meanwhile stays), then their bytes and thumbnails. Safe to
     run twice or in parallel. Returns the blobs deleted."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=config()["grace_hours"])
+    unreferenced = _unreferenced()
     candidates = list(
-        Blob.objects.filter(last_used_at__lt=cutoff, revision_files__isnull=True).values_list(
-            "pk", "sha256"
-        )[:1000]
+        Blob.objects.filter(unreferenced, last_used_at__lt=cutoff).values_list("pk", "sha256")[
+            :1000
+        ]
     )
     deleted = 0
     store = storage()
     for pk, sha256 in candidates:
         try:
             with transaction.atomic():
-                gone, _ = Blob.objects.filter(
-                    pk=pk, last_used_at__lt=cutoff, revision_files__isnull=True
-                ).delete()
+                gone, _ = Blob.objects.filter(unreferenced, pk=pk, last_used_at__lt=cutoff).delete()
         except ProtectedError:
             continue  # a revision took it meanwhile
         if not gone:
