@@ -5,12 +5,14 @@ from peerhub.mentions import render_with_mentions
 
 from . import services
 from .models import (
+    Blob,
     Challenge,
     ChallengeProposal,
     Comment,
     Criterion,
     ProposalBacking,
     Revision,
+    RevisionFile,
     SelectionEntry,
     SelectionRound,
     Solution,
@@ -106,6 +108,26 @@ class RevisionAdmin(ReadOnlyAdmin):
     list_display = ("solution", "number", "title", "author", "created_at")
     search_fields = ("title", "solution__title", "author__username")
     list_select_related = ("solution", "author")
+
+
+@admin.register(Blob)
+class BlobAdmin(ReadOnlyAdmin):
+    """Read-only: a blob's bytes are its name; the sweep deletes the unreferenced ones."""
+
+    list_display = ("sha256", "content_type", "size", "uploaded_by", "created_at", "last_used_at")
+    list_filter = ("content_type",)
+    search_fields = ("sha256", "uploaded_by__username")
+    list_select_related = ("uploaded_by",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(RevisionFile)
+class RevisionFileAdmin(ReadOnlyAdmin):
+    """Read-only: a revision's manifest is written with it and never changed."""
+
+    list_display = ("revision", "path", "blob")
+    search_fields = ("path", "blob__sha256", "revision__solution__title")
+    list_select_related = ("revision", "blob")
 
 
 @admin.register(UpstreamProposal)

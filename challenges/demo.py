@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from peerhub.models import User, Value
 
-from . import services
+from . import demo_files, services
 from .models import (
     Challenge,
     ChallengeProposal,
@@ -185,6 +185,7 @@ class _World:
         *pairs: tuple[str, str],
         append: str = "",
         title: str = "",
+        uploads=(),
     ) -> Revision:
         current = Solution.objects.only("title").get(pk=solution.pk)
         revision = services.solution_revise(
@@ -193,6 +194,7 @@ class _World:
             title=title or current.title,
             body=_edit(self.body(solution), *pairs, append=append),
             message=message,
+            uploads=uploads,
         )
         self._updated(solution, day, revision)
         return revision
@@ -207,14 +209,15 @@ class _World:
         append: str = "",
         message: str = "",
         challenge: Challenge | None = None,
+        uploads=(),
     ) -> Solution:
         """Fork `source`, then (some hours later) make the fork its own with a revision."""
         fork = services.solution_fork(
             source=source, by=self.users[author], challenge=challenge, title=title
         )
         self._dated(fork, day)
-        if pairs or append:
-            self.revise(fork, day - 0.2, message, *pairs, append=append)
+        if pairs or append or uploads:
+            self.revise(fork, day - 0.2, message, *pairs, append=append, uploads=uploads)
         return fork
 
     def withdraw(self, solution: Solution, *, by: str, day: float) -> None:
@@ -2047,6 +2050,25 @@ def _flood(w: _World) -> None:
         ("- it rises faster than **30 cm in 15 minutes**, whatever the level.", GAUGE_TEMPERATURE),
     )
     rain = w.solution(c, "li", 15.0, "Rain gauges on school roofs as the first signal", RAIN_GAUGES)
+    # Real artefacts (challenges.demo_files): a drawing, two days of readings, a chart and the
+    # firmware; then a fork that changes only the drawing.
+    w.revise(
+        rain,
+        14.4,
+        "The drawing, two days of readings from the upper school and the firmware",
+        append=demo_files.RAIN_GAUGE_FILES_TEXT,
+        uploads=demo_files.rain_gauge_files(w.at(16.0).replace(minute=0, second=0, microsecond=0)),
+    )
+    w.fork(
+        rain,
+        "jonas",
+        12.4,
+        "Rain gauge with a leaf mesh on the funnel",
+        message="Leaf mesh over the funnel, which the electronics club found it needs",
+        uploads=[
+            demo_files.upload("rain-gauge-section.png", demo_files.rain_gauge_diagram(mesh=True))
+        ],
+    )
     w.revise(
         gauge,
         13.8,

@@ -131,6 +131,45 @@ class SolutionForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one picker; checked one by one by challenges.files in the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"data-file-drop": ""}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class SolutionFilesMixin(forms.Form):
+    """Files on a solution's forms: add (a picker, drag and drop with challenges/files.js) and,
+    when editing, remove some of the current revision's."""
+
+    files = MultipleFileField(
+        label="Files",
+        required=False,
+        help_text="Photos, drawings, data, code: refer to an image in the text as "
+        "![caption](files/name.jpg). A file with the name of one already there replaces it.",
+    )
+    remove_files = forms.MultipleChoiceField(
+        label="Remove files", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, current_files: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_files:
+            self.fields["remove_files"].choices = [(name, name) for name in current_files]
+        else:
+            del self.fields["remove_files"]
+
+
 class NewSolutionForm(SolutionForm):
     publish = forms.BooleanField(
         required=False,
@@ -189,3 +228,11 @@ class CommentForm(forms.Form):
         max_length=limits.COMMENT,
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class SolutionWithFilesForm(SolutionForm, SolutionFilesMixin):
+    field_order = ["title", "body", "files", "remove_files", "message"]
+
+
+class NewSolutionWithFilesForm(NewSolutionForm, SolutionFilesMixin):
+    field_order = ["title", "body", "files", "message", "publish"]

@@ -294,11 +294,10 @@ class Solution(models.Model):
         """Whether this fork has something to offer its parent upstream: its author changed
         what they copied (an unchanged copy would only undo what the parent did since), and its
         text still differs from the parent's as it stands."""
-        return (
-            self.parent_id is not None
-            and not self.unchanged_fork
-            and self.current_revision.body != self.parent.current_revision.body
-        )
+        if self.parent_id is None or self.unchanged_fork:
+            return False
+        mine, theirs = self.current_revision, self.parent.current_revision
+        return mine.body != theirs.body or mine.manifest_pairs() != theirs.manifest_pairs()
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -375,6 +374,10 @@ class Revision(models.Model):
     @property
     def rendered_body(self):
         return rendered(self.body, self.body_html)
+
+    def manifest_pairs(self) -> set[tuple[str, int]]:
+        """(path, blob id) of its files: two revisions hold the same files when these match."""
+        return set(RevisionFile.objects.filter(revision=self).values_list("path", "blob_id"))
 
 
 class UpstreamProposal(models.Model):
@@ -646,3 +649,77 @@ class SelectionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.solution_id} in {self.round_id}{' (winner)' if self.is_winner else ''}"
+
+
+# --- Files (artefacts) -----------------------------------------------------------------------
+
+
+class Blob(models.Model):
+    """The bytes of one file, stored once under their SHA-256 (challenges.files). Rows are
+    shared by every revision and fork that holds the same bytes; a blob nothing refers to any
+    more is deleted by a periodic task after a grace period."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the bytes.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who first stored these bytes: they count against that member's quota.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set again when an upload reuses the bytes, so the sweep gives the new use its grace.
+    last_used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="blob_sha256_is_hex"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} ({self.size} bytes)"
+
+    @property
+    def storage_name(self) -> str:
+        return f"blobs/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+    @property
+    def is_text(self) -> bool:
+        return self.content_type.startswith("text/") or self.content_type == "application/json"
+
+
+class RevisionFile(models.Model):
+    """One entry of a revision's manifest: a path and the blob it holds. Written with the
+    revision and never changed, like the revision itself."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="files")
+    path = models.CharField(max_length=255)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="revision_files")
+
+    class Meta:
+        ordering = ["revision", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "path"], name="one_file_per_path")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.revision} {self.path}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "challenges:revision-file",
+            kwargs={
+                "pk": self.revision.solution_id,
+                "number": self.revision.number,
+                "path": self.path,
+            },
+        )

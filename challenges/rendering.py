@@ -7,7 +7,23 @@ from django.db import models
 from peerhub.markdown import mention_names, render_markdown
 from peerhub.mentions import members_named, mention_links
 
+from .files import render_revision_body
+
 BATCH = 500
+
+
+def _manifests(model, batch) -> dict[int, dict] | None:
+    """Revision id -> its manifest for a batch of the current Revision model; None for other
+    models and for historical ones (the data migration's, from before files)."""
+    from .models import Revision, RevisionFile
+
+    if model is not Revision:
+        return None
+    manifests: dict[int, dict] = {}
+    rows = RevisionFile.objects.filter(revision__in=batch).select_related("blob")
+    for row in rows:
+        manifests.setdefault(row.revision_id, {})[row.path] = row.blob
+    return manifests
 
 
 def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) -> int:
@@ -18,15 +34,28 @@ def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) 
     if missing_only:
         rows = rows.filter(body_html="")
     written, after = 0, 0
+    model_has_files = _manifests(model, []) is not None
     while True:
-        batch = list(rows.filter(pk__gt=after).only("pk", "body")[:BATCH])
+        fields = ("pk", "body", "solution_id", "number") if model_has_files else ("pk", "body")
+        batch = list(rows.filter(pk__gt=after).only(*fields)[:BATCH])
         if not batch:
             return written
-        # Mentions are linked as when written (one query per batch); nobody is notified again.
-        names = set().union(*(mention_names(row.body) for row in batch))
-        links = mention_links(members_named(names, limit=None))
-        for row in batch:
-            row.body_html = str(render_markdown(row.body, mentions=links))
+        manifests = _manifests(model, batch)
+        if manifests is None:
+            # Mentions are linked as when written (one query per batch); nobody is notified.
+            names = set().union(*(mention_names(row.body) for row in batch))
+            links = mention_links(members_named(names, limit=None))
+            for row in batch:
+                row.body_html = str(render_markdown(row.body, mentions=links))
+        else:
+            for row in batch:
+                # A revision's images and file links resolve to its own files.
+                row.body_html = render_revision_body(
+                    solution_id=row.solution_id,
+                    number=row.number,
+                    body=row.body,
+                    manifest=manifests.get(row.pk, {}),
+                )
         # A plain queryset's update, not save() nor the model's own queryset: a revision refuses
         # both once written, and its HTML is derived from its body, not an edit of it.
         models.QuerySet(model).bulk_update(batch, ["body_html"])

@@ -2,7 +2,7 @@ from django.urls import path
 
 from peerhub.pagecache import cached
 
-from .views import challenges, comments, proposals, search, selection, solutions
+from .views import challenges, comments, files, proposals, search, selection, solutions
 
 app_name = "challenges"
 
@@ -59,6 +59,16 @@ urlpatterns = [
         "solutions/<int:pk>/",
         cached(["solution:{pk}"])(solutions.solution_detail),
         name="solution-detail",
+    ),
+    path(
+        "solutions/<int:pk>/r/<int:number>/files/<str:path>",
+        files.revision_file,
+        name="revision-file",
+    ),
+    path(
+        "solutions/<int:pk>/r/<int:number>/archive.zip",
+        files.revision_archive,
+        name="revision-archive",
     ),
     path("solutions/<int:pk>/edit/", solutions.solution_edit, name="solution-edit"),
     path("solutions/<int:pk>/history/", solutions.solution_history, name="solution-history"),

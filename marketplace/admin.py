@@ -12,6 +12,7 @@ from .models import (
     Order,
     OrderEvent,
     OrderMessage,
+    OrderMessageFile,
     OrderReview,
     Payment,
     Payout,
@@ -94,6 +95,14 @@ class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ("order", "from_state", "to_state", "actor", "created_at")
     list_filter = ("to_state",)
     search_fields = ("order__title", "actor__username")
+
+
+@admin.register(OrderMessageFile)
+class OrderMessageFileAdmin(admin.ModelAdmin):
+    list_display = ("message", "path", "blob")
+    search_fields = ("path", "blob__sha256")
+    list_select_related = ("message", "blob")
+    raw_id_fields = ("message", "blob")
 
 
 @admin.register(OrderMessage)

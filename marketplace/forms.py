@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
+from challenges.forms import MultipleFileField
 from challenges.models import Solution
 from peerhub import inputs, limits
 from peerhub.widgets import MarkdownEditor
@@ -58,10 +59,16 @@ class OrderPlaceForm(forms.Form):
     )  # fmt: skip
 
 
+ORDER_FILES_HELP = (
+    "Documents, data, images or a ZIP: only the buyer, the seller and staff see them."
+)
+
+
 class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", widget=MarkdownEditor(attrs={"rows": 3}), max_length=limits.ORDER_MESSAGE
     )
+    files = MultipleFileField(label="Files", required=False, help_text=ORDER_FILES_HELP)
 
 
 class DeliverForm(forms.Form):
@@ -72,6 +79,7 @@ class DeliverForm(forms.Form):
         label="Links", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line (https://…).",
     )  # fmt: skip
+    files = MultipleFileField(label="Files", required=False, help_text=ORDER_FILES_HELP)
 
     def clean_links(self):
         links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]

@@ -674,3 +674,29 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OrderMessageFile(models.Model):
+    """A file on an order's message or delivery: a name and a blob (challenges.files), fetched
+    only by the buyer, the seller and staff."""
+
+    message = models.ForeignKey(OrderMessage, on_delete=models.PROTECT, related_name="files")
+    path = models.CharField(max_length=255)
+    blob = models.ForeignKey(
+        "challenges.Blob", on_delete=models.PROTECT, related_name="order_message_files"
+    )
+
+    class Meta:
+        ordering = ["message", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "path"], name="one_order_file_per_path")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.path}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "marketplace:order-file",
+            kwargs={"pk": self.message.order_id, "message": self.message_id, "path": self.path},
+        )

@@ -11,6 +11,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -31,6 +32,7 @@ from .models import (
     LedgerEntry,
     Offer,
     Order,
+    OrderMessageFile,
     OrderReview,
     Payout,
     ProviderEvent,
@@ -182,7 +184,8 @@ def order_timeline(order: Order):
 
 
 def order_messages(order: Order):
-    return order.messages.select_related("author")
+    files = Prefetch("files", queryset=OrderMessageFile.objects.select_related("blob"))
+    return order.messages.select_related("author").prefetch_related(files)
 
 
 def balance_of(user) -> dict:

@@ -29,6 +29,11 @@ urlpatterns = [
     path("marketplace/orders/<int:pk>/dispute/", views.order_dispute, name="order-dispute"),
     path("marketplace/orders/<int:pk>/resolve/", views.order_resolve, name="order-resolve"),
     path("marketplace/orders/<int:pk>/messages/", views.order_message, name="order-message"),
+    path(
+        "marketplace/orders/<int:pk>/messages/<int:message>/files/<str:path>",
+        views.order_file,
+        name="order-file",
+    ),
     path("marketplace/orders/<int:pk>/review/", views.order_review, name="order-review"),
     path("marketplace/orders/<int:pk>/<slug:step>/", views.order_step, name="order-step"),
     path("marketplace/checkout/<str:reference>/", views.sandbox_checkout, name="sandbox-checkout"),

@@ -9,8 +9,9 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from challenges import artefacts
 from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
 from peerhub import confirm
@@ -31,7 +32,7 @@ from .forms import (
     ReviewForm,
     SubscribeForm,
 )
-from .models import Offer, Order, Payout, ProviderEvent, Refund
+from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -291,7 +292,7 @@ def order_step(request, pk: int, step: str):
 @login_required
 @require_POST
 def order_deliver(request, pk: int):
-    form = DeliverForm(request.POST)
+    form = DeliverForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Say what you deliver.")
         return redirect("marketplace:order-detail", pk=pk)
@@ -300,7 +301,11 @@ def order_deliver(request, pk: int):
         request,
         pk,
         lambda o: services.order_deliver(
-            order=o, by=request.user, message=data["message"], links=data["links"]
+            order=o,
+            by=request.user,
+            message=data["message"],
+            links=data["links"],
+            uploads=data["files"],
         ),
         "Delivered: the buyer can now accept.",
     )
@@ -354,13 +359,33 @@ def order_resolve(request, pk: int):
 @login_required
 @require_POST
 def order_message(request, pk: int):
-    form = MessageForm(request.POST)
-    body = form.cleaned_data["body"] if form.is_valid() else ""
+    form = MessageForm(request.POST, request.FILES)
+    valid = form.is_valid()
+    body = form.cleaned_data["body"] if valid else ""
+    uploads = form.cleaned_data["files"] if valid else []
     return _order_action(
         request,
         pk,
-        lambda o: services.order_message_post(order=o, by=request.user, body=body),
+        lambda o: services.order_message_post(order=o, by=request.user, body=body, uploads=uploads),
         "Message sent.",
+    )
+
+
+@login_required
+@require_GET
+def order_file(request, pk: int, message: int, path: str):
+    """A file of an order's message or delivery: the buyer, the seller and staff only (an
+    order anyone else asks for does not exist for them: 404)."""
+    order = selectors.order_get(user=request.user, pk=pk)
+    entry = (
+        OrderMessageFile.objects.select_related("blob")
+        .filter(message__order=order, message_id=message, path=path)
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such file.")
+    return artefacts.serve_blob(
+        request, entry.blob, entry.path, public=False, download=bool(request.GET.get("download"))
     )
 
 

@@ -11,9 +11,12 @@ member's profile, and reports which it linked.
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote
 
 import nh3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -50,12 +53,47 @@ def _trim(name: str) -> str:
     return name.rstrip(".-")
 
 
+FILE_PREFIX = "files/"
+IMAGE_ATTRIBUTES = {"src", "srcset", "sizes", "alt", "loading", "decoding", "width", "height"}
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file of the text's own revision, as Markdown may reference it (`files/<name>`): its
+    URL, and for raster images the widths of its responsive variants (`url?w=480`)."""
+
+    url: str
+    image: bool = False
+    widths: tuple[int, ...] = ()
+
+
+def _render_image(self, tokens, idx, options, env):
+    """`![caption](files/photo.jpg)`: an <img> of the revision's own file, with a srcset;
+    any other image reference is shown as its caption (no image from elsewhere is loaded)."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    ref = _file_ref(token.attrGet("src") or "", env)
+    if ref is None or not ref.image:
+        return escape(alt)
+    srcset = ", ".join(f"{ref.url}?w={w} {w}w" for w in ref.widths)
+    extra = f' srcset="{escape(srcset)}" sizes="(max-width: 760px) 100vw, 760px"' if srcset else ""
+    return f'<img src="{escape(ref.url)}"{extra} alt="{escape(alt)}" loading="lazy">'
+
+
+def _file_ref(src: str, env) -> FileRef | None:
+    files = (env or {}).get("files") or {}
+    if not src.startswith(FILE_PREFIX):
+        return None
+    return files.get(unquote(src[len(FILE_PREFIX) :]))
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     parser = MarkdownIt(
         "commonmark", {"html": False, "linkify": False, "typographer": False}
     ).enable(["table", "strikethrough"])
     parser.core.ruler.push("mentions", _link_mentions)
+    parser.add_render_rule("image", _render_image)
     return parser
 
 
@@ -109,15 +147,35 @@ def _text(state, content: str):
     return token
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str, *, file_urls: frozenset[str] = frozenset()) -> str:
+    """Sanitise with the allowlist; <img> only when `file_urls` is given, and then only with a
+    src and srcset among those URLs (a revision's own files)."""
+    tags, attributes = ALLOWED_TAGS, ALLOWED_ATTRIBUTES
+    attribute_filter = None
+    if file_urls:
+        tags = tags | {"img"}
+        attributes = {**attributes, "img": IMAGE_ATTRIBUTES}
+
+        def attribute_filter(tag, name, value):
+            if tag != "img":
+                return value
+            if name == "src":
+                return value if value in file_urls else None
+            if name == "srcset":
+                urls = [part.strip().split(" ")[0] for part in value.split(",")]
+                allowed = all(url.split("?")[0] in file_urls for url in urls)
+                return value if allowed else None
+            return value
+
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=tags,
+        attributes=attributes,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="nofollow noopener ugc",
         strip_comments=True,
         allowed_classes=ALLOWED_CLASSES,
+        attribute_filter=attribute_filter,
     )
 
 
@@ -126,14 +184,27 @@ def render_markdown(
     *,
     mentions: Mapping[str, tuple[str, str]] | None = None,
     mentioned: set[str] | None = None,
+    files: Mapping[str, FileRef] | None = None,
 ) -> SafeString:
     """Render user Markdown to sanitised HTML that templates may output as is. `mentions` maps
     lower-cased usernames to (username, profile URL) to link; the usernames actually linked
-    are added to `mentioned` when given."""
+    are added to `mentioned` when given. `files` maps the names of the revision's own files to
+    where they are served: `![caption](files/x.png)` shows the image, `[data](files/x.csv)`
+    links to the file."""
     if not text:
         return mark_safe("")
-    env = {"mentions": mentions or {}}
-    html = _parser().render(text, env)
+    parser = _parser()
+    env = {"mentions": mentions or {}, "files": dict(files or {})}
+    tokens = parser.parse(text, env)
+    if files:
+        for token in tokens:
+            for child in token.children or []:
+                if child.type == "link_open":
+                    ref = _file_ref(child.attrGet("href") or "", env)
+                    if ref is not None:
+                        child.attrSet("href", ref.url)
+    html = parser.renderer.render(tokens, parser.options, env)
     if mentioned is not None:
         mentioned.update(env.get("mentioned", ()))
-    return mark_safe(sanitize_html(html))  # noqa: S308  (sanitised by nh3)
+    file_urls = frozenset(ref.url for ref in (files or {}).values() if ref.image)
+    return mark_safe(sanitize_html(html, file_urls=file_urls))  # noqa: S308  (sanitised by nh3)

@@ -50,12 +50,13 @@ def mention_links(members: dict[str, User]) -> dict[str, tuple[str, str]]:
     return {key: (m.username, m.get_absolute_url()) for key, m in members.items()}
 
 
-def render_with_mentions(text: str | None) -> RenderedText:
+def render_with_mentions(text: str | None, *, files=None) -> RenderedText:
     """Markdown rendered and sanitised, its mentions of existing members linked to their
-    profiles, with the members it linked (not those only named inside code)."""
+    profiles, with the members it linked (not those only named inside code). `files`: a
+    revision's own files (peerhub.markdown.render_markdown)."""
     members = members_named(mention_names(text or ""))
     linked: set[str] = set()
-    html = render_markdown(text, mentions=mention_links(members), mentioned=linked)
+    html = render_markdown(text, mentions=mention_links(members), mentioned=linked, files=files)
     mentioned = [m for m in members.values() if m.username in linked]
     return RenderedText(html=html, mentioned=sorted(mentioned, key=lambda m: m.pk))
 

@@ -35,6 +35,10 @@ class RequestHygieneMiddleware:
     @staticmethod
     def refusal(request) -> tuple[int, str, str] | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        multipart = request.content_type == "multipart/form-data"
+        if multipart and limit is not None:
+            # Files (challenges.files): each is checked against its own quota when read.
+            limit = max(limit, settings.FILE_UPLOAD_REQUEST_MAX)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -50,9 +54,11 @@ class RequestHygieneMiddleware:
             "multipart/form-data",
         ):
             try:
-                # The body first: parsed from it, a multipart body stays readable as
-                # request.body for the view (PeerHub takes no file uploads: no field is big).
-                request.body  # noqa: B018
+                # A form's body first: parsed from it, it stays readable as request.body for
+                # the view. A multipart body is parsed as a stream instead (its files spool to
+                # temporary files), and Django still caps its text fields at the limit.
+                if not multipart:
+                    request.body  # noqa: B018
                 fields = list(request.POST.lists())
             except RequestDataTooBig:
                 return 413, "too_large", f"The request body is over {limit:,} bytes."

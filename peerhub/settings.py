@@ -9,6 +9,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -147,6 +148,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # characters, peerhub/limits.py) even percent-encoded. Larger is a 413 (peerhub.middleware), and
 # the API's JSON parser reads no more (peerhub.api.parsers).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# A multipart body (files on a solution's form or API) may be larger: up to this many bytes in
+# all, each file under its own per-file quota (challenges.files); Django spools files over
+# FILE_UPLOAD_MAX_MEMORY_SIZE to temporary files, the text fields keep the cap above.
+FILE_UPLOAD_REQUEST_MAX = int(os.environ.get("FILE_UPLOAD_REQUEST_MAX", 60 * 1024 * 1024))
 AUTH_USER_MODEL = "peerhub.User"
 
 # --- Cache and Celery -----------------------------------------------------------------------
@@ -223,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
     "reputation-serial-voting": {
         "task": "reputation.tasks.reverse_serial_votes",
         "schedule": crontab(minute=45),
+    },
+    # Blobs no revision holds any more (challenges.files), after their grace period.
+    "challenges-sweep-unreferenced-blobs": {
+        "task": "challenges.tasks.sweep_unreferenced_blobs",
+        "schedule": crontab(minute=40),
     },
     "purge-stale-unverified-accounts": {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
@@ -361,8 +371,45 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+def files_storage(url: str) -> dict:
+    """The `files` storage (challenges.files: content-addressed blobs). Without STORAGE_URL
+    the filesystem under var/files; with `s3://KEY:SECRET@BUCKET?endpoint_url=…&region_name=…`
+    an S3-compatible object store (AWS S3, MinIO, R2, …) through django-storages."""
+    if not url:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": os.environ.get("FILES_ROOT", str(VAR_DIR / "files")),
+                "allow_overwrite": True,
+            },
+        }
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.hostname:
+        raise ImproperlyConfigured("STORAGE_URL must look like s3://KEY:SECRET@BUCKET?…")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": parts.hostname,
+            "access_key": unquote(parts.username or ""),
+            "secret_key": unquote(parts.password or ""),
+            "endpoint_url": options.get("endpoint_url"),
+            "region_name": options.get("region_name"),
+            "default_acl": None,
+            # Content-addressed: a name always holds the same bytes, so writing it again is
+            # harmless, and the name must stay exactly what it is.
+            "file_overwrite": True,
+            "querystring_auth": True,
+        },
+    }
+
+
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "files": files_storage(STORAGE_URL),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -525,6 +572,21 @@ if SENTRY_DSN:
 
 # How long an author may still edit a comment after posting it.
 PEERHUB_COMMENT_EDIT_WINDOW = timedelta(minutes=int(os.environ.get("COMMENT_EDIT_MINUTES", "60")))
+# Files on revisions (challenges.files.DEFAULTS holds every key): quotas per trust tier, the
+# member tier for everyone verified, "more" for challenges.more_file_space (reputation grants it
+# by trust level) and staff.
+PEERHUB_FILES = {
+    "quotas": {
+        "member": {
+            "per_file": int(os.environ.get("FILES_PER_FILE_MB", "5")) * 1024 * 1024,
+            "per_member": int(os.environ.get("FILES_PER_MEMBER_MB", "50")) * 1024 * 1024,
+        },
+        "more": {
+            "per_file": int(os.environ.get("FILES_MORE_PER_FILE_MB", "25")) * 1024 * 1024,
+            "per_member": int(os.environ.get("FILES_MORE_PER_MEMBER_MB", "500")) * 1024 * 1024,
+        },
+    },
+}
 PEERHUB_CHALLENGES = {
     # Open challenges one organiser may run at once: "free" for everyone, "premium" for members
     # holding challenges.more_open_challenges (the Premium plan grants it). Staff have no limit.

@@ -71,6 +71,21 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _files_storage(settings, tmp_path_factory):
+    """Every test stores file blobs (challenges.files) in a directory of its own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(tmp_path_factory.mktemp("files")),
+                "allow_overwrite": True,
+            },
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _write_limits(request, settings):
     """Tests make many writes as one member in no time: the write throttles
     (peerhub.throttles) are on only for the tests marked `write_limits`, which test them."""

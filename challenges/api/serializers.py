@@ -279,7 +279,31 @@ class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
         return self.visible_id(solution.root_id)
 
 
-class SolutionDetailSerializer(SolutionSerializer):
+class RevisionFileSerializer(serializers.Serializer):
+    """One file of a revision: its bytes are at `url` (the same permission as the solution)."""
+
+    path = serializers.CharField()
+    size = serializers.IntegerField(source="blob.size")
+    content_type = serializers.CharField(source="blob.content_type", help_text="Sniffed.")
+    sha256 = serializers.CharField(source="blob.sha256")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, item) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(item.url) if request else item.url
+
+
+class _RevisionFilesMixin:
+    def revision_files(self, revision) -> list[dict]:
+        from ..artefacts import revision_files
+
+        if revision is None:
+            return []
+        items = revision_files(revision=revision, previews=False)
+        return RevisionFileSerializer(items, many=True, context=self.context).data
+
+
+class SolutionDetailSerializer(_RevisionFilesMixin, SolutionSerializer):
     body = serializers.CharField(source="current_revision.body", read_only=True)
     revision = serializers.IntegerField(
         source="current_revision.number", read_only=True, help_text="The current revision."
@@ -292,13 +316,33 @@ class SolutionDetailSerializer(SolutionSerializer):
         help_text="The parent's revision number this fork was made from.",
     )
     licence = serializers.CharField(source="challenge.licence", read_only=True)
+    files = serializers.SerializerMethodField(help_text="The current revision's files.")
 
     class Meta(SolutionSerializer.Meta):
         fields = [
             *SolutionSerializer.Meta.fields,
-            "body", "revision", "revision_message", "forked_from_revision", "licence",
+            "body", "revision", "revision_message", "forked_from_revision", "licence", "files",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(RevisionFileSerializer(many=True))
+    def get_files(self, solution) -> list[dict]:
+        return self.revision_files(solution.current_revision)
+
+
+FILES_HELP = (
+    "Files to add (multipart/form-data, the field repeated): images, PDF, SVG, STL, ZIP, CSV, "
+    "JSON, text and code. A name already there replaces that file. Each is checked (type "
+    "sniffed from the bytes, size and quota, images stripped of EXIF)."
+)
+
+
+def _files_field():
+    return serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        help_text=FILES_HELP,
+    )
 
 
 class SolutionCreateSerializer(serializers.Serializer):
@@ -311,6 +355,7 @@ class SolutionCreateSerializer(serializers.Serializer):
     message = serializers.CharField(
         max_length=limits.REVISION_MESSAGE, required=False, allow_blank=True
     )
+    files = _files_field()
 
 
 class SolutionReviseSerializer(serializers.Serializer):
@@ -328,6 +373,12 @@ class SolutionReviseSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text="What changed, and why.",
+    )
+    files = _files_field()
+    remove_files = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        help_text="Names of the current revision's files to leave out of the new one.",
     )
 
 
@@ -361,10 +412,26 @@ class RevisionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
         return self.visible_id(revision.credited_solution_id)
 
 
-class RevisionDetailSerializer(RevisionSerializer):
+class RevisionDetailSerializer(_RevisionFilesMixin, RevisionSerializer):
+    files = serializers.SerializerMethodField()
+    archive_url = serializers.SerializerMethodField(
+        help_text="The revision as one zip: README.md, files/, LICENSE and lineage.json."
+    )
+
     class Meta(RevisionSerializer.Meta):
-        fields = [*RevisionSerializer.Meta.fields, "body"]
+        fields = [*RevisionSerializer.Meta.fields, "body", "files", "archive_url"]
         read_only_fields = fields
+
+    @extend_schema_field(RevisionFileSerializer(many=True))
+    def get_files(self, revision) -> list[dict]:
+        return self.revision_files(revision)
+
+    def get_archive_url(self, revision) -> str:
+        return reverse(
+            "api-solution-revision-archive",
+            kwargs={"pk": revision.solution_id, "number": revision.number},
+            request=self.context.get("request"),
+        )
 
 
 # --- Diffs -----------------------------------------------------------------------------------
@@ -410,11 +477,24 @@ class DiffQuerySerializer(_FromFieldMixin, serializers.Serializer):
     )
 
 
+class FileChangeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["added", "removed", "renamed", "changed"],
+        help_text="renamed: the same bytes under a new name; changed: new bytes, same name.",
+    )
+    path = serializers.CharField()
+    old_path = serializers.CharField(allow_null=True)
+    old_sha256 = serializers.CharField(source="old.blob.sha256", allow_null=True, default=None)
+    new_sha256 = serializers.CharField(source="new.blob.sha256", allow_null=True, default=None)
+    rows = DiffRowSerializer(many=True, help_text="Line diff of a changed text file.")
+
+
 class DiffSerializer(_FromFieldMixin, serializers.Serializer):
     from_ = serializers.IntegerField()
     to = serializers.IntegerField()
     rows = DiffRowSerializer(many=True)
     stats = DiffStatsSerializer()
+    files = FileChangeSerializer(many=True, help_text="What changed in the files.")
 
 
 # --- Lineage ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ member may not take on something they see is the service's `NotAllowed`, a 403."
 
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 
 from peerhub.api.schema import ErrorSerializer
 
-from .. import permissions, selectors, services
+from .. import artefacts, permissions, selectors, services
 from ..diff import diff_stats
 from ..models import ChallengeProposal, Solution, UpstreamProposal
 from . import filters
@@ -256,7 +257,9 @@ class SolutionViewSet(_ViewSet):
     def create(self, request):
         """Post a solution to an open challenge, published or as a draft."""
         data = self.parse(s.SolutionCreateSerializer)
-        solution = services.solution_create(author=request.user, **data)
+        solution = services.solution_create(
+            author=request.user, uploads=data.pop("files", []), **data
+        )
         return self._answer(solution, status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.SolutionDetailSerializer)
@@ -275,6 +278,8 @@ class SolutionViewSet(_ViewSet):
             title=data.get("title", current.title),
             body=data.get("body", current.body),
             message=data.get("message", ""),
+            uploads=data.get("files", []),
+            remove_files=data.get("remove_files", []),
         )
         return self._answer(solution)
 
@@ -335,8 +340,66 @@ class SolutionViewSet(_ViewSet):
         rows = selectors.revision_diff(old=old, new=new)
         return self.answer(
             s.DiffSerializer,
-            {"from": old.number, "to": new.number, "rows": rows, "stats": diff_stats(rows)},
+            {
+                "from": old.number,
+                "to": new.number,
+                "rows": rows,
+                "stats": diff_stats(rows),
+                "files": artefacts.files_diff(old=old, new=new),
+            },
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("number", int, OpenApiParameter.PATH),
+            OpenApiParameter("path", str, OpenApiParameter.PATH, description="The file's name."),
+            OpenApiParameter("download", bool, description="Always as an attachment."),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file's bytes, with Content-Disposition, nosniff and a "
+                "sandboxing Content-Security-Policy.",
+            ),
+            404: OpenApiResponse(description="No such solution, revision or file."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"revisions/(?P<number>[0-9]{1,9})/files/(?P<path>[^/]+)",
+        url_name="revision-file",
+        filter_backends=[],
+    )
+    def revision_file(self, request, pk, number, path):
+        """One file of a revision: whoever may see the solution may fetch it."""
+        entry = artefacts.revision_file_get(
+            user=request.user, solution_pk=pk, number=int(number), path=path
+        )
+        return artefacts.file_response(request, entry, download=bool(request.GET.get("download")))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("number", int, OpenApiParameter.PATH)],
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="README.md (the Markdown), files/…, LICENSE and lineage.json.",
+            ),
+            404: OpenApiResponse(description="No such solution or revision."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"revisions/(?P<number>[0-9]{1,9})/archive",
+        url_name="revision-archive",
+        filter_backends=[],
+    )
+    def revision_archive(self, request, pk, number):
+        """The revision as one zip."""
+        solution = self.get_object()
+        revision = selectors.revision_get(solution=solution, number=int(number))
+        return artefacts.zip_response(user=request.user, solution=solution, revision=revision)
 
     @extend_schema(request=s.ForkSerializer, responses={201: s.SolutionDetailSerializer})
     @action(detail=True, methods=["post"])

@@ -1,5 +1,7 @@
 """Solutions, their immutable revisions, forks, withdrawal and upstream proposals."""
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -10,8 +12,8 @@ from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
 
-from .. import permissions, social_events
-from ..models import Challenge, Revision, Solution, UpstreamProposal
+from .. import files, permissions, social_events
+from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
 
 Status = Solution.Status
 
@@ -25,12 +27,17 @@ def _add_revision(
     message: str,
     credited_solution: Solution | None = None,
     notify_mentions: bool = True,
+    manifest: dict[str, Blob] | None = None,
 ) -> Revision:
-    """Append the next revision and point the solution at it. The caller holds the row lock."""
-    rendered = render_with_mentions(body)
+    """Append the next revision, with its manifest of files (path -> blob), and point the
+    solution at it. The caller holds the row lock."""
+    manifest = manifest or {}
+    number = solution.revision_count + 1
+    refs = files.file_refs(solution_id=solution.pk, number=number, manifest=manifest)
+    rendered = render_with_mentions(body, files=refs)
     revision = Revision.objects.create(
         solution=solution,
-        number=solution.revision_count + 1,
+        number=number,
         title=title,
         body=body,
         body_html=rendered.html,
@@ -38,15 +45,17 @@ def _add_revision(
         author=author,
         credited_solution=credited_solution,
     )
+    files.manifest_write(revision, manifest)
     solution.title = title
     solution.current_revision = revision
     solution.revision_count = revision.number
     solution.updated_at = revision.created_at
     fields = ["title", "current_revision", "revision_count", "updated_at"]
     if solution.forked_from_revision_id is not None:
-        # Still a verbatim copy of the source (a restored first revision is one again)? Saved
-        # only when it changes: the reputation ledger listens for it.
-        unchanged = body == solution.forked_from_revision.body
+        # Still a verbatim copy of the source, text and files (a restored first revision is one
+        # again)? Saved only when it changes: the reputation ledger listens for it.
+        source = solution.forked_from_revision
+        unchanged = body == source.body and files.same_manifest(manifest, files.manifest_of(source))
         if unchanged != solution.unchanged_fork:
             solution.unchanged_fork = unchanged
             fields.append("unchanged_fork")
@@ -110,7 +119,6 @@ def solution_post_refusal(*, author: User, challenge: Challenge) -> DomainError 
     return _refusal(author, "posting solutions")
 
 
-@transaction.atomic
 def solution_create(
     *,
     challenge: Challenge,
@@ -119,9 +127,27 @@ def solution_create(
     body: str,
     publish: bool = True,
     message: str = "",
+    uploads: Sequence = (),
 ) -> Solution:
     """Post a solution to an open challenge, as a draft or published; its first revision holds
-    the content."""
+    the content and the uploaded files."""
+    prepared = files.prepare_uploads(uploads, user=author) if uploads else []
+    with files.removed_on_failure() as written, transaction.atomic():
+        return _solution_create(
+            challenge=challenge,
+            author=author,
+            title=title,
+            body=body,
+            publish=publish,
+            message=message,
+            prepared=prepared,
+            written=written,
+        )
+
+
+def _solution_create(
+    *, challenge, author, title, body, publish, message, prepared, written
+) -> Solution:
     challenge = Challenge.objects.select_for_update(no_key=True).get(pk=challenge.pk)
     refusal = solution_post_refusal(author=author, challenge=challenge)
     if refusal is not None:
@@ -139,8 +165,14 @@ def solution_create(
         updated_at=now,
     )
     _set_lineage_path(solution, None)
+    manifest = files.store_blobs(prepared, user=author, written=written)
     _add_revision(
-        solution, author=author, title=title, body=body, message=message or "First version"
+        solution,
+        author=author,
+        title=title,
+        body=body,
+        message=message or "First version",
+        manifest=manifest,
     )
     if publish:
         _touch_challenge(challenge.pk, solutions=1)
@@ -158,20 +190,44 @@ def _locked(solution: Solution) -> Solution:
     return locked.select_related("challenge").get(pk=solution.pk)
 
 
-@transaction.atomic
 def solution_revise(
-    *, solution: Solution, by: User, title: str, body: str, message: str = ""
+    *,
+    solution: Solution,
+    by: User,
+    title: str,
+    body: str,
+    message: str = "",
+    uploads: Sequence = (),
+    remove_files: Sequence[str] = (),
 ) -> Revision:
-    """Edit a solution: a new immutable revision; nothing earlier is overwritten."""
-    solution = _locked(solution)
-    if not permissions.can_edit_solution(by, solution):
-        raise NotAllowed("Only the author can edit this solution.")
-    title, body = _validate_content(title, body)
-    current = solution.current_revision
-    if current and current.title == title and current.body == body:
-        raise DomainError("Nothing changed: edit the title or the body first.", code="unchanged")
-    write_spend(by, "revision")
-    return _add_revision(solution, author=by, title=title, body=body, message=message)
+    """Edit a solution: a new immutable revision; nothing earlier is overwritten. Its files are
+    the current revision's (the same blobs, no bytes copied) less `remove_files`, plus the
+    uploads (an upload with a name already there replaces that file)."""
+    prepared = files.prepare_uploads(uploads, user=by) if uploads else []
+    with files.removed_on_failure() as written, transaction.atomic():
+        solution = _locked(solution)
+        if not permissions.can_edit_solution(by, solution):
+            raise NotAllowed("Only the author can edit this solution.")
+        title, body = _validate_content(title, body)
+        current = solution.current_revision
+        before = files.manifest_of(current)
+        # Checked before any byte is stored: an unknown name is the member's mistake.
+        files.manifest_change(before, added={}, removed=remove_files)
+        added = files.store_blobs(prepared, user=by, written=written)
+        manifest = files.manifest_change(before, added=added, removed=remove_files)
+        if (
+            current
+            and current.title == title
+            and current.body == body
+            and files.same_manifest(before, manifest)
+        ):
+            raise DomainError(
+                "Nothing changed: edit the title, the body or the files first.", code="unchanged"
+            )
+        write_spend(by, "revision")
+        return _add_revision(
+            solution, author=by, title=title, body=body, message=message, manifest=manifest
+        )
 
 
 @transaction.atomic
@@ -253,6 +309,7 @@ def solution_fork(
         body=revision.body,
         # The members the source names are not mentioned anew by the one who forked it.
         notify_mentions=False,
+        manifest=files.manifest_of(revision),  # the same blobs: a fork copies no bytes
         message=f"Forked from “{source.title}” revision {revision.number} by {source.author.name}",
     )
     Solution.objects.filter(pk=source.pk).update(fork_count=F("fork_count") + 1)
@@ -323,6 +380,7 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
         author=by,
         title=parent.title,
         body=offered.body,
+        manifest=files.manifest_of(offered),
         message=(
             f"Accepted changes from the fork “{fork.title}” by {fork.author.name} "
             f"(revision {offered.number})"

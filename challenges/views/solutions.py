@@ -9,13 +9,25 @@ from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 from peerhub.widgets import enable_mentions
 
-from .. import permissions, selectors, services
+from .. import artefacts, files, permissions, selectors, services
 from ..diff import diff_stats, side_by_side
-from ..forms import ForkForm, NewSolutionForm, ReasonForm, SolutionForm, UpstreamForm
+from ..forms import (
+    ForkForm,
+    NewSolutionWithFilesForm,
+    ReasonForm,
+    SolutionWithFilesForm,
+    UpstreamForm,
+)
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge
 from .base import mentions_url, perform, refuse
 from .comments import thread_context
+
+
+def _form_error(form, error: DomainError) -> None:
+    """A refused file is the files field's error; anything else the form's."""
+    on_files = error.code.startswith(("file_", "image_", "svg_")) or error.code == "too_large"
+    form.add_error("files" if on_files else None, error.message)
 
 
 @login_required
@@ -24,7 +36,11 @@ def solution_create(request, slug: str):
     refusal = services.solution_post_refusal(author=request.user, challenge=challenge)
     if refusal is not None:
         return refuse(request, refusal, challenge)
-    form = enable_mentions(NewSolutionForm(request.POST or None), "body", mentions_url(challenge))
+    form = enable_mentions(
+        NewSolutionWithFilesForm(request.POST or None, request.FILES or None),
+        "body",
+        mentions_url(challenge),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -35,9 +51,10 @@ def solution_create(request, slug: str):
                 body=data["body"],
                 publish=data["publish"],
                 message=data["message"],
+                uploads=data["files"],
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            _form_error(form, error)
         else:
             messages.success(request, "Solution published." if data["publish"] else "Draft saved.")
             return redirect(solution)
@@ -51,9 +68,14 @@ def solution_detail(request, pk: int):
     fork_diff = parent_moved_diff = None
     parent = solution.parent
     parent_visible = parent is not None and permissions.can_view_solution(user, parent)
+    fork_files_diff = None
+    current = solution.current_revision
+    # The current revision's files and the fork point's, in one query.
+    manifests = files.manifests_of([current, solution.forked_from_revision])
     if parent_visible:
         fork_point = solution.forked_from_revision
-        fork_diff = side_by_side(fork_point.body, solution.current_revision.body)
+        fork_diff = side_by_side(fork_point.body, current.body)
+        fork_files_diff = artefacts.files_diff(old=fork_point, new=current, manifests=manifests)
         if parent.current_revision_id != fork_point.pk:
             parent_moved_diff = side_by_side(
                 parent.current_revision.body, solution.current_revision.body
@@ -65,6 +87,8 @@ def solution_detail(request, pk: int):
         "solution": solution,
         "challenge": solution.challenge,
         "revision": solution.current_revision,
+        "files": artefacts.revision_files(revision=current, manifest=manifests[current.pk]),
+        "fork_files_diff": fork_files_diff,
         "sections": sections,
         "parent_visible": parent_visible,
         "fork_diff": fork_diff,
@@ -92,22 +116,40 @@ def solution_edit(request, pk: int):
     if not permissions.can_edit_solution(request.user, solution):
         raise Http404
     revision = solution.current_revision
-    form = SolutionForm(
-        request.POST or None, initial={"title": revision.title, "body": revision.body}
+    current = artefacts.revision_files(revision=revision, previews=False)
+    form = SolutionWithFilesForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"title": revision.title, "body": revision.body},
+        current_files=[item.path for item in current],
     )
     enable_mentions(form, "body", mentions_url(solution))
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.solution_revise(solution=solution, by=request.user, **form.cleaned_data)
+            services.solution_revise(
+                solution=solution,
+                by=request.user,
+                title=data["title"],
+                body=data["body"],
+                message=data["message"],
+                uploads=data["files"],
+                remove_files=data.get("remove_files", []),
+            )
         except DomainError as error:
-            form.add_error(None, error.message)
+            _form_error(form, error)
         else:
             messages.success(request, "Saved as a new revision.")
             return redirect(solution)
     return render(
         request,
         "challenges/solution_form.html",
-        {"form": form, "challenge": solution.challenge, "solution": solution},
+        {
+            "form": form,
+            "challenge": solution.challenge,
+            "solution": solution,
+            "current_files": current,
+        },
     )
 
 
@@ -147,6 +189,7 @@ def solution_diff(request, pk: int):
             "new": new,
             "rows": rows,
             "stats": diff_stats(rows),
+            "files_diff": artefacts.files_diff(old=old, new=new),
             "numbers": range(1, last + 1),
             "old_label": f"Revision {old.number}",
             "new_label": f"Revision {new.number}",
@@ -252,10 +295,17 @@ def upstream_create(request, pk: int):
             messages.success(request, "Your change was offered to the original's author.")
             return redirect(proposal)
     rows = side_by_side(fork.parent.current_revision.body, fork.current_revision.body)
+    files_diff = artefacts.files_diff(old=fork.parent.current_revision, new=fork.current_revision)
     return render(
         request,
         "challenges/upstream_form.html",
-        {"form": form, "fork": fork, "rows": rows, "stats": diff_stats(rows)},
+        {
+            "form": form,
+            "fork": fork,
+            "rows": rows,
+            "stats": diff_stats(rows),
+            "files_diff": files_diff,
+        },
     )
 
 
@@ -270,6 +320,9 @@ def upstream_detail(request, pk: int):
             "proposal": proposal,
             "rows": rows,
             "stats": diff_stats(rows),
+            "files_diff": artefacts.files_diff(
+                old=proposal.base_revision, new=proposal.fork_revision
+            ),
             "parent_moved": moved and proposal.status == proposal.Status.OPEN,
             "can_decide": proposal.status == proposal.Status.OPEN
             and permissions.can_decide_upstream(request.user, proposal.parent),

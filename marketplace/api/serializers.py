@@ -3,6 +3,7 @@ the rules stay in the services. Money is integer minor units with a currency cod
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse as rf_reverse
 
 from challenges.api.serializers import UserRefSerializer
 from challenges.models import Solution
@@ -167,11 +168,42 @@ class OrderCreateSerializer(serializers.Serializer):
     )
 
 
+ORDER_FILES_HELP = (
+    "Files (multipart/form-data, the field repeated): documents, data, images, ZIP. Checked "
+    "like a solution's files; only the buyer, the seller and staff may fetch them."
+)
+
+
+def _order_files_field():
+    return serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        write_only=True,
+        help_text=ORDER_FILES_HELP,
+    )
+
+
+class OrderFileSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    size = serializers.IntegerField(source="blob.size")
+    content_type = serializers.CharField(source="blob.content_type")
+    sha256 = serializers.CharField(source="blob.sha256")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, item) -> str:
+        return rf_reverse(
+            "api-order-message-file",
+            kwargs={"pk": item.message.order_id, "message": item.message_id, "path": item.path},
+            request=self.context.get("request"),
+        )
+
+
 class DeliverSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=limits.ORDER_MESSAGE)
     links = serializers.ListField(
         child=serializers.CharField(max_length=limits.DELIVERY_LINK), required=False
     )
+    files = _order_files_field()
 
 
 class DisputeSerializer(serializers.Serializer):
@@ -186,11 +218,13 @@ class ResolveSerializer(serializers.Serializer):
 
 class OrderMessageSerializer(serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True)
+    files = OrderFileSerializer(many=True, read_only=True)
+    upload = _order_files_field()
 
     class Meta:
         model = OrderMessage
-        fields = ["id", "author", "body", "links", "is_delivery", "created_at"]
-        read_only_fields = ["id", "author", "links", "is_delivery", "created_at"]
+        fields = ["id", "author", "body", "links", "is_delivery", "created_at", "files", "upload"]
+        read_only_fields = ["id", "author", "links", "is_delivery", "created_at", "files"]
         extra_kwargs = {"body": {"max_length": limits.ORDER_MESSAGE}}
 
 

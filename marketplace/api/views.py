@@ -9,19 +9,31 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from challenges import artefacts
 from peerhub.api.errors import error_body
 from peerhub.exceptions import DomainError, TooLarge
 
 from .. import permissions as perms
 from .. import selectors, services
 from ..filters import OfferFilter, OrderFilter
-from ..models import Offer, Order, OrderEvent, Payout, Plan, ProviderEvent, Refund, Subscription
+from ..models import (
+    Offer,
+    Order,
+    OrderEvent,
+    OrderMessageFile,
+    Payout,
+    Plan,
+    ProviderEvent,
+    Refund,
+    Subscription,
+)
 from ..plans import plans_ensure
 from ..services import payments as payment_services
 from . import serializers as s
@@ -223,7 +235,10 @@ class OrderViewSet(_ViewSet):
     def deliver(self, request, pk=None):
         data = self.parse(s.DeliverSerializer)
         return self._step(
-            services.order_deliver, message=data["message"], links=data.get("links", [])
+            services.order_deliver,
+            message=data["message"],
+            links=data.get("links", []),
+            uploads=data.get("files", []),
         )
 
     @extend_schema(request=None, responses=s.OrderSerializer, parameters=[IDEMPOTENCY])
@@ -276,11 +291,48 @@ class OrderViewSet(_ViewSet):
         """The thread between buyer and seller (the delivery is a message too)."""
         order = self.get_object()
         if request.method == "POST":
-            body = self.parse(s.OrderMessageSerializer)["body"]
-            message = services.order_message_post(order=order, by=request.user, body=body)
+            data = self.parse(s.OrderMessageSerializer)
+            message = services.order_message_post(
+                order=order, by=request.user, body=data["body"], uploads=data.get("upload", [])
+            )
             return self.answer(s.OrderMessageSerializer, message, status_code=201)
         page = self.paginate_queryset(selectors.order_messages(order))
-        return self.get_paginated_response(s.OrderMessageSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(
+            s.OrderMessageSerializer(page, many=True, context=context).data
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("message", int, OpenApiParameter.PATH),
+            OpenApiParameter("path", str, OpenApiParameter.PATH, description="The file's name."),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, as an attachment with nosniff and a sandboxing CSP.",
+            ),
+            404: OpenApiResponse(description="No such order, message or file."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"messages/(?P<message>[0-9]{1,18})/files/(?P<path>[^/]+)",
+        url_name="message-file",
+        filter_backends=[],
+    )
+    def message_file(self, request, pk=None, message=None, path=None):
+        """A file of a message or delivery: the buyer, the seller and staff only."""
+        order = self.get_object()
+        entry = (
+            OrderMessageFile.objects.select_related("blob")
+            .filter(message__order=order, message_id=int(message), path=path)
+            .first()
+        )
+        if entry is None:
+            raise Http404("No such file.")
+        return artefacts.serve_blob(request, entry.blob, entry.path, public=False, download=True)
 
     @extend_schema(request=s.OrderReviewSerializer, responses={201: s.OrderReviewSerializer})
     @action(detail=True, methods=["post"])

@@ -17,13 +17,23 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 
+from challenges import files
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
 
 from .. import ledger, permissions, social_events
-from ..models import LedgerTransaction, Offer, Order, OrderEvent, OrderMessage, OrderReview, Payment
+from ..models import (
+    LedgerTransaction,
+    Offer,
+    Order,
+    OrderEvent,
+    OrderMessage,
+    OrderMessageFile,
+    OrderReview,
+    Payment,
+)
 from . import tallies, transfers
 
 State = Order.State
@@ -317,19 +327,35 @@ def _links(links) -> list[str]:
     return cleaned
 
 
-@transaction.atomic
-def order_deliver(*, order: Order, by: User, message: str, links=()) -> Order:
-    """The delivery is a message with text and links; the order then completes by itself after
-    PEERHUB_MARKETPLACE["auto_complete_days"] unless the buyer accepts or disputes first."""
+def _attach(message: OrderMessage, prepared, *, by: User, written: list[str]) -> None:
+    blobs = files.store_blobs(prepared, user=by, written=written)
+    OrderMessageFile.objects.bulk_create(
+        OrderMessageFile(message=message, path=path, blob=blob) for path, blob in blobs.items()
+    )
+
+
+def order_deliver(*, order: Order, by: User, message: str, links=(), uploads=()) -> Order:
+    """The delivery is a message with text, links and files; the order then completes by
+    itself after PEERHUB_MARKETPLACE["auto_complete_days"] unless the buyer accepts or disputes
+    first. Files are checked by challenges.files before anything is stored."""
+    prepared = files.prepare_uploads(uploads, user=by, context="order") if uploads else []
+    with files.removed_on_failure() as written, transaction.atomic():
+        return _order_deliver(
+            order=order, by=by, message=message, links=links, prepared=prepared, written=written
+        )
+
+
+def _order_deliver(*, order, by, message, links, prepared, written) -> Order:
     order = _lock(order)
     _must_be_seller(order, by, "deliver")
     if order.state != State.IN_PROGRESS:
         raise _refuse_state(order, "delivered")
     if not message.strip():
         raise DomainError("Say what you deliver.", code="empty_delivery")
-    OrderMessage.objects.create(
+    delivery = OrderMessage.objects.create(
         order=order, author=by, body=message.strip(), links=_links(links), is_delivery=True
     )
+    _attach(delivery, prepared, by=by, written=written)
     now = timezone.now()
     _record(order, to=State.DELIVERED, actor=by)
     order.delivered_at = now
@@ -534,14 +560,24 @@ def orders_remind_unstarted(*, now: datetime | None = None) -> int:
 # --- Conversation and review -----------------------------------------------------------------
 
 
-@transaction.atomic
-def order_message_post(*, order: Order, by: User, body: str) -> OrderMessage:
+def order_message_post(*, order: Order, by: User, body: str, uploads=()) -> OrderMessage:
+    """A message in the order's thread, with files (a brief's attachments, drafts) that only
+    the buyer, the seller and staff may fetch."""
     if not permissions.can_view_order(by, order):
         raise NotAllowed("Only the buyer, the seller and staff can write here.")
+    prepared = files.prepare_uploads(uploads, user=by, context="order") if uploads else []
+    with files.removed_on_failure() as written, transaction.atomic():
+        return _order_message_post(
+            order=order, by=by, body=body, prepared=prepared, written=written
+        )
+
+
+def _order_message_post(*, order, by, body, prepared, written) -> OrderMessage:
     if not body.strip():
         raise DomainError("Write a message.", code="empty_message")
     write_spend(by, "order_message")
     message = OrderMessage.objects.create(order=order, author=by, body=body.strip())
+    _attach(message, prepared, by=by, written=written)
     social_events.order_message(message)
     return message
 

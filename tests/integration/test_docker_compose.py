@@ -61,11 +61,23 @@ def test_compose_runs_the_whole_stack(compose):
     result = run(compose, "config", "--services")
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {
-        "migrate", "web", "worker", "beat", "postgres", "redis", "replica",
+        "migrate", "web", "worker", "beat", "postgres", "redis", "replica", "minio",
+        "minio-bucket",
     }  # fmt: skip
     services = yaml.safe_load(run(compose, "config").stdout)["services"]
     optional = {name for name, service in services.items() if service.get("profiles")}
     assert optional == {"replica"}  # the replica runs only with `--profile replica`
+
+
+def test_files_go_to_the_object_store_once_its_bucket_exists(compose):
+    services = yaml.safe_load(run(compose, "config").stdout)["services"]
+    for name in ("migrate", "web", "worker", "beat"):
+        url = services[name]["environment"]["STORAGE_URL"]
+        assert url.startswith("s3://peerhub:") and "endpoint_url=http://minio:9000" in url
+    for name in ("web", "worker", "beat"):
+        bucket = services[name]["depends_on"]["minio-bucket"]
+        assert bucket["condition"] == "service_completed_successfully"
+    assert "mc mb --ignore-existing store/peerhub-files" in services["minio-bucket"]["command"][0]
 
 
 def mounts(service: dict) -> dict[str, str]:
