@@ -11,6 +11,11 @@ member's payable balance are never negative (audit_ledger checks it).
     refund    escrow -amount          clearing +amount
     payout    seller payable -amount  clearing +amount
     subscription  clearing -price     revenue +price
+    contribution  clearing -amount    purse +(amount - fee), revenue +fee
+    award     purse -kept             winner payable +kept
+    lineage   purse -share            ancestor's author payable +share
+    royalty   seller payable -share   ancestor's author payable +share
+    purse refund  purse -net          clearing +net
 """
 
 from collections.abc import Iterable
@@ -26,9 +31,9 @@ from .models import LedgerAccount, LedgerEntry, LedgerTransaction
 Kind = LedgerAccount.Kind
 
 
-def account(kind: str, currency: str, user=None) -> LedgerAccount:
+def account(kind: str, currency: str, user=None, challenge=None) -> LedgerAccount:
     """The account, created on first use (a race between two creators ends with one row)."""
-    lookup = {"kind": kind, "currency": currency, "user": user}
+    lookup = {"kind": kind, "currency": currency, "user": user, "challenge": challenge}
     found = LedgerAccount.objects.filter(**lookup).first()
     if found:
         return found
@@ -81,6 +86,12 @@ def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", **links) -
     except IntegrityError as error:
         raise Conflict(f"Already recorded: {key}.", code="ledger_duplicate") from error
     return txn
+
+
+def purse(challenge, currency: str) -> LedgerAccount:
+    """A challenge's prize escrow: contributions (net of the fee) in, awards, lineage shares
+    and refunds out."""
+    return account(Kind.PURSE, currency, challenge=challenge)
 
 
 def balance(acct: LedgerAccount) -> int:

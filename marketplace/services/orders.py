@@ -345,6 +345,9 @@ def order_deliver(*, order: Order, by: User, message: str, links=()) -> Order:
 
 def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
     _settle(order, to_buyer=0, memo=f"Order #{order.pk} completed")
+    from .royalties import royalties_pay
+
+    royalties_pay(order=order)
     _record(order, to=State.COMPLETED, actor=actor, note=note)
     order.completed_at = timezone.now()
     order.save()
