@@ -41,7 +41,7 @@ def places_of(moments: Sequence) -> list[int]:
 
 def _weights(percents: Sequence[int], places: Sequence[int], equal: bool) -> list[int]:
     """Each winner's weight: tied winners share the percentages of the places they occupy
-    together. Weights are scaled by the size of each tie so they stay whole numbers."""
+    together, in equal parts."""
     if equal:
         return [1] * len(places)
     weights = []
@@ -50,7 +50,6 @@ def _weights(percents: Sequence[int], places: Sequence[int], equal: bool) -> lis
         occupied = sum(
             percents[p - 1] for p in range(place, place + tied) if 0 < p <= len(percents)
         )
-        # occupied / tied, kept whole by multiplying every weight by the same product below
         weights.append(Decimal(occupied) / tied)
     return weights
 

@@ -106,10 +106,9 @@ def _lock(challenge: Challenge) -> Purse | None:
 
 
 def purse_has_money(purse: Purse) -> bool:
-    """Money is in once any contribution was paid (even if refunded since)."""
-    return purse.contributions.exclude(
-        state__in=[Contribution.State.PENDING, Contribution.State.FAILED]
-    ).exists()
+    """Money is in, or on its way, once any contribution started and did not fail: its backer
+    saw the rules before paying."""
+    return purse.contributions.exclude(state=Contribution.State.FAILED).exists()
 
 
 @transaction.atomic
@@ -123,8 +122,10 @@ def purse_configure(
         raise NotAllowed("Only the challenge's organisers can set its prize rules.")
     cleaned = _clean_places(mode, places)
     share = default_lineage_share() if lineage_share in (None, "") else _clean_share(lineage_share)
-    Challenge.objects.select_for_update().get(pk=challenge.pk)
     purse = _lock(challenge)
+    if purse is None:  # the challenge row serialises two organisers creating it at once
+        Challenge.objects.select_for_update().get(pk=challenge.pk)
+        purse = _lock(challenge)
     if purse is None:
         if challenge.status not in (Challenge.Status.DRAFT, *CONTRIBUTING_STATUSES):
             raise Conflict("The results are out: too late for a purse.", code="too_late")
@@ -203,7 +204,9 @@ def contribution_payment_captured(*, payment: Payment) -> str:
     purse refunded meanwhile) it goes back in full at once."""
     contribution = Contribution.objects.select_for_update().get(pk=payment.contribution_id)
     purse = (
-        Purse.objects.select_for_update().select_related("challenge").get(pk=contribution.purse_id)
+        Purse.objects.select_for_update(of=("self",))
+        .select_related("challenge")
+        .get(pk=contribution.purse_id)
     )
     currency = payment.currency
     if purse.is_open and contribution.state in (
@@ -364,7 +367,7 @@ def purse_award(*, purse_id: int) -> str:
     destination, each with its reason. Safe to run twice: the purse row is locked and must
     still be `locked`."""
     purse = (
-        Purse.objects.select_for_update()
+        Purse.objects.select_for_update(of=("self",))
         .select_related("challenge")
         .filter(pk=purse_id, state=Purse.State.LOCKED)
         .first()
@@ -460,7 +463,7 @@ def purse_refund(*, purse_id: int) -> str:
     balance split by marketplace.prizes.largest_remainder so the cents sum exactly. Safe to run
     twice: the purse must still be locked without a round."""
     purse = (
-        Purse.objects.select_for_update()
+        Purse.objects.select_for_update(of=("self",))
         .select_related("challenge")
         .filter(pk=purse_id, state=Purse.State.LOCKED, selection_round__isnull=True)
         .first()

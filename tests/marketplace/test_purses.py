@@ -68,9 +68,16 @@ def test_the_rules_are_frozen_once_money_is_in():
     assert refused.value.code == "frozen"
 
 
-def test_the_rules_may_change_while_only_unpaid_contributions_wait():
+def test_the_rules_are_frozen_while_a_contribution_is_being_paid():
     challenge = funded_challenge(amounts=())
     contribute(challenge, UserFactory(), 1000, outcome=None)
+    with pytest.raises(Conflict):
+        purses.purse_configure(challenge=challenge, by=challenge.created_by, mode="equal")
+
+
+def test_a_failed_payment_does_not_freeze_the_rules():
+    challenge = funded_challenge(amounts=())
+    contribute(challenge, UserFactory(), 1000, outcome="decline")
     purse = purses.purse_configure(challenge=challenge, by=challenge.created_by, mode="equal")
     assert purse.mode == "equal"
 
