@@ -148,6 +148,7 @@ def audit() -> list[str]:
     ]
     problems += _order_money_checks()
     problems += _provider_checks()
+    problems += _purse_checks()
     return problems
 
 
@@ -247,4 +248,92 @@ def _provider_checks(*, now=None) -> list[str]:
             "provider", "event_id", "state", "outcome"
         )
     ]
+    return problems
+
+
+def _purse_checks() -> list[str]:
+    """Prize money (issue 20) agrees with its facts: each purse's escrow holds exactly the net
+    of its paid contributions until it is awarded or refunded, and nothing after; an awarded
+    purse paid out exactly what it held; every contribution counted was confirmed by its
+    provider; every award, lineage share and royalty is the one payable line of its
+    transaction; and no order paid more royalty than its rate allows."""
+    from django.db.models import F
+
+    from .models import Contribution, Earning, Order, Payment, Purse
+    from .services.royalties import royalty_for
+
+    problems = []
+    held = dict(
+        LedgerEntry.objects.filter(account__kind=Kind.PURSE)
+        .values("account__challenge_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__challenge_id", "total")
+    )
+    counted = (Contribution.State.PAID, Contribution.State.REFUNDED)
+    nets = dict(
+        Contribution.objects.filter(state__in=counted)
+        .values("purse_id")
+        .annotate(net=Sum(F("amount") - F("fee")))
+        .values_list("purse_id", "net")
+    )
+    paid_nets = dict(
+        Contribution.objects.filter(state=Contribution.State.PAID)
+        .values("purse_id")
+        .annotate(net=Sum(F("amount") - F("fee")))
+        .values_list("purse_id", "net")
+    )
+    earned = dict(
+        Earning.objects.filter(purse__isnull=False)
+        .values("purse_id")
+        .annotate(total=Sum("amount"))
+        .values_list("purse_id", "total")
+    )
+    refunded = dict(
+        Contribution.objects.filter(state=Contribution.State.REFUNDED)
+        .values("purse_id")
+        .annotate(total=Sum("refunded_amount"))
+        .values_list("purse_id", "total")
+    )
+    for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
+        balance = held.get(challenge_id, 0)
+        settled = state in (Purse.State.AWARDED, Purse.State.REFUNDED)
+        expected = 0 if settled else paid_nets.get(pk, 0)
+        if balance != expected:
+            problems.append(f"purse {pk} ({state}) holds {balance}, not {expected}")
+        if settled and earned.get(pk, 0) + refunded.get(pk, 0) != nets.get(pk, 0):
+            problems.append(
+                f"purse {pk} paid {earned.get(pk, 0)} and refunded {refunded.get(pk, 0)}"
+                f" of {nets.get(pk, 0)} it received"
+            )
+    unconfirmed = Contribution.objects.exclude(
+        state__in=[Contribution.State.PENDING, Contribution.State.FAILED]
+    ).exclude(
+        payments__status=Payment.Status.SUCCEEDED,
+        payments__events__state="applied",
+        payments__events__reported="succeeded",
+    )
+    problems += [f"contribution {pk} counts money no provider confirmed"
+                 for pk in unconfirmed.values_list("pk", flat=True)]  # fmt: skip
+    lines = (
+        Earning.objects.filter(
+            transaction__entries__account__kind=Kind.PAYABLE,
+            transaction__entries__account__user=F("beneficiary"),
+        )
+        .values("pk", "amount")
+        .annotate(line=Sum("transaction__entries__amount"))
+    )
+    matched = {row["pk"] for row in lines if row["line"] == row["amount"]}
+    problems += [f"{kind} {pk} is not the payable line of its transaction"
+                 for pk, kind in Earning.objects.exclude(pk__in=matched)
+                 .values_list("pk", "kind")]  # fmt: skip
+    royalties = (
+        Earning.objects.filter(kind=Earning.Kind.ROYALTY)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+    )
+    orders = Order.objects.in_bulk([row["order_id"] for row in royalties])
+    for row in royalties:
+        order = orders[row["order_id"]]
+        if row["total"] > royalty_for(order):
+            problems.append(f"order {order.pk} paid {row['total']} in royalties, over its rate")
     return problems

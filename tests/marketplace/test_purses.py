@@ -323,3 +323,29 @@ def test_an_offer_on_an_original_solution_pays_no_royalty():
     services.order_accept(order=order, by=order.buyer)
     assert not Earning.objects.exists()
     assert payable(offer.seller) == 9000
+
+
+# --- The audit --------------------------------------------------------------------------------
+
+
+def test_the_audit_finds_a_purse_holding_money_it_should_not():
+    challenge = funded_challenge()
+    publish_winners(challenge, [make_solution(challenge)])
+    ledger.post(
+        key="stray",
+        kind=LedgerTransaction.Kind.CORRECTION,
+        legs=[
+            ledger.Leg(ledger.revenue("EUR"), -10),
+            ledger.Leg(ledger.purse(challenge, "EUR"), 10),
+        ],
+    )
+    assert any("holds 10, not 0" in problem for problem in ledger.audit())
+
+
+def test_the_audit_finds_an_earning_that_is_not_its_payable_line():
+    challenge = funded_challenge()
+    publish_winners(challenge, [make_solution(challenge)])
+    Earning.objects.update(amount=1)
+    problems = ledger.audit()
+    assert any("is not the payable line" in problem for problem in problems)
+    assert any("paid 1 and refunded 0" in problem for problem in problems)
