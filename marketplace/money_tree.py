@@ -1,7 +1,8 @@
-"""Where a purse's money went along the lineage, drawn as server-rendered SVG: ancestors on the
-left, winners on the right, each box the solution, its author and what that author received
-for it. The page shows the same rows as a table (the accessible twin). No script, no inline
-style: classes only (site.css's lineage classes, marketplace.css's money ones)."""
+"""Where a purse's money went along the lineage, drawn as server-rendered SVG: ancestors at the
+top, winners below (a lineage is deeper than it is wide, so it fits a phone); each box is the
+solution, its author and what that author received for it. The page shows the same rows as a
+table (the accessible twin). No script, no inline style: classes only (site.css's lineage
+classes, marketplace.css's money ones)."""
 
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 NODE_W, NODE_H = 196, 58
-COL_W, ROW_H = 236, 70
+COL_W, ROW_H = 212, 84
 PAD = 12
 
 
@@ -36,25 +37,25 @@ def money(amount: int, currency: str) -> str:
 
 
 def _layout(roots: list[MoneyNode]) -> tuple[int, int]:
-    """Columns by depth, one row per leaf, a parent centred on its children."""
-    row = 0
+    """Rows by depth, one column per leaf, a parent centred above its children."""
+    column = 0
     depth_max = 0
 
     def place(node: MoneyNode, depth: int) -> None:
-        nonlocal row, depth_max
+        nonlocal column, depth_max
         depth_max = max(depth_max, depth)
-        node.x = PAD + depth * COL_W
+        node.y = PAD + depth * ROW_H
         if not node.children:
-            node.y = PAD + row * ROW_H
-            row += 1
+            node.x = PAD + column * COL_W
+            column += 1
             return
         for child in node.children:
             place(child, depth + 1)
-        node.y = (node.children[0].y + node.children[-1].y) / 2
+        node.x = (node.children[0].x + node.children[-1].x) / 2
 
     for root in roots:
         place(root, 0)
-    return depth_max, row
+    return depth_max, column
 
 
 def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) -> SafeString:
@@ -64,9 +65,9 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
     for node in sorted(nodes.values(), key=lambda n: n.id):
         parent = nodes.get(node.parent_id) if node.parent_id else None
         (parent.children if parent else roots).append(node)
-    depth, rows = _layout(roots)
-    width = PAD * 2 + depth * COL_W + NODE_W
-    height = PAD * 2 + max(rows, 1) * ROW_H - (ROW_H - NODE_H)
+    depth, columns = _layout(roots)
+    width = PAD * 2 + max(columns, 1) * COL_W - (COL_W - NODE_W)
+    height = PAD * 2 + depth * ROW_H + NODE_H
     paid = sum(n.amount for n in nodes.values())
     parts = [
         f'<svg class="lineage-svg money-tree" xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -75,12 +76,12 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
     ]
     for node in nodes.values():
         for child in node.children:
-            x1, y1 = node.x + NODE_W, node.y + NODE_H / 2
-            x2, y2 = child.x, child.y + NODE_H / 2
-            mid = (x1 + x2) / 2
+            x1, y1 = node.x + NODE_W / 2, node.y + NODE_H
+            x2, y2 = child.x + NODE_W / 2, child.y
+            mid = (y1 + y2) / 2
             parts.append(
-                f'<path class="lineage-edge" d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} '
-                f'{mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
+                f'<path class="lineage-edge" d="M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} '
+                f'{x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}"/>'
             )
     for node in nodes.values():
         amount = money(node.amount, currency) if node.amount else "not paid"
@@ -91,7 +92,7 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
             f"<title>{tooltip}</title>"
             f'<rect x="{node.x:.0f}" y="{node.y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="8"/>'
             f'<text class="lineage-title" x="{node.x + 12:.0f}" y="{node.y + 18:.0f}">'
-            f"{escape(_truncate(node.title, 26))}</text>"
+            f"{escape(_truncate(node.title, 24))}</text>"
             f'<text class="lineage-meta" x="{node.x + 12:.0f}" y="{node.y + 34:.0f}">'
             f"{escape(_truncate(node.author, 30))}</text>"
             f'<text class="money-amount" x="{node.x + 12:.0f}" y="{node.y + 50:.0f}">'
