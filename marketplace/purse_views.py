@@ -43,6 +43,7 @@ def purse_context(request, challenge: Challenge) -> dict:
         "default_share": purses.default_lineage_share(),
         "max_share": purses.max_lineage_share(),
         "contributing": challenge.status in purses.CONTRIBUTING_STATUSES,
+        "signed_in": request.user.is_authenticated,
     }
     if purse is not None:
         context["summary"] = purse_selectors.purse_summary(purse)
