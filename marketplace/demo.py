@@ -242,7 +242,12 @@ def _purses(command, backers: list[User]) -> str:
                 reason="Chosen by the organisers for the prize.",
             )  # fmt: skip
         challenge_services.selection_publish(round=round_, by=organiser)
-    # The award runs from the outbox after commit (eager here); open purse elsewhere:
+    # The award ran from the outbox after commit (eager here). The results are out, so the
+    # challenge closes: the demo keeps one challenge selecting (its own selection round).
+    challenge_services.challenge_transition(
+        challenge=challenge, by=organiser, to=Challenge.Status.CLOSED
+    )
+    # And an open purse elsewhere, still taking contributions.
     open_challenge = (
         Challenge.objects.filter(status=Challenge.Status.OPEN, purse__isnull=True)
         .order_by("pk")

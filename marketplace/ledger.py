@@ -257,9 +257,9 @@ def _purse_checks() -> list[str]:
     purse paid out exactly what it held; every contribution counted was confirmed by its
     provider; every award, lineage share and royalty is the one payable line of its
     transaction; and no order paid more royalty than its rate allows."""
-    from django.db.models import F
+    from django.db.models import Exists, F, OuterRef
 
-    from .models import Contribution, Earning, Order, Payment, Purse
+    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse
     from .services.royalties import royalty_for
 
     problems = []
@@ -305,13 +305,16 @@ def _purse_checks() -> list[str]:
                 f"purse {pk} paid {earned.get(pk, 0)} and refunded {refunded.get(pk, 0)}"
                 f" of {nets.get(pk, 0)} it received"
             )
+    confirmed = ProviderEvent.objects.filter(
+        state=ProviderEvent.State.APPLIED,
+        reported="succeeded",
+        payment__contribution=OuterRef("pk"),
+        payment__status=Payment.Status.SUCCEEDED,
+        payment__amount=OuterRef("amount"),
+    )
     unconfirmed = Contribution.objects.exclude(
         state__in=[Contribution.State.PENDING, Contribution.State.FAILED]
-    ).exclude(
-        payments__status=Payment.Status.SUCCEEDED,
-        payments__events__state="applied",
-        payments__events__reported="succeeded",
-    )
+    ).exclude(Exists(confirmed))
     problems += [f"contribution {pk} counts money no provider confirmed"
                  for pk in unconfirmed.values_list("pk", flat=True)]  # fmt: skip
     lines = (

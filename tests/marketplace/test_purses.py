@@ -349,3 +349,10 @@ def test_the_audit_finds_an_earning_that_is_not_its_payable_line():
     problems = ledger.audit()
     assert any("is not the payable line" in problem for problem in problems)
     assert any("paid 1 and refunded 0" in problem for problem in problems)
+
+
+def test_the_audit_finds_a_contribution_no_provider_confirmed():
+    challenge = funded_challenge(amounts=())
+    contribute(challenge, UserFactory(), 1000, outcome=None)
+    Contribution.objects.update(state=Contribution.State.PAID)
+    assert any("no provider confirmed" in problem for problem in ledger.audit())
