@@ -4,6 +4,8 @@ from django.db.models import Sum
 from peerhub.admin_mixins import ReadOnlyAdmin
 
 from .models import (
+    Contribution,
+    Earning,
     IdempotentRequest,
     LedgerAccount,
     LedgerEntry,
@@ -18,6 +20,7 @@ from .models import (
     Payout,
     Plan,
     ProviderEvent,
+    Purse,
     Refund,
     Subscription,
 )
@@ -208,3 +211,32 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 class IdempotentRequestAdmin(ReadOnlyAdmin):
     list_display = ("user", "key", "status_code", "created_at")
     search_fields = ("key", "user__username")
+
+
+@admin.register(Purse)
+class PurseAdmin(ReadOnlyAdmin):
+    """Purses change only through their services (rules frozen once money is in; awards and
+    refunds from the ledger), so staff read them here."""
+
+    list_display = ("challenge", "state", "mode", "places", "lineage_share", "locked_at")
+    list_filter = ("state", "mode", "currency")
+    search_fields = ("challenge__title", "challenge__slug")
+    list_select_related = ("challenge",)
+
+
+@admin.register(Contribution)
+class ContributionAdmin(ReadOnlyAdmin):
+    list_display = ("purse", "backer", "amount", "fee", "currency", "state", "public_name",
+                    "created_at")  # fmt: skip
+    list_filter = ("state", "currency")
+    search_fields = ("backer__username", "public_name", "purse__challenge__title")
+    list_select_related = ("purse__challenge", "backer")
+
+
+@admin.register(Earning)
+class EarningAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "beneficiary", "amount", "currency", "node", "generation", "purse",
+                    "order", "created_at")  # fmt: skip
+    list_filter = ("kind", "currency", "generation")
+    search_fields = ("beneficiary__username", "node__title", "solution__title")
+    list_select_related = ("beneficiary", "node", "purse__challenge", "order")

@@ -24,6 +24,16 @@ class MarketplaceConfig(AppConfig):
         system_checks.register(checks.payment_provider_check, checks.TAG)
         system_checks.register(checks.payout_provider_check, checks.TAG)
 
+    def challenge_sections(self, *, request, challenge) -> list[tuple[str, dict]]:
+        """The prize purse on a challenge's page: its total, backers and rules, and a way to
+        add to it (or, for its organisers, to set one up)."""
+        from .purse_views import purse_context
+
+        context = purse_context(request, challenge)
+        if context["purse"] is None and not context["can_edit_rules"]:
+            return []
+        return [("marketplace/_purse_section.html", context)]
+
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """“Hire the author” on a solution that active offers build on."""
         from . import selectors

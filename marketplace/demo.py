@@ -158,9 +158,111 @@ def seed(*, command) -> None:
             if available > 1000:
                 services.payout_request(seller=members[username], amount=available // 2)
                 paid_out += 1
+    purse_note = _purses(command, [members[name] for name in BUYERS])
     problems = ledger.audit()
     command.stdout.write(
-        f"Marketplace demo: {len(offers)} offers, {made} orders, {paid_out} payouts, "
+        f"Marketplace demo: {purse_note}; {len(offers)} offers, {made} orders, {paid_out} payouts, "
         f"{PREMIUM_ORGANISER} on Premium; ledger audit "
         f"{'passed' if not problems else 'FAILED: ' + '; '.join(problems)}."
     )
+
+
+# --- Prize purses (issue 20) --------------------------------------------------------------------
+
+
+def _winning_fork() -> Solution | None:
+    """A remix two or more generations deep, built on someone else's work, in a challenge whose
+    results are not out yet: the demo's funded challenge awards it, so its money reaches the
+    authors it was built on."""
+    from challenges.models import Challenge, SelectionRound
+
+    published = SelectionRound.objects.filter(status=SelectionRound.Status.PUBLISHED)
+    candidates = (
+        Solution.objects.filter(
+            status=Solution.Status.PUBLISHED,
+            generation__gte=2,
+            unchanged_fork=False,
+            challenge__status__in=[Challenge.Status.OPEN, Challenge.Status.SELECTING],
+        )
+        .exclude(challenge__in=published.values("challenge"))
+        .select_related("parent", "challenge")
+        .order_by("challenge_id", "-generation", "pk")
+    )
+    for solution in candidates:
+        if solution.parent.author_id != solution.author_id:
+            return solution
+    return None
+
+
+def _purses(command, backers: list[User]) -> str:
+    """A funded challenge with published results whose money reached the winner's ancestors,
+    and an open challenge whose purse is still taking contributions."""
+    from challenges import services as challenge_services
+    from challenges.models import Challenge
+    from peerhub.exceptions import DomainError
+
+    from .services import purses
+
+    winner = _winning_fork()
+    if winner is None:
+        return "no purse (no remix to award)"
+    challenge = winner.challenge
+    organiser = challenge.organisers.order_by("pk").first()
+    with override_settings(PEERHUB_MARKETPLACE=_sandbox_settings()), transaction.atomic():
+        purses.purse_configure(
+            challenge=challenge, by=organiser, mode="places", places=[60, 30, 10],
+            lineage_share="0.20",
+        )  # fmt: skip
+        names = ["Riverside school", "", "The Oduya family"]
+        for backer, amount, name in zip(backers, [25000, 10000, 5000], names, strict=False):
+            payment = purses.contribution_start(
+                challenge=challenge, backer=backer, amount=amount, public_name=name, return_url="/"
+            )
+            services.sandbox_answer(payment=payment, by=backer, outcome="succeed")
+        if challenge.status == Challenge.Status.OPEN:
+            challenge_services.challenge_transition(
+                challenge=challenge, by=organiser, to=Challenge.Status.SELECTING
+            )
+        round_ = challenge_services.selection_round_open(
+            challenge=challenge, by=organiser, title="Prize round",
+            summary="The funded prize goes to the remix that carried the idea furthest.",
+        )  # fmt: skip
+        others = (
+            challenge.solutions.filter(status=Solution.Status.PUBLISHED)
+            .exclude(pk=winner.pk)
+            .order_by("pk")[:1]
+        )
+        for solution in [winner, *others]:
+            challenge_services.selection_shortlist(
+                round=round_, by=organiser, solution=solution,
+                reason="Answers the criteria and builds on the best ideas before it.",
+            )  # fmt: skip
+            challenge_services.selection_select(
+                round=round_, by=organiser, solution=solution,
+                reason="Chosen by the organisers for the prize.",
+            )  # fmt: skip
+        challenge_services.selection_publish(round=round_, by=organiser)
+    # The award ran from the outbox after commit (eager here). The results are out, so the
+    # challenge closes: the demo keeps one challenge selecting (its own selection round).
+    challenge_services.challenge_transition(
+        challenge=challenge, by=organiser, to=Challenge.Status.CLOSED
+    )
+    # And an open purse elsewhere, still taking contributions.
+    open_challenge = (
+        Challenge.objects.filter(status=Challenge.Status.OPEN, purse__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if open_challenge is not None:
+        try:
+            with override_settings(PEERHUB_MARKETPLACE=_sandbox_settings()), transaction.atomic():
+                by = open_challenge.organisers.order_by("pk").first()
+                purses.purse_configure(challenge=open_challenge, by=by, mode="equal")
+                payment = purses.contribution_start(
+                    challenge=open_challenge, backer=backers[-1], amount=7500,
+                    public_name="Jonas", return_url="/",
+                )  # fmt: skip
+                services.sandbox_answer(payment=payment, by=backers[-1], outcome="succeed")
+        except DomainError:
+            pass
+    return f"a funded purse awarded on “{challenge.title}”"

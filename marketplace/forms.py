@@ -127,3 +127,40 @@ class SubscribeForm(forms.Form):
 
 class PayoutForm(forms.Form):
     amount = MoneyField(label="Amount", required=False, help_text="Empty: everything available.")
+
+
+class PurseRulesForm(forms.Form):
+    """The organiser's award table and lineage share (services.purses.purse_configure)."""
+
+    mode = forms.ChoiceField(
+        choices=[("places", "A percentage per place"), ("equal", "Equal shares among the winners")],
+        widget=forms.RadioSelect,
+        initial="places",
+    )
+    places = forms.CharField(
+        required=False,
+        max_length=60,
+        initial="60, 30, 10",
+        label="Percentage per place",
+        help_text="First place first, adding up to 100: for example 60, 30, 10.",
+    )
+    lineage_share = forms.IntegerField(
+        min_value=0,
+        max_value=50,
+        label="Lineage share (%)",
+        help_text="The part of each award that goes to the authors the winner built on.",
+    )
+
+    def clean_places(self) -> list[str]:
+        text = self.cleaned_data["places"]
+        return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+class ContributeForm(forms.Form):
+    amount = MoneyField(label="Amount", help_text="What you pay, the platform fee included.")
+    public_name = inputs.PlainCharField(
+        max_length=60,
+        required=False,
+        label="Name shown among the backers",
+        help_text="Leave empty to back anonymously.",
+    )

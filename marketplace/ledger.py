@@ -11,6 +11,11 @@ member's payable balance are never negative (audit_ledger checks it).
     refund    escrow -amount          clearing +amount
     payout    seller payable -amount  clearing +amount
     subscription  clearing -price     revenue +price
+    contribution  clearing -amount    purse +(amount - fee), revenue +fee
+    award     purse -kept             winner payable +kept
+    lineage   purse -share            ancestor's author payable +share
+    royalty   seller payable -share   ancestor's author payable +share
+    purse refund  purse -net          clearing +net
 """
 
 from collections.abc import Iterable
@@ -26,9 +31,9 @@ from .models import LedgerAccount, LedgerEntry, LedgerTransaction
 Kind = LedgerAccount.Kind
 
 
-def account(kind: str, currency: str, user=None) -> LedgerAccount:
+def account(kind: str, currency: str, user=None, challenge=None) -> LedgerAccount:
     """The account, created on first use (a race between two creators ends with one row)."""
-    lookup = {"kind": kind, "currency": currency, "user": user}
+    lookup = {"kind": kind, "currency": currency, "user": user, "challenge": challenge}
     found = LedgerAccount.objects.filter(**lookup).first()
     if found:
         return found
@@ -81,6 +86,12 @@ def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", **links) -
     except IntegrityError as error:
         raise Conflict(f"Already recorded: {key}.", code="ledger_duplicate") from error
     return txn
+
+
+def purse(challenge, currency: str) -> LedgerAccount:
+    """A challenge's prize escrow: contributions (net of the fee) in, awards, lineage shares
+    and refunds out."""
+    return account(Kind.PURSE, currency, challenge=challenge)
 
 
 def balance(acct: LedgerAccount) -> int:
@@ -137,6 +148,7 @@ def audit() -> list[str]:
     ]
     problems += _order_money_checks()
     problems += _provider_checks()
+    problems += _purse_checks()
     return problems
 
 
@@ -236,4 +248,95 @@ def _provider_checks(*, now=None) -> list[str]:
             "provider", "event_id", "state", "outcome"
         )
     ]
+    return problems
+
+
+def _purse_checks() -> list[str]:
+    """Prize money (issue 20) agrees with its facts: each purse's escrow holds exactly the net
+    of its paid contributions until it is awarded or refunded, and nothing after; an awarded
+    purse paid out exactly what it held; every contribution counted was confirmed by its
+    provider; every award, lineage share and royalty is the one payable line of its
+    transaction; and no order paid more royalty than its rate allows."""
+    from django.db.models import Exists, F, OuterRef
+
+    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse
+    from .services.royalties import royalty_for
+
+    problems = []
+    held = dict(
+        LedgerEntry.objects.filter(account__kind=Kind.PURSE)
+        .values("account__challenge_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__challenge_id", "total")
+    )
+    counted = (Contribution.State.PAID, Contribution.State.REFUNDED)
+    nets = dict(
+        Contribution.objects.filter(state__in=counted)
+        .values("purse_id")
+        .annotate(net=Sum(F("amount") - F("fee")))
+        .values_list("purse_id", "net")
+    )
+    paid_nets = dict(
+        Contribution.objects.filter(state=Contribution.State.PAID)
+        .values("purse_id")
+        .annotate(net=Sum(F("amount") - F("fee")))
+        .values_list("purse_id", "net")
+    )
+    earned = dict(
+        Earning.objects.filter(purse__isnull=False)
+        .values("purse_id")
+        .annotate(total=Sum("amount"))
+        .values_list("purse_id", "total")
+    )
+    refunded = dict(
+        Contribution.objects.filter(state=Contribution.State.REFUNDED)
+        .values("purse_id")
+        .annotate(total=Sum("refunded_amount"))
+        .values_list("purse_id", "total")
+    )
+    for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
+        balance = held.get(challenge_id, 0)
+        settled = state in (Purse.State.AWARDED, Purse.State.REFUNDED)
+        expected = 0 if settled else paid_nets.get(pk, 0)
+        if balance != expected:
+            problems.append(f"purse {pk} ({state}) holds {balance}, not {expected}")
+        if settled and earned.get(pk, 0) + refunded.get(pk, 0) != nets.get(pk, 0):
+            problems.append(
+                f"purse {pk} paid {earned.get(pk, 0)} and refunded {refunded.get(pk, 0)}"
+                f" of {nets.get(pk, 0)} it received"
+            )
+    confirmed = ProviderEvent.objects.filter(
+        state=ProviderEvent.State.APPLIED,
+        reported="succeeded",
+        payment__contribution=OuterRef("pk"),
+        payment__status=Payment.Status.SUCCEEDED,
+        payment__amount=OuterRef("amount"),
+    )
+    unconfirmed = Contribution.objects.exclude(
+        state__in=[Contribution.State.PENDING, Contribution.State.FAILED]
+    ).exclude(Exists(confirmed))
+    problems += [f"contribution {pk} counts money no provider confirmed"
+                 for pk in unconfirmed.values_list("pk", flat=True)]  # fmt: skip
+    lines = (
+        Earning.objects.filter(
+            transaction__entries__account__kind=Kind.PAYABLE,
+            transaction__entries__account__user=F("beneficiary"),
+        )
+        .values("pk", "amount")
+        .annotate(line=Sum("transaction__entries__amount"))
+    )
+    matched = {row["pk"] for row in lines if row["line"] == row["amount"]}
+    problems += [f"{kind} {pk} is not the payable line of its transaction"
+                 for pk, kind in Earning.objects.exclude(pk__in=matched)
+                 .values_list("pk", "kind")]  # fmt: skip
+    royalties = (
+        Earning.objects.filter(kind=Earning.Kind.ROYALTY)
+        .values("order_id")
+        .annotate(total=Sum("amount"))
+    )
+    orders = Order.objects.in_bulk([row["order_id"] for row in royalties])
+    for row in royalties:
+        order = orders[row["order_id"]]
+        if row["total"] > royalty_for(order):
+            problems.append(f"order {order.pk} paid {row['total']} in royalties, over its rate")
     return problems

@@ -380,6 +380,9 @@ class Payment(models.Model):
     subscription = models.ForeignKey(
         Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
+    contribution = models.ForeignKey(
+        "Contribution", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=CURRENCY_MAX)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
@@ -392,8 +395,9 @@ class Payment(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(order__isnull=False, subscription__isnull=True)
-                | Q(order__isnull=True, subscription__isnull=False),
+                condition=Q(order__isnull=False, subscription__isnull=True, contribution=None)
+                | Q(order__isnull=True, subscription__isnull=False, contribution=None)
+                | Q(order__isnull=True, subscription__isnull=True, contribution__isnull=False),
                 name="marketplace_payment_for_one_thing",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_payment_gt_0"),
@@ -561,8 +565,17 @@ class LedgerAccount(models.Model):
         ESCROW = "escrow", "Platform escrow"
         REVENUE = "revenue", "Platform revenue"
         PAYABLE = "payable", "Member payable balance"
+        PURSE = "purse", "Challenge prize escrow"
 
     kind = models.CharField(max_length=10, choices=Kind)
+    # A purse account holds one challenge's prize money (issue 20).
+    challenge = models.ForeignKey(
+        "challenges.Challenge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -577,8 +590,18 @@ class LedgerAccount(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "currency"],
-                condition=Q(user__isnull=True),
+                condition=Q(user__isnull=True, challenge__isnull=True),
                 name="marketplace_one_platform_account",
+            ),
+            models.UniqueConstraint(
+                fields=["challenge", "currency"],
+                condition=Q(challenge__isnull=False),
+                name="marketplace_one_purse_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="purse", challenge__isnull=False, user__isnull=True)
+                | (~Q(kind="purse") & Q(challenge__isnull=True)),
+                name="marketplace_purse_accounts_name_a_challenge",
             ),
             models.UniqueConstraint(
                 fields=["kind", "user", "currency"],
@@ -594,6 +617,7 @@ class LedgerAccount(models.Model):
 
     def __str__(self) -> str:
         owner = f" of {self.user}" if self.user_id else ""
+        owner = f" of challenge {self.challenge_id}" if self.challenge_id else owner
         return f"{self.get_kind_display()}{owner} ({self.currency})"
 
 
@@ -608,6 +632,10 @@ class LedgerTransaction(models.Model):
         SUBSCRIPTION = "subscription", "Subscription payment"
         PAYOUT = "payout", "Payout to a seller"
         CORRECTION = "correction", "Correction"
+        CONTRIBUTION = "contribution", "Contribution to a prize purse"
+        AWARD = "award", "Prize award"
+        LINEAGE = "lineage", "Lineage share of a prize award"
+        ROYALTY = "royalty", "Royalty to the authors a sold solution was built on"
 
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=14, choices=Kind)
@@ -700,3 +728,185 @@ class OrderMessageFile(models.Model):
             "marketplace:order-file",
             kwargs={"pk": self.message.order_id, "message": self.message_id, "path": self.path},
         )
+
+
+# --- Prize purses and lineage money (issue 20) ---------------------------------------------
+
+
+class Purse(models.Model):
+    """A challenge's prize money and the rules that split it: an award table (a percentage per
+    place, or equal shares among the winners) and the lineage share, the part of each award
+    that flows to the authors the winning solution was built on. The rules are frozen once
+    money is in (services.purses.purse_configure, under the row lock)."""
+
+    class Mode(models.TextChoices):
+        PLACES = "places", "A percentage per place"
+        EQUAL = "equal", "Equal shares among the winners"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Taking contributions"
+        LOCKED = "locked", "Locked: results published, awarding"
+        AWARDED = "awarded", "Awarded"
+        REFUNDED = "refunded", "Refunded: no winner"
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge", on_delete=models.PROTECT, related_name="purse"
+    )
+    currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
+    mode = models.CharField(max_length=8, choices=Mode, default=Mode.PLACES)
+    # Whole percentages, first place first, summing to 100 (mode "places").
+    places = models.JSONField(default=list, blank=True)
+    lineage_share = models.DecimalField(max_digits=4, decimal_places=3)
+    state = models.CharField(max_length=8, choices=State, default=State.OPEN)
+    # The published round whose winners the purse paid, and when it locked.
+    selection_round = models.ForeignKey(
+        "challenges.SelectionRound",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lineage_share__gte=0, lineage_share__lte="0.5"),
+                name="marketplace_purse_lineage_share_0_50",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", locked_at__isnull=True)
+                | (~Q(state="open") & Q(locked_at__isnull=False)),
+                name="marketplace_purse_locked_has_a_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Purse of {self.challenge}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:purse", kwargs={"slug": self.challenge.slug})
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class Contribution(models.Model):
+    """A backer's money for a purse: paid through the provider, the platform fee taken on the
+    way in (rate snapshotted), the rest held in the challenge's prize escrow account."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for payment"
+        PAID = "paid", "In the purse"
+        RETURNED = "returned", "Arrived after the purse locked: returned in full"
+        REFUNDED = "refunded", "Refunded: no winner"
+        FAILED = "failed", "Payment failed"
+
+    purse = models.ForeignKey(Purse, on_delete=models.PROTECT, related_name="contributions")
+    backer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions"
+    )
+    amount = models.PositiveIntegerField(help_text="What the backer pays, minor units.")
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    fee_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    fee = models.PositiveIntegerField()
+    public_name = models.CharField(
+        max_length=60, blank=True, help_text="Shown among the backers; anonymous when empty."
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
+    refunded_amount = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["purse", "state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(fee__lt=F("amount")),
+                name="marketplace_contribution_amount_gt_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("amount")),
+                name="marketplace_contribution_refund_lte_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} by {self.backer} ({self.state})"
+
+    @property
+    def net(self) -> int:
+        """What reaches the purse."""
+        return self.amount - self.fee
+
+
+class Earning(models.Model):
+    """One payment along the lineage into a member's balance, with the ledger transaction that
+    made it: a prize award kept by a winner, a lineage share of an award, or a royalty from a
+    completed order. `solution` is what earned (the winning solution, or the sold offer's base
+    solution); `node` is the solution whose author is paid (the winner's own, or an ancestor),
+    `generation` how far up (0 the earner, 1 the parent, ...). One row per node and earning
+    fact: nobody is paid twice for one node."""
+
+    class Kind(models.TextChoices):
+        AWARD = "award", "Prize award"
+        LINEAGE = "lineage", "Lineage share of a prize award"
+        ROYALTY = "royalty", "Royalty on a sold service"
+
+    kind = models.CharField(max_length=8, choices=Kind)
+    beneficiary = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="earnings"
+    )
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    purse = models.ForeignKey(
+        Purse, null=True, blank=True, on_delete=models.PROTECT, related_name="earnings"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="earnings"
+    )
+    solution = models.ForeignKey(
+        "challenges.Solution", on_delete=models.PROTECT, related_name="earnings_as_earner"
+    )
+    node = models.ForeignKey(
+        "challenges.Solution", on_delete=models.PROTECT, related_name="earnings_as_node"
+    )
+    generation = models.PositiveSmallIntegerField(default=0)
+    place = models.PositiveSmallIntegerField(null=True, blank=True)
+    award_gross = models.PositiveIntegerField(
+        default=0, help_text="An award row: the whole award before its lineage shares."
+    )
+    transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="earning"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="marketplace_earning_gt_0"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["award", "lineage"], purse__isnull=False, order=None)
+                | Q(kind="royalty", order__isnull=False, purse=None),
+                name="marketplace_earning_from_one_fact",
+            ),
+            models.UniqueConstraint(
+                fields=["purse", "solution", "node"],
+                condition=Q(purse__isnull=False),
+                name="marketplace_one_prize_earning_per_node",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "node"],
+                condition=Q(order__isnull=False),
+                name="marketplace_one_royalty_per_node",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount} {self.currency} to {self.beneficiary}"

@@ -2,7 +2,7 @@
 
 from peerhub.pagecache import after_task, on_save_and_delete
 
-from .models import Offer, Order, OrderReview, Subscription
+from .models import Contribution, Earning, Offer, Order, OrderReview, Purse, Subscription
 
 
 def _offer(offer: Offer) -> list[str]:
@@ -13,7 +13,17 @@ def _offer(offer: Offer) -> list[str]:
     ]
 
 
+def _purse(purse: Purse) -> list[str]:
+    """The challenge's page shows its purse; the purse page shares its scope."""
+    from challenges.pagecache import challenge_scope
+
+    return challenge_scope(purse.challenge_id)
+
+
 def connect() -> None:
+    on_save_and_delete(Purse, _purse)
+    on_save_and_delete(Contribution, lambda c: _purse(c.purse))
+    on_save_and_delete(Earning, lambda e: _purse(e.purse) if e.purse_id else [])
     on_save_and_delete(Offer, _offer)
     # Orders fill an offer's capacity; reviews make its rating.
     on_save_and_delete(Order, lambda o: _offer(o.offer))

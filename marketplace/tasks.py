@@ -54,3 +54,19 @@ def money_sweep() -> dict[str, int]:
     """Every minute: provider events, refunds and payouts that are due (their task was lost
     with the broker or a killed worker, or waits for a retry), and sellers' start reminders."""
     return services.money_sweep()
+
+
+@shared_task
+def award_purse(purse_id: int) -> str:
+    """Split a purse locked by the publication of results (once: the service checks its state)."""
+    from .services.purses import purse_award
+
+    return purse_award(purse_id=purse_id)
+
+
+@shared_task
+def refund_purse(purse_id: int) -> str:
+    """Refund the backers of a purse whose challenge was archived without winners (once)."""
+    from .services.purses import purse_refund
+
+    return purse_refund(purse_id=purse_id)

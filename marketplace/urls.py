@@ -2,7 +2,7 @@ from django.urls import path
 
 from peerhub.pagecache import cached
 
-from . import views
+from . import purse_views, views
 
 app_name = "marketplace"
 
@@ -42,6 +42,18 @@ urlpatterns = [
     path("premium/export/<slug:slug>.<str:fmt>", views.challenge_export, name="challenge-export"),
     path("premium/<slug:action>/", views.subscription_change, name="subscription-change"),
     path("marketplace/payouts/", views.payout_request, name="payout-request"),
+    path(
+        "marketplace/purses/<slug:slug>/",
+        cached(["challenge:{slug}"])(purse_views.purse_page),
+        name="purse",
+    ),
+    path("marketplace/purses/<slug:slug>/rules/", purse_views.purse_rules, name="purse-rules"),
+    path(
+        "marketplace/purses/<slug:slug>/contribute/",
+        purse_views.purse_contribute,
+        name="purse-contribute",
+    ),
+    path("marketplace/earnings/", purse_views.earnings, name="earnings"),
     path("marketplace/staff/", views.staff_money, name="staff-money"),
     path(
         "marketplace/staff/events/<int:pk>/dismiss/",

@@ -19,7 +19,7 @@ from peerhub.exceptions import DomainError
 from peerhub.models import Value
 from reputation.selectors import reputation_summary
 
-from . import exports, ledger, permissions, selectors, services
+from . import exports, ledger, permissions, purse_selectors, selectors, services
 from .filters import OfferFilter
 from .forms import (
     DeliverForm,
@@ -92,6 +92,7 @@ def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 20
             "is_seller": request.user.is_authenticated and request.user.pk == offer.seller_id,
             "can_edit": permissions.can_edit_offer(request.user, offer),
             "fee_rate": services.fee_rate(),
+            "royalty": purse_selectors.royalty_preview(offer),
             "reservation_minutes": settings.PEERHUB_MARKETPLACE["reservation_minutes"],
         },
         status=status,
@@ -418,6 +419,10 @@ def sandbox_checkout(request, reference: str):
     except DomainError as error:
         raise Http404(error.message) from error
     back = payment.order or reverse("marketplace:subscription")
+    if payment.contribution_id:
+        back = reverse(
+            "marketplace:purse", kwargs={"slug": payment.contribution.purse.challenge.slug}
+        )
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
         try:
@@ -530,6 +535,7 @@ def staff_money(request):
             "disputed": disputed,
             "problems": ledger.audit(),
             "flight": selectors.money_in_flight(),
+            "purses": purse_selectors.purses_money(),
         },
     )
 

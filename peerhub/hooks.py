@@ -2,8 +2,8 @@
 
 An app's AppConfig may define a method named after a hook (`site_figures`, `profile_sections`,
 `solution_sections`, `solution_row_figures`, `solution_row_sections`, `solution_sorts`,
-`challenge_links`, `trust_endorsements`); the page that shows them calls `collect` or
-`collect_by_key` and never imports the app that contributes."""
+`challenge_links`, `challenge_sections`, `trust_endorsements`); the page that shows them
+calls `collect` or `collect_by_key` and never imports the app that contributes."""
 
 from django.apps import apps
 

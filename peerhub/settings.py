@@ -640,6 +640,16 @@ PEERHUB_MARKETPLACE = {
     "overdue_hours": int(os.environ.get("MARKETPLACE_OVERDUE_HOURS", "24")),
     # The largest webhook body accepted: real provider events are a few kB.
     "webhook_max_bytes": int(os.environ.get("MARKETPLACE_WEBHOOK_MAX_BYTES", str(256 * 1024))),
+    # Prize purses (issue 20): the platform fee taken from each contribution on its way into a
+    # challenge's prize escrow, the smallest contribution, the lineage share of each award when
+    # the organiser sets none (organisers may choose 0 to `lineage_share_max`), and the royalty
+    # a completed order of an offer based on a solution pays that solution's ancestors' authors,
+    # a share of the price taken from the seller's part.
+    "purse_fee_rate": os.environ.get("MARKETPLACE_PURSE_FEE_RATE", "0.05"),
+    "purse_min_contribution": int(os.environ.get("MARKETPLACE_PURSE_MIN_CONTRIBUTION", "500")),
+    "lineage_share_default": os.environ.get("MARKETPLACE_LINEAGE_SHARE", "0.20"),
+    "lineage_share_max": "0.50",
+    "royalty_rate": os.environ.get("MARKETPLACE_ROYALTY_RATE", "0.05"),
     # Defaults written into the Plan table by the first migration; edit prices in the admin.
     "plans": {
         "free": {"name": "Free", "monthly": 0, "yearly": 0},

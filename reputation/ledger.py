@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from challenges import lineage
 from challenges.models import Solution, UpstreamProposal
 from peerhub import hooks
 from peerhub.models import ManifestoSignature, User
@@ -74,23 +75,29 @@ def _lineage_lines(
     rules: rules_module.Rules,
 ) -> None:
     """A share of what a solution earned flows to the authors of its ancestors, nearest first,
-    never to the earner or the actor, and at most once per person for one fact."""
+    never to the earner or the actor, and at most once per person for one fact: the rule of
+    challenges.lineage.lineage_payees, which lineage money follows too."""
     if earned <= 0:
         return
-    paid = {solution.author_id, actor_id}
-    ancestors = list(reversed(solution.ancestor_ids))
-    for share, ancestor_id in zip(rules.lineage_shares, ancestors, strict=False):
-        author_id = authors_by_id.get(ancestor_id)
-        if author_id is None or author_id in paid:
-            continue
-        paid.add(author_id)
-        lines[f"{key}:L{author_id}"] = Line(
-            beneficiary_id=author_id,
+    chain = [
+        lineage.Link(ancestor_id, authors_by_id.get(ancestor_id))
+        for ancestor_id in reversed(solution.ancestor_ids)
+    ]
+    payees = lineage.lineage_payees(
+        chain=chain,
+        generations=len(rules.lineage_shares),
+        earner_id=solution.author_id,
+        actor_id=actor_id,
+    )
+    for payee in payees:
+        share = rules.lineage_shares[payee.generation - 1]
+        lines[f"{key}:L{payee.author_id}"] = Line(
+            beneficiary_id=payee.author_id,
             kind=Kind.LINEAGE_CREDIT,
             amount=(earned * share).quantize(CENT),
             fact_at=fact_at,
             solution_id=solution.pk,
-            source_solution_id=ancestor_id,
+            source_solution_id=payee.solution_id,
             actor_id=actor_id,
             capped=capped,
         )

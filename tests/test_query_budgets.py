@@ -64,8 +64,9 @@ BUDGETS = {
     ("api offers", True): 4,
     ("api reputation", False): 7,
     ("api reputation", True): 9,
-    ("challenge", False): 20,
-    ("challenge", True): 23,
+    # +1: whether the challenge has a prize purse (marketplace's challenge_sections hook)
+    ("challenge", False): 21,
+    ("challenge", True): 24,
     ("evolution", False): 12,
     ("evolution", True): 14,
     ("selection", False): 7,

@@ -123,6 +123,9 @@ def challenge_detail(request, slug: str):
             "solution_sorts": sorts,
             "latest_round": rounds[-1] if rounds else None,
             "challenge_links": collect("challenge_links", challenge=challenge),
+            "challenge_sections": collect(
+                "challenge_sections", request=request, challenge=challenge
+            ),
             "can_run_selection": permissions.can_run_selection(request.user, challenge),
             "lineages": [
                 (

@@ -1,6 +1,8 @@
 """Serializers of the marketplace API: outputs shape what selectors return, inputs only parse;
 the rules stay in the services. Money is integer minor units with a currency code."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse as rf_reverse
@@ -13,6 +15,7 @@ from peerhub.api.fields import PlainCharField
 
 from .. import selectors
 from ..models import (
+    Earning,
     Offer,
     Order,
     OrderEvent,
@@ -43,7 +46,8 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = ["id", "provider", "status", "amount", "currency", "checkout_url",
-                  "idempotency_key", "order", "subscription", "created_at"]  # fmt: skip
+                  "idempotency_key", "order", "subscription", "contribution",
+                  "created_at"]  # fmt: skip
         read_only_fields = fields
 
     def get_checkout_url(self, payment: Payment) -> str:
@@ -267,3 +271,89 @@ class BalanceSerializer(serializers.Serializer):
     currency = serializers.CharField()
     available = serializers.IntegerField()
     paid_out = serializers.IntegerField()
+
+
+# --- Prize purses and lineage money (issue 20) ---------------------------------------------------
+
+
+class PurseSerializer(serializers.Serializer):
+    """A challenge's purse: its rules, what it holds, and whether it still takes money."""
+
+    challenge = serializers.CharField(source="purse.challenge.slug")
+    currency = serializers.CharField(source="purse.currency")
+    mode = serializers.CharField(source="purse.mode", help_text="places or equal")
+    places = serializers.ListField(
+        child=serializers.IntegerField(), source="purse.places",
+        help_text="Percent per place, first place first (mode places).",
+    )  # fmt: skip
+    lineage_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, source="purse.lineage_share",
+        help_text="The part of each award paid up the winner's lineage (0 to 0.5).",
+    )  # fmt: skip
+    state = serializers.CharField(source="purse.state")
+    held = serializers.IntegerField(help_text="Net of fees: in escrow, or awarded.")
+    raised = serializers.IntegerField(help_text="What backers paid, fees included.")
+    fees = serializers.IntegerField()
+    backers = serializers.IntegerField()
+    fee_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    min_contribution = serializers.IntegerField()
+    frozen = serializers.BooleanField(help_text="The rules no longer change: money is in.")
+    locked_at = serializers.DateTimeField(source="purse.locked_at", allow_null=True)
+
+
+class PurseRulesSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["places", "equal"])
+    places = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=100), required=False, max_length=10
+    )
+    lineage_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=0, max_value=Decimal("0.5"), required=False
+    )
+
+
+class ContributionSerializer(serializers.Serializer):
+    """A backer as the purse shows them: the public name (empty: anonymous) and the amount."""
+
+    public_name = serializers.CharField()
+    amount = serializers.IntegerField()
+    state = serializers.CharField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContributeSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(min_value=1, help_text="Minor units, the fee included.")
+    public_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+class EarningSerializer(serializers.ModelSerializer):
+    """One payment along the lineage: an award kept, a lineage share, a royalty."""
+
+    beneficiary = serializers.CharField(source="beneficiary.username")
+    challenge = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="transaction.memo")
+    ledger_key = serializers.CharField(source="transaction.key")
+
+    class Meta:
+        model = Earning
+        fields = ["id", "kind", "beneficiary", "amount", "currency", "challenge", "order",
+                  "solution", "node", "generation", "place", "award_gross", "reason",
+                  "ledger_key", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_challenge(self, earning: Earning) -> str | None:
+        return earning.purse.challenge.slug if earning.purse_id else None
+
+
+class RoyaltyShareSerializer(serializers.Serializer):
+    generation = serializers.IntegerField()
+    solution = serializers.IntegerField()
+    author = serializers.CharField()
+    amount = serializers.IntegerField()
+
+
+class RoyaltyPreviewSerializer(serializers.Serializer):
+    """What one order of the offer pays up its base solution's lineage, from the seller's part."""
+
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    total = serializers.IntegerField()
+    shares = RoyaltyShareSerializer(many=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import purse_views, views
 
 router = SimpleRouter()
 router.register("plans", views.PlanViewSet, basename="api-plan")
@@ -14,6 +14,20 @@ router.register("payments/events", views.ProviderEventViewSet, basename="api-pro
 
 urlpatterns = [
     path("balance/", views.BalanceView.as_view(), name="api-balance"),
+    path("earnings/", purse_views.EarningsView.as_view(), name="api-earnings"),
+    path("purses/<slug:slug>/", purse_views.PurseView.as_view(), name="api-purse"),
+    path("purses/<slug:slug>/rules/", purse_views.PurseRulesView.as_view(), name="api-purse-rules"),
+    path(
+        "purses/<slug:slug>/contributions/",
+        purse_views.ContributionsView.as_view(),
+        name="api-purse-contributions",
+    ),
+    path("purses/<slug:slug>/flow/", purse_views.MoneyFlowView.as_view(), name="api-purse-flow"),
+    path(
+        "offers/<int:pk>/royalty/",
+        purse_views.RoyaltyPreviewView.as_view(),
+        name="api-offer-royalty",
+    ),
     path("payments/webhook/<str:provider>/", views.payment_webhook, name="api-payment-webhook"),
     *router.urls,
 ]

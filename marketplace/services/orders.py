@@ -371,6 +371,9 @@ def _order_deliver(*, order, by, message, links, prepared, written) -> Order:
 
 def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
     _settle(order, to_buyer=0, memo=f"Order #{order.pk} completed")
+    from .royalties import royalties_pay
+
+    royalties_pay(order=order)
     _record(order, to=State.COMPLETED, actor=actor, note=note)
     order.completed_at = timezone.now()
     order.save()

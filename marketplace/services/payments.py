@@ -37,6 +37,7 @@ def payment_start(
     return_url: str,
     order: Order | None = None,
     subscription: Subscription | None = None,
+    contribution=None,
     expires_at: datetime | None = None,
 ) -> Payment:
     """A pending payment and its checkout page. The payment's key is also the provider's
@@ -48,6 +49,7 @@ def payment_start(
         payer=payer,
         order=order,
         subscription=subscription,
+        contribution=contribution,
         amount=amount,
         currency=currency,
     )
@@ -242,6 +244,11 @@ def _apply(payment: Payment, event: ProviderEvent) -> str:
     payment.status = Payment.Status.FAILED
     payment.failure_reason = event.kind[:200]
     payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    if payment.contribution_id:
+        from .purses import contribution_payment_failed
+
+        contribution_payment_failed(payment=payment)
+        return "failed"
     social_events.payment_failed(payment)
     if payment.subscription_id:
         from .subscriptions import subscription_payment_failed
@@ -263,6 +270,10 @@ def payment_succeeded(*, payment: Payment) -> str:
         from .orders import order_payment_captured
 
         return order_payment_captured(payment=payment)
+    if payment.contribution_id:
+        from .purses import contribution_payment_captured
+
+        return contribution_payment_captured(payment=payment)
     from .subscriptions import subscription_payment_captured
 
     return subscription_payment_captured(payment=payment)

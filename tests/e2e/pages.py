@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from challenges import services as challenge_services
 from marketplace import services as market_services
+from marketplace.services import purses
 from peerhub import limits
 from peerhub.following import follow_set
 from peerhub.models import User
@@ -149,6 +150,13 @@ def _seed() -> list[Page]:
     follow_set(follower=others[0], target=member)
     follow_set(follower=member, target=challenge)
 
+    # A prize purse, funded by a backer with a long public name, awarded when the round publishes.
+    purses.purse_configure(challenge=challenge, by=member, mode="places", places=[70, 30])
+    backing = purses.contribution_start(
+        challenge=challenge, backer=others[1], amount=123456,
+        public_name=_word("Backername", 60), return_url="/",
+    )  # fmt: skip
+    market_services.sandbox_answer(payment=backing, by=others[1], outcome="succeed")
     challenge_services.challenge_transition(challenge=challenge, by=member, to="selecting")
     round_ = challenge_services.selection_round_open(
         challenge=challenge,
@@ -165,7 +173,8 @@ def _seed() -> list[Page]:
     challenge_services.selection_select(
         round=round_, by=member, solution=root, reason=_word("Winner", 300)
     )
-    challenge_services.selection_publish(round=round_, by=member)
+    with after_commit():  # the purse's award is promised through the outbox
+        challenge_services.selection_publish(round=round_, by=member)
 
     proposal = challenge_services.proposal_create(
         proposer=others[1],
@@ -201,6 +210,7 @@ def _seed() -> list[Page]:
     open_challenge = ChallengeFactory(
         title=_word("Openchallenge", limits.TITLE), created_by=member, slug="open-long-words"
     )
+    purses.purse_configure(challenge=open_challenge, by=member, mode="equal")
     solution = root
     return [
         # Signed out and in.
@@ -228,6 +238,8 @@ def _seed() -> list[Page]:
         Page("marketplace", reverse("marketplace:offer-list"), False),
         Page("offer", reverse("marketplace:offer-detail", args=[offer.pk]), False),
         Page("premium", reverse("marketplace:subscription"), False),
+        Page("purse results", reverse("marketplace:purse", args=[challenge.slug]), False),
+        Page("open purse", reverse("marketplace:purse", args=[open_challenge.slug]), False),
         # Signed out only.
         Page("log in", reverse("account_login"), False, signed_out_only=True),
         Page("sign up", reverse("account_signup"), False, signed_out_only=True),
@@ -236,6 +248,7 @@ def _seed() -> list[Page]:
         Page("notifications", reverse("notifications"), True),
         Page("notification settings", reverse("notification-preferences"), True),
         Page("orders", reverse("marketplace:order-list"), True),
+        Page("earnings", reverse("marketplace:earnings"), True),
         Page("order as seller", reverse("marketplace:order-detail", args=[sold.pk]), True),
         Page("order as buyer", reverse("marketplace:order-detail", args=[bought.pk]), True),
         Page("new offer", reverse("marketplace:offer-create"), True),

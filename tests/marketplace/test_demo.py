@@ -39,3 +39,17 @@ def test_the_premium_organiser_uses_premium_in_the_challenges_demo(settings):
     marta = User.objects.get(username="marta")
     assert permissions.open_challenges_run_by(marta) <= free  # on the free plan
     assert not marta.has_perm(permissions.MORE_OPEN_CHALLENGES_PERMISSION)
+
+
+def test_the_demo_has_a_funded_challenge_whose_money_reached_an_ancestor():
+    from marketplace.models import Earning, Purse
+    from tests.helpers import after_commit
+
+    with after_commit():  # the award is promised through the outbox
+        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    purse = Purse.objects.get(state=Purse.State.AWARDED)
+    lineage = Earning.objects.filter(purse=purse, kind=Earning.Kind.LINEAGE)
+    assert lineage.exists()
+    assert all(e.beneficiary_id != e.solution.author_id for e in lineage)
+    assert Purse.objects.filter(state=Purse.State.OPEN, contributions__state="paid").exists()
+    assert ledger.audit() == []

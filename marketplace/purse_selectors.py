@@ -1,0 +1,178 @@
+"""Reads of prize purses and lineage money: the purse page, the results' money flow, a member's
+earnings, an offer's royalty preview. Bounded queries whatever the number of rows."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from challenges.models import Challenge, Solution
+
+from . import ledger, money_tree, prizes
+from .models import Contribution, Earning, Offer, Purse
+from .services import purses, royalties
+
+BACKERS_SHOWN = 50
+
+
+@dataclass
+class PurseSummary:
+    purse: Purse
+    held: int  # in the escrow now (before the award) or awarded (after)
+    raised: int  # what backers paid, fee included
+    fees: int
+    backers: int
+    backer_rows: list
+    fee_rate: Decimal
+    min_contribution: int
+    places: list[tuple[int, int]]
+    frozen: bool
+
+
+def purse_for(challenge: Challenge) -> Purse | None:
+    return Purse.objects.filter(challenge=challenge).first()
+
+
+def purse_summary(purse: Purse) -> PurseSummary:
+    counted = Q(state__in=[Contribution.State.PAID, Contribution.State.REFUNDED])
+    totals = purse.contributions.aggregate(
+        raised=Sum("amount", filter=counted),
+        fees=Sum("fee", filter=counted),
+        backers=Count("backer", filter=counted, distinct=True),
+        # services.purses.purse_has_money, in the same query
+        started=Count("pk", filter=~Q(state=Contribution.State.FAILED)),
+    )
+    rows = list(
+        purse.contributions.filter(counted)
+        .order_by("-amount", "pk")
+        .values("public_name", "amount", "state", "paid_at")[:BACKERS_SHOWN]
+    )
+    raised, fees = totals["raised"] or 0, totals["fees"] or 0
+    return PurseSummary(
+        purse=purse,
+        held=raised - fees,
+        raised=raised,
+        fees=fees,
+        backers=totals["backers"] or 0,
+        backer_rows=rows,
+        fee_rate=purses.purse_fee_rate(),
+        min_contribution=purses.min_contribution(),
+        places=list(enumerate(purse.places, start=1)),
+        frozen=bool(totals["started"]) or not purse.is_open,
+    )
+
+
+def purse_earnings(purse: Purse) -> QuerySet[Earning]:
+    return (
+        Earning.objects.filter(purse=purse)
+        .select_related("beneficiary", "solution__author", "node", "transaction")
+        .order_by("place", "solution_id", "generation", "pk")
+    )
+
+
+def money_flow(purse: Purse) -> tuple[list[Earning], object]:
+    """The rows of the money flow and its drawing: every paid node, the solutions passed over
+    between a winner and the ancestors paid (an unchanged copy, a withdrawn or low-trust
+    author's), and what each author received."""
+    rows = list(purse_earnings(purse))
+    if not rows:
+        return rows, None
+    winners = {row.solution for row in rows}
+    paid_nodes = {row.node_id: row for row in rows}
+    wanted: set[int] = set()
+    for winner in winners:
+        chain = [*winner.ancestor_ids, winner.pk]
+        paid_in_chain = [i for i, pk in enumerate(chain) if pk in paid_nodes]
+        wanted.update(chain[min(paid_in_chain, default=len(chain) - 1) :])
+    solutions = Solution.objects.filter(pk__in=wanted).select_related("author")
+    nodes = {}
+    for solution in solutions:
+        earned = sum(r.amount for r in rows if r.node_id == solution.pk)
+        role = "winner" if solution in winners else ("ancestor" if earned else "step")
+        nodes[solution.pk] = money_tree.MoneyNode(
+            id=solution.pk,
+            title=solution.title,
+            author=str(solution.author),
+            url=solution.get_absolute_url(),
+            parent_id=solution.parent_id if solution.parent_id in wanted else None,
+            amount=earned,
+            role=role,
+        )
+    svg = money_tree.money_tree_svg(
+        nodes, currency=purse.currency, label=f"Where the purse of {purse.challenge} went"
+    )
+    return rows, svg
+
+
+def earnings_of(member) -> QuerySet[Earning]:
+    return (
+        Earning.objects.filter(beneficiary=member)
+        .select_related("purse__challenge", "order", "solution__author", "node", "transaction")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def earnings_totals(member) -> dict[str, int]:
+    rows = Earning.objects.filter(beneficiary=member).values("kind").annotate(total=Sum("amount"))
+    return {row["kind"]: row["total"] for row in rows}
+
+
+@dataclass
+class RoyaltyPreview:
+    rate: Decimal
+    pool: int
+    shares: list  # [(Payee, amount, Solution)]
+
+
+def royalty_preview(offer: Offer) -> RoyaltyPreview | None:
+    """What one order of this offer would pay up the lineage of its base solution, by the
+    lineage rule money follows: shown on the offer page before ordering."""
+    solution = offer.base_solution
+    if solution is None or not solution.ancestor_ids:
+        return None
+    pool = min(
+        prizes.percent_of(offer.price, royalties.royalty_rate()),
+        offer.price - _fee(offer.price),
+    )
+    shares = prizes.share_up(
+        pool,
+        payees=purses.money_payees(solution=solution, earner_id=offer.seller_id),
+        weights=purses.lineage_weights(),
+    )
+    if not shares:
+        return None
+    found = Solution.objects.select_related("author").in_bulk([s.payee.solution_id for s in shares])
+    return RoyaltyPreview(
+        rate=royalties.royalty_rate(),
+        pool=sum(s.amount for s in shares),
+        shares=[(s.payee, s.amount, found[s.payee.solution_id]) for s in shares],
+    )
+
+
+def _fee(price: int) -> int:
+    from .services.orders import fee_for, fee_rate
+
+    return fee_for(price, fee_rate())
+
+
+def purse_held(purse: Purse) -> int:
+    return ledger.balance(ledger.purse(purse.challenge, purse.currency))
+
+
+def purses_money() -> dict:
+    """The staff money page: what purses hold, awarded, refunded; royalties paid."""
+    held = (
+        Purse.objects.filter(state__in=[Purse.State.OPEN, Purse.State.LOCKED])
+        .annotate(
+            net=Sum(
+                F("contributions__amount") - F("contributions__fee"),
+                filter=Q(contributions__state=Contribution.State.PAID),
+            )
+        )
+        .select_related("challenge")
+        .order_by("-net")[:20]
+    )
+    by_kind = dict(
+        Earning.objects.values("kind").annotate(total=Sum("amount")).values_list("kind", "total")
+    )
+    return {"purses": list(held), "by_kind": by_kind}
