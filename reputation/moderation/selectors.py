@@ -4,7 +4,15 @@ record, and the public moderation record. Each answers in a fixed number of quer
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.urls import reverse
 
 from peerhub import moderation as registry
@@ -94,9 +102,15 @@ def review_queue(*, user) -> QuerySet[ModerationCase]:
         .annotate(flagged_by_viewer=Exists(mine))
         .filter(flagged_by_viewer=False)
         .select_related("author")
+        .annotate(
+            below_threshold=ExpressionWrapper(
+                Q(status=ModerationCase.Status.OPEN), output_field=BooleanField()
+            ),
+            deferred=ExpressionWrapper(Q(deferred_at__isnull=False), output_field=BooleanField()),
+        )
         .order_by(
-            Q(status=ModerationCase.Status.OPEN).asc(),
-            Q(deferred_at__isnull=False).asc(),
+            "below_threshold",
+            "deferred",
             "-weight",
             "opened_at",
             "pk",
