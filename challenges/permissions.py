@@ -261,3 +261,14 @@ def can_run_selection(user, challenge: Challenge) -> bool:
 def can_view_draft_rounds(user, challenge: Challenge) -> bool:
     """A round in preparation is the organisers' working list; members see published ones."""
     return is_organiser(user, challenge) or is_staff(user)
+
+
+# --- Items hidden by moderation (issue 21) ----------------------------------------------------
+
+
+def can_see_moderated(user, author_id: int) -> bool:
+    """Who reads an item that moderation hid, behind its stub: its author (to edit or appeal),
+    staff, and the members who review flags (a trust privilege, answered by has_perm)."""
+    if not _authenticated(user):
+        return False
+    return user.pk == author_id or user.is_staff or user.has_perm("reputation.review_flags")

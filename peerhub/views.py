@@ -102,6 +102,10 @@ def profile(request, username: str):
             "signatures": signed,
             "signed_current": any(s.version_id == getattr(current, "id", None) for s in signed),
             "current_manifesto": current,
+            # Hidden by moderation (issue 21): its words only to the member and reviewers.
+            "see_hidden": request.user == member
+            or request.user.is_staff
+            or request.user.has_perm("reputation.review_flags"),
         },
     )
 

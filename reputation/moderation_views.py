@@ -153,3 +153,16 @@ def moderation_log(request):
             "flags": rules.flags(),
         },
     )
+
+
+@login_required
+def item_case(request, kind: str, pk: int):
+    """The case of an item, for links from the item's own page (whose app knows no case ids)."""
+    try:
+        spec = registry.flaggable(kind)
+    except NotFound:
+        raise Http404("No such case.") from None
+    case = ModerationCase.objects.filter(kind=spec.name, object_id=pk).first()
+    if case is None or not selectors.can_view_case(request.user, case):
+        raise Http404("No such case.")
+    return redirect("reputation:moderation-case", pk=case.pk)

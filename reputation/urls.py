@@ -18,6 +18,11 @@ urlpatterns = [
     path("moderation/queue/", moderation_views.review_queue, name="review-queue"),
     path("moderation/cases/<int:pk>/", moderation_views.case_detail, name="moderation-case"),
     path(
+        "moderation/items/<str:kind>/<int:pk>/",
+        moderation_views.item_case,
+        name="moderation-item",
+    ),
+    path(
         "moderation/cases/<int:pk>/decide/", moderation_views.case_decide, name="case-decide"
     ),
     path("moderation/log/", moderation_views.moderation_log, name="moderation-log"),

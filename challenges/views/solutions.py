@@ -70,6 +70,9 @@ def solution_detail(request, pk: int):
         "parent_moved_diff": parent_moved_diff,
         "lineage": lineage,
         "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+        # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
+        "moderation_stub": solution.hidden_reason or solution.current_revision.hidden_reason,
+        "see_hidden": permissions.can_see_moderated(user, solution.author_id),
         "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
         "can_edit": permissions.can_edit_solution(user, solution),
         "can_fork": permissions.can_fork_solution(user, solution),
@@ -112,7 +115,11 @@ def solution_history(request, pk: int):
     return render(
         request,
         "challenges/solution_history.html",
-        {"solution": solution, "revisions": selectors.solution_revisions(solution=solution)},
+        {
+            "solution": solution,
+            "revisions": selectors.solution_revisions(solution=solution),
+            "see_hidden": permissions.can_see_moderated(request.user, solution.author_id),
+        },
     )
 
 
