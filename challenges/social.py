@@ -107,8 +107,9 @@ def _register_flaggables() -> None:
         author_id=lambda r: r.author_id,
         can_view=lambda user, r: permissions.can_view_solution(user, r.solution),
         excerpt=lambda r: f"{r.title}\n\n{r.body}",
-        url=lambda r: reverse("challenges:solution-history", args=[r.solution_id])
-        + f"#r{r.number}",
+        url=lambda r: (
+            reverse("challenges:solution-history", args=[r.solution_id]) + f"#r{r.number}"
+        ),
         set_hidden=moderation.revision_set_moderation_hidden,
     )
     register_flaggable(

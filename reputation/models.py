@@ -455,7 +455,9 @@ class Flag(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # Once per item: a case is one item.
-            models.UniqueConstraint(fields=["case", "flagger"], name="one_flag_per_member_and_item"),
+            models.UniqueConstraint(
+                fields=["case", "flagger"], name="one_flag_per_member_and_item"
+            ),
             models.CheckConstraint(
                 condition=~Q(reason="other") | ~Q(text=""), name="flag_other_says_why"
             ),

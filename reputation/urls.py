@@ -22,9 +22,7 @@ urlpatterns = [
         moderation_views.item_case,
         name="moderation-item",
     ),
-    path(
-        "moderation/cases/<int:pk>/decide/", moderation_views.case_decide, name="case-decide"
-    ),
+    path("moderation/cases/<int:pk>/decide/", moderation_views.case_decide, name="case-decide"),
     path("moderation/log/", moderation_views.moderation_log, name="moderation-log"),
     path(
         "leaderboard/",

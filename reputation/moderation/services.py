@@ -161,7 +161,9 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
         reason = _heaviest_reason(case)
         case.status = Status.UPHELD if outcome == "hide" else Status.REMOVED
         case.reason = reason
-        resolved = list(flags.filter(status=Flag.Status.PENDING).values_list("flagger_id", flat=True))
+        resolved = list(
+            flags.filter(status=Flag.Status.PENDING).values_list("flagger_id", flat=True)
+        )
         flags.filter(status=Flag.Status.PENDING).update(status=Flag.Status.HELPFUL, resolved_at=now)
         if item is not None:
             kind.set_hidden(item, _stub(case, case.status, reason))
@@ -177,7 +179,9 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
     else:
         reason = ""
         case.status, case.reason, case.weight = Status.RESTORED, "", Decimal(0)
-        resolved = list(flags.exclude(status=Flag.Status.DECLINED).values_list("flagger_id", flat=True))
+        resolved = list(
+            flags.exclude(status=Flag.Status.DECLINED).values_list("flagger_id", flat=True)
+        )
         flags.exclude(status=Flag.Status.DECLINED).update(
             status=Flag.Status.DECLINED, resolved_at=now
         )
