@@ -66,7 +66,7 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
     what = "review of" if kind == Kind.REVIEW_RECEIVED else "vote on"
     if kind == Kind.MODERATION_PENALTY:
         # fact key: moderation:<case>:<kind>:<reason>
-        _prefix, _case, item, reason = (event.fact_key.split(":") + ["", "", "", ""])[:4]
+        _prefix, _case, item, reason = [*event.fact_key.split(":"), "", "", ""][:4]
         what = f"your {item.replace('_', ' ')}" if item else "your content"
         if correction:
             return f"Correction: moderators restored {what} ({reason} no longer confirmed)", True
