@@ -35,7 +35,7 @@ def api(user=None) -> APIClient:
 @pytest.fixture
 def flagged_case(commit):
     """A solution flagged as spam by three members past the threshold (hidden pending review)."""
-    item, author = make_item("solution")
+    item, _author = make_item("solution")
     flaggers = [member(username=f"flagger{i}") for i in range(3)]
     for flagger in flaggers:
         commit(services.flag_create, flagger=flagger, kind="solution", object_id=item.pk,
