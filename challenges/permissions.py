@@ -270,8 +270,7 @@ def can_view_draft_rounds(user, challenge: Challenge) -> bool:
 
 
 def can_see_moderated(user, author_id: int) -> bool:
-    """Who reads an item that moderation hid, behind its stub: its author (to edit or appeal),
-    staff, and the members who review flags (a trust privilege, answered by has_perm)."""
-    if not _authenticated(user):
-        return False
-    return user.pk == author_id or user.is_staff or user.has_perm("reputation.review_flags")
+    """Who reads an item that moderation hid, behind its stub (the site's one rule)."""
+    from peerhub.moderation import can_see_hidden
+
+    return can_see_hidden(user, author_id)

@@ -68,3 +68,32 @@ def flag_target_get(*, user, name: str, pk) -> object:
 def hidden_stub(reason: str) -> str:
     """The public sentence of a hidden item."""
     return reason or "Hidden by moderators."
+
+
+def can_see_hidden(user, author_id: int) -> bool:
+    """Who reads a hidden item's words behind its stub: its author (to edit or appeal), staff,
+    and the members who review flags (a trust privilege, answered by has_perm)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.pk == author_id or user.is_staff or user.has_perm("reputation.review_flags")
+
+
+class HiddenFieldsMixin:
+    """For API serializers of hideable items: while an item is hidden by moderation, the
+    `hidden_fields` read "" for everyone but those who may see it, and `hidden_reason` (declare
+    it among the fields) says why. `author_field` names the author's id attribute."""
+
+    hidden_fields: tuple[str, ...] = ()
+    author_field = "author_id"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        reason = getattr(instance, "hidden_reason", "")
+        if reason:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            if not can_see_hidden(user, getattr(instance, self.author_field)):
+                for name in self.hidden_fields:
+                    if name in data:
+                        data[name] = [] if isinstance(data[name], list) else ""
+        return data

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, selectors, services, tokens
+from . import figures, following, moderation, selectors, services, tokens
 from .exceptions import DomainError
 from .forms import AccessTokenForm, ProfileForm
 from .hooks import collect
@@ -103,9 +103,7 @@ def profile(request, username: str):
             "signed_current": any(s.version_id == getattr(current, "id", None) for s in signed),
             "current_manifesto": current,
             # Hidden by moderation (issue 21): its words only to the member and reviewers.
-            "see_hidden": request.user == member
-            or request.user.is_staff
-            or request.user.has_perm("reputation.review_flags"),
+            "see_hidden": moderation.can_see_hidden(request.user, member.pk),
         },
     )
 

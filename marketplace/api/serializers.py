@@ -9,6 +9,7 @@ from challenges.models import Solution
 from challenges.permissions import solutions_visible_to
 from peerhub import limits
 from peerhub.api.fields import PlainCharField
+from peerhub.moderation import HiddenFieldsMixin
 
 from .. import selectors
 from ..models import (
@@ -68,7 +69,12 @@ class SubscribeSerializer(serializers.Serializer):
     interval = serializers.ChoiceField(choices=Subscription.Interval.choices)
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
+    hidden_fields = ("title", "description")
+    author_field = "seller_id"
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     seller = UserRefSerializer(read_only=True)
     seller_level = serializers.IntegerField(read_only=True)
     completed_orders = serializers.IntegerField(source="completed", read_only=True)
@@ -80,7 +86,7 @@ class OfferSerializer(serializers.ModelSerializer):
         fields = ["id", "seller", "seller_level", "title", "description", "base_solution",
                   "price", "currency", "delivery_days", "capacity", "is_active",
                   "completed_orders", "active_orders", "rating", "created_at",
-                  "updated_at"]  # fmt: skip
+                  "updated_at", "hidden_reason"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -184,13 +190,17 @@ class ResolveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class OrderMessageSerializer(serializers.ModelSerializer):
+class OrderMessageSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
+    hidden_fields = ("body",)
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     author = UserRefSerializer(read_only=True)
 
     class Meta:
         model = OrderMessage
-        fields = ["id", "author", "body", "links", "is_delivery", "created_at"]
-        read_only_fields = ["id", "author", "links", "is_delivery", "created_at"]
+        fields = ["id", "author", "body", "links", "is_delivery", "created_at", "hidden_reason"]
+        read_only_fields = ["id", "author", "links", "is_delivery", "created_at", "hidden_reason"]
         extra_kwargs = {"body": {"max_length": limits.ORDER_MESSAGE}}
 
 

@@ -265,3 +265,26 @@ def test_queue_and_log_run_bounded_queries(commit, django_assert_max_num_queries
     anonymous = browser()
     with django_assert_max_num_queries(8):
         assert anonymous.get(reverse("reputation:moderation-log")).status_code == 200
+
+
+def test_the_api_blanks_hidden_words_but_for_the_author_and_reviewers(flagged_case):
+    url = f"/api/solutions/{flagged_case.item.pk}/"
+    public = api(member()).get(url).json()
+    assert public["body"] == "" and public["title"] == ""
+    assert public["hidden_reason"].startswith("Hidden pending review")
+    assert api(flagged_case.author).get(url).json()["body"] == "spam spam"
+    assert api(moderator()).get(url).json()["body"] == "spam spam"
+
+
+def test_the_api_blanks_a_hidden_profile_and_offer(commit):
+    profile, owner = make_item("profile")
+    offer, _seller = make_item("offer")
+    for kind, item in (("profile", profile), ("offer", offer)):
+        for _ in range(3):
+            commit(services.flag_create, flagger=member(), kind=kind, object_id=item.pk,
+                   reason="spam")  # fmt: skip
+    shown = api().get(f"/api/users/{owner.username}/").json()
+    assert shown["bio"] == "" and shown["skills"] == [] and shown["hidden_reason"]
+    offered = api(member()).get(f"/api/offers/{offer.pk}/")
+    assert offered.status_code == 200
+    assert offered.json()["description"] == "" and offered.json()["hidden_reason"]
