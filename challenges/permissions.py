@@ -269,8 +269,9 @@ def can_view_draft_rounds(user, challenge: Challenge) -> bool:
 # --- Items hidden by moderation (issue 21) ----------------------------------------------------
 
 
-def can_see_moderated(user, author_id: int) -> bool:
-    """Who reads an item that moderation hid, behind its stub (the site's one rule)."""
+def can_see_moderated(user, item) -> bool:
+    """Who reads an item (solution, revision, comment) that moderation hid, behind its stub:
+    the site's one rule, peerhub.moderation.can_see_hidden."""
     from peerhub.moderation import can_see_hidden
 
-    return can_see_hidden(user, author_id)
+    return can_see_hidden(user, item.author_id)

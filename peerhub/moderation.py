@@ -26,6 +26,11 @@ class Flaggable:
     url: Callable  # (obj) -> str: where the item lives (may be private to some)
     set_hidden: Callable  # (obj, reason: str) -> None; "" shows the item again
 
+    @property
+    def noun(self) -> str:
+        """The label without its article: "order message"."""
+        return self.label.split(" ", 1)[-1]
+
 
 _FLAGGABLE: dict[str, Flaggable] = {}
 

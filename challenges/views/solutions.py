@@ -60,7 +60,7 @@ def solution_detail(request, pk: int):
     # knowing them: the same plug-in hook as the profile page's `profile_sections`.
     sections = collect("solution_sections", request=request, solution=solution)
     stub = solution.hidden_reason or solution.current_revision.hidden_reason
-    see_hidden = permissions.can_see_moderated(user, solution.author_id)
+    see_hidden = permissions.can_see_moderated(user, solution)
     title = solution.title
     context = {
         "solution": solution,
@@ -123,7 +123,7 @@ def solution_history(request, pk: int):
         {
             "solution": solution,
             "revisions": selectors.solution_revisions(solution=solution),
-            "see_hidden": permissions.can_see_moderated(request.user, solution.author_id),
+            "see_hidden": permissions.can_see_moderated(request.user, solution),
         },
     )
 

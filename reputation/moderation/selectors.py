@@ -84,6 +84,7 @@ class QueueEntry:
     case: ModerationCase
     item: object
     label: str
+    noun: str
     excerpt: str
     url: str
     reasons: list[tuple[str, int]] = field(default_factory=list)
@@ -161,6 +162,7 @@ def queue_entries(cases) -> list[QueueEntry]:
                 case=case,
                 item=item,
                 label=kind.label,
+                noun=kind.noun,
                 excerpt=kind.excerpt(item) if item is not None else "(gone)",
                 url=kind.url(item) if item is not None else "",
                 reasons=sorted(reasons[case.pk].items(), key=lambda r: (-r[1], r[0])),

@@ -58,7 +58,7 @@ def _notify_author(case: ModerationCase, text_kind: str, **context) -> None:
         target=case,
         url=selectors.case_url(case),
         key=f"{text_kind}:{timezone.now().timestamp()}",
-        context={"item": kind.label, **context},
+        context={"item": kind.noun, **context},
     )
 
 
