@@ -133,7 +133,7 @@ def case_detail(request, pk: int):
             "case": case,
             "entry": entry,
             "is_author": case.author_id == request.user.pk,
-            "can_review": selectors.can_review_case(request.user, case),
+            "can_review": case.is_pending and selectors.can_review_case(request.user, case),
             "actions": case.actions.all()[:50],
             "error": error,
         },

@@ -132,10 +132,12 @@ def queue_entries(cases) -> list[QueueEntry]:
         for obj in kind.model._default_manager.filter(pk__in=ids):
             items[(name, obj.pk)] = obj
     flags = Flag.objects.filter(case__in=[c.pk for c in cases]).order_by("created_at", "pk")
+    pending_cases = {c.pk for c in cases if c.is_pending}
     reasons: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     texts: dict[int, list[str]] = defaultdict(list)
     for flag in flags.only("case_id", "reason", "text", "status"):
-        if flag.status != Flag.Status.PENDING:
+        # A pending case shows the flags still to judge; a decided one, all of them.
+        if flag.case_id in pending_cases and flag.status != Flag.Status.PENDING:
             continue
         reasons[flag.case_id][flag.get_reason_display()] += 1
         if flag.text:

@@ -288,3 +288,10 @@ def test_the_api_blanks_a_hidden_profile_and_offer(commit):
     offered = api(member()).get(f"/api/offers/{offer.pk}/")
     assert offered.status_code == 200
     assert offered.json()["description"] == "" and offered.json()["hidden_reason"]
+
+
+def test_a_decided_case_page_offers_no_decision(flagged_case, commit):
+    commit(services.case_decide, case=flagged_case, by=moderator(), outcome="hide")
+    url = reverse("reputation:moderation-case", args=[flagged_case.pk])
+    page = browser(moderator()).get(url).content.decode()
+    assert "Agree: hide" not in page and "Spam \u00d73" in page
