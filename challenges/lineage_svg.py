@@ -36,8 +36,35 @@ class _Box:
     y: float = 0.0
 
 
-def _truncate(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+# Rough advances, in em, of bold system sans-serif faces (the wide DejaVu Sans among them), so
+# that a title cut to TEXT_W never spills out of its box whatever font the browser picks; the
+# whole title stays in the node's <title> (the tooltip and the link's name).
+_NARROW, _WIDE = set("fijlrtI!.,:;'|()[]{} "), set("mwMW@%")
+TEXT_W = NODE_W - 24
+
+
+def _advance(char: str) -> float:
+    if char in _NARROW:
+        return 0.38
+    if char in _WIDE:
+        return 0.98
+    if char.isupper() or char.isdigit():
+        return 0.76
+    return 0.64
+
+
+def _fit(text: str, *, font_px: float, width: float = TEXT_W) -> str:
+    """The text, cut with an ellipsis where it would grow wider than `width` pixels."""
+    limit = width / font_px
+    if sum(_advance(c) for c in text) <= limit:
+        return text
+    used, kept = _advance("…"), []
+    for char in text:
+        used += _advance(char)
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
 
 
 def _ordered(children: list[LineageNode], path: set[int]) -> list[LineageNode]:
@@ -167,8 +194,8 @@ def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozens
             f'height="{NODE_H}" rx="8"/><text x="{x + 12:.0f}" y="{y + 28:.0f}">'
             f"A private solution · gen {node.generation}</text></g>"
         )
-    title = escape(_truncate(node.title, 23))
-    meta = escape(_truncate(f"{node.author} · gen {node.generation}", 28))
+    title = escape(_fit(node.title, font_px=12.5))
+    meta = escape(_fit(f"{node.author} · gen {node.generation}", font_px=11))
     suffix = " (withdrawn)" if node.status == "withdrawn" else ""
     tooltip = escape(f"{node.title} by {node.author}, generation {node.generation}{suffix}")
     return (

@@ -19,3 +19,230 @@ document.addEventListener(
   },
   true
 );
+
+// The header's menu on phones. The page marks itself with the class "js" before it is drawn, and
+// site.css then folds the menus this button controls (the main navigation and the account links)
+// below 860 px; without JavaScript they stay open. Escape closes them and gives the focus back.
+(function () {
+  var button = document.querySelector(".menu-toggle");
+  if (!button) return;
+  var menus = button
+    .getAttribute("aria-controls")
+    .split(" ")
+    .map(function (id) {
+      return document.getElementById(id);
+    })
+    .filter(Boolean);
+  function set(open) {
+    button.setAttribute("aria-expanded", String(open));
+    menus.forEach(function (menu) {
+      menu.classList.toggle("is-open", open);
+    });
+  }
+  button.addEventListener("click", function () {
+    set(button.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      set(false);
+      button.focus();
+    }
+  });
+})();
+
+// Lineage trees (templates/challenges/_lineage_viewer.html): the box scrolls natively (swipe,
+// wheel, scrollbars, and the arrow keys once it or a box inside has the focus); on top of that a
+// mouse drags it, Ctrl+wheel and a two-finger pinch zoom around the pointer, + and − zoom from
+// the keyboard, 0 resets, and so do the buttons. Zooming resizes the SVG (its viewBox keeps the
+// drawing sharp). A focused box shows its full title, which the drawing may have cut.
+(function () {
+  var MIN = 0.3;
+  var MAX = 3;
+  var STEP = 1.25;
+
+  function setUp(viewer) {
+    var box = viewer.querySelector(".lineage-scroll");
+    var svg = box && box.querySelector("svg");
+    if (!svg) return;
+    var width = parseFloat(svg.getAttribute("width"));
+    var height = parseFloat(svg.getAttribute("height"));
+    var scale = 1;
+    var tip = document.createElement("div");
+    tip.className = "lineage-tip";
+    tip.setAttribute("aria-hidden", "true");
+    tip.hidden = true;
+    viewer.appendChild(tip);
+
+    // Zoom to `to`, keeping the drawing's point under (x, y) (box coordinates) where it was.
+    function zoom(to, x, y) {
+      to = Math.min(MAX, Math.max(MIN, to));
+      if (x === undefined) {
+        x = box.clientWidth / 2;
+        y = box.clientHeight / 2;
+      }
+      var pointX = (box.scrollLeft + x) / scale;
+      var pointY = (box.scrollTop + y) / scale;
+      scale = to;
+      svg.setAttribute("width", String(Math.round(width * scale)));
+      svg.setAttribute("height", String(Math.round(height * scale)));
+      box.scrollLeft = pointX * scale - x;
+      box.scrollTop = pointY * scale - y;
+      viewer.setAttribute("data-zoom", String(Math.round(scale * 100)));
+      placeTip();
+    }
+    function boxPoint(clientX, clientY) {
+      var rect = box.getBoundingClientRect();
+      return [clientX - rect.left, clientY - rect.top];
+    }
+
+    viewer.querySelectorAll("[data-lineage-zoom]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var how = button.getAttribute("data-lineage-zoom");
+        if (how === "reset") {
+          zoom(1);
+          box.scrollLeft = 0;
+          box.scrollTop = 0;
+        } else {
+          zoom(how === "in" ? scale * STEP : scale / STEP);
+        }
+      });
+    });
+
+    box.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "+" || event.key === "=") zoom(scale * STEP);
+      else if (event.key === "-" || event.key === "_") zoom(scale / STEP);
+      else if (event.key === "0") {
+        zoom(1);
+      } else return;
+      event.preventDefault();
+    });
+
+    box.addEventListener(
+      "wheel",
+      function (event) {
+        if (!event.ctrlKey && !event.metaKey) return; // a plain wheel scrolls
+        event.preventDefault();
+        var point = boxPoint(event.clientX, event.clientY);
+        zoom(scale * Math.pow(1.0015, -event.deltaY), point[0], point[1]);
+      },
+      { passive: false }
+    );
+
+    // A mouse or pen drags the drawing; a drag that moved does not also open the box under it.
+    // Touch pans natively; two fingers pinch.
+    var drag = null;
+    var moved = false;
+    var touches = new Map();
+    var pinch = null;
+    box.addEventListener("pointerdown", function (event) {
+      if (event.pointerType === "touch") {
+        touches.set(event.pointerId, [event.clientX, event.clientY]);
+        if (touches.size === 2) {
+          var p = Array.from(touches.values());
+          pinch = { distance: Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]), scale: scale };
+        }
+        return;
+      }
+      if (event.button !== 0) return;
+      drag = { x: event.clientX, y: event.clientY, left: box.scrollLeft, top: box.scrollTop };
+      moved = false;
+    });
+    box.addEventListener("pointermove", function (event) {
+      if (event.pointerType === "touch") {
+        if (!touches.has(event.pointerId)) return;
+        touches.set(event.pointerId, [event.clientX, event.clientY]);
+        if (pinch && touches.size === 2) {
+          var p = Array.from(touches.values());
+          var distance = Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]);
+          var mid = boxPoint((p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2);
+          if (pinch.distance > 0) zoom((pinch.scale * distance) / pinch.distance, mid[0], mid[1]);
+        }
+        return;
+      }
+      if (!drag) return;
+      var dx = event.clientX - drag.x;
+      var dy = event.clientY - drag.y;
+      if (!moved && Math.abs(dx) + Math.abs(dy) < 5) return;
+      if (!moved) {
+        moved = true;
+        box.setPointerCapture(event.pointerId);
+        box.classList.add("is-dragging");
+      }
+      box.scrollLeft = drag.left - dx;
+      box.scrollTop = drag.top - dy;
+    });
+    function end(event) {
+      touches.delete(event.pointerId);
+      if (touches.size < 2) pinch = null;
+      if (drag && event.pointerType !== "touch") {
+        drag = null;
+        box.classList.remove("is-dragging");
+      }
+    }
+    box.addEventListener("pointerup", end);
+    box.addEventListener("pointercancel", end);
+    box.addEventListener(
+      "click",
+      function (event) {
+        if (moved) {
+          event.preventDefault();
+          event.stopPropagation();
+          moved = false;
+        }
+      },
+      true
+    );
+    box.addEventListener("dragstart", function (event) {
+      event.preventDefault();
+    });
+
+    // The full title of the focused box, under it (it follows the box as the drawing moves).
+    var focused = null;
+    function placeTip() {
+      if (!focused) {
+        tip.hidden = true;
+        return;
+      }
+      tip.hidden = false;
+      var rect = focused.getBoundingClientRect();
+      var frame = viewer.getBoundingClientRect();
+      var left = Math.max(0, Math.min(rect.left - frame.left, frame.width - tip.offsetWidth));
+      tip.style.left = left + "px";
+      tip.style.top = rect.bottom - frame.top + 4 + "px";
+    }
+    box.addEventListener("focusin", function (event) {
+      var node = event.target.closest && event.target.closest("a");
+      var title = node && node.querySelector("title");
+      focused = title ? node : null;
+      if (title) tip.textContent = title.textContent;
+      placeTip();
+    });
+    box.addEventListener("focusout", function () {
+      focused = null;
+      placeTip();
+    });
+    box.addEventListener("scroll", placeTip);
+
+    // The highlighted solution starts in sight.
+    var current = svg.querySelector(".lineage-node.current");
+    if (current) {
+      var rect = current.getBoundingClientRect();
+      var frame = box.getBoundingClientRect();
+      box.scrollLeft += rect.left - frame.left - (box.clientWidth - rect.width) / 2;
+      box.scrollTop += rect.top - frame.top - (box.clientHeight - rect.height) / 2;
+    }
+  }
+
+  document.querySelectorAll(".lineage-viewer").forEach(setUp);
+})();
+
+// Code blocks and Markdown tables too wide for a phone scroll sideways in their own box
+// (site.css); those that do are made focusable so a keyboard can scroll them too.
+(function () {
+  document.querySelectorAll("pre, .prose table").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+  });
+})();
