@@ -258,6 +258,9 @@ class Solution(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -350,6 +353,10 @@ class Revision(models.Model):
         help_text="The fork whose changes this revision took upstream.",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Moderation state, not content: the one thing about a revision that changes
+    # (challenges.services.moderation writes it past the immutability guard).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
 
     objects = RevisionQuerySet.as_manager()
 
@@ -475,6 +482,8 @@ class Comment(models.Model):
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Why, when moderation hid it (issue 21); empty when an organiser hid it.
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
 
     class HiddenByRole(models.TextChoices):
         STAFF = "staff", "staff"

@@ -159,11 +159,13 @@ def was_published(solution: Solution) -> bool:
 
 def visible_solutions_q(user, prefix: str = "") -> Q:
     """Solutions of visible challenges that were published (withdrawn ones included); drafts,
-    withdrawn or not, only to their author."""
+    withdrawn or not, only to their author. Solutions hidden by moderation leave every list,
+    search and lineage but their author's (their own page keeps a stub that says why)."""
     p = prefix
-    public = Q(**{f"{p}status": Solution.Status.PUBLISHED}) | Q(
-        **{f"{p}status": Solution.Status.WITHDRAWN, f"{p}published_at__isnull": False}
-    )
+    public = (
+        Q(**{f"{p}status": Solution.Status.PUBLISHED})
+        | Q(**{f"{p}status": Solution.Status.WITHDRAWN, f"{p}published_at__isnull": False})
+    ) & Q(**{f"{p}hidden_at__isnull": True})
     if _authenticated(user):
         public |= Q(**{f"{p}author": user})
     challenge_ids = challenges_visible_to(user).values("pk")
@@ -192,6 +194,7 @@ def can_fork_solution(user, solution: Solution) -> bool:
     return (
         user_is_verified(user)
         and solution.status == Solution.Status.PUBLISHED
+        and solution.hidden_at is None
         and can_view_solution(user, solution)
     )
 
@@ -285,3 +288,14 @@ def viewers_of(target: Challenge | Solution) -> QuerySet:
     if challenge.status != Challenge.Status.DRAFT:
         may |= Q(pk__in=challenge.invited.values("pk"))
     return members.filter(may)
+
+
+# --- Items hidden by moderation (issue 21) ----------------------------------------------------
+
+
+def can_see_moderated(user, item) -> bool:
+    """Who reads an item (solution, revision, comment) that moderation hid, behind its stub:
+    the site's one rule, peerhub.moderation.can_see_hidden."""
+    from peerhub.moderation import can_see_hidden
+
+    return can_see_hidden(user, item.author_id)

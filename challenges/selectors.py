@@ -226,7 +226,8 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
         nodes[row.pk] = LineageNode(
             id=row.pk,
             parent_id=row.parent_id,
-            title=row.title,
+            # Hidden by moderation (issue 21): the tree keeps its shape, the words go.
+            title=row.title if row.hidden_at is None or row.author_id == user_id else "Hidden",
             author=row.author.name,
             author_username=row.author.username,
             generation=row.generation,
@@ -247,7 +248,7 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
 LINEAGE_FIELDS = (
     "id", "parent_id", "title", "generation", "status", "author_id", "challenge_id",
     "published_at", "author__username", "author__display_name", "challenge__slug",
-    "challenge__title",
+    "challenge__title", "hidden_at",
 )  # fmt: skip
 
 

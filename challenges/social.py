@@ -1,6 +1,8 @@
 """What challenges contributes to notifications and following (found by peerhub's AppConfig):
 its notification kinds and the things members may follow."""
 
+from django.urls import reverse
+
 from peerhub.following import register_followable
 from peerhub.notifications import register_kind
 
@@ -84,3 +86,57 @@ register_kind(
     important=True,
     icon="award",
 )
+
+
+# --- What members may flag (issue 21, peerhub.moderation) --------------------------------------
+
+
+def _comment_visible(user, comment) -> bool:
+    if comment.is_deleted:
+        return False
+    if comment.solution_id:
+        return permissions.can_view_solution(user, comment.solution)
+    return permissions.can_view_challenge(user, comment.challenge)
+
+
+def _register_flaggables() -> None:
+    from peerhub.moderation import register_flaggable
+
+    from .models import Comment, Revision
+    from .services import moderation
+
+    register_flaggable(
+        "solution",
+        label="a solution",
+        model=Solution,
+        author_id=lambda s: s.author_id,
+        can_view=permissions.can_view_solution,
+        excerpt=lambda s: f"{s.title}\n\n{s.current_revision.body if s.current_revision else ''}",
+        url=lambda s: s.get_absolute_url(),
+        set_hidden=moderation.solution_set_moderation_hidden,
+    )
+    register_flaggable(
+        "revision",
+        label="a revision",
+        model=Revision,
+        author_id=lambda r: r.author_id,
+        can_view=lambda user, r: permissions.can_view_solution(user, r.solution),
+        excerpt=lambda r: f"{r.title}\n\n{r.body}",
+        url=lambda r: (
+            reverse("challenges:solution-history", args=[r.solution_id]) + f"#r{r.number}"
+        ),
+        set_hidden=moderation.revision_set_moderation_hidden,
+    )
+    register_flaggable(
+        "comment",
+        label="a comment",
+        model=Comment,
+        author_id=lambda c: c.author_id,
+        can_view=_comment_visible,
+        excerpt=lambda c: c.body,
+        url=lambda c: reverse("challenges:comment-permalink", args=[c.pk]),
+        set_hidden=moderation.comment_set_moderation_hidden,
+    )
+
+
+_register_flaggables()

@@ -135,6 +135,9 @@ class Offer(models.Model):
         default=1, help_text="How many orders may be active at once."
     )
     is_active = models.BooleanField(default=True, help_text="Paused offers take no new orders.")
+    # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Tallies kept by the order services (services/tallies.py), so that the listing reads them
@@ -315,6 +318,9 @@ class OrderMessage(models.Model):
     body = models.TextField(max_length=limits.ORDER_MESSAGE, help_text="Markdown.")
     links = models.JSONField(default=list, blank=True)
     is_delivery = models.BooleanField(default=False)
+    # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -98,7 +98,8 @@ def offer_list(
     """Active offers (a seller also sees their paused ones). Filters by words, the base
     solution's challenge or manifesto value, price, delivery time and the seller's level.
     Every filter keeps one row per offer (no join that multiplies rows), so no DISTINCT."""
-    visible = Q(is_active=True)
+    # An offer hidden by moderation leaves the list; its page keeps a stub that says why.
+    visible = Q(is_active=True, hidden_at__isnull=True)
     if getattr(user, "is_authenticated", False):
         visible |= Q(seller=user)
     offers = Offer.objects.filter(visible)
@@ -137,6 +138,8 @@ def offer_get(*, user, pk: int) -> Offer:
         raise Http404("No such offer.")
     if offer_list(user=user).filter(pk=pk).exists() or permissions.can_edit_offer(user, offer):
         return offer
+    if offer.hidden_at is not None:
+        return offer  # its page is the public stub (issue 21)
     if getattr(user, "is_authenticated", False) and offer.orders.filter(buyer=user).exists():
         return offer
     raise Http404("No such offer.")

@@ -93,3 +93,47 @@ MANY = {"order_message": "{count} new messages about an order"}
 for name, (label, text) in KINDS.items():
     icon = ICONS.get(name, "star" if name.startswith("subscription_") else "package")
     register_kind(name, label=label, text=text, important=True, icon=icon, many=MANY.get(name, ""))
+
+
+# --- What members may flag (issue 21, peerhub.moderation) --------------------------------------
+
+
+def _register_flaggables() -> None:
+    from django.http import Http404
+
+    from peerhub.moderation import register_flaggable
+
+    from . import permissions, selectors
+    from .models import Offer, OrderMessage
+    from .services import moderation
+
+    def offer_visible(user, offer) -> bool:
+        try:
+            selectors.offer_get(user=user, pk=offer.pk)
+        except Http404:
+            return False
+        return True
+
+    register_flaggable(
+        "offer",
+        label="an offer",
+        model=Offer,
+        author_id=lambda o: o.seller_id,
+        can_view=offer_visible,
+        excerpt=lambda o: f"{o.title}\n\n{o.description}",
+        url=lambda o: o.get_absolute_url(),
+        set_hidden=moderation.offer_set_moderation_hidden,
+    )
+    register_flaggable(
+        "order_message",
+        label="an order message",
+        model=OrderMessage,
+        author_id=lambda m: m.author_id,
+        can_view=lambda user, m: permissions.can_view_order(user, m.order),
+        excerpt=lambda m: m.body,
+        url=lambda m: m.order.get_absolute_url() + f"#message-{m.pk}",
+        set_hidden=moderation.order_message_set_moderation_hidden,
+    )
+
+
+_register_flaggables()

@@ -16,7 +16,20 @@ class PeerhubConfig(AppConfig):
         following.register_followable(
             "member", model=User, can_view=lambda user, member: member.is_active
         )
-        # Each app declares its notification kinds and followable types in a `social.py`.
+        from . import moderation, services
+
+        moderation.register_flaggable(
+            "profile",
+            label="a profile",
+            model=User,
+            author_id=lambda member: member.pk,
+            can_view=lambda user, member: member.is_active,
+            excerpt=lambda member: f"{member.name}\n\n{member.bio}\n\n{member.skills}",
+            url=lambda member: member.get_absolute_url(),
+            set_hidden=services.profile_set_moderation_hidden,
+        )
+        # Each app declares its notification kinds, followable and flaggable types in a
+        # `social.py`.
         autodiscover_modules("social")
 
         # The home page's figures are counted once per change (see peerhub.figures).

@@ -20,6 +20,9 @@ class User(AbstractUser):
         blank=True,
         help_text="Comma-separated, e.g. “civic tech, soldering”.",
     )
+    # A profile hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["username"]

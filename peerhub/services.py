@@ -74,3 +74,11 @@ def unverified_accounts_purge(*, now: datetime | None = None) -> int:
     ).filter(~Exists(verified))
     _, by_model = stale.delete()
     return by_model.get(User._meta.label, 0)
+
+
+@transaction.atomic
+def profile_set_moderation_hidden(member: User, reason: str) -> None:
+    """Hide a member's profile words (bio, skills) for moderation (issue 21); "" shows them."""
+    member.hidden_at = timezone.now() if reason else None
+    member.hidden_reason = reason
+    member.save(update_fields=["hidden_at", "hidden_reason"])

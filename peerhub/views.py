@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, mentions, selectors, services, tokens
+from . import figures, following, mentions, moderation, selectors, services, tokens
 from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
@@ -141,6 +141,8 @@ def profile(request, username: str):
             "signatures": signed,
             "signed_current": any(s.version_id == getattr(current, "id", None) for s in signed),
             "current_manifesto": current,
+            # Hidden by moderation (issue 21): its words only to the member and reviewers.
+            "see_hidden": moderation.can_see_hidden(request.user, member.pk),
         },
     )
 

@@ -6,7 +6,10 @@ from . import services
 from .models import (
     FanoutPartition,
     FanoutRun,
+    Flag,
     MemberTrust,
+    ModerationAction,
+    ModerationCase,
     ReputationDay,
     ReputationEvent,
     ReputationScore,
@@ -148,3 +151,41 @@ class FanoutPartitionAdmin(ReadOnlyAdmin):
     list_filter = ("step",)
     search_fields = ("step",)
     raw_id_fields = ("run",)
+
+
+# --- Flags and moderation (issue 21): read-only, decisions go through the review queue --------
+
+
+class FlagInline(admin.TabularInline):
+    model = Flag
+    extra = 0
+    can_delete = False
+    readonly_fields = ("flagger", "reason", "text", "weight", "status", "created_at")
+    fields = readonly_fields
+
+
+@admin.register(ModerationCase)
+class ModerationCaseAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "object_id", "author", "status", "weight", "reason", "opened_at")
+    list_filter = ("status", "kind", "reason")
+    search_fields = ("author__username",)
+    raw_id_fields = ("author",)
+    inlines = [FlagInline]
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ("case", "flagger", "reason", "weight", "status", "created_at")
+    list_filter = ("status", "reason")
+    search_fields = ("flagger__username", "text")
+    raw_id_fields = ("case", "flagger")
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ReadOnlyAdmin):
+    """Staff see who acted (for audits); the public record never does."""
+
+    list_display = ("case", "action", "reason", "role", "actor", "created_at")
+    list_filter = ("action", "role", "reason")
+    search_fields = ("actor__username",)
+    raw_id_fields = ("case", "actor")

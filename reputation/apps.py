@@ -18,10 +18,12 @@ class ReputationConfig(AppConfig):
         return selectors.request_user_annotations()
 
     def reputation_fact_sources(self) -> list:
-        """The published selection rounds' lines, in the full rebuild like any app's facts."""
+        """The published selection rounds' lines and confirmed spam or abuse, in the full rebuild
+        like any app's facts."""
+        from .moderation.facts import SOURCE as MODERATION
         from .selection_credit import SOURCE
 
-        return [SOURCE]
+        return [SOURCE, MODERATION]
 
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """Sections of a solution page (see challenges.views.solutions.solution_detail): the

@@ -11,6 +11,7 @@ from peerhub.models import User
 
 from . import fitness, rankings, services
 from .models import Review, Vote
+from .moderation import demo as moderation_demo
 
 # Staff pin the organisers at "trusted" so the demo has reviews and a few downvotes at once.
 TRUSTED = ["marta", "kwame"]
@@ -25,6 +26,7 @@ REVIEW_COMMENTS = [
 def seed(*, command) -> None:
     _seed_votes_and_reviews(command=command)
     _seed_selection(command=command)
+    moderation_demo.seed(command=command)
     written = fitness.recompute_all()
     command.stdout.write(f"Rankings: {written} solution scores computed.")
 

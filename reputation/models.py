@@ -9,6 +9,7 @@ key always equals what the facts give today. Scores are computed from the ledger
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -107,6 +108,7 @@ class ReputationEvent(models.Model):
         ORDER_REVIEWED = "order_reviewed", "Service order reviewed"
         SHORTLISTED = "shortlisted", "Shortlisted by the organisers"
         SELECTED = "selected", "Selected as a winner"
+        MODERATION_PENALTY = "moderation_penalty", "Confirmed spam or abuse"
 
     # Indexed with the fact time (event_beneficiary_time), by key with its step
     # (one_ledger_line_per_step) and, for the rare kinds, by kind; fewer indexes make the full
@@ -361,3 +363,142 @@ class FanoutPartition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} {self.first_id}..{self.last_id} of run {self.run_id}"
+
+
+# --- Flags, the review queue and the moderation record (issue 21) -----------------------------
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    ABUSIVE = "abusive", "Abusive or offensive"
+    PLAGIARISM = "plagiarism", "Plagiarism or a fork without credit"
+    OFF_TOPIC = "off_topic", "Off-topic"
+    OTHER = "other", "Something else"
+
+
+class ModerationCase(models.Model):
+    """Everything about one flagged item: its flags, its state in the review queue, and the
+    decision. One case per item (the item named generically: the kinds are registered by the
+    apps that own them, peerhub.moderation); a case restored and flagged again reopens."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Flagged, awaiting review"
+        HIDDEN = "hidden", "Hidden pending review"
+        APPEALED = "appealed", "Appealed by its author"
+        UPHELD = "upheld", "Hidden by moderators"
+        REMOVED = "removed", "Removed by moderators"
+        RESTORED = "restored", "Restored by moderators"
+
+    PENDING = (Status.OPEN, Status.HIDDEN, Status.APPEALED)
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=24, help_text="The flaggable kind (peerhub.moderation).")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_cases"
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
+    # The sum of the pending flags' weights (reputation.moderation.rules.flag_weight).
+    weight = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    # The reason the decision upheld (the flags' heaviest reason), for the stub and the ledger.
+    reason = models.CharField(max_length=12, choices=FlagReason, blank=True)
+    appeal = models.TextField(max_length=limits.COMMENT, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    deferred_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="one_moderation_case_per_item"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "opened_at"],
+                name="moderation_case_pending",
+                condition=Q(status__in=("open", "hidden", "appealed")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+
+class Flag(models.Model):
+    """One member's flag on one item, with its weight when cast and, once reviewed, whether
+    the moderators agreed (helpful) or not (declined)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        HELPFUL = "helpful", "Helpful"
+        DECLINED = "declined", "Declined"
+
+    case = models.ForeignKey(ModerationCase, on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags"
+    )
+    reason = models.CharField(max_length=12, choices=FlagReason)
+    text = models.CharField(max_length=500, blank=True)
+    weight = models.DecimalField(max_digits=6, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Once per item: a case is one item.
+            models.UniqueConstraint(
+                fields=["case", "flagger"], name="one_flag_per_member_and_item"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="other") | ~Q(text=""), name="flag_other_says_why"
+            ),
+        ]
+        indexes = [models.Index(fields=["flagger", "status"], name="flag_flagger_status")]
+
+    def __str__(self) -> str:
+        return f"flag {self.reason} by {self.flagger_id} on case {self.case_id}"
+
+
+class ModerationAction(models.Model):
+    """The public moderation record: one row per thing that happened to a case (hidden by flags,
+    a decision, an appeal). It names the role that acted, never the member: `actor` is kept for
+    staff audits only and never shown or serialised."""
+
+    class Action(models.TextChoices):
+        AUTO_HIDDEN = "auto_hidden", "Hidden pending review (flags passed the threshold)"
+        HIDE = "hide", "Hidden (flags upheld)"
+        REMOVE = "remove", "Removed (flags upheld)"
+        RESTORE = "restore", "Restored (flags declined)"
+        DEFER = "defer", "Deferred"
+        APPEAL = "appeal", "Appealed by its author"
+        SUSPEND = "suspend", "New account suspended for spam"
+
+    class Role(models.TextChoices):
+        FLAGS = "flags", "Community flags"
+        MODERATOR = "moderator", "Community moderator"
+        STAFF = "staff", "Staff"
+        AUTHOR = "author", "Author"
+
+    case = models.ForeignKey(ModerationCase, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=12, choices=Action)
+    role = models.CharField(max_length=10, choices=Role)
+    reason = models.CharField(max_length=12, choices=FlagReason, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on case {self.case_id} by {self.role}"

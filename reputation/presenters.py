@@ -64,6 +64,13 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
     positive = event.amount > 0
     kind = event.kind
     what = "review of" if kind == Kind.REVIEW_RECEIVED else "vote on"
+    if kind == Kind.MODERATION_PENALTY:
+        # fact key: moderation:<case>:<kind>:<reason>
+        _prefix, _case, item, reason = [*event.fact_key.split(":"), "", "", ""][:4]
+        what = f"your {item.replace('_', ' ')}" if item else "your content"
+        if correction:
+            return f"Correction: moderators restored {what} ({reason} no longer confirmed)", True
+        return f"Moderators confirmed {reason} on {what}", False
     if event.note and correction:
         # Taken back although the fact stands, e.g. a vote judged serial.
         return f"Correction ({event.note}): {actor}'s {what} {target} no longer counts", True

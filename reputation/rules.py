@@ -32,22 +32,26 @@ LEVEL_NAMES = {0: "new", 1: "member", 2: "regular", 3: "trusted", 4: "leader"}
 DEFAULT_TRUST_LEVELS = {2: 50, 3: 500, 4: 2000}
 DEFAULT_PRIVILEGES = {
     "reputation.vote_up": 1,
+    "reputation.add_flag": 1,
     "challenges.add_challengeproposal": 1,
     "reputation.vote_down": 2,
     "reputation.add_review": 2,
     "challenges.more_file_space": 2,
     "marketplace.add_offer": 3,
     "challenges.moderate": 4,
+    "reputation.review_flags": 4,
     "challenges.add_challenge": 4,
 }
 PRIVILEGE_LABELS = {
     "reputation.vote_up": "vote solutions up",
+    "reputation.add_flag": "flag spam, abuse and plagiarism",
     "challenges.add_challengeproposal": "propose challenges",
     "reputation.vote_down": "vote solutions down",
     "reputation.add_review": "review solutions against the criteria",
     "challenges.more_file_space": "attach larger files, with more space for them",
     "marketplace.add_offer": "sell hand-made services",
     "challenges.moderate": "moderate discussions",
+    "reputation.review_flags": "review flagged content in the review queue",
     "challenges.add_challenge": "frame and run challenges (organiser)",
 }
 DEFAULT_DAILY_VOTES = {1: 20, 2: 40, 3: 60, 4: 100}
@@ -239,3 +243,55 @@ def trust() -> Trust:
         keep_snapshots=int(values["keep_snapshots"]),
         clusters_shown=int(values["clusters_shown"]),
     )
+
+
+# --- Flags and the review queue (issue 21, reputation.moderation) ------------------------------
+
+# A flag weighs `level_weights[trust level]` times the flagger's accuracy factor (see
+# `flag_weight`); an item whose pending flags weigh `hide_threshold` or more is hidden pending
+# review. Staff flags weigh the threshold: one hides. Confirmed spam or abuse costs its author
+# `penalties[reason]` reputation (Stack Overflow: -100). A spam decision also suspends the
+# author's account when it is new: at most trust level `new_account_max_level` and joined
+# fewer than `new_account_days` days ago. Override any key with PEERHUB_FLAGS.
+DEFAULT_FLAGS = {
+    "hide_threshold": 3,
+    "level_weights": {1: 1, 2: 1.5, 3: 2, 4: 3},
+    "penalties": {"spam": -100, "abusive": -100},
+    "new_account_max_level": 1,
+    "new_account_days": 30,
+}
+
+
+@dataclass(frozen=True)
+class Flags:
+    hide_threshold: Decimal
+    level_weights: dict[int, Decimal]
+    penalties: dict[str, Decimal]
+    new_account_max_level: int
+    new_account_days: int
+
+
+def flags() -> Flags:
+    values = {**DEFAULT_FLAGS, **getattr(settings, "PEERHUB_FLAGS", {})}
+    return Flags(
+        hide_threshold=Decimal(str(values["hide_threshold"])),
+        level_weights={int(k): Decimal(str(v)) for k, v in values["level_weights"].items()},
+        penalties={str(k): Decimal(str(v)) for k, v in values["penalties"].items()},
+        new_account_max_level=int(values["new_account_max_level"]),
+        new_account_days=int(values["new_account_days"]),
+    )
+
+
+def flag_weight(*, level: int, helpful: int, declined: int, staff: bool = False) -> Decimal:
+    """How much one flag weighs: the flagger's trust level sets the base (level 0 carries no
+    weight), and their record scales it by (helpful + 1) / (helpful + declined + 2) x 2, so a
+    flagger without a record counts 1x, one whose flags were all upheld approaches 2x, and one
+    whose flags were all declined sinks towards 0. Staff flags weigh the hide threshold."""
+    config = flags()
+    if staff:
+        return config.hide_threshold
+    base = config.level_weights.get(level)
+    if base is None:
+        base = config.level_weights[max(config.level_weights)] if level > 0 else Decimal(0)
+    accuracy = Decimal(2 * (helpful + 1)) / Decimal(helpful + declined + 2)
+    return (base * accuracy).quantize(Decimal("0.01"))

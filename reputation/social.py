@@ -15,3 +15,21 @@ register_kind(
     text="You reached trust level {level} ({level_name}): {unlocks}",
     icon="shield",
 )
+register_kind(
+    "flagged_content_hidden",
+    label="Your content was hidden after flags",
+    text="Your {item} was hidden pending review: members flagged it as {reason}. You may edit "
+    "it or appeal.",
+    important=True,
+)
+register_kind(
+    "moderation_decided",
+    label="A moderation decision on your content",
+    text="Moderators reviewed your {item}: {outcome}.",
+    important=True,
+)
+register_kind(
+    "flag_resolved",
+    label="Your flag was reviewed",
+    text="Your flag on {item} was reviewed: {result}.",
+)

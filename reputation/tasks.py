@@ -152,3 +152,13 @@ def announce_trust_levels() -> int:
     """After a fanned-out rebuild: any trust level reached without being told (once per level)."""
     level_notices.trust_levels_announce(None)
     return 0
+
+
+@retried
+def sync_moderation_reputation(case_id: int) -> int:
+    """A decided case's penalty lines (reputation.moderation.facts)."""
+    from .moderation import facts
+
+    touched = facts.sync_case(case_id)
+    level_notices.trust_levels_announce(touched)
+    return len(touched)

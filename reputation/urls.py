@@ -2,7 +2,7 @@ from django.urls import path
 
 from peerhub.pagecache import cached
 
-from . import views
+from . import moderation_views, views
 
 app_name = "reputation"
 
@@ -12,6 +12,18 @@ urlpatterns = [
     path("u/<str:username>/reputation/", views.history, name="history"),
     path("moderation/trust/", views.trust_moderation, name="trust-moderation"),
     path("how-reputation-works/", views.how_it_works, name="how-it-works"),
+    # Flags, the review queue and the public moderation record (issue 21).
+    path("flag/<str:kind>/<int:pk>/", moderation_views.flag_item, name="flag"),
+    path("moderation/my-flags/", moderation_views.my_flags, name="my-flags"),
+    path("moderation/queue/", moderation_views.review_queue, name="review-queue"),
+    path("moderation/cases/<int:pk>/", moderation_views.case_detail, name="moderation-case"),
+    path(
+        "moderation/items/<str:kind>/<int:pk>/",
+        moderation_views.item_case,
+        name="moderation-item",
+    ),
+    path("moderation/cases/<int:pk>/decide/", moderation_views.case_decide, name="case-decide"),
+    path("moderation/log/", moderation_views.moderation_log, name="moderation-log"),
     path(
         "leaderboard/",
         cached(["lists", "boards"], query=["period", "challenge", "value", "page"])(

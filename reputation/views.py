@@ -233,6 +233,8 @@ def how_it_works(request):
             "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
             "shares": [f"{share * 100:g} %" for share in amounts.lineage_shares],
             "simulation": simulation,
+            "flags": rules.flags(),
+            "review_level": rules.privileges()["reputation.review_flags"],
             "simulation_rows": simulation_report.figure_rows(simulation["figures"])
             if simulation
             else [],

@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 from peerhub import limits
 from peerhub.api.fields import DateTimeField, PlainCharField
 from peerhub.models import User, Value
+from peerhub.moderation import HiddenFieldsMixin
 
 from .. import permissions, selectors
 from ..models import (
@@ -303,7 +304,14 @@ class _RevisionFilesMixin:
         return RevisionFileSerializer(items, many=True, context=self.context).data
 
 
-class SolutionDetailSerializer(_RevisionFilesMixin, SolutionSerializer):
+class SolutionDetailSerializer(_RevisionFilesMixin, HiddenFieldsMixin, SolutionSerializer):
+    """While hidden by moderation (issue 21), its words read "" but to its author and
+    reviewers."""
+
+    hidden_fields = ("title", "body", "revision_message")
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     body = serializers.CharField(source="current_revision.body", read_only=True)
     revision = serializers.IntegerField(
         source="current_revision.number", read_only=True, help_text="The current revision."
@@ -322,6 +330,7 @@ class SolutionDetailSerializer(_RevisionFilesMixin, SolutionSerializer):
         fields = [
             *SolutionSerializer.Meta.fields,
             "body", "revision", "revision_message", "forked_from_revision", "licence", "files",
+            "hidden_reason",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -389,7 +398,11 @@ class ForkSerializer(serializers.Serializer):
     title = PlainCharField(max_length=limits.TITLE, required=False, allow_blank=True)
 
 
-class RevisionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
+class RevisionSerializer(HiddenFieldsMixin, _VisibleIdsMixin, serializers.ModelSerializer):
+    hidden_fields = ("title", "message", "body")
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     url = serializers.SerializerMethodField()
     author = UserRefSerializer(read_only=True)
     credited_solution = serializers.SerializerMethodField(
@@ -398,7 +411,10 @@ class RevisionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Revision
-        fields = ["number", "url", "title", "message", "author", "credited_solution", "created_at"]
+        fields = [
+            "number", "url", "title", "message", "author", "credited_solution", "created_at",
+            "hidden_reason",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_url(self, revision) -> str:

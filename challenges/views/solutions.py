@@ -83,6 +83,9 @@ def solution_detail(request, pk: int):
     # Other apps add their own sections (reputation: votes and reviews) without this app
     # knowing them: the same plug-in hook as the profile page's `profile_sections`.
     sections = collect("solution_sections", request=request, solution=solution)
+    stub = solution.hidden_reason or solution.current_revision.hidden_reason
+    see_hidden = permissions.can_see_moderated(user, solution)
+    title = solution.title
     context = {
         "solution": solution,
         "challenge": solution.challenge,
@@ -95,7 +98,12 @@ def solution_detail(request, pk: int):
         "fork_diff_stats": diff_stats(fork_diff) if fork_diff else None,
         "parent_moved_diff": parent_moved_diff,
         "lineage": lineage,
-        "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+        "lineage_svg": lineage_svg(
+            lineage, label=f"Lineage of {title if see_hidden or not stub else 'a hidden solution'}"
+        ),
+        # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
+        "moderation_stub": stub,
+        "see_hidden": see_hidden,
         "lineage_list": lineage_list(lineage),
         "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
         "can_edit": permissions.can_edit_solution(user, solution),
@@ -158,7 +166,11 @@ def solution_history(request, pk: int):
     return render(
         request,
         "challenges/solution_history.html",
-        {"solution": solution, "revisions": selectors.solution_revisions(solution=solution)},
+        {
+            "solution": solution,
+            "revisions": selectors.solution_revisions(solution=solution),
+            "see_hidden": permissions.can_see_moderated(request.user, solution),
+        },
     )
 
 

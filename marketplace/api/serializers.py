@@ -12,6 +12,7 @@ from challenges.models import Solution
 from challenges.permissions import solutions_visible_to
 from peerhub import limits
 from peerhub.api.fields import PlainCharField
+from peerhub.moderation import HiddenFieldsMixin
 
 from .. import selectors
 from ..models import (
@@ -73,7 +74,12 @@ class SubscribeSerializer(serializers.Serializer):
     interval = serializers.ChoiceField(choices=Subscription.Interval.choices)
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
+    hidden_fields = ("title", "description")
+    author_field = "seller_id"
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     seller = UserRefSerializer(read_only=True)
     seller_level = serializers.IntegerField(read_only=True)
     completed_orders = serializers.IntegerField(source="completed", read_only=True)
@@ -85,7 +91,7 @@ class OfferSerializer(serializers.ModelSerializer):
         fields = ["id", "seller", "seller_level", "title", "description", "base_solution",
                   "price", "currency", "delivery_days", "capacity", "is_active",
                   "completed_orders", "active_orders", "rating", "created_at",
-                  "updated_at"]  # fmt: skip
+                  "updated_at", "hidden_reason"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -220,15 +226,24 @@ class ResolveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class OrderMessageSerializer(serializers.ModelSerializer):
+class OrderMessageSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
+    hidden_fields = ("body",)
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     author = UserRefSerializer(read_only=True)
     files = OrderFileSerializer(many=True, read_only=True)
     upload = _order_files_field()
 
     class Meta:
         model = OrderMessage
-        fields = ["id", "author", "body", "links", "is_delivery", "created_at", "files", "upload"]
-        read_only_fields = ["id", "author", "links", "is_delivery", "created_at", "files"]
+        fields = [
+            "id", "author", "body", "links", "is_delivery", "created_at", "files", "upload",
+            "hidden_reason",
+        ]  # fmt: skip
+        read_only_fields = [
+            "id", "author", "links", "is_delivery", "created_at", "files", "hidden_reason",
+        ]  # fmt: skip
         extra_kwargs = {"body": {"max_length": limits.ORDER_MESSAGE}}
 
 

@@ -120,6 +120,8 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
     offer = _lock_offer(offer.pk)
     if not offer.is_active:
         raise Conflict("This offer is paused.", code="offer_paused")
+    if offer.hidden_at is not None:
+        raise Conflict("This offer is hidden by moderation.", code="offer_hidden")
     if not has_free_slot(offer):
         raise Conflict("This offer is sold out right now: every slot is taken.", code="sold_out")
     rate = fee_rate()

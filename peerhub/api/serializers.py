@@ -3,9 +3,18 @@ from rest_framework import serializers
 from peerhub import limits, selectors
 from peerhub.api.fields import PlainCharField
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
+from peerhub.moderation import HiddenFieldsMixin
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
+class PublicUserSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
+    """A profile hidden by moderation (issue 21) shows no bio or skills but to its member and
+    reviewers."""
+
+    hidden_fields = ("bio", "skills")
+    author_field = "pk"
+    hidden_reason = serializers.CharField(
+        read_only=True, help_text="Why moderation hid it; empty when shown."
+    )
     name = serializers.CharField(read_only=True)
     skills = serializers.ListField(
         source="skill_list", child=serializers.CharField(), read_only=True
@@ -14,7 +23,10 @@ class PublicUserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["username", "name", "display_name", "bio", "skills", "date_joined", "url"]
+        fields = [
+            "username", "name", "display_name", "bio", "skills", "date_joined", "url",
+            "hidden_reason",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

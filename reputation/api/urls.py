@@ -30,3 +30,23 @@ urlpatterns = [
     ),
     path("solutions/<int:pk>/score/", views.SolutionScoreView.as_view(), name="api-solution-score"),
 ]
+
+# Flags, the review queue and the public moderation record (issue 21).
+from . import moderation  # noqa: E402
+
+urlpatterns += [
+    path("flags/", moderation.FlagListView.as_view(), name="api-flags"),
+    path("flags/record/", moderation.FlagRecordView.as_view(), name="api-flag-record"),
+    path("moderation/queue/", moderation.ReviewQueueView.as_view(), name="api-review-queue"),
+    path(
+        "moderation/cases/<int:pk>/decision/",
+        moderation.CaseDecisionView.as_view(),
+        name="api-case-decision",
+    ),
+    path(
+        "moderation/cases/<int:pk>/appeal/",
+        moderation.CaseAppealView.as_view(),
+        name="api-case-appeal",
+    ),
+    path("moderation/log/", moderation.ModerationLogView.as_view(), name="api-moderation-log"),
+]

@@ -216,6 +216,8 @@ ACTIONS = [
     ("can_run_selection", "pub_open", NOBODY),  # not selecting yet
     ("can_run_selection", "closed", NOBODY),
     ("can_view_draft_rounds", "pub_open", MANAGERS),
+    # the words behind a moderation stub (issue 21): the author, staff (and flag reviewers)
+    ("can_see_moderated", "pub_published", {"author", "staff"}),
 ]
 
 

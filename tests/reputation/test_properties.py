@@ -27,7 +27,15 @@ from challenges.models import Solution
 from peerhub.exceptions import DomainError
 from peerhub.models import User
 from reputation import ledger, services
-from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot
+from reputation.models import (
+    MemberTrust,
+    ModerationCase,
+    ReputationEvent,
+    ReputationScore,
+    TrustSnapshot,
+)
+from reputation.moderation import facts as moderation_facts
+from reputation.moderation import services as moderation
 from tests.factories import ChallengeFactory, UserFactory
 from tests.helpers import database_examples
 
@@ -39,6 +47,15 @@ REGULARS = 3  # the first three hold trust level 2 (may vote down and review)
 index = st.integers(min_value=0, max_value=50)
 member = st.integers(min_value=0, max_value=MEMBERS - 1)
 vote = st.tuples(st.just("vote"), member, index, st.sampled_from([1, -1]))
+# A member flags a solution and a staff reviewer decides (issue 21): confirmed spam or abuse
+# costs its author reputation; an appeal that restores it gives the reputation back.
+moderate = st.tuples(
+    st.just("moderate"),
+    member,
+    index,
+    st.sampled_from(["spam", "abusive", "off_topic"]),
+    st.sampled_from(["hide", "remove", "restore", "defer"]),
+)
 operation = st.one_of(
     vote,
     vote,
@@ -54,6 +71,9 @@ operation = st.one_of(
         st.tuples(st.integers(1, 5), st.integers(1, 5)),
     ),
     st.tuples(st.just("upstream"), index),
+    moderate,
+    moderate,
+    st.tuples(st.just("appeal"), index),
     st.tuples(st.just("tick"), st.sampled_from([1, 9, 30])),
 )
 # A forest: for each solution, None for a root or the index of an earlier one to fork, and
@@ -120,8 +140,31 @@ def build(tree, members) -> list[Solution]:
     return solutions
 
 
-def apply(op, members, solutions, counter, clock) -> None:
+def moderation_step(op, members, solutions, reviewer) -> None:
+    if op[0] == "appeal":
+        solution = solutions[op[1] % len(solutions)]
+        case = ModerationCase.objects.filter(object_id=solution.pk, kind="solution").first()
+        if case is not None:
+            author = User.objects.get(pk=case.author_id)
+            run(lambda: moderation.case_appeal(case=case, by=author, text="Please look again."))
+            run(lambda: moderation.case_decide(case=case, by=reviewer, outcome="restore"))
+        return
+    who, solution = members[op[1]], solutions[op[2] % len(solutions)]
+    run(
+        lambda: moderation.flag_create(
+            flagger=who, kind="solution", object_id=solution.pk, reason=op[3]
+        )
+    )
+    case = ModerationCase.objects.filter(object_id=solution.pk, kind="solution").first()
+    if case is not None:
+        run(lambda: moderation.case_decide(case=case, by=reviewer, outcome=op[4]))
+
+
+def apply(op, members, solutions, counter, clock, reviewer=None) -> None:
     kind = op[0]
+    if kind in ("moderate", "appeal"):
+        moderation_step(op, members, solutions, reviewer)
+        return
     if kind == "tick":
         clock.advance(hours=op[1])
         return
@@ -198,12 +241,17 @@ def test_incremental_ledger_equals_the_facts_and_scores_equal_an_independent_sum
                 for i, m in enumerate(members)
             )
         solutions = build(tree, members)
+        reviewer = UserFactory(is_staff=True)
         for counter, op in enumerate(ops):
-            apply(op, members, solutions, counter, clock)
+            apply(op, members, solutions, counter, clock, reviewer)
 
         # (b) per key, the ledger holds exactly what the facts give.
         all_ids = Solution.objects.values_list("pk", flat=True)
-        desired = {**ledger.desired_for_solutions(all_ids), **ledger.desired_for_manifesto()}
+        desired = {
+            **ledger.desired_for_solutions(all_ids),
+            **ledger.desired_for_manifesto(),
+            **moderation_facts.desired_for_moderation(),
+        }
         held = dict(
             ReputationEvent.objects.values("fact_key")
             .annotate(total=Sum("amount"))

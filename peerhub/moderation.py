@@ -1,0 +1,104 @@
+"""What members may flag, registered by the app that owns each kind of item (issue 21).
+
+Flags, the review queue and the moderation record live in `reputation` (it knows trust levels
+and the ledger), which may not import `marketplace`; and `challenges` may not import
+`reputation`. So each app registers its flaggable kinds here, from its `social.py`, with the
+rules that only it knows: who wrote an item, who may see it, what the review queue shows of it,
+and how to hide it (or show it again) with a public reason. Reputation only reads this registry.
+
+Every hideable item keeps two fields, `hidden_at` and `hidden_reason`: while hidden, its pages
+show a stub with the reason to everyone but its author and moderators."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .exceptions import NotFound
+
+
+@dataclass(frozen=True)
+class Flaggable:
+    name: str  # in URLs, the API and the public record: "solution", "comment", "offer", …
+    label: str  # in sentences: "a solution", "an order message"
+    model: type
+    author_id: Callable  # (obj) -> int
+    can_view: Callable  # (user, obj) -> bool
+    excerpt: Callable  # (obj) -> str: the words reviewers judge (plain text or Markdown)
+    url: Callable  # (obj) -> str: where the item lives (may be private to some)
+    set_hidden: Callable  # (obj, reason: str) -> None; "" shows the item again
+
+    @property
+    def noun(self) -> str:
+        """The label without its article: "order message"."""
+        return self.label.split(" ", 1)[-1]
+
+
+_FLAGGABLE: dict[str, Flaggable] = {}
+
+
+def register_flaggable(name: str, *, label: str, model: type, **rules: Callable) -> None:
+    _FLAGGABLE[name] = Flaggable(name=name, label=label, model=model, **rules)
+
+
+def flaggable_names() -> list[str]:
+    return sorted(_FLAGGABLE)
+
+
+def flaggable(name: str) -> Flaggable:
+    try:
+        return _FLAGGABLE[name]
+    except KeyError:
+        raise NotFound("Nothing of that kind can be flagged.") from None
+
+
+def flaggable_of(obj) -> Flaggable:
+    for kind in _FLAGGABLE.values():
+        if type(obj) is kind.model:
+            return kind
+    raise LookupError(f"{type(obj).__name__} cannot be flagged.")
+
+
+def flag_target_get(*, user, name: str, pk) -> object:
+    """The item behind (name, pk), or 404 when it does not exist or `user` may not see it (the
+    same answer, so private things do not reveal themselves)."""
+    kind = flaggable(name)
+    try:
+        obj = kind.model._default_manager.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None or not kind.can_view(user, obj):
+        raise NotFound("Nothing to flag here.")
+    return obj
+
+
+def hidden_stub(reason: str) -> str:
+    """The public sentence of a hidden item."""
+    return reason or "Hidden by moderators."
+
+
+def can_see_hidden(user, author_id: int) -> bool:
+    """Who reads a hidden item's words behind its stub: its author (to edit or appeal), staff,
+    and the members who review flags (a trust privilege, answered by has_perm)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.pk == author_id or user.is_staff or user.has_perm("reputation.review_flags")
+
+
+class HiddenFieldsMixin:
+    """For API serializers of hideable items: while an item is hidden by moderation, the
+    `hidden_fields` read "" for everyone but those who may see it, and `hidden_reason` (declare
+    it among the fields) says why. `author_field` names the author's id attribute."""
+
+    hidden_fields: tuple[str, ...] = ()
+    author_field = "author_id"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        reason = getattr(instance, "hidden_reason", "")
+        if reason:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            if not can_see_hidden(user, getattr(instance, self.author_field)):
+                for name in self.hidden_fields:
+                    if name in data:
+                        data[name] = [] if isinstance(data[name], list) else ""
+        return data
