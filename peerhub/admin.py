@@ -12,6 +12,7 @@ from .models import (
     Follow,
     ManifestoSignature,
     ManifestoVersion,
+    Mention,
     Notification,
     NotificationDigest,
     NotificationPreference,
@@ -164,3 +165,13 @@ class AccessTokenAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(Mention)
+class MentionAdmin(ReadOnlyAdmin):
+    """Who was mentioned where (one row per member and item: a mention notifies once)."""
+
+    list_display = ["mentioned", "author", "item_type", "item_id", "created_at"]
+    list_filter = ["item_type"]
+    search_fields = ["mentioned__username", "author__username"]
+    raw_id_fields = ["mentioned", "author"]

@@ -414,6 +414,7 @@ class ModerationCase(models.Model):
             models.UniqueConstraint(
                 fields=["content_type", "object_id"], name="one_moderation_case_per_item"
             ),
+            limits.length_check("appeal", limits.COMMENT, name="moderation_appeal_length"),
         ]
         indexes = [
             models.Index(
