@@ -36,7 +36,7 @@ def test_a_broker_outage_delays_refunds_and_payouts_but_never_loses_them(
 
     broker.stop()
     client.force_login(order.seller)
-    response = client.post(f"/marketplace/orders/{order.pk}/decline/")
+    response = client.post(f"/marketplace/orders/{order.pk}/decline/", {"confirmed": "yes"})
     assert response.status_code == 302, response.content[:300]
     payout = services.payout_request(seller=earned.seller, amount=5000)
 

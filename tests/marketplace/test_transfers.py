@@ -82,7 +82,7 @@ def test_with_the_broker_down_a_decline_still_succeeds_and_the_sweep_sends_the_r
     broker_down(monkeypatch)
     client.force_login(order.seller)
     with after_commit():
-        response = client.post(f"/marketplace/orders/{order.pk}/decline/")
+        response = client.post(f"/marketplace/orders/{order.pk}/decline/", {"confirmed": "yes"})
     assert response.status_code == 302  # a success, not a 500
     order.refresh_from_db()
     assert order.state == "refunded"
@@ -295,7 +295,9 @@ def test_staff_see_failed_transfers_and_flagged_events_and_can_retry(
     refund = Refund.objects.first()
     monkeypatch.undo()
     with after_commit():
-        response = client.post(f"/marketplace/staff/refund/{refund.pk}/retry/")
+        response = client.post(
+            f"/marketplace/staff/refund/{refund.pk}/retry/", {"confirmed": "yes"}
+        )
     assert response.status_code == 302
     refund.refresh_from_db()
     assert refund.state == Refund.State.DONE
@@ -306,7 +308,7 @@ def test_members_cannot_reach_the_staff_money_actions(client):
     services.order_decline(order=order, by=order.seller)
     refund = Refund.objects.get()
     client.force_login(order.buyer)
-    response = client.post(f"/marketplace/staff/refund/{refund.pk}/retry/")
+    response = client.post(f"/marketplace/staff/refund/{refund.pk}/retry/", {"confirmed": "yes"})
     assert response.status_code == 302 and "/login" in response["Location"]
     refund.refresh_from_db()
     assert refund.state == Refund.State.CREATED
