@@ -21,10 +21,12 @@ from tests.factories import UserFactory, grant
 pytestmark = pytest.mark.django_db
 
 # What a signed-in page may cost more than the same page signed out: the session and the
-# member (one query each), and one for a page's own member-only part (the home page's feed).
+# member (one query each), and one for a page's own member-only part. The home page is not
+# here: a member gets another page than a visitor (peerhub.home), bounded by
+# tests/peerhub/test_member_home.py and tests/test_query_budgets.py.
 SIGNED_IN_EXTRA = 3
 
-PAGES = ["home", "challenges:list", "marketplace:offer-list", "manifesto"]
+PAGES = ["challenges:list", "marketplace:offer-list", "manifesto"]
 
 PERMS = [
     *rules.privileges(),
