@@ -70,7 +70,7 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
     height = PAD * 2 + depth * ROW_H + NODE_H
     paid = sum(n.amount for n in nodes.values())
     parts = [
-        f'<svg class="lineage-svg money-tree" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg class="lineage-svg money-tree" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-label="{escape(label)}: {money(paid, currency)} to {len(nodes)} solutions">'
     ]

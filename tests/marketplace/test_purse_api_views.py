@@ -140,7 +140,7 @@ def test_the_results_page_draws_where_the_money_went(
     with django_assert_max_num_queries(25):
         page = client.get(f"/marketplace/purses/{challenge.slug}/")
     html = page.content.decode()
-    assert 'class="lineage-svg money-tree"' in html and 'role="img"' in html
+    assert 'class="lineage-svg money-tree"' in html and 'role="group"' in html
     assert "Where the money went" in html and "The first filter" in html
 
 

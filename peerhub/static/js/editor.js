@@ -292,7 +292,6 @@
     if (!url) return none;
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
-    textarea.setAttribute("aria-expanded", "false");
     var members = [], active = -1, fragment = null, timer = null, asked = 0;
 
     function close() {
@@ -300,7 +299,6 @@
       list.textContent = "";
       members = [];
       active = -1;
-      textarea.setAttribute("aria-expanded", "false");
       textarea.removeAttribute("aria-activedescendant");
     }
 
@@ -347,7 +345,6 @@
         list.appendChild(li);
       });
       list.hidden = false;
-      textarea.setAttribute("aria-expanded", "true");
       highlight(0);
       status.textContent =
         found.length + (found.length === 1 ? " member" : " members") + " to mention: arrows choose, Enter inserts.";
