@@ -21,7 +21,6 @@
     hint.textContent = "Drop files here, or choose them:";
     var list = document.createElement("ul");
     list.className = "file-drop-list";
-    list.setAttribute("aria-live", "polite");
     input.parentNode.insertBefore(zone, input);
     zone.appendChild(hint);
     zone.appendChild(input);

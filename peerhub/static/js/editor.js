@@ -113,7 +113,12 @@
     var writePanel = editor.querySelector(".md-write");
     var previewPanel = editor.querySelector(".md-preview");
     var tools = Array.prototype.slice.call(editor.querySelectorAll(".md-tool"));
-    var status = editor.querySelector(".md-status");
+    // Said through the page's one live region (site.js), not a region of the editor's own.
+    var status = {
+      set textContent(text) {
+        if (window.peerhubAnnounce) window.peerhubAnnounce(text);
+      },
+    };
 
     bar.hidden = false;
     writePanel.setAttribute("role", "tabpanel");
