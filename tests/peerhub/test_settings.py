@@ -83,7 +83,7 @@ def test_embedded_default_is_sqlite_locmem_and_eager_tasks():
     assert shown["eager"] is True
     assert shown["broker"] == "memory://"
     assert shown["debug"] is True
-    assert shown["mailer"].endswith("console.EmailBackend")
+    assert shown["mailer"].endswith("ConsoleEmailBackend")  # peerhub.mail: links on one line
 
 
 def test_database_url_and_redis_url_switch_to_the_real_services():

@@ -151,6 +151,7 @@ def test_api_shape_pagination_and_errors(client):
         "rank": 1,
         "member": {"username": "al", "name": body["results"][0]["member"]["name"]},
         "score": "12.00",
+        "score_points": 12,
         "trust_level": 2,
         "trust_level_name": "regular",
     }

@@ -130,7 +130,7 @@ def test_the_public_page_explains_reputation_without_a_simulation(client, settin
     assert response.status_code == 200
     assert "Lineage credit" in page and "not counted: low trust" in page
     assert "not counted: unchanged fork" in page
-    assert "No simulation has been run" in page
+    assert "No simulation figures are published" in page
 
 
 def test_builders_over_loners_compares_like_with_like_and_weighs_strata_by_their_size():
