@@ -152,7 +152,8 @@ class EarningsView(GenericAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, enum=["award", "lineage", "royalty"], required=False)
-        ]
+        ],
+        responses=s.EarningSerializer(many=True),  # a page of them (the pagination's envelope)
     )
     def get(self, request):
         rows = purse_selectors.earnings_of(request.user)
