@@ -53,6 +53,7 @@ def test_a_backer_funds_a_purse_and_the_money_reaches_the_winner_and_an_ancestor
     page.get_by_role("button", name="Shortlist").click()
     page.get_by_label("Why it wins").fill("Cheapest to build.")
     page.get_by_role("button", name="Select as a winner").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # permanent: asked first
     page.get_by_role("button", name="Publish the results").click()
     expect(page.get_by_text("The results are published")).to_be_visible()
 
@@ -73,5 +74,6 @@ def test_a_backer_funds_a_purse_and_the_money_reaches_the_winner_and_an_ancestor
         row = member.get_by_role("row", name=kind)
         expect(row).to_contain_text(amount)
         member.get_by_role("button", name="Request a payout").click()
+        member.get_by_role("button", name="Send the payout").click()  # the confirmation page
         expect(member.get_by_text("Payout sent.")).to_be_visible()
     assert sorted(Payout.objects.values_list("amount", flat=True)) == [1583, 7917]

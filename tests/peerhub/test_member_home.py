@@ -74,7 +74,7 @@ def test_a_fork_counts_as_a_first_solution():
 
 
 def test_the_checklist_shows_until_every_step_is_done_then_disappears(client):
-    ManifestoVersionFactory()
+    ManifestoVersionFactory(number=1)
     member = UserFactory()
     client.force_login(member)
     html = client.get(reverse("home")).content.decode()
