@@ -70,7 +70,7 @@ class Config:
     eager_syncs: bool = False
     # Prize purses (issue 20): the share of challenges that get one, its award table (percent
     # per place), the winners organisers select per challenge (the first `winners` ranked), and
-    # the backers of each purse (readers, giving 20 to 200 in cents x 100).
+    # the backers of each purse (readers, each giving 20, 50, 100 or 200 in its currency).
     prize_share: float = 0.5
     prize_places: tuple[int, ...] = (60, 30, 10)
     winners: int = 1
@@ -626,7 +626,8 @@ class Simulation:
         self.awards_due.clear()
         ledger.sync_everything()
         after = self._ledger_lines()
-        self.money_reputation_lines = after[0] - before[0] + (after[1] != before[1])
+        # Append-only: a changed sum without a new line cannot happen, but would count as one.
+        self.money_reputation_lines = max(after[0] - before[0], int(after[1] != before[1]))
 
     # --- Run and measure -------------------------------------------------------------------
 

@@ -125,8 +125,9 @@ def _prizes_sentence(result) -> str:
         f"Prizes: {result.purses} purses took {result.money(result.money_contributed)} "
         f"({result.money(result.money_fees)} in fees); {result.money(result.money_awarded)} was "
         f"awarded, {result.money(result.money_to_ancestors)} of it to ancestors as lineage shares; "
-        f"{result.purses_refunded} purses without winners were refunded. Money is not reputation: "
-        f"the awards added {result.money_reputation_lines} lines to the reputation ledger."
+        f"purses refunded for want of winners: {result.purses_refunded}. Money is not "
+        f"reputation: lines the awards added to the reputation ledger: "
+        f"{result.money_reputation_lines}."
     )
 
 
