@@ -248,6 +248,16 @@ def can_moderate_comment(user, comment: Comment) -> bool:
     return user_is_verified(user) and (is_organiser(user, challenge) or is_staff(user))
 
 
+def can_read_comment_words(user, comment: Comment) -> bool:
+    """Whether `user`, who sees the comment's place in its thread, may read its words (and their
+    edit history): never once deleted; while hidden, its moderators and its author only."""
+    if comment.is_deleted:
+        return False
+    if not comment.is_hidden:
+        return True
+    return can_moderate_comment(user, comment) or can_see_moderated(user, comment)
+
+
 # --- Selection rounds ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
         name="detail",
     ),
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
+    path("challenges/<slug:slug>/history/", challenges.challenge_history, name="history"),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
     path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
     path("challenges/<slug:slug>/selection/", selection.selection_page, name="selection"),
@@ -92,6 +93,7 @@ urlpatterns = [
     path("comments/<int:pk>/thread/", comments.comment_thread, name="comment-thread"),
     path("comments/<int:pk>/reply/", comments.comment_reply, name="comment-reply"),
     path("comments/<int:pk>/edit/", comments.comment_edit, name="comment-edit"),
+    path("comments/<int:pk>/history/", comments.comment_history, name="comment-history"),
     path("comments/<int:pk>/delete/", comments.comment_delete, name="comment-delete"),
     path("comments/<int:pk>/hide/", comments.comment_hide, name="comment-hide"),
     path(

@@ -26,6 +26,14 @@ def can_edit_offer(user, offer: Offer) -> bool:
     return user_is_verified(user) and (offer.seller_id == user.pk or is_staff(user))
 
 
+def can_read_offer_words(user, offer: Offer) -> bool:
+    """Whether `user`, who reaches the offer's page, reads its words (and their edit history):
+    while moderation hides it, its seller and those who review flags only."""
+    from peerhub.moderation import can_see_hidden
+
+    return not offer.hidden_reason or can_see_hidden(user, offer.seller_id)
+
+
 def can_view_order(user, order: Order) -> bool:
     return _authenticated(user) and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
 

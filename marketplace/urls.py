@@ -21,6 +21,7 @@ urlpatterns = [
     path("marketplace/offers/new/", views.offer_create, name="offer-create"),
     path("marketplace/offers/<int:pk>/", views.offer_detail, name="offer-detail"),
     path("marketplace/offers/<int:pk>/edit/", views.offer_edit, name="offer-edit"),
+    path("marketplace/offers/<int:pk>/history/", views.offer_history, name="offer-history"),
     path("marketplace/offers/<int:pk>/order/", views.order_place, name="order-place"),
     path("marketplace/orders/", views.order_list, name="order-list"),
     path("marketplace/orders/<int:pk>/", views.order_detail, name="order-detail"),

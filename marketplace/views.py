@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
+from challenges.history import history_context
 from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
 from peerhub import confirm
@@ -77,6 +78,16 @@ def offer_list(request):
 def offer_detail(request, pk: int):
     offer = selectors.offer_get(user=request.user, pk=pk)
     return _offer_page(request, offer, OrderPlaceForm())
+
+
+def offer_history(request, pk: int):
+    """Every edit of an offer (its words, price, delivery, pause), for whoever may read it."""
+    offer = selectors.offer_get(user=request.user, pk=pk)
+    if not permissions.can_read_offer_words(request.user, offer):
+        raise Http404("No such offer.")
+    context = history_context(offer, services.OFFER_LABELS)
+    context.update(item_title=offer.title, back_url=offer.get_absolute_url())
+    return render(request, "history.html", context)
 
 
 def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 200):

@@ -429,3 +429,31 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.mentioned_id} in {self.item_type_id}:{self.item_id}"
+
+
+class EditVersion(models.Model):
+    """One version of an edited item (a challenge's brief, criteria and deadline, a comment, an
+    offer), kept so that anyone who may see the item can see how it changed (peerhub.history).
+    `fields` holds the item's tracked fields as text, as they read from this version on; the
+    first version is the item as first written, kept on its first edit."""
+
+    item_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    item_id = models.PositiveBigIntegerField()
+    number = models.PositiveIntegerField()
+    fields = models.JSONField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item_type", "item_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item_type", "item_id", "number"], name="one_edit_version_per_number"
+            ),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="edit_version_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type_id}:{self.item_id} v{self.number}"

@@ -15,7 +15,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from peerhub import history
 from peerhub.api.schema import ErrorSerializer
+from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 
 from .. import artefacts, permissions, selectors, services
 from ..diff import diff_stats
@@ -95,6 +97,13 @@ class ChallengeViewSet(_ViewSet):
         data = self.parse(s.ChallengeWriteSerializer, partial=True)
         challenge = services.challenge_update(challenge=challenge, by=request.user, **data)
         return self.answer(s.ChallengeSerializer, challenge)
+
+    @extend_schema(responses=EditVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, slug):
+        """Every version of the challenge's brief, criteria and deadline: the first as it was
+        first written, then each edit (empty when never edited)."""
+        return Response(edit_history_data(history.versions(self.get_object())))
 
     @extend_schema(request=s.TransitionSerializer, responses=s.ChallengeSerializer)
     @action(detail=True, methods=["post"])
@@ -583,6 +592,16 @@ class CommentViewSet(_ViewSet):
         comment = self.get_object()
         body = self.parse(s.CommentEditSerializer)["body"]
         return self._answer(services.comment_edit(comment=comment, by=request.user, body=body))
+
+    @extend_schema(responses=EditVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk):
+        """Every version of the comment, for whoever may read its words (404 once deleted, and
+        while hidden except to its moderators and its author)."""
+        comment = self.get_object()
+        if not permissions.can_read_comment_words(request.user, comment):
+            raise Http404("No such comment.")
+        return Response(edit_history_data(history.versions(comment)))
 
     def destroy(self, request, pk):
         """Delete a comment's words; its place in the thread stays, as a stub."""

@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from peerhub import limits
+from peerhub import history, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.following import follow_set
 from peerhub.models import User, Value
 
+from .. import history as edit_history
 from .. import permissions, social_events
 from ..models import Challenge, Criterion, Tag
 
@@ -172,6 +173,7 @@ def challenge_update(
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if not permissions.can_edit_challenge(by, challenge):
         raise NotAllowed("Only the challenge's organisers can edit it.")
+    before = edit_history.challenge_fields(challenge)
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
@@ -194,6 +196,14 @@ def challenge_update(
         challenge.values.set(values)
     if tags is not None:
         challenge.tags.set(tags_from_names(tags))
+    history.record_edit(
+        challenge,
+        by=by,
+        before=before,
+        after=edit_history.challenge_fields(challenge),
+        first_by_id=challenge.created_by_id,
+        first_at=challenge.created_at,
+    )
     return challenge
 
 

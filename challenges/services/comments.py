@@ -5,13 +5,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from peerhub import limits
+from peerhub import history, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
 
+from .. import history as edit_history
 from .. import permissions, social_events
 from ..models import Challenge, Comment, Solution
 
@@ -91,11 +92,20 @@ def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
         raise NotAllowed("Only the author can edit this comment.")
     if timezone.now() - comment.created_at > settings.PEERHUB_COMMENT_EDIT_WINDOW:
         raise Conflict("The time to edit this comment has passed.", code="edit_window")
+    before = edit_history.comment_fields(comment)
     comment.body = _clean_body(body)
     rendered = render_with_mentions(comment.body)
     comment.body_html = rendered.html
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
+    history.record_edit(
+        comment,
+        by=by,
+        before=before,
+        after=edit_history.comment_fields(comment),
+        first_by_id=comment.author_id,
+        first_at=comment.created_at,
+    )
     _record_mentions(comment, target=comment.target, mentioned=rendered.mentioned)
     return comment
 
@@ -112,6 +122,7 @@ def comment_delete(*, comment: Comment, by: User) -> Comment:
     comment.body_html = ""
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "deleted_at"])
+    history.forget(comment)  # its earlier words go with it
     return comment
 
 

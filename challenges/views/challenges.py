@@ -10,7 +10,7 @@ from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
 
-from .. import permissions, selectors, services
+from .. import history, permissions, selectors, services
 from ..forms import ChallengeForm
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge, Tag
@@ -244,3 +244,11 @@ def challenge_members(request, slug: str):
             return refuse(request, error, challenge)
         messages.success(request, done.format(name=member.name))
     return redirect(challenge.get_absolute_url() + "#people")
+
+
+def challenge_history(request, slug: str):
+    """Every edit of the challenge's brief, criteria and deadline, for whoever may see it."""
+    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    context = history.history_context(challenge, history.CHALLENGE_LABELS)
+    context.update(item_title=challenge.title, back_url=challenge.get_absolute_url())
+    return render(request, "history.html", context)

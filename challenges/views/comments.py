@@ -13,7 +13,7 @@ from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.widgets import enable_mentions
 
-from .. import permissions, selectors, services
+from .. import history, permissions, selectors, services
 from ..forms import CommentForm
 from ..models import Challenge, Comment, Solution
 from .base import mentions_url
@@ -215,3 +215,16 @@ def comment_hide(request, pk: int):
         return _answer(request, target, error=error.message, focus=comment)
     done = "The comment is hidden." if hidden else "The comment is shown again."
     return _answer(request, target, focus=comment, done=done)
+
+
+def comment_history(request, pk: int):
+    """Every edit of a comment, for whoever may read its words."""
+    comment, target = _visible_comment(request, pk)
+    if not permissions.can_read_comment_words(request.user, comment):
+        raise Http404("No such comment.")
+    context = history.history_context(comment, history.COMMENT_LABELS)
+    context.update(
+        item_title=f"A comment by {comment.author.name} on “{target}”",
+        back_url=reverse("challenges:comment-permalink", args=[comment.pk]),
+    )
+    return render(request, "history.html", context)

@@ -17,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges import artefacts
+from peerhub import history
 from peerhub.api.errors import error_body
+from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 from peerhub.exceptions import DomainError, TooLarge
 
 from .. import permissions as perms
@@ -159,6 +161,16 @@ class OfferViewSet(_ViewSet):
         data = self.parse(s.OfferWriteSerializer)
         offer = services.offer_create(seller=request.user, **data)
         return self.answer(s.OfferSerializer, self._offer(offer.pk), status_code=201)
+
+    @extend_schema(responses=EditVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        """Every version of the offer (its words, price, delivery, pause): the first as first
+        listed, then each edit. 404 while moderation hides it, except to its seller."""
+        offer = self._offer(pk)
+        if not perms.can_read_offer_words(request.user, offer):
+            raise Http404("No such offer.")
+        return Response(edit_history_data(history.versions(offer)))
 
     @extend_schema(request=s.OfferWriteSerializer, responses=s.OfferSerializer)
     def partial_update(self, request, pk=None):

@@ -1,6 +1,6 @@
 """Every write of the marketplace. Views, API views and tasks call these and nothing else."""
 
-from .offers import offer_create, offer_update
+from .offers import OFFER_LABELS, offer_create, offer_fields, offer_update
 from .orders import (
     fee_for,
     fee_rate,
@@ -39,6 +39,7 @@ from .sweep import money_sweep
 from .transfers import transfer_retry
 
 __all__ = [
+    "OFFER_LABELS",
     "current_subscription",
     "fee_for",
     "fee_rate",
@@ -46,6 +47,7 @@ __all__ = [
     "money_sweep",
     "notification_receive",
     "offer_create",
+    "offer_fields",
     "offer_update",
     "order_accept",
     "order_cancel",

@@ -4,12 +4,14 @@ from django.db import transaction
 
 from challenges.models import Solution
 from challenges.permissions import can_view_solution
+from peerhub import history
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.throttles import write_spend
 
 from .. import permissions
 from ..models import Offer
+from ..money_tree import money
 
 EDITABLE_FIELDS = {
     "title", "description", "base_solution", "price", "currency", "delivery_days", "capacity",
@@ -82,7 +84,41 @@ def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
     if unknown:
         raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
     _check(fields, seller=offer.seller)
+    before = offer_fields(offer)
     for name, value in fields.items():
         setattr(offer, name, value)
     offer.save()
+    history.record_edit(
+        offer,
+        by=by,
+        before=before,
+        after=offer_fields(offer),
+        first_by_id=offer.seller_id,
+        first_at=offer.created_at,
+    )
     return offer
+
+
+OFFER_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "price": "Price",
+    "delivery_days": "Delivery",
+    "capacity": "Orders at once",
+    "base_solution": "Based on",
+    "is_active": "Taking orders",
+}
+
+
+def offer_fields(offer: Offer) -> dict[str, str]:
+    """An offer's tracked fields as its edit history shows them (peerhub.history)."""
+    base = offer.base_solution
+    return {
+        "title": offer.title,
+        "description": offer.description,
+        "price": money(offer.price, offer.currency),
+        "delivery_days": f"{offer.delivery_days} day{'s' if offer.delivery_days != 1 else ''}",
+        "capacity": str(offer.capacity),
+        "base_solution": base.title if base is not None else "none",
+        "is_active": "yes" if offer.is_active else "no, paused",
+    }

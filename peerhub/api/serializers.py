@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from rest_framework import serializers
 
 from peerhub import limits, selectors
@@ -85,3 +87,33 @@ class TokenCredentialsSerializer(serializers.Serializer):
 
     username = serializers.CharField(help_text="Username or e-mail address.")
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class EditVersionSerializer(serializers.Serializer):
+    """One version of an edited item (peerhub.history): the first is the item as first
+    written; each later one is an edit."""
+
+    number = serializers.IntegerField()
+    edited_by = serializers.CharField(
+        source="edited_by.username", allow_null=True, default=None, help_text="A username."
+    )
+    edited_at = serializers.DateTimeField()
+    fields = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="The tracked fields as text, as they read from this version on.",
+    )
+    changed = serializers.SerializerMethodField(help_text="The fields this edit changed.")
+
+    def get_changed(self, version) -> list[str]:
+        previous = self.context.get("previous", {}).get(version.number)
+        if previous is None:
+            return []
+        return [name for name, text in version.fields.items() if previous.get(name) != text]
+
+
+def edit_history_data(versions, context: dict | None = None) -> list[dict]:
+    """The versions (peerhub.history.versions) as the APIs answer them."""
+    previous = {b.number: a.fields for a, b in pairwise(versions)}
+    return EditVersionSerializer(
+        versions, many=True, context={**(context or {}), "previous": previous}
+    ).data

@@ -1,0 +1,89 @@
+"""Edit histories (peerhub.history) of challenges and comments, and how any item's history is
+shown: each edit with the fields it changed, diffed word by word (challenges.diff). The
+marketplace shows its offers' histories with the same `history_context`."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.utils import timezone
+
+from peerhub import history
+
+from .diff import DiffRow, diff_stats, side_by_side
+from .models import Challenge, Comment
+
+CHALLENGE_LABELS = {
+    "title": "Title",
+    "summary": "Summary",
+    "problem": "The problem",
+    "context": "Context",
+    "criteria": "Success criteria",
+    "opens_at": "Opens",
+    "closes_at": "Deadline",
+    "visibility": "Visibility",
+    "licence": "Licence",
+}
+COMMENT_LABELS = {"body": "Comment"}
+
+
+def when(moment) -> str:
+    """A date as the history shows it (UTC, to the minute), or "none"."""
+    if moment is None:
+        return "none"
+    return timezone.localtime(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def challenge_fields(challenge: Challenge) -> dict[str, str]:
+    """A challenge's tracked fields as text: its brief, criteria, dates, visibility, licence."""
+    criteria = challenge.criteria.order_by("position", "pk").values_list("name", "description")
+    return {
+        "title": challenge.title,
+        "summary": challenge.summary,
+        "problem": challenge.problem,
+        "context": challenge.context,
+        "criteria": "\n".join(f"{n}: {d}" if d else n for n, d in criteria),
+        "opens_at": when(challenge.opens_at),
+        "closes_at": when(challenge.closes_at),
+        "visibility": challenge.get_visibility_display(),
+        "licence": challenge.licence,
+    }
+
+
+def comment_fields(comment: Comment) -> dict[str, str]:
+    return {"body": comment.body}
+
+
+@dataclass(frozen=True)
+class ShownField:
+    label: str
+    rows: list[DiffRow]
+    stats: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ShownEdit:
+    number: int
+    edited_by: object
+    edited_at: object
+    fields: list[ShownField]
+
+
+def history_context(item, labels: Mapping[str, str]) -> dict:
+    """What templates/history.html needs for an item: its edits, newest first, each field it
+    changed as a side-by-side diff, and its first version."""
+    versions = history.versions(item)
+    edits = [
+        ShownEdit(
+            change.version.number,
+            change.version.edited_by,
+            change.version.edited_at,
+            [
+                ShownField(f.name, rows, diff_stats(rows))
+                for f in change.fields
+                for rows in [side_by_side(f.old, f.new)]
+            ],
+        )
+        for change in history.changes(versions, labels)
+    ]
+    return {"edits": edits, "first": versions[0] if versions else None}
