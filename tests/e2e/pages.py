@@ -206,6 +206,20 @@ def _seed() -> list[Page]:
         brief=_word("brief", 300),
     )
 
+    # Edit histories: the challenge's brief, a comment and the offer, edited with long words.
+    challenge_services.challenge_update(
+        challenge=challenge, by=member, summary=_word("Editedsummary", limits.SUMMARY)
+    )
+    edited = challenge_services.comment_create(
+        author=member, target=challenge, body=f"Before {_word('before', 120)}"
+    )
+    challenge_services.comment_edit(
+        comment=edited, by=member, body=f"After {_word('after', 120)} {_url(12)}"
+    )
+    market_services.offer_update(
+        offer=offer, by=member, price=offer.price + 1500, description=_markdown("Edited")
+    )
+
     # Still open to new solutions (the long one is selecting).
     open_challenge = ChallengeFactory(
         title=_word("Openchallenge", limits.TITLE), created_by=member, slug="open-long-words"
@@ -239,6 +253,9 @@ def _seed() -> list[Page]:
         Page("offer", reverse("marketplace:offer-detail", args=[offer.pk]), False),
         Page("premium", reverse("marketplace:subscription"), False),
         Page("purse results", reverse("marketplace:purse", args=[challenge.slug]), False),
+        Page("challenge edits", reverse("challenges:history", args=[challenge.slug]), False),
+        Page("comment edits", reverse("challenges:comment-history", args=[edited.pk]), False),
+        Page("offer edits", reverse("marketplace:offer-history", args=[offer.pk]), False),
         Page("open purse", reverse("marketplace:purse", args=[open_challenge.slug]), False),
         # Signed out only.
         Page("log in", reverse("account_login"), False, signed_out_only=True),
