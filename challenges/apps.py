@@ -36,6 +36,12 @@ class ChallengesConfig(AppConfig):
             )
         ]
 
+    def sitemaps(self) -> list[tuple[str, object]]:
+        """Sections of /sitemap.xml (see peerhub.seo)."""
+        from .sitemaps import ChallengeSitemap, SolutionSitemap
+
+        return [("challenges", ChallengeSitemap()), ("solutions", SolutionSitemap())]
+
     def site_figures(self) -> list[tuple[str, int]]:
         """Figures for the home page (see peerhub.figures.site_figures)."""
         from .models import Challenge, Solution

@@ -5,6 +5,7 @@ express the same rule. Things a member may not see are answered with 404 by the 
 403, so that private challenges and drafts do not leak their existence."""
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from peerhub.selectors import user_is_verified
@@ -298,6 +299,38 @@ def viewers_of(target: Challenge | Solution) -> QuerySet:
     if challenge.status != Challenge.Status.DRAFT:
         may |= Q(pk__in=challenge.invited.values("pk"))
     return members.filter(may)
+
+
+# --- What search engines and feed readers see (issue 21) ---------------------------------------
+# An anonymous visitor's view, by the rules above, narrowed to what is worth announcing: solutions
+# that are published now (a withdrawn one keeps its page for those who follow a link or its
+# lineage, but is no longer put forward), whose text moderation has not hidden.
+
+
+def challenges_public() -> QuerySet[Challenge]:
+    return challenges_visible_to(AnonymousUser())
+
+
+def solutions_public() -> QuerySet[Solution]:
+    return solutions_visible_to(AnonymousUser()).filter(
+        status=Solution.Status.PUBLISHED, current_revision__hidden_at__isnull=True
+    )
+
+
+def is_public(target: Challenge | Solution) -> bool:
+    """challenges_public and solutions_public for one object: whether its page may describe it
+    to the world (OpenGraph description, feed link). No query when the solution's challenge and
+    current revision are loaded."""
+    anonymous = AnonymousUser()
+    if isinstance(target, Solution):
+        revision = target.current_revision
+        return (
+            target.status == Solution.Status.PUBLISHED
+            and target.hidden_at is None
+            and (revision is None or revision.hidden_at is None)
+            and can_view_solution(anonymous, target)
+        )
+    return can_view_challenge(anonymous, target)
 
 
 # --- Items hidden by moderation (issue 21) ----------------------------------------------------

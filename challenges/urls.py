@@ -2,6 +2,7 @@ from django.urls import path
 
 from peerhub.pagecache import cached
 
+from .feeds import ChallengeSolutionsFeed, MemberActivityFeed
 from .views import challenges, comments, files, proposals, search, selection, solutions
 
 app_name = "challenges"
@@ -21,6 +22,7 @@ urlpatterns = [
         cached(["challenge:{slug}"], query=["sort", "page"])(challenges.challenge_detail),
         name="detail",
     ),
+    path("challenges/<slug:slug>/feed/", ChallengeSolutionsFeed(), name="feed"),
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
     path("challenges/<slug:slug>/history/", challenges.challenge_history, name="history"),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
@@ -96,6 +98,8 @@ urlpatterns = [
     path("comments/<int:pk>/history/", comments.comment_history, name="comment-history"),
     path("comments/<int:pk>/delete/", comments.comment_delete, name="comment-delete"),
     path("comments/<int:pk>/hide/", comments.comment_hide, name="comment-hide"),
+    # A member's public activity (issue 21), next to their profile at /u/<username>/.
+    path("u/<str:username>/feed/", MemberActivityFeed(), name="member-feed"),
     path(
         "search/",
         cached(["lists"], query=["q", "kind", "status", "value", "page"])(search.search),

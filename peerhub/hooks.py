@@ -2,8 +2,10 @@
 
 An app's AppConfig may define a method named after a hook (`site_figures`, `profile_sections`,
 `solution_sections`, `solution_row_figures`, `solution_row_sections`, `solution_sorts`,
-`challenge_links`, `challenge_sections`, `trust_endorsements`); the page that shows them
-calls `collect` or `collect_by_key` and never imports the app that contributes.
+`challenge_links`, `challenge_sections`, `trust_endorsements`, `sitemaps`); the page that shows
+them calls `collect` or `collect_by_key` and never imports the app that contributes.
+`sitemaps()` answers [(section name, django.contrib.sitemaps.Sitemap)] for /sitemap.xml
+(peerhub.seo).
 
 The community simulation (reputation.simulation) reaches prize purses the same way:
 `simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its

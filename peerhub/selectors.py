@@ -49,6 +49,18 @@ def members_public() -> QuerySet[User]:
     return members_active().filter(Exists(verified))
 
 
+def profiles_public() -> QuerySet[User]:
+    """The profiles put before search engines and feed readers (sitemap, a member's feed): the
+    members anyone may see (members_public) whose profile moderation has not hidden. Same rule
+    as profile_is_public, for lists."""
+    return members_public().filter(hidden_at__isnull=True)
+
+
+def profile_is_public(member: User) -> bool:
+    """profiles_public for one member loaded by profile_member (which annotates is_verified)."""
+    return bool(getattr(member, "is_verified", False)) and member.is_active and not member.hidden_at
+
+
 def profile_member(*, viewer, username: str) -> User | None:
     """The member whose profile `viewer` may open, or None: an active member with a verified
     address, or an unverified one to themselves and to staff. One query, as a bare lookup."""

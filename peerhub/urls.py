@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from . import observability, views
+from . import observability, seo, views
 from .api.errors import api_not_found
 from .health import healthz
 from .pagecache import cached
@@ -35,6 +35,10 @@ urlpatterns = [
     path("api/", include("peerhub.api.urls")),
     path("api/<path:rest>", api_not_found),
     path("healthz", healthz, name="healthz"),
+    # Being found (issue 21): robots.txt and the sitemap; each app adds its sections.
+    path("robots.txt", seo.robots_txt, name="robots-txt"),
+    path("sitemap.xml", seo.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", seo.sitemap_section, name="sitemap-section"),
     path("metrics", observability.metrics, name="metrics"),
     # Notifications, following and the feed (issue 7).
     path("", include("peerhub.social_urls")),

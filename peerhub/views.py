@@ -143,6 +143,8 @@ def profile(request, username: str):
             "current_manifesto": current,
             # Hidden by moderation (issue 21): its words only to the member and reviewers.
             "see_hidden": moderation.can_see_hidden(request.user, member.pk),
+            # Described to the world (OpenGraph, its feed) only when anyone may see it.
+            "is_public": selectors.profile_is_public(member),
         },
     )
 

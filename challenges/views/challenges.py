@@ -137,6 +137,8 @@ def challenge_detail(request, slug: str):
             ],
             "more_lineages": more_lineages,
             "is_organiser": is_organiser,
+            # Whether the page may describe itself to the world (OpenGraph, its feed).
+            "is_public": permissions.is_public(challenge),
             "can_edit": permissions.can_edit_challenge(request.user, challenge),
             "can_post": permissions.can_post_solution(request.user, challenge),
             "next_status": services.TRANSITIONS.get(challenge.status),

@@ -104,6 +104,7 @@ def solution_detail(request, pk: int):
         # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
         "moderation_stub": stub,
         "see_hidden": see_hidden,
+        "is_public": permissions.is_public(solution),
         "lineage_list": lineage_list(lineage),
         "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
         "can_edit": permissions.can_edit_solution(user, solution),

@@ -1,7 +1,8 @@
 from django import template
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from peerhub import limits
+from peerhub import limits, seo
 from peerhub.markdown import render_markdown
 
 register = template.Library()
@@ -11,6 +12,32 @@ register = template.Library()
 def markdown_filter(text: str | None):
     """{{ value|markdown }}: user Markdown, rendered and sanitised."""
     return render_markdown(text)
+
+
+@register.simple_tag
+def social_meta(*, title: str, path: str, description=None, public: bool = True, kind="article"):
+    """{% social_meta title=... path=obj.get_absolute_url description=... public=is_public %}:
+    the canonical link, OpenGraph and Twitter card tags of a page (issue 21), for base.html's
+    `social_meta` block. `description` is plain text or rendered Markdown (a safe string), cut
+    to a plain excerpt; it is left out unless the page is public, so a private challenge or a
+    draft never describes itself to whatever reads the tags."""
+    url = seo.absolute_url(path)
+    tags = [
+        ("property", "og:site_name", "PeerHub"),
+        ("property", "og:type", kind),
+        ("property", "og:title", title),
+        ("property", "og:url", url),
+        ("name", "twitter:card", "summary"),
+        ("name", "twitter:title", title),
+    ]
+    if public:
+        text = seo.SITE_DESCRIPTION if description is None else description
+        text = seo.excerpt(conditional_escape(text))
+        if text:
+            tags += [("property", "og:description", text), ("name", "twitter:description", text)]
+    return format_html('<link rel="canonical" href="{}">\n', url) + format_html_join(
+        "\n", '<meta {}="{}" content="{}">', tags
+    )
 
 
 @register.simple_tag

@@ -163,6 +163,34 @@ def test_prefetched_organisers_and_invitations_answer_without_queries(
     assert {role for role, yes in answers.items() if yes} == INSIDERS
 
 
+PUBLIC = {"pub_open", "closed", "pub_published", "closed_published", "parent", "fork"}
+
+
+def test_what_is_public_is_what_anyone_sees_and_is_put_forward(world):
+    """The sitemap, feeds and OpenGraph tags (issue 21) show what an anonymous visitor sees, less
+    withdrawn solutions; the predicate and the querysets agree."""
+    challenges = {c for c, _ in SEE_CHALLENGE}
+    solutions = {s for s, _ in SEE_SOLUTION}
+    assert {
+        c for c in challenges if permissions.is_public(getattr(world, c))
+    } == PUBLIC & challenges
+    assert {s for s in solutions if permissions.is_public(getattr(world, s))} == PUBLIC & solutions
+    assert set(permissions.challenges_public()) == {getattr(world, c) for c in PUBLIC & challenges}
+    assert set(permissions.solutions_public()) == {getattr(world, s) for s in PUBLIC & solutions}
+
+
+def test_a_solution_hidden_by_moderation_is_not_public(world):
+    from challenges.services import moderation
+
+    moderation.solution_set_moderation_hidden(world.parent, "Spam.")
+    assert not permissions.is_public(world.parent)
+    assert world.parent not in permissions.solutions_public()
+    moderation.revision_set_moderation_hidden(world.fork.current_revision, "Abuse.")
+    fork = Solution.objects.select_related("current_revision", "challenge").get(pk=world.fork.pk)
+    assert not permissions.is_public(fork)
+    assert fork not in permissions.solutions_public()
+
+
 # --- Doing -----------------------------------------------------------------------------------
 
 ACTIONS = [
@@ -231,7 +259,7 @@ def test_who_may_do_what(world, predicate, obj, expected):
 
 
 def test_every_predicate_is_in_the_table():
-    tabled = {p for p, _, _ in ACTIONS} | {"can_view_challenge", "can_view_solution"}
+    tabled = {p for p, _, _ in ACTIONS} | {"can_view_challenge", "can_view_solution", "is_public"}
     public = {
         name
         for name in dir(permissions)
