@@ -16,6 +16,7 @@ member's payable balance are never negative (audit_ledger checks it).
     lineage   purse -share            ancestor's author payable +share
     royalty   seller payable -share   ancestor's author payable +share
     purse refund  purse -net          clearing +net
+    rollover  purse -all              follow-up challenge's purse +all
 """
 
 from collections.abc import Iterable
@@ -252,59 +253,81 @@ def _provider_checks(*, now=None) -> list[str]:
 
 
 def _purse_checks() -> list[str]:
-    """Prize money (issue 20) agrees with its facts: each purse's escrow holds exactly the net
-    of its paid contributions until it is awarded or refunded, and nothing after; an awarded
-    purse paid out exactly what it held; every contribution counted was confirmed by its
-    provider; every award, lineage share and royalty is the one payable line of its
-    transaction; and no order paid more royalty than its rate allows."""
+    """Prize money (issue 20) agrees with its facts. Every cent that reached a purse (its paid
+    contributions net of the fee, and purses rolled over into it) is still in its escrow, or
+    left it exactly once: paid to a winner or an ancestor, refunded, or rolled over into another
+    purse; a settled purse (awarded, refunded, rolled over) holds nothing. Each rollover is one
+    ledger transaction of its amount; a rolled-over contribution's purse rolled over; the
+    refunds contributions record are the purses' refunds; every contribution counted was
+    confirmed by its provider; every award, lineage share and royalty is the one payable line of
+    its transaction; and no order paid more royalty than its rate allows."""
     from django.db.models import Exists, F, OuterRef
 
-    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse
+    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse, PurseRollover
     from .services.royalties import royalty_for
 
     problems = []
-    held = dict(
-        LedgerEntry.objects.filter(account__kind=Kind.PURSE)
-        .values("account__challenge_id")
-        .annotate(total=Sum("amount"))
-        .values_list("account__challenge_id", "total")
+
+    def per(queryset, key, total):
+        return dict(queryset.values(key).annotate(t=total).values_list(key, "t"))
+
+    held = per(LedgerEntry.objects.filter(account__kind=Kind.PURSE), "account__challenge_id",
+               Sum("amount"))  # fmt: skip
+    reached = (Contribution.State.PAID, Contribution.State.REFUNDED, Contribution.State.ROLLED_OVER)
+    nets = per(Contribution.objects.filter(state__in=reached), "purse_id",
+               Sum(F("amount") - F("fee")))  # fmt: skip
+    earned = per(Earning.objects.filter(purse__isnull=False), "purse_id", Sum("amount"))
+    refunded_out = per(
+        LedgerEntry.objects.filter(
+            account__kind=Kind.PURSE, transaction__kind=LedgerTransaction.Kind.REFUND
+        ),
+        "account__challenge_id",
+        -Sum("amount"),
     )
-    counted = (Contribution.State.PAID, Contribution.State.REFUNDED)
-    nets = dict(
-        Contribution.objects.filter(state__in=counted)
-        .values("purse_id")
-        .annotate(net=Sum(F("amount") - F("fee")))
-        .values_list("purse_id", "net")
-    )
-    paid_nets = dict(
-        Contribution.objects.filter(state=Contribution.State.PAID)
-        .values("purse_id")
-        .annotate(net=Sum(F("amount") - F("fee")))
-        .values_list("purse_id", "net")
-    )
-    earned = dict(
-        Earning.objects.filter(purse__isnull=False)
-        .values("purse_id")
-        .annotate(total=Sum("amount"))
-        .values_list("purse_id", "total")
-    )
-    refunded = dict(
-        Contribution.objects.filter(state=Contribution.State.REFUNDED)
-        .values("purse_id")
-        .annotate(total=Sum("refunded_amount"))
-        .values_list("purse_id", "total")
-    )
+    rolled_in = per(PurseRollover.objects.all(), "to_purse_id", Sum("amount"))
+    rolled_out = per(PurseRollover.objects.all(), "from_purse_id", Sum("amount"))
     for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
         balance = held.get(challenge_id, 0)
-        settled = state in (Purse.State.AWARDED, Purse.State.REFUNDED)
-        expected = 0 if settled else paid_nets.get(pk, 0)
-        if balance != expected:
-            problems.append(f"purse {pk} ({state}) holds {balance}, not {expected}")
-        if settled and earned.get(pk, 0) + refunded.get(pk, 0) != nets.get(pk, 0):
+        received = nets.get(pk, 0) + rolled_in.get(pk, 0)
+        paid, refunded = earned.get(pk, 0), refunded_out.get(challenge_id, 0)
+        gone = paid + refunded + rolled_out.get(pk, 0)
+        if balance != received - gone:
             problems.append(
-                f"purse {pk} paid {earned.get(pk, 0)} and refunded {refunded.get(pk, 0)}"
-                f" of {nets.get(pk, 0)} it received"
+                f"purse {pk} ({state}) holds {balance}, not {received - gone}: it received"
+                f" {received}, paid {paid} and refunded {refunded}, rolled over"
+                f" {rolled_out.get(pk, 0)}"
             )
+        elif state in Purse.SETTLED and balance:
+            problems.append(f"purse {pk} ({state}) still holds {balance}")
+    moved = per(
+        LedgerEntry.objects.filter(transaction__kind=LedgerTransaction.Kind.ROLLOVER, amount__gt=0),
+        "transaction_id",
+        Sum("amount"),
+    )
+    recorded = dict(
+        PurseRollover.objects.filter(transaction__isnull=False).values_list(
+            "transaction_id", "amount"
+        )
+    )
+    problems += [f"rollover transaction {pk} moves {amount}, not its rollover's"
+                 f" {recorded.get(pk)}" for pk, amount in moved.items()
+                 if recorded.get(pk) != amount]  # fmt: skip
+    stray = Contribution.objects.filter(state=Contribution.State.ROLLED_OVER).exclude(
+        purse__state=Purse.State.ROLLED_OVER
+    )
+    problems += [f"contribution {pk} is rolled over but its purse did not roll over"
+                 for pk in stray.values_list("pk", flat=True)]  # fmt: skip
+    refunds_recorded = (
+        Contribution.objects.filter(state=Contribution.State.REFUNDED).aggregate(
+            t=Sum("refunded_amount")
+        )["t"]
+        or 0
+    )
+    if refunds_recorded != sum(refunded_out.values()):
+        problems.append(
+            f"contributions record {refunds_recorded} refunded, the purses refunded"
+            f" {sum(refunded_out.values())}"
+        )
     confirmed = ProviderEvent.objects.filter(
         state=ProviderEvent.State.APPLIED,
         reported="succeeded",
