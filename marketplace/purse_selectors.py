@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from challenges.models import Challenge, Solution
+from challenges.models import Challenge, SelectionRound, Solution
 
 from . import ledger, money_tree, prizes
 from .models import Contribution, Earning, Offer, Purse, PurseRollover
@@ -98,6 +98,7 @@ def rollover_candidates(*, user, challenge: Challenge) -> QuerySet[Challenge]:
         .exclude(pk=challenge.pk)
         .exclude(Q(purse__isnull=False) & ~Q(purse__state=Purse.State.OPEN))
         .exclude(purse__rollover_to=challenge)
+        .exclude(selection_rounds__status=SelectionRound.Status.PUBLISHED)
         .order_by("title", "pk")
     )
 

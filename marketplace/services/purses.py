@@ -122,11 +122,17 @@ def purse_has_money(purse: Purse) -> bool:
     )
 
 
+def results_published(challenge: Challenge) -> bool:
+    return SelectionRound.objects.filter(
+        challenge=challenge, status=SelectionRound.Status.PUBLISHED
+    ).exists()
+
+
 def _can_receive(challenge: Challenge, purse: Purse | None, *, currency: str) -> bool:
     """Whether a follow-up can take a rolled-over purse now: its results are not out (a draft,
-    open or selecting challenge whose purse, if any, is still open) and it counts in the same
-    currency."""
-    if challenge.status not in RECEIVING_STATUSES:
+    open or selecting challenge without a published round, whose purse, if any, is still open)
+    and it counts in the same currency."""
+    if challenge.status not in RECEIVING_STATUSES or results_published(challenge):
         return False
     if purse is None:
         return Purse._meta.get_field("currency").get_default() == currency
@@ -152,7 +158,11 @@ def _clean_rollover(
         )
     target = Challenge.objects.get(pk=rollover_to.pk)
     target_purse = Purse.objects.filter(challenge=target).first()
-    if target.status not in RECEIVING_STATUSES or (target_purse and not target_purse.is_open):
+    if (
+        target.status not in RECEIVING_STATUSES
+        or (target_purse and not target_purse.is_open)
+        or results_published(target)
+    ):
         raise Conflict(
             f"{target} no longer takes prize money: its results are out or it is closed.",
             code="rollover_closed",
