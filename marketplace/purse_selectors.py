@@ -4,12 +4,20 @@ earnings, an offer's royalty preview. Bounded queries whatever the number of row
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from challenges.models import Challenge, SelectionRound, Solution
 
 from . import ledger, money_tree, prizes
-from .models import Contribution, Earning, Offer, Purse, PurseRollover
+from .models import (
+    Contribution,
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    Offer,
+    Purse,
+    PurseRollover,
+)
 from .services import purses, royalties
 
 BACKERS_SHOWN = 50
@@ -202,16 +210,23 @@ def purse_held(purse: Purse) -> int:
 
 def purses_money() -> dict:
     """The staff money page: what purses hold, awarded, refunded; royalties paid."""
+    # What each purse's escrow holds (contributions and purses rolled over into it), from the
+    # ledger in one query.
+    balance = (
+        LedgerEntry.objects.filter(
+            account__kind=LedgerAccount.Kind.PURSE,
+            account__challenge=OuterRef("challenge"),
+            account__currency=OuterRef("currency"),
+        )
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     held = (
         Purse.objects.filter(state__in=[Purse.State.OPEN, Purse.State.LOCKED])
-        .annotate(
-            net=Sum(
-                F("contributions__amount") - F("contributions__fee"),
-                filter=Q(contributions__state=Contribution.State.PAID),
-            )
-        )
+        .annotate(net=Subquery(balance))
         .select_related("challenge")
-        .order_by("-net")[:20]
+        .order_by(F("net").desc(nulls_last=True))[:20]
     )
     by_kind = dict(
         Earning.objects.values("kind").annotate(total=Sum("amount")).values_list("kind", "total")

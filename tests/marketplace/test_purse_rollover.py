@@ -3,6 +3,7 @@ rule (who, which follow-up, when), the move of money, the fallback to refunds, t
 the API twin."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
@@ -269,6 +270,16 @@ def test_a_rolled_back_archive_moves_nothing():
     assert not PurseRollover.objects.exists()
 
 
+def test_audit_ledger_passes_with_rollovers_and_fails_on_a_tampered_one(capsys):
+    challenge, _follow_up = rolling()
+    archive(challenge)
+    call_command("audit_ledger")
+    assert "Ledger audit passed" in capsys.readouterr().out
+    PurseRollover.objects.update(amount=1)
+    with pytest.raises(CommandError):
+        call_command("audit_ledger")
+
+
 def test_the_audit_finds_a_rollover_that_does_not_match_its_transaction():
     challenge, _follow_up = rolling()
     archive(challenge)
@@ -397,6 +408,14 @@ def test_bad_follow_ups_through_the_api_are_4xx(target, status, code):
     }
     response = put_rules(challenge, challenge.created_by, rollover_to=slugs[target])
     assert_error(response, status, code)
+
+
+def test_the_staff_money_page_counts_rolled_over_money(client):
+    challenge, follow_up = rolling()
+    archive(challenge)
+    client.force_login(UserFactory(is_staff=True))
+    page = client.get("/marketplace/staff/").content.decode()
+    assert follow_up.title in page and "95.00 EUR" in page
 
 
 def test_the_api_refuses_changing_the_follow_up_once_money_is_in():
