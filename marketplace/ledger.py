@@ -261,7 +261,7 @@ def _purse_checks() -> list[str]:
     refunds contributions record are the purses' refunds; every contribution counted was
     confirmed by its provider; every award, lineage share and royalty is the one payable line of
     its transaction; and no order paid more royalty than its rate allows."""
-    from django.db.models import Exists, F, OuterRef
+    from django.db.models import Count, Exists, F, OuterRef
 
     from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse, PurseRollover
     from .services.royalties import royalty_for
@@ -274,8 +274,16 @@ def _purse_checks() -> list[str]:
     held = per(LedgerEntry.objects.filter(account__kind=Kind.PURSE), "account__challenge_id",
                Sum("amount"))  # fmt: skip
     reached = (Contribution.State.PAID, Contribution.State.REFUNDED, Contribution.State.ROLLED_OVER)
-    nets = per(Contribution.objects.filter(state__in=reached), "purse_id",
-               Sum(F("amount") - F("fee")))  # fmt: skip
+    # Per purse, in one query: what its contributions brought in (net of the fee), what they
+    # record as refunded, and how many say they rolled over.
+    contributions = {
+        row["purse_id"]: row
+        for row in Contribution.objects.values("purse_id").annotate(
+            net=Sum(F("amount") - F("fee"), filter=Q(state__in=reached)),
+            refunded=Sum("refunded_amount", filter=Q(state=Contribution.State.REFUNDED)),
+            rolled=Count("pk", filter=Q(state=Contribution.State.ROLLED_OVER)),
+        )
+    }
     earned = per(Earning.objects.filter(purse__isnull=False), "purse_id", Sum("amount"))
     refunded_out = per(
         LedgerEntry.objects.filter(
@@ -284,11 +292,25 @@ def _purse_checks() -> list[str]:
         "account__challenge_id",
         -Sum("amount"),
     )
-    rolled_in = per(PurseRollover.objects.all(), "to_purse_id", Sum("amount"))
-    rolled_out = per(PurseRollover.objects.all(), "from_purse_id", Sum("amount"))
+    # Each rollover with what its ledger transaction moved into the follow-up's escrow.
+    rollovers = list(
+        PurseRollover.objects.values("pk", "from_purse_id", "to_purse_id", "amount").annotate(
+            moved=Sum("transaction__entries__amount", filter=Q(transaction__entries__amount__gt=0))
+        )
+    )
+    rolled_in, rolled_out = {}, {}
+    for row in rollovers:
+        rolled_in[row["to_purse_id"]] = rolled_in.get(row["to_purse_id"], 0) + row["amount"]
+        rolled_out[row["from_purse_id"]] = row["amount"]
+        if (row["moved"] or 0) != row["amount"]:
+            problems.append(
+                f"rollover {row['pk']}'s transaction moves {row['moved'] or 0}, not its"
+                f" {row['amount']}"
+            )
     for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
+        facts = contributions.get(pk, {})
         balance = held.get(challenge_id, 0)
-        received = nets.get(pk, 0) + rolled_in.get(pk, 0)
+        received = (facts.get("net") or 0) + rolled_in.get(pk, 0)
         paid, refunded = earned.get(pk, 0), refunded_out.get(challenge_id, 0)
         gone = paid + refunded + rolled_out.get(pk, 0)
         if balance != received - gone:
@@ -299,30 +321,11 @@ def _purse_checks() -> list[str]:
             )
         elif state in Purse.SETTLED and balance:
             problems.append(f"purse {pk} ({state}) still holds {balance}")
-    moved = per(
-        LedgerEntry.objects.filter(transaction__kind=LedgerTransaction.Kind.ROLLOVER, amount__gt=0),
-        "transaction_id",
-        Sum("amount"),
-    )
-    recorded = dict(
-        PurseRollover.objects.filter(transaction__isnull=False).values_list(
-            "transaction_id", "amount"
-        )
-    )
-    problems += [f"rollover transaction {pk} moves {amount}, not its rollover's"
-                 f" {recorded.get(pk)}" for pk, amount in moved.items()
-                 if recorded.get(pk) != amount]  # fmt: skip
-    stray = Contribution.objects.filter(state=Contribution.State.ROLLED_OVER).exclude(
-        purse__state=Purse.State.ROLLED_OVER
-    )
-    problems += [f"contribution {pk} is rolled over but its purse did not roll over"
-                 for pk in stray.values_list("pk", flat=True)]  # fmt: skip
-    refunds_recorded = (
-        Contribution.objects.filter(state=Contribution.State.REFUNDED).aggregate(
-            t=Sum("refunded_amount")
-        )["t"]
-        or 0
-    )
+        if facts.get("rolled") and state != Purse.State.ROLLED_OVER:
+            problems.append(
+                f"purse {pk} ({state}) has rolled-over contributions but did not roll over"
+            )
+    refunds_recorded = sum((row["refunded"] or 0) for row in contributions.values())
     if refunds_recorded != sum(refunded_out.values()):
         problems.append(
             f"contributions record {refunds_recorded} refunded, the purses refunded"

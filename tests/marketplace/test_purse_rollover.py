@@ -286,7 +286,7 @@ def test_the_audit_finds_a_rollover_that_does_not_match_its_transaction():
     PurseRollover.objects.update(amount=1)
     problems = ledger.audit()
     assert any("rolled over 1" in problem for problem in problems)
-    assert any("not its rollover's 1" in problem for problem in problems)
+    assert any("transaction moves 9500, not its 1" in problem for problem in problems)
 
 
 def test_the_audit_finds_a_rolled_over_contribution_of_a_purse_that_did_not_roll_over():
