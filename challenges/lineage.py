@@ -8,6 +8,8 @@ per generation) comes in as arguments."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .models import Solution
+
 
 @dataclass(frozen=True)
 class Link:
@@ -37,25 +39,23 @@ def lineage_payees(
     earner_id: int | None,
     actor_id: int | None = None,
     barred_author_ids: Iterable[int] = (),
-    copies_pass_through: bool = False,
-    withdrawn_count: bool = True,
 ) -> list[Payee]:
     """The ancestors (`chain`, nearest first) whose authors a share of an earning flows to, for
-    the first `generations` generations:
+    the first `generations` generations. The same rule for reputation and for money:
 
+    - an unchanged copy is no generation at all: it added nothing, so the share goes on to the
+      solution it copied (and its author is not paid for it);
     - never the earner: no self-ancestry, and nothing for the earner's own earlier solutions;
     - never the actor (the voter or reviewer whose judgement made the earning);
     - at most once per person: a nearer generation already paid them;
-    - never a barred author (the marketplace bars low-trust members from lineage money);
-    - with `copies_pass_through`, an unchanged copy is no generation at all: it added nothing,
-      so the share goes on to the solution it copied;
-    - with `withdrawn_count` False, a withdrawn ancestor's author is not paid.
+    - never a barred author (low-trust members: vote rings earn nothing from each other);
+    - never the author of a withdrawn ancestor: they took it back.
 
     An ancestor that does not count keeps its generation: its share is not passed further up
-    (the earner keeps it). Reputation calls this with its defaults (its set-based SQL mirrors
-    exactly those: reputation.ledger._lineage_paid); lineage money sets every exclusion."""
+    (the earner keeps it). reputation.ledger's set-based SQL mirrors exactly this
+    (`_credited_sql`, `_lineage_paid`)."""
     barred = set(barred_author_ids)
-    links = [link for link in chain if not (copies_pass_through and link.unchanged)]
+    links = [link for link in chain if not link.unchanged]
     paid = {earner_id, actor_id}
     payees = []
     for generation, link in enumerate(links[:generations], start=1):
@@ -63,7 +63,23 @@ def lineage_payees(
         if author_id is None or author_id in paid:
             continue
         paid.add(author_id)
-        if author_id in barred or (link.withdrawn and not withdrawn_count):
+        if author_id in barred or link.withdrawn:
             continue
         payees.append(Payee(generation, link.solution_id, author_id))
     return payees
+
+
+def links_by_id(solution_ids: Iterable[int]) -> dict[int, Link]:
+    """What the rule needs to know of each of these solutions (one query)."""
+    rows = Solution.objects.filter(pk__in=list(solution_ids)).values_list(
+        "pk", "author_id", "unchanged_fork", "status"
+    )
+    return {
+        pk: Link(pk, author_id, unchanged=unchanged, withdrawn=status == Solution.Status.WITHDRAWN)
+        for pk, author_id, unchanged, status in rows
+    }
+
+
+def chain_of(solution: Solution, links: dict[int, Link]) -> list[Link]:
+    """`solution`'s ancestors, nearest first, from `links` (see `links_by_id`)."""
+    return [links[pk] for pk in reversed(solution.ancestor_ids) if pk in links]

@@ -146,6 +146,18 @@ def revision_diff(*, old: Revision, new: Revision) -> list[DiffRow]:
     return title + side_by_side(old.body, new.body)
 
 
+def hidden_from(user, solution: Solution, *revisions: Revision) -> str:
+    """Why moderation hides this solution, or one of these revisions of it, from `user`: the
+    stub's reason, or "" when they may read it (permissions.can_see_moderated). The pages and
+    the API show the stub instead of the text, diffs and files included."""
+    reason = solution.hidden_reason or next(
+        (r.hidden_reason for r in revisions if r.hidden_reason), ""
+    )
+    if not reason or permissions.can_see_moderated(user, solution):
+        return ""
+    return reason
+
+
 # --- Lineage ---------------------------------------------------------------------------------
 
 

@@ -78,3 +78,28 @@ class MarketplaceConfig(AppConfig):
         from . import staff
 
         return staff.queues()
+
+    # The community simulation's prizes (reputation.simulation, issue 20).
+
+    def simulation_purse_fund(self, *, challenge, organiser, places, backers) -> list[int]:
+        """Fund a simulated challenge's purse through the real services: [its net in cents]."""
+        from . import simulation
+
+        return [
+            simulation.purse_fund(
+                challenge=challenge, organiser=organiser, places=places, backers=backers
+            )
+        ]
+
+    def simulation_award_tasks(self) -> list:
+        """The tasks that pay the purses after the results publish (the simulation runs them
+        between two looks at the reputation ledger)."""
+        from . import simulation
+
+        return simulation.award_tasks()
+
+    def simulation_money(self, *, member_ids, challenge_ids) -> list[dict]:
+        """What the simulated purses took in and paid out, per member and kind."""
+        from . import simulation
+
+        return [simulation.money(member_ids=member_ids, challenge_ids=challenge_ids)]

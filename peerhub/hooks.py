@@ -3,7 +3,13 @@
 An app's AppConfig may define a method named after a hook (`site_figures`, `profile_sections`,
 `solution_sections`, `solution_row_figures`, `solution_row_sections`, `solution_sorts`,
 `challenge_links`, `challenge_sections`, `trust_endorsements`); the page that shows them
-calls `collect` or `collect_by_key` and never imports the app that contributes."""
+calls `collect` or `collect_by_key` and never imports the app that contributes.
+
+The community simulation (reputation.simulation) reaches prize purses the same way:
+`simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its
+net in cents], `simulation_award_tasks()` names the tasks that pay purses once results publish,
+and `simulation_money(member_ids, challenge_ids)` answers [what the purses took in and paid,
+per member and kind]. With no app answering, the simulation runs without prizes."""
 
 from django.apps import apps
 

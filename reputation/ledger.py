@@ -71,23 +71,22 @@ def _lineage_lines(
     fact_at: datetime,
     actor_id: int,
     capped: bool,
-    authors_by_id: dict[int, int],
+    links: dict[int, lineage.Link],
+    low_trust: set[int],
     rules: rules_module.Rules,
 ) -> None:
     """A share of what a solution earned flows to the authors of its ancestors, nearest first,
-    never to the earner or the actor, and at most once per person for one fact: the rule of
-    challenges.lineage.lineage_payees, which lineage money follows too."""
+    by the rule of challenges.lineage.lineage_payees, which lineage money follows too: past
+    unchanged copies, never to the earner or the actor, a low-trust member or the author of a
+    withdrawn ancestor, and at most once per person for one fact."""
     if earned <= 0:
         return
-    chain = [
-        lineage.Link(ancestor_id, authors_by_id.get(ancestor_id))
-        for ancestor_id in reversed(solution.ancestor_ids)
-    ]
     payees = lineage.lineage_payees(
-        chain=chain,
+        chain=lineage.chain_of(solution, links),
         generations=len(rules.lineage_shares),
         earner_id=solution.author_id,
         actor_id=actor_id,
+        barred_author_ids=low_trust,
     )
     for payee in payees:
         share = rules.lineage_shares[payee.generation - 1]
@@ -140,13 +139,7 @@ def _desired_and_notes(
     rules = rules_module.rules()
     if solutions is None:
         solutions = {s.pk: s for s in Solution.objects.filter(pk__in=list(solution_ids))}
-    ancestor_ids = {a for s in solutions.values() for a in s.ancestor_ids}
-    authors_by_id = {s.pk: s.author_id for s in solutions.values()}
-    authors_by_id.update(
-        Solution.objects.filter(pk__in=ancestor_ids - set(authors_by_id)).values_list(
-            "pk", "author_id"
-        )
-    )
+    links = lineage.links_by_id({a for s in solutions.values() for a in s.ancestor_ids})
     vote_rows = Vote.objects.filter(solution_id__in=solutions) if votes else Vote.objects.none()
     if voter_id is not None:
         vote_rows = vote_rows.filter(voter_id=voter_id)
@@ -154,8 +147,10 @@ def _desired_and_notes(
     reviews = [] if voter_id is not None else list(Review.objects.filter(solution_id__in=solutions))
     actors = {v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews}
     verified = _verified_ids(actors)
-    # Low-trust members (the latest trust snapshot) still vote, but mint no reputation.
-    low_trust = trust.low_trust_ids(actors, snapshot_id=snapshot_id) if actors else set()
+    # Low-trust members (the latest trust snapshot) still vote, but mint no reputation, and
+    # earn no lineage credit.
+    judged = actors | {link.author_id for link in links.values()}
+    low_trust = trust.low_trust_ids(judged, snapshot_id=snapshot_id) if judged else set()
     lines: dict[str, Line] = {}
     notes: dict[str, str] = {}
 
@@ -193,7 +188,7 @@ def _desired_and_notes(
             _lineage_lines(
                 lines, key=key, solution=solution, earned=rules.upvote_received,
                 fact_at=vote.updated_at, actor_id=vote.voter_id, capped=True,
-                authors_by_id=authors_by_id, rules=rules,
+                links=links, low_trust=low_trust, rules=rules,
             )  # fmt: skip
         else:
             if live and not unchanged:
@@ -236,7 +231,8 @@ def _desired_and_notes(
         )  # fmt: skip
         _lineage_lines(
             lines, key=key, solution=solution, earned=amount, fact_at=review.created_at,
-            actor_id=review.reviewer_id, capped=False, authors_by_id=authors_by_id, rules=rules,
+            actor_id=review.reviewer_id, capped=False, links=links, low_trust=low_trust,
+            rules=rules,
         )  # fmt: skip
 
     forks = Solution.objects.filter(parent_id__in=solutions, published_at__isnull=False)
@@ -514,6 +510,26 @@ def sync_solutions(solution_ids) -> set[int]:
     return _apply(desired, held, notes)
 
 
+def sync_descendants(solution_id: int, *, batch_size: int = 200) -> set[int]:
+    """The lines of every descendant of a solution whose standing in the lineage rule changed
+    (withdrawn, or its body became its source's again or differs again): the lineage credit
+    its descendants' votes and reviews send up now reaches other authors. One transaction per
+    batch, in id order; returns the members touched."""
+    path = Solution.objects.filter(pk=solution_id).values_list("path", flat=True).first()
+    if not path:
+        return set()
+    ids = list(
+        Solution.objects.filter(path__startswith=path)
+        .exclude(pk=solution_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    touched: set[int] = set()
+    for start in range(0, len(ids), batch_size):
+        touched |= sync_solutions(ids[start : start + batch_size])
+    return touched
+
+
 @transaction.atomic
 def sync_vote(solution_id: int, voter_id: int) -> set[int]:
     """The same for one member's vote on one solution: only its keys (received, cast, and the
@@ -568,7 +584,7 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     and their authors as far as lineage credit reaches (`a1_id`, `a1_author`, ...), reached
     through `parent_id`, which names the same chain as `path`, both set once at the fork."""
     vote, solution = Vote._meta.db_table, Solution._meta.db_table
-    ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)))
+    ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)), snapshot_id)
     low = trust.low_trust_sql("v.voter_id", _snapshot_sql(snapshot_id))
     return f"""
         SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
@@ -578,19 +594,43 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     """
 
 
-def _ancestors_sql(generations: int) -> tuple[str, str]:
-    """The joins that reach a solution's (alias `a0`) ancestors as far as lineage credit
-    reaches, nearest first, through `parent_id`, which names the same chain as `path`, both set
-    once at the fork; and their columns (`a1_id`, `a1_author`, ...)."""
+def _ancestors_sql(generations: int, snapshot_id: int | None) -> tuple[str, str]:
+    """The join that reaches a solution's (alias `a0`) credited ancestors as far as lineage
+    credit reaches, nearest first, as challenges.lineage.lineage_payees counts them: an
+    unchanged copy is no generation (the walk goes on to what it copied). Their columns:
+    `a1_id`, `a1_author`, `a1_out` (1 when that ancestor is withdrawn or its author low-trust
+    in the snapshot `snapshot_id`: not paid, but it keeps its generation), ...
+
+    One recursive walk up `parent_id` (which names the same chain as `path`, both set once at
+    the fork) from every fork, stopping once past the last generation."""
+    if not generations:
+        return "", ""
     solution = Solution._meta.db_table
-    joins = "".join(
-        f" LEFT JOIN {solution} a{k} ON a{k}.id = a{k - 1}.parent_id"
+    withdrawn = Solution.Status.WITHDRAWN
+    step = "CASE WHEN p.unchanged_fork THEN 0 ELSE 1 END"
+    low = trust.low_trust_sql("p.author_id", _snapshot_sql(snapshot_id))
+    out = f"CASE WHEN p.status = '{withdrawn}' OR {low} THEN 1 ELSE 0 END"
+    pivot = "".join(
+        f", MAX(CASE WHEN w.generation = {k} THEN p.id END) AS a{k}_id"
+        f", MAX(CASE WHEN w.generation = {k} THEN p.author_id END) AS a{k}_author"
+        f", MAX(CASE WHEN w.generation = {k} THEN {out} END) AS a{k}_out"
         for k in range(1, generations + 1)
     )
-    columns = "".join(
-        f", a{k}.id AS a{k}_id, a{k}.author_id AS a{k}_author" for k in range(1, generations + 1)
-    )
-    return joins, columns
+    credited = f"""
+        WITH RECURSIVE walk (solution_id, ancestor_id, generation) AS (
+            SELECT s.id, s.parent_id, 1 FROM {solution} s WHERE s.parent_id IS NOT NULL
+            UNION ALL
+            SELECT w.solution_id, p.parent_id, w.generation + {step}
+            FROM walk w JOIN {solution} p ON p.id = w.ancestor_id
+            WHERE p.parent_id IS NOT NULL AND w.generation + {step} <= {int(generations)}
+        )
+        SELECT w.solution_id{pivot}
+        FROM walk w JOIN {solution} p ON p.id = w.ancestor_id
+        WHERE NOT p.unchanged_fork
+        GROUP BY w.solution_id
+    """
+    columns = "".join(f", c.a{k}_id, c.a{k}_author, c.a{k}_out" for k in range(1, generations + 1))
+    return f" LEFT JOIN ({credited}) c ON c.solution_id = a0.id", columns
 
 
 def _snapshot_sql(snapshot_id: int | None) -> str:
@@ -628,11 +668,15 @@ _IS_VOTE_LINE = (
 def _lineage_paid(k: int, row: str, actor: str) -> str:
     """Whether a fact (the row `row` of `_votes_sql` or `_reviews_sql`, by the member in column
     `actor`) that credits its solution's lineage credits the author of the k-th ancestor, as
-    `_lineage_lines` decides: nearest first, never the earner or the actor, once per person (a
-    nearer ancestor with the same author was paid already, or was the earner or the actor)."""
+    `_lineage_lines` decides: nearest first past unchanged copies (`_ancestors_sql`), never the
+    earner or the actor, a withdrawn ancestor or a low-trust author, once per person (a nearer
+    ancestor with the same author was paid already, or was the earner or the actor)."""
     author = f"{row}.a{k}_author"
     distinct = "".join(f" AND {author} <> {row}.a{j}_author" for j in range(1, k))
-    return f"{author} IS NOT NULL AND {author} <> {row}.author_id AND {author} <> {actor}{distinct}"
+    return (
+        f"{author} IS NOT NULL AND {row}.a{k}_out = 0 AND {author} <> {row}.author_id "
+        f"AND {author} <> {actor}{distinct}"
+    )
 
 
 def _lineage_credited(k: int) -> str:
@@ -866,7 +910,7 @@ def _reviews_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
     cents (`cents`, rounded half to even as `_desired_and_notes` rounds). Reads the review
     weight from the row `p` (`_other_solutions_to_correct_sql`)."""
     review, solution = Review._meta.db_table, Solution._meta.db_table
-    ancestors, ancestor_cols = _ancestors_sql(len(rules.lineage_shares))
+    ancestors, ancestor_cols = _ancestors_sql(len(rules.lineage_shares), snapshot_id)
     low = trust.low_trust_sql("r.reviewer_id", _snapshot_sql(snapshot_id))
     cents = _half_even_sql("((r.mean_score - 3) * p.weight * 100)")
     return f"""

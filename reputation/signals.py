@@ -28,6 +28,20 @@ def fork_changed(sender, instance: Solution, created: bool, update_fields=None, 
     if not created and update_fields and "unchanged_fork" in update_fields:
         solution_id = instance.pk
         outbox.enqueue(tasks.sync_solution_reputation, solution_id)
+        # Lineage credit passes through an unchanged copy: its descendants' credit moves.
+        outbox.enqueue(tasks.sync_descendants_reputation, solution_id)
+
+
+@receiver(post_save, sender=Solution, dispatch_uid="reputation-lineage-status")
+def lineage_status_changed(
+    sender, instance: Solution, created: bool, update_fields=None, **kwargs
+) -> None:
+    """A solution withdrawn: its author no longer earns the lineage credit of its descendants
+    (withdrawing is final)."""
+    withdrawn = instance.status == Solution.Status.WITHDRAWN
+    if not created and update_fields and "status" in update_fields and withdrawn:
+        solution_id = instance.pk
+        outbox.enqueue(tasks.sync_descendants_reputation, solution_id)
 
 
 @receiver(post_save, sender=UpstreamProposal, dispatch_uid="reputation-upstream")

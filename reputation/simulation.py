@@ -11,7 +11,14 @@ ledger rebuild, the rankings recompute. Time is simulated (a patched clock), so 
 cap and the serial-voting windows see days, not the seconds the run takes.
 
 Members' accounts are bulk-created (signing up is not under test); everything they do goes
-through challenges.services and reputation.services, with Celery eager."""
+through challenges.services and reputation.services, with Celery eager.
+
+Prizes (issue 20): some challenges carry a prize purse, funded by a few members through the
+marketplace's real contribution service and sandbox provider, and awarded by its real award
+task once the results publish. Reputation may not import the marketplace: the simulation
+reaches it through hooks (peerhub.hooks; MarketplaceConfig.simulation_*), and without them runs
+without prizes. Money is not reputation: the award task runs between two looks at the
+reputation ledger, and a figure counts the lines the money added (the rule: none)."""
 
 import math
 import random
@@ -28,13 +35,14 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.test.utils import override_settings
 from scipy.stats import kendalltau
 
 from challenges import services as challenge_services
 from challenges.models import Challenge, Solution
 from peerhub.exceptions import DomainError
+from peerhub.hooks import collect
 from peerhub.models import User
 
 from . import abuse, fitness, ledger, services, tasks, trust
@@ -60,6 +68,13 @@ class Config:
     # The worker's ledger syncs: False coalesces them into the night's full rebuild (which
     # derives the same lines); True runs each one eagerly after its vote, as a worker would.
     eager_syncs: bool = False
+    # Prize purses (issue 20): the share of challenges that get one, its award table (percent
+    # per place), the winners organisers select per challenge (the first `winners` ranked), and
+    # the backers of each purse (readers, each giving 20, 50, 100 or 200 in its currency).
+    prize_share: float = 0.5
+    prize_places: tuple[int, ...] = (60, 30, 10)
+    winners: int = 1
+    backers_per_purse: int = 3
 
 
 # The size at which the goals are set: members, challenges, days (with a 2 % ring).
@@ -86,6 +101,19 @@ class Result:
     reputation_by_role: dict[str, float] = field(default_factory=dict)
     # The whole run: members and challenges made, every day and night, the selection rounds.
     seconds_in_all: float = 0.0
+    # Prizes, in the purses' currency's cents; no purse: the run had no prizes (no marketplace,
+    # or a prize share of 0).
+    purses: int = 0
+    purses_refunded: int = 0
+    currency: str = ""
+    money_contributed: int = 0
+    money_fees: int = 0
+    money_awarded: int = 0
+    money_to_ancestors: int = 0
+    money_escrow_left: int = 0
+    money_reputation_lines: int = 0
+    builders_over_loners_money: float = math.nan
+    money_by_role: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean_tau(self) -> float:
@@ -112,6 +140,29 @@ class Result:
             # The issue's goal holds at its size only: a run of another size is measured.
             ("Time of the whole run", f"{self.seconds_in_all:.0f} s",
              "< 600 s" if goal_size else "—", self.seconds_in_all < 600 or not goal_size),
+            *self.money_figures(),
+        ]  # fmt: skip
+
+    def money(self, cents: int) -> str:
+        return f"{cents // 100:,}.{cents % 100:02d} {self.currency}"
+
+    def money_figures(self) -> list[tuple[str, str, str, bool]]:
+        """Prize money: whether builders out-earn loners in money too, where the money went, and
+        that it never fed reputation."""
+        name = "Builders / loners mean prize money, equal quality"
+        if not self.purses:
+            return [(name, "no prizes", "—", True)]
+        ratio = self.builders_over_loners_money
+        to_ancestors = self.money_to_ancestors / self.money_awarded if self.money_awarded else 0.0
+        return [
+            (name, _shown(ratio, "{:.2f}x"), "> 1x", ratio > 1),
+            (f"Prize money awarded ({self.purses} purses, {self.purses_refunded} refunded)",
+             self.money(self.money_awarded), "—", True),
+            ("Share of prize money paid to ancestors", f"{to_ancestors:.1%}", "—", True),
+            ("Left in the purses' escrow after the awards", self.money(self.money_escrow_left),
+             "0", self.money_escrow_left == 0),
+            ("Reputation lines added by the prize money", str(self.money_reputation_lines), "0",
+             self.money_reputation_lines == 0),
         ]  # fmt: skip
 
 
@@ -480,32 +531,103 @@ class Simulation:
             self.ranked[challenge_id].append(solution_id)
 
     def _select(self) -> None:
-        """Organisers shortlist the three best ranked solutions and select the first."""
+        """Organisers shortlist the three best ranked solutions (or as many as the winners) and
+        select the first (or the first `winners`, a second apart: their places). A challenge
+        with a purse and nothing ranked is archived, and its backers refunded."""
         self.clock.at += timedelta(hours=1)
+        winners = max(1, self.config.winners)
         for challenge in self.challenges:
             by = challenge.organisers.order_by("pk").first()
-            ranked = self.ranked.get(challenge.pk, [])[:3]
+            ranked = self.ranked.get(challenge.pk, [])[: max(3, winners)]
             if not ranked:
+                if challenge.pk in self.purses:
+                    self._archive(challenge, by)
                 continue
 
             def run(challenge=challenge, by=by, ranked=ranked):
                 challenge_services.challenge_transition(challenge=challenge, by=by, to="selecting")
                 round_ = challenge_services.selection_round_open(challenge=challenge, by=by)
-                for k, solution_id in enumerate(ranked):
+                for solution_id in ranked:
                     solution = Solution.objects.get(pk=solution_id)
                     challenge_services.selection_shortlist(
                         round=round_, by=by, solution=solution, reason="Among the best ranked."
                     )
-                    if k == 0:
-                        challenge_services.selection_select(
-                            round=round_, by=by, solution=solution, reason="The best ranked."
-                        )
+                for k, solution_id in enumerate(ranked[:winners]):
+                    self.clock.at += timedelta(seconds=1 if k else 0)
+                    challenge_services.selection_select(
+                        round=round_,
+                        by=by,
+                        solution=Solution.objects.get(pk=solution_id),
+                        reason="The best ranked." if k == 0 else "Among the best ranked.",
+                    )
                 challenge_services.selection_publish(round=round_, by=by)
 
             self._try(run, atomic=True)
         ledger.sync_everything()
         fitness.recompute_all()
         self._refresh()
+        self._award()
+
+    # --- Prizes ----------------------------------------------------------------------------
+
+    def _fund_purses(self) -> None:
+        """A share of the challenges get a purse while they are open, each backed by a few
+        readers. Drawn from a generator of its own, so that a run with prizes makes every other
+        draw as the same seed without them does."""
+        c = self.config
+        if c.prize_share <= 0:
+            return
+        rng = random.Random(f"prizes-{c.seed}")
+        funded = set(
+            rng.sample(range(len(self.challenges)), round(len(self.challenges) * c.prize_share))
+        )
+        readers = self.ids("voter")
+        for i, challenge in enumerate(self.challenges):
+            if i not in funded:
+                continue
+            backers = [
+                (self.users[pk], 100 * rng.choice((20, 50, 100, 200)))
+                for pk in rng.sample(readers, min(c.backers_per_purse, len(readers)))
+            ]
+            answer = collect(
+                "simulation_purse_fund",
+                challenge=self.challenge_rows[challenge.pk],  # as loaded: open
+                organiser=challenge.organisers.order_by("pk").first(),
+                places=c.prize_places,
+                backers=backers,
+            )
+            if not answer:  # no marketplace: no prizes
+                return
+            self.purses[challenge.pk] = sum(answer)
+
+    def _archive(self, challenge: Challenge, by: User) -> None:
+        def run():
+            for to in ("selecting", "closed", "archived"):
+                challenge_services.challenge_transition(challenge=challenge, by=by, to=to)
+
+        self._try(run, atomic=True)
+
+    def _ledger_lines(self) -> tuple[int, Decimal]:
+        """The reputation ledger of the run's members: its lines and their sum. The ledger is
+        append-only, so any line the money caused would show in the count."""
+        look = ReputationEvent.objects.filter(beneficiary_id__in=list(self.role)).aggregate(
+            n=Count("pk"), s=Sum("amount")
+        )
+        return look["n"], look["s"] or Decimal(0)
+
+    def _award(self) -> None:
+        """The purses' award tasks run (as the worker runs them after the results publish),
+        between two looks at the reputation ledger with a full rebuild after them."""
+        if not self.awards_due:
+            return
+        before = self._ledger_lines()
+        for task, args, kwargs in self.awards_due:
+            task.apply(args=args, kwargs=kwargs, throw=True)
+        self.awards_due.clear()
+        ledger.sync_everything()
+        after = self._ledger_lines()
+        # Append-only: a changed sum without a new line cannot happen, but would count as one.
+        self.money_reputation_lines = max(after[0] - before[0], int(after[1] != before[1]))
 
     # --- Run and measure -------------------------------------------------------------------
 
@@ -523,6 +645,9 @@ class Simulation:
         self.night_seconds: dict[str, float] = defaultdict(float)
         self.today = 0
         self.ranked: dict[int, list[int]] = {}
+        self.purses: dict[int, int] = {}
+        self.awards_due: list[tuple] = []
+        self.money_reputation_lines = 0
         seconds: list[float] = []
         quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         with (
@@ -545,6 +670,7 @@ class Simulation:
             self.criteria = {
                 ch.pk: list(ch.criteria.values_list("pk", flat=True)) for ch in self.challenges
             }
+            self._fund_purses()
             # The debounce of rankings (one recompute per challenge a few seconds after a burst
             # of changes) is held for the day; the night recomputes every challenge.
             for ch in self.challenges:
@@ -568,20 +694,23 @@ class Simulation:
         promise through the outbox are held, as a busy worker's queue would hold them, and the
         night's full rebuild and rankings recompute (which production runs too, and which derive the
         same lines and scores: tests/reputation/test_set_based.py) settle them. A member's level
-        then moves once a day rather than seconds after each vote."""
-        if self.config.eager_syncs:
-            yield
-            return
+        then moves once a day rather than seconds after each vote. The purses' award tasks are
+        held in every case, for `_award`."""
         from peerhub import outbox
 
-        held = (
+        held = () if self.config.eager_syncs else (
             tasks.sync_vote_reputation, tasks.sync_solution_reputation, tasks.rankings_after_change,
         )  # fmt: skip
+        # The purses' awards wait for `_award`, which looks at the reputation ledger around them.
+        awards = tuple(collect("simulation_award_tasks"))
         promise = outbox.enqueue
 
         def enqueue(task, *args, **kwargs):
             if task in held:
                 self.deferred.append((task, args))
+                return None
+            if task in awards:
+                self.awards_due.append((task, args, kwargs))
                 return None
             return promise(task, *args, **kwargs)
 
@@ -605,16 +734,7 @@ class Simulation:
         ring = set(self.ids("ring"))
         top_1 = members[: max(1, math.ceil(len(members) / 100))]
         top_10 = members[: max(1, math.ceil(len(members) / 10))]
-        # Builders over loners at equal quality: strata of members by the mean hidden quality
-        # of their solutions (tenths), compared by `stratified_ratio`.
-        quality_of: dict[int, list[float]] = defaultdict(list)
-        for solution_id, quality in self.quality.items():
-            quality_of[self.author.get(solution_id)].append(quality)
-        bins: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for pk in self.ids("builder") + self.ids("loner"):
-            if quality_of.get(pk):
-                b = min(9, int(10 * sum(quality_of[pk]) / len(quality_of[pk])))
-                bins[b][self.role[pk]].append(float(totals.get(pk, 1)))
+        strata = self.quality_strata({pk: float(totals.get(pk, 1)) for pk in self.role})
         events = ReputationEvent.objects.filter(beneficiary_id__in=list(self.role))
         positive = events.filter(amount__gt=0).aggregate(s=Sum("amount"))["s"] or Decimal(0)
         lineage = events.filter(kind=ReputationEvent.Kind.LINEAGE_CREDIT).aggregate(
@@ -642,7 +762,7 @@ class Simulation:
             ring_in_top_decile=len(ring & set(top_10)),
             ring_size=len(ring),
             top_1pct_size=len(top_1),
-            builders_over_loners=stratified_ratio(bins.values(), "builder", "loner"),
+            builders_over_loners=stratified_ratio(strata, "builder", "loner"),
             lineage_share=float(lineage / positive) if positive else 0.0,
             lazy_over_parents=float(lazy_total / parent_total) if parent_total else 0.0,
             seconds_per_day=seconds,
@@ -652,4 +772,52 @@ class Simulation:
             low_trust_ring=len(low & ring),
             low_trust_honest=len(low - ring - set(self.ids("puppet"))),
             reputation_by_role={r: sum(v) / len(v) for r, v in sorted(by_role.items())},
+            **self._measure_money(),
         )
+
+    def quality_strata(self, values: dict[int, float]) -> list[dict[str, list[float]]]:
+        """Builders' and loners' values (reputation, money) at equal quality, for
+        `stratified_ratio`: strata of members by the mean hidden quality of their solutions
+        (tenths); a member without a solution is in none."""
+        quality_of: dict[int, list[float]] = defaultdict(list)
+        for solution_id, quality in self.quality.items():
+            quality_of[self.author.get(solution_id)].append(quality)
+        bins: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for pk in self.ids("builder") + self.ids("loner"):
+            if quality_of.get(pk):
+                b = min(9, int(10 * sum(quality_of[pk]) / len(quality_of[pk])))
+                bins[b][self.role[pk]].append(values.get(pk, 0.0))
+        return list(bins.values())
+
+    def _measure_money(self) -> dict:
+        """The prize figures, from what the marketplace reports the purses paid."""
+        if not self.purses:
+            return {}
+        reports = collect(
+            "simulation_money",
+            member_ids=list(self.role),
+            challenge_ids=[ch.pk for ch in self.challenges],
+        )
+        earned: dict[int, int] = defaultdict(int)
+        to_ancestors = 0
+        for report in reports:
+            for (member_id, kind), cents in report["earned"].items():
+                earned[member_id] += cents
+                to_ancestors += cents if kind == "lineage" else 0
+        by_role = defaultdict(list)
+        for pk, role in self.role.items():
+            by_role[role].append(earned.get(pk, 0))
+        strata = self.quality_strata({pk: float(cents) for pk, cents in earned.items()})
+        return {
+            "purses": sum(r["purses"] for r in reports),
+            "purses_refunded": sum(r["refunded"] for r in reports),
+            "currency": reports[0]["currency"] if reports else "",
+            "money_contributed": sum(r["contributed"] for r in reports),
+            "money_fees": sum(r["fees"] for r in reports),
+            "money_awarded": sum(earned.values()),
+            "money_to_ancestors": to_ancestors,
+            "money_escrow_left": sum(r["escrow_left"] for r in reports),
+            "money_reputation_lines": self.money_reputation_lines,
+            "builders_over_loners_money": stratified_ratio(strata, "builder", "loner"),
+            "money_by_role": {r: sum(v) / len(v) / 100 for r, v in sorted(by_role.items())},
+        }

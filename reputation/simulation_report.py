@@ -107,6 +107,7 @@ def summary(result) -> dict:
         "challenges": c.challenges,
         "days": c.days,
         "seed": c.seed,
+        "purses": result.purses,
         "figures": [list(f) for f in result.figures()],
     }
 
@@ -115,6 +116,38 @@ def _verdict(row: FigureRow) -> str:
     if row.measured:
         return "(measured)"
     return "reached" if row.reached else "not reached"
+
+
+def _prizes_sentence(result) -> str:
+    if not result.purses:
+        return "No prizes: no challenge carried a purse in this run."
+    return (
+        f"Prizes: {result.purses} purses took {result.money(result.money_contributed)} "
+        f"({result.money(result.money_fees)} in fees); {result.money(result.money_awarded)} was "
+        f"awarded, {result.money(result.money_to_ancestors)} of it to ancestors as lineage shares; "
+        f"purses refunded for want of winners: {result.purses_refunded}. Money is not "
+        f"reputation: lines the awards added to the reputation ledger: "
+        f"{result.money_reputation_lines}."
+    )
+
+
+def _money_charts(result) -> list[str]:
+    if not result.purses:
+        return []
+    unit = f" {result.currency}"
+    kept = result.money_awarded - result.money_to_ancestors
+    return [
+        _bars(
+            "Mean prize money by role",
+            [(role, value) for role, value in result.money_by_role.items()],
+            unit=unit,
+        ),
+        _bars(
+            "Prize money: kept by winners, shared with ancestors",
+            [("kept by winners", kept / 100), ("to ancestors", result.money_to_ancestors / 100)],
+            unit=unit,
+        ),
+    ]
 
 
 def render(result) -> str:
@@ -134,6 +167,7 @@ def render(result) -> str:
             "Mean reputation by role",
             [(role, value) for role, value in result.reputation_by_role.items()],
         ),
+        *_money_charts(result),
         _line("Seconds per simulated day", result.seconds_per_day, unit=" s"),
     ]
     return f"""<!DOCTYPE html>
@@ -149,6 +183,7 @@ max-width:100%;height:auto}}@media (max-width:480px){{td,th{{padding:4px 5px}}}}
 ring {result.ring_size} members ({c.ring_share:.0%}); {result.solutions} solutions,
 {result.votes} votes, {result.reviews} reviews. Low-trust at the end: {result.low_trust_ring} of
 the ring, {result.low_trust_honest} honest members.</p>
+<p>{html.escape(_prizes_sentence(result))}</p>
 <div class="scroll"><table><thead><tr><th>Figure</th><th>Value</th><th>Goal</th><th></th></tr>
 </thead><tbody>{rows}</tbody></table></div>
 {"".join(charts)}

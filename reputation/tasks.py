@@ -22,6 +22,13 @@ def sync_solution_reputation(solution_id: int) -> int:
 
 
 @retried
+def sync_descendants_reputation(solution_id: int) -> int:
+    touched = ledger.sync_descendants(solution_id)
+    level_notices.trust_levels_announce(touched)
+    return len(touched)
+
+
+@retried
 def sync_vote_reputation(solution_id: int, voter_id: int) -> int:
     touched = ledger.sync_vote(solution_id, voter_id)
     level_notices.trust_levels_announce(touched)

@@ -508,6 +508,10 @@ class FileChangeSerializer(serializers.Serializer):
 class DiffSerializer(_FromFieldMixin, serializers.Serializer):
     from_ = serializers.IntegerField()
     to = serializers.IntegerField()
+    hidden_reason = serializers.CharField(
+        help_text="Why moderation hides this solution or revision from you (then no rows and "
+        "no files); empty when you may read it."
+    )
     rows = DiffRowSerializer(many=True)
     stats = DiffStatsSerializer()
     files = FileChangeSerializer(many=True, help_text="What changed in the files.")

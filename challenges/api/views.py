@@ -337,15 +337,17 @@ class SolutionViewSet(_ViewSet):
         old_number = numbers.get("from", max(1, new_number - 1))
         old = selectors.revision_get(solution=solution, number=old_number)
         new = selectors.revision_get(solution=solution, number=new_number)
-        rows = selectors.revision_diff(old=old, new=new)
+        stub = selectors.hidden_from(request.user, solution, old, new)
+        rows = [] if stub else selectors.revision_diff(old=old, new=new)
         return self.answer(
             s.DiffSerializer,
             {
                 "from": old.number,
                 "to": new.number,
+                "hidden_reason": stub,
                 "rows": rows,
                 "stats": diff_stats(rows),
-                "files": artefacts.files_diff(old=old, new=new),
+                "files": [] if stub else artefacts.files_diff(old=old, new=new),
             },
         )
 

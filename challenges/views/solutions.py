@@ -191,17 +191,19 @@ def solution_diff(request, pk: int):
     old_number = _revision_number(request.GET.get("from"), max(1, new_number - 1), last)
     old = selectors.revision_get(solution=solution, number=old_number)
     new = selectors.revision_get(solution=solution, number=new_number)
-    rows = selectors.revision_diff(old=old, new=new)
+    stub = selectors.hidden_from(request.user, solution, old, new)
+    rows = [] if stub else selectors.revision_diff(old=old, new=new)
     return render(
         request,
         "challenges/solution_diff.html",
         {
             "solution": solution,
+            "moderation_stub": stub,
             "old": old,
             "new": new,
             "rows": rows,
             "stats": diff_stats(rows),
-            "files_diff": artefacts.files_diff(old=old, new=new),
+            "files_diff": [] if stub else artefacts.files_diff(old=old, new=new),
             "numbers": range(1, last + 1),
             "old_label": f"Revision {old.number}",
             "new_label": f"Revision {new.number}",

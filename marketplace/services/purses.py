@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges import permissions as challenge_permissions
-from challenges.lineage import Link, Payee, lineage_payees
+from challenges.lineage import Link, Payee, chain_of, lineage_payees, links_by_id
 from challenges.models import Challenge, SelectionEntry, SelectionRound, Solution
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
@@ -373,30 +373,15 @@ def purse_lock_for_results(*, selection_round: SelectionRound) -> bool:
 
 def lineage_chain(solution: Solution) -> list[Link]:
     """The solution's ancestors, nearest first, with what the rule needs to know of each."""
-    ids = list(reversed(solution.ancestor_ids))
-    rows = {
-        pk: (author_id, unchanged, status)
-        for pk, author_id, unchanged, status in Solution.objects.filter(pk__in=ids).values_list(
-            "pk", "author_id", "unchanged_fork", "status"
-        )
-    }
-    return [
-        Link(
-            pk,
-            rows[pk][0],
-            unchanged=rows[pk][1],
-            withdrawn=rows[pk][2] == Solution.Status.WITHDRAWN,
-        )
-        for pk in ids
-        if pk in rows
-    ]
+    return chain_of(solution, links_by_id(solution.ancestor_ids))
 
 
 def money_payees(*, solution: Solution, earner_id: int) -> list[Payee]:
     """Who up `solution`'s lineage is paid lineage money when `earner_id` earns from it: the
-    shared rule (challenges.lineage) with every exclusion on: unchanged copies pass the share
-    on to what they copied; withdrawn ancestors and low-trust authors are not paid; never the
-    earner (self-ancestry, the earner's own earlier solutions) and never anyone twice."""
+    shared rule (challenges.lineage), the same as reputation's lineage credit: unchanged
+    copies pass the share on to what they copied; withdrawn ancestors and low-trust authors
+    are not paid; never the earner (self-ancestry, the earner's own earlier solutions) and
+    never anyone twice."""
     from reputation.trust import low_trust_ids
 
     chain = lineage_chain(solution)
@@ -406,8 +391,6 @@ def money_payees(*, solution: Solution, earner_id: int) -> list[Payee]:
         generations=len(lineage_weights()),
         earner_id=earner_id,
         barred_author_ids=low_trust_ids(authors) if authors else (),
-        copies_pass_through=True,
-        withdrawn_count=False,
     )
 
 

@@ -309,3 +309,31 @@ def test_the_diff_page_and_api_answer_two_100000_character_revisions(client, mat
     assert api.status_code == 200
     assert [row["kind"] for row in api.json()["rows"]] == ["too_large"]
     assert matcher_work == []
+
+
+@pytest.mark.django_db
+def test_a_hidden_revisions_text_stays_out_of_the_diff_page_and_api(client):
+    from challenges import services
+    from challenges.models import Revision
+    from challenges.services.moderation import revision_set_moderation_hidden
+    from tests.factories import UserFactory, make_solution
+
+    solution = make_solution(body="A fine filter.")
+    services.solution_revise(
+        solution=solution, by=solution.author, title=solution.title, body="Buy cheap pills now"
+    )
+    revision_set_moderation_hidden(
+        Revision.objects.get(solution=solution, number=2), "Hidden: flagged as spam."
+    )
+    for viewer in (None, UserFactory()):
+        if viewer:
+            client.force_login(viewer)
+        html = client.get(f"/solutions/{solution.pk}/diff/").content.decode()
+        assert "Hidden: flagged as spam." in html and "pills" not in html
+        api = client.get(f"/api/solutions/{solution.pk}/diff/").json()
+        assert api["hidden_reason"] == "Hidden: flagged as spam."
+        assert api["rows"] == [] and api["files"] == []
+    # The author still reads it, to edit or appeal.
+    client.force_login(solution.author)
+    assert "pills" in client.get(f"/solutions/{solution.pk}/diff/").content.decode()
+    assert client.get(f"/api/solutions/{solution.pk}/diff/").json()["hidden_reason"] == ""

@@ -71,6 +71,8 @@ operation = st.one_of(
         st.tuples(st.integers(1, 5), st.integers(1, 5)),
     ),
     st.tuples(st.just("upstream"), index),
+    # Its author withdraws a solution: no more lineage credit to them from its descendants.
+    st.tuples(st.just("withdraw"), index),
     moderate,
     moderate,
     st.tuples(st.just("appeal"), index),
@@ -185,6 +187,11 @@ def apply(op, members, solutions, counter, clock, reviewer=None) -> None:
             )
 
         run(offer_and_accept)
+        return
+    if kind == "withdraw":
+        solution = solutions[op[1] % len(solutions)]
+        author = members_by_pk(members)[solution.author_id]
+        run(lambda: challenge_services.solution_withdraw(solution=solution, by=author))
         return
     who, solution = members[op[1]], solutions[op[2] % len(solutions)]
     if kind == "vote":

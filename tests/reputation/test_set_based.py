@@ -5,7 +5,8 @@ same per-key sums and the same scores.
 
 Facts are written straight to the tables (votes by unverified members, self-votes, votes inside
 one's own lineage, serial-reversed votes; reviews, own ones too, rescored and removed; forks
-unpublished), and the ledger is first synced, then the facts changed, so the rebuild has
+unpublished; unchanged copies, withdrawn ancestors and low-trust authors that lineage credit
+passes or skips), and the ledger is first synced, then the facts changed, so the rebuild has
 corrections to append, not only first lines: on PostgreSQL, only for the solutions its checks
 name (tests/reputation/test_rebuild_check.py)."""
 
@@ -56,6 +57,8 @@ change = st.one_of(
     st.tuples(st.just("trust"), st.sets(member, max_size=3)),
     # A fork's body becomes its source's again, or differs again.
     st.tuples(st.just("unchanged"), index, st.booleans()),
+    # A solution withdrawn: its author earns no more lineage credit.
+    st.tuples(st.just("withdrawn"), index),
     st.tuples(st.just("review"), review),
     st.tuples(st.just("rescore"), index, mean),
     st.tuples(st.just("unreview"), index),
@@ -142,6 +145,10 @@ def apply(op, members, solutions):
             ledger.Solution.objects.filter(pk=forks[op[1] % len(forks)]).update(
                 unchanged_fork=op[2]
             )
+    elif kind == "withdrawn":
+        ledger.Solution.objects.filter(pk=solutions[op[1] % len(solutions)].pk).update(
+            status=ledger.Solution.Status.WITHDRAWN
+        )
     elif kind in ("unverify", "verify"):
         EmailAddress.objects.filter(user=members[op[1]]).update(verified=kind == "verify")
     elif votes:

@@ -2,7 +2,10 @@
 points the right way, the run is deterministic for its seed, and the command never runs on a
 database that is not a scratch one."""
 
+import dataclasses
 import math
+from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,6 +13,9 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
+from marketplace import ledger
+from marketplace.apps import MarketplaceConfig
+from marketplace.models import Contribution, Earning, LedgerEntry, Purse
 from reputation import simulation, simulation_report
 from reputation.management.commands.simulate import is_scratch
 from reputation.models import ReputationEvent
@@ -72,6 +78,10 @@ def test_a_small_community_points_the_goals_the_right_way(settings, tmp_path):
     assert "<script" not in page and "src=" not in page and "<link" not in page
     response = Client().get(reverse("reputation:how-it-works"))
     assert "Kendall" in response.content.decode()
+    # Half the challenges carried purses (the default): the page quotes the money figures.
+    assert result.purses == 2 and result.money_reputation_lines == 0
+    assert "carried prize purses" in response.content.decode()
+    assert "Builders / loners mean prize money" in response.content.decode()
 
 
 def test_the_whole_run_is_held_to_ten_minutes_at_the_goals_size_only():
@@ -143,3 +153,114 @@ def test_builders_over_loners_compares_like_with_like_and_weighs_strata_by_their
     ratio = simulation.stratified_ratio([even, lucky, lonely], "builder", "loner")
     assert 2 < ratio < 2.5
     assert math.isnan(simulation.stratified_ratio([lonely], "builder", "loner"))
+
+
+# --- Prizes (issue 20) --------------------------------------------------------------------------
+
+# Every challenge funded, three winners per challenge (60/30/10): at this seed both purses are
+# awarded and part of the awards goes up the lineage.
+PRIZES = dataclasses.replace(TINY, prize_share=1.0, winners=3)
+MONEY_HOOKS = ("simulation_purse_fund", "simulation_award_tasks", "simulation_money")
+
+
+def reputation_by_kind(sim) -> dict[tuple[int, str], Decimal]:
+    """Each member's reputation per kind of fact, members named by their place in the run (ids
+    differ). Not line by line: the trust walk runs over the whole database, so a second run's
+    nights (with the first run's members in the graph) append other corrections on the way to
+    the same balances."""
+    place = {pk: k for k, pk in enumerate(sorted(sim.role))}
+    rows = (
+        ReputationEvent.objects.filter(beneficiary_id__in=list(sim.role))
+        .order_by()
+        .values_list("beneficiary_id", "kind")
+        .annotate(total=Sum("amount"))
+    )
+    return {(place[pk], kind): total for pk, kind, total in rows if total}
+
+
+def test_prizes_are_paid_out_and_every_cent_is_accounted_for():
+    sim = simulation.Simulation(PRIZES)
+    result = sim.run()
+    purses = Purse.objects.filter(challenge__in=sim.challenges)
+    assert result.purses == purses.count() == 2
+    assert set(purses.values_list("state", flat=True)) == {Purse.State.AWARDED}
+    # The escrow accounts end at zero: what came in net of fees all went out as earnings.
+    for purse in purses:
+        assert ledger.balance(ledger.purse(purse.challenge, purse.currency)) == 0
+    assert result.money_escrow_left == 0
+    contributions = Contribution.objects.filter(purse__in=purses)
+    paid_in = sum(c.amount - c.fee for c in contributions)
+    earnings = Earning.objects.filter(purse__in=purses)
+    assert result.money_awarded == sum(e.amount for e in earnings) == paid_in > 0
+    assert result.money_contributed == result.money_awarded + result.money_fees
+    assert LedgerEntry.objects.aggregate(s=Sum("amount"))["s"] == 0
+    # Winners are paid, and the authors they built on their lineage share.
+    lineage = earnings.filter(kind=Earning.Kind.LINEAGE)
+    assert result.money_to_ancestors == sum(e.amount for e in lineage) > 0
+    assert all(e.beneficiary_id != e.solution.author_id for e in lineage)
+    assert earnings.filter(kind=Earning.Kind.AWARD).values("place").distinct().count() > 1
+
+    # The money figure comes from what the purses paid: recomputed here from the earnings.
+    earned = defaultdict(float)
+    for e in earnings:
+        earned[e.beneficiary_id] += e.amount
+    expected = simulation.stratified_ratio(sim.quality_strata(earned), "builder", "loner")
+    assert result.builders_over_loners_money == pytest.approx(expected)
+    shown = {name: (value, reached) for name, value, _goal, reached in result.figures()}
+    assert shown["Builders / loners mean prize money, equal quality"][0] == f"{expected:.2f}x"
+    assert shown["Reputation lines added by the prize money"] == ("0", True)
+    page = simulation_report.render(result)
+    assert "Mean prize money by role" in page and "to ancestors" in page
+
+
+@pytest.mark.parametrize(("builders", "loners", "direction"), [(100, 10_000, -1), (10_000, 100, 1)])
+def test_the_money_figure_follows_who_earned(monkeypatch, builders, loners, direction):
+    """Were loners the ones paid, the figure says so (it is not written in advance)."""
+    sim = simulation.Simulation(PRIZES)
+    sim.run()
+    given = {"builder": builders, "loner": loners}
+
+    def money(self, *, member_ids, challenge_ids):
+        earned = {(pk, "award"): given.get(sim.role[pk], 0) for pk in member_ids}
+        return [
+            {"currency": "EUR", "earned": earned, "contributed": 0, "fees": 0,
+             "escrow_left": 0, "purses": 2, "awarded": 2, "refunded": 0}
+        ]  # fmt: skip
+
+    monkeypatch.setattr(MarketplaceConfig, "simulation_money", money, raising=True)
+    ratio = sim._measure([1.0]).builders_over_loners_money
+    assert (ratio - 1) * direction > 0
+    assert ratio == pytest.approx(builders / loners)
+
+
+def test_money_never_feeds_reputation_and_the_run_needs_no_marketplace(monkeypatch):
+    """The same seed with prizes and without the marketplace's hooks gives every member the same
+    reputation from every kind of fact: prize money, lineage shares included, adds nothing (and
+    within the prize run, the awards added no line to the ledger)."""
+    with_prizes = simulation.Simulation(PRIZES)
+    paid = with_prizes.run()
+    assert paid.money_to_ancestors > 0 and paid.money_reputation_lines == 0
+    for hook in MONEY_HOOKS:
+        monkeypatch.delattr(MarketplaceConfig, hook)
+    without = simulation.Simulation(PRIZES)
+    unpaid = without.run()
+    assert unpaid.purses == 0
+    assert deterministic(unpaid) == deterministic(paid)
+    assert reputation_by_kind(without) == reputation_by_kind(with_prizes)
+    shown = {name: value for name, value, _goal, _reached in unpaid.figures()}
+    assert shown["Builders / loners mean prize money, equal quality"] == "no prizes"
+    assert "No prizes" in simulation_report.render(unpaid)
+
+
+def test_a_purse_without_winners_is_refunded_to_its_backers():
+    """Nobody posts: each funded challenge is archived without results, its backers refunded."""
+    sim = simulation.Simulation(dataclasses.replace(PRIZES, days=1, post_rate=0.0))
+    result = sim.run()
+    purses = Purse.objects.filter(challenge__in=sim.challenges)
+    assert result.purses == result.purses_refunded == 2
+    assert set(purses.values_list("state", flat=True)) == {Purse.State.REFUNDED}
+    assert result.money_awarded == 0 and result.money_escrow_left == 0
+    contributions = Contribution.objects.filter(purse__in=purses)
+    assert all(c.refunded_amount == c.amount - c.fee for c in contributions)
+    shown = {name: value for name, value, _goal, _reached in result.figures()}
+    assert shown["Builders / loners mean prize money, equal quality"] == "too few to measure"

@@ -3,8 +3,10 @@ community driven through the real services (reputation.simulation), on a scratch
 
 It refuses to run unless the database's name contains "sim" or "scratch" (e.g.
 DATABASE_URL=sqlite:////tmp/peerhub_sim.sqlite3), or `--i-know` is given: it writes thousands
-of members, solutions and votes. It migrates that database first, prints the figures and writes
-the HTML report (var/simulation-report.html) that the "How reputation works" page quotes."""
+of members, solutions and votes. With the marketplace installed, `--prize-share` of the
+challenges carry prize purses (`--winners` per challenge are paid). It migrates that database
+first, prints the figures and writes the HTML report (var/simulation-report.html) that the "How
+reputation works" page quotes."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -26,11 +28,26 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--ring-share", type=float, default=0.02)
         parser.add_argument(
+            "--prize-share",
+            type=float,
+            default=simulation.Config.prize_share,
+            help="The share of challenges with a prize purse (0 for none).",
+        )
+        parser.add_argument(
+            "--winners",
+            type=int,
+            default=simulation.Config.winners,
+            help="Winners the organisers select per challenge (places of the 60/30/10 table).",
+        )
+        parser.add_argument(
             "--i-know", action="store_true", help="Run on a database not named as scratch."
         )
         parser.add_argument("--no-report", action="store_true")
 
-    def handle(self, *args, members, challenges, days, seed, ring_share, i_know, **options):
+    def handle(
+        self, *args, members, challenges, days, seed, ring_share, prize_share, winners, i_know,
+        **options,
+    ):  # fmt: skip
         name = connection.settings_dict["NAME"]
         if not (is_scratch(name) or i_know):
             raise CommandError(
@@ -40,10 +57,13 @@ class Command(BaseCommand):
             )
         if members < 60 or challenges < 1 or days < 1:
             raise CommandError("At least 60 members, 1 challenge and 1 day.")
+        if not 0 <= prize_share <= 1 or winners < 1:
+            raise CommandError("A prize share from 0 to 1, and at least 1 winner.")
         call_command("migrate", verbosity=0, interactive=False)
         config = simulation.Config(
-            members=members, challenges=challenges, days=days, seed=seed, ring_share=ring_share
-        )
+            members=members, challenges=challenges, days=days, seed=seed, ring_share=ring_share,
+            prize_share=prize_share, winners=winners,
+        )  # fmt: skip
         result = simulation.Simulation(config, log=self.stdout.write).run()
         self.stdout.write("")
         for figure, value, goal, reached in result.figures():
@@ -55,6 +75,14 @@ class Command(BaseCommand):
             f"{result.solutions} solutions, {result.votes} votes, {result.reviews} reviews; "
             f"{result.seconds_in_all:.0f} s in all."
         )
+        if result.purses:
+            self.stdout.write(
+                f"prizes: {result.money(result.money_contributed)} contributed to "
+                f"{result.purses} purses, {result.money(result.money_fees)} in fees, "
+                f"{result.money(result.money_awarded)} awarded "
+                f"({result.money(result.money_to_ancestors)} to ancestors), "
+                f"{result.purses_refunded} refunded."
+            )
         if not options["no_report"]:
             path = simulation_report.write(result)
             self.stdout.write(f"Report: {path}")

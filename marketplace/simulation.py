@@ -1,0 +1,82 @@
+"""The marketplace's part in the community simulation (reputation.simulation, issue 20): prize
+purses funded by simulated backers through the real services, and what the awards paid.
+Reputation may not import the marketplace, so the simulation reaches these through the hooks
+of MarketplaceConfig (`simulation_purse_fund`, `simulation_award_tasks`, `simulation_money`).
+
+Backers pay through the sandbox provider whatever provider the site is configured with: a
+simulation never charges anyone."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.test.utils import override_settings
+
+from challenges.models import Challenge
+from peerhub.models import User
+
+from . import ledger
+from .models import Contribution, Earning, LedgerAccount, LedgerEntry, Purse
+from .services import payments as payment_services
+from .services import purses
+
+
+def _sandbox():
+    return override_settings(
+        PEERHUB_MARKETPLACE={**settings.PEERHUB_MARKETPLACE, "payment_provider": "sandbox"}
+    )
+
+
+def purse_fund(
+    *, challenge: Challenge, organiser: User, places, backers: list[tuple[User, int]]
+) -> int:
+    """The organiser sets up the purse (award table `places`, the default lineage share) and
+    each backer contributes, paying on the sandbox checkout; the net in escrow, in cents."""
+    purses.purse_configure(challenge=challenge, by=organiser, mode="places", places=list(places))
+    with _sandbox():
+        for backer, amount in backers:
+            payment = purses.contribution_start(
+                challenge=challenge, backer=backer, amount=amount, return_url="/"
+            )
+            payment_services.sandbox_answer(payment=payment, by=backer, outcome="succeed")
+    return ledger.balance(ledger.purse(challenge, Purse.objects.get(challenge=challenge).currency))
+
+
+def award_tasks() -> list:
+    """The task that pays a purse once its challenge's results are published."""
+    from .tasks import award_purse
+
+    return [award_purse]
+
+
+def money(*, member_ids, challenge_ids) -> dict:
+    """What the purses of these challenges took in and paid out: the members' earnings by kind
+    ({(member id, kind): cents}, kind "award" or "lineage"), the contributions (gross and the
+    fees), what their escrow accounts still hold, and how many purses were awarded or refunded."""
+    challenge_ids = list(challenge_ids)
+    purse_rows = Purse.objects.filter(challenge_id__in=challenge_ids)
+    earned: dict[tuple[int, str], int] = defaultdict(int)
+    for member_id, kind, cents in (
+        Earning.objects.filter(purse__in=purse_rows, beneficiary_id__in=list(member_ids))
+        .order_by()
+        .values_list("beneficiary_id", "kind")
+        .annotate(cents=Sum("amount"))
+    ):
+        earned[(member_id, kind)] += cents
+    paid = Contribution.objects.filter(purse__in=purse_rows, state=Contribution.State.PAID)
+    totals = paid.aggregate(gross=Sum("amount"), fees=Sum("fee"))
+    escrow = LedgerEntry.objects.filter(
+        account__kind=LedgerAccount.Kind.PURSE, account__challenge_id__in=challenge_ids
+    ).aggregate(s=Sum("amount"))["s"]
+    states = dict(purse_rows.order_by().values_list("state").annotate(n=Count("pk")))
+    return {
+        "currency": purse_rows.values_list("currency", flat=True).first()
+        or settings.PEERHUB_MARKETPLACE["currency"],
+        "earned": dict(earned),
+        "contributed": totals["gross"] or 0,
+        "fees": totals["fees"] or 0,
+        "escrow_left": escrow or 0,
+        "purses": len(purse_rows),
+        "awarded": states.get(Purse.State.AWARDED, 0),
+        "refunded": states.get(Purse.State.REFUNDED, 0),
+    }
