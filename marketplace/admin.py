@@ -21,6 +21,7 @@ from .models import (
     Plan,
     ProviderEvent,
     Purse,
+    PurseRollover,
     Refund,
     Subscription,
 )
@@ -218,10 +219,21 @@ class PurseAdmin(ReadOnlyAdmin):
     """Purses change only through their services (rules frozen once money is in; awards and
     refunds from the ledger), so staff read them here."""
 
-    list_display = ("challenge", "state", "mode", "places", "lineage_share", "locked_at")
+    list_display = ("challenge", "state", "mode", "places", "lineage_share", "rollover_to",
+                    "locked_at")  # fmt: skip
     list_filter = ("state", "mode", "currency")
-    search_fields = ("challenge__title", "challenge__slug")
-    list_select_related = ("challenge",)
+    search_fields = ("challenge__title", "challenge__slug", "rollover_to__title")
+    list_select_related = ("challenge", "rollover_to")
+
+
+@admin.register(PurseRollover)
+class PurseRolloverAdmin(ReadOnlyAdmin):
+    """Purses archived without winners that moved into their follow-up's purse."""
+
+    list_display = ("from_purse", "to_purse", "amount", "currency", "transaction", "created_at")
+    list_filter = ("currency",)
+    search_fields = ("from_purse__challenge__title", "to_purse__challenge__title")
+    list_select_related = ("from_purse__challenge", "to_purse__challenge", "transaction")
 
 
 @admin.register(Contribution)

@@ -150,6 +150,24 @@ class PurseRulesForm(forms.Form):
         label="Lineage share (%)",
         help_text="The part of each award that goes to the authors the winner built on.",
     )
+    rollover_to = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="slug",
+        label="If no winner is published",
+        empty_label="Refund every backer",
+        help_text="Or roll the whole purse over to a follow-up challenge you organise, one "
+        "that has not published its results.",
+    )
+
+    def __init__(self, *args, rollover_choices, **kwargs):
+        """`rollover_choices`: the challenges the purse may roll over to
+        (purse_selectors.rollover_candidates)."""
+        super().__init__(*args, **kwargs)
+        self.fields["rollover_to"].queryset = rollover_choices
+        self.fields["rollover_to"].label_from_instance = lambda challenge: (
+            f"Roll over to {challenge.title}"
+        )
 
     def clean_places(self) -> list[str]:
         text = self.cleaned_data["places"]

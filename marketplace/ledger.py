@@ -16,6 +16,7 @@ member's payable balance are never negative (audit_ledger checks it).
     lineage   purse -share            ancestor's author payable +share
     royalty   seller payable -share   ancestor's author payable +share
     purse refund  purse -net          clearing +net
+    rollover  purse -all              follow-up challenge's purse +all
 """
 
 from collections.abc import Iterable
@@ -252,59 +253,84 @@ def _provider_checks(*, now=None) -> list[str]:
 
 
 def _purse_checks() -> list[str]:
-    """Prize money (issue 20) agrees with its facts: each purse's escrow holds exactly the net
-    of its paid contributions until it is awarded or refunded, and nothing after; an awarded
-    purse paid out exactly what it held; every contribution counted was confirmed by its
-    provider; every award, lineage share and royalty is the one payable line of its
-    transaction; and no order paid more royalty than its rate allows."""
-    from django.db.models import Exists, F, OuterRef
+    """Prize money (issue 20) agrees with its facts. Every cent that reached a purse (its paid
+    contributions net of the fee, and purses rolled over into it) is still in its escrow, or
+    left it exactly once: paid to a winner or an ancestor, refunded, or rolled over into another
+    purse; a settled purse (awarded, refunded, rolled over) holds nothing. Each rollover is one
+    ledger transaction of its amount; a rolled-over contribution's purse rolled over; the
+    refunds contributions record are the purses' refunds; every contribution counted was
+    confirmed by its provider; every award, lineage share and royalty is the one payable line of
+    its transaction; and no order paid more royalty than its rate allows."""
+    from django.db.models import Count, Exists, F, OuterRef
 
-    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse
+    from .models import Contribution, Earning, Order, Payment, ProviderEvent, Purse, PurseRollover
     from .services.royalties import royalty_for
 
     problems = []
-    held = dict(
-        LedgerEntry.objects.filter(account__kind=Kind.PURSE)
-        .values("account__challenge_id")
-        .annotate(total=Sum("amount"))
-        .values_list("account__challenge_id", "total")
+
+    def per(queryset, key, total):
+        return dict(queryset.values(key).annotate(t=total).values_list(key, "t"))
+
+    held = per(LedgerEntry.objects.filter(account__kind=Kind.PURSE), "account__challenge_id",
+               Sum("amount"))  # fmt: skip
+    reached = (Contribution.State.PAID, Contribution.State.REFUNDED, Contribution.State.ROLLED_OVER)
+    # Per purse, in one query: what its contributions brought in (net of the fee), what they
+    # record as refunded, and how many say they rolled over.
+    contributions = {
+        row["purse_id"]: row
+        for row in Contribution.objects.values("purse_id").annotate(
+            net=Sum(F("amount") - F("fee"), filter=Q(state__in=reached)),
+            refunded=Sum("refunded_amount", filter=Q(state=Contribution.State.REFUNDED)),
+            rolled=Count("pk", filter=Q(state=Contribution.State.ROLLED_OVER)),
+        )
+    }
+    earned = per(Earning.objects.filter(purse__isnull=False), "purse_id", Sum("amount"))
+    refunded_out = per(
+        LedgerEntry.objects.filter(
+            account__kind=Kind.PURSE, transaction__kind=LedgerTransaction.Kind.REFUND
+        ),
+        "account__challenge_id",
+        -Sum("amount"),
     )
-    counted = (Contribution.State.PAID, Contribution.State.REFUNDED)
-    nets = dict(
-        Contribution.objects.filter(state__in=counted)
-        .values("purse_id")
-        .annotate(net=Sum(F("amount") - F("fee")))
-        .values_list("purse_id", "net")
+    # Each rollover with what its ledger transaction moved into the follow-up's escrow.
+    rollovers = list(
+        PurseRollover.objects.values("pk", "from_purse_id", "to_purse_id", "amount").annotate(
+            moved=Sum("transaction__entries__amount", filter=Q(transaction__entries__amount__gt=0))
+        )
     )
-    paid_nets = dict(
-        Contribution.objects.filter(state=Contribution.State.PAID)
-        .values("purse_id")
-        .annotate(net=Sum(F("amount") - F("fee")))
-        .values_list("purse_id", "net")
-    )
-    earned = dict(
-        Earning.objects.filter(purse__isnull=False)
-        .values("purse_id")
-        .annotate(total=Sum("amount"))
-        .values_list("purse_id", "total")
-    )
-    refunded = dict(
-        Contribution.objects.filter(state=Contribution.State.REFUNDED)
-        .values("purse_id")
-        .annotate(total=Sum("refunded_amount"))
-        .values_list("purse_id", "total")
-    )
-    for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
-        balance = held.get(challenge_id, 0)
-        settled = state in (Purse.State.AWARDED, Purse.State.REFUNDED)
-        expected = 0 if settled else paid_nets.get(pk, 0)
-        if balance != expected:
-            problems.append(f"purse {pk} ({state}) holds {balance}, not {expected}")
-        if settled and earned.get(pk, 0) + refunded.get(pk, 0) != nets.get(pk, 0):
+    rolled_in, rolled_out = {}, {}
+    for row in rollovers:
+        rolled_in[row["to_purse_id"]] = rolled_in.get(row["to_purse_id"], 0) + row["amount"]
+        rolled_out[row["from_purse_id"]] = row["amount"]
+        if (row["moved"] or 0) != row["amount"]:
             problems.append(
-                f"purse {pk} paid {earned.get(pk, 0)} and refunded {refunded.get(pk, 0)}"
-                f" of {nets.get(pk, 0)} it received"
+                f"rollover {row['pk']}'s transaction moves {row['moved'] or 0}, not its"
+                f" {row['amount']}"
             )
+    for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
+        facts = contributions.get(pk, {})
+        balance = held.get(challenge_id, 0)
+        received = (facts.get("net") or 0) + rolled_in.get(pk, 0)
+        paid, refunded = earned.get(pk, 0), refunded_out.get(challenge_id, 0)
+        gone = paid + refunded + rolled_out.get(pk, 0)
+        if balance != received - gone:
+            problems.append(
+                f"purse {pk} ({state}) holds {balance}, not {received - gone}: it received"
+                f" {received}, paid {paid} and refunded {refunded}, rolled over"
+                f" {rolled_out.get(pk, 0)}"
+            )
+        elif state in Purse.SETTLED and balance:
+            problems.append(f"purse {pk} ({state}) still holds {balance}")
+        if facts.get("rolled") and state != Purse.State.ROLLED_OVER:
+            problems.append(
+                f"purse {pk} ({state}) has rolled-over contributions but did not roll over"
+            )
+    refunds_recorded = sum((row["refunded"] or 0) for row in contributions.values())
+    if refunds_recorded != sum(refunded_out.values()):
+        problems.append(
+            f"contributions record {refunds_recorded} refunded, the purses refunded"
+            f" {sum(refunded_out.values())}"
+        )
     confirmed = ProviderEvent.objects.filter(
         state=ProviderEvent.State.APPLIED,
         reported="succeeded",

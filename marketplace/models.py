@@ -642,6 +642,7 @@ class LedgerTransaction(models.Model):
         AWARD = "award", "Prize award"
         LINEAGE = "lineage", "Lineage share of a prize award"
         ROYALTY = "royalty", "Royalty to the authors a sold solution was built on"
+        ROLLOVER = "rollover", "Prize purse rolled over to a follow-up challenge"
 
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=14, choices=Kind)
@@ -743,7 +744,9 @@ class Purse(models.Model):
     """A challenge's prize money and the rules that split it: an award table (a percentage per
     place, or equal shares among the winners) and the lineage share, the part of each award
     that flows to the authors the winning solution was built on. The rules are frozen once
-    money is in (services.purses.purse_configure, under the row lock)."""
+    money is in (services.purses.purse_configure, under the row lock). The organisers may name a
+    follow-up challenge before then: archived without published winners, the purse rolls over
+    into the follow-up's purse instead of being refunded (services.purses.purse_rollover)."""
 
     class Mode(models.TextChoices):
         PLACES = "places", "A percentage per place"
@@ -754,16 +757,29 @@ class Purse(models.Model):
         LOCKED = "locked", "Locked: results published, awarding"
         AWARDED = "awarded", "Awarded"
         REFUNDED = "refunded", "Refunded: no winner"
+        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge: no winner"
+
+    SETTLED = (State.AWARDED, State.REFUNDED, State.ROLLED_OVER)
 
     challenge = models.OneToOneField(
         "challenges.Challenge", on_delete=models.PROTECT, related_name="purse"
+    )
+    # Where the money goes if the challenge is archived without published winners (frozen with
+    # the rules once money is in); no follow-up: every backer is refunded.
+    rollover_to = models.ForeignKey(
+        "challenges.Challenge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="rolls over to",
     )
     currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
     mode = models.CharField(max_length=8, choices=Mode, default=Mode.PLACES)
     # Whole percentages, first place first, summing to 100 (mode "places").
     places = models.JSONField(default=list, blank=True)
     lineage_share = models.DecimalField(max_digits=4, decimal_places=3)
-    state = models.CharField(max_length=8, choices=State, default=State.OPEN)
+    state = models.CharField(max_length=12, choices=State, default=State.OPEN)
     # The published round whose winners the purse paid, and when it locked.
     selection_round = models.ForeignKey(
         "challenges.SelectionRound",
@@ -789,6 +805,10 @@ class Purse(models.Model):
                 | (~Q(state="open") & Q(locked_at__isnull=False)),
                 name="marketplace_purse_locked_has_a_date",
             ),
+            models.CheckConstraint(
+                condition=~Q(rollover_to=F("challenge")),
+                name="marketplace_purse_rolls_over_elsewhere",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -811,6 +831,7 @@ class Contribution(models.Model):
         PAID = "paid", "In the purse"
         RETURNED = "returned", "Arrived after the purse locked: returned in full"
         REFUNDED = "refunded", "Refunded: no winner"
+        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge's purse"
         FAILED = "failed", "Payment failed"
 
     purse = models.ForeignKey(Purse, on_delete=models.PROTECT, related_name="contributions")
@@ -824,7 +845,7 @@ class Contribution(models.Model):
     public_name = models.CharField(
         max_length=60, blank=True, help_text="Shown among the backers; anonymous when empty."
     )
-    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
+    state = models.CharField(max_length=12, choices=State, default=State.PENDING)
     refunded_amount = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -850,6 +871,44 @@ class Contribution(models.Model):
     def net(self) -> int:
         """What reaches the purse."""
         return self.amount - self.fee
+
+
+class PurseRollover(models.Model):
+    """A purse without winners moved whole into its follow-up challenge's purse: one ledger
+    transaction from one prize escrow to the other. The follow-up's page lists it among its
+    backers; a purse rolls over at most once."""
+
+    from_purse = models.OneToOneField(Purse, on_delete=models.PROTECT, related_name="rollover_out")
+    to_purse = models.ForeignKey(Purse, on_delete=models.PROTECT, related_name="rollovers_in")
+    amount = models.PositiveIntegerField(help_text="What moved, minor units (may be 0).")
+    currency = models.CharField(max_length=CURRENCY_MAX)
+    transaction = models.OneToOneField(
+        LedgerTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purse_rollover",
+        help_text="Empty when the purse held nothing.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_purse=F("to_purse")), name="marketplace_rollover_elsewhere"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount=0, transaction__isnull=True)
+                | Q(amount__gt=0, transaction__isnull=False),
+                name="marketplace_rollover_moves_money_in_a_transaction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.amount} {self.currency} from purse {self.from_purse_id} to {self.to_purse_id}"
+        )
 
 
 class Earning(models.Model):

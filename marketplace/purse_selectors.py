@@ -4,12 +4,20 @@ earnings, an offer's royalty preview. Bounded queries whatever the number of row
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
-from challenges.models import Challenge, Solution
+from challenges.models import Challenge, SelectionRound, Solution
 
 from . import ledger, money_tree, prizes
-from .models import Contribution, Earning, Offer, Purse
+from .models import (
+    Contribution,
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    Offer,
+    Purse,
+    PurseRollover,
+)
 from .services import purses, royalties
 
 BACKERS_SHOWN = 50
@@ -27,14 +35,21 @@ class PurseSummary:
     min_contribution: int
     places: list[tuple[int, int]]
     frozen: bool
+    rolled_in: int = 0  # what purses without winners rolled over into this one
+    rollovers_in: list = None  # [PurseRollover], largest first, with their challenges
+    rolled_out: PurseRollover | None = None  # this purse rolled over (to whom, how much)
+
+
+# A backer's money that reached the purse (not a failed, pending or returned payment).
+COUNTED = (Contribution.State.PAID, Contribution.State.REFUNDED, Contribution.State.ROLLED_OVER)
 
 
 def purse_for(challenge: Challenge) -> Purse | None:
-    return Purse.objects.filter(challenge=challenge).first()
+    return Purse.objects.filter(challenge=challenge).select_related("rollover_to").first()
 
 
 def purse_summary(purse: Purse) -> PurseSummary:
-    counted = Q(state__in=[Contribution.State.PAID, Contribution.State.REFUNDED])
+    counted = Q(state__in=COUNTED)
     totals = purse.contributions.aggregate(
         raised=Sum("amount", filter=counted),
         fees=Sum("fee", filter=counted),
@@ -48,9 +63,24 @@ def purse_summary(purse: Purse) -> PurseSummary:
         .values("public_name", "amount", "state", "paid_at")[:BACKERS_SHOWN]
     )
     raised, fees = totals["raised"] or 0, totals["fees"] or 0
+    rollovers_in = list(
+        PurseRollover.objects.filter(to_purse=purse, amount__gt=0)
+        .select_related("from_purse__challenge")
+        .order_by("-amount", "pk")[:BACKERS_SHOWN]
+    )
+    rolled_out = None
+    if purse.state == Purse.State.ROLLED_OVER:
+        rolled_out = (
+            PurseRollover.objects.filter(from_purse=purse)
+            .select_related("to_purse__challenge")
+            .first()
+        )
+    rolled_in = sum(r.amount for r in rollovers_in)
+    if len(rollovers_in) == BACKERS_SHOWN:
+        rolled_in = PurseRollover.objects.filter(to_purse=purse).aggregate(t=Sum("amount"))["t"]
     return PurseSummary(
         purse=purse,
-        held=raised - fees,
+        held=raised - fees + rolled_in,
         raised=raised,
         fees=fees,
         backers=totals["backers"] or 0,
@@ -58,7 +88,26 @@ def purse_summary(purse: Purse) -> PurseSummary:
         fee_rate=purses.purse_fee_rate(),
         min_contribution=purses.min_contribution(),
         places=list(enumerate(purse.places, start=1)),
-        frozen=bool(totals["started"]) or not purse.is_open,
+        # services.purses.purse_has_money: a contribution started, or a purse rolled in
+        frozen=bool(totals["started"] or rollovers_in) or not purse.is_open,
+        rolled_in=rolled_in,
+        rollovers_in=rollovers_in,
+        rolled_out=rolled_out,
+    )
+
+
+def rollover_candidates(*, user, challenge: Challenge) -> QuerySet[Challenge]:
+    """The challenges `user` organises that `challenge`'s purse may roll over to: another
+    challenge before its results whose purse, if any, is still open, and that does not roll
+    straight back. services.purses.purse_configure checks the whole rule (longer cycles and
+    the currency included)."""
+    return (
+        Challenge.objects.filter(organisers=user, status__in=purses.RECEIVING_STATUSES)
+        .exclude(pk=challenge.pk)
+        .exclude(Q(purse__isnull=False) & ~Q(purse__state=Purse.State.OPEN))
+        .exclude(purse__rollover_to=challenge)
+        .exclude(selection_rounds__status=SelectionRound.Status.PUBLISHED)
+        .order_by("title", "pk")
     )
 
 
@@ -161,16 +210,23 @@ def purse_held(purse: Purse) -> int:
 
 def purses_money() -> dict:
     """The staff money page: what purses hold, awarded, refunded; royalties paid."""
+    # What each purse's escrow holds (contributions and purses rolled over into it), from the
+    # ledger in one query.
+    balance = (
+        LedgerEntry.objects.filter(
+            account__kind=LedgerAccount.Kind.PURSE,
+            account__challenge=OuterRef("challenge"),
+            account__currency=OuterRef("currency"),
+        )
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     held = (
         Purse.objects.filter(state__in=[Purse.State.OPEN, Purse.State.LOCKED])
-        .annotate(
-            net=Sum(
-                F("contributions__amount") - F("contributions__fee"),
-                filter=Q(contributions__state=Contribution.State.PAID),
-            )
-        )
+        .annotate(net=Subquery(balance))
         .select_related("challenge")
-        .order_by("-net")[:20]
+        .order_by(F("net").desc(nulls_last=True))[:20]
     )
     by_kind = dict(
         Earning.objects.values("kind").annotate(total=Sum("amount")).values_list("kind", "total")

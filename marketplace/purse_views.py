@@ -50,13 +50,17 @@ def purse_context(request, challenge: Challenge) -> dict:
         context["contribute_form"] = ContributeForm()
     if can_edit and (purse is None or not context["summary"].frozen):
         context["rules_form"] = PurseRulesForm(
+            rollover_choices=purse_selectors.rollover_candidates(
+                user=request.user, challenge=challenge
+            ),
             initial={
+                "rollover_to": purse.rollover_to if purse else None,
                 "mode": purse.mode if purse else "places",
                 "places": ", ".join(str(p) for p in purse.places) if purse else "60, 30, 10",
                 "lineage_share": int(
                     (purse.lineage_share if purse else purses.default_lineage_share()) * 100
                 ),
-            }
+            },
         )
     return context
 
@@ -76,7 +80,12 @@ def purse_page(request, slug: str):
 @require_POST
 def purse_rules(request, slug: str):
     challenge = _challenge(request, slug)
-    form = PurseRulesForm(request.POST)
+    form = PurseRulesForm(
+        request.POST,
+        rollover_choices=purse_selectors.rollover_candidates(
+            user=request.user, challenge=challenge
+        ),
+    )
     back = purse_url(challenge)
     if not form.is_valid():
         messages.error(request, "Check the prize rules: " + " ".join(
@@ -91,6 +100,7 @@ def purse_rules(request, slug: str):
             mode=data["mode"],
             places=data["places"],
             lineage_share=Decimal(data["lineage_share"]) / 100,
+            rollover_to=data["rollover_to"],
         ),
         done="Prize rules saved: they freeze once the first contribution is made.",
         then=back,

@@ -65,8 +65,15 @@ def award_purse(purse_id: int) -> str:
 
 
 @shared_task
-def refund_purse(purse_id: int) -> str:
-    """Refund the backers of a purse whose challenge was archived without winners (once)."""
-    from .services.purses import purse_refund
+def settle_purse_without_winners(purse_id: int) -> str:
+    """A purse whose challenge was archived without winners: rolled over to its follow-up, or
+    refunded to its backers (once: the service checks its state)."""
+    from .services.purses import purse_settle_without_winners
 
-    return purse_refund(purse_id=purse_id)
+    return purse_settle_without_winners(purse_id=purse_id)
+
+
+@shared_task
+def refund_purse(purse_id: int) -> str:
+    """The name outbox rows queued before rollovers existed still carry: the same settlement."""
+    return settle_purse_without_winners(purse_id)

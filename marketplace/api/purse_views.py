@@ -44,8 +44,8 @@ def _summary(purse) -> dict:
 
 
 class PurseView(GenericAPIView):
-    """A challenge's prize purse: its rules, what it holds, its state (open → locked → awarded,
-    or refunded when archived without winners)."""
+    """A challenge's prize purse: its rules, what it holds, its state (open → locked → awarded;
+    archived without winners: rolled_over to its follow-up `rollover_to`, or refunded)."""
 
     permission_classes = [permissions.AllowAny]
     serializer_class = s.PurseSerializer
@@ -55,7 +55,8 @@ class PurseView(GenericAPIView):
 
 
 class PurseRulesView(GenericAPIView):
-    """Set the award table and the lineage share (organisers; frozen once money is in)."""
+    """Set the award table, the lineage share and the follow-up challenge the purse rolls over
+    to without winners (organisers; all frozen once money is in)."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = s.PurseRulesSerializer
@@ -66,19 +67,27 @@ class PurseRulesView(GenericAPIView):
         serializer = s.PurseRulesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        rollover_to = None
+        if data.get("rollover_to"):
+            rollover_to = Challenge.objects.filter(slug=data["rollover_to"]).first()
+            if rollover_to is None or not challenge_permissions.can_view_challenge(
+                request.user, rollover_to
+            ):
+                raise ValidationError({"rollover_to": ["No challenge you can see has this slug."]})
         purse = purses.purse_configure(
             challenge=challenge,
             by=request.user,
             mode=data["mode"],
             places=data.get("places", []),
             lineage_share=data.get("lineage_share"),
+            rollover_to=rollover_to,
         )
         return Response(_summary(purse))
 
 
 class ContributionsView(GenericAPIView):
-    """The purse's backers (paid or refunded; anonymous ones with an empty name), largest first.
-    POST contributes: answers the payment to complete at its `checkout_url`; the fee
+    """The purse's backers (paid, refunded or rolled over; anonymous ones with an empty name),
+    largest first. POST contributes: answers the payment to complete at its `checkout_url`; the fee
     (`fee_rate` of the purse) is taken on the way in."""
 
     serializer_class = s.ContributionSerializer
@@ -93,9 +102,9 @@ class ContributionsView(GenericAPIView):
 
     def get(self, request, slug: str):
         purse = _purse(request, slug)
-        rows = purse.contributions.filter(
-            state__in=[Contribution.State.PAID, Contribution.State.REFUNDED]
-        ).order_by("-amount", "pk")
+        rows = purse.contributions.filter(state__in=purse_selectors.COUNTED).order_by(
+            "-amount", "pk"
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.ContributionSerializer(page, many=True).data)
 

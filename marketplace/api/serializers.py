@@ -291,6 +291,16 @@ class BalanceSerializer(serializers.Serializer):
 # --- Prize purses and lineage money (issue 20) ---------------------------------------------------
 
 
+class PurseRolloverSerializer(serializers.Serializer):
+    """A purse without winners moved whole into its follow-up's purse."""
+
+    from_challenge = serializers.CharField(source="from_purse.challenge.slug")
+    to_challenge = serializers.CharField(source="to_purse.challenge.slug")
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class PurseSerializer(serializers.Serializer):
     """A challenge's purse: its rules, what it holds, and whether it still takes money."""
 
@@ -314,6 +324,19 @@ class PurseSerializer(serializers.Serializer):
     min_contribution = serializers.IntegerField()
     frozen = serializers.BooleanField(help_text="The rules no longer change: money is in.")
     locked_at = serializers.DateTimeField(source="purse.locked_at", allow_null=True)
+    rollover_to = serializers.CharField(
+        source="purse.rollover_to.slug", allow_null=True,
+        help_text="The follow-up challenge's slug: archived without published winners, the "
+        "purse rolls over into its purse (refunds instead if it no longer takes money). "
+        "Null: every backer is refunded.",
+    )  # fmt: skip
+    rolled_in = serializers.IntegerField(
+        help_text="Part of `held`: what purses without winners rolled over into this one."
+    )
+    rollovers_in = PurseRolloverSerializer(many=True, help_text="Largest first.")
+    rolled_out = PurseRolloverSerializer(
+        allow_null=True, help_text="State rolled_over: where this purse went."
+    )
 
 
 class PurseRulesSerializer(serializers.Serializer):
@@ -324,6 +347,11 @@ class PurseRulesSerializer(serializers.Serializer):
     lineage_share = serializers.DecimalField(
         max_digits=4, decimal_places=3, min_value=0, max_value=Decimal("0.5"), required=False
     )
+    rollover_to = serializers.SlugField(
+        required=False, allow_null=True, allow_blank=True, max_length=255,
+        help_text="A follow-up challenge you organise (its slug), before its results: the "
+        "purse rolls over to it if no winner is published. Null or omitted: refunds.",
+    )  # fmt: skip
 
 
 class ContributionSerializer(serializers.Serializer):

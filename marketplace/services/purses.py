@@ -4,7 +4,9 @@ when a challenge is archived without winners. The arithmetic is marketplace.priz
 the lineage counts is challenges.lineage (the rule reputation's lineage credit uses).
 
     open ──results published (same transaction: row locked)──▶ locked ──award task──▶ awarded
-      └──challenge archived without published winners──▶ refunded
+      └──challenge archived without published winners──▶ locked ─┬─▶ rolled over (a follow-up
+                                                                  │   named and still open)
+                                                                  └─▶ refunded (otherwise)
 
 Every write locks the purse row (select_for_update): a contribution started while the purse is
 open is checked under the lock, so one racing the publication is refused before any charge, or
@@ -16,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from challenges import permissions as challenge_permissions
@@ -26,7 +29,7 @@ from peerhub.models import User
 from peerhub.selectors import user_is_verified
 
 from .. import ledger, prizes
-from ..models import Contribution, Earning, LedgerTransaction, Payment, Purse
+from ..models import Contribution, Earning, LedgerTransaction, Payment, Purse, PurseRollover
 from . import transfers
 from .orders import fee_for
 
@@ -35,6 +38,11 @@ MAX_PLACES = 10
 # Contributions are taken until the results publish: while the challenge is open, and while
 # its organisers select.
 CONTRIBUTING_STATUSES = (Challenge.Status.OPEN, Challenge.Status.SELECTING)
+# A purse can be set up, and can receive a rolled-over purse, until the results are out: the
+# contributing statuses and a draft that will open later.
+RECEIVING_STATUSES = (Challenge.Status.DRAFT, *CONTRIBUTING_STATUSES)
+# The award table of a purse created by a rollover (the settings form's default too).
+DEFAULT_PLACES = [60, 30, 10]
 
 
 def _money() -> dict:
@@ -106,18 +114,93 @@ def _lock(challenge: Challenge) -> Purse | None:
 
 
 def purse_has_money(purse: Purse) -> bool:
-    """Money is in, or on its way, once any contribution started and did not fail: its backer
-    saw the rules before paying."""
-    return purse.contributions.exclude(state=Contribution.State.FAILED).exists()
+    """Money is in, or on its way, once any contribution started and did not fail (its backer
+    saw the rules before paying), or once another purse rolled over into it."""
+    return (
+        purse.contributions.exclude(state=Contribution.State.FAILED).exists()
+        or purse.rollovers_in.exists()
+    )
+
+
+def results_published(challenge: Challenge) -> bool:
+    return SelectionRound.objects.filter(
+        challenge=challenge, status=SelectionRound.Status.PUBLISHED
+    ).exists()
+
+
+def _can_receive(challenge: Challenge, purse: Purse | None, *, currency: str) -> bool:
+    """Whether a follow-up can take a rolled-over purse now: its results are not out (a draft,
+    open or selecting challenge without a published round, whose purse, if any, is still open)
+    and it counts in the same currency."""
+    if challenge.status not in RECEIVING_STATUSES or results_published(challenge):
+        return False
+    if purse is None:
+        return Purse._meta.get_field("currency").get_default() == currency
+    return purse.is_open and purse.currency == currency
+
+
+def _clean_rollover(
+    *, purse: Purse, challenge: Challenge, by: User, rollover_to: Challenge | None
+) -> Challenge | None:
+    """The follow-up a purse may roll over to (the purse row locked by the caller): another
+    challenge its organiser also edits, still before its results, in the same currency, and
+    not one whose own chain of follow-ups leads back here."""
+    if rollover_to is None:
+        return None
+    if rollover_to.pk == challenge.pk:
+        raise DomainError(
+            "A purse cannot roll over to its own challenge: name a follow-up challenge.",
+            code="rollover_self",
+        )
+    if not challenge_permissions.can_edit_challenge(by, rollover_to):
+        raise NotAllowed(
+            "The purse can only roll over to a challenge you organise.", code="rollover_not_yours"
+        )
+    target = Challenge.objects.get(pk=rollover_to.pk)
+    target_purse = Purse.objects.filter(challenge=target).first()
+    if (
+        target.status not in RECEIVING_STATUSES
+        or (target_purse and not target_purse.is_open)
+        or results_published(target)
+    ):
+        raise Conflict(
+            f"{target} no longer takes prize money: its results are out or it is closed.",
+            code="rollover_closed",
+        )
+    if not _can_receive(target, target_purse, currency=purse.currency):
+        raise DomainError(
+            f"The purse of {target} counts in another currency.", code="rollover_currency"
+        )
+    # Follow the follow-ups' own rollovers: none may lead back to this challenge. (Two
+    # organisers racing to name each other could still both pass; a purse that has rolled
+    # over is no longer open, so such a cycle never moves money twice: the second challenge
+    # archived finds its follow-up closed and refunds.)
+    seen, step = {challenge.pk}, target.pk
+    while step is not None:
+        if step in seen:
+            raise Conflict(
+                f"{target} already rolls over, directly or through others, to this challenge.",
+                code="rollover_cycle",
+            )
+        seen.add(step)
+        step = Purse.objects.filter(challenge_id=step).values_list("rollover_to", flat=True).first()
+    return target
 
 
 @transaction.atomic
 def purse_configure(
-    *, challenge: Challenge, by: User, mode: str, places: Sequence = (), lineage_share=None
+    *,
+    challenge: Challenge,
+    by: User,
+    mode: str,
+    places: Sequence = (),
+    lineage_share=None,
+    rollover_to: Challenge | None = None,
 ) -> Purse:
-    """Set (or create) a challenge's award table and lineage share: its organisers only, and
-    only until money is in. Locks the purse row, so a contribution landing meanwhile either
-    comes before (and the change is refused) or after."""
+    """Set (or create) a challenge's award table, lineage share and follow-up (`rollover_to`,
+    where the purse goes if the challenge is archived without winners; None: refunds): its
+    organisers only, and only until money is in. Locks the purse row, so a contribution
+    landing meanwhile either comes before (and the change is refused) or after."""
     if not challenge_permissions.can_edit_challenge(by, challenge):
         raise NotAllowed("Only the challenge's organisers can set its prize rules.")
     cleaned = _clean_places(mode, places)
@@ -134,6 +217,9 @@ def purse_configure(
         raise Conflict(
             "Money is in: the award table and the lineage share are frozen.", code="frozen"
         )
+    purse.rollover_to = _clean_rollover(
+        purse=purse, challenge=challenge, by=by, rollover_to=rollover_to
+    )
     purse.mode, purse.places, purse.lineage_share = mode, cleaned, share
     purse.save()
     return purse
@@ -419,12 +505,13 @@ def purse_award(*, purse_id: int) -> str:
     return "awarded"
 
 
-# --- No winner: every backer refunded ----------------------------------------------------------
+# --- No winner: rolled over to the follow-up, or every backer refunded -------------------------
 
 
 def purse_archived(*, challenge_id: int) -> bool:
     """Called in the transaction that archives a challenge (marketplace.signals): a purse still
-    open (no results were published) locks and its refund is promised through the outbox."""
+    open (no results were published) locks, and its settlement without winners (rollover or
+    refund) is promised through the outbox."""
     purse = _lock(challenge_id)
     if purse is None or not purse.is_open:
         return False
@@ -433,31 +520,116 @@ def purse_archived(*, challenge_id: int) -> bool:
     purse.save(update_fields=["state", "locked_at", "updated_at"])
     from peerhub import outbox
 
-    from ..tasks import refund_purse
+    from ..tasks import settle_purse_without_winners
 
-    outbox.enqueue(refund_purse, purse.pk)
+    outbox.enqueue(settle_purse_without_winners, purse.pk)
     return True
 
 
-@transaction.atomic
-def purse_refund(*, purse_id: int) -> str:
-    """Give a purse without winners back to its backers, pro rata to what each put in (their
-    contribution net of the fee), through stored refunds against their payments: the purse's
-    balance split by marketplace.prizes.largest_remainder so the cents sum exactly. Safe to run
-    twice: the purse must still be locked without a round."""
-    purse = (
+def _locked_without_winners(purse_id: int) -> Purse | None:
+    return (
         Purse.objects.select_for_update(of=("self",))
         .select_related("challenge")
         .filter(pk=purse_id, state=Purse.State.LOCKED, selection_round__isnull=True)
         .first()
     )
+
+
+@transaction.atomic
+def purse_settle_without_winners(*, purse_id: int) -> str:
+    """A purse whose challenge was archived without published winners. The written rule: if
+    the organisers named a follow-up before funding and it can still receive money now (a
+    draft, open or selecting challenge whose purse, if any, is still open, in the same
+    currency), the whole purse rolls over into the follow-up's purse; otherwise (no follow-up,
+    or its results are out, or it was archived) every backer is refunded pro rata. Safe to run
+    twice: the purse row is locked and must still be locked without a round."""
+    purse = _locked_without_winners(purse_id)
     if purse is None:
         return "not due"
+    if purse.rollover_to_id is not None:
+        # Lock order: the follow-up's challenge row, then its purse row (as its archiving does).
+        target = Challenge.objects.select_for_update().get(pk=purse.rollover_to_id)
+        target_purse = _lock(target)
+        if _can_receive(target, target_purse, currency=purse.currency):
+            return _roll_over(purse, target, target_purse)
+        logger.info("purse %s: follow-up %s cannot receive, refunding", purse.pk, target.pk)
+    return _refund(purse)
+
+
+def _roll_over(purse: Purse, target: Challenge, target_purse: Purse | None) -> str:
+    """Move the whole escrow balance into the follow-up's purse escrow in one balanced ledger
+    transaction, creating that purse with the default rules if it had none (money being in, its
+    rules freeze). The purse's contributions are rolled over, not refunded."""
+    if target_purse is None:
+        target_purse = Purse.objects.create(
+            challenge=target,
+            currency=purse.currency,
+            mode=Purse.Mode.PLACES,
+            places=list(DEFAULT_PLACES),
+            lineage_share=default_lineage_share(),
+        )
+    source = ledger.purse(purse.challenge, purse.currency)
+    total = ledger.balance(source)
+    txn = None
+    if total > 0:
+        txn = ledger.post(
+            key=f"purse:{purse.pk}:rollover",
+            kind=LedgerTransaction.Kind.ROLLOVER,
+            legs=[
+                ledger.Leg(source, -total),
+                ledger.Leg(ledger.purse(target, purse.currency), total),
+            ],
+            memo=f"Rolled over from {purse.challenge}: archived without winners"[:200],
+        )
+    PurseRollover.objects.create(
+        from_purse=purse, to_purse=target_purse, amount=total, currency=purse.currency,
+        transaction=txn,
+    )  # fmt: skip
+    purse.contributions.filter(state=Contribution.State.PAID).update(
+        state=Contribution.State.ROLLED_OVER
+    )
+    purse.state = Purse.State.ROLLED_OVER
+    purse.settled_at = timezone.now()
+    purse.save(update_fields=["state", "settled_at", "updated_at"])
+    logger.info("purse %s rolled over %s to purse %s", purse.pk, total, target_purse.pk)
+    return "rolled over"
+
+
+def backing_contributions(purse: Purse):
+    """The contributions whose money is in this purse: its own paid ones, and those of every
+    purse that rolled over into it, directly or through others."""
+    upstream, frontier = [], [purse.pk]
+    while frontier:
+        frontier = list(
+            PurseRollover.objects.filter(to_purse_id__in=frontier).values_list(
+                "from_purse_id", flat=True
+            )
+        )
+        upstream += frontier
+    return Contribution.objects.filter(
+        Q(purse=purse, state=Contribution.State.PAID)
+        | Q(purse_id__in=upstream, state=Contribution.State.ROLLED_OVER)
+    )
+
+
+@transaction.atomic
+def purse_refund(*, purse_id: int) -> str:
+    """Refund a purse without winners (see purse_settle_without_winners, which decides
+    between this and the rollover). Safe to run twice."""
+    purse = _locked_without_winners(purse_id)
+    if purse is None:
+        return "not due"
+    return _refund(purse)
+
+
+def _refund(purse: Purse) -> str:
+    """Give a purse without winners back to the backers whose money is in it (its own, and
+    those of purses that rolled over into it), pro rata to what each put in (their
+    contribution net of the fee), through stored refunds against their payments: the purse's
+    balance split by marketplace.prizes.largest_remainder so the cents sum exactly."""
     account = ledger.purse(purse.challenge, purse.currency)
     total = ledger.balance(account)
-    paid = list(
-        purse.contributions.select_for_update().filter(state=Contribution.State.PAID).order_by("pk")
-    )
+    paid = list(backing_contributions(purse).select_for_update().order_by("pk"))
     amounts = prizes.largest_remainder(total, [c.net for c in paid], [c.pk for c in paid])
     for contribution, amount in zip(paid, amounts, strict=True):
         if amount <= 0:

@@ -4,15 +4,17 @@ before any charge; money that lands after the lock goes back in full. Nothing is
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from challenges import services as challenge_services
+from challenges.models import Challenge
 from marketplace import ledger, services
-from marketplace.models import Contribution, Earning, Payment, Purse
+from marketplace.models import Contribution, Earning, Payment, Purse, Refund
 from marketplace.services import purses
-from tests.factories import UserFactory, make_solution
+from tests.factories import ChallengeFactory, UserFactory, make_solution
 from tests.helpers import after_commit
 
-from .purse_helpers import funded_challenge, to_selecting
+from .purse_helpers import contribute, funded_challenge, to_selecting
 from .test_concurrency import race
 
 BACKERS = 12
@@ -60,4 +62,48 @@ def test_contributions_racing_the_results_are_in_the_award_or_refused_before_cha
     )["net"]
     assert Earning.objects.filter(purse=purse).aggregate(s=Sum("amount"))["s"] == in_purse
     assert ledger.balance(ledger.purse(challenge, "EUR")) == 0
+    assert ledger.audit() == []
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_rollover_racing_the_follow_ups_archiving_ends_in_refunds_either_way(postgres):
+    """The rollover locks the follow-up's challenge row, then its purse, as archiving it does:
+    either the money rolls over first and the follow-up's archiving refunds it with its own
+    backers, or the follow-up is archived first and the purse falls back to refunds."""
+    challenge = funded_challenge(amounts=(10000, 3000))
+    organiser = challenge.created_by
+    follow_up = ChallengeFactory(created_by=organiser)
+    purses.purse_configure(challenge=follow_up, by=organiser, mode="equal")
+    contribute(follow_up, UserFactory(), 2000)
+    Purse.objects.filter(challenge=challenge).update(rollover_to=follow_up)
+    to_selecting(follow_up)
+    challenge_services.challenge_transition(
+        challenge=follow_up, by=organiser, to=Challenge.Status.CLOSED
+    )
+    # archived, its settlement not yet run (a worker picks it up below)
+    Purse.objects.filter(challenge=challenge).update(
+        state=Purse.State.LOCKED, locked_at=timezone.now()
+    )
+    source = Purse.objects.get(challenge=challenge)
+
+    def act(index: int) -> str:
+        if index == 0:
+            return purses.purse_settle_without_winners(purse_id=source.pk)
+        with after_commit():
+            challenge_services.challenge_transition(
+                challenge=follow_up, by=organiser, to=Challenge.Status.ARCHIVED
+            )
+        return "archived"
+
+    outcomes = race(2, act)
+
+    assert sorted(outcomes) in (["archived", "rolled over"], ["archived", "refunded"]), outcomes
+    target = Purse.objects.get(challenge=follow_up)
+    if target.state == Purse.State.LOCKED:  # its settlement ran in the other thread's commit
+        purses.purse_settle_without_winners(purse_id=target.pk)
+    assert set(Contribution.objects.values_list("state", flat=True)) == {"refunded"}
+    assert sum(Refund.objects.values_list("amount", flat=True)) == 9500 + 2850 + 1900
+    assert ledger.balance(ledger.purse(challenge, "EUR")) == 0
+    assert ledger.balance(ledger.purse(follow_up, "EUR")) == 0
     assert ledger.audit() == []

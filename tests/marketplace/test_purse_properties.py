@@ -1,6 +1,7 @@
 """Properties of prize money over random challenges, lineages, purses, award tables, ties,
-refunds and royalties: every cent contributed is paid to a winner, paid to an ancestor, kept as
-fee or refunded, exactly once; every transaction sums to zero; nobody is paid twice for one
+refunds, rollovers to a follow-up challenge and royalties: every cent contributed is paid to a
+winner, paid to an ancestor, kept as fee, refunded or rolled over into another purse, exactly
+once; every transaction sums to zero; nobody is paid twice for one
 node; and the outcome does not depend on the order of the contributions."""
 
 from collections import Counter
@@ -10,19 +11,19 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from challenges import services as challenge_services
 from challenges.models import SelectionEntry
-from marketplace import ledger, prizes, services
-from marketplace.models import Contribution, Earning, LedgerEntry, Purse, Refund
+from marketplace import ledger, prizes, purse_selectors, services
+from marketplace.models import Contribution, Earning, LedgerEntry, Purse, PurseRollover, Refund
 from marketplace.services import purses
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 from tests.helpers import after_commit, database_examples
 
 from .factories import OfferFactory, delivered_order
-from .purse_helpers import archive, contribute, to_selecting
+from .purse_helpers import archive, contribute, publish_winners, to_selecting
 
 pytestmark = pytest.mark.django_db
 MEMBERS = 5
@@ -96,6 +97,18 @@ scenario = st.fixed_dictionaries(
         "winners": st.none()
         | st.lists(st.tuples(st.integers(0, 10), st.integers(0, 2)), min_size=1, max_size=4),
         "royalty_on": st.none() | st.integers(0, 10),
+        # the purse names a follow-up challenge (with its own backers) and what becomes of the
+        # follow-up before the first challenge is archived (only matters without winners)
+        "rollover": st.none()
+        | st.fixed_dictionaries(
+            {
+                "backers": st.lists(
+                    st.tuples(st.integers(0, MEMBERS - 1), st.integers(500, 50_000)), max_size=2
+                ),
+                "follow_up": st.sampled_from(["open", "archived", "results"]),
+                "then": st.sampled_from(["nothing", "winner", "archived"]),
+            }
+        ),
     }
 )
 
@@ -104,6 +117,13 @@ def play(spec, *, reverse: bool):
     """Build the scenario; `reverse` makes the contributions in the opposite order."""
     members = [UserFactory(username=f"m{i}") for i in range(MEMBERS)]
     challenge = ChallengeFactory(slug="prop")
+    rollover = spec["rollover"]
+    follow_up = None
+    if rollover is not None:
+        follow_up = ChallengeFactory(slug="prop-next", created_by=challenge.created_by)
+        purses.purse_configure(challenge=follow_up, by=follow_up.created_by, mode="equal")
+        for backer, amount in rollover["backers"]:
+            contribute(follow_up, members[backer], amount)
     solutions = []
     for author, parent, changed in spec["solutions"]:
         if parent < 0 or not solutions:
@@ -113,7 +133,7 @@ def play(spec, *, reverse: bool):
             solutions.append(make_fork(source, members[author], changed=changed))
     purses.purse_configure(
         challenge=challenge, by=challenge.created_by, mode=spec["mode"],
-        places=spec["percents"], lineage_share=spec["share"],
+        places=spec["percents"], lineage_share=spec["share"], rollover_to=follow_up,
     )  # fmt: skip
     contributions = spec["contributions"][::-1] if reverse else spec["contributions"]
     late = []
@@ -124,6 +144,10 @@ def play(spec, *, reverse: bool):
         if not on_time:
             late.append((members[backer], payment))
     if spec["winners"] is None:
+        if rollover is not None and rollover["follow_up"] == "archived":
+            archive(follow_up)
+        elif rollover is not None and rollover["follow_up"] == "results":
+            publish_winners(follow_up, [make_solution(follow_up, members[0])])
         archive(challenge)
     else:
         to_selecting(challenge)
@@ -146,6 +170,11 @@ def play(spec, *, reverse: bool):
             challenge_services.selection_publish(round=round_, by=organiser)
     for backer, payment in late:  # money that lands after the purse locked
         services.sandbox_answer(payment=payment, by=backer, outcome="succeed")
+    if rollover is not None and Purse.objects.get(challenge=follow_up).is_open:
+        if rollover["then"] == "winner":
+            publish_winners(follow_up, [make_solution(follow_up, members[1])])
+        elif rollover["then"] == "archived":
+            archive(follow_up)
     if spec["royalty_on"] is not None:
         base = solutions[spec["royalty_on"] % len(solutions)]
         order = delivered_order(offer=OfferFactory(base_solution=base, price=12345))
@@ -163,27 +192,46 @@ def outcome(challenge):
 
 @database_examples("PURSE_EXAMPLES", 12)
 @given(spec=scenario)
-def test_every_contributed_cent_is_paid_kept_or_refunded_once(spec):
+def test_every_contributed_cent_is_paid_kept_refunded_or_rolled_over_once(spec):
     results = []
     for reverse in (False, True):
         with transaction.atomic():
             challenge, _members = play(spec, reverse=reverse)
-            purse = Purse.objects.get(challenge=challenge)
-            paid_in = purse.contributions.exclude(state="pending").aggregate(
+            purses_played = Purse.objects.filter(challenge__slug__in=["prop", "prop-next"])
+            paid_in = Contribution.objects.exclude(state="pending").aggregate(
                 s=Sum("amount"))["s"] or 0  # fmt: skip
             fees = (
-                purse.contributions.filter(
-                    state__in=[Contribution.State.PAID, Contribution.State.REFUNDED]
-                ).aggregate(s=Sum("fee"))["s"]
+                Contribution.objects.filter(state__in=purse_selectors.COUNTED).aggregate(
+                    s=Sum("fee")
+                )["s"]
                 or 0
             )
-            prizes_paid = Earning.objects.filter(purse=purse).aggregate(s=Sum("amount"))["s"] or 0
-            refunded = Refund.objects.filter(payment__contribution__purse=purse).aggregate(
+            prizes_paid = Earning.objects.filter(purse__isnull=False).aggregate(
                 s=Sum("amount"))["s"] or 0  # fmt: skip
-            # every cent: to a winner or an ancestor, the fee, or back to its backer; once
-            assert paid_in == prizes_paid + fees + refunded
+            refunded = Refund.objects.filter(payment__contribution__isnull=False).aggregate(
+                s=Sum("amount"))["s"] or 0  # fmt: skip
+            still_held = sum(
+                ledger.balance(ledger.purse(p.challenge, "EUR"))
+                for p in purses_played.filter(state=Purse.State.OPEN)
+            )
+            # every cent: to a winner or an ancestor, the fee, back to its backer, or still in
+            # the open follow-up it rolled over to; once
+            assert paid_in == prizes_paid + fees + refunded + still_held
+            purse = Purse.objects.get(challenge=challenge)
             assert ledger.balance(ledger.purse(challenge, "EUR")) == 0
-            assert purse.state in (Purse.State.AWARDED, Purse.State.REFUNDED)
+            assert purse.state in Purse.SETTLED
+            event(f"purse {purse.state}")  # --hypothesis-show-statistics: how often each
+            rolled = PurseRollover.objects.filter(from_purse=purse).first()
+            # it rolls over exactly when it had no winners and the follow-up could receive
+            expect_rollover = (
+                spec["winners"] is None
+                and spec["rollover"] is not None
+                and spec["rollover"]["follow_up"] == "open"
+            )
+            assert (rolled is not None) == expect_rollover
+            assert (purse.state == Purse.State.ROLLED_OVER) == expect_rollover
+            for settled in purses_played.filter(state__in=Purse.SETTLED):
+                assert ledger.balance(ledger.purse(settled.challenge, "EUR")) == 0
             # each transaction sums to zero, no account below zero, refunds match (the audit)
             assert ledger.audit() == []
             assert not LedgerEntry.objects.values("transaction").annotate(

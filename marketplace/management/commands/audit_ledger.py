@@ -9,7 +9,8 @@ from marketplace.models import LedgerEntry, LedgerTransaction
 class Command(BaseCommand):
     help = (
         "Audit the marketplace ledger: every transaction sums to zero in one currency, no "
-        "account but the provider's clearing is negative, every order's escrow matches its state."
+        "account but the provider's clearing is negative, every order's escrow matches its state, "
+        "every cent of a prize purse is held, paid, refunded or rolled over exactly once."
     )
 
     def handle(self, *args, **options):
