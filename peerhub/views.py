@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, mentions, moderation, selectors, services, tokens
+from . import figures, following, mentions, moderation, relations, selectors, services, tokens
 from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
@@ -143,6 +143,7 @@ def profile(request, username: str):
             "current_manifesto": current,
             # Hidden by moderation (issue 21): its words only to the member and reviewers.
             "see_hidden": moderation.can_see_hidden(request.user, member.pk),
+            "relation": relations.relation_state(viewer=request.user, member=member),
         },
     )
 
