@@ -123,11 +123,16 @@ def mentions_record(
     return new
 
 
-def mention_suggestions(*, audience: QuerySet[User], query: str, limit: int = 8) -> list[User]:
+def mention_suggestions(
+    *, audience: QuerySet[User], query: str, limit: int = 8, writer: User | None = None
+) -> list[User]:
     """Members of `audience` whose username or display name starts with `query`, for the
-    editor's @ autocomplete: one query, at most `limit` rows."""
+    editor's @ autocomplete: one query, at most `limit` rows. Members with a block either way
+    with the `writer` are not suggested (the mention would not be recorded)."""
     query = (query or "").strip().lstrip("@")[:USERNAME_PREFIX]
     members = audience.only("pk", "username", "display_name").order_by("username")
+    if writer is not None and writer.is_authenticated:
+        members = members.exclude(relations.blocked_with(writer.pk))
     if query:
         members = members.filter(
             Q(username__istartswith=query) | Q(display_name__istartswith=query)

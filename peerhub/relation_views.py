@@ -16,7 +16,7 @@ from .models import MemberRelation, User
 DONE = {
     "mute": "You muted {name}: you will not hear about their comments, mentions or forks.",
     "unmute": "You unmuted {name}.",
-    "block": "You blocked {name}: neither of you can mention the other or order from the other.",
+    "block": "You blocked {name}: neither of you can mention, follow or order from the other.",
     "unblock": "You unblocked {name}.",
 }
 ALREADY = {
@@ -43,9 +43,9 @@ def member_relation(request, username: str, action: str):
             request,
             question=f"Block {other.name}?",
             consequence=(
-                "Neither of you will hear about the other's comments, mentions or forks, "
-                "neither can mention the other, and neither can order from the other. Orders "
-                "already placed between you continue. You can unblock at any time."
+                "Neither of you will hear about the other's comments, mentions or forks, and "
+                "neither can mention, follow or order from the other. Orders already placed "
+                "between you continue. You can unblock at any time."
             ),
             button="Block",
             back=nxt,

@@ -5,8 +5,9 @@
   muted member notices nothing and may still do everything else.
 - **Block** is mute plus no new interaction, both ways (the simplest safe rule, as on GitHub and
   Discourse): neither hears the other's social notifications, neither can mention the other
-  (the mention is not recorded, so it notifies no one; the name still links to the profile, as
-  any name does), and neither can order the other's offers.
+  (the mention is not recorded, so it notifies no one, and the editor does not suggest the name;
+  the name still links to the profile, as any name does), neither can order the other's
+  offers, and neither follows the other (existing follows end with the block).
 - What a member must hear is never silenced: orders, money, subscriptions, moderation decisions
   and selection results are not social kinds, so a mute or a block lets them through.
 - An order placed before the block stays finishable: both sides may still pay, deliver,
@@ -18,11 +19,12 @@ Notifications are filtered where they are written (peerhub.notifications.service
 .notifications_deliver) with `silenced_for`, an EXISTS in the one query that picks the
 recipients: a fan-out costs no extra query per recipient, nor any at all."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .exceptions import DomainError, NotAllowed
-from .models import MemberRelation, User
+from .models import Follow, MemberRelation, User
 
 Kind = MemberRelation.Kind
 
@@ -71,7 +73,13 @@ def block(*, member: User, other: User) -> bool:
             "Staff members cannot be blocked: moderation must reach everyone. You may mute them.",
             code="staff_not_blockable",
         )
-    return _add(member=member, other=other, kind=Kind.BLOCK)
+    created = _add(member=member, other=other, kind=Kind.BLOCK)
+    # Neither follows the other any more (following.follow_set refuses it from now on).
+    Follow.objects.filter(
+        Q(follower=member, target_id=other.pk) | Q(follower=other, target_id=member.pk),
+        target_type=ContentType.objects.get_for_model(User),
+    ).delete()
+    return created
 
 
 @transaction.atomic

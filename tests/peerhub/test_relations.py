@@ -14,9 +14,10 @@ from marketplace import services as market_services
 from marketplace.models import Order
 from peerhub import relations
 from peerhub.exceptions import DomainError, NotAllowed
-from peerhub.models import MemberRelation, Mention, Notification
+from peerhub.following import follow_set
+from peerhub.models import Follow, MemberRelation, Mention, Notification
 from peerhub.notifications import get_kind, notify
-from tests.factories import UserFactory, make_fork, make_solution
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 from tests.helpers import assert_error
 from tests.marketplace.factories import OfferFactory, make_seller, paid_order, place
 
@@ -235,6 +236,28 @@ def test_an_order_placed_before_a_block_stays_finishable(commit, ana):
     assert order.state == Order.State.COMPLETED
     # Its messages still notify: an order's notices are not social.
     assert "order_message" in kinds_for(seller)
+
+
+def test_the_editor_does_not_suggest_a_member_across_a_block(ana, ben):
+    UserFactory(username="bea")
+    challenge = ChallengeFactory()
+    relations.block(member=ben, other=ana)
+    response = client_for(ana).get(
+        reverse("api-mention-suggestions"), {"challenge": challenge.slug, "q": "b"}
+    )
+    assert [m["username"] for m in response.json()] == ["bea"]
+
+
+def test_a_block_ends_follows_both_ways_and_refuses_new_ones(ana, ben):
+    follow_set(follower=ana, target=ben)
+    follow_set(follower=ben, target=ana)
+    relations.block(member=ana, other=ben)
+    assert not Follow.objects.exists()
+    with pytest.raises(NotAllowed) as refused:
+        follow_set(follower=ben, target=ana)
+    assert refused.value.code == "blocked"
+    relations.unblock(member=ana, other=ben)
+    assert follow_set(follower=ben, target=ana)
 
 
 # --- The pages ------------------------------------------------------------------------------
