@@ -641,4 +641,4 @@ def mention_suggestions_for(
     """Members who may see what `user` is writing about, matching `query`: no one the page
     would not show to them is suggested (a private challenge's outsiders stay unnamed)."""
     target = mention_target(user=user, challenge=challenge, solution=solution)
-    return mention_suggestions(audience=permissions.viewers_of(target), query=query)
+    return mention_suggestions(audience=permissions.viewers_of(target), query=query, writer=user)

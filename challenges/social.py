@@ -18,6 +18,7 @@ register_kind(
     text="{actor} forked your solution “{parent}”: “{target}”",
     icon="fork",
     many="{count} new forks of your solution",
+    social=True,
 )
 register_kind(
     "upstream_proposed",
@@ -25,18 +26,21 @@ register_kind(
     text="{actor} offered changes from their fork “{fork}” to your solution “{parent}”",
     icon="merge",
     many="{count} changes offered to your solution",
+    social=True,
 )
 register_kind(
     "upstream_accepted",
     label="Your upstream change was accepted",
     text="{actor} accepted the changes from your fork “{fork}” into “{parent}”",
     icon="check",
+    social=True,
 )
 register_kind(
     "upstream_declined",
     label="Your upstream change was declined",
     text="{actor} declined the changes from your fork “{fork}”: {reason}",
     icon="cross",
+    social=True,
 )
 register_kind(
     "comment_reply",
@@ -44,6 +48,7 @@ register_kind(
     text="{actor} replied to your comment on “{on}”",
     icon="comment",
     many="{count} new replies to your comment",
+    social=True,
 )
 register_kind(
     "solution_comment",
@@ -51,18 +56,21 @@ register_kind(
     text="{actor} commented on your solution “{on}”",
     icon="comment",
     many="{count} new comments on your solution",
+    social=True,
 )
 register_kind(
     "challenge_opened",
     label="A challenge you follow opened",
     text="“{target}” is open for solutions",
     icon="flag",
+    social=True,
 )
 register_kind(
     "challenge_selecting",
     label="A challenge you follow entered selection",
     text="“{target}” closed for solutions: the organisers are selecting",
     icon="flag",
+    social=True,
 )
 # Selection rounds (issue 5): declared here so that wiring them is one notify() call each.
 register_kind(

@@ -12,6 +12,7 @@ from .models import (
     Follow,
     ManifestoSignature,
     ManifestoVersion,
+    MemberRelation,
     Mention,
     Notification,
     NotificationDigest,
@@ -175,3 +176,14 @@ class MentionAdmin(ReadOnlyAdmin):
     list_filter = ["item_type"]
     search_fields = ["mentioned__username", "author__username"]
     raw_id_fields = ["mentioned", "author"]
+
+
+@admin.register(MemberRelation)
+class MemberRelationAdmin(ReadOnlyAdmin):
+    """Who muted or blocked whom: members manage their own (peerhub.relations); staff read."""
+
+    list_display = ["member", "kind", "other", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["member__username", "other__username"]
+    raw_id_fields = ["member", "other"]
+    date_hierarchy = "created_at"

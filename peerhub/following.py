@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from . import relations
 from .exceptions import DomainError, NotAllowed, NotFound
 from .models import Activity, ActivitySubject, Follow, User
 
@@ -61,6 +62,10 @@ def follow_set(*, follower: User, target, following: bool = True) -> bool:
         raise NotAllowed("You cannot follow this.")
     if name == "member" and target.pk == follower.pk:
         raise DomainError("You cannot follow yourself.", code="self_follow")
+    if following and name == "member" and relations.blocks_between(follower, target):
+        raise NotAllowed(
+            "You cannot follow this member: one of you has blocked the other.", code="blocked"
+        )
     target_type = ContentType.objects.get_for_model(target)
     follows = Follow.objects.filter(follower=follower, target_type=target_type, target_id=target.pk)
     if not following:

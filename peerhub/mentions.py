@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.safestring import SafeString
 
-from . import limits
+from . import limits, relations
 from .exceptions import TooLarge
 from .markdown import mention_names, render_markdown
 from .models import Mention, User
@@ -75,16 +75,22 @@ def mentions_record(
     """Record that `author` mentioned these members in `item`, and notify the ones mentioned
     there for the first time, after commit, through their preferences. Members outside
     `audience` (who may not see the item) are neither recorded nor told: should they gain
-    access and be mentioned again, they are told then. Members in `told_already` (the author
-    of the comment replied to, say, told by its own notice) are recorded but not told twice.
-    Returns the ids newly mentioned.
+    access and be mentioned again, they are told then. Members with a block either way with the
+    author (peerhub.relations) are neither recorded nor told. Members in `told_already` (the
+    author of the comment replied to, say, told by its own notice) are recorded but not told
+    twice. Returns the ids newly mentioned.
 
     Callers hold a lock on the item (or its parent) so two edits do not race; were they to, the
     unique constraint keeps one row and the notification's own dedupe keeps one notice."""
     ids = {member.pk for member in mentioned} - {author.pk}
     if not ids:
         return []
-    allowed = set(audience.filter(pk__in=ids).values_list("pk", flat=True))
+    # A block either way (peerhub.relations) means no mention: not recorded, so never told.
+    allowed = set(
+        audience.filter(pk__in=ids)
+        .exclude(relations.blocked_with(author.pk))
+        .values_list("pk", flat=True)
+    )
     if not allowed:
         return []
     item_type = ContentType.objects.get_for_model(item)
@@ -117,11 +123,16 @@ def mentions_record(
     return new
 
 
-def mention_suggestions(*, audience: QuerySet[User], query: str, limit: int = 8) -> list[User]:
+def mention_suggestions(
+    *, audience: QuerySet[User], query: str, limit: int = 8, writer: User | None = None
+) -> list[User]:
     """Members of `audience` whose username or display name starts with `query`, for the
-    editor's @ autocomplete: one query, at most `limit` rows."""
+    editor's @ autocomplete: one query, at most `limit` rows. Members with a block either way
+    with the `writer` are not suggested (the mention would not be recorded)."""
     query = (query or "").strip().lstrip("@")[:USERNAME_PREFIX]
     members = audience.only("pk", "username", "display_name").order_by("username")
+    if writer is not None and writer.is_authenticated:
+        members = members.exclude(relations.blocked_with(writer.pk))
     if query:
         members = members.filter(
             Q(username__istartswith=query) | Q(display_name__istartswith=query)

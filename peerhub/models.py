@@ -457,3 +457,42 @@ class EditVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_type_id}:{self.item_id} v{self.number}"
+
+# --- Muting and blocking (issue 21) ------------------------------------------------------------
+
+
+class MemberRelation(models.Model):
+    """A member's mute or block of another member (peerhub.relations holds the rules). Muting
+    silences the other's social notifications for the member alone; blocking does that both
+    ways and stops new interaction between the two (mentions, orders)."""
+
+    class Kind(models.TextChoices):
+        MUTE = "mute", "Muted"
+        BLOCK = "block", "Blocked"
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="relations_made"
+    )
+    other = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="relations_received"
+    )
+    kind = models.CharField(max_length=5, choices=Kind)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index behind every lookup, whichever of the two is asked about.
+            models.UniqueConstraint(
+                fields=["member", "other", "kind"], name="one_relation_per_member_other_kind"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(member=models.F("other")), name="relation_not_with_oneself"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["mute", "block"]), name="relation_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.kind}s {self.other_id}"

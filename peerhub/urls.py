@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from . import observability, seo, views
+from . import observability, relation_views, seo, views
 from .api.errors import api_not_found
 from .health import healthz
 from .pagecache import cached
@@ -23,9 +23,19 @@ urlpatterns = [
         cached(["member:{username}", "reputation"])(views.profile),
         name="profile",
     ),
+    *[
+        path(
+            f"u/<str:username>/{action}/",
+            relation_views.member_relation,
+            {"action": action},
+            name=f"member-{action}",
+        )
+        for action in ("mute", "unmute", "block", "unblock")
+    ],
     path("staff/", views.staff_dashboard, name="staff-dashboard"),
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
+    path("settings/muted/", relation_views.member_relations, name="member-relations"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),
     path("", include("challenges.urls")),
     path("", include("reputation.urls")),

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, mentions, moderation, selectors, services, tokens
+from . import figures, following, mentions, moderation, relations, selectors, services, tokens
 from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
@@ -145,6 +145,7 @@ def profile(request, username: str):
             "see_hidden": moderation.can_see_hidden(request.user, member.pk),
             # Described to the world (OpenGraph, its feed) only when anyone may see it.
             "is_public": selectors.profile_is_public(member),
+            "relation": relations.relation_state(viewer=request.user, member=member),
         },
     )
 

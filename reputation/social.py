@@ -8,6 +8,7 @@ register_kind(
     text="{actor} reviewed your solution “{solution}”",
     icon="star",
     many="{count} new reviews of your solution",
+    social=True,
 )
 register_kind(
     "trust_level_gained",

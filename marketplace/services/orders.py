@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 
 from challenges import files
+from peerhub import relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
@@ -116,6 +117,8 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
         raise NotAllowed("You cannot buy your own offer.", code="own_offer")
     if not brief.strip():
         raise DomainError("Tell the seller what you need: the brief is required.", code="no_brief")
+    # A block either way refuses new orders only: one placed before stays finishable.
+    relations.interaction_check(actor=buyer, other=offer.seller_id, action="order from")
     write_spend(buyer, "order")
     offer = _lock_offer(offer.pk)
     if not offer.is_active:

@@ -49,6 +49,8 @@ class ApiRootView(APIView):
                     "notifications": link("api-notification-list"),
                     "notification-preferences": link("api-notification-preferences"),
                     "follows": link("api-follow-list"),
+                    "mutes": link("api-mute-list"),
+                    "blocks": link("api-block-list"),
                     "feed": link("api-feed"),
                     "search": link("api-search"),
                     "rankings": link("api-rankings"),

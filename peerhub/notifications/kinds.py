@@ -15,6 +15,9 @@ class Kind:
     icon: str = "bell"  # drawn beside it on the notifications page (peerhub's `icon` tag)
     # What several of this kind on one target say together: "{count} comments on your solution"
     many: str = ""
+    # Social kinds (comments, mentions, forks, reviews...) are silenced by a mute or a block
+    # (peerhub.relations); the others (orders, money, moderation, results) always arrive.
+    social: bool = False
 
     @property
     def default_channel(self) -> str:
@@ -46,11 +49,14 @@ def register_kind(
     important: bool = False,
     icon: str = "bell",
     many: str = "",
+    social: bool = False,
     replace: bool = False,
 ) -> Kind:
     """Declare a kind of notification. Registering the same name twice is a mistake unless
     `replace` says it is meant (an app refining a kind another declared for it)."""
-    kind = Kind(name=name, label=label, text=text, important=important, icon=icon, many=many)
+    kind = Kind(
+        name=name, label=label, text=text, important=important, icon=icon, many=many, social=social
+    )
     if name in _KINDS and not replace and _KINDS[name] != kind:
         raise ValueError(f"Notification kind {name!r} is already registered.")
     _KINDS[name] = kind
@@ -80,4 +86,5 @@ register_kind(
     label="You were mentioned",
     text="{actor} mentioned you in {where}",
     important=True,
+    social=True,
 )

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from peerhub import relations
 from peerhub.exceptions import DomainError, NotFound
 from peerhub.models import (
     Channel,
@@ -94,16 +95,20 @@ def notifications_deliver(
     text: str,
     dedupe_key: str,
 ) -> int:
-    """Write the notifications of one event, set-based, honouring each recipient's preference,
-    and queue the immediate e-mails. Returns how many recipients are notified (new or not)."""
+    """Write the notifications of one event, set-based, honouring each recipient's preference
+    and mutes and blocks (social kinds only), and queue the immediate e-mails. Returns how
+    many recipients are notified (new or not)."""
     from peerhub import tasks  # tasks import this module
 
     spec = get_kind(kind)
     # The active recipients with their preference for this kind (one query; none is a default).
     preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=kind).order_by()
+    members = User.objects.filter(pk__in=recipient_ids, is_active=True)
+    if spec.social and actor_id is not None:
+        # Muted or blocked (peerhub.relations): an EXISTS in the same query, not one per member.
+        members = members.exclude(relations.silenced_for(actor_id))
     chosen = (
-        User.objects.filter(pk__in=recipient_ids, is_active=True)
-        .annotate(channel=Subquery(preference.values("channel")[:1]))
+        members.annotate(channel=Subquery(preference.values("channel")[:1]))
         .order_by("pk")
         .values_list("pk", "channel")
     )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from challenges import services as challenge_services
 from marketplace import services as market_services
 from marketplace.services import purses
-from peerhub import limits
+from peerhub import limits, relations
 from peerhub.following import follow_set
 from peerhub.models import User
 from reputation import services as reputation_services
@@ -200,6 +200,9 @@ def _seed() -> list[Page]:
         order=sold, by=member, message=_markdown("Delivery"), links=[_url(11)]
     )
     other_seller = make_seller(username=_word("sellername", 100))
+    # The member muted one member and blocked another: long names on the settings page.
+    relations.mute(member=member, other=others[0])
+    relations.block(member=member, other=others[1])
     bought = market_services.order_place(
         buyer=member,
         offer=OfferFactory(seller=other_seller, title=_word("Anotheroffer", 140)),
@@ -283,6 +286,7 @@ def _seed() -> list[Page]:
         Page("new proposal", reverse("challenges:proposal-create"), True),
         Page("profile settings", reverse("profile-edit"), True),
         Page("access tokens", reverse("access-tokens"), True),
+        Page("muted and blocked", reverse("member-relations"), True),
         Page("e-mail addresses", reverse("account_email"), True),
         Page("password change", reverse("account_change_password"), True),
         Page("two-factor", reverse("mfa_index"), True),
