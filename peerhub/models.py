@@ -458,6 +458,7 @@ class EditVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.item_type_id}:{self.item_id} v{self.number}"
 
+
 # --- Muting and blocking (issue 21) ------------------------------------------------------------
 
 
