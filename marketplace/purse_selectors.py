@@ -141,7 +141,7 @@ def money_flow(purse: Purse) -> tuple[list[Earning], object]:
         nodes[solution.pk] = money_tree.MoneyNode(
             id=solution.pk,
             title=solution.title,
-            author=str(solution.author),
+            author=solution.author.name,
             url=solution.get_absolute_url(),
             parent_id=solution.parent_id if solution.parent_id in wanted else None,
             amount=earned,
