@@ -236,11 +236,13 @@ def can_comment(user, target) -> bool:
 
 
 def can_edit_comment(user, comment: Comment) -> bool:
+    """Its author, unless it is deleted or an organiser hid it; one that moderation hid on
+    flags its author may edit, which sends it back to the review queue (issue 21)."""
     return (
         user_is_verified(user)
         and comment.author_id == user.pk
         and not comment.is_deleted
-        and not comment.is_hidden
+        and (not comment.is_hidden or bool(comment.hidden_reason))
     )
 
 
@@ -251,12 +253,14 @@ def can_moderate_comment(user, comment: Comment) -> bool:
 
 def can_read_comment_words(user, comment: Comment) -> bool:
     """Whether `user`, who sees the comment's place in its thread, may read its words (and their
-    edit history): never once deleted; while hidden, its moderators and its author only."""
+    edit history): never once deleted; while hidden, its moderators, and its author when
+    moderation hid it on flags (to edit or appeal), as the thread shows them."""
     if comment.is_deleted:
         return False
     if not comment.is_hidden:
         return True
-    return can_moderate_comment(user, comment) or can_see_moderated(user, comment)
+    moderated = bool(comment.hidden_reason) and can_see_moderated(user, comment)
+    return can_moderate_comment(user, comment) or moderated
 
 
 # --- Selection rounds ------------------------------------------------------------------------

@@ -12,6 +12,8 @@ show a stub with the reason to everyone but its author and moderators."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.dispatch import Signal
+
 from .exceptions import NotFound
 
 
@@ -102,3 +104,18 @@ class HiddenFieldsMixin:
                     if name in data:
                         data[name] = [] if isinstance(data[name], list) else ""
         return data
+
+
+# Sent when the author edits an item that moderation hides (`item_edited`): the moderation
+# record (reputation) puts it back in the review queue. Arguments: item, by.
+hidden_item_edited = Signal()
+
+
+def item_edited(item, *, by) -> None:
+    """The apps' edit services call this after saving an edit, in its transaction: an item that
+    moderators hid goes back to the review queue with the author's new words (the author was
+    told "you may edit or appeal"). Nothing happens for items that are not hidden."""
+    model = item.__class__  # the member's own model behind request.user's lazy wrapper too
+    hidden = model._default_manager.filter(pk=item.pk).exclude(hidden_reason="")
+    if hidden.exists():  # asked of the row: the caller's instance may predate the hiding
+        hidden_item_edited.send(sender=model, item=item, by=by)

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from . import moderation
 from .exceptions import DomainError, NotAllowed
 from .models import ManifestoSignature, ManifestoVersion, User
 from .notifications import notify
@@ -61,6 +62,7 @@ def profile_update(*, user: User, display_name: str, bio: str, skills: str) -> U
     user.skills = skills
     user.full_clean(exclude=["password", "username", "email"])
     user.save(update_fields=["display_name", "bio", "skills"])
+    moderation.item_edited(user, by=user)  # a profile moderators hid: back to review
     return user
 
 

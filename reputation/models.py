@@ -385,11 +385,12 @@ class ModerationCase(models.Model):
         OPEN = "open", "Flagged, awaiting review"
         HIDDEN = "hidden", "Hidden pending review"
         APPEALED = "appealed", "Appealed by its author"
+        EDITED = "edited", "Edited by its author, awaiting review"
         UPHELD = "upheld", "Hidden by moderators"
         REMOVED = "removed", "Removed by moderators"
         RESTORED = "restored", "Restored by moderators"
 
-    PENDING = (Status.OPEN, Status.HIDDEN, Status.APPEALED)
+    PENDING = (Status.OPEN, Status.HIDDEN, Status.APPEALED, Status.EDITED)
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
@@ -481,6 +482,7 @@ class ModerationAction(models.Model):
         RESTORE = "restore", "Restored (flags declined)"
         DEFER = "defer", "Deferred"
         APPEAL = "appeal", "Appealed by its author"
+        EDITED = "edited", "Edited by its author"
         SUSPEND = "suspend", "New account suspended for spam"
 
     class Role(models.TextChoices):

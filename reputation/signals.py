@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from challenges.models import SelectionRound, Solution, UpstreamProposal
+from peerhub import moderation as registry
 from peerhub import outbox
 from peerhub.models import ManifestoSignature
 
@@ -92,3 +93,11 @@ def ledger_line_saved(sender, instance: ReputationEvent, created: bool, **kwargs
     leaderboards' read model follows it."""
     if created:
         boards.ledger_lines_appended([instance.pk])
+
+
+@receiver(registry.hidden_item_edited, dispatch_uid="moderation-hidden-item-edited")
+def hidden_item_edited(sender, item, by, **kwargs) -> None:
+    """Its author edited an item moderators hid: back to the review queue (issue 21)."""
+    from .moderation import services as moderation_services
+
+    moderation_services.case_item_edited(item=item, by=by)

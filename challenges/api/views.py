@@ -99,7 +99,7 @@ class ChallengeViewSet(_ViewSet):
         return self.answer(s.ChallengeSerializer, challenge)
 
     @extend_schema(responses=EditVersionSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, slug):
         """Every version of the challenge's brief, criteria and deadline: the first as it was
         first written, then each edit (empty when never edited)."""
@@ -594,7 +594,7 @@ class CommentViewSet(_ViewSet):
         return self._answer(services.comment_edit(comment=comment, by=request.user, body=body))
 
     @extend_schema(responses=EditVersionSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk):
         """Every version of the comment, for whoever may read its words (404 once deleted, and
         while hidden except to its moderators and its author)."""

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from peerhub import history, limits
+from peerhub import history, limits, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
@@ -107,6 +107,7 @@ def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
         first_at=comment.created_at,
     )
     _record_mentions(comment, target=comment.target, mentioned=rendered.mentioned)
+    moderation.item_edited(comment, by=by)  # hidden by moderators: back to review
     return comment
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from peerhub import moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
@@ -225,9 +226,11 @@ def solution_revise(
                 "Nothing changed: edit the title, the body or the files first.", code="unchanged"
             )
         write_spend(by, "revision")
-        return _add_revision(
+        revision = _add_revision(
             solution, author=by, title=title, body=body, message=message, manifest=manifest
         )
+        moderation.item_edited(solution, by=by)  # hidden by moderators: back to review
+        return revision
 
 
 @transaction.atomic

@@ -163,7 +163,7 @@ class OfferViewSet(_ViewSet):
         return self.answer(s.OfferSerializer, self._offer(offer.pk), status_code=201)
 
     @extend_schema(responses=EditVersionSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk=None):
         """Every version of the offer (its words, price, delivery, pause): the first as first
         listed, then each edit. 404 while moderation hides it, except to its seller."""

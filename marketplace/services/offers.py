@@ -4,7 +4,7 @@ from django.db import transaction
 
 from challenges.models import Solution
 from challenges.permissions import can_view_solution
-from peerhub import history
+from peerhub import history, moderation
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
 from peerhub.throttles import write_spend
@@ -96,6 +96,7 @@ def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
         first_by_id=offer.seller_id,
         first_at=offer.created_at,
     )
+    moderation.item_edited(offer, by=by)  # hidden by moderators: back to review
     return offer
 
 

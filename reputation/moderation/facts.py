@@ -11,11 +11,13 @@ from ..ledger import FactSource, Line, _apply, _held
 from ..models import ModerationCase, ReputationEvent
 
 KIND = ReputationEvent.Kind.MODERATION_PENALTY
-# Upheld, removed, or upheld and now appealed (the penalty stands until the appeal is decided).
+# Upheld, removed, or upheld and now appealed or edited (the penalty stands until the new
+# review is decided).
 PENALISED = (
     ModerationCase.Status.UPHELD,
     ModerationCase.Status.REMOVED,
     ModerationCase.Status.APPEALED,
+    ModerationCase.Status.EDITED,
 )
 
 

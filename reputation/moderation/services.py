@@ -227,3 +227,26 @@ def case_appeal(*, case: ModerationCase, by: User, text: str) -> ModerationCase:
     case.refresh_from_db()
     _record(case, Action.APPEAL, ModerationAction.Role.AUTHOR, actor=by)
     return case
+
+
+@transaction.atomic
+def case_item_edited(*, item, by: User) -> ModerationCase | None:
+    """Its author edited a hidden item (peerhub.moderation.item_edited): a case that moderators
+    upheld goes back to the review queue, marked edited; one hidden by flags and still waiting
+    stays in the queue, with the edit on its record. Anyone else's edit, a removed item or a
+    restored one changes nothing."""
+    content_type = ContentType.objects.get_for_model(item)
+    case = (
+        ModerationCase.objects.select_for_update()
+        .filter(content_type=content_type, object_id=item.pk)
+        .first()
+    )
+    if case is None or case.author_id != by.pk:
+        return None
+    if case.status == Status.UPHELD:
+        ModerationCase.objects.filter(pk=case.pk).update(status=Status.EDITED, deferred_at=None)
+        case.refresh_from_db()
+    elif case.status not in (Status.HIDDEN, Status.APPEALED, Status.EDITED):
+        return None
+    _record(case, Action.EDITED, ModerationAction.Role.AUTHOR, actor=by)
+    return case

@@ -239,6 +239,8 @@ ACTIONS = [
     ("can_edit_comment", "comment", {"author"}),
     ("can_edit_comment", "hidden_comment", NOBODY),
     ("can_moderate_comment", "comment", MANAGERS),
+    ("can_read_comment_words", "comment", EVERYONE),
+    ("can_read_comment_words", "hidden_comment", MANAGERS),  # hidden by the organiser
     ("can_moderate_comment", "solution_comment", MANAGERS),
     # selection rounds (a selecting challenge: tests/challenges/test_selection.py)
     ("can_run_selection", "pub_open", NOBODY),  # not selecting yet

@@ -219,3 +219,45 @@ def test_declined_flags_lower_the_flaggers_weight(commit):
 
 def test_every_kind_is_registered():
     assert registry.flaggable_names() == sorted(KINDS)
+
+
+def edit_as_author(kind, item, author):
+    from challenges import services as challenge_services
+    from marketplace import services as market_services
+    from peerhub import services as site_services
+
+    if kind == "solution":
+        challenge_services.solution_revise(
+            solution=item, by=author, title="A water filter", body="Sand, gravel and charcoal."
+        )
+    elif kind == "comment":
+        challenge_services.comment_edit(comment=item, by=author, body="Sorry: no shop here.")
+    elif kind == "offer":
+        market_services.offer_update(offer=item, by=author, title="Filter installation")
+    else:
+        site_services.profile_update(user=item, display_name="Jo", bio="Plumber.", skills="")
+
+
+@pytest.mark.parametrize("kind", ["solution", "comment", "offer", "profile"])
+def test_an_edit_by_its_author_sends_an_upheld_item_back_to_the_queue(kind, commit):
+    item, author = make_item(kind)
+    flag_until_hidden(kind, item, author, commit)
+    case = ModerationCase.objects.get()
+    commit(services.case_decide, case=case, by=moderator(), outcome="hide")
+    assert selectors.review_queue_count() == 0
+    commit(edit_as_author, kind, item, author)
+    case.refresh_from_db()
+    assert case.status == "edited" and selectors.review_queue_count() == 1
+    assert case.actions.filter(action="edited", role="author").count() == 1
+    # The penalty stands until the new review; restoring gives it back and shows the item.
+    commit(services.case_decide, case=case, by=moderator(), outcome="restore")
+    assert hidden_reason(item) == ""
+    assert ledger.sync_everything() == 0
+
+
+def test_an_edit_of_an_item_that_is_not_hidden_changes_no_case(commit):
+    item, author = make_item("comment")
+    commit(services.flag_create, flagger=member(), kind="comment", object_id=item.pk, reason="spam")
+    commit(edit_as_author, "comment", item, author)
+    case = ModerationCase.objects.get()
+    assert case.status == "open" and not case.actions.filter(action="edited").exists()
