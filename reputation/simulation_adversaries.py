@@ -197,11 +197,15 @@ class AdversaryAgents:
     def _sleepers(self, day: int, typical: dict[int, float]) -> None:
         sleepers = self.ids("sleeper")
         if day < self.wake_day():
+            # Honest judging, and no trace of the link between them: they leave each other's
+            # work alone until they wake.
+            members = set(sleepers)
             for pk in sleepers:
                 if self.rng.random() < self.config.vote_rate:
                     challenge_id = self.rng.choice(self.challenges).pk
                     for solution_id in self._visible(challenge_id, 3):
-                        self._judge(pk, solution_id, typical[challenge_id])
+                        if self.author.get(solution_id) not in members:
+                            self._judge(pk, solution_id, typical[challenge_id])
             return
         if day == self.wake_day():
             from .selectors import trust_level_of
@@ -301,7 +305,7 @@ class AdversaryAgents:
             solution = self._solution(victim)
             scores = {criterion_id: 1 for criterion_id in self.criteria[solution.challenge_id]}
             done = self._try(
-                lambda pk=pk, solution=solution: services.review_save(
+                lambda pk=pk, solution=solution, scores=scores: services.review_save(
                     reviewer=self.users[pk], solution=solution, comment="Poor.", scores=scores
                 )
             )
@@ -535,7 +539,10 @@ class AdversaryAgents:
         traders = self.ids("wash_trader")
         wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets")
         if self.wash_skipped or not traders:
-            wash.note = "skipped: no marketplace answered the simulation's wash-trading hooks"
+            wash.note = "skipped"
+            wash.figures.append(
+                ("Wash trading", "skipped: no marketplace answered its hooks", MEASURED, True)
+            )
             return wash
         completed = [o for o in self.wash_orders if o["state"] == "completed"]
         gained = _sum(
@@ -563,6 +570,8 @@ class AdversaryAgents:
             ("Wash orders detected (a low-trust party)",
              "none completed" if math.isnan(rate) else f"{detected} of {len(completed)}",
              "≥ 90 %", not math.isnan(rate) and rate >= 0.9),
+            ("The attackers flagged low-trust", f"{len(set(traders) & low)} of {len(traders)}",
+             MEASURED, True),
         ]  # fmt: skip
         return wash
 
