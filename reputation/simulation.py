@@ -47,12 +47,8 @@ from peerhub.models import User
 
 from . import abuse, fitness, ledger, services, tasks, trust
 from .models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
-from .simulation_adversaries import (
-    ADVERSARY_ROLES,
-    AdversaryAgents,
-    AdversaryReport,
-    adversary_counts,
-)
+from .simulation_adversaries import ADVERSARY_ROLES, AdversaryAgents, adversary_counts
+from .simulation_adversary_figures import AdversaryReport
 
 ROLES = ("builder", "loner", "lazy", "voter", "veteran", "ring", "puppet_master", "puppet")
 
