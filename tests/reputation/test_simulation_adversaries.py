@@ -5,12 +5,14 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from challenges.models import Solution
 from marketplace.apps import MarketplaceConfig
 from marketplace.models import Order, OrderReview
 from reputation import simulation, simulation_report, trust
+from reputation.management.commands.simulate import adversary_sizes
 from reputation.models import ReputationEvent, Review, ReviewScore, Vote
 from reputation.simulation_adversaries import COSMETIC_EDIT, DEFAULT_STRENGTH
 
@@ -135,3 +137,15 @@ def test_wash_trading_is_skipped_without_the_marketplace(monkeypatch):
     figures = shown(result)["Wash trading"]
     assert figures["Wash trading"] == ("skipped: no marketplace answered its hooks", True)
     assert "skipped" in simulation_report.render(result)
+
+
+def test_the_flags_size_each_adversary_and_all_switches_the_others_on():
+    assert adversary_sizes({"adversaries": "none"}) == dict.fromkeys(DEFAULT_STRENGTH, 0)
+    assert adversary_sizes({"adversaries": "all"}) == DEFAULT_STRENGTH
+    sized = adversary_sizes({"adversaries": "all", "sleepers": 0, "wash_traders": 9})
+    assert sized == {**DEFAULT_STRENGTH, "sleepers": 0, "wash_traders": 9}
+    assert adversary_sizes({"camouflage": 2})["camouflage"] == 2
+    with pytest.raises(CommandError, match="bribed-share"):
+        call_command("simulate", "--members", "60", "--bribed-share", "1.5", "--i-know")
+    with pytest.raises(CommandError, match="sleepers"):
+        call_command("simulate", "--members", "60", "--sleepers", "-1", "--i-know")

@@ -21,7 +21,21 @@ from peerhub.scratch import is_scratch
 from reputation import simulation, simulation_report
 from reputation.simulation_adversaries import DEFAULT_STRENGTH
 
-__all__ = ["Command", "is_scratch"]
+__all__ = ["Command", "adversary_sizes", "is_scratch"]
+
+
+def adversary_sizes(options: dict) -> dict:
+    """Each adversary's size: its own flag, else its default strength with `--adversaries all`,
+    else 0 (off)."""
+    sizes = {}
+    for name, strength in DEFAULT_STRENGTH.items():
+        given = options.get(name)
+        if given is None:
+            given = strength if options.get("adversaries") == "all" else 0
+        if given < 0 or (name == "bribed_share" and given > 1):
+            raise CommandError(f"--{name.replace('_', '-')}: 0 or more (a share: 0 to 1).")
+        sizes[name] = given
+    return sizes
 
 
 class Command(BaseCommand):
@@ -86,14 +100,7 @@ class Command(BaseCommand):
             raise CommandError("At least 60 members, 1 challenge and 1 day.")
         if not 0 <= prize_share <= 1 or winners < 1:
             raise CommandError("A prize share from 0 to 1, and at least 1 winner.")
-        adversaries = {}
-        for name, strength in DEFAULT_STRENGTH.items():
-            given = options.get(name)
-            if given is None:
-                given = strength if options["adversaries"] == "all" else 0
-            if given < 0 or (name == "bribed_share" and given > 1):
-                raise CommandError(f"--{name.replace('_', '-')}: 0 or more (a share: 0 to 1).")
-            adversaries[name] = given
+        adversaries = adversary_sizes(options)
         call_command("migrate", verbosity=0, interactive=False)
         config = simulation.Config(
             members=members, challenges=challenges, days=days, seed=seed, ring_share=ring_share,
