@@ -103,3 +103,17 @@ class MarketplaceConfig(AppConfig):
         from . import simulation
 
         return [simulation.money(member_ids=member_ids, challenge_ids=challenge_ids)]
+
+    # The simulation's wash traders (issue 23).
+
+    def simulation_wash_offer(self, *, seller, base_solution) -> list[int]:
+        """List a simulated wash trader's service based on their solution: [the offer's id]."""
+        from . import simulation
+
+        return [simulation.wash_offer(seller=seller, base_solution=base_solution)]
+
+    def simulation_wash_trade(self, *, buyer, offer_id) -> list[dict | None]:
+        """One wash trade through the real order services: [the order's figures, or None]."""
+        from . import simulation
+
+        return [simulation.wash_trade(buyer=buyer, offer_id=offer_id)]

@@ -12,11 +12,13 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.test.utils import override_settings
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Solution
+from peerhub.exceptions import DomainError
 from peerhub.models import User
 
 from . import ledger
-from .models import Contribution, Earning, LedgerAccount, LedgerEntry, Purse
+from .models import Contribution, Earning, LedgerAccount, LedgerEntry, Offer, Order, Purse
+from .services import orders as order_services
 from .services import payments as payment_services
 from .services import purses
 
@@ -79,4 +81,54 @@ def money(*, member_ids, challenge_ids) -> dict:
         "purses": len(purse_rows),
         "awarded": states.get(Purse.State.AWARDED, 0),
         "refunded": states.get(Purse.State.REFUNDED, 0),
+    }
+
+
+# --- Wash trading (issue 23) ----------------------------------------------------------------
+
+WASH_PRICE = 2000  # cents
+
+
+def wash_offer(*, seller: User, base_solution: Solution) -> int:
+    """A wash trader's listing, based on their solution. Set up directly, as the simulation's
+    accounts are: selling takes trust level 3, which the wash ring is taken to have reached
+    elsewhere. The trades themselves go through the services (`wash_trade`)."""
+    offer = Offer.objects.create(
+        seller=seller,
+        title=f"Service on “{base_solution.title}”"[:160],
+        description="Hand-made help with this solution.",
+        price=WASH_PRICE,
+        delivery_days=3,
+        capacity=10,
+        base_solution=base_solution,
+    )
+    return offer.pk
+
+
+def wash_trade(*, buyer: User, offer_id: int) -> dict | None:
+    """The buyer orders the offer and pays on the sandbox checkout; the seller starts and
+    delivers; the buyer accepts and rates it 5 stars: every step through the order services.
+    None when a service refuses (the run goes on)."""
+    offer = Offer.objects.select_related("seller").get(pk=offer_id)
+    seller = offer.seller
+    try:
+        with _sandbox():
+            order = order_services.order_place(buyer=buyer, offer=offer, brief="The usual.")
+            payment = order_services.order_pay(order=order, by=buyer)
+            payment_services.sandbox_answer(payment=payment, by=buyer, outcome="succeed")
+        order.refresh_from_db()
+        order_services.order_start(order=order, by=seller)
+        order_services.order_deliver(order=order, by=seller, message="Done.")
+        order_services.order_accept(order=order, by=buyer)
+        order_services.order_review_save(order=order, by=buyer, rating=5, text="Excellent.")
+    except DomainError:
+        return None
+    order = Order.objects.get(pk=order.pk)
+    return {
+        "order": order.pk,
+        "buyer": buyer.pk,
+        "seller": seller.pk,
+        "state": order.state,
+        "price": order.price,
+        "fee": order.fee,
     }

@@ -11,7 +11,10 @@ The community simulation (reputation.simulation) reaches prize purses the same w
 `simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its
 net in cents], `simulation_award_tasks()` names the tasks that pay purses once results publish,
 and `simulation_money(member_ids, challenge_ids)` answers [what the purses took in and paid,
-per member and kind]. With no app answering, the simulation runs without prizes."""
+per member and kind]. With no app answering, the simulation runs without prizes. Its wash
+traders (issue 23) list a service with `simulation_wash_offer(seller, base_solution)` ([the
+offer's id]) and trade with `simulation_wash_trade(buyer, offer_id)` ([the order's figures, or
+None]); with no app answering, that adversary is skipped."""
 
 from django.apps import apps
 

@@ -47,6 +47,8 @@ from peerhub.models import User
 
 from . import abuse, fitness, ledger, services, tasks, trust
 from .models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
+from .simulation_adversaries import ADVERSARY_ROLES, AdversaryAgents, adversary_counts
+from .simulation_adversary_figures import AdversaryReport
 
 ROLES = ("builder", "loner", "lazy", "voter", "veteran", "ring", "puppet_master", "puppet")
 
@@ -75,6 +77,15 @@ class Config:
     prize_places: tuple[int, ...] = (60, 30, 10)
     winners: int = 1
     backers_per_purse: int = 3
+    # Adversaries (issue 23; reputation.simulation_adversaries): each off at 0.
+    camouflage: int = 0  # honest-looking judgements of popular work per ring member a day
+    sleepers: int = 0
+    sleeper_wake: float = 0.5  # the share of the run the sleepers behave honestly
+    lineage_farmers: int = 0  # puppets of one farm master
+    bribed_share: float = 0.0  # of the veterans and honest voters
+    review_bombers: int = 0  # veterans who bomb
+    bomb_start: float = 0.5  # the share of the run before the bombing starts
+    wash_traders: int = 0
 
 
 # The size at which the goals are set: members, challenges, days (with a 2 % ring).
@@ -114,6 +125,10 @@ class Result:
     money_reputation_lines: int = 0
     builders_over_loners_money: float = math.nan
     money_by_role: dict[str, float] = field(default_factory=dict)
+    # Adversaries (issue 23): one report per adversary switched on; the honest members (every
+    # member but the ring, the puppets and the adversaries) and how many of them are low-trust.
+    adversaries: list[AdversaryReport] = field(default_factory=list)
+    honest_members: int = 0
 
     @property
     def mean_tau(self) -> float:
@@ -142,6 +157,22 @@ class Result:
              "< 600 s" if goal_size else "—", self.seconds_in_all < 600 or not goal_size),
             *self.money_figures(),
         ]  # fmt: skip
+
+    def adversary_figures(self) -> list[tuple[str, list[tuple[str, str, str, bool]]]]:
+        """(adversary, its figures) for each adversary switched on, the run's goals first."""
+        if not self.adversaries:
+            return []
+        share = self.low_trust_honest / self.honest_members if self.honest_members else 0.0
+        run = [
+            ("Mean Kendall τ with the adversaries", _shown(self.mean_tau, "{:.3f}"), "≥ 0.85",
+             self.mean_tau >= 0.85),
+            ("Honest members flagged low-trust",
+             f"{share:.1%} ({self.low_trust_honest} of {self.honest_members})", "≤ 1 %",
+             share <= 0.01),
+        ]  # fmt: skip
+        return [("The run", run)] + [
+            (a.name + (f" ({a.note})" if a.note else ""), a.figures) for a in self.adversaries
+        ]
 
     def money(self, cents: int) -> str:
         return f"{cents // 100:,}.{cents % 100:02d} {self.currency}"
@@ -214,7 +245,7 @@ def _relaxed_durability():
             cursor.execute("RESET synchronous_commit")
 
 
-class Simulation:
+class Simulation(AdversaryAgents):
     def __init__(self, config: Config, *, log=None) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
@@ -234,15 +265,17 @@ class Simulation:
         n_ring = max(3, round(c.members * c.ring_share))
         n_puppets = c.puppet_masters * c.puppets_each
         rest = c.members - n_ring - c.puppet_masters - n_puppets - 4
+        adversaries = adversary_counts(c)
         n_veterans = max(3, rest // 50)
         shares = {"builder": 0.15, "loner": 0.15, "lazy": 0.05}
         counts = {role: int(rest * share) for role, share in shares.items()}
         counts["veteran"] = n_veterans
-        counts["voter"] = rest - sum(counts.values())
+        counts["voter"] = rest - sum(counts.values()) - sum(adversaries.values())
         counts["ring"] = n_ring
         counts["puppet_master"] = c.puppet_masters
         counts["puppet"] = n_puppets
-        roles = ["organiser"] * 4 + [r for r in ROLES for _ in range(counts[r])]
+        counts.update(adversaries)
+        roles = ["organiser"] * 4 + [r for r in ROLES + ADVERSARY_ROLES for _ in range(counts[r])]
         password = make_password(None)
         # Unique per run, and drawn outside the seeded generator so as not to change the run.
         stamp = f"s{c.seed}-{secrets.token_hex(4)}"
@@ -354,6 +387,7 @@ class Simulation:
                     body=f"Improved to {quality:.3f} (hidden).",
                 )
             )
+            self.improved_forks.append(fork.pk)
         else:
             self.lazy_parent[fork.pk] = parent_id
         self.quality[fork.pk] = quality
@@ -463,6 +497,7 @@ class Simulation:
         for pk in self.ids("ring") + self.ids("puppet_master"):
             if rng.random() < c.post_rate:
                 self._post(pk, rng.choice(challenges), min(0.95, max(0.02, rng.gauss(0.35, 0.1))))
+        self._adversaries_morning(day)
         self.clock.at += timedelta(hours=2)
         # Day: votes and reviews.
         typical = {ch.pk: self._typical(ch.pk) for ch in challenges}
@@ -502,6 +537,7 @@ class Simulation:
             ]
             for solution_id in theirs[-5:]:
                 self._vote(pk, solution_id, Vote.UP)
+        self._adversaries_day(day, typical)
         # Night: what production's beat runs.
         self.clock.at += timedelta(hours=10)
         self._night()
@@ -648,6 +684,7 @@ class Simulation:
         self.purses: dict[int, int] = {}
         self.awards_due: list[tuple] = []
         self.money_reputation_lines = 0
+        self.improved_forks: list[int] = []
         seconds: list[float] = []
         quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         with (
@@ -661,6 +698,7 @@ class Simulation:
         ):
             self._make_members()
             self._make_challenges()
+            self._adversaries_setup()
             self.challenge_rows = {
                 ch.pk: ch
                 for ch in Challenge.objects.filter(
@@ -752,6 +790,7 @@ class Simulation:
         lazy_total = sum(max(Decimal(0), earned[f]) for f in self.lazy_parent)
         parent_total = sum(max(Decimal(0), earned[p]) for p in self.lazy_parent.values())
         low = trust.low_trust_ids()
+        attackers = ring | set(self.ids("puppet")) | self.attackers()
         by_role = defaultdict(list)
         for pk, role in self.role.items():
             by_role[role].append(float(totals.get(pk, 1)))
@@ -770,8 +809,10 @@ class Simulation:
             votes=Vote.objects.filter(voter_id__in=list(self.role)).count(),
             reviews=Review.objects.filter(reviewer_id__in=list(self.role)).count(),
             low_trust_ring=len(low & ring),
-            low_trust_honest=len(low - ring - set(self.ids("puppet"))),
+            low_trust_honest=len(low - attackers),
             reputation_by_role={r: sum(v) / len(v) for r, v in sorted(by_role.items())},
+            adversaries=self._measure_adversaries(totals=totals, ranking=members, low=low),
+            honest_members=len(set(self.role) - attackers - set(self.ids("organiser"))),
             **self._measure_money(),
         )
 

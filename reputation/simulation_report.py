@@ -150,6 +150,29 @@ def _money_charts(result) -> list[str]:
     ]
 
 
+def _adversaries_section(result) -> str:
+    """Issue 23: for each adversary switched on, what it was worth to the attackers, what it
+    cost honest members and which existing rule caught it."""
+    groups = result.adversary_figures()
+    if not groups:
+        return ""
+    parts = [
+        "<h2>Adversaries</h2><p>Each adversary acts through the real services; the figures are "
+        "those of this run, before any rule was changed for them (issue 23).</p>"
+    ]
+    for name, figures in groups:
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(row.name)}</th><td>{row.value}</td>"
+            f"<td>{row.goal}</td><td>{_verdict(row)}</td></tr>"
+            for row in figure_rows(figures)
+        )
+        parts.append(
+            f"<h3>{html.escape(name)}</h3><div class='scroll'><table><thead><tr><th>Figure</th>"
+            f"<th>Value</th><th>Goal</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
+        )
+    return "".join(parts)
+
+
 def render(result) -> str:
     c = result.config
     rows = "".join(
@@ -187,6 +210,7 @@ the ring, {result.low_trust_honest} honest members.</p>
 <div class="scroll"><table><thead><tr><th>Figure</th><th>Value</th><th>Goal</th><th></th></tr>
 </thead><tbody>{rows}</tbody></table></div>
 {"".join(charts)}
+{_adversaries_section(result)}
 </body></html>
 """
 

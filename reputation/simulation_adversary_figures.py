@@ -1,0 +1,263 @@
+"""The adversaries' figures in the community simulation (issue 23): for each adversary switched
+on, what it was worth to the attackers, what it cost honest members and which existing rule
+caught it, computed from the run's data (reputation.simulation_adversaries says what each
+adversary does)."""
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from .models import ReputationEvent, Review, SolutionScore, Vote
+
+MEASURED = "—"
+
+
+@dataclass
+class AdversaryReport:
+    """One adversary's figures: (figure, value, goal, reached), as Result.figures()."""
+
+    name: str
+    figures: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    note: str = ""
+
+
+class AdversaryFigures:
+    """Mixed into the simulation (through AdversaryAgents): the measuring half."""
+
+    def _measure_adversaries(self, *, totals: dict, ranking: list[int], low: set[int]) -> list:
+        c = self.config
+        self.rank_of_member = {pk: k for k, pk in enumerate(ranking, start=1)}
+        self.top_1pct = set(ranking[: max(1, math.ceil(len(ranking) / 100))])
+        reports = []
+        ring = self.ids("ring")
+        if c.camouflage:
+            camo = AdversaryReport("Camouflaged ring")
+            camo.figures += self._gain_figures(ring, self._solutions_by(ring))
+            camo.figures.append(
+                ("Camouflage votes on popular honest work", str(len(self.camouflage_votes)),
+                 MEASURED, True)
+            )  # fmt: skip
+            camo.figures += self._caught_figures(
+                Vote.objects.filter(voter_id__in=ring, solution__author_id__in=ring), ring, low
+            )
+            reports.append(camo)
+        sleepers = self.ids("sleeper")
+        if sleepers:
+            sleep = AdversaryReport(
+                "Sleepers", note=f"honest until day {self.wake_day() + 1}, then colluding"
+            )
+            levels = list(self.sleeper_level_at_wake.values())
+            sleep.figures += self._gain_figures(sleepers, self._solutions_by(sleepers))
+            sleep.figures.append(
+                ("Sleepers' mean trust level when they woke",
+                 f"{sum(levels) / len(levels):.1f}" if levels else "never woke", MEASURED, True)
+            )  # fmt: skip
+            sleep.figures += self._caught_figures(
+                Vote.objects.filter(voter_id__in=sleepers, solution__author_id__in=sleepers),
+                sleepers,
+                low,
+            )
+            reports.append(sleep)
+        farmers = self.ids("farmer")
+        if farmers:
+            reports.append(self._farm_report(farmers, low))
+        if self.bribed:
+            bribe = AdversaryReport(
+                "Bribery", note=f"{len(self.bribed)} honest members bribed to back the ring"
+            )
+            gained = ReputationEvent.objects.filter(
+                beneficiary_id__in=ring, actor_id__in=self.bribed
+            )
+            bribe.figures += self._gain_figures(ring, self._solutions_by(ring))
+            bribe.figures.append(
+                ("Ring's reputation from bribed members", _points(_sum(gained)), MEASURED, True)
+            )
+            bribe.figures += self._caught_figures(
+                Vote.objects.filter(voter_id__in=self.bribed, solution__author_id__in=ring),
+                self.bribed,
+                low,
+                who="bribed members",
+            )
+            reports.append(bribe)
+        if self.bombers:
+            reports.append(self._bomb_report(low))
+        if c.wash_traders:
+            reports.append(self._wash_report(low))
+        return reports
+
+    def _percentiles(self, solution_ids) -> float:
+        """The mean of (rank percentile - hidden-quality percentile) over those of these
+        solutions that are ranked, each among its challenge's ranked solutions (1 is the top):
+        what the ranking gives them beyond their quality. NaN when none is ranked."""
+        wanted = set(solution_ids)
+        gains = []
+        for challenge in self.challenges:
+            ranked = [s for s in self.ranked.get(challenge.pk, []) if s in self.quality]
+            if len(ranked) < 2:
+                continue
+            by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
+            place = {s: k for k, s in enumerate(by_quality)}
+            last = len(ranked) - 1
+            for k, s in enumerate(ranked):
+                if s in wanted:
+                    gains.append((place[s] - k) / last)
+        return sum(gains) / len(gains) if gains else math.nan
+
+    def _gain_figures(self, members, solution_ids) -> list:
+        members = list(members)
+        in_top = [pk for pk in members if pk in self.top_1pct]
+        best = min((self.rank_of_member.get(pk, len(self.role)) for pk in members), default=0)
+        gain = self._percentiles(solution_ids)
+        return [
+            (f"Attackers in the top 1 % by reputation (best rank {best} of {len(self.role)})",
+             f"{len(in_top)} of {len(members)}", "0", not in_top),
+            ("Attackers' solutions: rank percentile over hidden quality",
+             "none ranked" if math.isnan(gain) else f"{gain:+.1%}", "≤ 10 %",
+             math.isnan(gain) or gain <= 0.10),
+        ]  # fmt: skip
+
+    def _caught_figures(self, votes, members, low: set[int], *, who: str = "attackers") -> list:
+        """Which existing rule caught it: the attack's votes reversed as serial voting, or cast
+        by members the trust step judged low-trust; and those members flagged low-trust."""
+        rows = list(votes.values_list("voter_id", "serial_reversed_at"))
+        serial = sum(1 for _voter, reversed_at in rows if reversed_at is not None)
+        low_votes = sum(1 for voter, _at in rows if voter in low)
+        flagged = len(set(members) & low)
+        return [
+            ("Attack votes reversed as serial / cast by low-trust members",
+             f"{serial} / {low_votes} of {len(rows)}", MEASURED, True),
+            (f"The {who} flagged low-trust", f"{flagged} of {len(members)}", MEASURED, True),
+        ]  # fmt: skip
+
+    def _farm_report(self, farmers, low: set[int]) -> AdversaryReport:
+        from challenges.models import Solution
+
+        masters = self.ids("farm_master")
+        group = set(masters) | set(farmers)
+        farm = AdversaryReport(
+            "Lineage farming", note=f"{len(farmers)} puppets, {len(self.farm_forks)} forks"
+        )
+        forks = Solution.objects.filter(pk__in=self.farm_forks)
+        unchanged = forks.filter(unchanged_fork=True).count()
+        events = ReputationEvent.objects.filter(beneficiary_id__in=group)
+        harvest = _sum(events.filter(solution_id__in=self.farm_forks)) + _sum(
+            events.filter(beneficiary_id__in=masters, actor_id__in=farmers).exclude(
+                solution_id__in=self.farm_forks
+            )
+        )
+        lineage = _sum(
+            events.filter(
+                beneficiary_id__in=masters,
+                kind=ReputationEvent.Kind.LINEAGE_CREDIT,
+                solution_id__in=self.farm_forks,
+            )
+        )
+        # Honest building: what each honest improved fork earned, its author and its ancestors.
+        honest_forks = [
+            f for f in self.improved_forks if self.role.get(self.author.get(f)) == "builder"
+        ]
+        per_fork = (
+            _sum(ReputationEvent.objects.filter(solution_id__in=honest_forks)) / len(honest_forks)
+            if honest_forks
+            else Decimal(0)
+        )
+        equal_effort = per_fork * len(self.farm_forks)
+        share = float(harvest / equal_effort) if equal_effort > 0 else math.nan
+        farm.figures += self._gain_figures(group, self._solutions_by(group))
+        farm.figures += [
+            ("Master's lineage credit from the farm", _points(lineage), MEASURED, True),
+            ("Farm's harvest / honest building of equal effort",
+             "too few to measure" if math.isnan(share) else
+             f"{share:.1%} ({_points(harvest)} vs {_points(equal_effort)})",
+             "≤ 10 %", not math.isnan(share) and share <= 0.10),
+            ("Farm forks still judged unchanged forks", f"{unchanged} of {len(self.farm_forks)}",
+             MEASURED, True),
+        ]  # fmt: skip
+        farm.figures += self._caught_figures(
+            Vote.objects.filter(voter_id__in=farmers, solution_id__in=self.farm_forks),
+            sorted(group),
+            low,
+        )
+        return farm
+
+    def _bomb_report(self, low: set[int]) -> AdversaryReport:
+        bomb = AdversaryReport("Review bombing", note=f"{len(self.bombers)} established reviewers")
+        victim = self.bomb_victim
+        if victim is None:
+            bomb.figures.append(("Bombed solution", "no victim (nothing ranked)", MEASURED, True))
+            return bomb
+        challenge_id = self.solution_rows[victim].challenge_id
+        ranked = [s for s in self.ranked.get(challenge_id, []) if s in self.quality]
+        by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
+        final = ranked.index(victim) + 1 if victim in ranked else None
+        fair = by_quality.index(victim) + 1 if victim in by_quality else None
+        shift = None if final is None or fair is None else final - fair
+        bomb.figures.append(
+            (f"Bombed solution's rank vs its rank by hidden quality (of {len(ranked)})",
+             "unranked" if shift is None else
+             f"{final} vs {fair} (rank {self.bomb_victim_rank_before} on day {self.bomb_day + 1})",
+             "within 3", shift is not None and abs(shift) <= 3)
+        )  # fmt: skip
+        reviews = Review.objects.filter(solution_id=victim, reviewer_id__in=self.bombers)
+        low_reviews = sum(1 for r in reviews.values_list("reviewer_id", flat=True) if r in low)
+        bomb.figures.append(
+            ("Bombing reviews / from low-trust reviewers", f"{reviews.count()} / {low_reviews}",
+             MEASURED, True)
+        )  # fmt: skip
+        bomb.figures += self._caught_figures(
+            Vote.objects.filter(voter_id__in=self.bombers, solution_id=victim),
+            self.bombers,
+            low,
+            who="bombers",
+        )
+        return bomb
+
+    def _wash_report(self, low: set[int]) -> AdversaryReport:
+        traders = self.ids("wash_trader")
+        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets")
+        if self.wash_skipped or not traders:
+            wash.note = "skipped"
+            wash.figures.append(
+                ("Wash trading", "skipped: no marketplace answered its hooks", MEASURED, True)
+            )
+            return wash
+        completed = [o for o in self.wash_orders if o["state"] == "completed"]
+        gained = _sum(
+            ReputationEvent.objects.filter(
+                beneficiary_id__in=traders, kind=ReputationEvent.Kind.ORDER_REVIEWED
+            )
+        )
+        detected = sum(1 for o in completed if o["buyer"] in low or o["seller"] in low)
+        fees = sum(o["fee"] for o in completed)
+        adoption = []
+        for components in SolutionScore.objects.filter(
+            solution_id__in=list(self.wash_solutions.values())
+        ).values_list("components", flat=True):
+            part = (components or {}).get("adoption")
+            adoption.append(float(part.get("value", 0) if isinstance(part, dict) else part or 0))
+        rate = detected / len(completed) if completed else math.nan
+        wash.figures += self._gain_figures(traders, list(self.wash_solutions.values()))
+        wash.figures += [
+            ("Completed wash orders", str(len(completed)), MEASURED, True),
+            ("Reputation from wash orders (as honest orders of that size give)",
+             _points(gained), MEASURED, True),
+            ("Mean adoption of the traders' solutions (0-1)",
+             f"{sum(adoption) / len(adoption):.2f}" if adoption else "none", MEASURED, True),
+            ("Money the trades cost the ring (fees)", f"{fees / 100:,.2f}", MEASURED, True),
+            ("Wash orders detected (a low-trust party)",
+             "none completed" if math.isnan(rate) else f"{detected} of {len(completed)}",
+             "≥ 90 %", not math.isnan(rate) and rate >= 0.9),
+            ("The attackers flagged low-trust", f"{len(set(traders) & low)} of {len(traders)}",
+             MEASURED, True),
+        ]  # fmt: skip
+        return wash
+
+
+def _sum(events) -> Decimal:
+    return events.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+
+
+def _points(value) -> str:
+    return f"{float(value):,.0f} points"

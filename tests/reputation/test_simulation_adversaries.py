@@ -1,0 +1,151 @@
+"""The simulation's adversaries (issue 23, first step): each agent behaves as specified on a
+tiny seeded run, through the real services, and its figures are computed from what happened."""
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+
+from challenges.models import Solution
+from marketplace.apps import MarketplaceConfig
+from marketplace.models import Order, OrderReview
+from reputation import simulation, simulation_report, trust
+from reputation.management.commands.simulate import adversary_sizes
+from reputation.models import ReputationEvent, Review, ReviewScore, Vote
+from reputation.simulation_adversaries import COSMETIC_EDIT, DEFAULT_STRENGTH
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Busy, so that four days give every adversary something to act on; no prizes (not under test).
+TINY = simulation.Config(
+    members=120, challenges=2, days=4, seed=5, post_rate=0.15, vote_rate=0.3, prize_share=0.0
+)
+ALL = dataclasses.replace(TINY, **DEFAULT_STRENGTH)
+
+
+def shown(result) -> dict[str, dict[str, tuple[str, bool]]]:
+    """{adversary's name: {figure: (value, reached)}}, names without their note."""
+    return {
+        name.split(" (")[0]: {figure: (value, reached) for figure, value, _g, reached in figures}
+        for name, figures in result.adversary_figures()
+    }
+
+
+def by_prefix(figures: dict, prefix: str) -> tuple[str, bool]:
+    return next(v for k, v in figures.items() if k.startswith(prefix))
+
+
+def test_without_flags_no_adversary_acts_or_is_reported():
+    config = simulation.Config()
+    assert (config.camouflage, config.sleepers, config.lineage_farmers, config.bribed_share,
+            config.review_bombers, config.wash_traders) == (0, 0, 0, 0.0, 0, 0)  # fmt: skip
+    result = simulation.Simulation(dataclasses.replace(TINY, days=1)).run()
+    assert result.adversaries == [] and result.adversary_figures() == []
+    assert "Adversaries" not in simulation_report.render(result)
+
+
+def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
+    sim = simulation.Simulation(ALL)
+    result = sim.run()
+    ring = set(sim.ids("ring"))
+
+    # Camouflage: ring members judged popular work by honest authors, some of it with a vote.
+    assert sim.camouflage_votes
+    assert all(sim.author[s] not in ring for _pk, s in sim.camouflage_votes)
+    assert Vote.objects.filter(voter_id__in=ring).exclude(solution__author_id__in=ring).exists()
+
+    # Sleepers: no vote among them before the day they wake, votes for each other after.
+    sleepers = sim.ids("sleeper")
+    wake = sim.clock.at.replace(hour=0, minute=0) - timedelta(days=ALL.days - sim.wake_day())
+    among = Vote.objects.filter(voter_id__in=sleepers, solution__author_id__in=sleepers)
+    assert not among.filter(created_at__lt=wake).exists()
+    assert among.filter(created_at__gte=wake, value=Vote.UP).exists()
+
+    # Lineage farming: forks of the master's solutions, cosmetically edited (so not unchanged
+    # forks, their hidden quality their parent's), upvoted by the other puppets.
+    master = sim.ids("farm_master")[0]
+    farmers = set(sim.ids("farmer"))
+    forks = Solution.objects.filter(pk__in=sim.farm_forks).select_related(
+        "parent", "current_revision"
+    )
+    assert len(forks) >= len(farmers)
+    for fork in forks:
+        assert fork.parent.author_id == master and fork.author_id in farmers
+        assert not fork.unchanged_fork
+        assert fork.current_revision.body.endswith(COSMETIC_EDIT.strip())
+        assert sim.quality[fork.pk] == sim.quality[fork.parent_id]
+    assert Vote.objects.filter(voter_id__in=farmers, solution__in=forks, value=Vote.UP).exists()
+
+    # Bribery: bribed honest members upvoted the ring's work.
+    assert sim.bribed and sim.bribe_votes
+    assert all(sim.author[s] in ring for _pk, s in sim.bribe_votes)
+
+    # Review bombing: every bomber gave the victim the lowest score on each criterion.
+    assert sim.bomb_victim is not None
+    bombs = Review.objects.filter(solution_id=sim.bomb_victim, reviewer_id__in=sim.bombers)
+    assert bombs.count() == len(sim.bombers)
+    assert set(ReviewScore.objects.filter(review__in=bombs).values_list("score", flat=True)) == {1}
+
+    # Wash trading: completed, 5-star orders between the puppets, through the order services.
+    traders = set(sim.ids("wash_trader"))
+    orders = Order.objects.filter(buyer_id__in=traders)
+    assert orders.exists()
+    for order in orders:
+        assert order.seller_id in traders and order.seller_id != order.buyer_id
+        assert order.state == Order.State.COMPLETED
+    assert set(OrderReview.objects.filter(order__in=orders).values_list("rating", flat=True)) == {5}
+
+    # The figures come from the data.
+    figures = shown(result)
+    assert set(figures) == {"The run", "Camouflaged ring", "Sleepers", "Lineage farming",
+                            "Bribery", "Review bombing", "Wash trading"}  # fmt: skip
+    lineage = ReputationEvent.objects.filter(
+        beneficiary_id=master,
+        kind=ReputationEvent.Kind.LINEAGE_CREDIT,
+        solution_id__in=sim.farm_forks,
+    ).aggregate(s=Sum("amount"))["s"]
+    assert figures["Lineage farming"]["Master's lineage credit from the farm"][0] == (
+        f"{float(lineage or 0):,.0f} points"
+    )
+    assert figures["Wash trading"]["Completed wash orders"][0] == str(orders.count())
+    detected = figures["Wash trading"]["Wash orders detected (a low-trust party)"]
+    low = trust.low_trust_ids()
+    flagged = sum(1 for o in orders if o.buyer_id in low or o.seller_id in low)
+    assert detected[0] == f"{flagged} of {orders.count()}"
+
+    # Were the trust step to flag every wash trader, the figures would say so.
+    monkeypatch.setattr(trust, "low_trust_ids", lambda *a, **k: low | traders)
+    again = shown(sim._measure([1.0]))["Wash trading"]
+    assert again["Wash orders detected (a low-trust party)"] == (
+        f"{orders.count()} of {orders.count()}",
+        True,
+    )
+    assert by_prefix(again, "The attackers flagged")[0] == f"{len(traders)} of {len(traders)}"
+
+    page = simulation_report.render(result)
+    assert "<h2>Adversaries</h2>" in page and "Lineage farming" in page
+
+
+def test_wash_trading_is_skipped_without_the_marketplace(monkeypatch):
+    monkeypatch.delattr(MarketplaceConfig, "simulation_wash_offer")
+    monkeypatch.delattr(MarketplaceConfig, "simulation_wash_trade")
+    sim = simulation.Simulation(dataclasses.replace(TINY, days=1, wash_traders=3))
+    result = sim.run()
+    assert not Order.objects.filter(buyer_id__in=sim.ids("wash_trader")).exists()
+    figures = shown(result)["Wash trading"]
+    assert figures["Wash trading"] == ("skipped: no marketplace answered its hooks", True)
+    assert "skipped" in simulation_report.render(result)
+
+
+def test_the_flags_size_each_adversary_and_all_switches_the_others_on():
+    assert adversary_sizes({"adversaries": "none"}) == dict.fromkeys(DEFAULT_STRENGTH, 0)
+    assert adversary_sizes({"adversaries": "all"}) == DEFAULT_STRENGTH
+    sized = adversary_sizes({"adversaries": "all", "sleepers": 0, "wash_traders": 9})
+    assert sized == {**DEFAULT_STRENGTH, "sleepers": 0, "wash_traders": 9}
+    assert adversary_sizes({"camouflage": 2})["camouflage"] == 2
+    with pytest.raises(CommandError, match="bribed-share"):
+        call_command("simulate", "--members", "60", "--bribed-share", "1.5", "--i-know")
+    with pytest.raises(CommandError, match="sleepers"):
+        call_command("simulate", "--members", "60", "--sleepers", "-1", "--i-know")
