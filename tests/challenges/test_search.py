@@ -244,7 +244,7 @@ def test_member_search_can_use_the_trigram_indexes_on_postgresql(postgres):
     """The migration's pg_trgm indexes serve icontains on every member field searched."""
     from django.db import connection, transaction
 
-    members = search.members_active().filter(
+    members = search.members_public().filter(
         search._all_terms_q(["potter"], ["username", "display_name", "skills", "bio"])
     )
     sql, params = members.values("pk").query.sql_with_params()
