@@ -18,6 +18,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
+from django.utils import timezone
 
 from .hooks import collect
 from .models import ManifestoSignature, ManifestoVersion, User
@@ -86,6 +87,22 @@ def checklist(*, user: User) -> list[ChecklistItem]:
         ChecklistItem(key=step.key, label=step.label, url=step.url, done=bool(row.get(key)))
         for key, step in zip(keys, steps, strict=True)
     ]
+
+
+def checklist_shown(*, user: User) -> list[ChecklistItem] | None:
+    """The checklist while it has something to do and the member has not hidden it (then no
+    query at all)."""
+    if user.checklist_hidden_at is not None:
+        return None
+    steps = checklist(user=user)
+    return None if all(step.done for step in steps) else steps
+
+
+def checklist_hide(*, user: User) -> None:
+    """The member hides the checklist for good: a member who knows their way needs no list."""
+    if user.checklist_hidden_at is None:
+        user.checklist_hidden_at = timezone.now()
+        user.save(update_fields=["checklist_hidden_at"])
 
 
 def tasks(*, user: User) -> list[HomeTask]:

@@ -23,6 +23,8 @@ class User(AbstractUser):
     # A profile hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
+    # The member hid the "start here" checklist of their home (peerhub.home) before finishing it.
+    checklist_hidden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["username"]

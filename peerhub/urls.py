@@ -14,6 +14,7 @@ admin.site.site_title = "PeerHub admin"
 
 urlpatterns = [
     path("", cached(["lists", "offers"])(views.home), name="home"),
+    path("home/checklist/hide/", views.checklist_hide, name="checklist-hide"),
     path("manifesto/", views.manifesto, name="manifesto"),
     path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),

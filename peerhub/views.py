@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -45,14 +45,14 @@ def _home_member(request):
         feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
     except DomainError:  # a mangled link: show the newest page rather than an error
         feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
-    steps = member_home.checklist(user=request.user)
+    steps = member_home.checklist_shown(user=request.user)
     return render(
         request,
         "peerhub/home_member.html",
         {
             "feed": feed,
-            "checklist": steps if not all(step.done for step in steps) else None,
-            "checklist_done": sum(step.done for step in steps),
+            "checklist": steps,
+            "checklist_done": sum(step.done for step in steps or ()),
             "tasks": member_home.tasks(user=request.user),
             "sections": member_home.sections(user=request.user),
         },
@@ -213,3 +213,14 @@ def staff_dashboard(request):
     from . import staff
 
     return render(request, "peerhub/staff_dashboard.html", {"queues": staff.staff_queues()})
+
+
+@login_required
+@require_POST
+def checklist_hide(request):
+    """Hide the home's "start here" checklist (the button on it)."""
+    member_home.checklist_hide(user=request.user)
+    if request.htmx:
+        return announce(HttpResponse(""), "The “start here” list is hidden.")
+    messages.success(request, "The “start here” list is hidden.")
+    return redirect("home")

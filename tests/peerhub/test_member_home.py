@@ -205,3 +205,23 @@ def test_the_site_never_imports_the_apps_at_module_level(module):
     assert not [
         n for n in names if n and n.split(".")[0] in {"challenges", "reputation", "marketplace"}
     ]
+
+
+def test_a_member_may_hide_the_checklist_before_finishing_it(client):
+    ManifestoVersionFactory(number=1)
+    member = UserFactory()
+    client.force_login(member)
+    assert "Start here" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("checklist-hide")).status_code == 405  # a POST only
+    response = client.post(reverse("checklist-hide"), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.content == b""
+    member.refresh_from_db()
+    assert member.checklist_hidden_at is not None
+    assert "Start here" not in client.get(reverse("home")).content.decode()
+    # Hidden: the home asks nothing of the checklist any more.
+    assert home.checklist_shown(user=member) is None
+
+
+def test_hiding_the_checklist_needs_a_member(client):
+    response = client.post(reverse("checklist-hide"))
+    assert response.status_code == 302 and "login" in response["Location"]
