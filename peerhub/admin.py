@@ -9,6 +9,7 @@ from .models import (
     AccessToken,
     Activity,
     ActivitySubject,
+    EditVersion,
     Follow,
     ManifestoSignature,
     ManifestoVersion,
@@ -187,3 +188,12 @@ class MemberRelationAdmin(ReadOnlyAdmin):
     search_fields = ["member__username", "other__username"]
     raw_id_fields = ["member", "other"]
     date_hierarchy = "created_at"
+
+
+@admin.register(EditVersion)
+class EditVersionAdmin(ReadOnlyAdmin):
+    """Kept versions of edited challenges, comments and offers (peerhub.history)."""
+
+    list_display = ["item_type", "item_id", "number", "edited_by", "edited_at"]
+    list_filter = ["item_type"]
+    list_select_related = ["item_type", "edited_by"]

@@ -20,10 +20,17 @@ def is_confirmed(request: HttpRequest) -> bool:
 
 
 def confirmation_page(
-    request: HttpRequest, *, question: str, consequence: str, button: str, back: str
+    request: HttpRequest,
+    *,
+    question: str,
+    consequence: str,
+    button: str,
+    back: str,
+    undoable: bool = False,
 ) -> HttpResponse:
     """The page that asks before `request` (a POST) is acted on. `back` is where "No" goes
-    (a path on this site)."""
+    (a path on this site). `undoable`: the action can be taken back later (a block), so the
+    page does not warn that it cannot."""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
     fields = [
@@ -38,6 +45,7 @@ def confirmation_page(
         {
             "question": question,
             "consequence": consequence,
+            "undoable": undoable,
             "button": button,
             "back": back,
             "action": request.get_full_path(),

@@ -49,6 +49,7 @@ def member_relation(request, username: str, action: str):
             ),
             button="Block",
             back=nxt,
+            undoable=True,
         )
         if page is not None:
             return page

@@ -389,3 +389,13 @@ def test_the_api_needs_sign_in(ben):
         403,
     )
     assert anonymous.delete("/api/me/mutes/ben/").status_code in (401, 403)
+
+
+def test_the_block_confirmation_does_not_say_it_cannot_be_undone(client):
+    from tests.factories import UserFactory
+
+    member, other = UserFactory(), UserFactory()
+    client.force_login(member)
+    html = client.post(f"/u/{other.username}/block/").content.decode()
+    assert "Please confirm" in html and "cannot be undone" not in html
+    assert "You can unblock at any time" in html
