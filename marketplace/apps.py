@@ -103,3 +103,9 @@ class MarketplaceConfig(AppConfig):
         from . import simulation
 
         return [simulation.money(member_ids=member_ids, challenge_ids=challenge_ids)]
+
+    def member_export(self, *, user) -> list:
+        """This app's part of a member's data export (peerhub.exports, issue 21)."""
+        from . import member_export
+
+        return member_export.member_parts(user=user)

@@ -4,7 +4,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import tokens, views
+from . import exports, tokens, views
 
 # Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
 # allows them. Scripts stay as strict as everywhere else.
@@ -18,6 +18,12 @@ urlpatterns = [
     path("auth/tokens/", tokens.AccessTokenListView.as_view(), name="api-token-list"),
     path("auth/tokens/<int:pk>/", tokens.AccessTokenDetailView.as_view(), name="api-token-detail"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("me/exports/", exports.DataExportListView.as_view(), name="api-data-export-list"),
+    path(
+        "me/exports/<int:pk>/download/",
+        exports.DataExportDownloadView.as_view(),
+        name="api-data-export-download",
+    ),
     path("users/", views.UserListView.as_view(), name="api-user-list"),
     path("users/<str:username>/", views.UserDetailView.as_view(), name="api-user-detail"),
     path("manifesto/", views.ManifestoView.as_view(), name="api-manifesto"),

@@ -134,9 +134,7 @@ def test_a_hidden_offers_history_is_for_its_seller_only(client):
     assert client.get(f"/api/offers/{offer.pk}/history/").status_code == 404
 
 
-def test_the_history_page_reads_a_bounded_number_of_queries(
-    client, django_assert_max_num_queries
-):
+def test_the_history_page_reads_a_bounded_number_of_queries(client, django_assert_max_num_queries):
     challenge = ChallengeFactory()
     for n in range(8):
         challenge_services.challenge_update(
