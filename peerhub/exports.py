@@ -397,7 +397,7 @@ def site_parts(*, user: User) -> list[ExportPart]:
             lambda: rows_of(
                 ManifestoSignature.objects.filter(user=user).order_by("signed_at", "id"),
                 "signed_at",
-                version="version__number",
+                version_number="version__number",
                 version_title="version__title",
             ),
         ),
