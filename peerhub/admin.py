@@ -9,6 +9,7 @@ from .models import (
     AccessToken,
     Activity,
     ActivitySubject,
+    DataExport,
     Follow,
     ManifestoSignature,
     ManifestoVersion,
@@ -175,3 +176,15 @@ class MentionAdmin(ReadOnlyAdmin):
     list_filter = ["item_type"]
     search_fields = ["mentioned__username", "author__username"]
     raw_id_fields = ["mentioned", "author"]
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    """Members' data exports (peerhub.exports): their state and expiry, never the archive nor
+    the link's token, which are the member's alone."""
+
+    list_display = ("user", "state", "progress", "size", "created_at", "finished_at", "expires_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    exclude = ("token", "file_name")
