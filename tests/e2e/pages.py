@@ -10,14 +10,16 @@ and the Django admin are left out.
 titles, names, skills and URLs (the longest each field allows), a lineage several generations
 deep, a published selection round, an order with messages, notifications."""
 
+from datetime import timedelta
 from typing import NamedTuple
 
 from django.urls import reverse
+from django.utils import timezone
 
 from challenges import services as challenge_services
 from marketplace import services as market_services
 from marketplace.services import purses
-from peerhub import limits
+from peerhub import exports, limits
 from peerhub.following import follow_set
 from peerhub.models import User
 from reputation import services as reputation_services
@@ -225,6 +227,11 @@ def _seed() -> list[Page]:
         title=_word("Openchallenge", limits.TITLE), created_by=member, slug="open-long-words"
     )
     purses.purse_configure(challenge=open_challenge, by=member, mode="equal")
+    # Two data exports: one ready to download (built after the seed's commit), and an older
+    # one that was never built, which the sweep marks failed.
+    exports.export_request(user=member, now=timezone.now() - timedelta(days=9))
+    exports.exports_sweep(now=timezone.now())
+    exports.export_request(user=member)
     solution = root
     return [
         # Signed out and in.
@@ -283,6 +290,7 @@ def _seed() -> list[Page]:
         Page("new proposal", reverse("challenges:proposal-create"), True),
         Page("profile settings", reverse("profile-edit"), True),
         Page("access tokens", reverse("access-tokens"), True),
+        Page("your data", reverse("data-settings"), True),
         Page("e-mail addresses", reverse("account_email"), True),
         Page("password change", reverse("account_change_password"), True),
         Page("two-factor", reverse("mfa_index"), True),
