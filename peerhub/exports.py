@@ -156,13 +156,22 @@ def archive_name(export: DataExport) -> str:
     return f"{export.user_id}/{export.token}.zip"
 
 
-def export_build(*, export_id: int) -> bool:
-    """Build the archive of one export; safe to run twice (the outbox may): an export already
-    ready, failed or expired is left alone, and two runs at once write the same name and only
-    one of them marks it ready and promises the e-mail. Answers whether this run finished it."""
-    now = timezone.now()
-    claimed = DataExport.objects.filter(pk=export_id, state__in=DataExport.IN_FLIGHT).update(
-        state=DataExport.State.BUILDING, progress=0, started_at=now
+def export_build(*, export_id: int, now: datetime | None = None) -> bool:
+    """Build the archive of one export; safe to run twice (the outbox may). The run claims the
+    export with a conditional UPDATE: an export already ready, failed or expired is left alone,
+    and so is one another run is building, until that run's lease is over (it was killed). Two
+    runs that still overlap write the same name, and only one marks it ready and promises the
+    e-mail. Answers whether this run finished it."""
+    from . import outbox
+
+    now = now or timezone.now()
+    claimed = (
+        DataExport.objects.filter(pk=export_id)
+        .filter(
+            Q(state=DataExport.State.REQUESTED)
+            | Q(state=DataExport.State.BUILDING, started_at__lt=now - outbox.lease())
+        )
+        .update(state=DataExport.State.BUILDING, progress=0, started_at=now)
     )
     if not claimed:
         return False
@@ -234,6 +243,13 @@ def _finish(export: DataExport, *, stored_name: str, size: int) -> bool:
         if finished:
             outbox.enqueue(tasks.send_data_export_email, export.pk)
     return bool(finished)
+
+
+def export_release(*, export_id: int) -> None:
+    """A run that failed hands the export back, for its retry to claim at once."""
+    DataExport.objects.filter(pk=export_id, state=DataExport.State.BUILDING).update(
+        state=DataExport.State.REQUESTED, progress=0
+    )
 
 
 def export_fail(*, export_id: int, error: Exception | str) -> None:

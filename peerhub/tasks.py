@@ -66,6 +66,7 @@ def build_data_export(self, export_id: int) -> bool:
         if self.request.retries >= self.max_retries:
             exports.export_fail(export_id=export_id, error=error)
             raise
+        exports.export_release(export_id=export_id)
         raise self.retry(exc=error) from error
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
 from django.db import transaction
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +16,7 @@ from django.utils import timezone
 from challenges import services as challenge_services
 from marketplace import services as market_services
 from marketplace.models import OrderMessage
-from peerhub import exports, tasks
+from peerhub import exports, outbox, tasks
 from peerhub.exceptions import Conflict, RateLimited
 from peerhub.models import AccessToken, DataExport, OutboxTask
 from reputation import services as reputation_services
@@ -184,15 +185,39 @@ def test_the_task_run_twice_makes_one_archive_and_one_email():
     assert len(mail.outbox) == 1
 
 
-def test_two_builds_at_once_write_one_archive():
+def test_a_build_under_way_is_left_to_its_run_until_its_lease_is_over():
     user = UserFactory()
     export = exports.export_request(user=user)
-    first = exports.export_build(export_id=export.pk)
-    # A second worker that claimed it before the first finished writes the same name.
-    DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.BUILDING)
-    exports.export_build(export_id=export.pk)
-    assert first is True
+    started = timezone.now()
+    DataExport.objects.filter(pk=export.pk).update(
+        state=DataExport.State.BUILDING, started_at=started
+    )
+    assert exports.export_build(export_id=export.pk) is False  # another run is building it
+    # That run was killed: once its lease is over a new run builds it, under the same name.
+    later = started + outbox.lease() + timedelta(seconds=1)
+    assert exports.export_build(export_id=export.pk, now=later) is True
+    exports.export_build(export_id=export.pk, now=later + outbox.lease() * 2)
     assert stored_archives() == [exports.archive_name(export)]
+
+
+def test_a_failed_run_hands_the_export_back_to_its_retry(monkeypatch):
+    user = UserFactory()
+    export = exports.export_request(user=user)
+    calls = []
+    write = exports._write_archive
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("storage blinked")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "_write_archive", flaky)
+    with pytest.raises(Retry):
+        tasks.build_data_export.apply(args=[export.pk], throw=True)
+    export.refresh_from_db()
+    assert export.state == DataExport.State.REQUESTED
+    assert tasks.build_data_export.apply(args=[export.pk], retries=1).get() is True
 
 
 def test_progress_rises_between_parts_and_reaches_100(monkeypatch):
