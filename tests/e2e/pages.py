@@ -21,7 +21,7 @@ from marketplace import services as market_services
 from marketplace.services import purses
 from peerhub import exports, limits
 from peerhub.following import follow_set
-from peerhub.models import User
+from peerhub.models import DataExport, User
 from reputation import services as reputation_services
 from tests.factories import (
     ChallengeFactory,
@@ -227,10 +227,17 @@ def _seed() -> list[Page]:
         title=_word("Openchallenge", limits.TITLE), created_by=member, slug="open-long-words"
     )
     purses.purse_configure(challenge=open_challenge, by=member, mode="equal")
-    # Two data exports: one ready to download (built after the seed's commit), and an older
-    # one that was never built, which the sweep marks failed.
-    exports.export_request(user=member, now=timezone.now() - timedelta(days=9))
-    exports.exports_sweep(now=timezone.now())
+    # Two data exports: an old one whose link expired, and one ready to download.
+    long_ago = timezone.now() - timedelta(days=9)
+    DataExport.objects.create(
+        user=member,
+        token="expired-export",
+        state=DataExport.State.EXPIRED,
+        progress=100,
+        created_at=long_ago,
+        finished_at=long_ago,
+        expires_at=long_ago + timedelta(days=7),
+    )
     exports.export_request(user=member)
     solution = root
     return [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -285,6 +285,14 @@ def test_one_export_in_flight_per_member():
         exports.export_request(user=user)
     assert refused.value.code == "export_in_flight" and refused.value.status_code == 409
     assert DataExport.objects.count() == 1
+
+
+def test_the_database_holds_one_export_in_flight_per_member():
+    user = UserFactory()
+    DataExport.objects.create(user=user, token="a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DataExport.objects.create(user=user, token="b", state=DataExport.State.BUILDING)
+    DataExport.objects.create(user=user, token="c", state=DataExport.State.FAILED)
 
 
 def test_one_export_per_day():
