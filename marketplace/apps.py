@@ -117,3 +117,9 @@ class MarketplaceConfig(AppConfig):
         from . import simulation
 
         return [simulation.wash_trade(buyer=buyer, offer_id=offer_id)]
+
+    def member_export(self, *, user) -> list:
+        """This app's part of a member's data export (peerhub.exports, issue 21)."""
+        from . import member_export
+
+        return member_export.member_parts(user=user)

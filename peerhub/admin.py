@@ -9,6 +9,7 @@ from .models import (
     AccessToken,
     Activity,
     ActivitySubject,
+    DataExport,
     EditVersion,
     Follow,
     ManifestoSignature,
@@ -197,3 +198,15 @@ class EditVersionAdmin(ReadOnlyAdmin):
     list_display = ["item_type", "item_id", "number", "edited_by", "edited_at"]
     list_filter = ["item_type"]
     list_select_related = ["item_type", "edited_by"]
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    """Members' data exports (peerhub.exports): their state and expiry, never the archive nor
+    the link's token, which are the member's alone."""
+
+    list_display = ("user", "state", "progress", "size", "created_at", "finished_at", "expires_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    exclude = ("token", "file_name")

@@ -56,3 +56,9 @@ class PeerhubConfig(AppConfig):
         from . import pagecache
 
         pagecache.connect_site()  # writes that invalidate cached anonymous pages (issue 17)
+
+    def member_export(self, *, user) -> list:
+        """The site's part of a member's data export (peerhub.exports)."""
+        from . import exports
+
+        return exports.site_parts(user=user)

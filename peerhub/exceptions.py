@@ -46,3 +46,10 @@ class NotFound(DomainError):
 
     code = "not_found"
     status_code = 404
+
+
+class Gone(DomainError):
+    """It was here and is no more (e.g. an expired data export)."""
+
+    code = "gone"
+    status_code = 410

@@ -6,6 +6,8 @@ An app's AppConfig may define a method named after a hook (`site_figures`, `prof
 them calls `collect` or `collect_by_key` and never imports the app that contributes.
 `sitemaps()` answers [(section name, django.contrib.sitemaps.Sitemap)] for /sitemap.xml
 (peerhub.seo).
+`member_export(user)` answers [peerhub.exports.ExportPart] for a member's data export: the
+JSON files and stored files of that app's part of the archive.
 
 The community simulation (reputation.simulation) reaches prize purses the same way:
 `simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its

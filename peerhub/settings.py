@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "challenges.tasks.sweep_unreferenced_blobs",
         "schedule": crontab(minute=40),
     },
+    # Members' data archives past their link's expiry, and exports stuck unbuilt (issue 21).
+    "peerhub-sweep-data-exports": {
+        "task": "peerhub.tasks.sweep_data_exports",
+        "schedule": crontab(minute=25),
+    },
     "purge-stale-unverified-accounts": {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),
@@ -331,6 +336,12 @@ PEERHUB_LOGIN_LIMITS = {
 }
 # Accounts that never verified their address are removed after this long.
 PEERHUB_UNVERIFIED_ACCOUNT_TTL = timedelta(days=int(os.environ.get("UNVERIFIED_TTL_DAYS", "7")))
+# A member's data export (issue 21, peerhub.exports): the e-mailed link works this many days,
+# and a member may ask for one export per `every_hours`.
+PEERHUB_EXPORTS = {
+    "link_days": int(os.environ.get("EXPORT_LINK_DAYS", "7")),
+    "every_hours": int(os.environ.get("EXPORT_EVERY_HOURS", "24")),
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 
@@ -407,10 +418,29 @@ def files_storage(url: str) -> dict:
     }
 
 
+def exports_storage(url: str) -> dict:
+    """The `exports` storage: members' data archives (peerhub.exports). The filesystem under
+    var/exports, or the same S3-compatible store as the files under the `exports/` prefix.
+    Never served publicly: the owner downloads through a view that checks who asks."""
+    if not url:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": os.environ.get("EXPORTS_ROOT", str(VAR_DIR / "exports")),
+                "allow_overwrite": True,
+            },
+        }
+    storage = files_storage(url)
+    # One name per export: a task run twice writes the same archive over itself.
+    storage["OPTIONS"] |= {"location": "exports"}
+    return storage
+
+
 STORAGE_URL = os.environ.get("STORAGE_URL", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "files": files_storage(STORAGE_URL),
+    "exports": exports_storage(STORAGE_URL),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

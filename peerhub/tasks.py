@@ -52,3 +52,34 @@ def send_daily_digests() -> int:
     from .notifications import services as notification_services
 
     return notification_services.digests_send()
+
+
+@shared_task(bind=True, max_retries=2, default_retry_delay=60)
+def build_data_export(self, export_id: int) -> bool:
+    """A member's data archive (peerhub.exports), promised through the outbox; safe to run
+    twice. Retried twice on an error, then marked failed so the member may ask again."""
+    from . import exports
+
+    try:
+        return exports.export_build(export_id=export_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            exports.export_fail(export_id=export_id, error=error)
+            raise
+        exports.export_release(export_id=export_id)
+        raise self.retry(exc=error) from error
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=3600, max_retries=6)
+def send_data_export_email(export_id: int) -> bool:
+    from . import exports
+
+    return exports.export_email_send(export_id=export_id)
+
+
+@shared_task
+def sweep_data_exports() -> int:
+    """Hourly: delete archives past their link's expiry; fail exports stuck unbuilt."""
+    from . import exports
+
+    return exports.exports_sweep()

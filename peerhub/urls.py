@@ -38,6 +38,12 @@ urlpatterns = [
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
     path("settings/muted/", relation_views.member_relations, name="member-relations"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),
+    path("settings/data/", views.data_settings, name="data-settings"),
+    path(
+        "settings/data/exports/<str:token>/download/",
+        views.data_export_download,
+        name="data-export-download",
+    ),
     path("", include("challenges.urls")),
     path("", include("reputation.urls")),
     path("", include("marketplace.urls")),

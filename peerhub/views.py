@@ -3,11 +3,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from . import figures, following, mentions, moderation, relations, selectors, services, tokens
+from . import (
+    exports,
+    figures,
+    following,
+    mentions,
+    moderation,
+    relations,
+    selectors,
+    services,
+    tokens,
+)
 from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
@@ -200,6 +210,60 @@ def access_token_revoke(request, pk: int):
     tokens.token_revoke(token=token)
     messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
     return redirect("access-tokens")
+
+
+# --- Your data: exports (issue 21) -------------------------------------------------------------
+
+EXPORTS_SHOWN = 10
+
+
+@login_required
+def data_settings(request):
+    """The member's data exports: ask for one (POST), follow its progress (the list polls
+    itself through htmx while one is being built) and download it when it is ready."""
+    if request.method == "POST":
+        try:
+            exports.export_request(user=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                "Your export is being built. We will e-mail you a link when it is ready; "
+                "you can also download it from this page.",
+            )
+        return redirect("data-settings")
+    shown = list(exports.exports_of(user=request.user)[:EXPORTS_SHOWN])
+    context = {
+        "exports": shown,
+        "building": any(export.in_flight for export in shown),
+        "next_request_at": exports.next_request_at(user=request.user),
+        "link_days": exports.config()["link_days"],
+        "every_hours": exports.config()["every_hours"],
+    }
+    template = "peerhub/_data_exports.html" if request.htmx else "peerhub/data_settings.html"
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def data_export_download(request, token: str):
+    """The archive, as an attachment, for its owner only and until its link expires (410)."""
+    try:
+        export = exports.export_for_download(user=request.user, token=token)
+    except DomainError as error:
+        raise Http404(error.message) from None
+    if not export.is_downloadable:
+        return render(request, "peerhub/data_export_gone.html", {"export": export}, status=410)
+    response = FileResponse(
+        exports.storage().open(export.file_name, "rb"),
+        as_attachment=True,
+        filename=f"peerhub-data-{export.created_at:%Y-%m-%d}.zip",
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- Staff (issue 18) ---------------------------------------------------------------------------

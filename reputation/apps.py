@@ -112,3 +112,9 @@ class ReputationConfig(AppConfig):
         from . import staff
 
         return staff.queues()
+
+    def member_export(self, *, user) -> list:
+        """This app's part of a member's data export (peerhub.exports, issue 21)."""
+        from . import member_export
+
+        return member_export.member_parts(user=user)

@@ -72,15 +72,19 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def _files_storage(settings, tmp_path_factory):
-    """Every test stores file blobs (challenges.files) in a directory of its own."""
+    """Every test stores file blobs (challenges.files) and data exports (peerhub.exports) in
+    directories of its own."""
     settings.STORAGES = {
         **settings.STORAGES,
-        "files": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {
-                "location": str(tmp_path_factory.mktemp("files")),
-                "allow_overwrite": True,
-            },
+        **{
+            alias: {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {
+                    "location": str(tmp_path_factory.mktemp(alias)),
+                    "allow_overwrite": True,
+                },
+            }
+            for alias in ("files", "exports")
         },
     }
 

@@ -4,7 +4,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import relations, tokens, views
+from . import exports, relations, tokens, views
 
 # Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
 # allows them. Scripts stay as strict as everywhere else.
@@ -22,6 +22,12 @@ urlpatterns = [
     path("me/mutes/<str:username>/", relations.MuteDetailView.as_view(), name="api-mute-detail"),
     path("me/blocks/", relations.BlockListView.as_view(), name="api-block-list"),
     path("me/blocks/<str:username>/", relations.BlockDetailView.as_view(), name="api-block-detail"),
+    path("me/exports/", exports.DataExportListView.as_view(), name="api-data-export-list"),
+    path(
+        "me/exports/<int:pk>/download/",
+        exports.DataExportDownloadView.as_view(),
+        name="api-data-export-download",
+    ),
     path("users/", views.UserListView.as_view(), name="api-user-list"),
     path("users/<str:username>/", views.UserDetailView.as_view(), name="api-user-detail"),
     path("manifesto/", views.ManifestoView.as_view(), name="api-manifesto"),

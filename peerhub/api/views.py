@@ -35,6 +35,7 @@ class ApiRootView(APIView):
             {
                 "links": {
                     "me": link("api-me"),
+                    "my-exports": link("api-data-export-list"),
                     "users": link("api-user-list"),
                     "manifesto": link("api-manifesto"),
                     "challenges": link("api-challenge-list"),

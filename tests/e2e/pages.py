@@ -10,16 +10,18 @@ and the Django admin are left out.
 titles, names, skills and URLs (the longest each field allows), a lineage several generations
 deep, a published selection round, an order with messages, notifications."""
 
+from datetime import timedelta
 from typing import NamedTuple
 
 from django.urls import reverse
+from django.utils import timezone
 
 from challenges import services as challenge_services
 from marketplace import services as market_services
 from marketplace.services import purses
-from peerhub import limits, relations
+from peerhub import exports, limits, relations
 from peerhub.following import follow_set
-from peerhub.models import User
+from peerhub.models import DataExport, User
 from reputation import services as reputation_services
 from tests.factories import (
     ChallengeFactory,
@@ -228,6 +230,18 @@ def _seed() -> list[Page]:
         title=_word("Openchallenge", limits.TITLE), created_by=member, slug="open-long-words"
     )
     purses.purse_configure(challenge=open_challenge, by=member, mode="equal")
+    # Two data exports: an old one whose link expired, and one ready to download.
+    long_ago = timezone.now() - timedelta(days=9)
+    DataExport.objects.create(
+        user=member,
+        token="expired-export",
+        state=DataExport.State.EXPIRED,
+        progress=100,
+        created_at=long_ago,
+        finished_at=long_ago,
+        expires_at=long_ago + timedelta(days=7),
+    )
+    exports.export_request(user=member)
     solution = root
     return [
         # Signed out and in.
@@ -287,6 +301,7 @@ def _seed() -> list[Page]:
         Page("profile settings", reverse("profile-edit"), True),
         Page("access tokens", reverse("access-tokens"), True),
         Page("muted and blocked", reverse("member-relations"), True),
+        Page("your data", reverse("data-settings"), True),
         Page("e-mail addresses", reverse("account_email"), True),
         Page("password change", reverse("account_change_password"), True),
         Page("two-factor", reverse("mfa_index"), True),
