@@ -239,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),
     },
+    # Accounts whose deletion grace period ran out are anonymised (peerhub.deletion).
+    "anonymise-due-accounts": {
+        "task": "peerhub.tasks.anonymise_due_accounts",
+        "schedule": crontab(minute=25),
+    },
 }
 
 # --- Accounts (django-allauth) --------------------------------------------------------------
@@ -331,6 +336,11 @@ PEERHUB_LOGIN_LIMITS = {
 }
 # Accounts that never verified their address are removed after this long.
 PEERHUB_UNVERIFIED_ACCOUNT_TTL = timedelta(days=int(os.environ.get("UNVERIFIED_TTL_DAYS", "7")))
+# Leaving (issue 21, peerhub.deletion): how long a member may change their mind by signing in
+# again before their account is anonymised.
+PEERHUB_ACCOUNT_DELETION_GRACE = timedelta(
+    days=int(os.environ.get("ACCOUNT_DELETION_GRACE_DAYS", "14"))
+)
 
 # --- E-mail ---------------------------------------------------------------------------------
 

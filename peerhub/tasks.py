@@ -52,3 +52,12 @@ def send_daily_digests() -> int:
     from .notifications import services as notification_services
 
     return notification_services.digests_send()
+
+
+@shared_task
+def anonymise_due_accounts() -> int:
+    """Hourly: anonymise the accounts whose deletion grace period is over (peerhub.deletion),
+    one transaction each; a second run finds nothing left to do."""
+    from . import deletion
+
+    return deletion.anonymise_due()
