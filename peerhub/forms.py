@@ -92,10 +92,9 @@ class AccountDeletionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if "password" in self.fields and "password" in data:
-            if not self.user.check_password(data["password"]):
-                self.add_error("password", "That is not your password.")
-        if "username" in self.fields and "username" in data:
-            if data["username"].strip() != self.user.username:
-                self.add_error("username", "That is not your username.")
+        password, username = data.get("password"), data.get("username")
+        if password is not None and not self.user.check_password(password):
+            self.add_error("password", "That is not your password.")
+        if username is not None and username.strip() != self.user.username:
+            self.add_error("username", "That is not your username.")
         return data
