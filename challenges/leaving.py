@@ -19,8 +19,10 @@ RUNNING = [Challenge.Status.OPEN, Challenge.Status.SELECTING]
 
 
 def deletion_blockers(*, user) -> list[Blocker]:
+    organised = Challenge.objects.filter(organisers=user).values("pk")
     sole = (
-        Challenge.objects.filter(status__in=RUNNING, organisers=user)
+        # Counted apart from the filter on the member: joined once, it would count only them.
+        Challenge.objects.filter(status__in=RUNNING, pk__in=organised)
         .annotate(n_organisers=Count("organisers"))
         .filter(n_organisers=1)
         .order_by("pk")
@@ -61,7 +63,7 @@ def anonymise(*, user, remove_drafts: bool) -> list[str]:
 def _remove_draft(solution_id: int) -> None:
     # Revisions are never deleted in the application (RevisionQuerySet refuses); a draft that
     # was never published is the one exception, past the guard on purpose.
-    Solution.objects.filter(pk=solution_id).update(current_revision=None)
+    Solution.objects.filter(pk=solution_id).update(current_revision=None, root=None)  # its own
     revisions = Revision._base_manager.filter(solution_id=solution_id)
     RevisionFile.objects.filter(revision__in=revisions).delete()
     revisions.delete()

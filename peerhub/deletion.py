@@ -260,4 +260,4 @@ def cancel_on_sign_in(sender, request, user, **kwargs) -> None:
     if deletion_cancel(user=user) and request is not None:
         from django.contrib import messages
 
-        messages.success(request, CANCELLED_MESSAGE)
+        messages.success(request, CANCELLED_MESSAGE, fail_silently=True)
