@@ -18,12 +18,7 @@ from rest_framework.views import APIView
 from peerhub import deletion
 
 from .errors import error_body
-from .schema import ErrorDetailSerializer
-
-
-class BlockerSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    url = serializers.CharField(help_text="Where to settle it (a path on this site), or empty.")
+from .schema import BlockerSerializer
 
 
 class DeletionStateSerializer(serializers.Serializer):
@@ -37,18 +32,10 @@ class DeletionStateSerializer(serializers.Serializer):
     blockers = BlockerSerializer(many=True, help_text="What must be settled before leaving.")
 
 
-class DeletionRequestSerializer(serializers.Serializer):
+class AccountDeletionAskSerializer(serializers.Serializer):
     remove_drafts = serializers.BooleanField(
         default=False, help_text="Also remove the drafts that were never published."
     )
-
-
-class DeletionBlockedDetailSerializer(ErrorDetailSerializer):
-    blockers = BlockerSerializer(many=True)
-
-
-class DeletionBlockedSerializer(serializers.Serializer):
-    error = DeletionBlockedDetailSerializer()
 
 
 def _state(user) -> dict:
@@ -77,18 +64,17 @@ class AccountDeletionView(APIView):
         return Response(DeletionStateSerializer(_state(request.user)).data)
 
     @extend_schema(
-        request=DeletionRequestSerializer,
+        request=AccountDeletionAskSerializer,
         responses={
             200: DeletionStateSerializer,
             201: DeletionStateSerializer,
             409: OpenApiResponse(
-                DeletionBlockedSerializer,
-                description="Something must be settled first: `error.blockers` lists it.",
+                description="Something must be settled first: `error.blockers` lists it."
             ),
         },
     )
     def post(self, request):
-        serializer = DeletionRequestSerializer(data=request.data)
+        serializer = AccountDeletionAskSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             _, created = deletion.deletion_request(
