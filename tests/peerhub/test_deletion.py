@@ -111,6 +111,16 @@ def test_the_page_explains_asks_for_the_password_and_signs_the_member_out(client
     assert client.get(reverse("account-delete")).status_code == 302  # to the sign-in page
 
 
+def test_without_a_password_the_member_types_their_username(client, ana):
+    ana.set_unusable_password()
+    ana.save()
+    client.force_login(ana)
+    wrong = client.post(reverse("account-delete"), {"username": "anna"})
+    assert b"That is not your username" in wrong.content and not AccountDeletion.objects.exists()
+    client.post(reverse("account-delete"), {"username": "ana"})
+    assert AccountDeletion.objects.get(user=ana).is_pending
+
+
 def test_signing_in_during_the_grace_period_cancels_with_a_message(client, ana):
     request_deletion(ana)
     response = client.post(
