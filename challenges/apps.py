@@ -86,3 +86,15 @@ class ChallengesConfig(AppConfig):
         from . import member_export
 
         return member_export.member_parts(user=user)
+
+    def account_deletion_blockers(self, *, user) -> list:
+        """What must be settled before a member may leave (see peerhub.deletion)."""
+        from . import leaving
+
+        return leaving.deletion_blockers(user=user)
+
+    def account_anonymise(self, *, user, remove_drafts: bool) -> list[str]:
+        """A leaving member's drafts, removed if asked (see peerhub.deletion)."""
+        from . import leaving
+
+        return leaving.anonymise(user=user, remove_drafts=remove_drafts)

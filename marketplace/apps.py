@@ -123,3 +123,16 @@ class MarketplaceConfig(AppConfig):
         from . import member_export
 
         return member_export.member_parts(user=user)
+
+    def account_deletion_blockers(self, *, user) -> list:
+        """Orders, payouts, refunds and balances to settle before a member may leave (see
+        peerhub.deletion and marketplace.leaving)."""
+        from . import leaving
+
+        return leaving.deletion_blockers(user=user)
+
+    def account_anonymise(self, *, user, remove_drafts: bool) -> list[str]:
+        """A leaving member's offers paused, subscription stopped (see marketplace.leaving)."""
+        from . import leaving
+
+        return leaving.anonymise(user=user, remove_drafts=remove_drafts)

@@ -3,10 +3,11 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.utils import timezone
 
-from . import services
+from . import deletion, services
 from .admin_mixins import ReadOnlyAdmin
 from .models import (
     AccessToken,
+    AccountDeletion,
     Activity,
     ActivitySubject,
     DataExport,
@@ -33,6 +34,26 @@ class UserAdmin(BaseUserAdmin):
     )
     list_display = ("username", "display_name", "email", "is_staff", "is_active", "date_joined")
     search_fields = ("username", "display_name", "email")
+    actions = ["anonymise_now"]
+
+    @admin.action(description="Anonymise now (account deletion, no grace period)")
+    def anonymise_now(self, request, queryset):
+        """Staff's way to honour a deletion request at once (peerhub.deletion): the same rules
+        as the member's own request, blockers included; the rows stay, anonymised."""
+        done = 0
+        for member in queryset.order_by("pk"):
+            if member.pk == request.user.pk:
+                self.message_user(request, "You cannot anonymise yourself here.", messages.ERROR)
+                continue
+            try:
+                deletion.account_anonymise(user=member, by=request.user)
+            except deletion.DeletionBlocked as blocked:
+                reasons = " ".join(b.message for b in blocked.blockers)
+                self.message_user(request, f"{member}: not anonymised. {reasons}", messages.ERROR)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, f"{done} account(s) anonymised.", messages.SUCCESS)
 
 
 @admin.register(Value)
@@ -210,3 +231,27 @@ class DataExportAdmin(ReadOnlyAdmin):
     search_fields = ("user__username",)
     list_select_related = ("user",)
     exclude = ("token", "file_name")
+
+
+@admin.register(AccountDeletion)
+class AccountDeletionAdmin(ReadOnlyAdmin):
+    """Members' requests to leave (peerhub.deletion): pending ones are anonymised by the hourly
+    task once due; `blocked reason` says why one is still waiting."""
+
+    list_display = [
+        "user",
+        "requested_at",
+        "due_at",
+        "remove_drafts",
+        "cancelled_at",
+        "done_at",
+        "done_by",
+        "blocked_reason",
+    ]
+    list_filter = [
+        ("done_at", admin.EmptyFieldListFilter),
+        ("cancelled_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user", "done_by"]
+    date_hierarchy = "requested_at"

@@ -53,6 +53,12 @@ class PeerhubConfig(AppConfig):
         post_delete.connect(
             figures.figures_changed, sender=EmailAddress, dispatch_uid="figures-address-delete"
         )
+        # Signing in during an account deletion's grace period cancels it (peerhub.deletion).
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import deletion
+
+        user_logged_in.connect(deletion.cancel_on_sign_in, dispatch_uid="deletion-cancel")
         from . import pagecache
 
         pagecache.connect_site()  # writes that invalidate cached anonymous pages (issue 17)

@@ -327,6 +327,18 @@ def exports_sweep(*, now: datetime | None = None) -> int:
     return len(expired)
 
 
+def exports_forget(*, user: User) -> int:
+    """A member who leaves (peerhub.deletion) leaves no archive behind: their exports' rows go
+    now, their archives once the transaction commits (storage is not transactional). Answers
+    how many exports went."""
+    rows = list(DataExport.objects.filter(user=user).values_list("pk", "file_name"))
+    DataExport.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    names = [name for _, name in rows if name]
+    if names:
+        transaction.on_commit(lambda: [storage().delete(name) for name in names])
+    return len(rows)
+
+
 # --- The site's own part --------------------------------------------------------------------
 
 

@@ -63,3 +63,38 @@ class AccessTokenForm(forms.Form):
             "scopes": self.cleaned_data["scopes"],
             "expires_in_days": None if expires_in == NEVER else int(expires_in),
         }
+
+
+class AccountDeletionForm(forms.Form):
+    """The confirmation step before leaving (peerhub.deletion): the member's password again, or
+    their username typed out when the account has no password."""
+
+    remove_drafts = forms.BooleanField(
+        required=False,
+        label="Also remove my drafts that were never published",
+        help_text="Published solutions and comments stay under their licence either way.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.has_usable_password():
+            self.fields["password"] = forms.CharField(
+                label="Your password",
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                help_text="To confirm that it is you.",
+            )
+        else:
+            self.fields["username"] = forms.CharField(
+                label="Type your username to confirm", help_text=f"It is “{user.username}”."
+            )
+
+    def clean(self):
+        data = super().clean()
+        password, username = data.get("password"), data.get("username")
+        if password is not None and not self.user.check_password(password):
+            self.add_error("password", "That is not your password.")
+        if username is not None and username.strip() != self.user.username:
+            self.add_error("username", "That is not your username.")
+        return data

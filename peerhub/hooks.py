@@ -9,6 +9,11 @@ them calls `collect` or `collect_by_key` and never imports the app that contribu
 `member_export(user)` answers [peerhub.exports.ExportPart] for a member's data export: the
 JSON files and stored files of that app's part of the archive.
 
+Leaving (peerhub.deletion): `account_deletion_blockers(user)` answers [peerhub.deletion.Blocker]
+(what must be settled before the member may leave, with a link to settle it), and
+`account_anonymise(user, remove_drafts)` erases the personal data the app holds about a member
+being anonymised (inside the anonymisation's transaction) and answers [what it did, as text].
+
 The community simulation (reputation.simulation) reaches prize purses the same way:
 `simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its
 net in cents], `simulation_award_tasks()` names the tasks that pay purses once results publish,

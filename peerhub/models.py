@@ -567,3 +567,59 @@ class DataExport(models.Model):
 
     def get_download_url(self) -> str:
         return reverse("data-export-download", kwargs={"token": self.token})
+
+
+# --- Leaving: account deletion (issue 21, GDPR art. 17) ----------------------------------------
+
+
+class AccountDeletion(models.Model):
+    """A member's request to leave (peerhub.deletion holds the rules). Due after the grace
+    period (settings.PEERHUB_ACCOUNT_DELETION_GRACE) unless cancelled by signing in again; then
+    the account is anonymised in place: the User row stays, so the solutions, comments and ledger
+    lines that point at it stay too, attributed to "Deleted member #n"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deletions"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    remove_drafts = models.BooleanField(
+        default=False, help_text="Also remove the member's never-published drafts."
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # Who anonymised it (staff, from the admin); empty when the grace period ran out.
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Why the last attempt at the due time did not go ahead (an order still open...).
+    blocked_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(cancelled_at__isnull=True, done_at__isnull=True),
+                name="account_deletion_due",
+            )
+        ]
+        constraints = [
+            # One pending request per member: asking twice returns the first.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(cancelled_at__isnull=True, done_at__isnull=True),
+                name="one_pending_deletion_per_member",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gte=models.F("requested_at")),
+                name="account_deletion_due_after_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"deletion of {self.user_id} due {self.due_at:%Y-%m-%d}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.cancelled_at is None and self.done_at is None

@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .models import ManifestoSignature, ManifestoVersion, User, Value
+from .models import AccountDeletion, ManifestoSignature, ManifestoVersion, User, Value
 
 
 def user_is_verified(user) -> bool:
@@ -73,3 +73,14 @@ def profile_member(*, viewer, username: str) -> User | None:
     if getattr(viewer, "is_authenticated", False) and (viewer.pk == member.pk or viewer.is_staff):
         return member
     return None
+
+
+def member_left(*, username: str) -> User | None:
+    """A member who left (peerhub.deletion): anonymised, shown only as a stub."""
+    done = AccountDeletion.objects.filter(user=OuterRef("pk"), done_at__isnull=False)
+    return (
+        get_user_model()
+        .objects.filter(username=username, is_active=False)
+        .filter(Exists(done))
+        .first()
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from . import moderation
 from .exceptions import DomainError, NotAllowed
-from .models import ManifestoSignature, ManifestoVersion, User
+from .models import AccountDeletion, ManifestoSignature, ManifestoVersion, User
 from .notifications import notify
 from .selectors import manifesto_current, members_active, user_is_verified
 
@@ -71,9 +71,11 @@ def unverified_accounts_purge(*, now: datetime | None = None) -> int:
     never logged in. One set-based DELETE, safe to run any number of times."""
     cutoff = (now or timezone.now()) - settings.PEERHUB_UNVERIFIED_ACCOUNT_TTL
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    # An anonymised account (peerhub.deletion) has no login either; its row stays on purpose.
+    left = AccountDeletion.objects.filter(user=OuterRef("pk"), done_at__isnull=False)
     stale = User.objects.filter(
         date_joined__lt=cutoff, last_login__isnull=True, is_staff=False, is_superuser=False
-    ).filter(~Exists(verified))
+    ).filter(~Exists(verified), ~Exists(left))
     _, by_model = stale.delete()
     return by_model.get(User._meta.label, 0)
 

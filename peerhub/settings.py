@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "peerhub.tasks.purge_stale_unverified_accounts",
         "schedule": crontab(minute=17, hour="*/6"),
     },
+    # Accounts whose deletion grace period ran out are anonymised (peerhub.deletion).
+    "anonymise-due-accounts": {
+        "task": "peerhub.tasks.anonymise_due_accounts",
+        "schedule": crontab(minute=25),
+    },
 }
 
 # --- Accounts (django-allauth) --------------------------------------------------------------
@@ -342,6 +347,12 @@ PEERHUB_EXPORTS = {
     "link_days": int(os.environ.get("EXPORT_LINK_DAYS", "7")),
     "every_hours": int(os.environ.get("EXPORT_EVERY_HOURS", "24")),
 }
+
+# Leaving (issue 21, peerhub.deletion): how long a member may change their mind by signing in
+# again before their account is anonymised.
+PEERHUB_ACCOUNT_DELETION_GRACE = timedelta(
+    days=int(os.environ.get("ACCOUNT_DELETION_GRACE_DAYS", "14"))
+)
 
 # --- E-mail ---------------------------------------------------------------------------------
 

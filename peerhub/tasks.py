@@ -83,3 +83,12 @@ def sweep_data_exports() -> int:
     from . import exports
 
     return exports.exports_sweep()
+
+
+@shared_task
+def anonymise_due_accounts() -> int:
+    """Hourly: anonymise the accounts whose deletion grace period is over (peerhub.deletion),
+    one transaction each; a second run finds nothing left to do."""
+    from . import deletion
+
+    return deletion.anonymise_due()

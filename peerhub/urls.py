@@ -37,6 +37,7 @@ urlpatterns = [
     path("settings/profile/", views.profile_edit, name="profile-edit"),
     path("settings/tokens/", views.access_tokens, name="access-tokens"),
     path("settings/muted/", relation_views.member_relations, name="member-relations"),
+    path("settings/delete/", views.account_delete, name="account-delete"),
     path("settings/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access-token-revoke"),
     path("settings/data/", views.data_settings, name="data-settings"),
     path(

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -8,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import (
+    deletion,
     exports,
     figures,
     following,
@@ -21,7 +23,7 @@ from . import (
 from . import home as member_home
 from .announce import announce
 from .exceptions import DomainError
-from .forms import AccessTokenForm, ProfileForm
+from .forms import AccessTokenForm, AccountDeletionForm, ProfileForm
 from .hooks import collect
 
 SIGNATORIES_PER_PAGE = 48
@@ -138,7 +140,11 @@ def code_of_conduct(request):
 def profile(request, username: str):
     member = selectors.profile_member(viewer=request.user, username=username)
     if member is None:
-        raise Http404("No such member.")
+        left = selectors.member_left(username=username)
+        if left is None:
+            raise Http404("No such member.")
+        # Links to a member who left still lead somewhere: a stub, nothing personal.
+        return render(request, "peerhub/profile_deleted.html", {"member": left})
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
     sections = collect("profile_sections", viewer=request.user, member=member)
@@ -263,6 +269,40 @@ def data_export_download(request, token: str):
         content_type="application/zip",
     )
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Leaving (issue 21) ---------------------------------------------------------------------------
+
+
+@login_required
+def account_delete(request):
+    """What leaving erases and keeps, what must be settled first, and the confirmation step.
+    On success the member is signed out and told the date and how to change their mind."""
+    blockers = deletion.deletion_blockers(user=request.user)
+    form = AccountDeletionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and not blockers and form.is_valid():
+        try:
+            pending, _ = deletion.deletion_request(
+                user=request.user, remove_drafts=form.cleaned_data["remove_drafts"]
+            )
+        except deletion.DeletionBlocked as blocked:
+            blockers = blocked.blockers
+        else:
+            logout(request)
+            messages.success(
+                request,
+                f"Your account will be deleted on {pending.due_at:%-d %B %Y}. "
+                "Changed your mind? Sign in again before then and nothing is deleted.",
+            )
+            return redirect("home")
+    response = render(
+        request,
+        "peerhub/account_delete.html",
+        {"form": form, "blockers": blockers, "grace_days": deletion.grace().days},
+        status=409 if request.method == "POST" and blockers else 200,
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -37,6 +37,13 @@ DESCRIPTIONS = {
 }
 
 
+class BlockerSerializer(serializers.Serializer):
+    """Something to settle before an account may be deleted (peerhub.deletion)."""
+
+    message = serializers.CharField()
+    url = serializers.CharField(help_text="Where to settle it (a path on this site), or empty.")
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status, repeated.")
     code = serializers.CharField(help_text="Stable and machine-readable, e.g. `not_found`.")
@@ -44,6 +51,11 @@ class ErrorDetailSerializer(serializers.Serializer):
     fields = serializers.DictField(
         required=False,
         help_text="Validation errors by field (`non_field_errors` for the whole input).",
+    )
+    blockers = BlockerSerializer(
+        many=True,
+        required=False,
+        help_text="Code `deletion_blocked` only: what must be settled before leaving.",
     )
 
 

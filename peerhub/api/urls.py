@@ -4,7 +4,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import exports, relations, tokens, views
+from . import deletion, exports, relations, tokens, views
 
 # Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
 # allows them. Scripts stay as strict as everywhere else.
@@ -18,6 +18,7 @@ urlpatterns = [
     path("auth/tokens/", tokens.AccessTokenListView.as_view(), name="api-token-list"),
     path("auth/tokens/<int:pk>/", tokens.AccessTokenDetailView.as_view(), name="api-token-detail"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("me/deletion/", deletion.AccountDeletionView.as_view(), name="api-account-deletion"),
     path("me/mutes/", relations.MuteListView.as_view(), name="api-mute-list"),
     path("me/mutes/<str:username>/", relations.MuteDetailView.as_view(), name="api-mute-detail"),
     path("me/blocks/", relations.BlockListView.as_view(), name="api-block-list"),

@@ -302,6 +302,7 @@ def _seed() -> list[Page]:
         Page("access tokens", reverse("access-tokens"), True),
         Page("muted and blocked", reverse("member-relations"), True),
         Page("your data", reverse("data-settings"), True),
+        Page("delete account", reverse("account-delete"), True),
         Page("e-mail addresses", reverse("account_email"), True),
         Page("password change", reverse("account_change_password"), True),
         Page("two-factor", reverse("mfa_index"), True),
