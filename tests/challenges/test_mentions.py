@@ -205,7 +205,7 @@ NAMED = {"li", "linus", "zed", "omar"}
 def test_suggestions_on_a_public_challenge_match_username_or_name(member_api_client, li):
     UserFactory(username="linus", display_name="Linus")
     UserFactory(username="zed", display_name="Lisa Zed")
-    UserFactory(username="omar")
+    UserFactory(username="omar", display_name="Omar Haddad")  # matches neither
     challenge = ChallengeFactory()
     response = suggest(member_api_client, challenge=challenge.slug, q="li")
     assert response.status_code == 200
