@@ -1,10 +1,12 @@
-"""Reputation's queue on the staff dashboard (peerhub.staff): members awaiting trust review."""
+"""Reputation's queues on the staff dashboard (peerhub.staff): members awaiting trust review,
+and flagged items awaiting review (issue 21)."""
 
 from django.urls import reverse
 
 from peerhub.staff import StaffQueue
 
 from .models import MemberTrust, TrustSnapshot
+from .moderation.selectors import review_queue_count
 
 
 def low_trust_count() -> int:
@@ -23,5 +25,14 @@ def queues() -> list[StaffQueue]:
             description="Members with the least trust and the densest mutual-voting clusters: "
             "look before their votes are believed.",
             position=10,
-        )
+        ),
+        StaffQueue(
+            key="flag_review",
+            title="Flagged items awaiting review",
+            count=review_queue_count(),
+            url=reverse("reputation:review-queue"),
+            description="Flagged, hidden pending review, appealed or edited since hidden: "
+            "moderators and staff decide each one.",
+            position=5,
+        ),
     ]

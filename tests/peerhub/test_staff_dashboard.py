@@ -10,6 +10,7 @@ from marketplace import services as market_services
 from marketplace.models import Refund, Transfer
 from peerhub import staff
 from reputation.models import MemberTrust, TrustSnapshot
+from reputation.moderation import services as moderation_services
 from tests.factories import ChallengeFactory, UserFactory
 from tests.marketplace.factories import delivered_order, paid_order
 
@@ -23,7 +24,9 @@ def counts() -> dict[str, int]:
 
 
 def test_every_queue_starts_at_zero():
-    assert counts() == {"trust_review": 0, "disputes": 0, "money": 0, "hidden": 0}
+    assert counts() == {
+        "trust_review": 0, "flag_review": 0, "disputes": 0, "money": 0, "hidden": 0
+    }  # fmt: skip
 
 
 def test_each_queue_counts_what_needs_a_person():
@@ -40,7 +43,12 @@ def test_each_queue_counts_what_needs_a_person():
     challenge_services.comment_set_hidden(
         comment=comment, by=challenge.organisers.get(), hidden=True
     )
-    assert counts() == {"trust_review": 1, "disputes": 1, "money": 1, "hidden": 1}
+    moderation_services.flag_create(
+        flagger=UserFactory(), kind="comment", object_id=comment.pk, reason="spam"
+    )
+    assert counts() == {
+        "trust_review": 1, "flag_review": 1, "disputes": 1, "money": 1, "hidden": 1
+    }  # fmt: skip
 
 
 def test_only_the_latest_trust_snapshot_counts():
@@ -96,4 +104,10 @@ def test_the_api_twin_lists_the_same_queues_for_staff_only(api_client, user, sta
     api_client.force_authenticate(staff_user)
     queues = api_client.get("/api/staff/queues/").json()
     assert queues[0]["key"] == "disputes" and queues[0]["count"] == 1
-    assert {q["key"] for q in queues} == {"trust_review", "disputes", "money", "hidden"}
+    assert {q["key"] for q in queues} == {
+        "trust_review",
+        "flag_review",
+        "disputes",
+        "money",
+        "hidden",
+    }
