@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from challenges.models import rendered
 from peerhub import limits
 
 
@@ -57,6 +58,8 @@ class Review(models.Model):
     comment = models.TextField(
         max_length=limits.REVIEW, help_text="Markdown: what works, what would make it better."
     )
+    # `comment` rendered when written, @mentions linked (peerhub.mentions).
+    comment_html = models.TextField(blank=True, default="", editable=False)
     mean_score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -70,6 +73,10 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of {self.solution_id} by {self.reviewer_id}"
+
+    @property
+    def rendered_comment(self):
+        return rendered(self.comment, self.comment_html)
 
 
 class ReviewScore(models.Model):

@@ -12,6 +12,7 @@ from challenges import permissions as challenge_permissions
 from challenges.models import Solution
 from peerhub import limits, outbox
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
+from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
@@ -140,6 +141,7 @@ def review_save(
     if len(comment.strip()) > limits.REVIEW:  # the page posts it without a form
         raise DomainError(f"Keep the review to {limits.REVIEW:,} characters.", code="comment")
     write_spend(reviewer, "review")
+    text = render_with_mentions(comment.strip())
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
     now = timezone.now()
     # The member's review, locked: two saves of it take turns.
@@ -148,17 +150,18 @@ def review_save(
         # A double submit may have inserted it first: `_upsert` makes this its edit.
         review = _upsert(
             Review(
-                solution=solution, reviewer=reviewer, comment=comment.strip(), mean_score=mean,
-                created_at=now, updated_at=now,
+                solution=solution, reviewer=reviewer, comment=comment.strip(),
+                comment_html=text.html, mean_score=mean, created_at=now, updated_at=now,
             ),
             unique_fields=["solution", "reviewer"],
-            update_fields=["comment", "mean_score", "updated_at"],
+            update_fields=["comment", "comment_html", "mean_score", "updated_at"],
         )  # fmt: skip
     else:
         review.comment = comment.strip()
+        review.comment_html = text.html
         review.mean_score = mean
         review.updated_at = now
-        review.save(update_fields=["comment", "mean_score", "updated_at"])
+        review.save(update_fields=["comment", "comment_html", "mean_score", "updated_at"])
     # Every criterion is scored (checked above), so writing each score replaces the old one.
     ReviewScore.objects.bulk_create(
         [
@@ -175,6 +178,16 @@ def review_save(
         "solution_reviewed", [solution.author_id], actor=reviewer, target=review,
         url=solution.get_absolute_url(), context={"solution": solution.title},
     )  # fmt: skip
+    # Those it names who may see the solution, once per member (the author is told above).
+    mentions_record(
+        author=reviewer,
+        item=review,
+        mentioned=text.mentioned,
+        audience=challenge_permissions.viewers_of(solution),
+        url=f"{solution.get_absolute_url()}#reviews",
+        where=f"a review of “{solution.title}”",
+        told_already=[solution.author_id],
+    )
     return review
 
 

@@ -631,3 +631,25 @@ def test_a_new_review_is_one_read_and_two_inserts_and_an_edit_replaces_its_score
     assert stored.created_at == first.created_at and stored.updated_at >= first.created_at
     assert sorted(stored.scores.values_list("score", flat=True)) == [1, 5]
     assert stored.mean_score == Decimal("3.00")
+
+
+def test_a_review_links_its_mentions_and_tells_those_who_may_see_the_solution_once():
+    from peerhub.models import Mention, Notification
+    from tests.factories import ChallengeFactory, UserFactory, make_solution
+
+    reviewer = UserFactory()
+    ReputationScore.objects.create(user=reviewer, trust_level=2, pinned_level=2)
+    reviewer = type(reviewer).objects.get(pk=reviewer.pk)
+    mentioned = UserFactory(username="kofi")
+    challenge = ChallengeFactory()
+    solution = make_solution(challenge)
+    scores = {c.pk: 4 for c in challenge.criteria.all()}
+    text = "Good: @kofi measured the flow. Ask @nobody-here too."
+    review = services.review_save(reviewer=reviewer, solution=solution, comment=text, scores=scores)
+    assert 'href="/u/kofi/"' in review.comment_html and "@nobody-here" in review.comment_html
+    assert Mention.objects.filter(mentioned=mentioned).count() == 1
+    services.review_save(
+        reviewer=reviewer, solution=solution, comment=text + " Edited.", scores=scores
+    )
+    told = Notification.objects.filter(recipient=mentioned, kind="mentioned")
+    assert told.count() == 1
