@@ -11,7 +11,7 @@ from challenges import permissions, services
 from challenges.models import Challenge, Comment
 from challenges.rendering import rerender_markdown
 from peerhub.models import Channel, Mention, Notification, NotificationPreference, User
-from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_organiser, make_solution
 from tests.helpers import database_examples
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,9 @@ def li(db):
 
 @pytest.fixture
 def private_challenge(db):
-    return ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    # Its organiser may be suggested: a name that matches none of the queries below.
+    organiser = make_organiser(username="olga", display_name="Olga Organiser")
+    return ChallengeFactory(visibility=Challenge.Visibility.PRIVATE, created_by=organiser)
 
 
 # --- Rendering ---------------------------------------------------------------------------------

@@ -36,12 +36,12 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def ana(db):
-    return UserFactory(username="ana")
+    return UserFactory(username="ana", display_name="Ana Lima")
 
 
 @pytest.fixture
 def ben(db):
-    return UserFactory(username="ben")
+    return UserFactory(username="ben", display_name="Ben Okafor")
 
 
 # --- The rules ---------------------------------------------------------------------------------
