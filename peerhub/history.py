@@ -83,15 +83,27 @@ class Change:
     fields: list[FieldChange]
 
 
+def changed_names(history: list[EditVersion]) -> dict[int, list[str]]:
+    """{version number: the fields it changed from the version before}; the first changed
+    none. The page (`changes`) and the API read edits through this one comparison."""
+    found: dict[int, list[str]] = {history[0].number: []} if history else {}
+    for old, new in pairwise(history):
+        found[new.number] = [
+            name for name, text in new.fields.items() if old.fields.get(name, "") != text
+        ]
+    return found
+
+
 def changes(history: list[EditVersion], labels: Mapping[str, str]) -> list[Change]:
     """Each edit (newest first) with the fields it changed, named by `labels` ({field: label},
     in the order the page shows them); fields not in `labels` are not shown."""
+    changed = changed_names(history)
     found = []
     for old, new in pairwise(history):
         fields = [
             FieldChange(label, str(old.fields.get(name, "")), str(new.fields.get(name, "")))
             for name, label in labels.items()
-            if old.fields.get(name, "") != new.fields.get(name, "")
+            if name in changed[new.number]
         ]
         found.append(Change(new, fields))
     return list(reversed(found))

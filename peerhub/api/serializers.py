@@ -1,8 +1,6 @@
-from itertools import pairwise
-
 from rest_framework import serializers
 
-from peerhub import limits, selectors
+from peerhub import history, limits, selectors
 from peerhub.api.fields import PlainCharField
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 from peerhub.moderation import HiddenFieldsMixin
@@ -105,15 +103,12 @@ class EditVersionSerializer(serializers.Serializer):
     changed = serializers.SerializerMethodField(help_text="The fields this edit changed.")
 
     def get_changed(self, version) -> list[str]:
-        previous = self.context.get("previous", {}).get(version.number)
-        if previous is None:
-            return []
-        return [name for name, text in version.fields.items() if previous.get(name) != text]
+        return self.context.get("changed", {}).get(version.number, [])
 
 
 def edit_history_data(versions, context: dict | None = None) -> list[dict]:
     """The versions (peerhub.history.versions) as the APIs answer them."""
-    previous = {b.number: a.fields for a, b in pairwise(versions)}
+    changed = history.changed_names(versions)
     return EditVersionSerializer(
-        versions, many=True, context={**(context or {}), "previous": previous}
+        versions, many=True, context={**(context or {}), "changed": changed}
     ).data

@@ -2,7 +2,7 @@
 # /api/solutions/<pk>/, so these sub-paths reach the reputation views.
 from django.urls import path
 
-from . import views
+from . import moderation, views
 
 urlpatterns = [
     path("solutions/<int:pk>/vote/", views.SolutionVoteView.as_view(), name="api-solution-vote"),
@@ -32,8 +32,6 @@ urlpatterns = [
 ]
 
 # Flags, the review queue and the public moderation record (issue 21).
-from . import moderation  # noqa: E402
-
 urlpatterns += [
     path("flags/", moderation.FlagListView.as_view(), name="api-flags"),
     path("flags/record/", moderation.FlagRecordView.as_view(), name="api-flag-record"),
