@@ -2,8 +2,10 @@
 
 The series is the score as it stood at the end of each UTC day with ledger activity: the lines
 netted per fact key, positive vote reputation capped per day (the score's own rule, see
-`leaderboards.fold_capped`), a running total from the base of 1, never shown below 1. One
-aggregate query, whatever the size of the ledger.
+`leaderboards.fold_capped`), a running total from the base of 1, never shown below 1. It reads
+the leaderboards' read model (`ReputationDay`, kept by the ledger's syncs, the keys already
+netted per member and day), not the ledger: one grouped query over one row per day and
+challenge, however long the member's ledger.
 
 The drawing has no script and no inline style (the CSP forbids both): classes only, styled in
 site.css. Every piece of text is escaped."""
@@ -12,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from .leaderboards import fold_capped, per_key_lines
-from .models import ReputationEvent
+from . import rules
+from .models import ReputationDay
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 52, 40, 14, 34
@@ -32,11 +35,16 @@ class Point:
 
 def reputation_series(member) -> list[Point]:
     """The member's score at the end of each day with ledger activity, oldest first."""
-    rows = per_key_lines(ReputationEvent.objects.filter(beneficiary=member))
-    per_day = fold_capped(rows, by=lambda row: row["day"])
+    cap = Decimal(rules.rules().daily_vote_cap)
+    days = (
+        ReputationDay.objects.filter(member=member)
+        .order_by("day")
+        .values_list("day")
+        .annotate(gained=Sum("gained"), other=Sum("other"))
+    )
     points, running = [], Decimal(1)
-    for day in sorted(per_day):
-        running += per_day[day]
+    for day, gained, other in days:
+        running += min(cap, gained) + other
         points.append(Point(day=day, total=max(Decimal(1), running)))
     return points
 

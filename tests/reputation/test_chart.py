@@ -112,3 +112,39 @@ def test_real_votes_move_the_chart():
         services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
     series = reputation_series(solution.author)
     assert series[-1].total == ReputationScore.objects.get(user=solution.author).total == 31
+
+
+def test_series_is_read_from_the_boards_read_model_in_one_query(django_assert_num_queries):
+    member = UserFactory()
+    solution = make_solution(author=member)
+    for days_ago in range(40):
+        line(member, 3, days_ago=days_ago % 20, solution=solution, capped=days_ago % 3 == 0)
+    with django_assert_num_queries(1):
+        reputation_series(member)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_series_equals_the_fold_over_the_whole_ledger(settings):
+    """The read model gives what folding the member's ledger per fact key and day gives."""
+    from reputation.leaderboards import fold_capped, per_key_lines
+    from reputation.models import ReputationEvent
+
+    settings.PEERHUB_REPUTATION = {"daily_vote_cap": 15}
+    member = UserFactory()
+    solution = make_solution(author=member)
+    for days_ago in (9, 9, 7, 4, 4, 4, 1):
+        line(member, 10, days_ago=days_ago, solution=solution, capped=True)
+    line(member, -4, days_ago=7)
+    line(member, 10, days_ago=4, capped=True, key="up:x", solution=solution)
+    line(member, -10, days_ago=2, capped=True, key="up:x", seq=2, solution=solution)
+    for voter in UserFactory.create_batch(2):
+        services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+    per_day = fold_capped(
+        per_key_lines(ReputationEvent.objects.filter(beneficiary=member)),
+        by=lambda row: row["day"],
+    )
+    running, expected = Decimal(1), []
+    for day in sorted(per_day):
+        running += per_day[day]
+        expected.append(Point(day, max(Decimal(1), running)))
+    assert reputation_series(member) == expected
