@@ -154,6 +154,9 @@ def play(spec, *, reverse: bool):
         organiser = challenge.created_by
         round_ = challenge_services.selection_round_open(challenge=challenge, by=organiser)
         chosen = {}
+        # One clock reading for every winner: equal moments are a tie, even when the second
+        # turns between two of the updates below.
+        base = timezone.now().replace(microsecond=0)
         for index, moment in spec["winners"]:
             chosen.setdefault(solutions[index % len(solutions)], moment)
         for solution, moment in chosen.items():
@@ -164,7 +167,7 @@ def play(spec, *, reverse: bool):
                 round=round_, by=organiser, solution=solution, reason="W"
             )
             SelectionEntry.objects.filter(round=round_, solution=solution).update(
-                selected_at=timezone.now().replace(microsecond=0) + timedelta(seconds=moment)
+                selected_at=base + timedelta(seconds=moment)
             )
         with after_commit():
             challenge_services.selection_publish(round=round_, by=organiser)
