@@ -159,6 +159,9 @@ class ChallengeProposal(models.Model):
     context = models.TextField(
         max_length=limits.CHALLENGE_TEXT, blank=True, help_text="Markdown: why it matters."
     )
+    # `problem` and `context` rendered when written, @mentions linked (peerhub.mentions).
+    problem_html = models.TextField(blank=True, default="", editable=False)
+    context_html = models.TextField(blank=True, default="", editable=False)
     proposer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_proposals"
     )
@@ -198,6 +201,14 @@ class ChallengeProposal(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("challenges:proposal-detail", kwargs={"pk": self.pk})
+
+    @property
+    def rendered_problem(self):
+        return rendered(self.problem, self.problem_html)
+
+    @property
+    def rendered_context(self):
+        return rendered(self.context, self.context_html)
 
 
 class ProposalBacking(models.Model):
@@ -411,6 +422,8 @@ class UpstreamProposal(models.Model):
         max_length=limits.UPSTREAM_MESSAGE,
         help_text="What the change does and why the parent needs it.",
     )
+    # `message` rendered when written, @mentions linked (peerhub.mentions).
+    message_html = models.TextField(blank=True, default="", editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
     decline_reason = models.TextField(max_length=limits.DECISION_REASON, blank=True)
     resulting_revision = models.OneToOneField(
@@ -444,6 +457,10 @@ class UpstreamProposal(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("challenges:upstream-detail", kwargs={"pk": self.pk})
+
+    @property
+    def rendered_message(self):
+        return rendered(self.message, self.message_html)
 
 
 class Comment(models.Model):
