@@ -1,6 +1,7 @@
-"""Challenge proposals and upstream proposals keep their Markdown rendered at write time
-(mentions linked), like comments; the rows already there are rendered here with today's
-renderer (nobody is notified)."""
+"""Challenge proposals, upstream proposals and selection rounds keep their Markdown rendered at
+write time (mentions linked), like comments; the rows already there are rendered here with
+today's renderer (nobody is notified). Selection reasons were shown as plain text before: they
+are Markdown now, written in the same editor."""
 
 from django.db import migrations, models
 
@@ -12,6 +13,10 @@ def render_existing(apps, schema_editor):
     rerender_markdown(proposal, source="problem")
     rerender_markdown(proposal, source="context")
     rerender_markdown(apps.get_model("challenges", "UpstreamProposal"), source="message")
+    rerender_markdown(apps.get_model("challenges", "SelectionRound"), source="summary")
+    entry = apps.get_model("challenges", "SelectionEntry")
+    rerender_markdown(entry, source="reason")
+    rerender_markdown(entry, source="winner_reason")
 
 
 class Migration(migrations.Migration):
@@ -28,6 +33,21 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="challengeproposal",
             name="problem_html",
+            field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddField(
+            model_name="selectionentry",
+            name="reason_html",
+            field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddField(
+            model_name="selectionentry",
+            name="winner_reason_html",
+            field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddField(
+            model_name="selectionround",
+            name="summary_html",
             field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
