@@ -262,3 +262,11 @@ def test_the_export_lists_an_order_mention_and_anonymising_forgets_it(commit):
     ]
     deletion.account_anonymise(user=staff)
     assert not Mention.objects.filter(mentioned=staff).exists()
+
+
+def test_the_mention_kind_has_its_icon_and_group_summary():
+    from peerhub.notifications.kinds import get_kind
+
+    kind = get_kind("mentioned")
+    assert kind.icon == "at" and kind.social and kind.important
+    assert kind.summary(3) == "3 mentions of you"
