@@ -270,3 +270,23 @@ def test_the_mention_kind_has_its_icon_and_group_summary():
     kind = get_kind("mentioned")
     assert kind.icon == "at" and kind.social and kind.important
     assert kind.summary(3) == "3 mentions of you"
+
+
+def test_an_offer_edited_in_the_admin_is_rendered_again_and_tells_no_one(rf, li, staff_user):
+    from django.contrib.admin.sites import site
+
+    offer = new_offer(make_seller(), "Before")
+    offer.description = "After, with @li"
+    site._registry[Offer].save_model(rf.post("/"), offer, form=None, change=True)
+    offer.refresh_from_db()
+    assert "After" in offer.description_html and link_to(li) in offer.description_html
+    assert mentions_of(li) == 0
+
+
+def test_selection_reasons_edited_in_the_admin_are_rendered_again(rf):
+    from django.contrib.admin.sites import site
+
+    from challenges.models import SelectionEntry
+
+    admin = site._registry[SelectionEntry]
+    assert admin.rendered_fields == {"reason": "reason_html", "winner_reason": "winner_reason_html"}
