@@ -155,11 +155,11 @@ def selection_publish(*, round: SelectionRound, by: User) -> SelectionRound:
         shortlisted=[entry.solution for entry in entries if not entry.is_winner],
         winners=[entry.solution for entry in entries if entry.is_winner],
     )
-    _record_mentions(round_, entries, by=by)
+    _record_mentions(round_, entries)
     return round_
 
 
-def _record_mentions(round_: SelectionRound, entries: list[SelectionEntry], *, by: User) -> None:
+def _record_mentions(round_: SelectionRound, entries: list[SelectionEntry]) -> None:
     """A round in preparation is the organisers' working list: the members its summary and
     reasons name are told when it is published (like a draft solution's), once per member and
     text, if they may see the challenge. An entry's author hears of the result itself."""
@@ -168,7 +168,12 @@ def _record_mentions(round_: SelectionRound, entries: list[SelectionEntry], *, b
     url = round_.get_absolute_url()
     summary = render_with_mentions(round_.summary).mentioned if round_.summary else []
     mentions_record(
-        author=by, item=round_, mentioned=summary, audience=audience, url=url, where=where
+        author=round_.created_by,
+        item=round_,
+        mentioned=summary,
+        audience=audience,
+        url=url,
+        where=where,
     )
     for entry in entries:
         mentioned = [
