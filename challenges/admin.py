@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from peerhub.admin_mixins import ReadOnlyAdmin
+from peerhub.admin_mixins import ReadOnlyAdmin, RenderedMarkdownAdmin, render_stored_html
 from peerhub.mentions import render_with_mentions
 
 from . import services
@@ -47,7 +47,8 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChallengeProposal)
-class ChallengeProposalAdmin(admin.ModelAdmin):
+class ChallengeProposalAdmin(RenderedMarkdownAdmin):
+    rendered_fields = {"problem": "problem_html", "context": "context_html"}
     list_display = ("title", "proposer", "status", "backing_count", "created_at")
     list_filter = ("status",)
     search_fields = ("title", "summary", "proposer__username")
@@ -131,7 +132,8 @@ class RevisionFileAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UpstreamProposal)
-class UpstreamProposalAdmin(admin.ModelAdmin):
+class UpstreamProposalAdmin(RenderedMarkdownAdmin):
+    rendered_fields = {"message": "message_html"}
     list_display = ("fork", "parent", "author", "status", "created_at")
     list_filter = ("status",)
     raw_id_fields = (
@@ -179,16 +181,27 @@ class SelectionEntryInline(admin.TabularInline):
 
 
 @admin.register(SelectionRound)
-class SelectionRoundAdmin(admin.ModelAdmin):
+class SelectionRoundAdmin(RenderedMarkdownAdmin):
     list_display = ("challenge", "number", "title", "status", "published_at")
     list_filter = ("status",)
     search_fields = ("challenge__title", "title")
     raw_id_fields = ("challenge", "created_by", "published_by")
     inlines = [SelectionEntryInline]
+    rendered_fields = {"summary": "summary_html"}
+
+    def save_formset(self, request, form, formset, change):
+        entries = formset.save(commit=False)
+        for entry in entries:
+            render_stored_html(entry, SelectionEntryAdmin.rendered_fields)
+            entry.save()
+        for entry in formset.deleted_objects:
+            entry.delete()
+        formset.save_m2m()
 
 
 @admin.register(SelectionEntry)
-class SelectionEntryAdmin(admin.ModelAdmin):
+class SelectionEntryAdmin(RenderedMarkdownAdmin):
+    rendered_fields = {"reason": "reason_html", "winner_reason": "winner_reason_html"}
     list_display = ("round", "solution", "is_winner", "shortlisted_at")
     list_filter = ("is_winner",)
     search_fields = ("solution__title", "reason")

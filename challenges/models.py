@@ -159,6 +159,9 @@ class ChallengeProposal(models.Model):
     context = models.TextField(
         max_length=limits.CHALLENGE_TEXT, blank=True, help_text="Markdown: why it matters."
     )
+    # `problem` and `context` rendered when written, @mentions linked (peerhub.mentions).
+    problem_html = models.TextField(blank=True, default="", editable=False)
+    context_html = models.TextField(blank=True, default="", editable=False)
     proposer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_proposals"
     )
@@ -198,6 +201,14 @@ class ChallengeProposal(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("challenges:proposal-detail", kwargs={"pk": self.pk})
+
+    @property
+    def rendered_problem(self):
+        return rendered(self.problem, self.problem_html)
+
+    @property
+    def rendered_context(self):
+        return rendered(self.context, self.context_html)
 
 
 class ProposalBacking(models.Model):
@@ -411,6 +422,8 @@ class UpstreamProposal(models.Model):
         max_length=limits.UPSTREAM_MESSAGE,
         help_text="What the change does and why the parent needs it.",
     )
+    # `message` rendered when written, @mentions linked (peerhub.mentions).
+    message_html = models.TextField(blank=True, default="", editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN, db_index=True)
     decline_reason = models.TextField(max_length=limits.DECISION_REASON, blank=True)
     resulting_revision = models.OneToOneField(
@@ -444,6 +457,10 @@ class UpstreamProposal(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("challenges:upstream-detail", kwargs={"pk": self.pk})
+
+    @property
+    def rendered_message(self):
+        return rendered(self.message, self.message_html)
 
 
 class Comment(models.Model):
@@ -561,6 +578,8 @@ class SelectionRound(models.Model):
         blank=True,
         help_text="Markdown: what the organisers looked for.",
     )
+    # `summary` rendered when written, @mentions linked (peerhub.mentions).
+    summary_html = models.TextField(blank=True, default="", editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -609,6 +628,10 @@ class SelectionRound(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    @property
+    def rendered_summary(self):
+        return rendered(self.summary, self.summary_html)
+
 
 class SelectionEntry(models.Model):
     """A solution on a round's shortlist, with the organisers' reason; a winner also carries the
@@ -619,7 +642,8 @@ class SelectionEntry(models.Model):
         Solution, on_delete=models.PROTECT, related_name="selection_entries"
     )
     reason = models.TextField(
-        max_length=limits.SELECTION_REASON, help_text="Why the organisers shortlisted it."
+        max_length=limits.SELECTION_REASON,
+        help_text="Why the organisers shortlisted it.",
     )
     is_winner = models.BooleanField(default=False)
     winner_reason = models.TextField(
@@ -627,6 +651,9 @@ class SelectionEntry(models.Model):
         blank=True,
         help_text="Why it was selected as a winner.",
     )
+    # The reasons rendered when written, @mentions linked (peerhub.mentions).
+    reason_html = models.TextField(blank=True, default="", editable=False)
+    winner_reason_html = models.TextField(blank=True, default="", editable=False)
     shortlisted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -658,6 +685,14 @@ class SelectionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.solution_id} in {self.round_id}{' (winner)' if self.is_winner else ''}"
+
+    @property
+    def rendered_reason(self):
+        return rendered(self.reason, self.reason_html)
+
+    @property
+    def rendered_winner_reason(self):
+        return rendered(self.winner_reason, self.winner_reason_html)
 
 
 # --- Files (artefacts) -----------------------------------------------------------------------

@@ -305,6 +305,19 @@ def viewers_of(target: Challenge | Solution) -> QuerySet:
     return members.filter(may)
 
 
+def viewers_of_proposal():
+    """Who may see a member's challenge proposal: any active member (proposals are public)."""
+    from peerhub.models import User
+
+    return User.objects.filter(is_active=True)
+
+
+def viewers_of_upstream(fork: Solution, parent: Solution) -> QuerySet:
+    """Who may see an upstream proposal (selectors.upstream_get): those who may see both the
+    fork and its parent."""
+    return viewers_of(fork).filter(pk__in=viewers_of(parent).values("pk"))
+
+
 # --- What search engines and feed readers see (issue 21) ---------------------------------------
 # An anonymous visitor's view, by the rules above, narrowed to what is worth announcing: solutions
 # that are published now (a withdrawn one keeps its page for those who follow a link or its

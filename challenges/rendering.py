@@ -26,27 +26,39 @@ def _manifests(model, batch) -> dict[int, dict] | None:
     return manifests
 
 
-def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) -> int:
-    """Render `body` into `body_html` for every row of `model` (or only those still without it),
-    in batches by id so memory stays flat whatever the table's size. Returns the rows written.
-    Takes the model class so the data migration can pass its historical model."""
-    rows = model._default_manager.exclude(body="").order_by("pk")
+def rerender_markdown(
+    model: type[models.Model],
+    *,
+    missing_only: bool = False,
+    source: str = "body",
+    html: str = "",
+    link_mentions: bool = True,
+) -> int:
+    """Render `source` (`body` by default) into `html` (`<source>_html`) for every row of
+    `model` (or only those still without it), in batches by id so memory stays flat whatever
+    the table's size. Returns the rows written. Takes the model class so a data migration can
+    pass its historical model. `link_mentions=False` for texts only a few may see (an order's):
+    their mentions depend on who may see each row, and stay plain."""
+    html = html or f"{source}_html"
+    rows = model._default_manager.exclude(**{source: ""}).order_by("pk")
     if missing_only:
-        rows = rows.filter(body_html="")
+        rows = rows.filter(**{html: ""})
     written, after = 0, 0
     model_has_files = _manifests(model, []) is not None
     while True:
-        fields = ("pk", "body", "solution_id", "number") if model_has_files else ("pk", "body")
+        fields = ("pk", source, "solution_id", "number") if model_has_files else ("pk", source)
         batch = list(rows.filter(pk__gt=after).only(*fields)[:BATCH])
         if not batch:
             return written
         manifests = _manifests(model, batch)
         if manifests is None:
             # Mentions are linked as when written (one query per batch); nobody is notified.
-            names = set().union(*(mention_names(row.body) for row in batch))
-            links = mention_links(members_named(names, limit=None))
+            links = {}
+            if link_mentions:
+                names = set().union(*(mention_names(getattr(row, source)) for row in batch))
+                links = mention_links(members_named(names, limit=None))
             for row in batch:
-                row.body_html = str(render_markdown(row.body, mentions=links))
+                setattr(row, html, str(render_markdown(getattr(row, source), mentions=links)))
         else:
             for row in batch:
                 # A revision's images and file links resolve to its own files.
@@ -58,7 +70,7 @@ def rerender_markdown(model: type[models.Model], *, missing_only: bool = False) 
                 )
         # A plain queryset's update, not save() nor the model's own queryset: a revision refuses
         # both once written, and its HTML is derived from its body, not an edit of it.
-        models.QuerySet(model).bulk_update(batch, ["body_html"])
+        models.QuerySet(model).bulk_update(batch, [html])
         written += len(batch)
         after = batch[-1].pk
 

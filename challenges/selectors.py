@@ -636,9 +636,29 @@ def mention_target(*, user, challenge: str = "", solution: str = "") -> Challeng
 
 
 def mention_suggestions_for(
-    *, user, challenge: str = "", solution: str = "", query: str = ""
+    *,
+    user,
+    challenge: str = "",
+    solution: str = "",
+    proposal: str = "",
+    upstream: str = "",
+    query: str = "",
 ) -> list[User]:
     """Members who may see what `user` is writing about, matching `query`: no one the page
-    would not show to them is suggested (a private challenge's outsiders stay unnamed)."""
-    target = mention_target(user=user, challenge=challenge, solution=solution)
-    return mention_suggestions(audience=permissions.viewers_of(target), query=query, writer=user)
+    would not show to them is suggested (a private challenge's outsiders stay unnamed).
+    `proposal`: a challenge proposal ("new" or its id), public; `upstream`: the id of the fork
+    whose changes are offered to its parent (those who may see both)."""
+    if proposal:
+        pk = parse_id(proposal)
+        if proposal != "new" and not ChallengeProposal.objects.filter(pk=pk).exists():
+            raise Http404("Nothing to write about here.")
+        audience = permissions.viewers_of_proposal()
+    elif upstream:
+        fork = mention_target(user=user, solution=upstream)
+        if fork.parent_id is None or not permissions.can_view_solution(user, fork.parent):
+            raise Http404("Nothing to write about here.")
+        audience = permissions.viewers_of_upstream(fork, fork.parent)
+    else:
+        target = mention_target(user=user, challenge=challenge, solution=solution)
+        audience = permissions.viewers_of(target)
+    return mention_suggestions(audience=audience, query=query, writer=user)

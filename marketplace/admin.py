@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Sum
 
-from peerhub.admin_mixins import ReadOnlyAdmin
+from peerhub.admin_mixins import ReadOnlyAdmin, RenderedMarkdownAdmin
 
 from .models import (
     Contribution,
@@ -51,7 +51,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(RenderedMarkdownAdmin):
+    rendered_fields = {"description": "description_html"}
     list_display = ("title", "seller", "price", "currency", "capacity", "is_active")
     list_filter = ("is_active", "currency")
     search_fields = ("title", "seller__username")

@@ -11,6 +11,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Greatest, Now
 from django.urls import reverse
 
+from challenges.models import rendered
 from peerhub import limits
 
 CURRENCY_MAX = 3
@@ -120,6 +121,8 @@ class Offer(models.Model):
     )
     title = models.CharField(max_length=limits.OFFER_TITLE)
     description = models.TextField(max_length=limits.OFFER_DESCRIPTION, help_text="Markdown.")
+    # `description` rendered when written, @mentions linked (peerhub.mentions).
+    description_html = models.TextField(blank=True, default="", editable=False)
     base_solution = models.ForeignKey(
         "challenges.Solution",
         null=True,
@@ -186,6 +189,10 @@ class Offer(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("marketplace:offer-detail", kwargs={"pk": self.pk})
 
+    @property
+    def rendered_description(self):
+        return rendered(self.description, self.description_html)
+
 
 class Order(models.Model):
     class State(models.TextChoices):
@@ -218,6 +225,8 @@ class Order(models.Model):
     brief = models.TextField(
         max_length=limits.ORDER_BRIEF, blank=True, help_text="What the buyer needs (Markdown)."
     )
+    # `brief` rendered when written; only the order's parties' @mentions are linked.
+    brief_html = models.TextField(blank=True, default="", editable=False)
     # The solution the service adapted, as it was when ordered: a completed order counts as
     # that solution's adoption even if the offer later changes its base.
     base_solution = models.ForeignKey(
@@ -278,6 +287,10 @@ class Order(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("marketplace:order-detail", kwargs={"pk": self.pk})
 
+    @property
+    def rendered_brief(self):
+        return rendered(self.brief, self.brief_html)
+
     @classmethod
     def holds_slot(cls, prefix: str = "") -> Q:
         """The orders that take one of their offer's slots: active ones, and unpaid ones whose
@@ -316,6 +329,8 @@ class OrderMessage(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     body = models.TextField(max_length=limits.ORDER_MESSAGE, help_text="Markdown.")
+    # `body` rendered when written; only the order's parties' @mentions are linked.
+    body_html = models.TextField(blank=True, default="", editable=False)
     links = models.JSONField(default=list, blank=True)
     is_delivery = models.BooleanField(default=False)
     # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
@@ -333,6 +348,10 @@ class OrderMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.order_id} · {self.author}"
+
+    @property
+    def rendered_body(self):
+        return rendered(self.body, self.body_html)
 
 
 class OrderReview(models.Model):

@@ -1,6 +1,6 @@
 """Who may see and do what in the marketplace (used by services, HTML views and the API)."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from peerhub.selectors import user_is_verified
 
@@ -56,3 +56,32 @@ def is_premium(user) -> bool:
         cached = _premium_subscriptions().filter(user=user).exists()
         user._peerhub_premium = cached
     return cached
+
+
+# --- Who may see a thing (mentions) ----------------------------------------------------------
+
+
+def viewers_of_order(order: Order):
+    """The active members who may see `order` (can_view_order as a queryset): its buyer, its
+    seller and staff. Only they are linked and told when an order's words mention them."""
+    from peerhub.models import User
+
+    return User.objects.filter(is_active=True).filter(
+        Q(pk__in=(order.buyer_id, order.seller_id)) | Q(is_staff=True)
+    )
+
+
+def viewers_of_offer(offer: Offer):
+    """The active members who may see `offer` (selectors.offer_get as a queryset): everyone
+    while it is listed, on a base solution they may see; a paused or hidden one only its seller,
+    staff and the members who ordered it."""
+    from challenges.permissions import viewers_of
+    from peerhub.models import User
+
+    members = User.objects.filter(is_active=True)
+    insiders = Q(pk=offer.seller_id) | Q(is_staff=True) | Q(pk__in=offer.orders.values("buyer_id"))
+    if not offer.is_active or offer.hidden_at is not None:
+        return members.filter(insiders)
+    if offer.base_solution_id is not None:
+        return members.filter(insiders | Q(pk__in=viewers_of(offer.base_solution).values("pk")))
+    return members

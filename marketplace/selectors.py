@@ -400,3 +400,39 @@ def completed_order_endorsements() -> list[tuple[int, int, int]]:
         .values_list("buyer_id", "seller_id", "n")
         .order_by()
     )
+
+
+# --- Mentions --------------------------------------------------------------------------------
+
+
+def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: str = ""):
+    """Members `user` may @mention while writing about an order (its buyer, seller and staff
+    only; `order="new"` with `offer`: the brief of an order about to be placed) or an offer
+    (whoever may see it; without either, a new offer, which will be public): no one who could
+    not open the page is suggested. 404 for an order or offer `user` cannot see."""
+    from peerhub.inputs import parse_id
+    from peerhub.mentions import mention_suggestions
+    from peerhub.models import User
+
+    if order == "new" and offer:
+        # The brief of an order about to be placed: its buyer-to-be, the seller and staff.
+        pk = parse_id(offer)
+        if pk is None:
+            raise Http404("No such offer.")
+        seller_id = offer_get(user=user, pk=pk).seller_id
+        audience = User.objects.filter(is_active=True).filter(
+            Q(pk__in=(user.pk, seller_id)) | Q(is_staff=True)
+        )
+    elif order:
+        pk = parse_id(order)
+        if pk is None:
+            raise Http404("No such order.")
+        audience = permissions.viewers_of_order(order_get(user=user, pk=pk))
+    elif offer:
+        pk = parse_id(offer)
+        if pk is None:
+            raise Http404("No such offer.")
+        audience = permissions.viewers_of_offer(offer_get(user=user, pk=pk))
+    else:
+        audience = User.objects.filter(is_active=True)
+    return mention_suggestions(audience=audience, query=query, writer=user)

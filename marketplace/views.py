@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
@@ -18,6 +19,7 @@ from challenges.views.base import perform, refuse
 from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
+from peerhub.widgets import enable_mentions
 from reputation.selectors import reputation_summary
 
 from . import exports, ledger, permissions, purse_selectors, selectors, services
@@ -75,6 +77,13 @@ def offer_list(request):
     )
 
 
+def _mentions_url(**query) -> str:
+    """Where the editor asks for members to @mention: only those who may see what is written
+    (selectors.mention_suggestions_for)."""
+    url = reverse("api-marketplace-mention-suggestions")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def offer_detail(request, pk: int):
     offer = selectors.offer_get(user=request.user, pk=pk)
     return _offer_page(request, offer, OrderPlaceForm())
@@ -92,6 +101,7 @@ def offer_history(request, pk: int):
 
 def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 200):
     reviews = list(selectors.offer_reviews(offer)[:20])
+    enable_mentions(form, "brief", _mentions_url(offer=offer.pk, order="new"))
     return render(
         request,
         "marketplace/offer_detail.html",
@@ -116,6 +126,7 @@ def offer_create(request):
         messages.error(request, "Selling services needs the “trusted” trust level.")
         return redirect("marketplace:offer-list")
     form = OfferForm(request.POST or None, seller=request.user)
+    enable_mentions(form, "description", _mentions_url())
     if request.method == "POST" and form.is_valid():
         try:
             offer = services.offer_create(seller=request.user, **form.cleaned_data)
@@ -133,6 +144,7 @@ def offer_edit(request, pk: int):
     if not permissions.can_edit_offer(request.user, offer):
         raise Http404("No such offer.")
     form = OfferForm(request.POST or None, instance=offer, seller=offer.seller)
+    enable_mentions(form, "description", _mentions_url(offer=offer.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.offer_update(offer=offer, by=request.user, **form.cleaned_data)
@@ -196,6 +208,8 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
     state = Order.State
     review = getattr(order, "review", None) if order.state == state.COMPLETED else None
     late_cancel_at = services.late_cancel_opens_at(order)
+    # The order's parties only: no one else may be named and told (selectors).
+    mentions_url = _mentions_url(order=order.pk)
     start_missed = bool(late_cancel_at and late_cancel_at <= timezone.now())
     return render(
         request,
@@ -213,11 +227,11 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
             "is_seller": is_seller,
             "is_staff": permissions.is_staff(user),
             "pending_payment": order.payments.filter(status="pending").first(),
-            "message_form": MessageForm(),
-            "deliver_form": DeliverForm()
+            "message_form": enable_mentions(MessageForm(), "body", mentions_url),
+            "deliver_form": enable_mentions(DeliverForm(), "message", mentions_url)
             if is_seller and order.state == state.IN_PROGRESS
             else None,
-            "dispute_form": DisputeForm()
+            "dispute_form": enable_mentions(DisputeForm(), "reason", mentions_url)
             if is_buyer and order.state in (state.IN_PROGRESS, state.DELIVERED)
             else None,
             "resolve_form": ResolveForm()

@@ -33,13 +33,20 @@ class RenderedText:
     mentioned: list[User] = field(default_factory=list)
 
 
-def members_named(names: Iterable[str], *, limit: int | None = MAX_MENTIONS) -> dict[str, User]:
-    """Active members by lower-cased username, for the names given (one query, none if empty)."""
+def members_named(
+    names: Iterable[str],
+    *,
+    limit: int | None = MAX_MENTIONS,
+    audience: QuerySet[User] | None = None,
+) -> dict[str, User]:
+    """Active members by lower-cased username, for the names given (one query, none if empty),
+    only among `audience` when given."""
     names = sorted({name.lower() for name in names})[:limit]
     if not names:
         return {}
     members = (
-        User.objects.annotate(lower_username=Lower("username"))
+        (User.objects.all() if audience is None else audience)
+        .annotate(lower_username=Lower("username"))
         .filter(lower_username__in=names, is_active=True)
         .only("pk", "username", "display_name")
     )
@@ -50,11 +57,15 @@ def mention_links(members: dict[str, User]) -> dict[str, tuple[str, str]]:
     return {key: (m.username, m.get_absolute_url()) for key, m in members.items()}
 
 
-def render_with_mentions(text: str | None, *, files=None) -> RenderedText:
+def render_with_mentions(
+    text: str | None, *, files=None, audience: QuerySet[User] | None = None
+) -> RenderedText:
     """Markdown rendered and sanitised, its mentions of existing members linked to their
     profiles, with the members it linked (not those only named inside code). `files`: a
-    revision's own files (peerhub.markdown.render_markdown)."""
-    members = members_named(mention_names(text or ""))
+    revision's own files (peerhub.markdown.render_markdown). `audience`, for things only a few
+    may see (an order): only its members are linked; anyone else's name stays plain text, so
+    the page does not point at, nor tell, someone who cannot open it."""
+    members = members_named(mention_names(text or ""), audience=audience)
     linked: set[str] = set()
     html = render_markdown(text, mentions=mention_links(members), mentioned=linked, files=files)
     mentioned = [m for m in members.values() if m.username in linked]

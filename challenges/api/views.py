@@ -754,8 +754,9 @@ class MentionSuggestionSerializer(serializers.Serializer):
 
 
 class MentionSuggestionsView(APIView):
-    """Members to @mention while writing about a challenge or a solution: only members who may
-    see it. The editor's autocomplete asks this as you type `@`."""
+    """Members to @mention while writing about a challenge, a solution, a challenge proposal or
+    an offer of changes upstream: only members who may see it. The editor's autocomplete asks
+    this as you type `@`."""
 
     permission_classes = [IsAuthenticated]
 
@@ -764,6 +765,12 @@ class MentionSuggestionsView(APIView):
             OpenApiParameter("q", str, description="The start of a username or display name."),
             OpenApiParameter("challenge", str, description="The slug of the challenge."),
             OpenApiParameter("solution", int, description="The id of the solution."),
+            OpenApiParameter(
+                "proposal", str, description="A challenge proposal: its id, or `new`."
+            ),
+            OpenApiParameter(
+                "upstream", int, description="The id of the fork whose changes are offered."
+            ),
         ],
         responses={
             200: MentionSuggestionSerializer(many=True),
@@ -777,6 +784,8 @@ class MentionSuggestionsView(APIView):
             user=request.user,
             challenge=request.query_params.get("challenge", ""),
             solution=request.query_params.get("solution", ""),
+            proposal=request.query_params.get("proposal", ""),
+            upstream=request.query_params.get("upstream", ""),
             query=request.query_params.get("q", ""),
         )
         return Response(MentionSuggestionSerializer(members, many=True).data)

@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.throttles import write_spend
 
@@ -22,13 +23,25 @@ def proposal_create(
     if not title.strip() or not problem.strip():
         raise DomainError("A proposal needs a title and a problem.")
     write_spend(proposer, "proposal")
-    return ChallengeProposal.objects.create(
+    problem_text, context_text = render_with_mentions(problem), render_with_mentions(context)
+    proposal = ChallengeProposal.objects.create(
         proposer=proposer,
         title=title.strip(),
         summary=summary.strip(),
         problem=problem,
+        problem_html=problem_text.html,
         context=context,
+        context_html=context_text.html,
     )
+    mentions_record(
+        author=proposer,
+        item=proposal,
+        mentioned=[*problem_text.mentioned, *context_text.mentioned],
+        audience=permissions.viewers_of_proposal(),
+        url=proposal.get_absolute_url(),
+        where=f"the challenge proposal “{proposal.title}”",
+    )
+    return proposal
 
 
 def _locked_open(proposal: ChallengeProposal) -> ChallengeProposal:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from peerhub import inputs, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
 
 from .. import permissions, social_events
@@ -67,6 +68,7 @@ def selection_round_open(
         number=number,
         title=inputs.strip_invisible(title).strip()[: limits.TITLE],
         summary=summary,
+        summary_html=render_with_mentions(summary).html,
         created_by=by,
     )
 
@@ -85,7 +87,11 @@ def selection_shortlist(
     if round_.entries.filter(solution=solution).exists():
         raise Conflict("This solution is already on the shortlist.", code="already_shortlisted")
     return SelectionEntry.objects.create(
-        round=round_, solution=solution, reason=reason, shortlisted_by=by
+        round=round_,
+        solution=solution,
+        reason=reason,
+        reason_html=render_with_mentions(reason).html,
+        shortlisted_by=by,
     )
 
 
@@ -112,9 +118,18 @@ def selection_select(
         raise Conflict("This solution is already a winner of the round.", code="already_winner")
     entry.is_winner = True
     entry.winner_reason = reason
+    entry.winner_reason_html = render_with_mentions(reason).html
     entry.selected_by = by
     entry.selected_at = timezone.now()
-    entry.save(update_fields=["is_winner", "winner_reason", "selected_by", "selected_at"])
+    entry.save(
+        update_fields=[
+            "is_winner",
+            "winner_reason",
+            "winner_reason_html",
+            "selected_by",
+            "selected_at",
+        ]
+    )
     return entry
 
 
@@ -131,11 +146,46 @@ def selection_publish(*, round: SelectionRound, by: User) -> SelectionRound:
     round_.published_by = by
     round_.save(update_fields=["status", "published_at", "published_by"])
     Challenge.objects.filter(pk=round_.challenge_id).update(last_activity_at=round_.published_at)
-    entries = list(round_.entries.select_related("solution__author"))
+    entries = list(
+        round_.entries.select_related("solution__author", "shortlisted_by", "selected_by")
+    )
     social_events.selection_published(
         challenge=round_.challenge,
         by=by,
         shortlisted=[entry.solution for entry in entries if not entry.is_winner],
         winners=[entry.solution for entry in entries if entry.is_winner],
     )
+    _record_mentions(round_, entries)
     return round_
+
+
+def _record_mentions(round_: SelectionRound, entries: list[SelectionEntry]) -> None:
+    """A round in preparation is the organisers' working list: the members its summary and
+    reasons name are told when it is published (like a draft solution's), once per member and
+    text, if they may see the challenge. An entry's author hears of the result itself."""
+    audience = permissions.viewers_of(round_.challenge)
+    where = f"the selection results of “{round_.challenge}”"
+    url = round_.get_absolute_url()
+    summary = render_with_mentions(round_.summary).mentioned if round_.summary else []
+    mentions_record(
+        author=round_.created_by,
+        item=round_,
+        mentioned=summary,
+        audience=audience,
+        url=url,
+        where=where,
+    )
+    for entry in entries:
+        mentioned = [
+            *render_with_mentions(entry.reason).mentioned,
+            *(render_with_mentions(entry.winner_reason).mentioned if entry.is_winner else []),
+        ]
+        mentions_record(
+            author=entry.selected_by or entry.shortlisted_by,
+            item=entry,
+            mentioned=mentioned,
+            audience=audience,
+            url=url,
+            where=where,
+            told_already=[entry.solution.author_id],
+        )

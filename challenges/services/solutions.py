@@ -342,6 +342,7 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
         raise DomainError("Your fork has no changes to offer.", code="no_changes")
     if fork.upstream_proposals_sent.filter(status=UpstreamProposal.Status.OPEN).exists():
         raise Conflict("This fork already has an open proposal upstream.", code="already_open")
+    text = render_with_mentions(message.strip())
     proposal = UpstreamProposal.objects.create(
         fork=fork,
         parent=parent,
@@ -349,8 +350,19 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
         base_revision=parent.current_revision,
         author=by,
         message=message.strip(),
+        message_html=text.html,
     )
     social_events.upstream_event("upstream_proposed", proposal=proposal, by=by)
+    # Those it names who may see both solutions; the parent's author is told of it above.
+    mentions_record(
+        author=by,
+        item=proposal,
+        mentioned=text.mentioned,
+        audience=permissions.viewers_of_upstream(fork, parent),
+        url=proposal.get_absolute_url(),
+        where=f"an offer of changes to “{parent.title}”",
+        told_already=[parent.author_id],
+    )
     return proposal
 
 

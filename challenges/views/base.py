@@ -24,13 +24,14 @@ def perform(request, action, *, done: str, then, back):
     return redirect(then(result) if callable(then) else then)
 
 
-def mentions_url(target) -> str:
+def mentions_url(target=None, **query) -> str:
     """Where the editor asks for members to @mention while writing about `target` (a challenge
-    or a solution): the API's suggestions, limited to who may see it."""
+    or a solution), or what `query` names (`proposal="new"`, `upstream=<fork id>`): the API's
+    suggestions, limited to who may see it."""
     from ..models import Challenge
 
     if isinstance(target, Challenge):
-        query = urlencode({"challenge": target.slug})
-    else:
-        query = urlencode({"solution": target.pk})
-    return f"{reverse('api-mention-suggestions')}?{query}"
+        query = {"challenge": target.slug}
+    elif target is not None:
+        query = {"solution": target.pk}
+    return f"{reverse('api-mention-suggestions')}?{urlencode(query)}"

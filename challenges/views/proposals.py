@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 from peerhub import confirm
 from peerhub.announce import announce
 from peerhub.exceptions import DomainError
+from peerhub.widgets import enable_mentions
 
 from .. import permissions, selectors, services
 from ..forms import ProposalForm, ReasonForm
 from ..models import ChallengeProposal
-from .base import perform, refuse
+from .base import mentions_url, perform, refuse
 
 PROPOSALS_PER_PAGE = 20
 
@@ -70,6 +71,8 @@ def proposal_create(request):
         messages.error(request, "Verify your e-mail address before proposing a challenge.")
         return redirect("challenges:proposal-list")
     form = ProposalForm(request.POST or None)
+    for field in ("problem", "context"):
+        enable_mentions(form, field, mentions_url(proposal="new"))
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.proposal_create(proposer=request.user, **form.cleaned_data)

@@ -14,7 +14,7 @@ from peerhub.inputs import parse_id
 
 from .. import permissions, selectors, services
 from ..models import Solution
-from .base import perform
+from .base import mentions_url, perform
 
 CANDIDATES_SHOWN = 200
 
@@ -51,6 +51,7 @@ def selection_page(request, slug: str):
             "draft": draft,
             "can_run": can_run,
             "candidates": _candidates(request.user, challenge, draft) if can_run and draft else [],
+            "mentions_url": mentions_url(challenge) if can_run else "",
         },
     )
 

@@ -298,7 +298,9 @@ def upstream_create(request, pk: int):
     fork = selectors.solution_get(user=request.user, pk=pk)
     if not (fork.parent and permissions.can_propose_upstream(request.user, fork)):
         raise Http404
-    form = UpstreamForm(request.POST or None)
+    form = enable_mentions(
+        UpstreamForm(request.POST or None), "message", mentions_url(upstream=fork.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.upstream_propose(

@@ -28,6 +28,11 @@ urlpatterns = [
         purse_views.RoyaltyPreviewView.as_view(),
         name="api-offer-royalty",
     ),
+    path(
+        "marketplace/mentions/",
+        views.MentionSuggestionsView.as_view(),
+        name="api-marketplace-mention-suggestions",
+    ),
     path("payments/webhook/<str:provider>/", views.payment_webhook, name="api-payment-webhook"),
     *router.urls,
 ]

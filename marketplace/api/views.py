@@ -17,8 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges import artefacts
+from challenges.api.views import MentionSuggestionSerializer
 from peerhub import history
 from peerhub.api.errors import error_body
+from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 from peerhub.exceptions import DomainError, TooLarge
 
@@ -489,3 +491,33 @@ def _webhook_error(status_code: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(
         error_body(status_code=status_code, code=code, message=message), status=status_code
     )
+
+
+class MentionSuggestionsView(APIView):
+    """Members to @mention while writing an order's brief or messages (its buyer, seller and
+    staff only) or an offer's description (whoever may see it; without `offer`, a new one).
+    The editor's autocomplete asks this as you type `@`."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="The start of a username or display name."),
+            OpenApiParameter("order", int, description="The id of the order."),
+            OpenApiParameter("offer", int, description="The id of the offer."),
+        ],
+        responses={
+            200: MentionSuggestionSerializer(many=True),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No order or offer the member may see."
+            ),
+        },
+    )
+    def get(self, request):
+        members = selectors.mention_suggestions_for(
+            user=request.user,
+            order=request.query_params.get("order", ""),
+            offer=request.query_params.get("offer", ""),
+            query=request.query_params.get("q", ""),
+        )
+        return Response(MentionSuggestionSerializer(members, many=True).data)

@@ -6,6 +6,7 @@ from challenges.models import Solution
 from challenges.permissions import can_view_solution
 from peerhub import history, moderation
 from peerhub.exceptions import DomainError, NotAllowed
+from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.throttles import write_spend
 
@@ -71,7 +72,22 @@ def offer_create(
     if currency:
         fields["currency"] = currency
     _check(fields, seller=seller)
-    return Offer.objects.create(seller=seller, **fields)
+    text = render_with_mentions(description)
+    offer = Offer.objects.create(seller=seller, description_html=text.html, **fields)
+    _record_mentions(offer, text)
+    return offer
+
+
+def _record_mentions(offer: Offer, text: RenderedText) -> None:
+    """The members the description names who may see the offer are told, once per member."""
+    mentions_record(
+        author=offer.seller,
+        item=offer,
+        mentioned=text.mentioned,
+        audience=permissions.viewers_of_offer(offer),
+        url=offer.get_absolute_url(),
+        where=f"the offer “{offer.title}”",
+    )
 
 
 @transaction.atomic
@@ -87,7 +103,13 @@ def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
     before = offer_fields(offer)
     for name, value in fields.items():
         setattr(offer, name, value)
+    text = render_with_mentions(offer.description) if "description" in fields else None
+    if text is not None:
+        offer.description_html = text.html
     offer.save()
+    if text is not None:
+        # Only the members newly named (or newly able to see it) are told.
+        _record_mentions(offer, text)
     history.record_edit(
         offer,
         by=by,

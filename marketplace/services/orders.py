@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from challenges import files
 from peerhub import relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -141,10 +142,54 @@ def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
         fee=fee_for(offer.price, rate),
         reserved_until=timezone.now() + timedelta(minutes=reservation_minutes()),
     )
+    brief_text = _render_for(order, order.brief)
+    order.brief_html = brief_text.html
     order.save()
     OrderEvent.objects.create(order=order, to_state=State.PENDING_PAYMENT, actor=buyer)
     social_events.order_placed(order)
+    _record_mentions(
+        order, author=buyer, item=order, text=brief_text, url=order.get_absolute_url(),
+        where=f"the brief of order #{order.pk}", told_already=[order.seller_id],
+    )  # fmt: skip
     return order
+
+
+# --- Mentions in an order's words --------------------------------------------------------------
+# Only the buyer, the seller and staff may see an order: only they are linked and told. Anyone
+# else named stays plain text and hears nothing, so the order is never shown to a stranger.
+
+
+def _render_for(order: Order, text: str) -> RenderedText:
+    return render_with_mentions(text, audience=permissions.viewers_of_order(order))
+
+
+def _record_mentions(
+    order: Order, *, author: User, item, text: RenderedText, url: str, where: str, told_already
+) -> None:
+    mentions_record(
+        author=author,
+        item=item,
+        mentioned=text.mentioned,
+        audience=permissions.viewers_of_order(order),
+        url=url,
+        where=where,
+        told_already=told_already,
+    )
+
+
+def _message_create(*, order: Order, by: User, body: str, told_already, **fields) -> OrderMessage:
+    """An order message, rendered, its mentions recorded; whom the caller's own notice tells
+    (`told_already`) is not told twice."""
+    text = _render_for(order, body)
+    message = OrderMessage.objects.create(
+        order=order, author=by, body=body, body_html=text.html, **fields
+    )
+    _record_mentions(
+        order, author=by, item=message, text=text,
+        url=f"{order.get_absolute_url()}#message-{message.pk}",
+        where=f"a message on order #{order.pk}", told_already=told_already,
+    )  # fmt: skip
+    return message
 
 
 @transaction.atomic
@@ -357,9 +402,10 @@ def _order_deliver(*, order, by, message, links, prepared, written) -> Order:
         raise _refuse_state(order, "delivered")
     if not message.strip():
         raise DomainError("Say what you deliver.", code="empty_delivery")
-    delivery = OrderMessage.objects.create(
-        order=order, author=by, body=message.strip(), links=_links(links), is_delivery=True
-    )
+    delivery = _message_create(
+        order=order, by=by, body=message.strip(), links=_links(links), is_delivery=True,
+        told_already=[order.buyer_id],
+    )  # fmt: skip
     _attach(delivery, prepared, by=by, written=written)
     now = timezone.now()
     _record(order, to=State.DELIVERED, actor=by)
@@ -404,7 +450,12 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
         raise _refuse_state(order, "disputed")
     if not reason.strip():
         raise DomainError("Say what went wrong.", code="empty_reason")
-    OrderMessage.objects.create(order=order, author=by, body=f"Dispute: {reason.strip()}")
+    # The seller and staff hear of the dispute itself (social_events.order_disputed).
+    staff = User.objects.filter(is_staff=True).values_list("pk", flat=True)
+    _message_create(
+        order=order, by=by, body=f"Dispute: {reason.strip()}",
+        told_already=[order.seller_id, *staff],
+    )  # fmt: skip
     _record(order, to=State.DISPUTED, actor=by, note=reason.strip())
     order.auto_complete_at = None
     order.save(update_fields=["state", "auto_complete_at", "updated_at"])
@@ -584,7 +635,10 @@ def _order_message_post(*, order, by, body, prepared, written) -> OrderMessage:
     if not body.strip():
         raise DomainError("Write a message.", code="empty_message")
     write_spend(by, "order_message")
-    message = OrderMessage.objects.create(order=order, author=by, body=body.strip())
+    # Both parties hear of the message itself (social_events.order_message).
+    message = _message_create(
+        order=order, by=by, body=body.strip(), told_already=[order.buyer_id, order.seller_id]
+    )
     _attach(message, prepared, by=by, written=written)
     social_events.order_message(message)
     return message

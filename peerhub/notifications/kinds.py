@@ -86,5 +86,7 @@ register_kind(
     label="You were mentioned",
     text="{actor} mentioned you in {where}",
     important=True,
+    icon="at",
+    many="{count} mentions of you",
     social=True,
 )

@@ -308,3 +308,110 @@ def test_viewers_of_agrees_with_can_view(status, visibility, published, author_s
         for member in members:
             fresh = type(member).objects.get(pk=member.pk)
             assert (member.pk in viewers) == can_view(fresh, target), (target, member)
+
+
+# --- Challenge proposals and upstream proposals -------------------------------------------------
+
+
+def propose(proposer, problem: str, context: str = ""):
+    return services.proposal_create(
+        proposer=proposer, title="Bus stops", summary="Shelter", problem=problem, context=context
+    )
+
+
+def offer_upstream(parent, message: str, *, forker=None):
+    fork = make_fork(parent, forker or UserFactory(), changed=True)
+    return services.upstream_propose(fork=fork, by=fork.author, message=message)
+
+
+def test_a_challenge_proposal_links_and_tells_a_member_once(commit, li):
+    sofia = UserFactory(username="sofia")
+    proposal = commit(propose, UserFactory(), "Ask @li.", context="@li and @sofia know it")
+    assert f'href="{li.get_absolute_url()}" class="mention"' in proposal.problem_html
+    assert f'href="{sofia.get_absolute_url()}" class="mention"' in proposal.context_html
+    assert (mentions_of(li), mentions_of(sofia)) == (1, 1)
+    notice = Notification.objects.get(recipient=li, kind="mentioned")
+    assert notice.target_url == proposal.get_absolute_url()
+    assert "the challenge proposal “Bus stops”" in notice.text
+
+
+def test_a_proposal_page_shows_its_stored_html(client, li):
+    proposal = propose(UserFactory(), "Ask @li")
+    type(proposal).objects.update(problem_html="<p>stored problem</p>")
+    assert "stored problem" in client.get(proposal.get_absolute_url()).content.decode()
+
+
+def test_the_api_proposal_twin_mentions_like_the_page(
+    member_api_client, li, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_api_client.post(
+            reverse("api-challenge-proposal-list"),
+            {"title": "Lanes", "summary": "Safer.", "problem": "Ask @li"},
+        )
+    assert response.status_code == 201, response.content
+    assert mentions_of(li) == 1
+
+
+def test_an_upstream_proposal_links_and_tells_a_member_who_may_see_both(commit, li):
+    parent = make_solution()
+    proposal = commit(offer_upstream, parent, "Checked with @li")
+    assert 'class="mention"' in proposal.message_html
+    assert mentions_of(li) == 1
+    assert Notification.objects.get(recipient=li, kind="mentioned").target_url == (
+        proposal.get_absolute_url()
+    )
+
+
+def test_an_upstream_proposal_tells_the_parents_author_once(commit):
+    parent = make_solution()
+    commit(offer_upstream, parent, f"@{parent.author.username}: please take it")
+    kinds = list(
+        Notification.objects.filter(recipient=parent.author).values_list("kind", flat=True)
+    )
+    assert kinds.count("mentioned") == 0 and "upstream_proposed" in kinds
+
+
+def test_an_upstream_proposal_on_a_private_challenge_tells_no_outsider(
+    commit, li, private_challenge
+):
+    organiser = private_challenge.created_by
+    author, forker = UserFactory(), UserFactory()
+    private_challenge.invited.add(author, forker)
+    parent = make_solution(private_challenge, author)
+    commit(offer_upstream, parent, "Thanks @li", forker=forker)
+    assert mentions_of(li) == 0 and not Mention.objects.filter(mentioned=li).exists()
+    commit(offer_upstream, parent, f"Thanks @{organiser.username}", forker=author)
+    assert mentions_of(organiser) == 1  # who may see both is told
+
+
+def test_an_upstream_proposal_respects_a_block(commit, li):
+    from peerhub import relations
+
+    parent, forker = make_solution(), UserFactory()
+    relations.block(member=li, other=forker)
+    commit(offer_upstream, parent, "Thanks @li", forker=forker)
+    assert mentions_of(li) == 0
+
+
+def test_suggestions_for_a_new_proposal_are_any_member(member_api_client, li):
+    names = [m["username"] for m in suggest(member_api_client, proposal="new", q="li").json()]
+    assert names == ["li"]
+    assert suggest(member_api_client, proposal="99999999").status_code == 404
+
+
+def test_suggestions_for_an_upstream_offer_are_who_may_see_both(client, li, private_challenge):
+    author = UserFactory(username="lia")
+    private_challenge.invited.add(author)
+    fork = make_fork(make_solution(private_challenge, author), author)
+    client.force_login(author)
+    names = [m["username"] for m in suggest(client, upstream=fork.pk, q="li").json()]
+    assert names == ["lia"]
+    assert suggest(client, upstream=make_solution().pk).status_code == 404  # not a fork
+
+
+def test_the_upstream_form_asks_the_upstream_suggestions(client):
+    fork = make_fork(make_solution())
+    client.force_login(fork.author)
+    page = client.get(reverse("challenges:upstream-create", args=[fork.pk])).content.decode()
+    assert f"/api/mentions/?upstream={fork.pk}" in page

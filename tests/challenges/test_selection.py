@@ -279,3 +279,52 @@ def test_publishing_notifies_the_authors_and_the_followers(
     assert (b.author_id, "solution_shortlisted") in kinds
     assert (follower.pk, "challenge_results_published") in kinds
     assert not Notification.objects.filter(recipient=organiser).exists()  # the actor
+
+
+# --- Reasons in Markdown, with @mentions -------------------------------------------------------
+
+
+def test_reasons_are_markdown_and_their_mentions_are_told_on_publishing(world, commit):
+    challenge, organiser, a, _b = world
+    li = UserFactory(username="li")
+    round_ = services.selection_round_open(challenge=challenge, by=organiser, summary="With @li")
+    entry = services.selection_shortlist(
+        round=round_, by=organiser, solution=a, reason="**Cheap**; ask @li"
+    )
+    assert "<strong>Cheap</strong>" in entry.reason_html and 'class="mention"' in entry.reason_html
+    assert 'class="mention"' in SelectionRound.objects.get().summary_html
+    services.selection_select(round=round_, by=organiser, solution=a, reason="@li tested it")
+    entry.refresh_from_db()
+    assert 'class="mention"' in entry.winner_reason_html
+    # In preparation the round is the organisers' own: nobody is told yet.
+    assert not Notification.objects.filter(recipient=li, kind="mentioned").exists()
+    commit(services.selection_publish, round=round_, by=organiser)
+    told = Notification.objects.filter(recipient=li, kind="mentioned")
+    # Once per text: the round's summary and the entry (both its reasons together).
+    assert told.count() == 2
+    assert all("the selection results of" in n.text for n in told)
+
+
+def test_a_published_round_does_not_tell_a_mentioned_outsider_of_a_private_challenge(commit):
+    organiser = make_organiser()
+    challenge = ChallengeFactory(created_by=organiser, visibility=Challenge.Visibility.PRIVATE)
+    author = UserFactory()
+    challenge.invited.add(author)
+    solution = make_solution(challenge, author)
+    services.challenge_transition(challenge=challenge, by=organiser, to=Challenge.Status.SELECTING)
+    challenge.refresh_from_db()
+    outsider = UserFactory(username="outsider")
+    round_ = services.selection_round_open(challenge=challenge, by=organiser)
+    services.selection_shortlist(round=round_, by=organiser, solution=solution, reason="@outsider")
+    services.selection_select(round=round_, by=organiser, solution=solution, reason="Good")
+    commit(services.selection_publish, round=round_, by=organiser)
+    assert not Notification.objects.filter(recipient=outsider, kind="mentioned").exists()
+
+
+def test_the_selection_page_gives_the_reasons_the_markdown_editor(world, client):
+    challenge, organiser, _a, _b = world
+    services.selection_round_open(challenge=challenge, by=organiser)
+    client.force_login(organiser)
+    page = client.get(reverse("challenges:selection", args=[challenge.slug])).content.decode()
+    assert "data-md-editor" in page and 'id="shortlist-reason"' in page
+    assert f"/api/mentions/?challenge={challenge.slug}" in page

@@ -23,6 +23,7 @@ from peerhub import exports, limits, relations
 from peerhub.following import follow_set
 from peerhub.models import DataExport, User
 from reputation import services as reputation_services
+from reputation.moderation import services as moderation_services
 from tests.factories import (
     ChallengeFactory,
     ManifestoVersionFactory,
@@ -242,6 +243,11 @@ def _seed() -> list[Page]:
         expires_at=long_ago + timedelta(days=7),
     )
     exports.export_request(user=member)
+    # Moderation: the member flags a comment (a case in the queue, on their flags page).
+    flag = moderation_services.flag_create(
+        flagger=member, kind="comment", object_id=comment.pk, reason="other",
+        text=_word("Flagtext", 300),
+    )  # fmt: skip
     solution = root
     return [
         # Signed out and in.
@@ -274,6 +280,7 @@ def _seed() -> list[Page]:
         Page("comment edits", reverse("challenges:comment-history", args=[edited.pk]), False),
         Page("offer edits", reverse("marketplace:offer-history", args=[offer.pk]), False),
         Page("open purse", reverse("marketplace:purse", args=[open_challenge.slug]), False),
+        Page("moderation log", reverse("reputation:moderation-log"), False),
         # Signed out only.
         Page("log in", reverse("account_login"), False, signed_out_only=True),
         Page("sign up", reverse("account_signup"), False, signed_out_only=True),
@@ -306,10 +313,19 @@ def _seed() -> list[Page]:
         Page("e-mail addresses", reverse("account_email"), True),
         Page("password change", reverse("account_change_password"), True),
         Page("two-factor", reverse("mfa_index"), True),
+        Page("flag form", reverse("reputation:flag", args=["solution", solution.pk]), True),
+        Page("my flags", reverse("reputation:my-flags"), True),
         # Staff.
         Page("trust moderation", reverse("reputation:trust-moderation"), True, staff=True),
         Page("staff money", reverse("marketplace:staff-money"), True, staff=True),
         Page("staff dashboard", reverse("staff-dashboard"), True, staff=True),
+        Page("review queue", reverse("reputation:review-queue"), True, staff=True),
+        Page(
+            "moderation case",
+            reverse("reputation:moderation-case", args=[flag.case_id]),
+            True,
+            staff=True,
+        ),
     ]
 
 
