@@ -200,3 +200,11 @@ def test_the_rebuild_refreshes_a_verdict_changed_behind_the_services_back():
     ledger.sync_everything()
     assert Review.objects.get(reviewer=second).outlier
     assert ledger.sync_everything() == 0
+
+
+def test_how_reputation_works_explains_both_rules(client):
+    from django.urls import reverse
+
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert 'id="cosmetic-copies"' in page and "less than 5 %" in page
+    assert 'id="outlier-reviews"' in page and OUTLIER_REVIEW_NOTE in page
