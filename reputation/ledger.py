@@ -943,8 +943,9 @@ def _other_solutions_to_correct_sql(
     correction, as `_solutions_to_correct_sql` does for vote lines: per solution, the sum in
     cents and a checksum weighting each line by its key of what its facts give, against the
     same over the lines the ledger holds of those kinds, plus every solution with a review
-    that gives a line of 0 with a note (a low-trust reviewer, an unchanged fork) whose key the
-    ledger lacks. Each line counts under the solution it is filed under, as the Python
+    that gives a line of 0 with a note (a low-trust reviewer, an outlier review, an unchanged
+    fork) whose key the ledger lacks. Each line counts under the solution it is filed under, as
+    the Python
     derivation files and reads it: a review's line and the lineage credit it gives under the
     reviewed solution, a `forked:` line under the parent, an `upstream:` line under the
     proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
