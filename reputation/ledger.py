@@ -78,7 +78,9 @@ def _lineage_lines(
     """A share of what a solution earned flows to the authors of its ancestors, nearest first,
     by the rule of challenges.lineage.lineage_payees, which lineage money follows too: past
     unchanged copies, never to the earner or the actor, a low-trust member or the author of a
-    withdrawn ancestor, and at most once per person for one fact."""
+    withdrawn ancestor, and at most once per person for one fact. The callers give none for a
+    fact about a copy (an unchanged or cosmetic fork): its votes and reviews judge its source's
+    work, which its author earns from on the source itself."""
     if earned <= 0:
         return
     payees = lineage.lineage_payees(
@@ -945,10 +947,9 @@ def _other_solutions_to_correct_sql(
     same over the lines the ledger holds of those kinds, plus every solution with a review
     that gives a line of 0 with a note (a low-trust reviewer, an outlier review, an unchanged
     fork) whose key the ledger lacks. Each line counts under the solution it is filed under, as
-    the Python
-    derivation files and reads it: a review's line and the lineage credit it gives under the
-    reviewed solution, a `forked:` line under the parent, an `upstream:` line under the
-    proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
+    the Python derivation files and reads it: a review's line and the lineage credit it gives
+    under the reviewed solution, a `forked:` line under the parent, an `upstream:` line under
+    the proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
     differences to cancel in both sums at once.
 
     Amounts are rounded half to even (`_half_even_sql`), as `Decimal.quantize` rounds in
@@ -967,8 +968,8 @@ def _other_solutions_to_correct_sql(
     numbers = ", ".join(["weight", *(f"share{k}" for k in range(1, len(shares) + 1))])
     given = ", ".join(["CAST(%s AS NUMERIC)"] * (len(shares) + 1))
     # (condition, cents, kind code, actor, beneficiary) for each line a review may give: its
-    # author's (0 from a low-trust reviewer or on an unchanged fork), and the lineage credit
-    # (none from a low-trust reviewer; a share of what the review gives when above 0).
+    # author's (0 from a low-trust reviewer, for an outlier review or on an unchanged fork), and
+    # the lineage credit (none in those cases; a share of what the review gives when above 0).
     lines = [
         ("NOT (sr.low OR sr.outlier OR sr.unchanged)", "sr.cents", codes[Kind.REVIEW_RECEIVED],
          "sr.reviewer_id", "sr.author_id"),
