@@ -58,8 +58,8 @@ def world() -> dict:
     review(grandchild, r2, "4.00")  # 4.00; 0.80 to b, 0.16 to a
     review(grandchild, low, "5.00")  # low trust: a noted 0, no lineage credit
     review(copy, r1, "4.00")  # an unchanged fork: a noted 0, and no lineage credit (a copy)
-    review(second, r1, "5.00")  # 8.00; 1.60 to a
-    review(second, r2, "1.00", day=1)  # 4 points from the day before: an outlier, a noted 0
+    review(second, c, "5.00")  # 8.00; 1.60 to a
+    review(second, d, "1.00", day=1)  # 4 points from the day before: an outlier, a noted 0
     review(fork, r2, "3.00")  # gives nothing, not even a line
     review(root, r2, "1.50")  # -6.00
     Vote.objects.create(solution=grandchild, voter=r1, value=1, created_at=START, updated_at=START)
@@ -106,7 +106,7 @@ def tamper_lineage_line_from_a_review(w):
 def outlier_review_moves_back(w):
     # Rescored near the consensus, its verdict refreshed as the review service does, but the
     # ledger not synced: the review counts now.
-    Review.objects.filter(solution=w["second"], reviewer=w["members"]["r2"]).update(
+    Review.objects.filter(solution=w["second"], reviewer=w["members"]["d"]).update(
         mean_score=Decimal("4.50")
     )
     outliers.reviews_mark_outliers([w["second"].pk])
@@ -183,13 +183,15 @@ def reviewer_turns_low_trust(w):
 
 
 def fork_turns_unchanged(w):
+    # Its reviews' lines, and its parent's `forked:` line (a copy earns its parent none).
     Solution.objects.filter(pk=w["grandchild"].pk).update(unchanged_fork=True)
-    return "grandchild"
+    return ["fork", "grandchild"]
 
 
 def unchanged_copy_changes(w):
+    # Its review's lines, and its parent's `forked:` line (given once it is more than a copy).
     Solution.objects.filter(pk=w["copy"].pk).update(unchanged_fork=False)
-    return "copy"
+    return ["root", "copy"]
 
 
 def fork_unpublished(w):
@@ -257,9 +259,9 @@ def test_the_world_holds_every_kind_of_line_the_check_reads():
     assert held[review_key(w, "grandchild", "low")] == 0
     assert held[review_key(w, "copy", "r1")] == 0
     assert f"{review_key(w, 'copy', 'r1')}:L{m['a'].pk}" not in held
-    assert held[review_key(w, "second", "r1")] == Decimal("8.00")
-    assert held[review_key(w, "second", "r2")] == 0  # an outlier
-    assert f"{review_key(w, 'second', 'r2')}:L{m['a'].pk}" not in held
+    assert held[review_key(w, "second", "c")] == Decimal("8.00")
+    assert held[review_key(w, "second", "d")] == 0  # an outlier
+    assert f"{review_key(w, 'second', 'd')}:L{m['a'].pk}" not in held
     assert review_key(w, "fork", "r2") not in held
     assert held[f"forked:{w['fork'].pk}"] == held[f"forked:{w['second'].pk}"] == 5
     assert held[f"upstream:{w['proposal'].pk}"] == 15
