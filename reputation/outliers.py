@@ -48,7 +48,7 @@ def outlier_ids(reviews: Iterable[tuple[int, object, Decimal]]) -> set[int]:
     return outliers
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reviews_mark_outliers(solution_ids=None) -> set[int]:
     """Store the verdict on the reviews of these solutions (of every solution when None), the
     solutions' rows locked so that two saves of their reviews take turns. Returns the solutions
