@@ -7,8 +7,46 @@ per generation) comes in as arguments."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from django.conf import settings
 
 from .models import Solution
+
+# A fork whose words differ from its source's by less than this share is a cosmetic copy:
+# counted as an unchanged fork (Solution.unchanged_fork). Override with
+# PEERHUB_LINEAGE = {"cosmetic_share": ...}; 0 counts only verbatim copies.
+DEFAULT_COSMETIC_SHARE = 0.05
+
+
+def cosmetic_share() -> float:
+    configured = getattr(settings, "PEERHUB_LINEAGE", {})
+    return float(configured.get("cosmetic_share", DEFAULT_COSMETIC_SHARE))
+
+
+def changed_share(source: str, body: str) -> float:
+    """How much of the two texts differs, from 0 (the same words in the same order) to 1
+    (nothing in common): 1 - 2 x (words in common, in order) / (words in both)."""
+    a, b = source.split(), body.split()
+    if a == b:
+        return 0.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # quick_ratio() bounds the likeness from above, cheaply: a real rewrite is told by it alone.
+    at_least = 1 - matcher.quick_ratio()
+    if at_least >= cosmetic_share():
+        return at_least
+    return 1 - matcher.ratio()
+
+
+def is_copy(source: str, body: str) -> bool:
+    """Whether a fork's body is still its source's: the same text, or one that changes less
+    than `cosmetic_share` of the words (a tidied wording, a typo fixed). Votes and reviews of a
+    copy judge its source's work (reputation's "unchanged fork" rule); a small fix belongs
+    upstream, where an accepted proposal credits its author."""
+    if source == body:
+        return True
+    share = cosmetic_share()
+    return share > 0 and changed_share(source, body) < share
 
 
 @dataclass(frozen=True)

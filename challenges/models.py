@@ -260,8 +260,9 @@ class Solution(models.Model):
         "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revision_count = models.PositiveIntegerField(default=0)
-    # A fork whose body is still the one it copied from its source: votes and reviews on it earn
-    # its author nothing (reputation), since what they judge is the source's work.
+    # A fork whose body is still the one it copied from its source, but for cosmetic edits
+    # (challenges.lineage.is_copy): votes and reviews on it earn nobody anything (reputation),
+    # since what they judge is the source's work.
     unchanged_fork = models.BooleanField(default=False)
     fork_count = models.PositiveIntegerField(default=0)
     descendant_count = models.PositiveIntegerField(default=0)
@@ -308,9 +309,14 @@ class Solution(models.Model):
         """Whether this fork has something to offer its parent upstream: its author changed
         what they copied (an unchanged copy would only undo what the parent did since), and its
         text still differs from the parent's as it stands."""
-        if self.parent_id is None or self.unchanged_fork:
+        if self.parent_id is None:
             return False
         mine, theirs = self.current_revision, self.parent.current_revision
+        # A verbatim copy offers nothing; a cosmetic edit (still `unchanged_fork`) may go up.
+        if self.unchanged_fork:
+            copied = self.forked_from_revision
+            if mine.body == copied.body and mine.manifest_pairs() == copied.manifest_pairs():
+                return False
         return mine.body != theirs.body or mine.manifest_pairs() != theirs.manifest_pairs()
 
     @property

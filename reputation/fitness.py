@@ -8,7 +8,8 @@ with every component a value from 0 to 1 and the weights in settings (`rules.fit
 - votes: the Wilson score lower bound (95 %) of the counted up and down votes; 0 without votes.
   A vote counts as it does for reputation: verified voters only, never the author's own, not
   once the serial-voting job reversed it.
-- reviews: the Bayesian mean of the counted review scores, where the challenge's mean review
+- reviews: the Bayesian mean of the counted review scores (not an outlier far from the
+  solution's earlier reviews, reputation.outliers), where the challenge's mean review
   counts as `review_prior_weight` reviews (the middle of the scale when it has none yet),
   mapped from 1-5 onto 0-1.
 - descendants: how much the solution is built upon. Each published descendant by another
@@ -106,7 +107,11 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
         f"v.solution_id = p.id AND v.voter_id <> p.author_id AND v.serial_reversed_at IS NULL "
         f"AND {voter_ok}"
     )
-    counted_review = f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND {reviewer_ok}"
+    # A review far from the solution's earlier reviews (`Review.outlier`, reputation.outliers)
+    # counts nothing, in the solution's mean as in its challenge's.
+    counted_review = (
+        f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND NOT r.outlier AND {reviewer_ok}"
+    )
     prior_weight = _num(config.review_prior_weight)
     # Low-trust members' votes and reviews (in the latest trust snapshot, found by an
     # uncorrelated subquery that both databases evaluate once) weigh less.
@@ -155,7 +160,7 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
         SELECT cs.challenge_id, AVG(r.mean_score) AS prior
         FROM {sol} cs JOIN {review} r ON r.solution_id = cs.id
         WHERE cs.challenge_id IN ({batch}) AND cs.status = '{PUBLISHED}'
-          AND r.reviewer_id <> cs.author_id AND {reviewer_ok}
+          AND r.reviewer_id <> cs.author_id AND NOT r.outlier AND {reviewer_ok}
         GROUP BY cs.challenge_id
     ),
     base AS {materialized}(

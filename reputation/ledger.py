@@ -31,7 +31,7 @@ from challenges.models import Solution, UpstreamProposal
 from peerhub import hooks
 from peerhub.models import ManifestoSignature, User
 
-from . import boards, trust
+from . import boards, outliers, trust
 from . import rules as rules_module
 from .models import ReputationEvent, ReputationScore, Review, Vote
 
@@ -78,7 +78,9 @@ def _lineage_lines(
     """A share of what a solution earned flows to the authors of its ancestors, nearest first,
     by the rule of challenges.lineage.lineage_payees, which lineage money follows too: past
     unchanged copies, never to the earner or the actor, a low-trust member or the author of a
-    withdrawn ancestor, and at most once per person for one fact."""
+    withdrawn ancestor, and at most once per person for one fact. The callers give none for a
+    fact about a copy (an unchanged or cosmetic fork): its votes and reviews judge its source's
+    work, which its author earns from on the source itself."""
     if earned <= 0:
         return
     payees = lineage.lineage_payees(
@@ -174,12 +176,13 @@ def _desired_and_notes(
                 continue
             key = f"up:{solution.pk}:{vote.voter_id}"
             if not live or unchanged:
+                # A copy's votes judge its source's work: they pay nobody, not even its
+                # lineage (the source's author earns from votes on the source itself).
                 note = unchanged if live else rules_module.LOW_TRUST_NOTE
                 lines[key] = _not_counted(
                     solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk, note
                 )
-                if not live:
-                    continue
+                continue
             else:
                 lines[key] = Line(
                     solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
@@ -217,11 +220,17 @@ def _desired_and_notes(
             continue
         key = f"review:{solution.pk}:{review.reviewer_id}"
         unchanged = solution.unchanged_fork
-        if review.reviewer_id in low_trust:
-            notes[key] = rules_module.LOW_TRUST_NOTE
+        # A low-trust reviewer's review, or one far from the reviews before it (an outlier,
+        # reputation.outliers), gives a line of 0 that says why, and no lineage credit.
+        why = (
+            rules_module.LOW_TRUST_NOTE if review.reviewer_id in low_trust
+            else rules_module.OUTLIER_REVIEW_NOTE if review.outlier else ""
+        )  # fmt: skip
+        if why:
+            notes[key] = why
             lines[key] = Line(
                 solution.author_id, Kind.REVIEW_RECEIVED, Decimal(0), review.created_at,
-                solution.pk, None, review.reviewer_id, False, rules_module.LOW_TRUST_NOTE,
+                solution.pk, None, review.reviewer_id, False, why,
             )  # fmt: skip
             continue
         lines[key] = Line(
@@ -229,13 +238,19 @@ def _desired_and_notes(
             review.created_at, solution.pk, None, review.reviewer_id, False,
             rules_module.UNCHANGED_FORK_NOTE if unchanged else "",
         )  # fmt: skip
+        if unchanged:
+            continue  # a copy pays its lineage nothing either
         _lineage_lines(
             lines, key=key, solution=solution, earned=amount, fact_at=review.created_at,
             actor_id=review.reviewer_id, capped=False, links=links, low_trust=low_trust,
             rules=rules,
         )  # fmt: skip
 
-    forks = Solution.objects.filter(parent_id__in=solutions, published_at__isnull=False)
+    # A fork is credited to its parent's author once it is more than a copy (unchanged_fork:
+    # verbatim or cosmetic): forking to copy builds nothing.
+    forks = Solution.objects.filter(
+        parent_id__in=solutions, published_at__isnull=False, unchanged_fork=False
+    )
     for fork in forks.only("pk", "parent_id", "author_id", "created_at"):
         parent = solutions[fork.parent_id]
         if fork.author_id != parent.author_id:
@@ -680,8 +695,9 @@ def _lineage_paid(k: int, row: str, actor: str) -> str:
 
 
 def _lineage_credited(k: int) -> str:
-    """Whether a live upvote credits the author of its k-th ancestor (`_lineage_paid`)."""
-    return f"sv.value = 1 AND {_LIVE} AND {_lineage_paid(k, 'sv', 'sv.voter_id')}"
+    """Whether a live upvote credits the author of its k-th ancestor (`_lineage_paid`): never
+    from a copy (an unchanged or cosmetic fork), whose votes judge its source's work."""
+    return f"sv.value = 1 AND {_COUNTED} AND {_lineage_paid(k, 'sv', 'sv.voter_id')}"
 
 
 def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
@@ -915,7 +931,7 @@ def _reviews_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
     cents = _half_even_sql("((r.mean_score - 3) * p.weight * 100)")
     return f"""
         SELECT r.solution_id, r.reviewer_id, {low} AS low, a0.unchanged_fork AS unchanged,
-            a0.author_id{ancestor_cols}, {cents} AS cents
+            r.outlier, a0.author_id{ancestor_cols}, {cents} AS cents
         FROM {review} r CROSS JOIN p JOIN {solution} a0 ON a0.id = r.solution_id{ancestors}
         WHERE r.reviewer_id <> a0.author_id AND {_verified_sql("r.reviewer_id")}
     """
@@ -929,11 +945,11 @@ def _other_solutions_to_correct_sql(
     correction, as `_solutions_to_correct_sql` does for vote lines: per solution, the sum in
     cents and a checksum weighting each line by its key of what its facts give, against the
     same over the lines the ledger holds of those kinds, plus every solution with a review
-    that gives a line of 0 with a note (a low-trust reviewer, an unchanged fork) whose key the
-    ledger lacks. Each line counts under the solution it is filed under, as the Python
-    derivation files and reads it: a review's line and the lineage credit it gives under the
-    reviewed solution, a `forked:` line under the parent, an `upstream:` line under the
-    proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
+    that gives a line of 0 with a note (a low-trust reviewer, an outlier review, an unchanged
+    fork) whose key the ledger lacks. Each line counts under the solution it is filed under, as
+    the Python derivation files and reads it: a review's line and the lineage credit it gives
+    under the reviewed solution, a `forked:` line under the parent, an `upstream:` line under
+    the proposal's parent. The same argument holds: equal sums over unequal lines need two keys'
     differences to cancel in both sums at once.
 
     Amounts are rounded half to even (`_half_even_sql`), as `Decimal.quantize` rounds in
@@ -952,14 +968,15 @@ def _other_solutions_to_correct_sql(
     numbers = ", ".join(["weight", *(f"share{k}" for k in range(1, len(shares) + 1))])
     given = ", ".join(["CAST(%s AS NUMERIC)"] * (len(shares) + 1))
     # (condition, cents, kind code, actor, beneficiary) for each line a review may give: its
-    # author's (0 from a low-trust reviewer or on an unchanged fork), and the lineage credit
-    # (none from a low-trust reviewer; a share of what the review gives when above 0).
+    # author's (0 from a low-trust reviewer, for an outlier review or on an unchanged fork), and
+    # the lineage credit (none in those cases; a share of what the review gives when above 0).
     lines = [
-        ("NOT (sr.low OR sr.unchanged)", "sr.cents", codes[Kind.REVIEW_RECEIVED],
+        ("NOT (sr.low OR sr.outlier OR sr.unchanged)", "sr.cents", codes[Kind.REVIEW_RECEIVED],
          "sr.reviewer_id", "sr.author_id"),
     ]  # fmt: skip
     lines += [
-        (f"NOT sr.low AND sr.cents > 0 AND {_lineage_paid(k, 'sr', 'sr.reviewer_id')}",
+        (f"NOT (sr.low OR sr.outlier OR sr.unchanged) AND sr.cents > 0 "
+         f"AND {_lineage_paid(k, 'sr', 'sr.reviewer_id')}",
          _half_even_sql(f"(sr.cents * p.share{k})"), codes[Kind.LINEAGE_CREDIT],
          "sr.reviewer_id", f"sr.a{k}_author")
         for k in range(1, len(shares) + 1)
@@ -968,7 +985,7 @@ def _other_solutions_to_correct_sql(
     # A review that gives its author a noted line of 0 needs that line's key in the ledger:
     # looked up by the unique index, as for votes.
     noted = (
-        "CASE WHEN (sr.low OR sr.unchanged) AND NOT EXISTS (SELECT 1 FROM "
+        "CASE WHEN (sr.low OR sr.outlier OR sr.unchanged) AND NOT EXISTS (SELECT 1 FROM "
         f"{event} n WHERE n.fact_key = 'review:' || CAST(sr.solution_id AS TEXT) || ':' "
         "|| CAST(sr.reviewer_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END"
     )
@@ -996,7 +1013,8 @@ def _other_solutions_to_correct_sql(
             UNION ALL
             SELECT f.parent_id, {forked} * COUNT(*), SUM({forked} * ({forked_weight})), 0
             FROM {solution} f JOIN {solution} a0 ON a0.id = f.parent_id
-            WHERE f.published_at IS NOT NULL AND f.author_id <> a0.author_id
+            WHERE f.published_at IS NOT NULL AND NOT f.unchanged_fork
+                AND f.author_id <> a0.author_id
             GROUP BY f.parent_id
             UNION ALL
             SELECT u.parent_id, {upstream} * COUNT(*), SUM({upstream} * ({upstream_weight})), 0
@@ -1194,6 +1212,9 @@ def sync_everything(
         set_based = connection.vendor == "postgresql"
     # Lines are only ever appended: the ids taken since the start count what was appended.
     before = _last_line_id()
+    # The reviews' outlier verdicts first (kept on every review save; refreshed here for any
+    # review changed behind the services' back): the lines read them.
+    outliers.reviews_mark_outliers(None)
     if set_based:
         rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
     else:
@@ -1240,6 +1261,9 @@ def rebuild_solution_range(
     partitions together append what one run appends. Scores are left to `fold_member_range`."""
     if set_based is None:
         set_based = connection.vendor == "postgresql"
+    outliers.reviews_mark_outliers(
+        Solution.objects.filter(pk__range=(first_id, last_id)).values_list("pk", flat=True)
+    )
     if set_based:
         rebuild_set_based(
             batch_size=batch_size or 5000, id_range=(first_id, last_id), snapshot_id=snapshot_id

@@ -63,6 +63,9 @@ class Review(models.Model):
     mean_score = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Far from the consensus of the solution's earlier reviews (reputation.outliers): counts
+    # neither in fitness nor on the ledger. Kept by `reviews_mark_outliers` on every save.
+    outlier = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-updated_at"]

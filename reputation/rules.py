@@ -204,6 +204,25 @@ def fitness() -> Fitness:
 # --- Trust (issue 8, reputation.trust) --------------------------------------------------------
 
 LOW_TRUST_NOTE = "not counted: low trust"
+# Review bombing (issue 23, reputation.outliers): a review whose mean score lies `gap` points or
+# more from the consensus of the solution's earlier reviews (the median of those written on
+# earlier UTC days that counted, at least `min_earlier` of them) is an outlier: it counts
+# neither in fitness nor on the ledger. Override any key with PEERHUB_REVIEW_OUTLIERS.
+OUTLIER_REVIEW_NOTE = "not counted: far from the earlier reviews"
+DEFAULT_REVIEW_OUTLIERS = {"gap": 2, "min_earlier": 1}
+
+
+@dataclass(frozen=True)
+class ReviewOutliers:
+    gap: Decimal
+    min_earlier: int
+
+
+def review_outliers() -> ReviewOutliers:
+    values = {**DEFAULT_REVIEW_OUTLIERS, **getattr(settings, "PEERHUB_REVIEW_OUTLIERS", {})}
+    return ReviewOutliers(gap=Decimal(str(values["gap"])), min_earlier=int(values["min_earlier"]))
+
+
 # Votes and reviews on a fork whose body is still its source's judge the source's work: they
 # earn the fork's author nothing, and lineage credit still flows to the ancestors.
 UNCHANGED_FORK_NOTE = "not counted: unchanged fork"

@@ -18,7 +18,7 @@ from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
 
-from . import rules, tasks
+from . import outliers, rules, tasks
 from .ledger import recompute_scores
 from .models import ReputationScore, Review, ReviewScore, Vote
 from .selectors import trust_level_of
@@ -172,6 +172,8 @@ def review_save(
         unique_fields=["review", "criterion"],
         update_fields=["score"],
     )
+    # Whether it, or another review of the solution, lies far from the reviews before it.
+    outliers.reviews_mark_outliers([solution.pk])
     _sync_after_commit(solution.pk)
     # Once per review: editing it later does not notify again (notify dedupes on the target).
     notify(

@@ -25,10 +25,13 @@ def fork_recorded(sender, instance: Solution, created: bool, **kwargs) -> None:
 @receiver(post_save, sender=Solution, dispatch_uid="reputation-fork-changed")
 def fork_changed(sender, instance: Solution, created: bool, update_fields=None, **kwargs) -> None:
     """A fork's author changed its body from its source's (or restored it): the votes and
-    reviews it holds now earn them something (or nothing)."""
+    reviews it holds now earn them something (or nothing), and its parent's author is credited
+    for the fork (or no longer)."""
     if not created and update_fields and "unchanged_fork" in update_fields:
-        solution_id = instance.pk
+        solution_id, parent_id = instance.pk, instance.parent_id
         outbox.enqueue(tasks.sync_solution_reputation, solution_id)
+        if parent_id:
+            outbox.enqueue(tasks.sync_solution_reputation, parent_id)
         # Lineage credit passes through an unchanged copy: its descendants' credit moves.
         outbox.enqueue(tasks.sync_descendants_reputation, solution_id)
 

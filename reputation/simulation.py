@@ -88,6 +88,18 @@ class Config:
     wash_traders: int = 0
 
 
+# What every posted solution says besides its hidden quality: a page of text as real solutions
+# have, so that an edit of a few words is as small beside it as it would be on the site (the
+# cosmetic-copy rule, challenges.lineage.is_copy, measures the share of words changed).
+SOLUTION_TEXT = (
+    "The approach starts from what the challenge asks and the people it serves. It lists the "
+    "constraints we found, the options we weighed and why we chose this one. The first part "
+    "describes the design step by step, with the materials, the costs and the time each step "
+    "takes. The second part shows how we tested it, what failed on the way and what we changed "
+    "after each test. The last part says what is still open, what we would try next and how "
+    "others can build on it, reuse parts of it or measure it against their own."
+)
+
 # The size at which the goals are set: members, challenges, days (with a 2 % ring).
 GOAL_SIZE = (5000, 40, 60)
 
@@ -347,7 +359,7 @@ class Simulation(AdversaryAgents):
                 challenge=challenge,
                 author=self.users[author_id],
                 title=f"Idea of {author_id}",
-                body=f"Quality {quality:.3f} (hidden).",
+                body=f"Quality {quality:.3f} (hidden).\n\n{SOLUTION_TEXT}",
             )
         )
         if solution is not None:

@@ -12,9 +12,10 @@ own (`adv_rng`), so that switching one on changes what the others draw as little
   passed, then upvote each other's solutions instead of judging.
 - Lineage farming (`lineage_farmers`, puppets of one farm master): the master posts an honest
   solution in every challenge on the first day (and others later, at the members' rate); each
-  puppet forks one of the master's solutions a day, makes a cosmetic edit (the text changes, so
-  the fork is no longer an unchanged fork, but its hidden quality is its parent's), and upvotes
-  the other puppets' forks. The master's harvest is the lineage credit and the "solution forked"
+  puppet forks one of the master's solutions a day, makes a cosmetic edit (the text changes,
+  which once escaped the unchanged-fork rule; its hidden quality is its parent's; the
+  cosmetic-copy rule, challenges.lineage.is_copy, now counts it as a copy), and upvotes the
+  other puppets' forks. The master's harvest is the lineage credit and the "solution forked"
   lines the farm brings him. It is measured against honest building of equal effort: the
   reputation (for the fork's author and, as lineage credit, its ancestors') that the run's
   honest improved forks earned on average, times the number of farm forks.

@@ -206,6 +206,10 @@ class AdversaryFigures:
             ("Bombing reviews / from low-trust reviewers", f"{reviews.count()} / {low_reviews}",
              MEASURED, True)
         )  # fmt: skip
+        bomb.figures.append(
+            ("Bombing reviews set aside as outliers (far from the earlier reviews)",
+             f"{reviews.filter(outlier=True).count()} of {reviews.count()}", MEASURED, True)
+        )  # fmt: skip
         bomb.figures += self._caught_figures(
             Vote.objects.filter(voter_id__in=self.bombers, solution_id=victim),
             self.bombers,

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from challenges import lineage
 from challenges.selectors import challenge_get, solution_get
 from peerhub.announce import announce
 from peerhub.exceptions import DomainError
@@ -231,6 +232,9 @@ def how_it_works(request):
             "trust": rules.trust(),
             "low_trust_note": rules.LOW_TRUST_NOTE,
             "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
+            "cosmetic_share": f"{lineage.cosmetic_share() * 100:g} %",
+            "outliers": rules.review_outliers(),
+            "outlier_note": rules.OUTLIER_REVIEW_NOTE,
             "shares": [f"{share * 100:g} %" for share in amounts.lineage_shares],
             "simulation": simulation,
             "flags": rules.flags(),

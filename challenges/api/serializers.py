@@ -268,8 +268,9 @@ class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "unchanged_fork": {
-                "help_text": "A fork whose body is still the one it copied: votes and reviews on "
-                "it earn its author nothing until they change it."
+                "help_text": "A fork whose body is still the one it copied, or differs from it "
+                "by a cosmetic edit only (under 5 % of its words): votes and reviews on it earn "
+                "nobody reputation until its author changes it."
             }
         }
 

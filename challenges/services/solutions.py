@@ -13,7 +13,7 @@ from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
 
-from .. import files, permissions, social_events
+from .. import files, lineage, permissions, social_events
 from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
 
 Status = Solution.Status
@@ -56,7 +56,10 @@ def _add_revision(
         # Still a verbatim copy of the source, text and files (a restored first revision is one
         # again)? Saved only when it changes: the reputation ledger listens for it.
         source = solution.forked_from_revision
-        unchanged = body == source.body and files.same_manifest(manifest, files.manifest_of(source))
+        # A cosmetic edit (challenges.lineage.is_copy) leaves it a copy.
+        unchanged = lineage.is_copy(source.body, body) and files.same_manifest(
+            manifest, files.manifest_of(source)
+        )
         if unchanged != solution.unchanged_fork:
             solution.unchanged_fork = unchanged
             fields.append("unchanged_fork")

@@ -298,7 +298,8 @@ def test_an_unchanged_fork_says_whom_its_votes_credit_until_its_author_edits_it(
     fork = services.solution_fork(source=source, by=forker)
     assert "Unchanged copy" in client.get(fork.get_absolute_url()).content.decode()
     login(client, forker)
-    assert "not for you until you edit it" in client.get(fork.get_absolute_url()).content.decode()
+    page = client.get(fork.get_absolute_url()).content.decode()
+    assert "not for you until you make it your own" in page
     services.solution_revise(solution=fork, by=forker, title=fork.title, body="Shared text, mine")
     assert "Unchanged copy" not in client.get(fork.get_absolute_url()).content.decode()
 

@@ -9,6 +9,7 @@ tampers with a line, then asserts that the set-based rebuild appends exactly wha
 rebuild appends (everywhere) and that the check names exactly the solution under which the
 changed lines are filed (PostgreSQL, where the check runs; skipped elsewhere)."""
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from unittest import mock
 
@@ -18,7 +19,7 @@ from django.test import override_settings
 
 from challenges import services as challenge_services
 from challenges.models import Solution, UpstreamProposal
-from reputation import ledger, trust
+from reputation import ledger, outliers, trust
 from reputation import rules as rules_module
 from reputation.models import ReputationEvent, Review, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
@@ -29,18 +30,20 @@ pytestmark = pytest.mark.django_db
 Kind = ReputationEvent.Kind
 
 
-def review(solution, reviewer, mean: str) -> Review:
+def review(solution, reviewer, mean: str, *, day: int = 0) -> Review:
+    at = START + timedelta(days=day)
     return Review.objects.create(
-        solution=solution, reviewer=reviewer, comment="Reviewed.", mean_score=Decimal(mean)
-    )
+        solution=solution, reviewer=reviewer, comment="Reviewed.", mean_score=Decimal(mean),
+        created_at=at, updated_at=at,
+    )  # fmt: skip
 
 
 def world() -> dict:
     """A lineage root ← fork ← grandchild, a second fork of the root by the fork's author (two
     `forked:` lines with one actor and one beneficiary), an unchanged copy of the root, an
     accepted upstream proposal from the fork, reviews that credit the lineage, a low-trust
-    reviewer and an upvote (whose capped lineage lines the check must leave to the votes'),
-    with the ledger right."""
+    reviewer, an outlier review (reputation.outliers) and an upvote (whose capped lineage lines
+    the check must leave to the votes'), with the ledger right."""
     a, b, c, d, r1, r2, low = UserFactory.create_batch(7)
     challenge = ChallengeFactory()
     root = make_solution(challenge, a)
@@ -54,7 +57,9 @@ def world() -> dict:
     review(grandchild, r1, "4.50")  # 6.00; 1.20 to b, 0.24 to a
     review(grandchild, r2, "4.00")  # 4.00; 0.80 to b, 0.16 to a
     review(grandchild, low, "5.00")  # low trust: a noted 0, no lineage credit
-    review(copy, r1, "4.00")  # an unchanged fork: a noted 0; 0.80 to a all the same
+    review(copy, r1, "4.00")  # an unchanged fork: a noted 0, and no lineage credit (a copy)
+    review(second, c, "5.00")  # 8.00; 1.60 to a
+    review(second, d, "1.00", day=1)  # 4 points from the day before: an outlier, a noted 0
     review(fork, r2, "3.00")  # gives nothing, not even a line
     review(root, r2, "1.50")  # -6.00
     Vote.objects.create(solution=grandchild, voter=r1, value=1, created_at=START, updated_at=START)
@@ -93,8 +98,19 @@ def delete_lineage_line_from_a_review(w):
 
 
 def tamper_lineage_line_from_a_review(w):
-    lines(f"{review_key(w, 'copy', 'r1')}:L{w['members']['a'].pk}").update(amount=Decimal("0.81"))
-    return "copy"
+    key = f"{review_key(w, 'grandchild', 'r2')}:L{w['members']['b'].pk}"
+    lines(key).update(amount=Decimal("0.81"))
+    return "grandchild"
+
+
+def outlier_review_moves_back(w):
+    # Rescored near the consensus, its verdict refreshed as the review service does, but the
+    # ledger not synced: the review counts now.
+    Review.objects.filter(solution=w["second"], reviewer=w["members"]["d"]).update(
+        mean_score=Decimal("4.50")
+    )
+    outliers.reviews_mark_outliers([w["second"].pk])
+    return "second"
 
 
 def swap_two_review_lines(w):
@@ -167,13 +183,15 @@ def reviewer_turns_low_trust(w):
 
 
 def fork_turns_unchanged(w):
+    # Its reviews' lines, and its parent's `forked:` line (a copy earns its parent none).
     Solution.objects.filter(pk=w["grandchild"].pk).update(unchanged_fork=True)
-    return "grandchild"
+    return ["fork", "grandchild"]
 
 
 def unchanged_copy_changes(w):
+    # Its review's lines, and its parent's `forked:` line (given once it is more than a copy).
     Solution.objects.filter(pk=w["copy"].pk).update(unchanged_fork=False)
-    return "copy"
+    return ["root", "copy"]
 
 
 def fork_unpublished(w):
@@ -193,6 +211,7 @@ CASES = [
     tamper_review_line,
     delete_lineage_line_from_a_review,
     tamper_lineage_line_from_a_review,
+    outlier_review_moves_back,
     swap_two_review_lines,
     delete_forked_line,
     swap_the_forked_lines_of_one_forker,
@@ -239,7 +258,10 @@ def test_the_world_holds_every_kind_of_line_the_check_reads():
     assert held[f"{review_key(w, 'grandchild', 'r1')}:L{m['a'].pk}"] == Decimal("0.24")
     assert held[review_key(w, "grandchild", "low")] == 0
     assert held[review_key(w, "copy", "r1")] == 0
-    assert held[f"{review_key(w, 'copy', 'r1')}:L{m['a'].pk}"] == Decimal("0.80")
+    assert f"{review_key(w, 'copy', 'r1')}:L{m['a'].pk}" not in held
+    assert held[review_key(w, "second", "c")] == Decimal("8.00")
+    assert held[review_key(w, "second", "d")] == 0  # an outlier
+    assert f"{review_key(w, 'second', 'd')}:L{m['a'].pk}" not in held
     assert review_key(w, "fork", "r2") not in held
     assert held[f"forked:{w['fork'].pk}"] == held[f"forked:{w['second'].pk}"] == 5
     assert held[f"upstream:{w['proposal'].pk}"] == 15

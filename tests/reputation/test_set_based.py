@@ -4,7 +4,8 @@ of facts and ledger: the same keys, sequence numbers, amounts, days, links and n
 same per-key sums and the same scores.
 
 Facts are written straight to the tables (votes by unverified members, self-votes, votes inside
-one's own lineage, serial-reversed votes; reviews, own ones too, rescored and removed; forks
+one's own lineage, serial-reversed votes; reviews, own ones too, rescored, moved to other days
+(outliers far from the earlier days' reviews) and removed; forks
 unpublished; unchanged copies, withdrawn ancestors and low-trust authors that lineage credit
 passes or skips), and the ledger is first synced, then the facts changed, so the rebuild has
 corrections to append, not only first lines: on PostgreSQL, only for the solutions its checks
@@ -21,7 +22,7 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reputation import ledger
+from reputation import ledger, outliers
 from reputation.models import (
     MemberTrust,
     ReputationEvent,
@@ -44,7 +45,9 @@ index = st.integers(min_value=0, max_value=20)
 vote = st.tuples(member, index, st.sampled_from([1, -1]), st.integers(0, 60), st.booleans())
 # (reviewer, solution, mean score): with a review weight of 2.5, 3.25 and 2.75 round on a tie.
 mean = st.sampled_from(["1.00", "2.75", "3.00", "3.25", "3.50", "4.50", "5.00"])
-review = st.tuples(member, index, mean)
+# ... and the day it was written: a review far from the earlier days' is an outlier
+# (reputation.outliers), refreshed from the reviews by every rebuild.
+review = st.tuples(member, index, mean, st.integers(0, 3))
 change = st.one_of(
     st.tuples(st.just("flip"), index, st.integers(0, 60)),
     st.tuples(st.just("remove"), index),
@@ -60,7 +63,7 @@ change = st.one_of(
     # A solution withdrawn: its author earns no more lineage credit.
     st.tuples(st.just("withdrawn"), index),
     st.tuples(st.just("review"), review),
-    st.tuples(st.just("rescore"), index, mean),
+    st.tuples(st.just("rescore"), index, mean, st.integers(0, 3)),
     st.tuples(st.just("unreview"), index),
     # A fork unpublished, or published again.
     st.tuples(st.just("published"), index, st.booleans()),
@@ -100,12 +103,16 @@ def add_vote(spec, members, solutions):
 
 
 def add_review(spec, members, solutions):
-    reviewer, which, score = spec
+    reviewer, which, score, day = spec
+    at = START + timedelta(days=day)
     Review.objects.update_or_create(
         solution=solutions[which % len(solutions)],
         reviewer=members[reviewer],
-        defaults={"mean_score": Decimal(score), "comment": "Reviewed."},
-    )
+        defaults={
+            "mean_score": Decimal(score), "comment": "Reviewed.", "created_at": at,
+            "updated_at": at,
+        },
+    )  # fmt: skip
 
 
 def trust_snapshot(low, members):
@@ -128,7 +135,7 @@ def apply(op, members, solutions):
         if reviews:
             target = Review.objects.filter(pk=reviews[op[1] % len(reviews)].pk)
             if kind == "rescore":
-                target.update(mean_score=Decimal(op[2]))
+                target.update(mean_score=Decimal(op[2]), updated_at=START + timedelta(days=op[3]))
             else:
                 target.delete()
     elif kind == "published":
@@ -165,7 +172,9 @@ def apply(op, members, solutions):
 
 
 def python_rebuild():
-    """The derivation as `sync_everything` did it before: every solution synced in Python."""
+    """The derivation as `sync_everything` did it before: every solution synced in Python,
+    after the reviews' outlier verdicts are refreshed (as the rebuild refreshes them)."""
+    outliers.reviews_mark_outliers(None)
     ledger.sync_solutions(ledger.Solution.objects.values_list("pk", flat=True))
     ledger.recompute_scores(None)
 

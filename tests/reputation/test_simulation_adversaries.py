@@ -63,8 +63,9 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert not among.filter(created_at__lt=wake).exists()
     assert among.filter(created_at__gte=wake, value=Vote.UP).exists()
 
-    # Lineage farming: forks of the master's solutions, cosmetically edited (so not unchanged
-    # forks, their hidden quality their parent's), upvoted by the other puppets.
+    # Lineage farming: forks of the master's solutions, cosmetically edited (their hidden
+    # quality their parent's; the cosmetic-copy rule still sees copies), upvoted by the other
+    # puppets.
     master = sim.ids("farm_master")[0]
     farmers = set(sim.ids("farmer"))
     forks = Solution.objects.filter(pk__in=sim.farm_forks).select_related(
@@ -73,7 +74,7 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert len(forks) >= len(farmers)
     for fork in forks:
         assert fork.parent.author_id == master and fork.author_id in farmers
-        assert not fork.unchanged_fork
+        assert fork.unchanged_fork  # a cosmetic edit leaves a copy (challenges.lineage)
         assert fork.current_revision.body.endswith(COSMETIC_EDIT.strip())
         assert sim.quality[fork.pk] == sim.quality[fork.parent_id]
     assert Vote.objects.filter(voter_id__in=farmers, solution__in=forks, value=Vote.UP).exists()
@@ -149,3 +150,19 @@ def test_the_flags_size_each_adversary_and_all_switches_the_others_on():
         call_command("simulate", "--members", "60", "--bribed-share", "1.5", "--i-know")
     with pytest.raises(CommandError, match="sleepers"):
         call_command("simulate", "--members", "60", "--sleepers", "-1", "--i-know")
+
+
+def test_lineage_farming_and_review_bombing_do_not_pay_on_a_fixed_seed():
+    """The directions of issue 23's rules: the farm harvests less than a tenth of what honest
+    building of equal effort earns, and the bombed solution stays within 3 ranks. Two of the
+    three veterans bomb, late enough that the third has reviewed the victim before: a
+    solution's first reviews always count (reputation.outliers)."""
+    config = dataclasses.replace(TINY, lineage_farmers=4, review_bombers=2, bomb_start=0.75)
+    sim = simulation.Simulation(config)
+    figures = shown(sim.run())
+    harvest = by_prefix(figures["Lineage farming"], "Farm's harvest")
+    assert harvest[1], harvest
+    rank = by_prefix(figures["Review bombing"], "Bombed solution's rank")
+    assert rank[1], rank
+    bombs = Review.objects.filter(solution_id=sim.bomb_victim, reviewer_id__in=sim.bombers)
+    assert bombs.filter(outlier=True).count() == bombs.count() > 0

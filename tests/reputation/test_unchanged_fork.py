@@ -1,7 +1,9 @@
-"""A fork whose body is still its source's (a verbatim copy) earns its author nothing from the
-votes and reviews it receives; they judge the source's work, so lineage credit still flows to
-the ancestors. The author's history says why ("not counted: unchanged fork"); revising the fork
-makes the same votes count, restoring the copied body takes them back."""
+"""A fork whose body is still its source's (a verbatim copy, or one with cosmetic edits) earns
+nobody anything from the votes and reviews it receives: they judge the source's work, which its
+author earns from on the source itself, so no lineage credit flows from a copy either, and the
+parent's author is credited for the fork only once it changes. The author's history says why
+("not counted: unchanged fork"); revising the fork makes the same votes count, restoring the
+copied body takes them back."""
 
 from decimal import Decimal
 
@@ -45,7 +47,7 @@ def test_a_fork_copies_its_source_until_its_author_changes_the_body():
     assert make_solution().unchanged_fork is False  # not a fork
 
 
-def test_votes_on_an_unchanged_fork_earn_its_author_nothing_and_credit_the_source():
+def test_votes_on_an_unchanged_fork_earn_nobody_anything():
     ancestor, forker, voter = UserFactory.create_batch(3)
     downvoter = regular()
     fork = make_fork(make_solution(ChallengeFactory(), ancestor), forker, changed=False)
@@ -53,7 +55,8 @@ def test_votes_on_an_unchanged_fork_earn_its_author_nothing_and_credit_the_sourc
     services.vote_cast(voter=downvoter, solution=fork, value=Vote.DOWN)
 
     assert total(forker) == 1
-    assert total(ancestor) == 1 + 5 + 2  # forked, and the lineage credit of the upvote
+    assert total(ancestor) == 1  # no "forked" line for a copy, no lineage credit from it
+    assert not ReputationEvent.objects.filter(beneficiary=ancestor).exists()
     line = ReputationEvent.objects.get(fact_key=f"up:{fork.pk}:{voter.pk}")
     assert (line.amount, line.note) == (Decimal(0), UNCHANGED_FORK_NOTE)
     down = ReputationEvent.objects.get(fact_key=f"down:{fork.pk}:{downvoter.pk}")
@@ -64,7 +67,7 @@ def test_votes_on_an_unchanged_fork_earn_its_author_nothing_and_credit_the_sourc
     assert ledger.sync_everything() == 0
 
 
-def test_a_review_of_an_unchanged_fork_earns_its_author_nothing():
+def test_a_review_of_an_unchanged_fork_earns_nobody_anything():
     ancestor, forker = UserFactory.create_batch(2)
     reviewer = regular()
     fork = make_fork(make_solution(ChallengeFactory(), ancestor), forker, changed=False)
@@ -73,7 +76,7 @@ def test_a_review_of_an_unchanged_fork_earns_its_author_nothing():
     line = ReputationEvent.objects.get(fact_key=f"review:{fork.pk}:{reviewer.pk}")
     assert (line.amount, line.note) == (Decimal(0), UNCHANGED_FORK_NOTE)
     assert total(forker) == 1
-    assert key_sum(f"review:{fork.pk}:{reviewer.pk}:L{ancestor.pk}") > 0
+    assert key_sum(f"review:{fork.pk}:{reviewer.pk}:L{ancestor.pk}") is None
     assert ledger.sync_everything() == 0
 
 
@@ -86,6 +89,7 @@ def test_revising_the_fork_makes_its_votes_count_and_restoring_the_copy_takes_th
 
     challenge_services.solution_revise(solution=fork, by=forker, title=fork.title, body="Mine.")
     assert total(forker) == 1 + 10
+    assert total(ancestor) == 1 + 5 + 2  # forked, and the lineage credit of the upvote
     assert ledger.sync_everything() == 0
 
     challenge_services.solution_revise(solution=fork, by=forker, title=fork.title, body=copied)
@@ -96,5 +100,5 @@ def test_revising_the_fork_makes_its_votes_count_and_restoring_the_copy_takes_th
         (Decimal(10), ""),
         (Decimal(-10), UNCHANGED_FORK_NOTE),
     ]
-    assert total(ancestor) == 1 + 5 + 2  # the lineage credit never moved
+    assert total(ancestor) == 1  # a copy again: no "forked" line, no lineage credit
     assert ledger.sync_everything() == 0

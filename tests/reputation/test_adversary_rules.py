@@ -1,0 +1,210 @@
+"""The rules against lineage farming and review bombing (issue 23).
+
+- A cosmetic copy (challenges.lineage.is_copy): a fork whose words differ from its source's by
+  less than `cosmetic_share` counts as an unchanged fork: its votes and reviews earn nobody
+  anything, its parent's author is not credited for it, and it may still offer its fix
+  upstream.
+- An outlier review (reputation.outliers): a review `gap` points or more from the median of the
+  counted reviews of earlier days counts nothing, in fitness and on the ledger, where its line
+  of 0 says why."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db.models import Sum
+from django.test import override_settings
+
+from challenges import lineage
+from challenges import services as challenge_services
+from reputation import fitness, ledger, outliers, presenters, services
+from reputation.models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
+from reputation.rules import OUTLIER_REVIEW_NOTE, UNCHANGED_FORK_NOTE
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+pytestmark = pytest.mark.django_db
+
+PAGE = " ".join(f"word{i}" for i in range(100))
+
+
+def total(user) -> Decimal:
+    score = ReputationScore.objects.filter(user=user).first()
+    return score.total if score else Decimal(1)
+
+
+def reviewer():
+    user = UserFactory()
+    ReputationScore.objects.create(user=user, total=Decimal(100), trust_level=2)
+    return user
+
+
+# --- Cosmetic copies ----------------------------------------------------------------------
+
+
+def test_the_changed_share_counts_words_in_order():
+    assert lineage.changed_share("a b c d", "a b c d") == 0
+    assert lineage.changed_share("a b", "c d") == 1
+    assert lineage.changed_share("a b c", "a b c d") == pytest.approx(1 - 6 / 7)
+
+
+def test_a_few_words_on_a_page_are_cosmetic_a_rewrite_is_not():
+    assert lineage.is_copy(PAGE, PAGE)
+    assert lineage.is_copy(PAGE, PAGE + "\n\nWording tidied.")
+    assert not lineage.is_copy(PAGE, PAGE + " " + " ".join(["more"] * 20))
+    assert not lineage.is_copy(PAGE, "A different approach altogether.")
+    with override_settings(PEERHUB_LINEAGE={"cosmetic_share": 0}):
+        assert not lineage.is_copy(PAGE, PAGE + "\n\nWording tidied.")  # verbatim only
+
+
+def test_a_cosmetic_edit_leaves_a_fork_a_copy_that_may_still_go_upstream():
+    source = make_solution(body=PAGE)
+    fork = challenge_services.solution_fork(source=source, by=UserFactory())
+    challenge_services.solution_revise(
+        solution=fork, by=fork.author, title=fork.title, body=PAGE + "\n\nWording tidied."
+    )
+    fork.refresh_from_db()
+    assert fork.unchanged_fork
+    assert fork.has_changes_to_offer()  # the small fix belongs upstream
+    challenge_services.solution_revise(
+        solution=fork, by=fork.author, title=fork.title, body="My own approach, rewritten."
+    )
+    fork.refresh_from_db()
+    assert not fork.unchanged_fork
+
+
+def test_a_verbatim_copy_has_nothing_to_offer_upstream():
+    fork = make_fork(make_solution(body=PAGE), changed=False)
+    assert not fork.has_changes_to_offer()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_farm_of_cosmetic_copies_earns_its_master_and_puppets_nothing():
+    master = UserFactory()
+    source = make_solution(ChallengeFactory(), master, body=PAGE)
+    puppets = UserFactory.create_batch(3)
+    forks = []
+    for puppet in puppets:
+        fork = challenge_services.solution_fork(source=source, by=puppet)
+        challenge_services.solution_revise(
+            solution=fork, by=puppet, title=fork.title, body=PAGE + "\n\nWording tidied."
+        )
+        forks.append(fork)
+    for puppet in puppets:
+        for fork in forks:
+            if fork.author_id != puppet.pk:
+                services.vote_cast(voter=puppet, solution=fork, value=Vote.UP)
+    assert total(master) == 1  # no "forked" lines, no lineage credit
+    assert all(total(puppet) == 1 for puppet in puppets)
+    line = ReputationEvent.objects.filter(kind=ReputationEvent.Kind.UPVOTE_RECEIVED).first()
+    assert (line.amount, line.note) == (Decimal(0), UNCHANGED_FORK_NOTE)
+    assert ledger.sync_everything() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parent_is_credited_for_a_fork_once_it_changes():
+    master = UserFactory()
+    source = make_solution(ChallengeFactory(), master, body=PAGE)
+    fork = make_fork(source, changed=False)
+    assert total(master) == 1
+    challenge_services.solution_revise(
+        solution=fork, by=fork.author, title=fork.title, body="Rewritten from scratch."
+    )
+    assert total(master) == 1 + 5
+    assert ReputationEvent.objects.get(fact_key=f"forked:{fork.pk}").amount == 5
+    assert ledger.sync_everything() == 0
+
+
+# --- Outlier reviews ----------------------------------------------------------------------
+
+
+def at(day: int) -> datetime:
+    return datetime(2026, 3, 2 + day, 12, tzinfo=UTC)
+
+
+def test_a_review_far_from_the_earlier_days_is_an_outlier():
+    reviews = [(1, at(0), Decimal("4.5")), (2, at(1), Decimal("1")), (3, at(1), Decimal("4"))]
+    assert outliers.outlier_ids(reviews) == {2}
+
+
+def test_reviews_of_one_day_never_judge_each_other():
+    assert outliers.outlier_ids([(1, at(0), Decimal("5")), (2, at(0), Decimal("1"))]) == set()
+
+
+def test_an_outlier_never_joins_the_consensus_that_judges_the_next_days():
+    reviews = [(1, at(0), Decimal("4.5")), (2, at(1), Decimal("1")), (3, at(2), Decimal("1"))]
+    reviews += [(4, at(3), Decimal("1"))]
+    assert outliers.outlier_ids(reviews) == {2, 3, 4}
+
+
+def test_a_close_disagreement_counts():
+    reviews = [(1, at(0), Decimal("4")), (2, at(1), Decimal("2.5"))]
+    assert outliers.outlier_ids(reviews) == set()  # 1.5 points from 4: a disagreement
+    with override_settings(PEERHUB_REVIEW_OUTLIERS={"gap": 1.5}):
+        assert outliers.outlier_ids(reviews) == {2}
+
+
+def _review_on(day: int, member, solution, score: int):
+    scores = {c.pk: score for c in solution.challenge.criteria.all()}
+    with mock.patch("django.utils.timezone.now", return_value=at(day)):
+        return services.review_save(
+            reviewer=member, solution=solution, comment="Reviewed.", scores=scores
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bombing_counts_nothing_on_the_ledger_and_in_fitness():
+    challenge = ChallengeFactory()
+    victim, rival = make_solution(challenge), make_solution(challenge)
+    honest = reviewer()
+    _review_on(0, honest, victim, 5)
+    _review_on(0, honest, rival, 4)
+    bombers = [reviewer() for _ in range(3)]
+    for bomber in bombers:
+        _review_on(1, bomber, victim, 1)
+    flagged = set(Review.objects.filter(outlier=True).values_list("reviewer_id", flat=True))
+    assert flagged == {b.pk for b in bombers}
+    line = ReputationEvent.objects.get(fact_key=f"review:{victim.pk}:{bombers[0].pk}")
+    assert (line.amount, line.note) == (Decimal(0), OUTLIER_REVIEW_NOTE)
+    [text] = [entry.text for entry in presenters.event_lines(viewer=victim.author, events=[line])]
+    assert OUTLIER_REVIEW_NOTE in text
+    received = ReputationEvent.objects.filter(beneficiary=victim.author).aggregate(s=Sum("amount"))
+    assert received["s"] == 8  # the honest 5s alone
+    fitness.recompute_challenge(challenge.pk)
+    assert SolutionScore.objects.get(solution=victim).rank == 1
+    assert SolutionScore.objects.get(solution=victim).components["reviews"]["count"] == 1
+    assert ledger.sync_everything() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_back_towards_the_consensus_counts_again():
+    solution = make_solution()
+    _review_on(0, reviewer(), solution, 5)
+    bomber = reviewer()
+    _review_on(1, bomber, solution, 1)
+    assert Review.objects.get(reviewer=bomber).outlier
+    _review_on(2, bomber, solution, 4)
+    assert not Review.objects.get(reviewer=bomber).outlier
+    assert ReputationEvent.objects.filter(fact_key=f"review:{solution.pk}:{bomber.pk}").aggregate(
+        s=Sum("amount")
+    )["s"] == Decimal(4)
+    assert ledger.sync_everything() == 0
+
+
+def test_the_rebuild_refreshes_a_verdict_changed_behind_the_services_back():
+    solution = make_solution()
+    first, second = reviewer(), reviewer()
+    _review_on(0, first, solution, 5)
+    _review_on(1, second, solution, 1)
+    Review.objects.filter(reviewer=second).update(outlier=False)
+    ledger.sync_everything()
+    assert Review.objects.get(reviewer=second).outlier
+    assert ledger.sync_everything() == 0
+
+
+def test_how_reputation_works_explains_both_rules(client):
+    from django.urls import reverse
+
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert 'id="cosmetic-copies"' in page and "less than 5 %" in page
+    assert 'id="outlier-reviews"' in page and OUTLIER_REVIEW_NOTE in page
