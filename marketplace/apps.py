@@ -118,6 +118,13 @@ class MarketplaceConfig(AppConfig):
 
         return [simulation.wash_trade(buyer=buyer, offer_id=offer_id)]
 
+    def simulation_orders_judged(self, *, order_ids) -> list[dict]:
+        """[{order id: {"suspected": the wash-trading rule's verdict, "reputation": what its
+        review gave}}] for the simulation's figures."""
+        from . import simulation
+
+        return [simulation.orders_judged(order_ids=order_ids)]
+
     def member_export(self, *, user) -> list:
         """This app's part of a member's data export (peerhub.exports, issue 21)."""
         from . import member_export

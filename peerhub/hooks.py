@@ -21,7 +21,8 @@ and `simulation_money(member_ids, challenge_ids)` answers [what the purses took 
 per member and kind]. With no app answering, the simulation runs without prizes. Its wash
 traders (issue 23) list a service with `simulation_wash_offer(seller, base_solution)` ([the
 offer's id]) and trade with `simulation_wash_trade(buyer, offer_id)` ([the order's figures, or
-None]); with no app answering, that adversary is skipped."""
+None]); with no app answering, that adversary is skipped. `simulation_orders_judged(order_ids)`
+answers [{order id: {"suspected": bool, "reputation": what its review gave}}] for its figures."""
 
 from django.apps import apps
 
