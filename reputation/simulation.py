@@ -245,6 +245,25 @@ def _relaxed_durability():
             cursor.execute("RESET synchronous_commit")
 
 
+@contextmanager
+def _pages_unwatched():
+    """With the page cache off (the default without Redis), the version bumps that each vote
+    and review sends (peerhub.pagecache) invalidate nothing, yet each costs the scopes' query:
+    skipped. With it on they run, so that no cached page outlives the run's writes."""
+    from peerhub import pagecache
+
+    from . import pagecache as reputation_pages
+
+    if pagecache.enabled():
+        yield
+        return
+    with (
+        mock.patch.object(pagecache, "bump", lambda *scopes: None),
+        mock.patch.object(reputation_pages, "solution_scopes", lambda *args: ()),
+    ):
+        yield
+
+
 class Simulation(AdversaryAgents):
     def __init__(self, config: Config, *, log=None) -> None:
         self.config = config
@@ -735,15 +754,21 @@ class Simulation(AdversaryAgents):
         then moves once a day rather than seconds after each vote. The purses' award tasks are
         held in every case, for `_award`."""
         from peerhub import outbox
+        from peerhub import tasks as site_tasks
 
         held = () if self.config.eager_syncs else (
             tasks.sync_vote_reputation, tasks.sync_solution_reputation, tasks.rankings_after_change,
         )  # fmt: skip
+        # Nobody reads the simulated members' notifications (in-app or e-mail), and no rule
+        # reads them: their delivery, a third of a run's time, is left out.
+        muted = (site_tasks.deliver_notifications, site_tasks.send_notification_email)
         # The purses' awards wait for `_award`, which looks at the reputation ledger around them.
         awards = tuple(collect("simulation_award_tasks"))
         promise = outbox.enqueue
 
         def enqueue(task, *args, **kwargs):
+            if task in muted:
+                return None
             if task in held:
                 self.deferred.append((task, args))
                 return None
@@ -752,7 +777,7 @@ class Simulation(AdversaryAgents):
                 return None
             return promise(task, *args, **kwargs)
 
-        with mock.patch.object(outbox, "enqueue", enqueue):
+        with mock.patch.object(outbox, "enqueue", enqueue), _pages_unwatched():
             yield
 
     def _measure(self, seconds: list[float]) -> Result:
