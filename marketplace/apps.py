@@ -98,6 +98,13 @@ class MarketplaceConfig(AppConfig):
 
         return simulation.award_tasks()
 
+    def simulation_deferred_tasks(self) -> list:
+        """The per-fact syncs the simulation may hold for its nightly rebuild (which derives
+        the same lines through `reputation_fact_sources`): the order reviews' reputation."""
+        from .tasks import sync_order_reputation
+
+        return [sync_order_reputation]
+
     def simulation_money(self, *, member_ids, challenge_ids) -> list[dict]:
         """What the simulated purses took in and paid out, per member and kind."""
         from . import simulation

@@ -494,6 +494,12 @@ class Simulation(AdversaryAgents):
         # A new day, new requests: levels are read afresh (the night's rebuild moved them).
         for user in self.users.values():
             user.__dict__.pop("_peerhub_trust_level", None)
+        if not c.eager_syncs:
+            # Each member's score comes with the member, as a request loads it with the user
+            # (reputation.selectors.request_user_annotations): one query for everyone rather
+            # than one per member. Scores move only at night here (the syncs are held), so
+            # every level reads as the per-member query would have read it.
+            self._load_scores()
         # Morning: posts and forks.
         for pk in self.ids("loner"):
             if rng.random() < c.post_rate:
@@ -560,6 +566,16 @@ class Simulation(AdversaryAgents):
         # Night: what production's beat runs.
         self.clock.at += timedelta(hours=10)
         self._night()
+
+    def _load_scores(self) -> None:
+        scores = {
+            pk: (total, pinned)
+            for pk, total, pinned in ReputationScore.objects.filter(
+                user_id__in=list(self.users)
+            ).values_list("user_id", "total", "pinned_level")
+        }
+        for pk, user in self.users.items():
+            user._peerhub_score_total, user._peerhub_score_pinned = scores.get(pk, (None, None))
 
     def _night(self) -> None:
         steps = {
@@ -756,8 +772,10 @@ class Simulation(AdversaryAgents):
         from peerhub import outbox
         from peerhub import tasks as site_tasks
 
+        # The apps' own per-fact syncs (the marketplace's order reviews) are held alike.
         held = () if self.config.eager_syncs else (
             tasks.sync_vote_reputation, tasks.sync_solution_reputation, tasks.rankings_after_change,
+            *collect("simulation_deferred_tasks"),
         )  # fmt: skip
         # Nobody reads the simulated members' notifications (in-app or e-mail), and no rule
         # reads them: their delivery, a third of a run's time, is left out.
