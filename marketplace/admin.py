@@ -88,8 +88,11 @@ class LedgerTransactionInline(admin.TabularInline):
 class OrderAdmin(ReadOnlyAdmin):
     """Orders change only through their services (disputes: the order page, or the API)."""
 
-    list_display = ("__str__", "buyer", "seller", "state", "price", "fee", "currency", "created_at")
-    list_filter = ("state", "currency")
+    list_display = (
+        "__str__", "buyer", "seller", "state", "price", "fee", "currency", "wash_suspected",
+        "created_at",
+    )  # fmt: skip
+    list_filter = ("state", "currency", "wash_suspected")
     search_fields = ("title", "buyer__username", "seller__username")
     list_select_related = ("buyer", "seller")
     inlines = [OrderEventInline, LedgerTransactionInline]

@@ -98,6 +98,13 @@ class MarketplaceConfig(AppConfig):
 
         return simulation.award_tasks()
 
+    def simulation_deferred_tasks(self) -> list:
+        """The per-fact syncs the simulation may hold for its nightly rebuild (which derives
+        the same lines through `reputation_fact_sources`): the order reviews' reputation."""
+        from .tasks import sync_order_reputation
+
+        return [sync_order_reputation]
+
     def simulation_money(self, *, member_ids, challenge_ids) -> list[dict]:
         """What the simulated purses took in and paid out, per member and kind."""
         from . import simulation
@@ -117,6 +124,13 @@ class MarketplaceConfig(AppConfig):
         from . import simulation
 
         return [simulation.wash_trade(buyer=buyer, offer_id=offer_id)]
+
+    def simulation_orders_judged(self, *, order_ids) -> list[dict]:
+        """[{order id: {"suspected": the wash-trading rule's verdict, "reputation": what its
+        review gave}}] for the simulation's figures."""
+        from . import simulation
+
+        return [simulation.orders_judged(order_ids=order_ids)]
 
     def member_export(self, *, user) -> list:
         """This app's part of a member's data export (peerhub.exports, issue 21)."""

@@ -261,10 +261,21 @@ class Order(models.Model):
     # refund (paid_at + the offer's delivery days); the seller is reminded before.
     start_by = models.DateTimeField(null=True, blank=True, db_index=True)
     start_reminded_at = models.DateTimeField(null=True, blank=True)
+    # A completed order between members who trade mostly with each other (marketplace.wash):
+    # it settles, but gives no adoption and its review no reputation. Kept by the services as
+    # orders complete; equal to `wash.wash_refresh_all()`.
+    wash_suspected = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["offer", "state"])]
+        indexes = [
+            models.Index(fields=["offer", "state"]),
+            models.Index(
+                fields=["-completed_at"],
+                condition=Q(wash_suspected=True),
+                name="marketplace_order_wash_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(buyer=F("seller")), name="marketplace_order_not_own_offer"

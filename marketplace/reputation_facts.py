@@ -1,7 +1,10 @@
 """The marketplace's facts in the reputation ledger: a completed order that its buyer rated well
 gives the seller reputation, by the reputation app's rules (`order_review_weight`), outside the
-daily vote cap. Reputation may not import the marketplace, so the marketplace derives the lines
-and hands them over (`reputation.ledger.FactSource`, `sync_lines`)."""
+daily vote cap; a suspected wash trade (marketplace.wash) gives nothing, on a noted line of 0.
+Reputation may not import the marketplace, so the marketplace derives the lines and hands them
+over (`reputation.ledger.FactSource`, `sync_lines`)."""
+
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -9,6 +12,7 @@ from reputation import ledger
 from reputation import rules as reputation_rules
 from reputation.models import ReputationEvent
 
+from . import wash
 from .models import Order, OrderReview
 
 KIND = ReputationEvent.Kind.ORDER_REVIEWED
@@ -20,7 +24,8 @@ def order_key(order_id: int) -> str:
 
 def order_review_lines(order_ids=None) -> dict[str, ledger.Line]:
     """What reviewed orders give today, for these orders or all: (rating - 3) x the weight to
-    the seller for a completed order rated above 3."""
+    the seller for a completed order rated above 3; nothing, with a note, for a suspected wash
+    trade."""
     weight = reputation_rules.rules().order_review_weight
     reviews = OrderReview.objects.filter(
         order__state=Order.State.COMPLETED, rating__gt=3
@@ -31,10 +36,12 @@ def order_review_lines(order_ids=None) -> dict[str, ledger.Line]:
         order_key(review.order_id): ledger.Line(
             beneficiary_id=review.order.seller_id,
             kind=KIND,
-            amount=(review.rating - 3) * weight,
+            # A suspected wash trade (marketplace.wash) shows once, as a line of 0 saying why.
+            amount=Decimal(0) if review.order.wash_suspected else (review.rating - 3) * weight,
             fact_at=review.created_at,
             solution_id=review.order.base_solution_id,
             actor_id=review.order.buyer_id,
+            note=wash.NOTE if review.order.wash_suspected else "",
         )
         for review in reviews
     }

@@ -370,7 +370,8 @@ def _expected(order: Order, *, when: str) -> list[MoneyRow]:
 
 def adoption_for_challenges(challenge_ids) -> dict[int, list[tuple[int, int]]]:
     """Active offers and completed orders per base solution of these challenges (fitness
-    adoption). Orders count by the base solution they snapshotted when placed."""
+    adoption). Orders count by the base solution they snapshotted when placed; a suspected wash
+    trade (marketplace.wash) does not count."""
     challenge_ids = list(challenge_ids)
     offers = dict(
         Offer.objects.filter(base_solution__challenge_id__in=challenge_ids, is_active=True)
@@ -380,7 +381,9 @@ def adoption_for_challenges(challenge_ids) -> dict[int, list[tuple[int, int]]]:
     )
     orders = dict(
         Order.objects.filter(
-            base_solution__challenge_id__in=challenge_ids, state=Order.State.COMPLETED
+            base_solution__challenge_id__in=challenge_ids,
+            state=Order.State.COMPLETED,
+            wash_suspected=False,
         )
         .values("base_solution_id")
         .annotate(n=Count("pk"))
@@ -391,9 +394,10 @@ def adoption_for_challenges(challenge_ids) -> dict[int, list[tuple[int, int]]]:
 
 def completed_order_endorsements() -> list[tuple[int, int, int]]:
     """(buyer, seller, completed orders) for each pair of distinct members: a buyer who
-    completed an order endorses its seller (reputation's trust step, through a hook)."""
+    completed an order endorses its seller (reputation's trust step, through a hook); a
+    suspected wash trade (marketplace.wash) endorses nobody."""
     return list(
-        Order.objects.filter(state=Order.State.COMPLETED)
+        Order.objects.filter(state=Order.State.COMPLETED, wash_suspected=False)
         .exclude(buyer_id=F("seller_id"))
         .values("buyer_id", "seller_id")
         .annotate(n=Count("pk"))
@@ -436,3 +440,23 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
     else:
         audience = User.objects.filter(is_active=True)
     return mention_suggestions(audience=audience, query=query, writer=user)
+
+
+def wash_suspected_orders():
+    """Every suspected wash trade (marketplace.wash), newest completed first."""
+    return (
+        Order.objects.filter(wash_suspected=True)
+        .select_related("buyer", "seller")
+        .order_by("-completed_at", "-pk")
+    )
+
+
+def wash_rows(orders) -> list[tuple[Order, object]]:
+    """(order, its pair's verdict or None) for a page of suspected orders: the verdicts of all
+    their members in two queries."""
+    from . import wash
+
+    orders = list(orders)
+    members = {m for order in orders for m in (order.buyer_id, order.seller_id)}
+    verdicts = wash.suspected_pairs(members) if members else {}
+    return [(order, verdicts.get((order.buyer_id, order.seller_id))) for order in orders]

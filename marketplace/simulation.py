@@ -132,3 +132,26 @@ def wash_trade(*, buyer: User, offer_id: int) -> dict | None:
         "price": order.price,
         "fee": order.fee,
     }
+
+
+def orders_judged(*, order_ids) -> dict[int, dict]:
+    """For each of these orders: whether the wash-trading rule suspects it now
+    (marketplace.wash) and the reputation its review gave the seller on the ledger."""
+    from reputation.models import ReputationEvent
+
+    from .reputation_facts import order_key
+
+    order_ids = list(order_ids)
+    keys = {order_key(pk): pk for pk in order_ids}
+    gained = dict(
+        ReputationEvent.objects.filter(fact_key__in=list(keys))
+        .order_by()
+        .values("fact_key")
+        .annotate(s=Sum("amount"))
+        .values_list("fact_key", "s")
+    )
+    suspected = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "wash_suspected"))
+    return {
+        pk: {"suspected": suspected.get(pk, False), "reputation": gained.get(key) or 0}
+        for key, pk in keys.items()
+    }

@@ -1,7 +1,11 @@
-"""The marketplace's queues on the staff dashboard (peerhub.staff): disputes to resolve, and
-money that needs a person (failed refunds and payouts, flagged provider events)."""
+"""The marketplace's queues on the staff dashboard (peerhub.staff): disputes to resolve,
+money that needs a person (failed refunds and payouts, flagged provider events), and recent
+suspected wash trades (marketplace.wash)."""
+
+from datetime import timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 
 from peerhub.staff import StaffQueue
 
@@ -24,6 +28,15 @@ def money_attention_count() -> int:
     )
 
 
+# Suspected wash trades completed this recently count on the dashboard (the page lists all).
+WASH_RECENT = timedelta(days=30)
+
+
+def wash_recent_count() -> int:
+    since = timezone.now() - WASH_RECENT
+    return Order.objects.filter(wash_suspected=True, completed_at__gte=since).count()
+
+
 def queues() -> list[StaffQueue]:
     money = reverse("marketplace:staff-money")
     return [
@@ -43,5 +56,15 @@ def queues() -> list[StaffQueue]:
             description="Refunds or payouts that failed after every attempt, and provider "
             "events that moved no money: settle them by hand.",
             position=30,
+        ),
+        StaffQueue(
+            key="wash",
+            title="Suspected wash trades",
+            count=wash_recent_count(),
+            url=reverse("marketplace:staff-wash"),
+            description="Orders completed in the last 30 days between members who trade mostly "
+            "with each other: they settled, but give no adoption and no reputation. Look for "
+            "sock puppets behind them.",
+            position=40,
         ),
     ]

@@ -22,6 +22,15 @@ def sync_order_reputation(order_id: int) -> int:
 
 
 @shared_task
+def refresh_wash_flags() -> int:
+    """The full pass of the wash-trading rule (marketplace.wash): repairs what no completion
+    refreshed (orders from before the rule); safe to run twice."""
+    from .wash import wash_refresh_everything
+
+    return len(wash_refresh_everything())
+
+
+@shared_task
 def renew_subscriptions() -> dict[str, int]:
     return services.subscriptions_renew()
 

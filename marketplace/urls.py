@@ -56,6 +56,7 @@ urlpatterns = [
     ),
     path("marketplace/earnings/", purse_views.earnings, name="earnings"),
     path("marketplace/staff/", views.staff_money, name="staff-money"),
+    path("marketplace/staff/wash/", views.staff_wash, name="staff-wash"),
     path(
         "marketplace/staff/events/<int:pk>/dismiss/",
         views.staff_event_dismiss,

@@ -22,7 +22,7 @@ from peerhub.models import Value
 from peerhub.widgets import enable_mentions
 from reputation.selectors import reputation_summary
 
-from . import exports, ledger, permissions, purse_selectors, selectors, services
+from . import exports, ledger, permissions, purse_selectors, selectors, services, wash
 from .filters import OfferFilter
 from .forms import (
     DeliverForm,
@@ -216,6 +216,7 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
         "marketplace/order_detail.html",
         {
             "order": order,
+            "wash_note": wash.NOTE if order.wash_suspected else "",
             "money": selectors.order_money_summary(order),
             "late_cancel_at": late_cancel_at,
             "now": timezone.now(),
@@ -562,6 +563,17 @@ def staff_money(request):
             "flight": selectors.money_in_flight(),
             "purses": purse_selectors.purses_money(),
         },
+    )
+
+
+@staff_member_required
+def staff_wash(request):
+    """Every suspected wash trade, newest first, with its circle (marketplace.wash)."""
+    page = Paginator(selectors.wash_suspected_orders(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "marketplace/staff_wash.html",
+        {"page": page, "rows": selectors.wash_rows(page.object_list), "note": wash.NOTE},
     )
 
 

@@ -17,11 +17,14 @@ being anonymised (inside the anonymisation's transaction) and answers [what it d
 The community simulation (reputation.simulation) reaches prize purses the same way:
 `simulation_purse_fund(challenge, organiser, places, backers)` funds a purse and answers [its
 net in cents], `simulation_award_tasks()` names the tasks that pay purses once results publish,
-and `simulation_money(member_ids, challenge_ids)` answers [what the purses took in and paid,
-per member and kind]. With no app answering, the simulation runs without prizes. Its wash
-traders (issue 23) list a service with `simulation_wash_offer(seller, base_solution)` ([the
-offer's id]) and trade with `simulation_wash_trade(buyer, offer_id)` ([the order's figures, or
-None]); with no app answering, that adversary is skipped."""
+`simulation_money(member_ids, challenge_ids)` answers [what the purses took in and paid, per
+member and kind], and `simulation_deferred_tasks()` names per-fact ledger syncs the run may hold
+for its nightly full rebuild (which derives the same lines). With no app answering, the
+simulation runs without prizes. Its wash traders (issue 23) list a service with
+`simulation_wash_offer(seller, base_solution)` ([the offer's id]) and trade with
+`simulation_wash_trade(buyer, offer_id)` ([the order's figures, or None]); with no app
+answering, that adversary is skipped. `simulation_orders_judged(order_ids)` answers [{order id:
+{"suspected": bool, "reputation": what its review gave}}] for its figures."""
 
 from django.apps import apps
 

@@ -727,6 +727,11 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "marketplace.tasks.renew_subscriptions",
         "schedule": crontab(minute=20),
     },
+    # The wash-trading rule's full pass (marketplace.wash; completions keep it current).
+    "marketplace-wash-refresh": {
+        "task": "marketplace.tasks.refresh_wash_flags",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }
 AUTHENTICATION_BACKENDS += ["marketplace.backends.PremiumPlanBackend"]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {

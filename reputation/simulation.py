@@ -257,6 +257,25 @@ def _relaxed_durability():
             cursor.execute("RESET synchronous_commit")
 
 
+@contextmanager
+def _pages_unwatched():
+    """With the page cache off (the default without Redis), the version bumps that each vote
+    and review sends (peerhub.pagecache) invalidate nothing, yet each costs the scopes' query:
+    skipped. With it on they run, so that no cached page outlives the run's writes."""
+    from peerhub import pagecache
+
+    from . import pagecache as reputation_pages
+
+    if pagecache.enabled():
+        yield
+        return
+    with (
+        mock.patch.object(pagecache, "bump", lambda *scopes: None),
+        mock.patch.object(reputation_pages, "solution_scopes", lambda *args: ()),
+    ):
+        yield
+
+
 class Simulation(AdversaryAgents):
     def __init__(self, config: Config, *, log=None) -> None:
         self.config = config
@@ -487,6 +506,12 @@ class Simulation(AdversaryAgents):
         # A new day, new requests: levels are read afresh (the night's rebuild moved them).
         for user in self.users.values():
             user.__dict__.pop("_peerhub_trust_level", None)
+        if not c.eager_syncs:
+            # Each member's score comes with the member, as a request loads it with the user
+            # (reputation.selectors.request_user_annotations): one query for everyone rather
+            # than one per member. Scores move only at night here (the syncs are held), so
+            # every level reads as the per-member query would have read it.
+            self._load_scores()
         # Morning: posts and forks.
         for pk in self.ids("loner"):
             if rng.random() < c.post_rate:
@@ -553,6 +578,16 @@ class Simulation(AdversaryAgents):
         # Night: what production's beat runs.
         self.clock.at += timedelta(hours=10)
         self._night()
+
+    def _load_scores(self) -> None:
+        scores = {
+            pk: (total, pinned)
+            for pk, total, pinned in ReputationScore.objects.filter(
+                user_id__in=list(self.users)
+            ).values_list("user_id", "total", "pinned_level")
+        }
+        for pk, user in self.users.items():
+            user._peerhub_score_total, user._peerhub_score_pinned = scores.get(pk, (None, None))
 
     def _night(self) -> None:
         steps = {
@@ -747,15 +782,23 @@ class Simulation(AdversaryAgents):
         then moves once a day rather than seconds after each vote. The purses' award tasks are
         held in every case, for `_award`."""
         from peerhub import outbox
+        from peerhub import tasks as site_tasks
 
+        # The apps' own per-fact syncs (the marketplace's order reviews) are held alike.
         held = () if self.config.eager_syncs else (
             tasks.sync_vote_reputation, tasks.sync_solution_reputation, tasks.rankings_after_change,
+            *collect("simulation_deferred_tasks"),
         )  # fmt: skip
+        # Nobody reads the simulated members' notifications (in-app or e-mail), and no rule
+        # reads them: their delivery, a third of a run's time, is left out.
+        muted = (site_tasks.deliver_notifications, site_tasks.send_notification_email)
         # The purses' awards wait for `_award`, which looks at the reputation ledger around them.
         awards = tuple(collect("simulation_award_tasks"))
         promise = outbox.enqueue
 
         def enqueue(task, *args, **kwargs):
+            if task in muted:
+                return None
             if task in held:
                 self.deferred.append((task, args))
                 return None
@@ -764,7 +807,7 @@ class Simulation(AdversaryAgents):
                 return None
             return promise(task, *args, **kwargs)
 
-        with mock.patch.object(outbox, "enqueue", enqueue):
+        with mock.patch.object(outbox, "enqueue", enqueue), _pages_unwatched():
             yield
 
     def _measure(self, seconds: list[float]) -> Result:

@@ -36,6 +36,11 @@ own (`adv_rng`), so that switching one on changes what the others draw as little
   with no app answering, the adversary is skipped and the report says so. The listing itself is
   set up directly (selling takes level 3, 500 points, which the wash ring is taken to have
   reached elsewhere, as the accounts are bulk-created); every order goes through the services.
+  Beside the ring an honest market runs (`_honest_trade`): HONEST_SELLERS builders and loners
+  list a service on their first solution, and each day as many orders as the ring trades go
+  from readers (a fifth from another seller) to sellers picked at random, rated 5 stars like
+  the ring's, so that the figures compare a wash order with an honest one of the same price
+  and count the honest orders the wash-trading rule wrongly suspects.
 
 What each figure means is in README ("Adversaries in the simulation")."""
 
@@ -63,6 +68,12 @@ DEFAULT_STRENGTH = {
 }
 
 COSMETIC_EDIT = "\n\nWording tidied."
+
+
+# The honest market that runs beside the wash traders: sellers, and the share of its orders a
+# seller places with another seller (honest reciprocity, which the rule must not flag).
+HONEST_SELLERS = 12
+HONEST_SELLER_BUYS = 0.2
 
 
 def adversary_counts(config) -> dict[str, int]:
@@ -98,6 +109,17 @@ class AdversaryAgents(AdversaryFigures):
         self.wash_solutions: dict[int, int] = {}  # trader -> base solution
         self.wash_orders: list[dict] = []
         self.wash_skipped = False
+        # The honest market beside the wash ring, to measure the rule's false alarms: a few
+        # builders and loners sell a service on their first solution, readers (and now and then
+        # another seller) buy as many orders a day as the ring trades.
+        authors = self.ids("builder") + self.ids("loner")
+        self.honest_sellers = (
+            sorted(self.adv_rng.sample(authors, min(HONEST_SELLERS, len(authors))))
+            if c.wash_traders >= 2
+            else []
+        )
+        self.honest_offers: dict[int, int] = {}  # seller -> offer id
+        self.honest_orders: list[dict] = []
         self.sleeper_level_at_wake: dict[int, int] = {}
 
     def attackers(self) -> set[int]:
@@ -150,6 +172,7 @@ class AdversaryAgents(AdversaryFigures):
             self._bomb()
         if self.wash_offers:
             self._wash_trade(day)
+            self._honest_trade()
 
     def _solutions_by(self, members) -> list[int]:
         members = set(members)
@@ -335,3 +358,38 @@ class AdversaryAgents(AdversaryFigures):
             ):
                 if answer is not None:
                     self.wash_orders.append(answer)
+
+    def _honest_trade(self) -> None:
+        """The honest market: sellers list a service on their first solution once they have
+        one; then as many orders as the ring trades, each from a reader (or, now and then,
+        another seller) to a seller picked at random, through the same hooks and services."""
+        for pk in self.honest_sellers:
+            if pk in self.honest_offers:
+                continue
+            mine = self._solutions_by([pk])
+            if mine:
+                answer = collect(
+                    "simulation_wash_offer",
+                    seller=self.users[pk],
+                    base_solution=self._solution(mine[0]),
+                )
+                if answer:
+                    self.honest_offers[pk] = answer[0]
+        sellers = sorted(self.honest_offers)
+        readers = self.ids("voter")
+        if not sellers or not readers:
+            return
+        for _ in range(len(self.wash_offers)):
+            seller = self.adv_rng.choice(sellers)
+            others = [pk for pk in sellers if pk != seller]
+            if others and self.adv_rng.random() < HONEST_SELLER_BUYS:
+                buyer = self.adv_rng.choice(others)
+            else:
+                buyer = self.adv_rng.choice(readers)
+            for answer in collect(
+                "simulation_wash_trade",
+                buyer=self.users[buyer],
+                offer_id=self.honest_offers[seller],
+            ):
+                if answer is not None:
+                    self.honest_orders.append(answer)

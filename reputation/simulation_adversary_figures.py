@@ -227,32 +227,66 @@ class AdversaryFigures:
                 ("Wash trading", "skipped: no marketplace answered its hooks", MEASURED, True)
             )
             return wash
+        from peerhub.hooks import collect
+
         completed = [o for o in self.wash_orders if o["state"] == "completed"]
+        honest = [o for o in self.honest_orders if o["state"] == "completed"]
+        judged: dict[int, dict] = {}
+        for answer in collect(
+            "simulation_orders_judged", order_ids=[o["order"] for o in completed + honest]
+        ):
+            judged.update(answer)
+        caught = [o for o in completed if judged.get(o["order"], {}).get("suspected")]
+        false_alarms = [o for o in honest if judged.get(o["order"], {}).get("suspected")]
+        low_party = sum(1 for o in completed if o["buyer"] in low or o["seller"] in low)
+        fees = sum(o["fee"] for o in completed)
         gained = _sum(
             ReputationEvent.objects.filter(
                 beneficiary_id__in=traders, kind=ReputationEvent.Kind.ORDER_REVIEWED
             )
         )
-        detected = sum(1 for o in completed if o["buyer"] in low or o["seller"] in low)
-        fees = sum(o["fee"] for o in completed)
-        adoption = []
+
+        def per_order(orders) -> float:
+            points = [float(judged.get(o["order"], {}).get("reputation", 0)) for o in orders]
+            return sum(points) / len(points) if points else math.nan
+
+        caught_each, honest_each = per_order(caught), per_order(honest)
+        # Adoption: the completed orders the rankings count for the traders' solutions, against
+        # the wash orders the rule let through (a detected one must add none).
+        counted = 0
         for components in SolutionScore.objects.filter(
             solution_id__in=list(self.wash_solutions.values())
         ).values_list("components", flat=True):
             part = (components or {}).get("adoption")
-            adoption.append(float(part.get("value", 0) if isinstance(part, dict) else part or 0))
-        rate = detected / len(completed) if completed else math.nan
+            counted += int(part.get("orders", 0)) if isinstance(part, dict) else 0
+        let_through = len(completed) - len(caught)
+        rate = len(caught) / len(completed) if completed else math.nan
+        false_rate = len(false_alarms) / len(honest) if honest else math.nan
+        reputation_ok = math.isnan(caught_each) or (
+            not math.isnan(honest_each) and caught_each <= honest_each
+        )
         wash.figures += self._gain_figures(traders, list(self.wash_solutions.values()))
         wash.figures += [
-            ("Completed wash orders", str(len(completed)), MEASURED, True),
-            ("Reputation from wash orders (as honest orders of that size give)",
-             _points(gained), MEASURED, True),
-            ("Mean adoption of the traders' solutions (0-1)",
-             f"{sum(adoption) / len(adoption):.2f}" if adoption else "none", MEASURED, True),
-            ("Money the trades cost the ring (fees)", f"{fees / 100:,.2f}", MEASURED, True),
-            ("Wash orders detected (a low-trust party)",
-             "none completed" if math.isnan(rate) else f"{detected} of {len(completed)}",
+            ("Completed wash orders / honest orders beside them",
+             f"{len(completed)} / {len(honest)}", MEASURED, True),
+            ("Wash orders detected (suspected wash trades)",
+             "none completed" if math.isnan(rate) else
+             f"{rate:.0%} ({len(caught)} of {len(completed)})",
              "≥ 90 %", not math.isnan(rate) and rate >= 0.9),
+            ("Honest orders wrongly suspected",
+             "none completed" if math.isnan(false_rate) else
+             f"{false_rate:.1%} ({len(false_alarms)} of {len(honest)})",
+             "≤ 1 %", math.isnan(false_rate) or false_rate <= 0.01),
+            ("Reputation a detected wash order gives / an honest order of the same price",
+             f"{_shown_points(caught_each)} / {_shown_points(honest_each)}",
+             "≤ honest", reputation_ok),
+            ("Adoption: completed orders counted for the traders' solutions",
+             f"{counted} (wash orders not detected: {let_through})", f"≤ {let_through}",
+             counted <= let_through),
+            ("Reputation from wash orders in all", _points(gained), MEASURED, True),
+            ("Money the trades cost the ring (fees)", f"{fees / 100:,.2f}", MEASURED, True),
+            ("Wash orders with a low-trust party", f"{low_party} of {len(completed)}",
+             MEASURED, True),
             ("The attackers flagged low-trust", f"{len(set(traders) & low)} of {len(traders)}",
              MEASURED, True),
         ]  # fmt: skip
@@ -265,3 +299,7 @@ def _sum(events) -> Decimal:
 
 def _points(value) -> str:
     return f"{float(value):,.0f} points"
+
+
+def _shown_points(value: float) -> str:
+    return "none" if math.isnan(value) else f"{value:,.1f} points"

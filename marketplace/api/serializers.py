@@ -156,7 +156,7 @@ class OrderSerializer(serializers.ModelSerializer):
                   "price", "currency", "fee_rate", "fee", "resolution", "refunded_amount",
                   "released_amount", "fee_collected", "money", "created_at", "paid_at",
                   "start_by", "delivered_at", "auto_complete_at", "completed_at",
-                  "timeline"]  # fmt: skip
+                  "wash_suspected", "timeline"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(MoneyRowSerializer(many=True))

@@ -429,6 +429,11 @@ def _complete(order: Order, *, actor: User | None, note: str = "") -> None:
     order.completed_at = timezone.now()
     order.save()
     tallies.offer_order_completed(order=order)
+    # The wash-trading rule reads completed orders: this one may change its pair's verdict
+    # and those of the pairs its buyer and seller belong to.
+    from ..wash import wash_refresh_after
+
+    wash_refresh_after(order)
     social_events.order_completed(order, by=actor)
 
 

@@ -318,6 +318,7 @@ def _seed() -> list[Page]:
         # Staff.
         Page("trust moderation", reverse("reputation:trust-moderation"), True, staff=True),
         Page("staff money", reverse("marketplace:staff-money"), True, staff=True),
+        Page("staff wash trades", reverse("marketplace:staff-wash"), True, staff=True),
         Page("staff dashboard", reverse("staff-dashboard"), True, staff=True),
         Page("review queue", reverse("reputation:review-queue"), True, staff=True),
         Page(

@@ -110,19 +110,20 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert figures["Lineage farming"]["Master's lineage credit from the farm"][0] == (
         f"{float(lineage or 0):,.0f} points"
     )
-    assert figures["Wash trading"]["Completed wash orders"][0] == str(orders.count())
-    detected = figures["Wash trading"]["Wash orders detected (a low-trust party)"]
+    wash = figures["Wash trading"]
+    honest = Order.objects.filter(seller_id__in=sim.honest_offers, state=Order.State.COMPLETED)
+    assert wash["Completed wash orders / honest orders beside them"][0] == (
+        f"{orders.count()} / {honest.count()}"
+    )
+    caught = orders.filter(wash_suspected=True).count()
+    assert by_prefix(wash, "Wash orders detected")[0].endswith(f"({caught} of {orders.count()})")
     low = trust.low_trust_ids()
     flagged = sum(1 for o in orders if o.buyer_id in low or o.seller_id in low)
-    assert detected[0] == f"{flagged} of {orders.count()}"
+    assert wash["Wash orders with a low-trust party"][0] == f"{flagged} of {orders.count()}"
 
     # Were the trust step to flag every wash trader, the figures would say so.
     monkeypatch.setattr(trust, "low_trust_ids", lambda *a, **k: low | traders)
     again = shown(sim._measure([1.0]))["Wash trading"]
-    assert again["Wash orders detected (a low-trust party)"] == (
-        f"{orders.count()} of {orders.count()}",
-        True,
-    )
     assert by_prefix(again, "The attackers flagged")[0] == f"{len(traders)} of {len(traders)}"
 
     page = simulation_report.render(result)

@@ -1,0 +1,199 @@
+"""Wash trading (issue 23): members who buy each other's services to look adopted and well
+reviewed. The one rule, used by the order services, the reputation ledger's order lines, the
+fitness adoption, the trust step's endorsements, the order page and the staff queue.
+
+A completed order (buyer b, seller s) is a suspected wash trade when
+
+1. the money comes back: s bought from b, or s bought from someone who bought from b (a
+   completed order each); b, s and those go-betweens are the pair's *circle*; and
+2. both trade mostly inside that circle: at least half of b's completed orders, and half of
+   s's, as buyer or seller, are with other members of the circle.
+
+An honest customer buys and does not sell back; an honest seller sells to many buyers, so the
+odd order from one of them back is a small share of their trade. A ring of puppets that pays
+itself round, in pairs or through a third, trades with nobody else.
+
+The verdict is a pair's (every completed order from b to s has it), and it reads only the
+completed orders of b and of s: a newly completed order between u and v can change the
+verdict of the pairs that u or v belong to and of no other, which is what lets the order
+services keep `Order.wash_suspected` up to date as each order completes (`wash_refresh_after`),
+and a full pass (`wash_refresh_all`) find nothing to change.
+
+A suspected order still settles: the money ledger is untouched. It gives no adoption to its
+base solution, its review no reputation to the seller (a noted line of 0 on the ledger), and it
+is no endorsement in the trust step."""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from .models import Order
+
+NOTE = "Not counted: buyer and seller trade mostly with each other."
+# The share of each party's completed orders inside the circle from which it is "mostly".
+MOSTLY = 0.5
+
+Pair = tuple[int, int]  # (buyer id, seller id)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a pair is suspected (for the staff page): the circle and each party's share."""
+
+    buyer_id: int
+    seller_id: int
+    circle: frozenset[int]
+    buyer_share: float
+    seller_share: float
+
+
+class _Trades:
+    """Completed orders as counts per (buyer, seller) pair, with the lookups the rule needs."""
+
+    def __init__(self, pairs: Counter) -> None:
+        self.pairs = pairs
+        self.bought_from: dict[int, set[int]] = defaultdict(set)
+        self.sold_to: dict[int, set[int]] = defaultdict(set)
+        self.between: dict[int, Counter] = defaultdict(Counter)
+        self.total: Counter = Counter()
+        for (buyer, seller), n in pairs.items():
+            self.bought_from[buyer].add(seller)
+            self.sold_to[seller].add(buyer)
+            self.between[buyer][seller] += n
+            self.between[seller][buyer] += n
+            self.total[buyer] += n
+            self.total[seller] += n
+
+    def share(self, member: int, circle: frozenset[int]) -> float:
+        inside = sum(n for other, n in self.between[member].items() if other in circle)
+        return inside / self.total[member] if self.total[member] else 0.0
+
+    def verdict(self, buyer: int, seller: int) -> Verdict | None:
+        """The rule for one pair: its verdict when suspected, else None."""
+        go_betweens = (self.bought_from[seller] & self.sold_to[buyer]) - {buyer, seller}
+        if buyer not in self.bought_from[seller] and not go_betweens:
+            return None  # the money does not come back
+        circle = frozenset({buyer, seller} | go_betweens)
+        buyer_share, seller_share = self.share(buyer, circle), self.share(seller, circle)
+        if buyer_share >= MOSTLY and seller_share >= MOSTLY:
+            return Verdict(buyer, seller, circle, buyer_share, seller_share)
+        return None
+
+
+def _completed(member_ids: Iterable[int] | None = None):
+    orders = Order.objects.filter(state=Order.State.COMPLETED)
+    if member_ids is not None:
+        member_ids = list(member_ids)
+        orders = orders.filter(Q(buyer_id__in=member_ids) | Q(seller_id__in=member_ids))
+    return orders.order_by()
+
+
+def _trades(member_ids: Iterable[int] | None = None) -> _Trades:
+    """The completed orders of these members (or all), counted per pair: one query."""
+    pairs: Counter = Counter()
+    for buyer, seller in (
+        _completed(member_ids).values_list("buyer_id", "seller_id").iterator(chunk_size=5000)
+    ):
+        pairs[(buyer, seller)] += 1
+    return _Trades(pairs)
+
+
+def suspected_pairs(member_ids: Iterable[int] | None = None) -> dict[Pair, Verdict]:
+    """The suspected pairs among all completed orders, or among the pairs these members belong
+    to (reading also their counterparties' orders, which their verdicts need: two queries)."""
+    if member_ids is None:
+        trades = _trades()
+        candidates = trades.pairs.keys()
+    else:
+        members = set(member_ids)
+        own = _trades(members)
+        partners = {m for pair in own.pairs for m in pair} - members
+        trades = _trades(members | partners)
+        candidates = [pair for pair in own.pairs if members & set(pair)]
+    found = {}
+    for buyer, seller in candidates:
+        verdict = trades.verdict(buyer, seller)
+        if verdict is not None:
+            found[(buyer, seller)] = verdict
+    return found
+
+
+def verdict_for(order: Order) -> Verdict | None:
+    """Why this order is suspected (its pair's verdict), or None."""
+    if order.state != Order.State.COMPLETED:
+        return None
+    return suspected_pairs([order.buyer_id, order.seller_id]).get((order.buyer_id, order.seller_id))
+
+
+def _mark(rows, suspected: dict[Pair, Verdict]) -> list[int]:
+    """Set `wash_suspected` on these (pk, buyer, seller, flag) rows to the verdicts: two
+    updates at most. Returns the orders whose flag changed."""
+    now_on, now_off = [], []
+    for pk, buyer, seller, flagged in rows:
+        wanted = (buyer, seller) in suspected
+        if wanted and not flagged:
+            now_on.append(pk)
+        elif flagged and not wanted:
+            now_off.append(pk)
+    if now_on:
+        Order.objects.filter(pk__in=now_on).update(wash_suspected=True)
+    if now_off:
+        Order.objects.filter(pk__in=now_off).update(wash_suspected=False)
+    return now_on + now_off
+
+
+def wash_refresh(*, member_ids: Iterable[int]) -> list[int]:
+    """Bring the flags of these members' completed orders in line with the rule; returns the
+    orders whose flag changed (their review's ledger line and their solution's adoption)."""
+    members = list(member_ids)
+    rows = _completed(members).values_list("pk", "buyer_id", "seller_id", "wash_suspected")
+    return _mark(list(rows), suspected_pairs(members))
+
+
+def wash_refresh_all() -> list[int]:
+    """The full pass over every completed order (equal to the incremental flags: nothing to
+    change when every completion ran `wash_refresh_after`)."""
+    rows = _completed().values_list("pk", "buyer_id", "seller_id", "wash_suspected")
+    return _mark(list(rows.iterator(chunk_size=5000)), suspected_pairs())
+
+
+def wash_refresh_after(order: Order) -> list[int]:
+    """An order just completed, inside its transaction: the flags of its buyer's and its
+    seller's orders, then, after commit, the review lines and the adoption of the orders whose
+    flag changed (the order itself is synced when reviewed, and its adoption on completion)."""
+    changed = wash_refresh(member_ids=[order.buyer_id, order.seller_id])
+    if order.pk in changed:  # the row was updated in place: the instance follows it
+        order.wash_suspected = not order.wash_suspected
+    others = [pk for pk in changed if pk != order.pk]
+    if others:
+        _resync(others)
+    return changed
+
+
+@transaction.atomic
+def wash_refresh_everything() -> list[int]:
+    """The full pass, then the review lines and adoption of the orders whose flag changed."""
+    changed = wash_refresh_all()
+    if changed:
+        _resync(changed)
+    return changed
+
+
+def _resync(order_ids: list[int]) -> None:
+    from peerhub import outbox
+    from reputation import tasks as reputation_tasks
+
+    from .tasks import sync_order_reputation
+
+    rows = Order.objects.filter(pk__in=order_ids).values_list("pk", "base_solution_id", "review")
+    solutions = set()
+    for pk, solution_id, review_id in rows:
+        if review_id is not None:
+            outbox.enqueue(sync_order_reputation, pk)
+        if solution_id is not None:
+            solutions.add(solution_id)
+    if solutions:
+        outbox.enqueue(reputation_tasks.rankings_after_change, sorted(solutions))
