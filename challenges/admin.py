@@ -17,6 +17,7 @@ from .models import (
     SelectionRound,
     Solution,
     Tag,
+    Upload,
     UpstreamProposal,
 )
 
@@ -128,6 +129,16 @@ class RevisionFileAdmin(ReadOnlyAdmin):
     list_display = ("revision", "path", "blob")
     search_fields = ("path", "blob__sha256", "revision__solution__title")
     list_select_related = ("revision", "blob")
+
+
+@admin.register(Upload)
+class UploadAdmin(ReadOnlyAdmin):
+    """Read-only: API uploads waiting to be attached; the blob sweep deletes the old ones."""
+
+    list_display = ("name", "user", "blob", "created_at")
+    search_fields = ("name", "user__username", "blob__sha256")
+    list_select_related = ("user", "blob")
+    date_hierarchy = "created_at"
 
 
 @admin.register(UpstreamProposal)

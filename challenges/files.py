@@ -37,7 +37,7 @@ from peerhub.exceptions import DomainError, TooLarge
 from peerhub.markdown import FileRef
 from peerhub.mentions import render_with_mentions
 
-from .models import Blob, Revision, RevisionFile
+from .models import Blob, Revision, RevisionFile, Upload
 
 MORE_FILE_SPACE_PERMISSION = "challenges.more_file_space"
 MB = 1024 * 1024
@@ -335,16 +335,11 @@ def _check_svg(data: bytes, name: str) -> None:
         )
 
 
-def prepare_upload(upload, *, context: str = "solution", per_file: int) -> PreparedFile:
-    """Check one upload (a Django UploadedFile or any object with `name` and `read`) and
-    return what will be stored. Raises DomainError with a message for the member."""
-    name = normalise_name(getattr(upload, "name", ""))
-    data = _read(upload, per_file)
-    if not data:
-        raise DomainError(f"“{name}” is empty.", code="file_empty")
-    content_type = sniff(data)
-    allowed = ALLOWED[context]
-    if content_type not in allowed:
+def check_kind(name: str, content_type: str, *, context: str) -> None:
+    """Refuse a type the context does not accept, or a name that says another type than the
+    bytes hold. Checked on upload, and again when an upload is attached under another name or
+    in another context (challenges.uploads)."""
+    if content_type not in ALLOWED[context]:
         raise DomainError(
             f"“{name}” is not a kind of file PeerHub accepts here ({type_label(content_type)}). "
             "Images, PDF, SVG, STL, ZIP, CSV, JSON and text or code files are.",
@@ -364,6 +359,17 @@ def prepare_upload(upload, *, context: str = "solution", per_file: int) -> Prepa
             "rename it to what it is.",
             code="file_type_mismatch",
         )
+
+
+def prepare_upload(upload, *, context: str = "solution", per_file: int) -> PreparedFile:
+    """Check one upload (a Django UploadedFile or any object with `name` and `read`) and
+    return what will be stored. Raises DomainError with a message for the member."""
+    name = normalise_name(getattr(upload, "name", ""))
+    data = _read(upload, per_file)
+    if not data:
+        raise DomainError(f"“{name}” is empty.", code="file_empty")
+    content_type = sniff(data)
+    check_kind(name, content_type, context=context)
     if content_type in IMAGE_TYPES:
         data = _clean_image(data, content_type, name)
     elif content_type == "image/svg+xml":
@@ -591,19 +597,33 @@ def thumbnail(blob: Blob, width: int) -> str | None:
 
 def _unreferenced() -> Q:
     """No row of any model refers to the blob: revisions' manifests here, and whatever other
-    apps attach (the marketplace's order files), found from the relations, never imported."""
+    apps attach (the marketplace's order files), found from the relations, never imported.
+    An API upload not attached yet (`Upload`) holds its blob only for the grace period: the
+    sweep deletes such rows first (`_expire_uploads`), and they go with their blob."""
     condition = Q()
     for relation in Blob._meta.related_objects:
+        if relation.related_model is Upload:
+            continue
         condition &= Q(**{f"{relation.name}__isnull": True})
     return condition
+
+
+def upload_cutoff(now=None):
+    """Uploads and unreferenced blobs older than this are past their grace period."""
+    return (now or timezone.now()) - timedelta(hours=config()["grace_hours"])
+
+
+def _expire_uploads(cutoff) -> int:
+    deleted, _ = Upload.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def sweep_unreferenced_blobs(*, now=None) -> int:
     """Delete blobs no manifest holds, unused for the grace period: rows first (a conditional
     DELETE, so a blob taken again meanwhile stays), then their bytes and thumbnails. Safe to
     run twice or in parallel. Returns the blobs deleted."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=config()["grace_hours"])
+    cutoff = upload_cutoff(now)
+    _expire_uploads(cutoff)
     unreferenced = _unreferenced()
     candidates = list(
         Blob.objects.filter(unreferenced, last_used_at__lt=cutoff).values_list("pk", "sha256")[

@@ -732,3 +732,22 @@ class RevisionFile(models.Model):
                 "path": self.path,
             },
         )
+
+
+class Upload(models.Model):
+    """A file a member uploaded through the API to attach later (challenges.uploads): their
+    claim on a blob until they attach it to a solution or a revision, by this row's id. Rows
+    live for the blob sweep's grace period; the sweep deletes those older, and then the blob
+    too if nothing else holds it. Only the uploader may attach it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="uploads")
+    name = models.CharField(max_length=255, help_text="The normalised file name it came with.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="upload_user_new")]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} {self.name}"

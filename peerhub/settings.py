@@ -201,6 +201,7 @@ PEERHUB_WRITE_LIMITS = {
     "offer": {"window": 86400, "new": 3, "established": 20, "label": "new offers"},
     "review": {"window": 3600, "new": 10, "established": 60, "label": "reviews"},
     "token": {"window": 3600, "new": 5, "established": 20, "label": "new API tokens"},
+    "upload": {"window": 3600, "new": 30, "established": 200, "label": "file uploads"},
     # The editor's Preview tab renders on the server: cheap, but not free.
     "preview": {"window": 600, "new": 60, "established": 300, "label": "previews"},
 }

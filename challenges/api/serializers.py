@@ -6,6 +6,8 @@ only among what the member may see: anything else is "does not exist", a 400 tha
 about whether the object exists. Ids of solutions the member may not see (a fork's parent in a
 private challenge, say) are answered as null, as the lineage does."""
 
+from datetime import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -26,6 +28,7 @@ from ..models import (
     SelectionRound,
     Solution,
     Tag,
+    Upload,
     UpstreamProposal,
 )
 
@@ -354,6 +357,69 @@ def _files_field():
     )
 
 
+class AttachSerializer(serializers.Serializer):
+    """One of your uploads (POST /api/uploads/) to attach, by id."""
+
+    upload = serializers.IntegerField(min_value=1, help_text="The upload's id.")
+    path = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="The file's name in the revision; its upload's name when left out.",
+    )
+
+
+def _attach_field():
+    return serializers.ListField(
+        child=AttachSerializer(),
+        required=False,
+        max_length=100,
+        help_text="Your earlier uploads to attach (send the request as JSON). Only your own, "
+        "within the hours they are kept; each is attached once.",
+    )
+
+
+def attachments_of(data: dict) -> list:
+    from ..uploads import Attachment
+
+    return [
+        Attachment(upload_id=item["upload"], path=item.get("path", ""))
+        for item in data.pop("attach", [])
+    ]
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    """A file you uploaded and have not attached yet."""
+
+    sha256 = serializers.CharField(source="blob.sha256", read_only=True)
+    size = serializers.IntegerField(source="blob.size", read_only=True)
+    content_type = serializers.CharField(
+        source="blob.content_type", read_only=True, help_text="Sniffed from the bytes."
+    )
+    expires_at = serializers.SerializerMethodField(
+        help_text="Attach it before then; after, it is deleted."
+    )
+
+    class Meta:
+        model = Upload
+        fields = ["id", "name", "sha256", "size", "content_type", "created_at", "expires_at"]
+        read_only_fields = fields
+
+    def get_expires_at(self, upload) -> datetime:
+        from ..uploads import upload_expires_at
+
+        return upload_expires_at(upload)
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        allow_empty=False,
+        help_text="The files (multipart/form-data, the field repeated), checked like the "
+        "forms' files: type sniffed from the bytes, size and quota, images stripped of EXIF.",
+    )
+
+
 class SolutionCreateSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(help_text="The challenge's slug.")
     title = PlainCharField(max_length=limits.TITLE)
@@ -365,6 +431,7 @@ class SolutionCreateSerializer(serializers.Serializer):
         max_length=limits.REVISION_MESSAGE, required=False, allow_blank=True
     )
     files = _files_field()
+    attach = _attach_field()
 
 
 class SolutionReviseSerializer(serializers.Serializer):
@@ -389,6 +456,7 @@ class SolutionReviseSerializer(serializers.Serializer):
         required=False,
         help_text="Names of the current revision's files to leave out of the new one.",
     )
+    attach = _attach_field()
 
 
 class ForkSerializer(serializers.Serializer):
