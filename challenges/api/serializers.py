@@ -24,6 +24,7 @@ from ..models import (
     Comment,
     Criterion,
     Revision,
+    RevisionArchive,
     SelectionEntry,
     SelectionRound,
     Solution,
@@ -776,3 +777,26 @@ class SelectionChoiceSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=limits.SELECTION_REASON, help_text="Why: the authors and members read it."
     )
+
+
+class RevisionArchiveSerializer(serializers.ModelSerializer):
+    """A large revision's zip, built by a task: GET the archive URL again until it is ready,
+    then the same URL answers the zip."""
+
+    progress = serializers.IntegerField(read_only=True, help_text="Per cent, 0 to 100.")
+    download_url = serializers.SerializerMethodField(help_text="The zip, once it is ready.")
+
+    class Meta:
+        model = RevisionArchive
+        fields = ["state", "progress", "size", "created_at", "expires_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, archive) -> str | None:
+        if not archive.is_downloadable:
+            return None
+        revision = archive.revision
+        return reverse(
+            "api-solution-revision-archive",
+            kwargs={"pk": revision.solution_id, "number": revision.number},
+            request=self.context.get("request"),
+        )

@@ -19,7 +19,7 @@ from peerhub import history
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 
-from .. import artefacts, permissions, selectors, services, uploads
+from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
 from ..models import ChallengeProposal, Solution, UpstreamProposal
 from . import filters
@@ -447,6 +447,10 @@ class SolutionViewSet(_ViewSet):
                 OpenApiTypes.BINARY,
                 description="README.md (the Markdown), files/…, LICENSE and lineage.json.",
             ),
+            202: OpenApiResponse(
+                s.RevisionArchiveSerializer,
+                description="A large revision's zip is being built: ask again until it is.",
+            ),
             404: OpenApiResponse(description="No such solution or revision."),
         },
     )
@@ -458,10 +462,26 @@ class SolutionViewSet(_ViewSet):
         filter_backends=[],
     )
     def revision_archive(self, request, pk, number):
-        """The revision as one zip."""
+        """The revision as one zip. A large one is built by a task: the first request starts
+        it and, until it is ready, the answer is 202 with its progress; then the zip."""
         solution = self.get_object()
         revision = selectors.revision_get(solution=solution, number=int(number))
-        return artefacts.zip_response(user=request.user, solution=solution, revision=revision)
+        if not archives.built_by_task(files.manifest_of(revision)):
+            return artefacts.zip_response(user=request.user, solution=solution, revision=revision)
+        archive = archives.archive_request(user=request.user, revision=revision)
+        if not archive.is_downloadable:
+            response = self.answer(
+                s.RevisionArchiveSerializer, archive, status_code=status.HTTP_202_ACCEPTED
+            )
+            response["Retry-After"] = "2"
+            response["Cache-Control"] = "private, no-store"
+            return response
+        return artefacts.zip_response(
+            user=request.user,
+            solution=solution,
+            revision=revision,
+            archive=archives.archive_open(archive),
+        )
 
     @extend_schema(request=s.ForkSerializer, responses={201: s.SolutionDetailSerializer})
     @action(detail=True, methods=["post"])
