@@ -1,11 +1,13 @@
 """HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
 
+from tempfile import SpooledTemporaryFile
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -599,13 +601,35 @@ def staff_transfer_retry(request, kind: str, pk: int):
     )
 
 
+def _export_zip(request, challenge):
+    """The export with its files, in a spooled temporary file (memory first, disk past 8 MB)."""
+    archive = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes)
+    try:
+        exports.write_export_zip(archive, user=request.user, challenge=challenge)
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    response = FileResponse(
+        archive,
+        as_attachment=True,
+        filename=f"{challenge.slug}-open-data.zip",
+        content_type="application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 def challenge_export(request, slug: str, fmt: str):
     """A Premium organiser downloads a challenge's solutions, scores and reviews."""
     challenge = challenges_visible_to(request.user).filter(slug=slug).first()
-    if challenge is None or fmt not in ("csv", "json"):
+    if challenge is None or fmt not in ("csv", "json", "zip"):
         raise Http404("No such challenge.")
     try:
+        if fmt == "zip":
+            return _export_zip(request, challenge)
         export = exports.challenge_export(user=request.user, challenge=challenge)
     except DomainError as error:
         return refuse(request, error, "marketplace:subscription")
