@@ -152,16 +152,22 @@ def order_place(request, pk: int):
     """A missing brief is shown on the offer page's form; other refusals (sold out, your own
     offer) as a message on the offer page."""
     offer = selectors.offer_get(user=request.user, pk=pk)
-    form = OrderPlaceForm(request.POST)
+    form = OrderPlaceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             order = services.order_place(
-                buyer=request.user, offer=offer, brief=form.cleaned_data["brief"]
+                buyer=request.user,
+                offer=offer,
+                brief=form.cleaned_data["brief"],
+                uploads=form.cleaned_data["files"],
             )
         except DomainError as error:
-            if error.code != "no_brief":
+            if error.code.startswith(("file_", "image_", "svg_", "too_")):
+                form.add_error("files", error.message)
+            elif error.code != "no_brief":
                 return refuse(request, error, offer)
-            form.add_error("brief", error.message)
+            else:
+                form.add_error("brief", error.message)
         else:
             messages.success(request, "Order placed: pay to start it.")
             return redirect(order)
@@ -198,6 +204,7 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
     state = Order.State
     review = getattr(order, "review", None) if order.state == state.COMPLETED else None
     late_cancel_at = services.late_cancel_opens_at(order)
+    thread = list(selectors.order_messages(order))
     start_missed = bool(late_cancel_at and late_cancel_at <= timezone.now())
     return render(
         request,
@@ -210,7 +217,9 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
             "start_missed": start_missed,
             "late_cancel_open": is_buyer and start_missed,
             "timeline": selectors.order_timeline(order),
-            "thread": selectors.order_messages(order),
+            # The brief's files show with the brief, not as a message of the thread.
+            "thread": [message for message in thread if not message.is_brief],
+            "brief_files": next((message for message in thread if message.is_brief), None),
             "is_buyer": is_buyer,
             "is_seller": is_seller,
             "is_staff": permissions.is_staff(user),

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges import artefacts
+from challenges.api.serializers import attachments_of
 from peerhub import history
 from peerhub.api.errors import error_body
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
@@ -221,7 +222,13 @@ class OrderViewSet(_ViewSet):
     def create(self, request):
         data = self.parse(s.OrderCreateSerializer)
         offer = selectors.offer_get(user=request.user, pk=data["offer"].pk)
-        order = services.order_place(buyer=request.user, offer=offer, brief=data["brief"])
+        order = services.order_place(
+            buyer=request.user,
+            offer=offer,
+            brief=data["brief"],
+            uploads=data.get("files", []),
+            attachments=attachments_of(data),
+        )
         return self.answer(s.OrderSerializer, order, status_code=status.HTTP_201_CREATED)
 
     def _step(self, service, **kwargs):
