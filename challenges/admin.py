@@ -12,6 +12,7 @@ from .models import (
     Criterion,
     ProposalBacking,
     Revision,
+    RevisionArchive,
     RevisionFile,
     SelectionEntry,
     SelectionRound,
@@ -129,6 +130,17 @@ class RevisionFileAdmin(ReadOnlyAdmin):
     list_display = ("revision", "path", "blob")
     search_fields = ("path", "blob__sha256", "revision__solution__title")
     list_select_related = ("revision", "blob")
+
+
+@admin.register(RevisionArchive)
+class RevisionArchiveAdmin(ReadOnlyAdmin):
+    """Read-only: large revisions' zips built by a task; the hourly sweep deletes the old ones."""
+
+    list_display = ("revision", "viewer", "state", "progress", "size", "created_at", "expires_at")
+    list_filter = ("state",)
+    search_fields = ("revision__solution__title", "viewer__username")
+    list_select_related = ("revision", "viewer")
+    date_hierarchy = "created_at"
 
 
 @admin.register(Upload)
