@@ -12,11 +12,13 @@ from .models import (
     Criterion,
     ProposalBacking,
     Revision,
+    RevisionArchive,
     RevisionFile,
     SelectionEntry,
     SelectionRound,
     Solution,
     Tag,
+    Upload,
     UpstreamProposal,
 )
 
@@ -129,6 +131,27 @@ class RevisionFileAdmin(ReadOnlyAdmin):
     list_display = ("revision", "path", "blob")
     search_fields = ("path", "blob__sha256", "revision__solution__title")
     list_select_related = ("revision", "blob")
+
+
+@admin.register(RevisionArchive)
+class RevisionArchiveAdmin(ReadOnlyAdmin):
+    """Read-only: large revisions' zips built by a task; the hourly sweep deletes the old ones."""
+
+    list_display = ("revision", "viewer", "state", "progress", "size", "created_at", "expires_at")
+    list_filter = ("state",)
+    search_fields = ("revision__solution__title", "viewer__username")
+    list_select_related = ("revision", "viewer")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Upload)
+class UploadAdmin(ReadOnlyAdmin):
+    """Read-only: API uploads waiting to be attached; the blob sweep deletes the old ones."""
+
+    list_display = ("name", "user", "blob", "created_at")
+    search_fields = ("name", "user__username", "blob__sha256")
+    list_select_related = ("user", "blob")
+    date_hierarchy = "created_at"
 
 
 @admin.register(UpstreamProposal)

@@ -4,8 +4,10 @@ are in challenges.files; who may read is the solution's visibility (permissions)
 
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
+from typing import IO
 
 from django.http import FileResponse, HttpResponseNotModified
 from django.utils import timezone
@@ -263,30 +265,53 @@ def lineage_record(*, user, solution: Solution, revision: Revision) -> dict:
     }
 
 
-def revision_zip(*, user, solution: Solution, revision: Revision):
-    """The revision as one zip: README.md (its Markdown), files/…, LICENSE and lineage.json.
-    Written to a spooled temporary file (memory first, disk past 8 MB), read back once."""
-    archive = SpooledTemporaryFile(max_size=8 * files.MB)  # noqa: SIM115  (FileResponse closes)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+def write_revision_zip(
+    target: IO[bytes],
+    *,
+    user,
+    solution: Solution,
+    revision: Revision,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write the revision as one zip into `target`: README.md (its Markdown), files/…, LICENSE
+    and lineage.json. Files are streamed from storage, never read whole; `progress(done,
+    total)` hears the bytes written after each file (the task behind large zips records it)."""
+    manifest = sorted(files.manifest_of(revision).items())
+    total, done = sum(blob.size for _, blob in manifest), 0
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("README.md", f"# {revision.title}\n\n{revision.body}\n")
-        for path, blob in sorted(files.manifest_of(revision).items()):
-            with files.blob_open(blob) as source, zipped.open(f"files/{path}", "w") as target:
+        for path, blob in manifest:
+            with files.blob_open(blob) as source, zipped.open(f"files/{path}", "w") as sink:
                 while chunk := source.read(1024 * 1024):
-                    target.write(chunk)
+                    sink.write(chunk)
+            done += blob.size
+            if progress is not None:
+                progress(done, total)
         zipped.writestr("LICENSE", licence_text(solution.challenge.licence))
         record = lineage_record(user=user, solution=solution, revision=revision)
         zipped.writestr("lineage.json", json.dumps(record, indent=2, ensure_ascii=False))
+
+
+def revision_zip(*, user, solution: Solution, revision: Revision):
+    """The revision as one zip (`write_revision_zip`), in a spooled temporary file (memory
+    first, disk past 8 MB), read back once."""
+    archive = SpooledTemporaryFile(max_size=8 * files.MB)  # noqa: SIM115  (FileResponse closes)
+    write_revision_zip(archive, user=user, solution=solution, revision=revision)
     archive.seek(0)
     return archive
 
 
-def zip_response(*, user, solution: Solution, revision: Revision):
-    archive = revision_zip(user=user, solution=solution, revision=revision)
+def zip_name(revision: Revision) -> str:
+    return f"solution-{revision.solution_id}-r{revision.number}.zip"
+
+
+def zip_response(*, user, solution: Solution, revision: Revision, archive=None):
+    """The zip as an attachment: built now, or `archive`, an open file of one built before
+    (challenges.archives)."""
+    if archive is None:
+        archive = revision_zip(user=user, solution=solution, revision=revision)
     response = FileResponse(
-        archive,
-        as_attachment=True,
-        filename=f"solution-{solution.pk}-r{revision.number}.zip",
-        content_type="application/zip",
+        archive, as_attachment=True, filename=zip_name(revision), content_type="application/zip"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP

@@ -773,3 +773,83 @@ class RevisionFile(models.Model):
                 "path": self.path,
             },
         )
+
+
+class Upload(models.Model):
+    """A file a member uploaded through the API to attach later (challenges.uploads): their
+    claim on a blob until they attach it to a solution or a revision, by this row's id. Rows
+    live for the blob sweep's grace period; the sweep deletes those older, and then the blob
+    too if nothing else holds it. Only the uploader may attach it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="uploads")
+    name = models.CharField(max_length=255, help_text="The normalised file name it came with.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="upload_user_new")]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} {self.name}"
+
+
+class RevisionArchive(models.Model):
+    """The zip of a large revision, built by a task (challenges.archives) and kept in the files
+    storage for a while. One per revision and viewer: its lineage.json names only the ancestors
+    that viewer may see (anonymous visitors share one, `viewer` empty)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to be built"
+        BUILDING = "building", "Being built"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    IN_FLIGHT = (State.QUEUED, State.BUILDING)
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="archives")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent, 0 to 100.")
+    file_name = models.CharField(max_length=255, blank=True, help_text="In the files storage.")
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "viewer"],
+                condition=Q(viewer__isnull=False),
+                name="one_revision_archive_per_viewer",
+            ),
+            models.UniqueConstraint(
+                fields=["revision"],
+                condition=Q(viewer__isnull=True),
+                name="one_anonymous_revision_archive",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="revision_archive_progress_max_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"archive of {self.revision_id} for {self.viewer_id or 'visitors'} ({self.state})"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in self.IN_FLIGHT
+
+    @property
+    def is_downloadable(self) -> bool:
+        return (
+            self.state == self.State.READY
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )

@@ -5,9 +5,9 @@ members who exist then are linked)."""
 from django.db import models
 
 from peerhub.markdown import mention_names, render_markdown
-from peerhub.mentions import members_named, mention_links
+from peerhub.mentions import MAX_MENTIONS, members_named, mention_links
 
-from .files import render_revision_body
+from .files import file_refs
 
 BATCH = 500
 
@@ -60,19 +60,29 @@ def rerender_markdown(
             for row in batch:
                 setattr(row, html, str(render_markdown(getattr(row, source), mentions=links)))
         else:
-            for row in batch:
-                # A revision's images and file links resolve to its own files.
-                row.body_html = render_revision_body(
-                    solution_id=row.solution_id,
-                    number=row.number,
-                    body=row.body,
-                    manifest=manifests.get(row.pk, {}),
-                )
+            _render_revisions(batch, manifests)
         # A plain queryset's update, not save() nor the model's own queryset: a revision refuses
         # both once written, and its HTML is derived from its body, not an edit of it.
         models.QuerySet(model).bulk_update(batch, [html])
         written += len(batch)
         after = batch[-1].pk
+
+
+def _render_revisions(batch, manifests: dict[int, dict]) -> None:
+    """Each revision's HTML as `render_with_mentions` writes it (each links at most
+    MAX_MENTIONS of the names it holds, its images and file links resolve to its own files),
+    with the members named anywhere in the batch read in one query, not one per row."""
+    names = {
+        row.pk: sorted({name.lower() for name in mention_names(row.body)})[:MAX_MENTIONS]
+        for row in batch
+    }
+    members = members_named(set().union(*names.values()), limit=None)
+    for row in batch:
+        links = mention_links({key: members[key] for key in names[row.pk] if key in members})
+        refs = file_refs(
+            solution_id=row.solution_id, number=row.number, manifest=manifests.get(row.pk, {})
+        )
+        row.body_html = str(render_markdown(row.body, mentions=links, files=refs))
 
 
 def link_comment_threads(comment_model: type[models.Model]) -> int:

@@ -73,6 +73,11 @@ urlpatterns = [
         files.revision_archive,
         name="revision-archive",
     ),
+    path(
+        "solutions/<int:pk>/r/<int:number>/archive/",
+        files.revision_archive_page,
+        name="revision-archive-page",
+    ),
     path("solutions/<int:pk>/edit/", solutions.solution_edit, name="solution-edit"),
     path("solutions/<int:pk>/history/", solutions.solution_history, name="solution-history"),
     path("solutions/<int:pk>/diff/", solutions.solution_diff, name="solution-diff"),

@@ -1,4 +1,5 @@
-"""A Premium organiser feature: a challenge's solutions, their scores and reviews as CSV or JSON.
+"""A Premium organiser feature: a challenge's solutions, their scores and reviews as CSV or JSON,
+or as one zip that adds their files (`write_export_zip`).
 
 It lives here, not in challenges, because Premium is the marketplace's; the permission is the
 same one challenges would ask (`challenges.export_challenge`, answered by
@@ -6,11 +7,15 @@ marketplace.backends.PremiumPlanBackend; superusers hold every permission)."""
 
 import csv
 import io
+import json
+import zipfile
+from typing import IO
 
 from django.db.models import Avg, Count, Q, Sum
 
-from challenges.models import Challenge, Solution
-from challenges.permissions import is_organiser, is_staff
+from challenges import files
+from challenges.models import Challenge, Revision, Solution
+from challenges.permissions import can_see_moderated, is_organiser, is_staff, solutions_visible_to
 from peerhub.exceptions import NotAllowed
 from reputation.models import Review
 
@@ -84,3 +89,81 @@ def as_csv(export: dict) -> str:
             {k: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for k, v in row.items()}
         )
     return out.getvalue()
+
+
+ZIP_README = """{title}: open data
+{underline}
+
+solutions.csv, solutions.json  every solution (drafts excepted) with its votes and reviews
+manifests.json                 every revision of those solutions that holds files, and its
+                               files: path, size, type and the SHA-256 of the bytes
+blobs/<sha256>                 the bytes of each file, once however many revisions hold it
+
+Solutions are shared under {licence}; lineage.json in a revision's own zip names the authors
+each one was built on.
+"""
+
+
+def export_files(*, user, challenge: Challenge, solution_ids) -> tuple[list[dict], dict]:
+    """The revisions of the exported solutions with their files, and the blobs they hold
+    (sha256 -> Blob, each once): three queries. Only solutions of this challenge the member may
+    see, and nothing moderation hid from them (a hidden solution's or revision's files stay
+    out), so no file of another challenge, a draft or a hidden item leaks into the export."""
+    visible = {
+        solution.pk: solution
+        for solution in solutions_visible_to(user).filter(
+            challenge=challenge, pk__in=list(solution_ids)
+        )
+    }
+    revisions = list(
+        Revision.objects.filter(solution_id__in=list(visible)).order_by("solution_id", "number")
+    )
+    manifests = files.manifests_of(revisions)
+    rows, blobs = [], {}
+    for revision in revisions:
+        solution = visible[revision.solution_id]
+        if (solution.hidden_reason or revision.hidden_reason) and not can_see_moderated(
+            user, solution
+        ):
+            continue
+        if not manifests[revision.pk]:
+            continue  # a revision of Markdown alone: nothing to list
+        entries = []
+        for path, blob in sorted(manifests[revision.pk].items()):
+            blobs[blob.sha256] = blob
+            entries.append(
+                {
+                    "path": path,
+                    "sha256": blob.sha256,
+                    "size": blob.size,
+                    "content_type": blob.content_type,
+                }
+            )
+        rows.append({"solution_id": solution.pk, "revision": revision.number, "files": entries})
+    return rows, blobs
+
+
+def write_export_zip(target: IO[bytes], *, user, challenge: Challenge) -> None:
+    """The export with the files: solutions.csv and .json as the other formats, manifests.json
+    (revision -> path -> sha256) and blobs/<sha256>, content-addressed, each stored once and
+    streamed from storage."""
+    export = challenge_export(user=user, challenge=challenge)
+    manifests, blobs = export_files(
+        user=user, challenge=challenge, solution_ids=[row["id"] for row in export["solutions"]]
+    )
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(
+            "README.txt",
+            ZIP_README.format(
+                title=challenge.title,
+                underline="=" * (len(challenge.title) + 11),
+                licence=challenge.licence,
+            ),
+        )
+        zipped.writestr("solutions.csv", as_csv(export))
+        zipped.writestr("solutions.json", json.dumps(export, indent=2, ensure_ascii=False))
+        zipped.writestr("manifests.json", json.dumps(manifests, indent=2, ensure_ascii=False))
+        for sha256, blob in sorted(blobs.items()):
+            with files.blob_open(blob) as source, zipped.open(f"blobs/{sha256}", "w") as sink:
+                while chunk := source.read(1024 * 1024):
+                    sink.write(chunk)

@@ -48,6 +48,11 @@ class OfferForm(forms.ModelForm):
         self.fields["base_solution"].required = False
 
 
+ORDER_FILES_HELP = (
+    "Documents, data, images or a ZIP: only the buyer, the seller and staff see them."
+)
+
+
 class OrderPlaceForm(forms.Form):
     # The rule is the service's (order_place refuses an empty brief); the form says it first.
     brief = forms.CharField(
@@ -57,11 +62,9 @@ class OrderPlaceForm(forms.Form):
                   "starting. Markdown.",
         error_messages={"required": "Tell the seller what you need: the brief is required."},
     )  # fmt: skip
-
-
-ORDER_FILES_HELP = (
-    "Documents, data, images or a ZIP: only the buyer, the seller and staff see them."
-)
+    files = MultipleFileField(
+        label="Files for the brief", required=False, help_text=ORDER_FILES_HELP
+    )
 
 
 class MessageForm(forms.Form):

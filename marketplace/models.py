@@ -335,7 +335,8 @@ class OrderEvent(models.Model):
 
 
 class OrderMessage(models.Model):
-    """The thread between buyer and seller; the delivery is a message with `is_delivery`."""
+    """The thread between buyer and seller; the delivery is a message with `is_delivery`, the
+    brief's files one with `is_brief`."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
@@ -344,6 +345,8 @@ class OrderMessage(models.Model):
     body_html = models.TextField(blank=True, default="", editable=False)
     links = models.JSONField(default=list, blank=True)
     is_delivery = models.BooleanField(default=False)
+    # The files the buyer attached to the brief when placing the order (services.order_place).
+    is_brief = models.BooleanField(default=False)
     # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True, default="")

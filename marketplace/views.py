@@ -1,11 +1,13 @@
 """HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
 
+from tempfile import SpooledTemporaryFile
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -162,16 +164,22 @@ def order_place(request, pk: int):
     """A missing brief is shown on the offer page's form; other refusals (sold out, your own
     offer) as a message on the offer page."""
     offer = selectors.offer_get(user=request.user, pk=pk)
-    form = OrderPlaceForm(request.POST)
+    form = OrderPlaceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             order = services.order_place(
-                buyer=request.user, offer=offer, brief=form.cleaned_data["brief"]
+                buyer=request.user,
+                offer=offer,
+                brief=form.cleaned_data["brief"],
+                uploads=form.cleaned_data["files"],
             )
         except DomainError as error:
-            if error.code != "no_brief":
+            if error.code.startswith(("file_", "image_", "svg_", "too_")):
+                form.add_error("files", error.message)
+            elif error.code != "no_brief":
                 return refuse(request, error, offer)
-            form.add_error("brief", error.message)
+            else:
+                form.add_error("brief", error.message)
         else:
             messages.success(request, "Order placed: pay to start it.")
             return redirect(order)
@@ -210,6 +218,7 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
     late_cancel_at = services.late_cancel_opens_at(order)
     # The order's parties only: no one else may be named and told (selectors).
     mentions_url = _mentions_url(order=order.pk)
+    thread = list(selectors.order_messages(order))
     start_missed = bool(late_cancel_at and late_cancel_at <= timezone.now())
     return render(
         request,
@@ -223,7 +232,9 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
             "start_missed": start_missed,
             "late_cancel_open": is_buyer and start_missed,
             "timeline": selectors.order_timeline(order),
-            "thread": selectors.order_messages(order),
+            # The brief's files show with the brief, not as a message of the thread.
+            "thread": [message for message in thread if not message.is_brief],
+            "brief_files": next((message for message in thread if message.is_brief), None),
             "is_buyer": is_buyer,
             "is_seller": is_seller,
             "is_staff": permissions.is_staff(user),
@@ -625,13 +636,35 @@ def staff_transfer_retry(request, kind: str, pk: int):
     )
 
 
+def _export_zip(request, challenge):
+    """The export with its files, in a spooled temporary file (memory first, disk past 8 MB)."""
+    archive = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes)
+    try:
+        exports.write_export_zip(archive, user=request.user, challenge=challenge)
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    response = FileResponse(
+        archive,
+        as_attachment=True,
+        filename=f"{challenge.slug}-open-data.zip",
+        content_type="application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 def challenge_export(request, slug: str, fmt: str):
     """A Premium organiser downloads a challenge's solutions, scores and reviews."""
     challenge = challenges_visible_to(request.user).filter(slug=slug).first()
-    if challenge is None or fmt not in ("csv", "json"):
+    if challenge is None or fmt not in ("csv", "json", "zip"):
         raise Http404("No such challenge.")
     try:
+        if fmt == "zip":
+            return _export_zip(request, challenge)
         export = exports.challenge_export(user=request.user, challenge=challenge)
     except DomainError as error:
         return refuse(request, error, "marketplace:subscription")

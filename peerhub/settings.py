@@ -201,6 +201,7 @@ PEERHUB_WRITE_LIMITS = {
     "offer": {"window": 86400, "new": 3, "established": 20, "label": "new offers"},
     "review": {"window": 3600, "new": 10, "established": 60, "label": "reviews"},
     "token": {"window": 3600, "new": 5, "established": 20, "label": "new API tokens"},
+    "upload": {"window": 3600, "new": 30, "established": 200, "label": "file uploads"},
     # The editor's Preview tab renders on the server: cheap, but not free.
     "preview": {"window": 600, "new": 60, "established": 300, "label": "previews"},
 }
@@ -234,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
     "challenges-sweep-unreferenced-blobs": {
         "task": "challenges.tasks.sweep_unreferenced_blobs",
         "schedule": crontab(minute=40),
+    },
+    # Large revisions' zips built by a task (challenges.archives), past their time.
+    "challenges-sweep-revision-archives": {
+        "task": "challenges.tasks.sweep_revision_archives",
+        "schedule": crontab(minute=50),
     },
     # Members' data archives past their link's expiry, and exports stuck unbuilt (issue 21).
     "peerhub-sweep-data-exports": {
@@ -628,6 +634,10 @@ PEERHUB_FILES = {
             "per_member": int(os.environ.get("FILES_MORE_PER_MEMBER_MB", "500")) * 1024 * 1024,
         },
     },
+    # A revision whose files add up to more is zipped by a task, with its progress shown
+    # (challenges.archives); the zip is kept this many hours.
+    "zip_task_bytes": int(os.environ.get("FILES_ZIP_TASK_MB", "20")) * 1024 * 1024,
+    "archive_hours": int(os.environ.get("FILES_ARCHIVE_HOURS", "24")),
 }
 PEERHUB_CHALLENGES = {
     # Open challenges one organiser may run at once: "free" for everyone, "premium" for members

@@ -6,6 +6,8 @@ only among what the member may see: anything else is "does not exist", a 400 tha
 about whether the object exists. Ids of solutions the member may not see (a fork's parent in a
 private challenge, say) are answered as null, as the lineage does."""
 
+from datetime import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -22,10 +24,12 @@ from ..models import (
     Comment,
     Criterion,
     Revision,
+    RevisionArchive,
     SelectionEntry,
     SelectionRound,
     Solution,
     Tag,
+    Upload,
     UpstreamProposal,
 )
 
@@ -355,6 +359,69 @@ def _files_field():
     )
 
 
+class AttachSerializer(serializers.Serializer):
+    """One of your uploads (POST /api/uploads/) to attach, by id."""
+
+    upload = serializers.IntegerField(min_value=1, help_text="The upload's id.")
+    path = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="The file's name in the revision; its upload's name when left out.",
+    )
+
+
+def _attach_field():
+    return serializers.ListField(
+        child=AttachSerializer(),
+        required=False,
+        max_length=100,
+        help_text="Your earlier uploads to attach (send the request as JSON). Only your own, "
+        "within the hours they are kept; each is attached once.",
+    )
+
+
+def attachments_of(data: dict) -> list:
+    from ..uploads import Attachment
+
+    return [
+        Attachment(upload_id=item["upload"], path=item.get("path", ""))
+        for item in data.pop("attach", [])
+    ]
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    """A file you uploaded and have not attached yet."""
+
+    sha256 = serializers.CharField(source="blob.sha256", read_only=True)
+    size = serializers.IntegerField(source="blob.size", read_only=True)
+    content_type = serializers.CharField(
+        source="blob.content_type", read_only=True, help_text="Sniffed from the bytes."
+    )
+    expires_at = serializers.SerializerMethodField(
+        help_text="Attach it before then; after, it is deleted."
+    )
+
+    class Meta:
+        model = Upload
+        fields = ["id", "name", "sha256", "size", "content_type", "created_at", "expires_at"]
+        read_only_fields = fields
+
+    def get_expires_at(self, upload) -> datetime:
+        from ..uploads import upload_expires_at
+
+        return upload_expires_at(upload)
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        allow_empty=False,
+        help_text="The files (multipart/form-data, the field repeated), checked like the "
+        "forms' files: type sniffed from the bytes, size and quota, images stripped of EXIF.",
+    )
+
+
 class SolutionCreateSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(help_text="The challenge's slug.")
     title = PlainCharField(max_length=limits.TITLE)
@@ -366,6 +433,7 @@ class SolutionCreateSerializer(serializers.Serializer):
         max_length=limits.REVISION_MESSAGE, required=False, allow_blank=True
     )
     files = _files_field()
+    attach = _attach_field()
 
 
 class SolutionReviseSerializer(serializers.Serializer):
@@ -390,6 +458,7 @@ class SolutionReviseSerializer(serializers.Serializer):
         required=False,
         help_text="Names of the current revision's files to leave out of the new one.",
     )
+    attach = _attach_field()
 
 
 class ForkSerializer(serializers.Serializer):
@@ -709,3 +778,26 @@ class SelectionChoiceSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=limits.SELECTION_REASON, help_text="Why: the authors and members read it."
     )
+
+
+class RevisionArchiveSerializer(serializers.ModelSerializer):
+    """A large revision's zip, built by a task: GET the archive URL again until it is ready,
+    then the same URL answers the zip."""
+
+    progress = serializers.IntegerField(read_only=True, help_text="Per cent, 0 to 100.")
+    download_url = serializers.SerializerMethodField(help_text="The zip, once it is ready.")
+
+    class Meta:
+        model = RevisionArchive
+        fields = ["state", "progress", "size", "created_at", "expires_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, archive) -> str | None:
+        if not archive.is_downloadable:
+            return None
+        revision = archive.revision
+        return reverse(
+            "api-solution-revision-archive",
+            kwargs={"pk": revision.solution_id, "number": revision.number},
+            request=self.context.get("request"),
+        )

@@ -15,6 +15,7 @@ router.register(
     "upstream-proposals", views.UpstreamProposalViewSet, basename="api-upstream-proposal"
 )
 router.register("comments", views.CommentViewSet, basename="api-comment")
+router.register("uploads", views.UploadViewSet, basename="api-upload")
 router.register(
     r"challenges/(?P<slug>[-\w]+)/selection-rounds",
     views.SelectionRoundViewSet,

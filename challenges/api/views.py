@@ -19,7 +19,7 @@ from peerhub import history
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 
-from .. import artefacts, permissions, selectors, services
+from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
 from ..models import ChallengeProposal, Solution, UpstreamProposal
 from . import filters
@@ -223,6 +223,53 @@ class ChallengeProposalViewSet(_ViewSet):
         return self._answer(self.get_object())
 
 
+# --- Uploads ---------------------------------------------------------------------------------
+
+
+class UploadViewSet(_ViewSet):
+    """Files uploaded to attach later: POST them (multipart), then name their ids in `attach`
+    when posting a solution or a revision. Each is yours alone, kept for the hours the blob
+    sweep's grace allows (`expires_at`) and attached once."""
+
+    serializer_class = s.UploadSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = []
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return uploads.uploads_of(user=self.request.user)
+
+    def list(self, request):
+        """Your uploads not attached yet, newest first."""
+        return self.page(self.get_queryset(), s.UploadSerializer)
+
+    @extend_schema(
+        request={"multipart/form-data": s.UploadCreateSerializer},
+        responses={201: s.UploadSerializer(many=True), 400: ErrorSerializer, 413: ErrorSerializer},
+    )
+    def create(self, request):
+        """Upload files (the `files` field repeated): all are stored, or none."""
+        data = self.parse(s.UploadCreateSerializer)
+        rows = uploads.uploads_create(user=request.user, uploads=data["files"])
+        stored = uploads.uploads_of(user=request.user).filter(pk__in=[row.pk for row in rows])
+        return Response(
+            s.UploadSerializer(stored, many=True, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def retrieve(self, request, pk):
+        upload = self.get_queryset().filter(pk=pk).first()
+        if upload is None:
+            raise Http404("No such upload of yours.")
+        return self.answer(s.UploadSerializer, upload)
+
+    @extend_schema(responses={204: None, 400: ErrorSerializer})
+    def destroy(self, request, pk):
+        """Discard an upload you will not attach."""
+        uploads.upload_delete(user=request.user, upload_id=int(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 # --- Solutions -------------------------------------------------------------------------------
 
 
@@ -267,7 +314,10 @@ class SolutionViewSet(_ViewSet):
         """Post a solution to an open challenge, published or as a draft."""
         data = self.parse(s.SolutionCreateSerializer)
         solution = services.solution_create(
-            author=request.user, uploads=data.pop("files", []), **data
+            author=request.user,
+            uploads=data.pop("files", []),
+            attachments=s.attachments_of(data),
+            **data,
         )
         return self._answer(solution, status.HTTP_201_CREATED)
 
@@ -289,6 +339,7 @@ class SolutionViewSet(_ViewSet):
             message=data.get("message", ""),
             uploads=data.get("files", []),
             remove_files=data.get("remove_files", []),
+            attachments=s.attachments_of(data),
         )
         return self._answer(solution)
 
@@ -396,6 +447,10 @@ class SolutionViewSet(_ViewSet):
                 OpenApiTypes.BINARY,
                 description="README.md (the Markdown), files/…, LICENSE and lineage.json.",
             ),
+            202: OpenApiResponse(
+                s.RevisionArchiveSerializer,
+                description="A large revision's zip is being built: ask again until it is.",
+            ),
             404: OpenApiResponse(description="No such solution or revision."),
         },
     )
@@ -407,10 +462,26 @@ class SolutionViewSet(_ViewSet):
         filter_backends=[],
     )
     def revision_archive(self, request, pk, number):
-        """The revision as one zip."""
+        """The revision as one zip. A large one is built by a task: the first request starts
+        it and, until it is ready, the answer is 202 with its progress; then the zip."""
         solution = self.get_object()
         revision = selectors.revision_get(solution=solution, number=int(number))
-        return artefacts.zip_response(user=request.user, solution=solution, revision=revision)
+        if not archives.built_by_task(files.manifest_of(revision)):
+            return artefacts.zip_response(user=request.user, solution=solution, revision=revision)
+        archive = archives.archive_request(user=request.user, revision=revision)
+        if not archive.is_downloadable:
+            response = self.answer(
+                s.RevisionArchiveSerializer, archive, status_code=status.HTTP_202_ACCEPTED
+            )
+            response["Retry-After"] = "2"
+            response["Cache-Control"] = "private, no-store"
+            return response
+        return artefacts.zip_response(
+            user=request.user,
+            solution=solution,
+            revision=revision,
+            archive=archives.archive_open(archive),
+        )
 
     @extend_schema(request=s.ForkSerializer, responses={201: s.SolutionDetailSerializer})
     @action(detail=True, methods=["post"])

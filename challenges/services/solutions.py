@@ -15,6 +15,7 @@ from peerhub.throttles import write_spend
 
 from .. import files, lineage, permissions, social_events
 from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
+from ..uploads import Attachment, merge_files, uploads_claim
 
 Status = Solution.Status
 
@@ -132,9 +133,11 @@ def solution_create(
     publish: bool = True,
     message: str = "",
     uploads: Sequence = (),
+    attachments: Sequence[Attachment] = (),
 ) -> Solution:
     """Post a solution to an open challenge, as a draft or published; its first revision holds
-    the content and the uploaded files."""
+    the content, the files sent with it (`uploads`) and the member's earlier API uploads named
+    by id (`attachments`, challenges.uploads)."""
     prepared = files.prepare_uploads(uploads, user=author) if uploads else []
     with files.removed_on_failure() as written, transaction.atomic():
         return _solution_create(
@@ -145,12 +148,13 @@ def solution_create(
             publish=publish,
             message=message,
             prepared=prepared,
+            attachments=attachments,
             written=written,
         )
 
 
 def _solution_create(
-    *, challenge, author, title, body, publish, message, prepared, written
+    *, challenge, author, title, body, publish, message, prepared, attachments, written
 ) -> Solution:
     challenge = Challenge.objects.select_for_update(no_key=True).get(pk=challenge.pk)
     refusal = solution_post_refusal(author=author, challenge=challenge)
@@ -169,7 +173,8 @@ def _solution_create(
         updated_at=now,
     )
     _set_lineage_path(solution, None)
-    manifest = files.store_blobs(prepared, user=author, written=written)
+    claimed = uploads_claim(user=author, attachments=attachments)
+    manifest = merge_files(files.store_blobs(prepared, user=author, written=written), claimed)
     _add_revision(
         solution,
         author=author,
@@ -203,10 +208,11 @@ def solution_revise(
     message: str = "",
     uploads: Sequence = (),
     remove_files: Sequence[str] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> Revision:
     """Edit a solution: a new immutable revision; nothing earlier is overwritten. Its files are
     the current revision's (the same blobs, no bytes copied) less `remove_files`, plus the
-    uploads (an upload with a name already there replaces that file)."""
+    uploads and the attached API uploads (a name already there replaces that file)."""
     prepared = files.prepare_uploads(uploads, user=by) if uploads else []
     with files.removed_on_failure() as written, transaction.atomic():
         solution = _locked(solution)
@@ -217,7 +223,8 @@ def solution_revise(
         before = files.manifest_of(current)
         # Checked before any byte is stored: an unknown name is the member's mistake.
         files.manifest_change(before, added={}, removed=remove_files)
-        added = files.store_blobs(prepared, user=by, written=written)
+        claimed = uploads_claim(user=by, attachments=attachments)
+        added = merge_files(files.store_blobs(prepared, user=by, written=written), claimed)
         manifest = files.manifest_change(before, added=added, removed=remove_files)
         if (
             current

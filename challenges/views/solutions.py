@@ -9,7 +9,7 @@ from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 from peerhub.widgets import enable_mentions
 
-from .. import artefacts, files, permissions, selectors, services
+from .. import archives, artefacts, files, permissions, selectors, services
 from ..diff import diff_stats, side_by_side
 from ..forms import (
     ForkForm,
@@ -91,6 +91,7 @@ def solution_detail(request, pk: int):
         "challenge": solution.challenge,
         "revision": solution.current_revision,
         "files": artefacts.revision_files(revision=current, manifest=manifests[current.pk]),
+        "archive_by_task": archives.built_by_task(manifests[current.pk]),
         "fork_files_diff": fork_files_diff,
         "sections": sections,
         "parent_visible": parent_visible,

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse as rf_reverse
 
-from challenges.api.serializers import UserRefSerializer
+from challenges.api.serializers import AttachSerializer, UserRefSerializer
 from challenges.models import Solution
 from challenges.permissions import solutions_visible_to
 from peerhub import limits
@@ -165,19 +165,6 @@ class OrderSerializer(serializers.ModelSerializer):
         return MoneyRowSerializer(rows, many=True).data
 
 
-class OrderCreateSerializer(serializers.Serializer):
-    offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
-    # Required here too, so a client hears it as a field error (order_place refuses it anyway).
-    brief = serializers.CharField(
-        max_length=limits.ORDER_BRIEF,
-        help_text="What the buyer needs, for whom and by when (Markdown). Required.",
-        error_messages={
-            "required": "Tell the seller what you need: the brief is required.",
-            "blank": "Tell the seller what you need: the brief is required.",
-        },
-    )
-
-
 ORDER_FILES_HELP = (
     "Files (multipart/form-data, the field repeated): documents, data, images, ZIP. Checked "
     "like a solution's files; only the buyer, the seller and staff may fetch them."
@@ -190,6 +177,27 @@ def _order_files_field():
         required=False,
         write_only=True,
         help_text=ORDER_FILES_HELP,
+    )
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
+    # Required here too, so a client hears it as a field error (order_place refuses it anyway).
+    brief = serializers.CharField(
+        max_length=limits.ORDER_BRIEF,
+        help_text="What the buyer needs, for whom and by when (Markdown). Required.",
+        error_messages={
+            "required": "Tell the seller what you need: the brief is required.",
+            "blank": "Tell the seller what you need: the brief is required.",
+        },
+    )
+    files = _order_files_field()
+    attach = serializers.ListField(
+        child=AttachSerializer(),
+        required=False,
+        max_length=100,
+        help_text="Your earlier uploads (POST /api/uploads/) to attach to the brief, by id "
+        "(send the request as JSON); only your own, each attached once.",
     )
 
 
@@ -238,11 +246,12 @@ class OrderMessageSerializer(HiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderMessage
         fields = [
-            "id", "author", "body", "links", "is_delivery", "created_at", "files", "upload",
-            "hidden_reason",
+            "id", "author", "body", "links", "is_delivery", "is_brief", "created_at", "files",
+            "upload", "hidden_reason",
         ]  # fmt: skip
         read_only_fields = [
-            "id", "author", "links", "is_delivery", "created_at", "files", "hidden_reason",
+            "id", "author", "links", "is_delivery", "is_brief", "created_at", "files",
+            "hidden_reason",
         ]  # fmt: skip
         extra_kwargs = {"body": {"max_length": limits.ORDER_MESSAGE}}
 

@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 
 from challenges import artefacts
 from challenges.api.views import MentionSuggestionSerializer
+
+from challenges.api.serializers import attachments_of
 from peerhub import history
 from peerhub.api.errors import error_body
 from peerhub.api.schema import ErrorSerializer
@@ -223,7 +225,13 @@ class OrderViewSet(_ViewSet):
     def create(self, request):
         data = self.parse(s.OrderCreateSerializer)
         offer = selectors.offer_get(user=request.user, pk=data["offer"].pk)
-        order = services.order_place(buyer=request.user, offer=offer, brief=data["brief"])
+        order = services.order_place(
+            buyer=request.user,
+            offer=offer,
+            brief=data["brief"],
+            uploads=data.get("files", []),
+            attachments=attachments_of(data),
+        )
         return self.answer(s.OrderSerializer, order, status_code=status.HTTP_201_CREATED)
 
     def _step(self, service, **kwargs):

@@ -9,6 +9,7 @@ Every transition locks the order row (select_for_update), checks who acts (NotAl
 then the state (Conflict, 409), writes a timeline line, and records money through
 marketplace.ledger. Settlement uses one ledger key per order, so an order is paid out once."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 
 from challenges import files
+from challenges.uploads import Attachment, merge_files, uploads_claim
 from peerhub import relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
@@ -106,12 +108,46 @@ def _lock_offer(offer_id: int) -> Offer:
 # --- Placing and paying ----------------------------------------------------------------------
 
 
-@transaction.atomic
-def order_place(*, buyer: User, offer: Offer, brief: str = "") -> Order:
+BRIEF_FILES_BODY = "Files for the brief."
+
+
+def order_place(
+    *,
+    buyer: User,
+    offer: Offer,
+    brief: str = "",
+    uploads: Sequence = (),
+    attachments: Sequence[Attachment] = (),
+) -> Order:
     """An order waiting for payment, with the price and the fee snapshotted, holding one of
     the offer's slots for `reservation_minutes`. The offer row is locked while its slots are
     counted (select_for_update): of fifty buyers racing for the last slot one gets it and the
-    others are told it is sold out before anyone is charged."""
+    others are told it is sold out before anyone is charged.
+
+    Files for the brief (`uploads`, and the buyer's API uploads named by id, `attachments`)
+    are checked by challenges.files (context order) and go on the thread's first message,
+    marked `is_brief`: like every order file, only the buyer, the seller and staff fetch them.
+    A refusal places no order and stores nothing."""
+    prepared = files.prepare_uploads(uploads, user=buyer, context="order") if uploads else []
+    with files.removed_on_failure() as written, transaction.atomic():
+        order = _order_place(buyer=buyer, offer=offer, brief=brief)
+        if prepared or attachments:
+            claimed = uploads_claim(user=buyer, attachments=attachments, context="order")
+            blobs = merge_files(files.store_blobs(prepared, user=buyer, written=written), claimed)
+            limit = files.config()["files_per_revision"]
+            if len(blobs) > limit:
+                raise DomainError(f"A brief holds at most {limit} files.", code="too_many_files")
+            message = OrderMessage.objects.create(
+                order=order, author=buyer, body=BRIEF_FILES_BODY, is_brief=True
+            )
+            OrderMessageFile.objects.bulk_create(
+                OrderMessageFile(message=message, path=path, blob=blob)
+                for path, blob in sorted(blobs.items())
+            )
+        return order
+
+
+def _order_place(*, buyer: User, offer: Offer, brief: str) -> Order:
     if not user_is_verified(buyer):
         raise NotAllowed("Verify your e-mail address before ordering.", code="unverified")
     if offer.seller_id == buyer.pk:

@@ -43,6 +43,7 @@ class ApiRootView(APIView):
                     "solutions": link("api-solution-list"),
                     "upstream-proposals": link("api-upstream-proposal-list"),
                     "comments": link("api-comment-list"),
+                    "uploads": link("api-upload-list"),
                     "solution-vote": template("api-solution-vote", "pk", "/{id}/"),
                     "solution-reviews": template("api-solution-reviews", "pk", "/{id}/"),
                     "user-reputation": template("api-user-reputation", "username", "{username}"),

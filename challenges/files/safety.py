@@ -1,16 +1,6 @@
-"""Files on revisions, and their safety, in one place.
-
-A file's bytes are a `Blob` stored once under their SHA-256 through Django's storage API (the
-`files` alias of STORAGES: the filesystem under var/ by default, an S3-compatible store when
-STORAGE_URL is set); a revision's manifest is its `RevisionFile` rows (path -> blob). Forks and
-new revisions copy manifest rows, never bytes.
-
-Every upload goes through `prepare_upload` (name, type sniffed from the bytes, the allowlist of
-the context, size, image limits, metadata stripped, SVG checked) before anything is stored, then
-`store_blobs` inside the service's transaction (quota, rows, bytes). Bytes written by a
-transaction that fails are removed again (`removed_on_failure`), so a refused or failed upload
-leaves neither a row nor a blob; blobs no manifest holds any more go after a grace period
-(`sweep_unreferenced_blobs`, a beat task)."""
+"""What may be stored: the settings of files (`config`), names normalised, types sniffed from
+the bytes, the allowlist of each context, sizes, image limits and cleaning, SVG checks and the
+quotas by trust level. Nothing here writes: `prepare_uploads` answers what would be stored."""
 
 import csv
 import hashlib
@@ -19,25 +9,16 @@ import json
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
-from django.db import transaction
-from django.db.models import ProtectedError, Q, Sum
-from django.urls import reverse
-from django.utils import timezone
+from django.db.models import Sum
 from PIL import Image, ImageOps
 
 from peerhub.exceptions import DomainError, TooLarge
-from peerhub.markdown import FileRef
-from peerhub.mentions import render_with_mentions
 
-from .models import Blob, Revision, RevisionFile
+from ..models import Blob
 
 MORE_FILE_SPACE_PERMISSION = "challenges.more_file_space"
 MB = 1024 * 1024
@@ -110,18 +91,8 @@ def config() -> dict:
     return {**DEFAULTS, **configured}
 
 
-def storage():
-    return storages["files"]
-
-
 def type_label(content_type: str) -> str:
     return TYPE_LABELS.get(content_type, content_type)
-
-
-def file_url(*, solution_id: int, number: int, path: str) -> str:
-    return reverse(
-        "challenges:revision-file", kwargs={"pk": solution_id, "number": number, "path": path}
-    )
 
 
 # --- Names -----------------------------------------------------------------------------------
@@ -335,16 +306,11 @@ def _check_svg(data: bytes, name: str) -> None:
         )
 
 
-def prepare_upload(upload, *, context: str = "solution", per_file: int) -> PreparedFile:
-    """Check one upload (a Django UploadedFile or any object with `name` and `read`) and
-    return what will be stored. Raises DomainError with a message for the member."""
-    name = normalise_name(getattr(upload, "name", ""))
-    data = _read(upload, per_file)
-    if not data:
-        raise DomainError(f"“{name}” is empty.", code="file_empty")
-    content_type = sniff(data)
-    allowed = ALLOWED[context]
-    if content_type not in allowed:
+def check_kind(name: str, content_type: str, *, context: str) -> None:
+    """Refuse a type the context does not accept, or a name that says another type than the
+    bytes hold. Checked on upload, and again when an upload is attached under another name or
+    in another context (challenges.uploads)."""
+    if content_type not in ALLOWED[context]:
         raise DomainError(
             f"“{name}” is not a kind of file PeerHub accepts here ({type_label(content_type)}). "
             "Images, PDF, SVG, STL, ZIP, CSV, JSON and text or code files are.",
@@ -364,6 +330,17 @@ def prepare_upload(upload, *, context: str = "solution", per_file: int) -> Prepa
             "rename it to what it is.",
             code="file_type_mismatch",
         )
+
+
+def prepare_upload(upload, *, context: str = "solution", per_file: int) -> PreparedFile:
+    """Check one upload (a Django UploadedFile or any object with `name` and `read`) and
+    return what will be stored. Raises DomainError with a message for the member."""
+    name = normalise_name(getattr(upload, "name", ""))
+    data = _read(upload, per_file)
+    if not data:
+        raise DomainError(f"“{name}” is empty.", code="file_empty")
+    content_type = sniff(data)
+    check_kind(name, content_type, context=context)
     if content_type in IMAGE_TYPES:
         data = _clean_image(data, content_type, name)
     elif content_type == "image/svg+xml":
@@ -399,249 +376,3 @@ def prepare_uploads(uploads: Iterable, *, user, context: str = "solution") -> li
     if len(set(names)) != len(names):
         raise DomainError("Two files have the same name.", code="file_name_duplicate")
     return prepared
-
-
-# --- Storing ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def removed_on_failure() -> Iterator[list[str]]:
-    """Bytes written inside the block are deleted again when it fails, unless a blob row holds
-    them after all (another upload of the same bytes committed meanwhile). Wrap the service's
-    transaction in it, so the rollback has happened when the cleanup looks."""
-    written: list[str] = []
-    try:
-        yield written
-    except BaseException:
-        _discard(written)
-        raise
-
-
-def _discard(names: list[str]) -> None:
-    if not names:
-        return
-    kept = {
-        blob.storage_name
-        for blob in Blob.objects.filter(sha256__in=[name.rsplit("/", 1)[-1] for name in names])
-    }
-    for name in names:
-        if name not in kept:
-            storage().delete(name)
-
-
-def store_blobs(prepared: list[PreparedFile], *, user, written: list[str]) -> dict[str, Blob]:
-    """Rows and bytes for prepared files, inside the caller's transaction: bytes already
-    stored are reused (and their grace period starts again); new bytes count against the
-    uploader's quota. Returns name -> blob."""
-    if not prepared:
-        return {}
-    now = timezone.now()
-    existing = {
-        blob.sha256: blob
-        for blob in Blob.objects.select_for_update().filter(sha256__in={p.sha256 for p in prepared})
-    }
-    new_bytes = sum({p.sha256: p.size for p in prepared if p.sha256 not in existing}.values())
-    if new_bytes:
-        limit = quota_for(user)["per_member"]
-        used = stored_bytes_of(user)
-        if used + new_bytes > limit:
-            raise DomainError(
-                f"These files need {_mb(new_bytes)} and you have {_mb(max(limit - used, 0))} "
-                f"of your {_mb(limit)} left. Remove files you no longer need from a new "
-                "revision, or reuse files already stored.",
-                code="file_quota",
-            )
-    if existing:
-        Blob.objects.filter(pk__in=[b.pk for b in existing.values()]).update(last_used_at=now)
-    blobs: dict[str, Blob] = {}
-    for item in prepared:
-        blob = existing.get(item.sha256)
-        if blob is None:
-            blob = Blob.objects.create(
-                sha256=item.sha256,
-                size=item.size,
-                content_type=item.content_type,
-                uploaded_by=user,
-                created_at=now,
-                last_used_at=now,
-            )
-            existing[item.sha256] = blob
-            _write(blob, item.data, written)
-        blobs[item.name] = blob
-    return blobs
-
-
-def _write(blob: Blob, data: bytes, written: list[str]) -> None:
-    store = storage()
-    if store.exists(blob.storage_name):
-        return  # bytes left by a sweep in progress or a crash: content-addressed, so the same
-    saved = store.save(blob.storage_name, ContentFile(data))
-    if saved != blob.storage_name:  # pragma: no cover - a storage that renames would break us
-        store.delete(saved)
-        raise RuntimeError(f"Storage renamed {blob.storage_name} to {saved}.")
-    written.append(saved)
-
-
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f} MB"
-
-
-# --- Manifests -------------------------------------------------------------------------------
-
-
-def manifest_of(revision: Revision | None) -> dict[str, Blob]:
-    """path -> blob of one revision (one query)."""
-    if revision is None:
-        return {}
-    cache = getattr(revision, "_prefetched_objects_cache", {})
-    rows = (
-        cache["files"]
-        if "files" in cache
-        else RevisionFile.objects.filter(revision=revision).select_related("blob")
-    )
-    return {row.path: row.blob for row in rows}
-
-
-def manifests_of(revisions: Iterable[Revision]) -> dict[int, dict[str, Blob]]:
-    """Revision id -> its manifest, for several revisions in one query."""
-    ids = {revision.pk for revision in revisions if revision is not None}
-    manifests: dict[int, dict[str, Blob]] = {pk: {} for pk in ids}
-    for row in RevisionFile.objects.filter(revision_id__in=ids).select_related("blob"):
-        manifests[row.revision_id][row.path] = row.blob
-    return manifests
-
-
-def same_manifest(a: dict[str, Blob], b: dict[str, Blob]) -> bool:
-    return {path: blob.pk for path, blob in a.items()} == {
-        path: blob.pk for path, blob in b.items()
-    }
-
-
-def manifest_write(revision: Revision, manifest: dict[str, Blob]) -> None:
-    limit = config()["files_per_revision"]
-    if len(manifest) > limit:
-        raise DomainError(f"A revision holds at most {limit} files.", code="too_many_files")
-    RevisionFile.objects.bulk_create(
-        RevisionFile(revision=revision, path=path, blob=blob)
-        for path, blob in sorted(manifest.items())
-    )
-
-
-def manifest_change(
-    current: dict[str, Blob], *, added: dict[str, Blob], removed: Iterable[str] = ()
-) -> dict[str, Blob]:
-    """The next manifest: the current one less the removed paths, with the added files (a
-    name already there is replaced: the file changed)."""
-    removed = set(removed)
-    unknown = removed - current.keys()
-    if unknown:
-        raise DomainError(
-            f"There is no file named “{sorted(unknown)[0]}” to remove.", code="file_not_found"
-        )
-    manifest = {path: blob for path, blob in current.items() if path not in removed}
-    manifest.update(added)
-    return manifest
-
-
-# --- Reading ---------------------------------------------------------------------------------
-
-
-def blob_open(blob: Blob):
-    return storage().open(blob.storage_name, "rb")
-
-
-def blob_bytes(blob: Blob, limit: int | None = None) -> bytes:
-    with blob_open(blob) as handle:
-        return handle.read() if limit is None else handle.read(limit)
-
-
-def text_preview(blob: Blob) -> str | None:
-    """A text file's content for the page, or None when it is not text or over the cap."""
-    if not blob.is_text or blob.size > config()["preview_bytes"]:
-        return None
-    return blob_bytes(blob).decode("utf-8", errors="replace")
-
-
-THUMB_WIDTHS = (480, 960)
-
-
-def thumbnail_name(blob: Blob, width: int) -> str:
-    return f"thumbs/{blob.sha256[:2]}/{blob.sha256}-{width}.webp"
-
-
-def thumbnail(blob: Blob, width: int) -> str | None:
-    """A stored WebP of the image at most `width` wide (made once, kept with the blob), or
-    None when the image is already that small."""
-    name = thumbnail_name(blob, width)
-    store = storage()
-    if store.exists(name):
-        return name
-    with Image.open(io.BytesIO(blob_bytes(blob))) as image:
-        if image.width <= width:
-            return None
-        image.thumbnail((width, width * 4))
-        out = io.BytesIO()
-        image.save(out, "WEBP", quality=82)
-    store.save(name, ContentFile(out.getvalue()))
-    return name
-
-
-# --- The sweep -------------------------------------------------------------------------------
-
-
-def _unreferenced() -> Q:
-    """No row of any model refers to the blob: revisions' manifests here, and whatever other
-    apps attach (the marketplace's order files), found from the relations, never imported."""
-    condition = Q()
-    for relation in Blob._meta.related_objects:
-        condition &= Q(**{f"{relation.name}__isnull": True})
-    return condition
-
-
-def sweep_unreferenced_blobs(*, now=None) -> int:
-    """Delete blobs no manifest holds, unused for the grace period: rows first (a conditional
-    DELETE, so a blob taken again meanwhile stays), then their bytes and thumbnails. Safe to
-    run twice or in parallel. Returns the blobs deleted."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=config()["grace_hours"])
-    unreferenced = _unreferenced()
-    candidates = list(
-        Blob.objects.filter(unreferenced, last_used_at__lt=cutoff).values_list("pk", "sha256")[
-            :1000
-        ]
-    )
-    deleted = 0
-    store = storage()
-    for pk, sha256 in candidates:
-        try:
-            with transaction.atomic():
-                gone, _ = Blob.objects.filter(unreferenced, pk=pk, last_used_at__lt=cutoff).delete()
-        except ProtectedError:
-            continue  # a revision took it meanwhile
-        if not gone:
-            continue
-        deleted += 1
-        blob = Blob(sha256=sha256)
-        store.delete(blob.storage_name)
-        for width in THUMB_WIDTHS:
-            store.delete(thumbnail_name(blob, width))
-    return deleted
-
-
-def file_refs(*, solution_id: int, number: int, manifest: dict[str, Blob]) -> dict[str, FileRef]:
-    """What a revision's Markdown may reference: its own files, at their URLs."""
-    return {
-        path: FileRef(
-            url=file_url(solution_id=solution_id, number=number, path=path),
-            image=blob.is_image,
-            widths=THUMB_WIDTHS if blob.is_image else (),
-        )
-        for path, blob in manifest.items()
-    }
-
-
-def render_revision_body(
-    *, solution_id: int, number: int, body: str, manifest: dict[str, Blob]
-) -> str:
-    refs = file_refs(solution_id=solution_id, number=number, manifest=manifest)
-    return str(render_with_mentions(body, files=refs).html)
