@@ -17,9 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges import artefacts
-from challenges.api.views import MentionSuggestionSerializer
-
 from challenges.api.serializers import attachments_of
+from challenges.api.views import MentionSuggestionSerializer
 from peerhub import history
 from peerhub.api.errors import error_body
 from peerhub.api.schema import ErrorSerializer
