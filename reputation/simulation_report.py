@@ -109,7 +109,21 @@ def summary(result) -> dict:
         "seed": c.seed,
         "purses": result.purses,
         "figures": [list(f) for f in result.figures()],
+        "adversaries": [
+            {"name": name, "figures": [list(f) for f in figures]}
+            for name, figures in result.adversary_figures()
+        ],
     }
+
+
+def adversary_tables(summary: dict | None) -> list[tuple[str, list[FigureRow]]]:
+    """A stored summary's adversaries, each with its rows for display (none in a summary
+    written by a run without adversaries, or before they were stored)."""
+    if not summary:
+        return []
+    return [
+        (group["name"], figure_rows(group["figures"])) for group in summary.get("adversaries", [])
+    ]
 
 
 def _verdict(row: FigureRow) -> str:
@@ -158,7 +172,7 @@ def _adversaries_section(result) -> str:
         return ""
     parts = [
         "<h2>Adversaries</h2><p>Each adversary acts through the real services; the figures are "
-        "those of this run, before any rule was changed for them (issue 23).</p>"
+        "those of this run, under the rules as they stand.</p>"
     ]
     for name, figures in groups:
         rows = "".join(

@@ -242,5 +242,6 @@ def how_it_works(request):
             "simulation_rows": simulation_report.figure_rows(simulation["figures"])
             if simulation
             else [],
+            "adversary_tables": simulation_report.adversary_tables(simulation),
         },
     )

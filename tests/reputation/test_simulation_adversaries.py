@@ -2,11 +2,14 @@
 tiny seeded run, through the real services, and its figures are computed from what happened."""
 
 import dataclasses
+import json
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.urls import reverse
+from django.utils.html import conditional_escape, escape
 
 from challenges.models import Solution
 from marketplace.apps import MarketplaceConfig
@@ -128,6 +131,24 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
 
     page = simulation_report.render(result)
     assert "<h2>Adversaries</h2>" in page and "Lineage farming" in page
+
+
+def test_the_public_page_quotes_each_adversarys_latest_figures(client, settings, tmp_path):
+    settings.PEERHUB_SIMULATION_REPORT_DIR = tmp_path
+    result = simulation.Simulation(dataclasses.replace(ALL, days=2)).run()
+    simulation_report.write(result)
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert "Against attackers who know these rules" in page
+    for name, figures in result.adversary_figures():
+        assert f"<caption>{escape(name)}</caption>" in page
+        for row in simulation_report.figure_rows(figures):
+            assert f"<td>{escape(row.name)}</td><td>{conditional_escape(row.value)}</td>" in page
+    # A summary stored before the adversaries were kept shows the run's table alone.
+    stored = simulation_report.latest_summary()
+    del stored["adversaries"]
+    simulation_report.figures_path().write_text(json.dumps(stored), encoding="utf-8")
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert "Kendall" in page and "Against attackers" not in page
 
 
 def test_wash_trading_is_skipped_without_the_marketplace(monkeypatch):
