@@ -68,7 +68,10 @@ def reviews_mark_outliers(solution_ids=None) -> set[int]:
     rows = reviews.order_by("solution_id", "pk").values_list(
         "pk", "solution_id", "updated_at", "mean_score", "outlier"
     )
-    for pk, solution_id, written_at, mean, outlier in rows.iterator(chunk_size=5000):
+    # The whole table in chunks (a server-side cursor on PostgreSQL); a few solutions' reviews
+    # in one plain read.
+    rows = rows.iterator(chunk_size=5000) if solution_ids is None else rows
+    for pk, solution_id, written_at, mean, outlier in rows:
         per_solution[solution_id].append((pk, written_at, mean))
         stored[pk] = outlier
     now_outliers: set[int] = set()

@@ -48,6 +48,13 @@ def test_writes_while_the_broker_is_down_succeed_and_their_work_is_done_once_it_
 
     voted = api(voter).post(f"/api/solutions/{solution.pk}/vote/", {"value": 1}, format="json")
     forked = api(forker).post(f"/api/solutions/{solution.pk}/fork/", {}, format="json")
+    # More than a copy (a copy earns its parent no "forked" line): the forker rewrites it.
+    revised = api(forker).patch(
+        f"/api/solutions/{forked.data['id']}/",
+        {"body": "A different design: a float switch wired to a siren, tested on two rivers."},
+        format="json",
+    )
+    assert revised.status_code == 200, revised.content
     commented = api(voter).post(
         "/api/comments/", {"solution": solution.pk, "body": "Tried it: works."}, format="json"
     )
