@@ -38,6 +38,7 @@ from django.middleware.csrf import (
     _unmask_cipher_token,
     get_token,
 )
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
@@ -160,7 +161,13 @@ def _anonymous(request) -> bool:
         return False
     if "HTTP_AUTHORIZATION" in request.META or "HTTP_HX_REQUEST" in request.META:
         return False
-    return all(name == settings.CSRF_COOKIE_NAME for name in request.COOKIES)
+    return all(name in _page_cookies() for name in request.COOKIES)
+
+
+def _page_cookies() -> frozenset[str]:
+    """Cookies an anonymous page may be served from cache with: the CSRF token (put back fresh
+    on every hit) and the chosen language (part of the page's key)."""
+    return frozenset((settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME))
 
 
 def _versions(scopes: list[str]) -> list[str]:
@@ -181,7 +188,8 @@ def _page_key(request, spec: PageSpec, versions: list[str]) -> str | None:
     if not names <= spec.query:
         return None
     query = "&".join(f"{n}={v}" for n in sorted(names) for v in request.GET.getlist(n))
-    raw = "\n".join([request.path, query, *versions])
+    # The language the page is rendered in (LocaleMiddleware ran before): one page per language.
+    raw = "\n".join([request.path, query, translation.get_language() or "", *versions])
     return "p:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
@@ -195,7 +203,7 @@ def _answer_headers(response, etag: str, modified: float) -> None:
     response.headers["Last-Modified"] = http_date(modified)
     # The page carries this visitor's CSRF token: browsers may keep it, shared caches may not.
     patch_cache_control(response, private=True, no_cache=True)
-    patch_vary_headers(response, ("Cookie",))
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
 
 
 _CSRF_INDEX = {c: i for i, c in enumerate(CSRF_ALLOWED_CHARS)}
@@ -273,7 +281,7 @@ def _hit_headers(response, etag: str, entry: dict) -> None:
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(entry["modified"])
     response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Vary"] = "Cookie"
+    response.headers["Vary"] = "Accept-Language, Cookie"
 
 
 def _storable(request, response) -> bool:

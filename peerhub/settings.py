@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "peerhub.middleware.ApiErrorShapeMiddleware",
     "peerhub.middleware.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language (issue 22): language cookie, then Accept-Language; URLs stay as they are.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -394,6 +396,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Internationalisation and static files --------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# The languages PeerHub's pages are written in (issue 22); each has its catalogue in locale/.
+# Visitors get their Accept-Language (or the language cookie); members their chosen language.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("pt-br", "Português (Brasil)"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

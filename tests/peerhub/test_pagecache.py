@@ -321,3 +321,21 @@ def test_an_api_detail_answers_304_per_user(client, member_api_client):
     anonymous = client.get(url, headers={"If-None-Match": etag})
     assert anonymous.status_code in (200, 304)
     assert "private" not in anonymous.headers.get("Cache-Control", "")
+
+
+def test_each_language_has_its_own_cached_page(client, settings):
+    """A page rendered in one language is never served to a visitor asking for another; a
+    visitor who chose a language (the language cookie) is still served from the cache."""
+    url = reverse("challenges:list")
+    english = warm(client, url)
+    assert english["Content-Language"] == "en"
+    assert "Accept-Language" in english["Vary"]
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert state(french) == "miss"
+    assert french["Content-Language"] == "fr"
+    assert state(client.get(url, HTTP_ACCEPT_LANGUAGE="fr")) == "hit"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    arabic = client.get(url)
+    assert state(arabic) == "miss"
+    assert arabic["Content-Language"] == "ar"
+    assert state(client.get(url)) == "hit"
