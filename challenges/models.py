@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from peerhub import limits
 from peerhub.markdown import render_markdown
+from peerhub.models import BackgroundArchive
 
 DEFAULT_LICENCE = "CC BY-SA 4.0"
 
@@ -794,7 +795,7 @@ class Upload(models.Model):
         return f"upload {self.pk} {self.name}"
 
 
-class RevisionArchive(models.Model):
+class RevisionArchive(BackgroundArchive):
     """The zip of a large revision, built by a task (challenges.archives) and kept in the files
     storage for a while. One per revision and viewer: its lineage.json names only the ancestors
     that viewer may see (anonymous visitors share one, `viewer` empty)."""
@@ -812,17 +813,9 @@ class RevisionArchive(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent, 0 to 100.")
     file_name = models.CharField(max_length=255, blank=True, help_text="In the files storage.")
-    size = models.PositiveBigIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BackgroundArchive.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["revision", "viewer"],
@@ -841,15 +834,3 @@ class RevisionArchive(models.Model):
 
     def __str__(self) -> str:
         return f"archive of {self.revision_id} for {self.viewer_id or 'visitors'} ({self.state})"
-
-    @property
-    def in_flight(self) -> bool:
-        return self.state in self.IN_FLIGHT
-
-    @property
-    def is_downloadable(self) -> bool:
-        return (
-            self.state == self.State.READY
-            and self.expires_at is not None
-            and self.expires_at > timezone.now()
-        )

@@ -504,7 +504,40 @@ class MemberRelation(models.Model):
 # --- Members take their data with them (issue 21) -----------------------------------------------
 
 
-class DataExport(models.Model):
+class BackgroundArchive(models.Model):
+    """A file built by a task for someone to download, kept until `expires_at`: a member's data
+    export here, a large revision's zip in challenges. Subclasses name their `State` choices
+    (with READY among them), which of them are `IN_FLIGHT`, and their own state field."""
+
+    IN_FLIGHT: tuple = ()
+
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent, 0 to 100.")
+    file_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in self.IN_FLIGHT
+
+    @property
+    def is_downloadable(self) -> bool:
+        return (
+            self.state == self.State.READY
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+
+class DataExport(BackgroundArchive):
     """One archive of everything a member put into PeerHub or that PeerHub keeps about them
     (peerhub.exports): asked for on the "Your data" page or the API, built by a task, e-mailed as
     a link that works for its owner until `expires_at`, then deleted by a periodic sweep."""
@@ -522,22 +555,13 @@ class DataExport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
     )
     state = models.CharField(max_length=10, choices=State, default=State.REQUESTED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent, 0 to 100.")
-    # In the `exports` storage (settings.STORAGES): never served publicly, only through the
-    # owner's download view.
-    file_name = models.CharField(max_length=255, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
+    # file_name is in the `exports` storage (settings.STORAGES): never served publicly, only
+    # through the owner's download view.
     # The download link's secret part: 256 random bits, useless without the owner's session.
     token = models.CharField(max_length=64, unique=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BackgroundArchive.Meta):
         indexes = [models.Index(fields=["user", "-created_at"], name="data_export_user_new")]
         constraints = [
             models.UniqueConstraint(
@@ -552,18 +576,6 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} of {self.user_id} ({self.state})"
-
-    @property
-    def in_flight(self) -> bool:
-        return self.state in self.IN_FLIGHT
-
-    @property
-    def is_downloadable(self) -> bool:
-        return (
-            self.state == self.State.READY
-            and self.expires_at is not None
-            and self.expires_at > timezone.now()
-        )
 
     def get_download_url(self) -> str:
         return reverse("data-export-download", kwargs={"token": self.token})

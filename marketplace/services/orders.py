@@ -22,6 +22,7 @@ from challenges import files
 from challenges.uploads import Attachment, merge_files, uploads_claim
 from peerhub import relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
+from peerhub.markdown import render_markdown
 from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
@@ -138,7 +139,11 @@ def order_place(
             if len(blobs) > limit:
                 raise DomainError(f"A brief holds at most {limit} files.", code="too_many_files")
             message = OrderMessage.objects.create(
-                order=order, author=buyer, body=BRIEF_FILES_BODY, is_brief=True
+                order=order,
+                author=buyer,
+                body=BRIEF_FILES_BODY,
+                body_html=render_markdown(BRIEF_FILES_BODY),
+                is_brief=True,
             )
             OrderMessageFile.objects.bulk_create(
                 OrderMessageFile(message=message, path=path, blob=blob)

@@ -156,6 +156,7 @@ def test_files_attached_when_the_order_is_placed_go_with_the_brief():
     order = place(uploads=[upload("roof.png", png()), upload("plan.pdf", PDF)])
     brief = order.messages.get()
     assert brief.is_brief and brief.author == order.buyer
+    assert brief.body_html.strip() == "<p>Files for the brief.</p>"  # stored, not rendered on read
     assert sorted(brief.files.values_list("path", flat=True)) == ["plan.pdf", "roof.png"]
 
 
