@@ -302,6 +302,11 @@ class Solution(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("challenges:solution-detail", kwargs={"pk": self.pk})
 
+    @classmethod
+    def mention_html_holders(cls, ids):
+        """Where a solution's rendered text lives (peerhub.mentions.mentions_unlink)."""
+        return [Revision.objects.filter(solution_id__in=ids)]
+
     @property
     def is_fork(self) -> bool:
         return self.parent_id is not None
@@ -625,6 +630,11 @@ class SelectionRound(models.Model):
         return reverse("challenges:selection", kwargs={"slug": self.challenge.slug}) + (
             f"#round-{self.number}"
         )
+
+    @classmethod
+    def mention_html_holders(cls, ids):
+        """The round's summary and its entries' reasons (peerhub.mentions.mentions_unlink)."""
+        return [cls.objects.filter(pk__in=ids), SelectionEntry.objects.filter(round_id__in=ids)]
 
     @property
     def winners(self) -> list:

@@ -50,6 +50,7 @@ from django.utils import timezone
 from . import exports
 from .exceptions import Conflict, NotAllowed
 from .hooks import collect
+from .mentions import mentions_unlink
 from .models import (
     AccessToken,
     AccountDeletion,
@@ -231,6 +232,7 @@ def _erase_site_data(user: User, *, now: datetime) -> None:
     NotificationDigest.objects.filter(recipient=user).delete()
     member_type = ContentType.objects.get_for_model(User)
     Follow.objects.filter(Q(follower=user) | Q(target_type=member_type, target_id=user.pk)).delete()
+    mentions_unlink(user)  # before the username changes: the links name the old profile
     Mention.objects.filter(mentioned=user).delete()
     MemberRelation.objects.filter(Q(member=user) | Q(other=user)).delete()
     Activity.objects.filter(actor=user).delete()

@@ -7,10 +7,12 @@ still names someone does not notify them again (the Mention row's unique constra
 members who may see the item are told; the caller says who they are (`audience`), since the
 apps, not the site, know who may see what."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.safestring import SafeString
@@ -158,3 +160,36 @@ def markdown_preview(*, user: User, text: str) -> SafeString:
         raise TooLarge(f"Preview at most {limits.MARKDOWN_PREVIEW:,} characters.")
     write_spend(user, "preview")
     return render_with_mentions(text).html
+
+
+def mentions_unlink(user: User) -> int:
+    """A member who leaves is no longer linked from others' writing (peerhub.deletion): in the
+    stored HTML of every item that mentions them, the link to their profile becomes its plain
+    `@name` text; the writing itself is its authors' and stays. An item whose rendered text
+    lives on other rows (a solution's revisions) names them with a classmethod
+    `mention_html_holders(ids)` answering querysets. Answers the rows changed."""
+    link = re.compile(
+        rf'<a href="{re.escape(user.get_absolute_url())}" class="mention"[^>]*>(@[^<]*)</a>'
+    )
+    items: dict[int, list[int]] = {}
+    for type_id, item_id in Mention.objects.filter(mentioned=user).values_list(
+        "item_type_id", "item_id"
+    ):
+        items.setdefault(type_id, []).append(item_id)
+    changed = 0
+    for type_id, ids in items.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        holders = getattr(model, "mention_html_holders", None)
+        for rows in holders(ids) if holders else [model._default_manager.filter(pk__in=ids)]:
+            fields = [
+                f.attname for f in rows.model._meta.concrete_fields if f.name.endswith("_html")
+            ]
+            for row in rows.values("pk", *fields):
+                new = {f: link.sub(r"\1", row[f]) for f in fields if link.search(row[f] or "")}
+                if new:
+                    # A plain update: a revision refuses save(), and this is not an edit of it.
+                    models.QuerySet(rows.model).filter(pk=row["pk"]).update(**new)
+                    changed += 1
+    return changed

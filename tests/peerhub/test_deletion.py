@@ -495,3 +495,24 @@ def test_a_member_who_leaves_leaves_no_data_export_behind(ana, django_capture_on
         deletion.anonymise_due(now=later())
     assert not DataExport.objects.filter(pk=export.pk).exists()
     assert not exports.storage().exists(export.file_name)
+
+
+def test_others_writing_no_longer_links_to_a_member_who_left(ana, ben):
+    """Mentions of a member who left stay as the authors wrote them, as plain `@name` text: a
+    link would point at a profile that no longer exists (a 404)."""
+    challenge = ChallengeFactory()
+    solution = make_solution(challenge, ben, body="Built with @ana and @ben's notes")
+    comment = challenge_services.comment_create(author=ben, body="Thanks @ana!", target=solution)
+    profile = f'href="{ana.get_absolute_url()}"'
+    revision = solution.revisions.get()
+    assert profile in revision.body_html and profile in comment.body_html
+    request_deletion(ana)
+    assert deletion.anonymise_due(now=later()) == 1
+
+    revision.refresh_from_db()
+    comment.refresh_from_db()
+    assert profile not in revision.body_html and profile not in comment.body_html
+    assert f"@{ana.username}" in revision.body_html and "Thanks @ana!" in comment.body_html
+    assert comment.body == "Thanks @ana!"  # the author's words, unchanged
+    # the other member named in the same text is still linked
+    assert f'href="{ben.get_absolute_url()}"' in revision.body_html
