@@ -4,6 +4,29 @@ from django.apps import AppConfig
 class ChallengesConfig(AppConfig):
     name = "challenges"
 
+    def rendered_markdown(self) -> list[tuple]:
+        """Markdown kept rendered as HTML (manage.py rerender_markdown): (model, source field,
+        whether its mentions are linked for everyone)."""
+        from .models import (
+            ChallengeProposal,
+            Comment,
+            Revision,
+            SelectionEntry,
+            SelectionRound,
+            UpstreamProposal,
+        )
+
+        return [
+            (Comment, "body", True),
+            (Revision, "body", True),
+            (ChallengeProposal, "problem", True),
+            (ChallengeProposal, "context", True),
+            (UpstreamProposal, "message", True),
+            (SelectionRound, "summary", True),
+            (SelectionEntry, "reason", True),
+            (SelectionEntry, "winner_reason", True),
+        ]
+
     def ready(self) -> None:
         # The home page's figures count open challenges and published solutions: recounted
         # after a change that can move them (see peerhub.figures).

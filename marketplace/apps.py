@@ -6,6 +6,17 @@ PROFILE_OFFERS = 10
 class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
+    def rendered_markdown(self) -> list[tuple]:
+        """See ChallengesConfig.rendered_markdown. An order's words link no mentions when
+        rendered again: who may be linked depends on the order (they are linked when written)."""
+        from .models import Offer, Order, OrderMessage
+
+        return [
+            (Offer, "description", True),
+            (Order, "brief", False),
+            (OrderMessage, "body", False),
+        ]
+
     def request_user_annotations(self) -> dict:
         """Premium, loaded with the request's user (peerhub.auth_backends)."""
         from . import permissions

@@ -9,6 +9,9 @@ them calls `collect` or `collect_by_key` and never imports the app that contribu
 `member_export(user)` answers [peerhub.exports.ExportPart] for a member's data export: the
 JSON files and stored files of that app's part of the archive.
 
+`rendered_markdown()` answers [(model, source field, link mentions?)] for the Markdown the app
+keeps rendered in `<source>_html` (manage.py rerender_markdown renders them all again).
+
 Leaving (peerhub.deletion): `account_deletion_blockers(user)` answers [peerhub.deletion.Blocker]
 (what must be settled before the member may leave, with a link to settle it), and
 `account_anonymise(user, remove_drafts)` erases the personal data the app holds about a member

@@ -6,6 +6,12 @@ PROFILE_EVENTS = 20
 class ReputationConfig(AppConfig):
     name = "reputation"
 
+    def rendered_markdown(self) -> list[tuple]:
+        """See ChallengesConfig.rendered_markdown."""
+        from .models import Review
+
+        return [(Review, "comment", True)]
+
     def ready(self) -> None:
         from . import pagecache, signals  # noqa: F401  (connects the fact listeners)
 

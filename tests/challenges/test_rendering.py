@@ -58,3 +58,36 @@ def test_rendering_revisions_again_reads_a_fixed_number_of_queries(challenge):
     few = queries_for(range(2))
     many = queries_for(range(2, 8))  # four times the revisions
     assert many == few
+
+
+def test_the_command_renders_every_kept_text_of_every_app(challenge):
+    """`rerender_markdown --missing` fills the HTML of every text an app keeps rendered: the
+    apps name theirs with the `rendered_markdown` hook, so none is forgotten."""
+    import io
+
+    from django.core.management import call_command
+
+    from peerhub.hooks import collect
+    from tests.marketplace.factories import OfferFactory
+
+    post(challenge, 1)
+    offer = OfferFactory(description="Hand-built **gauges**")
+    kept = collect("rendered_markdown")
+    assert {(m._meta.label, s) for m, s, _ in kept} >= {
+        ("challenges.Comment", "body"),
+        ("challenges.Revision", "body"),
+        ("challenges.SelectionEntry", "winner_reason"),
+        ("marketplace.Offer", "description"),
+        ("marketplace.OrderMessage", "body"),
+        ("reputation.Review", "comment"),
+    }
+    for model, source, _ in kept:  # every one names a real pair of fields
+        assert {source, f"{source}_html"} <= {f.name for f in model._meta.fields}
+    models.QuerySet(type(offer)).update(description_html="")
+    written = stale_all()
+    out = io.StringIO()
+    call_command("rerender_markdown", "--missing", stdout=out)
+    offer.refresh_from_db()
+    assert offer.description_html.strip() == "<p>Hand-built <strong>gauges</strong></p>"
+    assert dict(Revision.objects.values_list("pk", "body_html")) == written
+    assert "offers (description): 1 rendered" in out.getvalue()
