@@ -21,6 +21,7 @@ from ..models import (
     Order,
     OrderEvent,
     OrderMessage,
+    OrderMessageFile,
     OrderReview,
     Payment,
     Payout,
@@ -144,11 +145,29 @@ class MoneyRowSerializer(serializers.Serializer):
     )
 
 
+class OrderFileSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    size = serializers.IntegerField(source="blob.size")
+    content_type = serializers.CharField(source="blob.content_type")
+    sha256 = serializers.CharField(source="blob.sha256")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, item) -> str:
+        return rf_reverse(
+            "api-order-message-file",
+            kwargs={"pk": item.message.order_id, "message": item.message_id, "path": item.path},
+            request=self.context.get("request"),
+        )
+
+
 class OrderSerializer(serializers.ModelSerializer):
     buyer = UserRefSerializer(read_only=True)
     seller = UserRefSerializer(read_only=True)
     timeline = OrderEventSerializer(source="events", many=True, read_only=True)
     money = serializers.SerializerMethodField()
+    brief_files = serializers.SerializerMethodField(
+        help_text="The files given with the brief (also on the thread's first message)."
+    )
 
     class Meta:
         model = Order
@@ -156,13 +175,24 @@ class OrderSerializer(serializers.ModelSerializer):
                   "price", "currency", "fee_rate", "fee", "resolution", "refunded_amount",
                   "released_amount", "fee_collected", "money", "created_at", "paid_at",
                   "start_by", "delivered_at", "auto_complete_at", "completed_at",
-                  "wash_suspected", "timeline"]  # fmt: skip
+                  "wash_suspected", "brief_files", "timeline"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(MoneyRowSerializer(many=True))
     def get_money(self, order: Order) -> list[dict]:
         rows = selectors.order_money_summary(order)
         return MoneyRowSerializer(rows, many=True).data
+
+    @extend_schema_field(OrderFileSerializer(many=True))
+    def get_brief_files(self, order: Order) -> list[dict]:
+        briefs = getattr(order, "brief_messages", None)  # prefetched by the list
+        if briefs is None:
+            files = OrderMessageFile.objects.filter(
+                message__order=order, message__is_brief=True
+            ).select_related("blob", "message")
+        else:
+            files = [file for message in briefs for file in message.files.all()]
+        return OrderFileSerializer(files, many=True, context=self.context).data
 
 
 ORDER_FILES_HELP = (
@@ -199,21 +229,6 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text="Your earlier uploads (POST /api/uploads/) to attach to the brief, by id "
         "(send the request as JSON); only your own, each attached once.",
     )
-
-
-class OrderFileSerializer(serializers.Serializer):
-    path = serializers.CharField()
-    size = serializers.IntegerField(source="blob.size")
-    content_type = serializers.CharField(source="blob.content_type")
-    sha256 = serializers.CharField(source="blob.sha256")
-    url = serializers.SerializerMethodField()
-
-    def get_url(self, item) -> str:
-        return rf_reverse(
-            "api-order-message-file",
-            kwargs={"pk": item.message.order_id, "message": item.message_id, "path": item.path},
-            request=self.context.get("request"),
-        )
 
 
 class DeliverSerializer(serializers.Serializer):

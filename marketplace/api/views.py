@@ -32,6 +32,7 @@ from ..models import (
     Offer,
     Order,
     OrderEvent,
+    OrderMessage,
     OrderMessageFile,
     Payout,
     Plan,
@@ -198,8 +199,13 @@ class OrderViewSet(_ViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
+        briefs = OrderMessage.objects.filter(is_brief=True).prefetch_related(
+            Prefetch("files", queryset=OrderMessageFile.objects.select_related("blob"))
+        )
         return selectors.orders_visible_to(self.request.user).prefetch_related(
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")), "refunds"
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+            "refunds",
+            Prefetch("messages", queryset=briefs, to_attr="brief_messages"),
         )
 
     def get_object(self):

@@ -236,6 +236,12 @@ def test_the_api_places_an_order_with_files_and_with_uploads():
     messages = api.get(reverse("api-order-messages", args=[response.json()["id"]])).json()
     assert messages["results"][0]["is_brief"] is True
     assert [f["path"] for f in messages["results"][0]["files"]] == ["plan.pdf"]
+    # the order itself names its brief's files, in its answer, its detail and the list
+    assert [f["path"] for f in response.json()["brief_files"]] == ["plan.pdf"]
+    detail = api.get(reverse("api-order-detail", args=[response.json()["id"]])).json()
+    assert detail["brief_files"][0]["url"].endswith("/files/plan.pdf/")
+    listed = api.get(reverse("api-order-list")).json()["results"]
+    assert [f["path"] for f in listed[0]["brief_files"]] == ["plan.pdf"]
 
     uploaded = api.post(
         reverse("api-upload-list"), {"files": [upload("roof.png", png())]}, format="multipart"
