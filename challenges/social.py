@@ -2,6 +2,8 @@
 its notification kinds and the things members may follow."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from peerhub.following import register_followable
 from peerhub.notifications import register_kind
@@ -14,83 +16,93 @@ register_followable("solution", model=Solution, can_view=permissions.can_view_so
 
 register_kind(
     "solution_forked",
-    label="Your solution was forked",
-    text="{actor} forked your solution “{parent}”: “{target}”",
+    label=_("Your solution was forked"),
+    text=_("{actor} forked your solution “{parent}”: “{target}”"),
     icon="fork",
-    many="{count} new forks of your solution",
+    many=ngettext_lazy(
+        "{count} new fork of your solution", "{count} new forks of your solution", "count"
+    ),
     social=True,
 )
 register_kind(
     "upstream_proposed",
-    label="A fork offered a change to your solution",
-    text="{actor} offered changes from their fork “{fork}” to your solution “{parent}”",
+    label=_("A fork offered a change to your solution"),
+    text=_("{actor} offered changes from their fork “{fork}” to your solution “{parent}”"),
     icon="merge",
-    many="{count} changes offered to your solution",
+    many=ngettext_lazy(
+        "{count} change offered to your solution",
+        "{count} changes offered to your solution",
+        "count",
+    ),
     social=True,
 )
 register_kind(
     "upstream_accepted",
-    label="Your upstream change was accepted",
-    text="{actor} accepted the changes from your fork “{fork}” into “{parent}”",
+    label=_("Your upstream change was accepted"),
+    text=_("{actor} accepted the changes from your fork “{fork}” into “{parent}”"),
     icon="check",
     social=True,
 )
 register_kind(
     "upstream_declined",
-    label="Your upstream change was declined",
-    text="{actor} declined the changes from your fork “{fork}”: {reason}",
+    label=_("Your upstream change was declined"),
+    text=_("{actor} declined the changes from your fork “{fork}”: {reason}"),
     icon="cross",
     social=True,
 )
 register_kind(
     "comment_reply",
-    label="A reply to your comment",
-    text="{actor} replied to your comment on “{on}”",
+    label=_("A reply to your comment"),
+    text=_("{actor} replied to your comment on “{on}”"),
     icon="comment",
-    many="{count} new replies to your comment",
+    many=ngettext_lazy(
+        "{count} new reply to your comment", "{count} new replies to your comment", "count"
+    ),
     social=True,
 )
 register_kind(
     "solution_comment",
-    label="A comment on your solution",
-    text="{actor} commented on your solution “{on}”",
+    label=_("A comment on your solution"),
+    text=_("{actor} commented on your solution “{on}”"),
     icon="comment",
-    many="{count} new comments on your solution",
+    many=ngettext_lazy(
+        "{count} new comment on your solution", "{count} new comments on your solution", "count"
+    ),
     social=True,
 )
 register_kind(
     "challenge_opened",
-    label="A challenge you follow opened",
-    text="“{target}” is open for solutions",
+    label=_("A challenge you follow opened"),
+    text=_("“{target}” is open for solutions"),
     icon="flag",
     social=True,
 )
 register_kind(
     "challenge_selecting",
-    label="A challenge you follow entered selection",
-    text="“{target}” closed for solutions: the organisers are selecting",
+    label=_("A challenge you follow entered selection"),
+    text=_("“{target}” closed for solutions: the organisers are selecting"),
     icon="flag",
     social=True,
 )
 # Selection rounds (issue 5): declared here so that wiring them is one notify() call each.
 register_kind(
     "solution_shortlisted",
-    label="Your solution was shortlisted",
-    text="Your solution “{target}” was shortlisted in “{challenge}”",
+    label=_("Your solution was shortlisted"),
+    text=_("Your solution “{target}” was shortlisted in “{challenge}”"),
     important=True,
     icon="award",
 )
 register_kind(
     "solution_won",
-    label="Your solution won",
-    text="Your solution “{target}” was selected as a winner of “{challenge}”",
+    label=_("Your solution won"),
+    text=_("Your solution “{target}” was selected as a winner of “{challenge}”"),
     important=True,
     icon="award",
 )
 register_kind(
     "challenge_results_published",
-    label="A challenge you follow published its results",
-    text="“{target}” published its selection results",
+    label=_("A challenge you follow published its results"),
+    text=_("“{target}” published its selection results"),
     important=True,
     icon="award",
 )

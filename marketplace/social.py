@@ -2,74 +2,112 @@
 event is decided in marketplace.social_events. Orders, money and subscription problems are
 important: e-mailed at once by default."""
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
 from peerhub.notifications import register_kind
 
 # Kinds that issue 7 declared render from the actor and the target alone (other code may notify
 # them without context); the kinds added since take the context social_events always gives.
 KINDS = {
     "order_placed": (
-        "A new order for your offer",
-        "{actor} placed “{target}”: waiting for payment",
+        _("A new order for your offer"),
+        _("{actor} placed “{target}”: waiting for payment"),
     ),
-    "order_paid": ("An order was paid", "“{target}” is paid: the money is held in escrow"),
-    "order_started": ("Work on an order started", "{actor} started work on “{target}”"),
+    "order_paid": (
+        _("An order was paid"),
+        _("“{target}” is paid: the money is held in escrow"),
+    ),
+    "order_started": (
+        _("Work on an order started"),
+        _("{actor} started work on “{target}”"),
+    ),
     "order_delivered": (
-        "An order was delivered",
-        "{actor} delivered “{target}”: accept it or open a dispute",
+        _("An order was delivered"),
+        _("{actor} delivered “{target}”: accept it or open a dispute"),
     ),
     "order_completed": (
-        "An order was completed",
-        "“{target}” is completed: the money is released to the seller",
+        _("An order was completed"),
+        _("“{target}” is completed: the money is released to the seller"),
     ),
     "order_review_requested": (
-        "Review a completed order",
-        "“{target}” is completed: how was it? Leave a review",
+        _("Review a completed order"),
+        _("“{target}” is completed: how was it? Leave a review"),
     ),
-    "order_cancelled": ("An order was cancelled", "{actor} cancelled “{target}”"),
+    "order_cancelled": (
+        _("An order was cancelled"),
+        _("{actor} cancelled “{target}”"),
+    ),
     "order_start_reminder": (
-        "Start a paid order in time",
-        "Start “{target}” by {deadline}: after that the buyer may cancel it for a full refund",
+        _("Start a paid order in time"),
+        _("Start “{target}” by {deadline}: after that the buyer may cancel it for a full refund"),
     ),
     "order_cancelled_unstarted": (
-        "An unstarted order was cancelled",
-        "{actor} cancelled “{target}”: it was not started by {deadline}, so the full price "
-        "went back to the buyer",
+        _("An unstarted order was cancelled"),
+        _(
+            "{actor} cancelled “{target}”: it was not started by {deadline}, so the full price "
+            "went back to the buyer"
+        ),
     ),
     "order_declined": (
-        "An order was declined",
-        "{actor} declined “{target}”: the full price is refunded",
+        _("An order was declined"),
+        _("{actor} declined “{target}”: the full price is refunded"),
     ),
-    "order_disputed": ("An order was disputed", "{actor} disputed “{target}”"),
-    "order_resolved": ("A dispute was resolved", "The dispute on “{target}” is resolved"),
-    "order_refunded": ("An order was refunded", "Your payment for “{target}” is refunded"),
-    "order_message": ("A message about an order", "{actor} wrote about “{target}”"),
-    "order_reviewed": ("A buyer reviewed your work", "{actor} reviewed “{target}”: {rating}/5"),
+    "order_disputed": (
+        _("An order was disputed"),
+        _("{actor} disputed “{target}”"),
+    ),
+    "order_resolved": (
+        _("A dispute was resolved"),
+        _("The dispute on “{target}” is resolved"),
+    ),
+    "order_refunded": (
+        _("An order was refunded"),
+        _("Your payment for “{target}” is refunded"),
+    ),
+    "order_message": (
+        _("A message about an order"),
+        _("{actor} wrote about “{target}”"),
+    ),
+    "order_reviewed": (
+        _("A buyer reviewed your work"),
+        _("{actor} reviewed “{target}”: {rating}/5"),
+    ),
     "payment_failed": (
-        "A payment failed",
-        "Your payment for {what} failed: nothing was charged",
+        _("A payment failed"),
+        _("Your payment for {what} failed: nothing was charged"),
     ),
-    "payout_sent": ("A payout was sent", "Your payout of {amount} is on its way"),
+    "payout_sent": (
+        _("A payout was sent"),
+        _("Your payout of {amount} is on its way"),
+    ),
     "transfer_failed": (
-        "Money could not be sent",
-        "{what} of {amount} failed after every attempt: {error}",
+        _("Money could not be sent"),
+        _("{what} of {amount} failed after every attempt: {error}"),
     ),
     "provider_event_flagged": (
-        "A provider event needs a look",
-        "{provider} event {event} was not applied: {outcome}",
+        _("A provider event needs a look"),
+        _("{provider} event {event} was not applied: {outcome}"),
     ),
-    "subscription_active": ("Premium started", "Premium is active until {until}: thank you!"),
-    "subscription_renewed": ("Premium renewed", "Premium is renewed until {until}"),
+    "subscription_active": (
+        _("Premium started"),
+        _("Premium is active until {until}: thank you!"),
+    ),
+    "subscription_renewed": (
+        _("Premium renewed"),
+        _("Premium is renewed until {until}"),
+    ),
     "subscription_past_due": (
-        "Premium renewal failed",
-        "Renewing Premium failed: pay by {grace} to keep it",
+        _("Premium renewal failed"),
+        _("Renewing Premium failed: pay by {grace} to keep it"),
     ),
     "subscription_lapsed": (
-        "Premium lapsed",
-        "Premium lapsed after a failed renewal: subscribe again any time",
+        _("Premium lapsed"),
+        _("Premium lapsed after a failed renewal: subscribe again any time"),
     ),
     "subscription_cancel_requested": (
-        "Premium cancelled",
-        "Premium is cancelled: it stays on until {until}",
+        _("Premium cancelled"),
+        _("Premium is cancelled: it stays on until {until}"),
     ),
 }
 
@@ -88,7 +126,11 @@ ICONS = {
     "order_refunded": "money",
     "order_paid": "money",
 }
-MANY = {"order_message": "{count} new messages about an order"}
+MANY = {
+    "order_message": ngettext_lazy(
+        "{count} new message about an order", "{count} new messages about an order", "count"
+    )
+}
 
 for name, (label, text) in KINDS.items():
     icon = ICONS.get(name, "star" if name.startswith("subscription_") else "package")

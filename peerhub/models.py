@@ -188,7 +188,10 @@ class Notification(models.Model):
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
     target_url = models.CharField(max_length=500, blank=True)
+    # The words in the site's language when it was written; `message` words it in the reader's
+    # language from the kind and `context` (what peerhub.notifications.Kind.capture kept).
     text = models.CharField(max_length=300)
+    context = models.JSONField(default=dict, blank=True)
     # One notification per (recipient, kind, key): the same event notified twice stays one.
     dedupe_key = models.CharField(max_length=120)
     email = models.CharField(max_length=10, choices=Email, default=Email.NONE)
@@ -230,6 +233,19 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def message(self) -> str:
+        """The notification worded in the active language (the reader's). One written before
+        notifications kept their context, or of a kind no longer declared, shows as written."""
+        from peerhub.notifications.kinds import get_kind
+
+        if not self.context:
+            return self.text
+        try:
+            return get_kind(self.kind).render(context=self.context, captured=True)
+        except (LookupError, KeyError, IndexError, ValueError):
+            return self.text
 
 
 class NotificationPreference(models.Model):

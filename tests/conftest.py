@@ -97,6 +97,17 @@ def _write_limits(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts and ends in the site's language: a request through LocaleMiddleware
+    leaves its language active in the thread, which the next test must not inherit."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -21,6 +21,9 @@ from .serializers import PublicUserSerializer
 class NotificationSerializer(serializers.ModelSerializer):
     actor = PublicUserSerializer(read_only=True)
     url = serializers.CharField(source="target_url", read_only=True)
+    text = serializers.CharField(
+        source="message", read_only=True, help_text="Worded in the reader's language."
+    )
     target_type = serializers.SerializerMethodField()
     is_read = serializers.BooleanField(read_only=True)
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 
 def absolute(url: str) -> str:
@@ -19,7 +20,18 @@ def unsubscribe_url(token: str) -> str:
     return absolute(reverse("notifications-unsubscribe", kwargs={"token": token}))
 
 
-def _message(*, to: str, template: str, context: dict, unsubscribe: str) -> EmailMultiAlternatives:
+def language_of(member) -> str:
+    """The language a member reads PeerHub in: theirs when they chose one, else the site's."""
+    return getattr(member, "language", "") or settings.LANGUAGE_CODE
+
+
+def _message(*, to, template: str, context: dict, unsubscribe: str) -> EmailMultiAlternatives:
+    """An e-mail to a member (`to`), worded in their language."""
+    with translation.override(language_of(to)):
+        return _worded(to=to.email, template=template, context=context, unsubscribe=unsubscribe)
+
+
+def _worded(*, to: str, template: str, context: dict, unsubscribe: str) -> EmailMultiAlternatives:
     context = {**context, "site_url": settings.SITE_URL.rstrip("/"), "unsubscribe_url": unsubscribe}
     subject = render_to_string(f"peerhub/email/{template}_subject.txt", context)
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
@@ -44,7 +56,7 @@ def notification_message(*, notifications, unsubscribe_url: str) -> EmailMultiAl
 
     first = notifications[0]
     return _message(
-        to=first.recipient.email,
+        to=first.recipient,
         template="notification",
         context={
             "notification": first,
@@ -71,7 +83,7 @@ def digest_message(
         for label, items in group_by_kind(notifications)
     ]
     return _message(
-        to=recipient.email,
+        to=recipient,
         template="digest",
         context={
             "recipient": recipient,

@@ -3,17 +3,22 @@ by peerhub.apps.PeerhubConfig.ready), so the site never imports the apps that no
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
+
 from peerhub.models import Channel
 
 
 @dataclass(frozen=True)
 class Kind:
     name: str
+    # Each text is translatable (gettext_lazy): worded in the reader's language when shown.
     label: str  # what the preferences page calls it: "Your solution was forked"
     text: str  # str.format template: "{actor} forked your solution “{target}”"
     important: bool = False  # important kinds are e-mailed at once by default
     icon: str = "bell"  # drawn beside it on the notifications page (peerhub's `icon` tag)
-    # What several of this kind on one target say together: "{count} comments on your solution"
+    # What several of this kind on one target say together, with its plural forms:
+    # ngettext_lazy("{count} comment on your solution", "{count} comments on …", "count")
     many: str = ""
     # Social kinds (comments, mentions, forks, reviews...) are silenced by a mute or a block
     # (peerhub.relations); the others (orders, money, moderation, results) always arrive.
@@ -25,17 +30,29 @@ class Kind:
 
     def summary(self, count: int) -> str:
         """What `count` notifications of this kind about one thing say together."""
-        if self.many:
+        if self.many:  # ngettext_lazy(…, "count"): the form for `count` in the reader's language
             return self.many.format(count=count)
-        return f"{count} notifications: {self.label[:1].lower()}{self.label[1:]}"
+        label = str(self.label)
+        return ngettext(
+            "{count} notification: {label}", "{count} notifications: {label}", count
+        ).format(count=count, label=f"{label[:1].lower()}{label[1:]}")
 
-    def render(self, *, actor, target, context: dict) -> str:
-        text = self.text.format(
-            actor=getattr(actor, "name", None) or "Someone",
-            target=str(target) if target is not None else "",
-            **context,
-        )
-        return text[:300]
+    @staticmethod
+    def capture(*, actor, target, context: dict) -> dict:
+        """What a notification keeps to be worded later, in each reader's language: the actor's
+        and the target's names as they were, and the caller's context, as text."""
+        return {
+            "actor": getattr(actor, "name", None) or "",
+            "target": str(target) if target is not None else "",
+            **{key: str(value) for key, value in context.items()},
+        }
+
+    def render(self, *, actor=None, target=None, context: dict, captured: bool = False) -> str:
+        """The notification's text in the active language. `captured`: `context` is what
+        `capture` kept (a stored notification's)."""
+        values = context if captured else self.capture(actor=actor, target=target, context=context)
+        values = {**values, "actor": values.get("actor") or gettext("Someone")}
+        return str(self.text).format(**values)[:300]
 
 
 _KINDS: dict[str, Kind] = {}
@@ -77,16 +94,16 @@ def all_kinds() -> list[Kind]:
 # The site's own kinds.
 register_kind(
     "manifesto_published",
-    label="A new version of the manifesto",
-    text="Version {number} of the manifesto is published: “{target}”. Read it and sign again.",
+    label=_("A new version of the manifesto"),
+    text=_("Version {number} of the manifesto is published: “{target}”. Read it and sign again."),
     icon="book",
 )
 register_kind(
     "mentioned",
-    label="You were mentioned",
-    text="{actor} mentioned you in {where}",
+    label=_("You were mentioned"),
+    text=_("{actor} mentioned you in {where}"),
     important=True,
     icon="at",
-    many="{count} mentions of you",
+    many=ngettext_lazy("{count} mention of you", "{count} mentions of you", "count"),
     social=True,
 )

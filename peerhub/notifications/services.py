@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from peerhub import relations
 from peerhub.exceptions import DomainError, NotFound
@@ -40,6 +40,11 @@ EMAIL_FOR_CHANNEL = {
 
 def _pk(obj) -> int | None:
     return None if obj is None else getattr(obj, "pk", obj)
+
+
+def _in_site_language(spec, context: dict) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return spec.render(context=context, captured=True)
 
 
 def notify(
@@ -75,7 +80,8 @@ def notify(
         "target_type_id": target_type.pk if target_type else None,
         "target_id": _pk(target),
         "url": url,
-        "text": spec.render(actor=actor, target=target, context=context or {}),
+        "context": (kept := spec.capture(actor=actor, target=target, context=context or {})),
+        "text": _in_site_language(spec, kept),
         "dedupe_key": f"{target_type.pk if target_type else '-'}:{_pk(target) or '-'}:{key}"[:120],
     }
     from peerhub import outbox, tasks  # tasks import this module
@@ -94,6 +100,7 @@ def notifications_deliver(
     url: str,
     text: str,
     dedupe_key: str,
+    context: dict | None = None,
 ) -> int:
     """Write the notifications of one event, set-based, honouring each recipient's preference
     and mutes and blocks (social kinds only), and queue the immediate e-mails. Returns how
@@ -130,6 +137,7 @@ def notifications_deliver(
                 target_id=target_id,
                 target_url=url,
                 text=text,
+                context=context or {},
                 dedupe_key=dedupe_key,
                 email=email,
                 created_at=now,

@@ -487,3 +487,68 @@ def test_an_upvote_that_lifts_a_member_a_level_announces_it(commit, settings):
     solution = commit(make_solution, author=ana)
     commit(reputation_services.vote_cast, voter=UserFactory(), solution=solution, value=1)
     assert notified("trust_level_gained") == [("ana", "trust_level_gained")]
+
+
+# --- Worded in the reader's language (issue 22) ----------------------------------------------
+
+
+def test_a_notification_is_worded_in_each_readers_language(client, commit):
+    """A notification keeps its kind and context, not words: each reader sees it in their own
+    language, on the page, in the API and in a group's summary."""
+    from django.utils import translation
+    from rest_framework.test import APIClient
+
+    ana, ben = UserFactory(username="ana"), UserFactory(username="ben")
+    source = commit(make_solution, author=ana, title="Sand filter")
+    commit(make_fork, source, ben)
+    notification = Notification.objects.get(kind="solution_forked")
+    assert notification.context == {
+        "actor": ben.name,
+        "target": "Sand filter",
+        "parent": "Sand filter",
+    }
+    english = f"{ben.name} forked your solution “Sand filter”: “Sand filter”"
+    assert notification.text == english  # the site's language, as written
+    with translation.override("es"):
+        spanish = f"{ben.name} bifurcó tu solución «Sand filter»: «Sand filter»"
+        assert notification.message == spanish
+    with translation.override("fr"):
+        assert notification.message.startswith(f"{ben.name} a forké votre solution « Sand")
+    with translation.override("ar"):
+        assert "تفرّع" in notification.message and "Sand filter" in notification.message
+
+    api = APIClient()
+    api.force_authenticate(ana)
+    answer = api.get(reverse("api-notification-list"), HTTP_ACCEPT_LANGUAGE="es").json()
+    assert answer["results"][0]["text"] == spanish
+    answer = api.get(reverse("api-notification-list"), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert answer["results"][0]["text"] == english
+    client.force_login(ana)
+    page = client.get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "bifurcó tu solución" in page
+
+
+def test_summaries_use_each_languages_plural_forms():
+    from django.utils import translation
+
+    from peerhub.notifications import get_kind
+
+    kind = get_kind("solution_comment")
+    assert kind.summary(1) == "1 new comment on your solution"
+    assert kind.summary(3) == "3 new comments on your solution"
+    with translation.override("fr"):
+        assert kind.summary(3) == "3 nouveaux commentaires sur votre solution"
+    with translation.override("ar"):
+        assert kind.summary(2) == "تعليقان جديدان على حلّك"  # the dual
+        assert kind.summary(11) == "11 تعليقًا جديدًا على حلّك"
+
+
+def test_a_notification_written_before_contexts_shows_as_written():
+    ana = UserFactory()
+    old = Notification.objects.create(
+        recipient=ana, kind="solution_forked", text="Ben forked your solution", dedupe_key="x"
+    )
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert old.message == "Ben forked your solution"
