@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from peerhub.following import register_followable
+from peerhub.following import register_followable, register_verb
 from peerhub.notifications import register_kind
 
 from . import permissions
@@ -13,6 +13,14 @@ from .models import Challenge, Solution
 
 register_followable("challenge", model=Challenge, can_view=permissions.can_view_challenge)
 register_followable("solution", model=Solution, can_view=permissions.can_view_solution)
+
+# Lines in the feeds of those who follow one of their subjects (challenges.social_events).
+register_verb("solution_posted", text=_("{actor} posted “{target}” in “{challenge}”"))
+register_verb(
+    "solution_forked", text=_("{actor} forked “{source}” by {source_author} into “{target}”")
+)
+register_verb("challenge_opened", text=_("“{target}” is open for solutions"))
+register_verb("solution_selected", text=_("“{target}” by {author} won “{challenge}”"))
 
 register_kind(
     "solution_forked",

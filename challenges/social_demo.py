@@ -78,16 +78,22 @@ def _backfill_feed() -> None:
     with transaction.atomic():
         for s in solutions:
             if s.parent_id:
-                text = (
-                    f"{s.author.name} forked “{s.parent.title}” by {s.parent.author.name} "
-                    f"into “{s.title}”"
-                )
+                context = {
+                    "actor": s.author.name,
+                    "source": s.parent.title,
+                    "source_author": s.parent.author.name,
+                    "target": s.title,
+                }
                 subjects = [s.author, s.parent, s.challenge]
             else:
-                text = f"{s.author.name} posted “{s.title}” in “{s.challenge.title}”"
+                context = {
+                    "actor": s.author.name,
+                    "target": s.title,
+                    "challenge": s.challenge.title,
+                }
                 subjects = [s.author, s.challenge]
             verb = "solution_forked" if s.parent_id else "solution_posted"
-            activity_record(verb, actor=s.author, target=s, subjects=subjects, text=text)
+            activity_record(verb, actor=s.author, target=s, subjects=subjects, context=context)
 
 
 def _align_times() -> None:

@@ -26,7 +26,11 @@ def solution_published(solution: Solution) -> None:
             actor=solution.author,
             target=solution,
             subjects=[solution.author, challenge],
-            text=f"{solution.author.name} posted “{solution.title}” in “{challenge.title}”",
+            context={
+                "actor": solution.author.name,
+                "target": solution.title,
+                "challenge": challenge.title,
+            },
         )
 
 
@@ -46,7 +50,12 @@ def solution_forked(*, fork: Solution, source: Solution, by: User) -> None:
             actor=by,
             target=fork,
             subjects=[by, source, fork.challenge],
-            text=f"{by.name} forked “{source.title}” by {source.author.name} into “{fork.title}”",
+            context={
+                "actor": by.name,
+                "source": source.title,
+                "source_author": source.author.name,
+                "target": fork.title,
+            },
         )
 
 
@@ -106,7 +115,7 @@ def challenge_status_changed(challenge: Challenge, *, by: User | None) -> None:
             actor=by,
             target=challenge,
             subjects=[*organisers, challenge],
-            text=f"“{challenge.title}” is open for solutions",
+            context={"target": challenge.title},
         )
 
 
@@ -143,7 +152,11 @@ def selection_published(
                 actor=by,
                 target=solution,
                 subjects=[solution.author, solution, challenge],
-                text=f"“{solution.title}” by {solution.author.name} won “{challenge.title}”",
+                context={
+                    "target": solution.title,
+                    "author": solution.author.name,
+                    "challenge": challenge.title,
+                },
             )
     if winners:
         followers = followers_of(challenge)

@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import relations
 from .exceptions import DomainError, NotAllowed, NotFound
@@ -121,12 +122,35 @@ def follows_of(*, user: User) -> QuerySet[Follow]:
 # --- Activity ------------------------------------------------------------------------------
 
 
+_VERBS: dict[str, str] = {}
+
+
+def register_verb(verb: str, *, text) -> None:
+    """Declare a kind of feed line (each app in its social.py): `text` is a translatable
+    (gettext_lazy) str.format template over the context `activity_record` is given."""
+    _VERBS[verb] = text
+
+
+def activity_words(verb: str, context: dict) -> str:
+    """A feed line in the active language. LookupError for an undeclared verb; KeyError when
+    the context lacks a name the text uses."""
+    try:
+        template = _VERBS[verb]
+    except KeyError:
+        raise LookupError(f"Unknown activity {verb!r}: register it first.") from None
+    return str(template).format(**context)[:300]
+
+
 def activity_record(
-    verb: str, *, actor: User | None, target, subjects: Iterable, text: str, url: str = ""
+    verb: str, *, actor: User | None, target, subjects: Iterable, context: dict, url: str = ""
 ) -> None:
     """Record a feed-worthy event once the transaction commits. `subjects` are what followers
     follow to see it (the actor, the challenge, the forked solution, …). Record only what every
-    member may see: the feed shows it to all who follow a subject."""
+    member may see: the feed shows it to all who follow a subject. `context` names what the
+    verb's text uses, as it is now; each reader sees the line worded in their language."""
+    context = {key: str(value) for key, value in context.items()}
+    with translation.override(settings.LANGUAGE_CODE):
+        text = activity_words(verb, context)  # also refuses an unknown verb at once
     subject_refs = sorted(
         {(ContentType.objects.get_for_model(s).pk, s.pk) for s in subjects if s is not None}
     )
@@ -138,7 +162,8 @@ def activity_record(
         "target_type": target_type,
         "target_id": getattr(target, "pk", None),
         "target_url": url,
-        "text": text[:300],
+        "text": text,
+        "context": context,
         "created_at": timezone.now(),
     }
 

@@ -310,7 +310,10 @@ class Activity(models.Model):
     )
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target_url = models.CharField(max_length=500, blank=True)
+    # The line in the site's language as recorded; `message` words it in the reader's from the
+    # verb's registered text and `context` (peerhub.following.register_verb).
     text = models.CharField(max_length=300)
+    context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -319,6 +322,19 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def message(self) -> str:
+        """The line in the active language; one recorded before lines kept their context, or
+        of a verb no longer declared, as it was written."""
+        from peerhub.following import activity_words
+
+        if not self.context:
+            return self.text
+        try:
+            return activity_words(self.verb, self.context)
+        except (LookupError, KeyError, IndexError, ValueError):
+            return self.text
 
 
 class ActivitySubject(models.Model):

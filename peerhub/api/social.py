@@ -220,6 +220,9 @@ class FollowDetailView(generics.RetrieveDestroyAPIView):
 class ActivitySerializer(serializers.ModelSerializer):
     actor = PublicUserSerializer(read_only=True)
     url = serializers.CharField(source="target_url", read_only=True)
+    text = serializers.CharField(
+        source="message", read_only=True, help_text="Worded in the reader's language."
+    )
 
     class Meta:
         model = Activity

@@ -234,3 +234,32 @@ def test_api_follows_filter_by_target_type(member_api_client):
     members = member_api_client.get("/api/follows/?target_type=member").json()
     assert [f["kind"] for f in members["results"]] == ["member"]
     assert member_api_client.get("/api/follows/?target_type=planet").json()["count"] == 0
+
+
+def test_a_feed_line_is_worded_in_each_readers_language(commit, client):
+    """A feed line keeps its verb and context: each reader sees it in their own language."""
+    from django.utils import translation
+
+    me, ana = UserFactory(), UserFactory(username="ana", display_name="Ana Lima")
+    challenge = ChallengeFactory(title="Clean water")
+    follow_set(follower=me, target=challenge)
+    commit(make_solution, challenge, ana, title="Sand filter")
+    line = feed_for(user=me).get()
+    assert line.context == {
+        "actor": "Ana Lima",
+        "target": "Sand filter",
+        "challenge": "Clean water",
+    }
+    assert line.text == line.message == "Ana Lima posted “Sand filter” in “Clean water”"
+    with translation.override("fr"):
+        assert line.message == "Ana Lima a publié « Sand filter » dans « Clean water »"
+    client.force_login(me)
+    home = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Ana Lima publicó «Sand filter» en «Clean water»" in home
+
+
+def test_an_unknown_feed_verb_is_refused_when_recorded():
+    from peerhub.following import activity_record
+
+    with pytest.raises(LookupError):
+        activity_record("made_up", actor=None, target=None, subjects=[], context={})
