@@ -50,10 +50,12 @@ BUDGETS = {
     ("api signatures", True): 5,
     ("api challenges", False): 6,
     ("api challenges", True): 8,
-    ("api solutions", False): 3,
-    ("api solutions", True): 5,
-    ("api comments", False): 4,
-    ("api comments", True): 6,
+    # No count: the list pages with a cursor.
+    ("api solutions", False): 2,
+    ("api solutions", True): 4,
+    # No count: the list pages with a cursor.
+    ("api comments", False): 3,
+    ("api comments", True): 5,
     ("api proposals", False): 1,
     ("api proposals", True): 3,
     ("api upstream", False): 1,
