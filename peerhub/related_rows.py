@@ -36,11 +36,18 @@ def related_rows(queryset: QuerySet, *fields: str) -> Subquery:
 
 def attach_related(obj: Model, name: str, model: type[Model], text: str | None, *, key: Callable):
     """Make `obj.<name>.all()` answer `model` objects built from `text` (from related_rows),
-    sorted by `key` (the model's own ordering), without a query."""
-    objects = sorted((model(**row) for row in json.loads(text or "[]")), key=key)
+    sorted by `key` (the model's own ordering), without a query. The fields not read are
+    deferred, as with `.only()`: reading one loads it, never a default in its place."""
+    db = obj._state.db
+    objects = sorted((_from_row(model, db, row) for row in json.loads(text or "[]")), key=key)
     queryset = getattr(obj, name).all()
     queryset._result_cache = objects
     queryset._prefetch_done = True
     if not hasattr(obj, "_prefetched_objects_cache"):
         obj._prefetched_objects_cache = {}
     obj._prefetched_objects_cache[name] = queryset
+
+
+def _from_row(model: type[Model], db: str | None, row: dict) -> Model:
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in row]
+    return model.from_db(db, names, [row[name] for name in names])

@@ -99,3 +99,13 @@ def test_a_lineage_hides_the_solutions_of_a_private_challenge_from_those_outside
     assert "Secret remix" not in client.get(url).content.decode()
     client.force_login(organiser)
     assert "Secret remix" in client.get(url).content.decode()
+
+
+def test_fields_not_read_with_the_challenge_load_when_asked_never_a_default():
+    organiser = make_organiser(email="ada@example.org")
+    challenge = ChallengeFactory(organisers=[organiser])
+    got = selectors.challenge_get(user=AnonymousUser(), slug=challenge.slug)
+    (read,) = got.organisers.all()
+    assert read.username == organiser.username
+    assert read.email == "ada@example.org"  # deferred, then loaded: not ""
+    assert not read._state.adding
