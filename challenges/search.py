@@ -9,8 +9,11 @@ At a real community's size a common word matches tens of thousands of solutions;
 all (and sorting their wide rows) is what made search slow. So each kind ranks a bounded
 candidate set: the newest CANDIDATES matches the searcher may see (found through the GIN index or
 the primary key, whichever the planner prefers), then the rank orders those and only the best
-`limit` rows are loaded with their snippets. Both databases take the same path, so they agree on
-which rows can be found; an older match of a very common word is found by adding a word.
+`limit` rows are loaded with their snippets. A member's candidates come from two parts: what
+anyone may see, searched by the very query a visitor's search runs, and what only they may see
+(their private challenges, their hidden rows), a small set (_parts). Both databases take the
+same path, so they agree on which rows can be found; an older match of a very common word is
+found by adding a word.
 
 Snippets are safe HTML built here: the text is escaped first and only then are the matches
 wrapped in <mark>, so nothing written in a challenge or a solution can inject markup."""
@@ -18,6 +21,7 @@ wrapped in <mark>, so nothing written in a challenge or a solution can inject ma
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
@@ -150,25 +154,40 @@ SOLUTION_FIELDS = {
 }
 
 
-def _ranked(queryset, *, q, terms, fields, headline_of, text_of, limit):
-    """The best `limit` rows of `queryset` for the query among its newest CANDIDATES matches,
-    with a function giving each row's snippet: PostgreSQL's full text (the stored vector, its
-    rank and an escaped headline), or elsewhere every term matched in some field, ranked title
-    before summary before body. `queryset` is already what the searcher may see, so the
-    candidates are too."""
+def _ranked(queryset, *, parts, q, terms, fields, headline_of, text_of, limit):
+    """The best `limit` rows of `queryset` for the query among the newest CANDIDATES matches of
+    each of `parts`, with a function giving each row's snippet: PostgreSQL's full text (the
+    stored vector, its rank and an escaped headline), or elsewhere every term matched in some
+    field, ranked title before summary before body. `queryset` is what the searcher may see and
+    `parts` are querysets within it that together hold all of it (_parts): what anyone may see,
+    searched exactly as for a visitor (through the GIN index), and what only this member may
+    see, a small set."""
     if _use_full_text():
         query = SearchQuery(q, config=CONFIG, search_type="websearch")
-        matches = queryset.filter(search_vector=query)
         rank = SearchRank(F("search_vector"), query)
+
+        def matching(part):
+            return part.filter(search_vector=query)
+
     else:
         lookups = [f for names in fields.values() for f in names]
-        matches = queryset.filter(_all_terms_q(terms, lookups))
         rank = _text_rank(terms, fields)
+
+        def matching(part):
+            return part.filter(_all_terms_q(terms, lookups))
+
     # Narrow rows only until the last step: ids of the newest matches, then ids of the best.
-    candidates = matches.order_by("-pk").values("pk")[:CANDIDATES]
+    newest = [matching(part).order_by("-pk").values("pk")[:CANDIDATES] for part in parts]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # One UNION (PostgreSQL): each part keeps its own plan, and the ids are read by key.
+        candidates = Q(pk__in=newest[0].union(*newest[1:]) if len(newest) > 1 else newest[0])
+    else:
+        candidates = Q(pk__in=[])
+        for ids in newest:
+            candidates |= Q(pk__in=ids)
     model = queryset.model
     best = (
-        model._default_manager.filter(pk__in=candidates)
+        model._default_manager.filter(candidates)
         .annotate(rank=rank)
         .order_by("-rank", "-pk")
         .values("pk")[:limit]
@@ -180,21 +199,47 @@ def _ranked(queryset, *, q, terms, fields, headline_of, text_of, limit):
     return rows, lambda row: highlight(text_of(row), terms)
 
 
+def _beyond_public() -> Q:
+    """Challenges that not everyone may see: private ones, and drafts."""
+    return ~Q(visibility=Challenge.Visibility.PUBLIC) | Q(status=Challenge.Status.DRAFT)
+
+
+def _parts(user, *, anyone: QuerySet, visible: QuerySet, own: Q | None = None) -> list[QuerySet]:
+    """Where search looks for `user`'s candidates. `anyone` is what a visitor may see, built
+    exactly as for a visitor, so that the database plans a member's search as it plans a
+    visitor's (through the GIN index). For a member, the rest of `visible` (what they may see,
+    as permissions says) is a second, small part: the rows in challenges that only some may see
+    (their private and draft challenges; all of them for staff), and `own` (their rows that
+    moderation hid, which only they still see). Both parts lie within `visible` and together
+    hold all of it: a member finds everything they may see, and nothing else."""
+    if not getattr(user, "is_authenticated", False):
+        return [anyone]
+    members_only = permissions.challenges_visible_to(user).filter(_beyond_public()).values("pk")
+    key = "pk" if visible.model is Challenge else "challenge"
+    rest = Q(**{f"{key}__in": members_only})
+    if own is not None:
+        rest |= own
+    return [anyone, visible.filter(rest)]
+
+
 def search_challenges(
     *, user, q: str, status: str = "", value: str = "", limit: int = 50
 ) -> list[SearchHit]:
-    challenges: QuerySet[Challenge] = permissions.challenges_visible_to(user).exclude(
-        status=Challenge.Status.DRAFT
-    )
-    if status:
-        challenges = challenges.filter(status=status)
-    if value:
-        challenges = challenges.filter(values__slug=value)
+    def narrow(challenges):
+        challenges = challenges.exclude(status=Challenge.Status.DRAFT)
+        if status:
+            challenges = challenges.filter(status=status)
+        if value:
+            challenges = challenges.filter(values__slug=value)
+        return challenges
+
+    challenges: QuerySet[Challenge] = narrow(permissions.challenges_visible_to(user))
     terms = _terms(q)
     if not terms:
         return []
     rows, snippet = _ranked(
         challenges,
+        parts=_parts(user, anyone=narrow(permissions.challenges_public()), visible=challenges),
         q=q,
         terms=terms,
         fields=CHALLENGE_FIELDS,
@@ -219,27 +264,34 @@ def search_challenges(
 def search_solutions(
     *, user, q: str, status: str = "", value: str = "", limit: int = 50
 ) -> list[SearchHit]:
-    solutions = (
-        permissions.solutions_visible_to(user)
-        .filter(status=Solution.Status.PUBLISHED)
-        .select_related("author", "challenge")
+    def narrow(solutions):
+        solutions = solutions.filter(status=Solution.Status.PUBLISHED)
+        if status:
+            solutions = solutions.filter(challenge__status=status)
+        if value:
+            solutions = solutions.filter(challenge__values__slug=value)
+        return solutions
+
+    visible = narrow(permissions.solutions_visible_to(user))
+    solutions = visible.select_related("author", "challenge").defer(
         # Only the challenge's title is shown: its long texts stay in the database.
-        .defer(
-            "search_vector",
-            "challenge__search_vector",
-            "challenge__problem",
-            "challenge__context",
-        )
+        "search_vector",
+        "challenge__search_vector",
+        "challenge__problem",
+        "challenge__context",
     )
-    if status:
-        solutions = solutions.filter(challenge__status=status)
-    if value:
-        solutions = solutions.filter(challenge__values__slug=value)
     terms = _terms(q)
     if not terms:
         return []
+    own = Q(author=user) if getattr(user, "is_authenticated", False) else None
     rows, snippet = _ranked(
         solutions.select_related("current_revision"),
+        parts=_parts(
+            user,
+            anyone=narrow(permissions.solutions_visible_to(AnonymousUser())),
+            visible=visible,
+            own=own,
+        ),
         q=q,
         terms=terms,
         fields=SOLUTION_FIELDS,

@@ -3,15 +3,30 @@ function takes the viewing member and returns only what they may see."""
 
 from dataclasses import dataclass, field
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.core.paginator import Page
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 
+from peerhub.hooks import collect
 from peerhub.inputs import parse_id
 from peerhub.mentions import mention_suggestions
 from peerhub.models import User
+from peerhub.models import Value as ManifestoValue
+from peerhub.paging import CountedPaginator
+from peerhub.related_rows import attach_related, related_rows
 
 from . import permissions
 from .diff import DiffRow, side_by_side
@@ -19,10 +34,12 @@ from .models import (
     Challenge,
     ChallengeProposal,
     Comment,
+    Criterion,
     Revision,
     SelectionEntry,
     SelectionRound,
     Solution,
+    Tag,
     UpstreamProposal,
 )
 
@@ -65,15 +82,44 @@ def challenge_list(
     ).prefetch_related("tags", "values", "organisers")
 
 
+_PERSON_FIELDS = ("id", "username", "display_name")
+# The short lists a challenge's page shows, read in the challenge's own row (peerhub.related_rows):
+# name, model, how its rows reach the challenge, fields, sort key (the model's own ordering).
+_CHALLENGE_LISTS = (
+    ("criteria", Criterion, "challenge", ("id", "challenge_id", "position", "name", "description"),
+     lambda c: c.position),
+    ("values", ManifestoValue, "challenges", ("id", "slug", "name", "position"),
+     lambda v: (v.position, v.name)),
+    ("tags", Tag, "challenges", ("id", "slug", "name"), lambda t: t.name),
+    ("organisers", User, "organised_challenges", _PERSON_FIELDS, lambda u: u.username),
+    ("invited", User, "challenge_invitations", _PERSON_FIELDS, lambda u: u.username),
+)  # fmt: skip
+
+
 def challenge_get(*, user, slug: str) -> Challenge:
-    """The challenge with what its page needs, or 404 when the member may not see it."""
+    """The challenge with what its page needs, or 404 when the member may not see it: one query
+    for the challenge, its proposal, its criteria, values, tags, organisers and invited members,
+    and what other apps read with it (the `challenge_related` hook: select_related paths, such
+    as the marketplace's prize purse)."""
+    lists = {
+        f"{name}_json": related_rows(
+            model._default_manager.filter(**{link: OuterRef("pk")}), *fields
+        )
+        for name, model, link, fields, _key in _CHALLENGE_LISTS
+    }
     challenge = (
-        Challenge.objects.select_related("proposal__proposer", "created_by")
-        .prefetch_related("criteria", "values", "tags", "organisers", "invited")
+        Challenge.objects.select_related(
+            "proposal__proposer", "created_by", *collect("challenge_related")
+        )
+        .annotate(**lists)
         .filter(slug=slug)
         .first()
     )
-    if challenge is None or not permissions.can_view_challenge(user, challenge):
+    if challenge is None:
+        raise Http404("No such challenge.")
+    for name, model, _link, _fields, key in _CHALLENGE_LISTS:
+        attach_related(challenge, name, model, getattr(challenge, f"{name}_json"), key=key)
+    if not permissions.can_view_challenge(user, challenge):
         raise Http404("No such challenge.")
     return challenge
 
@@ -110,6 +156,17 @@ def challenge_solutions(
 
 
 def solution_get(*, user, pk: int) -> Solution:
+    """The solution with what its page needs, or 404 when the member may not see it: one query
+    for the solution, its challenge and the challenge's organisers (who may moderate), its
+    parent, and what other apps read with it (the `solution_annotations(user)` hook: {name:
+    expression}, such as reputation's vote tally)."""
+    annotations = {
+        "challenge_organisers_json": related_rows(
+            User.objects.filter(organised_challenges=OuterRef("challenge_id")), *_PERSON_FIELDS
+        )
+    }
+    for extra in collect("solution_annotations", user=user):
+        annotations.update(extra)
     solution = (
         Solution.objects.select_related(
             "challenge",
@@ -120,10 +177,20 @@ def solution_get(*, user, pk: int) -> Solution:
             "parent__challenge",
             "forked_from_revision",
         )
+        .annotate(**annotations)
         .filter(pk=pk)
         .first()
     )
-    if solution is None or not permissions.can_view_solution(user, solution):
+    if solution is None:
+        raise Http404("No such solution.")
+    attach_related(
+        solution.challenge,
+        "organisers",
+        User,
+        solution.challenge_organisers_json,
+        key=lambda u: u.username,
+    )
+    if not permissions.can_view_solution(user, solution):
         raise Http404("No such solution.")
     return solution
 
@@ -212,9 +279,10 @@ class Lineage:
         return self.total > len(self.nodes)
 
 
-def _visible_challenge_ids(user, challenge_ids: set[int]) -> set[int]:
-    visible = permissions.challenges_visible_to(user).filter(pk__in=challenge_ids)
-    return set(visible.values_list("pk", flat=True))
+def _challenge_visible(user) -> Exists:
+    """Whether the member may see a lineage row's challenge, read with the row itself (a
+    lineage crosses challenges, some perhaps private)."""
+    return Exists(permissions.challenges_visible_to(user).filter(pk=OuterRef("challenge_id")))
 
 
 def _solution_url_maker():
@@ -227,8 +295,8 @@ def _solution_url_maker():
 
 def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
     """Link rows into trees. Other members' drafts are left out; solutions in challenges the
-    viewer may not see keep their place in the tree, anonymised."""
-    visible_challenges = _visible_challenge_ids(user, {row.challenge_id for row in rows})
+    viewer may not see keep their place in the tree, anonymised (rows carry `challenge_visible`,
+    from _challenge_visible)."""
     user_id = getattr(user, "pk", None)
     url_of = _solution_url_maker()
     nodes: dict[int, LineageNode] = {}
@@ -246,7 +314,7 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
             status=row.status,
             challenge_slug=row.challenge.slug,
             challenge_title=row.challenge.title,
-            visible=row.challenge_id in visible_challenges,
+            visible=row.challenge_visible,
             url=url_of(row.pk),
         )
     for node in nodes.values():
@@ -264,20 +332,21 @@ LINEAGE_FIELDS = (
 )  # fmt: skip
 
 
-def _lineage_rows(**filters) -> list[Solution]:
+def _lineage_rows(user, **filters) -> list[Solution]:
     return list(
         Solution.objects.filter(**filters)
         .select_related("author", "challenge")
         .only(*LINEAGE_FIELDS)
+        .annotate(challenge_visible=_challenge_visible(user))
         .order_by("generation", "published_at", "pk")
     )
 
 
 def lineage_for(*, user, solution: Solution) -> Lineage:
     """The whole lineage tree that `solution` belongs to (its root and every descendant), with
-    the ancestors of `solution` listed. Two queries whatever the size: one for the tree (by root,
-    thanks to the materialised path), one for which of its challenges the viewer may see."""
-    nodes = _lineage_nodes(user, _lineage_rows(root_id=solution.root_id))
+    the ancestors of `solution` listed. One query whatever the size: the tree (by root, thanks to
+    the materialised path), each row with whether the viewer may see its challenge."""
+    nodes = _lineage_nodes(user, _lineage_rows(user, root_id=solution.root_id))
     ancestors = [nodes[i] for i in solution.ancestor_ids if i in nodes]
     return Lineage(
         root=nodes[solution.root_id], nodes=nodes, current_id=solution.pk, ancestors=ancestors
@@ -300,13 +369,13 @@ FOREST_NODES_PER_TREE = 200  # solutions read per drawn lineage; its own page ha
 
 def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
     """The lineages that the challenge's published solutions belong to: one tree per root,
-    including ancestors and descendants in other challenges. Three queries in all."""
+    including ancestors and descendants in other challenges. Two queries in all."""
     root_ids = set(
         Solution.objects.filter(challenge=challenge, status=Solution.Status.PUBLISHED)
         .values_list("root_id", flat=True)
         .distinct()
     )
-    nodes = _lineage_nodes(user, _lineage_rows(root_id__in=root_ids))
+    nodes = _lineage_nodes(user, _lineage_rows(user, root_id__in=root_ids))
     forest = [
         Lineage(root=nodes[root_id], nodes=_tree(nodes[root_id]), current_id=None, ancestors=[])
         for root_id in root_ids
@@ -322,7 +391,7 @@ def challenge_lineage_overview(
     """The most built-upon lineages that the challenge's published solutions belong to (by the
     roots' stored descendant counts; lone solutions are left out), each with at most `per_tree`
     solutions, oldest generations first, including ancestors and descendants in other
-    challenges; and how many more branched lineages there are. Three queries whatever the size
+    challenges; and how many more branched lineages there are. One query whatever the size
     (challenge_lineage_forest reads every tree whole, for the evolution page)."""
     branched = Solution.objects.filter(
         pk__in=Solution.objects.filter(
@@ -330,17 +399,10 @@ def challenge_lineage_overview(
         ).values("root_id"),
         descendant_count__gt=0,
     )
-    # Each row also carries how many branched lineages there are in all (a window over the
-    # whole set, counted before the LIMIT): one query for the trees and the "N more" line.
-    top = list(
-        branched.annotate(branched_total=Window(Count("id")))
-        .order_by("-descendant_count", "pk")
-        .values_list("pk", "branched_total")[:trees]
-    )
-    root_ids = [pk for pk, _total in top]
-    more = top[0][1] - len(root_ids) if top else 0
-    if not root_ids:
-        return [], more
+    top_ids = branched.order_by("-descendant_count", "pk").values("pk")[:trees]
+    branched_total = (
+        branched.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("pk"))
+    ).values("n")
     user_id = getattr(user, "pk", None)
     seen = Q(status=Solution.Status.PUBLISHED) | Q(
         status=Solution.Status.WITHDRAWN, published_at__isnull=False
@@ -348,9 +410,11 @@ def challenge_lineage_overview(
     if user_id is not None:
         seen |= Q(author_id=user_id)
     # Numbered over the solutions' own columns only, then the kept ones joined to their
-    # authors and challenges: joining first would read every member of a big lineage.
+    # authors and challenges: joining first would read every member of a big lineage. Each row
+    # also carries how many branched lineages there are in all, for the "N more" line: one
+    # query for the trees and the count.
     kept = (
-        Solution.objects.filter(seen, root_id__in=root_ids)
+        Solution.objects.filter(seen, root_id__in=top_ids)
         .annotate(
             position=Window(
                 RowNumber(),
@@ -365,8 +429,19 @@ def challenge_lineage_overview(
         Solution.objects.filter(pk__in=kept)
         .select_related("author", "challenge")
         .only(*LINEAGE_FIELDS, "root_id", "descendant_count")
+        .annotate(
+            challenge_visible=_challenge_visible(user), branched_total=Subquery(branched_total)
+        )
         .order_by("generation", "published_at", "pk")
     )
+    if not rows:
+        return [], 0
+    top = {row.root_id for row in rows}
+    root_ids = sorted(
+        (row for row in rows if row.pk in top), key=lambda row: (-row.descendant_count, row.pk)
+    )
+    root_ids = [row.pk for row in root_ids]
+    more = rows[0].branched_total - min(rows[0].branched_total, trees)
     stored_sizes = {row.pk: row.descendant_count + 1 for row in rows if row.pk in root_ids}
     nodes = _lineage_nodes(user, rows)
     forest = []
@@ -514,15 +589,15 @@ def discussion_page(
     *, target: Challenge | Solution, number, expand: int | None = None
 ) -> tuple[Page, list[CommentNode]]:
     """One page of a target's discussion: THREADS_PER_PAGE top-level comments, oldest first,
-    each with its first replies (all of them for the thread `expand`). Three queries whatever
-    the size of the discussion."""
+    each with its first replies (all of them for the thread `expand`). Two queries whatever
+    the size of the discussion (the page carries its count)."""
     roots = (
         Comment.objects.filter(**_target_filter(target), parent__isnull=True)
         .select_related("author")
         .defer(*(f"author__{name}" for name in _AUTHOR_DEFERRED))
         .order_by("id")
     )
-    page = Paginator(roots, THREADS_PER_PAGE).get_page(number)
+    page = CountedPaginator(roots, THREADS_PER_PAGE).get_page(number)
     rows = list(page.object_list)
     threads = _threads([c for c in rows if c.pk != expand], first=REPLIES_PER_THREAD)
     if expand is not None and any(c.pk == expand for c in rows):

@@ -35,6 +35,11 @@ class MarketplaceConfig(AppConfig):
         system_checks.register(checks.payment_provider_check, checks.TAG)
         system_checks.register(checks.payout_provider_check, checks.TAG)
 
+    def challenge_related(self) -> list[str]:
+        """Read with the challenge (select_related, one query): its prize purse, which its page
+        shows (purse_selectors.purse_for reads it from there)."""
+        return ["purse__rollover_to"]
+
     def challenge_sections(self, *, request, challenge) -> list[tuple[str, dict]]:
         """The prize purse on a challenge's page: its total, backers and rules, and a way to
         add to it (or, for its organisers, to set one up)."""

@@ -45,6 +45,10 @@ COUNTED = (Contribution.State.PAID, Contribution.State.REFUNDED, Contribution.St
 
 
 def purse_for(challenge: Challenge) -> Purse | None:
+    """The challenge's purse, from the challenge's own row when challenge_get read it there (the
+    `challenge_related` hook)."""
+    if Challenge.purse.is_cached(challenge):
+        return getattr(challenge, "purse", None)  # None: read, and there is none
     return Purse.objects.filter(challenge=challenge).select_related("rollover_to").first()
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 
 from . import relations
@@ -235,12 +235,17 @@ def feed_page(*, user: User, before: str | None = None, size: int = 20) -> FeedP
 
 
 def follow_widget(*, user, target) -> dict:
-    """What the follow button shows: two queries (the count and whether `user` follows)."""
+    """What the follow button shows: the count and whether `user` follows, in one query."""
+    signed_in = getattr(user, "is_authenticated", False)
+    counts = {"followers": Count("pk")}
+    if signed_in:
+        counts["mine"] = Count("pk", filter=Q(follower=user))
+    tally = _follows_of_target(target).aggregate(**counts)
     return {
         "target": target,
         "kind": followable_name_of(target),
-        "followers": follower_count(target),
-        "following": is_following(user=user, target=target),
+        "followers": tally["followers"],
+        "following": bool(tally.get("mine")),
         "can_follow": getattr(user, "is_authenticated", False)
         and not (isinstance(target, User) and target.pk == user.pk),
     }

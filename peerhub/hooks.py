@@ -4,6 +4,9 @@ An app's AppConfig may define a method named after a hook (`site_figures`, `prof
 `solution_sections`, `solution_row_figures`, `solution_row_sections`, `solution_sorts`,
 `challenge_links`, `challenge_sections`, `trust_endorsements`, `sitemaps`); the page that shows
 them calls `collect` or `collect_by_key` and never imports the app that contributes.
+`challenge_related()` answers select_related paths read with a challenge by
+challenges.selectors.challenge_get (one query for the page's challenge and what apps show with it);
+`solution_annotations(user)` answers [{name: expression}] read with a solution by solution_get.
 `sitemaps()` answers [(section name, django.contrib.sitemaps.Sitemap)] for /sitemap.xml
 (peerhub.seo).
 `member_export(user)` answers [peerhub.exports.ExportPart] for a member's data export: the

@@ -63,12 +63,18 @@ def profile_is_public(member: User) -> bool:
 
 def profile_member(*, viewer, username: str) -> User | None:
     """The member whose profile `viewer` may open, or None: an active member with a verified
-    address, or an unverified one to themselves and to staff. One query, as a bare lookup."""
-    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    address, or an unverified one to themselves and to staff. One query, loaded with the answers
+    the request's own member is loaded with (verified address, trust level's inputs, Premium:
+    peerhub.auth_backends.request_user_annotations), which the profile shows about them."""
+    from .auth_backends import request_user_annotations
+
     member = (
-        members_active().filter(username=username).annotate(is_verified=Exists(verified)).first()
+        members_active().filter(username=username).annotate(**request_user_annotations()).first()
     )
-    if member is None or member.is_verified:
+    if member is None:
+        return None
+    member.is_verified = member._peerhub_verified
+    if member.is_verified:
         return member
     if getattr(viewer, "is_authenticated", False) and (viewer.pk == member.pk or viewer.is_staff):
         return member

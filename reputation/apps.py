@@ -31,6 +31,13 @@ class ReputationConfig(AppConfig):
 
         return [SOURCE, MODERATION]
 
+    def solution_annotations(self, *, user) -> list[dict]:
+        """Read with the solution on its page (challenges.selectors.solution_get): its vote
+        tally and the member's own vote, which the vote widget shows."""
+        from . import selectors
+
+        return [selectors.vote_tally_annotations(user)]
+
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """Sections of a solution page (see challenges.views.solutions.solution_detail): the
         vote widget with the review means, then the reviews and the review form."""
@@ -39,11 +46,11 @@ class ReputationConfig(AppConfig):
         return presenters.solution_panel(request=request, solution=solution)
 
     def solution_row_figures(self, *, request, solutions) -> dict[int, list[tuple[str, int]]]:
-        """The vote score of each solution row on a challenge page: one query for the page."""
+        """The vote score of each solution row on a challenge page."""
         from . import presenters
 
-        scores = presenters.vote_scores([s.pk for s in solutions])
-        return {s.pk: [("votes", scores.get(s.pk, 0))] for s in solutions}
+        presenters.load_row_facts(solutions)  # with solution_row_sections: one query in all
+        return {s.pk: [("votes", s.reputation_votes)] for s in solutions}
 
     def solution_sorts(self) -> list[tuple[str, str, object]]:
         """Orderings the challenge page offers (key, label, queryset → queryset); the first
@@ -56,16 +63,17 @@ class ReputationConfig(AppConfig):
         ]
 
     def solution_row_sections(self, *, request, solutions) -> dict[int, list[tuple[str, dict]]]:
-        """Each solution row's fitness bar and "why this rank": one query for the page."""
-        from . import rankings
+        """Each solution row's fitness bar and "why this rank": read with the vote scores, in one
+        query for the page (presenters.load_row_facts)."""
+        from . import presenters, rankings
 
-        scores = rankings.scores_for([s.pk for s in solutions])
+        presenters.load_row_facts(solutions)
         return {
             s.pk: [
                 (
                     "reputation/_fitness_row.html",
                     rankings.score_context(
-                        scores.get(s.pk), withdrawn=s.status == s.Status.WITHDRAWN
+                        s.reputation_score, withdrawn=s.status == s.Status.WITHDRAWN
                     ),
                 )
             ]

@@ -6,13 +6,14 @@ Every function here answers in a fixed number of queries, whatever the number of
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Sum, Value, When
+from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
 
 from . import rules, selectors
-from .models import ReputationEvent, Review, Vote
+from .models import ReputationEvent, Review, SolutionScore, Vote
 
 Kind = ReputationEvent.Kind
 REVIEWS_ON_SOLUTION_PAGE = 20
@@ -141,22 +142,47 @@ def event_lines(*, viewer, events) -> list[EventLine]:
     return lines
 
 
-def vote_scores(solution_ids) -> dict[int, int]:
-    """Upvotes minus downvotes per solution, for a page of solutions in one query."""
-    rows = (
-        Vote.objects.filter(solution_id__in=list(solution_ids))
-        .values("solution_id")
-        .annotate(score=Sum("value"))
+def load_row_facts(solutions) -> None:
+    """The vote score and the SolutionScore of each solution row on a challenge page, in one
+    query for the page, kept on the rows (`reputation_votes`, `reputation_score`): the
+    solution_row_figures and solution_row_sections hooks both read them."""
+    missing = [s for s in solutions if not hasattr(s, "reputation_votes")]
+    if not missing:
+        return
+    votes = (
+        Vote.objects.filter(solution=OuterRef("pk"))
+        .order_by()
+        .values("solution")
+        .annotate(total=Sum("value"))
+        .values("total")
     )
-    return {row["solution_id"]: row["score"] for row in rows}
+    rows = {
+        row.pk: row
+        for row in Solution.objects.filter(pk__in=[s.pk for s in missing])
+        .select_related("score")
+        .only("pk", *(f"score__{f.attname}" for f in SolutionScore._meta.concrete_fields))
+        .annotate(vote_total=Coalesce(Subquery(votes), 0))
+    }
+    for solution in missing:
+        row = rows.get(solution.pk)
+        solution.reputation_votes = row.vote_total if row else 0
+        solution.reputation_score = getattr(row, "score", None) if row else None
 
 
 # --- The solution page's panel --------------------------------------------------------------
 
 
-def vote_widget_context(*, user, solution: Solution, message: str = "", error: bool = False):
-    tally = selectors.vote_tally(solution)
-    my_vote = selectors.votes_by(user, [solution.pk]).get(solution.pk, 0)
+def vote_widget_context(
+    *, user, solution: Solution, message: str = "", error: bool = False, read_with: bool = False
+):
+    """`read_with`: use the tally solution_get read with the solution (the solution page);
+    otherwise (after a vote) count again."""
+    known = selectors.vote_tally_read_with(solution, user) if read_with else None
+    if known is not None:
+        tally, my_vote = known
+    else:
+        tally = selectors.vote_tally(solution)
+        my_vote = selectors.votes_by(user, [solution.pk]).get(solution.pk, 0)
     authenticated = getattr(user, "is_authenticated", False)
     return {
         "solution": solution,
@@ -231,7 +257,7 @@ def solution_panel(*, request, solution: Solution) -> list[tuple[str, dict]]:
     """The sections the solution page shows: votes and review means, then reviews and the
     review form."""
     user = request.user
-    reviews = selectors.solution_reviews(solution)
+    reviews = selectors.solution_reviews_with_scores(solution)
     if getattr(user, "is_authenticated", False):
         # The member's own review first: they see it, and the form needs no query of its own.
         mine_first = Case(When(reviewer_id=user.pk, then=Value(0)), default=Value(1))
@@ -239,13 +265,14 @@ def solution_panel(*, request, solution: Solution) -> list[tuple[str, dict]]:
     reviews = list(reviews[:REVIEWS_ON_SOLUTION_PAGE])
     means = selectors.criterion_means(solution)
     criteria = [row["criterion"] for row in means]
+    selectors.attach_review_scores(reviews, criteria=criteria)
     mine = my_review(
         user=user,
         solution=solution,
         among=reviews,
         among_is_all=True,
     )
-    votes = vote_widget_context(user=user, solution=solution)
+    votes = vote_widget_context(user=user, solution=solution, read_with=True)
     votes["criterion_means"] = means
     votes["review_count"] = len(reviews)
     return [

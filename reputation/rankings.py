@@ -140,14 +140,6 @@ def explanation(score: SolutionScore) -> list[ComponentLine]:
     return lines
 
 
-def scores_for(solution_ids) -> dict[int, SolutionScore]:
-    """The scores of a page of solutions, in one query."""
-    return {
-        score.solution_id: score
-        for score in SolutionScore.objects.filter(solution_id__in=list(solution_ids))
-    }
-
-
 def score_context(score: SolutionScore | None, *, withdrawn: bool = False) -> dict:
     return {
         "score": score,

@@ -2,9 +2,12 @@
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
+from challenges.models import Criterion
 from peerhub.models import User
+from peerhub.related_rows import attach_related, related_rows
 from peerhub.selectors import user_is_verified
 
 from . import rules
@@ -61,8 +64,12 @@ def score_of(user) -> Decimal:
 
 def reputation_summary(member) -> dict:
     """Score, level, what the level unlocks and what the next one needs: the profile's panel."""
-    score = ReputationScore.objects.filter(user=member).first()
-    total = score.total if score else Decimal(1)
+    if hasattr(member, "_peerhub_score_total"):  # loaded with the member (request_user_annotations)
+        total, pinned = member._peerhub_score_total, member._peerhub_score_pinned
+    else:
+        score = ReputationScore.objects.filter(user=member).first()
+        total, pinned = (score.total, score.pinned_level) if score else (None, None)
+    total = total if total is not None else Decimal(1)
     level = trust_level_of(member)
     thresholds = rules.trust_thresholds()
     privileges = rules.privileges()
@@ -71,7 +78,7 @@ def reputation_summary(member) -> dict:
         "total": total,
         "level": level,
         "level_name": rules.LEVEL_NAMES[level],
-        "pinned": bool(score and score.pinned_level is not None),
+        "pinned": pinned is not None,
         "privileges": [
             rules.PRIVILEGE_LABELS.get(p, p) for p, n in privileges.items() if n <= level
         ],
@@ -102,6 +109,38 @@ def votes_by(user, solution_ids) -> dict[int, int]:
     )
 
 
+def vote_tally_annotations(user) -> dict:
+    """The vote tally (and `user`'s own vote) as annotations of a Solution query, for the
+    solution page's one query (read back by vote_tally_read_with)."""
+    votes = Vote.objects.filter(solution=OuterRef("pk")).order_by().values("solution")
+
+    def count(value):
+        return Coalesce(Subquery(votes.filter(value=value).annotate(n=Count("pk")).values("n")), 0)
+
+    annotations = {"_tally_up": count(Vote.UP), "_tally_down": count(Vote.DOWN)}
+    if getattr(user, "is_authenticated", False):
+        annotations["_my_vote"] = Coalesce(
+            Subquery(Vote.objects.filter(solution=OuterRef("pk"), voter=user).values("value")[:1]),
+            0,
+        )
+        annotations["_my_vote_of"] = Value(user.pk)
+    return annotations
+
+
+def vote_tally_read_with(solution, user) -> tuple[dict[str, int], int] | None:
+    """The tally and `user`'s vote that solution_get read with the solution, or None when it
+    did not (for the page that shows the solution as it was read: after a vote, ask again)."""
+    if not hasattr(solution, "_tally_up"):
+        return None
+    mine = 0
+    if getattr(user, "is_authenticated", False):
+        if getattr(solution, "_my_vote_of", None) != user.pk:
+            return None
+        mine = solution._my_vote
+    up, down = solution._tally_up, solution._tally_down
+    return {"up": up, "down": down, "score": up - down}, mine
+
+
 def vote_tally(solution) -> dict[str, int]:
     tally = Vote.objects.filter(solution=solution).aggregate(
         up=Count("pk", filter=Q(value=Vote.UP)), down=Count("pk", filter=Q(value=Vote.DOWN))
@@ -110,21 +149,55 @@ def vote_tally(solution) -> dict[str, int]:
 
 
 def criterion_means(solution) -> list[dict]:
-    """Per criterion of the challenge: mean score and number of reviews."""
-    rows = {
-        row["criterion_id"]: row
-        for row in ReviewScore.objects.filter(review__solution=solution)
-        .values("criterion_id")
-        .annotate(mean=Avg("score"), count=Count("pk"))
-    }
-    return [
-        {
-            "criterion": criterion,
-            "mean": rows.get(criterion.pk, {}).get("mean"),
-            "count": rows.get(criterion.pk, {}).get("count", 0),
-        }
-        for criterion in solution.challenge.criteria.all()
-    ]
+    """Per criterion of the challenge: mean score and number of reviews, in one query."""
+    scores = (
+        ReviewScore.objects.filter(criterion=OuterRef("pk"), review__solution=solution)
+        .order_by()
+        .values("criterion")
+    )
+    criteria = (
+        Criterion.objects.filter(challenge_id=solution.challenge_id)
+        .annotate(
+            mean=Subquery(scores.annotate(mean=Avg("score")).values("mean")),
+            count=Coalesce(Subquery(scores.annotate(n=Count("pk")).values("n")), 0),
+        )
+        .order_by("position")
+    )
+    return [{"criterion": c, "mean": c.mean, "count": c.count} for c in criteria]
+
+
+def solution_reviews_with_scores(solution) -> QuerySet[Review]:
+    """solution_reviews with each review's scores read in its own row (peerhub.related_rows):
+    one query; attach_review_scores then puts them in place."""
+    return (
+        solution_reviews(solution)
+        .prefetch_related(None)
+        .annotate(
+            scores_json=related_rows(
+                ReviewScore.objects.filter(review=OuterRef("pk")),
+                "id",
+                "review_id",
+                "criterion_id",
+                "score",
+            )
+        )
+    )
+
+
+def attach_review_scores(reviews, *, criteria) -> None:
+    """`review.scores.all()` for reviews read by solution_reviews_with_scores, each score with
+    its criterion taken from `criteria` (the challenge's, already loaded)."""
+    by_id = {criterion.pk: criterion for criterion in criteria}
+
+    def order(score):
+        criterion = by_id.get(score.criterion_id)
+        return (criterion.position if criterion else 0, score.pk)
+
+    for review in reviews:
+        attach_related(review, "scores", ReviewScore, review.scores_json, key=order)
+        for score in review.scores.all():
+            if score.criterion_id in by_id:
+                score.criterion = by_id[score.criterion_id]
 
 
 def solution_reviews(solution) -> QuerySet[Review]:

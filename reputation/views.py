@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from challenges import lineage
 from challenges.selectors import challenge_get, solution_get
 from peerhub.announce import announce
+from peerhub.auth_backends import request_user_annotations
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
+from peerhub.paging import CountedPaginator
 
 from . import (
     chart,
@@ -111,8 +113,10 @@ def review(request, pk: int):
 
 
 def history(request, username: str):
-    member = get_object_or_404(User, username=username, is_active=True)
-    page = Paginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
+    member = get_object_or_404(
+        User.objects.annotate(**request_user_annotations()), username=username, is_active=True
+    )
+    page = CountedPaginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

@@ -64,6 +64,15 @@ class ChallengeProposalFilter(FilterSet):
         ).select_related("decided_by")
 
 
+# The solutions API's sorts: the page's, but "newest" by posting time, which every solution has
+# (drafts have no publication time), so that a cursor can follow it (KeysetPagination).
+API_SOLUTION_SORTS = {
+    "newest": ["-created_at", "-pk"],
+    "forked": selectors.SOLUTION_SORTS["forked"],
+    "discussed": selectors.SOLUTION_SORTS["discussed"],
+}
+
+
 class SolutionFilter(FilterSet):
     challenge = filters.CharFilter(field_name="challenge__slug", help_text="A challenge's slug.")
     author = filters.CharFilter(field_name="author__username", help_text="The author's username.")
@@ -72,9 +81,9 @@ class SolutionFilter(FilterSet):
         field_name="root_id", help_text="The id of a lineage's root: the whole family tree."
     )
     ordering = filters.ChoiceFilter(
-        choices=_sort_choices(["newest", "forked", "discussed"]),
+        choices=_sort_choices(API_SOLUTION_SORTS),
         method="filter_ordering",
-        help_text="newest (default): latest published first; forked: most forked first; "
+        help_text="newest (default): latest posted first; forked: most forked first; "
         "discussed: most comments first.",
     )
 
@@ -83,7 +92,7 @@ class SolutionFilter(FilterSet):
         fields = ["challenge", "author", "status", "root", "ordering"]
 
     def filter_ordering(self, queryset, name, value):
-        return queryset.order_by(*selectors.SOLUTION_SORTS[value])
+        return queryset.order_by(*API_SOLUTION_SORTS[value])
 
 
 class UpstreamProposalFilter(FilterSet):

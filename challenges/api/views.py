@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from peerhub import history
+from peerhub.api.pagination import KeysetPagination, PageNumberPagination
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 
@@ -278,13 +279,14 @@ class SolutionViewSet(_ViewSet):
 
     serializer_class = s.SolutionSerializer
     filterset_class = filters.SolutionFilter
+    pagination_class = KeysetPagination
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         return (
             permissions.solutions_visible_to(self.request.user)
             .select_related("author", "challenge")
-            .order_by(*selectors.SOLUTION_SORTS["newest"])
+            .order_by(*filters.API_SOLUTION_SORTS["newest"])
         )
 
     def get_object(self) -> Solution:
@@ -344,7 +346,7 @@ class SolutionViewSet(_ViewSet):
         return self._answer(solution)
 
     @extend_schema(responses=s.RevisionSerializer(many=True))
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=PageNumberPagination)
     def revisions(self, request, pk):
         """Every revision, newest first."""
         revisions = selectors.solution_revisions(solution=self.get_object())
@@ -614,6 +616,7 @@ class CommentViewSet(_ViewSet):
 
     serializer_class = s.CommentSerializer
     filterset_class = filters.CommentFilter
+    pagination_class = KeysetPagination
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):

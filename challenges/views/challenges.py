@@ -9,6 +9,7 @@ from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
+from peerhub.paging import CountedPaginator
 
 from .. import history, permissions, selectors, services
 from ..forms import ChallengeForm
@@ -101,7 +102,7 @@ def challenge_detail(request, slug: str):
     solutions = selectors.challenge_solutions(
         user=request.user, challenge=challenge, sort=sort, ordering=orderings.get(sort)
     )
-    page = Paginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CountedPaginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
     _attach_row_figures(request, page)
     rounds = [
         r

@@ -2,6 +2,7 @@
 what (404 for what a member may not see, 403 for what they may not do, 401 without credentials),
 clean 400/409 answers for bad input, and query budgets that do not grow with the data."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -1192,10 +1193,10 @@ def test_solution_list_query_count_does_not_grow(django_assert_max_num_queries):
     client = client_for(UserFactory())
     _solutions(1, challenge, private)
     client.get("/api/solutions/")
-    # count, rows, which parents and roots the viewer may see
-    small = _queries(client, "/api/solutions/", django_assert_max_num_queries, 3)
+    # rows (no count: a cursor), which parents and roots the viewer may see
+    small = _queries(client, "/api/solutions/", django_assert_max_num_queries, 2)
     _solutions(9, challenge, private)
-    large = _queries(client, "/api/solutions/?ordering=forked", django_assert_max_num_queries, 3)
+    large = _queries(client, "/api/solutions/?ordering=forked", django_assert_max_num_queries, 2)
     assert small == large
 
 
@@ -1216,10 +1217,10 @@ def test_comment_list_query_count_does_not_grow(django_assert_max_num_queries):
     client = client_for(organiser)  # a moderator: hidden comments ask who may read them
     _comments(2, challenge, solution, organiser)
     client.get("/api/comments/")
-    # count, rows, organisers of challenges and of solutions' challenges (prefetched)
-    small = _queries(client, "/api/comments/", django_assert_max_num_queries, 4)
+    # rows (no count: a cursor), organisers of challenges and of solutions' challenges
+    small = _queries(client, "/api/comments/", django_assert_max_num_queries, 3)
     _comments(8, challenge, solution, organiser)
-    large = _queries(client, "/api/comments/", django_assert_max_num_queries, 4)
+    large = _queries(client, "/api/comments/", django_assert_max_num_queries, 3)
     assert small == large
     assert len(results(client.get("/api/comments/"))) == 20
 
@@ -1338,3 +1339,78 @@ def test_api_members_is_for_organisers_only():
     )
     assert response.status_code == 403
     assert not challenge.organisers.filter(pk=member.pk).exists()
+
+
+# --- Cursor pagination of the solutions and comments lists (issue 17) ------------------------
+
+
+def _follow(client, url) -> list[dict]:
+    """Every row of a cursor-paged list, following `next` to the end."""
+    rows = []
+    while url:
+        body = client.get(url).json()
+        assert set(body) == {"next", "results"}
+        rows += body["results"]
+        url = body["next"]
+    return rows
+
+
+@pytest.mark.parametrize("ordering", ["", "newest", "forked", "discussed"])
+def test_solution_list_follows_its_cursor_through_every_row_once(ordering):
+    challenge = ChallengeFactory()
+    sources = [make_solution(challenge, title=f"Idea {n}") for n in range(5)]
+    for source in sources[:3]:
+        make_fork(source)  # ties in fork counts, broken by id
+    comment_on(sources[4])
+    Solution.objects.update(created_at=timezone.now())  # ties in time too
+    query = f"&ordering={ordering}" if ordering else ""
+    rows = _follow(client_for(), f"/api/solutions/?page_size=2{query}")
+    expected = client_for().get(f"/api/solutions/?page_size=100{query}").json()["results"]
+    assert [r["id"] for r in rows] == [r["id"] for r in expected]
+    assert len(rows) == Solution.objects.count() == 8
+
+
+def test_solution_list_cursor_keeps_the_filters():
+    challenge, other = ChallengeFactory(), ChallengeFactory()
+    for _ in range(5):
+        make_solution(challenge)
+    make_solution(other)
+    rows = _follow(client_for(), f"/api/solutions/?challenge={challenge.slug}&page_size=2")
+    assert len(rows) == 5 and {r["challenge"] for r in rows} == {challenge.slug}
+
+
+def test_solution_list_cursor_never_shows_a_private_challenges_solutions():
+    private = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    hidden = make_solution(private, private.created_by)
+    for _ in range(3):
+        make_solution()
+    rows = _follow(client_for(UserFactory()), "/api/solutions/?page_size=1")
+    assert len(rows) == 3 and hidden.pk not in {r["id"] for r in rows}
+
+
+def test_comment_list_follows_its_cursor_oldest_first():
+    challenge = ChallengeFactory()
+    comments = [comment_on(challenge, body=f"Comment {n}") for n in range(5)]
+    rows = _follow(client_for(), f"/api/comments/?challenge={challenge.slug}&page_size=2")
+    assert [r["id"] for r in rows] == [c.pk for c in comments]
+
+
+@pytest.mark.parametrize("url", ["/api/solutions/?page=2", "/api/comments/?page=1"])
+def test_a_page_number_is_a_clear_400(url):
+    assert_error(client_for().get(url), 400, "cursor_pagination")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["nonsense", "WzEsMl0", "WyJ4IiwgIjEiXQ", "WyIyMDI2LTAxLTAxIiwgOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ"],
+)
+def test_a_bad_cursor_is_a_clear_400(cursor):
+    make_solution()
+    assert_error(client_for().get(f"/api/solutions/?cursor={cursor}"), 400, "invalid_cursor")
+
+
+def test_the_schema_documents_the_cursor():
+    schema = client_for().get("/api/schema/?format=json").json()
+    parameters = {p["name"] for p in schema["paths"]["/api/solutions/"]["get"]["parameters"]}
+    assert {"cursor", "page_size"} <= parameters and "page" not in parameters
+    assert "count" not in json.dumps(schema["components"]["schemas"]["PaginatedSolutionList"])

@@ -3,6 +3,7 @@ visibility; full-text on PostgreSQL and the text-matching fallback on SQLite."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from challenges import search
 from challenges.models import Challenge, Solution
@@ -208,10 +209,60 @@ def test_the_candidates_are_taken_among_what_the_searcher_may_see(monkeypatch):
     stranger = search.search(user=UserFactory(), q="pond")
     assert sorted(titles(stranger["solution"])) == ["Public pond 1", "Public pond 2"]
     assert titles(stranger["challenge"]) == ["Open ponds"]
+    # A member's candidates: the newest of what anyone may see, and the newest of what only
+    # they may see (search._parts), each up to CANDIDATES.
     assert sorted(titles(search.search(user=insider, q="pond")["solution"])) == [
+        "Public pond 1",
+        "Public pond 2",
         "Secret pond 1",
         "Secret pond 2",
     ]
+
+
+@pytest.mark.parametrize("kind", ["challenge", "solution"])
+def test_a_members_search_runs_a_visitors_query_for_what_anyone_may_see(kind, monkeypatch):
+    """Signed in, the public part is the very statement a visitor's search runs (so it takes
+    the same GIN-indexed plan on PostgreSQL); only the member's own small part is added."""
+    seen = []
+    ranked = search._ranked
+
+    def spy(queryset, *, parts, **kwargs):
+        seen.append([str(part.query) for part in parts])
+        return ranked(queryset, parts=parts, **kwargs)
+
+    monkeypatch.setattr(search, "_ranked", spy)
+    search.search(user=None, q="pond", kind=kind)
+    search.search(user=UserFactory(), q="pond", kind=kind)
+    visitor, member = seen
+    assert len(visitor) == 1 and len(member) == 2
+    assert member[0] == visitor[0]
+
+
+def test_a_member_finds_what_only_they_may_see_and_nobody_else_does():
+    organiser = UserFactory()
+    private = ChallengeFactory(
+        title="Quiet marsh", visibility=Challenge.Visibility.PRIVATE, organisers=[organiser]
+    )
+    guest, stranger = UserFactory(), UserFactory()
+    private.invited.add(guest)
+    make_solution(private, guest, title="Marsh reeds", body="marsh")
+    draft = ChallengeFactory(
+        title="Draft marsh", status=Challenge.Status.DRAFT, organisers=[organiser]
+    )
+    hidden = make_solution(title="Marsh of mine", body="marsh")
+    Solution.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now(), hidden_reason="spam")
+    staff = UserFactory(is_staff=True, mfa=False)
+
+    def found(user):
+        results = search.search(user=user, q="marsh")
+        return sorted(titles(results["challenge"]) + titles(results["solution"]))
+
+    assert found(None) == found(stranger) == []
+    assert found(guest) == ["Marsh reeds", "Quiet marsh"]
+    assert found(organiser) == ["Marsh reeds", "Quiet marsh"]  # drafts are never found
+    assert found(hidden.author) == ["Marsh of mine"]  # their own, hidden by moderation
+    assert found(staff) == ["Marsh reeds", "Quiet marsh"]
+    assert draft.title not in found(staff)
 
 
 def test_member_search_ranks_a_bounded_set_of_the_newest_matches(monkeypatch):

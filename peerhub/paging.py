@@ -1,0 +1,34 @@
+"""Pages that carry their total with them (issue 17): Django's Paginator asks the database twice
+for a page, a COUNT and then the rows; here each row is read with `COUNT(*) OVER ()`, the number
+of rows before the LIMIT, so a page costs one query. Only a page out of range (or an empty
+list) falls back to the COUNT, to find the last page as Paginator.get_page does."""
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
+
+_TOTAL = "_paging_total"
+
+
+class CountedPaginator(Paginator):
+    def __init__(self, object_list, per_page, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if self.orphans:
+            raise ValueError("CountedPaginator does not keep orphans.")
+
+    def get_page(self, number) -> Page:
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            wanted = 1  # as Paginator.get_page: not a number is the first page
+        if wanted < 1:
+            return super().get_page(number)  # as Paginator.get_page: the last page
+        bottom = (wanted - 1) * self.per_page
+        rows = list(
+            self.object_list.annotate(**{_TOTAL: Window(Count("pk"))})[
+                bottom : bottom + self.per_page
+            ]
+        )
+        if not rows:
+            return super().get_page(number)
+        self.__dict__["count"] = getattr(rows[0], _TOTAL)  # Paginator.count is a cached_property
+        return self._get_page(rows, wanted, self)
