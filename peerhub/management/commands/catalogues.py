@@ -52,21 +52,24 @@ def gather(root: Path, locale_dir: Path) -> None:
             ignore_patterns=IGNORED,
             no_location=True,
             no_obsolete=True,
-            symlinks=True,
             verbosity=0,
         )
 
 
 @contextmanager
 def mirror(scratch: Path):
-    """The project's tree in `scratch`, file for file (symbolic links), but for a copy of its
-    catalogues: makemessages writes a file's strings into the catalogue of the `locale/` beside
-    it, so a check must run where that one is the copy. Yields the copy."""
+    """A copy of the project's sources and catalogues in `scratch` (not links: makemessages
+    writes scratch files beside the templates it reads, and two checks at once must not meet
+    in the real tree). Yields the catalogues' copy."""
     root = Path(settings.BASE_DIR)
+    skip = shutil.ignore_patterns(*IGNORED, ".*", "__pycache__", "*.pyc", "*.mo")
     for entry in root.iterdir():
-        if entry.name != "locale" and not entry.name.startswith("."):
-            (scratch / entry.name).symlink_to(entry)
-    shutil.copytree(root / "locale", scratch / "locale")
+        if entry.name.startswith(".") or entry.name in IGNORED:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, scratch / entry.name, ignore=skip)
+        elif entry.suffix in (".py", ".html", ".txt"):
+            shutil.copy2(entry, scratch / entry.name)
     yield scratch / "locale"
 
 
