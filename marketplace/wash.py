@@ -21,7 +21,14 @@ and a full pass (`wash_refresh_all`) find nothing to change.
 
 A suspected order still settles: the money ledger is untouched. It gives no adoption to its
 base solution, its review no reputation to the seller (a noted line of 0 on the ledger), and it
-is no endorsement in the trust step."""
+is no endorsement in the trust step.
+
+Staff may overrule the rule for one order (`wash_clear`, `wash_flag`, from the staff queue),
+with a reason, kept as a `WashDecision` (who, when, why). The latest decision holds in every
+pass, incremental or full: a *cleared* order counts again while the rule finds the same circle
+it found when staff cleared it, and is suspected again once new orders change that circle (a
+new member joins the loop, or one leaves it); a *flagged* order stays suspected whatever the
+rule says, until staff decide again."""
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -29,10 +36,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from .models import Order
+from peerhub.exceptions import Conflict, DomainError, NotAllowed
+
+from .models import Order, WashDecision
 
 NOTE = "Not counted: buyer and seller trade mostly with each other."
+CLEARED_NOTE = "Counted: staff cleared this order of wash trading."
 # The share of each party's completed orders inside the circle from which it is "mostly".
 MOSTLY = 0.5
 
@@ -128,12 +139,36 @@ def verdict_for(order: Order) -> Verdict | None:
     return suspected_pairs([order.buyer_id, order.seller_id]).get((order.buyer_id, order.seller_id))
 
 
-def _mark(rows, suspected: dict[Pair, Verdict]) -> list[int]:
-    """Set `wash_suspected` on these (pk, buyer, seller, flag) rows to the verdicts: two
-    updates at most. Returns the orders whose flag changed."""
+def _decisions(member_ids: Iterable[int] | None = None) -> dict[int, tuple[bool, list[int]]]:
+    """The latest staff decision of each order of these members (or of all): {order: (suspected,
+    circle)}, one query (decisions are few: staff write them by hand)."""
+    rows = WashDecision.objects.order_by("order_id", "decided_at", "pk")
+    if member_ids is not None:
+        member_ids = list(member_ids)
+        rows = rows.filter(Q(order__buyer_id__in=member_ids) | Q(order__seller_id__in=member_ids))
+    return {
+        order_id: (suspected, circle)
+        for order_id, suspected, circle in rows.values_list("order_id", "suspected", "circle")
+    }
+
+
+def flag_wanted(verdict: Verdict | None, decision: tuple[bool, list[int]] | None) -> bool:
+    """The flag an order gets: the rule's verdict, unless staff decided. A staff flag holds; a
+    staff clearance holds while the rule finds the circle staff saw."""
+    if decision is None:
+        return verdict is not None
+    suspected, circle = decision
+    if suspected:
+        return True
+    return verdict is not None and sorted(verdict.circle) != sorted(circle)
+
+
+def _mark(rows, suspected: dict[Pair, Verdict], decisions) -> list[int]:
+    """Set `wash_suspected` on these (pk, buyer, seller, flag) rows to the verdicts and the
+    staff decisions: two updates at most. Returns the orders whose flag changed."""
     now_on, now_off = [], []
     for pk, buyer, seller, flagged in rows:
-        wanted = (buyer, seller) in suspected
+        wanted = flag_wanted(suspected.get((buyer, seller)), decisions.get(pk))
         if wanted and not flagged:
             now_on.append(pk)
         elif flagged and not wanted:
@@ -150,14 +185,14 @@ def wash_refresh(*, member_ids: Iterable[int]) -> list[int]:
     orders whose flag changed (their review's ledger line and their solution's adoption)."""
     members = list(member_ids)
     rows = _completed(members).values_list("pk", "buyer_id", "seller_id", "wash_suspected")
-    return _mark(list(rows), suspected_pairs(members))
+    return _mark(list(rows), suspected_pairs(members), _decisions(members))
 
 
 def wash_refresh_all() -> list[int]:
     """The full pass over every completed order (equal to the incremental flags: nothing to
     change when every completion ran `wash_refresh_after`)."""
     rows = _completed().values_list("pk", "buyer_id", "seller_id", "wash_suspected")
-    return _mark(list(rows.iterator(chunk_size=5000)), suspected_pairs())
+    return _mark(list(rows.iterator(chunk_size=5000)), suspected_pairs(), _decisions())
 
 
 def wash_refresh_after(order: Order) -> list[int]:
@@ -197,3 +232,51 @@ def _resync(order_ids: list[int]) -> None:
             solutions.add(solution_id)
     if solutions:
         outbox.enqueue(reputation_tasks.rankings_after_change, sorted(solutions))
+
+
+# --- Staff decisions ------------------------------------------------------------------------
+
+
+def _decide(*, order: Order, by, suspected: bool, reason: str) -> WashDecision:
+    if not (by.is_authenticated and by.is_staff):
+        raise NotAllowed("Only staff can decide about wash trades.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why (the reason is kept with the decision).", code="reason")
+    if len(reason) > 500:
+        raise DomainError("Keep the reason under 500 characters.", code="reason")
+    locked = Order.objects.select_for_update().get(pk=order.pk)  # decisions on it take turns
+    if locked.state != Order.State.COMPLETED:
+        raise Conflict("Only a completed order can be judged a wash trade.", code="not_completed")
+    if locked.wash_suspected == suspected:
+        raise Conflict(
+            "This order is already suspected." if suspected else "This order is not suspected.",
+            code="unchanged",
+        )
+    verdict = verdict_for(locked)
+    decision = WashDecision.objects.create(
+        order=locked,
+        suspected=suspected,
+        circle=sorted(verdict.circle) if verdict else [],
+        reason=reason,
+        decided_by=by,
+        decided_at=timezone.now(),
+    )
+    Order.objects.filter(pk=locked.pk).update(wash_suspected=suspected)
+    order.wash_suspected = suspected
+    _resync([locked.pk])  # the review's ledger line and the solution's adoption follow
+    return decision
+
+
+@transaction.atomic
+def wash_clear(*, order: Order, by, reason: str) -> WashDecision:
+    """Staff clear a suspected order: it counts again (adoption, its review's line, a trust
+    endorsement) while the rule finds the circle it finds now. Locks the order."""
+    return _decide(order=order, by=by, suspected=False, reason=reason)
+
+
+@transaction.atomic
+def wash_flag(*, order: Order, by, reason: str) -> WashDecision:
+    """Staff flag a completed order (a cleared one again, or one the rule spares): it is
+    suspected whatever the rule says, until staff decide again. Locks the order."""
+    return _decide(order=order, by=by, suspected=True, reason=reason)
