@@ -220,7 +220,8 @@ class AdversaryFigures:
 
     def _wash_report(self, low: set[int]) -> AdversaryReport:
         traders = self.ids("wash_trader")
-        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets")
+        loop = ", paying only round the loop" if self.config.wash_loop else ""
+        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets{loop}")
         if self.wash_skipped or not traders:
             wash.note = "skipped"
             wash.figures.append(

@@ -180,11 +180,11 @@ def test_the_full_pass_repairs_flags_no_completion_refreshed():
 # --- Incremental = full ---------------------------------------------------------------------
 
 trades = st.lists(
-    st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from([None, 3, 4, 5])).filter(
+    st.tuples(st.integers(0, 4), st.integers(0, 4), st.sampled_from([None, 3, 4, 5])).filter(
         lambda t: t[0] != t[1]
     ),
     min_size=1,
-    max_size=9,
+    max_size=10,
 )
 
 
@@ -192,7 +192,7 @@ trades = st.lists(
 @given(sequence=trades)
 def test_flags_kept_as_orders_complete_equal_the_full_pass_and_the_ledger_the_rebuild(sequence):
     with transaction.atomic():
-        market = Market(4)
+        market = Market(5)
         for buyer, seller, rating in sequence:
             market.trade(buyer, seller, rating=rating)
         # The flags the completions kept are the rule applied to every order at once...
@@ -453,3 +453,90 @@ def test_staff_decisions_hold_equally_as_orders_complete_and_in_the_full_pass(se
         assert wash.wash_refresh_all() == []
         assert ledger.sync_everything() == 0
         transaction.set_rollback(True)
+
+
+# --- Loops of any length (issue 23, third step) -----------------------------------------------
+
+
+def test_a_ring_of_four_paying_round_is_suspected():
+    market = Market(4)
+    orders = [market.trade(k, (k + 1) % 4) for k in range(4)]
+    assert all(Order.objects.get(pk=o.pk).wash_suspected for o in orders)
+    assert wash.verdict_for(orders[0]).circle == {m.pk for m in market.members}
+    assert wash.wash_refresh_all() == []
+
+
+def test_a_ring_of_six_paying_round_is_suspected_and_an_open_chain_is_not():
+    market = Market(6)
+    chain = [market.trade(k, k + 1) for k in range(5)]
+    assert not any(Order.objects.get(pk=o.pk).wash_suspected for o in chain)
+    closing = market.trade(5, 0)
+    assert Order.objects.get(pk=closing.pk).wash_suspected
+    assert all(Order.objects.get(pk=o.pk).wash_suspected for o in chain)
+
+
+def test_a_loop_through_an_honest_seller_of_many_is_not_suspected():
+    """Members 0, 1 and 2 pay round through member 3, who sells to many others: 3 trades
+    mostly outside, so no circle holds 3, and without 3 the money does not come back."""
+    market = Market(9)
+    market.trade(0, 1)
+    market.trade(1, 2)
+    market.trade(2, 3)
+    market.trade(3, 0)
+    for buyer in range(4, 9):
+        market.trade(buyer, 3)
+    assert not any(flags().values())
+    assert wash.wash_refresh_all() == []
+
+
+def test_two_rings_joined_by_one_order_each_keep_their_own_verdicts():
+    market = Market(7)
+    for k in range(3):  # a ring of three, 0 -> 1 -> 2 -> 0, twice round
+        market.trade(k, (k + 1) % 3)
+        market.trade(k, (k + 1) % 3)
+    for k in range(4):  # a ring of four, 3 -> 4 -> 5 -> 6 -> 3
+        market.trade(3 + k, 3 + (k + 1) % 4)
+    bridge = market.trade(0, 3)
+    assert not Order.objects.get(pk=bridge.pk).wash_suspected  # the money does not come back
+    assert all(flag for pk, flag in flags().items() if pk != bridge.pk), "both rings stay suspected"
+    assert wash.wash_refresh_all() == []
+
+
+def circles_by_brute_force(pairs) -> set[frozenset]:
+    """The definition read literally: the largest set of members in which each member's group
+    (its strongly connected component among the set) has two members or more and holds at least
+    half of its orders; its groups are the circles."""
+    from itertools import combinations
+
+    trades = wash._Trades(pairs)
+    members = sorted(trades.total)
+
+    def groups(of: set[int]):
+        return [frozenset(g) for g in wash._loops(of, trades.bought_from)]
+
+    def valid(of: set[int]) -> bool:
+        return all(
+            len(g) >= 2 and all(trades.share(m, g) >= wash.MOSTLY for m in g) for g in groups(of)
+        )
+
+    best: set[int] = set()
+    for size in range(len(members), 1, -1):
+        for subset in combinations(members, size):
+            if valid(set(subset)):
+                best |= set(subset)
+    return set(groups(best)) if best else set()
+
+
+graphs = st.dictionaries(
+    st.tuples(st.integers(0, 5), st.integers(0, 5)).filter(lambda p: p[0] != p[1]),
+    st.integers(1, 3),
+    max_size=12,
+)
+
+
+@given(pairs=graphs)
+def test_the_circles_are_the_largest_groups_that_pass_whatever_the_order_of_the_steps(pairs):
+    from collections import Counter
+
+    found = set(wash._Trades(Counter(pairs)).circles().values())
+    assert found == circles_by_brute_force(Counter(pairs))
