@@ -207,7 +207,7 @@ class AdversaryFigures:
              MEASURED, True)
         )  # fmt: skip
         bomb.figures.append(
-            ("Bombing reviews set aside as outliers (far from the earlier reviews)",
+            ("Bombing reviews set aside as outliers (far from the earlier reviews or votes)",
              f"{reviews.filter(outlier=True).count()} of {reviews.count()}", MEASURED, True)
         )  # fmt: skip
         bomb.figures += self._caught_figures(
