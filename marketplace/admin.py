@@ -24,6 +24,7 @@ from .models import (
     PurseRollover,
     Refund,
     Subscription,
+    WashDecision,
 )
 
 
@@ -103,6 +104,16 @@ class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ("order", "from_state", "to_state", "actor", "created_at")
     list_filter = ("to_state",)
     search_fields = ("order__title", "actor__username")
+
+
+@admin.register(WashDecision)
+class WashDecisionAdmin(ReadOnlyAdmin):
+    """Staff decisions about wash trades, made on /marketplace/staff/wash/ (append-only)."""
+
+    list_display = ("order", "suspected", "decided_by", "decided_at", "reason")
+    list_filter = ("suspected",)
+    search_fields = ("order__title", "decided_by__username", "reason")
+    list_select_related = ("order", "decided_by")
 
 
 @admin.register(OrderMessageFile)

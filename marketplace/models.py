@@ -315,6 +315,35 @@ class Order(models.Model):
         return self.price - self.fee
 
 
+class WashDecision(models.Model):
+    """A staff decision about one completed order's wash-trading flag (marketplace.wash),
+    append-only: the latest one for an order holds. *Cleared* (`suspected` False) keeps the
+    order counted while the rule finds the same circle it found when staff looked (`circle`);
+    once new orders change the circle the rule flags it again. *Flagged* (`suspected` True)
+    keeps the order suspected whatever the rule says."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="wash_decisions")
+    suspected = models.BooleanField()
+    # The rule's circle (member ids, sorted) when staff decided; empty when it suspected none.
+    circle = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=500)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["order", "-decided_at", "-id"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="marketplace_wash_reason_given")
+        ]
+
+    def __str__(self) -> str:
+        verb = "flagged" if self.suspected else "cleared"
+        return f"Order #{self.order_id} {verb} by staff"
+
+
 class OrderEvent(models.Model):
     """One line of an order's timeline: every transition, who made it and when."""
 

@@ -7,13 +7,14 @@ over (`reputation.ledger.FactSource`, `sync_lines`)."""
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from reputation import ledger
 from reputation import rules as reputation_rules
 from reputation.models import ReputationEvent
 
 from . import wash
-from .models import Order, OrderReview
+from .models import Order, OrderReview, WashDecision
 
 KIND = ReputationEvent.Kind.ORDER_REVIEWED
 
@@ -27,9 +28,14 @@ def order_review_lines(order_ids=None) -> dict[str, ledger.Line]:
     the seller for a completed order rated above 3; nothing, with a note, for a suspected wash
     trade."""
     weight = reputation_rules.rules().order_review_weight
-    reviews = OrderReview.objects.filter(
-        order__state=Order.State.COMPLETED, rating__gt=3
-    ).select_related("order")
+    latest_decision = WashDecision.objects.filter(order_id=OuterRef("order_id")).order_by(
+        "-decided_at", "-pk"
+    )
+    reviews = (
+        OrderReview.objects.filter(order__state=Order.State.COMPLETED, rating__gt=3)
+        .select_related("order")
+        .annotate(staff_cleared=Subquery(latest_decision.values("suspected")[:1]))
+    )
     if order_ids is not None:
         reviews = reviews.filter(order_id__in=list(order_ids))
     return {
@@ -41,7 +47,9 @@ def order_review_lines(order_ids=None) -> dict[str, ledger.Line]:
             fact_at=review.created_at,
             solution_id=review.order.base_solution_id,
             actor_id=review.order.buyer_id,
-            note=wash.NOTE if review.order.wash_suspected else "",
+            note=wash.NOTE
+            if review.order.wash_suspected
+            else (wash.CLEARED_NOTE if review.staff_cleared is False else ""),
         )
         for review in reviews
     }

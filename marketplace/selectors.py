@@ -460,3 +460,15 @@ def wash_rows(orders) -> list[tuple[Order, object]]:
     members = {m for order in orders for m in (order.buyer_id, order.seller_id)}
     verdicts = wash.suspected_pairs(members) if members else {}
     return [(order, verdicts.get((order.buyer_id, order.seller_id))) for order in orders]
+
+
+def wash_decisions_recent(limit: int = 50):
+    """The latest staff decisions about wash trades (marketplace.wash), newest first, with the
+    order's members and whoever decided: one query."""
+    from .models import WashDecision
+
+    return list(
+        WashDecision.objects.select_related(
+            "order", "order__buyer", "order__seller", "decided_by"
+        ).order_by("-decided_at", "-pk")[:limit]
+    )

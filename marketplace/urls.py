@@ -58,6 +58,11 @@ urlpatterns = [
     path("marketplace/staff/", views.staff_money, name="staff-money"),
     path("marketplace/staff/wash/", views.staff_wash, name="staff-wash"),
     path(
+        "marketplace/staff/wash/<int:pk>/<str:verb>/",
+        views.staff_wash_decide,
+        name="staff-wash-decide",
+    ),
+    path(
         "marketplace/staff/events/<int:pk>/dismiss/",
         views.staff_event_dismiss,
         name="staff-event-dismiss",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -584,7 +585,31 @@ def staff_wash(request):
     return render(
         request,
         "marketplace/staff_wash.html",
-        {"page": page, "rows": selectors.wash_rows(page.object_list), "note": wash.NOTE},
+        {
+            "page": page,
+            "rows": selectors.wash_rows(page.object_list),
+            "note": wash.NOTE,
+            "decisions": selectors.wash_decisions_recent(),
+        },
+    )
+
+
+@require_POST
+def staff_wash_decide(request, pk: int, verb: str):
+    """Staff clear (or flag again) one order's wash-trading flag, with a reason."""
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+    action = {"clear": wash.wash_clear, "flag": wash.wash_flag}.get(verb)
+    if action is None:
+        raise Http404("No such decision.")
+    order = get_object_or_404(Order, pk=pk)
+    return perform(
+        request,
+        lambda: action(order=order, by=request.user, reason=request.POST.get("reason", "")),
+        done=f"Order #{order.pk} "
+        + ("cleared: it counts again." if verb == "clear" else "flagged as a wash trade."),
+        then="marketplace:staff-wash",
+        back="marketplace:staff-wash",
     )
 
 

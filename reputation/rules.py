@@ -207,20 +207,33 @@ LOW_TRUST_NOTE = "not counted: low trust"
 # Review bombing (issue 23, reputation.outliers): a review whose mean score lies `gap` points or
 # more from the consensus of the solution's earlier reviews (the median of those written on
 # earlier UTC days that counted, at least `min_earlier` of them) is an outlier: it counts
-# neither in fitness nor on the ledger. Override any key with PEERHUB_REVIEW_OUTLIERS.
-OUTLIER_REVIEW_NOTE = "not counted: far from the earlier reviews"
-DEFAULT_REVIEW_OUTLIERS = {"gap": 2, "min_earlier": 1}
+# neither in fitness nor on the ledger. Without such reviews, the solution's voters stand in:
+# with at least `min_votes` votes last cast before the review's day by others than its
+# reviewer, the consensus is 1 + 4 x their share of upvotes, and a review `vote_gap` points or
+# more from it is an outlier. Votes are a coarse signal (members upvote what they like and
+# mostly leave the rest: an honest 2 or 3 on a solution all its voters upvoted is common), so
+# the voters judge only the extremes: the lowest marks on what nearly all voters liked.
+# Override any key with PEERHUB_REVIEW_OUTLIERS.
+OUTLIER_REVIEW_NOTE = "not counted: far from the earlier reviews or votes"
+DEFAULT_REVIEW_OUTLIERS = {"gap": 2, "min_earlier": 1, "min_votes": 5, "vote_gap": 3.5}
 
 
 @dataclass(frozen=True)
 class ReviewOutliers:
     gap: Decimal
     min_earlier: int
+    min_votes: int
+    vote_gap: Decimal
 
 
 def review_outliers() -> ReviewOutliers:
     values = {**DEFAULT_REVIEW_OUTLIERS, **getattr(settings, "PEERHUB_REVIEW_OUTLIERS", {})}
-    return ReviewOutliers(gap=Decimal(str(values["gap"])), min_earlier=int(values["min_earlier"]))
+    return ReviewOutliers(
+        gap=Decimal(str(values["gap"])),
+        min_earlier=int(values["min_earlier"]),
+        min_votes=int(values["min_votes"]),
+        vote_gap=Decimal(str(values["vote_gap"])),
+    )
 
 
 # Votes and reviews on a fork whose body is still its source's judge the source's work: they

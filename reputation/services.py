@@ -104,14 +104,25 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         vote.value = value
         vote.updated_at = now
         vote.save(update_fields=["value", "updated_at"])
+        _outliers_after_vote_change(solution.pk)
     _sync_vote_after_commit(solution.pk, voter.pk)
     return vote
+
+
+def _outliers_after_vote_change(solution_id: int) -> None:
+    """A vote changed or withdrawn no longer judges the solution's reviews of later days as it
+    did (reputation.outliers): refresh their verdicts, and their lines if one moved. A new vote
+    is of today and judges no review written yet."""
+    reviewed = Review.objects.filter(solution_id=solution_id).exists()
+    if reviewed and outliers.reviews_mark_outliers([solution_id]):
+        _sync_after_commit(solution_id)
 
 
 @transaction.atomic
 def vote_remove(*, voter: User, solution: Solution) -> bool:
     deleted, _ = Vote.objects.filter(solution=solution, voter=voter).delete()
     if deleted:
+        _outliers_after_vote_change(solution.pk)
         _sync_vote_after_commit(solution.pk, voter.pk)
     return bool(deleted)
 

@@ -86,6 +86,9 @@ class Config:
     review_bombers: int = 0  # veterans who bomb
     bomb_start: float = 0.5  # the share of the run before the bombing starts
     wash_traders: int = 0
+    # The wash ring pays only round its loop (each trader buys from the next, a loop as long as
+    # the ring), never back in pairs nor through one go-between.
+    wash_loop: bool = False
 
 
 # What every posted solution says besides its hidden quality: a page of text as real solutions

@@ -29,13 +29,15 @@ own (`adv_rng`), so that switching one on changes what the others draw as little
   final rank is compared with its rank by hidden quality among its challenge's ranked solutions
   (what an unbombed, perfect ranking would give it), and with its rank on the day it was picked.
 - Wash trading (`wash_traders`, accounts): each posts a solution on the first day and lists a
-  service based on it; every day each buys the next one's service, pays on the sandbox
-  checkout, and the seller starts, delivers, the buyer accepts and rates it 5 stars, all
-  through the marketplace's real services. Reputation may not import the marketplace: it goes
-  through the hooks `simulation_wash_offer` and `simulation_wash_trade` (MarketplaceConfig);
-  with no app answering, the adversary is skipped and the report says so. The listing itself is
-  set up directly (selling takes level 3, 500 points, which the wash ring is taken to have
-  reached elsewhere, as the accounts are bulk-created); every order goes through the services.
+  service based on it; every day each buys the service of the one 1, 2, ... places on (in
+  turn; with `wash_loop`, always the next one: the money only goes round the whole ring),
+  pays on the sandbox checkout, and the seller starts, delivers, the buyer accepts and rates
+  it 5 stars, all through the marketplace's real services. Reputation may not import the
+  marketplace: it goes through the hooks `simulation_wash_offer` and `simulation_wash_trade`
+  (MarketplaceConfig); with no app answering, the adversary is skipped and the report says
+  so. The listing itself is set up directly (selling takes level 3, 500 points, which the
+  wash ring is taken to have reached elsewhere, as the accounts are bulk-created); every order
+  goes through the services.
   Beside the ring an honest market runs (`_honest_trade`): HONEST_SELLERS builders and loners
   list a service on their first solution, and each day as many orders as the ring trades go
   from readers (a fifth from another seller) to sellers picked at random, rated 5 stars like
@@ -351,7 +353,7 @@ class AdversaryAgents(AdversaryFigures):
         if len(traders) < 2:
             return
         for k, buyer in enumerate(traders):
-            step = 1 + day % (len(traders) - 1)
+            step = 1 if self.config.wash_loop else 1 + day % (len(traders) - 1)
             seller = traders[(k + step) % len(traders)]
             for answer in collect(
                 "simulation_wash_trade", buyer=self.users[buyer], offer_id=self.wash_offers[seller]

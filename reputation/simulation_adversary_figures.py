@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from .models import ReputationEvent, Review, SolutionScore, Vote
 
@@ -30,6 +30,7 @@ class AdversaryFigures:
         c = self.config
         self.rank_of_member = {pk: k for k, pk in enumerate(ranking, start=1)}
         self.top_1pct = set(ranking[: max(1, math.ceil(len(ranking) / 100))])
+        self.member_totals = totals
         reports = []
         ring = self.ids("ring")
         if c.camouflage:
@@ -166,6 +167,7 @@ class AdversaryFigures:
         equal_effort = per_fork * len(self.farm_forks)
         share = float(harvest / equal_effort) if equal_effort > 0 else math.nan
         farm.figures += self._gain_figures(group, self._solutions_by(group))
+        farm.figures += self._master_lift_figures(masters, farmers, events)
         farm.figures += [
             ("Master's lineage credit from the farm", _points(lineage), MEASURED, True),
             ("Farm's harvest / honest building of equal effort",
@@ -181,6 +183,37 @@ class AdversaryFigures:
             low,
         )
         return farm
+
+    def _master_lift_figures(self, masters, farmers, events) -> list:
+        """Whether the farm is what lifts its master: his rank once what the farm gave him (the
+        lines of the farm's forks, and every line a puppet's act gave him) is taken away, against
+        the top 1 %. A master who ranks there without it got there by his own posts, which honest
+        members judged (issue 23: the master posts in every challenge on the first day)."""
+        figures = []
+        top = len(self.top_1pct)
+        for master in masters:
+            from_farm = _sum(
+                events.filter(beneficiary_id=master).filter(
+                    Q(solution_id__in=self.farm_forks) | Q(actor_id__in=farmers)
+                )
+            )
+            total = Decimal(self.member_totals.get(master, 1))
+            without = total - from_farm
+            rank = 1 + sum(
+                1
+                for pk in self.role
+                if pk != master and Decimal(self.member_totals.get(pk, 1)) > without
+            )
+            lifted = master in self.top_1pct and rank > top
+            figures += [
+                (f"Master's rank without what the farm gave him (top 1 %: rank ≤ {top})",
+                 f"{rank} (reputation {_points(total)}, {_points(from_farm)} from the farm; "
+                 f"rank {self.rank_of_member.get(master, len(self.role))} with it)",
+                 MEASURED, True),
+                ("Master lifted into the top 1 % by the farm", "yes" if lifted else "no", "no",
+                 not lifted),
+            ]  # fmt: skip
+        return figures
 
     def _bomb_report(self, low: set[int]) -> AdversaryReport:
         bomb = AdversaryReport("Review bombing", note=f"{len(self.bombers)} established reviewers")
@@ -207,7 +240,7 @@ class AdversaryFigures:
              MEASURED, True)
         )  # fmt: skip
         bomb.figures.append(
-            ("Bombing reviews set aside as outliers (far from the earlier reviews)",
+            ("Bombing reviews set aside as outliers (far from the earlier reviews or votes)",
              f"{reviews.filter(outlier=True).count()} of {reviews.count()}", MEASURED, True)
         )  # fmt: skip
         bomb.figures += self._caught_figures(
@@ -220,7 +253,8 @@ class AdversaryFigures:
 
     def _wash_report(self, low: set[int]) -> AdversaryReport:
         traders = self.ids("wash_trader")
-        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets")
+        loop = ", paying only round the loop" if self.config.wash_loop else ""
+        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets{loop}")
         if self.wash_skipped or not traders:
             wash.note = "skipped"
             wash.figures.append(

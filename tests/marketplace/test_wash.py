@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from marketplace import ledger as money_ledger
 from marketplace import selectors, services, wash
-from marketplace.models import Order
+from marketplace.models import Order, WashDecision
 from marketplace.reputation_facts import order_key, order_review_lines
 from marketplace.staff import wash_recent_count
+from peerhub.exceptions import DomainError
 from reputation import fitness, ledger
 from reputation.models import ReputationEvent, SolutionScore
 from tests.factories import ChallengeFactory, make_solution
@@ -179,11 +180,11 @@ def test_the_full_pass_repairs_flags_no_completion_refreshed():
 # --- Incremental = full ---------------------------------------------------------------------
 
 trades = st.lists(
-    st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from([None, 3, 4, 5])).filter(
+    st.tuples(st.integers(0, 4), st.integers(0, 4), st.sampled_from([None, 3, 4, 5])).filter(
         lambda t: t[0] != t[1]
     ),
     min_size=1,
-    max_size=9,
+    max_size=10,
 )
 
 
@@ -191,7 +192,7 @@ trades = st.lists(
 @given(sequence=trades)
 def test_flags_kept_as_orders_complete_equal_the_full_pass_and_the_ledger_the_rebuild(sequence):
     with transaction.atomic():
-        market = Market(4)
+        market = Market(5)
         for buyer, seller, rating in sequence:
             market.trade(buyer, seller, rating=rating)
         # The flags the completions kept are the rule applied to every order at once...
@@ -267,3 +268,275 @@ def test_the_staff_page_runs_a_bounded_number_of_queries(
 def test_how_reputation_works_quotes_the_rule(client):
     page = client.get(reverse("reputation:how-it-works")).content.decode()
     assert 'id="wash-trading"' in page and wash.NOTE in page
+
+
+# --- Staff decisions ------------------------------------------------------------------------
+
+
+def decide(action, order, by, reason="Long-standing partners, invoiced elsewhere."):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return action(order=order, by=by, reason=reason)
+
+
+def order_line(order) -> Decimal:
+    return sum(e.amount for e in ReputationEvent.objects.filter(fact_key=order_key(order.pk)))
+
+
+def test_staff_clear_a_suspected_order_and_its_review_counts_again(staff_user):
+    market = Market(2, base_solutions=True)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    assert order.wash_suspected and order_line(order) == 0
+    decision = decide(wash.wash_clear, order, staff_user)
+    order.refresh_from_db()
+    assert not order.wash_suspected
+    assert (decision.decided_by, decision.suspected) == (staff_user, False)
+    assert decision.circle == sorted(m.pk for m in market.members)
+    assert order_line(order) == Decimal(20)  # the review's line, re-synced
+    last = ReputationEvent.objects.filter(fact_key=order_key(order.pk)).order_by("seq").last()
+    assert last.note == wash.CLEARED_NOTE
+    # The nightly re-judging keeps the clearance, and the ledger equals the rebuild.
+    assert wash.wash_refresh_everything() == []
+    assert ledger.sync_everything() == 0
+    fitness.recompute_challenge(market.challenge.pk)
+    adoption = SolutionScore.objects.get(solution=order.base_solution).components["adoption"]
+    assert adoption["orders"] == 1
+    buyer, seller = order.buyer_id, order.seller_id
+    assert (buyer, seller, 1) in selectors.completed_order_endorsements()
+
+
+def test_a_cleared_order_stays_cleared_while_its_circle_is_the_same(staff_user):
+    market = Market(3)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    decide(wash.wash_clear, order, staff_user)
+    again = market.trade(1, 0)  # a new order of the same pair: judged by the rule
+    order.refresh_from_db()
+    assert again.wash_suspected and not order.wash_suspected
+    assert wash.wash_refresh_all() == []
+
+
+def test_a_cleared_order_is_flagged_again_once_new_orders_change_its_circle(staff_user):
+    market = Market(3)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    decide(wash.wash_clear, order, staff_user)
+    market.trade(0, 2)
+    market.trade(2, 1)  # the money now also goes round through member 2: a circle of three
+    order.refresh_from_db()
+    assert order.wash_suspected
+    assert wash.verdict_for(order).circle == {m.pk for m in market.members}
+    assert wash.wash_refresh_all() == []
+
+
+def test_staff_flag_a_cleared_order_again_and_the_rule_does_not_lift_it(staff_user):
+    market = Market(2)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    decide(wash.wash_clear, order, staff_user)
+    decide(wash.wash_flag, order, staff_user, reason="The partners story does not hold.")
+    order.refresh_from_db()
+    assert order.wash_suspected and order_line(order) == 0
+    for _ in range(3):  # the pair now trades mostly with a third member: the rule would lift it
+        market.members.append(make_seller(mfa=False))
+    market.offers.extend(OfferFactory(seller=m, capacity=50) for m in market.members[2:])
+    for other in (2, 3, 4):
+        market.trade(other, 0)
+        market.trade(other, 1)
+    assert wash.wash_refresh_everything() == []
+    order.refresh_from_db()
+    assert order.wash_suspected
+
+
+def test_staff_may_flag_an_order_the_rule_spares(staff_user):
+    order = Market(2).trade(0, 1)
+    decide(wash.wash_flag, order, staff_user, reason="Same card as the seller.")
+    order.refresh_from_db()
+    assert order.wash_suspected and order_line(order) == 0
+    assert wash.wash_refresh_all() == []
+
+
+def test_a_decision_needs_a_reason_and_a_change(staff_user):
+    market = Market(2)
+    honest = market.trade(0, 1)
+    with pytest.raises(DomainError):
+        decide(wash.wash_clear, honest, staff_user)  # not suspected: nothing to clear
+    order = market.trade(1, 0)
+    with pytest.raises(DomainError):
+        decide(wash.wash_clear, order, staff_user, reason="  ")
+    assert not WashDecision.objects.exists()
+
+
+def test_only_a_completed_order_can_be_decided(staff_user):
+    order = delivered_order(offer=OfferFactory(), buyer=make_seller(mfa=False))
+    with pytest.raises(DomainError):
+        decide(wash.wash_flag, order, staff_user, reason="Looks like one.")
+
+
+def test_members_may_not_decide(user):
+    market = Market(2)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    for member in (user, order.buyer, order.seller):
+        with pytest.raises(DomainError):
+            decide(wash.wash_clear, order, member)
+    assert not WashDecision.objects.exists()
+
+
+def test_the_decision_urls_refuse_members_and_visitors(client, user):
+    market = Market(2)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    url = reverse("marketplace:staff-wash-decide", args=[order.pk, "clear"])
+    assert client.post(url, {"reason": "Fine."}).status_code == 403
+    for member in (user, order.seller):
+        client.force_login(member)
+        assert client.post(url, {"reason": "Fine."}).status_code == 403
+    order.refresh_from_db()
+    assert order.wash_suspected and not WashDecision.objects.exists()
+
+
+def test_staff_clear_and_flag_from_the_queue(client, staff_user):
+    market = Market(2)
+    market.trade(0, 1)
+    order = market.trade(1, 0)
+    client.force_login(staff_user)
+    queue = reverse("marketplace:staff-wash")
+    assert (
+        client.get(reverse("marketplace:staff-wash-decide", args=[order.pk, "x"])).status_code
+        == 405
+    )
+    assert (
+        client.post(reverse("marketplace:staff-wash-decide", args=[order.pk, "x"])).status_code
+        == 404
+    )
+    clear = reverse("marketplace:staff-wash-decide", args=[order.pk, "clear"])
+    assert client.post(clear, {"reason": ""}).status_code == 302  # refused, with a message
+    assert not WashDecision.objects.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(clear, {"reason": "Partners for years."})
+    assert response.status_code == 302 and response.url == queue
+    order.refresh_from_db()
+    assert not order.wash_suspected
+    page = client.get(queue).content.decode()
+    assert "Partners for years." in page and staff_user.name in page and "Flag again" in page
+    flag = reverse("marketplace:staff-wash-decide", args=[order.pk, "flag"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(flag, {"reason": "Changed my mind."})
+    order.refresh_from_db()
+    assert order.wash_suspected
+    assert list(WashDecision.objects.values_list("suspected", flat=True)) == [True, False]
+
+
+decided_trades = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.booleans()).filter(lambda t: t[0] != t[1]),
+    min_size=1,
+    max_size=9,
+)
+
+
+@database_examples("WASH_EXAMPLES", 12)
+@given(sequence=decided_trades)
+def test_staff_decisions_hold_equally_as_orders_complete_and_in_the_full_pass(sequence):
+    with transaction.atomic():
+        market = Market(4)
+        staff = make_seller(mfa=False)
+        staff.is_staff = True
+        staff.save(update_fields=["is_staff"])
+        for buyer, seller, decide_now in sequence:
+            market.trade(buyer, seller)
+            if decide_now:  # clear the oldest suspected order, else flag the oldest counted one
+                flagged = Order.objects.filter(wash_suspected=True).order_by("pk").first()
+                target = flagged or Order.objects.order_by("pk").first()
+                action = wash.wash_clear if flagged else wash.wash_flag
+                decide(action, target, staff)
+        assert wash.wash_refresh_all() == []
+        assert ledger.sync_everything() == 0
+        transaction.set_rollback(True)
+
+
+# --- Loops of any length (issue 23, third step) -----------------------------------------------
+
+
+def test_a_ring_of_four_paying_round_is_suspected():
+    market = Market(4)
+    orders = [market.trade(k, (k + 1) % 4) for k in range(4)]
+    assert all(Order.objects.get(pk=o.pk).wash_suspected for o in orders)
+    assert wash.verdict_for(orders[0]).circle == {m.pk for m in market.members}
+    assert wash.wash_refresh_all() == []
+
+
+def test_a_ring_of_six_paying_round_is_suspected_and_an_open_chain_is_not():
+    market = Market(6)
+    chain = [market.trade(k, k + 1) for k in range(5)]
+    assert not any(Order.objects.get(pk=o.pk).wash_suspected for o in chain)
+    closing = market.trade(5, 0)
+    assert Order.objects.get(pk=closing.pk).wash_suspected
+    assert all(Order.objects.get(pk=o.pk).wash_suspected for o in chain)
+
+
+def test_a_loop_through_an_honest_seller_of_many_is_not_suspected():
+    """Members 0, 1 and 2 pay round through member 3, who sells to many others: 3 trades
+    mostly outside, so no circle holds 3, and without 3 the money does not come back."""
+    market = Market(9)
+    market.trade(0, 1)
+    market.trade(1, 2)
+    market.trade(2, 3)
+    market.trade(3, 0)
+    for buyer in range(4, 9):
+        market.trade(buyer, 3)
+    assert not any(flags().values())
+    assert wash.wash_refresh_all() == []
+
+
+def test_two_rings_joined_by_one_order_each_keep_their_own_verdicts():
+    market = Market(7)
+    for k in range(3):  # a ring of three, 0 -> 1 -> 2 -> 0, twice round
+        market.trade(k, (k + 1) % 3)
+        market.trade(k, (k + 1) % 3)
+    for k in range(4):  # a ring of four, 3 -> 4 -> 5 -> 6 -> 3
+        market.trade(3 + k, 3 + (k + 1) % 4)
+    bridge = market.trade(0, 3)
+    assert not Order.objects.get(pk=bridge.pk).wash_suspected  # the money does not come back
+    assert all(flag for pk, flag in flags().items() if pk != bridge.pk), "both rings stay suspected"
+    assert wash.wash_refresh_all() == []
+
+
+def circles_by_brute_force(pairs) -> set[frozenset]:
+    """The definition read literally: the largest set of members in which each member's group
+    (its strongly connected component among the set) has two members or more and holds at least
+    half of its orders; its groups are the circles."""
+    from itertools import combinations
+
+    trades = wash._Trades(pairs)
+    members = sorted(trades.total)
+
+    def groups(of: set[int]):
+        return [frozenset(g) for g in wash._loops(of, trades.bought_from)]
+
+    def valid(of: set[int]) -> bool:
+        return all(
+            len(g) >= 2 and all(trades.share(m, g) >= wash.MOSTLY for m in g) for g in groups(of)
+        )
+
+    best: set[int] = set()
+    for size in range(len(members), 1, -1):
+        for subset in combinations(members, size):
+            if valid(set(subset)):
+                best |= set(subset)
+    return set(groups(best)) if best else set()
+
+
+graphs = st.dictionaries(
+    st.tuples(st.integers(0, 5), st.integers(0, 5)).filter(lambda p: p[0] != p[1]),
+    st.integers(1, 3),
+    max_size=12,
+)
+
+
+@given(pairs=graphs)
+def test_the_circles_are_the_largest_groups_that_pass_whatever_the_order_of_the_steps(pairs):
+    from collections import Counter
+
+    found = set(wash._Trades(Counter(pairs)).circles().values())
+    assert found == circles_by_brute_force(Counter(pairs))

@@ -202,6 +202,83 @@ def test_the_rebuild_refreshes_a_verdict_changed_behind_the_services_back():
     assert ledger.sync_everything() == 0
 
 
+# --- Without earlier reviews, the voters judge (issue 23, third step) -----------------------
+
+
+def votes_before(day: int, ups: int, downs: int = 0):
+    return [(at(day - 1).date(), ups, ups + downs)]
+
+
+def test_a_bombing_of_a_solution_nobody_reviewed_is_judged_by_its_voters():
+    bombing = [(k, at(3), Decimal("1"), 100 + k) for k in range(3)]
+    # 9 of 10 earlier votes up: the voters' consensus is 1 + 4 x 0.9 = 4.6.
+    assert outliers.outlier_ids(bombing, votes_before(3, 9, 1)) == {0, 1, 2}
+
+
+def test_an_honest_critical_first_review_counts():
+    review = [(1, at(3), Decimal("3"), 100)]
+    assert outliers.outlier_ids(review, votes_before(3, 9, 1)) == set()  # 1.6 from 4.6
+    assert outliers.outlier_ids(review, votes_before(3, 2, 8)) == set()  # 1.4 from 1.8
+    # Votes are coarse: a 2 on a solution every voter upvoted is a critique, not a bombing.
+    assert outliers.outlier_ids([(1, at(3), Decimal("2"), 100)], votes_before(3, 9)) == set()
+    assert outliers.outlier_ids([(1, at(3), Decimal("1.5"), 100)], votes_before(3, 9)) == {1}
+
+
+def test_the_voters_judge_only_with_enough_votes_from_before_the_day():
+    bombing = [(1, at(3), Decimal("1"), 100)]
+    assert outliers.outlier_ids(bombing, votes_before(3, 4)) == set()  # 4 votes: too few
+    assert outliers.outlier_ids(bombing, [(at(3).date(), 9, 9)]) == set()  # the same day
+    assert outliers.outlier_ids(bombing, votes_before(3, 5)) == {1}
+
+
+def test_the_reviewers_own_vote_does_not_judge_their_review():
+    bombing = [(1, at(3), Decimal("5"), 100)]
+    own = {100: (-1, at(1).date())}
+    # 5 downvotes, one of them the reviewer's: 4 others, too few to judge.
+    assert outliers.outlier_ids(bombing, votes_before(3, 0, 5), own) == set()
+    assert outliers.outlier_ids(bombing, votes_before(3, 0, 5)) == {1}
+
+
+def test_earlier_reviews_judge_before_the_voters_do():
+    reviews = [(1, at(0), Decimal("1"), 100), (2, at(1), Decimal("1"), 101)]
+    # The first review is judged by the voters (4.6): an outlier; the second by the voters
+    # too, since no counted review came before it.
+    assert outliers.outlier_ids(reviews, votes_before(0, 9, 1)) == {1, 2}
+    # Once a review counts, the reviews judge: 3 is 1.6 from the voters' 4.6 but 2 from 5.
+    honest = [(1, at(0), Decimal("5"), 100), (2, at(1), Decimal("3"), 101)]
+    assert outliers.outlier_ids(honest, votes_before(0, 9, 1)) == {2}
+
+
+def _vote_on(day: int, member, solution, value: int):
+    with mock.patch("django.utils.timezone.now", return_value=at(day)):
+        return services.vote_cast(voter=member, solution=solution, value=value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bombing_on_a_fresh_well_voted_solution_counts_nothing_and_a_withdrawn_vote_refreshes():
+    solution = make_solution()
+    voters = [reviewer() for _ in range(5)]
+    for voter in voters:
+        _vote_on(0, voter, solution, 1)
+    bombers = [reviewer() for _ in range(3)]
+    for bomber in bombers:
+        _review_on(1, bomber, solution, 1)
+    assert Review.objects.filter(outlier=True).count() == 3
+    line = ReputationEvent.objects.get(fact_key=f"review:{solution.pk}:{bombers[0].pk}")
+    assert (line.amount, line.note) == (Decimal(0), OUTLIER_REVIEW_NOTE)
+    assert ledger.sync_everything() == 0
+    # A voter changes their mind on a later day: 4 votes from before are too few to judge.
+    _vote_on(2, voters[0], solution, -1)
+    assert not Review.objects.filter(outlier=True).exists()
+    assert outliers.reviews_mark_outliers(None) == set()  # the services kept it up to date
+    assert ledger.sync_everything() == 0
+    _vote_on(3, voters[0], solution, 1)
+    with mock.patch("django.utils.timezone.now", return_value=at(3)):
+        services.vote_remove(voter=voters[1], solution=solution)
+    assert outliers.reviews_mark_outliers(None) == set()
+    assert ledger.sync_everything() == 0
+
+
 def test_how_reputation_works_explains_both_rules(client):
     from django.urls import reverse
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape
 
@@ -113,6 +113,15 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert figures["Lineage farming"]["Master's lineage credit from the farm"][0] == (
         f"{float(lineage or 0):,.0f} points"
     )
+    from_farm = (
+        ReputationEvent.objects.filter(beneficiary_id=master)
+        .filter(Q(solution_id__in=sim.farm_forks) | Q(actor_id__in=farmers))
+        .aggregate(s=Sum("amount"))["s"]
+    )
+    lift = by_prefix(figures["Lineage farming"], "Master's rank without what the farm gave him")
+    assert f"{float(from_farm or 0):,.0f} points from the farm" in lift[0]
+    lifted = figures["Lineage farming"]["Master lifted into the top 1 % by the farm"]
+    assert lifted[1] == (lifted[0] == "no")
     wash = figures["Wash trading"]
     honest = Order.objects.filter(seller_id__in=sim.honest_offers, state=Order.State.COMPLETED)
     assert wash["Completed wash orders / honest orders beside them"][0] == (
@@ -184,6 +193,8 @@ def test_lineage_farming_and_review_bombing_do_not_pay_on_a_fixed_seed():
     figures = shown(sim.run())
     harvest = by_prefix(figures["Lineage farming"], "Farm's harvest")
     assert harvest[1], harvest
+    lifted = figures["Lineage farming"]["Master lifted into the top 1 % by the farm"]
+    assert lifted == ("no", True), lifted
     rank = by_prefix(figures["Review bombing"], "Bombed solution's rank")
     assert rank[1], rank
     bombs = Review.objects.filter(solution_id=sim.bomb_victim, reviewer_id__in=sim.bombers)

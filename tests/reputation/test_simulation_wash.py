@@ -62,3 +62,17 @@ def test_without_wash_traders_there_is_no_honest_market_either():
     sim = simulation.Simulation(dataclasses.replace(WASH, wash_traders=0, days=1))
     sim.run()
     assert sim.honest_sellers == [] and not Order.objects.exists()
+
+
+def test_a_ring_paying_only_round_a_loop_of_five_is_caught():
+    config = dataclasses.replace(WASH, wash_traders=5, wash_loop=True, days=2)
+    sim = simulation.Simulation(config)
+    sim.run()
+    traders = sim.ids("wash_trader")
+    wash = Order.objects.filter(buyer_id__in=traders, state=Order.State.COMPLETED)
+    # Each trader only ever bought from the next: no pair, no go-between, a loop of five.
+    pairs = set(wash.values_list("buyer_id", "seller_id"))
+    assert len(pairs) == 5 and all((s, b) not in pairs for b, s in pairs)
+    assert wash.count() == 10 and wash.filter(wash_suspected=True).count() == 10
+    honest = Order.objects.filter(seller_id__in=sim.honest_offers, state=Order.State.COMPLETED)
+    assert honest.exists() and not honest.filter(wash_suspected=True).exists()

@@ -81,13 +81,18 @@ class Command(BaseCommand):
             help="all: every adversary not sized by its own flag at its default strength.",
         )
         parser.add_argument(
+            "--wash-loop",
+            action="store_true",
+            help="The wash ring pays only round its loop (each trader buys from the next).",
+        )
+        parser.add_argument(
             "--i-know", action="store_true", help="Run on a database not named as scratch."
         )
         parser.add_argument("--no-report", action="store_true")
 
     def handle(
         self, *args, members, challenges, days, seed, ring_share, prize_share, winners, i_know,
-        **options,
+        wash_loop, **options,
     ):  # fmt: skip
         name = connection.settings_dict["NAME"]
         if not (is_scratch(name) or i_know):
@@ -104,7 +109,7 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         config = simulation.Config(
             members=members, challenges=challenges, days=days, seed=seed, ring_share=ring_share,
-            prize_share=prize_share, winners=winners, **adversaries,
+            prize_share=prize_share, winners=winners, wash_loop=wash_loop, **adversaries,
         )  # fmt: skip
         result = simulation.Simulation(config, log=self.stdout.write).run()
         self.stdout.write("")
