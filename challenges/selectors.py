@@ -13,7 +13,7 @@ from peerhub.inputs import parse_id
 from peerhub.mentions import mention_suggestions
 from peerhub.models import User
 
-from . import permissions
+from . import permissions, translations
 from .diff import DiffRow, side_by_side
 from .models import (
     Challenge,
@@ -65,11 +65,15 @@ def challenge_list(
     ).prefetch_related("tags", "values", "organisers")
 
 
-def challenge_get(*, user, slug: str) -> Challenge:
-    """The challenge with what its page needs, or 404 when the member may not see it."""
+def challenge_get(*, user, slug: str, language: str | None = None) -> Challenge:
+    """The challenge with what its page needs, or 404 when the member may not see it. With
+    `language`, its translation into that language (if any) comes in the same query
+    (challenges.translations)."""
+    challenges = Challenge.objects.select_related("proposal__proposer", "created_by")
+    if language:
+        challenges = translations.with_reader_translation(challenges, language)
     challenge = (
-        Challenge.objects.select_related("proposal__proposer", "created_by")
-        .prefetch_related("criteria", "values", "tags", "organisers", "invited")
+        challenges.prefetch_related("criteria", "values", "tags", "organisers", "invited")
         .filter(slug=slug)
         .first()
     )

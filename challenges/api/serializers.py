@@ -21,6 +21,7 @@ from .. import permissions, selectors
 from ..models import (
     Challenge,
     ChallengeProposal,
+    ChallengeTranslation,
     Comment,
     Criterion,
     Revision,
@@ -118,12 +119,58 @@ class ChallengeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Challenge
         fields = [
-            "slug", "url", "html_url", "title", "summary", "problem", "context", "status",
-            "visibility", "licence", "opens_at", "closes_at", "criteria", "values", "tags",
-            "organisers", "proposal", "solution_count", "comment_count", "created_at",
+            "slug", "url", "html_url", "title", "summary", "problem", "context", "language",
+            "status", "visibility", "licence", "opens_at", "closes_at", "criteria", "values",
+            "tags", "organisers", "proposal", "solution_count", "comment_count", "created_at",
             "updated_at", "last_activity_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class ChallengeTranslationSerializer(serializers.ModelSerializer):
+    """A challenge's brief in another language (issue 22). `outdated`: written before the
+    brief's last edit."""
+
+    criteria = CriterionSerializer(many=True, read_only=True)
+    translated_by = UserRefSerializer(read_only=True, allow_null=True)
+    outdated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChallengeTranslation
+        fields = [
+            "language", "title", "summary", "problem", "context", "criteria", "translated_by",
+            "created_at", "updated_at", "outdated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_outdated(self, translation) -> bool:
+        return translation.updated_at < translation.challenge.brief_edited_at
+
+
+class ChallengeDetailSerializer(ChallengeSerializer):
+    translations = ChallengeTranslationSerializer(many=True, read_only=True)
+
+    class Meta(ChallengeSerializer.Meta):
+        fields = [*ChallengeSerializer.Meta.fields, "translations"]
+        read_only_fields = fields
+
+
+class ChallengeTranslationWriteSerializer(serializers.Serializer):
+    """Add or replace a translation (PUT). Criteria: none (readers see the original ones) or
+    one per criterion of the challenge, in its order."""
+
+    title = PlainCharField(max_length=limits.TITLE)
+    summary = serializers.CharField(max_length=limits.SUMMARY)
+    problem = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
+    context = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
+    criteria = CriterionSerializer(many=True, required=False)
+
+    def validate_criteria(self, criteria):
+        return [(item["name"], item.get("description", "")) for item in criteria]
 
 
 class ChallengeWriteSerializer(serializers.Serializer):
@@ -155,6 +202,11 @@ class ChallengeWriteSerializer(serializers.Serializer):
         help_text="Tag names; new ones are created.",
     )
     visibility = serializers.ChoiceField(choices=Challenge.Visibility.choices, required=False)
+    language = serializers.ChoiceField(
+        choices=Challenge._meta.get_field("language").choices,
+        required=False,
+        help_text="The language the brief is written in.",
+    )
     licence = serializers.CharField(max_length=60, required=False, allow_blank=True)
     opens_at = DateTimeField(required=False, allow_null=True)
     closes_at = DateTimeField(required=False, allow_null=True)
