@@ -179,6 +179,16 @@ class ChallengeTranslationForm(forms.Form):
         }
 
 
+def content_language_field() -> forms.ChoiceField:
+    """The language a text is written in (issue 22): guessed from it when left to "detect"."""
+    return forms.ChoiceField(
+        label="Language",
+        choices=[("", "Detect from the text"), *settings.LANGUAGES],
+        required=False,
+        help_text="Readers' browsers and screen readers use it to read your words right.",
+    )
+
+
 class SolutionForm(forms.Form):
     title = inputs.PlainCharField(max_length=limits.TITLE)
     body = forms.CharField(
@@ -186,6 +196,7 @@ class SolutionForm(forms.Form):
         max_length=limits.SOLUTION_BODY,
         help_text="Markdown. Explain your solution.",
     )
+    language = content_language_field()
     message = forms.CharField(
         label="What changed",
         max_length=limits.REVISION_MESSAGE,
@@ -290,12 +301,13 @@ class CommentForm(forms.Form):
         widget=MarkdownEditor(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
         max_length=limits.COMMENT,
     )
+    language = content_language_field()
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class SolutionWithFilesForm(SolutionForm, SolutionFilesMixin):
-    field_order = ["title", "body", "files", "remove_files", "message"]
+    field_order = ["title", "body", "language", "files", "remove_files", "message"]
 
 
 class NewSolutionWithFilesForm(NewSolutionForm, SolutionFilesMixin):
-    field_order = ["title", "body", "files", "message", "publish"]
+    field_order = ["title", "body", "language", "files", "message", "publish"]

@@ -332,6 +332,10 @@ class Solution(models.Model):
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The language of its current revision (issue 22), kept here for search's vector.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -413,6 +417,10 @@ class Revision(models.Model):
     body = models.TextField(max_length=limits.SOLUTION_BODY, help_text="Markdown.")
     # `body` rendered once when written (peerhub.markdown), not on every read.
     body_html = models.TextField(blank=True, default="", editable=False)
+    # The language it is written in (issue 22): guessed from the text unless the author said.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     message = models.CharField(
         max_length=limits.REVISION_MESSAGE, blank=True, help_text="What changed, and why."
     )
@@ -546,6 +554,10 @@ class Comment(models.Model):
     body = models.TextField(max_length=limits.COMMENT)
     # `body` rendered once when written (peerhub.markdown), not on every read of the page.
     body_html = models.TextField(blank=True, default="", editable=False)
+    # The language it is written in (issue 22): guessed from the text unless the author said.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     # The top-level comment this one replies under (None for top-level comments): one page of
     # threads and their first replies are then two indexed queries, not a walk of the tree.
     thread = models.ForeignKey(

@@ -320,6 +320,7 @@ class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
             "id", "url", "html_url", "challenge", "author", "title", "status", "parent", "root",
             "generation", "revision_count", "unchanged_fork", "fork_count", "descendant_count",
             "comment_count", "created_at", "updated_at", "published_at", "withdrawn_at",
+            "language",
         ]  # fmt: skip
         read_only_fields = fields
         extra_kwargs = {
@@ -474,6 +475,15 @@ class UploadCreateSerializer(serializers.Serializer):
     )
 
 
+def _language_field(help_text: str = "") -> serializers.ChoiceField:
+    """The language a text is written in (issue 22); left out, it is guessed from the text."""
+    return serializers.ChoiceField(
+        choices=Solution._meta.get_field("language").choices,
+        required=False,
+        help_text=help_text or "The language it is written in; default: guessed from the text.",
+    )
+
+
 class SolutionCreateSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(help_text="The challenge's slug.")
     title = PlainCharField(max_length=limits.TITLE)
@@ -486,6 +496,7 @@ class SolutionCreateSerializer(serializers.Serializer):
     )
     files = _files_field()
     attach = _attach_field()
+    language = _language_field()
 
 
 class SolutionReviseSerializer(serializers.Serializer):
@@ -511,6 +522,9 @@ class SolutionReviseSerializer(serializers.Serializer):
         help_text="Names of the current revision's files to leave out of the new one.",
     )
     attach = _attach_field()
+    language = _language_field(
+        "The language the revision is written in; default: the current revision's."
+    )
 
 
 class ForkSerializer(serializers.Serializer):
@@ -535,7 +549,7 @@ class RevisionSerializer(HiddenFieldsMixin, _VisibleIdsMixin, serializers.ModelS
         model = Revision
         fields = [
             "number", "url", "title", "message", "author", "credited_solution", "created_at",
-            "hidden_reason",
+            "hidden_reason", "language",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -748,8 +762,8 @@ class CommentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Comment
         fields = [
-            "id", "url", "author", "challenge", "solution", "parent", "body", "deleted",
-            "hidden", "created_at", "edited_at",
+            "id", "url", "author", "challenge", "solution", "parent", "body", "language",
+            "deleted", "hidden", "created_at", "edited_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -770,6 +784,7 @@ class CommentCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="The comment this one replies to."
     )
     body = serializers.CharField(max_length=limits.COMMENT)
+    language = _language_field()
 
     def validate(self, attrs):
         targets = [attrs.get("challenge"), attrs.get("solution")]
@@ -781,7 +796,10 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class CommentEditSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=limits.COMMENT)
+    """A missing body keeps the current one; a missing language keeps the comment's."""
+
+    body = serializers.CharField(max_length=limits.COMMENT, required=False)
+    language = _language_field("The language the comment is written in; default: unchanged.")
 
 
 # --- Selection rounds ------------------------------------------------------------------------

@@ -406,6 +406,7 @@ class SolutionViewSet(_ViewSet):
             uploads=data.get("files", []),
             remove_files=data.get("remove_files", []),
             attachments=s.attachments_of(data),
+            language=data.get("language", ""),
         )
         return self._answer(solution)
 
@@ -717,6 +718,7 @@ class CommentViewSet(_ViewSet):
             target=data.get("challenge") or data.get("solution"),
             body=data["body"],
             parent=data.get("parent"),
+            language=data.get("language", ""),
         )
         return self._answer(comment, status.HTTP_201_CREATED)
 
@@ -727,8 +729,15 @@ class CommentViewSet(_ViewSet):
     def partial_update(self, request, pk):
         """Correct your comment, within the edit window."""
         comment = self.get_object()
-        body = self.parse(s.CommentEditSerializer)["body"]
-        return self._answer(services.comment_edit(comment=comment, by=request.user, body=body))
+        data = self.parse(s.CommentEditSerializer)
+        return self._answer(
+            services.comment_edit(
+                comment=comment,
+                by=request.user,
+                body=data.get("body", comment.body),
+                language=data.get("language", ""),
+            )
+        )
 
     @extend_schema(responses=EditVersionSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
