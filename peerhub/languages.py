@@ -31,6 +31,21 @@ def is_rtl(code: str) -> bool:
         return False
 
 
+# PostgreSQL's text search configuration of each language (challenges.search; the vectors'
+# triggers hold the same table, migration challenges 0017). Unlisted languages use `simple`.
+TS_CONFIGS = {
+    "en": "english",
+    "es": "spanish",
+    "fr": "french",
+    "pt-br": "portuguese",
+    "ar": "arabic",
+}
+
+
+def ts_config(code: str) -> str:
+    return TS_CONFIGS.get(code, "simple")
+
+
 def reader_language() -> str:
     """The active language as one of settings.LANGUAGES (LocaleMiddleware activated it)."""
     active = (translation.get_language() or settings.LANGUAGE_CODE).lower()

@@ -175,7 +175,7 @@ def test_an_arabic_translation_reads_right_to_left(client, challenge):
     assert '<div class="brief-head" lang="ar" dir="rtl">' in page
 
 
-def test_the_translation_costs_the_challenge_page_no_query(client, challenge):
+def test_the_translation_costs_the_challenge_page_no_query(client, challenge, page_cache_off):
     """Read in the challenge's own query (a filtered join), not one more."""
     url = challenge.get_absolute_url()
 
