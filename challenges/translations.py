@@ -46,6 +46,10 @@ class Brief:
     context: SafeString
     criteria: list[tuple[str, str]]
     language: str  # the language the reader sees it in
+    # A translation that leaves a part out shows the original's, in the original's language.
+    problem_language: str
+    context_language: str
+    criteria_language: str
     original_language: str
     translated: bool  # the reader sees a translation
     translation_available: bool  # one exists in the reader's language (shown or not)
@@ -54,6 +58,18 @@ class Brief:
     @property
     def rtl(self) -> bool:
         return languages.is_rtl(self.language)
+
+    @property
+    def problem_rtl(self) -> bool:
+        return languages.is_rtl(self.problem_language)
+
+    @property
+    def context_rtl(self) -> bool:
+        return languages.is_rtl(self.context_language)
+
+    @property
+    def criteria_rtl(self) -> bool:
+        return languages.is_rtl(self.criteria_language)
 
     @property
     def original_language_name(self) -> str:
@@ -81,6 +97,9 @@ def brief_for(challenge: Challenge, *, language: str, original: bool = False) ->
             context=render_markdown(challenge.context),
             criteria=criteria,
             language=challenge.language,
+            problem_language=challenge.language,
+            context_language=challenge.language,
+            criteria_language=challenge.language,
             original_language=challenge.language,
             translated=False,
             translation_available=translation is not None,
@@ -89,15 +108,27 @@ def brief_for(challenge: Challenge, *, language: str, original: bool = False) ->
     translated_criteria = [
         (item.get("name", ""), item.get("description", "")) for item in translation.criteria
     ]
-    if len(translated_criteria) != len(criteria):
-        translated_criteria = criteria  # the criteria changed since: show the original ones
+    own, theirs = translation.language, challenge.language
+    criteria_language = own
+    if not translated_criteria or len(translated_criteria) != len(criteria):
+        # None translated, or the criteria changed since: the original ones.
+        translated_criteria, criteria_language = criteria, theirs
+    problem, problem_language = translation.rendered_problem, own
+    if not translation.problem.strip():
+        problem, problem_language = render_markdown(challenge.problem), theirs
+    context, context_language = translation.rendered_context, own
+    if not translation.context.strip():
+        context, context_language = render_markdown(challenge.context), theirs
     return Brief(
         title=translation.title,
         summary=translation.summary,
-        problem=translation.rendered_problem,
-        context=translation.rendered_context,
+        problem=problem,
+        context=context,
         criteria=translated_criteria,
-        language=translation.language,
+        language=own,
+        problem_language=problem_language,
+        context_language=context_language,
+        criteria_language=criteria_language,
         original_language=challenge.language,
         translated=True,
         translation_available=True,

@@ -370,3 +370,11 @@ def test_a_private_challenges_translations_stay_hidden(api_client):
     assert api_client.get(api_url(challenge)).status_code == 404
     api_client.force_authenticate(UserFactory())
     assert api_client.get(api_url(challenge)).status_code == 404
+
+
+def test_a_part_left_untranslated_shows_the_originals_in_its_language(client, challenge):
+    translate(challenge, language="ar", title="مياه نظيفة", problem="", criteria=[])
+    page = client.get(challenge.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "مياه نظيفة" in page
+    assert '<div lang="en"><p>The <strong>problem</strong>, in Markdown.</p>' in page
+    assert '<ol class="criteria-list" lang="en">' in page
