@@ -61,3 +61,20 @@ def test_a_translated_brief_on_a_phone(chromium_available, live_server, browser,
     )
     assert arabic.evaluate("document.documentElement.scrollWidth") <= 390
     arabic.screenshot(path=str(artifacts / "translated-brief-ar-390.png"), full_page=True)
+
+
+def test_the_translation_form_fits_a_phone(chromium_available, live_server, browser, artifacts):
+    from tests.e2e.test_keyboard import keyboard_member
+
+    challenge = ChallengeFactory(problem="A long line " * 40)
+    page = keyboard_member(browser, live_server, challenge.created_by, width=390)
+    page.goto(f"{live_server.url}/challenges/{challenge.slug}/translations/")
+    page.get_by_role("link", name="Translate (Español)").click()
+    page.get_by_text("The original (English)").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts / "translation-form-390.png"), full_page=True)
+    page.get_by_label("Title").fill("Alerta de inundaciones")
+    page.get_by_label("Summary").fill("Un aviso temprano.")
+    page.get_by_role("button", name="Save the translation").click()
+    expect(page.get_by_text("Translation saved.")).to_be_visible()
+    expect(page.get_by_text("Up to date")).to_be_visible()
