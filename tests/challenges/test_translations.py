@@ -111,6 +111,11 @@ def test_the_brief_cannot_claim_a_language_it_has_a_translation_into(challenge):
         services.challenge_update(challenge=challenge, by=challenge.created_by, language="es")
     services.challenge_update(challenge=challenge, by=challenge.created_by, language="fr")
     assert Challenge.objects.get(pk=challenge.pk).language == "fr"
+    # The edit history says so.
+    from peerhub import history
+
+    latest = history.versions(challenge)[-1]
+    assert latest.fields["language"] == "Français"
 
 
 def test_removing_a_translation(challenge):
