@@ -8,6 +8,7 @@ from .models import (
     Blob,
     Challenge,
     ChallengeProposal,
+    ChallengeTranslation,
     Comment,
     Criterion,
     ProposalBacking,
@@ -31,7 +32,7 @@ class CriterionInline(admin.TabularInline):
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
     list_display = ("title", "status", "visibility", "closes_at", "solution_count", "created_at")
-    list_filter = ("status", "visibility", "values", "tags")
+    list_filter = ("status", "visibility", "language", "values", "tags")
     search_fields = ("title", "summary", "slug")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("organisers", "invited", "values", "tags")
@@ -39,6 +40,15 @@ class ChallengeAdmin(admin.ModelAdmin):
     raw_id_fields = ("created_by", "proposal")
     inlines = [CriterionInline]
     date_hierarchy = "created_at"
+
+
+@admin.register(ChallengeTranslation)
+class ChallengeTranslationAdmin(RenderedMarkdownAdmin):
+    rendered_fields = {"problem": "problem_html", "context": "context_html"}
+    list_display = ("challenge", "language", "title", "translated_by", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("title", "summary", "challenge__title", "challenge__slug")
+    raw_id_fields = ("challenge", "translated_by")
 
 
 @admin.register(Tag)

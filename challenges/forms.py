@@ -50,6 +50,12 @@ class ChallengeForm(forms.Form):
     )
     tags = forms.CharField(max_length=300, required=False, help_text="Comma-separated.")
     visibility = forms.ChoiceField(choices=Challenge.Visibility.choices)
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,
+        help_text="The language the brief is written in. Translations into others can follow.",
+    )
     licence = forms.CharField(max_length=60, initial="CC BY-SA 4.0")
     opens_at = inputs.DateTimeField(required=False, widget=DateTimeLocalInput())
     closes_at = inputs.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
@@ -94,6 +100,8 @@ class ChallengeForm(forms.Form):
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", "The deadline must come after the opening date.")
+        if not data.get("language"):
+            data.pop("language", None)  # left as it is (a new challenge: the site's language)
         return data
 
     @classmethod
@@ -110,10 +118,75 @@ class ChallengeForm(forms.Form):
             "values": list(challenge.values.all()),
             "tags": ", ".join(t.name for t in challenge.tags.all()),
             "visibility": challenge.visibility,
+            "language": challenge.language,
             "licence": challenge.licence,
             "opens_at": challenge.opens_at,
             "closes_at": challenge.closes_at,
         }
+
+
+def _criteria_lines(text: str) -> list[tuple[str, str]]:
+    """“Name: description” per line, as the challenge form writes criteria."""
+    pairs = []
+    for line in text.splitlines():
+        name, _, description = line.partition(":")
+        if name.strip() or description.strip():
+            pairs.append((name.strip(), description.strip()))
+    return pairs
+
+
+class ChallengeTranslationForm(forms.Form):
+    """A challenge's brief in another language (challenges.services.translations)."""
+
+    title = inputs.PlainCharField(max_length=limits.TITLE)
+    summary = forms.CharField(max_length=limits.SUMMARY)
+    problem = forms.CharField(
+        widget=MarkdownEditor(attrs={"rows": 8}),
+        max_length=limits.CHALLENGE_TEXT,
+        required=False,
+        help_text="Markdown.",
+    )
+    context = forms.CharField(
+        label="Why it matters",
+        widget=MarkdownEditor(attrs={"rows": 6}),
+        max_length=limits.CHALLENGE_TEXT,
+        required=False,
+        help_text="Markdown.",
+    )
+    criteria = forms.CharField(
+        label="Success criteria",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=limits.CHALLENGE_TEXT,
+        required=False,
+        help_text="One per line, in the original's order: “Name: how it will be judged”. "
+        "Leave empty to show the original criteria.",
+    )
+
+    def clean_criteria(self) -> list[tuple[str, str]]:
+        return _criteria_lines(self.cleaned_data["criteria"])
+
+    @classmethod
+    def initial_for(cls, translation) -> dict:
+        return {
+            "title": translation.title,
+            "summary": translation.summary,
+            "problem": translation.problem,
+            "context": translation.context,
+            "criteria": "\n".join(
+                f"{c['name']}: {c['description']}" if c.get("description") else c["name"]
+                for c in translation.criteria
+            ),
+        }
+
+
+def content_language_field() -> forms.ChoiceField:
+    """The language a text is written in (issue 22): guessed from it when left to "detect"."""
+    return forms.ChoiceField(
+        label="Language",
+        choices=[("", "Detect from the text"), *settings.LANGUAGES],
+        required=False,
+        help_text="Readers' browsers and screen readers use it to read your words right.",
+    )
 
 
 class SolutionForm(forms.Form):
@@ -123,6 +196,7 @@ class SolutionForm(forms.Form):
         max_length=limits.SOLUTION_BODY,
         help_text="Markdown. Explain your solution.",
     )
+    language = content_language_field()
     message = forms.CharField(
         label="What changed",
         max_length=limits.REVISION_MESSAGE,
@@ -227,12 +301,13 @@ class CommentForm(forms.Form):
         widget=MarkdownEditor(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
         max_length=limits.COMMENT,
     )
+    language = content_language_field()
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class SolutionWithFilesForm(SolutionForm, SolutionFilesMixin):
-    field_order = ["title", "body", "files", "remove_files", "message"]
+    field_order = ["title", "body", "language", "files", "remove_files", "message"]
 
 
 class NewSolutionWithFilesForm(NewSolutionForm, SolutionFilesMixin):
-    field_order = ["title", "body", "files", "message", "publish"]
+    field_order = ["title", "body", "language", "files", "message", "publish"]

@@ -23,6 +23,7 @@ CHALLENGE_LABELS = {
     "closes_at": "Deadline",
     "visibility": "Visibility",
     "licence": "Licence",
+    "language": "Language of the brief",
 }
 COMMENT_LABELS = {"body": "Comment"}
 
@@ -47,6 +48,7 @@ def challenge_fields(challenge: Challenge) -> dict[str, str]:
         "closes_at": when(challenge.closes_at),
         "visibility": challenge.get_visibility_display(),
         "licence": challenge.licence,
+        "language": challenge.get_language_display(),
     }
 
 

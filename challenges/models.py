@@ -92,6 +92,17 @@ class Challenge(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The language the brief is written in (issue 22); translations into the other languages
+    # of settings.LANGUAGES are ChallengeTranslation rows.
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language the brief is written in.",
+    )
+    # When the brief (title, summary, problem, why it matters, criteria) last changed: a
+    # translation older than this is marked as such (challenges.translations).
+    brief_edited_at = models.DateTimeField(default=timezone.now)
     # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -146,6 +157,53 @@ class Criterion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChallengeTranslation(models.Model):
+    """A challenge's brief in another language, written by its organisers (issue 22): readers
+    whose language it is see it instead of the original, with a link to the original.
+    `criteria` holds the criteria's names and descriptions in the original's order."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(max_length=limits.TITLE)
+    summary = models.CharField(max_length=limits.SUMMARY)
+    problem = models.TextField(max_length=limits.CHALLENGE_TEXT, blank=True)
+    context = models.TextField(max_length=limits.CHALLENGE_TEXT, blank=True)
+    # `problem` and `context` rendered when written (peerhub.markdown), not on every read.
+    problem_html = models.TextField(blank=True, default="", editable=False)
+    context_html = models.TextField(blank=True, default="", editable=False)
+    criteria = models.JSONField(default=list, blank=True)
+    translated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["challenge", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "language"], name="one_translation_per_language"
+            ),
+            limits.length_check(
+                "problem", limits.CHALLENGE_TEXT, name="translation_problem_max_length"
+            ),
+            limits.length_check(
+                "context", limits.CHALLENGE_TEXT, name="translation_context_max_length"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenge_id} in {self.language}"
+
+    @property
+    def rendered_problem(self):
+        return rendered(self.problem, self.problem_html)
+
+    @property
+    def rendered_context(self):
+        return rendered(self.context, self.context_html)
 
 
 class ChallengeProposal(models.Model):
@@ -275,6 +333,10 @@ class Solution(models.Model):
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The language of its current revision (issue 22), kept here for search's vector.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     # Full-text search (challenges.search): on PostgreSQL a trigger keeps it up to date on write.
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -361,6 +423,10 @@ class Revision(models.Model):
     body = models.TextField(max_length=limits.SOLUTION_BODY, help_text="Markdown.")
     # `body` rendered once when written (peerhub.markdown), not on every read.
     body_html = models.TextField(blank=True, default="", editable=False)
+    # The language it is written in (issue 22): guessed from the text unless the author said.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     message = models.CharField(
         max_length=limits.REVISION_MESSAGE, blank=True, help_text="What changed, and why."
     )
@@ -494,6 +560,10 @@ class Comment(models.Model):
     body = models.TextField(max_length=limits.COMMENT)
     # `body` rendered once when written (peerhub.markdown), not on every read of the page.
     body_html = models.TextField(blank=True, default="", editable=False)
+    # The language it is written in (issue 22): guessed from the text unless the author said.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     # The top-level comment this one replies under (None for top-level comments): one page of
     # threads and their first replies are then two indexed queries, not a walk of the tree.
     thread = models.ForeignKey(

@@ -4,6 +4,7 @@ from peerhub.pagecache import after_task, on_save_and_delete
 
 from .models import (
     Challenge,
+    ChallengeTranslation,
     Comment,
     Criterion,
     Revision,
@@ -75,6 +76,8 @@ def connect() -> None:
     # decide who may see them: any change drops every page (challenge edits are rare).
     on_save_and_delete(Challenge, lambda c: ["site"])
     on_save_and_delete(Criterion, lambda c: ["site"])
+    # A translation shows on its challenge's page only (the lists show the original titles).
+    on_save_and_delete(ChallengeTranslation, lambda t: challenge_scope(t.challenge_id))
     on_save_and_delete(Tag, lambda t: ["site"])
     on_save_and_delete(Solution, _solution)
     on_save_and_delete(Revision, lambda r: [*solution_scopes(r.solution_id), "lists"])

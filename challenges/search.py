@@ -29,6 +29,7 @@ from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from peerhub import languages
 from peerhub.selectors import members_public
 
 from . import permissions
@@ -38,7 +39,11 @@ KINDS = ("challenge", "solution", "member")
 MAX_TERMS = 8
 CANDIDATES = 400  # newest matches ranked per kind
 SNIPPET_CHARS = 220
-CONFIG = "english"
+# Each text's vector is built in its own language's configuration plus `simple` (the words as
+# written; migration 0017); a query is parsed in every shipped language and in `simple`, so a
+# Spanish text is found by a Spanish inflection whatever the searcher's page language, and by
+# its exact words from anywhere. The searcher's language comes first and shapes the snippets.
+SIMPLE = "simple"
 # Private-use characters mark the matches in PostgreSQL headlines until they become <mark>.
 START, STOP = "\ue000", "\ue001"
 WEIGHTS = {"title": 1.0, "summary": 0.4, "body": 0.2}  # PostgreSQL's default A, B, C weights
@@ -106,11 +111,26 @@ def _use_full_text() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _configs() -> list[str]:
+    """The searcher's language's configuration first, then the other languages', then simple."""
+    first = languages.ts_config(languages.reader_language())
+    others = [languages.ts_config(code) for code in languages.codes()]
+    return list(dict.fromkeys([first, *others, SIMPLE]))
+
+
+def _query(q: str) -> SearchQuery:
+    configs = _configs()
+    query = SearchQuery(q, config=configs[0], search_type="websearch")
+    for config in configs[1:]:
+        query = query | SearchQuery(q, config=config, search_type="websearch")
+    return query
+
+
 def _headline(expression, query: SearchQuery) -> SearchHeadline:
     return SearchHeadline(
         expression,
         query,
-        config=CONFIG,
+        config=_configs()[0],
         start_sel=START,
         stop_sel=STOP,
         max_words=35,
@@ -163,7 +183,7 @@ def _ranked(queryset, *, parts, q, terms, fields, headline_of, text_of, limit):
     searched exactly as for a visitor (through the GIN index), and what only this member may
     see, a small set."""
     if _use_full_text():
-        query = SearchQuery(q, config=CONFIG, search_type="websearch")
+        query = _query(q)
         rank = SearchRank(F("search_vector"), query)
 
         def matching(part):

@@ -28,7 +28,7 @@ from peerhub.models import Value as ManifestoValue
 from peerhub.paging import CountedPaginator
 from peerhub.related_rows import attach_related, related_rows
 
-from . import permissions
+from . import permissions, translations
 from .diff import DiffRow, side_by_side
 from .models import (
     Challenge,
@@ -96,25 +96,24 @@ _CHALLENGE_LISTS = (
 )  # fmt: skip
 
 
-def challenge_get(*, user, slug: str) -> Challenge:
+def challenge_get(*, user, slug: str, language: str | None = None) -> Challenge:
     """The challenge with what its page needs, or 404 when the member may not see it: one query
     for the challenge, its proposal, its criteria, values, tags, organisers and invited members,
     and what other apps read with it (the `challenge_related` hook: select_related paths, such
-    as the marketplace's prize purse)."""
+    as the marketplace's prize purse). With `language`, its translation into that language (if
+    any) comes in the same query (challenges.translations)."""
     lists = {
         f"{name}_json": related_rows(
             model._default_manager.filter(**{link: OuterRef("pk")}), *fields
         )
         for name, model, link, fields, _key in _CHALLENGE_LISTS
     }
-    challenge = (
-        Challenge.objects.select_related(
-            "proposal__proposer", "created_by", *collect("challenge_related")
-        )
-        .annotate(**lists)
-        .filter(slug=slug)
-        .first()
+    challenges = Challenge.objects.select_related(
+        "proposal__proposer", "created_by", *collect("challenge_related")
     )
+    if language:
+        challenges = translations.with_reader_translation(challenges, language)
+    challenge = challenges.annotate(**lists).filter(slug=slug).first()
     if challenge is None:
         raise Http404("No such challenge.")
     for name, model, _link, _fields, key in _CHALLENGE_LISTS:

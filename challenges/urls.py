@@ -3,7 +3,16 @@ from django.urls import path
 from peerhub.pagecache import cached
 
 from .feeds import ChallengeSolutionsFeed, MemberActivityFeed
-from .views import challenges, comments, files, proposals, search, selection, solutions
+from .views import (
+    challenges,
+    comments,
+    files,
+    proposals,
+    search,
+    selection,
+    solutions,
+    translations,
+)
 
 app_name = "challenges"
 
@@ -19,12 +28,29 @@ urlpatterns = [
     path("challenges/new/", challenges.challenge_create, name="create"),
     path(
         "challenges/<slug:slug>/",
-        cached(["challenge:{slug}"], query=["sort", "page"])(challenges.challenge_detail),
+        cached(["challenge:{slug}"], query=["sort", "page", "original"])(
+            challenges.challenge_detail
+        ),
         name="detail",
     ),
     path("challenges/<slug:slug>/feed/", ChallengeSolutionsFeed(), name="feed"),
     path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
     path("challenges/<slug:slug>/history/", challenges.challenge_history, name="history"),
+    path(
+        "challenges/<slug:slug>/translations/",
+        translations.translation_list,
+        name="translations",
+    ),
+    path(
+        "challenges/<slug:slug>/translations/<str:language>/",
+        translations.translation_edit,
+        name="translation-edit",
+    ),
+    path(
+        "challenges/<slug:slug>/translations/<str:language>/delete/",
+        translations.translation_delete,
+        name="translation-delete",
+    ),
     path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
     path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
     path("challenges/<slug:slug>/selection/", selection.selection_page, name="selection"),

@@ -14,6 +14,7 @@ from .models import (
     EditVersion,
     Follow,
     ManifestoSignature,
+    ManifestoTranslation,
     ManifestoVersion,
     MemberRelation,
     Mention,
@@ -64,12 +65,28 @@ class ValueAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
 
 
+class ManifestoTranslationInline(admin.StackedInline):
+    """Staff translate a version here; readers of that language see it (issue 22)."""
+
+    model = ManifestoTranslation
+    extra = 0
+    fields = ("language", "title", "preamble", "body", "updated_at")
+    readonly_fields = ("updated_at",)
+
+
 @admin.register(ManifestoVersion)
 class ManifestoVersionAdmin(admin.ModelAdmin):
     list_display = ("number", "title", "published_at", "signature_count")
     list_filter = (("published_at", admin.EmptyFieldListFilter),)
     search_fields = ("title", "body")
     actions = ["publish_now"]
+    inlines = [ManifestoTranslationInline]
+
+    def save_model(self, request, obj, form, change):
+        # Its translations are older than its words from now on (they say so to readers).
+        if change and {"title", "preamble", "body"} & set(form.changed_data):
+            obj.text_edited_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_signatures=Count("signatures"))
@@ -83,6 +100,13 @@ class ManifestoVersionAdmin(admin.ModelAdmin):
         for version in queryset.filter(published_at__isnull=True):
             services.manifesto_publish(version=version)
         self.message_user(request, "Published.", messages.SUCCESS)
+
+
+@admin.register(ManifestoTranslation)
+class ManifestoTranslationAdmin(admin.ModelAdmin):
+    list_display = ("version", "language", "title", "updated_at")
+    list_filter = ("language",)
+    search_fields = ("title", "body")
 
 
 @admin.register(ManifestoSignature)

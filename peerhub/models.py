@@ -86,6 +86,8 @@ class ManifestoVersion(models.Model):
     body = models.TextField(max_length=limits.MANIFESTO_BODY, help_text="Markdown.")
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its words (title, preamble, body) last changed: translations older than this say so.
+    text_edited_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ManifestoVersionQuerySet.as_manager()
 
@@ -105,6 +107,53 @@ class ManifestoVersion(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None and self.published_at <= timezone.now()
+
+
+class ManifestoTranslation(models.Model):
+    """A manifesto version in another of the site's languages (issue 22), written by staff in
+    the admin. The manifesto is written in settings.LANGUAGE_CODE."""
+
+    version = models.ForeignKey(
+        ManifestoVersion, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(max_length=200)
+    preamble = models.TextField(max_length=limits.MANIFESTO_PREAMBLE, help_text="Markdown.")
+    body = models.TextField(max_length=limits.MANIFESTO_BODY, help_text="Markdown.")
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["version", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language"], name="one_manifesto_translation_per_language"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(language=settings.LANGUAGE_CODE),
+                name="manifesto_translation_not_in_the_original_language",
+            ),
+            limits.length_check(
+                "preamble", limits.MANIFESTO_PREAMBLE, name="manifesto_translation_preamble_max"
+            ),
+            limits.length_check(
+                "body", limits.MANIFESTO_BODY, name="manifesto_translation_body_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version_id} in {self.language}"
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.language == settings.LANGUAGE_CODE:
+            raise ValidationError(
+                {"language": "The manifesto is written in that language: edit the version."}
+            )
 
 
 class ManifestoSignature(models.Model):

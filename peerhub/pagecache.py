@@ -429,7 +429,14 @@ def _task_finished(sender=None, task=None, args=None, kwargs=None, retval=None, 
 
 def connect_site() -> None:
     """The site's own models (peerhub.models)."""
-    from .models import Activity, ManifestoSignature, ManifestoVersion, User, Value
+    from .models import (
+        Activity,
+        ManifestoSignature,
+        ManifestoTranslation,
+        ManifestoVersion,
+        User,
+        Value,
+    )
 
     def member(user) -> list[str]:
         # A member's name shows on every page; a login only moves last_login.
@@ -445,6 +452,8 @@ def connect_site() -> None:
     on_save_and_delete(User, member)
     on_save_and_delete(ManifestoSignature, lambda s: [f"member:{s.user.username}", "lists"])
     on_save_and_delete(ManifestoVersion, lambda v: ["site"])
+    # The home page shows the reader's translation of the preamble (issue 22).
+    on_save_and_delete(ManifestoTranslation, lambda t: ["site"])
     on_save_and_delete(Value, lambda v: ["site"])
     # The home page's recent activity.
     on_save_and_delete(Activity, lambda a: ["lists"])

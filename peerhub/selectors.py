@@ -1,10 +1,14 @@
 """Reads for the site: the current manifesto, its signatories and members (the home page's
 figures are in peerhub.figures)."""
 
-from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, QuerySet
+from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
+
+from . import languages
 from .models import AccountDeletion, ManifestoSignature, ManifestoVersion, User, Value
 
 
@@ -19,8 +23,76 @@ def user_is_verified(user) -> bool:
     return cached
 
 
-def manifesto_current() -> ManifestoVersion | None:
-    return ManifestoVersion.objects.published().order_by("-number").first()
+def manifesto_current(*, language: str | None = None) -> ManifestoVersion | None:
+    """The newest published version; with `language`, its translation into that language (if
+    any) joined in the same query (read by `manifesto_text`)."""
+    versions = ManifestoVersion.objects.published()
+    if language and language != settings.LANGUAGE_CODE:
+        versions = versions.annotate(
+            reader_translation=FilteredRelation(
+                "translations", condition=Q(translations__language=language)
+            )
+        ).select_related("reader_translation")
+    return versions.order_by("-number").first()
+
+
+@dataclass(frozen=True)
+class ManifestoText:
+    """The manifesto as a reader sees it: their language's translation, or the original."""
+
+    title: str
+    preamble: str  # Markdown
+    body: str
+    language: str
+    translated: bool
+    translation_available: bool
+    outdated: bool  # the translation is older than the version's last edit
+
+    @property
+    def rtl(self) -> bool:
+        return languages.is_rtl(self.language)
+
+    @property
+    def language_name(self) -> str:
+        return languages.name(self.language)
+
+    @property
+    def original_language(self) -> str:
+        return settings.LANGUAGE_CODE
+
+    @property
+    def original_language_name(self) -> str:
+        return languages.name(settings.LANGUAGE_CODE)
+
+
+def manifesto_text(
+    version: ManifestoVersion, *, language: str, original: bool = False
+) -> ManifestoText:
+    translation = None
+    if language != settings.LANGUAGE_CODE:
+        if "reader_translation" in version._state.fields_cache:
+            translation = version._state.fields_cache["reader_translation"]
+        else:
+            translation = version.translations.filter(language=language).first()
+    if translation is None or original:
+        return ManifestoText(
+            title=version.title,
+            preamble=version.preamble,
+            body=version.body,
+            language=settings.LANGUAGE_CODE,
+            translated=False,
+            translation_available=translation is not None,
+            outdated=False,
+        )
+    return ManifestoText(
+        title=translation.title,
+        preamble=translation.preamble,
+        body=translation.body,
+        language=translation.language,
+        translated=True,
+        translation_available=True,
+        outdated=translation.updated_at < version.text_edited_at,
+    )
 
 
 def manifesto_values() -> QuerySet[Value]:

@@ -13,6 +13,7 @@ from . import (
     exports,
     figures,
     following,
+    languages,
     mentions,
     moderation,
     relations,
@@ -35,12 +36,14 @@ FEED_PER_PAGE = 20
 def home(request):
     if request.user.is_authenticated:
         return _home_member(request)
-    version = selectors.manifesto_current()
+    language = languages.reader_language()
+    version = selectors.manifesto_current(language=language)
     return render(
         request,
         "peerhub/home.html",
         {
             "manifesto": version,
+            "text": version and selectors.manifesto_text(version, language=language),
             "values": selectors.manifesto_values(),
             "figures": figures.site_figures(version=version),
             "recent_signatures": (
@@ -88,8 +91,13 @@ def _manifesto_context(request, version) -> dict:
 
 
 def manifesto(request):
-    context = _manifesto_context(request, selectors.manifesto_current())
+    language = languages.reader_language()
+    version = selectors.manifesto_current(language=language)
+    context = _manifesto_context(request, version)
     context["values"] = selectors.manifesto_values()
+    context["text"] = version and selectors.manifesto_text(
+        version, language=language, original=request.GET.get("original") == "1"
+    )
     return render(request, "peerhub/manifesto.html", context)
 
 

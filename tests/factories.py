@@ -158,15 +158,23 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
 
 
 def make_solution(
-    challenge=None, author=None, *, title="A solution", body="First idea.", publish=True
+    challenge=None,
+    author=None,
+    *,
+    title="A solution",
+    body="First idea.",
+    publish=True,
+    language="",
 ) -> Solution:
-    """A solution posted through the real service, so its revision and lineage are right."""
+    """A solution posted through the real service, so its revision and lineage are right.
+    Its language is guessed from the text unless given."""
     return services.solution_create(
         challenge=challenge or ChallengeFactory(),
         author=author or UserFactory(),
         title=title,
         body=body,
         publish=publish,
+        language=language,
     )
 
 

@@ -21,6 +21,7 @@ from .. import permissions, selectors
 from ..models import (
     Challenge,
     ChallengeProposal,
+    ChallengeTranslation,
     Comment,
     Criterion,
     Revision,
@@ -118,12 +119,58 @@ class ChallengeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Challenge
         fields = [
-            "slug", "url", "html_url", "title", "summary", "problem", "context", "status",
-            "visibility", "licence", "opens_at", "closes_at", "criteria", "values", "tags",
-            "organisers", "proposal", "solution_count", "comment_count", "created_at",
+            "slug", "url", "html_url", "title", "summary", "problem", "context", "language",
+            "status", "visibility", "licence", "opens_at", "closes_at", "criteria", "values",
+            "tags", "organisers", "proposal", "solution_count", "comment_count", "created_at",
             "updated_at", "last_activity_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class ChallengeTranslationSerializer(serializers.ModelSerializer):
+    """A challenge's brief in another language (issue 22). `outdated`: written before the
+    brief's last edit."""
+
+    criteria = CriterionSerializer(many=True, read_only=True)
+    translated_by = UserRefSerializer(read_only=True, allow_null=True)
+    outdated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChallengeTranslation
+        fields = [
+            "language", "title", "summary", "problem", "context", "criteria", "translated_by",
+            "created_at", "updated_at", "outdated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_outdated(self, translation) -> bool:
+        return translation.updated_at < translation.challenge.brief_edited_at
+
+
+class ChallengeDetailSerializer(ChallengeSerializer):
+    translations = ChallengeTranslationSerializer(many=True, read_only=True)
+
+    class Meta(ChallengeSerializer.Meta):
+        fields = [*ChallengeSerializer.Meta.fields, "translations"]
+        read_only_fields = fields
+
+
+class ChallengeTranslationWriteSerializer(serializers.Serializer):
+    """Add or replace a translation (PUT). Criteria: none (readers see the original ones) or
+    one per criterion of the challenge, in its order."""
+
+    title = PlainCharField(max_length=limits.TITLE)
+    summary = serializers.CharField(max_length=limits.SUMMARY)
+    problem = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
+    context = serializers.CharField(
+        max_length=limits.CHALLENGE_TEXT, required=False, allow_blank=True, trim_whitespace=False
+    )
+    criteria = CriterionSerializer(many=True, required=False)
+
+    def validate_criteria(self, criteria):
+        return [(item["name"], item.get("description", "")) for item in criteria]
 
 
 class ChallengeWriteSerializer(serializers.Serializer):
@@ -155,6 +202,11 @@ class ChallengeWriteSerializer(serializers.Serializer):
         help_text="Tag names; new ones are created.",
     )
     visibility = serializers.ChoiceField(choices=Challenge.Visibility.choices, required=False)
+    language = serializers.ChoiceField(
+        choices=Challenge._meta.get_field("language").choices,
+        required=False,
+        help_text="The language the brief is written in.",
+    )
     licence = serializers.CharField(max_length=60, required=False, allow_blank=True)
     opens_at = DateTimeField(required=False, allow_null=True)
     closes_at = DateTimeField(required=False, allow_null=True)
@@ -268,6 +320,7 @@ class SolutionSerializer(_VisibleIdsMixin, serializers.ModelSerializer):
             "id", "url", "html_url", "challenge", "author", "title", "status", "parent", "root",
             "generation", "revision_count", "unchanged_fork", "fork_count", "descendant_count",
             "comment_count", "created_at", "updated_at", "published_at", "withdrawn_at",
+            "language",
         ]  # fmt: skip
         read_only_fields = fields
         extra_kwargs = {
@@ -422,6 +475,15 @@ class UploadCreateSerializer(serializers.Serializer):
     )
 
 
+def _language_field(help_text: str = "") -> serializers.ChoiceField:
+    """The language a text is written in (issue 22); left out, it is guessed from the text."""
+    return serializers.ChoiceField(
+        choices=Solution._meta.get_field("language").choices,
+        required=False,
+        help_text=help_text or "The language it is written in; default: guessed from the text.",
+    )
+
+
 class SolutionCreateSerializer(serializers.Serializer):
     challenge = VisibleChallengeField(help_text="The challenge's slug.")
     title = PlainCharField(max_length=limits.TITLE)
@@ -434,6 +496,7 @@ class SolutionCreateSerializer(serializers.Serializer):
     )
     files = _files_field()
     attach = _attach_field()
+    language = _language_field()
 
 
 class SolutionReviseSerializer(serializers.Serializer):
@@ -459,6 +522,9 @@ class SolutionReviseSerializer(serializers.Serializer):
         help_text="Names of the current revision's files to leave out of the new one.",
     )
     attach = _attach_field()
+    language = _language_field(
+        "The language the revision is written in; default: the current revision's."
+    )
 
 
 class ForkSerializer(serializers.Serializer):
@@ -483,7 +549,7 @@ class RevisionSerializer(HiddenFieldsMixin, _VisibleIdsMixin, serializers.ModelS
         model = Revision
         fields = [
             "number", "url", "title", "message", "author", "credited_solution", "created_at",
-            "hidden_reason",
+            "hidden_reason", "language",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -696,8 +762,8 @@ class CommentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Comment
         fields = [
-            "id", "url", "author", "challenge", "solution", "parent", "body", "deleted",
-            "hidden", "created_at", "edited_at",
+            "id", "url", "author", "challenge", "solution", "parent", "body", "language",
+            "deleted", "hidden", "created_at", "edited_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -718,6 +784,7 @@ class CommentCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="The comment this one replies to."
     )
     body = serializers.CharField(max_length=limits.COMMENT)
+    language = _language_field()
 
     def validate(self, attrs):
         targets = [attrs.get("challenge"), attrs.get("solution")]
@@ -729,7 +796,10 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class CommentEditSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=limits.COMMENT)
+    """A missing body keeps the current one; a missing language keeps the comment's."""
+
+    body = serializers.CharField(max_length=limits.COMMENT, required=False)
+    language = _language_field("The language the comment is written in; default: unchanged.")
 
 
 # --- Selection rounds ------------------------------------------------------------------------

@@ -24,6 +24,11 @@ router.register(
 
 urlpatterns = [
     *router.urls,
+    path(
+        "challenges/<slug:slug>/translations/<str:language>/",
+        views.ChallengeTranslationView.as_view(),
+        name="api-challenge-translation",
+    ),
     path("search/", SearchView.as_view(), name="api-search"),
     path("mentions/", views.MentionSuggestionsView.as_view(), name="api-mention-suggestions"),
 ]

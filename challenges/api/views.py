@@ -19,6 +19,7 @@ from peerhub import history
 from peerhub.api.pagination import KeysetPagination, PageNumberPagination
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
+from peerhub.exceptions import NotFound
 
 from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
@@ -88,8 +89,18 @@ class ChallengeViewSet(_ViewSet):
         challenge = services.challenge_create(organiser=request.user, **data)
         return self.answer(s.ChallengeSerializer, challenge, status_code=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=s.ChallengeDetailSerializer)
     def retrieve(self, request, slug):
-        return self.answer(s.ChallengeSerializer, self.get_object())
+        """A challenge, with its brief's translations (issue 22)."""
+        challenge = self.get_object()
+        translations = list(challenge.translations.select_related("translated_by"))
+        for translation in translations:
+            translation.challenge = challenge
+        challenge._prefetched_objects_cache = {
+            **getattr(challenge, "_prefetched_objects_cache", {}),
+            "translations": translations,
+        }
+        return self.answer(s.ChallengeDetailSerializer, challenge)
 
     @extend_schema(request=s.ChallengeWriteSerializer, responses=s.ChallengeSerializer)
     def partial_update(self, request, slug):
@@ -129,6 +140,61 @@ class ChallengeViewSet(_ViewSet):
             services.challenge_add_organiser(challenge=challenge, by=request.user, member=member)
         else:
             services.challenge_invite(challenge=challenge, by=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChallengeTranslationView(APIView):
+    """The brief of a challenge in another language (issue 22). Anyone who may see the
+    challenge reads it; its organisers add or replace it (PUT) and remove it (DELETE). The
+    language is one of the site's (`en`, `es`, `fr`, `pt-br`, `ar`) other than the brief's own."""
+
+    def _challenge(self, request, slug: str):
+        return selectors.challenge_get(user=request.user, slug=slug)
+
+    @extend_schema(
+        responses={
+            200: s.ChallengeTranslationSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such challenge or translation."),
+        }
+    )
+    def get(self, request, slug: str, language: str):
+        challenge = self._challenge(request, slug)
+        translation = challenge.translations.filter(language=language).first()
+        if translation is None:
+            raise NotFound("There is no translation into that language.")
+        translation.challenge = challenge
+        return Response(s.ChallengeTranslationSerializer(translation).data)
+
+    @extend_schema(
+        request=s.ChallengeTranslationWriteSerializer,
+        responses={
+            200: s.ChallengeTranslationSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Unknown or original language."),
+            403: OpenApiResponse(ErrorSerializer, description="Not an organiser."),
+        },
+    )
+    def put(self, request, slug: str, language: str):
+        challenge = self._challenge(request, slug)
+        serializer = s.ChallengeTranslationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        translation = services.challenge_translation_save(
+            challenge=challenge, by=request.user, language=language, **serializer.validated_data
+        )
+        translation.challenge = challenge
+        return Response(s.ChallengeTranslationSerializer(translation).data)
+
+    @extend_schema(
+        responses={
+            204: None,
+            403: OpenApiResponse(ErrorSerializer, description="Not an organiser."),
+            404: OpenApiResponse(ErrorSerializer, description="No such translation."),
+        }
+    )
+    def delete(self, request, slug: str, language: str):
+        challenge = self._challenge(request, slug)
+        services.challenge_translation_delete(
+            challenge=challenge, by=request.user, language=language
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -342,6 +408,7 @@ class SolutionViewSet(_ViewSet):
             uploads=data.get("files", []),
             remove_files=data.get("remove_files", []),
             attachments=s.attachments_of(data),
+            language=data.get("language", ""),
         )
         return self._answer(solution)
 
@@ -654,6 +721,7 @@ class CommentViewSet(_ViewSet):
             target=data.get("challenge") or data.get("solution"),
             body=data["body"],
             parent=data.get("parent"),
+            language=data.get("language", ""),
         )
         return self._answer(comment, status.HTTP_201_CREATED)
 
@@ -664,8 +732,15 @@ class CommentViewSet(_ViewSet):
     def partial_update(self, request, pk):
         """Correct your comment, within the edit window."""
         comment = self.get_object()
-        body = self.parse(s.CommentEditSerializer)["body"]
-        return self._answer(services.comment_edit(comment=comment, by=request.user, body=body))
+        data = self.parse(s.CommentEditSerializer)
+        return self._answer(
+            services.comment_edit(
+                comment=comment,
+                by=request.user,
+                body=data.get("body", comment.body),
+                language=data.get("language", ""),
+            )
+        )
 
     @extend_schema(responses=EditVersionSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)

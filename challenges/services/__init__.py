@@ -39,6 +39,7 @@ from .solutions import (
     upstream_propose,
     upstream_withdraw,
 )
+from .translations import challenge_translation_delete, challenge_translation_save
 
 __all__ = [
     "TRANSITIONS",
@@ -46,6 +47,8 @@ __all__ = [
     "challenge_create",
     "challenge_invite",
     "challenge_transition",
+    "challenge_translation_delete",
+    "challenge_translation_save",
     "challenge_uninvite",
     "challenge_update",
     "challenges_close_past_deadline",

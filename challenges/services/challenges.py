@@ -3,11 +3,12 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from peerhub import history, limits
+from peerhub import history, languages, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.following import follow_set
 from peerhub.models import User, Value
@@ -123,12 +124,15 @@ def challenge_create(
     closes_at: datetime | None = None,
     slug: str = "",
     proposal=None,
+    language: str = "",
 ) -> Challenge:
     """Frame a new challenge as a draft, with its creator as first organiser."""
     if not permissions.can_create_challenge(organiser):
         raise NotAllowed("Only organisers can frame challenges.")
     _check_visibility(organiser, visibility)
     _check_dates(opens_at, closes_at)
+    language = language or settings.LANGUAGE_CODE
+    _check_language(language)
     slug = slugify(slug)[:80]
     if slug and Challenge.objects.filter(slug=slug).exists():
         raise DomainError("That address is taken: choose another slug.", code="slug_taken")
@@ -144,6 +148,7 @@ def challenge_create(
         closes_at=closes_at,
         created_by=organiser,
         proposal=proposal,
+        language=language,
     )
     challenge.organisers.add(organiser)
     follow_set(follower=organiser, target=challenge)
@@ -155,7 +160,18 @@ def challenge_create(
 
 EDITABLE_FIELDS = {
     "title", "summary", "problem", "context", "visibility", "licence", "opens_at", "closes_at",
+    "language",
 }  # fmt: skip
+# What a translation translates: when one of these changes, translations are older than the brief.
+BRIEF_FIELDS = ("title", "summary", "problem", "context", "criteria")
+
+
+def _check_language(language: str) -> None:
+    if not languages.is_known(language):
+        raise DomainError(
+            f"“{language}” is not one of PeerHub's languages ({', '.join(languages.codes())}).",
+            code="unknown_language",
+        )
 
 
 @transaction.atomic
@@ -179,6 +195,14 @@ def challenge_update(
         raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
     if fields.get("visibility", challenge.visibility) != challenge.visibility:
         _check_visibility(by, fields["visibility"])
+    if fields.get("language", challenge.language) != challenge.language:
+        _check_language(fields["language"])
+        if challenge.translations.filter(language=fields["language"]).exists():
+            raise Conflict(
+                "There is a translation into that language: remove it before saying the brief "
+                "is written in it.",
+                code="translation_exists",
+            )
     for name, value in fields.items():
         setattr(challenge, name, value.strip() if isinstance(value, str) else value)
     _check_dates(challenge.opens_at, challenge.closes_at)
@@ -196,11 +220,15 @@ def challenge_update(
         challenge.values.set(values)
     if tags is not None:
         challenge.tags.set(tags_from_names(tags))
+    after = edit_history.challenge_fields(challenge)
+    if any(before[name] != after[name] for name in BRIEF_FIELDS):
+        challenge.brief_edited_at = timezone.now()
+        challenge.save(update_fields=["brief_edited_at"])
     history.record_edit(
         challenge,
         by=by,
         before=before,
-        after=edit_history.challenge_fields(challenge),
+        after=after,
         first_by_id=challenge.created_by_id,
         first_at=challenge.created_at,
     )

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from peerhub import history, limits, moderation
+from peerhub import history, languages, limits, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
@@ -30,13 +30,19 @@ def _clean_body(body: str) -> str:
 
 @transaction.atomic
 def comment_create(
-    *, author: User, target: Challenge | Solution, body: str, parent: Comment | None = None
+    *,
+    author: User,
+    target: Challenge | Solution,
+    body: str,
+    parent: Comment | None = None,
+    language: str = "",
 ) -> Comment:
     if not permissions.can_comment(author, target):
         if not user_is_verified(author):
             raise NotAllowed("Verify your e-mail address before joining the discussion.")
         raise NotAllowed("This discussion is closed to you.")
     body = _clean_body(body)
+    language = languages.content_language(given=language, text=body)
     write_spend(author, "comment")
     rendered = render_with_mentions(body)
     on_challenge = isinstance(target, Challenge)
@@ -58,6 +64,7 @@ def comment_create(
         thread_id=None if parent is None else parent.thread_root_id,
         body=body,
         body_html=rendered.html,
+        language=language,
     )
     type(target).objects.filter(pk=target.pk).update(comment_count=F("comment_count") + 1)
     social_events.comment_posted(comment=comment, target=target, parent=parent)
@@ -85,7 +92,7 @@ def _record_mentions(
 
 
 @transaction.atomic
-def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
+def comment_edit(*, comment: Comment, by: User, body: str, language: str = "") -> Comment:
     """Authors may correct a comment during PEERHUB_COMMENT_EDIT_WINDOW after posting it."""
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if not permissions.can_edit_comment(by, comment):
@@ -96,8 +103,12 @@ def comment_edit(*, comment: Comment, by: User, body: str) -> Comment:
     comment.body = _clean_body(body)
     rendered = render_with_mentions(comment.body)
     comment.body_html = rendered.html
+    # Unless the author says otherwise, an edit keeps the comment's language.
+    comment.language = languages.content_language(
+        given=language, text=comment.body, keep=comment.language
+    )
     comment.edited_at = timezone.now()
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    comment.save(update_fields=["body", "body_html", "language", "edited_at"])
     history.record_edit(
         comment,
         by=by,

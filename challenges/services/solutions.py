@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from peerhub import moderation
+from peerhub import languages, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
 from peerhub.models import User
@@ -30,6 +30,7 @@ def _add_revision(
     credited_solution: Solution | None = None,
     notify_mentions: bool = True,
     manifest: dict[str, Blob] | None = None,
+    language: str = "",
 ) -> Revision:
     """Append the next revision, with its manifest of files (path -> blob), and point the
     solution at it. The caller holds the row lock."""
@@ -37,12 +38,14 @@ def _add_revision(
     number = solution.revision_count + 1
     refs = files.file_refs(solution_id=solution.pk, number=number, manifest=manifest)
     rendered = render_with_mentions(body, files=refs)
+    language = languages.content_language(given=language, text=f"{title}\n\n{body}")
     revision = Revision.objects.create(
         solution=solution,
         number=number,
         title=title,
         body=body,
         body_html=rendered.html,
+        language=language,
         message=message.strip()[:300],
         author=author,
         credited_solution=credited_solution,
@@ -52,7 +55,8 @@ def _add_revision(
     solution.current_revision = revision
     solution.revision_count = revision.number
     solution.updated_at = revision.created_at
-    fields = ["title", "current_revision", "revision_count", "updated_at"]
+    solution.language = revision.language
+    fields = ["title", "current_revision", "revision_count", "updated_at", "language"]
     if solution.forked_from_revision_id is not None:
         # Still a verbatim copy of the source, text and files (a restored first revision is one
         # again)? Saved only when it changes: the reputation ledger listens for it.
@@ -134,6 +138,7 @@ def solution_create(
     message: str = "",
     uploads: Sequence = (),
     attachments: Sequence[Attachment] = (),
+    language: str = "",
 ) -> Solution:
     """Post a solution to an open challenge, as a draft or published; its first revision holds
     the content, the files sent with it (`uploads`) and the member's earlier API uploads named
@@ -150,11 +155,12 @@ def solution_create(
             prepared=prepared,
             attachments=attachments,
             written=written,
+            language=language,
         )
 
 
 def _solution_create(
-    *, challenge, author, title, body, publish, message, prepared, attachments, written
+    *, challenge, author, title, body, publish, message, prepared, attachments, written, language
 ) -> Solution:
     challenge = Challenge.objects.select_for_update(no_key=True).get(pk=challenge.pk)
     refusal = solution_post_refusal(author=author, challenge=challenge)
@@ -182,6 +188,7 @@ def _solution_create(
         body=body,
         message=message or "First version",
         manifest=manifest,
+        language=language,
     )
     if publish:
         _touch_challenge(challenge.pk, solutions=1)
@@ -209,6 +216,7 @@ def solution_revise(
     uploads: Sequence = (),
     remove_files: Sequence[str] = (),
     attachments: Sequence[Attachment] = (),
+    language: str = "",
 ) -> Revision:
     """Edit a solution: a new immutable revision; nothing earlier is overwritten. Its files are
     the current revision's (the same blobs, no bytes copied) less `remove_files`, plus the
@@ -226,10 +234,15 @@ def solution_revise(
         claimed = uploads_claim(user=by, attachments=attachments)
         added = merge_files(files.store_blobs(prepared, user=by, written=written), claimed)
         manifest = files.manifest_change(before, added=added, removed=remove_files)
+        # Unless the author says otherwise, a revision keeps the language of the one before.
+        language = languages.content_language(
+            given=language, text=body, keep=current.language if current else None
+        )
         if (
             current
             and current.title == title
             and current.body == body
+            and current.language == language
             and files.same_manifest(before, manifest)
         ):
             raise DomainError(
@@ -237,7 +250,13 @@ def solution_revise(
             )
         write_spend(by, "revision")
         revision = _add_revision(
-            solution, author=by, title=title, body=body, message=message, manifest=manifest
+            solution,
+            author=by,
+            title=title,
+            body=body,
+            message=message,
+            manifest=manifest,
+            language=language,
         )
         moderation.item_edited(solution, by=by)  # hidden by moderators: back to review
         return revision
@@ -323,6 +342,7 @@ def solution_fork(
         # The members the source names are not mentioned anew by the one who forked it.
         notify_mentions=False,
         manifest=files.manifest_of(revision),  # the same blobs: a fork copies no bytes
+        language=revision.language,
         message=f"Forked from “{source.title}” revision {revision.number} by {source.author.name}",
     )
     Solution.objects.filter(pk=source.pk).update(fork_count=F("fork_count") + 1)
@@ -406,6 +426,7 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
         title=parent.title,
         body=offered.body,
         manifest=files.manifest_of(offered),
+        language=parent.language,
         message=(
             f"Accepted changes from the fork “{fork.title}” by {fork.author.name} "
             f"(revision {offered.number})"

@@ -5,13 +5,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from peerhub import confirm
+from peerhub import confirm, languages
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
 from peerhub.paging import CountedPaginator
 
-from .. import history, permissions, selectors, services
+from .. import history, permissions, selectors, services, translations
 from ..forms import ChallengeForm
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge, Tag
@@ -94,7 +94,11 @@ def _solution_sorts() -> tuple[list[tuple[str, str]], dict]:
 
 
 def challenge_detail(request, slug: str):
-    challenge = selectors.challenge_get(user=request.user, slug=slug)
+    language = languages.reader_language()
+    challenge = selectors.challenge_get(user=request.user, slug=slug, language=language)
+    brief = translations.brief_for(
+        challenge, language=language, original=request.GET.get("original") == "1"
+    )
     sorts, orderings = _solution_sorts()
     sort = request.GET.get("sort", sorts[0][0])
     if sort not in dict(sorts):
@@ -119,6 +123,7 @@ def challenge_detail(request, slug: str):
         "challenges/challenge_detail.html",
         {
             "challenge": challenge,
+            "brief": brief,
             "page": page,
             "sort": sort,
             "solution_sorts": sorts,

@@ -165,7 +165,11 @@ def comment_create(request, kind: str, key: str):
         parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
     try:
         comment = services.comment_create(
-            author=request.user, target=target, body=form.cleaned_data["body"], parent=parent
+            author=request.user,
+            target=target,
+            body=form.cleaned_data["body"],
+            parent=parent,
+            language=form.cleaned_data["language"],
         )
     except DomainError as error:
         return _answer(request, target, error=error.message)
@@ -177,11 +181,18 @@ def comment_edit(request, pk: int):
     comment, target = _visible_comment(request, pk)
     if not permissions.can_edit_comment(request.user, comment):
         raise Http404
-    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    form = CommentForm(
+        request.POST or None, initial={"body": comment.body, "language": comment.language}
+    )
     enable_mentions(form, "body", mentions_url(target))
     if request.method == "POST" and form.is_valid():
         try:
-            services.comment_edit(comment=comment, by=request.user, body=form.cleaned_data["body"])
+            services.comment_edit(
+                comment=comment,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                language=form.cleaned_data["language"],
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -52,6 +52,7 @@ def solution_create(request, slug: str):
                 publish=data["publish"],
                 message=data["message"],
                 uploads=data["files"],
+                language=data["language"],
             )
         except DomainError as error:
             _form_error(form, error)
@@ -130,7 +131,7 @@ def solution_edit(request, pk: int):
     form = SolutionWithFilesForm(
         request.POST or None,
         request.FILES or None,
-        initial={"title": revision.title, "body": revision.body},
+        initial={"title": revision.title, "body": revision.body, "language": revision.language},
         current_files=[item.path for item in current],
     )
     enable_mentions(form, "body", mentions_url(solution))
@@ -145,6 +146,7 @@ def solution_edit(request, pk: int):
                 message=data["message"],
                 uploads=data["files"],
                 remove_files=data.get("remove_files", []),
+                language=data["language"],
             )
         except DomainError as error:
             _form_error(form, error)

@@ -308,3 +308,64 @@ def test_member_search_can_use_the_trigram_indexes_on_postgresql(postgres):
     for index in ("username", "display_name", "skills", "bio"):
         index = f"user_{index}_trgm"
         assert index in plan, plan
+
+
+# --- Each text in its own language (issue 22) ---------------------------------------------------
+
+SPANISH_BODY = "Proponemos soluciones baratas para filtrar el agua del río."
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("page_language", ["es", "en"])
+def test_a_spanish_solution_is_found_by_an_inflected_word_on_postgresql(postgres, page_language):
+    """Its vector is stemmed in Spanish ("soluciones baratas" → solucion, barat), and the query
+    is parsed in every shipped language, so "solución barata" finds it from any page."""
+    from django.utils import translation
+
+    spanish = make_solution(title="Filtros de arena", body=SPANISH_BODY)
+    make_solution(title="Sand beds", body="Cheap filtration through layers of sand.")
+    assert spanish.language == "es"
+    with translation.override(page_language):
+        hits = search.search(user=UserFactory(), q="solución barata", kind="solution")
+        assert titles(hits["solution"]) == ["Filtros de arena"]
+        assert "<mark>" in hits["solution"][0].snippet
+        # English texts are found as before: by an English inflection.
+        hits = search.search(user=UserFactory(), q="filtrations", kind="solution")
+        assert titles(hits["solution"]) == ["Sand beds"]
+
+
+@pytest.mark.services
+def test_each_vector_uses_its_languages_configuration_on_postgresql(postgres):
+    from django.contrib.postgres.search import SearchQuery
+
+    spanish = make_solution(title="Filtros", body=SPANISH_BODY)
+    english = make_solution(title="Filters", body="Cheap solutions to filter the river's water.")
+    stemmed_spanish = SearchQuery("barat", config="simple", search_type="raw")
+    assert list(Solution.objects.filter(search_vector=stemmed_spanish)) == [spanish]
+    # The words as written are in every vector, whatever the language.
+    written = SearchQuery("soluciones", config="simple")
+    assert list(Solution.objects.filter(search_vector=written)) == [spanish]
+    assert list(Solution.objects.filter(search_vector=SearchQuery("solut", config="simple"))) == [
+        english
+    ]
+    arabic = ChallengeFactory(title="مياه نظيفة", summary="مرشحات المياه للقرى", language="ar")
+    hits = search.search(user=UserFactory(), q="المياه", kind="challenge")["challenge"]
+    assert arabic.pk in [hit.id for hit in hits]
+
+
+@pytest.mark.services
+def test_changing_a_solutions_language_rebuilds_its_vector_on_postgresql(postgres):
+    from challenges import services
+
+    solution = make_solution(title="Filtros", body=SPANISH_BODY, language="en")
+    assert not search.search(user=UserFactory(), q="solución barata")["solution"]
+    services.solution_revise(
+        solution=solution, by=solution.author, title="Filtros", body=SPANISH_BODY, language="es"
+    )
+    assert titles(search.search(user=UserFactory(), q="solución barata")["solution"]) == ["Filtros"]
+
+
+def test_the_fallback_finds_texts_in_any_language_by_their_words():
+    make_solution(title="Filtros", body=SPANISH_BODY)
+    hits = search.search(user=UserFactory(), q="soluciones baratas", kind="solution")
+    assert titles(hits["solution"]) == ["Filtros"]
