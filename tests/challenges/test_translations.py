@@ -142,7 +142,7 @@ def test_a_spanish_reader_sees_the_translation_with_a_switch_to_the_original(cli
     assert "Funciona" in page and "Affordable" not in page
     assert 'lang="es"' in page
     assert 'href="?original=1"' in page
-    assert "Show the original (English)" in page
+    assert "Ver el original (English)" in page  # the page speaks Spanish; the name its own
     assert "older than the original" not in page
 
 

@@ -93,7 +93,7 @@ def test_a_spanish_reader_sees_the_translation_and_can_switch_to_the_original(cl
     assert SPANISH["title"] in page and "<strong>juntos</strong>" in page
     assert manifesto.title not in page
     assert '<h1 lang="es">' in page
-    assert 'href="?original=1"' in page and "Show the original (English)" in page
+    assert 'href="?original=1"' in page and "Ver el original (English)" in page
     assert "status-outdated" not in page
     original = client.get(reverse("manifesto") + "?original=1", HTTP_ACCEPT_LANGUAGE="es")
     assert manifesto.title in original.content.decode()
