@@ -170,7 +170,8 @@ def profile(request, username: str):
 def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
+        services.profile_update(user=request.user, **form.profile_data())
+        services.member_locale_set(user=request.user, **form.locale_data())
         messages.success(request, "Your profile is saved.")
         return redirect("profile", username=request.user.username)
     return render(request, "peerhub/profile_edit.html", {"form": form})
