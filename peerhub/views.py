@@ -7,12 +7,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import (
     deletion,
     exports,
     figures,
     following,
+    locales,
     mentions,
     moderation,
     relations,
@@ -164,6 +166,18 @@ def profile(request, username: str):
             "relation": relations.relation_state(viewer=request.user, member=member),
         },
     )
+
+
+@require_POST
+def language_set(request):
+    """The language chooser of the header and footer: Django's set_language (the language
+    cookie, then back to the page), and for a signed-in member their settings too, so the
+    choice follows them to every device and to their e-mails."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in locales.language_codes():
+        services.member_locale_set(user=request.user, language=language)
+    return response
 
 
 @login_required

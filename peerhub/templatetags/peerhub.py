@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from peerhub import limits, seo
+from peerhub import limits, locales, seo
 from peerhub.markdown import render_markdown
 
 register = template.Library()
@@ -12,6 +12,12 @@ register = template.Library()
 def markdown_filter(text: str | None):
     """{{ value|markdown }}: user Markdown, rendered and sanitised."""
     return render_markdown(text)
+
+
+@register.simple_tag
+def site_languages() -> list[tuple[str, str]]:
+    """{% site_languages as languages %}: (code, name in its own language) for the chooser."""
+    return locales.language_choices()
 
 
 @register.simple_tag

@@ -123,3 +123,48 @@ def test_a_new_member_starts_in_their_browsers_time_zone(client, mailoutbox):
         },
     )
     assert User.objects.get(username="newcomer").time_zone == "Europe/Madrid"
+
+
+# --- The language chooser and the page's language and direction ------------------------------
+
+
+def test_the_chooser_is_in_the_header_and_the_footer_with_labels(client):
+    html = client.get(reverse("home")).content.decode()
+    assert html.count(f'action="{reverse("set_language")}"') == 2
+    for where in ("header", "footer"):
+        assert f'<label for="language-{where}">' in html
+        assert f'<select id="language-{where}" name="language">' in html
+    assert '<option value="ar" lang="ar">العربيّة</option>' in html
+    assert '<option value="en" lang="en" selected>English</option>' in html
+
+
+def test_a_visitor_chooses_a_language_and_the_pages_follow(client):
+    url = reverse("challenges:list")
+    response = client.post(reverse("set_language"), {"language": "fr", "next": url})
+    assert response.status_code == 302 and response["Location"] == url
+    page = client.get(url)
+    assert page["Content-Language"] == "fr"
+    assert '<html lang="fr" dir="ltr">' in page.content.decode()
+
+
+def test_arabic_pages_are_right_to_left(client):
+    html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<option value="ar" lang="ar" selected>' in html
+
+
+def test_a_members_choice_is_saved_to_their_settings(member_client):
+    member_client.post(reverse("set_language"), {"language": "es", "next": "/"})
+    member = User.objects.get(pk=member_client.user.pk)
+    assert member.language == "es"
+    # It follows them where no cookie does (another browser): the page is in Spanish.
+    other = type(member_client)()
+    other.force_login(member)
+    assert other.get(reverse("challenges:list"))["Content-Language"] == "es"
+
+
+def test_an_unknown_language_changes_nothing(member_client):
+    response = member_client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=member_client.user.pk).language == ""
+    assert member_client.get(reverse("set_language")).status_code == 405
