@@ -10,11 +10,12 @@ visitor sees is in UTC and every later one in their own zone.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,14 @@ def reader_time_zone(request) -> str | None:
     else:
         zone = request.COOKIES.get(TIME_ZONE_COOKIE)
     return zone if is_time_zone(zone) else None
+
+
+def format_moment(value: datetime, fmt: str = "j F Y, H:i") -> str:
+    """A moment as text in the active time zone and language, the zone named: “3 March 2027,
+    14:00 (America/Sao_Paulo)”. For times that matter (deadlines, orders) in messages; the
+    templates' `zoned` filter is the same in a <time> element."""
+    local = timezone.localtime(value)
+    return f"{formats.date_format(local, fmt)} ({timezone.get_current_timezone_name()})"
 
 
 class ReaderLocaleMiddleware:

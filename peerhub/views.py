@@ -307,7 +307,7 @@ def account_delete(request):
             logout(request)
             messages.success(
                 request,
-                f"Your account will be deleted on {pending.due_at:%-d %B %Y}. "
+                f"Your account will be deleted on {locales.format_moment(pending.due_at)}. "
                 "Changed your mind? Sign in again before then and nothing is deleted.",
             )
             return redirect("home")

@@ -14,6 +14,22 @@ def markdown_filter(text: str | None):
     return render_markdown(text)
 
 
+@register.filter
+def zoned(value, fmt: str = "j F Y, H:i"):
+    """{{ when|zoned }} or {{ when|zoned:"H:i" }}: a moment in the reader's time zone with the
+    zone named, for the times that matter (deadlines, orders), in a <time> element:
+    “3 March 2027, 14:00 (America/Sao_Paulo)”."""
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        timezone.localtime(value).isoformat(timespec="seconds"),
+        locales.format_moment(value, fmt),
+    )
+
+
 @register.simple_tag
 def site_languages() -> list[tuple[str, str]]:
     """{% site_languages as languages %}: (code, name in its own language) for the chooser."""
