@@ -27,7 +27,7 @@ def rendered(markdown: str, stored_html: str):
 
 
 class Tag(models.Model):
-    slug = models.SlugField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True, allow_unicode=True)
     name = models.CharField(max_length=50, unique=True)
 
     class Meta:
@@ -49,7 +49,8 @@ class Challenge(models.Model):
         PUBLIC = "public", "Public"
         PRIVATE = "private", "Private: organisers and invited members"
 
-    slug = models.SlugField(max_length=80, unique=True)
+    # Letters of every script (peerhub.slugs, issue 22): “清洁的水”, “مياه-نظيفة”.
+    slug = models.SlugField(max_length=80, unique=True, allow_unicode=True)
     title = models.CharField(max_length=limits.TITLE)
     summary = models.CharField(
         max_length=limits.SUMMARY, help_text="One line: what is the challenge?"

@@ -165,7 +165,10 @@ class ChallengeWriteSerializer(serializers.Serializer):
 
 class ChallengeCreateSerializer(ChallengeWriteSerializer):
     slug = serializers.SlugField(
-        max_length=80, required=False, help_text="Its address; default: made from the title."
+        max_length=80,
+        required=False,
+        allow_unicode=True,
+        help_text="Its address, in any script; default: made from the title.",
     )
 
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from peerhub import history
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
+from peerhub.slugs import UnicodeSlugConverter
 
 from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
@@ -68,7 +69,7 @@ class ChallengeViewSet(_ViewSet):
     serializer_class = s.ChallengeSerializer
     filterset_class = filters.ChallengeFilter
     lookup_field = "slug"
-    lookup_value_regex = r"[-\w]+"
+    lookup_value_regex = UnicodeSlugConverter.regex  # slugs in every script (issue 22)
 
     def get_queryset(self):
         # ChallengeFilter answers with selectors.challenge_list and the request's parameters.
