@@ -10,7 +10,11 @@ import hashlib
 import re
 import unicodedata
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.urls import register_converter
+from django.utils.translation import gettext_lazy as _
 
 _DASHES = re.compile(r"[-\s]+")
 
@@ -30,6 +34,33 @@ def unicode_slugify(text: str) -> str:
 def fallback_slug(text: str, prefix: str) -> str:
     """A stable slug for a text with no letter or digit at all (“🚰”, “!!!”)."""
     return f"{prefix}-{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
+
+
+def validate_unicode_slug(value: str) -> None:
+    """Letters, digits and marks of any script, hyphens and underscores (Django's own
+    validate_unicode_slug refuses marks, which “स्वच्छ” needs)."""
+    if not value or not all(unicodedata.category(c)[0] in "LNM" or c in "-_" for c in value):
+        raise ValidationError(
+            _("Use letters, digits, hyphens or underscores only."), code="invalid_slug"
+        )
+
+
+class UnicodeSlugField(models.SlugField):
+    """A SlugField whose slugs may be in any script, marks included (see `unicode_slugify`)."""
+
+    # SlugField puts Django's validator in place of these when allow_unicode is passed, and
+    # CharField's __init__ already reads them: so allow_unicode is set after.
+    default_validators = [validate_unicode_slug]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("allow_unicode", None)
+        super().__init__(*args, **kwargs)
+        self.allow_unicode = True
+
+    def formfield(self, **kwargs):
+        return models.CharField.formfield(
+            self, **{"form_class": forms.CharField, "validators": [validate_unicode_slug], **kwargs}
+        )
 
 
 class UnicodeSlugConverter:

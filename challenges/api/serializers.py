@@ -16,6 +16,7 @@ from peerhub import limits
 from peerhub.api.fields import DateTimeField, PlainCharField
 from peerhub.models import User, Value
 from peerhub.moderation import HiddenFieldsMixin
+from peerhub.slugs import validate_unicode_slug
 
 from .. import permissions, selectors
 from ..models import (
@@ -91,6 +92,8 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 
 class TagSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="In any script (issue 22).")
+
     class Meta:
         model = Tag
         fields = ["slug", "name"]
@@ -103,6 +106,7 @@ class ValueRefSerializer(serializers.ModelSerializer):
 
 
 class ChallengeSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="Its address, in any script.")
     url = serializers.HyperlinkedIdentityField(
         view_name="api-challenge-detail", lookup_field="slug"
     )
@@ -164,10 +168,10 @@ class ChallengeWriteSerializer(serializers.Serializer):
 
 
 class ChallengeCreateSerializer(ChallengeWriteSerializer):
-    slug = serializers.SlugField(
+    slug = serializers.CharField(
         max_length=80,
         required=False,
-        allow_unicode=True,
+        validators=[validate_unicode_slug],
         help_text="Its address, in any script; default: made from the title.",
     )
 

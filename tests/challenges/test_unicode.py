@@ -114,3 +114,14 @@ def test_an_ascii_slug_still_opens(client):
     challenge = ChallengeFactory(slug="clean-water")
     assert client.get(challenge.get_absolute_url()).status_code == 200
     assert client.get("/challenges/no such/").status_code == 404
+
+
+def test_a_hindi_title_keeps_its_vowel_signs_in_a_valid_address(client):
+    challenge = services.challenge_create(
+        organiser=make_organiser(), title="स्वच्छ पानी", summary="x", problem="y"
+    )
+    assert challenge.slug == "स्वच्छ-पानी"
+    challenge.full_clean()  # the model's validator takes marks
+    challenge.status = Challenge.Status.OPEN
+    challenge.save()
+    assert client.get(challenge.get_absolute_url()).status_code == 200
