@@ -217,3 +217,9 @@ def test_the_hourly_task_sends_to_members_whose_local_hour_is_seven(commit, mail
     fork_notice(commit, later, 2)
     assert tasks.send_daily_digests() == 1
     assert [m.to for m in mailoutbox] == [["morning@example.org"]]
+
+
+def test_the_digest_beat_runs_every_hour(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["notifications-daily-digest"]["schedule"]
+    assert schedule.minute == {0} and schedule.hour == set(range(24))
+    assert settings.PEERHUB_NOTIFICATIONS["digest_hour"] == 7
