@@ -13,7 +13,17 @@ import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
-WORD = re.compile(r"\s+|\w+|[^\w\s]")
+# Chinese and Japanese are written without spaces between words: each ideograph or kana is a
+# word of its own, so one changed character is highlighted, not the whole sentence (issue 22).
+# Other scripts split at spaces and punctuation. (Thai, Lao, Khmer and Myanmar are unspaced
+# too, but their vowel signs are separate characters: they would need grapheme clusters.)
+UNSPACED = (
+    "\u3005\u3040-\u30ff\u31f0-\u31ff"  # 々, Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\uff66-\uff9f"  # half-width Katakana
+    "\U00020000-\U0003134f"  # CJK ideographs, extensions B to H
+)
+WORD = re.compile(rf"\s+|[{UNSPACED}]|(?:(?![{UNSPACED}])\w)+|[^\w\s]")
 
 # difflib's alignment takes roughly cubic time on repetitive input, and both texts come from
 # members: a page must not hang on a crafted revision. Work is counted in cells (items of one

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from peerhub import inputs, limits
 from peerhub.models import Value
@@ -62,6 +64,13 @@ class ChallengeForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # A date typed here is read in the organiser's time zone (peerhub.locales activates it)
+        # and stored in UTC; readers see it in theirs.
+        zone = timezone.get_current_timezone_name()
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].help_text = format_html(
+                gettext("In your time zone, <strong>{zone}</strong>."), zone=zone
+            )
         if user is not None and not permissions.can_make_challenge_private(user):
             # Shown, not hidden: members should see what Premium would give them.
             private = Challenge.Visibility.PRIVATE

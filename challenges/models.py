@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from peerhub import limits
 from peerhub.markdown import render_markdown
 from peerhub.models import BackgroundArchive
+from peerhub.slugs import UnicodeSlugField
 
 DEFAULT_LICENCE = "CC BY-SA 4.0"
 
@@ -28,7 +29,7 @@ def rendered(markdown: str, stored_html: str):
 
 
 class Tag(models.Model):
-    slug = models.SlugField(max_length=50, unique=True)
+    slug = UnicodeSlugField(max_length=50, unique=True)
     name = models.CharField(max_length=50, unique=True)
 
     class Meta:
@@ -50,7 +51,8 @@ class Challenge(models.Model):
         PUBLIC = "public", "Public"
         PRIVATE = "private", "Private: organisers and invited members"
 
-    slug = models.SlugField(max_length=80, unique=True)
+    # Letters of every script (peerhub.slugs, issue 22): “清洁的水”, “مياه-نظيفة”.
+    slug = UnicodeSlugField(max_length=80, unique=True)
     title = models.CharField(max_length=limits.TITLE)
     summary = models.CharField(
         max_length=limits.SUMMARY, help_text="One line: what is the challenge?"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from .feeds import ChallengeSolutionsFeed, MemberActivityFeed
@@ -27,56 +28,58 @@ urlpatterns = [
     ),
     path("challenges/new/", challenges.challenge_create, name="create"),
     path(
-        "challenges/<slug:slug>/",
+        "challenges/<uslug:slug>/",
         cached(["challenge:{slug}"], query=["sort", "page", "original"])(
             challenges.challenge_detail
         ),
         name="detail",
     ),
-    path("challenges/<slug:slug>/feed/", ChallengeSolutionsFeed(), name="feed"),
-    path("challenges/<slug:slug>/edit/", challenges.challenge_edit, name="edit"),
-    path("challenges/<slug:slug>/history/", challenges.challenge_history, name="history"),
+    path("challenges/<uslug:slug>/feed/", ChallengeSolutionsFeed(), name="feed"),
+    path("challenges/<uslug:slug>/edit/", challenges.challenge_edit, name="edit"),
+    path("challenges/<uslug:slug>/history/", challenges.challenge_history, name="history"),
     path(
-        "challenges/<slug:slug>/translations/",
+        "challenges/<uslug:slug>/translations/",
         translations.translation_list,
         name="translations",
     ),
     path(
-        "challenges/<slug:slug>/translations/<str:language>/",
+        "challenges/<uslug:slug>/translations/<str:language>/",
         translations.translation_edit,
         name="translation-edit",
     ),
     path(
-        "challenges/<slug:slug>/translations/<str:language>/delete/",
+        "challenges/<uslug:slug>/translations/<str:language>/delete/",
         translations.translation_delete,
         name="translation-delete",
     ),
-    path("challenges/<slug:slug>/status/", challenges.challenge_transition, name="transition"),
-    path("challenges/<slug:slug>/people/", challenges.challenge_members, name="members"),
-    path("challenges/<slug:slug>/selection/", selection.selection_page, name="selection"),
-    path("challenges/<slug:slug>/selection/open/", selection.selection_open, name="selection-open"),
+    path("challenges/<uslug:slug>/status/", challenges.challenge_transition, name="transition"),
+    path("challenges/<uslug:slug>/people/", challenges.challenge_members, name="members"),
+    path("challenges/<uslug:slug>/selection/", selection.selection_page, name="selection"),
     path(
-        "challenges/<slug:slug>/selection/<int:number>/shortlist/",
+        "challenges/<uslug:slug>/selection/open/", selection.selection_open, name="selection-open"
+    ),
+    path(
+        "challenges/<uslug:slug>/selection/<int:number>/shortlist/",
         selection.selection_shortlist,
         name="selection-shortlist",
     ),
     path(
-        "challenges/<slug:slug>/selection/<int:number>/unshortlist/",
+        "challenges/<uslug:slug>/selection/<int:number>/unshortlist/",
         selection.selection_unshortlist,
         name="selection-unshortlist",
     ),
     path(
-        "challenges/<slug:slug>/selection/<int:number>/select/",
+        "challenges/<uslug:slug>/selection/<int:number>/select/",
         selection.selection_select,
         name="selection-select",
     ),
     path(
-        "challenges/<slug:slug>/selection/<int:number>/publish/",
+        "challenges/<uslug:slug>/selection/<int:number>/publish/",
         selection.selection_publish,
         name="selection-publish",
     ),
     path(
-        "challenges/<slug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
+        "challenges/<uslug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
     ),
     path("proposals/", proposals.proposal_list, name="proposal-list"),
     path("proposals/new/", proposals.proposal_create, name="proposal-create"),

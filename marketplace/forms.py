@@ -1,36 +1,65 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from challenges.forms import MultipleFileField
 from challenges.models import Solution
 from peerhub import inputs, limits
 from peerhub.widgets import MarkdownEditor
 
-from .models import Offer, Order, Subscription
+from .models import Offer, Order, Subscription, default_currency
+from .money import minor_digits, to_major, to_minor
 
 
 class MoneyField(forms.DecimalField):
-    """An amount typed in major units (12.50), cleaned to integer minor units (1250)."""
+    """An amount typed in major units (12.50 EUR, 1250 JPY, 1.250 KWD), cleaned to integer
+    minor units of `currency`: the site's currency unless the form sets another (the offer
+    form sets the one the seller chose). No more decimals than the currency has."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 10)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0.01"))
+    def __init__(self, *, currency: str | None = None, **kwargs):
+        kwargs.setdefault("max_digits", 12)
         super().__init__(**kwargs)
+        self.currency = currency
+
+    def currency_code(self) -> str:
+        return self.currency if self.currency not in (None, FORM_CURRENCY) else default_currency()
 
     def prepare_value(self, value):
         if isinstance(value, int):
-            return (Decimal(value) / 100).quantize(Decimal("0.01"))
+            return to_major(value, self.currency_code())
         return value
 
+    def to_minor(self, value: Decimal | None, currency: str) -> int | None:
+        if value is None:
+            return None
+        digits = minor_digits(currency)
+        if value != value.quantize(Decimal(1).scaleb(-digits)):
+            raise forms.ValidationError(
+                _("%(currency)s amounts have at most %(digits)s decimal places.")
+                % {"currency": currency, "digits": digits},
+                code="max_decimal_places",
+            )
+        minor = to_minor(value, currency)
+        if minor < 1:
+            raise forms.ValidationError(_("Enter an amount above zero."), code="min_value")
+        return minor
+
     def clean(self, value):
-        cleaned = super().clean(value)
-        return None if cleaned is None else int(cleaned * 100)
+        amount = super().clean(value)
+        if self.currency == FORM_CURRENCY:
+            return amount  # the form converts it in its clean(), knowing the currency
+        return self.to_minor(amount, self.currency_code())
+
+
+# MoneyField(currency=FORM_CURRENCY): the currency is another field of the same form.
+FORM_CURRENCY = "form"
 
 
 class OfferForm(forms.ModelForm):
-    price = MoneyField(label="Price", help_text="What the buyer pays, fee included.")
+    price = MoneyField(
+        label="Price", help_text="What the buyer pays, fee included.", currency=FORM_CURRENCY
+    )
 
     class Meta:
         model = Offer
@@ -46,6 +75,19 @@ class OfferForm(forms.ModelForm):
             author=seller, status=Solution.Status.PUBLISHED
         ).order_by("title")
         self.fields["base_solution"].required = False
+        if self.instance.price:  # the stored price shown in its own currency's units
+            self.initial["price"] = to_major(self.instance.price, self.instance.currency)
+
+    def clean(self):
+        """The price is read in the currency chosen on the same form (JPY has no decimals)."""
+        data = super().clean()
+        if data.get("price") is not None:
+            currency = (data.get("currency") or default_currency()).upper()
+            try:
+                data["price"] = self.fields["price"].to_minor(data["price"], currency)
+            except forms.ValidationError as error:
+                self.add_error("price", error)
+        return data
 
 
 ORDER_FILES_HELP = (

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .money import format_money
+
 NODE_W, NODE_H = 196, 58
 COL_W, ROW_H = 212, 84
 PAD = 12
@@ -33,7 +35,7 @@ def _truncate(text: str, length: int) -> str:
 
 
 def money(amount: int, currency: str) -> str:
-    return f"{amount / 100:,.2f} {currency}"
+    return format_money(amount, currency)
 
 
 def _layout(roots: list[MoneyNode]) -> tuple[int, int]:

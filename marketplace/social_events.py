@@ -14,7 +14,7 @@ from peerhub.models import User
 from peerhub.notifications import notify
 
 from .models import Order, OrderMessage, OrderReview, Payment, Payout, Refund, Subscription
-from .templatetags.marketplace import money
+from .money import plain_money as money  # stored in the notification's text
 
 
 def _order(kind: str, order: Order, recipients, *, by: User | None, key: str = "", **context):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from . import purse_views, views
@@ -40,17 +41,17 @@ urlpatterns = [
     path("marketplace/checkout/<str:reference>/", views.sandbox_checkout, name="sandbox-checkout"),
     path("premium/", views.subscription, name="subscription"),
     path("premium/subscribe/", views.subscription_start, name="subscription-start"),
-    path("premium/export/<slug:slug>.<str:fmt>", views.challenge_export, name="challenge-export"),
+    path("premium/export/<uslug:slug>.<str:fmt>", views.challenge_export, name="challenge-export"),
     path("premium/<slug:action>/", views.subscription_change, name="subscription-change"),
     path("marketplace/payouts/", views.payout_request, name="payout-request"),
     path(
-        "marketplace/purses/<slug:slug>/",
+        "marketplace/purses/<uslug:slug>/",
         cached(["challenge:{slug}"])(purse_views.purse_page),
         name="purse",
     ),
-    path("marketplace/purses/<slug:slug>/rules/", purse_views.purse_rules, name="purse-rules"),
+    path("marketplace/purses/<uslug:slug>/rules/", purse_views.purse_rules, name="purse-rules"),
     path(
-        "marketplace/purses/<slug:slug>/contribute/",
+        "marketplace/purses/<uslug:slug>/contribute/",
         purse_views.purse_contribute,
         name="purse-contribute",
     ),

@@ -1,5 +1,6 @@
 """HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
 
+from decimal import Decimal
 from tempfile import SpooledTemporaryFile
 
 from django.conf import settings
@@ -38,7 +39,8 @@ from .forms import (
     ReviewForm,
     SubscribeForm,
 )
-from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund
+from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund, default_currency
+from .money import to_minor
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -56,8 +58,11 @@ def offer_list(request):
     for name in ("min_price", "max_price"):  # typed in major units on the page
         if params.get(name):
             try:
-                params[name] = str(int(float(params[name]) * 100))
-            except (ValueError, OverflowError):  # "abc", or "1e400" (an infinite float)
+                major = Decimal(params[name])
+                if not major.is_finite():
+                    raise ValueError(name)
+                params[name] = str(to_minor(major, default_currency()))
+            except (ValueError, ArithmeticError):  # "abc", "1e400", "NaN"
                 params[name] = "invalid"
     filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request)
     offers = filterset.qs if filterset.is_valid() else Offer.objects.none()

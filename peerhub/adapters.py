@@ -5,11 +5,19 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django import forms
 
-from . import login_limits
+from . import locales, login_limits
 from .proxies import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def new_user(self, request):
+        """A new member starts in the time zone their browser reported (site.js's cookie)."""
+        user = super().new_user(request)
+        zone = locales.reader_time_zone(request)
+        if zone:
+            user.time_zone = zone
+        return user
+
     def get_client_ip(self, request) -> str:
         # Every allauth rate limit (sign-up, password reset, login codes, the 2FA step) keys on
         # this: the same address as the site's own limits and DRF's throttles.

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from . import locales
 from .exceptions import Conflict, NotFound, RateLimited
 from .hooks import collect
 from .models import DataExport, User
@@ -134,7 +135,7 @@ def export_request(*, user: User, now: datetime | None = None) -> DataExport:
             error = RateLimited(
                 "You can ask for one export every "
                 f"{config()['every_hours']} hours; you can ask again after "
-                f"{timezone.localtime(again):%d %b %Y, %H:%M %Z}.",
+                f"{locales.format_moment(again, 'j M Y, H:i')}.",
                 code="export_rate_limited",
             )
             error.headers = {"Retry-After": str(max(1, int((again - now).total_seconds())))}

@@ -2,22 +2,49 @@ import secrets
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from . import inputs, tokens
+from . import inputs, locales, tokens
 from .models import AccessToken, User
 from .widgets import MarkdownEditor
 
 
 class ProfileForm(forms.ModelForm):
+    # Language and time zone (issue 22): saved by services.member_locale_set.
+    LOCALE_FIELDS = ("language", "time_zone")
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=lambda: [("", _("As my browser asks")), *locales.language_choices()],
+        help_text=_("The language of PeerHub's pages and e-mails for you."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        choices=locales.time_zone_choices,
+        help_text=_("Times are shown in this zone, and deadlines you set are read in it."),
+    )
+
     class Meta:
         model = User
-        fields = ["display_name", "bio", "skills"]
+        fields = ["display_name", "bio", "skills", "language", "time_zone"]
         field_classes = {"display_name": inputs.PlainCharField}
         widgets = {"bio": MarkdownEditor(attrs={"rows": 6})}
         help_texts = {
             "display_name": "How your name appears next to your work.",
             "bio": "A few lines about you. Markdown works.",
         }
+
+    def profile_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.LOCALE_FIELDS}
+
+    def locale_data(self) -> dict:
+        """What the member sent of their language and zone; a field left out stays as it is."""
+        data = {k: self.cleaned_data[k] for k in self.LOCALE_FIELDS if k in self.data}
+        if not data.get("time_zone"):
+            data.pop("time_zone", None)
+        return data
 
 
 class LoginForm(AllauthLoginForm):

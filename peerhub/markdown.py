@@ -39,8 +39,9 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 ALLOWED_CLASSES = {"a": {"mention"}}
 
 # `@name` not glued to a word, an e-mail address or a path before it. Django usernames are
-# letters, digits and @ . + - _; a trailing dot or dash is punctuation, not part of the name.
-MENTION_RE = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9_][A-Za-z0-9_.+-]*)")
+# letters (of any script: UnicodeUsernameValidator), digits and @ . + - _; a trailing dot or
+# dash is punctuation, not part of the name.
+MENTION_RE = re.compile(r"(?<![\w@./+-])@(\w[\w.+-]*)")
 
 
 def mention_names(text: str) -> set[str]:

@@ -6,8 +6,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from . import limits
+from . import limits, locales
 
 
 class User(AbstractUser):
@@ -25,6 +26,23 @@ class User(AbstractUser):
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
     # The member hid the "start here" checklist of their home (peerhub.home) before finishing it.
     checklist_hidden_at = models.DateTimeField(null=True, blank=True)
+    # The member's language and time zone (issue 22, peerhub.locales): a blank language means
+    # "as my browser asks"; times are shown in `time_zone`, and digests go out at 07:00 there.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: the language your browser asks for."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=locales.DEFAULT_TIME_ZONE,
+        validators=[locales.validate_time_zone],
+        help_text=_("Times are shown in this zone, and deadlines you set are read in it."),
+    )
 
     class Meta:
         ordering = ["username"]

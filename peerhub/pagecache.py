@@ -38,10 +38,11 @@ from django.middleware.csrf import (
     _unmask_cipher_token,
     get_token,
 )
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
+from . import locales
 from .replica import served_from_replica
 
 CACHE_ALIAS = "pages"
@@ -166,8 +167,11 @@ def _anonymous(request) -> bool:
 
 def _page_cookies() -> frozenset[str]:
     """Cookies an anonymous page may be served from cache with: the CSRF token (put back fresh
-    on every hit) and the chosen language (part of the page's key)."""
-    return frozenset((settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME))
+    on every hit), the chosen language and the browser's time zone (both part of the page's
+    key)."""
+    return frozenset(
+        (settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, locales.TIME_ZONE_COOKIE)
+    )
 
 
 def _versions(scopes: list[str]) -> list[str]:
@@ -188,8 +192,11 @@ def _page_key(request, spec: PageSpec, versions: list[str]) -> str | None:
     if not names <= spec.query:
         return None
     query = "&".join(f"{n}={v}" for n in sorted(names) for v in request.GET.getlist(n))
-    # The language the page is rendered in (LocaleMiddleware ran before): one page per language.
-    raw = "\n".join([request.path, query, translation.get_language() or "", *versions])
+    # The language and time zone the page is rendered in (LocaleMiddleware and
+    # peerhub.locales ran before): one page per language and zone.
+    language = translation.get_language() or ""
+    zone = timezone.get_current_timezone_name()
+    raw = "\n".join([request.path, query, language, zone, *versions])
     return "p:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 

@@ -66,6 +66,26 @@ def profile_update(*, user: User, display_name: str, bio: str, skills: str) -> U
     return user
 
 
+@transaction.atomic
+def member_locale_set(
+    *, user: User, language: str | None = None, time_zone: str | None = None
+) -> User:
+    """A member's language ("" = as their browser asks) and time zone (an IANA name); None
+    leaves that one as it is. Bad values are a ValidationError (a form error, a 400)."""
+    fields = []
+    if language is not None:
+        user.language = language
+        fields.append("language")
+    if time_zone is not None:
+        user.time_zone = time_zone
+        fields.append("time_zone")
+    if fields:
+        others = [f.name for f in User._meta.concrete_fields if f.name not in fields]
+        user.clean_fields(exclude=others)
+        user.save(update_fields=fields)
+    return user
+
+
 def unverified_accounts_purge(*, now: datetime | None = None) -> int:
     """Delete sign-ups that never verified an address within PEERHUB_UNVERIFIED_ACCOUNT_TTL and
     never logged in. One set-based DELETE, safe to run any number of times."""

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A member's own language and time zone over the browser's; visitors' zone from a cookie.
+    "peerhub.locales.ReaderLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -767,12 +769,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
 
 # Important notifications are e-mailed at once, but a burst of one kind to one member within
 # this many seconds becomes one e-mail (the first send waits this long and takes the rest).
+# The daily digest goes out at this hour of each member's own time zone (issue 22): the beat
+# runs every hour and picks the members whose local hour it is.
 PEERHUB_NOTIFICATIONS = {
     "coalesce_seconds": int(os.environ.get("NOTIFICATION_COALESCE_SECONDS", "120")),
+    "digest_hour": int(os.environ.get("DIGEST_HOUR", "7")),
 }
+if not 0 <= PEERHUB_NOTIFICATIONS["digest_hour"] <= 23:
+    raise ImproperlyConfigured("DIGEST_HOUR must be an hour of the day, 0 to 23.")
 CELERY_BEAT_SCHEDULE["notifications-daily-digest"] = {
     "task": "peerhub.tasks.send_daily_digests",
-    "schedule": crontab(minute=0, hour=int(os.environ.get("DIGEST_HOUR_UTC", "7"))),
+    "schedule": crontab(minute=0),
 }
 # Full-text search fields and functions (challenges.search); harmless on SQLite.
 INSTALLED_APPS += ["django.contrib.postgres"]

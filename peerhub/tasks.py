@@ -48,10 +48,11 @@ def outbox_sweep() -> int:
 
 @shared_task
 def send_daily_digests() -> int:
-    """Daily: each member's digest e-mail, at most one per member and day."""
+    """Hourly: the digest e-mails of the members for whom it is now 07:00 in their own time
+    zone, at most one per member and day."""
     from .notifications import services as notification_services
 
-    return notification_services.digests_send()
+    return notification_services.digests_due()
 
 
 @shared_task(bind=True, max_retries=2, default_retry_delay=60)

@@ -45,6 +45,9 @@ urlpatterns = [
         views.data_export_download,
         name="data-export-download",
     ),
+    # The language chooser (issue 22): Django's set_language, which also saves a member's choice.
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("challenges.urls")),
     path("", include("reputation.urls")),
     path("", include("marketplace.urls")),

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import (
     deletion,
@@ -14,6 +15,7 @@ from . import (
     figures,
     following,
     languages,
+    locales,
     mentions,
     moderation,
     relations,
@@ -174,11 +176,24 @@ def profile(request, username: str):
     )
 
 
+@require_POST
+def language_set(request):
+    """The language chooser of the header and footer: Django's set_language (the language
+    cookie, then back to the page), and for a signed-in member their settings too, so the
+    choice follows them to every device and to their e-mails."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in locales.language_codes():
+        services.member_locale_set(user=request.user, language=language)
+    return response
+
+
 @login_required
 def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
+        services.profile_update(user=request.user, **form.profile_data())
+        services.member_locale_set(user=request.user, **form.locale_data())
         messages.success(request, "Your profile is saved.")
         return redirect("profile", username=request.user.username)
     return render(request, "peerhub/profile_edit.html", {"form": form})
@@ -300,7 +315,7 @@ def account_delete(request):
             logout(request)
             messages.success(
                 request,
-                f"Your account will be deleted on {pending.due_at:%-d %B %Y}. "
+                f"Your account will be deleted on {locales.format_moment(pending.due_at)}. "
                 "Changed your mind? Sign in again before then and nothing is deleted.",
             )
             return redirect("home")

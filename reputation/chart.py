@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from babel.core import UnknownLocaleError
+from babel.dates import format_skeleton
 from django.db.models import Sum
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -62,6 +65,16 @@ def _nice_ceiling(value: Decimal) -> Decimal:
             if step * factor >= value:
                 return step * factor
         step *= 10
+
+
+def axis_date(day: date, language: str | None = None) -> str:
+    """A day on the axis as the reader's language writes it short (Babel, CLDR): “Dec 3, 2026”,
+    “3 déc. 2026”, “3 ديسمبر 2026”."""
+    locale = translation.to_locale(language or translation.get_language() or "en")
+    try:
+        return format_skeleton("yMMMd", day, locale=locale)
+    except (UnknownLocaleError, ValueError):
+        return format_skeleton("yMMMd", day, locale="en")
 
 
 def reputation_chart(points: list[Point], *, label: str) -> SafeString:
@@ -117,7 +130,7 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
                 '<text class="chart-label chart-label-x" x="{}" y="{}">{}</text>',
                 f"{x(day):.1f}",
                 HEIGHT - 10,
-                day.strftime("%d %b %Y"),
+                axis_date(day),
             )
         )
     parts.append(

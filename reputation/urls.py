@@ -1,5 +1,6 @@
 from django.urls import path
 
+from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from . import moderation_views, views
@@ -37,7 +38,7 @@ urlpatterns = [
         name="rankings",
     ),
     path(
-        "challenges/<slug:slug>/evolution/",
+        "challenges/<uslug:slug>/evolution/",
         cached(["challenge:{slug}"])(views.evolution_page),
         name="evolution",
     ),

@@ -16,6 +16,7 @@ from peerhub import limits
 from peerhub.api.fields import DateTimeField, PlainCharField
 from peerhub.models import User, Value
 from peerhub.moderation import HiddenFieldsMixin
+from peerhub.slugs import validate_unicode_slug
 
 from .. import permissions, selectors
 from ..models import (
@@ -92,6 +93,8 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 
 class TagSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="In any script (issue 22).")
+
     class Meta:
         model = Tag
         fields = ["slug", "name"]
@@ -104,6 +107,7 @@ class ValueRefSerializer(serializers.ModelSerializer):
 
 
 class ChallengeSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="Its address, in any script.")
     url = serializers.HyperlinkedIdentityField(
         view_name="api-challenge-detail", lookup_field="slug"
     )
@@ -216,8 +220,11 @@ class ChallengeWriteSerializer(serializers.Serializer):
 
 
 class ChallengeCreateSerializer(ChallengeWriteSerializer):
-    slug = serializers.SlugField(
-        max_length=80, required=False, help_text="Its address; default: made from the title."
+    slug = serializers.CharField(
+        max_length=80,
+        required=False,
+        validators=[validate_unicode_slug],
+        help_text="Its address, in any script; default: made from the title.",
     )
 
 

@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from peerhub.slugs import UnicodeSlugConverter
+
 from . import views
 from .search import SearchView
 
@@ -17,7 +19,7 @@ router.register(
 router.register("comments", views.CommentViewSet, basename="api-comment")
 router.register("uploads", views.UploadViewSet, basename="api-upload")
 router.register(
-    r"challenges/(?P<slug>[-\w]+)/selection-rounds",
+    r"challenges/(?P<slug>" + UnicodeSlugConverter.regex + r")/selection-rounds",
     views.SelectionRoundViewSet,
     basename="api-selection-round",
 )
@@ -25,7 +27,7 @@ router.register(
 urlpatterns = [
     *router.urls,
     path(
-        "challenges/<slug:slug>/translations/<str:language>/",
+        "challenges/<uslug:slug>/translations/<str:language>/",
         views.ChallengeTranslationView.as_view(),
         name="api-challenge-translation",
     ),

@@ -20,6 +20,7 @@ from peerhub.api.pagination import KeysetPagination, PageNumberPagination
 from peerhub.api.schema import ErrorSerializer
 from peerhub.api.serializers import EditVersionSerializer, edit_history_data
 from peerhub.exceptions import NotFound
+from peerhub.slugs import UnicodeSlugConverter
 
 from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
@@ -70,7 +71,7 @@ class ChallengeViewSet(_ViewSet):
     serializer_class = s.ChallengeSerializer
     filterset_class = filters.ChallengeFilter
     lookup_field = "slug"
-    lookup_value_regex = r"[-\w]+"
+    lookup_value_regex = UnicodeSlugConverter.regex  # slugs in every script (issue 22)
 
     def get_queryset(self):
         # ChallengeFilter answers with selectors.challenge_list and the request's parameters.

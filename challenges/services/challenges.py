@@ -4,14 +4,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from peerhub import history, languages, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.following import follow_set
 from peerhub.models import User, Value
+from peerhub.slugs import fallback_slug, unicode_slugify
 
 from .. import history as edit_history
 from .. import permissions, social_events
@@ -29,7 +29,8 @@ TRANSITIONS: dict[str, str] = {
 
 
 def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(title)[:70] or "challenge"
+    # Letters of every script stay (issue 22): “清洁的水” is its own address, not “challenge-2”.
+    base = unicode_slugify(title)[:70].strip("-") or "challenge"
     slug, n = base, 2
     taken = Challenge.objects.exclude(pk=exclude_pk) if exclude_pk else Challenge.objects.all()
     while taken.filter(slug=slug).exists():
@@ -38,14 +39,24 @@ def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
 
 
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    """The tags of these names, made when new. No tag is dropped (issue 22): a name in any
+    script keeps its letters in its slug, and one with none at all (“🚰”) gets a stable one."""
     tags = []
     for name in names:
         name = name.strip()[: limits.TAG]
-        slug = slugify(name)[: limits.TAG]
-        if not slug:
+        if not name:
             continue
-        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-        tags.append(tag)
+        slug = unicode_slugify(name)[: limits.TAG].strip("-") or fallback_slug(name, "tag")
+        # By name first: a tag made before slugs kept accents (“Café” → “cafe”) is still it.
+        tag = Tag.objects.filter(name=name).first()
+        if tag is None:
+            try:
+                with transaction.atomic():
+                    tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+            except IntegrityError:  # made at this moment under the same name
+                tag = Tag.objects.get(name=name)
+        if tag not in tags:
+            tags.append(tag)
     return tags
 
 
@@ -133,7 +144,7 @@ def challenge_create(
     _check_dates(opens_at, closes_at)
     language = language or settings.LANGUAGE_CODE
     _check_language(language)
-    slug = slugify(slug)[:80]
+    slug = unicode_slugify(slug)[:80].strip("-")
     if slug and Challenge.objects.filter(slug=slug).exists():
         raise DomainError("That address is taken: choose another slug.", code="slug_taken")
     challenge = Challenge.objects.create(

@@ -372,7 +372,7 @@ class PurseRulesSerializer(serializers.Serializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=Decimal("0.5"), required=False
     )
     rollover_to = serializers.SlugField(
-        required=False, allow_null=True, allow_blank=True, max_length=255,
+        required=False, allow_null=True, allow_blank=True, max_length=255, allow_unicode=True,
         help_text="A follow-up challenge you organise (its slug), before its results: the "
         "purse rolls over to it if no winner is published. Null or omitted: refunds.",
     )  # fmt: skip

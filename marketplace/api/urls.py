@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
+
 from . import purse_views, views
 
 router = SimpleRouter()
@@ -15,14 +17,16 @@ router.register("payments/events", views.ProviderEventViewSet, basename="api-pro
 urlpatterns = [
     path("balance/", views.BalanceView.as_view(), name="api-balance"),
     path("earnings/", purse_views.EarningsView.as_view(), name="api-earnings"),
-    path("purses/<slug:slug>/", purse_views.PurseView.as_view(), name="api-purse"),
-    path("purses/<slug:slug>/rules/", purse_views.PurseRulesView.as_view(), name="api-purse-rules"),
+    path("purses/<uslug:slug>/", purse_views.PurseView.as_view(), name="api-purse"),
     path(
-        "purses/<slug:slug>/contributions/",
+        "purses/<uslug:slug>/rules/", purse_views.PurseRulesView.as_view(), name="api-purse-rules"
+    ),
+    path(
+        "purses/<uslug:slug>/contributions/",
         purse_views.ContributionsView.as_view(),
         name="api-purse-contributions",
     ),
-    path("purses/<slug:slug>/flow/", purse_views.MoneyFlowView.as_view(), name="api-purse-flow"),
+    path("purses/<uslug:slug>/flow/", purse_views.MoneyFlowView.as_view(), name="api-purse-flow"),
     path(
         "offers/<int:pk>/royalty/",
         purse_views.RoyaltyPreviewView.as_view(),

@@ -12,7 +12,7 @@ from peerhub.throttles import write_spend
 
 from .. import permissions
 from ..models import Offer
-from ..money_tree import money
+from ..money import plain_money as money  # the edit history keeps text: one fixed form
 
 EDITABLE_FIELDS = {
     "title", "description", "base_solution", "price", "currency", "delivery_days", "capacity",

@@ -16,11 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from challenges import files
 from challenges.uploads import Attachment, merge_files, uploads_claim
-from peerhub import relations
+from peerhub import locales, relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.markdown import render_markdown
 from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
@@ -516,7 +516,7 @@ def late_cancel_opens_at(order: Order) -> datetime | None:
 
 
 def _moment(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
+    return locales.format_moment(moment)
 
 
 @transaction.atomic

@@ -1,15 +1,12 @@
-from decimal import Decimal
-
 from django import template
+
+from marketplace.money import format_money
 
 register = template.Library()
 
 
 @register.filter
 def money(amount, currency: str = "") -> str:
-    """Minor units as an amount: `1250|money:"EUR"` → "12.50 EUR" (two-decimal currencies)."""
-    if amount is None or amount == "":
-        return ""
-    value = (Decimal(int(amount)) / 100).quantize(Decimal("0.01"))
-    text = f"{value:,.2f}"
-    return f"{text} {currency}".strip()
+    """Minor units as money in the reader's language (marketplace.money): `1250|money:"EUR"`
+    is “€12.50” in English and “12,50 €” in French; `1250|money:"JPY"` is “¥1,250”."""
+    return format_money(amount, currency)

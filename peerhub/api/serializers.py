@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from peerhub import history, limits, selectors
+from peerhub import history, limits, locales, selectors
 from peerhub.api.fields import PlainCharField
 from peerhub.models import ManifestoSignature, ManifestoVersion, User, Value
 from peerhub.moderation import HiddenFieldsMixin
@@ -35,12 +35,24 @@ class MeSerializer(serializers.ModelSerializer):
     email_verified = serializers.SerializerMethodField()
     display_name = PlainCharField(required=False, allow_blank=True, max_length=limits.DISPLAY_NAME)
     skills = serializers.CharField(required=False, allow_blank=True, max_length=limits.SKILLS)
+    language = serializers.ChoiceField(
+        choices=[("", "As the browser asks"), *locales.language_choices()],
+        required=False,
+        allow_blank=True,
+        help_text="A language code from the site's languages; empty: as Accept-Language asks.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        validators=[locales.validate_time_zone],
+        help_text="An IANA time zone name, e.g. America/Sao_Paulo: times and digests follow it.",
+    )
 
     class Meta:
         model = User
         fields = [
             "username", "email", "email_verified", "name", "display_name", "bio", "skills",
-            "is_staff", "date_joined",
+            "language", "time_zone", "is_staff", "date_joined",
         ]  # fmt: skip
         read_only_fields = ["username", "email", "email_verified", "is_staff", "date_joined"]
 

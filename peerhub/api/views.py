@@ -70,7 +70,8 @@ class ApiRootView(APIView):
 
 
 class MeView(generics.RetrieveUpdateAPIView):
-    """The signed-in member. PATCH edits the profile (display name, bio, skills)."""
+    """The signed-in member. PATCH edits the profile (display name, bio, skills) and the
+    member's language and time zone."""
 
     serializer_class = MeSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -87,6 +88,9 @@ class MeView(generics.RetrieveUpdateAPIView):
             display_name=data.get("display_name", user.display_name),
             bio=data.get("bio", user.bio),
             skills=data.get("skills", user.skills),
+        )
+        services.member_locale_set(
+            user=user, language=data.get("language"), time_zone=data.get("time_zone")
         )
 
 

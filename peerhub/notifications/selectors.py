@@ -6,6 +6,7 @@ from itertools import groupby
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from peerhub.models import Notification, NotificationPreference, User
 
@@ -118,7 +119,7 @@ def group_by_day(notifications) -> list[DayGroup]:
     for day, items in groupby(notifications, key=lambda n: timezone.localtime(n.created_at).date()):
         groups.append(
             DayGroup(
-                day=day, label=labels.get(day, day.strftime("%-d %B %Y")), notifications=list(items)
+                day=day, label=labels.get(day, date_format(day, "j F Y")), notifications=list(items)
             )
         )
     return groups

@@ -4,6 +4,7 @@ at once and the daily digest, and the signed unsubscribe link."""
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone, translation
 
-from peerhub import relations
+from peerhub import locales, relations
 from peerhub.exceptions import DomainError, NotFound
 from peerhub.models import (
     Channel,
@@ -297,72 +298,109 @@ def notification_email_send(*, notification_id: int) -> bool:
     return True
 
 
-def _end_of(day: date) -> datetime:
+def _end_of(day: date, zone=None) -> datetime:
     return datetime.combine(
-        day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+        day + timedelta(days=1), time.min, tzinfo=zone or timezone.get_current_timezone()
+    )
+
+
+def _pending_digests():
+    return Notification.objects.filter(
+        email=Notification.Email.DIGEST, digest__isnull=True, read_at__isnull=True
     )
 
 
 def digest_pending_recipients(*, day: date) -> list[int]:
     return list(
-        Notification.objects.filter(
-            email=Notification.Email.DIGEST,
-            digest__isnull=True,
-            read_at__isnull=True,
-            created_at__lt=_end_of(day),
-        )
+        _pending_digests()
+        .filter(created_at__lt=_end_of(day))
         .values_list("recipient_id", flat=True)
         .distinct()
         .order_by("recipient_id")
     )
 
 
+def _member_zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name if locales.is_time_zone(name) else locales.DEFAULT_TIME_ZONE)
+
+
 @transaction.atomic
 def digest_send(*, recipient_id: int, day: date) -> NotificationDigest | None:
-    """Send one member's digest for `day`: what waits for a digest and is still unread,
-    grouped by kind. The (recipient, day) row is inserted first: a second run that day, even
-    concurrent, fails on the unique constraint and sends nothing. Nothing waiting: no e-mail,
-    and no row, so a later run that day may still send."""
+    """Send one member's digest for `day` (a day in their time zone): what waits for a digest
+    and is still unread, grouped by kind, its times shown in their zone. The (recipient, day)
+    row is inserted first: a second run that day, even concurrent, fails on the unique
+    constraint and sends nothing. Nothing waiting: no e-mail, and no row, so a later run that
+    day may still send."""
     try:
         with transaction.atomic():
             digest = NotificationDigest.objects.create(recipient_id=recipient_id, day=day)
     except IntegrityError:
         return None
+    recipient = User.objects.get(pk=recipient_id)
+    zone = _member_zone(recipient.time_zone)
     items = list(
-        Notification.objects.filter(
-            recipient_id=recipient_id,
-            email=Notification.Email.DIGEST,
-            digest__isnull=True,
-            read_at__isnull=True,
-            created_at__lt=_end_of(day),
-        )
+        _pending_digests()
+        .filter(recipient_id=recipient_id, created_at__lt=_end_of(day, zone))
         .select_related("actor")
         .order_by("-created_at", "-id")[:DIGEST_MAX_ITEMS]
     )
-    recipient = User.objects.get(pk=recipient_id)
     if not items or not recipient.email or not recipient.is_active:
         transaction.set_rollback(True)
         return None
     Notification.objects.filter(pk__in=[n.pk for n in items]).update(digest=digest)
     digest.notification_count = len(items)
     digest.save(update_fields=["notification_count"])
-    emails.digest_message(
-        recipient=recipient,
-        day=day,
-        notifications=items,
-        unsubscribe_url=emails.unsubscribe_url(unsubscribe_token(user=recipient)),
-    ).send()
+    with timezone.override(zone):
+        message = emails.digest_message(
+            recipient=recipient,
+            day=day,
+            notifications=items,
+            unsubscribe_url=emails.unsubscribe_url(unsubscribe_token(user=recipient)),
+        )
+    message.send()
     return digest
 
 
-def digests_send(*, day: date | None = None) -> int:
-    """Every member's digest for the day (today by default). Safe to run any number of times."""
-    day = day or timezone.localdate()
+def _send_each(pending: Iterable[tuple[int, date]]) -> int:
     sent = 0
-    for recipient_id in digest_pending_recipients(day=day):
+    for recipient_id, day in pending:
         try:
             if digest_send(recipient_id=recipient_id, day=day):
                 sent += 1
         except Exception:  # one bad address must not stop everyone else's digest
             log.exception("Digest for member %s failed", recipient_id)
     return sent
+
+
+def digests_send(*, day: date | None = None) -> int:
+    """Every member's digest for the day (today by default), whatever the hour: the
+    send_digests command. Safe to run any number of times."""
+    day = day or timezone.localdate()
+    return _send_each((pk, day) for pk in digest_pending_recipients(day=day))
+
+
+def digest_hour() -> int:
+    return settings.PEERHUB_NOTIFICATIONS.get("digest_hour", 7)
+
+
+def digests_due(*, now: datetime | None = None) -> int:
+    """Hourly (the beat): the digests of the members for whom it is now the digest hour (07:00)
+    in their own time zone, each for their own local day. A zone half an hour off the hour
+    gets its digest at 07:30. Safe to run any number of times: one digest per member and day."""
+    now = now or timezone.now()
+    hour = digest_hour()
+    pending = (
+        _pending_digests()
+        .values_list("recipient_id", "recipient__time_zone")
+        .distinct()
+        .order_by("recipient_id")
+    )
+    due = []
+    local_days: dict[str, date | None] = {}
+    for recipient_id, zone_name in pending:
+        if zone_name not in local_days:
+            local = now.astimezone(_member_zone(zone_name))
+            local_days[zone_name] = local.date() if local.hour == hour else None
+        if local_days[zone_name] is not None:
+            due.append((recipient_id, local_days[zone_name]))
+    return _send_each(due)

@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from peerhub import limits, seo
+from peerhub import limits, locales, seo
 from peerhub.markdown import render_markdown
 
 register = template.Library()
@@ -12,6 +12,28 @@ register = template.Library()
 def markdown_filter(text: str | None):
     """{{ value|markdown }}: user Markdown, rendered and sanitised."""
     return render_markdown(text)
+
+
+@register.filter
+def zoned(value, fmt: str = "j F Y, H:i"):
+    """{{ when|zoned }} or {{ when|zoned:"H:i" }}: a moment in the reader's time zone with the
+    zone named, for the times that matter (deadlines, orders), in a <time> element:
+    “3 March 2027, 14:00 (America/Sao_Paulo)”."""
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        timezone.localtime(value).isoformat(timespec="seconds"),
+        locales.format_moment(value, fmt),
+    )
+
+
+@register.simple_tag
+def site_languages() -> list[tuple[str, str]]:
+    """{% site_languages as languages %}: (code, name in its own language) for the chooser."""
+    return locales.language_choices()
 
 
 @register.simple_tag

@@ -114,7 +114,9 @@ class LeaderboardQuerySerializer(serializers.Serializer):
         help_text="all: every line; 30d: lines whose fact day is within the last 30 days.",
     )
     challenge = serializers.SlugField(
-        required=False, help_text="Only lines about solutions of this challenge (its slug)."
+        required=False,
+        allow_unicode=True,
+        help_text="Only lines about solutions of this challenge (its slug).",
     )
     value = serializers.SlugField(
         required=False,

@@ -2,6 +2,8 @@
 # /api/solutions/<pk>/, so these sub-paths reach the reputation views.
 from django.urls import path
 
+from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
+
 from . import moderation, views
 
 urlpatterns = [
@@ -19,12 +21,12 @@ urlpatterns = [
     path("leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
     path("rankings/", views.PlatformRankingView.as_view(), name="api-rankings"),
     path(
-        "challenges/<slug:slug>/rankings/",
+        "challenges/<uslug:slug>/rankings/",
         views.ChallengeRankingView.as_view(),
         name="api-challenge-rankings",
     ),
     path(
-        "challenges/<slug:slug>/evolution/",
+        "challenges/<uslug:slug>/evolution/",
         views.EvolutionView.as_view(),
         name="api-challenge-evolution",
     ),

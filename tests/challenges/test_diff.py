@@ -337,3 +337,19 @@ def test_a_hidden_revisions_text_stays_out_of_the_diff_page_and_api(client):
     client.force_login(solution.author)
     assert "pills" in client.get(f"/solutions/{solution.pk}/diff/").content.decode()
     assert client.get(f"/api/solutions/{solution.pk}/diff/").json()["hidden_reason"] == ""
+
+
+# --- Unspaced scripts (issue 22) -----------------------------------------------------------------
+
+
+def test_a_changed_chinese_character_is_highlighted_not_the_whole_sentence():
+    [row] = side_by_side("今天的水很干净。", "今天的水很清净。")
+    assert (changed(row.old), changed(row.new)) == (["干"], ["清"])
+    assert row.new_text == "今天的水很清净。"
+
+
+def test_japanese_kana_and_latin_words_beside_them_split_apart():
+    [row] = side_by_side("フィルターはsandです", "フィルターはgravelです")
+    assert (changed(row.old), changed(row.new)) == (["sand"], ["gravel"])
+    [row] = side_by_side("水をろ過する", "水をろ過した")
+    assert (changed(row.old), changed(row.new)) == (["する"], ["した"])

@@ -33,15 +33,15 @@ def test_hire_the_author_pay_deliver_accept_review(
     hire = pia.locator("section.hire-author")
     expect(hire).to_contain_text("Hire the author")
     hire.get_by_role("link", name="Adapt the filter to your town").click()
-    expect(pia.get_by_role("heading", name="400.00 EUR")).to_be_visible()
+    expect(pia.get_by_role("heading", name="€400.00")).to_be_visible()
     pia.get_by_label("What do you need?").fill("For Lyon, 12,000 people, by spring.")
     pia.get_by_role("button", name="Order this service").click()
     expect(pia.get_by_text("Order placed: pay to start it.")).to_be_visible()
     order_url = pia.url
 
     # A double click on Pay still makes one payment.
-    pia.get_by_role("button", name="Pay 400.00 EUR").dblclick()
-    expect(pia.get_by_role("heading", name="Pay 400.00 EUR")).to_be_visible()
+    pia.get_by_role("button", name="Pay €400.00").dblclick()
+    expect(pia.get_by_role("heading", name="Pay €400.00")).to_be_visible()
     pia.get_by_role("button", name="Leave pending").click()
     expect(pia.get_by_text("The payment is pending")).to_be_visible()
     pia.get_by_role("button", name="Pay (card accepted)").click()
@@ -75,7 +75,7 @@ def test_hire_the_author_pay_deliver_accept_review(
 
     # Balances: the seller has the price minus the 10 % fee; the buyer paid and holds nothing.
     sam.goto(f"{live_server.url}/marketplace/orders/")
-    expect(sam.locator(".balance").first).to_contain_text("360.00 EUR")
+    expect(sam.locator(".balance").first).to_contain_text("€360.00")
     sam.screenshot(path=str(artifacts / "seller-balance.png"), full_page=True)
     pia.goto(f"{live_server.url}/marketplace/orders/")
     expect(pia.locator(".balance").first).to_contain_text("0.00")

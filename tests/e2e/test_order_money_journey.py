@@ -40,7 +40,7 @@ def test_the_buyer_cancels_an_order_the_seller_never_started(
     expect(pia.locator(".start-deadline")).to_contain_text("The seller has until")
     expect(pia.get_by_role("button", name="Cancel and get a full refund")).to_have_count(0)
     money = pia.locator(".money-summary")
-    expect(money.locator(".money-held")).to_contain_text("400.00 EUR")
+    expect(money.locator(".money-held")).to_contain_text("€400.00")
     expect(money.locator(".money-fee_expected")).to_contain_text("expected")
     photograph(pia, artifacts, "order-paid-before-start-deadline")
 
@@ -72,12 +72,12 @@ def test_the_buyer_cancels_an_order_the_seller_never_started(
         questions == ["Cancel this order and get the full price back? This cannot be undone."] * 2
     )
     expect(pia.locator(".order-state")).to_have_text("Refunded")
-    expect(money.locator(".money-refunded")).to_contain_text("400.00 EUR")
+    expect(money.locator(".money-refunded")).to_contain_text("€400.00")
     # The refund was sent after the cancel committed, and the sandbox provider said yes.
     expect(money.locator(".money-refunded .money-status")).to_have_text("refunded")
     assert Refund.objects.get(order=order).state == Refund.State.DONE
-    expect(money.locator(".money-seller_paid")).to_contain_text("0.00 EUR")
-    expect(money.locator(".money-fee_kept")).to_contain_text("0.00 EUR")
+    expect(money.locator(".money-seller_paid")).to_contain_text("€0.00")
+    expect(money.locator(".money-fee_kept")).to_contain_text("€0.00")
     expect(money).not_to_contain_text("expected")
     expect(pia.locator(".order-timeline")).to_contain_text("had not started by")
     photograph(pia, artifacts, "order-cancelled-late")
@@ -109,11 +109,11 @@ def test_the_money_panel_after_a_staff_split(chromium_available, live_server, br
     pia = log_in(browser, live_server, "pia")
     pia.goto(f"{live_server.url}{order.get_absolute_url()}")
     money = pia.locator(".money-summary")
-    expect(money.locator(".money-price")).to_contain_text("400.00 EUR")
-    expect(money.locator(".money-refunded")).to_contain_text("150.00 EUR")
+    expect(money.locator(".money-price")).to_contain_text("€400.00")
+    expect(money.locator(".money-refunded")).to_contain_text("€150.00")
     # 250.00 to the seller's side, less the 10 % fee on that part only
-    expect(money.locator(".money-seller_paid")).to_contain_text("225.00 EUR")
-    expect(money.locator(".money-fee_kept")).to_contain_text("25.00 EUR")
+    expect(money.locator(".money-seller_paid")).to_contain_text("€225.00")
+    expect(money.locator(".money-fee_kept")).to_contain_text("€25.00")
     expect(money).not_to_contain_text("expected")
     photograph(pia, artifacts, "order-split")
 

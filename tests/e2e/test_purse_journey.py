@@ -38,7 +38,7 @@ def test_a_backer_funds_a_purse_and_the_money_reaches_the_winner_and_an_ancestor
     card.get_by_role("button", name="Contribute").click()
     bea.get_by_role("button", name="Pay (card accepted)").click()
     expect(bea.get_by_text("Payment received.")).to_be_visible()
-    expect(bea.locator(".purse-total")).to_contain_text("95.00 EUR")
+    expect(bea.locator(".purse-total")).to_contain_text("€95.00")
     expect(bea.get_by_text("Bea's bakery")).to_be_visible()
 
     services.challenge_transition(challenge=challenge, by=olga, to=Challenge.Status.SELECTING)
@@ -60,14 +60,14 @@ def test_a_backer_funds_a_purse_and_the_money_reaches_the_winner_and_an_ancestor
     page.goto(f"{live_server.url}/marketplace/purses/{challenge.slug}/")
     tree = page.locator("svg.money-tree")
     expect(tree).to_be_visible()
-    expect(tree.locator(".money-ancestor")).to_contain_text("15.83 EUR")  # 20 % x 20/24 of 95
-    expect(tree.locator(".money-winner")).to_contain_text("79.17 EUR")
+    expect(tree.locator(".money-ancestor")).to_contain_text("€15.83")  # 20 % x 20/24 of 95
+    expect(tree.locator(".money-winner")).to_contain_text("€79.17")
     flow = page.locator("section[aria-labelledby=flow-title]")
     flow.screenshot(path=str(artifacts / "purse-money-tree.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     flow.screenshot(path=str(artifacts / "purse-money-tree-390.png"))
 
-    earners = [("cem", "Prize award", "79.17 EUR"), ("ana", "Lineage share", "15.83 EUR")]
+    earners = [("cem", "Prize award", "€79.17"), ("ana", "Lineage share", "€15.83")]
     for username, kind, amount in earners:
         member = log_in(browser, live_server, username)
         member.goto(f"{live_server.url}/marketplace/earnings/")

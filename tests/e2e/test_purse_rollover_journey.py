@@ -57,6 +57,6 @@ def test_an_organiser_names_a_follow_up_and_the_money_rolls_over(
     page.goto(f"{live_server.url}/marketplace/purses/water-2027/")
     backers = page.locator(".backers")
     expect(backers).to_contain_text("Rolled over from Clean water 2026")
-    expect(backers).to_contain_text("95.00 EUR")
+    expect(backers).to_contain_text("€95.00")
     assert fits(page)
     page.screenshot(path=str(artifacts / "purse-rollover-follow-up-360.png"), full_page=True)

@@ -130,7 +130,7 @@ def test_the_royalty_preview_names_the_ancestors():
 def test_the_challenge_page_shows_the_purse(client):
     challenge = funded_challenge(amounts=(10000,))
     page = client.get(challenge.get_absolute_url()).content.decode()
-    assert "Prize purse" in page and "95.00 EUR" in page
+    assert "Prize purse" in page and "€95.00" in page
 
 
 def test_the_results_page_draws_where_the_money_went(

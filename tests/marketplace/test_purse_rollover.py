@@ -311,7 +311,7 @@ def test_the_follow_ups_page_lists_the_rolled_over_amount_among_its_backers(clie
     archive(challenge)
     page = client.get(f"/marketplace/purses/{follow_up.slug}/").content.decode()
     assert f'Rolled over from <a href="/marketplace/purses/{challenge.slug}/">' in page
-    assert "95.00 EUR" in page
+    assert "€95.00" in page
     old = client.get(f"/marketplace/purses/{challenge.slug}/").content.decode()
     assert "rolled over to" in old and follow_up.title in old
 
@@ -415,7 +415,7 @@ def test_the_staff_money_page_counts_rolled_over_money(client):
     archive(challenge)
     client.force_login(UserFactory(is_staff=True))
     page = client.get("/marketplace/staff/").content.decode()
-    assert follow_up.title in page and "95.00 EUR" in page
+    assert follow_up.title in page and "€95.00" in page
 
 
 def test_the_api_refuses_changing_the_follow_up_once_money_is_in():

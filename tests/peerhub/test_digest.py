@@ -17,6 +17,12 @@ from tests.factories import UserFactory, make_solution
 pytestmark = pytest.mark.django_db
 
 
+def send_due() -> int:
+    """The hourly digest run at 07:05 UTC today: 07:00 for members in UTC (the default)."""
+    seven = timezone.now().replace(hour=7, minute=5, second=0, microsecond=0)
+    return notification_services.digests_due(now=seven)
+
+
 @pytest.fixture
 def ana():
     return UserFactory(username="ana", email="ana@example.org")
@@ -40,7 +46,7 @@ def test_digest_groups_by_kind_and_links_every_item(commit, ana, mailoutbox):
         fork_notice(commit, ana, n)
     comment_notice(commit, ana, 1)
     assert mailoutbox == []  # not important: nothing at once
-    assert tasks.send_daily_digests() == 1
+    assert send_due() == 1
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["ana@example.org"]
@@ -58,9 +64,9 @@ def test_digest_groups_by_kind_and_links_every_item(commit, ana, mailoutbox):
 
 def test_digest_runs_twice_the_same_day_and_sends_once(commit, ana, mailoutbox):
     fork_notice(commit, ana, 1)
-    assert tasks.send_daily_digests() == 1
+    assert send_due() == 1
     fork_notice(commit, ana, 2)  # arrives after today's digest: waits for tomorrow's
-    assert tasks.send_daily_digests() == 0
+    assert send_due() == 0
     assert len(mailoutbox) == 1
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert notification_services.digests_send(day=tomorrow) == 1
@@ -78,10 +84,10 @@ def test_the_unique_day_row_stops_a_second_send_even_with_work_waiting(commit, a
 
 def test_no_digest_when_nothing_waits(commit, ana, mailoutbox):
     UserFactory()
-    assert tasks.send_daily_digests() == 0
+    assert send_due() == 0
     fork_notice(commit, ana, 1)
     Notification.objects.update(read_at=timezone.now())  # seen in the app already
-    assert tasks.send_daily_digests() == 0
+    assert send_due() == 0
     assert mailoutbox == [] and not NotificationDigest.objects.exists()
 
 
@@ -94,7 +100,7 @@ def test_preferences_decide_what_goes_to_the_digest(commit, ana, mailoutbox):
     comment_notice(commit, ana, 1)
     assert len(mailoutbox) == 1  # the comment, at once
     assert "commented" in mailoutbox[0].body
-    assert tasks.send_daily_digests() == 0  # the fork is in the app only
+    assert send_due() == 0  # the fork is in the app only
     assert Notification.objects.count() == 2
     NotificationPreference.objects.filter(user=ana, kind="solution_forked").update(
         channel=Channel.OFF
@@ -130,7 +136,7 @@ def test_unsubscribe_from_everything_stops_the_waiting_digest(client, commit, an
     token = notification_services.unsubscribe_token(user=ana)
     response = client.post(reverse("notifications-unsubscribe", kwargs={"token": token}))
     assert "no longer e-mail you" in response.content.decode()
-    assert tasks.send_daily_digests() == 0 and mailoutbox == []
+    assert send_due() == 0 and mailoutbox == []
     commit(notify, "order_paid", [ana], key="o1")
     assert mailoutbox == []  # important kinds too
     assert Notification.objects.count() == 2  # still in the app
@@ -144,7 +150,7 @@ def test_a_bad_unsubscribe_link_is_a_clear_400(client):
 
 def test_the_digest_link_in_the_mail_unsubscribes(client, commit, ana, mailoutbox):
     fork_notice(commit, ana, 1)
-    tasks.send_daily_digests()
+    send_due()
     header = mailoutbox[0].extra_headers["List-Unsubscribe"].strip("<>")
     assert header in mailoutbox[0].body
     path = header.split("://", 1)[1].split("/", 1)[1]
@@ -163,3 +169,57 @@ def test_send_digests_command_sends_once(commit, ana, mailoutbox):
     call_command("send_digests", stdout=out)
     assert "1 digest e-mail sent." in out.getvalue() and "0 digest e-mails sent." in out.getvalue()
     assert len(mailoutbox) == 1
+
+
+# --- 07:00 in each member's own time zone (issue 22) --------------------------------------------
+
+
+def test_digests_go_out_at_seven_in_each_members_time_zone(commit, mailoutbox):
+    """Hour by hour through a day: each member's digest leaves in the hour that is 07:00 where
+    they live, São Paulo (UTC-3) at 10:00 UTC, Tokyo (UTC+9) at 22:00 UTC the day before."""
+    from datetime import UTC, datetime, time
+
+    paulo = UserFactory(username="paulo", time_zone="America/Sao_Paulo")
+    kenji = UserFactory(username="kenji", time_zone="Asia/Tokyo")
+    uma = UserFactory(username="uma")  # UTC
+    for n, member in enumerate((paulo, kenji, uma)):
+        fork_notice(commit, member, n)
+    tomorrow = timezone.now().date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time.min, tzinfo=UTC)
+    sent_at = {}
+    for hour in range(-3, 24):
+        now = start + timedelta(hours=hour)
+        before = len(mailoutbox)
+        assert notification_services.digests_due(now=now) == len(mailoutbox) - before
+        for message in mailoutbox[before:]:
+            sent_at[message.to[0].split("@")[0]] = now
+    assert sent_at == {
+        "kenji": start - timedelta(hours=2),
+        "uma": start + timedelta(hours=7),
+        "paulo": start + timedelta(hours=10),
+    }
+    for member in (paulo, kenji, uma):  # each for their own morning's date
+        assert NotificationDigest.objects.get(recipient=member).day == tomorrow
+
+
+def test_the_hourly_task_sends_to_members_whose_local_hour_is_seven(commit, mailoutbox):
+    """The beat's task itself, now: a member in the zone where it is 07:xx gets their digest,
+    one where it is 08:xx waits for their next morning."""
+    utc_hour = timezone.now().hour
+
+    def zone_at(local_hour: int) -> str:
+        offset = (local_hour - utc_hour + 12) % 24 - 12  # -12 … +11 hours from UTC
+        return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # Etc/GMT+3 is UTC-3
+
+    morning = UserFactory(username="morning", time_zone=zone_at(7))
+    later = UserFactory(username="later", time_zone=zone_at(8))
+    fork_notice(commit, morning, 1)
+    fork_notice(commit, later, 2)
+    assert tasks.send_daily_digests() == 1
+    assert [m.to for m in mailoutbox] == [["morning@example.org"]]
+
+
+def test_the_digest_beat_runs_every_hour(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["notifications-daily-digest"]["schedule"]
+    assert schedule.minute == {0} and schedule.hour == set(range(24))
+    assert settings.PEERHUB_NOTIFICATIONS["digest_hour"] == 7

@@ -339,3 +339,21 @@ def test_each_language_has_its_own_cached_page(client, settings):
     assert state(arabic) == "miss"
     assert arabic["Content-Language"] == "ar"
     assert state(client.get(url)) == "hit"
+
+
+def test_each_time_zone_has_its_own_cached_page(client):
+    """A page shows times in the visitor's zone (the cookie site.js sets): a page rendered for
+    one zone is never served to a visitor in another, and a visitor with the cookie is still
+    served from the cache."""
+    from peerhub.locales import TIME_ZONE_COOKIE
+
+    url = reverse("challenges:list")
+    warm(client, url)
+    client.cookies[TIME_ZONE_COOKIE] = "Asia/Tokyo"
+    assert state(client.get(url)) == "miss"
+    assert state(client.get(url)) == "hit"
+    other = type(client)()
+    other.cookies[TIME_ZONE_COOKIE] = "America/Sao_Paulo"
+    assert state(other.get(url)) == "miss"
+    other.cookies[TIME_ZONE_COOKIE] = "Asia/Tokyo"
+    assert state(other.get(url)) == "hit"

@@ -1,14 +1,14 @@
 """The reputation-over-time chart: the series follows the score's rule (daily cap per fact day,
 floor at 1), the SVG is accessible and escaped, and pages showing it stay bounded."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from reputation import ledger, services
-from reputation.chart import Point, reputation_chart, reputation_series
+from reputation.chart import Point, axis_date, reputation_chart, reputation_series
 from reputation.models import ReputationScore, Vote
 from tests.factories import UserFactory, make_solution
 
@@ -63,7 +63,20 @@ def test_svg_is_accessible_and_has_no_script_or_inline_style():
     assert svg.count('class="chart-point"') == 2
     assert "style=" not in svg and "<script" not in svg
     assert ">50<" in svg  # the y axis rounds up to a readable top
-    assert today_minus(9).strftime("%d %b %Y") in svg
+    assert axis_date(today_minus(9), "en") in svg
+
+
+def test_axis_dates_are_written_in_the_readers_language():
+    from django.utils import translation
+
+    day = date(2026, 12, 3)
+    assert axis_date(day, "en") == "Dec 3, 2026"
+    assert axis_date(day, "fr") == "3 déc. 2026"
+    assert axis_date(day, "ar") == "3 ديسمبر 2026"
+    assert axis_date(day, "pt-br") == "3 de dez. de 2026"
+    with translation.override("es"):
+        svg = str(reputation_chart([Point(day, Decimal(1))], label="x"))
+    assert ">3 dic 2026</text>" in svg
 
 
 def test_text_is_escaped():

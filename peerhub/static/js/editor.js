@@ -317,7 +317,7 @@
 
     function fragmentAtCaret() {
       var upto = textarea.value.slice(0, textarea.selectionStart);
-      var match = upto.match(/(^|[^\w@./+-])@([A-Za-z0-9_.+-]{0,30})$/);
+      var match = upto.match(/(^|[^\p{L}\p{N}_@./+-])@([\p{L}\p{M}\p{N}_.+-]{0,30})$/u);
       if (!match || textarea.selectionStart !== textarea.selectionEnd) return null;
       return { start: upto.length - match[2].length - 1, query: match[2] };
     }

@@ -335,3 +335,19 @@ document.addEventListener(
     next.focus();
   });
 })();
+
+// The reader's time zone (issue 22, peerhub/locales.py): the browser knows it, the server does
+// not. A visitor's pages show times in the zone this cookie names from the next page on; a
+// member's own setting wins over it, and a new member starts with it.
+(function () {
+  var zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (error) {
+    return;
+  }
+  if (!zone || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) return;
+  if (document.cookie.split("; ").indexOf("tz=" + zone) !== -1) return;
+  var secure = location.protocol === "https:" ? "; secure" : "";
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" + secure;
+})();
