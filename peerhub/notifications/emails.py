@@ -7,7 +7,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+
+from peerhub.locales import is_time_zone, member_language
 
 
 def absolute(url: str) -> str:
@@ -20,14 +22,11 @@ def unsubscribe_url(token: str) -> str:
     return absolute(reverse("notifications-unsubscribe", kwargs={"token": token}))
 
 
-def language_of(member) -> str:
-    """The language a member reads PeerHub in: theirs when they chose one, else the site's."""
-    return getattr(member, "language", "") or settings.LANGUAGE_CODE
-
-
 def _message(*, to, template: str, context: dict, unsubscribe: str) -> EmailMultiAlternatives:
-    """An e-mail to a member (`to`), worded in their language."""
-    with translation.override(language_of(to)):
+    """An e-mail to a member (`to`), worded in their language with times in their zone."""
+    language = member_language(to) or settings.LANGUAGE_CODE
+    zone = getattr(to, "time_zone", "") if is_time_zone(getattr(to, "time_zone", "")) else "UTC"
+    with translation.override(language), timezone.override(zone):
         return _worded(to=to.email, template=template, context=context, unsubscribe=unsubscribe)
 
 

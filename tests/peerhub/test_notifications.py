@@ -552,3 +552,16 @@ def test_a_notification_written_before_contexts_shows_as_written():
 
     with translation.override("es"):
         assert old.message == "Ben forked your solution"
+
+
+def test_each_recipient_is_emailed_in_their_own_language(commit, mailoutbox):
+    """One event, two readers: the e-mail of each is worded in the language they chose."""
+    ana = UserFactory(email="ana@example.org", language="es")
+    ben = UserFactory(email="ben@example.org", language="fr")
+    solution = make_solution(title="Sand filter")
+    commit(notify, "solution_won", [ana, ben], target=solution, context={"challenge": "Water"})
+    mails = {message.to[0]: message for message in mailoutbox}
+    spanish = "Tu solución «Sand filter» fue elegida ganadora de «Water»"
+    french = "Votre solution « Sand filter » a été choisie parmi les gagnantes de « Water »"
+    assert spanish in mails["ana@example.org"].subject and spanish in mails["ana@example.org"].body
+    assert french in mails["ben@example.org"].subject and french in mails["ben@example.org"].body
