@@ -44,7 +44,7 @@ def test_a_translated_brief_on_a_phone(chromium_available, live_server, browser,
         "Alerta de inundaciones para el valle"
     )
     expect(spanish.locator(".brief-head")).to_have_attribute("lang", "es")
-    original = spanish.get_by_role("link", name="Show the original (English)")
+    original = spanish.get_by_role("link", name="Ver el original (English)")
     expect(original).to_be_visible()
     assert spanish.evaluate("document.documentElement.scrollWidth") <= 390
     spanish.screenshot(path=str(artifacts / "translated-brief-es-390.png"), full_page=True)

@@ -13,6 +13,7 @@ from challenges.api import serializers as challenge_serializers
 from challenges.models import (
     Challenge,
     ChallengeProposal,
+    ChallengeTranslation,
     Comment,
     SelectionEntry,
     SelectionRound,
@@ -25,6 +26,7 @@ from marketplace.plans import plans_ensure
 from peerhub import limits
 from peerhub.api.serializers import MeSerializer
 from peerhub.forms import ProfileForm
+from peerhub.models import ManifestoTranslation
 from reputation.api.serializers import ReviewInputSerializer
 from reputation.models import ReputationScore, Review
 from tests.factories import (
@@ -60,7 +62,7 @@ def _id(value) -> str:
 
 
 def test_every_text_field_is_counted():
-    assert len(TEXT_FIELDS) == 23  # a new TextField needs a limit: add it to peerhub/limits.py
+    assert len(TEXT_FIELDS) == 27  # a new TextField needs a limit: add it to peerhub/limits.py
 
 
 @pytest.mark.parametrize("entry", TEXT_FIELDS, ids=_id)
@@ -142,6 +144,12 @@ BUILDERS = {
     "User": UserFactory,
     "Value": ValueFactory,
     "ManifestoVersion": ManifestoVersionFactory,
+    "ManifestoTranslation": lambda: ManifestoTranslation.objects.create(
+        version=ManifestoVersionFactory(), language="es", title="T", preamble="P", body="B"
+    ),
+    "ChallengeTranslation": lambda: ChallengeTranslation.objects.create(
+        challenge=ChallengeFactory(), language="es", title="T", summary="S"
+    ),
     "Challenge": ChallengeFactory,
     "ChallengeProposal": lambda: ChallengeProposal.objects.create(
         title="T", summary="S", problem="P", proposer=UserFactory()
