@@ -245,6 +245,10 @@ def test_staff_see_suspected_orders_with_their_circle(client, staff_user, user):
     client.force_login(staff_user)
     page = client.get(url).content.decode()
     assert f"#{order.pk}" in page and "circle of 2" in page and "buyer 100 %" in page
+    # one page: its title is a title, and the decisions are listed once, in the main content
+    assert "<title>Suspected wash trades · PeerHub</title>" in page
+    assert page.count('id="decisions-title"') == 1
+    assert page.index('id="decisions-title"') > page.index("<main")
 
 
 def test_the_staff_page_runs_a_bounded_number_of_queries(
