@@ -3,7 +3,7 @@ the rules themselves live in selectors.offer_list."""
 
 from django_filters import rest_framework as filters
 
-from peerhub.api.filters import FilterSet, NumberFilter
+from peerhub.api.filters import FilterSet, IntegerFilter, NumberFilter
 
 from . import selectors
 from .models import Offer, Order
@@ -16,8 +16,10 @@ class OfferFilter(FilterSet):
     currency = filters.CharFilter(
         max_length=3, help_text="Only offers in this currency (ISO code, e.g. EUR or JPY)."
     )
-    min_price = NumberFilter(min_value=0, help_text="Minor units (of `currency` when given).")
-    max_price = NumberFilter(min_value=0, help_text="Minor units (of `currency` when given).")
+    # Whole minor units: "12.50" is a 400, never read as 12 (the page converts what people type
+    # with money.to_minor first).
+    min_price = IntegerFilter(min_value=0, help_text="Minor units (of `currency` when given).")
+    max_price = IntegerFilter(min_value=0, help_text="Minor units (of `currency` when given).")
     max_delivery_days = NumberFilter(min_value=1)
     seller_level = NumberFilter(min_value=0, max_value=4, help_text="Minimum trust level.")
     ordering = filters.ChoiceFilter(
