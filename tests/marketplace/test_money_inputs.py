@@ -228,3 +228,16 @@ def test_api_amounts_are_whole_minor_units_or_a_400():
     assert response.status_code == 400
     assert "amount" in response.json()["error"]["fields"]
     assert not Payout.objects.exists()
+
+
+def test_a_too_small_contribution_is_explained_in_the_purses_currency(client, settings):
+    settings.PEERHUB_MARKETPLACE = {**settings.PEERHUB_MARKETPLACE, "purse_min_contribution": 500}
+    challenge = purse_in("JPY")
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("marketplace:purse-contribute", args=[challenge.slug]),
+        {"amount": "499", "public_name": ""},
+        follow=True,
+    )
+    assert "The smallest contribution is 500 JPY." in response.content.decode()
+    assert not Contribution.objects.exists()
