@@ -3,7 +3,7 @@ the rules themselves live in selectors.offer_list."""
 
 from django_filters import rest_framework as filters
 
-from peerhub.api.filters import FilterSet, NumberFilter
+from peerhub.api.filters import FilterSet, IntegerFilter, NumberFilter
 
 from . import selectors
 from .models import Offer, Order
@@ -13,8 +13,13 @@ class OfferFilter(FilterSet):
     q = filters.CharFilter(help_text="Words in the title or the description.")
     challenge = filters.CharFilter(help_text="The slug of the base solution's challenge.")
     value = filters.CharFilter(help_text="The slug of a manifesto value the challenge serves.")
-    min_price = NumberFilter(min_value=0, help_text="Minor units.")
-    max_price = NumberFilter(min_value=0, help_text="Minor units.")
+    currency = filters.CharFilter(
+        max_length=3, help_text="Only offers in this currency (ISO code, e.g. EUR or JPY)."
+    )
+    # Whole minor units: "12.50" is a 400, never read as 12 (the page converts what people type
+    # with money.to_minor first).
+    min_price = IntegerFilter(min_value=0, help_text="Minor units (of `currency` when given).")
+    max_price = IntegerFilter(min_value=0, help_text="Minor units (of `currency` when given).")
     max_delivery_days = NumberFilter(min_value=1)
     seller_level = NumberFilter(min_value=0, max_value=4, help_text="Minimum trust level.")
     ordering = filters.ChoiceFilter(
@@ -24,8 +29,8 @@ class OfferFilter(FilterSet):
 
     class Meta:
         model = Offer
-        fields = ["q", "challenge", "value", "min_price", "max_price", "max_delivery_days",
-                  "seller_level", "ordering"]  # fmt: skip
+        fields = ["q", "challenge", "value", "currency", "min_price", "max_price",
+                  "max_delivery_days", "seller_level", "ordering"]  # fmt: skip
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
@@ -38,6 +43,7 @@ class OfferFilter(FilterSet):
             q=(data.get("q") or "").strip(),
             challenge=data.get("challenge") or "",
             value=data.get("value") or "",
+            currency=(data.get("currency") or "").strip(),
             min_price=number("min_price"),
             max_price=number("max_price"),
             max_delivery_days=number("max_delivery_days"),

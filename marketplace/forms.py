@@ -8,39 +8,43 @@ from challenges.models import Solution
 from peerhub import inputs, limits
 from peerhub.widgets import MarkdownEditor
 
+from . import ledger
 from .models import Offer, Order, Subscription, default_currency
-from .money import minor_digits, to_major, to_minor
+from .money import AmountError, from_minor, input_step, to_minor
 
 
 class MoneyField(forms.DecimalField):
-    """An amount typed in major units (12.50 EUR, 1250 JPY, 1.250 KWD), cleaned to integer
-    minor units of `currency`: the site's currency unless the form sets another (the offer
-    form sets the one the seller chose). No more decimals than the currency has."""
+    """An amount typed in major units (12.50 EUR, 1000 JPY, 1.250 KWD), cleaned to integer
+    minor units of `currency` by money.to_minor: the site's currency unless the form sets
+    another (the offer form: the one the seller chose; the purse's, the order's, the payout
+    account's). No more decimals than the currency has, never rounded."""
 
     def __init__(self, *, currency: str | None = None, **kwargs):
         kwargs.setdefault("max_digits", 12)
         super().__init__(**kwargs)
+        self.set_currency(currency)
+
+    def set_currency(self, currency: str | None) -> None:
+        """Read amounts in `currency`; the input's step follows its decimals."""
         self.currency = currency
+        if currency != FORM_CURRENCY:
+            self.widget.attrs["step"] = input_step(self.currency_code())
 
     def currency_code(self) -> str:
         return self.currency if self.currency not in (None, FORM_CURRENCY) else default_currency()
 
     def prepare_value(self, value):
         if isinstance(value, int):
-            return to_major(value, self.currency_code())
+            return from_minor(value, self.currency_code())
         return value
 
     def to_minor(self, value: Decimal | None, currency: str) -> int | None:
         if value is None:
             return None
-        digits = minor_digits(currency)
-        if value != value.quantize(Decimal(1).scaleb(-digits)):
-            raise forms.ValidationError(
-                _("%(currency)s amounts have at most %(digits)s decimal places.")
-                % {"currency": currency, "digits": digits},
-                code="max_decimal_places",
-            )
-        minor = to_minor(value, currency)
+        try:
+            minor = to_minor(value, currency)
+        except AmountError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
         if minor < 1:
             raise forms.ValidationError(_("Enter an amount above zero."), code="min_value")
         return minor
@@ -76,7 +80,7 @@ class OfferForm(forms.ModelForm):
         ).order_by("title")
         self.fields["base_solution"].required = False
         if self.instance.price:  # the stored price shown in its own currency's units
-            self.initial["price"] = to_major(self.instance.price, self.instance.currency)
+            self.initial["price"] = from_minor(self.instance.price, self.instance.currency)
 
     def clean(self):
         """The price is read in the currency chosen on the same form (JPY has no decimals)."""
@@ -144,9 +148,16 @@ class DisputeForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    """Staff's resolution of a dispute; the buyer's share is read in the order's currency."""
+
     resolution = forms.ChoiceField(choices=Order.Resolution.choices)
     buyer_amount = MoneyField(label="Buyer's share (split only)", required=False)
     note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["buyer_amount"].set_currency(currency)
+        self.fields["buyer_amount"].label = f"Buyer's share in {currency} (split only)"
 
 
 class ReviewForm(forms.Form):
@@ -171,7 +182,36 @@ class SubscribeForm(forms.Form):
 
 
 class PayoutForm(forms.Form):
-    amount = MoneyField(label="Amount", required=False, help_text="Empty: everything available.")
+    """A payout from one of the member's payable accounts (one per currency): the amount is
+    read in that account's currency, the site's when the member has none yet."""
+
+    currency = forms.ChoiceField(label="Currency", required=False)  # empty: the site's
+    amount = MoneyField(
+        label="Amount", required=False, help_text="Empty: everything available.",
+        currency=FORM_CURRENCY,
+    )  # fmt: skip
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        currencies = sorted(set(ledger.balances_of(user)) | {default_currency()})
+        field = self.fields["currency"]
+        field.choices = [(code, code) for code in currencies]
+        field.initial = default_currency()
+        if len(currencies) == 1:
+            field.widget = forms.HiddenInput()
+        self.fields["amount"].widget.attrs["step"] = (
+            input_step(currencies[0]) if len(currencies) == 1 else "any"
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["currency"] = data.get("currency") or default_currency()
+        if data.get("amount") is not None:
+            try:
+                data["amount"] = self.fields["amount"].to_minor(data["amount"], data["currency"])
+            except forms.ValidationError as error:
+                self.add_error("amount", error)
+        return data
 
 
 class PurseRulesForm(forms.Form):
@@ -220,6 +260,8 @@ class PurseRulesForm(forms.Form):
 
 
 class ContributeForm(forms.Form):
+    """A contribution to a purse, read in the purse's currency."""
+
     amount = MoneyField(label="Amount", help_text="What you pay, the platform fee included.")
     public_name = inputs.PlainCharField(
         max_length=60,
@@ -227,3 +269,8 @@ class ContributeForm(forms.Form):
         label="Name shown among the backers",
         help_text="Leave empty to back anonymously.",
     )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].set_currency(currency)
+        self.fields["amount"].label = f"Amount in {currency}"

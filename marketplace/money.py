@@ -7,6 +7,9 @@ currency's digits, symbol and each locale's separators and symbol placement.
   “12,50 €” in French, “‏12.50 €” in Arabic; 1250 JPY is “¥1,250”; 1250 KWD “KWD 1.250”.
 - `plain_money`: for texts stored once and read later (edit history, notification texts):
   the same digits in one fixed, locale-free form, “12.50 EUR”, “1,250 JPY”.
+- `to_minor`: what a person typed (12.50 EUR, 1000 JPY, 1.250 KWD) as minor units of that
+  currency, refusing more decimals than it has; every money input (forms, the price filter)
+  reads amounts through it. `from_minor`: the other way, for a form's initial value.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from decimal import Decimal
 from babel.core import UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 _LETTER_BESIDE_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 
@@ -31,9 +35,44 @@ def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(int(amount)).scaleb(-minor_digits(currency))
 
 
-def to_minor(value: Decimal, currency: str) -> int:
-    """Decimal("12.50") EUR → 1250. Callers check the value has no more digits than allowed."""
-    return int(Decimal(value).scaleb(minor_digits(currency)))
+def from_minor(amount: int, currency: str) -> Decimal:
+    """The major-unit value a form shows for stored minor units (the same as `to_major`)."""
+    return to_major(amount, currency)
+
+
+class AmountError(ValueError):
+    """An amount that cannot be money of its currency: its message says why, for the reader."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def to_minor(value: Decimal | str | int, currency: str) -> int:
+    """An amount typed in major units as integer minor units of `currency`: “12.50” EUR → 1250,
+    “1000” JPY → 1000, “1.250” KWD → 1250. More decimals than the currency has (“12.505” EUR,
+    “1000.5” JPY) raise AmountError, never a rounded amount; so do “abc”, NaN and infinities."""
+    currency = (currency or "").upper()
+    try:
+        value = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except ArithmeticError as error:
+        raise AmountError(_("Enter an amount."), "invalid") from error
+    if not value.is_finite():
+        raise AmountError(_("Enter an amount."), "invalid")
+    digits = minor_digits(currency)
+    minor = value.scaleb(digits)
+    if minor != minor.to_integral_value():
+        raise AmountError(
+            _("%(currency)s amounts have at most %(digits)s decimal places.")
+            % {"currency": currency, "digits": digits},
+            "max_decimal_places",
+        )
+    return int(minor)
+
+
+def input_step(currency: str) -> str:
+    """The step of a number input in `currency`'s major units: “0.01” EUR, “1” JPY, “0.001” KWD."""
+    return f"{Decimal(1).scaleb(-minor_digits(currency)):f}"
 
 
 def babel_locale(language: str | None = None) -> str:

@@ -18,6 +18,7 @@ from peerhub.exceptions import DomainError
 
 from . import ledger, purse_selectors
 from .forms import ContributeForm, PayoutForm, PurseRulesForm
+from .models import default_currency
 from .services import purses
 
 EARNINGS_PER_PAGE = 25
@@ -47,7 +48,7 @@ def purse_context(request, challenge: Challenge) -> dict:
     }
     if purse is not None:
         context["summary"] = purse_selectors.purse_summary(purse)
-        context["contribute_form"] = ContributeForm()
+        context["contribute_form"] = ContributeForm(currency=purse.currency)
     if can_edit and (purse is None or not context["summary"].frozen):
         context["rules_form"] = PurseRulesForm(
             rollover_choices=purse_selectors.rollover_candidates(
@@ -112,10 +113,13 @@ def purse_rules(request, slug: str):
 @require_POST
 def purse_contribute(request, slug: str):
     challenge = _challenge(request, slug)
-    form = ContributeForm(request.POST)
+    purse = purse_selectors.purse_for(challenge)
+    # Read in the purse's own currency: 1000 is ¥1,000 in a JPY purse, not ¥100,000.
+    form = ContributeForm(request.POST, currency=purse.currency if purse else default_currency())
     back = purse_url(challenge)
     if not form.is_valid():
-        messages.error(request, "Give an amount, for example 25.00.")
+        errors = form.errors.get("amount")
+        messages.error(request, str(errors[0]) if errors else "Give an amount to contribute.")
         return redirect(back)
     try:
         payment = purses.contribution_start(
@@ -147,6 +151,6 @@ def earnings(request):
             "page": page,
             "totals": purse_selectors.earnings_totals(request.user),
             "balances": ledger.balances_of(request.user),
-            "payout_form": PayoutForm(),
+            "payout_form": PayoutForm(user=request.user),
         },
     )

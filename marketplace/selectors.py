@@ -83,6 +83,15 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
     )
 
 
+def offer_currencies() -> list[str]:
+    """The currencies active offers are priced in, for the list's currency choice (one
+    indexed DISTINCT over a handful of codes)."""
+    codes = Offer.objects.filter(is_active=True, hidden_at__isnull=True).values_list(
+        "currency", flat=True
+    )
+    return sorted(set(codes.order_by().distinct()))
+
+
 def offer_list(
     *,
     user,
@@ -94,9 +103,11 @@ def offer_list(
     max_delivery_days: int | None = None,
     seller_level: int | None = None,
     sort: str = "newest",
+    currency: str = "",
 ) -> QuerySet[Offer]:
     """Active offers (a seller also sees their paused ones). Filters by words, the base
-    solution's challenge or manifesto value, price, delivery time and the seller's level.
+    solution's challenge or manifesto value, currency, price (minor units: of `currency` when
+    given), delivery time and the seller's level.
     Every filter keeps one row per offer (no join that multiplies rows), so no DISTINCT."""
     # An offer hidden by moderation leaves the list; its page keeps a stub that says why.
     visible = Q(is_active=True, hidden_at__isnull=True)
@@ -118,6 +129,8 @@ def offer_list(
             challenge_id=OuterRef("base_solution__challenge_id"), value__slug=value
         )
         offers = offers.filter(Exists(serving))
+    if currency:
+        offers = offers.filter(currency=currency.upper())
     if min_price is not None:
         offers = offers.filter(price__gte=min_price)
     if max_price is not None:

@@ -1,6 +1,5 @@
 """HTML pages of the marketplace. Each view parses, calls one selector or service, answers."""
 
-from decimal import Decimal
 from tempfile import SpooledTemporaryFile
 
 from django.conf import settings
@@ -40,7 +39,7 @@ from .forms import (
     SubscribeForm,
 )
 from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund, default_currency
-from .money import to_minor
+from .money import AmountError, to_minor
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -55,15 +54,21 @@ SORTS = [
 
 def offer_list(request):
     params = request.GET.copy()
-    for name in ("min_price", "max_price"):  # typed in major units on the page
+    # Prices are typed in major units of the chosen currency (the site's by default) and read
+    # by money.to_minor: 1000 is ¥1,000 among JPY offers, 12.50 is €12.50 among EUR ones. A
+    # price only compares with offers in that currency.
+    currency = (params.get("currency") or "").strip().upper()
+    price_errors = []
+    for name in ("min_price", "max_price"):
         if params.get(name):
+            currency = currency or default_currency()
             try:
-                major = Decimal(params[name])
-                if not major.is_finite():
-                    raise ValueError(name)
-                params[name] = str(to_minor(major, default_currency()))
-            except (ValueError, ArithmeticError):  # "abc", "1e400", "NaN"
+                params[name] = str(to_minor(params[name], currency))
+            except AmountError as error:  # "abc", "NaN", "12.505" EUR, "1000.5" JPY
                 params[name] = "invalid"
+                price_errors.append(error.message)
+    if currency:
+        params["currency"] = currency
     filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request)
     offers = filterset.qs if filterset.is_valid() else Offer.objects.none()
     page = Paginator(offers, OFFERS_PER_PAGE).get_page(request.GET.get("page"))
@@ -76,6 +81,9 @@ def offer_list(request):
             "page": page,
             "filters": request.GET,
             "errors": filterset.errors,
+            "price_errors": price_errors,
+            "price_currency": currency or default_currency(),
+            "currencies": selectors.offer_currencies(),
             "sorts": SORTS,
             "values": Value.objects.all(),
             "levels": [(1, "member+"), (2, "regular+"), (3, "trusted+"), (4, "leader")],
@@ -83,6 +91,13 @@ def offer_list(request):
             "querystring": query.urlencode(),
         },
     )
+
+
+def _form_problem(form, fallback: str) -> str:
+    """The first thing a money form refused, for a message on the page it came from."""
+    for errors in form.errors.values():
+        return str(errors[0])
+    return fallback
 
 
 def _mentions_url(**query) -> str:
@@ -205,7 +220,7 @@ def order_list(request):
             "role": role,
             "balances": selectors.balance_of(request.user),
             "payouts": request.user.payouts.all()[:10],
-            "payout_form": PayoutForm(),
+            "payout_form": PayoutForm(user=request.user),
             "subscription": services.current_subscription(request.user),
         },
     )
@@ -252,7 +267,7 @@ def _order_page(request, order: Order, *, review_form=None, status: int = 200):
             "dispute_form": enable_mentions(DisputeForm(), "reason", mentions_url)
             if is_buyer and order.state in (state.IN_PROGRESS, state.DELIVERED)
             else None,
-            "resolve_form": ResolveForm()
+            "resolve_form": ResolveForm(currency=order.currency)
             if permissions.is_staff(user) and order.state == state.DISPUTED
             else None,
             "review": review,
@@ -371,13 +386,13 @@ def order_dispute(request, pk: int):
 @login_required
 @require_POST
 def order_resolve(request, pk: int):
-    form = ResolveForm(request.POST)
+    order = selectors.order_get(user=request.user, pk=pk)
+    form = ResolveForm(request.POST, currency=order.currency)  # the share is in its currency
     if not form.is_valid():
-        messages.error(request, "Choose how to resolve the dispute.")
+        messages.error(request, _form_problem(form, "Choose how to resolve the dispute."))
         return redirect("marketplace:order-detail", pk=pk)
     data = form.cleaned_data
     if not confirm.is_confirmed(request):
-        order = selectors.order_get(user=request.user, pk=pk)
         return confirm.confirmation_page(
             request,
             question=f"Resolve the dispute on “{order.title}”: "
@@ -547,8 +562,11 @@ def subscription_change(request, action: str):
 @login_required
 @require_POST
 def payout_request(request):
-    form = PayoutForm(request.POST)
-    amount = form.cleaned_data.get("amount") if form.is_valid() else None
+    form = PayoutForm(request.POST, user=request.user)
+    if not form.is_valid():  # never "everything available" because the amount was unreadable
+        messages.error(request, _form_problem(form, "Give an amount, or leave it empty."))
+        return redirect("marketplace:order-list")
+    amount, currency = form.cleaned_data["amount"], form.cleaned_data["currency"]
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
@@ -560,7 +578,7 @@ def payout_request(request):
         )
     return perform(
         request,
-        lambda: services.payout_request(seller=request.user, amount=amount),
+        lambda: services.payout_request(seller=request.user, amount=amount, currency=currency),
         done="Payout sent.",
         then="marketplace:order-list",
         back="marketplace:order-list",

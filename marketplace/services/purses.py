@@ -30,6 +30,7 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger, prizes
 from ..models import Contribution, Earning, LedgerTransaction, Payment, Purse, PurseRollover
+from ..money import plain_money
 from . import transfers
 from .orders import fee_for
 
@@ -247,10 +248,17 @@ def contribution_start(
     try:
         amount = int(amount)
     except (TypeError, ValueError) as error:
-        raise DomainError("Give the amount in cents.", code="invalid_amount") from error
-    if amount < min_contribution():
         raise DomainError(
-            f"The smallest contribution is {min_contribution()} cents.", code="too_small"
+            "Give the amount in whole minor units of the purse's currency.", code="invalid_amount"
+        ) from error
+    if amount < min_contribution():
+        currency = (
+            Purse.objects.filter(challenge=challenge).values_list("currency", flat=True).first()
+            or Purse._meta.get_field("currency").get_default()
+        )
+        raise DomainError(
+            f"The smallest contribution is {plain_money(min_contribution(), currency)}.",
+            code="too_small",
         )
     if amount > 10_000_000:
         raise DomainError("That is more than one contribution may be.", code="too_large")
