@@ -5,7 +5,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from peerhub import mfa, tokens
+from peerhub import locales, mfa, tokens
 
 
 class AccessTokenAuthentication(BaseAuthentication):
@@ -39,6 +39,9 @@ class AccessTokenAuthentication(BaseAuthentication):
         if mfa.staff_page_refused(token.user, request.path):
             raise exceptions.PermissionDenied(mfa.REASONS["staff"], code="mfa_required")
         tokens.token_touch(token=token)
+        # The member's language and time zone, as a signed-in page gets them (DRF reads the
+        # token after every middleware has run).
+        locales.member_locale_activate(token.user)
         return token.user, token
 
     def authenticate_header(self, request) -> str:

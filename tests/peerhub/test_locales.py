@@ -168,3 +168,21 @@ def test_an_unknown_language_changes_nothing(member_client):
     assert response.status_code == 302
     assert User.objects.get(pk=member_client.user.pk).language == ""
     assert member_client.get(reverse("set_language")).status_code == 405
+
+
+def test_an_api_token_request_runs_in_the_members_language(api_client):
+    """DRF reads a token after every middleware: its authentication applies the member's
+    language, as a signed-in page gets it, whatever the client's Accept-Language."""
+    from peerhub import tokens
+
+    member = UserFactory(language="fr", time_zone="Asia/Tokyo")
+    issued = tokens.token_create(user=member, name="cli", scopes=["write"], expires_in_days=30)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
+    answer = api_client.get("/api/me/", HTTP_ACCEPT_LANGUAGE="es")
+    assert answer.status_code == 200
+    assert answer["Content-Language"] == "fr"
+    refused = api_client.patch(
+        "/api/me/", {"time_zone": "Mars/Olympus"}, format="json", HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert refused.status_code == 400
+    assert "n’est pas un nom de fuseau horaire" in str(refused.json())  # noqa: RUF001
