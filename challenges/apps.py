@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChallengesConfig(AppConfig):
@@ -71,9 +72,9 @@ class ChallengesConfig(AppConfig):
 
         public = Challenge.objects.filter(visibility=Challenge.Visibility.PUBLIC)
         return [
-            ("open challenges", public.filter(status=Challenge.Status.OPEN).count()),
+            (_("open challenges"), public.filter(status=Challenge.Status.OPEN).count()),
             (
-                "published solutions",
+                _("published solutions"),
                 Solution.objects.filter(
                     status=Solution.Status.PUBLISHED, challenge__in=public.values("pk")
                 ).count(),

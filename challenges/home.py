@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from peerhub.home import ChecklistStep, HomeTask
 from peerhub.models import Follow, User
@@ -21,14 +22,14 @@ def checklist_steps() -> list[ChecklistStep]:
     return [
         ChecklistStep(
             key="follow_challenge",
-            label="Follow a challenge",
+            label=gettext("Follow a challenge"),
             url=reverse("challenges:list"),
             done=Exists(Follow.objects.filter(follower=OuterRef("pk"), target_type=challenge_type)),
             position=30,
         ),
         ChecklistStep(
             key="first_solution",
-            label="Post your first solution, or fork one",
+            label=gettext("Post your first solution, or fork one"),
             url=reverse("challenges:list") + "?status=open",
             done=Exists(
                 Solution.objects.filter(author=OuterRef("pk"), status=Solution.Status.PUBLISHED)
@@ -48,9 +49,11 @@ def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
     )
     found = [
         HomeTask(
-            text=f"{offer.author.name} offered a change to your solution “{offer.parent.title}”",
+            text=gettext("{author} offered a change to your solution “{solution}”").format(
+                author=offer.author.name, solution=offer.parent.title
+            ),
             url=offer.get_absolute_url(),
-            action="Decide",
+            action=gettext("Decide"),
             when=offer.created_at,
         )
         for offer in offers
@@ -60,9 +63,9 @@ def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
     ).order_by("closes_at", "pk")[:limit]
     found += [
         HomeTask(
-            text=f"“{challenge.title}” waits for its selection",
+            text=gettext("“{challenge}” waits for its selection").format(challenge=challenge.title),
             url=reverse("challenges:selection", args=[challenge.slug]),
-            action="Select",
+            action=gettext("Select"),
             when=challenge.closes_at,
         )
         for challenge in selecting

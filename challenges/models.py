@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from peerhub import limits
 from peerhub.markdown import render_markdown
@@ -41,11 +42,11 @@ class Tag(models.Model):
 
 class Challenge(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
-        SELECTING = "selecting", "Selecting"
-        CLOSED = "closed", "Closed"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        SELECTING = "selecting", _("Selecting")
+        CLOSED = "closed", _("Closed")
+        ARCHIVED = "archived", _("Archived")
 
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public"

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from peerhub.home import HomeTask
 from peerhub.models import User
@@ -17,14 +18,20 @@ REVIEW_ASKED_FOR = timedelta(days=30)
 # (state, the member's side, what waits, the button) for every state where the next step is
 # the member's.
 _STEPS = {
-    (Order.State.PENDING_PAYMENT, "buyer"): ("Pay for “{title}” to send it to {other}", "Pay"),
-    (Order.State.PAID, "seller"): ("{other} paid for “{title}”: start the work", "Start"),
-    (Order.State.IN_PROGRESS, "seller"): ("Deliver “{title}” to {other}", "Deliver"),
-    (Order.State.DELIVERED, "buyer"): (
-        "{other} delivered “{title}”: accept it or open a dispute",
-        "Review delivery",
+    (Order.State.PENDING_PAYMENT, "buyer"): (
+        _("Pay for “{title}” to send it to {other}"),
+        _("Pay"),
     ),
-    (Order.State.COMPLETED, "buyer"): ("How was “{title}” by {other}? Leave a review", "Review"),
+    (Order.State.PAID, "seller"): (_("{other} paid for “{title}”: start the work"), _("Start")),
+    (Order.State.IN_PROGRESS, "seller"): (_("Deliver “{title}” to {other}"), _("Deliver")),
+    (Order.State.DELIVERED, "buyer"): (
+        _("{other} delivered “{title}”: accept it or open a dispute"),
+        _("Review delivery"),
+    ),
+    (Order.State.COMPLETED, "buyer"): (
+        _("How was “{title}” by {other}? Leave a review"),
+        _("Review"),
+    ),
 }
 
 
@@ -55,9 +62,9 @@ def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
         text, action = step
         found.append(
             HomeTask(
-                text=text.format(title=order.title, other=other.name),
+                text=str(text).format(title=order.title, other=other.name),
                 url=order.get_absolute_url(),
-                action=action,
+                action=str(action),
                 when=order.updated_at,
             )
         )

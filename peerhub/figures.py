@@ -8,6 +8,7 @@ a figure can lag if a change ever comes in without a signal (a bulk update, a ra
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from .hooks import collect
 from .models import ManifestoVersion
@@ -72,7 +73,7 @@ def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
     """Figures for the home page as (label, number). Domain apps add their own through an
     optional `site_figures()` on their AppConfig, so the site never imports them."""
     figures = [
-        ("members", _cached("members", lambda: members_public().count())),
-        ("signed the manifesto", signature_count(version=version)),
+        (_("members"), _cached("members", lambda: members_public().count())),
+        (_("signed the manifesto"), signature_count(version=version)),
     ]
     return figures + _cached("apps", lambda: collect("site_figures"))

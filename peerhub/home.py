@@ -19,6 +19,7 @@ from allauth.account.models import EmailAddress
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .hooks import collect
 from .models import ManifestoSignature, ManifestoVersion, User
@@ -56,14 +57,14 @@ def _site_steps() -> list[ChecklistStep]:
     return [
         ChecklistStep(
             key="verified",
-            label="Verify your e-mail address",
+            label=gettext("Verify your e-mail address"),
             url=reverse("account_email"),
             done=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
             position=10,
         ),
         ChecklistStep(
             key="signed",
-            label="Sign the manifesto",
+            label=gettext("Sign the manifesto"),
             url=reverse("manifesto"),
             done=Exists(
                 ManifestoSignature.objects.filter(user=OuterRef("pk"), version=Subquery(latest))

@@ -20,12 +20,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from .hooks import collect
 from .selectors import profiles_public
 
 EXCERPT_LENGTH = 200
-SITE_DESCRIPTION = (
+SITE_DESCRIPTION = _(
     "PeerHub: challenge-driven peer production. Frame real challenges, build on each other's "
     "solutions, and let the best ideas rise."
 )

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from challenges.models import Challenge, Solution
 from peerhub.home import ChecklistStep
@@ -25,7 +26,7 @@ def checklist_steps() -> list[ChecklistStep]:
     return [
         ChecklistStep(
             key="first_vote",
-            label="Cast your first vote on a solution",
+            label=gettext("Cast your first vote on a solution"),
             url=reverse("reputation:rankings"),
             done=Exists(Vote.objects.filter(voter=OuterRef("pk"))),
             position=40,

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from peerhub import confirm, languages
@@ -49,10 +50,10 @@ def challenge_list(request):
             "filters": filters,
             "statuses": Challenge.Status.choices,
             "sorts": [
-                ("newest", "Newest"),
-                ("closing", "Closing soon"),
-                ("active", "Most active"),
-                ("solutions", "Most solutions"),
+                ("newest", _("Newest")),
+                ("closing", _("Closing soon")),
+                ("active", _("Most active")),
+                ("solutions", _("Most solutions")),
             ],
             "values": Value.objects.all(),
             "tags": Tag.objects.filter(challenges__isnull=False).distinct()[:30],

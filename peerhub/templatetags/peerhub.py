@@ -135,6 +135,7 @@ def relative(value):
     from django.contrib.humanize.templatetags.humanize import naturaltime
     from django.utils import timezone
     from django.utils.timesince import timesince, timeuntil
+    from django.utils.translation import gettext
 
     if not isinstance(value, datetime):
         if isinstance(value, date):
@@ -147,8 +148,8 @@ def relative(value):
     if abs((value - now).total_seconds()) < 24 * 3600:
         return naturaltime(value)
     if value < now:
-        return f"{timesince(value, now, depth=1)} ago"
-    return f"{timeuntil(value, now, depth=1)} from now"
+        return gettext("%(time)s ago") % {"time": timesince(value, now, depth=1)}
+    return gettext("%(time)s from now") % {"time": timeuntil(value, now, depth=1)}
 
 
 @register.filter

@@ -66,3 +66,23 @@ def test_arabic_pages_are_right_to_left(chromium_available, live_server, browser
             page.screenshot(path=str(shot), full_page=True)
             overflow[(name, width)] = page.evaluate(OVERFLOW)
     assert overflow == {key: 0 for key in overflow}, overflow
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt-BR", "ar"])
+def test_the_translated_header_keeps_to_one_row_and_the_home_fits_a_phone(
+    chromium_available, live_server, browser, artifacts, language
+):
+    ChallengeFactory()
+    laptop = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
+    page = laptop.new_page()
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", language.lower())
+    assert page.locator(".main-nav").bounding_box()["height"] < 40  # one row, as in English
+    assert page.evaluate(OVERFLOW) <= 0
+    page.screenshot(path=str(artifacts / f"languages-home-{language}-1280.png"), full_page=True)
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=language).new_page()
+    phone.goto(f"{live_server.url}/")
+    phone.locator(".menu-toggle").click()
+    phone.screenshot(path=str(artifacts / f"languages-home-{language}-390.png"), full_page=True)
+    assert phone.evaluate(OVERFLOW) <= 0
