@@ -47,19 +47,24 @@ class ReputationConfig(AppConfig):
 
     def solution_row_figures(self, *, request, solutions) -> dict[int, list[tuple[str, int]]]:
         """The vote score of each solution row on a challenge page."""
+        from django.utils.translation import gettext
+
         from . import presenters
 
         presenters.load_row_facts(solutions)  # with solution_row_sections: one query in all
-        return {s.pk: [("votes", s.reputation_votes)] for s in solutions}
+        label = gettext("votes")
+        return {s.pk: [(label, s.reputation_votes)] for s in solutions}
 
     def solution_sorts(self) -> list[tuple[str, str, object]]:
         """Orderings the challenge page offers (key, label, queryset → queryset); the first
         one is its default: by rank."""
+        from django.utils.translation import gettext_lazy as _
+
         from . import rankings
 
         return [
-            ("rank", "Rank", rankings.order_by_rank),
-            ("reviewed", "Most reviewed", rankings.order_by_reviews),
+            ("rank", _("Rank"), rankings.order_by_rank),
+            ("reviewed", _("Most reviewed"), rankings.order_by_reviews),
         ]
 
     def solution_row_sections(self, *, request, solutions) -> dict[int, list[tuple[str, dict]]]:
@@ -83,8 +88,9 @@ class ReputationConfig(AppConfig):
     def challenge_links(self, *, challenge) -> list[tuple[str, str]]:
         """Links the challenge page adds: its evolution view."""
         from django.urls import reverse
+        from django.utils.translation import gettext
 
-        return [("Evolution view", reverse("reputation:evolution", args=[challenge.slug]))]
+        return [(gettext("Evolution view"), reverse("reputation:evolution", args=[challenge.slug]))]
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,

@@ -23,10 +23,10 @@ CHALLENGES_PER_PAGE = 12
 SOLUTIONS_PER_PAGE = 25
 LINEAGES_ON_CHALLENGE_PAGE = 6
 SOLUTION_SORTS = [
-    ("newest", "Newest"),
-    ("forked", "Most built upon"),
-    ("discussed", "Most discussed"),
-    ("updated", "Recently updated"),
+    ("newest", _("Newest")),
+    ("forked", _("Most built upon")),
+    ("discussed", _("Most discussed")),
+    ("updated", _("Recently updated")),
 ]
 
 

@@ -1,6 +1,6 @@
 """The site's chrome in every shipped language (issue 22): the header, the navigation, the footer,
-the visitor's and the member's home and the challenge list read in the reader's language, with
-the page's lang and direction set, and none of their English left behind."""
+the visitor's and the member's home, the challenge list and the challenge page read in the
+reader's language, with the page's lang and direction set, and none of their English left behind."""
 
 from datetime import timedelta
 
@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from challenges.models import Challenge
-from tests.factories import ChallengeFactory, ManifestoVersionFactory, UserFactory
+from tests.factories import (
+    ChallengeFactory,
+    ManifestoVersionFactory,
+    UserFactory,
+    make_fork,
+    make_solution,
+)
 from tests.helpers import clear_caches
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +77,37 @@ PAGE_ENGLISH = {
         ">Most solutions<",
         "closes ",
     ],
+    # seen by its organiser, with a solution and a fork ("Solutions" and "Discussion" are also
+    # the French words)
+    "challenge": [
+        "Edit history",
+        "Post a solution",
+        "Sort solutions",
+        ">Rank<",
+        ">Most reviewed<",
+        ">Most built upon<",
+        ">Most discussed<",
+        ">Recently updated<",
+        ">Follow<",
+        "0 followers",
+        "The problem",
+        ">Why it matters<",
+        ">revisions<",
+        "fork of ",
+        "No comments yet.",
+        "Add to the discussion",
+        "Success criteria",
+        "Licence of contributions",
+        "Add as organiser",
+    ],
+}
+
+# a phrase of the challenge page in each language
+CHALLENGE_PHRASE = {
+    "es": "Criterios de éxito",
+    "fr": "Critères de réussite",
+    "pt-br": "Critérios de sucesso",
+    "ar": "معايير النجاح",
 }
 
 LANGUAGES = {
@@ -137,6 +174,38 @@ def test_the_challenge_list_is_in_the_readers_language(client, site, language):
     html = get(client, "challenges:list", language)
     assert_in_language(html, language, "list")
     assert "Rain" in main(html)  # the members' own words stay as written
+
+
+@pytest.fixture
+def challenge_page(client):
+    """The organiser's view of an open challenge with a solution and a fork of it."""
+    clear_caches()
+    organiser = UserFactory(language="")
+    challenge = ChallengeFactory(
+        status=Challenge.Status.OPEN,
+        closes_at=timezone.now() + timedelta(days=3),
+        title="Rain",
+        created_by=organiser,
+    )
+    make_fork(make_solution(challenge, title="Barrels"))
+    client.force_login(organiser)
+    return challenge.get_absolute_url()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_challenge_page_is_in_the_readers_language(client, challenge_page, language):
+    response = client.get(challenge_page, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    html = response.content.decode()
+    assert_in_language(html, language, "challenge")
+    assert CHALLENGE_PHRASE[language] in main(html)
+    assert "Rain" in main(html) and "Barrels" in main(html)  # the members' own words
+
+
+def test_the_challenge_page_in_english_says_what_the_languages_translate(client, challenge_page):
+    html = main(client.get(challenge_page, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert [phrase for phrase in PAGE_ENGLISH["challenge"] if phrase not in html] == []
 
 
 def test_english_stays_the_default(client, site):
