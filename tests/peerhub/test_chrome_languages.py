@@ -99,6 +99,9 @@ PAGE_ENGLISH = {
         "Success criteria",
         "Licence of contributions",
         "Add as organiser",
+        "Not ranked yet",
+        ">Reset<",
+        "List view",
     ],
 }
 
