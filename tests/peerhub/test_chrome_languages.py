@@ -102,6 +102,8 @@ PAGE_ENGLISH = {
         "Not ranked yet",
         ">Reset<",
         "List view",
+        "Discard draft",
+        "Bulleted list",
     ],
 }
 
