@@ -16,7 +16,6 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone, translation
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 # Set by site.js from the browser's own zone; read for visitors only.
@@ -52,11 +51,9 @@ def language_codes() -> frozenset[str]:
 
 
 def language_choices() -> list[tuple[str, str]]:
-    """The site's languages, each named in its own language (“Français”, “العربية”)."""
-    return [
-        (code, capfirst(translation.get_language_info(code)["name_local"]))
-        for code, _name in settings.LANGUAGES
-    ]
+    """The site's languages, each named in its own language (“Français”, “العربية”), as
+    settings.LANGUAGES names them: one choice set wherever a language is chosen."""
+    return list(settings.LANGUAGES)
 
 
 def member_language(user) -> str | None:

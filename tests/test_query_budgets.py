@@ -42,8 +42,9 @@ BUDGETS = {
     ("profile", True): 12,
     ("reputation history", False): 4,
     ("reputation history", True): 6,
-    ("marketplace", False): 3,
-    ("marketplace", True): 5,
+    # +1: the currencies of the active offers (the price filter's currency choice).
+    ("marketplace", False): 4,
+    ("marketplace", True): 6,
     ("api users", False): 2,
     ("api users", True): 4,
     ("api signatures", False): 3,
@@ -100,7 +101,8 @@ BUDGETS = {
     ("offer", False): 6,
     ("offer", True): 8,
     ("notifications", True): 5,
-    ("orders", True): 7,
+    # +1: the currencies the member may be paid out in (the payout form's choice).
+    ("orders", True): 8,
     ("api me", True): 2,
     ("api notifications", True): 4,
     ("api follows", True): 4,

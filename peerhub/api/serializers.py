@@ -36,7 +36,8 @@ class MeSerializer(serializers.ModelSerializer):
     display_name = PlainCharField(required=False, allow_blank=True, max_length=limits.DISPLAY_NAME)
     skills = serializers.CharField(required=False, allow_blank=True, max_length=limits.SKILLS)
     language = serializers.ChoiceField(
-        choices=[("", "As the browser asks"), *locales.language_choices()],
+        # Blank ("as the browser asks") is allowed, not a choice: the schema's one LanguageEnum.
+        choices=locales.language_choices(),
         required=False,
         allow_blank=True,
         help_text="A language code from the site's languages; empty: as Accept-Language asks.",

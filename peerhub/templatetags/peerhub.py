@@ -36,6 +36,12 @@ def site_languages() -> list[tuple[str, str]]:
     return locales.language_choices()
 
 
+@register.filter
+def language_name(code: str) -> str:
+    """A language named in its own language, as the chooser names it ("Español")."""
+    return dict(locales.language_choices()).get(code, code)
+
+
 @register.simple_tag
 def social_meta(*, title: str, path: str, description=None, public: bool = True, kind="article"):
     """{% social_meta title=... path=obj.get_absolute_url description=... public=is_public %}:

@@ -99,7 +99,7 @@ def test_the_money_panel_after_a_staff_split(chromium_available, live_server, br
     stella.goto(f"{live_server.url}{order.get_absolute_url()}")
     expect(stella.locator(".money-summary")).to_contain_text("if released")
     stella.get_by_label("Resolution").select_option("split")
-    stella.get_by_label("Buyer's share (split only)").fill("150.00")
+    stella.get_by_label("Buyer's share in EUR (split only)").fill("150.00")
     stella.get_by_label("Note").fill("Half of the plan was delivered.")
     stella.once("dialog", lambda dialog: dialog.accept())
     stella.get_by_role("button", name="Resolve").click()
