@@ -105,6 +105,25 @@ PAGE_ENGLISH = {
         "Discard draft",
         "Bulleted list",
     ],
+    # a fork seen by a member who did not write it ("Votes" is also the French word): its header,
+    # fork note, files, lineage, the changes against its parent, the vote widget and the reviews
+    "solution": [
+        "Forked from ",
+        "Fork and remix",
+        "Shared under ",
+        ">Lineage<",
+        "direct forks",
+        "See the whole tree",
+        "What this fork changed",
+        "Parent at fork point",
+        "as a zip",
+        "Vote up: this is useful",
+        "Review scores",
+        "Vote down: this needs work",
+        "No reviews yet.",
+        " up · ",
+        "Lineage tree",
+    ],
 }
 
 # a phrase of the challenge page in each language
@@ -113,6 +132,14 @@ CHALLENGE_PHRASE = {
     "fr": "Critères de réussite",
     "pt-br": "Critérios de sucesso",
     "ar": "معايير النجاح",
+}
+
+# a phrase of the solution page in each language
+SOLUTION_PHRASE = {
+    "es": "Qué cambió esta bifurcación",
+    "fr": "Ce que ce fork a changé",
+    "pt-br": "O que este fork mudou",
+    "ar": "ما غيّره هذا الفرع",
 }
 
 LANGUAGES = {
@@ -211,6 +238,34 @@ def test_the_challenge_page_is_in_the_readers_language(client, challenge_page, l
 def test_the_challenge_page_in_english_says_what_the_languages_translate(client, challenge_page):
     html = main(client.get(challenge_page, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert [phrase for phrase in PAGE_ENGLISH["challenge"] if phrase not in html] == []
+
+
+@pytest.fixture
+def solution_page(client):
+    """A member's view of a fork, with votes open, in a challenge with two review criteria."""
+    clear_caches()
+    challenge = ChallengeFactory(
+        status=Challenge.Status.OPEN, closes_at=timezone.now() + timedelta(days=3), title="Rain"
+    )
+    fork = make_fork(make_solution(challenge, title="Barrels"))
+    client.force_login(UserFactory(language=""))
+    return fork.get_absolute_url()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_solution_page_is_in_the_readers_language(client, solution_page, language):
+    response = client.get(solution_page, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    html = response.content.decode()
+    assert_in_language(html, language, "solution")
+    assert SOLUTION_PHRASE[language] in main(html)
+    assert "Rain" in main(html) and "Barrels" in main(html)  # the members' own words
+
+
+def test_the_solution_page_in_english_says_what_the_languages_translate(client, solution_page):
+    html = main(client.get(solution_page, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert [phrase for phrase in PAGE_ENGLISH["solution"] if phrase not in html] == []
 
 
 def test_english_stays_the_default(client, site):
