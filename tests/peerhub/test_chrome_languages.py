@@ -104,6 +104,8 @@ PAGE_ENGLISH = {
         "List view",
         "Discard draft",
         "Bulleted list",
+        "Prize purse",
+        "No prize purse yet.",
     ],
     # a fork seen by a member who did not write it ("Votes" is also the French word): its header,
     # fork note, files, lineage, the changes against its parent, the vote widget and the reviews
