@@ -17,6 +17,7 @@ from tests.factories import (
     make_solution,
 )
 from tests.helpers import clear_caches
+from tests.marketplace.purse_helpers import contribute, funded_challenge
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,20 @@ PAGE_ENGLISH = {
         " up · ",
         "Lineage tree",
     ],
+    # a challenge's prize purse, with a named and an anonymous backer, seen by a member
+    "purse": [
+        "Prize purse",
+        " backers<",
+        "By place:",
+        "of each award goes to",
+        "Backed by",
+        "an anonymous backer",
+        "Add to the purse",
+        "Name shown among the backers",
+        "as its fee",
+        ">Contribute<",
+        "All backers, the rules in full",
+    ],
 }
 
 # a phrase of the challenge page in each language
@@ -142,6 +157,14 @@ SOLUTION_PHRASE = {
     "fr": "Ce que ce fork a changé",
     "pt-br": "O que este fork mudou",
     "ar": "ما غيّره هذا الفرع",
+}
+
+# a phrase of the prize purse card in each language
+PURSE_PHRASE = {
+    "es": "Bolsa de premios",
+    "fr": "Cagnotte de prix",
+    "pt-br": "Bolsa de prêmios",
+    "ar": "صندوق الجوائز",
 }
 
 LANGUAGES = {
@@ -268,6 +291,31 @@ def test_the_solution_page_is_in_the_readers_language(client, solution_page, lan
 def test_the_solution_page_in_english_says_what_the_languages_translate(client, solution_page):
     html = main(client.get(solution_page, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert [phrase for phrase in PAGE_ENGLISH["solution"] if phrase not in html] == []
+
+
+@pytest.fixture
+def purse_page(client):
+    """A member's view of a challenge whose purse has a named and an anonymous backer."""
+    clear_caches()
+    challenge = funded_challenge(amounts=(5000,))
+    contribute(challenge, UserFactory(), 2000, name="Riverside school")
+    client.force_login(UserFactory(language=""))
+    return challenge.get_absolute_url()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_prize_purse_is_in_the_readers_language(client, purse_page, language):
+    response = client.get(purse_page, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_in_language(html, language, "purse")
+    assert PURSE_PHRASE[language] in main(html)
+    assert "Riverside school" in main(html)  # the backer's own words
+
+
+def test_the_prize_purse_in_english_says_what_the_languages_translate(client, purse_page):
+    html = main(client.get(purse_page, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert [phrase for phrase in PAGE_ENGLISH["purse"] if phrase not in html] == []
 
 
 def test_english_stays_the_default(client, site):
