@@ -22,12 +22,14 @@ from babel.numbers import format_currency, get_currency_precision
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+# ISO 4217's code for "no currency": Babel answers its default precision (2) for it.
+NO_CURRENCY = "XXX"
 _LETTER_BESIDE_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 
 
 def minor_digits(currency: str) -> int:
     """Decimal places of the currency: 2 for EUR, 0 for JPY, 3 for KWD (2 when unknown)."""
-    return get_currency_precision((currency or "").upper() or "XXX")
+    return get_currency_precision((currency or "").upper() or NO_CURRENCY)
 
 
 def to_major(amount: int, currency: str) -> Decimal:
