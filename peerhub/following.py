@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from . import relations
 from .exceptions import DomainError, NotAllowed, NotFound
@@ -51,7 +52,7 @@ def follow_target_get(*, user, name: str, pk: int):
     followable = _FOLLOWABLE.get(name)
     obj = followable.model._default_manager.filter(pk=pk).first() if followable else None
     if obj is None or not followable.can_view(user, obj):
-        raise NotFound("Nothing to follow here.")
+        raise NotFound(_("Nothing to follow here."))
     return obj
 
 
@@ -60,12 +61,12 @@ def follow_set(*, follower: User, target, following: bool = True) -> bool:
     """Follow (or unfollow) `target`; idempotent. Returns whether the member now follows it."""
     name = followable_name_of(target)
     if not _FOLLOWABLE[name].can_view(follower, target):
-        raise NotAllowed("You cannot follow this.")
+        raise NotAllowed(_("You cannot follow this."))
     if name == "member" and target.pk == follower.pk:
-        raise DomainError("You cannot follow yourself.", code="self_follow")
+        raise DomainError(_("You cannot follow yourself."), code="self_follow")
     if following and name == "member" and relations.blocks_between(follower, target):
         raise NotAllowed(
-            "You cannot follow this member: one of you has blocked the other.", code="blocked"
+            _("You cannot follow this member: one of you has blocked the other."), code="blocked"
         )
     target_type = ContentType.objects.get_for_model(target)
     follows = Follow.objects.filter(follower=follower, target_type=target_type, target_id=target.pk)
@@ -221,11 +222,11 @@ def feed_page(*, user: User, before: str | None = None, size: int = 20) -> FeedP
     if before:
         match = _CURSOR.fullmatch(before)
         if not match:
-            raise DomainError("This feed cursor is not valid.", code="invalid_cursor")
+            raise DomainError(_("This feed cursor is not valid."), code="invalid_cursor")
         try:
             at = _EPOCH + timedelta(microseconds=int(match[1]))
         except OverflowError:
-            raise DomainError("This feed cursor is not valid.", code="invalid_cursor") from None
+            raise DomainError(_("This feed cursor is not valid."), code="invalid_cursor") from None
         pk = int(match[2])
         activities = activities.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
     rows = list(activities[: size + 1])

@@ -31,9 +31,15 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "bio", "skills", "language", "time_zone"]
         field_classes = {"display_name": inputs.PlainCharField}
         widgets = {"bio": MarkdownEditor(attrs={"rows": 6})}
+        labels = {
+            "display_name": _("Display name"),
+            "bio": _("Bio"),
+            "skills": _("Skills"),
+        }
         help_texts = {
-            "display_name": "How your name appears next to your work.",
-            "bio": "A few lines about you. Markdown works.",
+            "display_name": _("How your name appears next to your work."),
+            "bio": _("A few lines about you. Markdown works."),
+            "skills": _("Comma-separated, e.g. “civic tech, soldering”."),
         }
 
     def profile_data(self) -> dict:
@@ -53,8 +59,8 @@ class LoginForm(AllauthLoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         login = self.fields["login"]
-        login.label = "Username or e-mail"
-        login.widget.attrs["placeholder"] = "Username or e-mail address"
+        login.label = _("Username or e-mail")
+        login.widget.attrs["placeholder"] = _("Username or e-mail address")
 
 
 NEVER = "never"

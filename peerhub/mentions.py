@@ -15,7 +15,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from . import limits, relations
 from .exceptions import TooLarge
@@ -157,7 +159,11 @@ def markdown_preview(*, user: User, text: str) -> SafeString:
     """What the editor's Preview tab shows: the text rendered exactly as it will be stored,
     mentions linked. Signed-in members only; limited in size and rate like a write."""
     if len(text or "") > limits.MARKDOWN_PREVIEW:
-        raise TooLarge(f"Preview at most {limits.MARKDOWN_PREVIEW:,} characters.")
+        raise TooLarge(
+            _("Preview at most {limit} characters.").format(
+                limit=number_format(limits.MARKDOWN_PREVIEW, force_grouping=True)
+            )
+        )
     write_spend(user, "preview")
     return render_with_mentions(text).html
 

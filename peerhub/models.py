@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import limits, locales
 
@@ -15,11 +16,11 @@ class User(AbstractUser):
     """A member. Custom from the first migration so that profiles can grow without a swap."""
 
     display_name = models.CharField(max_length=limits.DISPLAY_NAME, blank=True)
-    bio = models.TextField(max_length=limits.BIO, blank=True, help_text="Markdown.")
+    bio = models.TextField(max_length=limits.BIO, blank=True, help_text=_("Markdown."))
     skills = models.CharField(
         max_length=limits.SKILLS,
         blank=True,
-        help_text="Comma-separated, e.g. “civic tech, soldering”.",
+        help_text=_("Comma-separated, e.g. “civic tech, soldering”."),
     )
     # A profile hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
     hidden_at = models.DateTimeField(null=True, blank=True)
@@ -203,10 +204,10 @@ class ManifestoSignature(models.Model):
 class Channel(models.TextChoices):
     """How a member wants to hear about one kind of event."""
 
-    IMMEDIATE = "immediate", "In the app and by e-mail at once"
-    DIGEST = "digest", "In the app and in the daily e-mail digest"
-    IN_APP = "in_app", "In the app only"
-    OFF = "off", "Not at all"
+    IMMEDIATE = "immediate", _("In the app and by e-mail at once")
+    DIGEST = "digest", _("In the app and in the daily e-mail digest")
+    IN_APP = "in_app", _("In the app only")
+    OFF = "off", _("Not at all")
 
 
 class NotificationDigest(models.Model):
@@ -569,8 +570,8 @@ class MemberRelation(models.Model):
     ways and stops new interaction between the two (mentions, orders)."""
 
     class Kind(models.TextChoices):
-        MUTE = "mute", "Muted"
-        BLOCK = "block", "Blocked"
+        MUTE = "mute", pgettext_lazy("member state", "Muted")
+        BLOCK = "block", pgettext_lazy("member state", "Blocked")
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="relations_made"

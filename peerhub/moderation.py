@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.dispatch import Signal
+from django.utils.translation import gettext as _
 
 from .exceptions import NotFound
 
@@ -49,7 +50,7 @@ def flaggable(name: str) -> Flaggable:
     try:
         return _FLAGGABLE[name]
     except KeyError:
-        raise NotFound("Nothing of that kind can be flagged.") from None
+        raise NotFound(_("Nothing of that kind can be flagged.")) from None
 
 
 def flaggable_of(obj) -> Flaggable:
@@ -68,13 +69,13 @@ def flag_target_get(*, user, name: str, pk) -> object:
     except (TypeError, ValueError):
         obj = None
     if obj is None or not kind.can_view(user, obj):
-        raise NotFound("Nothing to flag here.")
+        raise NotFound(_("Nothing to flag here."))
     return obj
 
 
 def hidden_stub(reason: str) -> str:
     """The public sentence of a hidden item."""
-    return reason or "Hidden by moderators."
+    return reason or _("Hidden by moderators.")
 
 
 def can_see_hidden(user, author_id: int) -> bool:

@@ -7,6 +7,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from . import confirm, relations
@@ -14,16 +16,20 @@ from .exceptions import DomainError
 from .models import MemberRelation, User
 
 DONE = {
-    "mute": "You muted {name}: you will not hear about their comments, mentions or forks.",
-    "unmute": "You unmuted {name}.",
-    "block": "You blocked {name}: neither of you can mention, follow or order from the other.",
-    "unblock": "You unblocked {name}.",
+    "mute": gettext_lazy(
+        "You muted {name}: you will not hear about their comments, mentions or forks."
+    ),
+    "unmute": gettext_lazy("You unmuted {name}."),
+    "block": gettext_lazy(
+        "You blocked {name}: neither of you can mention, follow or order from the other."
+    ),
+    "unblock": gettext_lazy("You unblocked {name}."),
 }
 ALREADY = {
-    "mute": "{name} is already muted.",
-    "unmute": "{name} was not muted.",
-    "block": "{name} is already blocked.",
-    "unblock": "{name} was not blocked.",
+    "mute": gettext_lazy("{name} is already muted."),
+    "unmute": gettext_lazy("{name} was not muted."),
+    "block": gettext_lazy("{name} is already blocked."),
+    "unblock": gettext_lazy("{name} was not blocked."),
 }
 
 
@@ -41,13 +47,13 @@ def member_relation(request, username: str, action: str):
     if action == "block" and other.pk != request.user.pk and not other.is_staff:
         page = confirm.ask_unless_confirmed(
             request,
-            question=f"Block {other.name}?",
-            consequence=(
+            question=_("Block {name}?").format(name=other.name),
+            consequence=_(
                 "Neither of you will hear about the other's comments, mentions or forks, and "
                 "neither can mention, follow or order from the other. Orders already placed "
                 "between you continue. You can unblock at any time."
             ),
-            button="Block",
+            button=pgettext("button", "Block"),
             back=nxt,
             undoable=True,
         )
@@ -60,7 +66,7 @@ def member_relation(request, username: str, action: str):
         messages.error(request, error.message)
     else:
         text = DONE[action] if changed else ALREADY[action]
-        messages.success(request, text.format(name=other.name))
+        messages.success(request, str(text).format(name=other.name))
     return redirect(nxt)
 
 

@@ -22,6 +22,7 @@ recipients: a fan-out costs no extra query per recipient, nor any at all."""
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from .exceptions import DomainError, NotAllowed
 from .models import Follow, MemberRelation, User
@@ -31,9 +32,9 @@ Kind = MemberRelation.Kind
 
 def _check_other(member: User, other: User) -> None:
     if member.pk == other.pk:
-        raise DomainError("You cannot mute or block yourself.", code="self_relation")
+        raise DomainError(_("You cannot mute or block yourself."), code="self_relation")
     if not other.is_active:
-        raise DomainError("This member's account is closed.", code="inactive_member")
+        raise DomainError(_("This member's account is closed."), code="inactive_member")
 
 
 def _add(*, member: User, other: User, kind: str) -> bool:
@@ -70,7 +71,10 @@ def block(*, member: User, other: User) -> bool:
     _check_other(member, other)
     if other.is_staff:
         raise NotAllowed(
-            "Staff members cannot be blocked: moderation must reach everyone. You may mute them.",
+            _(
+                "Staff members cannot be blocked: moderation must reach everyone. "
+                "You may mute them."
+            ),
             code="staff_not_blockable",
         )
     created = _add(member=member, other=other, kind=Kind.BLOCK)
@@ -125,9 +129,11 @@ def interaction_check(*, actor: User, other: User | int, action: str) -> None:
     """Refuse a new interaction (`action`: "order from") between members one of whom blocked
     the other. The message does not say who blocked whom."""
     if blocks_between(actor, other):
-        raise NotAllowed(
-            f"You cannot {action} this member: one of you has blocked the other.", code="blocked"
-        )
+        if action == "order from":
+            message = _("You cannot order from this member: one of you has blocked the other.")
+        else:
+            message = _("You cannot do this with this member: one of you has blocked the other.")
+        raise NotAllowed(message, code="blocked")
 
 
 def silenced_for(actor_id: int) -> Exists:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import moderation
 from .exceptions import DomainError, NotAllowed
@@ -23,10 +24,10 @@ def manifesto_sign(
     """Sign the current (or given, published) manifesto version. Signing twice changes nothing:
     the existing signature is returned with created=False. The unique constraint settles races."""
     if not user_is_verified(user):
-        raise NotAllowed("Verify your e-mail address before signing the manifesto.")
+        raise NotAllowed(_("Verify your e-mail address before signing the manifesto."))
     version = version or manifesto_current()
     if version is None or not version.is_published:
-        raise DomainError("There is no published manifesto to sign.", code="no_manifesto")
+        raise DomainError(_("There is no published manifesto to sign."), code="no_manifesto")
     existing = ManifestoSignature.objects.filter(user=user, version=version).first()
     if existing:
         return existing, False

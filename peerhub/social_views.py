@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -82,7 +84,12 @@ def notification_read(request, pk: int):
 @login_required
 def notifications_read_all(request):
     count = notification_services.notifications_mark_all_read(user=request.user)
-    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    messages.success(
+        request,
+        ngettext(
+            "Marked {count} notification read.", "Marked {count} notifications read.", count
+        ).format(count=count),
+    )
     return redirect("notifications")
 
 
@@ -91,7 +98,11 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind in all_kinds():
             self.fields[kind.name] = forms.ChoiceField(
-                label=kind.label + (" (important)" if kind.important else ""),
+                label=(
+                    _("{kind} (important)").format(kind=kind.label)
+                    if kind.important
+                    else kind.label
+                ),
                 choices=Channel.choices,
                 initial=initial_channels.get(kind.name, kind.default_channel),
             )
@@ -103,7 +114,7 @@ def notification_preferences(request):
     form = PreferencesForm(request.POST or None, initial_channels=current)
     if request.method == "POST" and form.is_valid():
         notification_services.preferences_update(user=request.user, channels=form.cleaned_data)
-        messages.success(request, "Your notification preferences are saved.")
+        messages.success(request, _("Your notification preferences are saved."))
         return redirect("notification-preferences")
     return render(request, "peerhub/notification_preferences.html", {"form": form})
 
@@ -125,7 +136,9 @@ def unsubscribe(request, token: str):
 
 def _follow_message(target, now_following: bool) -> str:
     name = getattr(target, "title", None) or getattr(target, "name", None) or str(target)
-    return f"You follow {name} now." if now_following else f"You no longer follow {name}."
+    if now_following:
+        return _("You follow {name} now.").format(name=name)
+    return _("You no longer follow {name}.").format(name=name)
 
 
 @require_POST

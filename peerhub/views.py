@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -108,7 +109,7 @@ def manifesto(request):
 def manifesto_sign(request):
     error = None
     try:
-        _, created = services.manifesto_sign(user=request.user)
+        _signature, created = services.manifesto_sign(user=request.user)
     except DomainError as exc:
         error, created = exc.message, False
     if request.htmx:
@@ -116,12 +117,12 @@ def manifesto_sign(request):
         context = _manifesto_context(request, selectors.manifesto_current())
         context.update({"just_signed": created, "error": error})
         response = render(request, "peerhub/_manifesto_signed.html", context)
-        message = error or ("Thank you for signing the manifesto." if created else "")
+        message = error or (_("Thank you for signing the manifesto.") if created else "")
         return announce(response, message, error=bool(error))
     if error:
         messages.error(request, error)
     elif created:
-        messages.success(request, "Thank you for signing the manifesto.")
+        messages.success(request, _("Thank you for signing the manifesto."))
     return redirect("manifesto")
 
 
@@ -194,7 +195,7 @@ def profile_edit(request):
     if request.method == "POST" and form.is_valid():
         services.profile_update(user=request.user, **form.profile_data())
         services.member_locale_set(user=request.user, **form.locale_data())
-        messages.success(request, "Your profile is saved.")
+        messages.success(request, _("Your profile is saved."))
         return redirect("profile", username=request.user.username)
     return render(request, "peerhub/profile_edit.html", {"form": form})
 
@@ -348,6 +349,6 @@ def checklist_hide(request):
     """Hide the home's "start here" checklist (the button on it)."""
     member_home.checklist_hide(user=request.user)
     if request.htmx:
-        return announce(HttpResponse(""), "The “start here” list is hidden.")
-    messages.success(request, "The “start here” list is hidden.")
+        return announce(HttpResponse(""), _("The “start here” list is hidden."))
+    messages.success(request, _("The “start here” list is hidden."))
     return redirect("home")

@@ -4,6 +4,7 @@ peerhub.notifications or peerhub.following."""
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -133,13 +134,15 @@ class NotificationPreferencesView(APIView):
         data = request.data
         known = {kind.name for kind in all_kinds()}
         if not isinstance(data, dict) or not data:
-            raise serializers.ValidationError({"non_field_errors": ["Send {kind: channel}."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Send {kind: channel}.")]})
         errors = {}
         for kind, channel in data.items():
             if kind not in known:
-                errors[kind] = ["Unknown kind of notification."]
+                errors[kind] = [_("Unknown kind of notification.")]
             elif channel not in Channel.values:
-                errors[kind] = [f"Choose one of {', '.join(Channel.values)}."]
+                errors[kind] = [
+                    _("Choose one of {channels}.").format(channels=", ".join(Channel.values))
+                ]
         if errors:
             raise serializers.ValidationError(errors)
         notification_services.preferences_update(user=request.user, channels=dict(data))

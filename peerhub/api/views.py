@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -120,7 +121,7 @@ class UserDetailView(generics.RetrieveAPIView):
 def _manifesto_or_404():
     version = selectors.manifesto_current()
     if version is None:
-        raise Http404("No manifesto has been published yet.")
+        raise Http404(_("No manifesto has been published yet."))
     return version
 
 

@@ -7,6 +7,7 @@ from itertools import groupby
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from peerhub.models import Notification, NotificationPreference, User
 
@@ -114,7 +115,7 @@ def group_by_target(notifications) -> list[TargetGroup]:
 
 def group_by_day(notifications) -> list[DayGroup]:
     today = timezone.localdate()
-    labels = {today: "Today", today - timedelta(days=1): "Yesterday"}
+    labels = {today: _("Today"), today - timedelta(days=1): _("Yesterday")}
     groups = []
     for day, items in groupby(notifications, key=lambda n: timezone.localtime(n.created_at).date()):
         groups.append(

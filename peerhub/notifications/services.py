@@ -12,6 +12,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from peerhub import locales, relations
 from peerhub.exceptions import DomainError, NotFound
@@ -172,7 +173,7 @@ def notification_mark_read(
     selectors.group_by_target)."""
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
     if notification is None:
-        raise NotFound("No such notification.")
+        raise NotFound(_("No such notification."))
     now = timezone.now()
     if notification.read_at is None:
         notification.read_at = now
@@ -205,7 +206,10 @@ def preferences_update(*, user: User, channels: dict[str, str]) -> dict[str, str
         get_kind(kind)  # unknown kinds are refused below with a clear message
         if channel not in valid:
             raise DomainError(
-                f"{kind}: choose one of {', '.join(sorted(valid))}.", code="invalid_channel"
+                _("{kind}: choose one of {channels}.").format(
+                    kind=kind, channels=", ".join(sorted(valid))
+                ),
+                code="invalid_channel",
             )
     for kind, channel in channels.items():
         if channel == get_kind(kind).default_channel:
@@ -231,7 +235,7 @@ def unsubscribe_read(token: str) -> tuple[User, str]:
         if kind:
             get_kind(kind)
     except (signing.BadSignature, KeyError, TypeError, User.DoesNotExist, LookupError):
-        raise DomainError("This unsubscribe link is not valid.", code="bad_token") from None
+        raise DomainError(_("This unsubscribe link is not valid."), code="bad_token") from None
     return user, kind
 
 
