@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub import moderation as registry
 from peerhub import outbox
@@ -74,21 +75,21 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
     (reputation.add_flag), never their own item. The case collects the flags; when their weight
     reaches the threshold the item is hidden pending review and its author is told why."""
     if not (user_is_verified(flagger) and flagger.is_active):
-        raise NotAllowed("Verify your e-mail address to flag.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address to flag."), code="unverified")
     if not (flagger.is_staff or flagger.has_perm("reputation.add_flag")):
-        raise NotAllowed("Flagging unlocks at a higher trust level.")
+        raise NotAllowed(_("Flagging unlocks at a higher trust level."))
     if reason not in FlagReason.values:
-        raise DomainError("Choose a reason for the flag.", code="invalid_reason")
+        raise DomainError(_("Choose a reason for the flag."), code="invalid_reason")
     text = (text or "").strip()
     if reason == FlagReason.OTHER and not text:
-        raise DomainError("Say what is wrong with it.", code="reason_text_required")
+        raise DomainError(_("Say what is wrong with it."), code="reason_text_required")
     if len(text) > 500:
-        raise DomainError("Keep the explanation under 500 characters.", code="too_long")
+        raise DomainError(_("Keep the explanation under 500 characters."), code="too_long")
     item = registry.flag_target_get(user=flagger, name=kind, pk=object_id)
     spec = registry.flaggable_of(item)
     author_id = spec.author_id(item)
     if author_id == flagger.pk:
-        raise DomainError("You cannot flag your own work.", code="own_item")
+        raise DomainError(_("You cannot flag your own work."), code="own_item")
     content_type = ContentType.objects.get_for_model(item)
     case, _created = ModerationCase.objects.select_for_update().get_or_create(
         content_type=content_type,
@@ -96,9 +97,9 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
         defaults={"kind": spec.name, "author_id": author_id},
     )
     if case.status in (Status.UPHELD, Status.REMOVED):
-        raise Conflict("Moderators have already hidden this.", code="already_moderated")
+        raise Conflict(_("Moderators have already hidden this."), code="already_moderated")
     if case.flags.filter(flagger=flagger).exists():
-        raise Conflict("You have already flagged this.", code="already_flagged")
+        raise Conflict(_("You have already flagged this."), code="already_flagged")
     if case.status == Status.RESTORED:
         # Restored earlier and flagged again: a fresh round in the queue.
         case.status, case.weight, case.reason = Status.OPEN, Decimal(0), ""
@@ -116,7 +117,7 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
                 case=case, flagger=flagger, reason=reason, text=text, weight=weight
             )
     except IntegrityError:
-        raise Conflict("You have already flagged this.", code="already_flagged") from None
+        raise Conflict(_("You have already flagged this."), code="already_flagged") from None
     case.weight += weight
     if case.status == Status.OPEN and case.weight >= rules_module.flags().hide_threshold:
         reason_now = _heaviest_reason(case)
@@ -141,12 +142,12 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
     (the flags were declined), or `defer` it (it stays in the queue, after the others). Nobody
     decides on their own item or one they flagged. Flaggers and the author are notified."""
     if outcome not in OUTCOMES:
-        raise DomainError("Decide hide, remove, restore or defer.", code="invalid_outcome")
+        raise DomainError(_("Decide hide, remove, restore or defer."), code="invalid_outcome")
     case = ModerationCase.objects.select_for_update().get(pk=case.pk)
     if not selectors.can_review_case(by, case):
-        raise NotAllowed("You may not review this item.")
+        raise NotAllowed(_("You may not review this item."))
     if not case.is_pending:
-        raise Conflict("This case is already decided.", code="already_decided")
+        raise Conflict(_("This case is already decided."), code="already_decided")
     role = ModerationAction.Role.STAFF if by.is_staff else ModerationAction.Role.MODERATOR
     now = timezone.now()
     if outcome == "defer":
@@ -213,14 +214,14 @@ def case_appeal(*, case: ModerationCase, by: User, text: str) -> ModerationCase:
     their words. A removed item cannot be appealed; a restored one has nothing to appeal."""
     case = ModerationCase.objects.select_for_update().get(pk=case.pk)
     if case.author_id != by.pk:
-        raise NotAllowed("Only the author can appeal.")
+        raise NotAllowed(_("Only the author can appeal."))
     if case.status not in (Status.HIDDEN, Status.UPHELD):
-        raise Conflict("There is nothing to appeal here.", code="not_appealable")
+        raise Conflict(_("There is nothing to appeal here."), code="not_appealable")
     text = (text or "").strip()
     if not text:
-        raise DomainError("Say why it should be shown again.", code="appeal_text_required")
+        raise DomainError(_("Say why it should be shown again."), code="appeal_text_required")
     if len(text) > 2000:
-        raise DomainError("Keep the appeal under 2,000 characters.", code="too_long")
+        raise DomainError(_("Keep the appeal under 2,000 characters."), code="too_long")
     ModerationCase.objects.filter(pk=case.pk).update(
         status=Status.APPEALED, appeal=text, deferred_at=None
     )
