@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from peerhub import moderation as registry
@@ -28,8 +28,18 @@ Action = ModerationAction.Action
 OUTCOMES = ("hide", "remove", "restore", "defer")
 
 
+def _reason_words(reason: str) -> str:
+    """A flag reason's label in English, whatever the actor's language: the stub and the
+    notifications' context are stored, so they must not take the flagger's or moderator's
+    language (the notifications also keep the reason's code for wording it per reader)."""
+    with translation.override("en"):
+        return str(FlagReason(reason).label).lower()
+
+
 def _stub(case: ModerationCase, status: str, reason: str) -> str:
-    label = FlagReason(reason).label.lower() if reason else "a breach of the code of conduct"
+    """The public sentence of a hidden item, stored on it (peerhub.moderation.hidden_stub); in
+    English, as the items' pages show it as stored."""
+    label = _reason_words(reason) if reason else "a breach of the code of conduct"
     if status == Status.HIDDEN:
         return f"Hidden pending review: members flagged this as {label}."
     if status == Status.REMOVED:
@@ -59,7 +69,7 @@ def _notify_author(case: ModerationCase, text_kind: str, **context) -> None:
         target=case,
         url=selectors.case_url(case),
         key=f"{text_kind}:{timezone.now().timestamp()}",
-        context={"item": kind.noun, **context},
+        context={"item": kind.noun, "kind": case.kind, **context},
     )
 
 
@@ -124,7 +134,12 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
         spec.set_hidden(item, _stub(case, Status.HIDDEN, reason_now))
         case.status, case.hidden_at = Status.HIDDEN, timezone.now()
         _record(case, Action.AUTO_HIDDEN, ModerationAction.Role.FLAGS, reason=reason_now)
-        _notify_author(case, "flagged_content_hidden", reason=FlagReason(reason_now).label.lower())
+        _notify_author(
+            case,
+            "flagged_content_hidden",
+            reason=_reason_words(reason_now),
+            reason_code=reason_now,
+        )
     case.save()
     return flag
 
@@ -154,10 +169,13 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
         case.deferred_at = now
         case.save(update_fields=["deferred_at"])
         _record(case, Action.DEFER, role, actor=by)
-        _notify_author(case, "moderation_decided", outcome="deferred to another reviewer")
+        _notify_author(
+            case, "moderation_decided", outcome="deferred to another reviewer", outcome_code=outcome
+        )
         return case
     kind, item = _item(case)
     flags = case.flags.all()
+    suspended = ""
     if outcome in ("hide", "remove"):
         reason = _heaviest_reason(case)
         case.status = Status.UPHELD if outcome == "hide" else Status.REMOVED
@@ -177,6 +195,7 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
             author.save(update_fields=["is_active"])
             _record(case, Action.SUSPEND, role, reason=reason, actor=by)
             verdict += "; your new account is suspended"
+            suspended = "1"
     else:
         reason = ""
         case.status, case.reason, case.weight = Status.RESTORED, "", Decimal(0)
@@ -195,7 +214,9 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
     from .. import tasks  # tasks import the ledger, which imports this app's models
 
     outbox.enqueue(tasks.sync_moderation_reputation, case.pk)
-    _notify_author(case, "moderation_decided", outcome=verdict)
+    _notify_author(
+        case, "moderation_decided", outcome=verdict, outcome_code=outcome, suspended=suspended
+    )
     if resolved:
         notify(
             "flag_resolved",
@@ -203,7 +224,12 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
             target=case,
             url=selectors.my_flags_url(),
             key=f"flag_resolved:{now.timestamp()}",
-            context={"item": kind.label, "result": flag_result},
+            context={
+                "item": kind.label,
+                "kind": case.kind,
+                "result": flag_result,
+                "result_code": flag_result,
+            },
         )
     return case
 
