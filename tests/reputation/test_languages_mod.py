@@ -369,3 +369,13 @@ def test_the_moderation_api_answers_errors_in_french(flagged):
     assert (
         assert_error(decided, 409, "already_decided")["message"] == "Ce dossier est déjà tranché."
     )
+
+
+def test_the_staff_dashboards_moderation_queues_are_in_spanish(client):
+    clear_caches()
+    client.force_login(UserFactory(is_staff=True, language=""))
+    html = main(read(client, None, "/staff/", "es"))
+    assert "Flagged items awaiting review" not in html
+    assert "Members awaiting trust review" not in html
+    assert "Elementos denunciados pendientes de revisión" in html
+    assert "Miembros pendientes de revisión de confianza" in html
