@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peerhub import moderation as registry
@@ -47,7 +48,8 @@ def flag_item(request, kind: str, pk: int):
             error = exc.message
         else:
             messages.success(
-                request, "Thank you: your flag is recorded. You will hear what reviewers decide."
+                request,
+                _("Thank you: your flag is recorded. You will hear what reviewers decide."),
             )
             return redirect(spec.url(item))
     return render(
@@ -56,6 +58,7 @@ def flag_item(request, kind: str, pk: int):
         {
             "item": item,
             "kind": spec,
+            "item_label": selectors.item_label(spec.name),
             "back": spec.url(item),
             "reasons": FlagReason.choices,
             "chosen": request.POST.get("reason", ""),
@@ -77,7 +80,7 @@ def my_flags(request):
         {
             "page": page,
             "record": selectors.flagger_record(request.user),
-            "labels": {name: registry.flaggable(name).label for name in registry.flaggable_names()},
+            "labels": selectors.item_labels(),
         },
     )
 
@@ -107,7 +110,7 @@ def case_decide(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Decision recorded; the flaggers and the author are told.")
+        messages.success(request, _("Decision recorded; the flaggers and the author are told."))
     return redirect("reputation:review-queue")
 
 
@@ -123,7 +126,7 @@ def case_detail(request, pk: int):
         except DomainError as exc:
             error = exc.message
         else:
-            messages.success(request, "Your appeal is in the review queue.")
+            messages.success(request, _("Your appeal is in the review queue."))
             return redirect("reputation:moderation-case", pk=case.pk)
     entry = selectors.queue_entries([case])[0]
     return render(
@@ -149,7 +152,7 @@ def moderation_log(request):
         "reputation/moderation/log.html",
         {
             "page": page,
-            "labels": {name: registry.flaggable(name).label for name in registry.flaggable_names()},
+            "labels": selectors.item_labels(),
             "flags": rules.flags(),
         },
     )

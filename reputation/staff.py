@@ -2,6 +2,7 @@
 and flagged items awaiting review (issue 21)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from peerhub.staff import StaffQueue
 
@@ -19,20 +20,24 @@ def queues() -> list[StaffQueue]:
     return [
         StaffQueue(
             key="trust_review",
-            title="Members awaiting trust review",
+            title=_("Members awaiting trust review"),
             count=low_trust_count(),
             url=reverse("reputation:trust-moderation"),
-            description="Members with the least trust and the densest mutual-voting clusters: "
-            "look before their votes are believed.",
+            description=_(
+                "Members with the least trust and the densest mutual-voting clusters: "
+                "look before their votes are believed."
+            ),
             position=10,
         ),
         StaffQueue(
             key="flag_review",
-            title="Flagged items awaiting review",
+            title=_("Flagged items awaiting review"),
             count=review_queue_count(),
             url=reverse("reputation:review-queue"),
-            description="Flagged, hidden pending review, appealed or edited since hidden: "
-            "moderators and staff decide each one.",
+            description=_(
+                "Flagged, hidden pending review, appealed or edited since hidden: "
+                "moderators and staff decide each one."
+            ),
             position=5,
         ),
     ]

@@ -2,6 +2,8 @@
 queue, a decision, an appeal, and the public moderation record. The rules stay in
 reputation.moderation; refusals become the JSON error shape (peerhub.api.errors)."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -19,13 +21,13 @@ OUTCOMES = services.OUTCOMES
 class FlagInputSerializer(serializers.Serializer):
     kind = serializers.CharField(
         max_length=24,
-        help_text="solution, revision, comment, offer, order_message or profile.",
+        help_text=_("solution, revision, comment, offer, order_message or profile."),
     )
     object_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     reason = serializers.ChoiceField(choices=FlagReason.choices)
     text = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="",
-        help_text='What is wrong; required with reason "other".',
+        help_text=_('What is wrong; required with reason "other".'),
     )  # fmt: skip
 
 
@@ -64,7 +66,9 @@ class QueueEntrySerializer(serializers.Serializer):
     deferred_at = serializers.DateTimeField(source="case.deferred_at", allow_null=True)
     appeal = serializers.CharField(source="case.appeal")
     author = serializers.CharField(source="case.author.username")
-    author_confirmed = serializers.IntegerField(help_text="The author's upheld or removed items.")
+    author_confirmed = serializers.IntegerField(
+        help_text=_("The author's upheld or removed items.")
+    )
     author_restored = serializers.IntegerField()
     excerpt = serializers.CharField()
     url = serializers.CharField()
@@ -79,7 +83,7 @@ class QueueEntrySerializer(serializers.Serializer):
 class DecisionInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=list(OUTCOMES),
-        help_text="hide or remove (agree), restore (disagree), or defer.",
+        help_text=_("hide or remove (agree), restore (disagree), or defer."),
     )
 
 
@@ -152,7 +156,7 @@ class ReviewQueueView(generics.GenericAPIView):
     @extend_schema(responses=QueueEntrySerializer(many=True))
     def get(self, request):
         if not selectors.can_review_flags(request.user):
-            raise NotAllowed("The review queue opens at the moderation trust level.")
+            raise NotAllowed(gettext("The review queue opens at the moderation trust level."))
         page = self.paginate_queryset(selectors.review_queue(user=request.user))
         entries = selectors.queue_entries(page)
         return self.get_paginated_response(QueueEntrySerializer(entries, many=True).data)
@@ -161,7 +165,7 @@ class ReviewQueueView(generics.GenericAPIView):
 def _case(pk: int) -> ModerationCase:
     case = ModerationCase.objects.filter(pk=pk).first()
     if case is None:
-        raise NotFound("No such case.")
+        raise NotFound(gettext("No such case."))
     return case
 
 
@@ -174,7 +178,7 @@ class CaseDecisionView(APIView):
     def post(self, request, pk: int):
         case = _case(pk)
         if not selectors.can_review_flags(request.user):
-            raise NotAllowed("You may not review this item.")
+            raise NotAllowed(gettext("You may not review this item."))
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.case_decide(
@@ -192,7 +196,7 @@ class CaseAppealView(APIView):
     def post(self, request, pk: int):
         case = _case(pk)
         if not selectors.can_view_case(request.user, case):
-            raise NotFound("No such case.")
+            raise NotFound(gettext("No such case."))
         data = AppealInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.case_appeal(case=case, by=request.user, text=data.validated_data["text"])

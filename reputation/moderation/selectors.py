@@ -14,6 +14,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 
 from peerhub import moderation as registry
 from peerhub.exceptions import DomainError
@@ -22,6 +23,33 @@ from peerhub.selectors import user_is_verified
 from ..models import Flag, ModerationAction, ModerationCase
 
 REVIEW_PERMISSION = "reputation.review_flags"
+
+# What the moderation pages call each registered kind of item, in the reader's language: the
+# label as used in sentences ("a comment") and the bare noun ("comment"). The registry keeps the
+# English ones (peerhub.moderation); a kind missing here reads as the registry says.
+ITEM_WORDS = {
+    "solution": (
+        pgettext_lazy("flagged item", "a solution"),
+        pgettext_lazy("flagged item", "solution"),
+    ),
+    "revision": (
+        pgettext_lazy("flagged item", "a revision"),
+        pgettext_lazy("flagged item", "revision"),
+    ),
+    "comment": (
+        pgettext_lazy("flagged item", "a comment"),
+        pgettext_lazy("flagged item", "comment"),
+    ),
+    "offer": (pgettext_lazy("flagged item", "an offer"), pgettext_lazy("flagged item", "offer")),
+    "order_message": (
+        pgettext_lazy("flagged item", "an order message"),
+        pgettext_lazy("flagged item", "order message"),
+    ),
+    "profile": (
+        pgettext_lazy("flagged item", "a profile"),
+        pgettext_lazy("flagged item", "profile"),
+    ),
+}
 
 
 def case_url(case: ModerationCase) -> str:
@@ -163,9 +191,9 @@ def queue_entries(cases) -> list[QueueEntry]:
             QueueEntry(
                 case=case,
                 item=item,
-                label=kind.label,
-                noun=kind.noun,
-                excerpt=kind.excerpt(item) if item is not None else "(gone)",
+                label=item_label(case.kind),
+                noun=item_noun(case.kind),
+                excerpt=kind.excerpt(item) if item is not None else gettext("(gone)"),
                 url=kind.url(item) if item is not None else "",
                 reasons=sorted(reasons[case.pk].items(), key=lambda r: (-r[1], r[0])),
                 flag_texts=texts[case.pk],
@@ -189,3 +217,23 @@ def kind_label(name: str) -> str:
         return registry.flaggable(name).label
     except DomainError:  # an app no longer installed: the record stays readable
         return name
+
+
+def item_label(name: str) -> str:
+    """The kind as the reader says it in a sentence: "a comment", "un comentario"."""
+    words = ITEM_WORDS.get(name)
+    return str(words[0]) if words else kind_label(name)
+
+
+def item_noun(name: str) -> str:
+    """The kind's bare noun in the reader's language: "comment", "comentario"."""
+    words = ITEM_WORDS.get(name)
+    if words:
+        return str(words[1])
+    label = kind_label(name)
+    return label.split(" ", 1)[-1]
+
+
+def item_labels() -> dict[str, str]:
+    """Every registered kind's label in the reader's language, for the moderation tables."""
+    return {name: item_label(name) for name in registry.flaggable_names()}

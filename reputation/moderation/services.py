@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from peerhub import moderation as registry
 from peerhub import outbox
@@ -27,8 +28,18 @@ Action = ModerationAction.Action
 OUTCOMES = ("hide", "remove", "restore", "defer")
 
 
+def _reason_words(reason: str) -> str:
+    """A flag reason's label in English, whatever the actor's language: the stub and the
+    notifications' context are stored, so they must not take the flagger's or moderator's
+    language (the notifications also keep the reason's code for wording it per reader)."""
+    with translation.override("en"):
+        return str(FlagReason(reason).label).lower()
+
+
 def _stub(case: ModerationCase, status: str, reason: str) -> str:
-    label = FlagReason(reason).label.lower() if reason else "a breach of the code of conduct"
+    """The public sentence of a hidden item, stored on it (peerhub.moderation.hidden_stub); in
+    English, as the items' pages show it as stored."""
+    label = _reason_words(reason) if reason else "a breach of the code of conduct"
     if status == Status.HIDDEN:
         return f"Hidden pending review: members flagged this as {label}."
     if status == Status.REMOVED:
@@ -58,7 +69,7 @@ def _notify_author(case: ModerationCase, text_kind: str, **context) -> None:
         target=case,
         url=selectors.case_url(case),
         key=f"{text_kind}:{timezone.now().timestamp()}",
-        context={"item": kind.noun, **context},
+        context={"item": kind.noun, "kind": case.kind, **context},
     )
 
 
@@ -74,21 +85,21 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
     (reputation.add_flag), never their own item. The case collects the flags; when their weight
     reaches the threshold the item is hidden pending review and its author is told why."""
     if not (user_is_verified(flagger) and flagger.is_active):
-        raise NotAllowed("Verify your e-mail address to flag.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address to flag."), code="unverified")
     if not (flagger.is_staff or flagger.has_perm("reputation.add_flag")):
-        raise NotAllowed("Flagging unlocks at a higher trust level.")
+        raise NotAllowed(_("Flagging unlocks at a higher trust level."))
     if reason not in FlagReason.values:
-        raise DomainError("Choose a reason for the flag.", code="invalid_reason")
+        raise DomainError(_("Choose a reason for the flag."), code="invalid_reason")
     text = (text or "").strip()
     if reason == FlagReason.OTHER and not text:
-        raise DomainError("Say what is wrong with it.", code="reason_text_required")
+        raise DomainError(_("Say what is wrong with it."), code="reason_text_required")
     if len(text) > 500:
-        raise DomainError("Keep the explanation under 500 characters.", code="too_long")
+        raise DomainError(_("Keep the explanation under 500 characters."), code="too_long")
     item = registry.flag_target_get(user=flagger, name=kind, pk=object_id)
     spec = registry.flaggable_of(item)
     author_id = spec.author_id(item)
     if author_id == flagger.pk:
-        raise DomainError("You cannot flag your own work.", code="own_item")
+        raise DomainError(_("You cannot flag your own work."), code="own_item")
     content_type = ContentType.objects.get_for_model(item)
     case, _created = ModerationCase.objects.select_for_update().get_or_create(
         content_type=content_type,
@@ -96,9 +107,9 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
         defaults={"kind": spec.name, "author_id": author_id},
     )
     if case.status in (Status.UPHELD, Status.REMOVED):
-        raise Conflict("Moderators have already hidden this.", code="already_moderated")
+        raise Conflict(_("Moderators have already hidden this."), code="already_moderated")
     if case.flags.filter(flagger=flagger).exists():
-        raise Conflict("You have already flagged this.", code="already_flagged")
+        raise Conflict(_("You have already flagged this."), code="already_flagged")
     if case.status == Status.RESTORED:
         # Restored earlier and flagged again: a fresh round in the queue.
         case.status, case.weight, case.reason = Status.OPEN, Decimal(0), ""
@@ -116,14 +127,19 @@ def flag_create(*, flagger: User, kind: str, object_id, reason: str, text: str =
                 case=case, flagger=flagger, reason=reason, text=text, weight=weight
             )
     except IntegrityError:
-        raise Conflict("You have already flagged this.", code="already_flagged") from None
+        raise Conflict(_("You have already flagged this."), code="already_flagged") from None
     case.weight += weight
     if case.status == Status.OPEN and case.weight >= rules_module.flags().hide_threshold:
         reason_now = _heaviest_reason(case)
         spec.set_hidden(item, _stub(case, Status.HIDDEN, reason_now))
         case.status, case.hidden_at = Status.HIDDEN, timezone.now()
         _record(case, Action.AUTO_HIDDEN, ModerationAction.Role.FLAGS, reason=reason_now)
-        _notify_author(case, "flagged_content_hidden", reason=FlagReason(reason_now).label.lower())
+        _notify_author(
+            case,
+            "flagged_content_hidden",
+            reason=_reason_words(reason_now),
+            reason_code=reason_now,
+        )
     case.save()
     return flag
 
@@ -141,22 +157,25 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
     (the flags were declined), or `defer` it (it stays in the queue, after the others). Nobody
     decides on their own item or one they flagged. Flaggers and the author are notified."""
     if outcome not in OUTCOMES:
-        raise DomainError("Decide hide, remove, restore or defer.", code="invalid_outcome")
+        raise DomainError(_("Decide hide, remove, restore or defer."), code="invalid_outcome")
     case = ModerationCase.objects.select_for_update().get(pk=case.pk)
     if not selectors.can_review_case(by, case):
-        raise NotAllowed("You may not review this item.")
+        raise NotAllowed(_("You may not review this item."))
     if not case.is_pending:
-        raise Conflict("This case is already decided.", code="already_decided")
+        raise Conflict(_("This case is already decided."), code="already_decided")
     role = ModerationAction.Role.STAFF if by.is_staff else ModerationAction.Role.MODERATOR
     now = timezone.now()
     if outcome == "defer":
         case.deferred_at = now
         case.save(update_fields=["deferred_at"])
         _record(case, Action.DEFER, role, actor=by)
-        _notify_author(case, "moderation_decided", outcome="deferred to another reviewer")
+        _notify_author(
+            case, "moderation_decided", outcome="deferred to another reviewer", outcome_code=outcome
+        )
         return case
     kind, item = _item(case)
     flags = case.flags.all()
+    suspended = ""
     if outcome in ("hide", "remove"):
         reason = _heaviest_reason(case)
         case.status = Status.UPHELD if outcome == "hide" else Status.REMOVED
@@ -176,6 +195,7 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
             author.save(update_fields=["is_active"])
             _record(case, Action.SUSPEND, role, reason=reason, actor=by)
             verdict += "; your new account is suspended"
+            suspended = "1"
     else:
         reason = ""
         case.status, case.reason, case.weight = Status.RESTORED, "", Decimal(0)
@@ -194,7 +214,9 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
     from .. import tasks  # tasks import the ledger, which imports this app's models
 
     outbox.enqueue(tasks.sync_moderation_reputation, case.pk)
-    _notify_author(case, "moderation_decided", outcome=verdict)
+    _notify_author(
+        case, "moderation_decided", outcome=verdict, outcome_code=outcome, suspended=suspended
+    )
     if resolved:
         notify(
             "flag_resolved",
@@ -202,7 +224,12 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
             target=case,
             url=selectors.my_flags_url(),
             key=f"flag_resolved:{now.timestamp()}",
-            context={"item": kind.label, "result": flag_result},
+            context={
+                "item": kind.label,
+                "kind": case.kind,
+                "result": flag_result,
+                "result_code": flag_result,
+            },
         )
     return case
 
@@ -213,14 +240,14 @@ def case_appeal(*, case: ModerationCase, by: User, text: str) -> ModerationCase:
     their words. A removed item cannot be appealed; a restored one has nothing to appeal."""
     case = ModerationCase.objects.select_for_update().get(pk=case.pk)
     if case.author_id != by.pk:
-        raise NotAllowed("Only the author can appeal.")
+        raise NotAllowed(_("Only the author can appeal."))
     if case.status not in (Status.HIDDEN, Status.UPHELD):
-        raise Conflict("There is nothing to appeal here.", code="not_appealable")
+        raise Conflict(_("There is nothing to appeal here."), code="not_appealable")
     text = (text or "").strip()
     if not text:
-        raise DomainError("Say why it should be shown again.", code="appeal_text_required")
+        raise DomainError(_("Say why it should be shown again."), code="appeal_text_required")
     if len(text) > 2000:
-        raise DomainError("Keep the appeal under 2,000 characters.", code="too_long")
+        raise DomainError(_("Keep the appeal under 2,000 characters."), code="too_long")
     ModerationCase.objects.filter(pk=case.pk).update(
         status=Status.APPEALED, appeal=text, deferred_at=None
     )
