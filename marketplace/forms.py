@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from challenges.forms import MultipleFileField
 from challenges.models import Solution
@@ -150,14 +151,18 @@ class DisputeForm(forms.Form):
 class ResolveForm(forms.Form):
     """Staff's resolution of a dispute; the buyer's share is read in the order's currency."""
 
-    resolution = forms.ChoiceField(choices=Order.Resolution.choices)
-    buyer_amount = MoneyField(label="Buyer's share (split only)", required=False)
-    note = forms.CharField(required=False, max_length=300)
+    resolution = forms.ChoiceField(
+        label=gettext_lazy("Resolution"), choices=Order.Resolution.choices
+    )
+    buyer_amount = MoneyField(label=gettext_lazy("Buyer's share (split only)"), required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["buyer_amount"].set_currency(currency)
-        self.fields["buyer_amount"].label = f"Buyer's share in {currency} (split only)"
+        self.fields["buyer_amount"].label = _("Buyer's share in {currency} (split only)").format(
+            currency=currency
+        )
 
 
 class ReviewForm(forms.Form):
@@ -185,10 +190,10 @@ class PayoutForm(forms.Form):
     """A payout from one of the member's payable accounts (one per currency): the amount is
     read in that account's currency, the site's when the member has none yet."""
 
-    currency = forms.ChoiceField(label="Currency", required=False)  # empty: the site's
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), required=False)  # empty: site's
     amount = MoneyField(
-        label="Amount", required=False, help_text="Empty: everything available.",
-        currency=FORM_CURRENCY,
+        label=gettext_lazy("Amount"), required=False,
+        help_text=gettext_lazy("Empty: everything available."), currency=FORM_CURRENCY,
     )  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
@@ -218,7 +223,11 @@ class PurseRulesForm(forms.Form):
     """The organiser's award table and lineage share (services.purses.purse_configure)."""
 
     mode = forms.ChoiceField(
-        choices=[("places", "A percentage per place"), ("equal", "Equal shares among the winners")],
+        choices=[
+            ("places", gettext_lazy("A percentage per place")),
+            ("equal", gettext_lazy("Equal shares among the winners")),
+        ],
+        label=gettext_lazy("How the purse is split"),
         widget=forms.RadioSelect,
         initial="places",
     )
@@ -226,23 +235,27 @@ class PurseRulesForm(forms.Form):
         required=False,
         max_length=60,
         initial="60, 30, 10",
-        label="Percentage per place",
-        help_text="First place first, adding up to 100: for example 60, 30, 10.",
+        label=gettext_lazy("Percentage per place"),
+        help_text=gettext_lazy("First place first, adding up to 100: for example 60, 30, 10."),
     )
     lineage_share = forms.IntegerField(
         min_value=0,
         max_value=50,
-        label="Lineage share (%)",
-        help_text="The part of each award that goes to the authors the winner built on.",
+        label=gettext_lazy("Lineage share (%)"),
+        help_text=gettext_lazy(
+            "The part of each award that goes to the authors the winner built on."
+        ),
     )
     rollover_to = forms.ModelChoiceField(
         queryset=None,
         required=False,
         to_field_name="slug",
-        label="If no winner is published",
-        empty_label="Refund every backer",
-        help_text="Or roll the whole purse over to a follow-up challenge you organise, one "
-        "that has not published its results.",
+        label=gettext_lazy("If no winner is published"),
+        empty_label=gettext_lazy("Refund every backer"),
+        help_text=gettext_lazy(
+            "Or roll the whole purse over to a follow-up challenge you organise, one "
+            "that has not published its results."
+        ),
     )
 
     def __init__(self, *args, rollover_choices, **kwargs):
@@ -250,9 +263,9 @@ class PurseRulesForm(forms.Form):
         (purse_selectors.rollover_candidates)."""
         super().__init__(*args, **kwargs)
         self.fields["rollover_to"].queryset = rollover_choices
-        self.fields["rollover_to"].label_from_instance = lambda challenge: (
-            f"Roll over to {challenge.title}"
-        )
+        self.fields["rollover_to"].label_from_instance = lambda challenge: _(
+            "Roll over to {title}"
+        ).format(title=challenge.title)
 
     def clean_places(self) -> list[str]:
         text = self.cleaned_data["places"]
@@ -262,15 +275,18 @@ class PurseRulesForm(forms.Form):
 class ContributeForm(forms.Form):
     """A contribution to a purse, read in the purse's currency."""
 
-    amount = MoneyField(label="Amount", help_text="What you pay, the platform fee included.")
+    amount = MoneyField(
+        label=gettext_lazy("Amount"),
+        help_text=gettext_lazy("What you pay, the platform fee included."),
+    )
     public_name = inputs.PlainCharField(
         max_length=60,
         required=False,
-        label="Name shown among the backers",
-        help_text="Leave empty to back anonymously.",
+        label=gettext_lazy("Name shown among the backers"),
+        help_text=gettext_lazy("Leave empty to back anonymously."),
     )
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["amount"].set_currency(currency)
-        self.fields["amount"].label = f"Amount in {currency}"
+        self.fields["amount"].label = _("Amount in {currency}").format(currency=currency)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .money import format_money
 
@@ -71,10 +73,20 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
     width = PAD * 2 + max(columns, 1) * COL_W - (COL_W - NODE_W)
     height = PAD * 2 + depth * ROW_H + NODE_H
     paid = sum(n.amount for n in nodes.values())
+    summary = ngettext(
+        "{label}: {amount} to {count} solution",
+        "{label}: {amount} to {count} solutions",
+        len(nodes),
+    ).format(label=label, amount=money(paid, currency), count=len(nodes))
+    roles = {
+        "winner": _("winner keeps {amount}"),
+        "ancestor": _("lineage share {amount}"),
+        "step": _("passed over {amount}"),
+    }
     parts = [
         f'<svg class="lineage-svg money-tree" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(label)}: {money(paid, currency)} to {len(nodes)} solutions">'
+        f'aria-label="{escape(summary)}">'
     ]
     for node in nodes.values():
         for child in node.children:
@@ -86,9 +98,12 @@ def money_tree_svg(nodes: dict[int, MoneyNode], *, currency: str, label: str) ->
                 f'{x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}"/>'
             )
     for node in nodes.values():
-        amount = money(node.amount, currency) if node.amount else "not paid"
-        role = {"winner": "winner keeps", "ancestor": "lineage share", "step": "passed over"}
-        tooltip = escape(f"{node.title} by {node.author}: {role[node.role]} {amount}")
+        amount = money(node.amount, currency) if node.amount else _("not paid")
+        tooltip = escape(
+            _("{title} by {author}: {what}").format(
+                title=node.title, author=node.author, what=roles[node.role].format(amount=amount)
+            )
+        )
         parts.append(
             f'<a href="{escape(node.url)}" class="lineage-node money-{node.role}">'
             f"<title>{tooltip}</title>"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils.translation import gettext as _
 
 from challenges.models import Challenge, SelectionRound, Solution
 
@@ -151,9 +152,8 @@ def money_flow(purse: Purse) -> tuple[list[Earning], object]:
             amount=earned,
             role=role,
         )
-    svg = money_tree.money_tree_svg(
-        nodes, currency=purse.currency, label=f"Where the purse of {purse.challenge} went"
-    )
+    label = _("Where the purse of {challenge} went").format(challenge=purse.challenge)
+    svg = money_tree.money_tree_svg(nodes, currency=purse.currency, label=label)
     return rows, svg
 
 

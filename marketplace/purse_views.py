@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from challenges import permissions as challenge_permissions
@@ -89,8 +90,8 @@ def purse_rules(request, slug: str):
     )
     back = purse_url(challenge)
     if not form.is_valid():
-        messages.error(request, "Check the prize rules: " + " ".join(
-            str(e) for errors in form.errors.values() for e in errors))  # fmt: skip
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        messages.error(request, _("Check the prize rules: {problems}").format(problems=problems))
         return redirect(back)
     data = form.cleaned_data
     return perform(
@@ -103,7 +104,7 @@ def purse_rules(request, slug: str):
             lineage_share=Decimal(data["lineage_share"]) / 100,
             rollover_to=data["rollover_to"],
         ),
-        done="Prize rules saved: they freeze once the first contribution is made.",
+        done=_("Prize rules saved: they freeze once the first contribution is made."),
         then=back,
         back=back,
     )
@@ -119,7 +120,7 @@ def purse_contribute(request, slug: str):
     back = purse_url(challenge)
     if not form.is_valid():
         errors = form.errors.get("amount")
-        messages.error(request, str(errors[0]) if errors else "Give an amount to contribute.")
+        messages.error(request, str(errors[0]) if errors else _("Give an amount to contribute."))
         return redirect(back)
     try:
         payment = purses.contribution_start(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub.staff import StaffQueue
 
@@ -42,29 +43,33 @@ def queues() -> list[StaffQueue]:
     return [
         StaffQueue(
             key="disputes",
-            title="Disputed orders",
+            title=_("Disputed orders"),
             count=disputed_count(),
             url=money + "#disputes-title",
-            description="Buyers and sellers who disagree: read the order, then resolve it.",
+            description=_("Buyers and sellers who disagree: read the order, then resolve it."),
             position=20,
         ),
         StaffQueue(
             key="money",
-            title="Refunds, payouts and provider events",
+            title=_("Refunds, payouts and provider events"),
             count=money_attention_count(),
             url=money,
-            description="Refunds or payouts that failed after every attempt, and provider "
-            "events that moved no money: settle them by hand.",
+            description=_(
+                "Refunds or payouts that failed after every attempt, and provider "
+                "events that moved no money: settle them by hand."
+            ),
             position=30,
         ),
         StaffQueue(
             key="wash",
-            title="Suspected wash trades",
+            title=_("Suspected wash trades"),
             count=wash_recent_count(),
             url=reverse("marketplace:staff-wash"),
-            description="Orders completed in the last 30 days between members who trade mostly "
-            "with each other: they settled, but give no adoption and no reputation. Look for "
-            "sock puppets behind them.",
+            description=_(
+                "Orders completed in the last 30 days between members who trade mostly "
+                "with each other: they settled, but give no adoption and no reputation. Look for "
+                "sock puppets behind them."
+            ),
             position=40,
         ),
     ]

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
@@ -564,22 +565,23 @@ def subscription_change(request, action: str):
 def payout_request(request):
     form = PayoutForm(request.POST, user=request.user)
     if not form.is_valid():  # never "everything available" because the amount was unreadable
-        messages.error(request, _form_problem(form, "Give an amount, or leave it empty."))
+        messages.error(request, _form_problem(form, _("Give an amount, or leave it empty.")))
         return redirect("marketplace:order-list")
     amount, currency = form.cleaned_data["amount"], form.cleaned_data["currency"]
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question="Send your balance as a payout now?",
-            consequence="The money leaves PeerHub for your account: a payout cannot be called "
-            "back.",
-            button="Send the payout",
+            question=_("Send your balance as a payout now?"),
+            consequence=_(
+                "The money leaves PeerHub for your account: a payout cannot be called back."
+            ),
+            button=_("Send the payout"),
             back=reverse("marketplace:order-list"),
         )
     return perform(
         request,
         lambda: services.payout_request(seller=request.user, amount=amount, currency=currency),
-        done="Payout sent.",
+        done=_("Payout sent."),
         then="marketplace:order-list",
         back="marketplace:order-list",
     )
@@ -611,7 +613,7 @@ def staff_wash(request):
         {
             "page": page,
             "rows": selectors.wash_rows(page.object_list),
-            "note": wash.NOTE,
+            "note": _(wash.NOTE),
             "decisions": selectors.wash_decisions_recent(),
         },
     )
@@ -626,11 +628,14 @@ def staff_wash_decide(request, pk: int, verb: str):
     if action is None:
         raise Http404("No such decision.")
     order = get_object_or_404(Order, pk=pk)
+    if verb == "clear":
+        done = _("Order #{number} cleared: it counts again.").format(number=order.pk)
+    else:
+        done = _("Order #{number} flagged as a wash trade.").format(number=order.pk)
     return perform(
         request,
         lambda: action(order=order, by=request.user, reason=request.POST.get("reason", "")),
-        done=f"Order #{order.pk} "
-        + ("cleared: it counts again." if verb == "clear" else "flagged as a wash trade."),
+        done=done,
         then="marketplace:staff-wash",
         back="marketplace:staff-wash",
     )
@@ -643,10 +648,11 @@ def staff_event_dismiss(request, pk: int):
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Mark provider event {event.event_id} as reviewed?",
-            consequence="It will no longer fail the ledger audit or show among the events for "
-            "staff.",
-            button="Mark reviewed",
+            question=_("Mark provider event {event} as reviewed?").format(event=event.event_id),
+            consequence=_(
+                "It will no longer fail the ledger audit or show among the events for staff."
+            ),
+            button=_("Mark reviewed"),
             back=reverse("marketplace:staff-money"),
         )
     return perform(
@@ -654,7 +660,7 @@ def staff_event_dismiss(request, pk: int):
         lambda: services.provider_event_dismiss(
             event=event, by=request.user, note=request.POST.get("note", "")[:120]
         ),
-        done="Event marked as reviewed.",
+        done=_("Event marked as reviewed."),
         then="marketplace:staff-money",
         back="marketplace:staff-money",
     )
@@ -670,15 +676,19 @@ def staff_transfer_retry(request, kind: str, pk: int):
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Send this {kind} again?",
-            consequence="It is queued to the provider at once, with the same idempotency key.",
-            button=f"Send the {kind} again",
+            question=_("Send this refund again?")
+            if kind == "refund"
+            else _("Send this payout again?"),
+            consequence=_("It is queued to the provider at once, with the same idempotency key."),
+            button=_("Send the refund again") if kind == "refund" else _("Send the payout again"),
             back=reverse("marketplace:staff-money"),
         )
     return perform(
         request,
         lambda: services.transfer_retry(transfer=transfer, by=request.user),
-        done=f"The {kind} is queued to be sent again.",
+        done=_("The refund is queued to be sent again.")
+        if kind == "refund"
+        else _("The payout is queued to be sent again."),
         then="marketplace:staff-money",
         back="marketplace:staff-money",
     )

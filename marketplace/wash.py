@@ -46,13 +46,16 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 
 from .models import Order, WashDecision
 
-NOTE = "Not counted: buyer and seller trade mostly with each other."
-CLEARED_NOTE = "Counted: staff cleared this order of wash trading."
+# Stored as written in the reputation ledger's notes (English); pages translate them on show.
+NOTE = gettext_noop("Not counted: buyer and seller trade mostly with each other.")
+CLEARED_NOTE = gettext_noop("Counted: staff cleared this order of wash trading.")
 # The share of each party's completed orders inside the circle from which it is "mostly".
 MOSTLY = 0.5
 
@@ -330,18 +333,22 @@ def _resync(order_ids: list[int]) -> None:
 
 def _decide(*, order: Order, by, suspected: bool, reason: str) -> WashDecision:
     if not (by.is_authenticated and by.is_staff):
-        raise NotAllowed("Only staff can decide about wash trades.")
+        raise NotAllowed(_("Only staff can decide about wash trades."))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why (the reason is kept with the decision).", code="reason")
+        raise DomainError(_("Say why (the reason is kept with the decision)."), code="reason")
     if len(reason) > 500:
-        raise DomainError("Keep the reason under 500 characters.", code="reason")
+        raise DomainError(_("Keep the reason under 500 characters."), code="reason")
     locked = Order.objects.select_for_update().get(pk=order.pk)  # decisions on it take turns
     if locked.state != Order.State.COMPLETED:
-        raise Conflict("Only a completed order can be judged a wash trade.", code="not_completed")
+        raise Conflict(
+            _("Only a completed order can be judged a wash trade."), code="not_completed"
+        )
     if locked.wash_suspected == suspected:
         raise Conflict(
-            "This order is already suspected." if suspected else "This order is not suspected.",
+            _("This order is already suspected.")
+            if suspected
+            else _("This order is not suspected."),
             code="unchanged",
         )
     verdict = verdict_for(locked)

@@ -6,6 +6,7 @@ error shape."""
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import ValidationError
@@ -73,7 +74,9 @@ class PurseRulesView(GenericAPIView):
             if rollover_to is None or not challenge_permissions.can_view_challenge(
                 request.user, rollover_to
             ):
-                raise ValidationError({"rollover_to": ["No challenge you can see has this slug."]})
+                raise ValidationError(
+                    {"rollover_to": [_("No challenge you can see has this slug.")]}
+                )
         purse = purses.purse_configure(
             challenge=challenge,
             by=request.user,
@@ -169,7 +172,7 @@ class EarningsView(GenericAPIView):
         kind = request.query_params.get("kind")
         if kind:
             if kind not in Earning.Kind.values:
-                raise ValidationError({"kind": ["Choose award, lineage or royalty."]})
+                raise ValidationError({"kind": [_("Choose award, lineage or royalty.")]})
             rows = rows.filter(kind=kind)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.EarningSerializer(page, many=True).data)

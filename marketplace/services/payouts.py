@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.mfa import require_mfa
@@ -12,6 +13,7 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger
 from ..models import LedgerTransaction, Payout
+from ..money import plain_money
 from . import transfers
 
 
@@ -23,16 +25,17 @@ def payout_request(*, seller: User, amount: int | None = None, currency: str = "
     now; the provider is asked after commit (services.transfers), and retried until it answers."""
     require_mfa(seller, for_what="payouts")
     if not user_is_verified(seller):
-        raise NotAllowed("Verify your e-mail address first.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address first."), code="unverified")
     currency = (currency or settings.PEERHUB_MARKETPLACE["currency"]).upper()
     account = ledger.lock_payable(seller, currency)
     available = ledger.balance(account)
     amount = available if amount is None else int(amount)
     if amount <= 0:
-        raise DomainError("There is nothing to pay out.", code="nothing_to_pay_out")
+        raise DomainError(_("There is nothing to pay out."), code="nothing_to_pay_out")
     if amount > available:
         raise DomainError(
-            f"Only {available} {currency} (minor units) is available.", code="insufficient_funds"
+            _("Only {amount} is available.").format(amount=plain_money(available, currency)),
+            code="insufficient_funds",
         )
     payout = transfers.payout_create(
         seller=seller, amount=amount, currency=currency, key=f"payout-{uuid.uuid4().hex}"

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from challenges import permissions as challenge_permissions
 from challenges.lineage import Link, Payee, chain_of, lineage_payees, links_by_id
@@ -81,19 +82,24 @@ def _clean_places(mode: str, places) -> list[int]:
     if mode == Purse.Mode.EQUAL:
         return []
     if mode != Purse.Mode.PLACES:
-        raise DomainError("Choose a percentage per place or equal shares.", code="invalid_mode")
+        raise DomainError(_("Choose a percentage per place or equal shares."), code="invalid_mode")
     try:
         cleaned = [int(p) for p in places or []]
     except (TypeError, ValueError) as error:
-        raise DomainError("Each place's share is a whole percentage.", code="invalid") from error
+        raise DomainError(_("Each place's share is a whole percentage."), code="invalid") from error
     if not 1 <= len(cleaned) <= MAX_PLACES:
-        raise DomainError(f"Give 1 to {MAX_PLACES} places.", code="invalid_places")
+        raise DomainError(
+            _("Give 1 to {limit} places.").format(limit=MAX_PLACES), code="invalid_places"
+        )
     if any(p <= 0 for p in cleaned) or sum(cleaned) != 100:
         raise DomainError(
-            "Each place gets more than 0 % and the places add up to 100 %.", code="invalid_places"
+            _("Each place gets more than 0 % and the places add up to 100 %."),
+            code="invalid_places",
         )
     if cleaned != sorted(cleaned, reverse=True):
-        raise DomainError("A better place never gets less than a worse one.", code="invalid_places")
+        raise DomainError(
+            _("A better place never gets less than a worse one."), code="invalid_places"
+        )
     return cleaned
 
 
@@ -101,10 +107,12 @@ def _clean_share(value) -> Decimal:
     try:
         share = Decimal(str(value)).quantize(Decimal("0.001"))
     except (InvalidOperation, ValueError) as error:
-        raise DomainError("The lineage share is a percentage.", code="invalid_share") from error
+        raise DomainError(_("The lineage share is a percentage."), code="invalid_share") from error
     if not Decimal(0) <= share <= max_lineage_share():
         raise DomainError(
-            f"The lineage share runs from 0 to {max_lineage_share() * 100:g} %.",
+            _("The lineage share runs from 0 to {limit} %.").format(
+                limit=f"{max_lineage_share() * 100:g}"
+            ),
             code="invalid_share",
         )
     return share
@@ -150,12 +158,13 @@ def _clean_rollover(
         return None
     if rollover_to.pk == challenge.pk:
         raise DomainError(
-            "A purse cannot roll over to its own challenge: name a follow-up challenge.",
+            _("A purse cannot roll over to its own challenge: name a follow-up challenge."),
             code="rollover_self",
         )
     if not challenge_permissions.can_edit_challenge(by, rollover_to):
         raise NotAllowed(
-            "The purse can only roll over to a challenge you organise.", code="rollover_not_yours"
+            _("The purse can only roll over to a challenge you organise."),
+            code="rollover_not_yours",
         )
     target = Challenge.objects.get(pk=rollover_to.pk)
     target_purse = Purse.objects.filter(challenge=target).first()
@@ -165,12 +174,15 @@ def _clean_rollover(
         or results_published(target)
     ):
         raise Conflict(
-            f"{target} no longer takes prize money: its results are out or it is closed.",
+            _(
+                "{challenge} no longer takes prize money: its results are out or it is closed."
+            ).format(challenge=target),
             code="rollover_closed",
         )
     if not _can_receive(target, target_purse, currency=purse.currency):
         raise DomainError(
-            f"The purse of {target} counts in another currency.", code="rollover_currency"
+            _("The purse of {challenge} counts in another currency.").format(challenge=target),
+            code="rollover_currency",
         )
     # Follow the follow-ups' own rollovers: none may lead back to this challenge. (Two
     # organisers racing to name each other could still both pass; a purse that has rolled
@@ -180,7 +192,9 @@ def _clean_rollover(
     while step is not None:
         if step in seen:
             raise Conflict(
-                f"{target} already rolls over, directly or through others, to this challenge.",
+                _(
+                    "{challenge} already rolls over, directly or through others, to this challenge."
+                ).format(challenge=target),
                 code="rollover_cycle",
             )
         seen.add(step)
@@ -203,7 +217,7 @@ def purse_configure(
     organisers only, and only until money is in. Locks the purse row, so a contribution
     landing meanwhile either comes before (and the change is refused) or after."""
     if not challenge_permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can set its prize rules.")
+        raise NotAllowed(_("Only the challenge's organisers can set its prize rules."))
     cleaned = _clean_places(mode, places)
     share = default_lineage_share() if lineage_share in (None, "") else _clean_share(lineage_share)
     purse = _lock(challenge)
@@ -212,11 +226,11 @@ def purse_configure(
         purse = _lock(challenge)
     if purse is None:
         if challenge.status not in (Challenge.Status.DRAFT, *CONTRIBUTING_STATUSES):
-            raise Conflict("The results are out: too late for a purse.", code="too_late")
+            raise Conflict(_("The results are out: too late for a purse."), code="too_late")
         purse = Purse(challenge=challenge)
     elif not purse.is_open or purse_has_money(purse):
         raise Conflict(
-            "Money is in: the award table and the lineage share are frozen.", code="frozen"
+            _("Money is in: the award table and the lineage share are frozen."), code="frozen"
         )
     purse.rollover_to = _clean_rollover(
         purse=purse, challenge=challenge, by=by, rollover_to=rollover_to
@@ -242,14 +256,15 @@ def contribution_start(
     row (select_for_update) and checks it still takes money: a contribution racing the
     publication of the results is refused here, before anything is charged."""
     if not user_is_verified(backer):
-        raise NotAllowed("Verify your e-mail address before backing a purse.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address before backing a purse."), code="unverified")
     if not challenge_permissions.can_view_challenge(backer, challenge):
-        raise NotAllowed("This challenge is private.")
+        raise NotAllowed(_("This challenge is private."))
     try:
         amount = int(amount)
     except (TypeError, ValueError) as error:
         raise DomainError(
-            "Give the amount in whole minor units of the purse's currency.", code="invalid_amount"
+            _("Give the amount in whole minor units of the purse's currency."),
+            code="invalid_amount",
         ) from error
     if amount < min_contribution():
         currency = (
@@ -257,18 +272,21 @@ def contribution_start(
             or Purse._meta.get_field("currency").get_default()
         )
         raise DomainError(
-            f"The smallest contribution is {plain_money(min_contribution(), currency)}.",
+            _("The smallest contribution is {amount}.").format(
+                amount=plain_money(min_contribution(), currency)
+            ),
             code="too_small",
         )
     if amount > 10_000_000:
-        raise DomainError("That is more than one contribution may be.", code="too_large")
+        raise DomainError(_("That is more than one contribution may be."), code="too_large")
     purse = _lock(challenge)
     if purse is None:
-        raise Conflict("This challenge has no prize purse.", code="no_purse")
+        raise Conflict(_("This challenge has no prize purse."), code="no_purse")
     challenge = Challenge.objects.get(pk=challenge.pk)
     if not purse.is_open or challenge.status not in CONTRIBUTING_STATUSES:
         raise Conflict(
-            "This purse no longer takes contributions: nothing was charged.", code="purse_closed"
+            _("This purse no longer takes contributions: nothing was charged."),
+            code="purse_closed",
         )
     rate = purse_fee_rate()
     contribution = Contribution.objects.create(

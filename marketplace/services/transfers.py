@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub.models import User
 
@@ -159,14 +160,14 @@ def transfer_retry(*, transfer: Transfer, by: User) -> Transfer:
     from .. import permissions
 
     if not permissions.is_staff(by):
-        raise NotAllowed("Only staff can retry a refund or a payout.")
+        raise NotAllowed(_("Only staff can retry a refund or a payout."))
     model = type(transfer)
     updated = model.objects.filter(pk=transfer.pk, state=Transfer.State.FAILED).update(
         state=Transfer.State.CREATED, attempts=0, next_attempt_at=timezone.now(),
         updated_at=timezone.now(),
     )  # fmt: skip
     if not updated:
-        raise Conflict("Only a failed refund or payout can be retried.", code="not_failed")
+        raise Conflict(_("Only a failed refund or payout can be retried."), code="not_failed")
     transfer.refresh_from_db()
     _send_on_commit(transfer)
     return transfer
