@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Max
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext, pgettext
@@ -196,7 +197,9 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
                 f"{x(i):.1f}",
                 f"{y_fit(point.best):.1f}",
                 gettext("Generation {generation}: best {best}, mean {mean}").format(
-                    generation=point.generation, best=point.best, mean=point.mean
+                    generation=point.generation,
+                    best=number_format(point.best),
+                    mean=number_format(point.mean),
                 ),
             )
         )
@@ -212,7 +215,7 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((p.generation, p.count, p.best, p.mean) for p in points),
+        ((p.generation, p.count, number_format(p.best), number_format(p.mean)) for p in points),
     )
     drawing = format_html_join("", "{}", ((part,) for part in parts))
     return format_html(

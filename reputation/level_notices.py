@@ -2,7 +2,7 @@
 (reputation.tasks), outside the score computation itself: it only reads the levels written."""
 
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from peerhub.models import Notification
 from peerhub.notifications import notify
@@ -23,7 +23,9 @@ def unlocks(level: int) -> str:
     )
     if not names:
         return gettext("thank you for your work")
-    return gettext("now you can {privileges}").format(privileges=", ".join(names))
+    return gettext("now you can {privileges}").format(
+        privileges=pgettext("list separator", ", ").join(names)
+    )
 
 
 def trust_levels_announce(user_ids) -> int:

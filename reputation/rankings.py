@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -68,7 +69,8 @@ class ComponentLine:
 
 
 def _fmt(number) -> str:
-    return f"{float(number):.2f}".rstrip("0").rstrip(".")
+    """Up to two decimals, as the reader's language writes them ("0.09", "0,09")."""
+    return number_format(Decimal(f"{float(number):.2f}".rstrip("0").rstrip(".")))
 
 
 def _detail(name: str, part: dict) -> str:

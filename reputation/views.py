@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
@@ -217,15 +218,20 @@ def trust_moderation(request):
     return render(request, "reputation/trust_moderation.html", {"review": selectors.trust_review()})
 
 
+def _list_separator() -> str:
+    """What separates the items of a list in the active language (Arabic has its own comma)."""
+    return pgettext("list separator", ", ")
+
+
 def _shares_text(shares) -> str:
     """The lineage shares in words: "20 % to the parent's author, then 4 % further up"."""
-    percents = [f"{share * 100:g} %" for share in shares]
+    percents = [f"{float(share) * 100:g} %" for share in shares]
     if not percents:
         return _("none")
     if len(percents) == 1:
         return _("{share} to the parent's author").format(share=percents[0])
     return _("{share} to the parent's author, then {further} further up").format(
-        share=percents[0], further=", ".join(percents[1:])
+        share=percents[0], further=_list_separator().join(percents[1:])
     )
 
 
@@ -259,15 +265,15 @@ def how_it_works(request):
             "outlier_note": rules.note_text(rules.OUTLIER_REVIEW_NOTE),
             "simulation": simulation,
             "flags": flags,
-            "daily_votes_text": ", ".join(
+            "daily_votes_text": _list_separator().join(
                 _("level {level}: {votes}").format(level=level, votes=votes)
                 for level, votes in sorted(rules.daily_votes().items())
             ),
-            "level_weights_text": ", ".join(
+            "level_weights_text": _list_separator().join(
                 _("level {level}: {weight}").format(level=level, weight=floatformat(weight, -2))
                 for level, weight in flags.level_weights.items()
             ),
-            "penalties_text": ", ".join(
+            "penalties_text": _list_separator().join(
                 _("{reason}: {amount}").format(
                     reason=presenters.FLAG_REASON_NAMES.get(reason, reason),
                     amount=floatformat(amount, 0),
