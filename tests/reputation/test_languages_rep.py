@@ -247,3 +247,19 @@ def test_a_stored_ledger_note_is_worded_in_the_readers_language():
     assert explained.text == "Voto de Ana en tu solución «Rain barrel»: no cuenta: poca confianza"
     [explained] = presenters.event_lines(viewer=solution.author, events=[line])
     assert explained.text == "Ana's vote on your solution “Rain barrel”: not counted: low trust"
+
+
+def test_a_new_trust_level_notice_is_worded_in_the_readers_language():
+    """A stored notice keeps the level's name as it was written; it is worded again from the
+    level for each reader."""
+    from peerhub.notifications import get_kind
+
+    kind = get_kind("trust_level_gained")
+    stored = {"level": "2", "level_name": "regular", "unlocks": "vote solutions down unlocked"}
+    with translation.override("ar"):
+        text = kind.render(context=stored, captured=True)
+    assert "2 (منتظم)" in text
+    assert "يمكنك الآن" in text and "التصويت ضد الحلول" in text and "regular" not in text
+    english = kind.render(context=stored, captured=True)
+    assert english.startswith("You reached trust level 2 (regular): now you can ")
+    assert "vote solutions down" in english
