@@ -150,7 +150,7 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
                 '<circle class="chart-point" cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
                 f"{x(point.day):.1f}",
                 f"{y(point.total):.1f}",
-                point.day.isoformat(),
+                axis_date(point.day),
                 _fmt(point.total),
             )
         )
