@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from . import rules
 from .models import ReputationDay
@@ -81,7 +82,7 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
     """The running total as a line over a date axis, with a visually hidden table of the same
     figures for screen readers. `label` names the chart (escaped)."""
     if not points:
-        return format_html('<p class="muted small">{}</p>', "No reputation history yet.")
+        return format_html('<p class="muted small">{}</p>', gettext("No reputation history yet."))
     first, last = points[0].day, points[-1].day
     span_days = max(1, (last - first).days)
     top = _nice_ceiling(max(p.total for p in points))
@@ -149,13 +150,16 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
                 '<circle class="chart-point" cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
                 f"{x(point.day):.1f}",
                 f"{y(point.total):.1f}",
-                point.day.isoformat(),
+                axis_date(point.day),
                 _fmt(point.total),
             )
         )
-    summary = (
-        f"{label}: from {_fmt(points[0].total)} on {first.isoformat()} "
-        f"to {_fmt(points[-1].total)} on {last.isoformat()}"
+    summary = gettext("{label}: from {start} on {start_day} to {end} on {end_day}").format(
+        label=label,
+        start=_fmt(points[0].total),
+        start_day=axis_date(first),
+        end=_fmt(points[-1].total),
+        end_day=axis_date(last),
     )
     rows = format_html_join(
         "", "<tr><td>{}</td><td>{}</td></tr>", ((p.day.isoformat(), _fmt(p.total)) for p in points)
@@ -166,8 +170,9 @@ def reputation_chart(points: list[Point], *, label: str) -> SafeString:
         '<svg class="chart-svg" viewBox="0 0 {} {}" role="img" aria-label="{}"'
         ' xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>'
         '<div class="visually-hidden"><table><caption>{}</caption>'
-        '<thead><tr><th scope="col">Day</th><th scope="col">Reputation</th></tr></thead>'
+        '<thead><tr><th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
         "<tbody>{}</tbody></table></div>"
         "</figure>",
-        WIDTH, HEIGHT, summary, label, drawing, label, rows,
+        WIDTH, HEIGHT, summary, label, drawing, label,
+        gettext("Day"), gettext("Reputation"), rows,
     )  # fmt: skip

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Max
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, pgettext
 
 from challenges import selectors as challenge_selectors
 from challenges.lineage_svg import lineage_list, lineage_svg
@@ -109,7 +111,11 @@ def lineage_drawings(result: Evolution) -> list[tuple[Lineage, SafeString, SafeS
     return [
         (
             lineage,
-            lineage_svg(lineage, label=f"Lineage of {lineage.root.title}", highlight=branch),
+            lineage_svg(
+                lineage,
+                label=gettext("Lineage of {title}").format(title=lineage.root.title),
+                highlight=branch,
+            ),
             lineage_list(lineage, highlight=branch),
         )
         for lineage, branch in result.lineages
@@ -120,7 +126,7 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
     """Bars: solutions per generation (right axis); lines: best and mean fitness (left axis,
     0-100). A visually hidden table carries the same figures for screen readers."""
     if not points:
-        return format_html('<p class="muted small">{}</p>', "No ranked solution yet.")
+        return format_html('<p class="muted small">{}</p>', gettext("No ranked solution yet."))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(points)
     most = max(p.count for p in points)
@@ -154,7 +160,7 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
             '<text class="chart-label" x="{}" y="{}">{}</text>',
             WIDTH - RIGHT + 4,
             f"{TOP + 4:.1f}",
-            f"{most} sol.",
+            ngettext("{count} solution", "{count} solutions", most).format(count=most),
         )
     )
     bar_w = max(4.0, slot * 0.5)
@@ -163,17 +169,22 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
         parts.append(
             format_html(
                 '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}">'
-                "<title>Generation {}: {} solutions</title></rect>"
-                '<text class="chart-label chart-label-x" x="{}" y="{}">gen {}</text>',
+                "<title>{}</title></rect>"
+                '<text class="chart-label chart-label-x" x="{}" y="{}">{}</text>',
                 f"{x(i) - bar_w / 2:.1f}",
                 f"{top:.1f}",
                 f"{bar_w:.1f}",
                 f"{TOP + plot_h - top:.1f}",
-                point.generation,
-                point.count,
+                ngettext(
+                    "Generation {generation}: {count} solution",
+                    "Generation {generation}: {count} solutions",
+                    point.count,
+                ).format(generation=point.generation, count=point.count),
                 f"{x(i):.1f}",
                 HEIGHT - 12,
-                point.generation,
+                pgettext("chart axis, short for generation", "gen {generation}").format(
+                    generation=point.generation
+                ),
             )
         )
     for css, attr in (("chart-line", "best"), ("chart-line-mean", "mean")):
@@ -182,13 +193,14 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
     for i, point in enumerate(points):
         parts.append(
             format_html(
-                '<circle class="chart-point" cx="{}" cy="{}" r="3">'
-                "<title>Generation {}: best {}, mean {}</title></circle>",
+                '<circle class="chart-point" cx="{}" cy="{}" r="3"><title>{}</title></circle>',
                 f"{x(i):.1f}",
                 f"{y_fit(point.best):.1f}",
-                point.generation,
-                point.best,
-                point.mean,
+                gettext("Generation {generation}: best {best}, mean {mean}").format(
+                    generation=point.generation,
+                    best=number_format(point.best),
+                    mean=number_format(point.mean),
+                ),
             )
         )
     parts.append(
@@ -203,7 +215,7 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((p.generation, p.count, p.best, p.mean) for p in points),
+        ((p.generation, p.count, number_format(p.best), number_format(p.mean)) for p in points),
     )
     drawing = format_html_join("", "{}", ((part,) for part in parts))
     return format_html(
@@ -211,18 +223,25 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
         '<svg class="chart-svg" viewBox="0 0 {} {}" role="img" aria-label="{}"'
         ' xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>'
         '<figcaption class="chart-legend small"><span><span class="legend-swatch legend-best">'
-        '</span>best fitness</span><span><span class="legend-swatch legend-mean"></span>mean '
-        'fitness</span><span><span class="legend-swatch legend-count"></span>solutions</span>'
+        '</span>{}</span><span><span class="legend-swatch legend-mean"></span>{}</span>'
+        '<span><span class="legend-swatch legend-count"></span>{}</span>'
         "</figcaption>"
         '<div class="visually-hidden"><table><caption>{}</caption><thead><tr>'
-        '<th scope="col">Generation</th><th scope="col">Solutions</th>'
-        '<th scope="col">Best fitness</th><th scope="col">Mean fitness</th></tr></thead>'
+        '<th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th></tr></thead>'
         "<tbody>{}</tbody></table></div></figure>",
         WIDTH,
         HEIGHT,
         label,
         label,
         drawing,
+        gettext("best fitness"),
+        gettext("mean fitness"),
+        pgettext("chart legend", "solutions"),
         label,
+        gettext("Generation"),
+        gettext("Solutions"),
+        gettext("Best fitness"),
+        gettext("Mean fitness"),
         rows,
     )

@@ -31,6 +31,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Collate, TruncDate
+from django.utils.translation import gettext_lazy as _
 
 from challenges.models import Challenge
 from challenges.permissions import challenges_visible_to
@@ -40,7 +41,7 @@ from . import boards, rules
 from .models import ReputationDay, ReputationEvent, ReputationScore, ReputationStanding
 
 ALL_TIME, LAST_30_DAYS = "all", "30d"
-PERIODS = {ALL_TIME: "All time", LAST_30_DAYS: "Last 30 days"}
+PERIODS = {ALL_TIME: _("All time"), LAST_30_DAYS: _("Last 30 days")}
 WINDOW_DAYS = 30
 
 

@@ -2,6 +2,7 @@
 (reputation.tasks), outside the score computation itself: it only reads the levels written."""
 
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
 
 from peerhub.models import Notification
 from peerhub.notifications import notify
@@ -13,13 +14,18 @@ from .models import ReputationScore
 FIRST_EARNED_LEVEL = 2
 
 
-def _unlocks(level: int) -> str:
+def unlocks(level: int) -> str:
+    """What reaching `level` unlocks, in the active language."""
     names = sorted(
-        rules.PRIVILEGE_LABELS.get(perm, perm)
+        str(rules.PRIVILEGE_LABELS.get(perm, perm))
         for perm, needed in rules.privileges().items()
         if needed == level
     )
-    return ", ".join(names) + " unlocked" if names else "thank you for your work"
+    if not names:
+        return gettext("thank you for your work")
+    return gettext("now you can {privileges}").format(
+        privileges=pgettext("list separator", ", ").join(names)
+    )
 
 
 def trust_levels_announce(user_ids) -> int:
@@ -49,8 +55,10 @@ def trust_levels_announce(user_ids) -> int:
             url=reverse("profile", kwargs={"username": username}),
             context={
                 "level": level,
-                "level_name": rules.LEVEL_NAMES.get(level, ""),
-                "unlocks": _unlocks(level),
+                # Kept for the record; reputation.social words both again from the level, in
+                # each reader's language.
+                "level_name": str(rules.LEVEL_NAMES.get(level, "")),
+                "unlocks": unlocks(level),
             },
         )
         announced += 1

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from challenges.models import rendered
 from peerhub import limits
@@ -28,7 +29,7 @@ class Vote(models.Model):
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
     )
-    value = models.SmallIntegerField(choices=[(UP, "Up"), (DOWN, "Down")])
+    value = models.SmallIntegerField(choices=[(UP, _("Up")), (DOWN, _("Down"))])
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     # Set by the serial-voting job (reputation.abuse): from then on the vote gives its
@@ -56,7 +57,7 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
     )
     comment = models.TextField(
-        max_length=limits.REVIEW, help_text="Markdown: what works, what would make it better."
+        max_length=limits.REVIEW, help_text=_("Markdown: what works, what would make it better.")
     )
     # `comment` rendered when written, @mentions linked (peerhub.mentions).
     comment_html = models.TextField(blank=True, default="", editable=False)
@@ -107,18 +108,18 @@ class ReputationEvent(models.Model):
     """One line of the ledger. Never edited, never deleted: corrections are new lines."""
 
     class Kind(models.TextChoices):
-        UPVOTE_RECEIVED = "upvote_received", "Upvote received"
-        DOWNVOTE_RECEIVED = "downvote_received", "Downvote received"
-        DOWNVOTE_CAST = "downvote_cast", "Downvote cast"
-        FORKED = "forked", "Solution forked"
-        REVIEW_RECEIVED = "review_received", "Review received"
-        UPSTREAM_ACCEPTED = "upstream_accepted", "Change accepted upstream"
-        MANIFESTO_SIGNED = "manifesto_signed", "Manifesto signed"
-        LINEAGE_CREDIT = "lineage_credit", "Credit from a descendant"
-        ORDER_REVIEWED = "order_reviewed", "Service order reviewed"
-        SHORTLISTED = "shortlisted", "Shortlisted by the organisers"
-        SELECTED = "selected", "Selected as a winner"
-        MODERATION_PENALTY = "moderation_penalty", "Confirmed spam or abuse"
+        UPVOTE_RECEIVED = "upvote_received", _("Upvote received")
+        DOWNVOTE_RECEIVED = "downvote_received", _("Downvote received")
+        DOWNVOTE_CAST = "downvote_cast", _("Downvote cast")
+        FORKED = "forked", _("Solution forked")
+        REVIEW_RECEIVED = "review_received", _("Review received")
+        UPSTREAM_ACCEPTED = "upstream_accepted", _("Change accepted upstream")
+        MANIFESTO_SIGNED = "manifesto_signed", _("Manifesto signed")
+        LINEAGE_CREDIT = "lineage_credit", _("Credit from a descendant")
+        ORDER_REVIEWED = "order_reviewed", _("Service order reviewed")
+        SHORTLISTED = "shortlisted", _("Shortlisted by the organisers")
+        SELECTED = "selected", _("Selected as a winner")
+        MODERATION_PENALTY = "moderation_penalty", _("Confirmed spam or abuse")
 
     # Indexed with the fact time (event_beneficiary_time), by key with its step
     # (one_ledger_line_per_step) and, for the rare kinds, by kind; fewer indexes make the full
@@ -379,11 +380,11 @@ class FanoutPartition(models.Model):
 
 
 class FlagReason(models.TextChoices):
-    SPAM = "spam", "Spam"
-    ABUSIVE = "abusive", "Abusive or offensive"
-    PLAGIARISM = "plagiarism", "Plagiarism or a fork without credit"
-    OFF_TOPIC = "off_topic", "Off-topic"
-    OTHER = "other", "Something else"
+    SPAM = "spam", _("Spam")
+    ABUSIVE = "abusive", _("Abusive or offensive")
+    PLAGIARISM = "plagiarism", _("Plagiarism or a fork without credit")
+    OFF_TOPIC = "off_topic", _("Off-topic")
+    OTHER = "other", _("Something else")
 
 
 class ModerationCase(models.Model):
@@ -392,13 +393,13 @@ class ModerationCase(models.Model):
     apps that own them, peerhub.moderation); a case restored and flagged again reopens."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Flagged, awaiting review"
-        HIDDEN = "hidden", "Hidden pending review"
-        APPEALED = "appealed", "Appealed by its author"
-        EDITED = "edited", "Edited by its author, awaiting review"
-        UPHELD = "upheld", "Hidden by moderators"
-        REMOVED = "removed", "Removed by moderators"
-        RESTORED = "restored", "Restored by moderators"
+        OPEN = "open", _("Flagged, awaiting review")
+        HIDDEN = "hidden", _("Hidden pending review")
+        APPEALED = "appealed", _("Appealed by its author")
+        EDITED = "edited", _("Edited by its author, awaiting review")
+        UPHELD = "upheld", _("Hidden by moderators")
+        REMOVED = "removed", _("Removed by moderators")
+        RESTORED = "restored", _("Restored by moderators")
 
     PENDING = (Status.OPEN, Status.HIDDEN, Status.APPEALED, Status.EDITED)
 
@@ -448,9 +449,9 @@ class Flag(models.Model):
     the moderators agreed (helpful) or not (declined)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting review"
-        HELPFUL = "helpful", "Helpful"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Awaiting review")
+        HELPFUL = "helpful", _("Helpful")
+        DECLINED = "declined", _("Declined")
 
     case = models.ForeignKey(ModerationCase, on_delete=models.CASCADE, related_name="flags")
     flagger = models.ForeignKey(
@@ -486,20 +487,20 @@ class ModerationAction(models.Model):
     staff audits only and never shown or serialised."""
 
     class Action(models.TextChoices):
-        AUTO_HIDDEN = "auto_hidden", "Hidden pending review (flags passed the threshold)"
-        HIDE = "hide", "Hidden (flags upheld)"
-        REMOVE = "remove", "Removed (flags upheld)"
-        RESTORE = "restore", "Restored (flags declined)"
-        DEFER = "defer", "Deferred"
-        APPEAL = "appeal", "Appealed by its author"
-        EDITED = "edited", "Edited by its author"
-        SUSPEND = "suspend", "New account suspended for spam"
+        AUTO_HIDDEN = "auto_hidden", _("Hidden pending review (flags passed the threshold)")
+        HIDE = "hide", _("Hidden (flags upheld)")
+        REMOVE = "remove", _("Removed (flags upheld)")
+        RESTORE = "restore", _("Restored (flags declined)")
+        DEFER = "defer", _("Deferred")
+        APPEAL = "appeal", _("Appealed by its author")
+        EDITED = "edited", _("Edited by its author")
+        SUSPEND = "suspend", _("New account suspended for spam")
 
     class Role(models.TextChoices):
-        FLAGS = "flags", "Community flags"
-        MODERATOR = "moderator", "Community moderator"
-        STAFF = "staff", "Staff"
-        AUTHOR = "author", "Author"
+        FLAGS = "flags", _("Community flags")
+        MODERATOR = "moderator", _("Community moderator")
+        STAFF = "staff", _("Staff")
+        AUTHOR = "author", _("Author")
 
     case = models.ForeignKey(ModerationCase, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(max_length=12, choices=Action)

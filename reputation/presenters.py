@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
@@ -48,84 +50,171 @@ def _visible_solution_ids(viewer, events) -> set[int]:
 
 def _title(solution: Solution | None, visible: set[int]) -> str:
     if solution is None:
-        return "a deleted solution"
+        return _("a deleted solution")
     if solution.pk not in visible:
-        return "a private solution"
-    return f"“{solution.title}”"
+        return _("a private solution")
+    return _("“{title}”").format(title=solution.title)
+
+
+# What a moderation line names: "your <item>" (the kind in its fact key), worded whole so that
+# each language agrees the possessive with the noun.
+_YOUR_ITEM = {
+    "solution": pgettext_lazy("flagged item", "your solution"),
+    "revision": pgettext_lazy("flagged item", "your revision"),
+    "comment": pgettext_lazy("flagged item", "your comment"),
+    "offer": pgettext_lazy("flagged item", "your offer"),
+    "order_message": pgettext_lazy("flagged item", "your order message"),
+    "profile": pgettext_lazy("flagged item", "your profile"),
+}
+FLAG_REASON_NAMES = {
+    "spam": pgettext_lazy("confirmed flag reason", "spam"),
+    "abusive": pgettext_lazy("confirmed flag reason", "abuse"),
+    "plagiarism": pgettext_lazy("confirmed flag reason", "plagiarism"),
+    "off_topic": pgettext_lazy("confirmed flag reason", "off-topic content"),
+    "other": pgettext_lazy("confirmed flag reason", "a problem"),
+}
+
+
+def _moderation_line(event: ReputationEvent, correction: bool) -> tuple[str, bool]:
+    # fact key: moderation:<case>:<kind>:<reason>
+    _prefix, _case, item, reason = [*event.fact_key.split(":"), "", "", ""][:4]
+    what = _YOUR_ITEM.get(item)
+    if what is None:
+        what = _("your {item}").format(item=item.replace("_", " ")) if item else _("your content")
+    why = FLAG_REASON_NAMES.get(reason, reason)
+    if correction:
+        return _("Correction: moderators restored {item} ({reason} no longer confirmed)").format(
+            item=what, reason=why
+        ), True
+    return _("Moderators confirmed {reason} on {item}").format(reason=why, item=what), False
 
 
 def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
-    """(sentence, is_correction). A correction (any line after the first of its fact) undoes or
-    adjusts what the first line gave, because the fact changed: a vote removed or flipped, a
-    review edited."""
+    """(sentence, is_correction), in the active language. A correction (any line after the
+    first of its fact) undoes or adjusts what the first line gave, because the fact changed: a
+    vote removed or flipped, a review edited. Stored lines keep their reason as the rules'
+    English note (`ReputationEvent.note`): it is worded here, from its kind and note, for each
+    reader."""
     correction = event.seq > 1
-    actor = event.actor.name if event.actor else "A former member"
+    actor = event.actor.name if event.actor else _("A former member")
     target = _title(event.solution, visible)
     source = _title(event.source_solution, visible)
     positive = event.amount > 0
     kind = event.kind
-    what = "review of" if kind == Kind.REVIEW_RECEIVED else "vote on"
+    review = kind == Kind.REVIEW_RECEIVED
     if kind == Kind.MODERATION_PENALTY:
-        # fact key: moderation:<case>:<kind>:<reason>
-        _prefix, _case, item, reason = [*event.fact_key.split(":"), "", "", ""][:4]
-        what = f"your {item.replace('_', ' ')}" if item else "your content"
-        if correction:
-            return f"Correction: moderators restored {what} ({reason} no longer confirmed)", True
-        return f"Moderators confirmed {reason} on {what}", False
-    if event.note and correction:
-        # Taken back although the fact stands, e.g. a vote judged serial.
-        return f"Correction ({event.note}): {actor}'s {what} {target} no longer counts", True
+        return _moderation_line(event, correction)
+    if event.note and kind == Kind.ORDER_REVIEWED:
+        # Not counted as a suspected wash trade, or counted again once staff cleared it.
+        return _("{actor}'s review of a service you delivered: {note}").format(
+            actor=actor, note=rules.note_text(event.note)
+        ), correction
     if event.note:
+        note = rules.note_text(event.note)
+        if correction:
+            # Taken back although the fact stands, e.g. a vote judged serial.
+            text = (
+                _("Correction ({note}): {actor}'s review of {target} no longer counts")
+                if review
+                else _("Correction ({note}): {actor}'s vote on {target} no longer counts")
+            )
+            return text.format(note=note, actor=actor, target=target), True
         # A line of 0: the fact stands but gives nothing, e.g. a low-trust member's vote.
-        return f"{actor}'s {what} your solution {target}: {event.note}", False
+        text = (
+            _("{actor}'s review of your solution {target}: {note}")
+            if review
+            else _("{actor}'s vote on your solution {target}: {note}")
+        )
+        return text.format(actor=actor, target=target, note=note), False
     if kind == Kind.UPVOTE_RECEIVED:
         if correction and not positive:
-            return f"Correction: vote removed — {actor}'s upvote on your solution {target}", True
-        return f"{actor} upvoted your solution {target}", correction
+            return _(
+                "Correction: vote removed — {actor}'s upvote on your solution {target}"
+            ).format(actor=actor, target=target), True
+        return _("{actor} upvoted your solution {target}").format(
+            actor=actor, target=target
+        ), correction
     if kind == Kind.DOWNVOTE_RECEIVED:
         if correction and positive:
-            return f"Correction: vote removed — a downvote on your solution {target}", True
+            return _("Correction: vote removed — a downvote on your solution {target}").format(
+                target=target
+            ), True
         # Downvoters stay anonymous, as on most Q&A sites: no retaliation.
-        return f"Someone downvoted your solution {target}", correction
+        return _("Someone downvoted your solution {target}").format(target=target), correction
     if kind == Kind.DOWNVOTE_CAST:
         if correction and positive:
-            return f"Correction: you removed your downvote on {target}", True
-        return f"You downvoted {target} (downvotes cost a little)", correction
+            return _("Correction: you removed your downvote on {target}").format(
+                target=target
+            ), True
+        return _("You downvoted {target} (downvotes cost a little)").format(
+            target=target
+        ), correction
     if kind == Kind.FORKED:
         if correction:
-            return f"Correction: a fork of your solution {target} no longer counts", True
-        return f"{actor} forked your solution {target} as {source}", False
+            return _("Correction: a fork of your solution {target} no longer counts").format(
+                target=target
+            ), True
+        return _("{actor} forked your solution {target} as {source}").format(
+            actor=actor, target=target, source=source
+        ), False
     if kind == Kind.REVIEW_RECEIVED:
         if correction:
-            return f"Correction: {actor} changed their review of your solution {target}", True
-        return f"{actor} reviewed your solution {target}", False
+            return _("Correction: {actor} changed their review of your solution {target}").format(
+                actor=actor, target=target
+            ), True
+        return _("{actor} reviewed your solution {target}").format(
+            actor=actor, target=target
+        ), False
     if kind == Kind.UPSTREAM_ACCEPTED:
         if correction:
-            return f"Correction: your accepted change to {target} no longer counts", True
-        return f"{actor} accepted your change from {source} into {target}", False
+            return _("Correction: your accepted change to {target} no longer counts").format(
+                target=target
+            ), True
+        return _("{actor} accepted your change from {source} into {target}").format(
+            actor=actor, source=source, target=target
+        ), False
     if kind == Kind.MANIFESTO_SIGNED:
-        return ("Correction: manifesto signature" if correction else "You signed the manifesto"), (
-            correction
-        )
-    if kind in (Kind.SHORTLISTED, Kind.SELECTED):
-        what = "shortlisted" if kind == Kind.SHORTLISTED else "selected as a winner"
         if correction:
-            return f"Correction: reputation for your solution {target} {what} changed", True
-        return f"The organisers {what} your solution {target}", False
+            return _("Correction: manifesto signature"), True
+        return _("You signed the manifesto"), False
+    if kind == Kind.SHORTLISTED:
+        if correction:
+            return _(
+                "Correction: reputation for your solution {target} being shortlisted changed"
+            ).format(target=target), True
+        return _("The organisers shortlisted your solution {target}").format(target=target), False
+    if kind == Kind.SELECTED:
+        if correction:
+            return _(
+                "Correction: reputation for your solution {target} selected as a winner changed"
+            ).format(target=target), True
+        return _("The organisers selected your solution {target} as a winner").format(
+            target=target
+        ), False
     if kind == Kind.LINEAGE_CREDIT:
-        how = "reviewed" if event.fact_key.startswith("review:") else "upvoted"
         if correction:
-            return (
-                f"Correction: lineage credit from {target}, a descendant of your {source}, changed",
-                True,
-            )
-        return f"{source}'s descendant {target} was {how} (lineage credit)", False
+            return _(
+                "Correction: lineage credit from {target}, a descendant of your {source}, changed"
+            ).format(target=target, source=source), True
+        text = (
+            _("{source}'s descendant {target} was reviewed (lineage credit)")
+            if event.fact_key.startswith("review:")
+            else _("{source}'s descendant {target} was upvoted (lineage credit)")
+        )
+        return text.format(source=source, target=target), False
     if kind == Kind.ORDER_REVIEWED:
-        based = f", based on {target}" if event.solution_id else ""
+        if event.solution_id:
+            if correction:
+                return _(
+                    "Correction: the review of a service you delivered, based on {target}, changed"
+                ).format(target=target), True
+            return _("{actor} rated a service you delivered highly, based on {target}").format(
+                actor=actor, target=target
+            ), False
         if correction:
-            return f"Correction: the review of a service you delivered{based} changed", True
-        return f"{actor} rated a service you delivered highly{based}", False
-    return event.get_kind_display(), correction
+            return _("Correction: the review of a service you delivered changed"), True
+        return _("{actor} rated a service you delivered highly").format(actor=actor), False
+    return str(event.get_kind_display()), correction
 
 
 def event_lines(*, viewer, events) -> list[EventLine]:

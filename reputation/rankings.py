@@ -9,6 +9,9 @@ from decimal import Decimal
 
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Challenge, Solution
@@ -16,14 +19,14 @@ from challenges.models import Challenge, Solution
 from .models import SolutionScore
 
 FITTEST_WINDOW_DAYS = 30
-BOARDS = {"fittest": "Fittest this month", "built-upon": "Most built-upon lines"}
+BOARDS = {"fittest": _("Fittest this month"), "built-upon": _("Most built-upon lines")}
 
 COMPONENT_LABELS = {
-    "votes": "Votes",
-    "reviews": "Reviews",
-    "descendants": "Built upon",
-    "adoption": "Adoption",
-    "selection": "Organiser selection",
+    "votes": pgettext_lazy("fitness component", "Votes"),
+    "reviews": pgettext_lazy("fitness component", "Reviews"),
+    "descendants": pgettext_lazy("fitness component", "Built upon"),
+    "adoption": pgettext_lazy("fitness component", "Adoption"),
+    "selection": pgettext_lazy("fitness component", "Organiser selection"),
 }
 
 
@@ -66,57 +69,80 @@ class ComponentLine:
 
 
 def _fmt(number) -> str:
-    return f"{float(number):.2f}".rstrip("0").rstrip(".")
+    """Up to two decimals, as the reader's language writes them ("0.09", "0,09")."""
+    return number_format(Decimal(f"{float(number):.2f}".rstrip("0").rstrip(".")))
 
 
 def _detail(name: str, part: dict) -> str:
+    """What a component measured, in words, in the active language."""
     if name == "votes":
         up, down = part.get("up", 0), part.get("down", 0)
         if up + down == 0:
-            return "No counted votes yet."
-        return (
-            f"{up} up, {down} down: the Wilson lower bound (95 %) of the share of upvotes is "
-            f"{_fmt(part['value'])}."
-        )
+            return gettext("No counted votes yet.")
+        return gettext(
+            "{up} up, {down} down: the Wilson lower bound (95 %) of the share of upvotes is "
+            "{value}."
+        ).format(up=up, down=down, value=_fmt(part["value"]))
     if name == "reviews":
         prior = _fmt(part.get("prior", 3))
         if not part.get("count"):
-            return (
-                f"No reviews yet: the challenge's mean review ({prior} of 5) stands in until "
+            return gettext(
+                "No reviews yet: the challenge's mean review ({prior} of 5) stands in until "
                 "reviews arrive."
-            )
+            ).format(prior=prior)
         count = part["count"]
-        return (
-            f"{count} review{'s' if count != 1 else ''}, mean {_fmt(part['mean'])} of 5; with the "
-            f"challenge's mean ({prior}) as prior, {_fmt(part['bayesian_mean'])} of 5."
+        return ngettext(
+            "{count} review, mean {mean} of 5; with the challenge's mean ({prior}) as prior, "
+            "{bayesian} of 5.",
+            "{count} reviews, mean {mean} of 5; with the challenge's mean ({prior}) as prior, "
+            "{bayesian} of 5.",
+            count,
+        ).format(
+            count=count,
+            mean=_fmt(part["mean"]),
+            prior=prior,
+            bayesian=_fmt(part["bayesian_mean"]),
         )
     if name == "descendants":
         count = part.get("count", 0)
         if not count:
-            return (
+            return gettext(
                 "Not built upon by other members yet (the author's own forks and unchanged "
                 "copies do not count)."
             )
-        return (
-            f"Built upon by {count} published solution{'s' if count != 1 else ''} of other "
-            "members, each weighted by its own votes and reviews, halving per generation "
-            "(the author's own forks and unchanged copies do not count)."
-        )
+        return ngettext(
+            "Built upon by {count} published solution of other members, each weighted by its "
+            "own votes and reviews, halving per generation (the author's own forks and "
+            "unchanged copies do not count).",
+            "Built upon by {count} published solutions of other members, each weighted by its "
+            "own votes and reviews, halving per generation (the author's own forks and "
+            "unchanged copies do not count).",
+            count,
+        ).format(count=count)
     if name == "adoption":
         offers, orders = part.get("offers", 0), part.get("orders", 0)
         if not offers and not orders:
-            return "No marketplace service is based on this solution yet."
-        return (
-            f"{orders} completed service order{'s' if orders != 1 else ''} and {offers} active "
-            f"offer{'s' if offers != 1 else ''} in the marketplace are based on this solution."
+            return gettext("No marketplace service is based on this solution yet.")
+        completed = ngettext(
+            "{count} completed service order", "{count} completed service orders", orders
+        ).format(count=orders)
+        active = ngettext("{count} active offer", "{count} active offers", offers).format(
+            count=offers
         )
+        return gettext(
+            "{orders} and {offers} in the marketplace are based on this solution."
+        ).format(orders=completed, offers=active)
     if name == "selection":
         outcome, number = part.get("outcome"), part.get("round")
         if outcome == "winner":
-            return f"Selected as a winner by the organisers in selection round {number}."
+            return gettext(
+                "Selected as a winner by the organisers in selection round {number}."
+            ).format(number=number)
         if outcome == "shortlisted":
-            return f"Shortlisted by the organisers in selection round {number}."
-        return "Not shortlisted in a published selection round."
+            return gettext("Shortlisted by the organisers in selection round {number}.").format(
+                number=number
+            )
+        return gettext("Not shortlisted in a published selection round.")
     return ""
 
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 DEFAULTS = {
     "upvote_received": 10,
@@ -27,7 +29,14 @@ DEFAULTS = {
     "lineage_shares": ["0.20", "0.04"],
 }
 
-LEVEL_NAMES = {0: "new", 1: "member", 2: "regular", 3: "trusted", 4: "leader"}
+# Worded in the reader's language when shown (lazy); compare levels by number, never by name.
+LEVEL_NAMES = {
+    0: pgettext_lazy("trust level", "new"),
+    1: pgettext_lazy("trust level", "member"),
+    2: pgettext_lazy("trust level", "regular"),
+    3: pgettext_lazy("trust level", "trusted"),
+    4: pgettext_lazy("trust level", "leader"),
+}
 # Minimum reputation for levels 2-4; level 1 needs a verified e-mail address only.
 DEFAULT_TRUST_LEVELS = {2: 50, 3: 500, 4: 2000}
 DEFAULT_PRIVILEGES = {
@@ -43,16 +52,16 @@ DEFAULT_PRIVILEGES = {
     "challenges.add_challenge": 4,
 }
 PRIVILEGE_LABELS = {
-    "reputation.vote_up": "vote solutions up",
-    "reputation.add_flag": "flag spam, abuse and plagiarism",
-    "challenges.add_challengeproposal": "propose challenges",
-    "reputation.vote_down": "vote solutions down",
-    "reputation.add_review": "review solutions against the criteria",
-    "challenges.more_file_space": "attach larger files, with more space for them",
-    "marketplace.add_offer": "sell hand-made services",
-    "challenges.moderate": "moderate discussions",
-    "reputation.review_flags": "review flagged content in the review queue",
-    "challenges.add_challenge": "frame and run challenges (organiser)",
+    "reputation.vote_up": _("vote solutions up"),
+    "reputation.add_flag": _("flag spam, abuse and plagiarism"),
+    "challenges.add_challengeproposal": _("propose challenges"),
+    "reputation.vote_down": _("vote solutions down"),
+    "reputation.add_review": _("review solutions against the criteria"),
+    "challenges.more_file_space": _("attach larger files, with more space for them"),
+    "marketplace.add_offer": _("sell hand-made services"),
+    "challenges.moderate": _("moderate discussions"),
+    "reputation.review_flags": _("review flagged content in the review queue"),
+    "challenges.add_challenge": _("frame and run challenges (organiser)"),
 }
 DEFAULT_DAILY_VOTES = {1: 20, 2: 40, 3: 60, 4: 100}
 # Serial voting: this many upvotes from one voter to one author's solutions within the window.
@@ -327,3 +336,26 @@ def flag_weight(*, level: int, helpful: int, declined: int, staff: bool = False)
         base = config.level_weights[max(config.level_weights)] if level > 0 else Decimal(0)
     accuracy = Decimal(2 * (helpful + 1)) / Decimal(helpful + declined + 2)
     return (base * accuracy).quantize(Decimal("0.01"))
+
+
+# --- Notes on ledger lines, in words ------------------------------------------------------------
+
+# A ledger line keeps its note as the English constant above (stable: the ledger's SQL compares
+# them); pages word it in the reader's language. The marketplace's wash-trading notes
+# (marketplace.wash.NOTE and CLEARED_NOTE) are stored the same way.
+WASH_TRADE_NOTE = "Not counted: buyer and seller trade mostly with each other."
+WASH_CLEARED_NOTE = "Counted: staff cleared this order of wash trading."
+NOTE_TEXTS = {
+    SERIAL_VOTING_NOTE: _("reversed: serial voting"),
+    LOW_TRUST_NOTE: _("not counted: low trust"),
+    OUTLIER_REVIEW_NOTE: _("not counted: far from the earlier reviews or votes"),
+    UNCHANGED_FORK_NOTE: _("not counted: unchanged fork"),
+    WASH_TRADE_NOTE: _("Not counted: buyer and seller trade mostly with each other."),
+    WASH_CLEARED_NOTE: _("Counted: staff cleared this order of wash trading."),
+}
+
+
+def note_text(note: str) -> str:
+    """A stored note in the active language (an unknown one as it was stored)."""
+    text = NOTE_TEXTS.get(note)
+    return str(text) if text is not None else note

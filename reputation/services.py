@@ -7,6 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_save
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
@@ -24,21 +26,39 @@ from .models import ReputationScore, Review, ReviewScore, Vote
 from .selectors import trust_level_of
 
 
+def _judge_messages(what: str) -> dict[str, str]:
+    """The refusals of `_check_can_judge`, whole sentences in the active language."""
+    if what == "review":
+        return {
+            "hidden": _("You cannot review this solution."),
+            "unverified": _("Verify your e-mail address before you review."),
+            "not_published": _("Only published solutions can be reviewed."),
+            "own_solution": _("You cannot review your own solution."),
+            "own_lineage": _("This solution builds on yours: you cannot review it."),
+        }
+    return {
+        "hidden": _("You cannot vote on this solution."),
+        "unverified": _("Verify your e-mail address before you vote."),
+        "not_published": _("Only published solutions can be voted on."),
+        "own_solution": _("You cannot vote on your own solution."),
+        "own_lineage": _("This solution builds on yours: you cannot vote on it."),
+    }
+
+
 def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
     """No votes or reviews on your own solution or on one built on yours (whose earnings would
-    flow back to you as lineage credit), and only on published solutions you can see."""
+    flow back to you as lineage credit), and only on published solutions you can see. `what`:
+    "vote on" or "review"."""
     if not challenge_permissions.can_view_solution(user, solution):
-        raise NotAllowed(f"You cannot {what} this solution.")
+        raise NotAllowed(_judge_messages(what)["hidden"])
     if not user_is_verified(user):
-        raise NotAllowed(f"Verify your e-mail address before you {what}.")
+        raise NotAllowed(_judge_messages(what)["unverified"])
     if solution.status != Solution.Status.PUBLISHED:
-        raise Conflict(f"Only published solutions can be {what}d.", code="not_published")
+        raise Conflict(_judge_messages(what)["not_published"], code="not_published")
     if solution.author_id == user.pk:
-        raise DomainError(f"You cannot {what} your own solution.", code="own_solution")
+        raise DomainError(_judge_messages(what)["own_solution"], code="own_solution")
     if user.pk in solution.ancestor_author_ids:
-        raise DomainError(
-            f"This solution builds on yours: you cannot {what} it.", code="own_lineage"
-        )
+        raise DomainError(_judge_messages(what)["own_lineage"], code="own_lineage")
 
 
 def _upsert(row, *, unique_fields: list[str], update_fields: list[str]):
@@ -72,15 +92,17 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
     of the day (which the limit counts): locked, so that double clicks make one vote and the
     member's concurrent votes take turns."""
     if value not in (Vote.UP, Vote.DOWN):
-        raise DomainError("A vote is +1 or -1.", code="invalid_vote")
+        raise DomainError(_("A vote is +1 or -1."), code="invalid_vote")
     _check_can_judge(voter, solution, what="vote on")
     perm = "reputation.vote_up" if value == Vote.UP else "reputation.vote_down"
     if not voter.has_perm(perm):
         needed = rules.privileges()[perm]
-        raise NotAllowed(
-            f"Voting {'up' if value > 0 else 'down'} unlocks at trust level {needed} "
-            f"({rules.LEVEL_NAMES[needed]})."
+        message = (
+            _("Voting up unlocks at trust level {level} ({name}).")
+            if value > 0
+            else _("Voting down unlocks at trust level {level} ({name}).")
         )
+        raise NotAllowed(message.format(level=needed, name=rules.LEVEL_NAMES[needed]))
     now = timezone.now()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     mine = list(
@@ -93,7 +115,11 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         # Without a vote on this solution, every row read is one of today's votes.
         limit = rules.daily_votes().get(trust_level_of(voter), 0)
         if len(mine) >= limit:
-            raise RateLimited(f"You have used your {limit} votes for today; more tomorrow (UTC).")
+            raise RateLimited(
+                _("You have used your {limit} votes for today; more tomorrow (UTC).").format(
+                    limit=limit
+                )
+            )
         # A double click may have inserted it first: `_upsert` makes this its change.
         vote = _upsert(
             Vote(solution=solution, voter=voter, value=value, created_at=now, updated_at=now),
@@ -120,7 +146,7 @@ def _outliers_after_vote_change(solution_id: int) -> None:
 
 @transaction.atomic
 def vote_remove(*, voter: User, solution: Solution) -> bool:
-    deleted, _ = Vote.objects.filter(solution=solution, voter=voter).delete()
+    deleted, _kinds = Vote.objects.filter(solution=solution, voter=voter).delete()
     if deleted:
         _outliers_after_vote_change(solution.pk)
         _sync_vote_after_commit(solution.pk, voter.pk)
@@ -137,20 +163,27 @@ def review_save(
     if not reviewer.has_perm("reputation.add_review"):
         needed = rules.privileges()["reputation.add_review"]
         raise NotAllowed(
-            f"Reviewing unlocks at trust level {needed} ({rules.LEVEL_NAMES[needed]})."
+            _("Reviewing unlocks at trust level {level} ({name}).").format(
+                level=needed, name=rules.LEVEL_NAMES[needed]
+            )
         )
     criteria = list(solution.challenge.criteria.all())
     if not criteria:
-        raise Conflict("This challenge has no criteria to review against.", code="no_criteria")
+        raise Conflict(_("This challenge has no criteria to review against."), code="no_criteria")
     wanted = {c.pk for c in criteria}
     if set(scores) != wanted:
-        raise DomainError("Score every criterion of the challenge.", code="scores_incomplete")
+        raise DomainError(_("Score every criterion of the challenge."), code="scores_incomplete")
     if any(not 1 <= int(score) <= 5 for score in scores.values()):
-        raise DomainError("Scores go from 1 to 5.", code="score_range")
+        raise DomainError(_("Scores go from 1 to 5."), code="score_range")
     if not comment.strip():
-        raise DomainError("Say what works and what would make it better.", code="comment")
+        raise DomainError(_("Say what works and what would make it better."), code="comment")
     if len(comment.strip()) > limits.REVIEW:  # the page posts it without a form
-        raise DomainError(f"Keep the review to {limits.REVIEW:,} characters.", code="comment")
+        raise DomainError(
+            _("Keep the review to {limit} characters.").format(
+                limit=number_format(limits.REVIEW, force_grouping=True)
+            ),
+            code="comment",
+        )
     write_spend(reviewer, "review")
     text = render_with_mentions(comment.strip())
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
@@ -208,10 +241,10 @@ def review_save(
 def trust_level_pin(*, member: User, by: User, level: int | None) -> ReputationScore:
     """Staff pin a member's trust level (or unpin it with None)."""
     if not by.is_staff:
-        raise NotAllowed("Only staff can pin trust levels.")
+        raise NotAllowed(_("Only staff can pin trust levels."))
     if level is not None and level not in rules.LEVEL_NAMES:
-        raise DomainError("Trust levels go from 0 to 4.", code="invalid_level")
-    score, _ = ReputationScore.objects.select_for_update().get_or_create(user=member)
+        raise DomainError(_("Trust levels go from 0 to 4."), code="invalid_level")
+    score, _created = ReputationScore.objects.select_for_update().get_or_create(user=member)
     score.pinned_level = level
     score.save(update_fields=["pinned_level"])
     recompute_scores({member.pk})

@@ -3,7 +3,29 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from peerhub.notifications import register_kind
+from peerhub.notifications import Kind, register_kind
+from peerhub.notifications import kinds as notification_kinds
+
+
+class TrustLevelKind(Kind):
+    """A new trust level: its name and what it unlocks are worded from the level when shown, in
+    the reader's language (a stored notification keeps them in the language of the day)."""
+
+    def render(self, *, actor=None, target=None, context: dict, captured: bool = False) -> str:
+        from . import level_notices, rules
+
+        try:
+            level = int(context.get("level"))
+        except (TypeError, ValueError):
+            level = None
+        if level in rules.LEVEL_NAMES:
+            context = {
+                **context,
+                "level_name": str(rules.LEVEL_NAMES[level]),
+                "unlocks": level_notices.unlocks(level),
+            }
+        return super().render(actor=actor, target=target, context=context, captured=captured)
+
 
 register_kind(
     "solution_reviewed",
@@ -15,8 +37,8 @@ register_kind(
     ),
     social=True,
 )
-register_kind(
-    "trust_level_gained",
+notification_kinds._KINDS["trust_level_gained"] = TrustLevelKind(
+    name="trust_level_gained",
     label=_("You reached a new trust level"),
     text=_("You reached trust level {level} ({level_name}): {unlocks}"),
     icon="shield",

@@ -8,6 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
@@ -48,12 +51,14 @@ def vote(request, pk: int):
     try:
         if value == 0:
             removed = services.vote_remove(voter=request.user, solution=solution)
-            message = "Your vote is removed." if removed else ""
+            message = _("Your vote is removed.") if removed else ""
         elif value in (1, -1):
             services.vote_cast(voter=request.user, solution=solution, value=value)
-            message = "Thank you: your vote counts." if value == 1 else "Your downvote counts."
+            message = (
+                _("Thank you: your vote counts.") if value == 1 else _("Your downvote counts.")
+            )
         else:
-            raise DomainError("A vote is up, down, or removed.", code="invalid_vote")
+            raise DomainError(_("A vote is up, down, or removed."), code="invalid_vote")
     except DomainError as exc:
         message, error = exc.message, True
     if request.htmx:
@@ -104,7 +109,7 @@ def review(request, pk: int):
             return announce(response, exc.message, error=True)
         messages.error(request, exc.message)
         return redirect(solution)
-    messages.success(request, "Your review is saved. Thank you for helping this solution grow.")
+    messages.success(request, _("Your review is saved. Thank you for helping this solution grow."))
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = solution.get_absolute_url()
@@ -126,7 +131,8 @@ def history(request, username: str):
             "member": member,
             "summary": selectors.reputation_summary(member),
             "chart": chart.reputation_chart(
-                chart.reputation_series(member), label=f"Reputation of {member.name} over time"
+                chart.reputation_series(member),
+                label=_("Reputation of {name} over time").format(name=member.name),
             ),
             "page": page,
             "lines": presenters.event_lines(viewer=request.user, events=page.object_list),
@@ -195,7 +201,8 @@ def evolution_page(request, slug: str):
             "challenge": challenge,
             "evolution": result,
             "chart": evolution.evolution_chart(
-                result.generations, label=f"Fitness per generation in {challenge.title}"
+                result.generations,
+                label=_("Fitness per generation in {challenge}").format(challenge=challenge.title),
             ),
             "lineages": evolution.lineage_drawings(result),
         },
@@ -211,10 +218,27 @@ def trust_moderation(request):
     return render(request, "reputation/trust_moderation.html", {"review": selectors.trust_review()})
 
 
+def _list_separator() -> str:
+    """What separates the items of a list in the active language (Arabic has its own comma)."""
+    return pgettext("list separator", ", ")
+
+
+def _shares_text(shares) -> str:
+    """The lineage shares in words: "20 % to the parent's author, then 4 % further up"."""
+    percents = [f"{float(share) * 100:g} %" for share in shares]
+    if not percents:
+        return _("none")
+    if len(percents) == 1:
+        return _("{share} to the parent's author").format(share=percents[0])
+    return _("{share} to the parent's author, then {further} further up").format(
+        share=percents[0], further=_list_separator().join(percents[1:])
+    )
+
+
 def how_it_works(request):
     """Public: the rules of reputation, trust levels, lineage credit, trust and anti-abuse in
     plain words, with the figures of the latest community simulation when one was run."""
-    amounts, serial = rules.rules(), rules.serial_voting()
+    amounts, serial, flags = rules.rules(), rules.serial_voting(), rules.flags()
     simulation = simulation_report.latest_summary()
     return render(
         request,
@@ -234,14 +258,33 @@ def how_it_works(request):
             "serial_hours": serial.window.total_seconds() / 3600,
             "selection": rules.selection_reputation(),
             "trust": rules.trust(),
-            "low_trust_note": rules.LOW_TRUST_NOTE,
-            "unchanged_fork_note": rules.UNCHANGED_FORK_NOTE,
+            "low_trust_note": rules.note_text(rules.LOW_TRUST_NOTE),
+            "unchanged_fork_note": rules.note_text(rules.UNCHANGED_FORK_NOTE),
             "cosmetic_share": f"{lineage.cosmetic_share() * 100:g} %",
             "outliers": rules.review_outliers(),
-            "outlier_note": rules.OUTLIER_REVIEW_NOTE,
-            "shares": [f"{share * 100:g} %" for share in amounts.lineage_shares],
+            "outlier_note": rules.note_text(rules.OUTLIER_REVIEW_NOTE),
             "simulation": simulation,
-            "flags": rules.flags(),
+            "flags": flags,
+            "daily_votes_text": _list_separator().join(
+                _("level {level}: {votes}").format(level=level, votes=votes)
+                for level, votes in sorted(rules.daily_votes().items())
+            ),
+            "level_weights_text": _list_separator().join(
+                _("level {level}: {weight}").format(level=level, weight=floatformat(weight, -2))
+                for level, weight in flags.level_weights.items()
+            ),
+            "penalties_text": _list_separator().join(
+                _("{reason}: {amount}").format(
+                    reason=presenters.FLAG_REASON_NAMES.get(reason, reason),
+                    amount=floatformat(amount, 0),
+                )
+                for reason, amount in flags.penalties.items()
+            ),
+            "serial_note": rules.note_text(rules.SERIAL_VOTING_NOTE),
+            "serial_hours_count": max(1, round(serial.window.total_seconds() / 3600)),
+            "wash_note": rules.note_text(rules.WASH_TRADE_NOTE),
+            "wash_cleared_note": rules.note_text(rules.WASH_CLEARED_NOTE),
+            "shares_text": _shares_text(amounts.lineage_shares),
             "review_level": rules.privileges()["reputation.review_flags"],
             "simulation_rows": simulation_report.figure_rows(simulation["figures"])
             if simulation

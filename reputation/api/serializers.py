@@ -1,6 +1,7 @@
 """Serializers of the reputation API: input ones parse types and ranges only (the rules stay in
 reputation.services); output ones shape what the selectors and presenters return."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,7 +38,7 @@ class ReviewInputSerializer(serializers.Serializer):
     def validate_scores(self, value):
         criteria = [row["criterion"] for row in value]
         if len(criteria) != len(set(criteria)):
-            raise serializers.ValidationError("Score each criterion once.")
+            raise serializers.ValidationError(_("Score each criterion once."))
         return {row["criterion"]: row["score"] for row in value}
 
 
