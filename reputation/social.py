@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from peerhub.notifications import Kind, register_kind
-from peerhub.notifications import kinds as notification_kinds
 
 
 class TrustLevelKind(Kind):
@@ -37,8 +36,9 @@ register_kind(
     ),
     social=True,
 )
-notification_kinds._KINDS["trust_level_gained"] = TrustLevelKind(
-    name="trust_level_gained",
+register_kind(
+    "trust_level_gained",
+    kind_class=TrustLevelKind,
     label=_("You reached a new trust level"),
     text=_("You reached trust level {level} ({level_name}): {unlocks}"),
     icon="shield",

@@ -68,10 +68,12 @@ def register_kind(
     many: str = "",
     social: bool = False,
     replace: bool = False,
+    kind_class: type[Kind] = Kind,
 ) -> Kind:
     """Declare a kind of notification. Registering the same name twice is a mistake unless
-    `replace` says it is meant (an app refining a kind another declared for it)."""
-    kind = Kind(
+    `replace` says it is meant (an app refining a kind another declared for it). `kind_class`: a
+    subclass of Kind that words its context itself when shown (e.g. reputation's trust levels)."""
+    kind = kind_class(
         name=name, label=label, text=text, important=important, icon=icon, many=many, social=social
     )
     if name in _KINDS and not replace and _KINDS[name] != kind:
