@@ -151,14 +151,14 @@ def offer_get(*, user, pk: int) -> Offer:
     for its seller, staff and the members who ordered it."""
     offer = offers_annotated(Offer.objects.filter(pk=pk)).first()
     if offer is None:
-        raise Http404("No such offer.")
+        raise Http404(_("No such offer."))
     if offer_list(user=user).filter(pk=pk).exists() or permissions.can_edit_offer(user, offer):
         return offer
     if offer.hidden_at is not None:
         return offer  # its page is the public stub (issue 21)
     if getattr(user, "is_authenticated", False) and offer.orders.filter(buyer=user).exists():
         return offer
-    raise Http404("No such offer.")
+    raise Http404(_("No such offer."))
 
 
 def offer_reviews(offer: Offer) -> QuerySet[OrderReview]:
@@ -194,7 +194,7 @@ def orders_visible_to(user) -> QuerySet[Order]:
 def order_get(*, user, pk: int) -> Order:
     order = orders_visible_to(user).filter(pk=pk).first()
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     return order
 
 
@@ -449,7 +449,7 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
         # The brief of an order about to be placed: its buyer-to-be, the seller and staff.
         pk = parse_id(offer)
         if pk is None:
-            raise Http404("No such offer.")
+            raise Http404(_("No such offer."))
         seller_id = offer_get(user=user, pk=pk).seller_id
         audience = User.objects.filter(is_active=True).filter(
             Q(pk__in=(user.pk, seller_id)) | Q(is_staff=True)
@@ -457,12 +457,12 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
     elif order:
         pk = parse_id(order)
         if pk is None:
-            raise Http404("No such order.")
+            raise Http404(_("No such order."))
         audience = permissions.viewers_of_order(order_get(user=user, pk=pk))
     elif offer:
         pk = parse_id(offer)
         if pk is None:
-            raise Http404("No such offer.")
+            raise Http404(_("No such offer."))
         audience = permissions.viewers_of_offer(offer_get(user=user, pk=pk))
     else:
         audience = User.objects.filter(is_active=True)

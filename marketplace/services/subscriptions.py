@@ -77,7 +77,9 @@ def subscription_start(*, user: User, interval: str, plan_code: str = Plan.PREMI
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        title=f"PeerHub {plan.name} ({subscription.get_interval_display().lower()})",
+        title=_("PeerHub {plan} ({interval})").format(
+            plan=plan.name, interval=str(subscription.get_interval_display()).lower()
+        ),
         return_url=reverse("marketplace:subscription"),
     )
 
@@ -184,7 +186,7 @@ def subscription_pay_renewal(*, user: User) -> Payment:
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        title=f"PeerHub {subscription.plan.name} renewal",
+        title=_("PeerHub {plan} renewal").format(plan=subscription.plan.name),
         return_url=reverse("marketplace:subscription"),
     )
 
