@@ -231,6 +231,7 @@ def order_list(request):
             "payouts": request.user.payouts.all()[:10],
             "payout_form": PayoutForm(user=request.user),
             "subscription": services.current_subscription(request.user),
+            "site_currency": default_currency(),  # the balance before any money came in
         },
     )
 

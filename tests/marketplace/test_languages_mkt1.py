@@ -246,6 +246,12 @@ def test_the_members_own_words_stay_as_written(client, pages):
     assert "Wrong town" in body  # the buyer's reason, in the timeline and the thread
 
 
+def test_money_reads_as_the_reader_writes_it(client, pages):
+    body = main(page_html(client, pages, "orders", "fr"))
+    assert "0,00\xa0€" in body  # the empty balance, in the site's currency
+    assert "100,00\xa0€" in body
+
+
 def test_an_order_services_refusal_is_in_spanish():
     order = paid_order()
     with translation.override("es"):
