@@ -15,12 +15,12 @@ from tests.factories import UserFactory, make_solution
 from tests.helpers import clear_caches
 from tests.peerhub.test_chrome_languages import LANGUAGES, main
 
-from .factories import OfferFactory, delivered_order, make_seller, paid_order
+from .factories import OfferFactory, delivered_order, make_seller, paid_order, place
 
 pytestmark = pytest.mark.django_db
 
 # English of each page's own body, none of which is also the word in a shipped language
-# ("Description", "Messages", "Premium", "Plan" are).
+# ("Description", "Messages", "Premium", "Plan", "Links", "Status" are).
 PAGE_ENGLISH = {
     # the service list, seen by a trusted member who may sell
     "offers": [
@@ -128,6 +128,41 @@ PAGE_ENGLISH = {
         "Paid (in escrow)",
         ">Delivery<",
     ],
+    # an order in progress, seen by its seller, who may deliver or decline it
+    "working": [
+        ">In progress<",
+        "Decline and refund",
+        "The buyer is refunded in full",
+        ">Deliver<",
+        "One per line",
+        "No messages yet.",
+        "For the seller, once completed",
+    ],
+    # a completed order, seen by its buyer, who may review it
+    "completed": [
+        ">Completed<",
+        "Review this order",
+        "Your rating",
+        "(required)",
+        "1 star<",
+        "5 stars<",
+        "Your review",
+        "Publish the review",
+        "Paid to the seller",
+        "Platform fee kept",
+        "Accepted by the buyer.",
+    ],
+    # the sandbox checkout of an order, seen by its buyer
+    "checkout": [
+        "Sandbox payment provider",
+        "test mode",
+        "No real money moves here",
+        ">Pending<",
+        "Pay (card accepted)",
+        "Decline the card",
+        "Leave pending",
+        ">Back<",
+    ],
     # the Free and Premium page, seen by a member without Premium
     "premium": [
         "Free and Premium",
@@ -181,6 +216,24 @@ PHRASE = {
         "pt-br": "Pagamento recebido e retido em garantia.",
         "ar": "استُلم الدفع وحُفظ في الضمان.",
     },
+    "working": {
+        "es": "Rechazar y reembolsar",
+        "fr": "Refuser et rembourser",
+        "pt-br": "Recusar e reembolsar",
+        "ar": "ارفض واسترد المبلغ",
+    },
+    "completed": {
+        "es": "Valora este pedido",
+        "fr": "Évaluez cette commande",
+        "pt-br": "Avalie este pedido",
+        "ar": "قيّم هذا الطلب",
+    },
+    "checkout": {
+        "es": "Pagar (tarjeta aceptada)",
+        "fr": "Payer (carte acceptée)",
+        "pt-br": "Pagar (cartão aceito)",
+        "ar": "ادفع (بطاقة مقبولة)",
+    },
     "premium": {
         "es": "Gratis y Premium",
         "fr": "Gratuit et Premium",
@@ -201,6 +254,12 @@ def pages(client):
     delivered = delivered_order(offer=offer, buyer=buyer)
     disputed = delivered_order(offer=OfferFactory(title="Solar pump"), buyer=buyer)
     services.order_dispute(order=disputed, by=buyer, reason="Wrong town")
+    working = paid_order(offer=OfferFactory(seller=seller, title="Rain barrels"))
+    services.order_start(order=working, by=seller)
+    completed = delivered_order(offer=OfferFactory(title="Workshop"), buyer=buyer)
+    services.order_accept(order=completed, by=buyer)
+    unpaid = place(offer=OfferFactory(title="Review"), buyer=buyer)
+    checkout = services.order_pay(order=unpaid, by=buyer).checkout_url
     return {
         "offers": (reverse("marketplace:offer-list"), seller),
         "offer": (offer.get_absolute_url(), UserFactory(language="")),
@@ -208,6 +267,9 @@ def pages(client):
         "orders": (reverse("marketplace:order-list"), buyer),
         "delivered": (delivered.get_absolute_url(), buyer),
         "disputed": (disputed.get_absolute_url(), buyer),
+        "working": (working.get_absolute_url(), seller),
+        "completed": (completed.get_absolute_url(), buyer),
+        "checkout": (checkout, buyer),
         "premium": (reverse("marketplace:subscription"), UserFactory(language="")),
     }
 
