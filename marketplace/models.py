@@ -536,12 +536,12 @@ class ProviderEvent(models.Model):
     `mismatched`, changes nothing and waits for staff."""
 
     class State(models.TextChoices):
-        RECEIVED = "received", "Received, to apply"
-        APPLIED = "applied", "Applied"
-        IGNORED = "ignored", "Nothing to do"
-        MISMATCHED = "mismatched", "Matches no payment: for staff"
-        FAILED = "failed", "Failed to apply: for staff"
-        DISMISSED = "dismissed", "Reviewed by staff"
+        RECEIVED = "received", _("Received, to apply")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Nothing to do")
+        MISMATCHED = "mismatched", _("Matches no payment: for staff")
+        FAILED = "failed", _("Failed to apply: for staff")
+        DISMISSED = "dismissed", _("Reviewed by staff")
 
     # What audit_ledger reports until staff look at it.
     NEEDS_STAFF = (State.MISMATCHED, State.FAILED)
@@ -682,11 +682,11 @@ class LedgerAccount(models.Model):
     escrow, one revenue and one provider clearing account per currency."""
 
     class Kind(models.TextChoices):
-        CLEARING = "clearing", "Provider clearing (money from and to the outside)"
-        ESCROW = "escrow", "Platform escrow"
-        REVENUE = "revenue", "Platform revenue"
-        PAYABLE = "payable", "Member payable balance"
-        PURSE = "purse", "Challenge prize escrow"
+        CLEARING = "clearing", _("Provider clearing (money from and to the outside)")
+        ESCROW = "escrow", _("Platform escrow")
+        REVENUE = "revenue", _("Platform revenue")
+        PAYABLE = "payable", _("Member payable balance")
+        PURSE = "purse", _("Challenge prize escrow")
 
     kind = models.CharField(max_length=10, choices=Kind)
     # A purse account holds one challenge's prize money (issue 20).
@@ -747,17 +747,17 @@ class LedgerTransaction(models.Model):
     `key` names the fact it records (e.g. "order:12:capture"), so a fact is recorded once."""
 
     class Kind(models.TextChoices):
-        CAPTURE = "capture", "Payment captured into escrow"
-        RELEASE = "release", "Escrow released to the seller and the platform fee"
-        REFUND = "refund", "Refund to the buyer"
-        SUBSCRIPTION = "subscription", "Subscription payment"
-        PAYOUT = "payout", "Payout to a seller"
-        CORRECTION = "correction", "Correction"
-        CONTRIBUTION = "contribution", "Contribution to a prize purse"
-        AWARD = "award", "Prize award"
-        LINEAGE = "lineage", "Lineage share of a prize award"
-        ROYALTY = "royalty", "Royalty to the authors a sold solution was built on"
-        ROLLOVER = "rollover", "Prize purse rolled over to a follow-up challenge"
+        CAPTURE = "capture", _("Payment captured into escrow")
+        RELEASE = "release", _("Escrow released to the seller and the platform fee")
+        REFUND = "refund", _("Refund to the buyer")
+        SUBSCRIPTION = "subscription", _("Subscription payment")
+        PAYOUT = "payout", _("Payout to a seller")
+        CORRECTION = "correction", _("Correction")
+        CONTRIBUTION = "contribution", _("Contribution to a prize purse")
+        AWARD = "award", _("Prize award")
+        LINEAGE = "lineage", _("Lineage share of a prize award")
+        ROYALTY = "royalty", _("Royalty to the authors a sold solution was built on")
+        ROLLOVER = "rollover", _("Prize purse rolled over to a follow-up challenge")
 
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=14, choices=Kind)
@@ -864,15 +864,15 @@ class Purse(models.Model):
     into the follow-up's purse instead of being refunded (services.purses.purse_rollover)."""
 
     class Mode(models.TextChoices):
-        PLACES = "places", "A percentage per place"
-        EQUAL = "equal", "Equal shares among the winners"
+        PLACES = "places", _("A percentage per place")
+        EQUAL = "equal", _("Equal shares among the winners")
 
     class State(models.TextChoices):
-        OPEN = "open", "Taking contributions"
-        LOCKED = "locked", "Locked: results published, awarding"
-        AWARDED = "awarded", "Awarded"
-        REFUNDED = "refunded", "Refunded: no winner"
-        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge: no winner"
+        OPEN = "open", _("Taking contributions")
+        LOCKED = "locked", _("Locked: results published, awarding")
+        AWARDED = "awarded", _("Awarded")
+        REFUNDED = "refunded", _("Refunded: no winner")
+        ROLLED_OVER = "rolled_over", _("Rolled over to the follow-up challenge: no winner")
 
     SETTLED = (State.AWARDED, State.REFUNDED, State.ROLLED_OVER)
 
@@ -942,12 +942,12 @@ class Contribution(models.Model):
     way in (rate snapshotted), the rest held in the challenge's prize escrow account."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for payment"
-        PAID = "paid", "In the purse"
-        RETURNED = "returned", "Arrived after the purse locked: returned in full"
-        REFUNDED = "refunded", "Refunded: no winner"
-        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge's purse"
-        FAILED = "failed", "Payment failed"
+        PENDING = "pending", _("Waiting for payment")
+        PAID = "paid", _("In the purse")
+        RETURNED = "returned", _("Arrived after the purse locked: returned in full")
+        REFUNDED = "refunded", _("Refunded: no winner")
+        ROLLED_OVER = "rolled_over", _("Rolled over to the follow-up challenge's purse")
+        FAILED = "failed", _("Payment failed")
 
     purse = models.ForeignKey(Purse, on_delete=models.PROTECT, related_name="contributions")
     backer = models.ForeignKey(
@@ -1035,9 +1035,9 @@ class Earning(models.Model):
     fact: nobody is paid twice for one node."""
 
     class Kind(models.TextChoices):
-        AWARD = "award", "Prize award"
-        LINEAGE = "lineage", "Lineage share of a prize award"
-        ROYALTY = "royalty", "Royalty on a sold service"
+        AWARD = "award", _("Prize award")
+        LINEAGE = "lineage", _("Lineage share of a prize award")
+        ROYALTY = "royalty", _("Royalty on a sold service")
 
     kind = models.CharField(max_length=8, choices=Kind)
     beneficiary = models.ForeignKey(
