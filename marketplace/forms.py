@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from challenges.forms import MultipleFileField
 from challenges.models import Solution
@@ -63,7 +64,9 @@ FORM_CURRENCY = "form"
 
 class OfferForm(forms.ModelForm):
     price = MoneyField(
-        label="Price", help_text="What the buyer pays, fee included.", currency=FORM_CURRENCY
+        label=gettext_lazy("Price"),
+        help_text=gettext_lazy("What the buyer pays, fee included."),
+        currency=FORM_CURRENCY,
     )
 
     class Meta:
@@ -71,7 +74,15 @@ class OfferForm(forms.ModelForm):
         fields = ["title", "description", "base_solution", "price", "currency", "delivery_days",
                   "capacity", "is_active"]  # fmt: skip
         field_classes = {"title": inputs.PlainCharField}
-        labels = {"is_active": "Active (take new orders)", "delivery_days": "Delivery (days)"}
+        labels = {
+            "title": gettext_lazy("Title"),
+            "description": gettext_lazy("Description"),
+            "base_solution": gettext_lazy("Base solution"),
+            "currency": gettext_lazy("Currency"),
+            "delivery_days": gettext_lazy("Delivery (days)"),
+            "capacity": gettext_lazy("Capacity"),
+            "is_active": gettext_lazy("Active (take new orders)"),
+        }
         widgets = {"description": MarkdownEditor(attrs={"rows": 8})}
 
     def __init__(self, *args, seller, **kwargs):
@@ -95,7 +106,7 @@ class OfferForm(forms.ModelForm):
         return data
 
 
-ORDER_FILES_HELP = (
+ORDER_FILES_HELP = gettext_lazy(
     "Documents, data, images or a ZIP: only the buyer, the seller and staff see them."
 )
 
@@ -103,46 +114,59 @@ ORDER_FILES_HELP = (
 class OrderPlaceForm(forms.Form):
     # The rule is the service's (order_place refuses an empty brief); the form says it first.
     brief = forms.CharField(
-        label="What do you need?", widget=MarkdownEditor(attrs={"rows": 4}),
+        label=gettext_lazy("What do you need?"), widget=MarkdownEditor(attrs={"rows": 4}),
         max_length=limits.ORDER_BRIEF,
-        help_text="Required: what you need, for whom and by when. The seller reads it before "
-                  "starting. Markdown.",
-        error_messages={"required": "Tell the seller what you need: the brief is required."},
+        help_text=gettext_lazy("Required: what you need, for whom and by when. The seller "
+                               "reads it before starting. Markdown."),
+        error_messages={
+            "required": gettext_lazy("Tell the seller what you need: the brief is required.")
+        },
     )  # fmt: skip
     files = MultipleFileField(
-        label="Files for the brief", required=False, help_text=ORDER_FILES_HELP
+        label=gettext_lazy("Files for the brief"), required=False, help_text=ORDER_FILES_HELP
     )
 
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label="Message", widget=MarkdownEditor(attrs={"rows": 3}), max_length=limits.ORDER_MESSAGE
+        label=gettext_lazy("Message"),
+        widget=MarkdownEditor(attrs={"rows": 3}),
+        max_length=limits.ORDER_MESSAGE,
     )
-    files = MultipleFileField(label="Files", required=False, help_text=ORDER_FILES_HELP)
+    files = MultipleFileField(
+        label=gettext_lazy("Files"), required=False, help_text=ORDER_FILES_HELP
+    )
 
 
 class DeliverForm(forms.Form):
     message = forms.CharField(
-        label="Delivery", widget=MarkdownEditor(attrs={"rows": 5}), max_length=limits.ORDER_MESSAGE
+        label=gettext_lazy("Delivery"),
+        widget=MarkdownEditor(attrs={"rows": 5}),
+        max_length=limits.ORDER_MESSAGE,
     )
     links = forms.CharField(
-        label="Links", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line (https://…).",
+        label=gettext_lazy("Links"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("One per line (https://…)."),
     )  # fmt: skip
-    files = MultipleFileField(label="Files", required=False, help_text=ORDER_FILES_HELP)
+    files = MultipleFileField(
+        label=gettext_lazy("Files"), required=False, help_text=ORDER_FILES_HELP
+    )
 
     def clean_links(self):
         links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
         if any(len(link) > limits.DELIVERY_LINK for link in links):
             raise forms.ValidationError(
-                f"Keep each link to {limits.DELIVERY_LINK:,} characters.", code="max_length"
+                _("Keep each link to {limit} characters.").format(
+                    limit=number_format(limits.DELIVERY_LINK, force_grouping=True)
+                ),
+                code="max_length",
             )
         return links
 
 
 class DisputeForm(forms.Form):
     reason = forms.CharField(
-        label="What went wrong?",
+        label=gettext_lazy("What went wrong?"),
         widget=MarkdownEditor(attrs={"rows": 3}),
         max_length=limits.DISPUTE_REASON,
     )
@@ -168,22 +192,30 @@ class ResolveForm(forms.Form):
 class ReviewForm(forms.Form):
     # No initial value: a review says what the buyer chose, never a default of five stars.
     rating = forms.TypedChoiceField(
-        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        choices=[(n, str(n)) for n in range(1, 6)],  # worded in the reader's language below
         coerce=int,
-        label="Your rating",
+        label=gettext_lazy("Your rating"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose a rating from 1 to 5 stars."},
+        error_messages={"required": gettext_lazy("Choose a rating from 1 to 5 stars.")},
     )
     text = forms.CharField(
-        label="Your review",
+        label=gettext_lazy("Your review"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=limits.ORDER_REVIEW,
         required=False,
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = [
+            (n, ngettext("{n} star", "{n} stars", n).format(n=n)) for n in range(1, 6)
+        ]
+
 
 class SubscribeForm(forms.Form):
-    interval = forms.ChoiceField(choices=Subscription.Interval.choices)
+    interval = forms.ChoiceField(
+        label=gettext_lazy("Interval"), choices=Subscription.Interval.choices
+    )
 
 
 class PayoutForm(forms.Form):

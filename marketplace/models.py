@@ -3,6 +3,8 @@
 Money is always an integer number of minor units (cents) with an ISO currency code. Balances are
 never stored: they are the sum of ledger entries (marketplace.ledger)."""
 
+import re
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Greatest, Now
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from challenges.models import rendered
 from peerhub import limits
@@ -61,15 +65,15 @@ class Plan(models.Model):
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
-        INCOMPLETE = "incomplete", "Waiting for the first payment"
-        ACTIVE = "active", "Active"
-        PAST_DUE = "past_due", "Renewal failed: in the grace period"
-        CANCELLED = "cancelled", "Cancelled"
-        LAPSED = "lapsed", "Lapsed after a failed renewal"
+        INCOMPLETE = "incomplete", _("Waiting for the first payment")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Renewal failed: in the grace period")
+        CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+        LAPSED = "lapsed", _("Lapsed after a failed renewal")
 
     class Interval(models.TextChoices):
-        MONTHLY = "monthly", "Monthly"
-        YEARLY = "yearly", "Yearly"
+        MONTHLY = "monthly", _("Monthly")
+        YEARLY = "yearly", _("Yearly")
 
     LIVE = (Status.ACTIVE, Status.PAST_DUE)
 
@@ -120,7 +124,7 @@ class Offer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers"
     )
     title = models.CharField(max_length=limits.OFFER_TITLE)
-    description = models.TextField(max_length=limits.OFFER_DESCRIPTION, help_text="Markdown.")
+    description = models.TextField(max_length=limits.OFFER_DESCRIPTION, help_text=_("Markdown."))
     # `description` rendered when written, @mentions linked (peerhub.mentions).
     description_html = models.TextField(blank=True, default="", editable=False)
     base_solution = models.ForeignKey(
@@ -129,15 +133,15 @@ class Offer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="offers",
-        help_text="The solution this service adapts: its page shows “hire the author”.",
+        help_text=_("The solution this service adapts: its page shows “hire the author”."),
     )
     price = models.PositiveIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=CURRENCY_MAX, default=default_currency)
     delivery_days = models.PositiveSmallIntegerField()
     capacity = models.PositiveSmallIntegerField(
-        default=1, help_text="How many orders may be active at once."
+        default=1, help_text=_("How many orders may be active at once.")
     )
-    is_active = models.BooleanField(default=True, help_text="Paused offers take no new orders.")
+    is_active = models.BooleanField(default=True, help_text=_("Paused offers take no new orders."))
     # Hidden by moderation (issue 21, peerhub.moderation): the public stub says why.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
@@ -196,23 +200,23 @@ class Offer(models.Model):
 
 class Order(models.Model):
     class State(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Waiting for payment"
-        PAID = "paid", "Paid (in escrow)"
-        IN_PROGRESS = "in_progress", "In progress"
-        DELIVERED = "delivered", "Delivered"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
-        DISPUTED = "disputed", "Disputed"
-        RESOLVED = "resolved", "Resolved by staff"
+        PENDING_PAYMENT = "pending_payment", _("Waiting for payment")
+        PAID = "paid", _("Paid (in escrow)")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DELIVERED = "delivered", _("Delivered")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", pgettext_lazy("order state", "Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        DISPUTED = "disputed", _("Disputed")
+        RESOLVED = "resolved", _("Resolved by staff")
 
     # The states that hold one of the offer's capacity slots.
     ACTIVE_STATES = (State.PAID, State.IN_PROGRESS, State.DELIVERED, State.DISPUTED)
 
     class Resolution(models.TextChoices):
-        REFUND = "refund", "Refund the buyer"
-        RELEASE = "release", "Release to the seller"
-        SPLIT = "split", "Split"
+        REFUND = "refund", _("Refund the buyer")
+        RELEASE = "release", _("Release to the seller")
+        SPLIT = "split", _("Split")
 
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="orders")
     buyer = models.ForeignKey(
@@ -223,7 +227,7 @@ class Order(models.Model):
     )
     state = models.CharField(max_length=16, choices=State, default=State.PENDING_PAYMENT)
     brief = models.TextField(
-        max_length=limits.ORDER_BRIEF, blank=True, help_text="What the buyer needs (Markdown)."
+        max_length=limits.ORDER_BRIEF, blank=True, help_text=_("What the buyer needs (Markdown).")
     )
     # `brief` rendered when written; only the order's parties' @mentions are linked.
     brief_html = models.TextField(blank=True, default="", editable=False)
@@ -362,6 +366,55 @@ class OrderEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.order_id}: {self.from_state or '—'} → {self.to_state}"
 
+    @property
+    def note_display(self) -> str:
+        """The note in the reader's language: PeerHub's own notes (services.orders writes them
+        in English) are translated; what a member or staff wrote stays as written."""
+        return order_event_note(self.note)
+
+
+# The notes services.orders writes on the timeline, in English; read through
+# order_event_note, they show in the reader's language.
+ORDER_EVENT_NOTES = {
+    "Payment received into escrow.": gettext_noop("Payment received into escrow."),
+    "Refunded at once: no free slot was left.": gettext_noop(
+        "Refunded at once: no free slot was left."
+    ),
+    "Refunded at once: not payable.": gettext_noop(
+        "Refunded at once: the order could no longer be paid."
+    ),
+    "Declined by the seller.": gettext_noop("Declined by the seller."),
+    "Accepted by the buyer.": gettext_noop("Accepted by the buyer."),
+    "Resolved: refund.": gettext_noop("Resolved: the buyer is refunded."),
+    "Resolved: release.": gettext_noop("Resolved: the money is released to the seller."),
+    "Resolved: split.": gettext_noop("Resolved: the price is split."),
+}
+_NOTE_UNSTARTED = re.compile(
+    r"Cancelled by the buyer: the seller had not started by (?P<deadline>.+)\. "
+    r"The full price is refunded\.",
+    re.DOTALL,
+)
+_NOTE_AUTO_COMPLETED = re.compile(r"Completed automatically after (?P<days>\d+) days\.")
+
+
+def order_event_note(note: str) -> str:
+    """A timeline note in the active language (see ORDER_EVENT_NOTES)."""
+    if note in ORDER_EVENT_NOTES:
+        return gettext(ORDER_EVENT_NOTES[note])
+    if match := _NOTE_UNSTARTED.fullmatch(note):
+        return gettext(
+            "Cancelled by the buyer: the seller had not started by {deadline}. "
+            "The full price is refunded."
+        ).format(deadline=match["deadline"])
+    if match := _NOTE_AUTO_COMPLETED.fullmatch(note):
+        days = int(match["days"])
+        return ngettext(
+            "Completed automatically after {days} day.",
+            "Completed automatically after {days} days.",
+            days,
+        ).format(days=days)
+    return note
+
 
 class OrderMessage(models.Model):
     """The thread between buyer and seller; the delivery is a message with `is_delivery`, the
@@ -429,10 +482,10 @@ class Payment(models.Model):
     """Money asked from a member through a provider: for an order or a subscription period."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", pgettext_lazy("payment status", "Cancelled")
 
     provider = models.CharField(max_length=20)
     provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
@@ -483,12 +536,12 @@ class ProviderEvent(models.Model):
     `mismatched`, changes nothing and waits for staff."""
 
     class State(models.TextChoices):
-        RECEIVED = "received", "Received, to apply"
-        APPLIED = "applied", "Applied"
-        IGNORED = "ignored", "Nothing to do"
-        MISMATCHED = "mismatched", "Matches no payment: for staff"
-        FAILED = "failed", "Failed to apply: for staff"
-        DISMISSED = "dismissed", "Reviewed by staff"
+        RECEIVED = "received", _("Received, to apply")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Nothing to do")
+        MISMATCHED = "mismatched", _("Matches no payment: for staff")
+        FAILED = "failed", _("Failed to apply: for staff")
+        DISMISSED = "dismissed", _("Reviewed by staff")
 
     # What audit_ledger reports until staff look at it.
     NEEDS_STAFF = (State.MISMATCHED, State.FAILED)
@@ -542,10 +595,10 @@ class Transfer(models.Model):
     ever dropped: a lost task is picked up again by the sweep, from `next_attempt_at`."""
 
     class State(models.TextChoices):
-        CREATED = "created", "Created"
-        SENT = "sent", "Sent, retrying"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed: for staff"
+        CREATED = "created", _("Created")
+        SENT = "sent", _("Sent, retrying")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed: for staff")
 
     OPEN = (State.CREATED, State.SENT)
 
@@ -629,11 +682,11 @@ class LedgerAccount(models.Model):
     escrow, one revenue and one provider clearing account per currency."""
 
     class Kind(models.TextChoices):
-        CLEARING = "clearing", "Provider clearing (money from and to the outside)"
-        ESCROW = "escrow", "Platform escrow"
-        REVENUE = "revenue", "Platform revenue"
-        PAYABLE = "payable", "Member payable balance"
-        PURSE = "purse", "Challenge prize escrow"
+        CLEARING = "clearing", _("Provider clearing (money from and to the outside)")
+        ESCROW = "escrow", _("Platform escrow")
+        REVENUE = "revenue", _("Platform revenue")
+        PAYABLE = "payable", _("Member payable balance")
+        PURSE = "purse", _("Challenge prize escrow")
 
     kind = models.CharField(max_length=10, choices=Kind)
     # A purse account holds one challenge's prize money (issue 20).
@@ -694,17 +747,17 @@ class LedgerTransaction(models.Model):
     `key` names the fact it records (e.g. "order:12:capture"), so a fact is recorded once."""
 
     class Kind(models.TextChoices):
-        CAPTURE = "capture", "Payment captured into escrow"
-        RELEASE = "release", "Escrow released to the seller and the platform fee"
-        REFUND = "refund", "Refund to the buyer"
-        SUBSCRIPTION = "subscription", "Subscription payment"
-        PAYOUT = "payout", "Payout to a seller"
-        CORRECTION = "correction", "Correction"
-        CONTRIBUTION = "contribution", "Contribution to a prize purse"
-        AWARD = "award", "Prize award"
-        LINEAGE = "lineage", "Lineage share of a prize award"
-        ROYALTY = "royalty", "Royalty to the authors a sold solution was built on"
-        ROLLOVER = "rollover", "Prize purse rolled over to a follow-up challenge"
+        CAPTURE = "capture", _("Payment captured into escrow")
+        RELEASE = "release", _("Escrow released to the seller and the platform fee")
+        REFUND = "refund", _("Refund to the buyer")
+        SUBSCRIPTION = "subscription", _("Subscription payment")
+        PAYOUT = "payout", _("Payout to a seller")
+        CORRECTION = "correction", _("Correction")
+        CONTRIBUTION = "contribution", _("Contribution to a prize purse")
+        AWARD = "award", _("Prize award")
+        LINEAGE = "lineage", _("Lineage share of a prize award")
+        ROYALTY = "royalty", _("Royalty to the authors a sold solution was built on")
+        ROLLOVER = "rollover", _("Prize purse rolled over to a follow-up challenge")
 
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=14, choices=Kind)
@@ -811,15 +864,15 @@ class Purse(models.Model):
     into the follow-up's purse instead of being refunded (services.purses.purse_rollover)."""
 
     class Mode(models.TextChoices):
-        PLACES = "places", "A percentage per place"
-        EQUAL = "equal", "Equal shares among the winners"
+        PLACES = "places", _("A percentage per place")
+        EQUAL = "equal", _("Equal shares among the winners")
 
     class State(models.TextChoices):
-        OPEN = "open", "Taking contributions"
-        LOCKED = "locked", "Locked: results published, awarding"
-        AWARDED = "awarded", "Awarded"
-        REFUNDED = "refunded", "Refunded: no winner"
-        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge: no winner"
+        OPEN = "open", _("Taking contributions")
+        LOCKED = "locked", _("Locked: results published, awarding")
+        AWARDED = "awarded", _("Awarded")
+        REFUNDED = "refunded", _("Refunded: no winner")
+        ROLLED_OVER = "rolled_over", _("Rolled over to the follow-up challenge: no winner")
 
     SETTLED = (State.AWARDED, State.REFUNDED, State.ROLLED_OVER)
 
@@ -889,12 +942,12 @@ class Contribution(models.Model):
     way in (rate snapshotted), the rest held in the challenge's prize escrow account."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for payment"
-        PAID = "paid", "In the purse"
-        RETURNED = "returned", "Arrived after the purse locked: returned in full"
-        REFUNDED = "refunded", "Refunded: no winner"
-        ROLLED_OVER = "rolled_over", "Rolled over to the follow-up challenge's purse"
-        FAILED = "failed", "Payment failed"
+        PENDING = "pending", _("Waiting for payment")
+        PAID = "paid", _("In the purse")
+        RETURNED = "returned", _("Arrived after the purse locked: returned in full")
+        REFUNDED = "refunded", _("Refunded: no winner")
+        ROLLED_OVER = "rolled_over", _("Rolled over to the follow-up challenge's purse")
+        FAILED = "failed", _("Payment failed")
 
     purse = models.ForeignKey(Purse, on_delete=models.PROTECT, related_name="contributions")
     backer = models.ForeignKey(
@@ -982,9 +1035,9 @@ class Earning(models.Model):
     fact: nobody is paid twice for one node."""
 
     class Kind(models.TextChoices):
-        AWARD = "award", "Prize award"
-        LINEAGE = "lineage", "Lineage share of a prize award"
-        ROYALTY = "royalty", "Royalty on a sold service"
+        AWARD = "award", _("Prize award")
+        LINEAGE = "lineage", _("Lineage share of a prize award")
+        ROYALTY = "royalty", _("Royalty on a sold service")
 
     kind = models.CharField(max_length=8, choices=Kind)
     beneficiary = models.ForeignKey(

@@ -21,6 +21,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from django.http import Http404
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from challenges.models import Challenge
 from challenges.permissions import visible_solutions_q
@@ -148,14 +151,14 @@ def offer_get(*, user, pk: int) -> Offer:
     for its seller, staff and the members who ordered it."""
     offer = offers_annotated(Offer.objects.filter(pk=pk)).first()
     if offer is None:
-        raise Http404("No such offer.")
+        raise Http404(_("No such offer."))
     if offer_list(user=user).filter(pk=pk).exists() or permissions.can_edit_offer(user, offer):
         return offer
     if offer.hidden_at is not None:
         return offer  # its page is the public stub (issue 21)
     if getattr(user, "is_authenticated", False) and offer.orders.filter(buyer=user).exists():
         return offer
-    raise Http404("No such offer.")
+    raise Http404(_("No such offer."))
 
 
 def offer_reviews(offer: Offer) -> QuerySet[OrderReview]:
@@ -191,7 +194,7 @@ def orders_visible_to(user) -> QuerySet[Order]:
 def order_get(*, user, pk: int) -> Order:
     order = orders_visible_to(user).filter(pk=pk).first()
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     return order
 
 
@@ -288,14 +291,14 @@ class MoneyRow:
 
     @property
     def status_label(self) -> str:
-        return MONEY_STATUS_LABELS.get(self.status, "")
+        return str(MONEY_STATUS_LABELS.get(self.status, ""))
 
 
 MONEY_STATUS_LABELS = {
-    "expected": "expected",
-    "on_its_way": "on its way",
-    "refunded": "refunded",
-    "failed": "delayed: staff are on it",
+    "expected": gettext_lazy("expected"),
+    "on_its_way": gettext_lazy("on its way"),
+    "refunded": gettext_lazy("refunded"),
+    "failed": gettext_lazy("delayed: staff are on it"),
 }
 
 
@@ -337,35 +340,38 @@ def order_money_summary(order: Order) -> list[MoneyRow]:
     price; while it is held, the escrow and the fee and share still only expected; once
     settled, what the buyer got back (with the refund's progress), what the seller got and
     the fee actually kept. One query (the order's refunds) unless they are prefetched."""
-    rows = [MoneyRow("price", "Price", order.price)]
+    rows = [MoneyRow("price", _("Price"), order.price)]
     if order.state == STATE.PENDING_PAYMENT:
-        return rows + _expected(order, when="once completed")
+        return rows + _expected(order, released=False)
     own, returned = _order_refunds(order)
     if order.state in HELD:
-        when = "if released" if order.state == STATE.DISPUTED else "once completed"
-        rows += [MoneyRow("held", "Held in escrow", order.price), *_expected(order, when=when)]
+        released = order.state == STATE.DISPUTED
+        rows += [
+            MoneyRow("held", _("Held in escrow"), order.price),
+            *_expected(order, released=released),
+        ]
     elif order.state in SETTLED:
         if order.refunded_amount:
             rows.append(
                 MoneyRow(
                     "refunded",
-                    "Refunded to the buyer",
+                    _("Refunded to the buyer"),
                     order.refunded_amount,
                     _refund_progress(own),
                 )
             )
         rows += [
-            MoneyRow("seller_paid", "Paid to the seller", order.released_amount),
-            MoneyRow("fee_kept", "Platform fee kept", order.fee_collected),
+            MoneyRow("seller_paid", _("Paid to the seller"), order.released_amount),
+            MoneyRow("fee_kept", _("Platform fee kept"), order.fee_collected),
         ]
     elif not returned:  # cancelled before any money arrived
-        rows.append(MoneyRow("charged", "Charged", 0))
+        rows.append(MoneyRow("charged", _("Charged"), 0))
     if returned:
         late = order.state == STATE.CANCELLED
         rows.append(
             MoneyRow(
                 "returned",
-                "Payment returned" if late else "Extra payment returned",
+                _("Payment returned") if late else _("Extra payment returned"),
                 sum(refund.amount for refund in returned),
                 _refund_progress(returned),
             )
@@ -373,11 +379,19 @@ def order_money_summary(order: Order) -> list[MoneyRow]:
     return rows
 
 
-def _expected(order: Order, *, when: str) -> list[MoneyRow]:
-    percent = f"{(order.fee_rate * 100).normalize():f}"
+def _expected(order: Order, *, released: bool) -> list[MoneyRow]:
+    """The fee and the seller's share still to come: once the order completes, or (disputed)
+    if staff release the money."""
+    percent = number_format((order.fee_rate * 100).normalize())
+    if released:
+        fee = _("Platform fee ({percent} %), if released").format(percent=percent)
+        share = _("For the seller, if released")
+    else:
+        fee = _("Platform fee ({percent} %), once completed").format(percent=percent)
+        share = _("For the seller, once completed")
     return [
-        MoneyRow("fee_expected", f"Platform fee ({percent} %), {when}", order.fee, "expected"),
-        MoneyRow("seller_expected", f"For the seller, {when}", order.seller_share, "expected"),
+        MoneyRow("fee_expected", fee, order.fee, "expected"),
+        MoneyRow("seller_expected", share, order.seller_share, "expected"),
     ]
 
 
@@ -435,7 +449,7 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
         # The brief of an order about to be placed: its buyer-to-be, the seller and staff.
         pk = parse_id(offer)
         if pk is None:
-            raise Http404("No such offer.")
+            raise Http404(_("No such offer."))
         seller_id = offer_get(user=user, pk=pk).seller_id
         audience = User.objects.filter(is_active=True).filter(
             Q(pk__in=(user.pk, seller_id)) | Q(is_staff=True)
@@ -443,12 +457,12 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
     elif order:
         pk = parse_id(order)
         if pk is None:
-            raise Http404("No such order.")
+            raise Http404(_("No such order."))
         audience = permissions.viewers_of_order(order_get(user=user, pk=pk))
     elif offer:
         pk = parse_id(offer)
         if pk is None:
-            raise Http404("No such offer.")
+            raise Http404(_("No such offer."))
         audience = permissions.viewers_of_offer(offer_get(user=user, pk=pk))
     else:
         audience = User.objects.filter(is_active=True)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
@@ -45,11 +46,18 @@ from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
 SORTS = [
-    ("newest", "Newest"),
-    ("price", "Price: low to high"),
-    ("-price", "Price: high to low"),
-    ("delivery", "Fastest delivery"),
-    ("rating", "Best rated"),
+    ("newest", gettext_lazy("Newest")),
+    ("price", gettext_lazy("Price: low to high")),
+    ("-price", gettext_lazy("Price: high to low")),
+    ("delivery", gettext_lazy("Fastest delivery")),
+    ("rating", gettext_lazy("Best rated")),
+]
+# The seller filter: at least this trust level.
+SELLER_LEVELS = [
+    (1, pgettext_lazy("trust level and above", "member+")),
+    (2, pgettext_lazy("trust level and above", "regular+")),
+    (3, pgettext_lazy("trust level and above", "trusted+")),
+    (4, pgettext_lazy("trust level", "leader")),
 ]
 
 
@@ -87,7 +95,7 @@ def offer_list(request):
             "currencies": selectors.offer_currencies(),
             "sorts": SORTS,
             "values": Value.objects.all(),
-            "levels": [(1, "member+"), (2, "regular+"), (3, "trusted+"), (4, "leader")],
+            "levels": SELLER_LEVELS,
             "can_sell": permissions.can_sell(request.user),
             "querystring": query.urlencode(),
         },
@@ -147,7 +155,7 @@ def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 20
 @login_required
 def offer_create(request):
     if not permissions.can_sell(request.user):
-        messages.error(request, "Selling services needs the “trusted” trust level.")
+        messages.error(request, _("Selling services needs the “trusted” trust level."))
         return redirect("marketplace:offer-list")
     form = OfferForm(request.POST or None, seller=request.user)
     enable_mentions(form, "description", _mentions_url())
@@ -157,7 +165,7 @@ def offer_create(request):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Your offer is listed.")
+            messages.success(request, _("Your offer is listed."))
             return redirect(offer)
     return render(request, "marketplace/offer_form.html", {"form": form, "offer": None})
 
@@ -175,7 +183,7 @@ def offer_edit(request, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Offer saved.")
+            messages.success(request, _("Offer saved."))
             return redirect(offer)
     return render(request, "marketplace/offer_form.html", {"form": form, "offer": offer})
 
@@ -203,7 +211,7 @@ def order_place(request, pk: int):
             else:
                 form.add_error("brief", error.message)
         else:
-            messages.success(request, "Order placed: pay to start it.")
+            messages.success(request, _("Order placed: pay to start it."))
             return redirect(order)
     return _offer_page(request, offer, form, status=400)
 
@@ -223,6 +231,7 @@ def order_list(request):
             "payouts": request.user.payouts.all()[:10],
             "payout_form": PayoutForm(user=request.user),
             "subscription": services.current_subscription(request.user),
+            "site_currency": default_currency(),  # the balance before any money came in
         },
     )
 
@@ -301,19 +310,21 @@ def order_pay(request, pk: int):
 # the button.
 FINAL_STEPS = {
     "accept": (
-        "Accept the delivery of “{title}”?",
-        "The seller is paid at once and the order is completed: this cannot be undone.",
-        "Accept the delivery",
+        gettext_lazy("Accept the delivery of “{title}”?"),
+        gettext_lazy(
+            "The seller is paid at once and the order is completed: this cannot be undone."
+        ),
+        gettext_lazy("Accept the delivery"),
     ),
     "cancel": (
-        "Cancel “{title}”?",
-        "The order ends for good; anything you paid comes back to you in full.",
-        "Cancel the order",
+        gettext_lazy("Cancel “{title}”?"),
+        gettext_lazy("The order ends for good; anything you paid comes back to you in full."),
+        gettext_lazy("Cancel the order"),
     ),
     "decline": (
-        "Decline “{title}”?",
-        "The buyer is refunded in full and the order ends for good.",
-        "Decline and refund",
+        gettext_lazy("Decline “{title}”?"),
+        gettext_lazy("The buyer is refunded in full and the order ends for good."),
+        gettext_lazy("Decline and refund"),
     ),
 }
 
@@ -324,10 +335,10 @@ def order_step(request, pk: int, step: str):
     """The one-click steps: start, accept, cancel (before payment, or late with a refund),
     decline."""
     steps = {
-        "start": (services.order_start, "Started: the buyer sees the order is in progress."),
-        "accept": (services.order_accept, "Accepted: the seller is paid. Thank you!"),
-        "cancel": (services.order_cancel, "Order cancelled."),
-        "decline": (services.order_decline, "Declined: the buyer is refunded in full."),
+        "start": (services.order_start, _("Started: the buyer sees the order is in progress.")),
+        "accept": (services.order_accept, _("Accepted: the seller is paid. Thank you!")),
+        "cancel": (services.order_cancel, _("Order cancelled.")),
+        "decline": (services.order_decline, _("Declined: the buyer is refunded in full.")),
     }
     if step not in steps:
         raise Http404("No such step.")
@@ -338,12 +349,12 @@ def order_step(request, pk: int, step: str):
         return confirm.confirmation_page(
             request,
             question=question.format(title=order.title),
-            consequence=consequence,
-            button=button,
+            consequence=str(consequence),
+            button=str(button),
             back=order.get_absolute_url(),
         )
     if step == "cancel" and order.state == Order.State.PAID:
-        done = "Cancelled: the full price is on its way back to you."
+        done = _("Cancelled: the full price is on its way back to you.")
     return perform(
         request, lambda: service(order=order, by=request.user), done=done, then=order, back=order
     )
@@ -354,7 +365,7 @@ def order_step(request, pk: int, step: str):
 def order_deliver(request, pk: int):
     form = DeliverForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Say what you deliver.")
+        messages.error(request, _("Say what you deliver."))
         return redirect("marketplace:order-detail", pk=pk)
     data = form.cleaned_data
     return _order_action(
@@ -367,7 +378,7 @@ def order_deliver(request, pk: int):
             links=data["links"],
             uploads=data["files"],
         ),
-        "Delivered: the buyer can now accept.",
+        _("Delivered: the buyer can now accept."),
     )
 
 
@@ -380,7 +391,7 @@ def order_dispute(request, pk: int):
         request,
         pk,
         lambda o: services.order_dispute(order=o, by=request.user, reason=reason),
-        "Disputed: staff will look at the order.",
+        _("Disputed: staff will look at the order."),
     )
 
 
@@ -390,16 +401,20 @@ def order_resolve(request, pk: int):
     order = selectors.order_get(user=request.user, pk=pk)
     form = ResolveForm(request.POST, currency=order.currency)  # the share is in its currency
     if not form.is_valid():
-        messages.error(request, _form_problem(form, "Choose how to resolve the dispute."))
+        messages.error(request, _form_problem(form, _("Choose how to resolve the dispute.")))
         return redirect("marketplace:order-detail", pk=pk)
     data = form.cleaned_data
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Resolve the dispute on “{order.title}”: "
-            f"{Order.Resolution(data['resolution']).label.lower()}?",
-            consequence="The money moves at once and the order is closed: this cannot be undone.",
-            button="Resolve",
+            question=_("Resolve the dispute on “{title}”: {resolution}?").format(
+                title=order.title,
+                resolution=str(Order.Resolution(data["resolution"]).label).lower(),
+            ),
+            consequence=_(
+                "The money moves at once and the order is closed: this cannot be undone."
+            ),
+            button=_("Resolve"),
             back=order.get_absolute_url(),
         )
     return _order_action(
@@ -412,7 +427,7 @@ def order_resolve(request, pk: int):
             buyer_amount=data["buyer_amount"],
             note=data["note"],
         ),
-        "Dispute resolved.",
+        _("Dispute resolved."),
     )
 
 
@@ -427,7 +442,7 @@ def order_message(request, pk: int):
         request,
         pk,
         lambda o: services.order_message_post(order=o, by=request.user, body=body, uploads=uploads),
-        "Message sent.",
+        _("Message sent."),
     )
 
 
@@ -463,7 +478,7 @@ def order_review(request, pk: int):
         lambda o: services.order_review_save(
             order=o, by=request.user, rating=data["rating"], text=data["text"]
         ),
-        "Thank you for your review.",
+        _("Thank you for your review."),
     )
 
 
@@ -489,13 +504,13 @@ def sandbox_checkout(request, reference: str):
         except DomainError as error:
             return refuse(request, error, request.path)
         if result == "pending":
-            messages.info(request, "The payment is pending: come back to confirm it later.")
+            messages.info(request, _("The payment is pending: come back to confirm it later."))
             return redirect(request.path)
         payment.refresh_from_db()
         if payment.status == "succeeded":
-            messages.success(request, "Payment received.")
+            messages.success(request, _("Payment received."))
         elif payment.status == "failed":
-            messages.error(request, "The card was declined: nothing was charged.")
+            messages.error(request, _("The card was declined: nothing was charged."))
         return redirect(back)
     return render(request, "marketplace/sandbox_checkout.html", {"payment": payment, "back": back})
 
@@ -536,8 +551,8 @@ def subscription_start(request):
 @require_POST
 def subscription_change(request, action: str):
     actions = {
-        "cancel": (services.subscription_cancel, "Premium ends at the end of the paid period."),
-        "resume": (services.subscription_resume, "Premium renews again."),
+        "cancel": (services.subscription_cancel, _("Premium ends at the end of the paid period.")),
+        "resume": (services.subscription_resume, _("Premium renews again.")),
     }
     if action == "pay":
         try:

@@ -14,6 +14,7 @@ from functools import wraps
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from peerhub.api.errors import error_body
@@ -65,10 +66,13 @@ def idempotent(view_method):
         except IntegrityError:
             record = IdempotentRequest.objects.get(user=request.user, key=key)
             if record.fingerprint != fingerprint:
-                raise KeyReused(f"This {HEADER} was used for a different request.") from None
+                raise KeyReused(
+                    _("This {header} was used for a different request.").format(header=HEADER)
+                ) from None
             if record.status_code is None:
                 raise Conflict(
-                    f"A request with this {HEADER} is still running.", code="idempotency_busy"
+                    _("A request with this {header} is still running.").format(header=HEADER),
+                    code="idempotency_busy",
                 ) from None
             response = Response(record.body, status=record.status_code)
             response["Idempotent-Replayed"] = "true"

@@ -3,6 +3,7 @@ the rules stay in the services. Money is integer minor units with a currency cod
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse as rf_reverse
@@ -217,8 +218,8 @@ class OrderCreateSerializer(serializers.Serializer):
         max_length=limits.ORDER_BRIEF,
         help_text="What the buyer needs, for whom and by when (Markdown). Required.",
         error_messages={
-            "required": "Tell the seller what you need: the brief is required.",
-            "blank": "Tell the seller what you need: the brief is required.",
+            "required": gettext_lazy("Tell the seller what you need: the brief is required."),
+            "blank": gettext_lazy("Tell the seller what you need: the brief is required."),
         },
     )
     files = _order_files_field()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_filters.rest_framework import DjangoFilterBackend
@@ -173,7 +174,7 @@ class OfferViewSet(_ViewSet):
         listed, then each edit. 404 while moderation hides it, except to its seller."""
         offer = self._offer(pk)
         if not perms.can_read_offer_words(request.user, offer):
-            raise Http404("No such offer.")
+            raise Http404(_("No such offer."))
         return Response(edit_history_data(history.versions(offer)))
 
     @extend_schema(request=s.OfferWriteSerializer, responses=s.OfferSerializer)
@@ -358,7 +359,7 @@ class OrderViewSet(_ViewSet):
             .first()
         )
         if entry is None:
-            raise Http404("No such file.")
+            raise Http404(_("No such file."))
         return artefacts.serve_blob(request, entry.blob, entry.path, public=False, download=True)
 
     @extend_schema(request=s.OrderReviewSerializer, responses={201: s.OrderReviewSerializer})

@@ -8,6 +8,7 @@ import time
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import DomainError
 
@@ -27,7 +28,7 @@ OUTCOMES = {
 
 def client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
-        raise DomainError("Stripe is not configured (STRIPE_SECRET_KEY).", code="provider_error")
+        raise DomainError(_("Stripe is not configured (STRIPE_SECRET_KEY)."), code="provider_error")
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, http_client=HTTP_CLIENT)
 
 
@@ -65,7 +66,7 @@ class StripeProvider(PaymentProvider):
             )
         except stripe.StripeError as error:
             raise DomainError(
-                f"Stripe refused the checkout: {error}", code="provider_error"
+                _("Stripe refused the checkout: {error}").format(error=error), code="provider_error"
             ) from error
         return Checkout(url=session.url, reference=session.id)
 
@@ -122,7 +123,7 @@ class StripeProvider(PaymentProvider):
             )
         except stripe.StripeError as error:
             raise DomainError(
-                f"Stripe refused the refund: {error}", code="provider_error"
+                _("Stripe refused the refund: {error}").format(error=error), code="provider_error"
             ) from error
         return refund.id
 

@@ -1,6 +1,8 @@
 """Listing hand-made services."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from challenges.models import Solution
 from challenges.permissions import can_view_solution
@@ -22,25 +24,25 @@ EDITABLE_FIELDS = {
 
 def _check(fields: dict, *, seller: User) -> None:
     if "price" in fields and (fields["price"] is None or int(fields["price"]) <= 0):
-        raise DomainError("The price must be more than zero.", code="invalid_price")
+        raise DomainError(_("The price must be more than zero."), code="invalid_price")
     if "delivery_days" in fields and int(fields["delivery_days"]) < 1:
-        raise DomainError("Delivery takes at least one day.", code="invalid_delivery")
+        raise DomainError(_("Delivery takes at least one day."), code="invalid_delivery")
     if "capacity" in fields and int(fields["capacity"]) < 1:
-        raise DomainError("Capacity is at least one order at a time.", code="invalid_capacity")
+        raise DomainError(_("Capacity is at least one order at a time."), code="invalid_capacity")
     if "currency" in fields:
         currency = str(fields["currency"]).upper()
         if len(currency) != 3 or not currency.isalpha():
-            raise DomainError("A currency is a three-letter ISO code.", code="invalid_currency")
+            raise DomainError(_("A currency is a three-letter ISO code."), code="invalid_currency")
         fields["currency"] = currency
     if "title" in fields:
         fields["title"] = fields["title"].strip()
         if not fields["title"]:
-            raise DomainError("An offer needs a title.", code="invalid_title")
+            raise DomainError(_("An offer needs a title."), code="invalid_title")
     solution: Solution | None = fields.get("base_solution")
     if solution is not None and not (
         solution.author_id == seller.pk and can_view_solution(seller, solution)
     ):
-        raise DomainError("The base solution must be one of your own.", code="invalid_solution")
+        raise DomainError(_("The base solution must be one of your own."), code="invalid_solution")
 
 
 @transaction.atomic
@@ -58,7 +60,7 @@ def offer_create(
 ) -> Offer:
     """List a service. Needs the `marketplace.add_offer` privilege (a trust level)."""
     if not permissions.can_sell(seller):
-        raise NotAllowed("Selling services needs a higher trust level.", code="not_trusted")
+        raise NotAllowed(_("Selling services needs a higher trust level."), code="not_trusted")
     write_spend(seller, "offer")
     fields = {
         "title": title,
@@ -95,10 +97,10 @@ def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
     """Edit, pause or resume an offer. Orders already placed keep their snapshot."""
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if not permissions.can_edit_offer(by, offer):
-        raise NotAllowed("Only the seller can change this offer.")
+        raise NotAllowed(_("Only the seller can change this offer."))
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
+        raise DomainError(_("Cannot edit {fields}.").format(fields=", ".join(sorted(unknown))))
     _check(fields, seller=offer.seller)
     before = offer_fields(offer)
     for name, value in fields.items():
@@ -123,13 +125,13 @@ def offer_update(*, offer: Offer, by: User, **fields) -> Offer:
 
 
 OFFER_LABELS = {
-    "title": "Title",
-    "description": "Description",
-    "price": "Price",
-    "delivery_days": "Delivery",
-    "capacity": "Orders at once",
-    "base_solution": "Based on",
-    "is_active": "Taking orders",
+    "title": gettext_lazy("Title"),
+    "description": gettext_lazy("Description"),
+    "price": gettext_lazy("Price"),
+    "delivery_days": gettext_lazy("Delivery"),
+    "capacity": gettext_lazy("Orders at once"),
+    "base_solution": gettext_lazy("Based on"),
+    "is_active": gettext_lazy("Taking orders"),
 }
 
 

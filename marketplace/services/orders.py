@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from challenges import files
 from challenges.uploads import Attachment, merge_files, uploads_claim
@@ -68,20 +70,44 @@ def _record(order: Order, *, to: str, actor: User | None, note: str = "") -> Non
 
 
 def _refuse_state(order: Order, action: str) -> Conflict:
+    """`action` is one of the past participles below: each refusal is a whole sentence, so
+    that every language can word it."""
+    refusals = {
+        "paid": _("An order that is {state} cannot be paid."),
+        "started": _("An order that is {state} cannot be started."),
+        "declined": _("An order that is {state} cannot be declined."),
+        "delivered": _("An order that is {state} cannot be delivered."),
+        "accepted": _("An order that is {state} cannot be accepted."),
+        "disputed": _("An order that is {state} cannot be disputed."),
+        "cancelled": _("An order that is {state} cannot be cancelled."),
+        "resolved": _("An order that is {state} cannot be resolved."),
+        "reviewed": _("An order that is {state} cannot be reviewed."),
+    }
     return Conflict(
-        f"An order that is {order.get_state_display().lower()} cannot be {action}.",
+        refusals[action].format(state=order.get_state_display().lower()),
         code="invalid_transition",
     )
 
 
 def _must_be_buyer(order: Order, by: User, action: str) -> None:
     if by.pk != order.buyer_id:
-        raise NotAllowed(f"Only the buyer can {action} this order.")
+        refusals = {
+            "pay": _("Only the buyer can pay this order."),
+            "accept": _("Only the buyer can accept this order."),
+            "dispute": _("Only the buyer can dispute this order."),
+            "review": _("Only the buyer can review this order."),
+        }
+        raise NotAllowed(refusals[action])
 
 
 def _must_be_seller(order: Order, by: User, action: str) -> None:
     if by.pk != order.seller_id:
-        raise NotAllowed(f"Only the seller can {action} this order.")
+        refusals = {
+            "start": _("Only the seller can start this order."),
+            "decline": _("Only the seller can decline this order."),
+            "deliver": _("Only the seller can deliver this order."),
+        }
+        raise NotAllowed(refusals[action])
 
 
 def reservation_minutes() -> int:
@@ -137,7 +163,14 @@ def order_place(
             blobs = merge_files(files.store_blobs(prepared, user=buyer, written=written), claimed)
             limit = files.config()["files_per_revision"]
             if len(blobs) > limit:
-                raise DomainError(f"A brief holds at most {limit} files.", code="too_many_files")
+                raise DomainError(
+                    ngettext(
+                        "A brief holds at most {limit} file.",
+                        "A brief holds at most {limit} files.",
+                        limit,
+                    ).format(limit=limit),
+                    code="too_many_files",
+                )
             message = OrderMessage.objects.create(
                 order=order,
                 author=buyer,
@@ -154,21 +187,23 @@ def order_place(
 
 def _order_place(*, buyer: User, offer: Offer, brief: str) -> Order:
     if not user_is_verified(buyer):
-        raise NotAllowed("Verify your e-mail address before ordering.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address before ordering."), code="unverified")
     if offer.seller_id == buyer.pk:
-        raise NotAllowed("You cannot buy your own offer.", code="own_offer")
+        raise NotAllowed(_("You cannot buy your own offer."), code="own_offer")
     if not brief.strip():
-        raise DomainError("Tell the seller what you need: the brief is required.", code="no_brief")
+        raise DomainError(
+            _("Tell the seller what you need: the brief is required."), code="no_brief"
+        )
     # A block either way refuses new orders only: one placed before stays finishable.
     relations.interaction_check(actor=buyer, other=offer.seller_id, action="order from")
     write_spend(buyer, "order")
     offer = _lock_offer(offer.pk)
     if not offer.is_active:
-        raise Conflict("This offer is paused.", code="offer_paused")
+        raise Conflict(_("This offer is paused."), code="offer_paused")
     if offer.hidden_at is not None:
-        raise Conflict("This offer is hidden by moderation.", code="offer_hidden")
+        raise Conflict(_("This offer is hidden by moderation."), code="offer_hidden")
     if not has_free_slot(offer):
-        raise Conflict("This offer is sold out right now: every slot is taken.", code="sold_out")
+        raise Conflict(_("This offer is sold out right now: every slot is taken."), code="sold_out")
     rate = fee_rate()
     order = Order(
         offer=offer,
@@ -252,12 +287,12 @@ def order_pay(*, order: Order, by: User) -> Payment:
         return pending
     offer = _lock_offer(order.offer_id)
     if not offer.is_active:
-        raise Conflict("This offer is paused.", code="offer_paused")
+        raise Conflict(_("This offer is paused."), code="offer_paused")
     if not (order.reserved_until and order.reserved_until > now) and not has_free_slot(
         offer, besides=order
     ):
         raise Conflict(
-            "Your reservation expired and every slot is taken now: nothing was charged.",
+            _("Your reservation expired and every slot is taken now: nothing was charged."),
             code="sold_out",
         )
     if pending is not None:  # its checkout outlived the reservation: a fresh one
@@ -411,10 +446,12 @@ def order_decline(*, order: Order, by: User, reason: str = "") -> Order:
 def _links(links) -> list[str]:
     cleaned = [str(link).strip() for link in links or [] if str(link).strip()]
     if len(cleaned) > MAX_LINKS:
-        raise DomainError(f"At most {MAX_LINKS} links.", code="too_many_links")
+        raise DomainError(
+            _("At most {limit} links.").format(limit=MAX_LINKS), code="too_many_links"
+        )
     for link in cleaned:
         if not link.startswith(("https://", "http://")):
-            raise DomainError("Links must start with https:// or http://.", code="invalid_link")
+            raise DomainError(_("Links must start with https:// or http://."), code="invalid_link")
     return cleaned
 
 
@@ -442,7 +479,7 @@ def _order_deliver(*, order, by, message, links, prepared, written) -> Order:
     if order.state != State.IN_PROGRESS:
         raise _refuse_state(order, "delivered")
     if not message.strip():
-        raise DomainError("Say what you deliver.", code="empty_delivery")
+        raise DomainError(_("Say what you deliver."), code="empty_delivery")
     delivery = _message_create(
         order=order, by=by, body=message.strip(), links=_links(links), is_delivery=True,
         told_already=[order.buyer_id],
@@ -495,7 +532,7 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
     if order.state not in (State.IN_PROGRESS, State.DELIVERED):
         raise _refuse_state(order, "disputed")
     if not reason.strip():
-        raise DomainError("Say what went wrong.", code="empty_reason")
+        raise DomainError(_("Say what went wrong."), code="empty_reason")
     # The seller and staff hear of the dispute itself (social_events.order_disputed).
     staff = User.objects.filter(is_staff=True).values_list("pk", flat=True)
     _message_create(
@@ -527,7 +564,7 @@ def order_cancel(*, order: Order, by: User) -> Order:
     price goes back (a seller who cannot do the work declines it instead)."""
     order = _lock(order)
     if by.pk not in (order.buyer_id, order.seller_id):
-        raise NotAllowed("Only the buyer or the seller can cancel this order.")
+        raise NotAllowed(_("Only the buyer or the seller can cancel this order."))
     if order.state == State.PAID:
         return _cancel_unstarted(order, by=by)
     if order.state != State.PENDING_PAYMENT:
@@ -545,16 +582,18 @@ def _cancel_unstarted(order: Order, *, by: User) -> Order:
     order is locked by the caller)."""
     if by.pk != order.buyer_id:  # a party, in the wrong state for their side: 409, not 403
         raise Conflict(
-            "A paid order cannot be cancelled by the seller: decline it to refund the buyer.",
+            _("A paid order cannot be cancelled by the seller: decline it to refund the buyer."),
             code="invalid_transition",
         )
     opens_at = late_cancel_opens_at(order)
     if opens_at is None:
-        raise Conflict("This order has no start deadline to miss.", code="no_start_deadline")
+        raise Conflict(_("This order has no start deadline to miss."), code="no_start_deadline")
     if timezone.now() < opens_at:
         raise Conflict(
-            f"The seller has until {_moment(opens_at)} to start. If they have not started by "
-            "then, you can cancel the order and get the full price back.",
+            _(
+                "The seller has until {deadline} to start. If they have not started by then, "
+                "you can cancel the order and get the full price back."
+            ).format(deadline=_moment(opens_at)),
             code="not_late_yet",
         )
     deadline = _moment(opens_at)
@@ -587,7 +626,7 @@ def order_resolve(
     gets `buyer_amount`, the seller the rest minus the fee on that rest)."""
     order = _lock(order)
     if not permissions.is_staff(by):
-        raise NotAllowed("Only staff can resolve disputes.")
+        raise NotAllowed(_("Only staff can resolve disputes."))
     if order.state != State.DISPUTED:
         raise _refuse_state(order, "resolved")
     if resolution == Order.Resolution.REFUND:
@@ -597,12 +636,12 @@ def order_resolve(
     elif resolution == Order.Resolution.SPLIT:
         if buyer_amount is None or not 0 < int(buyer_amount) < order.price:
             raise DomainError(
-                "A split gives the buyer more than nothing and less than the price.",
+                _("A split gives the buyer more than nothing and less than the price."),
                 code="invalid_split",
             )
         to_buyer = int(buyer_amount)
     else:
-        raise DomainError("Resolve with refund, release or split.", code="invalid_resolution")
+        raise DomainError(_("Resolve with refund, release or split."), code="invalid_resolution")
     _settle(order, to_buyer=to_buyer, memo=f"Order #{order.pk} dispute resolved: {resolution}")
     order.resolution = resolution
     _record(order, to=State.RESOLVED, actor=by, note=note or f"Resolved: {resolution}.")
@@ -669,7 +708,7 @@ def order_message_post(*, order: Order, by: User, body: str, uploads=()) -> Orde
     """A message in the order's thread, with files (a brief's attachments, drafts) that only
     the buyer, the seller and staff may fetch."""
     if not permissions.can_view_order(by, order):
-        raise NotAllowed("Only the buyer, the seller and staff can write here.")
+        raise NotAllowed(_("Only the buyer, the seller and staff can write here."))
     prepared = files.prepare_uploads(uploads, user=by, context="order") if uploads else []
     with files.removed_on_failure() as written, transaction.atomic():
         return _order_message_post(
@@ -679,7 +718,7 @@ def order_message_post(*, order: Order, by: User, body: str, uploads=()) -> Orde
 
 def _order_message_post(*, order, by, body, prepared, written) -> OrderMessage:
     if not body.strip():
-        raise DomainError("Write a message.", code="empty_message")
+        raise DomainError(_("Write a message."), code="empty_message")
     write_spend(by, "order_message")
     # Both parties hear of the message itself (social_events.order_message).
     message = _message_create(
@@ -698,11 +737,11 @@ def order_review_save(*, order: Order, by: User, rating: int | None, text: str =
     if order.state != State.COMPLETED:
         raise _refuse_state(order, "reviewed")
     if rating is None or rating == "":
-        raise DomainError("Choose a rating from 1 to 5 stars.", code="no_rating")
+        raise DomainError(_("Choose a rating from 1 to 5 stars."), code="no_rating")
     if not 1 <= int(rating) <= 5:
-        raise DomainError("Rate from 1 to 5.", code="invalid_rating")
+        raise DomainError(_("Rate from 1 to 5."), code="invalid_rating")
     if OrderReview.objects.filter(order=order).exists():
-        raise Conflict("You already reviewed this order.", code="already_reviewed")
+        raise Conflict(_("You already reviewed this order."), code="already_reviewed")
     review = OrderReview.objects.create(order=order, rating=int(rating), text=text.strip())
     tallies.offer_review_added(review=review)
     from peerhub import outbox

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, TooLarge
 from peerhub.models import User
@@ -287,9 +288,9 @@ def sandbox_payment_for(*, reference: str, user: User) -> Payment:
         .first()
     )
     if payment is None:
-        raise DomainError("No such checkout.", code="not_found")
+        raise DomainError(_("No such checkout."), code="not_found")
     if payment.payer_id != getattr(user, "pk", None):
-        raise NotAllowed("This checkout belongs to someone else.")
+        raise NotAllowed(_("This checkout belongs to someone else."))
     return payment
 
 
@@ -300,10 +301,10 @@ def sandbox_answer(*, payment: Payment, by: User, outcome: str) -> str:
     from ..payments import sandbox
 
     if payment.payer_id != by.pk:
-        raise NotAllowed("This checkout belongs to someone else.")
+        raise NotAllowed(_("This checkout belongs to someone else."))
     kinds = {"succeed": "payment.succeeded", "decline": "payment.failed", "pending": None}
     if outcome not in kinds:
-        raise DomainError("Choose succeed, decline or pending.", code="invalid_outcome")
+        raise DomainError(_("Choose succeed, decline or pending."), code="invalid_outcome")
     if kinds[outcome] is None:
         return "pending"
     body = sandbox.event_body(payment=payment, kind=kinds[outcome])

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.models import User
@@ -44,17 +45,17 @@ def subscription_start(*, user: User, interval: str, plan_code: str = Plan.PREMI
     """Subscribe to Premium: a subscription waiting for its first payment, and that payment's
     checkout. Asking again while it waits returns the same payment (a double click pays once)."""
     if not user_is_verified(user):
-        raise NotAllowed("Verify your e-mail address first.", code="unverified")
+        raise NotAllowed(_("Verify your e-mail address first."), code="unverified")
     if interval not in Subscription.Interval.values:
-        raise DomainError("Choose monthly or yearly.", code="invalid_interval")
+        raise DomainError(_("Choose monthly or yearly."), code="invalid_interval")
     plan = plans_ensure().filter(code=plan_code, is_premium=True).first()
     if plan is None or plan.price_for(interval) <= 0:
-        raise DomainError("That plan cannot be bought.", code="invalid_plan")
+        raise DomainError(_("That plan cannot be bought."), code="invalid_plan")
     # Lock the member's row: two clicks at once serialise here.
     User.objects.select_for_update().get(pk=user.pk)
     current = current_subscription(user)
     if current is not None and current.status != Status.INCOMPLETE:
-        raise Conflict("You already have Premium.", code="already_subscribed")
+        raise Conflict(_("You already have Premium."), code="already_subscribed")
     if current is not None:
         pending = current.payments.filter(status=Payment.Status.PENDING).first()
         if pending is not None and current.interval == interval:
@@ -76,7 +77,9 @@ def subscription_start(*, user: User, interval: str, plan_code: str = Plan.PREMI
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        title=f"PeerHub {plan.name} ({subscription.get_interval_display().lower()})",
+        title=_("PeerHub {plan} ({interval})").format(
+            plan=plan.name, interval=str(subscription.get_interval_display()).lower()
+        ),
         return_url=reverse("marketplace:subscription"),
     )
 
@@ -146,7 +149,7 @@ def subscription_cancel(*, user: User) -> Subscription:
     """Cancel at the end of the paid period: Premium stays until then."""
     subscription = current_subscription(user)
     if subscription is None or subscription.status not in Subscription.LIVE:
-        raise Conflict("You have no Premium subscription to cancel.", code="not_subscribed")
+        raise Conflict(_("You have no Premium subscription to cancel."), code="not_subscribed")
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     subscription.cancel_at_period_end = True
     subscription.save(update_fields=["cancel_at_period_end"])
@@ -158,7 +161,7 @@ def subscription_cancel(*, user: User) -> Subscription:
 def subscription_resume(*, user: User) -> Subscription:
     subscription = current_subscription(user)
     if subscription is None or subscription.status != Status.ACTIVE:
-        raise Conflict("You have no active subscription to keep.", code="not_subscribed")
+        raise Conflict(_("You have no active subscription to keep."), code="not_subscribed")
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     subscription.cancel_at_period_end = False
     subscription.save(update_fields=["cancel_at_period_end"])
@@ -171,7 +174,7 @@ def subscription_pay_renewal(*, user: User) -> Payment:
     off-session, or the card was declined). One pending renewal payment at a time."""
     subscription = current_subscription(user)
     if subscription is None or subscription.status != Status.PAST_DUE:
-        raise Conflict("Nothing is due.", code="nothing_due")
+        raise Conflict(_("Nothing is due."), code="nothing_due")
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     pending = subscription.payments.filter(status=Payment.Status.PENDING).first()
     if pending is not None:
@@ -183,7 +186,7 @@ def subscription_pay_renewal(*, user: User) -> Payment:
         subscription=subscription,
         amount=subscription.price,
         currency=subscription.currency,
-        title=f"PeerHub {subscription.plan.name} renewal",
+        title=_("PeerHub {plan} renewal").format(plan=subscription.plan.name),
         return_url=reverse("marketplace:subscription"),
     )
 
