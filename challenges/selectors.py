@@ -20,6 +20,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from peerhub.hooks import collect
 from peerhub.inputs import parse_id
@@ -307,7 +308,9 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
             id=row.pk,
             parent_id=row.parent_id,
             # Hidden by moderation (issue 21): the tree keeps its shape, the words go.
-            title=row.title if row.hidden_at is None or row.author_id == user_id else "Hidden",
+            title=row.title
+            if row.hidden_at is None or row.author_id == user_id
+            else pgettext("lineage", "Hidden"),
             author=row.author.name,
             author_username=row.author.username,
             generation=row.generation,
