@@ -85,6 +85,16 @@ PAGE_ENGLISH = {
         ">The original<",
         ">The fork<",
     ],
+    "upstream_form": [
+        "offer upstream",
+        "Offer your changes to",
+        "will see this diff",
+        "added or changed",
+        ">The original now<",
+        ">Your fork<",
+        ">Offer the change<",
+        ">Cancel<",
+    ],
     "history": [
         "edit history",
         "Edited 1 time",
@@ -145,6 +155,12 @@ PAGE_PHRASE = {
         "pt-br": "Aceitar como nova revisão",
         "ar": "اقبله مراجعةً جديدة",
     },
+    "upstream_form": {
+        "es": "Ofrece tus cambios a",
+        "fr": "Proposer vos modifications à",
+        "pt-br": "Ofereça suas mudanças para",
+        "ar": "اعرض تعديلاتك على",
+    },
     "history": {
         "es": "Editado 1 vez",
         "fr": "Modifié 1 fois",
@@ -200,6 +216,8 @@ def area(client):
     original = make_solution(challenge, ada, title="Sand filter", body="Layer sand.\nPour.")
     fork = make_fork(original, bea)
     offer = services.upstream_propose(fork=fork, by=bea, message="Adds a gravel layer.")
+    cara = UserFactory(display_name="Cara", language="")
+    other_fork = make_fork(original, cara)
 
     return {
         "thread": (ada, reverse("challenges:comment-thread", args=[comment.pk])),
@@ -210,6 +228,7 @@ def area(client):
         "proposal_form": (ada, reverse("challenges:proposal-create")),
         "selection": (organiser, reverse("challenges:selection", args=[selecting.slug])),
         "upstream": (ada, reverse("challenges:upstream-detail", args=[offer.pk])),
+        "upstream_form": (cara, reverse("challenges:upstream-create", args=[other_fork.pk])),
         "history": (ada, reverse("challenges:comment-history", args=[comment.pk])),
     }
 
