@@ -12,6 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from peerhub.selectors import profile_is_public, profile_member
 from peerhub.seo import absolute_url, excerpt
@@ -41,7 +42,7 @@ class _SolutionItems:
 
     def item_title(self, item):
         if isinstance(item, Comment):
-            return f"Comment on {item.target.title}"
+            return _("Comment on {title}").format(title=item.target.title)
         return item.title
 
     def item_description(self, item):
@@ -81,11 +82,11 @@ class ChallengeSolutionsFeed(_SolutionItems, Feed):
     def get_object(self, request, slug: str):
         challenge = Challenge.objects.filter(slug=slug).defer("search_vector").first()
         if challenge is None or not permissions.is_public(challenge):
-            raise Http404("No such challenge.")
+            raise Http404(_("No such challenge."))
         return challenge
 
     def title(self, challenge):
-        return f"New solutions to {challenge.title} · PeerHub"
+        return _("New solutions to {title} · PeerHub").format(title=challenge.title)
 
     def subtitle(self, challenge):
         return challenge.summary
@@ -106,14 +107,16 @@ class MemberActivityFeed(_SolutionItems, Feed):
     def get_object(self, request, username: str):
         member = profile_member(viewer=AnonymousUser(), username=username)
         if member is None or not profile_is_public(member):
-            raise Http404("No such member.")
+            raise Http404(_("No such member."))
         return member
 
     def title(self, member):
-        return f"{member.name} on PeerHub"
+        return _("{name} on PeerHub").format(name=member.name)
 
     def subtitle(self, member):
-        return f"Solutions and comments by {member.name} (@{member.username})."
+        return _("Solutions and comments by {name} (@{username}).").format(
+            name=member.name, username=member.username
+        )
 
     def link(self, member):
         return absolute_url(member.get_absolute_url())

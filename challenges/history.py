@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from peerhub import history
 
@@ -14,18 +17,18 @@ from .diff import DiffRow, diff_stats, side_by_side
 from .models import Challenge, Comment
 
 CHALLENGE_LABELS = {
-    "title": "Title",
-    "summary": "Summary",
-    "problem": "The problem",
-    "context": "Context",
-    "criteria": "Success criteria",
-    "opens_at": "Opens",
-    "closes_at": "Deadline",
-    "visibility": "Visibility",
-    "licence": "Licence",
-    "language": "Language of the brief",
+    "title": _("Title"),
+    "summary": _("Summary"),
+    "problem": _("The problem"),
+    "context": _("Context"),
+    "criteria": _("Success criteria"),
+    "opens_at": _("Opens"),
+    "closes_at": _("Deadline"),
+    "visibility": _("Visibility"),
+    "licence": _("Licence"),
+    "language": _("Language of the brief"),
 }
-COMMENT_LABELS = {"body": "Comment"}
+COMMENT_LABELS = {"body": pgettext_lazy("noun", "Comment")}
 
 
 def when(moment) -> str:
@@ -36,7 +39,14 @@ def when(moment) -> str:
 
 
 def challenge_fields(challenge: Challenge) -> dict[str, str]:
-    """A challenge's tracked fields as text: its brief, criteria, dates, visibility, licence."""
+    """A challenge's tracked fields as text: its brief, criteria, dates, visibility, licence.
+    Kept in the site's language whoever edits, so that a reader's language never shows as an
+    edit."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _challenge_fields(challenge)
+
+
+def _challenge_fields(challenge: Challenge) -> dict[str, str]:
     criteria = challenge.criteria.order_by("position", "pk").values_list("name", "description")
     return {
         "title": challenge.title,

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from peerhub import limits
@@ -49,8 +50,8 @@ class Challenge(models.Model):
         ARCHIVED = "archived", _("Archived")
 
     class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public"
-        PRIVATE = "private", "Private: organisers and invited members"
+        PUBLIC = "public", _("Public")
+        PRIVATE = "private", _("Private: organisers and invited members")
 
     # Letters of every script (peerhub.slugs, issue 22): “清洁的水”, “مياه-نظيفة”.
     slug = UnicodeSlugField(max_length=80, unique=True)
@@ -211,9 +212,9 @@ class ChallengeTranslation(models.Model):
 
 class ChallengeProposal(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open for backing"
-        ADOPTED = "adopted", "Adopted"
-        DECLINED = "declined", "Declined"
+        OPEN = "open", _("Open for backing")
+        ADOPTED = "adopted", pgettext_lazy("proposal", "Adopted")
+        DECLINED = "declined", pgettext_lazy("proposal", "Declined")
 
     title = models.CharField(max_length=limits.TITLE)
     summary = models.CharField(max_length=limits.SUMMARY)
@@ -297,9 +298,9 @@ class Solution(models.Model):
     chain of ids from the root, so a whole lineage is one indexed query on any database."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="solutions")
     author = models.ForeignKey(
@@ -483,10 +484,10 @@ class UpstreamProposal(models.Model):
     """A fork offers its changes back to its parent; the parent's author accepts or declines."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        OPEN = "open", pgettext_lazy("proposal", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("proposal", "Accepted")
+        DECLINED = "declined", pgettext_lazy("proposal", "Declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("proposal", "Withdrawn")
 
     fork = models.ForeignKey(
         Solution, on_delete=models.PROTECT, related_name="upstream_proposals_sent"
@@ -650,8 +651,8 @@ class SelectionRound(models.Model):
     public and permanent (the services refuse any change); a later round may follow."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "In preparation"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", pgettext_lazy("selection round", "In preparation")
+        PUBLISHED = "published", pgettext_lazy("selection round", "Published")
 
     challenge = models.ForeignKey(
         Challenge, on_delete=models.PROTECT, related_name="selection_rounds"
@@ -697,7 +698,7 @@ class SelectionRound(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"Round {self.number}"
+        return self.title or gettext("Round {number}").format(number=self.number)
 
     def get_absolute_url(self) -> str:
         return reverse("challenges:selection", kwargs={"slug": self.challenge.slug}) + (
@@ -884,10 +885,10 @@ class RevisionArchive(BackgroundArchive):
     that viewer may see (anonymous visitors share one, `viewer` empty)."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting to be built"
-        BUILDING = "building", "Being built"
-        READY = "ready", "Ready to download"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Waiting to be built")
+        BUILDING = "building", _("Being built")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
 
     IN_FLIGHT = (State.QUEUED, State.BUILDING)
 

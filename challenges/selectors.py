@@ -19,6 +19,8 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from peerhub.hooks import collect
 from peerhub.inputs import parse_id
@@ -115,11 +117,11 @@ def challenge_get(*, user, slug: str, language: str | None = None) -> Challenge:
         challenges = translations.with_reader_translation(challenges, language)
     challenge = challenges.annotate(**lists).filter(slug=slug).first()
     if challenge is None:
-        raise Http404("No such challenge.")
+        raise Http404(_("No such challenge."))
     for name, model, _link, _fields, key in _CHALLENGE_LISTS:
         attach_related(challenge, name, model, getattr(challenge, f"{name}_json"), key=key)
     if not permissions.can_view_challenge(user, challenge):
-        raise Http404("No such challenge.")
+        raise Http404(_("No such challenge."))
     return challenge
 
 
@@ -181,7 +183,7 @@ def solution_get(*, user, pk: int) -> Solution:
         .first()
     )
     if solution is None:
-        raise Http404("No such solution.")
+        raise Http404(_("No such solution."))
     attach_related(
         solution.challenge,
         "organisers",
@@ -190,7 +192,7 @@ def solution_get(*, user, pk: int) -> Solution:
         key=lambda u: u.username,
     )
     if not permissions.can_view_solution(user, solution):
-        raise Http404("No such solution.")
+        raise Http404(_("No such solution."))
     return solution
 
 
@@ -203,7 +205,7 @@ def solution_revisions(*, solution: Solution) -> QuerySet[Revision]:
 def revision_get(*, solution: Solution, number: int) -> Revision:
     revision = solution.revisions.filter(number=number).first()
     if revision is None:
-        raise Http404("No such revision.")
+        raise Http404(_("No such revision."))
     return revision
 
 
@@ -288,7 +290,7 @@ def _solution_url_maker():
     """Solution URLs for a whole tree from one reverse(): a reverse per node was most of the
     time of a large lineage."""
     sample = reverse("challenges:solution-detail", kwargs={"pk": 1})
-    head, _, tail = sample.rpartition("/1/")
+    head, _sep, tail = sample.rpartition("/1/")
     return lambda pk: f"{head}/{pk}/{tail}"
 
 
@@ -306,7 +308,9 @@ def _lineage_nodes(user, rows: list[Solution]) -> dict[int, LineageNode]:
             id=row.pk,
             parent_id=row.parent_id,
             # Hidden by moderation (issue 21): the tree keeps its shape, the words go.
-            title=row.title if row.hidden_at is None or row.author_id == user_id else "Hidden",
+            title=row.title
+            if row.hidden_at is None or row.author_id == user_id
+            else pgettext("lineage", "Hidden"),
             author=row.author.name,
             author_username=row.author.username,
             generation=row.generation,
@@ -502,7 +506,7 @@ def upstream_get(*, user, pk: int) -> UpstreamProposal:
         permissions.can_view_solution(user, proposal.fork)
         and permissions.can_view_solution(user, proposal.parent)
     ):
-        raise Http404("No such proposal.")
+        raise Http404(_("No such proposal."))
     return proposal
 
 
@@ -685,7 +689,7 @@ def selection_round_get(*, user, challenge: Challenge, number: int) -> Selection
     for round_ in selection_rounds(user=user, challenge=challenge):
         if round_.number == number:
             return round_
-    raise Http404("No such selection round.")
+    raise Http404(_("No such selection round."))
 
 
 # --- Mentions --------------------------------------------------------------------------------
@@ -705,7 +709,7 @@ def mention_target(*, user, challenge: str = "", solution: str = "") -> Challeng
         if target is not None and not permissions.can_view_challenge(user, target):
             target = None
     if target is None:
-        raise Http404("Nothing to write about here.")
+        raise Http404(_("Nothing to write about here."))
     return target
 
 
@@ -725,12 +729,12 @@ def mention_suggestions_for(
     if proposal:
         pk = parse_id(proposal)
         if proposal != "new" and not ChallengeProposal.objects.filter(pk=pk).exists():
-            raise Http404("Nothing to write about here.")
+            raise Http404(_("Nothing to write about here."))
         audience = permissions.viewers_of_proposal()
     elif upstream:
         fork = mention_target(user=user, solution=upstream)
         if fork.parent_id is None or not permissions.can_view_solution(user, fork.parent):
-            raise Http404("Nothing to write about here.")
+            raise Http404(_("Nothing to write about here."))
         audience = permissions.viewers_of_upstream(fork, fork.parent)
     else:
         target = mention_target(user=user, challenge=challenge, solution=solution)

@@ -8,6 +8,7 @@ private challenge, say) are answered as null, as the lineage does."""
 
 from datetime import datetime
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -239,7 +240,7 @@ class ChallengeMemberSerializer(serializers.Serializer):
     def validate_username(self, value: str):
         member = User.objects.filter(username__iexact=value.strip(), is_active=True).first()
         if member is None:
-            raise serializers.ValidationError("No active member has this username.")
+            raise serializers.ValidationError(gettext("No active member has this username."))
         return member
 
 
@@ -797,7 +798,7 @@ class CommentCreateSerializer(serializers.Serializer):
         targets = [attrs.get("challenge"), attrs.get("solution")]
         if sum(target is not None for target in targets) != 1:
             raise serializers.ValidationError(
-                "Comment on exactly one target: a challenge or a solution.", code="target"
+                gettext("Comment on exactly one target: a challenge or a solution."), code="target"
             )
         return attrs
 

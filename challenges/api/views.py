@@ -6,6 +6,7 @@ visibility querysets of `permissions`, so whatever a member may not see is a 404
 member may not take on something they see is the service's `NotAllowed`, a 403."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -162,7 +163,7 @@ class ChallengeTranslationView(APIView):
         challenge = self._challenge(request, slug)
         translation = challenge.translations.filter(language=language).first()
         if translation is None:
-            raise NotFound("There is no translation into that language.")
+            raise NotFound(_("There is no translation into that language."))
         translation.challenge = challenge
         return Response(s.ChallengeTranslationSerializer(translation).data)
 
@@ -216,7 +217,7 @@ class ChallengeProposalViewSet(_ViewSet):
     def get_object(self) -> ChallengeProposal:
         proposal = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if proposal is None:
-            raise Http404("No such proposal.")
+            raise Http404(_("No such proposal."))
         return proposal
 
     def _context(self, proposals) -> dict:
@@ -328,7 +329,7 @@ class UploadViewSet(_ViewSet):
     def retrieve(self, request, pk):
         upload = self.get_queryset().filter(pk=pk).first()
         if upload is None:
-            raise Http404("No such upload of yours.")
+            raise Http404(_("No such upload of yours."))
         return self.answer(s.UploadSerializer, upload)
 
     @extend_schema(responses={204: None, 400: ErrorSerializer})
@@ -700,7 +701,7 @@ class CommentViewSet(_ViewSet):
     def get_object(self):
         comment = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if comment is None:
-            raise Http404("No such comment.")
+            raise Http404(_("No such comment."))
         return comment
 
     def _answer(self, comment, status_code=status.HTTP_200_OK):
@@ -750,7 +751,7 @@ class CommentViewSet(_ViewSet):
         while hidden except to its moderators and its author)."""
         comment = self.get_object()
         if not permissions.can_read_comment_words(request.user, comment):
-            raise Http404("No such comment.")
+            raise Http404(_("No such comment."))
         return Response(edit_history_data(history.versions(comment)))
 
     def destroy(self, request, pk):
@@ -804,7 +805,7 @@ class SelectionRoundViewSet(viewsets.ViewSet):
     def _solution(self, challenge, pk: int) -> Solution:
         solution = Solution.objects.filter(pk=pk, challenge=challenge).first()
         if solution is None or not permissions.can_view_solution(self.request.user, solution):
-            raise Http404("No such solution in this challenge.")
+            raise Http404(_("No such solution in this challenge."))
         return solution
 
     @extend_schema(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub import history, languages, limits, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -22,9 +23,11 @@ MAX_COMMENT_LENGTH = limits.COMMENT
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise DomainError("Write something first.", code="body_required")
+        raise DomainError(_("Write something first."), code="body_required")
     if len(body) > MAX_COMMENT_LENGTH:
-        raise DomainError(f"Keep comments under {MAX_COMMENT_LENGTH} characters.")
+        raise DomainError(
+            _("Keep comments under {limit} characters.").format(limit=MAX_COMMENT_LENGTH)
+        )
     return body
 
 
@@ -39,8 +42,8 @@ def comment_create(
 ) -> Comment:
     if not permissions.can_comment(author, target):
         if not user_is_verified(author):
-            raise NotAllowed("Verify your e-mail address before joining the discussion.")
-        raise NotAllowed("This discussion is closed to you.")
+            raise NotAllowed(_("Verify your e-mail address before joining the discussion."))
+        raise NotAllowed(_("This discussion is closed to you."))
     body = _clean_body(body)
     language = languages.content_language(given=language, text=body)
     write_spend(author, "comment")
@@ -53,9 +56,9 @@ def comment_create(
             parent.challenge_id == target.pk if on_challenge else parent.solution_id == target.pk
         )
         if not same_target:
-            raise DomainError("A reply must stay in its thread.", code="wrong_thread")
+            raise DomainError(_("A reply must stay in its thread."), code="wrong_thread")
         if parent.is_deleted or parent.is_hidden:
-            raise Conflict("You cannot reply to a removed comment.", code="removed")
+            raise Conflict(_("You cannot reply to a removed comment."), code="removed")
     comment = Comment.objects.create(
         author=author,
         challenge=target if on_challenge else None,
@@ -96,9 +99,9 @@ def comment_edit(*, comment: Comment, by: User, body: str, language: str = "") -
     """Authors may correct a comment during PEERHUB_COMMENT_EDIT_WINDOW after posting it."""
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if not permissions.can_edit_comment(by, comment):
-        raise NotAllowed("Only the author can edit this comment.")
+        raise NotAllowed(_("Only the author can edit this comment."))
     if timezone.now() - comment.created_at > settings.PEERHUB_COMMENT_EDIT_WINDOW:
-        raise Conflict("The time to edit this comment has passed.", code="edit_window")
+        raise Conflict(_("The time to edit this comment has passed."), code="edit_window")
     before = edit_history.comment_fields(comment)
     comment.body = _clean_body(body)
     rendered = render_with_mentions(comment.body)
@@ -127,7 +130,7 @@ def comment_delete(*, comment: Comment, by: User) -> Comment:
     """Delete a comment's words but keep its place: replies stay attached to a "[deleted]" stub."""
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.author_id != by.pk and not permissions.can_moderate_comment(by, comment):
-        raise NotAllowed("Only the author or a moderator can delete this comment.")
+        raise NotAllowed(_("Only the author or a moderator can delete this comment."))
     if comment.is_deleted:
         return comment
     comment.body = ""
@@ -148,7 +151,7 @@ def comment_set_hidden(*, comment: Comment, by: User, hidden: bool) -> Comment:
         .get(pk=comment.pk)
     )
     if not permissions.can_moderate_comment(by, comment):
-        raise NotAllowed("Only the challenge's organisers can hide comments.")
+        raise NotAllowed(_("Only the challenge's organisers can hide comments."))
     comment.hidden_at = timezone.now() if hidden else None
     comment.hidden_by = by if hidden else None
     challenge = comment.challenge or comment.solution.challenge

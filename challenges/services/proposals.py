@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.mentions import mentions_record, render_with_mentions
@@ -19,9 +20,9 @@ def proposal_create(
     *, proposer: User, title: str, summary: str, problem: str, context: str = ""
 ) -> ChallengeProposal:
     if not permissions.can_propose_challenge(proposer):
-        raise NotAllowed("Verify your e-mail address before proposing a challenge.")
+        raise NotAllowed(_("Verify your e-mail address before proposing a challenge."))
     if not title.strip() or not problem.strip():
-        raise DomainError("A proposal needs a title and a problem.")
+        raise DomainError(_("A proposal needs a title and a problem."))
     write_spend(proposer, "proposal")
     problem_text, context_text = render_with_mentions(problem), render_with_mentions(context)
     proposal = ChallengeProposal.objects.create(
@@ -47,7 +48,9 @@ def proposal_create(
 def _locked_open(proposal: ChallengeProposal) -> ChallengeProposal:
     proposal = ChallengeProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != ChallengeProposal.Status.OPEN:
-        raise Conflict(f"This proposal was already {proposal.get_status_display().lower()}.")
+        if proposal.status == ChallengeProposal.Status.ADOPTED:
+            raise Conflict(_("This proposal was already adopted."))
+        raise Conflict(_("This proposal was already declined."))
     return proposal
 
 
@@ -55,10 +58,10 @@ def _locked_open(proposal: ChallengeProposal) -> ChallengeProposal:
 def proposal_back(*, proposal: ChallengeProposal, user: User) -> bool:
     """Back a proposal; one backing per member. Returns False when already backed."""
     if not permissions.can_back_proposal(user):
-        raise NotAllowed("Verify your e-mail address before backing proposals.")
+        raise NotAllowed(_("Verify your e-mail address before backing proposals."))
     proposal = _locked_open(proposal)
     if proposal.proposer_id == user.pk:
-        raise DomainError("You cannot back your own proposal.", code="own_proposal")
+        raise DomainError(_("You cannot back your own proposal."), code="own_proposal")
     try:
         with transaction.atomic():
             ProposalBacking.objects.create(proposal=proposal, user=user)
@@ -71,7 +74,7 @@ def proposal_back(*, proposal: ChallengeProposal, user: User) -> bool:
 @transaction.atomic
 def proposal_unback(*, proposal: ChallengeProposal, user: User) -> bool:
     proposal = _locked_open(proposal)
-    deleted, _ = ProposalBacking.objects.filter(proposal=proposal, user=user).delete()
+    deleted, _rows = ProposalBacking.objects.filter(proposal=proposal, user=user).delete()
     if deleted:
         ChallengeProposal.objects.filter(pk=proposal.pk).update(
             backing_count=F("backing_count") - 1
@@ -84,7 +87,7 @@ def proposal_adopt(*, proposal: ChallengeProposal, by: User) -> Challenge:
     """An organiser adopts a proposal: a draft challenge is framed from it, crediting the
     proposer on its page; the organiser then completes it (criteria, values) and opens it."""
     if not permissions.can_decide_proposal(by):
-        raise NotAllowed("Only organisers can adopt proposals.")
+        raise NotAllowed(_("Only organisers can adopt proposals."))
     proposal = _locked_open(proposal)
     challenge = challenge_create(
         organiser=by,
@@ -104,9 +107,9 @@ def proposal_adopt(*, proposal: ChallengeProposal, by: User) -> Challenge:
 @transaction.atomic
 def proposal_decline(*, proposal: ChallengeProposal, by: User, reason: str) -> ChallengeProposal:
     if not permissions.can_decide_proposal(by):
-        raise NotAllowed("Only organisers can decline proposals.")
+        raise NotAllowed(_("Only organisers can decline proposals."))
     if not reason.strip():
-        raise DomainError("Say why the proposal is declined.", code="reason_required")
+        raise DomainError(_("Say why the proposal is declined."), code="reason_required")
     proposal = _locked_open(proposal)
     proposal.status = ChallengeProposal.Status.DECLINED
     proposal.decline_reason = reason.strip()

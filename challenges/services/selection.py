@@ -6,6 +6,8 @@ first, so two organisers working at once take turns and cannot publish half a ch
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from peerhub import inputs, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -20,21 +22,22 @@ MAX_REASON = limits.SELECTION_REASON
 
 def _check_runner(by: User, challenge: Challenge) -> None:
     if not (permissions.is_organiser(by, challenge) or permissions.is_staff(by)):
-        raise NotAllowed("Only the challenge's organisers can run its selection.")
+        raise NotAllowed(_("Only the challenge's organisers can run its selection."))
     if not permissions.can_run_selection(by, challenge):
         if challenge.status != Challenge.Status.SELECTING:
             raise Conflict(
-                "Selection rounds run while the challenge is selecting.", code="not_selecting"
+                _("Selection rounds run while the challenge is selecting."), code="not_selecting"
             )
-        raise NotAllowed("Verify your e-mail address before you run a selection.")
+        raise NotAllowed(_("Verify your e-mail address before you run a selection."))
 
 
-def _reason(text: str, what: str) -> str:
+def _reason(text: str, missing: str) -> str:
+    """The reason, stripped; `missing` is what to say when there is none."""
     text = (text or "").strip()
     if not text:
-        raise DomainError(f"Write the reason for {what}: the authors and members read it.")
+        raise DomainError(missing)
     if len(text) > MAX_REASON:
-        raise DomainError(f"Keep the reason under {MAX_REASON} characters.")
+        raise DomainError(_("Keep the reason under {limit} characters.").format(limit=MAX_REASON))
     return text
 
 
@@ -44,7 +47,7 @@ def _locked_draft(round_: SelectionRound, by: User) -> SelectionRound:
     )
     _check_runner(by, round_.challenge)
     if round_.is_published:
-        raise Conflict("This round is published: its results are permanent.", code="published")
+        raise Conflict(_("This round is published: its results are permanent."), code="published")
     return round_
 
 
@@ -57,11 +60,17 @@ def selection_round_open(
     the limit is refused (the page posts it without a form)."""
     summary = (summary or "").strip()
     if len(summary) > limits.SELECTION_SUMMARY:
-        raise DomainError(f"Keep the summary to {limits.SELECTION_SUMMARY:,} characters.")
+        raise DomainError(
+            _("Keep the summary to {limit} characters.").format(
+                limit=number_format(limits.SELECTION_SUMMARY, force_grouping=True)
+            )
+        )
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     _check_runner(by, challenge)
     if challenge.selection_rounds.filter(status=SelectionRound.Status.DRAFT).exists():
-        raise Conflict("A round is already in preparation: publish it first.", code="draft_exists")
+        raise Conflict(
+            _("A round is already in preparation: publish it first."), code="draft_exists"
+        )
     number = (challenge.selection_rounds.aggregate(n=Max("number"))["n"] or 0) + 1
     return SelectionRound.objects.create(
         challenge=challenge,
@@ -79,13 +88,15 @@ def selection_shortlist(
 ) -> SelectionEntry:
     """Put a published solution of the challenge on the round's shortlist, saying why."""
     round_ = _locked_draft(round, by)
-    reason = _reason(reason, "shortlisting it")
+    reason = _reason(
+        reason, _("Write the reason for shortlisting it: the authors and members read it.")
+    )
     if solution.challenge_id != round_.challenge_id:
-        raise DomainError("Only solutions to this challenge can be shortlisted.", code="other")
+        raise DomainError(_("Only solutions to this challenge can be shortlisted."), code="other")
     if solution.status != Solution.Status.PUBLISHED:
-        raise Conflict("Only published solutions can be shortlisted.", code="not_published")
+        raise Conflict(_("Only published solutions can be shortlisted."), code="not_published")
     if round_.entries.filter(solution=solution).exists():
-        raise Conflict("This solution is already on the shortlist.", code="already_shortlisted")
+        raise Conflict(_("This solution is already on the shortlist."), code="already_shortlisted")
     return SelectionEntry.objects.create(
         round=round_,
         solution=solution,
@@ -99,9 +110,9 @@ def selection_shortlist(
 def selection_unshortlist(*, round: SelectionRound, by: User, solution: Solution) -> None:
     """Take a solution off the shortlist of a round still in preparation."""
     round_ = _locked_draft(round, by)
-    deleted, _ = round_.entries.filter(solution=solution).delete()
+    deleted, _rows = round_.entries.filter(solution=solution).delete()
     if not deleted:
-        raise DomainError("This solution is not on the shortlist.", code="not_shortlisted")
+        raise DomainError(_("This solution is not on the shortlist."), code="not_shortlisted")
 
 
 @transaction.atomic
@@ -110,12 +121,14 @@ def selection_select(
 ) -> SelectionEntry:
     """Pick a shortlisted solution as a winner of the round, saying why."""
     round_ = _locked_draft(round, by)
-    reason = _reason(reason, "selecting it")
+    reason = _reason(
+        reason, _("Write the reason for selecting it: the authors and members read it.")
+    )
     entry = round_.entries.filter(solution=solution).first()
     if entry is None:
-        raise Conflict("Shortlist the solution before selecting it.", code="not_shortlisted")
+        raise Conflict(_("Shortlist the solution before selecting it."), code="not_shortlisted")
     if entry.is_winner:
-        raise Conflict("This solution is already a winner of the round.", code="already_winner")
+        raise Conflict(_("This solution is already a winner of the round."), code="already_winner")
     entry.is_winner = True
     entry.winner_reason = reason
     entry.winner_reason_html = render_with_mentions(reason).html
@@ -140,7 +153,7 @@ def selection_publish(*, round: SelectionRound, by: User) -> SelectionRound:
     shortlist and win events) after commit."""
     round_ = _locked_draft(round, by)
     if not round_.entries.filter(is_winner=True).exists():
-        raise Conflict("Select at least one winner before publishing.", code="no_winner")
+        raise Conflict(_("Select at least one winner before publishing."), code="no_winner")
     round_.status = SelectionRound.Status.PUBLISHED
     round_.published_at = timezone.now()
     round_.published_by = by

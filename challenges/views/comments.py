@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peerhub.announce import announce
@@ -159,7 +160,9 @@ def comment_create(request, kind: str, key: str):
     target = _target(request, kind, key)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return _answer(request, target, error="Write something first (at most 10,000 characters).")
+        return _answer(
+            request, target, error=_("Write something first (at most 10,000 characters).")
+        )
     parent = None
     if form.cleaned_data["parent"]:
         parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
@@ -173,7 +176,7 @@ def comment_create(request, kind: str, key: str):
         )
     except DomainError as error:
         return _answer(request, target, error=error.message)
-    return _answer(request, target, focus=comment, done="Your comment is posted.")
+    return _answer(request, target, focus=comment, done=_("Your comment is posted."))
 
 
 @login_required
@@ -212,7 +215,7 @@ def comment_delete(request, pk: int):
         services.comment_delete(comment=comment, by=request.user)
     except DomainError as error:
         return _answer(request, target, error=error.message, focus=comment)
-    return _answer(request, target, focus=comment, done="The comment is deleted.")
+    return _answer(request, target, focus=comment, done=_("The comment is deleted."))
 
 
 @require_POST
@@ -224,7 +227,7 @@ def comment_hide(request, pk: int):
         services.comment_set_hidden(comment=comment, by=request.user, hidden=hidden)
     except DomainError as error:
         return _answer(request, target, error=error.message, focus=comment)
-    done = "The comment is hidden." if hidden else "The comment is shown again."
+    done = _("The comment is hidden.") if hidden else _("The comment is shown again.")
     return _answer(request, target, focus=comment, done=done)
 
 
@@ -232,10 +235,12 @@ def comment_history(request, pk: int):
     """Every edit of a comment, for whoever may read its words."""
     comment, target = _visible_comment(request, pk)
     if not permissions.can_read_comment_words(request.user, comment):
-        raise Http404("No such comment.")
+        raise Http404(_("No such comment."))
     context = history.history_context(comment, history.COMMENT_LABELS)
     context.update(
-        item_title=f"A comment by {comment.author.name} on “{target}”",
+        item_title=_("A comment by {name} on “{target}”").format(
+            name=comment.author.name, target=target
+        ),
         back_url=reverse("challenges:comment-permalink", args=[comment.pk]),
     )
     return render(request, "history.html", context)

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peerhub import confirm
@@ -68,7 +69,7 @@ def proposal_detail(request, pk: int):
 @login_required
 def proposal_create(request):
     if not permissions.can_propose_challenge(request.user):
-        messages.error(request, "Verify your e-mail address before proposing a challenge.")
+        messages.error(request, _("Verify your e-mail address before proposing a challenge."))
         return redirect("challenges:proposal-list")
     form = ProposalForm(request.POST or None)
     for field in ("problem", "context"):
@@ -79,7 +80,7 @@ def proposal_create(request):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Proposed. Ask others to back it.")
+            messages.success(request, _("Proposed. Ask others to back it."))
             return redirect(proposal)
     return render(request, "challenges/proposal_form.html", {"form": form})
 
@@ -105,7 +106,7 @@ def proposal_back(request, pk: int):
         )
         return announce(
             response,
-            "You back this proposal." if backed else "You no longer back this proposal.",
+            _("You back this proposal.") if backed else _("You no longer back this proposal."),
         )
     return redirect(proposal)
 
@@ -117,7 +118,7 @@ def proposal_adopt(request, pk: int):
     return perform(
         request,
         lambda: services.proposal_adopt(proposal=proposal, by=request.user),
-        done="Adopted: complete the draft challenge, then open it.",
+        done=_("Adopted: complete the draft challenge, then open it."),
         then=lambda challenge: reverse("challenges:edit", kwargs={"slug": challenge.slug}),
         back=proposal,
     )
@@ -129,14 +130,14 @@ def proposal_decline(request, pk: int):
     proposal = _proposal(pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the proposal is declined.")
+        messages.error(request, _("Say why the proposal is declined."))
         return redirect(proposal)
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Decline the proposal “{proposal.title}”?",
-            consequence="It is closed for good, with your reason shown to everyone.",
-            button="Decline",
+            question=_("Decline the proposal “{title}”?").format(title=proposal.title),
+            consequence=_("It is closed for good, with your reason shown to everyone."),
+            button=_("Decline"),
             back=proposal.get_absolute_url(),
         )
     return perform(
@@ -144,7 +145,7 @@ def proposal_decline(request, pk: int):
         lambda: services.proposal_decline(
             proposal=proposal, by=request.user, reason=form.cleaned_data["reason"]
         ),
-        done="Declined, with your reason shown to everyone.",
+        done=_("Declined, with your reason shown to everyone."),
         then=proposal,
         back=proposal,
     )

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peerhub import confirm
@@ -78,7 +79,7 @@ def selection_open(request, slug: str):
             title=request.POST.get("title", ""),
             summary=request.POST.get("summary", ""),
         ),
-        done="A new selection round is in preparation.",
+        done=_("A new selection round is in preparation."),
         then=lambda round_: _page_url(challenge, round_.number),
         back=_page_url(challenge),
     )
@@ -87,7 +88,7 @@ def selection_open(request, slug: str):
 def _solution_action(request, slug, number, service, done, *, with_reason=True):
     challenge, round_, solution = _round_and_solution(request, slug, number)
     if solution is None:
-        raise Http404("No such solution in this challenge.")
+        raise Http404(_("No such solution in this challenge."))
     kwargs = {"reason": request.POST.get("reason", "")} if with_reason else {}
     return perform(
         request,
@@ -102,7 +103,7 @@ def _solution_action(request, slug, number, service, done, *, with_reason=True):
 @login_required
 def selection_shortlist(request, slug: str, number: int):
     return _solution_action(
-        request, slug, number, services.selection_shortlist, "“{title}” is on the shortlist."
+        request, slug, number, services.selection_shortlist, _("“{title}” is on the shortlist.")
     )
 
 
@@ -114,7 +115,7 @@ def selection_unshortlist(request, slug: str, number: int):
         slug,
         number,
         services.selection_unshortlist,
-        "“{title}” is off the shortlist.",
+        _("“{title}” is off the shortlist."),
         with_reason=False,
     )
 
@@ -123,7 +124,7 @@ def selection_unshortlist(request, slug: str, number: int):
 @login_required
 def selection_select(request, slug: str, number: int):
     return _solution_action(
-        request, slug, number, services.selection_select, "“{title}” is selected as a winner."
+        request, slug, number, services.selection_select, _("“{title}” is selected as a winner.")
     )
 
 
@@ -134,16 +135,18 @@ def selection_publish(request, slug: str, number: int):
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Publish the results of “{challenge.title}”?",
-            consequence="The shortlist, the winners and your reasons become public and never "
-            "change again; the authors earn reputation at once.",
-            button="Publish the results",
+            question=_("Publish the results of “{title}”?").format(title=challenge.title),
+            consequence=_(
+                "The shortlist, the winners and your reasons become public and never "
+                "change again; the authors earn reputation at once."
+            ),
+            button=_("Publish the results"),
             back=_page_url(challenge, number),
         )
     return perform(
         request,
         lambda: services.selection_publish(round=round_, by=request.user),
-        done="The results are published: they are public and permanent.",
+        done=_("The results are published: they are public and permanent."),
         then=_page_url(challenge, number),
         back=_page_url(challenge, number),
     )
