@@ -2,6 +2,8 @@ import secrets
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import inputs, locales, tokens
@@ -53,29 +55,46 @@ class LoginForm(AllauthLoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         login = self.fields["login"]
-        login.label = "Username or e-mail"
-        login.widget.attrs["placeholder"] = "Username or e-mail address"
+        login.label = _("Username or e-mail")
+        login.widget.attrs["placeholder"] = _("Username or e-mail address")
 
 
 NEVER = "never"
+# The scopes as the token form names them (peerhub.models.AccessToken.Scope keeps its English).
+SCOPE_LABELS = {
+    AccessToken.Scope.READ: pgettext_lazy("token scope", "Read"),
+    AccessToken.Scope.WRITE: pgettext_lazy("token scope", "Write"),
+    AccessToken.Scope.MARKETPLACE: pgettext_lazy("token scope", "Marketplace"),
+}
 
 
 class AccessTokenForm(forms.Form):
     """A new personal access token, on the API tokens settings page (peerhub.tokens)."""
 
     name = forms.CharField(
-        max_length=80, help_text="What will use it, e.g. “nightly backup script”."
+        label=_("Name"),
+        max_length=80,
+        help_text=_("What will use it, e.g. “nightly backup script”."),
     )
     scopes = forms.MultipleChoiceField(
-        choices=[(scope, f"{scope.label}: {text}") for scope, text in tokens.SCOPE_HELP.items()],
+        label=_("Scopes"),
+        choices=[
+            (scope, format_lazy("{label}: {text}", label=SCOPE_LABELS[scope], text=text))
+            for scope, text in tokens.SCOPE_HELP.items()
+        ],
         widget=forms.CheckboxSelectMultiple,
         initial=[AccessToken.Scope.READ],
-        help_text="Give a token only what its script needs.",
+        help_text=_("Give a token only what its script needs."),
     )
     expires_in = forms.ChoiceField(
-        label="Expires",
+        label=_("Expires"),
         choices=[
-            (str(days) if days else NEVER, f"in {days} days" if days else "never (not advised)")
+            (
+                str(days) if days else NEVER,
+                ngettext_lazy("in %(count)d day", "in %(count)d days", "count") % {"count": days}
+                if days
+                else _("never (not advised)"),
+            )
             for days in tokens.EXPIRY_CHOICES
         ],
         initial=lambda: str(tokens.default_expiry_days()),
@@ -98,8 +117,8 @@ class AccountDeletionForm(forms.Form):
 
     remove_drafts = forms.BooleanField(
         required=False,
-        label="Also remove my drafts that were never published",
-        help_text="Published solutions and comments stay under their licence either way.",
+        label=_("Also remove my drafts that were never published"),
+        help_text=_("Published solutions and comments stay under their licence either way."),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -107,21 +126,22 @@ class AccountDeletionForm(forms.Form):
         self.user = user
         if user.has_usable_password():
             self.fields["password"] = forms.CharField(
-                label="Your password",
+                label=_("Your password"),
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                help_text="To confirm that it is you.",
+                help_text=_("To confirm that it is you."),
             )
         else:
             self.fields["username"] = forms.CharField(
-                label="Type your username to confirm", help_text=f"It is “{user.username}”."
+                label=_("Type your username to confirm"),
+                help_text=gettext("It is “{username}”.").format(username=user.username),
             )
 
     def clean(self):
         data = super().clean()
         password, username = data.get("password"), data.get("username")
         if password is not None and not self.user.check_password(password):
-            self.add_error("password", "That is not your password.")
+            self.add_error("password", gettext("That is not your password."))
         if username is not None and username.strip() != self.user.username:
-            self.add_error("username", "That is not your username.")
+            self.add_error("username", gettext("That is not your username."))
         return data
