@@ -2,8 +2,9 @@ import secrets
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import inputs, locales, tokens
@@ -60,6 +61,15 @@ class LoginForm(AllauthLoginForm):
 
 
 NEVER = "never"
+
+
+def _in_days_now(days: int) -> str:
+    return ngettext("in {count} day", "in {count} days", days).format(count=days)
+
+
+# "in 30 days", worded when the form is shown (in the reader's language), not at import.
+_in_days = lazy(_in_days_now, str)
+
 # The scopes as the token form names them (peerhub.models.AccessToken.Scope keeps its English).
 SCOPE_LABELS = {
     AccessToken.Scope.READ: pgettext_lazy("token scope", "Read"),
@@ -79,7 +89,7 @@ class AccessTokenForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
         choices=[
-            (scope, format_lazy("{label}: {text}", label=SCOPE_LABELS[scope], text=text))
+            (scope, format_lazy(_("{scope}: {meaning}"), scope=SCOPE_LABELS[scope], meaning=text))
             for scope, text in tokens.SCOPE_HELP.items()
         ],
         widget=forms.CheckboxSelectMultiple,
@@ -91,9 +101,7 @@ class AccessTokenForm(forms.Form):
         choices=[
             (
                 str(days) if days else NEVER,
-                ngettext_lazy("in %(count)d day", "in %(count)d days", "count") % {"count": days}
-                if days
-                else _("never (not advised)"),
+                _in_days(days) if days else _("never (not advised)"),
             )
             for days in tokens.EXPIRY_CHOICES
         ],
