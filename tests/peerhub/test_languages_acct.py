@@ -1,8 +1,8 @@
 """The account's own pages in every shipped language (issue 22): the settings (API tokens, your
-data, deleting the account), unsubscribing, the not-found page and allauth's sign-in page in the
-site's layout, the notification and digest e-mails in the recipient's language, and the API's
-own error messages (cursor paging, a bad token, a write limit) in the reader's language, with
-their codes unchanged."""
+data, deleting the account), unsubscribing, the not-found and not-allowed pages and allauth's
+sign-in page in the site's layout, the notification, digest and data export e-mails in the
+recipient's language, and the API's own error messages (cursor paging, a bad token, a write
+limit, a NUL character) in the reader's language, with their codes unchanged."""
 
 import secrets
 from datetime import date, timedelta
@@ -109,6 +109,11 @@ PAGE_ENGLISH = {
     "login": [
         "Username or e-mail",
     ],
+    "403": [
+        "This page is not open to you",
+        "You may need to sign in as someone else",
+        ">home page<",
+    ],
 }
 
 # a phrase of each page in each language
@@ -148,6 +153,12 @@ PHRASES = {
         "fr": "Cette page n’est pas ici",  # noqa: RUF001
         "pt-br": "Essa página não está aqui",
         "ar": "هذه الصفحة غير موجودة هنا",
+    },
+    "403": {
+        "es": "Esta página no está abierta para ti",
+        "fr": "Cette page ne vous est pas accessible",
+        "pt-br": "Esta página não está aberta para você",
+        "ar": "هذه الصفحة غير متاحة لك",
     },
     "login": {
         "es": "Nombre de usuario o correo",
@@ -231,6 +242,10 @@ def not_found_page(client, member, language):
     return client.get("/no-such-page-here/", HTTP_ACCEPT_LANGUAGE=language)
 
 
+def forbidden_page(client, member, language):
+    return client.get(reverse("staff-dashboard"), HTTP_ACCEPT_LANGUAGE=language)
+
+
 def login_page(client, member, language):
     client.logout()
     return client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE=language)
@@ -243,6 +258,7 @@ PAGES = {
     "unsubscribe": (unsubscribe_page, 200),
     "unsubscribed": (unsubscribed_page, 200),
     "404": (not_found_page, 404),
+    "403": (forbidden_page, 403),
     "login": (login_page, 200),
 }
 
