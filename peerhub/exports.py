@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import locales
 from .exceptions import Conflict, NotFound, RateLimited
@@ -226,7 +226,9 @@ def _write_archive(target: IO[bytes], *, export: DataExport, parts: list[ExportP
                 }
             ),
         )
-        archive.writestr("README.txt", README)
+        # In the member's language, as the e-mail that brings the link.
+        with translation.override(locales.member_language(export.user) or settings.LANGUAGE_CODE):
+            archive.writestr("README.txt", str(README))
 
 
 def _json(value) -> str:
@@ -479,7 +481,7 @@ def site_parts(*, user: User) -> list[ExportPart]:
     ]
 
 
-README = """PeerHub: your data
+README = gettext_lazy("""PeerHub: your data
 ==================
 
 This archive holds what you put into PeerHub and what PeerHub keeps about you, as JSON files
@@ -501,4 +503,4 @@ the site, and your stored files:
 
 Messages in your orders include those of the other party (they were written to you), except
 words that moderation hid. Nothing of anyone else's that you could not already see is here.
-"""
+""")

@@ -477,3 +477,20 @@ def test_the_data_export_email_is_in_the_members_language(mailoutbox):
     assert '<html lang="fr" dir="ltr">' in html and "Télécharger vos données" in html
     assert "Hello" not in message.body and "If you did not ask" not in html
     assert translation.get_language() == "en"
+
+
+def test_the_archives_readme_is_in_the_members_language():
+    import io
+    import zipfile
+
+    from peerhub import exports
+
+    member = UserFactory(language="pt-br")
+    export = DataExport.objects.create(user=member, token="e" * 20)
+    target = io.BytesIO()
+    exports._write_archive(target, export=export, parts=[])
+    readme = zipfile.ZipFile(target).read("README.txt").decode()
+    assert readme.startswith("PeerHub: seus dados")
+    assert "files/orders/<id>/<message>/..." in readme  # the paths stay as they are
+    assert "This archive holds" not in readme
+    assert translation.get_language() == "en"
