@@ -494,3 +494,19 @@ def test_the_archives_readme_is_in_the_members_language():
     assert "files/orders/<id>/<message>/..." in readme  # the paths stay as they are
     assert "This archive holds" not in readme
     assert translation.get_language() == "en"
+
+
+@pytest.mark.parametrize("status", [400, 413, 500, 503])
+def test_the_standalone_error_pages_are_in_the_readers_language(status):
+    """Rendered without the request or the database (peerhub.errors.error_page), as a broken
+    site answers them: only the active language, which LocaleMiddleware chose."""
+    from peerhub import errors
+
+    english = errors.error_page(status, f"{status}.html").content.decode()
+    assert '<html lang="en" dir="ltr">' in english and "home page" in english
+    with translation.override("ar"):
+        html = errors.error_page(status, f"{status}.html").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "PeerHub home" not in html
+    assert "home page" not in html and "Please" not in html and "Something" not in html
+    assert "الصفحة الرئيسية" in html
