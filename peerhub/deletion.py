@@ -46,6 +46,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import exports
 from .exceptions import Conflict, NotAllowed
@@ -67,7 +69,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 PLACEHOLDER_DOMAIN = "deleted.invalid"
-CANCELLED_MESSAGE = "Your account deletion was cancelled: welcome back."
+CANCELLED_MESSAGE = gettext_lazy("Your account deletion was cancelled: welcome back.")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,11 @@ class DeletionBlocked(Conflict):
     code = "deletion_blocked"
 
     def __init__(self, blockers: list[Blocker]) -> None:
-        super().__init__("Settle these first: " + " ".join(b.message for b in blockers))
+        super().__init__(
+            _("Settle these first: {blockers}").format(
+                blockers=" ".join(str(b.message) for b in blockers)
+            )
+        )
         self.blockers = blockers
 
 
@@ -129,7 +135,7 @@ def deletion_request(
     DeletionBlocked while anything must be settled first. Asking again while a request is
     pending returns it unchanged (created=False). The caller signs the member out."""
     if not user.is_active:
-        raise NotAllowed("This account is closed.", code="inactive_member")
+        raise NotAllowed(_("This account is closed."), code="inactive_member")
     user = User.objects.select_for_update().get(pk=user.pk)  # one request at a time
     pending = deletion_pending(user=user)
     if pending is not None:

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -28,15 +29,15 @@ RETRY_AFTER = 30
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 MESSAGES = {
-    400: ("bad_request", "The request could not be understood."),
-    403: ("permission_denied", "You do not have permission to do this."),
-    404: ("not_found", "Not found."),
-    405: ("method_not_allowed", "Method not allowed."),
-    413: ("too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Unsupported media type."),
-    429: ("throttled", "Too many requests: try again later."),
-    500: ("server_error", "Something went wrong on our side."),
-    503: ("unavailable", "The service is briefly unavailable: try again in a moment."),
+    400: ("bad_request", _("The request could not be understood.")),
+    403: ("permission_denied", _("You do not have permission to do this.")),
+    404: ("not_found", _("Not found.")),
+    405: ("method_not_allowed", _("Method not allowed.")),
+    413: ("too_large", _("The request body is too large.")),
+    415: ("unsupported_media_type", _("Unsupported media type.")),
+    429: ("throttled", _("Too many requests: try again later.")),
+    500: ("server_error", _("Something went wrong on our side.")),
+    503: ("unavailable", _("The service is briefly unavailable: try again in a moment.")),
 }
 
 
@@ -49,10 +50,12 @@ def is_database_outage(error: BaseException | None) -> bool:
 
 
 def api_error(status: int, *, code: str | None = None, message: str | None = None) -> JsonResponse:
-    default_code, default_message = MESSAGES.get(status, ("error", "Error."))
+    default_code, default_message = MESSAGES.get(status, ("error", _("Error.")))
     return JsonResponse(
         error_body(
-            status_code=status, code=code or default_code, message=message or default_message
+            status_code=status,
+            code=code or default_code,
+            message=str(message or default_message),
         ),
         status=status,
     )

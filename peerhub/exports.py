@@ -33,7 +33,9 @@ from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import locales
 from .exceptions import Conflict, NotFound, RateLimited
@@ -87,7 +89,7 @@ def export_for_download(*, user, token: str) -> DataExport:
     past its expiry answers `is_downloadable` False (the view says 410 Gone)."""
     export = DataExport.objects.filter(user=user, token=token).first()
     if export is None or export.state not in (DataExport.State.READY, DataExport.State.EXPIRED):
-        raise NotFound("No export of yours has this link.")
+        raise NotFound(_("No export of yours has this link."))
     return export
 
 
@@ -95,7 +97,7 @@ def export_of(*, user, pk: int) -> DataExport:
     """One of the member's ready (or expired) exports, for the API's download."""
     export = DataExport.objects.filter(user=user, pk=pk).first()
     if export is None or export.state not in (DataExport.State.READY, DataExport.State.EXPIRED):
-        raise NotFound("No export of yours is ready under this id.")
+        raise NotFound(_("No export of yours is ready under this id."))
     return export
 
 
@@ -127,15 +129,22 @@ def export_request(*, user: User, now: datetime | None = None) -> DataExport:
         User.objects.select_for_update().filter(pk=user.pk).first()
         if exports_of(user=user).filter(state__in=DataExport.IN_FLIGHT).exists():
             raise Conflict(
-                "Your export is already being built: you will get an e-mail when it is ready.",
+                _("Your export is already being built: you will get an e-mail when it is ready."),
                 code="export_in_flight",
             )
         again = next_request_at(user=user, now=now)
         if again is not None:
             error = RateLimited(
-                "You can ask for one export every "
-                f"{config()['every_hours']} hours; you can ask again after "
-                f"{locales.format_moment(again, 'j M Y, H:i')}.",
+                ngettext(
+                    "You can ask for one export every {hours} hour; you can ask again after "
+                    "{moment}.",
+                    "You can ask for one export every {hours} hours; you can ask again after "
+                    "{moment}.",
+                    config()["every_hours"],
+                ).format(
+                    hours=config()["every_hours"],
+                    moment=locales.format_moment(again, "j M Y, H:i"),
+                ),
                 code="export_rate_limited",
             )
             error.headers = {"Retry-After": str(max(1, int((again - now).total_seconds())))}
@@ -146,7 +155,9 @@ def export_request(*, user: User, now: datetime | None = None) -> DataExport:
                     user=user, token=secrets.token_urlsafe(32), created_at=now
                 )
         except IntegrityError:  # a request racing this one without the lock (cannot, but)
-            raise Conflict("Your export is already being built.", code="export_in_flight") from None
+            raise Conflict(
+                _("Your export is already being built."), code="export_in_flight"
+            ) from None
         outbox.enqueue(tasks.build_data_export, export.pk)
     return export
 
@@ -215,7 +226,9 @@ def _write_archive(target: IO[bytes], *, export: DataExport, parts: list[ExportP
                 }
             ),
         )
-        archive.writestr("README.txt", README)
+        # In the member's language, as the e-mail that brings the link.
+        with translation.override(locales.member_language(export.user) or settings.LANGUAGE_CODE):
+            archive.writestr("README.txt", str(README))
 
 
 def _json(value) -> str:
@@ -284,14 +297,18 @@ def export_email_send(*, export_id: int) -> bool:
         "page": absolute(_page_url()),
         "site_url": settings.SITE_URL.rstrip("/"),
     }
-    message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + "Your PeerHub data is ready",
-        body=render_to_string("peerhub/email/data_export.txt", context),
-        to=[export.user.email],
-    )
-    message.attach_alternative(
-        render_to_string("peerhub/email/data_export.html", context), "text/html"
-    )
+    # Worded in the member's language, with times in their zone (as the notification e-mails).
+    language = locales.member_language(export.user) or settings.LANGUAGE_CODE
+    zone = export.user.time_zone if locales.is_time_zone(export.user.time_zone) else "UTC"
+    with translation.override(language), timezone.override(zone):
+        message = EmailMultiAlternatives(
+            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + _("Your PeerHub data is ready"),
+            body=render_to_string("peerhub/email/data_export.txt", context),
+            to=[export.user.email],
+        )
+        message.attach_alternative(
+            render_to_string("peerhub/email/data_export.html", context), "text/html"
+        )
     message.send()
     DataExport.objects.filter(pk=export_id).update(emailed_at=timezone.now())
     return True
@@ -464,7 +481,7 @@ def site_parts(*, user: User) -> list[ExportPart]:
     ]
 
 
-README = """PeerHub: your data
+README = gettext_lazy("""PeerHub: your data
 ==================
 
 This archive holds what you put into PeerHub and what PeerHub keeps about you, as JSON files
@@ -486,4 +503,4 @@ the site, and your stored files:
 
 Messages in your orders include those of the other party (they were written to you), except
 words that moderation hid. Nothing of anyone else's that you could not already see is here.
-"""
+""")

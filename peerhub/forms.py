@@ -2,6 +2,9 @@ import secrets
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import inputs, locales, tokens
@@ -66,22 +69,46 @@ class LoginForm(AllauthLoginForm):
 NEVER = "never"
 
 
+def _in_days_now(days: int) -> str:
+    return ngettext("in {count} day", "in {count} days", days).format(count=days)
+
+
+# "in 30 days", worded when the form is shown (in the reader's language), not at import.
+_in_days = lazy(_in_days_now, str)
+
+# The scopes as the token form names them (peerhub.models.AccessToken.Scope keeps its English).
+SCOPE_LABELS = {
+    AccessToken.Scope.READ: pgettext_lazy("token scope", "Read"),
+    AccessToken.Scope.WRITE: pgettext_lazy("token scope", "Write"),
+    AccessToken.Scope.MARKETPLACE: pgettext_lazy("token scope", "Marketplace"),
+}
+
+
 class AccessTokenForm(forms.Form):
     """A new personal access token, on the API tokens settings page (peerhub.tokens)."""
 
     name = forms.CharField(
-        max_length=80, help_text="What will use it, e.g. “nightly backup script”."
+        label=_("Name"),
+        max_length=80,
+        help_text=_("What will use it, e.g. “nightly backup script”."),
     )
     scopes = forms.MultipleChoiceField(
-        choices=[(scope, f"{scope.label}: {text}") for scope, text in tokens.SCOPE_HELP.items()],
+        label=_("Scopes"),
+        choices=[
+            (scope, format_lazy(_("{scope}: {meaning}"), scope=SCOPE_LABELS[scope], meaning=text))
+            for scope, text in tokens.SCOPE_HELP.items()
+        ],
         widget=forms.CheckboxSelectMultiple,
         initial=[AccessToken.Scope.READ],
-        help_text="Give a token only what its script needs.",
+        help_text=_("Give a token only what its script needs."),
     )
     expires_in = forms.ChoiceField(
-        label="Expires",
+        label=_("Expires"),
         choices=[
-            (str(days) if days else NEVER, f"in {days} days" if days else "never (not advised)")
+            (
+                str(days) if days else NEVER,
+                _in_days(days) if days else _("never (not advised)"),
+            )
             for days in tokens.EXPIRY_CHOICES
         ],
         initial=lambda: str(tokens.default_expiry_days()),
@@ -104,8 +131,8 @@ class AccountDeletionForm(forms.Form):
 
     remove_drafts = forms.BooleanField(
         required=False,
-        label="Also remove my drafts that were never published",
-        help_text="Published solutions and comments stay under their licence either way.",
+        label=_("Also remove my drafts that were never published"),
+        help_text=_("Published solutions and comments stay under their licence either way."),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -113,21 +140,22 @@ class AccountDeletionForm(forms.Form):
         self.user = user
         if user.has_usable_password():
             self.fields["password"] = forms.CharField(
-                label="Your password",
+                label=_("Your password"),
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                help_text="To confirm that it is you.",
+                help_text=_("To confirm that it is you."),
             )
         else:
             self.fields["username"] = forms.CharField(
-                label="Type your username to confirm", help_text=f"It is “{user.username}”."
+                label=_("Type your username to confirm"),
+                help_text=gettext("It is “{username}”.").format(username=user.username),
             )
 
     def clean(self):
         data = super().clean()
         password, username = data.get("password"), data.get("username")
         if password is not None and not self.user.check_password(password):
-            self.add_error("password", "That is not your password.")
+            self.add_error("password", gettext("That is not your password."))
         if username is not None and username.strip() != self.user.username:
-            self.add_error("username", "That is not your username.")
+            self.add_error("username", gettext("That is not your username."))
         return data

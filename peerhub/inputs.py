@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from . import limits
 
@@ -51,12 +52,12 @@ def check_utc_offset(value: datetime) -> datetime:
         minutes = offset.total_seconds() / 60
         if not limits.UTC_OFFSET_MIN_MINUTES <= minutes <= limits.UTC_OFFSET_MAX_MINUTES:
             raise ValidationError(
-                "Use a UTC offset between -12:00 and +14:00.", code="invalid_utc_offset"
+                _("Use a UTC offset between -12:00 and +14:00."), code="invalid_utc_offset"
             )
         try:
             return value.astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00+14:00 is before the year 1 in UTC
-            raise ValidationError("That date is out of range.", code="overflow") from None
+            raise ValidationError(_("That date is out of range."), code="overflow") from None
     return value
 
 

@@ -13,6 +13,8 @@ peerhub/settings.py; the API's JSON nesting cap is JSON_DEPTH below."""
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 # --- Members ----------------------------------------------------------------------------------
 USERNAME = 150  # Django's own
@@ -71,5 +73,8 @@ def length_check(field: str, limit: int, *, name: str) -> models.CheckConstraint
     return models.CheckConstraint(
         condition=LessThanOrEqual(Length(field), limit),
         name=name,
-        violation_error_message=f"Keep it to {limit:,} characters.",
+        # Worded in the reader's language when shown (the same English for the migrations).
+        violation_error_message=format_lazy(
+            _("Keep it to {limit} characters."), limit=f"{limit:,}"
+        ),
     )

@@ -30,6 +30,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db.models.functions import Lower
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import User
 from .proxies import client_ip
@@ -67,17 +69,18 @@ class LoginLimited(Exception):
     def message(self) -> str:
         wait = _duration(self.retry_after)
         if self.scope == "account":
-            return (
-                f"Too many failed login attempts for this account. Try again in {wait}, or "
+            return _(
+                "Too many failed login attempts for this account. Try again in {wait}, or "
                 "sign in with a code sent to your e-mail address."
-            )
-        return f"Too many failed login attempts. Try again in {wait}."
+            ).format(wait=wait)
+        return _("Too many failed login attempts. Try again in {wait}.").format(wait=wait)
 
 
 def _duration(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return ngettext("{count} second", "{count} seconds", seconds).format(count=seconds)
+    minutes = math.ceil(seconds / 60)
+    return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
 
 
 def _digest(value: str) -> str:

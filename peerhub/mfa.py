@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .exceptions import NotAllowed
 
@@ -55,8 +56,8 @@ def verify_code(user, code: str) -> bool:
 
 
 REASONS = {
-    "staff": "Staff pages need two-factor authentication: set up an authenticator app first.",
-    "payouts": (
+    "staff": _("Staff pages need two-factor authentication: set up an authenticator app first."),
+    "payouts": _(
         "Payouts need two-factor authentication: set up an authenticator app under "
         "Settings → Two-factor authentication, then ask again."
     ),
@@ -71,7 +72,7 @@ def required(user, *, for_what: str) -> bool:
 def require_mfa(user, *, for_what: str) -> None:
     """Refuse (403, code `mfa_required`) until the member has set up 2FA."""
     if required(user, for_what=for_what):
-        raise NotAllowed(REASONS[for_what], code="mfa_required")
+        raise NotAllowed(str(REASONS[for_what]), code="mfa_required")
 
 
 def staff_page_refused(user, path: str) -> bool:
@@ -107,7 +108,7 @@ class StaffMfaMiddleware:
         if request.path.startswith("/api/"):
             from .api.errors import error_body
 
-            body = error_body(status_code=403, code="mfa_required", message=REASONS["staff"])
+            body = error_body(status_code=403, code="mfa_required", message=str(REASONS["staff"]))
             return JsonResponse(body, status=403)
         messages.warning(request, REASONS["staff"])
         return redirect(reverse("mfa_activate_totp"))

@@ -9,10 +9,20 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.utils import formats, translation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import errors, inputs
 
-NUL_MESSAGE = "NUL characters are not allowed."
+NUL_MESSAGE = _("NUL characters are not allowed.")
+
+
+def _too_large(limit: int):
+    """The 413's message, worded (and the number grouped) in the reader's language."""
+    grouped = lazy(lambda: formats.number_format(limit, force_grouping=True), str)()
+    return format_lazy(_("The request body is over {limit} bytes."), limit=grouped)
 
 
 class RequestHygieneMiddleware:
@@ -29,7 +39,9 @@ class RequestHygieneMiddleware:
         refusal = self.refusal(request)
         if refusal is not None:
             status, code, message = refusal
-            return errors.error_response(request, status, code=code, message=message)
+            # Before LocaleMiddleware: the reader's language from their cookie or browser.
+            with translation.override(translation.get_language_from_request(request)):
+                return errors.error_response(request, status, code=code, message=str(message))
         return self.get_response(request)
 
     @staticmethod
@@ -42,9 +54,9 @@ class RequestHygieneMiddleware:
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return 400, "bad_request", "The Content-Length header is not a number."
+            return 400, "bad_request", _("The Content-Length header is not a number.")
         if limit is not None and declared > limit:
-            return 413, "too_large", f"The request body is over {limit:,} bytes."
+            return 413, "too_large", _too_large(limit)
         if inputs.has_nul(request.path_info) or b"\x00" in unquote_to_bytes(
             request.META.get("QUERY_STRING", "")
         ):
@@ -61,9 +73,9 @@ class RequestHygieneMiddleware:
                     request.body  # noqa: B018
                 fields = list(request.POST.lists())
             except RequestDataTooBig:
-                return 413, "too_large", f"The request body is over {limit:,} bytes."
+                return 413, "too_large", _too_large(limit)
             except TooManyFieldsSent:
-                return 400, "too_many_fields", "The form has too many fields."
+                return 400, "too_many_fields", _("The form has too many fields.")
             for key, values in fields:
                 if inputs.has_nul(key) or any(inputs.has_nul(value) for value in values):
                     return 400, "nul_character", NUL_MESSAGE

@@ -13,11 +13,30 @@ import math
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .exceptions import RateLimited
 
 # The privilege that marks an established member (trust level 2): below it, the strict budget.
 ESTABLISHED = "reputation.vote_down"
+
+# What each budget counts, as said in the reader's language (settings.PEERHUB_WRITE_LIMITS keeps
+# the English "label", used for an action not listed here).
+LABELS = {
+    "solution": gettext_lazy("new solutions"),
+    "revision": gettext_lazy("revisions"),
+    "fork": gettext_lazy("forks"),
+    "comment": gettext_lazy("comments"),
+    "order_message": gettext_lazy("messages"),
+    "proposal": gettext_lazy("challenge proposals"),
+    "order": gettext_lazy("orders"),
+    "offer": gettext_lazy("new offers"),
+    "review": gettext_lazy("reviews"),
+    "token": gettext_lazy("new API tokens"),
+    "upload": gettext_lazy("file uploads"),
+    "preview": gettext_lazy("previews"),
+}
 
 
 class WriteLimited(RateLimited):
@@ -60,10 +79,14 @@ def write_spend(user, action: str) -> None:
     allowed, window = budget
     used, retry_after = _count(f"write-limit:{action}:{user.pk}", window)
     if used > allowed:
-        what = settings.PEERHUB_WRITE_LIMITS[action].get("label", action.replace("_", " "))
+        what = LABELS.get(action) or settings.PEERHUB_WRITE_LIMITS[action].get(
+            "label", action.replace("_", " ")
+        )
         raise WriteLimited(
-            f"You have reached the limit of {allowed} {what} per {_span(window)}. "
-            f"Try again in {_span(retry_after)}; the limit grows with your trust level.",
+            _(
+                "You have reached the limit of {allowed} {what} {per}. Try again in {wait}; "
+                "the limit grows with your trust level."
+            ).format(allowed=allowed, what=what, per=_per(window), wait=_span(retry_after)),
             limit=allowed,
             retry_after=retry_after,
         )
@@ -84,14 +107,32 @@ def _count(prefix: str, window: int) -> tuple[int, int]:
     return used, max(1, math.ceil(start + window - now))
 
 
-def _span(seconds: int) -> str:
+def _per(seconds: int) -> str:
+    """A budget's window: "per hour", "per 10 minutes"."""
     if seconds >= 3600 and seconds % 3600 == 0:
         hours = seconds // 3600
-        return "hour" if hours == 1 else f"{hours} hours"
+        if hours == 1:
+            return _("per hour")
+        return ngettext("per {count} hour", "per {count} hours", hours).format(count=hours)
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes == 1:
+        return _("per minute")
+    return ngettext("per {count} minute", "per {count} minutes", minutes).format(count=minutes)
+
+
+def _span(seconds: int) -> str:
+    """How long until a window ends: "an hour", "10 minutes", "a few seconds"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        hours = seconds // 3600
+        if hours == 1:
+            return _("an hour")
+        return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
     if seconds >= 60:
         minutes = math.ceil(seconds / 60)
-        return "minute" if minutes == 1 else f"{minutes} minutes"
-    return "a few seconds" if seconds > 1 else "a second"
+        if minutes == 1:
+            return _("a minute")
+        return ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
+    return _("a few seconds") if seconds > 1 else _("a second")
 
 
 # --- Per address ------------------------------------------------------------------------------
@@ -132,7 +173,9 @@ class IpWriteLimitMiddleware:
         if used <= allowed:
             return None
         error = WriteLimited(
-            f"Too many changes from your network address: try again in {_span(retry_after)}.",
+            _("Too many changes from your network address: try again in {wait}.").format(
+                wait=_span(retry_after)
+            ),
             limit=allowed,
             retry_after=retry_after,
         )

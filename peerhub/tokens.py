@@ -24,6 +24,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .exceptions import Conflict, DomainError, NotAllowed, NotFound
 from .models import AccessToken, User
@@ -34,9 +36,11 @@ SHOWN_CHARACTERS = 11  # "ph_" and 8 characters of the secret: enough to tell to
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Scope = AccessToken.Scope
 SCOPE_HELP = {
-    Scope.READ: "everything you can see (GET)",
-    Scope.WRITE: "create, change and delete as you (includes read)",
-    Scope.MARKETPLACE: "orders, payouts, subscriptions, balance and refunds, with read or write",
+    Scope.READ: gettext_lazy("everything you can see (GET)"),
+    Scope.WRITE: gettext_lazy("create, change and delete as you (includes read)"),
+    Scope.MARKETPLACE: gettext_lazy(
+        "orders, payouts, subscriptions, balance and refunds, with read or write"
+    ),
 }
 # How long a token may last, in days, as offered on the settings page; None is "never".
 EXPIRY_CHOICES = (7, 30, 90, 365, None)
@@ -75,11 +79,14 @@ def normalise_scopes(scopes) -> list[str]:
     wanted = set(scopes or ())
     unknown = wanted - set(Scope.values)
     if unknown:
-        raise DomainError(f"Unknown scope: {', '.join(sorted(unknown))}.", code="invalid_scope")
+        raise DomainError(
+            _("Unknown scope: {scopes}.").format(scopes=", ".join(sorted(unknown))),
+            code="invalid_scope",
+        )
     if Scope.WRITE in wanted:
         wanted.add(Scope.READ)
     if not wanted & {Scope.READ, Scope.WRITE}:
-        raise DomainError("A token needs the read or the write scope.", code="invalid_scope")
+        raise DomainError(_("A token needs the read or the write scope."), code="invalid_scope")
     return [scope for scope in Scope.values if scope in wanted]
 
 
@@ -97,22 +104,22 @@ def token_create(
     name = (name or "").strip()
     if not name:
         raise DomainError(
-            "Give the token a name, e.g. the script that will use it.", code="invalid"
+            _("Give the token a name, e.g. the script that will use it."), code="invalid"
         )
     scope_list = normalise_scopes(scopes)
     if expires_in_days is not None and not 1 <= expires_in_days <= 3660:
-        raise DomainError("A token lasts between 1 and 3660 days.", code="invalid_expiry")
+        raise DomainError(_("A token lasts between 1 and 3660 days."), code="invalid_expiry")
     now = timezone.now()
     expires_at = None if expires_in_days is None else now + timedelta(days=expires_in_days)
     if within is not None:
         if not set(scope_list) <= set(within.scope_list):
             raise NotAllowed(
-                "A token can only create tokens with scopes it has itself.",
+                _("A token can only create tokens with scopes it has itself."),
                 code="insufficient_scope",
             )
         if within.expires_at is not None and (expires_at is None or expires_at > within.expires_at):
             raise NotAllowed(
-                "A token can only create tokens that expire no later than itself.",
+                _("A token can only create tokens that expire no later than itself."),
                 code="insufficient_scope",
             )
     # Serialise a member's creations so that the cap holds under concurrent requests.
@@ -120,7 +127,7 @@ def token_create(
     live = tokens_of(user=user).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     if live.count() >= _config()["max_per_member"]:
         raise Conflict(
-            "You have too many tokens: revoke some you no longer use.", code="too_many_tokens"
+            _("You have too many tokens: revoke some you no longer use."), code="too_many_tokens"
         )
     write_spend(user, "token")
     secret = PREFIX + secrets.token_urlsafe(32)
@@ -139,7 +146,7 @@ def token_create(
 def token_get(*, user: User, pk: int) -> AccessToken:
     token = tokens_of(user=user).filter(pk=pk).first()
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     return token
 
 

@@ -213,7 +213,7 @@ def access_tokens(request):
     if request.method == "POST" and form.is_valid():
         nonce = form.cleaned_data["nonce"]
         if not cache.add(f"token-form:{request.user.pk}:{nonce}", 1, timeout=24 * 3600):
-            messages.info(request, "That form was already sent: its token exists (see below).")
+            messages.info(request, _("That form was already sent: its token exists (see below)."))
             return redirect("access-tokens")
         try:
             issued = tokens.token_create(user=request.user, **form.token_kwargs())
@@ -238,7 +238,9 @@ def access_token_revoke(request, pk: int):
     except DomainError as error:
         raise Http404(error.message) from None
     tokens.token_revoke(token=token)
-    messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
+    messages.success(
+        request, _("The token “{name}” is revoked: it no longer works.").format(name=token.name)
+    )
     return redirect("access-tokens")
 
 
@@ -259,8 +261,10 @@ def data_settings(request):
         else:
             messages.success(
                 request,
-                "Your export is being built. We will e-mail you a link when it is ready; "
-                "you can also download it from this page.",
+                _(
+                    "Your export is being built. We will e-mail you a link when it is ready; "
+                    "you can also download it from this page."
+                ),
             )
         return redirect("data-settings")
     shown = list(exports.exports_of(user=request.user)[:EXPORTS_SHOWN])
@@ -307,7 +311,7 @@ def account_delete(request):
     form = AccountDeletionForm(request.POST or None, user=request.user)
     if request.method == "POST" and not blockers and form.is_valid():
         try:
-            pending, _ = deletion.deletion_request(
+            pending, _created = deletion.deletion_request(
                 user=request.user, remove_drafts=form.cleaned_data["remove_drafts"]
             )
         except deletion.DeletionBlocked as blocked:
@@ -316,8 +320,10 @@ def account_delete(request):
             logout(request)
             messages.success(
                 request,
-                f"Your account will be deleted on {locales.format_moment(pending.due_at)}. "
-                "Changed your mind? Sign in again before then and nothing is deleted.",
+                _(
+                    "Your account will be deleted on {moment}. Changed your mind? Sign in again "
+                    "before then and nothing is deleted."
+                ).format(moment=locales.format_moment(pending.due_at)),
             )
             return redirect("home")
     response = render(

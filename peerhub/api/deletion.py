@@ -47,7 +47,7 @@ def _state(user) -> dict:
         "remove_drafts": bool(getattr(pending, "remove_drafts", False)),
         "grace_days": deletion.grace().days,
         "blockers": [
-            {"message": b.message, "url": b.url} for b in deletion.deletion_blockers(user=user)
+            {"message": str(b.message), "url": b.url} for b in deletion.deletion_blockers(user=user)
         ],
     }
 
@@ -83,7 +83,7 @@ class AccountDeletionView(APIView):
         except deletion.DeletionBlocked as blocked:
             body = error_body(status_code=409, code=blocked.code, message=blocked.message)
             body["error"]["blockers"] = [
-                {"message": b.message, "url": b.url} for b in blocked.blockers
+                {"message": str(b.message), "url": b.url} for b in blocked.blockers
             ]
             return Response(body, status=status.HTTP_409_CONFLICT)
         state = DeletionStateSerializer(_state(request.user)).data

@@ -6,6 +6,7 @@ DRF's own exceptions, Django's Http404/PermissionDenied and the domain errors th
 all end here, so clients handle one format."""
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,7 +15,11 @@ from peerhub.exceptions import DomainError
 
 
 def error_body(*, status_code: int, code: str, message: str, fields=None) -> dict:
-    body = {"status": status_code, "code": code, "message": message}
+    body = {
+        "status": status_code,
+        "code": code,
+        "message": None if message is None else str(message),
+    }
     if fields:
         body["fields"] = fields
     return {"error": body}
@@ -63,5 +68,5 @@ def exception_handler(exc, context):
 
 def api_not_found(request, exception=None, **kwargs):
     return JsonResponse(
-        error_body(status_code=404, code="not_found", message="Not found."), status=404
+        error_body(status_code=404, code="not_found", message=_("Not found.")), status=404
     )

@@ -3,6 +3,7 @@ download it. The rules live in peerhub.exports."""
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -81,7 +82,7 @@ class DataExportDownloadView(APIView):
     def get(self, request, pk: int):
         export = exports.export_of(user=request.user, pk=pk)
         if not export.is_downloadable:
-            raise Gone("This export has expired: ask for a new one.", code="export_expired")
+            raise Gone(_("This export has expired: ask for a new one."), code="export_expired")
         return FileResponse(
             exports.storage().open(export.file_name, "rb"),
             as_attachment=True,

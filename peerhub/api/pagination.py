@@ -5,6 +5,7 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -32,7 +33,7 @@ class KeysetPagination(pagination.BasePagination):
     def paginate_queryset(self, queryset: QuerySet, request, view=None):
         if "page" in request.query_params:
             raise ParseError(
-                "This list pages with a cursor: follow the `next` link (`page` is not used).",
+                _("This list pages with a cursor: follow the `next` link (`page` is not used)."),
                 code="cursor_pagination",
             )
         self.request = request
@@ -122,14 +123,14 @@ def _decode(cursor: str) -> list:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list):
-        raise ParseError("This cursor is not valid.", code="invalid_cursor")
+        raise ParseError(_("This cursor is not valid."), code="invalid_cursor")
     return values
 
 
 def _after(model, ordering: list[tuple[str, bool]], values: list) -> Q:
     """The rows that come after `values` in `ordering`: (a < x) or (a = x and b < y) or …"""
     if len(values) != len(ordering):
-        raise ParseError("This cursor is not valid.", code="invalid_cursor")
+        raise ParseError(_("This cursor is not valid."), code="invalid_cursor")
     after, same, bound = Q(pk__in=[]), Q(), Q()
     for position, ((name, descending), raw) in enumerate(zip(ordering, values, strict=True)):
         field = model._meta.pk if name == "pk" else model._meta.get_field(name)
@@ -138,7 +139,7 @@ def _after(model, ordering: list[tuple[str, bool]], values: list) -> Q:
         except (DjangoValidationError, TypeError, ValueError):
             value = None
         if not _storable(value):
-            raise ParseError("This cursor is not valid.", code="invalid_cursor")
+            raise ParseError(_("This cursor is not valid."), code="invalid_cursor")
         after |= same & Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
         same &= Q(**{name: value})
         if position == 0:

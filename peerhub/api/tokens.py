@@ -3,6 +3,8 @@ member's personal access tokens (/api/auth/tokens/). The rules live in peerhub.t
 peerhub.login_limits and peerhub.mfa."""
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -71,7 +73,9 @@ class PasswordTokenRequestSerializer(TokenCredentialsSerializer):
         help_text="For accounts with two-factor authentication: a code from the authenticator "
         "app, or an unused recovery code.",
     )
-    name = serializers.CharField(required=False, max_length=80, default="API token (password)")
+    name = serializers.CharField(
+        required=False, max_length=80, default=gettext_lazy("API token (password)")
+    )
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=AccessToken.Scope.choices),
         required=False,
@@ -134,21 +138,21 @@ class PasswordTokenView(APIView):
             attempt.failed()
             # The same answer for an unknown name and a wrong password: nothing is revealed.
             raise exceptions.ValidationError(
-                "Unable to log in with the credentials provided.", code="authorization"
+                _("Unable to log in with the credentials provided."), code="authorization"
             )
         if mfa.has_mfa(user):
             if not data.get("otp"):
                 attempt.failed()
                 raise NotAllowed(
-                    "This account uses two-factor authentication: send `otp` too.",
+                    _("This account uses two-factor authentication: send `otp` too."),
                     code="otp_required",
                 )
             if not mfa.verify_code(user, data["otp"]):
                 attempt.failed()
-                raise NotAllowed("The two-factor code is not correct.", code="otp_invalid")
+                raise NotAllowed(_("The two-factor code is not correct."), code="otp_invalid")
         attempt.succeeded()
         if not selectors.user_is_verified(user):
-            raise NotAllowed("Verify your e-mail address first: follow the link we sent you.")
+            raise NotAllowed(_("Verify your e-mail address first: follow the link we sent you."))
         issued = tokens.token_create(
             user=user,
             name=data["name"],
