@@ -10,7 +10,7 @@ from django.utils import translation
 
 from challenges import files, services
 from peerhub.exceptions import DomainError
-from tests.challenges.test_files import upload
+from tests.challenges.test_files import CSV, png, upload
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_organiser, make_solution
 from tests.helpers import clear_caches
 from tests.peerhub.test_chrome_languages import LANGUAGES, main
@@ -277,3 +277,65 @@ def test_a_refused_upload_on_the_solution_form_reads_in_the_members_language(cli
     assert response.status_code == 200
     html = main(response.content.decode())
     assert "“rain” não tem extensão: dê a ele um nome que diga o que é" in html
+
+
+ARCHIVE_ENGLISH = [
+    "Download revision 1 as a zip",
+    "Its files are large",
+    "Keep this page open",
+    "Waiting to start",
+    "Reload this page",
+    "to see whether it is ready",
+]
+
+ARCHIVE_PHRASE = {
+    "es": "Esperando para empezar",
+    "fr": "En attente de démarrage",
+    "pt-br": "Aguardando o início",
+    "ar": "بانتظار البدء",
+}
+
+
+@pytest.fixture
+def archive_page(client, settings):
+    """A large revision's zip page, its build queued (anything over 100 bytes is large here)."""
+    settings.PEERHUB_FILES = {**settings.PEERHUB_FILES, "zip_task_bytes": 100}
+    solution = services.solution_create(
+        challenge=ChallengeFactory(title="Rain"),
+        author=UserFactory(),
+        title="Gauge",
+        body="A gauge.",
+        uploads=[upload("gauge.png", png(size=(64, 64))), upload("rain.csv", CSV)],
+    )
+    client.force_login(UserFactory(language=""))
+    return reverse("challenges:revision-archive-page", args=[solution.pk, 1])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_revisions_zip_page_is_in_the_readers_language(client, archive_page, language):
+    body = main(page(client, archive_page, language))
+    assert [phrase for phrase in ARCHIVE_ENGLISH if phrase in body] == []
+    assert ARCHIVE_PHRASE[language] in body and "Gauge" in body
+
+
+def test_a_revisions_zip_page_in_english(client, archive_page):
+    body = main(page(client, archive_page, "en"))
+    assert [phrase for phrase in ARCHIVE_ENGLISH if phrase not in body] == []
+
+
+def test_the_edit_form_of_a_solution_with_files_reads_in_spanish(client):
+    solution = services.solution_create(
+        challenge=ChallengeFactory(title="Rain"),
+        author=UserFactory(language=""),
+        title="Gauge",
+        body="A gauge.",
+        uploads=[upload("rain.csv", b"a,b\n1,2\n")],
+    )
+    client.force_login(solution.author)
+    url = reverse("challenges:solution-edit", args=[solution.pk])
+    english = ["Saving creates revision 2", "Remove files:", "Save revision", "Edit “Gauge”"]
+    body = main(page(client, url, "en"))
+    assert [phrase for phrase in english if phrase not in body] == []
+    body = main(page(client, url, "es"))
+    assert [phrase for phrase in english if phrase in body] == []
+    assert "Al guardar se crea la revisión 2" in body and "Quitar archivos" in body
