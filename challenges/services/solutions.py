@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from peerhub import languages, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -19,6 +19,11 @@ from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
 from ..uploads import Attachment, merge_files, uploads_claim
 
 Status = Solution.Status
+
+
+# The first revision's message when its author wrote none: stored in English, shown in the
+# reader's language (templates/challenges/solution_history.html).
+FIRST_VERSION = gettext_noop("First version")
 
 
 def _add_revision(
@@ -191,7 +196,7 @@ def _solution_create(
         author=author,
         title=title,
         body=body,
-        message=message or gettext("First version"),
+        message=message or FIRST_VERSION,
         manifest=manifest,
         language=language,
     )

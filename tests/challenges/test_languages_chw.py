@@ -77,6 +77,7 @@ PAGE_ENGLISH = {
         "Compare from revision",
         "Compare to revision",
         "Compare selected revisions",
+        "First version",
         ">Flag<",
     ],
     "diff": [
