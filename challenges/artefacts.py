@@ -11,6 +11,7 @@ from typing import IO
 
 from django.http import FileResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import files, permissions
 from .diff import DiffRow, diff_stats, side_by_side
@@ -212,11 +213,12 @@ def files_diff(
 
 def licence_text(licence: str) -> str:
     url = LICENCE_URLS.get(licence)
-    where = f"\n\nThe licence's full text: {url}\n" if url else "\n"
-    return (
-        f"This work is shared under {licence}.{where}\n"
-        "Its authors are named in lineage.json, with the solutions it was built on.\n"
+    shared = gettext("This work is shared under {licence}.").format(licence=licence)
+    where = (
+        "\n\n" + gettext("The licence's full text: {url}").format(url=url) + "\n" if url else "\n"
     )
+    named = gettext("Its authors are named in lineage.json, with the solutions it was built on.")
+    return f"{shared}{where}\n{named}\n"
 
 
 def lineage_record(*, user, solution: Solution, revision: Revision) -> dict:

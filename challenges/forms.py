@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from peerhub import inputs, limits
 from peerhub.models import Value
@@ -19,48 +20,66 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+# The challenge's visibility, in the reader's language (the model's labels are stored English).
+VISIBILITY_CHOICES = [
+    (Challenge.Visibility.PUBLIC, _("Public")),
+    (Challenge.Visibility.PRIVATE, _("Private: organisers and invited members")),
+]
+
+
 class ChallengeForm(forms.Form):
-    title = inputs.PlainCharField(max_length=limits.TITLE)
+    title = inputs.PlainCharField(label=_("Title"), max_length=limits.TITLE)
     summary = forms.CharField(
-        max_length=limits.SUMMARY, help_text="One line that says what the challenge is."
+        label=_("Summary"),
+        max_length=limits.SUMMARY,
+        help_text=_("One line that says what the challenge is."),
     )
     problem = forms.CharField(
+        label=_("Problem"),
         widget=MarkdownEditor(attrs={"rows": 8}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="Markdown. What needs solving? Required before the challenge can open.",
+        help_text=_("Markdown. What needs solving? Required before the challenge can open."),
     )
     context = forms.CharField(
-        label="Why it matters",
+        label=_("Why it matters"),
         widget=MarkdownEditor(attrs={"rows": 6}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="Markdown. The story: who is affected, what has been tried, what is at stake.",
+        help_text=_("Markdown. The story: who is affected, what has been tried, what is at stake."),
     )
     criteria = forms.CharField(
-        label="Success criteria",
+        label=_("Success criteria"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="One per line, in order: “Name: how it will be judged”. Reviews score these.",
+        help_text=_("One per line, in order: “Name: how it will be judged”. Reviews score these."),
     )
     values = forms.ModelMultipleChoiceField(
+        label=_("Values"),
         queryset=Value.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Which of the manifesto's values does this challenge serve?",
+        help_text=_("Which of the manifesto's values does this challenge serve?"),
     )
-    tags = forms.CharField(max_length=300, required=False, help_text="Comma-separated.")
-    visibility = forms.ChoiceField(choices=Challenge.Visibility.choices)
+    tags = forms.CharField(
+        label=_("Tags"), max_length=300, required=False, help_text=_("Comma-separated.")
+    )
+    visibility = forms.ChoiceField(label=_("Visibility"), choices=VISIBILITY_CHOICES)
     language = forms.ChoiceField(
+        label=_("Language"),
         choices=settings.LANGUAGES,
         initial=settings.LANGUAGE_CODE,
         required=False,
-        help_text="The language the brief is written in. Translations into others can follow.",
+        help_text=_("The language the brief is written in. Translations into others can follow."),
     )
-    licence = forms.CharField(max_length=60, initial="CC BY-SA 4.0")
-    opens_at = inputs.DateTimeField(required=False, widget=DateTimeLocalInput())
-    closes_at = inputs.DateTimeField(label="Deadline", required=False, widget=DateTimeLocalInput())
+    licence = forms.CharField(label=_("Licence"), max_length=60, initial="CC BY-SA 4.0")
+    opens_at = inputs.DateTimeField(
+        label=_("Opens at"), required=False, widget=DateTimeLocalInput()
+    )
+    closes_at = inputs.DateTimeField(
+        label=_("Deadline"), required=False, widget=DateTimeLocalInput()
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,13 +94,17 @@ class ChallengeForm(forms.Form):
             # Shown, not hidden: members should see what Premium would give them.
             private = Challenge.Visibility.PRIVATE
             self.fields["visibility"].choices = [
-                (value, f"{label} (Premium)" if value == private else label)
-                for value, label in Challenge.Visibility.choices
+                (
+                    value,
+                    gettext("{label} (Premium)").format(label=label) if value == private else label,
+                )
+                for value, label in VISIBILITY_CHOICES
             ]
             premium_url = getattr(settings, "PEERHUB_CHALLENGES", {}).get("premium_url", "")
             if premium_url:
                 self.fields["visibility"].help_text = format_html(
-                    'Private challenges come with <a href="{}">Premium</a>.', premium_url
+                    gettext('Private challenges come with <a href="{url}">Premium</a>.'),
+                    url=premium_url,
                 )
 
     def clean_criteria(self) -> list[tuple[str, str]]:
@@ -91,12 +114,15 @@ class ChallengeForm(forms.Form):
             if name.strip():
                 if len(name.strip()) > limits.CRITERION_NAME:
                     raise forms.ValidationError(
-                        f"Keep each criterion's name to {limits.CRITERION_NAME} characters."
+                        gettext("Keep each criterion's name to {limit} characters.").format(
+                            limit=limits.CRITERION_NAME
+                        )
                     )
                 if len(description.strip()) > limits.CRITERION_DESCRIPTION:
                     raise forms.ValidationError(
-                        "Keep each criterion's description to "
-                        f"{limits.CRITERION_DESCRIPTION} characters."
+                        gettext("Keep each criterion's description to {limit} characters.").format(
+                            limit=limits.CRITERION_DESCRIPTION
+                        )
                     )
                 criteria.append((name.strip(), description.strip()))
         return criteria
@@ -108,7 +134,7 @@ class ChallengeForm(forms.Form):
         data = super().clean()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
-            self.add_error("closes_at", "The deadline must come after the opening date.")
+            self.add_error("closes_at", gettext("The deadline must come after the opening date."))
         if not data.get("language"):
             data.pop("language", None)  # left as it is (a new challenge: the site's language)
         return data
@@ -147,28 +173,31 @@ def _criteria_lines(text: str) -> list[tuple[str, str]]:
 class ChallengeTranslationForm(forms.Form):
     """A challenge's brief in another language (challenges.services.translations)."""
 
-    title = inputs.PlainCharField(max_length=limits.TITLE)
-    summary = forms.CharField(max_length=limits.SUMMARY)
+    title = inputs.PlainCharField(label=_("Title"), max_length=limits.TITLE)
+    summary = forms.CharField(label=_("Summary"), max_length=limits.SUMMARY)
     problem = forms.CharField(
+        label=_("Problem"),
         widget=MarkdownEditor(attrs={"rows": 8}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="Markdown.",
+        help_text=_("Markdown."),
     )
     context = forms.CharField(
-        label="Why it matters",
+        label=_("Why it matters"),
         widget=MarkdownEditor(attrs={"rows": 6}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="Markdown.",
+        help_text=_("Markdown."),
     )
     criteria = forms.CharField(
-        label="Success criteria",
+        label=_("Success criteria"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=limits.CHALLENGE_TEXT,
         required=False,
-        help_text="One per line, in the original's order: “Name: how it will be judged”. "
-        "Leave empty to show the original criteria.",
+        help_text=_(
+            "One per line, in the original's order: “Name: how it will be judged”. "
+            "Leave empty to show the original criteria."
+        ),
     )
 
     def clean_criteria(self) -> list[tuple[str, str]]:
@@ -191,26 +220,27 @@ class ChallengeTranslationForm(forms.Form):
 def content_language_field() -> forms.ChoiceField:
     """The language a text is written in (issue 22): guessed from it when left to "detect"."""
     return forms.ChoiceField(
-        label="Language",
-        choices=[("", "Detect from the text"), *settings.LANGUAGES],
+        label=_("Language"),
+        choices=[("", _("Detect from the text")), *settings.LANGUAGES],
         required=False,
-        help_text="Readers' browsers and screen readers use it to read your words right.",
+        help_text=_("Readers' browsers and screen readers use it to read your words right."),
     )
 
 
 class SolutionForm(forms.Form):
-    title = inputs.PlainCharField(max_length=limits.TITLE)
+    title = inputs.PlainCharField(label=_("Title"), max_length=limits.TITLE)
     body = forms.CharField(
+        label=_("Body"),
         widget=MarkdownEditor(attrs={"rows": 18}),
         max_length=limits.SOLUTION_BODY,
-        help_text="Markdown. Explain your solution.",
+        help_text=_("Markdown. Explain your solution."),
     )
     language = content_language_field()
     message = forms.CharField(
-        label="What changed",
+        label=_("What changed"),
         max_length=limits.REVISION_MESSAGE,
         required=False,
-        help_text="A short note kept with this revision, like a commit message.",
+        help_text=_("A short note kept with this revision, like a commit message."),
     )
 
 
@@ -236,13 +266,15 @@ class SolutionFilesMixin(forms.Form):
     when editing, remove some of the current revision's."""
 
     files = MultipleFileField(
-        label="Files",
+        label=_("Files"),
         required=False,
-        help_text="Photos, drawings, data, code: refer to an image in the text as "
-        "![caption](files/name.jpg). A file with the name of one already there replaces it.",
+        help_text=_(
+            "Photos, drawings, data, code: refer to an image in the text as "
+            "![caption](files/name.jpg). A file with the name of one already there replaces it."
+        ),
     )
     remove_files = forms.MultipleChoiceField(
-        label="Remove files", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Remove files"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, current_files: list[str] = (), **kwargs):
@@ -257,18 +289,19 @@ class NewSolutionForm(SolutionForm):
     publish = forms.BooleanField(
         required=False,
         initial=True,
-        label="Publish now",
-        help_text="Unticked, it stays a draft that only you can see.",
+        label=_("Publish now"),
+        help_text=_("Unticked, it stays a draft that only you can see."),
     )
 
 
 class ForkForm(forms.Form):
     challenge = forms.ModelChoiceField(
+        label=_("Challenge"),
         queryset=Challenge.objects.none(),
         empty_label=None,
-        help_text="Remix into the same challenge, or into another open one.",
+        help_text=_("Remix into the same challenge, or into another open one."),
     )
-    title = inputs.PlainCharField(max_length=limits.TITLE)
+    title = inputs.PlainCharField(label=_("Title"), max_length=limits.TITLE)
 
     def __init__(self, *args, challenges=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -278,17 +311,19 @@ class ForkForm(forms.Form):
 
 class UpstreamForm(forms.Form):
     message = forms.CharField(
+        label=_("Message"),
         widget=MarkdownEditor(attrs={"rows": 5}),
         max_length=limits.UPSTREAM_MESSAGE,
-        help_text="What your change does and why the original would be better with it.",
+        help_text=_("What your change does and why the original would be better with it."),
     )
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=limits.DECISION_REASON,
-        help_text="Say why, so the author can learn from it.",
+        help_text=_("Say why, so the author can learn from it."),
     )
 
 
@@ -301,13 +336,19 @@ class ProposalForm(forms.ModelForm):
             "problem": MarkdownEditor(attrs={"rows": 8}),
             "context": MarkdownEditor(attrs={"rows": 5}),
         }
-        labels = {"context": "Why it matters"}
+        labels = {
+            "title": _("Title"),
+            "summary": _("Summary"),
+            "problem": _("Problem"),
+            "context": _("Why it matters"),
+        }
+        help_texts = {"problem": _("Markdown."), "context": _("Markdown: why it matters.")}
 
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Comment",
-        widget=MarkdownEditor(attrs={"rows": 3, "placeholder": "Be specific and kind."}),
+        label=_("Comment"),
+        widget=MarkdownEditor(attrs={"rows": 3, "placeholder": _("Be specific and kind.")}),
         max_length=limits.COMMENT,
     )
     language = content_language_field()

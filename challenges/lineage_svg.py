@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from .selectors import Lineage, LineageNode
 
@@ -142,9 +143,13 @@ def _walk(box: _Box):
 
 
 def lineage_svg(
-    lineage: Lineage, *, label: str = "Lineage", highlight: frozenset[int] = frozenset()
+    lineage: Lineage, *, label: str = "", highlight: frozenset[int] = frozenset()
 ) -> SafeString:
     """`highlight`: ids drawn as a marked branch (the evolution view: the fittest lines)."""
+    label = label or gettext("Lineage")
+    named = ngettext(
+        "{label}: {count} solution", "{label}: {count} solutions", lineage.size
+    ).format(label=label, count=lineage.size)
     root, rows = _layout(lineage)
     boxes = list(_walk(root))
     depth = max(b.depth for b in boxes)
@@ -153,7 +158,7 @@ def lineage_svg(
     parts = [
         f'<svg class="lineage-svg" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(label)}: {lineage.size} solutions">'
+        f'aria-label="{escape(named)}">'
     ]
     for box in boxes:
         for child in box.children:
@@ -179,25 +184,29 @@ def lineage_list(lineage: Lineage, *, highlight: frozenset[int] = frozenset()) -
 
     def item(box: _Box) -> str:
         if box.node is None:
-            what = "deeper" if box.kind == "deeper" else "more"
-            label = f"+{box.hidden} {what} (not drawn)"
+            label = _folded(box, drawn=False)
             inner = f'<span class="muted">{escape(label)}</span>'
         elif not box.node.visible:
-            label = f"A private solution, generation {box.node.generation}"
+            label = gettext("A private solution, generation {generation}").format(
+                generation=box.node.generation
+            )
             inner = f'<span class="muted">{escape(label)}</span>'
         else:
             node = box.node
             current = ' aria-current="page"' if node.id == lineage.current_id else ""
             notes = []
             if node.status == "withdrawn":
-                notes.append("withdrawn")
+                notes.append(gettext("withdrawn"))
             if node.id in highlight:
-                notes.append("fittest line")
-            note = f" ({', '.join(notes)})" if notes else ""
+                notes.append(gettext("fittest line"))
+            byline = gettext("by {author}, generation {generation}").format(
+                author=node.author, generation=node.generation
+            )
+            if notes:
+                byline = gettext("{text} ({notes})").format(text=byline, notes=", ".join(notes))
             inner = (
                 f'<a href="{escape(node.url)}"{current}>{escape(node.title)}</a> '
-                f'<span class="muted">by {escape(node.author)}, generation '
-                f"{node.generation}{escape(note)}</span>"
+                f'<span class="muted">{escape(byline)}</span>'
             )
         if box.children:
             inner += "<ul>" + "".join(item(child) for child in box.children) + "</ul>"
@@ -206,10 +215,25 @@ def lineage_list(lineage: Lineage, *, highlight: frozenset[int] = frozenset()) -
     return mark_safe(f'<ul class="lineage-list-tree">{item(root)}</ul>')  # noqa: S308
 
 
+def _folded(box: _Box, *, drawn: bool) -> str:
+    """The box standing for solutions left out: deeper generations, or more siblings."""
+    count = box.hidden
+    if box.kind == "deeper":
+        if drawn:
+            text = ngettext("+{count} deeper", "+{count} deeper", count)
+        else:
+            text = ngettext("+{count} deeper (not drawn)", "+{count} deeper (not drawn)", count)
+    elif drawn:
+        text = ngettext("+{count} more", "+{count} more", count)
+    else:
+        text = ngettext("+{count} more (not drawn)", "+{count} more (not drawn)", count)
+    return text.format(count=count)
+
+
 def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozenset()) -> str:
     x, y = box.x, box.y
     if box.node is None:
-        text = f"+{box.hidden} deeper" if box.kind == "deeper" else f"+{box.hidden} more"
+        text = _folded(box, drawn=True)
         return (
             f'<g class="lineage-node lineage-folded"><rect x="{x:.0f}" y="{y:.0f}" '
             f'width="{NODE_W}" height="{NODE_H}" rx="8"/>'
@@ -223,15 +247,30 @@ def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozens
         classes.append("fittest")
     if not node.visible:
         classes.append("private")
+        private = gettext("A private solution · gen {generation}").format(
+            generation=node.generation
+        )
         return (
             f'<g class="{" ".join(classes)}"><rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" '
             f'height="{NODE_H}" rx="8"/><text x="{x + 12:.0f}" y="{y + 28:.0f}">'
-            f"A private solution · gen {node.generation}</text></g>"
+            f"{escape(private)}</text></g>"
         )
     title = escape(_fit(node.title, font_px=12.5))
-    meta = escape(_fit(f"{node.author} · gen {node.generation}", font_px=11))
-    suffix = " (withdrawn)" if node.status == "withdrawn" else ""
-    tooltip = escape(f"{node.title} by {node.author}, generation {node.generation}{suffix}")
+    meta = escape(
+        _fit(
+            gettext("{author} · gen {generation}").format(
+                author=node.author, generation=node.generation
+            ),
+            font_px=11,
+        )
+    )
+    if node.status == "withdrawn":
+        tooltip = gettext("{title} by {author}, generation {generation} (withdrawn)")
+    else:
+        tooltip = gettext("{title} by {author}, generation {generation}")
+    tooltip = escape(
+        tooltip.format(title=node.title, author=node.author, generation=node.generation)
+    )
     return (
         f'<a href="{escape(node.url)}" class="{" ".join(classes)}">'
         f"<title>{tooltip}</title>"

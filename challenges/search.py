@@ -28,6 +28,7 @@ from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value,
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from peerhub import languages
 from peerhub.selectors import members_public
@@ -327,7 +328,9 @@ def search_solutions(
             url=s.get_absolute_url(),
             snippet=snippet(s),
             rank=float(s.rank),
-            detail=f"by {s.author.name} in “{s.challenge.title}”",
+            detail=gettext("by {author} in “{challenge}”").format(
+                author=s.author.name, challenge=s.challenge.title
+            ),
         )
         for s in rows
     ]

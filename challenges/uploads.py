@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from peerhub.exceptions import DomainError, NotAllowed
 from peerhub.models import User
@@ -51,12 +52,15 @@ def uploads_create(*, user: User, uploads: Sequence) -> list[Upload]:
     """Check and store files to attach later. All or nothing: one refused file stores none
     (no row, no bytes)."""
     if not user_is_verified(user):
-        raise NotAllowed("Verify your e-mail address before uploading files.")
+        raise NotAllowed(gettext("Verify your e-mail address before uploading files."))
     if not uploads:
-        raise DomainError("Send at least one file (the `files` field).", code="no_files")
+        raise DomainError(gettext("Send at least one file (the `files` field)."), code="no_files")
     limit = files.config()["files_per_revision"]
     if len(uploads) > limit:
-        raise DomainError(f"Send at most {limit} files at once.", code="too_many_files")
+        raise DomainError(
+            gettext("Send at most {limit} files at once.").format(limit=limit),
+            code="too_many_files",
+        )
     prepared = files.prepare_uploads(uploads, user=user)
     write_spend(user, "upload")
     with files.removed_on_failure() as written, transaction.atomic():
@@ -79,7 +83,9 @@ def upload_delete(*, user: User, upload_id: int) -> None:
 def _unknown(upload_id) -> DomainError:
     # Someone else's upload, an expired or attached one: the same answer, revealing nothing.
     return DomainError(
-        f"You have no upload {upload_id} waiting to be attached: upload the file again.",
+        gettext(
+            "You have no upload {upload_id} waiting to be attached: upload the file again."
+        ).format(upload_id=upload_id),
         code="upload_unknown",
     )
 
@@ -96,7 +102,7 @@ def uploads_claim(
         return {}
     ids = [attachment.upload_id for attachment in attachments]
     if len(set(ids)) != len(ids):
-        raise DomainError("The same upload is attached twice.", code="upload_duplicate")
+        raise DomainError(gettext("The same upload is attached twice."), code="upload_duplicate")
     cutoff = files.upload_cutoff()
     rows = {
         row.pk: row
@@ -112,7 +118,10 @@ def uploads_claim(
         path = files.normalise_name(attachment.path or row.name)
         files.check_kind(path, row.blob.content_type, context=context)
         if path in claimed:
-            raise DomainError(f"Two files are named “{path}”.", code="file_name_duplicate")
+            raise DomainError(
+                gettext("Two files are named “{name}”.").format(name=path),
+                code="file_name_duplicate",
+            )
         claimed[path] = row.blob
     Blob.objects.filter(pk__in=[blob.pk for blob in claimed.values()]).update(
         last_used_at=timezone.now()
@@ -125,5 +134,8 @@ def merge_files(stored: dict[str, Blob], claimed: dict[str, Blob]) -> dict[str, 
     """Files sent with the request and uploads attached to it: one name, one file."""
     both = stored.keys() & claimed.keys()
     if both:
-        raise DomainError(f"Two files are named “{sorted(both)[0]}”.", code="file_name_duplicate")
+        raise DomainError(
+            gettext("Two files are named “{name}”.").format(name=sorted(both)[0]),
+            code="file_name_duplicate",
+        )
     return {**stored, **claimed}

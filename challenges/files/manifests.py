@@ -3,6 +3,8 @@ upstream changes copy these rows, never bytes."""
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext
+
 from peerhub.exceptions import DomainError
 
 from ..models import Blob, Revision, RevisionFile
@@ -42,7 +44,10 @@ def same_manifest(a: dict[str, Blob], b: dict[str, Blob]) -> bool:
 def manifest_write(revision: Revision, manifest: dict[str, Blob]) -> None:
     limit = config()["files_per_revision"]
     if len(manifest) > limit:
-        raise DomainError(f"A revision holds at most {limit} files.", code="too_many_files")
+        raise DomainError(
+            gettext("A revision holds at most {limit} files.").format(limit=limit),
+            code="too_many_files",
+        )
     RevisionFile.objects.bulk_create(
         RevisionFile(revision=revision, path=path, blob=blob)
         for path, blob in sorted(manifest.items())
@@ -58,7 +63,8 @@ def manifest_change(
     unknown = removed - current.keys()
     if unknown:
         raise DomainError(
-            f"There is no file named “{sorted(unknown)[0]}” to remove.", code="file_not_found"
+            gettext("There is no file named “{name}” to remove.").format(name=sorted(unknown)[0]),
+            code="file_not_found",
         )
     manifest = {path: blob for path, blob in current.items() if path not in removed}
     manifest.update(added)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Sum
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageOps
 
 from peerhub.exceptions import DomainError, TooLarge
@@ -66,17 +68,17 @@ EXTENSIONS = {
 # Text may carry any extension (code, data, notes) except those a browser would run or render.
 TEXT_REFUSED_EXTENSIONS = {"html", "htm", "xhtml", "xht", "svg", "xml", "xsl", "shtml", "mht"}
 TYPE_LABELS = {
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    "image/gif": "GIF image",
-    "image/webp": "WebP image",
-    "image/svg+xml": "SVG drawing",
-    "application/pdf": "PDF document",
-    "application/zip": "ZIP archive",
-    "model/stl": "STL model",
-    "text/plain": "text",
-    "text/csv": "CSV data",
-    "application/json": "JSON data",
+    "image/png": gettext_lazy("PNG image"),
+    "image/jpeg": gettext_lazy("JPEG image"),
+    "image/gif": gettext_lazy("GIF image"),
+    "image/webp": gettext_lazy("WebP image"),
+    "image/svg+xml": gettext_lazy("SVG drawing"),
+    "application/pdf": gettext_lazy("PDF document"),
+    "application/zip": gettext_lazy("ZIP archive"),
+    "model/stl": gettext_lazy("STL model"),
+    "text/plain": gettext_lazy("text"),
+    "text/csv": gettext_lazy("CSV data"),
+    "application/json": gettext_lazy("JSON data"),
 }
 NAME_MAX = 100
 SVG_REFUSED = re.compile(
@@ -92,7 +94,7 @@ def config() -> dict:
 
 
 def type_label(content_type: str) -> str:
-    return TYPE_LABELS.get(content_type, content_type)
+    return str(TYPE_LABELS.get(content_type, content_type))
 
 
 # --- Names -----------------------------------------------------------------------------------
@@ -103,28 +105,35 @@ def normalise_name(raw: str) -> str:
     no control, format (bidi, zero-width) or separator characters, inner spaces kept."""
     name = unicodedata.normalize("NFC", (raw or "").strip())
     if not name:
-        raise DomainError("A file needs a name.", code="file_name_required")
+        raise DomainError(gettext("A file needs a name."), code="file_name_required")
     if "/" in name or "\\" in name or name in {".", ".."} or name.startswith("."):
         raise DomainError(
-            f"“{_shown(name)}” is not a plain file name: no folders, no leading dot.",
+            gettext("“{name}” is not a plain file name: no folders, no leading dot.").format(
+                name=_shown(name)
+            ),
             code="file_name_path",
         )
     for char in name:
         category = unicodedata.category(char)
         if category in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}:
             raise DomainError(
-                f"The name “{_shown(name)}” holds an invisible or direction-changing character "
-                f"(U+{ord(char):04X}); rename the file.",
+                gettext(
+                    "The name “{name}” holds an invisible or direction-changing character "
+                    "({code}); rename the file."
+                ).format(name=_shown(name), code=f"U+{ord(char):04X}"),
                 code="file_name_characters",
             )
     name = re.sub(r"\s+", " ", name)
     if len(name) > NAME_MAX:
         raise DomainError(
-            f"Keep file names under {NAME_MAX} characters.", code="file_name_too_long"
+            gettext("Keep file names under {limit} characters.").format(limit=NAME_MAX),
+            code="file_name_too_long",
         )
     if "." not in name.strip("."):
         raise DomainError(
-            f"“{name}” has no extension: name it for what it is (photo.jpg, readings.csv).",
+            gettext(
+                "“{name}” has no extension: name it for what it is (photo.jpg, readings.csv)."
+            ).format(name=name),
             code="file_name_extension",
         )
     return name
@@ -244,7 +253,9 @@ def _read(upload, limit: int) -> bytes:
 
 def _too_large(name: str, limit: int) -> TooLarge:
     return TooLarge(
-        f"“{_shown(name or '')}” is larger than {limit // MB} MB, the largest file you may add.",
+        gettext("“{name}” is larger than {size} MB, the largest file you may add.").format(
+            name=_shown(name or ""), size=limit // MB
+        ),
         code="file_too_large",
     )
 
@@ -254,7 +265,10 @@ def _clean_image(data: bytes, content_type: str, name: str) -> bytes:
     refusing one whose pixel count is over the limit (a decompression bomb) before decoding."""
     limit = config()["image_max_pixels"]
     refusal = DomainError(
-        f"“{name}” is over {limit:,} pixels; scale it down first.", code="image_too_large"
+        gettext("“{name}” is over {limit} pixels; scale it down first.").format(
+            name=name, limit=number_format(limit, force_grouping=True)
+        ),
+        code="image_too_large",
     )
     try:
         with warnings.catch_warnings():
@@ -279,7 +293,8 @@ def _clean_image(data: bytes, content_type: str, name: str) -> bytes:
         raise
     except Exception:
         raise DomainError(
-            f"“{name}” could not be read as an image.", code="image_unreadable"
+            gettext("“{name}” could not be read as an image.").format(name=name),
+            code="image_unreadable",
         ) from None
     image = ImageOps.exif_transpose(image)  # keep the photo upright once the tag is gone
     out = io.BytesIO()
@@ -300,8 +315,10 @@ def _clean_image(data: bytes, content_type: str, name: str) -> bytes:
 def _check_svg(data: bytes, name: str) -> None:
     if SVG_REFUSED.search(data):
         raise DomainError(
-            f"“{name}” is an SVG with scripts, event handlers, entities or outside links; "
-            "export it as a plain drawing.",
+            gettext(
+                "“{name}” is an SVG with scripts, event handlers, entities or outside links; "
+                "export it as a plain drawing."
+            ).format(name=name),
             code="svg_unsafe",
         )
 
@@ -312,8 +329,10 @@ def check_kind(name: str, content_type: str, *, context: str) -> None:
     in another context (challenges.uploads)."""
     if content_type not in ALLOWED[context]:
         raise DomainError(
-            f"“{name}” is not a kind of file PeerHub accepts here ({type_label(content_type)}). "
-            "Images, PDF, SVG, STL, ZIP, CSV, JSON and text or code files are.",
+            gettext(
+                "“{name}” is not a kind of file PeerHub accepts here ({kind}). "
+                "Images, PDF, SVG, STL, ZIP, CSV, JSON and text or code files are."
+            ).format(name=name, kind=type_label(content_type)),
             code="file_type",
         )
     ext = extension(name)
@@ -326,8 +345,9 @@ def check_kind(name: str, content_type: str, *, context: str) -> None:
         valid = ext in EXTENSIONS.get(content_type, set())
     if not valid:
         raise DomainError(
-            f"“{name}” holds {type_label(content_type)}, which does not match its name; "
-            "rename it to what it is.",
+            gettext(
+                "“{name}” holds {kind}, which does not match its name; rename it to what it is."
+            ).format(name=name, kind=type_label(content_type)),
             code="file_type_mismatch",
         )
 
@@ -338,7 +358,7 @@ def prepare_upload(upload, *, context: str = "solution", per_file: int) -> Prepa
     name = normalise_name(getattr(upload, "name", ""))
     data = _read(upload, per_file)
     if not data:
-        raise DomainError(f"“{name}” is empty.", code="file_empty")
+        raise DomainError(gettext("“{name}” is empty.").format(name=name), code="file_empty")
     content_type = sniff(data)
     check_kind(name, content_type, context=context)
     if content_type in IMAGE_TYPES:
@@ -374,5 +394,5 @@ def prepare_uploads(uploads: Iterable, *, user, context: str = "solution") -> li
     prepared = [prepare_upload(upload, context=context, per_file=per_file) for upload in uploads]
     names = [p.name for p in prepared]
     if len(set(names)) != len(names):
-        raise DomainError("Two files have the same name.", code="file_name_duplicate")
+        raise DomainError(gettext("Two files have the same name."), code="file_name_duplicate")
     return prepared

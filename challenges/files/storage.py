@@ -12,6 +12,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from PIL import Image
 
 from peerhub.exceptions import DomainError
@@ -69,9 +70,11 @@ def store_blobs(prepared: list[PreparedFile], *, user, written: list[str]) -> di
         used = stored_bytes_of(user)
         if used + new_bytes > limit:
             raise DomainError(
-                f"These files need {_mb(new_bytes)} and you have {_mb(max(limit - used, 0))} "
-                f"of your {_mb(limit)} left. Remove files you no longer need from a new "
-                "revision, or reuse files already stored.",
+                gettext(
+                    "These files need {needed} and you have {left} of your {limit} left. "
+                    "Remove files you no longer need from a new revision, or reuse files "
+                    "already stored."
+                ).format(needed=_mb(new_bytes), left=_mb(max(limit - used, 0)), limit=_mb(limit)),
                 code="file_quota",
             )
     if existing:

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from peerhub import history, languages, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -83,7 +84,9 @@ def _check_visibility(by: User, visibility: str) -> None:
         by
     ):
         raise NotAllowed(
-            "Private challenges are a Premium feature: Premium unlocks them for organisers.",
+            gettext(
+                "Private challenges are a Premium feature: Premium unlocks them for organisers."
+            ),
             code="premium_required",
         )
 
@@ -102,20 +105,30 @@ def _check_open_limit(by: User) -> None:
     premium = permissions.open_challenge_limits()["premium"]
     if limit < premium:
         raise NotAllowed(
-            f"You already run {running} open challenges, as many as the free plan allows: "
-            f"Premium unlocks up to {premium} at once.",
+            ngettext(
+                "You already run {running} open challenge, as many as the free plan allows: "
+                "Premium unlocks up to {premium} at once.",
+                "You already run {running} open challenges, as many as the free plan allows: "
+                "Premium unlocks up to {premium} at once.",
+                running,
+            ).format(running=running, premium=premium),
             code="open_limit",
         )
     raise Conflict(
-        f"You already run {running} open challenges, the most anyone may run at once: "
-        "close one before opening another.",
+        ngettext(
+            "You already run {running} open challenge, the most anyone may run at once: "
+            "close one before opening another.",
+            "You already run {running} open challenges, the most anyone may run at once: "
+            "close one before opening another.",
+            running,
+        ).format(running=running),
         code="open_limit",
     )
 
 
 def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
     if opens_at and closes_at and closes_at <= opens_at:
-        raise DomainError("The challenge must close after it opens.", code="invalid_dates")
+        raise DomainError(gettext("The challenge must close after it opens."), code="invalid_dates")
 
 
 @transaction.atomic
@@ -139,14 +152,14 @@ def challenge_create(
 ) -> Challenge:
     """Frame a new challenge as a draft, with its creator as first organiser."""
     if not permissions.can_create_challenge(organiser):
-        raise NotAllowed("Only organisers can frame challenges.")
+        raise NotAllowed(gettext("Only organisers can frame challenges."))
     _check_visibility(organiser, visibility)
     _check_dates(opens_at, closes_at)
     language = language or settings.LANGUAGE_CODE
     _check_language(language)
     slug = unicode_slugify(slug)[:80].strip("-")
     if slug and Challenge.objects.filter(slug=slug).exists():
-        raise DomainError("That address is taken: choose another slug.", code="slug_taken")
+        raise DomainError(gettext("That address is taken: choose another slug."), code="slug_taken")
     challenge = Challenge.objects.create(
         slug=slug or _unique_slug(title),
         title=title.strip(),
@@ -180,7 +193,9 @@ BRIEF_FIELDS = ("title", "summary", "problem", "context", "criteria")
 def _check_language(language: str) -> None:
     if not languages.is_known(language):
         raise DomainError(
-            f"“{language}” is not one of PeerHub's languages ({', '.join(languages.codes())}).",
+            gettext("“{language}” is not one of PeerHub's languages ({codes}).").format(
+                language=language, codes=", ".join(languages.codes())
+            ),
             code="unknown_language",
         )
 
@@ -199,19 +214,23 @@ def challenge_update(
     reviews are judged against them."""
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can edit it.")
+        raise NotAllowed(gettext("Only the challenge's organisers can edit it."))
     before = edit_history.challenge_fields(challenge)
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise DomainError(f"Cannot edit {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            gettext("Cannot edit {fields}.").format(fields=", ".join(sorted(unknown)))
+        )
     if fields.get("visibility", challenge.visibility) != challenge.visibility:
         _check_visibility(by, fields["visibility"])
     if fields.get("language", challenge.language) != challenge.language:
         _check_language(fields["language"])
         if challenge.translations.filter(language=fields["language"]).exists():
             raise Conflict(
-                "There is a translation into that language: remove it before saying the brief "
-                "is written in it.",
+                gettext(
+                    "There is a translation into that language: remove it before saying the brief "
+                    "is written in it."
+                ),
                 code="translation_exists",
             )
     for name, value in fields.items():
@@ -219,13 +238,15 @@ def challenge_update(
     _check_dates(challenge.opens_at, challenge.closes_at)
     deadline_moved = "closes_at" in fields and challenge.closes_at is not None
     if challenge.status == Status.OPEN and deadline_moved and challenge.closes_at <= timezone.now():
-        raise DomainError("An open challenge's deadline must be in the future.")
+        raise DomainError(gettext("An open challenge's deadline must be in the future."))
     challenge.save()
     if criteria is not None:
         current = [(c.name, c.description) for c in challenge.criteria.all()]
         if current != _normalised_criteria(criteria):
             if challenge.status != Status.DRAFT:
-                raise Conflict("Success criteria can only change while the challenge is a draft.")
+                raise Conflict(
+                    gettext("Success criteria can only change while the challenge is a draft.")
+                )
             _set_criteria(challenge, criteria)
     if values is not None:
         challenge.values.set(values)
@@ -248,14 +269,18 @@ def challenge_update(
 
 def _check_can_open(challenge: Challenge) -> None:
     if not challenge.problem.strip():
-        raise DomainError("Describe the problem before opening the challenge.", code="no_problem")
+        raise DomainError(
+            gettext("Describe the problem before opening the challenge."), code="no_problem"
+        )
     if not challenge.criteria.exists():
         raise DomainError(
-            "Add at least one success criterion before opening the challenge.",
+            gettext("Add at least one success criterion before opening the challenge."),
             code="no_criteria",
         )
     if challenge.closes_at and challenge.closes_at <= timezone.now():
-        raise DomainError("The deadline has passed: set a later one first.", code="deadline")
+        raise DomainError(
+            gettext("The deadline has passed: set a later one first."), code="deadline"
+        )
 
 
 @transaction.atomic
@@ -264,10 +289,13 @@ def challenge_transition(*, challenge: Challenge, by: User, to: str) -> Challeng
     Locks the row so two organisers clicking at once cannot skip a step."""
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can change its status.")
+        raise NotAllowed(gettext("Only the challenge's organisers can change its status."))
     if TRANSITIONS.get(challenge.status) != to:
         raise Conflict(
-            f"A {challenge.get_status_display().lower()} challenge cannot become {to}.",
+            gettext("A challenge that is {status} cannot become {to}.").format(
+                status=str(challenge.get_status_display()).lower(),
+                to=str(Status(to).label).lower() if to in Status.values else to,
+            ),
             code="invalid_transition",
         )
     if to == Status.OPEN:
@@ -303,16 +331,16 @@ def challenges_close_past_deadline(*, now: datetime | None = None) -> int:
 def challenge_invite(*, challenge: Challenge, by: User, member: User) -> None:
     """Invite a member to a (private) challenge: they may then read it and take part."""
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can invite members.")
+        raise NotAllowed(gettext("Only the challenge's organisers can invite members."))
     if not member.is_active:
-        raise DomainError("That account is not active.", code="inactive")
+        raise DomainError(gettext("That account is not active."), code="inactive")
     challenge.invited.add(member)
 
 
 @transaction.atomic
 def challenge_uninvite(*, challenge: Challenge, by: User, member: User) -> None:
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can withdraw invitations.")
+        raise NotAllowed(gettext("Only the challenge's organisers can withdraw invitations."))
     challenge.invited.remove(member)
 
 
@@ -320,7 +348,7 @@ def challenge_uninvite(*, challenge: Challenge, by: User, member: User) -> None:
 def challenge_add_organiser(*, challenge: Challenge, by: User, member: User) -> None:
     """Make a member a co-organiser of this challenge (not of others: that is a permission)."""
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can add organisers.")
+        raise NotAllowed(gettext("Only the challenge's organisers can add organisers."))
     if not member.is_active:
-        raise DomainError("That account is not active.", code="inactive")
+        raise DomainError(gettext("That account is not active."), code="inactive")
     challenge.organisers.add(member)

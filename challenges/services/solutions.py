@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from peerhub import languages, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
@@ -18,6 +19,11 @@ from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
 from ..uploads import Attachment, merge_files, uploads_claim
 
 Status = Solution.Status
+
+
+# The first revision's message when its author wrote none: stored in English, shown in the
+# reader's language (templates/challenges/solution_history.html).
+FIRST_VERSION = gettext_noop("First version")
 
 
 def _add_revision(
@@ -90,20 +96,22 @@ def _record_mentions(solution: Solution, *, author: User, mentioned, notify: boo
 def _validate_content(title: str, body: str) -> tuple[str, str]:
     title = (title or "").strip()
     if not title:
-        raise DomainError("A solution needs a title.", code="title_required")
+        raise DomainError(gettext("A solution needs a title."), code="title_required")
     if len(title) > 160:
-        raise DomainError("Keep the title under 160 characters.", code="title_too_long")
+        raise DomainError(gettext("Keep the title under 160 characters."), code="title_too_long")
     if not (body or "").strip():
-        raise DomainError("A solution needs a body.", code="body_required")
+        raise DomainError(gettext("A solution needs a body."), code="body_required")
     return title, body
 
 
 def _refusal(user: User, action: str) -> NotAllowed:
-    """Tell an unverified member what unlocks the action; anyone else only that it is refused
-    (never why, so that private challenges do not reveal themselves)."""
+    """Tell an unverified member what unlocks the action ("post" or "fork"); anyone else only
+    that it is refused (never why, so that private challenges do not reveal themselves)."""
     if not user_is_verified(user):
-        return NotAllowed(f"Verify your e-mail address before {action}.")
-    return NotAllowed("You may not do this here.")
+        if action == "fork":
+            return NotAllowed(gettext("Verify your e-mail address before forking."))
+        return NotAllowed(gettext("Verify your e-mail address before posting solutions."))
+    return NotAllowed(gettext("You may not do this here."))
 
 
 def _touch_challenge(challenge_id: int, *, solutions: int = 0) -> None:
@@ -124,8 +132,10 @@ def solution_post_refusal(*, author: User, challenge: Challenge) -> DomainError 
     if permissions.can_post_solution(author, challenge):
         return None
     if challenge.status != Challenge.Status.OPEN:
-        return Conflict("This challenge is not open for solutions.", code="challenge_closed")
-    return _refusal(author, "posting solutions")
+        return Conflict(
+            gettext("This challenge is not open for solutions."), code="challenge_closed"
+        )
+    return _refusal(author, "post")
 
 
 def solution_create(
@@ -186,7 +196,7 @@ def _solution_create(
         author=author,
         title=title,
         body=body,
-        message=message or "First version",
+        message=message or FIRST_VERSION,
         manifest=manifest,
         language=language,
     )
@@ -225,7 +235,7 @@ def solution_revise(
     with files.removed_on_failure() as written, transaction.atomic():
         solution = _locked(solution)
         if not permissions.can_edit_solution(by, solution):
-            raise NotAllowed("Only the author can edit this solution.")
+            raise NotAllowed(gettext("Only the author can edit this solution."))
         title, body = _validate_content(title, body)
         current = solution.current_revision
         before = files.manifest_of(current)
@@ -246,7 +256,8 @@ def solution_revise(
             and files.same_manifest(before, manifest)
         ):
             raise DomainError(
-                "Nothing changed: edit the title, the body or the files first.", code="unchanged"
+                gettext("Nothing changed: edit the title, the body or the files first."),
+                code="unchanged",
             )
         write_spend(by, "revision")
         revision = _add_revision(
@@ -266,11 +277,13 @@ def solution_revise(
 def solution_publish(*, solution: Solution, by: User) -> Solution:
     solution = _locked(solution)
     if not permissions.can_edit_solution(by, solution):
-        raise NotAllowed("Only the author can publish this solution.")
+        raise NotAllowed(gettext("Only the author can publish this solution."))
     if solution.status != Status.DRAFT:
-        raise Conflict("Only a draft can be published.", code="not_draft")
+        raise Conflict(gettext("Only a draft can be published."), code="not_draft")
     if solution.challenge.status != Challenge.Status.OPEN:
-        raise Conflict("This challenge is not open for solutions.", code="challenge_closed")
+        raise Conflict(
+            gettext("This challenge is not open for solutions."), code="challenge_closed"
+        )
     solution.status = Status.PUBLISHED
     solution.published_at = timezone.now()
     solution.save(update_fields=["status", "published_at"])
@@ -288,7 +301,7 @@ def solution_withdraw(*, solution: Solution, by: User) -> Solution:
     forks stay valid and link back. Solutions are never deleted."""
     solution = _locked(solution)
     if not permissions.can_withdraw_solution(by, solution):
-        raise NotAllowed("Only the author can withdraw this solution.")
+        raise NotAllowed(gettext("Only the author can withdraw this solution."))
     was_published = solution.status == Status.PUBLISHED
     solution.status = Status.WITHDRAWN
     solution.withdrawn_at = timezone.now()
@@ -308,15 +321,18 @@ def solution_fork(
     source = _locked(source)
     if not permissions.can_fork_solution(by, source):
         if source.status != Status.PUBLISHED:
-            raise Conflict("Only published solutions can be forked.", code="not_published")
-        raise _refusal(by, "forking")
+            raise Conflict(gettext("Only published solutions can be forked."), code="not_published")
+        raise _refusal(by, "fork")
     # Locked like in solution_create: the caller's copy of the target may predate its closing.
     target_id = (challenge or source.challenge).pk
     target = Challenge.objects.select_for_update(no_key=True).get(pk=target_id)
     if not permissions.can_post_solution(by, target):
         if not permissions.can_view_challenge(by, target):
-            raise _refusal(by, "posting solutions")
-        raise Conflict(f"“{target.title}” is not open for solutions.", code="challenge_closed")
+            raise _refusal(by, "post")
+        raise Conflict(
+            gettext("“{title}” is not open for solutions.").format(title=target.title),
+            code="challenge_closed",
+        )
     write_spend(by, "fork")
     revision = source.current_revision
     now = timezone.now()
@@ -343,7 +359,9 @@ def solution_fork(
         notify_mentions=False,
         manifest=files.manifest_of(revision),  # the same blobs: a fork copies no bytes
         language=revision.language,
-        message=f"Forked from “{source.title}” revision {revision.number} by {source.author.name}",
+        message=gettext("Forked from “{title}” revision {number} by {author}").format(
+            title=source.title, number=revision.number, author=source.author.name
+        ),
     )
     Solution.objects.filter(pk=source.pk).update(fork_count=F("fork_count") + 1)
     Solution.objects.filter(pk__in=[*source.ancestor_ids, source.pk]).update(
@@ -362,16 +380,20 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
     """Offer the fork's current revision back to its parent."""
     fork = _locked(fork)
     if not permissions.can_propose_upstream(by, fork):
-        raise NotAllowed("Only the author of a published fork can offer its changes upstream.")
+        raise NotAllowed(
+            gettext("Only the author of a published fork can offer its changes upstream.")
+        )
     if not message.strip():
-        raise DomainError("Say what the change does and why.", code="message_required")
+        raise DomainError(gettext("Say what the change does and why."), code="message_required")
     parent = fork.parent
     if parent.status == Status.WITHDRAWN:
-        raise Conflict("The parent solution was withdrawn.", code="parent_withdrawn")
+        raise Conflict(gettext("The parent solution was withdrawn."), code="parent_withdrawn")
     if not fork.has_changes_to_offer():
-        raise DomainError("Your fork has no changes to offer.", code="no_changes")
+        raise DomainError(gettext("Your fork has no changes to offer."), code="no_changes")
     if fork.upstream_proposals_sent.filter(status=UpstreamProposal.Status.OPEN).exists():
-        raise Conflict("This fork already has an open proposal upstream.", code="already_open")
+        raise Conflict(
+            gettext("This fork already has an open proposal upstream."), code="already_open"
+        )
     text = render_with_mentions(message.strip())
     proposal = UpstreamProposal.objects.create(
         fork=fork,
@@ -403,7 +425,12 @@ def _locked_open_upstream(proposal: UpstreamProposal) -> UpstreamProposal:
         .get(pk=proposal.pk)
     )
     if proposal.status != UpstreamProposal.Status.OPEN:
-        raise Conflict(f"This proposal was already {proposal.status}.", code="decided")
+        raise Conflict(
+            gettext("This proposal was already decided ({status}).").format(
+                status=str(proposal.get_status_display()).lower()
+            ),
+            code="decided",
+        )
     return proposal
 
 
@@ -415,9 +442,11 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
     proposal = _locked_open_upstream(proposal)
     parent = _locked(proposal.parent)
     if not permissions.can_decide_upstream(by, parent):
-        raise NotAllowed("Only the parent solution's author can accept this proposal.")
+        raise NotAllowed(gettext("Only the parent solution's author can accept this proposal."))
     if parent.status == Status.WITHDRAWN:
-        raise Conflict("A withdrawn solution cannot take changes.", code="parent_withdrawn")
+        raise Conflict(
+            gettext("A withdrawn solution cannot take changes."), code="parent_withdrawn"
+        )
     offered = proposal.fork_revision
     fork = proposal.fork
     revision = _add_revision(
@@ -427,10 +456,9 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
         body=offered.body,
         manifest=files.manifest_of(offered),
         language=parent.language,
-        message=(
-            f"Accepted changes from the fork “{fork.title}” by {fork.author.name} "
-            f"(revision {offered.number})"
-        ),
+        message=gettext(
+            "Accepted changes from the fork “{title}” by {author} (revision {number})"
+        ).format(title=fork.title, author=fork.author.name, number=offered.number),
         credited_solution=fork,
     )
     proposal.status = UpstreamProposal.Status.ACCEPTED
@@ -445,9 +473,9 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
 def upstream_decline(*, proposal: UpstreamProposal, by: User, reason: str) -> UpstreamProposal:
     proposal = _locked_open_upstream(proposal)
     if not permissions.can_decide_upstream(by, proposal.parent):
-        raise NotAllowed("Only the parent solution's author can decline this proposal.")
+        raise NotAllowed(gettext("Only the parent solution's author can decline this proposal."))
     if not reason.strip():
-        raise DomainError("Say why you decline the change.", code="reason_required")
+        raise DomainError(gettext("Say why you decline the change."), code="reason_required")
     proposal.status = UpstreamProposal.Status.DECLINED
     proposal.decline_reason = reason.strip()
     proposal.decided_at = timezone.now()
@@ -460,7 +488,7 @@ def upstream_decline(*, proposal: UpstreamProposal, by: User, reason: str) -> Up
 def upstream_withdraw(*, proposal: UpstreamProposal, by: User) -> UpstreamProposal:
     proposal = _locked_open_upstream(proposal)
     if proposal.author_id != by.pk:
-        raise NotAllowed("Only the proposal's author can withdraw it.")
+        raise NotAllowed(gettext("Only the proposal's author can withdraw it."))
     proposal.status = UpstreamProposal.Status.WITHDRAWN
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decided_at"])

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from peerhub import languages, limits
 from peerhub.exceptions import DomainError, NotAllowed, NotFound
@@ -18,12 +19,14 @@ from ..models import Challenge, ChallengeTranslation
 def check_translation_language(challenge: Challenge, language: str) -> None:
     if not languages.is_known(language):
         raise DomainError(
-            f"“{language}” is not one of PeerHub's languages ({', '.join(languages.codes())}).",
+            gettext("“{language}” is not one of PeerHub's languages ({codes}).").format(
+                language=language, codes=", ".join(languages.codes())
+            ),
             code="unknown_language",
         )
     if language == challenge.language:
         raise DomainError(
-            "The brief is written in that language: edit the challenge instead.",
+            gettext("The brief is written in that language: edit the challenge instead."),
             code="original_language",
         )
 
@@ -37,11 +40,11 @@ def _criteria(challenge: Challenge, criteria: Sequence[tuple[str, str]]) -> list
         return []
     if len(pairs) != challenge.criteria.count():
         raise DomainError(
-            "Translate every success criterion, one per line in the same order, or none.",
+            gettext("Translate every success criterion, one per line in the same order, or none."),
             code="criteria_count",
         )
     if any(not name for name, _ in pairs):
-        raise DomainError("Each translated criterion needs a name.", code="criteria_count")
+        raise DomainError(gettext("Each translated criterion needs a name."), code="criteria_count")
     return [
         {
             "name": name[: limits.CRITERION_NAME],
@@ -68,10 +71,10 @@ def challenge_translation_save(
     language cannot slip in between the check and the write."""
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can translate its brief.")
+        raise NotAllowed(gettext("Only the challenge's organisers can translate its brief."))
     check_translation_language(challenge, language)
     if not title.strip() or not summary.strip():
-        raise DomainError("A translation needs a title and a summary.", code="incomplete")
+        raise DomainError(gettext("A translation needs a title and a summary."), code="incomplete")
     now = timezone.now()
     fields = {
         "title": title.strip()[: limits.TITLE],
@@ -96,11 +99,11 @@ def challenge_translation_save(
 @transaction.atomic
 def challenge_translation_delete(*, challenge: Challenge, by: User, language: str) -> None:
     if not permissions.can_edit_challenge(by, challenge):
-        raise NotAllowed("Only the challenge's organisers can remove its translations.")
+        raise NotAllowed(gettext("Only the challenge's organisers can remove its translations."))
     if not languages.is_known(language):
         check_translation_language(challenge, language)
     deleted, _ = ChallengeTranslation.objects.filter(
         challenge=challenge, language=language
     ).delete()
     if not deleted:
-        raise NotFound("There is no translation into that language.")
+        raise NotFound(gettext("There is no translation into that language."))

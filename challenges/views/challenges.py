@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -137,7 +138,10 @@ def challenge_detail(request, slug: str):
             "lineages": [
                 (
                     lineage,
-                    lineage_svg(lineage, label=f"Lineage of {lineage.root.title}"),
+                    lineage_svg(
+                        lineage,
+                        label=gettext("Lineage of %(title)s") % {"title": lineage.root.title},
+                    ),
                     lineage_list(lineage),
                 )
                 for lineage in forest
@@ -162,7 +166,9 @@ def _field_of(error: DomainError) -> str | None:
 @login_required
 def challenge_create(request):
     if not permissions.can_create_challenge(request.user):
-        messages.error(request, "Only organisers can frame challenges. Propose one instead.")
+        messages.error(
+            request, gettext("Only organisers can frame challenges. Propose one instead.")
+        )
         return redirect("challenges:proposal-create")
     form = ChallengeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +177,9 @@ def challenge_create(request):
         except DomainError as error:
             form.add_error(_field_of(error), error.message)
         else:
-            messages.success(request, "Your challenge is saved as a draft. Open it when ready.")
+            messages.success(
+                request, gettext("Your challenge is saved as a draft. Open it when ready.")
+            )
             return redirect(challenge)
     return render(request, "challenges/challenge_form.html", {"form": form, "challenge": None})
 
@@ -190,7 +198,7 @@ def challenge_edit(request, slug: str):
         except DomainError as error:
             form.add_error(_field_of(error), error.message)
         else:
-            messages.success(request, "Challenge saved.")
+            messages.success(request, gettext("Challenge saved."))
             return redirect(challenge)
     return render(request, "challenges/challenge_form.html", {"form": form, "challenge": challenge})
 
@@ -203,9 +211,13 @@ def challenge_transition(request, slug: str):
     if to in TRANSITION_BUTTONS and not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"{TRANSITION_BUTTONS[to]}: “{challenge.title}”?",
-            consequence="A challenge only moves forward (draft, open, selecting, closed, "
-            "archived): this step cannot be taken back.",
+            question=gettext("{action}: “{title}”?").format(
+                action=TRANSITION_BUTTONS[to], title=challenge.title
+            ),
+            consequence=gettext(
+                "A challenge only moves forward (draft, open, selecting, closed, "
+                "archived): this step cannot be taken back."
+            ),
             button=TRANSITION_BUTTONS[to],
             back=challenge.get_absolute_url(),
         )
@@ -215,21 +227,26 @@ def challenge_transition(request, slug: str):
         )
     except DomainError as error:
         return refuse(request, error, challenge)
-    messages.success(request, f"The challenge is now {challenge.get_status_display().lower()}.")
+    messages.success(
+        request,
+        gettext("The challenge is now {status}.").format(
+            status=str(challenge.get_status_display()).lower()
+        ),
+    )
     return redirect(challenge)
 
 
 TRANSITION_BUTTONS = {
-    "open": "Open for solutions",
-    "selecting": "Close submissions and start selection",
-    "closed": "Close the challenge",
-    "archived": "Archive",
+    "open": _("Open for solutions"),
+    "selecting": _("Close submissions and start selection"),
+    "closed": _("Close the challenge"),
+    "archived": _("Archive"),
 }
 
 MEMBER_ACTIONS = {
-    "invite": (services.challenge_invite, "{name} is invited."),
-    "uninvite": (services.challenge_uninvite, "{name} is no longer invited."),
-    "organiser": (services.challenge_add_organiser, "{name} now co-organises this challenge."),
+    "invite": (services.challenge_invite, _("{name} is invited.")),
+    "uninvite": (services.challenge_uninvite, _("{name} is no longer invited.")),
+    "organiser": (services.challenge_add_organiser, _("{name} now co-organises this challenge.")),
 }
 
 
@@ -242,9 +259,11 @@ def challenge_members(request, slug: str):
     username = request.POST.get("username", "").strip().lstrip("@")
     member = User.objects.filter(username__iexact=username, is_active=True).first()
     if action is None:
-        messages.error(request, "Unknown action.")
+        messages.error(request, gettext("Unknown action."))
     elif member is None:
-        messages.error(request, f"No member is called “{username}”.")
+        messages.error(
+            request, gettext("No member is called “{username}”.").format(username=username)
+        )
     else:
         service, done = action
         try:

@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from peerhub.models import Value
 
@@ -22,9 +23,9 @@ def search(request):
     sections = [
         (name, label, results[name])
         for name, label in (
-            ("challenge", "Challenges"),
-            ("solution", "Solutions"),
-            ("member", "Members"),
+            ("challenge", gettext("Challenges")),
+            ("solution", gettext("Solutions")),
+            ("member", gettext("Members")),
         )
         if name in results
     ]

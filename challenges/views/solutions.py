@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from peerhub import confirm
@@ -57,7 +58,10 @@ def solution_create(request, slug: str):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "Solution published." if data["publish"] else "Draft saved.")
+            messages.success(
+                request,
+                gettext("Solution published.") if data["publish"] else gettext("Draft saved."),
+            )
             return redirect(solution)
     return render(request, "challenges/solution_form.html", {"form": form, "challenge": challenge})
 
@@ -101,7 +105,10 @@ def solution_detail(request, pk: int):
         "parent_moved_diff": parent_moved_diff,
         "lineage": lineage,
         "lineage_svg": lineage_svg(
-            lineage, label=f"Lineage of {title if see_hidden or not stub else 'a hidden solution'}"
+            lineage,
+            label=gettext("Lineage of %(title)s") % {"title": title}
+            if see_hidden or not stub
+            else gettext("Lineage of a hidden solution"),
         ),
         # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
         "moderation_stub": stub,
@@ -151,7 +158,7 @@ def solution_edit(request, pk: int):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "Saved as a new revision.")
+            messages.success(request, gettext("Saved as a new revision."))
             return redirect(solution)
     return render(
         request,
@@ -209,8 +216,8 @@ def solution_diff(request, pk: int):
             "stats": diff_stats(rows),
             "files_diff": [] if stub else artefacts.files_diff(old=old, new=new),
             "numbers": range(1, last + 1),
-            "old_label": f"Revision {old.number}",
-            "new_label": f"Revision {new.number}",
+            "old_label": gettext("Revision {number}").format(number=old.number),
+            "new_label": gettext("Revision {number}").format(number=new.number),
         },
     )
 
@@ -224,7 +231,9 @@ def solution_lineage(request, pk: int):
         {
             "solution": solution,
             "lineage": lineage,
-            "lineage_svg": lineage_svg(lineage, label=f"Lineage of {solution.title}"),
+            "lineage_svg": lineage_svg(
+                lineage, label=gettext("Lineage of %(title)s") % {"title": solution.title}
+            ),
             "lineage_list": lineage_list(lineage),
         },
     )
@@ -234,7 +243,7 @@ def solution_lineage(request, pk: int):
 def solution_fork(request, pk: int):
     source = selectors.solution_get(user=request.user, pk=pk)
     if not permissions.can_fork_solution(request.user, source):
-        messages.error(request, "You cannot fork this solution.")
+        messages.error(request, gettext("You cannot fork this solution."))
         return redirect(source)
     open_challenges = (
         permissions.challenges_visible_to(request.user)
@@ -254,7 +263,7 @@ def solution_fork(request, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Forked. Edit your copy and make it your own.")
+            messages.success(request, gettext("Forked. Edit your copy and make it your own."))
             return redirect(fork)
     return render(request, "challenges/solution_fork.html", {"form": form, "source": source})
 
@@ -266,15 +275,17 @@ def solution_withdraw(request, pk: int):
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Withdraw “{solution.title}”?",
-            consequence="It leaves the rankings for good but keeps its place in the lineage.",
-            button="Withdraw",
+            question=gettext("Withdraw “{title}”?").format(title=solution.title),
+            consequence=gettext(
+                "It leaves the rankings for good but keeps its place in the lineage."
+            ),
+            button=gettext("Withdraw"),
             back=solution.get_absolute_url(),
         )
     return perform(
         request,
         lambda: services.solution_withdraw(solution=solution, by=request.user),
-        done="Withdrawn. It keeps its place in the lineage.",
+        done=gettext("Withdrawn. It keeps its place in the lineage."),
         then=solution,
         back=solution,
     )
@@ -287,7 +298,7 @@ def solution_publish(request, pk: int):
     return perform(
         request,
         lambda: services.solution_publish(solution=solution, by=request.user),
-        done="Published.",
+        done=gettext("Published."),
         then=solution,
         back=solution,
     )
@@ -312,7 +323,7 @@ def upstream_create(request, pk: int):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Your change was offered to the original's author.")
+            messages.success(request, gettext("Your change was offered to the original's author."))
             return redirect(proposal)
     rows = side_by_side(fork.parent.current_revision.body, fork.current_revision.body)
     files_diff = artefacts.files_diff(old=fork.parent.current_revision, new=fork.current_revision)
@@ -360,17 +371,23 @@ def upstream_accept(request, pk: int):
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Accept the changes from “{proposal.fork.title}”?",
-            consequence=f"They become a new revision of “{proposal.parent.title}”, crediting the "
-            "fork's author. Revisions are never removed.",
-            button="Accept as a new revision",
+            question=gettext("Accept the changes from “{title}”?").format(
+                title=proposal.fork.title
+            ),
+            consequence=gettext(
+                "They become a new revision of “{title}”, crediting the fork's author. "
+                "Revisions are never removed."
+            ).format(title=proposal.parent.title),
+            button=gettext("Accept as a new revision"),
             back=proposal.get_absolute_url(),
         )
     try:
         services.upstream_accept(proposal=proposal, by=request.user)
     except DomainError as error:
         return refuse(request, error, proposal)
-    messages.success(request, "Accepted: your solution has a new revision crediting the fork.")
+    messages.success(
+        request, gettext("Accepted: your solution has a new revision crediting the fork.")
+    )
     return redirect(proposal.parent)
 
 
@@ -380,14 +397,18 @@ def upstream_decline(request, pk: int):
     proposal = selectors.upstream_get(user=request.user, pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why you decline the change.")
+        messages.error(request, gettext("Say why you decline the change."))
         return redirect(proposal)
     if not confirm.is_confirmed(request):
         return confirm.confirmation_page(
             request,
-            question=f"Decline the changes from “{proposal.fork.title}”?",
-            consequence="The proposal is closed for good and the fork's author reads your reason.",
-            button="Decline",
+            question=gettext("Decline the changes from “{title}”?").format(
+                title=proposal.fork.title
+            ),
+            consequence=gettext(
+                "The proposal is closed for good and the fork's author reads your reason."
+            ),
+            button=gettext("Decline"),
             back=proposal.get_absolute_url(),
         )
     return perform(
@@ -395,7 +416,7 @@ def upstream_decline(request, pk: int):
         lambda: services.upstream_decline(
             proposal=proposal, by=request.user, reason=form.cleaned_data["reason"]
         ),
-        done="Declined. The fork's author can read your reason.",
+        done=gettext("Declined. The fork's author can read your reason."),
         then=proposal,
         back=proposal,
     )
@@ -408,7 +429,7 @@ def upstream_withdraw(request, pk: int):
     return perform(
         request,
         lambda: services.upstream_withdraw(proposal=proposal, by=request.user),
-        done="Proposal withdrawn.",
+        done=gettext("Proposal withdrawn."),
         then=proposal.fork,
         back=proposal,
     )
