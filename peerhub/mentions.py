@@ -76,6 +76,23 @@ def render_with_mentions(
     return RenderedText(html=html, mentioned=sorted(mentioned, key=lambda m: m.pk))
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a mention was made, for its notification: an English template marked with
+    gettext_noop ("a comment on “{title}”") and its values, worded in each reader's language
+    when the notification is shown (peerhub.notifications.kinds.MentionKind)."""
+
+    template: str
+    values: dict = field(default_factory=dict)
+
+    def context(self) -> dict:
+        return {
+            "where": self.template.format(**self.values),
+            "where_template": self.template,
+            **{f"where_{key}": value for key, value in self.values.items()},
+        }
+
+
 def mentions_record(
     *,
     author: User,
@@ -83,7 +100,7 @@ def mentions_record(
     mentioned: Iterable[User],
     audience: QuerySet[User],
     url: str = "",
-    where: str = "",
+    where: Place | None = None,
     notify_new: bool = True,
     told_already: Iterable[int] = (),
 ) -> list[int]:
@@ -133,7 +150,7 @@ def mentions_record(
             target=item,
             url=url,
             key="mention",
-            context={"where": where or str(item)},
+            context=where.context() if where else {"where": str(item)},
         )
     return new
 

@@ -9,12 +9,13 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
 from peerhub import limits, outbox
 from peerhub.exceptions import Conflict, DomainError, NotAllowed, RateLimited
-from peerhub.mentions import mentions_record, render_with_mentions
+from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
@@ -231,7 +232,7 @@ def review_save(
         mentioned=text.mentioned,
         audience=challenge_permissions.viewers_of(solution),
         url=f"{solution.get_absolute_url()}#reviews",
-        where=f"a review of “{solution.title}”",
+        where=Place(gettext_noop("a review of “{title}”"), {"title": solution.title}),
         told_already=[solution.author_id],
     )
     return review

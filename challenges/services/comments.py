@@ -5,10 +5,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from peerhub import history, languages, limits, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.mentions import mentions_record, render_with_mentions
+from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -89,7 +90,7 @@ def _record_mentions(
         mentioned=mentioned,
         audience=permissions.viewers_of(target),
         url=f"{target.get_absolute_url()}#comment-{comment.pk}",
-        where=f"a comment on “{target}”",
+        where=Place(gettext_noop("a comment on “{title}”"), {"title": target}),
         told_already=told_already,
     )
 

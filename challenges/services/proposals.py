@@ -4,9 +4,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.mentions import mentions_record, render_with_mentions
+from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.throttles import write_spend
 
@@ -40,7 +41,7 @@ def proposal_create(
         mentioned=[*problem_text.mentioned, *context_text.mentioned],
         audience=permissions.viewers_of_proposal(),
         url=proposal.get_absolute_url(),
-        where=f"the challenge proposal “{proposal.title}”",
+        where=Place(gettext_noop("the challenge proposal “{title}”"), {"title": proposal.title}),
     )
     return proposal
 

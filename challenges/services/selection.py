@@ -8,10 +8,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from peerhub import inputs, limits
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.mentions import mentions_record, render_with_mentions
+from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 
 from .. import permissions, social_events
@@ -177,7 +178,9 @@ def _record_mentions(round_: SelectionRound, entries: list[SelectionEntry]) -> N
     reasons name are told when it is published (like a draft solution's), once per member and
     text, if they may see the challenge. An entry's author hears of the result itself."""
     audience = permissions.viewers_of(round_.challenge)
-    where = f"the selection results of “{round_.challenge}”"
+    where = Place(
+        gettext_noop("the selection results of “{title}”"), {"title": str(round_.challenge)}
+    )
     url = round_.get_absolute_url()
     summary = render_with_mentions(round_.summary).mentioned if round_.summary else []
     mentions_record(

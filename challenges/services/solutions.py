@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from peerhub import languages, moderation
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
-from peerhub.mentions import mentions_record, render_with_mentions
+from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -88,7 +88,7 @@ def _record_mentions(solution: Solution, *, author: User, mentioned, notify: boo
         mentioned=mentioned,
         audience=permissions.viewers_of(solution),
         url=solution.get_absolute_url(),
-        where=f"the solution “{solution.title}”",
+        where=Place(gettext_noop("the solution “{title}”"), {"title": solution.title}),
         notify_new=notify,
     )
 
@@ -412,7 +412,7 @@ def upstream_propose(*, fork: Solution, by: User, message: str) -> UpstreamPropo
         mentioned=text.mentioned,
         audience=permissions.viewers_of_upstream(fork, parent),
         url=proposal.get_absolute_url(),
-        where=f"an offer of changes to “{parent.title}”",
+        where=Place(gettext_noop("an offer of changes to “{title}”"), {"title": parent.title}),
         told_already=[parent.author_id],
     )
     return proposal

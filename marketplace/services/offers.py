@@ -2,13 +2,13 @@
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from challenges.models import Solution
 from challenges.permissions import can_view_solution
 from peerhub import history, moderation
 from peerhub.exceptions import DomainError, NotAllowed
-from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
+from peerhub.mentions import Place, RenderedText, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.throttles import write_spend
 
@@ -88,7 +88,7 @@ def _record_mentions(offer: Offer, text: RenderedText) -> None:
         mentioned=text.mentioned,
         audience=permissions.viewers_of_offer(offer),
         url=offer.get_absolute_url(),
-        where=f"the offer “{offer.title}”",
+        where=Place(gettext_noop("the offer “{title}”"), {"title": offer.title}),
     )
 
 

@@ -18,14 +18,14 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from challenges import files
 from challenges.uploads import Attachment, merge_files, uploads_claim
 from peerhub import locales, relations
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 from peerhub.markdown import render_markdown
-from peerhub.mentions import RenderedText, mentions_record, render_with_mentions
+from peerhub.mentions import Place, RenderedText, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from peerhub.throttles import write_spend
@@ -225,7 +225,8 @@ def _order_place(*, buyer: User, offer: Offer, brief: str) -> Order:
     social_events.order_placed(order)
     _record_mentions(
         order, author=buyer, item=order, text=brief_text, url=order.get_absolute_url(),
-        where=f"the brief of order #{order.pk}", told_already=[order.seller_id],
+        where=Place(gettext_noop("the brief of order #{number}"), {"number": order.pk}),
+        told_already=[order.seller_id],
     )  # fmt: skip
     return order
 
@@ -240,7 +241,7 @@ def _render_for(order: Order, text: str) -> RenderedText:
 
 
 def _record_mentions(
-    order: Order, *, author: User, item, text: RenderedText, url: str, where: str, told_already
+    order: Order, *, author: User, item, text: RenderedText, url: str, where: Place, told_already
 ) -> None:
     mentions_record(
         author=author,
@@ -263,7 +264,8 @@ def _message_create(*, order: Order, by: User, body: str, told_already, **fields
     _record_mentions(
         order, author=by, item=message, text=text,
         url=f"{order.get_absolute_url()}#message-{message.pk}",
-        where=f"a message on order #{order.pk}", told_already=told_already,
+        where=Place(gettext_noop("a message on order #{number}"), {"number": order.pk}),
+        told_already=told_already,
     )  # fmt: skip
     return message
 

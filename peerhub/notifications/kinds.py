@@ -1,6 +1,7 @@
 """The registry of notification kinds. Each app declares its own in a `social.py` module (found
 by peerhub.apps.PeerhubConfig.ready), so the site never imports the apps that notify."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.utils.translation import gettext, ngettext, ngettext_lazy
@@ -55,6 +56,25 @@ class Kind:
         return str(self.text).format(**values)[:300]
 
 
+class MentionKind(Kind):
+    """A mention: where it was made ("a comment on “{title}”") is kept as its English template
+    and values (peerhub.mentions.Place) and worded in the reader's language when shown. A
+    notification stored before that kept only the English wording, shown as it was."""
+
+    def render(self, *, actor=None, target=None, context: dict, captured: bool = False) -> str:
+        template = context.get("where_template")
+        if template:
+            values = {
+                key.removeprefix("where_"): value
+                for key, value in context.items()
+                if key.startswith("where_") and key != "where_template"
+            }
+            # a template that no longer matches its values keeps the stored wording
+            with suppress(KeyError, IndexError, ValueError):
+                context = {**context, "where": gettext(template).format(**values)}
+        return super().render(actor=actor, target=target, context=context, captured=captured)
+
+
 _KINDS: dict[str, Kind] = {}
 
 
@@ -102,6 +122,7 @@ register_kind(
 )
 register_kind(
     "mentioned",
+    kind_class=MentionKind,
     label=_("You were mentioned"),
     text=_("{actor} mentioned you in {where}"),
     important=True,

@@ -4,6 +4,7 @@ and want to be told."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -415,3 +416,31 @@ def test_the_upstream_form_asks_the_upstream_suggestions(client):
     client.force_login(fork.author)
     page = client.get(reverse("challenges:upstream-create", args=[fork.pk])).content.decode()
     assert f"/api/mentions/?upstream={fork.pk}" in page
+
+
+def test_where_a_mention_was_made_reads_in_each_readers_language(commit, li):
+    """The place ("a comment on “Rain”") is kept as its template and values, so each reader
+    gets it in their own language, whatever the writer's language was."""
+    with translation.override("fr"):
+        commit(
+            services.comment_create,
+            author=UserFactory(display_name="Ada"),
+            target=ChallengeFactory(title="Rain"),
+            body="Over to @li",
+        )
+    notice = Notification.objects.get(recipient=li, kind="mentioned")
+    assert notice.context["where"] == "a comment on “Rain”"  # the English, as it was
+    with translation.override("es"):
+        assert notice.message == "Ada te mencionó en un comentario en «Rain»"
+    with translation.override("ar"):
+        assert "تعليق على «Rain»" in notice.message
+    with translation.override("en"):
+        assert notice.message == "Ada mentioned you in a comment on “Rain”"
+
+
+def test_a_mention_stored_before_places_were_kept_reads_as_it_was(li):
+    notice = Notification.objects.create(
+        recipient=li, kind="mentioned", text="x", context={"actor": "Ada", "where": "a review"}
+    )
+    with translation.override("es"):
+        assert notice.message.endswith("a review")
