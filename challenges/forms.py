@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from peerhub import inputs, limits
@@ -347,7 +347,7 @@ class ProposalForm(forms.ModelForm):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("noun", "Comment"),
         widget=MarkdownEditor(attrs={"rows": 3, "placeholder": _("Be specific and kind.")}),
         max_length=limits.COMMENT,
     )
