@@ -20,13 +20,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-# The challenge's visibility, in the reader's language (the model's labels are stored English).
-VISIBILITY_CHOICES = [
-    (Challenge.Visibility.PUBLIC, _("Public")),
-    (Challenge.Visibility.PRIVATE, _("Private: organisers and invited members")),
-]
-
-
 class ChallengeForm(forms.Form):
     title = inputs.PlainCharField(label=_("Title"), max_length=limits.TITLE)
     summary = forms.CharField(
@@ -65,7 +58,7 @@ class ChallengeForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"), max_length=300, required=False, help_text=_("Comma-separated.")
     )
-    visibility = forms.ChoiceField(label=_("Visibility"), choices=VISIBILITY_CHOICES)
+    visibility = forms.ChoiceField(label=_("Visibility"), choices=Challenge.Visibility.choices)
     language = forms.ChoiceField(
         label=_("Language"),
         choices=settings.LANGUAGES,
@@ -98,7 +91,7 @@ class ChallengeForm(forms.Form):
                     value,
                     gettext("{label} (Premium)").format(label=label) if value == private else label,
                 )
-                for value, label in VISIBILITY_CHOICES
+                for value, label in Challenge.Visibility.choices
             ]
             premium_url = getattr(settings, "PEERHUB_CHALLENGES", {}).get("premium_url", "")
             if premium_url:
