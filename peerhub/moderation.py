@@ -138,7 +138,8 @@ def can_see_hidden(user, author_id: int) -> bool:
 class HiddenFieldsMixin:
     """For API serializers of hideable items: while an item is hidden by moderation, the
     `hidden_fields` read "" for everyone but those who may see it, and `hidden_reason` (declare
-    it among the fields) says why. `author_field` names the author's id attribute."""
+    it among the fields) says why, in the reader's language (`hidden_note`). `author_field` names
+    the author's id attribute."""
 
     hidden_fields: tuple[str, ...] = ()
     author_field = "author_id"
@@ -153,6 +154,8 @@ class HiddenFieldsMixin:
                 for name in self.hidden_fields:
                     if name in data:
                         data[name] = [] if isinstance(data[name], list) else ""
+            if data.get("hidden_reason"):  # in the reader's language, as the pages show it
+                data["hidden_reason"] = hidden_note(data["hidden_reason"])
         return data
 
 

@@ -97,6 +97,11 @@ def test_the_hidden_note_on_a_solution_page_reads_in_brazilian_portuguese_and_en
     assert "Hidden pending review" not in portuguese and "members flagged" not in portuguese
     english = main(browser().get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert "Hidden pending review: members flagged this as spam." in english
+    api = browser(member())
+    spanish = api.get(f"/api/solutions/{item.pk}/", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert spanish["hidden_reason"] == (
+        "Contenido oculto hasta su revisión: varios miembros lo denunciaron por «spam»."
+    )
 
 
 def test_hidden_notes_of_every_state_and_old_rows():
