@@ -3,7 +3,7 @@ its notification kinds and the things members may follow."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from peerhub.following import register_followable, register_verb
 from peerhub.notifications import register_kind
@@ -135,7 +135,9 @@ def _register_flaggables() -> None:
 
     register_flaggable(
         "solution",
-        label="a solution",
+        label=pgettext_lazy("flagged item", "a solution"),
+        noun=pgettext_lazy("flagged item", "solution"),
+        flag_label=_("Flag this solution"),
         model=Solution,
         author_id=lambda s: s.author_id,
         can_view=permissions.can_view_solution,
@@ -145,7 +147,9 @@ def _register_flaggables() -> None:
     )
     register_flaggable(
         "revision",
-        label="a revision",
+        label=pgettext_lazy("flagged item", "a revision"),
+        noun=pgettext_lazy("flagged item", "revision"),
+        flag_label=_("Flag this revision"),
         model=Revision,
         author_id=lambda r: r.author_id,
         can_view=lambda user, r: permissions.can_view_solution(user, r.solution),
@@ -157,7 +161,9 @@ def _register_flaggables() -> None:
     )
     register_flaggable(
         "comment",
-        label="a comment",
+        label=pgettext_lazy("flagged item", "a comment"),
+        noun=pgettext_lazy("flagged item", "comment"),
+        flag_label=_("Flag this comment"),
         model=Comment,
         author_id=lambda c: c.author_id,
         can_view=_comment_visible,

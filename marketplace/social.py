@@ -3,7 +3,7 @@ event is decided in marketplace.social_events. Orders, money and subscription pr
 important: e-mailed at once by default."""
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from peerhub.notifications import register_kind
 
@@ -158,7 +158,9 @@ def _register_flaggables() -> None:
 
     register_flaggable(
         "offer",
-        label="an offer",
+        label=pgettext_lazy("flagged item", "an offer"),
+        noun=pgettext_lazy("flagged item", "offer"),
+        flag_label=_("Flag this offer"),
         model=Offer,
         author_id=lambda o: o.seller_id,
         can_view=offer_visible,
@@ -168,7 +170,9 @@ def _register_flaggables() -> None:
     )
     register_flaggable(
         "order_message",
-        label="an order message",
+        label=pgettext_lazy("flagged item", "an order message"),
+        noun=pgettext_lazy("flagged item", "order message"),
+        flag_label=_("Flag this order message"),
         model=OrderMessage,
         author_id=lambda m: m.author_id,
         can_view=lambda user, m: permissions.can_view_order(user, m.order),

@@ -16,11 +16,15 @@ class PeerhubConfig(AppConfig):
         following.register_followable(
             "member", model=User, can_view=lambda user, member: member.is_active
         )
+        from django.utils.translation import gettext_lazy, pgettext_lazy
+
         from . import moderation, services
 
         moderation.register_flaggable(
             "profile",
-            label="a profile",
+            label=pgettext_lazy("flagged item", "a profile"),
+            noun=pgettext_lazy("flagged item", "profile"),
+            flag_label=gettext_lazy("Flag this profile"),
             model=User,
             author_id=lambda member: member.pk,
             can_view=lambda user, member: member.is_active,

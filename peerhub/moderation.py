@@ -21,6 +21,7 @@ from .exceptions import NotFound
 @dataclass(frozen=True)
 class Flaggable:
     name: str  # in URLs, the API and the public record: "solution", "comment", "offer", …
+    # The words are translatable (pgettext_lazy): worded in the reader's language when shown.
     label: str  # in sentences: "a solution", "an order message"
     model: type
     author_id: Callable  # (obj) -> int
@@ -28,18 +29,42 @@ class Flaggable:
     excerpt: Callable  # (obj) -> str: the words reviewers judge (plain text or Markdown)
     url: Callable  # (obj) -> str: where the item lives (may be private to some)
     set_hidden: Callable  # (obj, reason: str) -> None; "" shows the item again
+    noun_label: str = ""  # the bare noun: "order message"
+    flag_label: str = ""  # the flag form's heading and button, a whole sentence: "Flag this offer"
 
     @property
     def noun(self) -> str:
-        """The label without its article: "order message"."""
-        return self.label.split(" ", 1)[-1]
+        """The bare noun in the active language: "order message", "mensaje de pedido"."""
+        if self.noun_label:
+            return str(self.noun_label)
+        return str(self.label).split(" ", 1)[-1]
+
+    @property
+    def flag_title(self) -> str:
+        """What the flag form says it does, in the active language: "Flag this offer"."""
+        if self.flag_label:
+            return str(self.flag_label)
+        return _("Flag {item}").format(item=self.label)
 
 
 _FLAGGABLE: dict[str, Flaggable] = {}
 
 
-def register_flaggable(name: str, *, label: str, model: type, **rules: Callable) -> None:
-    _FLAGGABLE[name] = Flaggable(name=name, label=label, model=model, **rules)
+def register_flaggable(
+    name: str,
+    *,
+    label: str,
+    model: type,
+    noun: str = "",
+    flag_label: str = "",
+    **rules: Callable,
+) -> None:
+    """Declare a flaggable kind. `label` ("a comment"), `noun` ("comment") and `flag_label`
+    ("Flag this comment") are translatable texts (pgettext_lazy / gettext_lazy), each a whole
+    phrase in every language (the flag form does not glue "Flag" to the label)."""
+    _FLAGGABLE[name] = Flaggable(
+        name=name, label=label, model=model, noun_label=noun, flag_label=flag_label, **rules
+    )
 
 
 def flaggable_names() -> list[str]:
@@ -78,6 +103,30 @@ def hidden_stub(reason: str) -> str:
     return reason or _("Hidden by moderators.")
 
 
+# Who words a stored hidden note in the reader's language: reputation (which writes the notes
+# and knows their reasons) registers itself here, as peerhub may not import it.
+_NOTE_WORDING: list[Callable[[str], str]] = []
+
+
+def register_hidden_note(wording: Callable[[str], str]) -> None:
+    """`wording(stored)` answers the note in the active language, or "" when it does not know it."""
+    if wording not in _NOTE_WORDING:
+        _NOTE_WORDING.append(wording)
+
+
+def hidden_note(stored: str) -> str:
+    """The note a hidden item shows, in the reader's language: every page that shows an item's
+    `hidden_reason` shows it through this (the `hidden_note` template filter). The item keeps the
+    note in English; a note nobody knows how to word reads as it was stored."""
+    if not stored:
+        return ""
+    for wording in _NOTE_WORDING:
+        note = wording(stored)
+        if note:
+            return note
+    return stored
+
+
 def can_see_hidden(user, author_id: int) -> bool:
     """Who reads a hidden item's words behind its stub: its author (to edit or appeal), staff,
     and the members who review flags (a trust privilege, answered by has_perm)."""
@@ -89,7 +138,8 @@ def can_see_hidden(user, author_id: int) -> bool:
 class HiddenFieldsMixin:
     """For API serializers of hideable items: while an item is hidden by moderation, the
     `hidden_fields` read "" for everyone but those who may see it, and `hidden_reason` (declare
-    it among the fields) says why. `author_field` names the author's id attribute."""
+    it among the fields) says why, in the reader's language (`hidden_note`). `author_field` names
+    the author's id attribute."""
 
     hidden_fields: tuple[str, ...] = ()
     author_field = "author_id"
@@ -104,6 +154,8 @@ class HiddenFieldsMixin:
                 for name in self.hidden_fields:
                     if name in data:
                         data[name] = [] if isinstance(data[name], list) else ""
+            if data.get("hidden_reason"):  # in the reader's language, as the pages show it
+                data["hidden_reason"] = hidden_note(data["hidden_reason"])
         return data
 
 

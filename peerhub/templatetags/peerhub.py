@@ -132,6 +132,15 @@ def avatar(member, size: str = ""):
 
 
 @register.filter
+def hidden_note(stored):
+    """{{ item.hidden_reason|hidden_note }}: a hidden item's note in the reader's language
+    (peerhub.moderation.hidden_note), whatever language it was stored in."""
+    from peerhub.moderation import hidden_note as word_note
+
+    return word_note(stored or "")
+
+
+@register.filter
 def relative(value):
     """{{ when|relative }}: like humanize's naturaltime ("3 hours ago", "in a minute" as "a
     minute from now"), but a day or more away is said in its largest unit only: "1 month from

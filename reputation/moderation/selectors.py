@@ -14,42 +14,16 @@ from django.db.models import (
     QuerySet,
 )
 from django.urls import reverse
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from peerhub import moderation as registry
 from peerhub.exceptions import DomainError
 from peerhub.selectors import user_is_verified
 
-from ..models import Flag, ModerationAction, ModerationCase
+from ..models import Flag, FlagReason, ModerationAction, ModerationCase
 
 REVIEW_PERMISSION = "reputation.review_flags"
-
-# What the moderation pages call each registered kind of item, in the reader's language: the
-# label as used in sentences ("a comment") and the bare noun ("comment"). The registry keeps the
-# English ones (peerhub.moderation); a kind missing here reads as the registry says.
-ITEM_WORDS = {
-    "solution": (
-        pgettext_lazy("flagged item", "a solution"),
-        pgettext_lazy("flagged item", "solution"),
-    ),
-    "revision": (
-        pgettext_lazy("flagged item", "a revision"),
-        pgettext_lazy("flagged item", "revision"),
-    ),
-    "comment": (
-        pgettext_lazy("flagged item", "a comment"),
-        pgettext_lazy("flagged item", "comment"),
-    ),
-    "offer": (pgettext_lazy("flagged item", "an offer"), pgettext_lazy("flagged item", "offer")),
-    "order_message": (
-        pgettext_lazy("flagged item", "an order message"),
-        pgettext_lazy("flagged item", "order message"),
-    ),
-    "profile": (
-        pgettext_lazy("flagged item", "a profile"),
-        pgettext_lazy("flagged item", "profile"),
-    ),
-}
 
 
 def case_url(case: ModerationCase) -> str:
@@ -213,27 +187,105 @@ def moderation_log() -> QuerySet[ModerationAction]:
 
 
 def kind_label(name: str) -> str:
+    """The kind as the reader says it in a sentence ("a comment", "un comentario"); the kind's
+    code when its app is no longer installed (the record stays readable)."""
     try:
-        return registry.flaggable(name).label
-    except DomainError:  # an app no longer installed: the record stays readable
+        return str(registry.flaggable(name).label)
+    except DomainError:
         return name
 
 
 def item_label(name: str) -> str:
     """The kind as the reader says it in a sentence: "a comment", "un comentario"."""
-    words = ITEM_WORDS.get(name)
-    return str(words[0]) if words else kind_label(name)
+    return kind_label(name)
 
 
 def item_noun(name: str) -> str:
     """The kind's bare noun in the reader's language: "comment", "comentario"."""
-    words = ITEM_WORDS.get(name)
-    if words:
-        return str(words[1])
-    label = kind_label(name)
-    return label.split(" ", 1)[-1]
+    try:
+        return registry.flaggable(name).noun
+    except DomainError:
+        return name
 
 
 def item_labels() -> dict[str, str]:
     """Every registered kind's label in the reader's language, for the moderation tables."""
     return {name: item_label(name) for name in registry.flaggable_names()}
+
+
+# --- The words of a moderation decision, worded when shown (issue 22) -------------------------
+# Items keep their hidden note, and notifications their context, in English (stored once, read
+# in every language); each also keeps the codes it came from, from which these word it again in
+# the reader's language.
+
+Status = ModerationCase.Status
+
+HIDDEN_NOTES = {
+    Status.HIDDEN: gettext_lazy("Hidden pending review: members flagged this as {reason}."),
+    Status.REMOVED: gettext_lazy("Removed by moderators: {reason}."),
+    Status.UPHELD: gettext_lazy("Hidden by moderators: {reason}."),
+}
+
+OUTCOMES = {
+    "hide": pgettext_lazy("moderation outcome", "hidden"),
+    "remove": pgettext_lazy("moderation outcome", "removed"),
+    "restore": pgettext_lazy("moderation outcome", "restored"),
+    "defer": pgettext_lazy("moderation outcome", "deferred to another reviewer"),
+}
+OUTCOMES_SUSPENDED = {
+    "hide": pgettext_lazy("moderation outcome", "hidden; your new account is suspended"),
+    "remove": pgettext_lazy("moderation outcome", "removed; your new account is suspended"),
+}
+FLAG_RESULTS = {
+    "helpful": pgettext_lazy("flag result", "helpful"),
+    "declined": pgettext_lazy("flag result", "declined"),
+}
+
+
+def reason_words(reason: str) -> str:
+    """A flag reason as said in a sentence, in the active language: "spam", "off-topic"; no
+    reason (a moderator's own decision) is "a breach of the code of conduct"."""
+    if reason in FlagReason.values:
+        return str(FlagReason(reason).label).lower()
+    return gettext("a breach of the code of conduct")
+
+
+def _note_status(status: str) -> str:
+    return status if status in (Status.HIDDEN, Status.REMOVED) else Status.UPHELD
+
+
+def hidden_note_words(status: str, reason: str) -> str:
+    """The note of an item hidden in `status` for `reason`, in the active language."""
+    return str(HIDDEN_NOTES[_note_status(status)]).format(reason=reason_words(reason))
+
+
+def hidden_note_stored(status: str, reason: str) -> str:
+    """The note as the item stores it: in English, whoever's language wrote it."""
+    with translation.override("en"):
+        return hidden_note_words(status, reason)
+
+
+_STORED_NOTES: dict[str, tuple[str, str]] = {}
+
+
+def hidden_note(stored: str) -> str:
+    """A stored note in the reader's language (peerhub.moderation.hidden_note), found from the
+    status and reason it was written from; "" for a note these words did not write."""
+    if not _STORED_NOTES:
+        for status in HIDDEN_NOTES:
+            for reason in [*FlagReason.values, ""]:
+                _STORED_NOTES[hidden_note_stored(status, reason)] = (status, reason)
+    found = _STORED_NOTES.get(stored.strip())
+    return hidden_note_words(*found) if found else ""
+
+
+def outcome_words(outcome: str, *, suspended: bool = False) -> str:
+    """A decision as the author's notification says it, in the active language; "" when
+    unknown."""
+    words = (OUTCOMES_SUSPENDED if suspended else OUTCOMES).get(outcome) or OUTCOMES.get(outcome)
+    return str(words) if words else ""
+
+
+def flag_result_words(result: str) -> str:
+    words = FLAG_RESULTS.get(result)
+    return str(words) if words else ""

@@ -33,18 +33,13 @@ def _reason_words(reason: str) -> str:
     notifications' context are stored, so they must not take the flagger's or moderator's
     language (the notifications also keep the reason's code for wording it per reader)."""
     with translation.override("en"):
-        return str(FlagReason(reason).label).lower()
+        return selectors.reason_words(reason)
 
 
 def _stub(case: ModerationCase, status: str, reason: str) -> str:
-    """The public sentence of a hidden item, stored on it (peerhub.moderation.hidden_stub); in
-    English, as the items' pages show it as stored."""
-    label = _reason_words(reason) if reason else "a breach of the code of conduct"
-    if status == Status.HIDDEN:
-        return f"Hidden pending review: members flagged this as {label}."
-    if status == Status.REMOVED:
-        return f"Removed by moderators: {label}."
-    return f"Hidden by moderators: {label}."
+    """The public sentence of a hidden item, stored on it in English; the items' pages word it
+    in the reader's language from its status and reason (peerhub.moderation.hidden_note)."""
+    return selectors.hidden_note_stored(status, reason)
 
 
 def _heaviest_reason(case: ModerationCase, statuses=(Flag.Status.PENDING,)) -> str:
@@ -63,13 +58,15 @@ def _item(case: ModerationCase):
 
 def _notify_author(case: ModerationCase, text_kind: str, **context) -> None:
     kind = registry.flaggable(case.kind)
+    with translation.override("en"):  # stored: the kind words it per reader from `kind`
+        noun = kind.noun
     notify(
         text_kind,
         [case.author_id],
         target=case,
         url=selectors.case_url(case),
         key=f"{text_kind}:{timezone.now().timestamp()}",
-        context={"item": kind.noun, "kind": case.kind, **context},
+        context={"item": noun, "kind": case.kind, **context},
     )
 
 
@@ -218,6 +215,8 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
         case, "moderation_decided", outcome=verdict, outcome_code=outcome, suspended=suspended
     )
     if resolved:
+        with translation.override("en"):  # stored: the kind words it per reader from `kind`
+            label = str(kind.label)
         notify(
             "flag_resolved",
             resolved,
@@ -225,7 +224,7 @@ def case_decide(*, case: ModerationCase, by: User, outcome: str) -> ModerationCa
             url=selectors.my_flags_url(),
             key=f"flag_resolved:{now.timestamp()}",
             context={
-                "item": kind.label,
+                "item": label,
                 "kind": case.kind,
                 "result": flag_result,
                 "result_code": flag_result,

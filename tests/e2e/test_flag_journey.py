@@ -30,7 +30,7 @@ def test_member_flags_spam_moderator_removes_it_spammer_suspended_flagger_sees_h
     fiona.goto(live_server.url + challenge.get_absolute_url())
     comment = fiona.locator(".comment", has_text="Cheap watches")
     comment.get_by_role("link", name="Flag").click()
-    expect(fiona.get_by_role("heading", name="Flag a comment")).to_be_visible()
+    expect(fiona.get_by_role("heading", name="Flag this comment")).to_be_visible()
     fiona.get_by_label("Spam").check()
     fiona.screenshot(path=str(artifacts / "flag-form.png"))
     fiona.get_by_role("button", name="Flag").click()

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 # English of each page's own body, none of which is also the words in a shipped language.
 PAGE_ENGLISH = {
     "flag": [
-        "Flag a solution",
+        "Flag this solution",
         "Flags go to the review queue",
         "public moderation record",
         "What is wrong with it?",
@@ -111,10 +111,10 @@ PAGE_ENGLISH = {
 # a phrase of each page in each language
 PHRASES = {
     "flag": {
-        "es": "Denunciar una solución",
-        "fr": "Signaler une solution",
-        "pt-br": "Denunciar uma solução",
-        "ar": "الإبلاغ عن حل",
+        "es": "Denunciar esta solución",
+        "fr": "Signaler cette solution",
+        "pt-br": "Denunciar esta solução",
+        "ar": "الإبلاغ عن هذا الحل",
     },
     "my flags": {
         "es": "Mis denuncias",
@@ -308,7 +308,7 @@ def test_the_flag_form_refuses_and_thanks_in_spanish(client, commit):
     refused = client.post(url, {"reason": "other", "text": ""}, HTTP_ACCEPT_LANGUAGE="es")
     assert refused.status_code == 400
     html = main(refused.content.decode())
-    assert "Explica qué tiene de malo." in html and "Denunciar un comentario" in html
+    assert "Explica qué tiene de malo." in html and "Denunciar este comentario" in html
     done = commit(client.post, url, {"reason": "spam"}, HTTP_ACCEPT_LANGUAGE="es", follow=True)
     assert "Gracias: hemos registrado tu denuncia." in done.content.decode()
 
