@@ -173,7 +173,7 @@ def provider_event_flagged(event) -> None:
 
 
 def _day(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y") if moment else ""
+    return formats.date_format(timezone.localtime(moment), "DATE_FORMAT") if moment else ""
 
 
 def _subscription(kind: str, subscription: Subscription, *, key: str = "", **context) -> None:
