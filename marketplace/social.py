@@ -5,7 +5,7 @@ important: e-mailed at once by default."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
-from peerhub.notifications import register_kind
+from peerhub.notifications import DatedKind, Kind, register_kind
 
 # Kinds that issue 7 declared render from the actor and the target alone (other code may notify
 # them without context); the kinds added since take the context social_events always gives.
@@ -134,7 +134,16 @@ MANY = {
 
 for name, (label, text) in KINDS.items():
     icon = ICONS.get(name, "star" if name.startswith("subscription_") else "package")
-    register_kind(name, label=label, text=text, important=True, icon=icon, many=MANY.get(name, ""))
+    register_kind(
+        name,
+        label=label,
+        text=text,
+        important=True,
+        icon=icon,
+        many=MANY.get(name, ""),
+        # Premium's notifications say until when: the day worded in the reader's language
+        kind_class=DatedKind if name.startswith("subscription_") else Kind,
+    )
 
 
 # --- What members may flag (issue 21, peerhub.moderation) --------------------------------------

@@ -8,7 +8,7 @@ key is empty; repeated events (messages, payments, renewal periods) key on what 
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from peerhub.models import User
 from peerhub.notifications import notify
@@ -172,8 +172,10 @@ def provider_event_flagged(event) -> None:
 # --- Subscriptions ---------------------------------------------------------------------------
 
 
-def _day(moment) -> str:
-    return formats.date_format(timezone.localtime(moment), "j F Y") if moment else ""
+def _day(moment):
+    """The day, kept as "2027-03-03" and worded in each reader's language when shown
+    (peerhub.notifications.DatedKind)."""
+    return timezone.localtime(moment).date() if moment else ""
 
 
 def _subscription(kind: str, subscription: Subscription, *, key: str = "", **context) -> None:

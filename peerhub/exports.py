@@ -143,7 +143,7 @@ def export_request(*, user: User, now: datetime | None = None) -> DataExport:
                     config()["every_hours"],
                 ).format(
                     hours=config()["every_hours"],
-                    moment=locales.format_moment(again, "j M Y, H:i"),
+                    moment=locales.format_moment(again, "SHORT_DATETIME_FORMAT"),
                 ),
                 code="export_rate_limited",
             )

@@ -83,7 +83,7 @@ def reader_time_zone(request) -> str | None:
     return zone if is_time_zone(zone) else None
 
 
-def format_moment(value: datetime, fmt: str = "j F Y, H:i") -> str:
+def format_moment(value: datetime, fmt: str = "DATETIME_FORMAT") -> str:
     """A moment as text in the active time zone and language, the zone named: “3 March 2027,
     14:00 (America/Sao_Paulo)”. For times that matter (deadlines, orders) in messages; the
     templates' `zoned` filter is the same in a <time> element."""

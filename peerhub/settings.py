@@ -408,6 +408,9 @@ LANGUAGES = [
     ("ar", "العربية"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them: templates name a format ("SHORT_DATE_FORMAT"), and
+# peerhub/formats/<lang>/formats.py words it where PeerHub differs from Django's.
+FORMAT_MODULE_PATH = ["peerhub.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,7 +7,7 @@
 never notifies the actor, skips members who turned the kind off, and dedupes: the same
 (recipient, kind, target, key) is one notification however often it is notified."""
 
-from .kinds import Kind, all_kinds, get_kind, register_kind
+from .kinds import DatedKind, Kind, all_kinds, get_kind, register_kind
 from .services import notify
 
-__all__ = ["Kind", "all_kinds", "get_kind", "notify", "register_kind"]
+__all__ = ["DatedKind", "Kind", "all_kinds", "get_kind", "notify", "register_kind"]

@@ -3,7 +3,9 @@ by peerhub.apps.PeerhubConfig.ready), so the site never imports the apps that no
 
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +75,28 @@ class MentionKind(Kind):
             with suppress(KeyError, IndexError, ValueError):
                 context = {**context, "where": gettext(template).format(**values)}
         return super().render(actor=actor, target=target, context=context, captured=captured)
+
+
+class DatedKind(Kind):
+    """A kind whose context holds days, given as dates and so kept as "2027-03-03", worded when
+    shown in the reader's language ("3 March 2027", "3 de marzo de 2027"). A notification stored
+    before that kept the English wording, shown as it was."""
+
+    def render(self, *, actor=None, target=None, context: dict, captured: bool = False) -> str:
+        values = context if captured else self.capture(actor=actor, target=target, context=context)
+        return super().render(
+            actor=actor,
+            target=target,
+            context={key: _worded_day(value) for key, value in values.items()},
+            captured=True,
+        )
+
+
+def _worded_day(value):
+    if isinstance(value, str) and len(value) == 10:
+        with suppress(ValueError):
+            return date_format(date.fromisoformat(value), "DATE_FORMAT")
+    return value
 
 
 _KINDS: dict[str, Kind] = {}

@@ -120,7 +120,9 @@ def group_by_day(notifications) -> list[DayGroup]:
     for day, items in groupby(notifications, key=lambda n: timezone.localtime(n.created_at).date()):
         groups.append(
             DayGroup(
-                day=day, label=labels.get(day, date_format(day, "j F Y")), notifications=list(items)
+                day=day,
+                label=labels.get(day, date_format(day, "DATE_FORMAT")),
+                notifications=list(items),
             )
         )
     return groups

@@ -15,7 +15,7 @@ def markdown_filter(text: str | None):
 
 
 @register.filter
-def zoned(value, fmt: str = "j F Y, H:i"):
+def zoned(value, fmt: str = "DATETIME_FORMAT"):
     """{{ when|zoned }} or {{ when|zoned:"H:i" }}: a moment in the reader's time zone with the
     zone named, for the times that matter (deadlines, orders), in a <time> element:
     “3 March 2027, 14:00 (America/Sao_Paulo)”."""
@@ -28,6 +28,20 @@ def zoned(value, fmt: str = "j F Y, H:i"):
         timezone.localtime(value).isoformat(timespec="seconds"),
         locales.format_moment(value, fmt),
     )
+
+
+@register.filter(expects_localtime=True)
+def with_zone(value, fmt: str = "SHORT_DATETIME_FORMAT"):
+    """{{ when|with_zone:"SHORT_DATETIME_FORMAT" }}: a moment in the reader's time zone, in a
+    format named for the reader's language, then its zone as the date filter's "e" gives it:
+    “3 Mar 2027, 14:00 UTC”, “3 mar 2027, 14:00 UTC”. Plain text, for sentences and e-mails."""
+    from django.utils import dateformat, formats
+
+    if not value:
+        return ""
+    zone = dateformat.format(value, "e")
+    moment = formats.date_format(value, fmt)
+    return f"{moment} {zone}" if zone else moment
 
 
 @register.simple_tag

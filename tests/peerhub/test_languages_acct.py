@@ -161,7 +161,7 @@ PHRASES = {
         "ar": "هذه الصفحة غير متاحة لك",
     },
     "login": {
-        "es": "Nombre de usuario o correo",
+        "es": "Usuario o correo",
         "fr": "Nom d’utilisateur ou e-mail",  # noqa: RUF001
         "pt-br": "Nome de usuário ou e-mail",
         "ar": "اسم المستخدم أو البريد الإلكتروني",
