@@ -2,14 +2,14 @@
 shown: each edit with the fields it changed, diffed word by word (challenges.diff). The
 marketplace shows its offers' histories with the same `history_context`."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from peerhub import history
 
@@ -62,6 +62,18 @@ def _challenge_fields(challenge: Challenge) -> dict[str, str]:
     }
 
 
+def challenge_value_shown(name: str, text: str) -> str:
+    """A challenge's tracked value, kept in English (challenge_fields), in the reader's language:
+    its visibility, and "none" for a date it does not have."""
+    if name in ("opens_at", "closes_at") and text == "none":
+        return pgettext("edit history: no date", "none")
+    if name == "visibility":
+        with translation.override(settings.LANGUAGE_CODE):
+            kept = {str(label): label for _value, label in Challenge.Visibility.choices}
+        return str(kept.get(text, text))
+    return text
+
+
 def comment_fields(comment: Comment) -> dict[str, str]:
     return {"body": comment.body}
 
@@ -81,10 +93,14 @@ class ShownEdit:
     fields: list[ShownField]
 
 
-def history_context(item, labels: Mapping[str, str]) -> dict:
+def history_context(
+    item, labels: Mapping[str, str], shown: Callable[[str, str], str] | None = None
+) -> dict:
     """What templates/history.html needs for an item: its edits, newest first, each field it
-    changed as a side-by-side diff, and its first version."""
+    changed as a side-by-side diff, and its first version. `shown(field, text)` words a kept
+    value in the reader's language (values are kept in English)."""
     versions = history.versions(item)
+    word = shown or (lambda _name, text: text)
     edits = [
         ShownEdit(
             change.version.number,
@@ -93,7 +109,7 @@ def history_context(item, labels: Mapping[str, str]) -> dict:
             [
                 ShownField(f.name, rows, diff_stats(rows))
                 for f in change.fields
-                for rows in [side_by_side(f.old, f.new)]
+                for rows in [side_by_side(word(f.key, f.old), word(f.key, f.new))]
             ],
         )
         for change in history.changes(versions, labels)

@@ -472,6 +472,13 @@ class Revision(models.Model):
         raise TypeError("Revisions are never deleted.")
 
     @property
+    def shown_message(self) -> str:
+        """The message in the reader's language when PeerHub wrote it (a fork, say)."""
+        from .revision_messages import shown_message
+
+        return shown_message(self.message)
+
+    @property
     def rendered_body(self):
         return rendered(self.body, self.body_html)
 

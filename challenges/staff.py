@@ -1,6 +1,7 @@
 """Challenges' queue on the staff dashboard (peerhub.staff): hidden comments."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from peerhub.staff import StaffQueue
 
@@ -15,12 +16,14 @@ def queues() -> list[StaffQueue]:
     return [
         StaffQueue(
             key="hidden",
-            title="Hidden comments",
+            title=_("Hidden comments"),
             count=hidden_count(),
             url=reverse("admin:challenges_comment_changelist")
             + "?hidden_at__isempty=0&deleted_at__isempty=1",
-            description="Comments organisers or staff hid: the text is kept for review; "
-            "unhide what was hidden by mistake.",
+            description=_(
+                "Comments organisers or staff hid: the text is kept for review; "
+                "unhide what was hidden by mistake."
+            ),
             position=40,
         )
     ]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from peerhub.exceptions import Conflict, DomainError
 
@@ -129,12 +130,19 @@ def audit() -> list[str]:
         .exclude(total=0)
         .values_list("transaction_id", "total")
     )
-    problems += [f"transaction {pk} sums to {total}, not 0" for pk, total in unbalanced]
+    problems += [
+        _("transaction {pk} sums to {total}, not 0").format(pk=pk, total=total)
+        for pk, total in unbalanced
+    ]
     empty = LedgerTransaction.objects.filter(entries__isnull=True).values_list("pk", flat=True)
-    problems += [f"transaction {pk} has no entries" for pk in empty]
+    problems += [_("transaction {pk} has no entries").format(pk=pk) for pk in empty]
     for txn_id, currencies in _currencies_per_transaction():
         if len(currencies) > 1:
-            problems.append(f"transaction {txn_id} mixes currencies {sorted(currencies)}")
+            problems.append(
+                _("transaction {pk} mixes currencies {currencies}").format(
+                    pk=txn_id, currencies=", ".join(sorted(currencies))
+                )
+            )
     negative = (
         LedgerEntry.objects.filter(~Q(account__kind=Kind.CLEARING))
         .values("account_id", "account__kind", "account__user__username", "account__currency")
@@ -142,9 +150,17 @@ def audit() -> list[str]:
         .filter(total__lt=0)
     )
     problems += [
-        f"{row['account__kind']} account {row['account_id']}"
-        f"{' of ' + row['account__user__username'] if row['account__user__username'] else ''}"
-        f" is negative: {row['total']} {row['account__currency']}"
+        (
+            _("{kind} account {pk} of {member} is negative: {total} {currency}")
+            if row["account__user__username"]
+            else _("{kind} account {pk} is negative: {total} {currency}")
+        ).format(
+            kind=row["account__kind"],
+            pk=row["account_id"],
+            member=row["account__user__username"],
+            total=row["total"],
+            currency=row["account__currency"],
+        )
         for row in negative
     ]
     problems += _order_money_checks()
@@ -178,9 +194,13 @@ def _order_money_checks() -> list[str]:
     for pk, state, price in orders:
         expected = price if state in Order.ACTIVE_STATES else 0
         if held[pk] != expected:
-            problems.append(f"order {pk} ({state}) holds {held[pk]} in escrow, not {expected}")
+            problems.append(
+                _("order {pk} ({state}) holds {held} in escrow, not {expected}").format(
+                    pk=pk, state=state, held=held[pk], expected=expected
+                )
+            )
     missing = Order.objects.filter(state__in=Order.ACTIVE_STATES).exclude(pk__in=list(held))
-    problems += [f"order {pk} is {state} but holds nothing in escrow"
+    problems += [_("order {pk} is {state} but holds nothing in escrow").format(pk=pk, state=state)
                  for pk, state in missing.values_list("pk", "state")]  # fmt: skip
     return problems
 
@@ -210,7 +230,9 @@ def _provider_checks(*, now=None) -> list[str]:
     )
     unconfirmed = Order.objects.filter(paid_at__isnull=False).exclude(Exists(confirmed))
     problems += [
-        f"order {pk} was paid without a provider-confirmed payment of {price} {currency}"
+        _("order {pk} was paid without a provider-confirmed payment of {price} {currency}").format(
+            pk=pk, price=price, currency=currency
+        )
         for pk, price, currency in unconfirmed.values_list("pk", "price", "currency")
     ]
     outgoing = (
@@ -224,17 +246,28 @@ def _provider_checks(*, now=None) -> list[str]:
         key, total = row["transaction__key"], row["total"]
         if row["transaction__kind"] == LedgerTransaction.Kind.PAYOUT:
             if payouts.get(row["transaction__payout_id"]) != total:
-                problems.append(f"transaction {key} pays out {total} without a payout of it")
+                problems.append(
+                    _("transaction {key} pays out {total} without a payout of it").format(
+                        key=key, total=total
+                    )
+                )
         elif refunds.get(key) != total:
-            problems.append(f"transaction {key} refunds {total} without a refund of it")
+            problems.append(
+                _("transaction {key} refunds {total} without a refund of it").format(
+                    key=key, total=total
+                )
+            )
     overdue = now - timedelta(hours=settings.PEERHUB_MARKETPLACE["overdue_hours"])
-    for model, name in ((Refund, "refund"), (Payout, "payout")):
+    for model, name in ((Refund, _("refund")), (Payout, _("payout"))):
         late = model.objects.filter(
             Q(state=Transfer.State.FAILED) | Q(state__in=Transfer.OPEN, created_at__lt=overdue)
         )
         problems += [
-            f"{name} {pk} of {amount} {currency} is {state}, not done"
-            f"{': ' + error if error else ''}"
+            (
+                _("{name} {pk} of {amount} {currency} is {state}, not done: {error}")
+                if error
+                else _("{name} {pk} of {amount} {currency} is {state}, not done")
+            ).format(name=name, pk=pk, amount=amount, currency=currency, state=state, error=error)
             for pk, amount, currency, state, error in late.values_list(
                 "pk", "amount", "currency", "state", "last_error"
             )
@@ -244,7 +277,9 @@ def _provider_checks(*, now=None) -> list[str]:
         | Q(state=ProviderEvent.State.RECEIVED, received_at__lt=overdue)
     )
     problems += [
-        f"{provider} event {event_id} is {state}: {outcome or 'not applied'}"
+        _("{provider} event {event} is {state}: {outcome}").format(
+            provider=provider, event=event_id, state=state, outcome=outcome or _("not applied")
+        )
         for provider, event_id, state, outcome in unexplained.values_list(
             "provider", "event_id", "state", "outcome"
         )
@@ -304,8 +339,9 @@ def _purse_checks() -> list[str]:
         rolled_out[row["from_purse_id"]] = row["amount"]
         if (row["moved"] or 0) != row["amount"]:
             problems.append(
-                f"rollover {row['pk']}'s transaction moves {row['moved'] or 0}, not its"
-                f" {row['amount']}"
+                _("rollover {pk}'s transaction moves {moved}, not its {amount}").format(
+                    pk=row["pk"], moved=row["moved"] or 0, amount=row["amount"]
+                )
             )
     for pk, challenge_id, state in Purse.objects.values_list("pk", "challenge_id", "state"):
         facts = contributions.get(pk, {})
@@ -315,21 +351,38 @@ def _purse_checks() -> list[str]:
         gone = paid + refunded + rolled_out.get(pk, 0)
         if balance != received - gone:
             problems.append(
-                f"purse {pk} ({state}) holds {balance}, not {received - gone}: it received"
-                f" {received}, paid {paid} and refunded {refunded}, rolled over"
-                f" {rolled_out.get(pk, 0)}"
+                _(
+                    "purse {pk} ({state}) holds {balance}, not {expected}: it received"
+                    " {received}, paid {paid} and refunded {refunded}, rolled over {rolled}"
+                ).format(
+                    pk=pk,
+                    state=state,
+                    balance=balance,
+                    expected=received - gone,
+                    received=received,
+                    paid=paid,
+                    refunded=refunded,
+                    rolled=rolled_out.get(pk, 0),
+                )
             )
         elif state in Purse.SETTLED and balance:
-            problems.append(f"purse {pk} ({state}) still holds {balance}")
+            problems.append(
+                _("purse {pk} ({state}) still holds {balance}").format(
+                    pk=pk, state=state, balance=balance
+                )
+            )
         if facts.get("rolled") and state != Purse.State.ROLLED_OVER:
             problems.append(
-                f"purse {pk} ({state}) has rolled-over contributions but did not roll over"
+                _(
+                    "purse {pk} ({state}) has rolled-over contributions but did not roll over"
+                ).format(pk=pk, state=state)
             )
     refunds_recorded = sum((row["refunded"] or 0) for row in contributions.values())
     if refunds_recorded != sum(refunded_out.values()):
         problems.append(
-            f"contributions record {refunds_recorded} refunded, the purses refunded"
-            f" {sum(refunded_out.values())}"
+            _("contributions record {recorded} refunded, the purses refunded {refunded}").format(
+                recorded=refunds_recorded, refunded=sum(refunded_out.values())
+            )
         )
     confirmed = ProviderEvent.objects.filter(
         state=ProviderEvent.State.APPLIED,
@@ -341,7 +394,7 @@ def _purse_checks() -> list[str]:
     unconfirmed = Contribution.objects.exclude(
         state__in=[Contribution.State.PENDING, Contribution.State.FAILED]
     ).exclude(Exists(confirmed))
-    problems += [f"contribution {pk} counts money no provider confirmed"
+    problems += [_("contribution {pk} counts money no provider confirmed").format(pk=pk)
                  for pk in unconfirmed.values_list("pk", flat=True)]  # fmt: skip
     lines = (
         Earning.objects.filter(
@@ -352,7 +405,8 @@ def _purse_checks() -> list[str]:
         .annotate(line=Sum("transaction__entries__amount"))
     )
     matched = {row["pk"] for row in lines if row["line"] == row["amount"]}
-    problems += [f"{kind} {pk} is not the payable line of its transaction"
+    problems += [_("{kind} {pk} is not the payable line of its transaction")
+                 .format(kind=kind, pk=pk)
                  for pk, kind in Earning.objects.exclude(pk__in=matched)
                  .values_list("pk", "kind")]  # fmt: skip
     royalties = (
@@ -364,5 +418,9 @@ def _purse_checks() -> list[str]:
     for row in royalties:
         order = orders[row["order_id"]]
         if row["total"] > royalty_for(order):
-            problems.append(f"order {order.pk} paid {row['total']} in royalties, over its rate")
+            problems.append(
+                _("order {pk} paid {total} in royalties, over its rate").format(
+                    pk=order.pk, total=row["total"]
+                )
+            )
     return problems

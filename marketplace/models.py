@@ -12,7 +12,9 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Greatest, Now
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_noop, ngettext, pgettext_lazy
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from challenges.models import rendered
@@ -445,9 +447,18 @@ class OrderMessage(models.Model):
     def __str__(self) -> str:
         return f"#{self.order_id} · {self.author}"
 
+    # A dispute's reason is posted as a message starting with this, stored in English
+    # (services.order_dispute) and worded in the reader's language when shown.
+    DISPUTE_PREFIX = "Dispute: "
+
     @property
     def rendered_body(self):
-        return rendered(self.body, self.body_html)
+        html = rendered(self.body, self.body_html)
+        opening = "<p>" + self.DISPUTE_PREFIX
+        if self.body.startswith(self.DISPUTE_PREFIX) and html.startswith(opening):
+            prefix = escape(pgettext("order message opening a dispute's reason", "Dispute:"))
+            return mark_safe(f"<p>{prefix} {html[len(opening) :]}")  # noqa: S308  (escaped)
+        return html
 
 
 class OrderReview(models.Model):
@@ -1090,3 +1101,24 @@ class Earning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.amount} {self.currency} to {self.beneficiary}"
+
+    @property
+    def reason(self) -> str:
+        """Why it was paid, in the reader's language (the earnings page and the API): the
+        ledger's memo is kept in English for the books."""
+        solution = self.solution.title
+        if self.kind == self.Kind.AWARD:
+            return gettext("Award for %(solution)s (place %(place)s)") % {
+                "solution": solution,
+                "place": self.place,
+            }
+        if self.kind == self.Kind.LINEAGE:
+            return gettext("Lineage share of the award to %(winner)s for %(solution)s") % {
+                "winner": self.solution.author.name,
+                "solution": solution,
+            }
+        if self.kind == self.Kind.ROYALTY:
+            return gettext(
+                "Royalty from order #%(number)s for %(solution)s, built on your work"
+            ) % {"number": self.order_id, "solution": solution}
+        return self.transaction.memo

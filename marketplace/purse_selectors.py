@@ -91,7 +91,7 @@ def purse_summary(purse: Purse) -> PurseSummary:
         backers=totals["backers"] or 0,
         backer_rows=rows,
         fee_rate=purses.purse_fee_rate(),
-        min_contribution=purses.min_contribution(),
+        min_contribution=purses.min_contribution(purse.currency),
         places=list(enumerate(purse.places, start=1)),
         # services.purses.purse_has_money: a contribution started, or a purse rolled in
         frozen=bool(totals["started"] or rollovers_in) or not purse.is_open,

@@ -41,7 +41,7 @@ def purse_context(request, challenge: Challenge) -> dict:
         "purse": purse,
         "can_edit_rules": can_edit,
         "fee_rate": purses.purse_fee_rate(),
-        "min_contribution": purses.min_contribution(),
+        "min_contribution": purses.min_contribution(purse.currency if purse else None),
         "default_share": purses.default_lineage_share(),
         "max_share": purses.max_lineage_share(),
         "contributing": challenge.status in purses.CONTRIBUTING_STATUSES,

@@ -126,7 +126,7 @@ def offer_history(request, pk: int):
     offer = selectors.offer_get(user=request.user, pk=pk)
     if not permissions.can_read_offer_words(request.user, offer):
         raise Http404("No such offer.")
-    context = history_context(offer, services.OFFER_LABELS)
+    context = history_context(offer, services.OFFER_LABELS, services.offer_value_shown)
     context.update(item_title=offer.title, back_url=offer.get_absolute_url())
     return render(request, "history.html", context)
 

@@ -70,9 +70,10 @@ def forget(item) -> int:
 
 @dataclass(frozen=True)
 class FieldChange:
-    name: str
+    name: str  # its label
     old: str
     new: str
+    key: str = ""  # the field itself
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ def changes(history: list[EditVersion], labels: Mapping[str, str]) -> list[Chang
     found = []
     for old, new in pairwise(history):
         fields = [
-            FieldChange(label, str(old.fields.get(name, "")), str(new.fields.get(name, "")))
+            FieldChange(
+                label, str(old.fields.get(name, "")), str(new.fields.get(name, "")), key=name
+            )
             for name, label in labels.items()
             if name in changed[new.number]
         ]

@@ -95,6 +95,8 @@ class ReputationConfig(AppConfig):
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
         privileges, the next level, the reputation chart and the latest ledger lines explained."""
+        from django.utils.translation import gettext
+
         from . import chart, presenters, selectors
 
         events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
@@ -109,7 +111,7 @@ class ReputationConfig(AppConfig):
                     "more_events": len(lines) > PROFILE_EVENTS,
                     "chart": chart.reputation_chart(
                         chart.reputation_series(member),
-                        label=f"Reputation of {member.name} over time",
+                        label=gettext("Reputation of {name} over time").format(name=member.name),
                     ),
                 },
             )

@@ -16,14 +16,12 @@ from peerhub.throttles import write_spend
 
 from .. import files, lineage, permissions, social_events
 from ..models import Blob, Challenge, Revision, Solution, UpstreamProposal
+
+# The messages PeerHub writes on a revision: stored in English, shown in the reader's language.
+from ..revision_messages import ACCEPTED_FROM_FORK, FIRST_VERSION, FORKED_FROM
 from ..uploads import Attachment, merge_files, uploads_claim
 
 Status = Solution.Status
-
-
-# The first revision's message when its author wrote none: stored in English, shown in the
-# reader's language (templates/challenges/solution_history.html).
-FIRST_VERSION = gettext_noop("First version")
 
 
 def _add_revision(
@@ -359,7 +357,7 @@ def solution_fork(
         notify_mentions=False,
         manifest=files.manifest_of(revision),  # the same blobs: a fork copies no bytes
         language=revision.language,
-        message=gettext("Forked from “{title}” revision {number} by {author}").format(
+        message=FORKED_FROM.format(
             title=source.title, number=revision.number, author=source.author.name
         ),
     )
@@ -456,9 +454,9 @@ def upstream_accept(*, proposal: UpstreamProposal, by: User) -> Revision:
         body=offered.body,
         manifest=files.manifest_of(offered),
         language=parent.language,
-        message=gettext(
-            "Accepted changes from the fork “{title}” by {author} (revision {number})"
-        ).format(title=fork.title, author=fork.author.name, number=offered.number),
+        message=ACCEPTED_FROM_FORK.format(
+            title=fork.title, author=fork.author.name, number=offered.number
+        ),
         credited_solution=fork,
     )
     proposal.status = UpstreamProposal.Status.ACCEPTED

@@ -277,6 +277,8 @@ def challenge_members(request, slug: str):
 def challenge_history(request, slug: str):
     """Every edit of the challenge's brief, criteria and deadline, for whoever may see it."""
     challenge = selectors.challenge_get(user=request.user, slug=slug)
-    context = history.history_context(challenge, history.CHALLENGE_LABELS)
+    context = history.history_context(
+        challenge, history.CHALLENGE_LABELS, history.challenge_value_shown
+    )
     context.update(item_title=challenge.title, back_url=challenge.get_absolute_url())
     return render(request, "history.html", context)

@@ -398,7 +398,7 @@ class EarningSerializer(serializers.ModelSerializer):
 
     beneficiary = serializers.CharField(source="beneficiary.username")
     challenge = serializers.SerializerMethodField()
-    reason = serializers.CharField(source="transaction.memo")
+    reason = serializers.CharField(help_text="Why it was paid, in the reader's language.")
     ledger_key = serializers.CharField(source="transaction.key")
 
     class Meta:

@@ -1,6 +1,6 @@
 """Every write of the marketplace. Views, API views and tasks call these and nothing else."""
 
-from .offers import OFFER_LABELS, offer_create, offer_fields, offer_update
+from .offers import OFFER_LABELS, offer_create, offer_fields, offer_update, offer_value_shown
 from .orders import (
     fee_for,
     fee_rate,
@@ -49,6 +49,7 @@ __all__ = [
     "offer_create",
     "offer_fields",
     "offer_update",
+    "offer_value_shown",
     "order_accept",
     "order_cancel",
     "order_decline",

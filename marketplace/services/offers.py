@@ -1,8 +1,10 @@
 """Listing hand-made services."""
 
+import re
+
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext, pgettext
 
 from challenges.models import Solution
 from challenges.permissions import can_view_solution
@@ -14,6 +16,7 @@ from peerhub.throttles import write_spend
 
 from .. import permissions
 from ..models import Offer
+from ..money import AmountError, format_money, to_minor
 from ..money import plain_money as money  # the edit history keeps text: one fixed form
 
 EDITABLE_FIELDS = {
@@ -136,7 +139,8 @@ OFFER_LABELS = {
 
 
 def offer_fields(offer: Offer) -> dict[str, str]:
-    """An offer's tracked fields as its edit history shows them (peerhub.history)."""
+    """An offer's tracked fields as its edit history keeps them (peerhub.history): in English,
+    worded in the reader's language when shown (offer_value_shown)."""
     base = offer.base_solution
     return {
         "title": offer.title,
@@ -147,3 +151,29 @@ def offer_fields(offer: Offer) -> dict[str, str]:
         "base_solution": base.title if base is not None else "none",
         "is_active": "yes" if offer.is_active else "no, paused",
     }
+
+
+_DAYS = re.compile(r"(\d+) days?")
+_PLAIN_MONEY = re.compile(r"([\d,]+(?:\.\d+)?) ([A-Z]{3})")
+
+
+def offer_value_shown(name: str, text: str) -> str:
+    """An offer's kept value (offer_fields) in the reader's language; text kept in another
+    form (or a seller's own words) is shown as kept."""
+    if name == "is_active":
+        return {
+            "yes": pgettext("edit history: offer taking orders", "yes"),
+            "no, paused": pgettext("edit history: offer taking orders", "no, paused"),
+        }.get(text, text)
+    if name == "base_solution" and text == "none":
+        return pgettext("edit history: offer based on no solution", "none")
+    if name == "delivery_days" and (days := _DAYS.fullmatch(text)):
+        count = int(days[1])
+        return ngettext("{count} day", "{count} days", count).format(count=count)
+    if name == "price" and (price := _PLAIN_MONEY.fullmatch(text)):
+        try:
+            amount = to_minor(price[1].replace(",", ""), price[2])
+        except AmountError:
+            return text
+        return format_money(amount, price[2])
+    return text

@@ -538,7 +538,7 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
     # The seller and staff hear of the dispute itself (social_events.order_disputed).
     staff = User.objects.filter(is_staff=True).values_list("pk", flat=True)
     _message_create(
-        order=order, by=by, body=f"Dispute: {reason.strip()}",
+        order=order, by=by, body=OrderMessage.DISPUTE_PREFIX + reason.strip(),
         told_already=[order.seller_id, *staff],
     )  # fmt: skip
     _record(order, to=State.DISPUTED, actor=by, note=reason.strip())

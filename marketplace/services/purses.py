@@ -31,7 +31,7 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger, prizes
 from ..models import Contribution, Earning, LedgerTransaction, Payment, Purse, PurseRollover
-from ..money import plain_money
+from ..money import format_money, minor_digits
 from . import transfers
 from .orders import fee_for
 
@@ -55,8 +55,14 @@ def purse_fee_rate() -> Decimal:
     return Decimal(str(_money()["purse_fee_rate"]))
 
 
-def min_contribution() -> int:
-    return int(_money()["purse_min_contribution"])
+def min_contribution(currency: str | None = None) -> int:
+    """The smallest contribution, in minor units of `currency` (the purses' default if None).
+    The setting counts hundredths (500 is 5.00 EUR): a currency with three decimals asks as
+    much in its own units (5.000 KWD, not 0.500), one without decimals as many of its units
+    (¥500, not ¥5: such a unit is worth about a hundredth of the others' major unit)."""
+    currency = currency or Purse._meta.get_field("currency").get_default()
+    hundredths = int(_money()["purse_min_contribution"])
+    return hundredths * 10 ** max(0, minor_digits(currency) - 2)
 
 
 def default_lineage_share() -> Decimal:
@@ -266,14 +272,14 @@ def contribution_start(
             _("Give the amount in whole minor units of the purse's currency."),
             code="invalid_amount",
         ) from error
-    if amount < min_contribution():
-        currency = (
-            Purse.objects.filter(challenge=challenge).values_list("currency", flat=True).first()
-            or Purse._meta.get_field("currency").get_default()
-        )
+    currency = (
+        Purse.objects.filter(challenge=challenge).values_list("currency", flat=True).first()
+        or Purse._meta.get_field("currency").get_default()
+    )
+    if amount < min_contribution(currency):
         raise DomainError(
             _("The smallest contribution is {amount}.").format(
-                amount=plain_money(min_contribution(), currency)
+                amount=format_money(min_contribution(currency), currency)
             ),
             code="too_small",
         )

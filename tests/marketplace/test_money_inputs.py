@@ -21,7 +21,7 @@ from .purse_helpers import funded_challenge
 
 pytestmark = pytest.mark.django_db
 
-TYPED = [("EUR", "12.50", 1250), ("JPY", "1000", 1000), ("KWD", "1.250", 1250)]
+TYPED = [("EUR", "12.50", 1250), ("JPY", "1000", 1000), ("KWD", "12.250", 12250)]
 TOO_PRECISE = [("EUR", "12.505"), ("JPY", "1000.5"), ("KWD", "1.2505")]
 
 
@@ -239,5 +239,5 @@ def test_a_too_small_contribution_is_explained_in_the_purses_currency(client, se
         {"amount": "499", "public_name": ""},
         follow=True,
     )
-    assert "The smallest contribution is 500 JPY." in response.content.decode()
+    assert "The smallest contribution is ¥500." in response.content.decode()
     assert not Contribution.objects.exists()
