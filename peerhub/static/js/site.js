@@ -351,3 +351,42 @@ document.addEventListener(
   var secure = location.protocol === "https:" ? "; secure" : "";
   document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" + secure;
 })();
+
+// Deadlines count down (issue 22). The server writes "(3 days from now)" in the reader's language
+// when it draws the page; a page kept open, or served from the page cache, would go stale, so
+// each minute the script words it again with the browser's Intl.RelativeTimeFormat in the page's
+// language, in its largest whole unit as the server does ("in 2 hours", then "in 59 minutes").
+(function () {
+  var spans = document.querySelectorAll("[data-countdown]");
+  if (!spans.length || !window.Intl || !Intl.RelativeTimeFormat) return;
+  var format;
+  try {
+    format = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined);
+  } catch (error) {
+    return;
+  }
+  var units = [
+    ["year", 31536000],
+    ["month", 2592000],
+    ["week", 604800],
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+    ["second", 1],
+  ];
+  function word(seconds) {
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1] || units[i][0] === "second") {
+        return format.format(Math.trunc(seconds / units[i][1]), units[i][0]);
+      }
+    }
+  }
+  function tick() {
+    spans.forEach(function (span) {
+      var at = Date.parse(span.getAttribute("data-countdown"));
+      if (!isNaN(at)) span.textContent = "(" + word((at - Date.now()) / 1000) + ")";
+    });
+  }
+  tick();
+  setInterval(tick, 60000);
+})();
