@@ -1,4 +1,6 @@
 """Draw a lineage tree as server-rendered SVG: generations left to right, one row per leaf.
+In a right-to-left language (Arabic) the drawing is mirrored: the root on the right, generations
+right to left, each box's text anchored at its right edge and laid out right to left.
 
 Large trees stay readable by collapsing: each node shows at most MAX_CHILDREN children (the
 branch leading to the highlighted solution first, then the most built-upon), and generations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language_bidi, gettext, ngettext
 
 from .selectors import Lineage, LineageNode
 
@@ -155,15 +157,20 @@ def lineage_svg(
     depth = max(b.depth for b in boxes)
     width = PAD * 2 + depth * COL_W + NODE_W
     height = PAD * 2 + max(rows, 1) * ROW_H - (ROW_H - NODE_H)
+    rtl = get_language_bidi()
+    if rtl:  # mirrored: generations right to left
+        for box in boxes:
+            box.x = width - box.x - NODE_W
     parts = [
         f'<svg class="lineage-svg" xmlns="http://www.w3.org/2000/svg" role="group" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'aria-label="{escape(named)}">'
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f'{' direction="rtl"' if rtl else ""} aria-label="{escape(named)}">'
     ]
     for box in boxes:
         for child in box.children:
-            x1, y1 = box.x + NODE_W, box.y + NODE_H / 2
-            x2, y2 = child.x, child.y + NODE_H / 2
+            # From the parent's trailing edge to the child's leading edge.
+            x1, y1 = (box.x if rtl else box.x + NODE_W), box.y + NODE_H / 2
+            x2, y2 = (child.x + NODE_W if rtl else child.x), child.y + NODE_H / 2
             mid = (x1 + x2) / 2
             marked = child.node is not None and {box.node.id, child.node.id} <= highlight
             edge = "lineage-edge fittest" if marked else "lineage-edge"
@@ -172,7 +179,7 @@ def lineage_svg(
                 f'{mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
             )
     for box in boxes:
-        parts.append(_draw(box, lineage.current_id, highlight))
+        parts.append(_draw(box, lineage.current_id, highlight, rtl=rtl))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (every user text above is escaped)
 
@@ -230,14 +237,19 @@ def _folded(box: _Box, *, drawn: bool) -> str:
     return text.format(count=count)
 
 
-def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozenset()) -> str:
+def _draw(
+    box: _Box, current_id: int | None, highlight: frozenset[int] = frozenset(), *, rtl: bool = False
+) -> str:
     x, y = box.x, box.y
+    # Where a line of text starts: 12px inside the box's leading edge (the right one in RTL,
+    # where `direction="rtl"` makes text-anchor's start the text's right end).
+    tx = x + NODE_W - 12 if rtl else x + 12
     if box.node is None:
         text = _folded(box, drawn=True)
         return (
             f'<g class="lineage-node lineage-folded"><rect x="{x:.0f}" y="{y:.0f}" '
             f'width="{NODE_W}" height="{NODE_H}" rx="8"/>'
-            f'<text x="{x + 12:.0f}" y="{y + 28:.0f}">{escape(text)}</text></g>'
+            f'<text x="{tx:.0f}" y="{y + 28:.0f}">{escape(text)}</text></g>'
         )
     node = box.node
     classes = ["lineage-node", f"status-{node.status}"]
@@ -252,7 +264,7 @@ def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozens
         )
         return (
             f'<g class="{" ".join(classes)}"><rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" '
-            f'height="{NODE_H}" rx="8"/><text x="{x + 12:.0f}" y="{y + 28:.0f}">'
+            f'height="{NODE_H}" rx="8"/><text x="{tx:.0f}" y="{y + 28:.0f}">'
             f"{escape(private)}</text></g>"
         )
     title = escape(_fit(node.title, font_px=12.5))
@@ -275,6 +287,6 @@ def _draw(box: _Box, current_id: int | None, highlight: frozenset[int] = frozens
         f'<a href="{escape(node.url)}" class="{" ".join(classes)}">'
         f"<title>{tooltip}</title>"
         f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="8"/>'
-        f'<text class="lineage-title" x="{x + 12:.0f}" y="{y + 19:.0f}">{title}</text>'
-        f'<text class="lineage-meta" x="{x + 12:.0f}" y="{y + 36:.0f}">{meta}</text></a>'
+        f'<text class="lineage-title" x="{tx:.0f}" y="{y + 19:.0f}">{title}</text>'
+        f'<text class="lineage-meta" x="{tx:.0f}" y="{y + 36:.0f}">{meta}</text></a>'
     )

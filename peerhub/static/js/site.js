@@ -72,6 +72,11 @@ document.addEventListener(
   var MAX = 3;
   var STEP = 1.25;
 
+  // Right to left (Arabic), the drawing is mirrored (challenges.lineage_svg): its root is at the
+  // right. The box itself scrolls left to right in both directions (site.css), so the arithmetic
+  // below holds; "the start" is its right end.
+  var rtl = document.documentElement.dir === "rtl";
+
   function setUp(viewer) {
     var box = viewer.querySelector(".lineage-scroll");
     var svg = box && box.querySelector("svg");
@@ -112,7 +117,7 @@ document.addEventListener(
         var how = button.getAttribute("data-lineage-zoom");
         if (how === "reset") {
           zoom(1);
-          box.scrollLeft = 0;
+          box.scrollLeft = rtl ? box.scrollWidth : 0;
           box.scrollTop = 0;
         } else {
           zoom(how === "in" ? scale * STEP : scale / STEP);
@@ -219,7 +224,8 @@ document.addEventListener(
       tip.hidden = false;
       var rect = focused.getBoundingClientRect();
       var frame = viewer.getBoundingClientRect();
-      var left = Math.max(0, Math.min(rect.left - frame.left, frame.width - tip.offsetWidth));
+      var start = rtl ? rect.right - frame.left - tip.offsetWidth : rect.left - frame.left;
+      var left = Math.max(0, Math.min(start, frame.width - tip.offsetWidth));
       tip.style.left = left + "px";
       tip.style.top = rect.bottom - frame.top + 4 + "px";
     }
@@ -243,6 +249,8 @@ document.addEventListener(
       var frame = box.getBoundingClientRect();
       box.scrollLeft += rect.left - frame.left - (box.clientWidth - rect.width) / 2;
       box.scrollTop += rect.top - frame.top - (box.clientHeight - rect.height) / 2;
+    } else if (rtl) {
+      box.scrollLeft = box.scrollWidth;
     }
   }
 
