@@ -295,7 +295,12 @@ def test_member_search_can_use_the_trigram_indexes_on_postgresql(postgres):
     """The migration's pg_trgm indexes serve icontains on every member field searched."""
     from django.db import connection, transaction
 
-    members = search.members_public().filter(
+    from peerhub.models import User
+
+    # The member fields alone: with the public-member conditions joined in, the planner may
+    # drive the query from the verified addresses' index instead, as the stats of the moment
+    # make it cheaper, which says nothing about whether the trigram indexes serve the search.
+    members = User.objects.filter(
         search._all_terms_q(["potter"], ["username", "display_name", "skills", "bio"])
     )
     sql, params = members.values("pk").query.sql_with_params()
