@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from challenges import permissions as challenge_permissions
 from challenges.models import Solution
@@ -89,6 +89,38 @@ def _moderation_line(event: ReputationEvent, correction: bool) -> tuple[str, boo
     return _("Moderators confirmed {reason} on {item}").format(reason=why, item=what), False
 
 
+# The kinds worded alike: the first line of a fact, and the sentence of its corrections.
+# Placeholders: {actor}, {target} (the solution), {source} (the fork or change it came from).
+_FIRST_AND_CORRECTION = {
+    Kind.FORKED: (
+        gettext_lazy("{actor} forked your solution {target} as {source}"),
+        gettext_lazy("Correction: a fork of your solution {target} no longer counts"),
+    ),
+    Kind.REVIEW_RECEIVED: (
+        gettext_lazy("{actor} reviewed your solution {target}"),
+        gettext_lazy("Correction: {actor} changed their review of your solution {target}"),
+    ),
+    Kind.UPSTREAM_ACCEPTED: (
+        gettext_lazy("{actor} accepted your change from {source} into {target}"),
+        gettext_lazy("Correction: your accepted change to {target} no longer counts"),
+    ),
+    Kind.MANIFESTO_SIGNED: (
+        gettext_lazy("You signed the manifesto"),
+        gettext_lazy("Correction: manifesto signature"),
+    ),
+    Kind.SHORTLISTED: (
+        gettext_lazy("The organisers shortlisted your solution {target}"),
+        gettext_lazy("Correction: reputation for your solution {target} being shortlisted changed"),
+    ),
+    Kind.SELECTED: (
+        gettext_lazy("The organisers selected your solution {target} as a winner"),
+        gettext_lazy(
+            "Correction: reputation for your solution {target} selected as a winner changed"
+        ),
+    ),
+}
+
+
 def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
     """(sentence, is_correction), in the active language. A correction (any line after the
     first of its fact) undoes or adjusts what the first line gave, because the fact changed: a
@@ -149,48 +181,10 @@ def _describe(event: ReputationEvent, visible: set[int]) -> tuple[str, bool]:
         return _("You downvoted {target} (downvotes cost a little)").format(
             target=target
         ), correction
-    if kind == Kind.FORKED:
-        if correction:
-            return _("Correction: a fork of your solution {target} no longer counts").format(
-                target=target
-            ), True
-        return _("{actor} forked your solution {target} as {source}").format(
-            actor=actor, target=target, source=source
-        ), False
-    if kind == Kind.REVIEW_RECEIVED:
-        if correction:
-            return _("Correction: {actor} changed their review of your solution {target}").format(
-                actor=actor, target=target
-            ), True
-        return _("{actor} reviewed your solution {target}").format(
-            actor=actor, target=target
-        ), False
-    if kind == Kind.UPSTREAM_ACCEPTED:
-        if correction:
-            return _("Correction: your accepted change to {target} no longer counts").format(
-                target=target
-            ), True
-        return _("{actor} accepted your change from {source} into {target}").format(
-            actor=actor, source=source, target=target
-        ), False
-    if kind == Kind.MANIFESTO_SIGNED:
-        if correction:
-            return _("Correction: manifesto signature"), True
-        return _("You signed the manifesto"), False
-    if kind == Kind.SHORTLISTED:
-        if correction:
-            return _(
-                "Correction: reputation for your solution {target} being shortlisted changed"
-            ).format(target=target), True
-        return _("The organisers shortlisted your solution {target}").format(target=target), False
-    if kind == Kind.SELECTED:
-        if correction:
-            return _(
-                "Correction: reputation for your solution {target} selected as a winner changed"
-            ).format(target=target), True
-        return _("The organisers selected your solution {target} as a winner").format(
-            target=target
-        ), False
+    if kind in _FIRST_AND_CORRECTION:
+        first, again = _FIRST_AND_CORRECTION[kind]
+        text = again if correction else first
+        return str(text).format(actor=actor, target=target, source=source), correction
     if kind == Kind.LINEAGE_CREDIT:
         if correction:
             return _(

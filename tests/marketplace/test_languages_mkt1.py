@@ -13,7 +13,7 @@ from marketplace.models import Order
 from peerhub.exceptions import DomainError
 from tests.factories import UserFactory, make_solution
 from tests.helpers import clear_caches
-from tests.peerhub.test_chrome_languages import LANGUAGES, main
+from tests.peerhub.test_chrome_languages import LANGUAGES, assert_page_reads_in, main
 
 from .factories import OfferFactory, delivered_order, make_seller, paid_order, place
 
@@ -287,12 +287,9 @@ def page_html(client, pages, page: str, language: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_marketplace_pages_are_in_the_readers_language(client, pages, page, language):
     html = page_html(client, pages, page, language)
-    lang, direction, _, _ = LANGUAGES[language]
-    assert f'<html lang="{lang}" dir="{direction}">' in html
-    body = main(html)
-    left = [phrase for phrase in PAGE_ENGLISH[page] if phrase in body]
-    assert left == [], f"English left in the {language} {page} page"
-    assert PHRASE[page][language] in body
+    assert_page_reads_in(
+        html, language, english=PAGE_ENGLISH[page], phrase=PHRASE[page][language], page=page
+    )
 
 
 @pytest.mark.parametrize("page", PAGE_ENGLISH)

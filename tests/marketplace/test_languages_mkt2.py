@@ -15,7 +15,7 @@ from tests.factories import UserFactory, make_fork, make_solution
 from tests.helpers import clear_caches
 from tests.marketplace.purse_helpers import contribute, funded_challenge, publish_winners
 from tests.marketplace.test_wash import Market
-from tests.peerhub.test_chrome_languages import LANGUAGES, main
+from tests.peerhub.test_chrome_languages import LANGUAGES, assert_page_reads_in, main
 
 pytestmark = pytest.mark.django_db
 
@@ -255,12 +255,9 @@ def test_the_page_is_in_the_readers_language(client, request, page, language):
     assert response.status_code == 200
     assert response["Content-Language"] == language
     html = response.content.decode()
-    lang, direction, _, _ = LANGUAGES[language]
-    assert f'<html lang="{lang}" dir="{direction}">' in html
-    body = main(html)
-    left = [phrase for phrase in PAGE_ENGLISH[page] if phrase in body]
-    assert left == [], f"English left in the {language} {page} page"
-    assert PHRASE[page][language] in body
+    assert_page_reads_in(
+        html, language, english=PAGE_ENGLISH[page], phrase=PHRASE[page][language], page=page
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -187,6 +187,19 @@ def main(html: str) -> str:
     return html.partition("<main")[2].partition("</main>")[0]
 
 
+def assert_page_reads_in(
+    html: str, language: str, *, english: list[str], phrase: str, page: str
+) -> None:
+    """A page of an area in `language` (the areas' language tests): its `<html lang dir>`, none
+    of its `english` phrases left in its main region, and a `phrase` of the language there."""
+    lang, direction, _, _ = LANGUAGES[language]
+    assert f'<html lang="{lang}" dir="{direction}">' in html
+    body = main(html)
+    left = [english_phrase for english_phrase in english if english_phrase in body]
+    assert left == [], f"English left in the {language} {page} page"
+    assert phrase in body
+
+
 @pytest.fixture
 def site():
     clear_caches()

@@ -17,7 +17,7 @@ from reputation.models import ModerationCase, Vote
 from reputation.moderation import services
 from tests.factories import ChallengeFactory, UserFactory, make_solution
 from tests.helpers import assert_error, clear_caches
-from tests.peerhub.test_chrome_languages import LANGUAGES, main
+from tests.peerhub.test_chrome_languages import LANGUAGES, assert_page_reads_in, main
 from tests.reputation.flag_helpers import make_item, member, moderator
 
 pytestmark = pytest.mark.django_db
@@ -238,11 +238,9 @@ FLAGGED_PAGES = ["flag", "my flags", "queue", "case", "appeal", "log"]
 def test_the_moderation_pages_are_in_the_readers_language(client, flagged, page, language):
     user, url = page_of(client, page, flagged)
     html = read(client, user, url, language)
-    lang, direction, _, _ = LANGUAGES[language]
-    assert f'<html lang="{lang}" dir="{direction}">' in html
-    left = [phrase for phrase in PAGE_ENGLISH[page] if phrase in main(html)]
-    assert left == [], f"English left in the {language} {page} page"
-    assert PHRASES[page][language] in main(html)
+    assert_page_reads_in(
+        html, language, english=PAGE_ENGLISH[page], phrase=PHRASES[page][language], page=page
+    )
 
 
 @pytest.mark.parametrize("page", FLAGGED_PAGES)
