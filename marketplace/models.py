@@ -606,9 +606,9 @@ class Transfer(models.Model):
     ever dropped: a lost task is picked up again by the sweep, from `next_attempt_at`."""
 
     class State(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("transfer state", "Created")
         SENT = "sent", _("Sent, retrying")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("transfer state", "Done")
         FAILED = "failed", _("Failed: for staff")
 
     OPEN = (State.CREATED, State.SENT)
