@@ -45,6 +45,7 @@ full recompute equals any sequence of incremental ones."""
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from allauth.account.models import EmailAddress
@@ -207,7 +208,7 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
     )
     SELECT m.id, m.challenge_id, s.status, s.published_at, q.ups, q.downs, q.wilson, q.n_reviews,
            q.review_total, q.prior, q.bayesian, COALESCE(vital.n, 0), COALESCE(vital.raw, 0),
-           COALESCE(chosen.outcome, 0), chosen.round_number
+           COALESCE(chosen.outcome, 0), chosen.round_number, s.parent_id IS NULL
     FROM members m JOIN {sol} s ON s.id = m.id
     JOIN quality q ON q.id = m.id
     LEFT JOIN vital ON vital.ancestor_id = m.id
@@ -241,6 +242,7 @@ class Measure:
     offers: int = 0  # active marketplace offers based on the solution
     orders: int = 0  # completed orders of those offers
     challenge_id: int = 0
+    is_root: bool = False  # no parent: the solution starts a lineage
 
 
 def measure_challenge(challenge_id: int) -> list[Measure]:
@@ -269,6 +271,13 @@ def _count(value) -> float:
     return int(number) if number.is_integer() else round(number, 2)
 
 
+def _moment(value) -> datetime | None:
+    """A timestamp read by raw SQL, aware: SQLite hands back UTC without its zone."""
+    if value is not None and timezone.is_naive(value):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def _measures(rows, adoption: dict) -> list[Measure]:
     measures = []
     for row in rows:
@@ -278,7 +287,7 @@ def _measures(rows, adoption: dict) -> list[Measure]:
                 solution_id=row[0],
                 challenge_id=row[1],
                 status=row[2],
-                published_at=row[3],
+                published_at=_moment(row[3]),
                 ups=_count(row[4]),
                 downs=_count(row[5]),
                 wilson=float(row[6]),
@@ -290,6 +299,7 @@ def _measures(rows, adoption: dict) -> list[Measure]:
                 vitality_raw=float(row[12]),
                 outcome=int(row[13]),
                 round_number=row[14],
+                is_root=bool(row[15]),
                 offers=sum(offers for offers, _orders in market),
                 orders=sum(orders for _offers, orders in market),
             )
@@ -365,6 +375,8 @@ def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
                 challenge_id=measure.challenge_id,
                 fitness=fitness,
                 built_upon=measure.built_upon,
+                published_at=measure.published_at,
+                is_root=measure.is_root,
                 components=components,
                 computed_at=now,
             )
@@ -388,7 +400,15 @@ def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
 
 # The columns a recompute writes, and those of them that are the figures: a stored row whose
 # figures are all the same is left as it was, `computed_at` (when they were computed) included.
-SCORE_FIGURES = ("challenge", "fitness", "rank", "built_upon", "components")
+SCORE_FIGURES = (
+    "challenge",
+    "fitness",
+    "rank",
+    "built_upon",
+    "published_at",
+    "is_root",
+    "components",
+)
 SCORE_FIELDS = ("solution", *SCORE_FIGURES, "computed_at")
 
 

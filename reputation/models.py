@@ -221,6 +221,11 @@ class SolutionScore(models.Model):
     # Published descendants by other members, unchanged copies aside: how much the solution is
     # built upon.
     built_upon = models.PositiveIntegerField(default=0)
+    # Copied from the solution by each recompute, so that the platform's boards (fittest this
+    # month, most built-upon lines) read one index of this table, not every score joined with
+    # its solution: when it was published, and whether it starts a lineage (no parent).
+    published_at = models.DateTimeField(null=True, blank=True)
+    is_root = models.BooleanField(default=False)
     components = models.JSONField(default=dict)
     # When these figures were computed: a recompute that finds them the same leaves the row as
     # it was, this time included (as ReputationScore.computed_at).
@@ -232,6 +237,18 @@ class SolutionScore(models.Model):
             models.Index(fields=["challenge", "rank"], name="score_challenge_rank"),
             models.Index(fields=["-fitness"], name="score_fitness_desc"),
             models.Index(fields=["-built_upon"], name="score_built_upon_desc"),
+            # The boards of reputation.rankings: ranked scores published since a day, and the
+            # ranked lineage roots built upon, in the order the board shows them.
+            models.Index(
+                fields=["published_at"],
+                condition=models.Q(rank__isnull=False),
+                name="score_ranked_published",
+            ),
+            models.Index(
+                fields=["-built_upon", "-fitness", "solution"],
+                condition=models.Q(rank__isnull=False, is_root=True, built_upon__gt=0),
+                name="score_root_built_upon",
+            ),
         ]
 
     def __str__(self) -> str:

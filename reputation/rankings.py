@@ -189,14 +189,16 @@ def challenge_ranking(challenge: Challenge) -> QuerySet[SolutionScore]:
 
 def platform_ranking(*, viewer, board: str = "fittest") -> QuerySet[SolutionScore]:
     """Across every challenge the viewer may see: the fittest solutions published in the last
-    30 days, or the lineage roots most built upon by others (all time)."""
+    30 days, or the lineage roots most built upon by others (all time). Each board reads the
+    scores alone, through its own partial index (a score carries its solution's publication
+    time and whether it starts a lineage); only the page's rows meet their solutions."""
     scores = SolutionScore.objects.filter(
         rank__isnull=False,
         challenge__in=challenge_permissions.challenges_visible_to(viewer).values("pk"),
     ).select_related("solution__author", "challenge")
     if board == "built-upon":
-        return scores.filter(solution__parent__isnull=True, built_upon__gt=0).order_by(
+        return scores.filter(is_root=True, built_upon__gt=0).order_by(
             "-built_upon", "-fitness", "solution_id"
         )
     since = timezone.now() - timedelta(days=FITTEST_WINDOW_DAYS)
-    return scores.filter(solution__published_at__gte=since).order_by("-fitness", "solution_id")
+    return scores.filter(published_at__gte=since).order_by("-fitness", "solution_id")

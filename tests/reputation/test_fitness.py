@@ -205,6 +205,18 @@ def test_withdrawn_solutions_have_no_rank_and_drafts_no_score(challenge):
     assert not SolutionScore.objects.filter(solution=draft).exists()
 
 
+def test_a_score_carries_its_solutions_publication_and_whether_it_starts_a_lineage(challenge):
+    root = make_solution(challenge)
+    fork = make_fork(root, changed=True)
+
+    fitness.recompute_challenge(challenge.pk)
+    root.refresh_from_db()
+    fork.refresh_from_db()
+
+    assert (score(root).published_at, score(root).is_root) == (root.published_at, True)
+    assert (score(fork).published_at, score(fork).is_root) == (fork.published_at, False)
+
+
 def test_unverified_self_and_serial_votes_do_not_count(challenge):
     solution = make_solution(challenge)
     Vote.objects.create(solution=solution, voter=UserFactory(verified=False), value=1)
@@ -452,3 +464,22 @@ def test_full_recompute_equals_the_incremental_state(actions):
         fitness.recompute_all()
         assert {c.pk: stored(c) for c in challenges} == incremental
         transaction.set_rollback(True)
+
+
+def test_the_migration_gives_existing_scores_their_solutions_publication_and_root(challenge):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("reputation.migrations.0016_score_board_columns")
+    root = make_solution(challenge)
+    fork = make_fork(root)
+    fitness.recompute_challenge(challenge.pk)
+    SolutionScore.objects.update(published_at=None, is_root=False)
+
+    migration.copy_from_solutions(apps, None)
+
+    root.refresh_from_db()
+    fork.refresh_from_db()
+    assert (score(root).published_at, score(root).is_root) == (root.published_at, True)
+    assert (score(fork).published_at, score(fork).is_root) == (fork.published_at, False)
