@@ -207,11 +207,13 @@ def _ranked(queryset, *, parts, q, terms, fields, headline_of, text_of, limit):
         for ids in newest:
             candidates |= Q(pk__in=ids)
     model = queryset.model
-    best = (
+    # The best ids are read first: as a subquery, the planner cannot tell they are few and
+    # joins every visible row to test them (a member's search read all 48,000 solutions).
+    best = list(
         model._default_manager.filter(candidates)
         .annotate(rank=rank)
         .order_by("-rank", "-pk")
-        .values("pk")[:limit]
+        .values_list("pk", flat=True)[:limit]
     )
     rows = queryset.filter(pk__in=best).annotate(rank=rank).order_by("-rank", "-pk")
     if _use_full_text():
@@ -235,11 +237,19 @@ def _parts(user, *, anyone: QuerySet, visible: QuerySet, own: Q | None = None) -
     hold all of it: a member finds everything they may see, and nothing else."""
     if not getattr(user, "is_authenticated", False):
         return [anyone]
-    members_only = permissions.challenges_visible_to(user).filter(_beyond_public()).values("pk")
+    # Read first, as a list (mostly empty): as a subquery the planner cannot tell how few
+    # challenges it names and walks every row to test them.
+    members_only = list(
+        permissions.challenges_visible_to(user)
+        .filter(_beyond_public())
+        .values_list("pk", flat=True)
+    )
     key = "pk" if visible.model is Challenge else "challenge"
-    rest = Q(**{f"{key}__in": members_only})
+    rest = Q(**{f"{key}__in": members_only}) if members_only else None
     if own is not None:
-        rest |= own
+        rest = own if rest is None else rest | own
+    if rest is None:
+        return [anyone]
     return [anyone, visible.filter(rest)]
 
 

@@ -20,7 +20,6 @@ from peerhub.auth_backends import request_user_annotations
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
-from peerhub.paging import CountedPaginator
 
 from . import (
     chart,
@@ -121,7 +120,9 @@ def history(request, username: str):
     member = get_object_or_404(
         User.objects.annotate(**request_user_annotations()), username=username, is_active=True
     )
-    page = CountedPaginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
+    # A count of its own: the member's lines counted on their index alone, where a count
+    # carried in the page's rows would join every line of a long ledger with its solutions.
+    page = Paginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

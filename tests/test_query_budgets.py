@@ -29,8 +29,10 @@ BUDGETS = {
     ("challenges", True): 9,
     ("proposals", False): 1,
     ("proposals", True): 3,
-    ("search", False): 4,
-    ("search", True): 6,
+    # Per kind, the best ids read before their rows (+1 each); signed in, the challenges only
+    # some may see that the member may (+1 each), mostly none.
+    ("search", False): 6,
+    ("search", True): 10,
     ("leaderboard", False): 4,
     ("leaderboard", True): 6,
     ("rankings", False): 2,
@@ -40,8 +42,9 @@ BUDGETS = {
     # The member with what the request's member is loaded with (verified address, trust inputs).
     ("profile", False): 10,
     ("profile", True): 12,
-    ("reputation history", False): 4,
-    ("reputation history", True): 6,
+    # The page's count on its own, from the ledger's index (+1).
+    ("reputation history", False): 5,
+    ("reputation history", True): 7,
     # +1: the currencies of the active offers (the price filter's currency choice).
     ("marketplace", False): 4,
     ("marketplace", True): 6,
@@ -65,8 +68,8 @@ BUDGETS = {
     ("api leaderboard", True): 4,
     ("api rankings", False): 2,
     ("api rankings", True): 4,
-    ("api search", False): 3,
-    ("api search", True): 5,
+    ("api search", False): 5,
+    ("api search", True): 9,
     ("api offers", False): 2,
     ("api offers", True): 4,
     ("api reputation", False): 7,
