@@ -370,14 +370,24 @@ FOREST_TREES = 6  # lineages drawn on a challenge's page
 FOREST_NODES_PER_TREE = 200  # solutions read per drawn lineage; its own page has them all
 
 
-def challenge_lineage_forest(*, user, challenge: Challenge) -> list[Lineage]:
-    """The lineages that the challenge's published solutions belong to: one tree per root,
-    including ancestors and descendants in other challenges. Two queries in all."""
-    root_ids = set(
+def challenge_lineage_roots(challenge: Challenge) -> list[int]:
+    """The roots of the lineages that the challenge's published solutions belong to, in id
+    order: one query, no solution rows."""
+    return sorted(
         Solution.objects.filter(challenge=challenge, status=Solution.Status.PUBLISHED)
+        .order_by()
         .values_list("root_id", flat=True)
         .distinct()
     )
+
+
+def challenge_lineage_forest(
+    *, user, challenge: Challenge, roots: list[int] | None = None
+) -> list[Lineage]:
+    """The lineages that the challenge's published solutions belong to: one tree per root,
+    including ancestors and descendants in other challenges; or only the trees of `roots`
+    (some of challenge_lineage_roots), read alone. Two queries in all (one with `roots`)."""
+    root_ids = set(challenge_lineage_roots(challenge) if roots is None else roots)
     nodes = _lineage_nodes(user, _lineage_rows(user, root_id__in=root_ids))
     forest = [
         Lineage(root=nodes[root_id], nodes=_tree(nodes[root_id]), current_id=None, ancestors=[])

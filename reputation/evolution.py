@@ -76,19 +76,23 @@ def _fittest_branch(lineage: Lineage, fitness: dict[int, Decimal]) -> frozenset[
 
 def evolution(*, user, challenge: Challenge) -> Evolution:
     """Everything the evolution page and its API twin show (the caller checked visibility)."""
-    fitness = dict(
-        SolutionScore.objects.filter(challenge=challenge, rank__isnull=False).values_list(
-            "solution_id", "fitness"
-        )
+    fitness, best_in_tree = {}, {}
+    for solution_id, root_id, value in SolutionScore.objects.filter(
+        challenge=challenge, rank__isnull=False
+    ).values_list("solution_id", "solution__root_id", "fitness"):
+        fitness[solution_id] = value
+        best_in_tree[root_id] = max(value, best_in_tree.get(root_id, value))
+    # The trees holding the fittest solutions first (a tree's best is among this challenge's
+    # ranked solutions, all of which lie in the challenge's trees); only those shown are read.
+    roots = sorted(
+        challenge_selectors.challenge_lineage_roots(challenge),
+        key=lambda root_id: (-best_in_tree.get(root_id, Decimal(-1)), root_id),
     )
-    forest = challenge_selectors.challenge_lineage_forest(user=user, challenge=challenge)
-    # The trees holding the fittest solutions first.
-    forest.sort(
-        key=lambda lineage: (
-            -max((fitness.get(i, Decimal(-1)) for i in lineage.nodes), default=Decimal(-1)),
-            lineage.root.id,
-        )
+    forest = challenge_selectors.challenge_lineage_forest(
+        user=user, challenge=challenge, roots=roots[:LINEAGES_SHOWN]
     )
+    place = {root_id: i for i, root_id in enumerate(roots)}
+    forest.sort(key=lambda lineage: place[lineage.root.id])
     rounds = [
         r
         for r in challenge_selectors.selection_rounds(user=user, challenge=challenge)
@@ -97,10 +101,8 @@ def evolution(*, user, challenge: Challenge) -> Evolution:
     return Evolution(
         challenge=challenge,
         generations=generations(challenge),
-        lineages=[
-            (lineage, _fittest_branch(lineage, fitness)) for lineage in forest[:LINEAGES_SHOWN]
-        ],
-        more_lineages=max(0, len(forest) - LINEAGES_SHOWN),
+        lineages=[(lineage, _fittest_branch(lineage, fitness)) for lineage in forest],
+        more_lineages=max(0, len(roots) - LINEAGES_SHOWN),
         rounds=rounds,
         fittest=fitness,
     )

@@ -154,3 +154,26 @@ def test_the_measure_is_one_statement(ranked, django_assert_num_queries):
     with django_assert_num_queries(3):
         fitness.measure_challenge(challenge.pk)
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_evolution_shows_the_trees_of_the_fittest_first_and_counts_the_rest(monkeypatch):
+    from reputation import evolution
+
+    monkeypatch.setattr(evolution, "LINEAGES_SHOWN", 2)
+    challenge = ChallengeFactory()
+    viewer = UserFactory()
+    weak, strong, middle, unscored = (make_solution(challenge) for _ in range(4))
+    strong_fork = make_fork(strong)
+    fitness.recompute_challenge(challenge.pk)
+    values = {weak: 10, strong: 20, strong_fork: 90, middle: 50}
+    for solution, value in values.items():
+        SolutionScore.objects.filter(solution=solution).update(fitness=value)
+    SolutionScore.objects.filter(solution=unscored).delete()
+
+    result = evolution.evolution(user=viewer, challenge=challenge)
+
+    # The tree whose best (the fork's 90) is highest first, then the middle one; two more.
+    assert [lineage.root.id for lineage, _branch in result.lineages] == [strong.pk, middle.pk]
+    assert result.more_lineages == 2
+    assert set(result.lineages[0][0].nodes) == {strong.pk, strong_fork.pk}
+    assert result.lineages[0][1] == frozenset({strong.pk, strong_fork.pk})
