@@ -12,8 +12,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
-    Value,
     Window,
 )
 from django.db.models.functions import RowNumber
@@ -22,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from peerhub.following import follow_tally_annotations
 from peerhub.hooks import collect
 from peerhub.inputs import parse_id
 from peerhub.mentions import mention_suggestions
@@ -98,12 +97,15 @@ _CHALLENGE_LISTS = (
 )  # fmt: skip
 
 
-def challenge_get(*, user, slug: str, language: str | None = None) -> Challenge:
+def challenge_get(
+    *, user, slug: str, language: str | None = None, follow_tally: bool = False
+) -> Challenge:
     """The challenge with what its page needs, or 404 when the member may not see it: one query
     for the challenge, its proposal, its criteria, values, tags, organisers and invited members,
     and what other apps read with it (the `challenge_related` hook: select_related paths, such
     as the marketplace's prize purse). With `language`, its translation into that language (if
-    any) comes in the same query (challenges.translations)."""
+    any) comes in the same query (challenges.translations); with `follow_tally`, the follow
+    button's figures too (peerhub.following.follow_tally_annotations)."""
     lists = {
         f"{name}_json": related_rows(
             model._default_manager.filter(**{link: OuterRef("pk")}), *fields
@@ -115,6 +117,8 @@ def challenge_get(*, user, slug: str, language: str | None = None) -> Challenge:
     )
     if language:
         challenges = translations.with_reader_translation(challenges, language)
+    if follow_tally:
+        challenges = challenges.annotate(**follow_tally_annotations(user, Challenge))
     challenge = challenges.annotate(**lists).filter(slug=slug).first()
     if challenge is None:
         raise Http404(_("No such challenge."))
@@ -404,18 +408,23 @@ def challenge_lineage_overview(
     """The most built-upon lineages that the challenge's published solutions belong to (by the
     roots' stored descendant counts; lone solutions are left out), each with at most `per_tree`
     solutions, oldest generations first, including ancestors and descendants in other
-    challenges; and how many more branched lineages there are. One query whatever the size
-    (challenge_lineage_forest reads every tree whole, for the evolution page)."""
-    branched = Solution.objects.filter(
-        pk__in=Solution.objects.filter(
-            challenge=challenge, status=Solution.Status.PUBLISHED
-        ).values("root_id"),
-        descendant_count__gt=0,
+    challenges; and how many more branched lineages there are. Two queries whatever the size
+    (challenge_lineage_forest reads every tree whole, for the evolution page): the branched
+    roots, from the challenge's own solutions to their roots by key (as a subquery the planner
+    would walk every branched root on the platform instead), then the top trees' rows."""
+    branched = sorted(
+        Solution.objects.filter(
+            challenge=challenge, status=Solution.Status.PUBLISHED, root__descendant_count__gt=0
+        )
+        .order_by()
+        .values_list("root__descendant_count", "root_id")
+        .distinct(),
+        key=lambda row: (-row[0], row[1]),
     )
-    top_ids = branched.order_by("-descendant_count", "pk").values("pk")[:trees]
-    branched_total = (
-        branched.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("pk"))
-    ).values("n")
+    top_ids = [root_id for _count, root_id in branched[:trees]]
+    if not top_ids:
+        return [], 0
+    more = len(branched) - len(top_ids)
     user_id = getattr(user, "pk", None)
     seen = Q(status=Solution.Status.PUBLISHED) | Q(
         status=Solution.Status.WITHDRAWN, published_at__isnull=False
@@ -423,9 +432,7 @@ def challenge_lineage_overview(
     if user_id is not None:
         seen |= Q(author_id=user_id)
     # Numbered over the solutions' own columns only, then the kept ones joined to their
-    # authors and challenges: joining first would read every member of a big lineage. Each row
-    # also carries how many branched lineages there are in all, for the "N more" line: one
-    # query for the trees and the count.
+    # authors and challenges: joining first would read every member of a big lineage.
     kept = (
         Solution.objects.filter(seen, root_id__in=top_ids)
         .annotate(
@@ -442,23 +449,13 @@ def challenge_lineage_overview(
         Solution.objects.filter(pk__in=kept)
         .select_related("author", "challenge")
         .only(*LINEAGE_FIELDS, "root_id", "descendant_count")
-        .annotate(
-            challenge_visible=_challenge_visible(user), branched_total=Subquery(branched_total)
-        )
+        .annotate(challenge_visible=_challenge_visible(user))
         .order_by("generation", "published_at", "pk")
     )
-    if not rows:
-        return [], 0
-    top = {row.root_id for row in rows}
-    root_ids = sorted(
-        (row for row in rows if row.pk in top), key=lambda row: (-row.descendant_count, row.pk)
-    )
-    root_ids = [row.pk for row in root_ids]
-    more = rows[0].branched_total - min(rows[0].branched_total, trees)
-    stored_sizes = {row.pk: row.descendant_count + 1 for row in rows if row.pk in root_ids}
+    stored_sizes = {count_id: count + 1 for count, count_id in branched[:trees]}
     nodes = _lineage_nodes(user, rows)
     forest = []
-    for root_id in root_ids:
+    for root_id in top_ids:
         if root_id not in nodes:
             continue
         tree = _tree(nodes[root_id])

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -235,18 +236,38 @@ def feed_page(*, user: User, before: str | None = None, size: int = 20) -> FeedP
     return FeedPage(activities=rows, next_before=feed_cursor(rows[-1]) if more else None)
 
 
+def follow_tally_annotations(user, model) -> dict:
+    """The follow button's figures as annotations of a query of `model`'s rows, for a page that
+    reads its target anyway: the button then asks nothing more (read back by follow_widget)."""
+    follows = (
+        Follow.objects.filter(
+            target_type=ContentType.objects.get_for_model(model), target_id=OuterRef("pk")
+        )
+        .order_by()
+        .values("target_id")
+    )
+    annotations = {"_followers": Coalesce(Subquery(follows.annotate(n=Count("pk")).values("n")), 0)}
+    if getattr(user, "is_authenticated", False):
+        annotations["_followed"] = Exists(follows.filter(follower=user))
+    return annotations
+
+
 def follow_widget(*, user, target) -> dict:
-    """What the follow button shows: the count and whether `user` follows, in one query."""
+    """What the follow button shows: the count and whether `user` follows, in one query, or
+    none when the target was read with follow_tally_annotations."""
     signed_in = getattr(user, "is_authenticated", False)
-    counts = {"followers": Count("pk")}
-    if signed_in:
-        counts["mine"] = Count("pk", filter=Q(follower=user))
-    tally = _follows_of_target(target).aggregate(**counts)
+    if hasattr(target, "_followers"):
+        tally = {"followers": target._followers, "mine": getattr(target, "_followed", False)}
+    else:
+        counts = {"followers": Count("pk")}
+        if signed_in:
+            counts["mine"] = Count("pk", filter=Q(follower=user))
+        tally = _follows_of_target(target).aggregate(**counts)
     return {
         "target": target,
         "kind": followable_name_of(target),
         "followers": tally["followers"],
-        "following": bool(tally.get("mine")),
+        "following": bool(signed_in and tally.get("mine")),
         "can_follow": getattr(user, "is_authenticated", False)
         and not (isinstance(target, User) and target.pk == user.pk),
     }

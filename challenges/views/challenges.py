@@ -97,7 +97,9 @@ def _solution_sorts() -> tuple[list[tuple[str, str]], dict]:
 
 def challenge_detail(request, slug: str):
     language = languages.reader_language()
-    challenge = selectors.challenge_get(user=request.user, slug=slug, language=language)
+    challenge = selectors.challenge_get(
+        user=request.user, slug=slug, language=language, follow_tally=True
+    )
     brief = translations.brief_for(
         challenge, language=language, original=request.GET.get("original") == "1"
     )

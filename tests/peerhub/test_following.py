@@ -263,3 +263,27 @@ def test_an_unknown_feed_verb_is_refused_when_recorded():
 
     with pytest.raises(LookupError):
         activity_record("made_up", actor=None, target=None, subjects=[], context={})
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("follows", [False, True])
+def test_the_follow_button_read_with_its_target_equals_the_one_it_asks_for(signed_in, follows):
+    from django.contrib.auth.models import AnonymousUser
+
+    from challenges.selectors import challenge_get
+    from peerhub.following import follow_widget
+
+    member = UserFactory()
+    challenge = ChallengeFactory()
+    for other in UserFactory.create_batch(2):
+        follow_set(follower=other, target=challenge)
+    if follows:
+        follow_set(follower=member, target=challenge)
+    viewer = member if signed_in else AnonymousUser()
+
+    asked = follow_widget(user=viewer, target=challenge)
+    read = challenge_get(user=viewer, slug=challenge.slug, follow_tally=True)
+
+    assert follow_widget(user=viewer, target=read) == {**asked, "target": read}
+    assert asked["followers"] == 2 + follows
+    assert asked["following"] is (signed_in and follows)
