@@ -54,7 +54,11 @@ urlpatterns = [
     ),
     path("challenges/<uslug:slug>/status/", challenges.challenge_transition, name="transition"),
     path("challenges/<uslug:slug>/people/", challenges.challenge_members, name="members"),
-    path("challenges/<uslug:slug>/selection/", selection.selection_page, name="selection"),
+    path(
+        "challenges/<uslug:slug>/selection/",
+        cached(["challenge:{slug}"])(selection.selection_page),
+        name="selection",
+    ),
     path(
         "challenges/<uslug:slug>/selection/open/", selection.selection_open, name="selection-open"
     ),
@@ -108,9 +112,23 @@ urlpatterns = [
         name="revision-archive-page",
     ),
     path("solutions/<int:pk>/edit/", solutions.solution_edit, name="solution-edit"),
-    path("solutions/<int:pk>/history/", solutions.solution_history, name="solution-history"),
-    path("solutions/<int:pk>/diff/", solutions.solution_diff, name="solution-diff"),
-    path("solutions/<int:pk>/lineage/", solutions.solution_lineage, name="solution-lineage"),
+    # A solution's revisions bump its scope; a lineage page shows solutions anywhere in the
+    # tree, and any solution written bumps "lists".
+    path(
+        "solutions/<int:pk>/history/",
+        cached(["solution:{pk}"])(solutions.solution_history),
+        name="solution-history",
+    ),
+    path(
+        "solutions/<int:pk>/diff/",
+        cached(["solution:{pk}"], query=["from", "to"])(solutions.solution_diff),
+        name="solution-diff",
+    ),
+    path(
+        "solutions/<int:pk>/lineage/",
+        cached(["solution:{pk}", "lists"])(solutions.solution_lineage),
+        name="solution-lineage",
+    ),
     path("solutions/<int:pk>/fork/", solutions.solution_fork, name="solution-fork"),
     path("solutions/<int:pk>/withdraw/", solutions.solution_withdraw, name="solution-withdraw"),
     path("solutions/<int:pk>/publish/", solutions.solution_publish, name="solution-publish"),

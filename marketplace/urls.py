@@ -20,7 +20,13 @@ urlpatterns = [
         name="offer-list",
     ),
     path("marketplace/offers/new/", views.offer_create, name="offer-create"),
-    path("marketplace/offers/<int:pk>/", views.offer_detail, name="offer-detail"),
+    # The seller's reputation shows ("reputation"), and the royalties the lineage of the base
+    # solution would take ("lists": any solution written).
+    path(
+        "marketplace/offers/<int:pk>/",
+        cached(["offers", "reputation", "lists"])(views.offer_detail),
+        name="offer-detail",
+    ),
     path("marketplace/offers/<int:pk>/edit/", views.offer_edit, name="offer-edit"),
     path("marketplace/offers/<int:pk>/history/", views.offer_history, name="offer-history"),
     path("marketplace/offers/<int:pk>/order/", views.order_place, name="order-place"),

@@ -15,7 +15,11 @@ admin.site.site_title = "PeerHub admin"
 urlpatterns = [
     path("", cached(["lists", "offers"])(views.home), name="home"),
     path("home/checklist/hide/", views.checklist_hide, name="checklist-hide"),
-    path("manifesto/", views.manifesto, name="manifesto"),
+    path(
+        "manifesto/",
+        cached(["lists"], query=["original", "page"])(views.manifesto),
+        name="manifesto",
+    ),
     path("manifesto/sign/", views.manifesto_sign, name="manifesto-sign"),
     path("code-of-conduct/", views.code_of_conduct, name="code-of-conduct"),
     path("markdown/preview/", views.markdown_preview, name="markdown-preview"),

@@ -19,6 +19,7 @@ from tests.factories import (
     ChallengeFactory,
     ManifestoVersionFactory,
     UserFactory,
+    make_fork,
     make_organiser,
     make_premium_organiser,
     make_solution,
@@ -357,3 +358,89 @@ def test_each_time_zone_has_its_own_cached_page(client):
     assert state(other.get(url)) == "miss"
     other.cookies[TIME_ZONE_COOKIE] = "Asia/Tokyo"
     assert state(other.get(url)) == "hit"
+
+
+# --- The pages cached since the 100,000-member benchmark (issue 17) ---------------------------
+
+
+def test_a_revision_refreshes_the_history_and_each_diff(client):
+    solution = make_solution(body="Clay and sand.")
+    author = solution.author
+    challenge_services.solution_revise(
+        solution=solution, by=author, title=solution.title, body="Clay, sand and charcoal."
+    )
+    history = reverse("challenges:solution-history", args=[solution.pk])
+    diff = reverse("challenges:solution-diff", args=[solution.pk])
+    first_diff = f"{diff}?from=1&to=2"
+    for url in (history, diff, first_diff):
+        warm(client, url)
+    challenge_services.solution_revise(
+        solution=solution, by=author, title=solution.title, body="Clay, sand, charcoal, gravel."
+    )
+    assert_fresh(client, history, "<strong>r3</strong>")
+    assert_fresh(client, diff, "gravel")
+    assert_fresh(client, first_diff)
+
+
+def test_a_fork_anywhere_in_the_tree_refreshes_every_lineage_page_of_it(client):
+    root = make_solution(title="Root pot")
+    branch = make_fork(root)
+    url = reverse("challenges:solution-lineage", args=[branch.pk])
+    warm(client, url)
+    sibling = challenge_services.solution_fork(source=root, by=UserFactory())
+    assert_fresh(client, url, f"/solutions/{sibling.pk}/")
+
+
+def test_a_published_round_refreshes_the_selection_page(client):
+    organiser = make_organiser()
+    challenge = ChallengeFactory(created_by=organiser)
+    winner = make_solution(challenge, title="Alpha filter")
+    challenge_services.challenge_transition(
+        challenge=challenge, by=organiser, to=Challenge.Status.SELECTING
+    )
+    url = reverse("challenges:selection", args=[challenge.slug])
+    warm(client, url)
+    round_ = challenge_services.selection_round_open(challenge=challenge, by=organiser)
+    challenge_services.selection_shortlist(
+        round=round_, by=organiser, solution=winner, reason="Cheapest to build"
+    )
+    challenge_services.selection_select(
+        round=round_, by=organiser, solution=winner, reason="Cheapest to build"
+    )
+    warm(client, url)  # a draft round changes nothing a visitor sees, yet refreshes the page
+    challenge_services.selection_publish(round=round_, by=organiser)
+    assert_fresh(client, url, "Alpha filter", "Cheapest to build")
+
+
+def test_an_offer_page_refreshes_after_its_offer_and_its_sellers_reputation(client):
+    offer = OfferFactory(title="Filter fitting")
+    url = offer.get_absolute_url()
+    warm(client, url)
+    offer_update(offer=offer, by=offer.seller, title="Filter fitting, two visits")
+    assert_fresh(client, url, "Filter fitting, two visits")
+    warm(client, url)
+    reputation_tasks.recompute_reputation.delay()
+    assert_fresh(client, url)
+
+
+def test_a_signature_and_a_name_change_refresh_the_manifesto(client):
+    ManifestoVersionFactory()
+    url = reverse("manifesto")
+    warm(client, url)
+    member = UserFactory(display_name="Ana Lima")
+    site_services.manifesto_sign(user=member)
+    assert_fresh(client, url, "Ana Lima")
+    warm(client, url)
+    site_services.profile_update(user=member, display_name="Ana Souza", bio="", skills="")
+    assert_fresh(client, url, "Ana Souza")
+
+
+def test_a_private_challenges_solution_pages_never_enter_the_cache(client):
+    challenge = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    solution = make_solution(challenge, challenge.created_by, title="Secret still")
+    for name in ("solution-history", "solution-diff", "solution-lineage"):
+        url = reverse(f"challenges:{name}", args=[solution.pk])
+        for _ in range(2):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert state(response) != "hit", url
