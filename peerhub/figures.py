@@ -69,11 +69,17 @@ def signature_count(*, version: ManifestoVersion | None) -> int:
     return _cached(f"signatures:{version.pk}", lambda: version.signatures.count())
 
 
+def member_count() -> int:
+    """How many members others may see and count (selectors.members_public): a home figure and
+    the total of the API's member list."""
+    return _cached("members", lambda: members_public().count())
+
+
 def site_figures(*, version: ManifestoVersion | None) -> list[tuple[str, int]]:
     """Figures for the home page as (label, number). Domain apps add their own through an
     optional `site_figures()` on their AppConfig, so the site never imports them."""
     figures = [
-        (_("members"), _cached("members", lambda: members_public().count())),
+        (_("members"), member_count()),
         (_("signed the manifesto"), signature_count(version=version)),
     ]
     return figures + _cached("apps", lambda: collect("site_figures"))

@@ -1,8 +1,10 @@
 import base64
 import binascii
+import functools
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,9 +14,31 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 
+class _KnownCountPaginator(DjangoPaginator):
+    """A paginator told its count, which it then does not ask the database for."""
+
+    def __init__(self, object_list, per_page, *, known_count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = known_count  # Paginator.count is a cached_property
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    """Pages with a total. A view whose whole list's total is kept elsewhere says so with
+    `known_count(request)` (None when the request filters the list): that total is used
+    instead of a COUNT over every row."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        known = getattr(view, "known_count", None)
+        count = known(request) if known is not None else None
+        self.django_paginator_class = (
+            DjangoPaginator
+            if count is None
+            else functools.partial(_KnownCountPaginator, known_count=count)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
 
 class KeysetPagination(pagination.BasePagination):

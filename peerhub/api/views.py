@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from peerhub import mentions, selectors, services
+from peerhub import figures, mentions, selectors, services
 
 from .schema import ErrorSerializer
 from .serializers import (
@@ -95,6 +95,10 @@ class MeView(generics.RetrieveUpdateAPIView):
         )
 
 
+# Query parameters that never change which rows a list holds, only their order or the page.
+UNNARROWING_PARAMETERS = frozenset({"ordering", "page", "page_size", "format"})
+
+
 class UserListView(generics.ListAPIView):
     """Members, searchable by username and display name."""
 
@@ -107,6 +111,13 @@ class UserListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.members_public()
+
+    def known_count(self, request) -> int | None:
+        """The whole list's total is the home page's kept member count; with any parameter
+        that may narrow the list (search, filters), the list is counted."""
+        if set(request.query_params) - UNNARROWING_PARAMETERS:
+            return None
+        return figures.member_count()
 
 
 class UserDetailView(generics.RetrieveAPIView):

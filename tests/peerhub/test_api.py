@@ -112,6 +112,31 @@ def test_user_list_is_paginated(api_client):
     assert body["next"]
 
 
+def test_the_member_lists_total_is_the_kept_count_and_follows_every_change(
+    api_client, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    UserFactory.create_batch(3)
+    UserFactory(verified=False)  # not a public member: not counted
+    assert api_client.get("/api/users/").json()["count"] == 3
+    with django_assert_num_queries(1):  # the page's rows; the total is the kept figure
+        assert (
+            api_client.get("/api/users/", {"page_size": 2, "ordering": "-username"}).json()["count"]
+            == 3
+        )
+    gone = UserFactory()
+    assert api_client.get("/api/users/").json()["count"] == 4
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    assert api_client.get("/api/users/").json()["count"] == 3
+    # Narrowed, the list is counted.
+    UserFactory(username="zed", display_name="Zed")
+    assert api_client.get("/api/users/", {"search": "zed"}).json()["count"] == 1
+    assert api_client.get("/api/users/", {"date_joined__gte": "2000-01-01"}).json()["count"] == 4
+
+
 def test_unknown_user_is_a_json_404(api_client, db):
     assert_error(api_client.get("/api/users/ghost/"), 404, "not_found")
 
