@@ -231,11 +231,18 @@ def test_a_members_search_runs_a_visitors_query_for_what_anyone_may_see(kind, mo
         return ranked(queryset, parts=parts, **kwargs)
 
     monkeypatch.setattr(search, "_ranked", spy)
+    insider = UserFactory()
+    ChallengeFactory(visibility=Challenge.Visibility.PRIVATE).invited.add(insider)
     search.search(user=None, q="pond", kind=kind)
+    search.search(user=insider, q="pond", kind=kind)
     search.search(user=UserFactory(), q="pond", kind=kind)
-    visitor, member = seen
+    visitor, member, plain = seen
     assert len(visitor) == 1 and len(member) == 2
     assert member[0] == visitor[0]
+    # A member who may see nothing beyond what anyone may: the visitor's statement, and for
+    # solutions their own rows (which moderation may hide from others).
+    assert plain[0] == visitor[0]
+    assert len(plain) == (2 if kind == "solution" else 1)
 
 
 def test_a_member_finds_what_only_they_may_see_and_nobody_else_does():
