@@ -320,10 +320,9 @@ class ReputationDay(models.Model):
             models.Index(
                 fields=["day", "member", "challenge", "gained", "other"], name="board_day_member"
             ),
-            # Covering: a member's chart sums its days from the index alone.
-            models.Index(
-                fields=["member", "day"], include=["gained", "other"], name="board_member_day"
-            ),
+            # A member's chart sums its days from the index alone (the sums as key columns:
+            # SQLite knows no INCLUDE).
+            models.Index(fields=["member", "day", "gained", "other"], name="board_member_day"),
         ]
 
     def __str__(self) -> str:
