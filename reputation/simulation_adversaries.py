@@ -201,7 +201,7 @@ class AdversaryAgents(AdversaryFigures):
                 popular, min(self.config.camouflage, len(popular))
             ):
                 before = self.voted.get((pk, solution_id))
-                challenge_id = self.solution_rows[solution_id].challenge_id
+                challenge_id = self._solution(solution_id).challenge_id
                 perceived = self._judge(pk, solution_id, typical[challenge_id])
                 if self.voted.get((pk, solution_id)) != before:
                     self.camouflage_votes.append((pk, solution_id))
