@@ -10,7 +10,12 @@ app_name = "reputation"
 urlpatterns = [
     path("solutions/<int:pk>/vote/", views.vote, name="vote"),
     path("solutions/<int:pk>/review/", views.review, name="review"),
-    path("u/<str:username>/reputation/", views.history, name="history"),
+    # Its lines name solutions, whose titles any solution write may change ("lists").
+    path(
+        "u/<str:username>/reputation/",
+        cached(["member:{username}", "reputation", "lists"], query=["page"])(views.history),
+        name="history",
+    ),
     path("moderation/trust/", views.trust_moderation, name="trust-moderation"),
     path("how-reputation-works/", views.how_it_works, name="how-it-works"),
     # Flags, the review queue and the public moderation record (issue 21).

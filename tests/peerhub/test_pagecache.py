@@ -444,3 +444,17 @@ def test_a_private_challenges_solution_pages_never_enter_the_cache(client):
             response = client.get(url)
             assert response.status_code == 404, url
             assert state(response) != "hit", url
+
+
+def test_a_members_reputation_history_refreshes_after_the_ledger_and_a_renamed_solution(client):
+    solution = make_solution(title="Clay pot")
+    url = reverse("reputation:history", args=[solution.author.username])
+    reputation_services.vote_cast(voter=UserFactory(), solution=solution, value=Vote.UP)
+    warm(client, url)
+    reputation_tasks.sync_solution_reputation.delay(solution.pk)
+    assert_fresh(client, url, "Clay pot")
+    warm(client, url)
+    challenge_services.solution_revise(
+        solution=solution, by=solution.author, title="Clay pot, fired", body="Fired clay."
+    )
+    assert_fresh(client, url, "Clay pot, fired")
