@@ -136,22 +136,24 @@ def _set_versions(scopes) -> None:
 class PageSpec:
     scopes: tuple[str, ...]
     query: frozenset[str]
+    api: bool = False  # a JSON answer, which may vary with the Accept header
 
     def scopes_for(self, kwargs: dict) -> list[str]:
         return [s.format(**kwargs) for s in self.scopes]
 
 
-def cached(scopes, query=()):
+def cached(scopes, query=(), *, api=False):
     """Mark a view as cacheable for anonymous visitors. `scopes` are format strings filled from
     the URL's kwargs (e.g. "challenge:{slug}"); "site" is always added. `query` lists the query
-    parameters the page reads: a request with any other one is not cached."""
+    parameters the page reads: a request with any other one is not cached. `api` marks an API
+    view: its JSON answers are stored too, one per Accept header (DRF renders by it)."""
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             return view(request, *args, **kwargs)
 
-        wrapper.pagecache = PageSpec(("site", *scopes), frozenset(query))
+        wrapper.pagecache = PageSpec(("site", *scopes), frozenset(query), api)
         return wrapper
 
     return decorate
@@ -196,7 +198,8 @@ def _page_key(request, spec: PageSpec, versions: list[str]) -> str | None:
     # peerhub.locales ran before): one page per language and zone.
     language = translation.get_language() or ""
     zone = timezone.get_current_timezone_name()
-    raw = "\n".join([request.path, query, language, zone, *versions])
+    accept = request.META.get("HTTP_ACCEPT", "") if spec.api else ""
+    raw = "\n".join([request.path, query, language, zone, accept, *versions])
     return "p:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
 
@@ -288,7 +291,9 @@ def _hit_headers(response, etag: str, entry: dict) -> None:
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(entry["modified"])
     response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Vary"] = (
+        "Accept, Accept-Language, Cookie" if entry.get("api") else "Accept-Language, Cookie"
+    )
 
 
 def _storable(request, response) -> bool:
@@ -296,7 +301,8 @@ def _storable(request, response) -> bool:
         return False
     if response.cookies or response.has_header("Set-Cookie"):
         return False
-    if not response.get("Content-Type", "").startswith("text/html"):
+    kinds = ("text/html", "application/json") if getattr(request, "_pagecache_api", False) else ()
+    if not response.get("Content-Type", "").startswith(kinds or "text/html"):
         return False
     if served_from_replica(request):
         # The replica may not have replayed the write that bumped this version yet: storing
@@ -342,6 +348,7 @@ def _store(request, response, key: str) -> None:
         "content": content,
         "status": response.status_code,
         "headers": {h: response[h] for h in KEPT_HEADERS if response.has_header(h)},
+        "api": getattr(request, "_pagecache_api", False),
         "csrf": csrf,
         "nonce": nonce,
         "hash": hashlib.blake2b(content, digest_size=12).hexdigest(),
@@ -397,6 +404,7 @@ class PageCacheMiddleware:
         if key is None or not all(versions):
             return None
         request._pagecache_key = key
+        request._pagecache_api = spec.api
         entry = _entry(key)
         return _replay(request, entry) if entry else None
 

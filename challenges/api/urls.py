@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from peerhub.pagecache import cached
 from peerhub.slugs import UnicodeSlugConverter
 
 from . import views
@@ -31,6 +32,10 @@ urlpatterns = [
         views.ChallengeTranslationView.as_view(),
         name="api-challenge-translation",
     ),
-    path("search/", SearchView.as_view(), name="api-search"),
+    path(
+        "search/",
+        cached(["lists"], query=["q", "kind", "status", "value"], api=True)(SearchView.as_view()),
+        name="api-search",
+    ),
     path("mentions/", views.MentionSuggestionsView.as_view(), name="api-mention-suggestions"),
 ]

@@ -4,6 +4,8 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from peerhub.pagecache import cached
+
 from . import deletion, exports, relations, tokens, views
 
 # Swagger UI sets inline styles from its own (self-hosted, nonce-less) bundle; only this page
@@ -29,12 +31,30 @@ urlpatterns = [
         exports.DataExportDownloadView.as_view(),
         name="api-data-export-download",
     ),
-    path("users/", views.UserListView.as_view(), name="api-user-list"),
+    # Visitors' API lists come from the page cache like their pages (peerhub.pagecache).
+    path(
+        "users/",
+        cached(
+            ["lists"],
+            query=[
+                "page",
+                "page_size",
+                "ordering",
+                "search",
+                "date_joined__gte",
+                "date_joined__lte",
+            ],
+            api=True,
+        )(views.UserListView.as_view()),
+        name="api-user-list",
+    ),
     path("users/<str:username>/", views.UserDetailView.as_view(), name="api-user-detail"),
     path("manifesto/", views.ManifestoView.as_view(), name="api-manifesto"),
     path(
         "manifesto/signatures/",
-        views.ManifestoSignatureListView.as_view(),
+        cached(["lists"], query=["page", "page_size"], api=True)(
+            views.ManifestoSignatureListView.as_view()
+        ),
         name="api-manifesto-signatures",
     ),
     path("manifesto/sign/", views.ManifestoSignView.as_view(), name="api-manifesto-sign"),

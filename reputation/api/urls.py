@@ -3,6 +3,7 @@
 from django.urls import path
 
 from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
+from peerhub.pagecache import cached
 
 from . import moderation, views
 
@@ -18,8 +19,23 @@ urlpatterns = [
         views.UserReputationView.as_view(),
         name="api-user-reputation",
     ),
-    path("leaderboard/", views.LeaderboardView.as_view(), name="api-leaderboard"),
-    path("rankings/", views.PlatformRankingView.as_view(), name="api-rankings"),
+    # Visitors' boards come from the page cache like the pages (peerhub.pagecache).
+    path(
+        "leaderboard/",
+        cached(
+            ["lists", "boards"],
+            query=["period", "challenge", "value", "page", "page_size"],
+            api=True,
+        )(views.LeaderboardView.as_view()),
+        name="api-leaderboard",
+    ),
+    path(
+        "rankings/",
+        cached(["lists", "boards"], query=["board", "page", "page_size"], api=True)(
+            views.PlatformRankingView.as_view()
+        ),
+        name="api-rankings",
+    ),
     path(
         "challenges/<uslug:slug>/rankings/",
         views.ChallengeRankingView.as_view(),

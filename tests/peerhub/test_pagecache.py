@@ -458,3 +458,68 @@ def test_a_members_reputation_history_refreshes_after_the_ledger_and_a_renamed_s
         solution=solution, by=solution.author, title="Clay pot, fired", body="Fired clay."
     )
     assert_fresh(client, url, "Clay pot, fired")
+
+
+# --- Visitors' API lists --------------------------------------------------------------------
+
+
+def test_a_visitors_api_list_comes_from_the_cache_and_refreshes_after_a_write(client):
+    UserFactory(username="ana")
+    url = "/api/users/"
+    first = client.get(url, HTTP_ACCEPT="application/json")
+    assert first.status_code == 200 and state(first) == "miss"
+    second = client.get(url, HTTP_ACCEPT="application/json")
+    assert state(second) == "hit"
+    assert second.json() == first.json()
+    assert second.headers["Content-Type"].startswith("application/json")
+    assert "Accept" in second.headers["Vary"]
+    UserFactory(username="bruno")
+    fresh = client.get(url, HTTP_ACCEPT="application/json")
+    assert state(fresh) == "miss"
+    assert {m["username"] for m in fresh.json()["results"]} >= {"ana", "bruno"}
+
+
+def test_each_accept_header_has_its_own_cached_api_answer(client):
+    url = "/api/users/"
+    warm_json = client.get(url, HTTP_ACCEPT="application/json")
+    assert state(client.get(url, HTTP_ACCEPT="application/json")) == "hit"
+    browsable = client.get(url, HTTP_ACCEPT="text/html")
+    assert state(browsable) != "hit"
+    assert browsable.content != warm_json.content
+
+
+def test_a_member_or_a_token_never_gets_a_visitors_api_answer(client, api_client):
+    from peerhub import tokens
+
+    url = reverse("api-leaderboard")
+    client.get(url)
+    assert state(client.get(url)) == "hit"
+    issued = tokens.token_create(
+        user=UserFactory(), name="cli", scopes=["read"], expires_in_days=30
+    )
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
+    by_token = api_client.get(url)
+    assert by_token.status_code == 200 and state(by_token) != "hit"
+    client.force_login(UserFactory())
+    assert state(client.get(url)) != "hit"
+
+
+def test_visitors_api_boards_and_search_refresh_after_the_writes_that_change_them(client):
+    solution = make_solution(title="Sand filter", body="A sand filter for the well.")
+    urls = [
+        reverse("api-leaderboard"),
+        reverse("api-rankings"),
+        reverse("api-search") + "?q=sand",
+        reverse("api-manifesto-signatures"),
+    ]
+    ManifestoVersionFactory()
+    for url in urls:
+        client.get(url)
+        assert state(client.get(url)) == "hit", url
+    reputation_tasks.recompute_reputation.delay()
+    for url in urls[:2]:
+        assert state(client.get(url)) == "miss", url
+    make_solution(solution.challenge, title="Sand and charcoal", body="Sand and charcoal.")
+    assert state(client.get(urls[2])) == "miss"
+    site_services.manifesto_sign(user=UserFactory())
+    assert state(client.get(urls[3])) == "miss"
