@@ -11,12 +11,16 @@ urlpatterns = [
     path("solutions/<int:pk>/vote/", views.SolutionVoteView.as_view(), name="api-solution-vote"),
     path(
         "solutions/<int:pk>/reviews/",
-        views.SolutionReviewListView.as_view(),
+        cached(["solution:{pk}"], query=["page", "page_size"], api=True)(
+            views.SolutionReviewListView.as_view()
+        ),
         name="api-solution-reviews",
     ),
     path(
         "users/<str:username>/reputation/",
-        views.UserReputationView.as_view(),
+        cached(["member:{username}", "reputation", "lists"], query=["page", "page_size"], api=True)(
+            views.UserReputationView.as_view()
+        ),
         name="api-user-reputation",
     ),
     # Visitors' boards come from the page cache like the pages (peerhub.pagecache).
@@ -38,12 +42,14 @@ urlpatterns = [
     ),
     path(
         "challenges/<uslug:slug>/rankings/",
-        views.ChallengeRankingView.as_view(),
+        cached(["challenge:{slug}"], query=["page", "page_size"], api=True)(
+            views.ChallengeRankingView.as_view()
+        ),
         name="api-challenge-rankings",
     ),
     path(
         "challenges/<uslug:slug>/evolution/",
-        views.EvolutionView.as_view(),
+        cached(["challenge:{slug}"], api=True)(views.EvolutionView.as_view()),
         name="api-challenge-evolution",
     ),
     path("solutions/<int:pk>/score/", views.SolutionScoreView.as_view(), name="api-solution-score"),

@@ -523,3 +523,27 @@ def test_visitors_api_boards_and_search_refresh_after_the_writes_that_change_the
     assert state(client.get(urls[2])) == "miss"
     site_services.manifesto_sign(user=UserFactory())
     assert state(client.get(urls[3])) == "miss"
+
+
+def test_visitors_api_answers_about_one_solution_challenge_or_member_refresh(client):
+    solution = make_solution(title="Clay pot")
+    author = solution.author.username
+    urls = [
+        reverse("api-solution-reviews", args=[solution.pk]),
+        reverse("api-challenge-rankings", args=[solution.challenge.slug]),
+        reverse("api-challenge-evolution", args=[solution.challenge.slug]),
+        reverse("api-user-reputation", args=[author]),
+    ]
+    for url in urls:
+        client.get(url)
+        assert state(client.get(url)) == "hit", url
+    scores = {c.pk: 4 for c in solution.challenge.criteria.all()}
+    reputation_services.review_save(
+        reviewer=regular(), solution=solution, comment="Sturdy and cheap.", scores=scores
+    )
+    assert "Sturdy and cheap." in client.get(urls[0]).content.decode()
+    reputation_tasks.recompute_challenge_rankings.delay(solution.challenge_id)
+    for url in urls[1:3]:
+        assert state(client.get(url)) == "miss", url
+    reputation_tasks.sync_solution_reputation.delay(solution.pk)
+    assert state(client.get(urls[3])) == "miss"
