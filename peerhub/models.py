@@ -48,6 +48,11 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
         constraints = [limits.length_check("bio", limits.BIO, name="user_bio_max_length")]
+        indexes = [
+            # The few deactivated members, so that a board leaves them out without joining
+            # every member (reputation.leaderboards).
+            models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive"),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -118,6 +118,12 @@ def _by_username(field: str):
     return F(field)
 
 
+def _active(field: str) -> Q:
+    """Rows whose member (`field`) is active, as a test against the few deactivated members
+    (index user_inactive): a join would read every member to count a board."""
+    return ~Q(**{f"{field}_id__in": User.objects.filter(is_active=False).values("pk")})
+
+
 class Board:
     """A ranked list the paginators slice: `len()` and `board[a:b]` → standings with ranks.
     All time and the 30-day board as everyone sees it: stored rows ordered in SQL (the scores,
@@ -216,7 +222,7 @@ def leaderboard(
         raise ValueError(f"unknown period {period!r}")
     if period == ALL_TIME and challenge is None and value is None:
         scores = (
-            ReputationScore.objects.filter(total__gt=1, user__is_active=True)
+            ReputationScore.objects.filter(_active("user"), total__gt=1)
             .select_related("user", "user__reputation")
             .order_by("-total", "user__username")
         )
@@ -229,7 +235,7 @@ def leaderboard(
         and boards.standings_current(period)
     ):
         standings = (
-            ReputationStanding.objects.filter(period=period, member__is_active=True)
+            ReputationStanding.objects.filter(_active("member"), period=period)
             .select_related("member", "member__reputation")
             .order_by("-score", _by_username("member__username"))
         )

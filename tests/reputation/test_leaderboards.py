@@ -53,6 +53,20 @@ def test_thirty_days_counts_recent_lines_only_and_positive_members_only():
     assert names(board) == [(recent.username, 5), (old.username, 2)]
 
 
+def test_a_deactivated_member_leaves_every_board_and_its_count():
+    solution = make_solution()
+    stays, gone = UserFactory.create_batch(2)
+    for member in (stays, gone):
+        line(member, 5, days_ago=1, solution=solution)
+        ReputationScore.objects.create(user=member, total=Decimal(20), trust_level=2)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    for period in ("all", "30d"):
+        board = leaderboards.leaderboard(viewer=None, period=period)
+        assert len(board) == 1, period
+        assert [s.user.username for s in board[0:5]] == [stays.username], period
+
+
 def test_thirty_days_applies_the_daily_cap_per_fact_day(settings):
     settings.PEERHUB_REPUTATION = {"daily_vote_cap": 20}
     solution = make_solution()
