@@ -10,12 +10,15 @@ breadth first, while the whole branch from the root to the highlighted solution 
 Folded branches are counted on the marker, so nothing disappears silently.
 No script and no inline style: classes only, styled by site.css, so the page's CSP holds."""
 
+import functools
+import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language_bidi, gettext, ngettext
+from django.utils.translation import get_language, get_language_bidi, gettext, ngettext
 
 from .selectors import Lineage, LineageNode
 
@@ -144,6 +147,55 @@ def _walk(box: _Box):
         yield from _walk(child)
 
 
+# A drawing is a pure function of the tree, the options and the language: kept in the cache
+# under a digest of all of them, so an unchanged tree (a big challenge's overview, a lineage
+# page) is drawn once, and any change to it is a new key, never a stale drawing.
+DRAWING_TIMEOUT = 24 * 60 * 60
+
+
+def _drawing_key(kind: str, lineage: Lineage, options: dict) -> str:
+    nodes = [
+        (
+            n.id, n.parent_id, n.title, n.author, n.author_username, n.generation, n.status,
+            n.challenge_slug, n.challenge_title, n.visible, n.url, n.descendant_count,
+            [c.id for c in n.children],
+        )
+        for n in lineage.nodes.values()
+    ]  # fmt: skip
+    raw = repr(
+        (
+            kind,
+            get_language(),
+            sorted(options.get("highlight", ())),
+            options.get("label", ""),
+            lineage.root.id,
+            lineage.current_id,
+            [a.id for a in lineage.ancestors],
+            lineage.total,
+            nodes,
+        )
+    )
+    return f"lineage-drawing:{kind}:{hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()}"
+
+
+def _kept(kind: str):
+    def decorate(draw):
+        @functools.wraps(draw)
+        def wrapper(lineage: Lineage, **options) -> SafeString:
+            key = _drawing_key(kind, lineage, options)
+            drawing = cache.get(key)
+            if drawing is None:
+                drawing = str(draw(lineage, **options))
+                cache.set(key, drawing, timeout=DRAWING_TIMEOUT)
+            return mark_safe(drawing)  # noqa: S308  (drawn by `draw`, which escapes every text)
+
+        wrapper.uncached = draw
+        return wrapper
+
+    return decorate
+
+
+@_kept("svg")
 def lineage_svg(
     lineage: Lineage, *, label: str = "", highlight: frozenset[int] = frozenset()
 ) -> SafeString:
@@ -184,6 +236,7 @@ def lineage_svg(
     return mark_safe("".join(parts))  # noqa: S308  (every user text above is escaped)
 
 
+@_kept("list")
 def lineage_list(lineage: Lineage, *, highlight: frozenset[int] = frozenset()) -> SafeString:
     """The same boxes as `lineage_svg` draws, as nested lists of links: the tree's text version,
     which screen readers and keyboards follow (parent, then its children, one level deeper)."""

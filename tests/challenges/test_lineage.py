@@ -3,6 +3,7 @@ every sequence of forks keeps."""
 
 import random
 import re
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -445,3 +446,23 @@ def test_the_list_view_escapes_what_members_write(tree):
     listed = str(lineage_list(selectors.lineage_for(user=tree["alice"], solution=tree["f3"])))
     assert "<script>" not in listed
     assert "&lt;script&gt;" in listed
+
+
+def test_a_drawing_is_kept_until_anything_it_shows_changes(tree):
+    from django.utils import translation
+
+    from challenges import lineage_svg as drawing
+
+    viewer = tree["alice"]
+    lineage = selectors.lineage_for(user=viewer, solution=tree["f3"])
+    first = str(lineage_svg(lineage))
+    with mock.patch.object(drawing, "_layout", side_effect=AssertionError("drawn again")):
+        assert str(lineage_svg(lineage)) == first  # the same tree: read from the cache
+    # A renamed solution, another language, another highlight: drawn again.
+    renamed = selectors.lineage_for(user=viewer, solution=tree["f3"])
+    next(iter(renamed.nodes.values())).title = "Renamed root"
+    assert "Renamed root" in str(lineage_svg(renamed))
+    with translation.override("fr"):
+        assert str(lineage_svg(lineage)) != first
+    assert str(lineage_svg(lineage, highlight=frozenset({tree["f3"].pk}))) != first
+    assert str(lineage_svg(lineage)) == str(lineage_svg.uncached(lineage))
