@@ -85,12 +85,20 @@ class ReputationConfig(AppConfig):
             for s in solutions
         }
 
-    def challenge_links(self, *, challenge) -> list[tuple[str, str]]:
-        """Links the challenge page adds: its evolution view."""
+    def challenge_links(self, *, request, challenge) -> list[tuple[str, str]]:
+        """Links the challenge page adds: its evolution view, and to members who may review,
+        the solutions that most need a review (reputation.review_queue)."""
         from django.urls import reverse
         from django.utils.translation import gettext
 
-        return [(gettext("Evolution view"), reverse("reputation:evolution", args=[challenge.slug]))]
+        links = [
+            (gettext("Evolution view"), reverse("reputation:evolution", args=[challenge.slug]))
+        ]
+        if request.user.is_authenticated and request.user.has_perm("reputation.add_review"):
+            links.append(
+                (gettext("To review"), reverse("reputation:to-review", args=[challenge.slug]))
+            )
+        return links
 
     def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,

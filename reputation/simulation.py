@@ -45,7 +45,7 @@ from peerhub.exceptions import DomainError
 from peerhub.hooks import collect
 from peerhub.models import User
 
-from . import abuse, fitness, ledger, services, tasks, trust
+from . import abuse, fitness, ledger, review_queue, services, tasks, trust
 from .models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
 from .simulation_adversaries import ADVERSARY_ROLES, AdversaryAgents, adversary_counts
 from .simulation_adversary_figures import AdversaryReport
@@ -547,14 +547,14 @@ class Simulation(AdversaryAgents):
                 for solution_id in self._visible(challenge_id, 3):
                     self._judge(pk, solution_id, typical[challenge_id])
         for pk in self.ids("veteran"):
-            # The review queue: the challenge's least-reviewed solutions they have not reviewed.
-            challenge_id = rng.choice(challenges).pk
-            queue = [s for s in self.solutions_of[challenge_id] if (pk, s) not in self.reviewed]
-            queue = [s for s in queue if self.author.get(s) != pk]
-            queue.sort(key=lambda s: (self.review_count[s], -self.posted_on.get(s, 0), s))
-            for solution_id in queue[: c.reviews_per_day]:
-                perceived = self._judge(pk, solution_id, typical[challenge_id])
-                self._review(pk, solution_id, perceived)
+            # The review queue of the product (reputation.review_queue): the least-reviewed
+            # solutions they may review, whatever the challenge.
+            queue = review_queue.solutions_to_review(
+                user=self.users[pk], limit=c.reviews_per_day, among=typical
+            )
+            for row in queue:
+                perceived = self._judge(pk, row.pk, typical[row.challenge_id])
+                self._review(pk, row.pk, perceived)
         ring_ids = self.ids("ring")
         ring = set(ring_ids)
         ring_solutions = [

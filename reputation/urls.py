@@ -42,6 +42,7 @@ urlpatterns = [
         cached(["lists", "boards"], query=["board", "page"])(views.rankings_page),
         name="rankings",
     ),
+    path("challenges/<uslug:slug>/to-review/", views.to_review, name="to-review"),
     path(
         "challenges/<uslug:slug>/evolution/",
         cached(["challenge:{slug}"])(views.evolution_page),

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
@@ -27,6 +27,7 @@ from . import (
     leaderboards,
     presenters,
     rankings,
+    review_queue,
     rules,
     selectors,
     services,
@@ -208,6 +209,34 @@ def evolution_page(request, slug: str):
             "lineages": evolution.lineage_drawings(result),
         },
     )
+
+
+TO_REVIEW = 20
+
+
+@login_required
+def to_review(request, slug: str):
+    """Members who may review (reputation.add_review): the challenge's solutions that most need
+    a review, the fewest reviews first (reputation.review_queue)."""
+    challenge = challenge_get(user=request.user, slug=slug)
+    if not request.user.has_perm("reputation.add_review"):
+        raise PermissionDenied
+    entries = review_queue.solutions_to_review(
+        user=request.user, challenge=challenge, limit=TO_REVIEW
+    )
+    return render(
+        request,
+        "reputation/to_review.html",
+        {"challenge": challenge, "entries": [(s, _to_review_reason(s)) for s in entries]},
+    )
+
+
+def _to_review_reason(solution) -> str:
+    if not solution.n_reviews:
+        return _("No review yet.")
+    return ngettext(
+        "Only {count} review so far.", "Only {count} reviews so far.", solution.n_reviews
+    ).format(count=solution.n_reviews)
 
 
 @login_required

@@ -132,7 +132,7 @@ def challenge_detail(request, slug: str):
             "sort": sort,
             "solution_sorts": sorts,
             "latest_round": rounds[-1] if rounds else None,
-            "challenge_links": collect("challenge_links", challenge=challenge),
+            "challenge_links": collect("challenge_links", request=request, challenge=challenge),
             "challenge_sections": collect(
                 "challenge_sections", request=request, challenge=challenge
             ),

@@ -321,6 +321,8 @@ def _seed() -> list[Page]:
         Page("staff wash trades", reverse("marketplace:staff-wash"), True, staff=True),
         Page("staff dashboard", reverse("staff-dashboard"), True, staff=True),
         Page("review queue", reverse("reputation:review-queue"), True, staff=True),
+        # Members who may review (level 2+; staff may): the solutions most in need of a review.
+        Page("to review", reverse("reputation:to-review", args=[challenge.slug]), True, staff=True),
         Page(
             "moderation case",
             reverse("reputation:moderation-case", args=[flag.case_id]),

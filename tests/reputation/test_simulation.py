@@ -32,7 +32,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SMALL = simulation.Config(
     members=200, challenges=4, days=12, seed=4, ring_share=0.03, post_rate=0.12, vote_rate=0.3
 )
-TINY = simulation.Config(members=100, challenges=2, days=2, seed=5, post_rate=0.12, vote_rate=0.3)
+# A seed where a fork wins prize money (issue 23's review queue changed every trajectory: at
+# seed 5 no fork wins any more, and nothing is paid to ancestors).
+TINY = simulation.Config(members=100, challenges=2, days=2, seed=10, post_rate=0.12, vote_rate=0.3)
 
 
 def deterministic(result) -> tuple:

@@ -22,8 +22,10 @@ from reputation.simulation_adversaries import COSMETIC_EDIT, DEFAULT_STRENGTH
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Busy, so that four days give every adversary something to act on; no prizes (not under test).
+# A seed where each adversary finds its target (with issue 23's review queue, at seed 5 the ring
+# posts nothing to be bribed for, and the bombed solution has no honest review before the bombs).
 TINY = simulation.Config(
-    members=120, challenges=2, days=4, seed=5, post_rate=0.15, vote_rate=0.3, prize_share=0.0
+    members=120, challenges=2, days=4, seed=10, post_rate=0.15, vote_rate=0.3, prize_share=0.0
 )
 ALL = dataclasses.replace(TINY, **DEFAULT_STRENGTH)
 

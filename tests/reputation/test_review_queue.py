@@ -1,0 +1,125 @@
+"""The review queue (issue 23): what most needs a review, the fewest reviews first, then the
+newest; the page listing it to members who may review, and its link on the challenge page."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from challenges.models import Solution
+from reputation import services
+from reputation.models import ReputationScore
+from reputation.review_queue import solutions_to_review
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+pytestmark = pytest.mark.django_db
+
+
+def member():
+    """A member at trust level 2 (regular): may review."""
+    user = UserFactory()
+    ReputationScore.objects.create(user=user, total=Decimal(100), trust_level=2)
+    return user
+
+
+def review(reviewer, solution, value: int = 4):
+    criteria = list(solution.challenge.criteria.order_by("position"))
+    return services.review_save(
+        reviewer=reviewer, solution=solution, comment="Works; could be cheaper.",
+        scores={c.pk: value for c in criteria},
+    )  # fmt: skip
+
+
+def published(solution, days_ago: int):
+    Solution.objects.filter(pk=solution.pk).update(
+        published_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return solution
+
+
+def test_fewest_reviews_first_then_newest():
+    challenge = ChallengeFactory()
+    old_unreviewed = published(make_solution(challenge), 3)
+    new_unreviewed = published(make_solution(challenge), 1)
+    reviewed_once = published(make_solution(challenge), 5)
+    reviewed_twice = published(make_solution(challenge), 6)
+    review(member(), reviewed_once)
+    review(member(), reviewed_twice)
+    review(member(), reviewed_twice)
+
+    queue = solutions_to_review(user=member(), challenge=challenge, limit=10)
+
+    assert [s.pk for s in queue] == [
+        new_unreviewed.pk, old_unreviewed.pk, reviewed_once.pk, reviewed_twice.pk
+    ]  # fmt: skip
+    assert [s.n_reviews for s in queue] == [0, 0, 1, 2]
+    assert len(solutions_to_review(user=member(), challenge=challenge, limit=2)) == 2
+
+
+def test_only_what_the_member_may_review():
+    challenge = ChallengeFactory()
+    me = member()
+    mine = make_solution(challenge, me)
+    built_on_mine = make_fork(mine)
+    done = make_solution(challenge)
+    review(me, done)
+    draft = make_solution(challenge, publish=False)
+    open_one = make_solution(challenge)
+    elsewhere = make_solution(ChallengeFactory())
+
+    in_challenge = {s.pk for s in solutions_to_review(user=me, challenge=challenge, limit=10)}
+    everywhere = {s.pk for s in solutions_to_review(user=me, limit=10)}
+
+    assert in_challenge == {open_one.pk}
+    assert everywhere == {open_one.pk, elsewhere.pk}
+    assert not {mine.pk, built_on_mine.pk, done.pk, draft.pk} & everywhere
+
+
+def test_queue_is_two_queries(django_assert_max_num_queries):
+    challenge = ChallengeFactory()
+    me = member()
+    make_solution(challenge, me)
+    for _ in range(6):
+        make_solution(challenge)
+    with django_assert_max_num_queries(2):
+        queue = solutions_to_review(user=me, challenge=challenge, limit=10)
+        [(s.challenge.slug, s.author.name) for s in queue]
+    assert len(queue) == 6
+
+
+def url(challenge):
+    return reverse("reputation:to-review", args=[challenge.slug])
+
+
+def test_page_asks_anonymous_visitors_to_sign_in(client):
+    challenge = ChallengeFactory()
+    response = client.get(url(challenge))
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_page_refuses_members_who_may_not_review(client):
+    challenge = ChallengeFactory()
+    client.force_login(UserFactory())  # a new member: level 1 at most
+    assert client.get(url(challenge)).status_code == 403
+    assert "to-review" not in client.get(challenge.get_absolute_url()).content.decode()
+
+
+def test_page_lists_with_reasons_and_is_linked(client, django_assert_max_num_queries):
+    challenge = ChallengeFactory()
+    fresh = make_solution(challenge, title="Fresh idea")
+    seen = make_solution(challenge, title="Seen idea")
+    review(member(), seen)
+    me = member()
+    client.force_login(me)
+    client.get(url(challenge))  # warm the per-process caches (rules, site settings)
+    with django_assert_max_num_queries(12):
+        response = client.get(url(challenge))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index(fresh.title) < html.index(seen.title)
+    assert "No review yet." in html
+    assert "Only 1 review so far." in html
+    assert url(challenge) in client.get(challenge.get_absolute_url()).content.decode()
