@@ -121,7 +121,7 @@ def test_home_runs_the_same_queries_at_two_sizes(client, signed_in, django_asser
 
 
 def test_manifesto_page_counts_signatories_without_a_count_query(
-    client, django_assert_max_num_queries
+    client, django_assert_max_num_queries, page_cache_off
 ):
     version = ManifestoVersionFactory()
     ManifestoSignatureFactory.create_batch(3, version=version)
