@@ -9,6 +9,9 @@ from .models import Review, Vote
 
 # Profiles and boards show reputation; a member's ledger lines are written in bulk by the syncs.
 LEDGER = ["reputation", "boards"]
+# "How reputation works" quotes the latest simulation's figures, written to a file by
+# reputation.simulation_report, which bumps this scope.
+SIMULATION = "simulation"
 
 
 def _held_solution(row):

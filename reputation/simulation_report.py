@@ -9,6 +9,10 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
+from peerhub import pagecache
+
+from .pagecache import SIMULATION
+
 REPORT_NAME = "simulation-report.html"
 
 
@@ -234,6 +238,8 @@ def write(result) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(result), encoding="utf-8")
     figures_path().write_text(json.dumps(summary(result), ensure_ascii=False), encoding="utf-8")
+    # "How reputation works" quotes these figures: its cached page is stale now.
+    pagecache.bump(SIMULATION)
     return path
 
 

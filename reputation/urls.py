@@ -4,6 +4,7 @@ from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from . import moderation_views, views
+from .pagecache import SIMULATION
 
 app_name = "reputation"
 
@@ -17,7 +18,12 @@ urlpatterns = [
         name="history",
     ),
     path("moderation/trust/", views.trust_moderation, name="trust-moderation"),
-    path("how-reputation-works/", views.how_it_works, name="how-it-works"),
+    # The rules (settings: "site" covers a deploy) and the latest simulation's figures.
+    path(
+        "how-reputation-works/",
+        cached([SIMULATION])(views.how_it_works),
+        name="how-it-works",
+    ),
     # Flags, the review queue and the public moderation record (issue 21).
     path("flag/<str:kind>/<int:pk>/", moderation_views.flag_item, name="flag"),
     path("moderation/my-flags/", moderation_views.my_flags, name="my-flags"),

@@ -3,6 +3,7 @@ kind of write that changes it, never holds a private challenge, never serves a s
 and answers conditional GETs."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -547,3 +548,18 @@ def test_visitors_api_answers_about_one_solution_challenge_or_member_refresh(cli
         assert state(client.get(url)) == "miss", url
     reputation_tasks.sync_solution_reputation.delay(solution.pk)
     assert state(client.get(urls[3])) == "miss"
+
+
+def test_a_new_simulation_report_refreshes_how_reputation_works(client, settings, tmp_path):
+    from reputation import simulation_report
+
+    settings.PEERHUB_SIMULATION_REPORT_DIR = tmp_path
+    url = reverse("reputation:how-it-works")
+    warm(client, url)
+    with (
+        mock.patch.object(simulation_report, "render", return_value="<html></html>"),
+        mock.patch.object(simulation_report, "summary", return_value={"members": 4321}),
+    ):
+        simulation_report.write(object())
+    simulation_report.figures_path().unlink()  # the stand-in figures are not a page's
+    assert state(client.get(url)) == "miss"

@@ -144,7 +144,9 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert "<h2>Adversaries</h2>" in page and "Lineage farming" in page
 
 
-def test_the_public_page_quotes_each_adversarys_latest_figures(client, settings, tmp_path):
+def test_the_public_page_quotes_each_adversarys_latest_figures(
+    client, settings, tmp_path, page_cache_off
+):
     settings.PEERHUB_SIMULATION_REPORT_DIR = tmp_path
     result = simulation.Simulation(dataclasses.replace(ALL, days=2)).run()
     simulation_report.write(result)
