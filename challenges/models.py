@@ -347,8 +347,18 @@ class Solution(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["challenge", "status"], name="solution_challenge_status"),
+            # With the root: a challenge's lineage roots read from the index alone.
+            models.Index(
+                fields=["challenge", "status", "root"], name="solution_challenge_status_root"
+            ),
             models.Index(fields=["root", "generation"], name="solution_root_generation"),
+            # The roots that branched, with their sizes: the challenge page's lineage overview
+            # meets them by key instead of reading every solution.
+            models.Index(
+                fields=["id", "descendant_count"],
+                condition=models.Q(descendant_count__gt=0),
+                name="solution_branched",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -63,7 +63,13 @@ def _solution(solution: Solution) -> list[str]:
 
 def _comment(comment: Comment) -> list[str]:
     if comment.solution_id:
-        return [f"solution:{comment.solution_id}"]
+        # Its solution's row on the challenge page counts the comments.
+        slug = (
+            Solution.objects.filter(pk=comment.solution_id)
+            .values_list("challenge__slug", flat=True)
+            .first()
+        )
+        return [f"solution:{comment.solution_id}", *([f"challenge:{slug}"] if slug else [])]
     return challenge_scope(comment.challenge_id)
 
 

@@ -153,8 +153,13 @@ def can_decide_proposal(user) -> bool:
 def was_published(solution: Solution) -> bool:
     """Published, or withdrawn after being published. A draft withdrawn before anyone saw it
     stays its author's, like any draft."""
-    return solution.status == Solution.Status.PUBLISHED or (
-        solution.status == Solution.Status.WITHDRAWN and solution.published_at is not None
+    return was_published_as(solution.status, solution.published_at)
+
+
+def was_published_as(status: str, published_at) -> bool:
+    """was_published, from the two columns (rows read as values)."""
+    return status == Solution.Status.PUBLISHED or (
+        status == Solution.Status.WITHDRAWN and published_at is not None
     )
 
 

@@ -41,6 +41,7 @@ from django.middleware.csrf import (
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.safestring import SafeString, mark_safe
 
 from . import locales
 from .replica import served_from_replica
@@ -409,6 +410,53 @@ class PageCacheMiddleware:
         return _replay(request, entry) if entry else None
 
 
+# --- Fragments: the parts of members' pages that many members see alike ---------------------
+
+FRAGMENT_CSRF = "@@pagecache-fragment-csrf@@"
+
+
+class Fragments:
+    """Parts of a page that many members see alike (a challenge's solution rows; its discussion
+    as seen by members who may reply but wrote none of it), kept under the versions of the
+    page's scopes exactly like the visitors' pages: a write that bumps a scope makes them miss.
+    The variant a part is kept under names everything else it shows (the ids of its rows, the
+    member's permissions, its relative times); the language and the time zone are added. A part
+    renders with FRAGMENT_CSRF for its CSRF token, which each use replaces with the member's own.
+    Off, so every part renders live, where the page cache is off."""
+
+    def __init__(self, request, scopes):
+        self.request = request
+        self.versions: list[str] | None = None
+        if enabled():
+            versions = _versions(["site", *scopes])
+            if all(versions):
+                self.versions = versions
+
+    def _key(self, name: str, variant) -> str:
+        language = translation.get_language() or ""
+        zone = timezone.get_current_timezone_name()
+        raw = "\n".join([name, language, zone, repr(variant), *self.versions])
+        return "f:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
+
+    def get(self, name: str, variant, render) -> SafeString:
+        """The part `name` for `variant`: from the cache, or `render()` (a string) kept."""
+        if self.versions is None:
+            return mark_safe(render())  # noqa: S308  (rendered by a template, which escapes)
+        key = self._key(name, variant)
+        entry = _entry(key)
+        if entry is None:
+            content = str(render())
+            if not served_from_replica(self.request):
+                entry = {"content": content, "modified": time.time()}
+                _cache().set(key, entry, timeout=_ttl())
+                _local.put(key, entry)
+        else:
+            content = entry["content"]
+        if FRAGMENT_CSRF in content:
+            content = content.replace(FRAGMENT_CSRF, get_token(self.request))
+        return mark_safe(content)  # noqa: S308  (rendered by a template, which escapes)
+
+
 # --- Wiring: the apps' pagecache modules say which writes and which tasks bump what ----------
 
 _TASK_SCOPES: dict = {}
@@ -476,29 +524,3 @@ def connect_site() -> None:
     from allauth.account.models import EmailAddress
 
     on_save_and_delete(EmailAddress, lambda a: [f"member:{a.user.username}", "lists"])
-
-
-# --- The `pages` cache backend ------------------------------------------------------------------
-
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient  # noqa: E402
-
-
-class _ReusedClient(RedisCacheClient):
-    """Django builds a new redis.Redis object on every call (about 1 ms of Python each); a hit
-    asks once, so reuse one per connection pool: redis.Redis is safe to share between threads."""
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_clients", {})
-        client = clients.get(id(pool))
-        if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
-        return client
-
-
-class PageRedisCache(RedisCache):
-    """Django's Redis cache with a reused client (settings: CACHES["pages"] with Redis)."""
-
-    def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = _ReusedClient

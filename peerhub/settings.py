@@ -165,7 +165,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "peerhub.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "peerhub",
         }
@@ -852,7 +852,7 @@ if REDIS_URL:
 # net; writes invalidate at once.
 CACHES["pages"] = (
     {
-        "BACKEND": "peerhub.pagecache.PageRedisCache",
+        "BACKEND": "peerhub.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "peerhub-pages",
     }

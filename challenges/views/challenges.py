@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -11,7 +12,9 @@ from peerhub import confirm, languages
 from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
+from peerhub.pagecache import Fragments
 from peerhub.paging import CountedPaginator
+from peerhub.templatetags.peerhub import relative
 
 from .. import history, permissions, selectors, services, translations
 from ..forms import ChallengeForm
@@ -86,6 +89,19 @@ def _attach_row_figures(request, page) -> None:
         solution.row_sections = sections.get(solution.pk, [])
 
 
+def _solution_rows(request, fragments: Fragments, page, sort: str):
+    """The page's solution rows. Every member who sees the same rows sees them alike (the row
+    hooks answer for the solutions, not the reader), so they are kept under the challenge's
+    page-cache versions, by the rows' ids and the relative times they print."""
+    variant = (sort, page.number, tuple((s.pk, relative(s.updated_at)) for s in page))
+
+    def render():
+        _attach_row_figures(request, page)
+        return render_to_string("challenges/_solution_rows.html", {"page": page})
+
+    return fragments.get("solution-rows", variant, render)
+
+
 def _solution_sorts() -> tuple[list[tuple[str, str]], dict]:
     """The sorts of the solution list: other apps' orderings (through the `solution_sorts` hook;
     reputation's rank comes first and is the default) and this app's own."""
@@ -111,7 +127,7 @@ def challenge_detail(request, slug: str):
         user=request.user, challenge=challenge, sort=sort, ordering=orderings.get(sort)
     )
     page = CountedPaginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    _attach_row_figures(request, page)
+    fragments = Fragments(request, [f"challenge:{challenge.slug}"])
     rounds = [
         r
         for r in selectors.selection_rounds(user=request.user, challenge=challenge)
@@ -129,6 +145,7 @@ def challenge_detail(request, slug: str):
             "challenge": challenge,
             "brief": brief,
             "page": page,
+            "solution_rows": _solution_rows(request, fragments, page, sort),
             "sort": sort,
             "solution_sorts": sorts,
             "latest_round": rounds[-1] if rounds else None,
@@ -155,7 +172,7 @@ def challenge_detail(request, slug: str):
             "can_edit": permissions.can_edit_challenge(request.user, challenge),
             "can_post": permissions.can_post_solution(request.user, challenge),
             "next_status": services.TRANSITIONS.get(challenge.status),
-            **thread_context(request, challenge),
+            **thread_context(request, challenge, fragments=fragments),
         },
     )
 

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_POST
 from peerhub.announce import announce
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
+from peerhub.pagecache import FRAGMENT_CSRF, Fragments
+from peerhub.templatetags.peerhub import relative
 from peerhub.widgets import enable_mentions
 
 from .. import history, permissions, selectors, services
@@ -26,9 +29,12 @@ def _kind_and_key(target) -> tuple[str, str]:
     return "solution", str(target.pk)
 
 
-def thread_context(request, target, *, focus: Comment | None = None) -> dict:
+def thread_context(
+    request, target, *, focus: Comment | None = None, fragments: Fragments | None = None
+) -> dict:
     """The discussion part of a challenge's or a solution's page: one page of threads (the
-    `cpage` parameter, or the page that shows `focus`, whose thread is then shown in full)."""
+    `cpage` parameter, or the page that shows `focus`, whose thread is then shown in full),
+    rendered as `threads_html`. `fragments`: the page's own, when it keeps parts already."""
     user = request.user
     challenge = target if isinstance(target, Challenge) else target.challenge
     if focus is not None:
@@ -38,7 +44,7 @@ def thread_context(request, target, *, focus: Comment | None = None) -> dict:
         number, expand = request.GET.get("cpage"), None
     page, threads = selectors.discussion_page(target=target, number=number, expand=expand)
     kind, key = _kind_and_key(target)
-    return {
+    context = {
         "thread_target": target,
         "thread_kind": kind,
         "thread_key": key,
@@ -49,6 +55,44 @@ def thread_context(request, target, *, focus: Comment | None = None) -> dict:
         "can_comment": permissions.can_comment(user, target),
         "can_moderate": permissions.can_edit_challenge(user, challenge),
     }
+    if fragments is None:
+        fragments = Fragments(request, [f"{kind}:{key}"])
+    context["threads_html"] = _threads_html(request, fragments, context, expand)
+    return context
+
+
+def _walk(nodes):
+    for node in nodes:
+        yield node
+        yield from _walk(node.replies)
+
+
+def _threads_html(request, fragments: Fragments, context: dict, expand):
+    """The page of threads. It differs between members only by what they may do (reply,
+    moderate) and by the actions on their own comments, so members who wrote none of the
+    comments shown share it: it is kept under the target's page-cache versions, by those
+    permissions, the comments' relative times and, for an author among them, the author."""
+    user = request.user
+    page = context["discussion_page"]
+    comments = [node.comment for node in _walk(context["threads"])]
+    wrote = user.is_authenticated and any(c.author_id == user.pk for c in comments)
+    variant = (
+        page.number,
+        page.paginator.count,
+        expand,
+        user.is_authenticated,
+        context["can_comment"],
+        context["can_moderate"],
+        user.pk if wrote else None,
+        tuple((c.pk, relative(c.created_at)) for c in comments),
+    )
+
+    def render():
+        return render_to_string(
+            "challenges/_threads.html", {**context, "user": user, "csrf_token": FRAGMENT_CSRF}
+        )
+
+    return fragments.get("threads", variant, render)
 
 
 def _target(request, kind: str, key: str):

@@ -19,7 +19,7 @@ def test_healthz_is_200_when_everything_answers(client):
 def test_healthz_is_503_when_the_cache_is_down(client):
     dead_cache = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "peerhub.redis_cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         }
     }

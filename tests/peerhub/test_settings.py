@@ -93,7 +93,7 @@ def test_database_url_and_redis_url_switch_to_the_real_services():
     )
     assert shown["db"] == "django.db.backends.postgresql"
     assert shown["db_name"] == "peerhub_x"
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["cache"] == "peerhub.redis_cache.RedisCache"
     assert shown["broker"] == "redis://127.0.0.1:6379/3"
     assert shown["eager"] is False
     assert shown["acks_late"] is True
