@@ -42,10 +42,19 @@ class Evolution:
     fittest: dict[int, Decimal] = field(default_factory=dict)
 
 
+def _ranked(challenge: Challenge):
+    """The challenge's ranked scores, to be read with columns of their solutions. The solutions
+    are narrowed to the challenge's too (a score's challenge is its solution's): otherwise the
+    planner hashes every solution on the platform to meet a few thousand scores."""
+    return SolutionScore.objects.filter(
+        challenge=challenge, rank__isnull=False, solution__challenge=challenge
+    )
+
+
 def generations(challenge: Challenge) -> list[Generation]:
     """Ranked (published) solutions of the challenge per generation: one aggregate query."""
     rows = (
-        SolutionScore.objects.filter(challenge=challenge, rank__isnull=False)
+        _ranked(challenge)
         .values("solution__generation")
         .annotate(count=Count("pk"), best=Max("fitness"), mean=Avg("fitness"))
         .order_by("solution__generation")
@@ -77,9 +86,9 @@ def _fittest_branch(lineage: Lineage, fitness: dict[int, Decimal]) -> frozenset[
 def evolution(*, user, challenge: Challenge) -> Evolution:
     """Everything the evolution page and its API twin show (the caller checked visibility)."""
     fitness, best_in_tree = {}, {}
-    for solution_id, root_id, value in SolutionScore.objects.filter(
-        challenge=challenge, rank__isnull=False
-    ).values_list("solution_id", "solution__root_id", "fitness"):
+    for solution_id, root_id, value in (
+        _ranked(challenge).order_by().values_list("solution_id", "solution__root_id", "fitness")
+    ):
         fitness[solution_id] = value
         best_in_tree[root_id] = max(value, best_in_tree.get(root_id, value))
     # The trees holding the fittest solutions first (a tree's best is among this challenge's
