@@ -198,23 +198,30 @@ def _ranked(queryset, *, parts, q, terms, fields, headline_of, text_of, limit):
             return part.filter(_all_terms_q(terms, lookups))
 
     # Narrow rows only until the last step: ids of the newest matches, then ids of the best.
-    newest = [matching(part).order_by("-pk").values("pk")[:CANDIDATES] for part in parts]
-    if connection.features.supports_slicing_ordering_in_compound:
-        # One UNION (PostgreSQL): each part keeps its own plan, and the ids are read by key.
-        candidates = Q(pk__in=newest[0].union(*newest[1:]) if len(newest) > 1 else newest[0])
-    else:
-        candidates = Q(pk__in=[])
-        for ids in newest:
-            candidates |= Q(pk__in=ids)
-    model = queryset.model
     # The best ids are read first: as a subquery, the planner cannot tell they are few and
     # joins every visible row to test them (a member's search read all 48,000 solutions).
-    best = list(
-        model._default_manager.filter(candidates)
-        .annotate(rank=rank)
-        .order_by("-rank", "-pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    model = queryset.model
+    if len(parts) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        # One UNION (PostgreSQL) of each part's newest matches ranked where they are read:
+        # each part keeps its own plan, and no row is read twice (meeting the union's ids with
+        # their rows again, the planner hashed every row of the table).
+        newest = [
+            matching(part).annotate(rank=rank).order_by("-pk").values_list("pk", "rank")
+            for part in parts
+        ]
+        best_rows = newest[0][:CANDIDATES].union(*(n[:CANDIDATES] for n in newest[1:]))
+        best = [pk for pk, _rank in best_rows.order_by("-rank", "-pk")[:limit]]
+    else:
+        newest = [matching(part).order_by("-pk").values("pk")[:CANDIDATES] for part in parts]
+        candidates = Q(pk__in=newest[0])
+        for ids in newest[1:]:
+            candidates |= Q(pk__in=ids)
+        best = list(
+            model._default_manager.filter(candidates)
+            .annotate(rank=rank)
+            .order_by("-rank", "-pk")
+            .values_list("pk", flat=True)[:limit]
+        )
     rows = queryset.filter(pk__in=best).annotate(rank=rank).order_by("-rank", "-pk")
     if _use_full_text():
         rows = rows.annotate(headline=_headline(headline_of, query))
