@@ -76,7 +76,8 @@ def _querystring(request, *, exclude: str) -> str:
 def _attach_row_figures(request, page) -> None:
     """Figures other apps add to the solution rows (reputation: the vote score), through the
     `solution_row_figures(request=, solutions=)` hook, which answers {solution id: [(label,
-    value)]} for the whole page at once: one query per app, not one per row."""
+    value)]} for the whole page at once: one query per app, not one per row. What they answer
+    must be the same for every reader: the rows are kept for all members (_solution_rows)."""
     rows = list(page)
     figures = (
         collect_by_key("solution_row_figures", request=request, solutions=rows) if rows else {}
