@@ -197,7 +197,12 @@ class ReputationScore(models.Model):
 
     class Meta:
         ordering = ["-total"]
-        indexes = [models.Index(fields=["-total"], name="score_total_desc")]
+        indexes = [
+            models.Index(fields=["-total"], name="score_total_desc"),
+            # The members on the all-time board (reputation.leaderboards), counted from the
+            # index alone for its pages.
+            models.Index(fields=["user"], condition=models.Q(total__gt=1), name="score_on_board"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.total} (level {self.trust_level})"
