@@ -1,12 +1,14 @@
 """Which challenge writes make which cached anonymous pages stale (peerhub.pagecache)."""
 
-from peerhub.pagecache import after_task, on_save_and_delete
+from peerhub.pagecache import after_task, on_m2m_change, on_save_and_delete
 
 from .models import (
     Challenge,
+    ChallengeProposal,
     ChallengeTranslation,
     Comment,
     Criterion,
+    ProposalBacking,
     Revision,
     SelectionEntry,
     SelectionRound,
@@ -14,6 +16,16 @@ from .models import (
     Tag,
     UpstreamProposal,
 )
+
+# List-wide scopes of the visitors' API lists (challenges/api/urls.py), besides "lists", which
+# every solution and revision written bumps:
+# every comment written: the comments list, and the comment counts on the solutions and
+# challenges lists (a comment bumps its solution's count with an UPDATE, which sends no signal);
+COMMENTS = "comments"
+# every challenge proposal and backing written: the proposals list and pages (backing counts);
+PROPOSALS = "proposals"
+# every offer of changes upstream written: the upstream proposals list.
+UPSTREAM = "upstream"
 
 
 def challenge_scope(challenge_id: int | None) -> list[str]:
@@ -63,18 +75,18 @@ def _solution(solution: Solution) -> list[str]:
 
 def _comment(comment: Comment) -> list[str]:
     if comment.solution_id:
-        # Its solution's row on the challenge page counts the comments.
-        slug = (
-            Solution.objects.filter(pk=comment.solution_id)
-            .values_list("challenge__slug", flat=True)
-            .first()
-        )
-        return [f"solution:{comment.solution_id}", *([f"challenge:{slug}"] if slug else [])]
-    return challenge_scope(comment.challenge_id)
+        # The challenge's page shows each solution's comment count.
+        if Comment._meta.get_field("solution").is_cached(comment):
+            challenge_id = comment.solution.challenge_id  # the writer's row: no query
+        else:  # the solution may be gone (a removed draft's comments)
+            rows = Solution.objects.filter(pk=comment.solution_id)
+            challenge_id = rows.values_list("challenge_id", flat=True).first()
+        return [f"solution:{comment.solution_id}", *challenge_scope(challenge_id), COMMENTS]
+    return [*challenge_scope(comment.challenge_id), COMMENTS]
 
 
 def _upstream(proposal: UpstreamProposal) -> list[str]:
-    return [f"solution:{proposal.fork_id}", f"solution:{proposal.parent_id}"]
+    return [f"solution:{proposal.fork_id}", f"solution:{proposal.parent_id}", UPSTREAM]
 
 
 def connect() -> None:
@@ -85,11 +97,21 @@ def connect() -> None:
     # A translation shows on its challenge's page only (the lists show the original titles).
     on_save_and_delete(ChallengeTranslation, lambda t: challenge_scope(t.challenge_id))
     on_save_and_delete(Tag, lambda t: ["site"])
+    # Organisers, tags and values are shown with the challenge everywhere; adding one saves
+    # no challenge row.
+    for field in ("organisers", "tags", "values"):
+        on_m2m_change(getattr(Challenge, field).through, lambda c: ["site"])
     on_save_and_delete(Solution, _solution)
     on_save_and_delete(Revision, lambda r: [*solution_scopes(r.solution_id), "lists"])
     on_save_and_delete(Comment, _comment)
     on_save_and_delete(UpstreamProposal, _upstream)
-    on_save_and_delete(SelectionRound, lambda r: challenge_and_solutions(r.challenge_id))
+    # Publishing a round moves its challenge's last activity (an UPDATE): the lists sort by it.
+    on_save_and_delete(
+        SelectionRound, lambda r: [*challenge_and_solutions(r.challenge_id), "lists"]
+    )
+    on_save_and_delete(ChallengeProposal, lambda p: [PROPOSALS])
+    # A backing moves its proposal's count with an UPDATE.
+    on_save_and_delete(ProposalBacking, lambda b: [PROPOSALS])
     on_save_and_delete(SelectionEntry, lambda e: solution_scopes(e.solution_id))
     # Moves due challenges to `selecting` with one UPDATE, which sends no signal.
     after_task(

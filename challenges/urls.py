@@ -4,6 +4,7 @@ from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from .feeds import ChallengeSolutionsFeed, MemberActivityFeed
+from .pagecache import PROPOSALS
 from .views import (
     challenges,
     comments,
@@ -85,9 +86,18 @@ urlpatterns = [
     path(
         "challenges/<uslug:slug>/solutions/new/", solutions.solution_create, name="solution-create"
     ),
-    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    # Every proposal and backing written bumps "proposals" (challenges/pagecache.py).
+    path(
+        "proposals/",
+        cached([PROPOSALS], query=["status", "sort", "page"])(proposals.proposal_list),
+        name="proposal-list",
+    ),
     path("proposals/new/", proposals.proposal_create, name="proposal-create"),
-    path("proposals/<int:pk>/", proposals.proposal_detail, name="proposal-detail"),
+    path(
+        "proposals/<int:pk>/",
+        cached([PROPOSALS])(proposals.proposal_detail),
+        name="proposal-detail",
+    ),
     path("proposals/<int:pk>/back/", proposals.proposal_back, name="proposal-back"),
     path("proposals/<int:pk>/adopt/", proposals.proposal_adopt, name="proposal-adopt"),
     path("proposals/<int:pk>/decline/", proposals.proposal_decline, name="proposal-decline"),

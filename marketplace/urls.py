@@ -13,10 +13,14 @@ OFFER_QUERY = [
     "ordering", "page",
 ]  # fmt: skip
 
+# Each offer row shows its seller's trust level, which the reputation syncs move ("reputation"),
+# and leaves the list when its base solution is hidden ("lists": any solution written).
+OFFER_LIST_SCOPES = ["offers", "reputation", "lists"]
+
 urlpatterns = [
     path(
         "marketplace/",
-        cached(["offers"], query=OFFER_QUERY)(views.offer_list),
+        cached(OFFER_LIST_SCOPES, query=OFFER_QUERY)(views.offer_list),
         name="offer-list",
     ),
     path("marketplace/offers/new/", views.offer_create, name="offer-create"),

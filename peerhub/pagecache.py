@@ -160,6 +160,25 @@ def cached(scopes, query=(), *, api=False):
     return decorate
 
 
+def cached_route(patterns, name: str, scopes, query=()) -> list:
+    """`patterns` (a DRF router's urls) with the route `name` wrapped as `cached(scopes,
+    query=query, api=True)`: a viewset's list shares its route with create, and only its GET
+    is ever cached (see _anonymous)."""
+    from django.urls import URLPattern
+
+    found = [p for p in patterns if isinstance(p, URLPattern) and p.name == name]
+    if len(found) != 1:
+        raise LookupError(f"no single route named {name!r}")
+    return [
+        URLPattern(
+            p.pattern, cached(scopes, query=query, api=True)(p.callback), p.default_args, name
+        )
+        if p is found[0]
+        else p
+        for p in patterns
+    ]
+
+
 def _anonymous(request) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
@@ -473,6 +492,19 @@ def on_save_and_delete(model, scopes_for) -> None:
     uid = f"pagecache-{model._meta.label_lower}"
     post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid + "-save")
     post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid + "-delete")
+
+
+def on_m2m_change(through, scopes_for) -> None:
+    """Bump `scopes_for(instance)` when rows of the many-to-many table `through` are added,
+    removed or cleared (`instance` is the side the change was made from)."""
+    from django.db.models.signals import m2m_changed
+
+    def receiver(sender, instance, action, **kwargs):
+        if action in ("post_add", "post_remove", "post_clear"):
+            bump(*scopes_for(instance))
+
+    uid = f"pagecache-m2m-{through._meta.label_lower}"
+    m2m_changed.connect(receiver, sender=through, weak=False, dispatch_uid=uid)
 
 
 def after_task(task_name: str, scopes_for) -> None:

@@ -5,7 +5,7 @@ written in bulk by background tasks, which bump when they finish."""
 from challenges.pagecache import challenge_and_solutions, solution_scopes
 from peerhub.pagecache import after_task, on_save_and_delete
 
-from .models import Review, Vote
+from .models import ReputationScore, Review, Vote
 
 # Profiles and boards show reputation; a member's ledger lines are written in bulk by the syncs.
 LEDGER = ["reputation", "boards"]
@@ -23,7 +23,15 @@ def _held_solution(row):
 def connect() -> None:
     on_save_and_delete(Vote, lambda v: solution_scopes(v.solution_id, _held_solution(v)))
     on_save_and_delete(Review, lambda r: solution_scopes(r.solution_id, _held_solution(r)))
-    for name in ("sync_solution_reputation", "sync_vote_reputation", "sync_manifesto_reputation"):
+    # Scores are written in bulk by the syncs (below); staff pinning a level saves one row.
+    on_save_and_delete(ReputationScore, lambda score: LEDGER)
+    for name in (
+        "sync_solution_reputation",
+        "sync_descendants_reputation",
+        "sync_vote_reputation",
+        "sync_manifesto_reputation",
+        "sync_moderation_reputation",
+    ):
         after_task(f"reputation.tasks.{name}", lambda args, kwargs, retval: LEDGER)
     after_task(
         "reputation.tasks.recompute_challenge_rankings",
@@ -44,3 +52,9 @@ def connect() -> None:
         "compute_trust",
     ):
         after_task(f"reputation.tasks.{name}", lambda args, kwargs, retval: ["site"])
+    # One partition of a fanned-out rebuild or rankings recompute (reputation.partitions): the
+    # same writes as the full runs above, a range at a time.
+    after_task(
+        "reputation.tasks.fanout_partition",
+        lambda args, kwargs, did_step: ["site"] if did_step else [],
+    )

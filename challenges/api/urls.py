@@ -1,9 +1,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from peerhub.pagecache import cached
+from peerhub.pagecache import cached, cached_route
 from peerhub.slugs import UnicodeSlugConverter
 
+from ..pagecache import COMMENTS, PROPOSALS, UPSTREAM
 from . import views
 from .search import SearchView
 
@@ -25,8 +26,33 @@ router.register(
     basename="api-selection-round",
 )
 
+# Visitors' lists come from the page cache (peerhub.pagecache), each with the query parameters
+# its filter and pagination read. "site" (every page) covers challenges, criteria, tags and
+# members' names; "lists" every solution and revision written (titles, status, forks, which
+# solutions a visitor sees); the other scopes are bumped as challenges/pagecache.py says.
+PAGES = ["page", "page_size"]
+CURSOR = ["cursor", "page_size"]
+LISTS = [
+    (
+        "api-challenge-list",
+        ["lists", COMMENTS],
+        ["status", "tag", "value", "search", "ordering", *PAGES],
+    ),
+    ("api-challenge-proposal-list", [PROPOSALS], ["status", "ordering", *PAGES]),
+    (
+        "api-solution-list",
+        ["lists", COMMENTS],
+        ["challenge", "author", "status", "root", "ordering", *CURSOR],
+    ),
+    ("api-upstream-proposal-list", ["lists", UPSTREAM], ["fork", "parent", "status", *PAGES]),
+    ("api-comment-list", ["lists", COMMENTS], ["challenge", "solution", *CURSOR]),
+]
+routes = router.urls
+for name, scopes, query in LISTS:
+    routes = cached_route(routes, name, scopes, query)
+
 urlpatterns = [
-    *router.urls,
+    *routes,
     path(
         "challenges/<uslug:slug>/translations/<str:language>/",
         views.ChallengeTranslationView.as_view(),

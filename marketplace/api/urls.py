@@ -2,7 +2,9 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
+from peerhub.pagecache import cached_route
 
+from ..urls import OFFER_LIST_SCOPES, OFFER_QUERY
 from . import purse_views, views
 
 router = SimpleRouter()
@@ -38,5 +40,11 @@ urlpatterns = [
         name="api-marketplace-mention-suggestions",
     ),
     path("payments/webhook/<str:provider>/", views.payment_webhook, name="api-payment-webhook"),
-    *router.urls,
+    # Visitors' offers come from the page cache, like the marketplace page (peerhub.pagecache).
+    *cached_route(
+        router.urls,
+        "api-offer-list",
+        OFFER_LIST_SCOPES,
+        query=[*OFFER_QUERY, "currency", "page_size"],
+    ),
 ]

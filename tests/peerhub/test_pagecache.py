@@ -563,3 +563,379 @@ def test_a_new_simulation_report_refreshes_how_reputation_works(client, settings
         simulation_report.write(object())
     simulation_report.figures_path().unlink()  # the stand-in figures are not a page's
     assert state(client.get(url)) == "miss"
+
+
+# --- Visitors' API lists whose rows carry counts (issue 17) ----------------------------------
+
+
+def get_json(client, url: str):
+    response = client.get(url, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, url
+    return response
+
+
+def warm_json(client, url: str) -> dict:
+    """The visitor's answer, then the same answer from the cache."""
+    first = get_json(client, url)
+    second = get_json(client, url)
+    assert state(second) == "hit", url
+    assert second.json() == first.json()
+    return second.json()
+
+
+def fresh_json(client, url: str) -> dict:
+    """The answer is made again (not served from the cache)."""
+    response = get_json(client, url)
+    assert state(response) == "miss", url
+    return response.json()
+
+
+def rows(answer: dict) -> dict:
+    """The rows of a list answer by id (challenges by slug)."""
+    return {row.get("id", row.get("slug")): row for row in answer["results"]}
+
+
+def proposal(**kwargs):
+    return challenge_services.proposal_create(
+        proposer=kwargs.pop("proposer", None) or UserFactory(),
+        title=kwargs.pop("title", "Bus stops in every village"),
+        summary="Shelter from the rain.",
+        problem="People wait in the rain.",
+    )
+
+
+def test_each_visitors_list_comes_from_the_cache(client):
+    solution = make_solution(title="Clay pot")
+    fork = make_fork(solution)
+    challenge_services.upstream_propose(fork=fork, by=fork.author, message="Take it")
+    challenge_services.comment_create(author=UserFactory(), target=solution, body="Nice.")
+    offer = OfferFactory(title="Pot firing")
+    made = proposal()
+    slug = solution.challenge.slug
+    for url in (
+        reverse("api-challenge-list"),
+        reverse("api-challenge-list") + "?status=open&ordering=active&page_size=5",
+        reverse("api-challenge-proposal-list") + "?status=open&ordering=newest",
+        reverse("api-solution-list") + f"?challenge={slug}&ordering=discussed&page_size=1",
+        reverse("api-upstream-proposal-list") + f"?parent={solution.pk}",
+        reverse("api-comment-list") + f"?solution={solution.pk}",
+        reverse("api-offer-list") + "?ordering=price&currency=EUR",
+    ):
+        assert warm_json(client, url)["results"], url
+    cursor = get_json(client, reverse("api-solution-list") + "?page_size=1").json()["next"]
+    warm_json(client, cursor)
+    for url in (
+        reverse("challenges:proposal-list") + "?status=open&sort=newest",
+        made.get_absolute_url(),
+    ):
+        assert "Bus stops in every village" in warm(client, url).content.decode()
+    assert offer.title in warm(client, reverse("marketplace:offer-list")).content.decode()
+
+
+def test_a_list_with_a_parameter_it_does_not_read_is_not_cached(client):
+    url = reverse("api-solution-list") + "?utm_source=x"
+    get_json(client, url)
+    assert state(get_json(client, url)) is None
+
+
+# Each write that changes a row of the solutions list, and what the row shows after it. Every
+# member a write needs is made before the list is cached: a new member drops every page.
+def _comment_on(solution, member):
+    challenge_services.comment_create(author=member, target=solution, body="Tried it.")
+    return lambda row: row["comment_count"] == 1
+
+
+def _fork(solution, member):
+    make_fork(solution, member)
+    return lambda row: (row["fork_count"], row["descendant_count"]) == (1, 1)
+
+
+def _revise(solution, member):
+    challenge_services.solution_revise(
+        solution=solution, by=solution.author, title="Clay pot, fired", body="Fired clay."
+    )
+    return lambda row: (row["title"], row["revision_count"]) == ("Clay pot, fired", 2)
+
+
+def _withdraw(solution, member):
+    challenge_services.solution_withdraw(solution=solution, by=solution.author)
+    return lambda row: row["status"] == "withdrawn" and row["withdrawn_at"]
+
+
+def _rename_author(solution, member):
+    site_services.profile_update(user=solution.author, display_name="Ana Souza", bio="", skills="")
+    return lambda row: row["author"]["name"] == "Ana Souza"
+
+
+def _hide_by_moderation(solution, member):
+    from challenges.services.moderation import solution_set_moderation_hidden
+
+    solution_set_moderation_hidden(solution, "Spam")
+    return None  # the row leaves the list
+
+
+@pytest.mark.parametrize(
+    "write", [_comment_on, _fork, _revise, _withdraw, _rename_author, _hide_by_moderation]
+)
+def test_the_visitors_solutions_list_shows_each_write_at_once(client, write):
+    solution = make_solution(title="Clay pot")
+    member = UserFactory()
+    url = reverse("api-solution-list") + f"?challenge={solution.challenge.slug}"
+    assert solution.pk in rows(warm_json(client, url))
+    shows = write(solution, member)
+    row = rows(fresh_json(client, url)).get(solution.pk)
+    if shows is None:
+        assert row is None
+    else:
+        assert shows(row), row
+    assert state(get_json(client, url)) == "hit"
+
+
+def test_a_new_solution_joins_the_visitors_solutions_list(client):
+    solution = make_solution()
+    url = reverse("api-solution-list")
+    warm_json(client, url)
+    other = make_solution(solution.challenge, title="Sand filter")
+    assert other.pk in rows(fresh_json(client, url))
+
+
+def test_the_visitors_comments_list_shows_each_write_at_once(client):
+    organiser = make_organiser()
+    solution = make_solution(ChallengeFactory(created_by=organiser))
+    author = UserFactory()
+    url = reverse("api-comment-list") + f"?solution={solution.pk}"
+    warm_json(client, url)
+    comment = challenge_services.comment_create(author=author, target=solution, body="Tried it.")
+    assert rows(fresh_json(client, url))[comment.pk]["body"] == "Tried it."
+    warm_json(client, url)
+    challenge_services.comment_edit(comment=comment, by=author, body="Tried it twice.")
+    assert rows(fresh_json(client, url))[comment.pk]["body"] == "Tried it twice."
+    warm_json(client, url)
+    challenge_services.comment_set_hidden(comment=comment, by=organiser, hidden=True)
+    row = rows(fresh_json(client, url))[comment.pk]
+    assert row["hidden"] and row["body"] == ""
+    warm_json(client, url)
+    challenge_services.comment_set_hidden(comment=comment, by=organiser, hidden=False)
+    assert rows(fresh_json(client, url))[comment.pk]["body"] == "Tried it twice."
+    warm_json(client, url)
+    challenge_services.comment_delete(comment=comment, by=author)
+    row = rows(fresh_json(client, url))[comment.pk]
+    assert row["deleted"] and row["body"] == ""
+
+
+def test_a_solution_hidden_by_moderation_takes_its_comments_off_the_visitors_list(client):
+    from challenges.services.moderation import solution_set_moderation_hidden
+
+    solution = make_solution()
+    comment = challenge_services.comment_create(
+        author=UserFactory(), target=solution, body="Tried it."
+    )
+    url = reverse("api-comment-list")
+    assert comment.pk in rows(warm_json(client, url))
+    solution_set_moderation_hidden(solution, "Spam")
+    assert comment.pk not in rows(fresh_json(client, url))
+
+
+def test_a_comment_refreshes_the_count_on_its_challenges_page(client):
+    solution = make_solution()
+    member = UserFactory()
+    url = solution.challenge.get_absolute_url()
+    warm(client, url)
+    challenge_services.comment_create(author=member, target=solution, body="Tried it.")
+    assert_fresh(client, url)
+
+
+def test_the_visitors_challenges_list_shows_each_write_at_once(client):
+    organiser = make_organiser()
+    challenge = ChallengeFactory(created_by=organiser)
+    member, helper = UserFactory(), UserFactory(display_name="Rita Co")
+    url = reverse("api-challenge-list")
+    assert rows(warm_json(client, url))[challenge.slug]["comment_count"] == 0
+    challenge_services.comment_create(author=member, target=challenge, body="Which town?")
+    assert rows(fresh_json(client, url))[challenge.slug]["comment_count"] == 1
+    warm_json(client, url)
+    solution = make_solution(challenge, member)
+    assert rows(fresh_json(client, url))[challenge.slug]["solution_count"] == 1
+    warm_json(client, url)
+    challenge_services.challenge_add_organiser(challenge=challenge, by=organiser, member=helper)
+    organisers = rows(fresh_json(client, url))[challenge.slug]["organisers"]
+    assert "Rita Co" in [o["name"] for o in organisers]
+    challenge_services.challenge_transition(
+        challenge=challenge, by=organiser, to=Challenge.Status.SELECTING
+    )
+    round_ = challenge_services.selection_round_open(challenge=challenge, by=organiser)
+    challenge_services.selection_shortlist(
+        round=round_, by=organiser, solution=solution, reason="Cheap"
+    )
+    challenge_services.selection_select(round=round_, by=organiser, solution=solution, reason="C")
+    before = rows(warm_json(client, url))[challenge.slug]["last_activity_at"]
+    challenge_services.selection_publish(round=round_, by=organiser)
+    assert rows(fresh_json(client, url))[challenge.slug]["last_activity_at"] != before
+
+
+def test_the_visitors_proposals_list_and_pages_show_each_write_at_once(client):
+    made = proposal()
+    other = proposal(title="Clean the river")
+    api = reverse("api-challenge-proposal-list")
+    pages = [reverse("challenges:proposal-list") + "?status=", made.get_absolute_url()]
+    backer, proposer, organiser = UserFactory(), UserFactory(), make_organiser()
+
+    def check(expect_api, *texts):
+        assert expect_api(rows(fresh_json(client, api))[made.pk])
+        for url in pages:
+            assert_fresh(client, url, *texts)
+        warm_json(client, api)
+        for url in pages:
+            warm(client, url)
+
+    warm_json(client, api)
+    for url in pages:
+        warm(client, url)
+    challenge_services.proposal_back(proposal=made, user=backer)
+    check(lambda row: row["backing_count"] == 1, ">1</strong>")
+    challenge_services.proposal_unback(proposal=made, user=backer)
+    check(lambda row: row["backing_count"] == 0, ">0</strong>")
+    challenge_services.proposal_decline(proposal=other, by=organiser, reason="Covered")
+    assert rows(fresh_json(client, api))[other.pk]["decline_reason"] == "Covered"
+    warm_json(client, api)
+    newest = proposal(title="Dry the grain", proposer=proposer)
+    assert newest.pk in rows(fresh_json(client, api))
+    warm_json(client, api)
+    # Adopting frames a challenge, which drops every page anyway.
+    challenge_services.proposal_adopt(proposal=made, by=organiser)
+    check(lambda row: row["status"] == "adopted", "status-adopted")
+
+
+def test_the_visitors_upstream_list_shows_each_write_at_once(client):
+    parent = make_solution(title="Clay pot")
+    url = reverse("api-upstream-proposal-list") + f"?parent={parent.pk}"
+    results = []
+    for decide in ("accept", "decline", "withdraw"):
+        fork = make_fork(parent)
+        warm_json(client, url)
+        offered = challenge_services.upstream_propose(fork=fork, by=fork.author, message="Take")
+        assert rows(fresh_json(client, url))[offered.pk]["status"] == "open"
+        warm_json(client, url)
+        if decide == "accept":
+            challenge_services.upstream_accept(proposal=offered, by=parent.author)
+        elif decide == "decline":
+            challenge_services.upstream_decline(proposal=offered, by=parent.author, reason="No")
+        else:
+            challenge_services.upstream_withdraw(proposal=offered, by=fork.author)
+        results.append(rows(fresh_json(client, url))[offered.pk])
+    assert [row["status"] for row in results] == ["accepted", "declined", "withdrawn"]
+    assert results[0]["resulting_revision"] == 2
+
+
+def test_a_fork_hidden_by_moderation_takes_its_offer_off_the_visitors_upstream_list(client):
+    from challenges.services.moderation import solution_set_moderation_hidden
+
+    fork = make_fork(make_solution())
+    offered = challenge_services.upstream_propose(fork=fork, by=fork.author, message="Take")
+    url = reverse("api-upstream-proposal-list")
+    assert offered.pk in rows(warm_json(client, url))
+    solution_set_moderation_hidden(fork, "Spam")
+    assert offered.pk not in rows(fresh_json(client, url))
+
+
+def test_the_visitors_offers_list_shows_each_write_at_once(client):
+    from marketplace import services as market
+    from tests.marketplace.factories import delivered_order, place
+
+    offer = OfferFactory(title="Pot firing", capacity=3)
+    first_buyer, second_buyer = UserFactory(), UserFactory()
+    staff, solution = UserFactory(is_staff=True), make_solution()
+    api = reverse("api-offer-list")
+    page = reverse("marketplace:offer-list")
+
+    def fresh_row():
+        assert_fresh(client, page)
+        row = rows(fresh_json(client, api))[offer.pk]
+        warm_json(client, api)
+        warm(client, page)
+        return row
+
+    warm_json(client, api)
+    warm(client, page)
+    offer_update(offer=offer, by=offer.seller, title="Pot firing, two visits")
+    assert fresh_row()["title"] == "Pot firing, two visits"
+    place(offer=offer, buyer=first_buyer)
+    assert fresh_row()["active_orders"] == 1
+    order = delivered_order(offer=offer, buyer=second_buyer)
+    market.order_accept(order=order, by=order.buyer)
+    assert fresh_row()["completed_orders"] == 1
+    market.order_review_save(order=order, by=order.buyer, rating=4)
+    assert fresh_row()["rating"] == 4
+    reputation_services.trust_level_pin(member=offer.seller, by=staff, level=4)
+    assert fresh_row()["seller_level"] == 4
+    reputation_tasks.sync_solution_reputation.delay(solution.pk)
+    assert state(get_json(client, api)) == "miss"
+
+
+def test_a_private_challenge_never_shows_in_the_visitors_lists(client):
+    organiser = make_premium_organiser()
+    private = ChallengeFactory(
+        created_by=organiser, visibility=Challenge.Visibility.PRIVATE, title="Secret well"
+    )
+    solution = make_solution(private, organiser, title="Secret pot")
+    fork = make_fork(solution, organiser)
+    offered = challenge_services.upstream_propose(fork=fork, by=organiser, message="Secret move")
+    challenge_services.comment_create(author=organiser, target=solution, body="Secret note")
+    challenge_services.comment_create(author=organiser, target=private, body="Secret brief")
+    OfferFactory(title="Secret service", base_solution=solution, seller=organiser)
+    adopted = proposal(title="Secret proposal")
+    challenge = challenge_services.proposal_adopt(proposal=adopted, by=organiser)
+    challenge_services.challenge_update(
+        challenge=challenge, by=organiser, visibility=Challenge.Visibility.PRIVATE
+    )
+    urls = [
+        reverse("api-challenge-list"),
+        reverse("api-solution-list"),
+        reverse("api-solution-list") + f"?challenge={private.slug}",
+        reverse("api-upstream-proposal-list"),
+        reverse("api-upstream-proposal-list") + f"?fork={fork.pk}",
+        reverse("api-comment-list"),
+        reverse("api-comment-list") + f"?solution={solution.pk}",
+        reverse("api-offer-list"),
+    ]
+    for url in urls:
+        for _ in range(2):  # the answer made, then the cached one
+            body = get_json(client, url).content.decode()
+            assert "Secret" not in body, url
+            assert f'"id":{offered.pk},' not in body.replace(" ", ""), url
+    for _ in range(2):
+        row = rows(get_json(client, reverse("api-challenge-proposal-list")).json())[adopted.pk]
+        assert row["challenge"] is None
+
+
+def test_a_member_or_a_token_never_gets_nor_leaves_a_visitors_list(client, api_client):
+    """A member's lists hold their own drafts: never the visitors' answer, never stored as it."""
+    from peerhub import tokens
+
+    member = UserFactory()
+    solution = make_solution()
+    draft = make_solution(solution.challenge, member, title="My draft", publish=False)
+    issued = tokens.token_create(user=member, name="cli", scopes=["read"], expires_in_days=30)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {issued.secret}")
+    signed_in = type(client)()
+    signed_in.force_login(member)
+    urls = [
+        reverse("api-challenge-list"),
+        reverse("api-challenge-proposal-list"),
+        reverse("api-solution-list"),
+        reverse("api-upstream-proposal-list"),
+        reverse("api-comment-list"),
+        reverse("api-offer-list"),
+    ]
+    for url in urls:
+        warm_json(client, url)
+        for _ in range(2):
+            by_token = api_client.get(url, HTTP_ACCEPT="application/json")
+            assert by_token.status_code == 200 and state(by_token) is None, url
+            assert state(get_json(signed_in, url)) is None, url
+    solutions = urls[2]
+    assert draft.pk in rows(api_client.get(solutions, HTTP_ACCEPT="application/json").json())
+    assert draft.pk in rows(get_json(signed_in, solutions).json())
+    visitor = get_json(client, solutions)
+    assert state(visitor) == "hit"
+    assert draft.pk not in rows(visitor.json())
