@@ -24,6 +24,7 @@ print(json.dumps({
     "reject_on_lost": settings.CELERY_TASK_REJECT_ON_WORKER_LOST,
     "debug": settings.DEBUG,
     "mailer": settings.MAILERS["default"]["BACKEND"],
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options", ""),
 }))
 """
 PRODUCTION = {
@@ -98,6 +99,15 @@ def test_database_url_and_redis_url_switch_to_the_real_services():
     assert shown["eager"] is False
     assert shown["acks_late"] is True
     assert shown["reject_on_lost"] is True
+    # No JIT, and random reads priced for data in memory (peerhub.settings.POSTGRES_SESSION).
+    assert shown["db_options"] == "-c jit=off -c random_page_cost=1.1"
+
+
+def test_the_random_read_price_can_be_set():
+    shown = settings_with(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/peerhub_x", DATABASE_RANDOM_PAGE_COST="4"
+    )
+    assert shown["db_options"] == "-c jit=off -c random_page_cost=4"
 
 
 def test_production_refuses_to_start_without_a_secret_key():
