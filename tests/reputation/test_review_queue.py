@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from challenges.models import Solution
 from reputation import services
-from reputation.models import ReputationScore
+from reputation.models import ReputationScore, SolutionScore
 from reputation.review_queue import solutions_to_review
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
@@ -33,9 +33,10 @@ def review(reviewer, solution, value: int = 4):
 
 
 def published(solution, days_ago: int):
-    Solution.objects.filter(pk=solution.pk).update(
-        published_at=timezone.now() - timedelta(days=days_ago)
-    )
+    """Move the solution's publication back, on its score row too (a recompute copies it)."""
+    at = timezone.now() - timedelta(days=days_ago)
+    Solution.objects.filter(pk=solution.pk).update(published_at=at)
+    SolutionScore.objects.filter(solution=solution).update(published_at=at)
     return solution
 
 
