@@ -132,10 +132,15 @@ class ReputationConfig(AppConfig):
         return home.checklist_steps()
 
     def home_sections(self, *, user) -> list[tuple[str, dict]]:
-        """The solutions rising this week, on a member's home (see peerhub.home)."""
+        """The solutions rising this week, on a member's home (see peerhub.home), and to members
+        who may review, the way to the solutions that most need a review in every challenge
+        (reputation.review_queue)."""
         from . import home
 
-        return [("reputation/_home_rising.html", {"solutions": home.rising_solutions()})]
+        sections = [("reputation/_home_rising.html", {"solutions": home.rising_solutions()})]
+        if user.has_perm("reputation.add_review"):
+            sections.append(("reputation/_home_to_review.html", {}))
+        return sections
 
     def staff_queues(self) -> list:
         """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""

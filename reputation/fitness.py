@@ -56,8 +56,8 @@ from django.utils import timezone
 from challenges.models import Challenge, SelectionEntry, SelectionRound, Solution
 from peerhub import hooks
 
+from . import review_counts, trust
 from . import rules as rules_module
-from . import trust
 from .models import Review, SolutionScore, TrustSnapshot, Vote
 
 POINTS = Decimal("0.0001")
@@ -422,9 +422,12 @@ def _upsert_sql(n_rows: int) -> str:
         return qn(SolutionScore._meta.get_field(name).column)
 
     distinct = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
-    row = "(" + ", ".join(["%s"] * len(SCORE_FIELDS)) + ")"
+    # A row inserted counts its solution's reviews (its last parameter); an existing row keeps
+    # the count reputation.review_counts keeps.
+    row = "(" + ", ".join(["%s"] * len(SCORE_FIELDS) + [review_counts.count_sql("%s")]) + ")"
     return (
-        f"INSERT INTO {table} ({', '.join(column(name) for name in SCORE_FIELDS)}) "
+        f"INSERT INTO {table} "
+        f"({', '.join(column(name) for name in (*SCORE_FIELDS, 'review_count'))}) "
         f"VALUES {', '.join([row] * n_rows)} "
         f"ON CONFLICT ({column('solution')}) DO UPDATE SET "
         + ", ".join(f"{column(name)} = EXCLUDED.{column(name)}" for name in SCORE_FIELDS[1:])
@@ -461,9 +464,15 @@ def _store(challenge_ids: list[int], scores: list[SolutionScore]) -> int:
                 cursor.execute(
                     _upsert_sql(len(chunk)),
                     [
-                        field.get_db_prep_save(getattr(score, field.attname), connection)
+                        value
                         for score in chunk
-                        for field in fields
+                        for value in (
+                            *(
+                                field.get_db_prep_save(getattr(score, field.attname), connection)
+                                for field in fields
+                            ),
+                            score.solution_id,
+                        )
                     ],
                 )
     return len(kept)

@@ -213,7 +213,9 @@ class SolutionScore(models.Model):
 
     `components` explains the number: per component its measured value (0-1), its weight and
     the points it gives (100 x weight x value, rounded); the points add up to `fitness`.
-    Withdrawn solutions keep their score for the record but have no rank."""
+    Withdrawn solutions keep their score for the record but have no rank. A solution gets its
+    row when published, for the review queue (reputation.review_counts): until its first
+    recompute the row has no rank and no components, and reads as "not ranked yet"."""
 
     solution = models.OneToOneField(
         "challenges.Solution", on_delete=models.CASCADE, related_name="score"
@@ -231,6 +233,10 @@ class SolutionScore(models.Model):
     # its solution: when it was published, and whether it starts a lineage (no parent).
     published_at = models.DateTimeField(null=True, blank=True)
     is_root = models.BooleanField(default=False)
+    # Every review of the solution, outliers included, kept by reputation.review_counts when a
+    # review is written or deleted: the review queue orders by it (reputation.review_queue).
+    # A recompute never writes it, but counts the reviews of a row it inserts.
+    review_count = models.PositiveIntegerField(default=0)
     components = models.JSONField(default=dict)
     # When these figures were computed: a recompute that finds them the same leaves the row as
     # it was, this time included (as ReputationScore.computed_at).
@@ -253,6 +259,13 @@ class SolutionScore(models.Model):
                 fields=["-built_upon", "-fitness", "solution"],
                 condition=models.Q(rank__isnull=False, is_root=True, built_upon__gt=0),
                 name="score_root_built_upon",
+            ),
+            # The review queue (reputation.review_queue): published solutions, the fewest
+            # reviews first, then the newest, then the lowest id.
+            models.Index(
+                fields=["review_count", "-published_at", "solution"],
+                condition=models.Q(published_at__isnull=False),
+                name="score_review_queue",
             ),
         ]
 

@@ -167,6 +167,10 @@ def explanation(score: SolutionScore) -> list[ComponentLine]:
 
 
 def score_context(score: SolutionScore | None, *, withdrawn: bool = False) -> dict:
+    # A row without components was made for the review queue before the solution's first
+    # recompute (reputation.review_counts): not ranked yet.
+    if score is not None and not score.components:
+        score = None
     return {
         "score": score,
         "lines": explanation(score) if score else [],

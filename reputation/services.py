@@ -154,6 +154,19 @@ def vote_remove(*, voter: User, solution: Solution) -> bool:
     return bool(deleted)
 
 
+def review_privilege_check(user: User) -> None:
+    """Reviewing is a privilege of trust (`reputation.add_review`): NotAllowed, saying the level
+    that unlocks it, for a member below it. The review form and both review queue pages ask
+    here."""
+    if not user.has_perm("reputation.add_review"):
+        needed = rules.privileges()["reputation.add_review"]
+        raise NotAllowed(
+            _("Reviewing unlocks at trust level {level} ({name}).").format(
+                level=needed, name=rules.LEVEL_NAMES[needed]
+            )
+        )
+
+
 @transaction.atomic
 def review_save(
     *, reviewer: User, solution: Solution, comment: str, scores: dict[int, int]
@@ -161,13 +174,7 @@ def review_save(
     """Create or edit the member's review: a score from 1 to 5 for every criterion of the
     challenge, and a comment."""
     _check_can_judge(reviewer, solution, what="review")
-    if not reviewer.has_perm("reputation.add_review"):
-        needed = rules.privileges()["reputation.add_review"]
-        raise NotAllowed(
-            _("Reviewing unlocks at trust level {level} ({name}).").format(
-                level=needed, name=rules.LEVEL_NAMES[needed]
-            )
-        )
+    review_privilege_check(reviewer)
     criteria = list(solution.challenge.criteria.all())
     if not criteria:
         raise Conflict(_("This challenge has no criteria to review against."), code="no_criteria")

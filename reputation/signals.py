@@ -11,7 +11,7 @@ from peerhub import moderation as registry
 from peerhub import outbox
 from peerhub.models import ManifestoSignature
 
-from . import boards, tasks
+from . import boards, review_counts, tasks
 from .models import ReputationEvent, Review, Vote
 
 
@@ -76,6 +76,32 @@ def _rankings_after_commit(solution_id: int) -> None:
 @receiver(post_delete, sender=Review, dispatch_uid="rankings-review-deleted")
 def judgement_changed(sender, instance, **kwargs) -> None:
     _rankings_after_commit(instance.solution_id)
+
+
+# --- The review queue's counts (reputation.review_counts): every way a review comes or goes, the
+# service, the admin and cascades alike, passes here.
+
+
+@receiver(post_save, sender=Review, dispatch_uid="review-count-saved")
+def review_saved(sender, instance: Review, created: bool, **kwargs) -> None:
+    if created:
+        review_counts.review_counts_refresh([instance.solution_id])
+
+
+@receiver(post_delete, sender=Review, dispatch_uid="review-count-deleted")
+def review_deleted(sender, instance: Review, **kwargs) -> None:
+    review_counts.review_counts_refresh([instance.solution_id], create=False)
+
+
+@receiver(post_save, sender=Solution, dispatch_uid="review-queue-published")
+def solution_published(
+    sender, instance: Solution, created: bool, update_fields=None, **kwargs
+) -> None:
+    """A solution published (created so, forked, or a draft published) joins the review queue
+    at once, before its first recompute gives it a rank."""
+    published = instance.status == Solution.Status.PUBLISHED
+    if published and (created or (update_fields and "status" in update_fields)):
+        review_counts.score_row_ensure([instance.pk])
 
 
 @receiver(post_save, sender=Solution, dispatch_uid="rankings-solution")

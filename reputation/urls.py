@@ -48,6 +48,8 @@ urlpatterns = [
         cached(["lists", "boards"], query=["board", "page"])(views.rankings_page),
         name="rankings",
     ),
+    # What most needs a review (issue 23): in every challenge the member can see, or in one.
+    path("reviews/to-review/", views.to_review_everywhere, name="to-review-everywhere"),
     path("challenges/<uslug:slug>/to-review/", views.to_review, name="to-review"),
     path(
         "challenges/<uslug:slug>/evolution/",

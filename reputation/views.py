@@ -214,13 +214,20 @@ def evolution_page(request, slug: str):
 TO_REVIEW = 20
 
 
+def _check_may_review(user) -> None:
+    """A 403 that says which trust level unlocks reviewing (services.review_privilege_check)."""
+    try:
+        services.review_privilege_check(user)
+    except DomainError as refusal:
+        raise PermissionDenied(refusal.message) from refusal
+
+
 @login_required
 def to_review(request, slug: str):
     """Members who may review (reputation.add_review): the challenge's solutions that most need
     a review, the fewest reviews first (reputation.review_queue)."""
     challenge = challenge_get(user=request.user, slug=slug)
-    if not request.user.has_perm("reputation.add_review"):
-        raise PermissionDenied
+    _check_may_review(request.user)
     entries = review_queue.solutions_to_review(
         user=request.user, challenge=challenge, limit=TO_REVIEW
     )
@@ -228,6 +235,20 @@ def to_review(request, slug: str):
         request,
         "reputation/to_review.html",
         {"challenge": challenge, "entries": [(s, _to_review_reason(s)) for s in entries]},
+    )
+
+
+@login_required
+def to_review_everywhere(request):
+    """The same queue across every challenge the member can see (issue 23): in the community
+    simulation, reviewers who took the platform's least-reviewed solutions ranked closer to
+    the hidden quality than reviewers who kept to one challenge."""
+    _check_may_review(request.user)
+    entries = review_queue.solutions_to_review(user=request.user, limit=TO_REVIEW)
+    return render(
+        request,
+        "reputation/to_review_everywhere.html",
+        {"entries": [(s, _to_review_reason(s)) for s in entries]},
     )
 
 

@@ -203,7 +203,10 @@ class SolutionScoreView(generics.GenericAPIView):
     def get(self, request, pk: int):
         solution = solution_get(user=request.user, pk=pk)
         score = get_object_or_404(
-            SolutionScore.objects.select_related("solution__author", "challenge"),
+            # A row without components awaits its first recompute (reputation.review_counts).
+            SolutionScore.objects.select_related("solution__author", "challenge").exclude(
+                components={}
+            ),
             solution=solution,
         )
         return Response(s.SolutionScoreSerializer(score).data)

@@ -323,6 +323,7 @@ def _seed() -> list[Page]:
         Page("review queue", reverse("reputation:review-queue"), True, staff=True),
         # Members who may review (level 2+; staff may): the solutions most in need of a review.
         Page("to review", reverse("reputation:to-review", args=[challenge.slug]), True, staff=True),
+        Page("to review everywhere", reverse("reputation:to-review-everywhere"), True, staff=True),
         Page(
             "moderation case",
             reverse("reputation:moderation-case", args=[flag.case_id]),

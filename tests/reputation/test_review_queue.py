@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from challenges.models import Solution
 from reputation import services
-from reputation.models import ReputationScore
+from reputation.models import ReputationScore, SolutionScore
 from reputation.review_queue import solutions_to_review
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
@@ -33,9 +33,10 @@ def review(reviewer, solution, value: int = 4):
 
 
 def published(solution, days_ago: int):
-    Solution.objects.filter(pk=solution.pk).update(
-        published_at=timezone.now() - timedelta(days=days_ago)
-    )
+    """Move the solution's publication back, on its score row too (a recompute copies it)."""
+    at = timezone.now() - timedelta(days=days_ago)
+    Solution.objects.filter(pk=solution.pk).update(published_at=at)
+    SolutionScore.objects.filter(solution=solution).update(published_at=at)
     return solution
 
 
@@ -123,3 +124,126 @@ def test_page_lists_with_reasons_and_is_linked(client, django_assert_max_num_que
     assert "No review yet." in html
     assert "Only 1 review so far." in html
     assert url(challenge) in client.get(challenge.get_absolute_url()).content.decode()
+
+
+# --- Across every challenge: /reviews/to-review/ ---------------------------------------------
+
+EVERYWHERE = "/reviews/to-review/"
+
+
+def test_the_platform_wide_page_is_at_its_address():
+    assert reverse("reputation:to-review-everywhere") == EVERYWHERE
+
+
+def test_everywhere_page_asks_anonymous_visitors_to_sign_in(client):
+    response = client.get(EVERYWHERE)
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_everywhere_page_refuses_level_one_saying_what_unlocks_it(client):
+    newcomer = UserFactory()
+    ReputationScore.objects.create(user=newcomer, total=Decimal(10), trust_level=1)
+    client.force_login(newcomer)
+    for address in (EVERYWHERE, url(ChallengeFactory())):
+        response = client.get(address)
+        assert response.status_code == 403
+        assert "Reviewing unlocks at trust level 2" in response.content.decode()
+    assert EVERYWHERE not in client.get(reverse("home")).content.decode()
+
+
+def test_everywhere_page_lists_every_challenge_fewest_reviews_first(client):
+    water, energy = ChallengeFactory(title="Clean water"), ChallengeFactory(title="Cheap energy")
+    twice = published(make_solution(water, title="Reviewed twice"), 1)
+    once = published(make_solution(energy, title="Reviewed once"), 2)
+    old_fresh = published(make_solution(water, title="Old and unreviewed"), 9)
+    new_fresh = published(make_solution(energy, title="New and unreviewed"), 3)
+    review(member(), twice)
+    review(member(), twice)
+    review(member(), once)
+    me = member()
+    client.force_login(me)
+
+    response = client.get(EVERYWHERE)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    order = [new_fresh, old_fresh, once, twice]
+    positions = [html.index(s.title) for s in order]
+    assert positions == sorted(positions)
+    assert [s.pk for s in solutions_to_review(user=me, limit=20)] == [s.pk for s in order]
+    for challenge in (water, energy):
+        assert f'href="{challenge.get_absolute_url()}"' in html
+    assert f'href="{new_fresh.get_absolute_url()}"' in html
+    assert new_fresh.author.name in html
+    assert "No review yet." in html and "Only 2 reviews so far." in html
+    assert "Published 3\xa0days ago." in html
+    # Linked from the member's home and from each challenge's own queue.
+    assert EVERYWHERE in client.get(reverse("home")).content.decode()
+    assert EVERYWHERE in client.get(url(water)).content.decode()
+
+
+def test_everywhere_page_says_when_nothing_is_left(client):
+    client.force_login(member())
+    response = client.get(EVERYWHERE)
+    assert response.status_code == 200
+    assert "Nothing left for you to review" in response.content.decode()
+
+
+def test_everywhere_lists_only_what_the_member_may_review(client):
+    from challenges import services as challenge_services
+    from challenges.models import Challenge
+
+    me = member()
+    challenge = ChallengeFactory()
+    mine = make_solution(challenge, me, title="Mine")
+    fork_of_mine = make_fork(mine)
+    fork_of_fork = make_fork(fork_of_mine)
+    reviewed = make_solution(challenge, title="Reviewed by me")
+    review(me, reviewed)
+    draft = make_solution(challenge, publish=False, title="A draft")
+    withdrawn = make_solution(challenge, title="Withdrawn")
+    challenge_services.solution_withdraw(solution=withdrawn, by=withdrawn.author)
+    hidden = make_solution(challenge, title="Hidden")
+    Solution.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
+    insider = UserFactory()
+    secret = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    secret.invited.add(insider)
+    not_invited = make_solution(secret, insider, title="Secret")
+    invited_to = ChallengeFactory(visibility=Challenge.Visibility.PRIVATE)
+    invited_to.invited.add(me, insider)
+    invited = make_solution(invited_to, insider, title="Invited")
+    no_criteria = make_solution(ChallengeFactory(criteria=[]), title="No criteria")
+    open_one = make_solution(challenge, title="Open to review")
+
+    listed = {s.pk for s in solutions_to_review(user=me, limit=20)}
+
+    assert listed == {open_one.pk, invited.pk}
+    excluded = [mine, fork_of_mine, fork_of_fork, reviewed, draft, withdrawn, hidden,
+                not_invited, no_criteria]  # fmt: skip
+    assert not listed & {s.pk for s in excluded}
+    client.force_login(me)
+    html = client.get(EVERYWHERE).content.decode()
+    assert "Open to review" in html and "Invited" in html
+    assert "Secret" not in html
+
+
+def test_everywhere_page_queries_do_not_grow_with_the_data(client, django_assert_max_num_queries):
+    me = member()
+    client.force_login(me)
+
+    def page_queries(challenges: int, solutions: int) -> int:
+        for _ in range(challenges):
+            challenge = ChallengeFactory()
+            make_solution(challenge, me)
+            for _ in range(solutions):
+                review(member(), make_solution(challenge))
+        client.get(EVERYWHERE)  # warm the per-process caches (rules, site settings)
+        with django_assert_max_num_queries(12) as captured:
+            response = client.get(EVERYWHERE)
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    small = page_queries(2, 2)
+    large = page_queries(6, 5)
+    assert small == large
