@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reputation', '0017_member_day_covering'),
+        ('reputation', '0018_solution_review_count'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
