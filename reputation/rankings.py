@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
@@ -46,9 +47,15 @@ def order_by_rank(solutions: QuerySet[Solution]) -> QuerySet[Solution]:
 
 
 def order_by_reviews(solutions: QuerySet[Solution]) -> QuerySet[Solution]:
-    return solutions.annotate(review_total=Count("reviews")).order_by(
-        "-review_total", "-published_at", "-pk"
-    )
+    """The most reviewed first (every review, outliers included: the count kept on the score
+    row, reputation.review_counts), then the newest. Read through the same join as the rank,
+    instead of counting every solution's reviews."""
+    return solutions.annotate(
+        challenge_score=FilteredRelation(
+            "score", condition=Q(score__challenge_id=F("challenge_id"))
+        ),
+        review_total=Coalesce(F("challenge_score__review_count"), 0),
+    ).order_by("-review_total", "-published_at", "-pk")
 
 
 # --- Explanations ----------------------------------------------------------------------------

@@ -247,3 +247,21 @@ def test_everywhere_page_queries_do_not_grow_with_the_data(client, django_assert
     small = page_queries(2, 2)
     large = page_queries(6, 5)
     assert small == large
+
+
+def test_the_challenge_page_sorts_by_the_kept_review_counts(client):
+    challenge = ChallengeFactory()
+    most = published(make_solution(challenge, title="Twice reviewed"), days_ago=3)
+    once = published(make_solution(challenge, title="Once reviewed"), days_ago=2)
+    newest = make_solution(challenge, title="Not reviewed yet")
+    reviewers = [member(), member()]
+    for reviewer in reviewers:
+        review(reviewer, most)
+    review(reviewers[0], once)
+    html = client.get(f"{challenge.get_absolute_url()}?sort=reviewed").content.decode()
+    assert html.index("Twice reviewed") < html.index("Once reviewed") < html.index(newest.title)
+
+    most.reviews.filter(reviewer=reviewers[0]).delete()  # reviews go in the admin only
+    review(member(), once)
+    html = client.get(f"{challenge.get_absolute_url()}?sort=reviewed").content.decode()
+    assert html.index("Once reviewed") < html.index("Twice reviewed")
