@@ -534,14 +534,20 @@ def connect_site() -> None:
     )
 
     def member(user) -> list[str]:
-        # A member's name shows on every page; a login only moves last_login.
+        # A member's name shows on every page; a login only moves last_login; a new member
+        # shows nowhere yet but in the counts and lists (what bumping every page on each
+        # sign-up would drop).
         fields = getattr(user, "_pagecache_update_fields", None)
+        new, user._pagecache_new = getattr(user, "_pagecache_new", False), False
+        if new:
+            return [f"member:{user.username}", "lists"]
         return [f"member:{user.username}", *(["site"] if fields != {"last_login"} else [])]
 
     from django.db.models.signals import pre_save
 
     def remember_fields(sender, instance, update_fields=None, **kwargs):
         instance._pagecache_update_fields = set(update_fields) if update_fields else None
+        instance._pagecache_new = instance._state.adding
 
     pre_save.connect(remember_fields, sender=User, weak=False, dispatch_uid="pagecache-user-pre")
     on_save_and_delete(User, member)

@@ -45,7 +45,7 @@ def test_members_share_the_solution_rows_and_see_each_change_at_once(client):
     challenge = ChallengeFactory()
     solution = make_solution(challenge, title="Solar still")
     url = settled(challenge).get_absolute_url()
-    first, second, commenter, voter = UserFactory.create_batch(4)  # a new member bumps "site"
+    first, second, commenter, voter = UserFactory.create_batch(4)
     client.force_login(first)
     client.get(url)
     with renders(challenge_views, "_attach_row_figures") as rows:
