@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from marketplace import permissions as market_permissions
 from marketplace import services as market_services
-from peerhub.auth_backends import AuthenticationBackend, ModelBackend, request_user_load
+from peerhub.auth_backends import (
+    AuthenticationBackend,
+    ModelBackend,
+    load_statement,
+    request_user_annotations,
+    request_user_load,
+)
 from peerhub.models import User
 from peerhub.selectors import user_is_verified
 from reputation import rules
@@ -115,11 +121,36 @@ def test_the_loaded_answers_equal_the_lazy_ones_for_every_kind_of_member():
             assert _answers(loaded) == _answers(User.objects.get(pk=member.pk)), kind
 
 
+def test_the_kept_statement_is_what_the_orm_compiles_now():
+    """The member's load is compiled once per process: the apps' annotations must not depend on
+    the request or the clock, or the kept statement would drift from a fresh one."""
+    _pinned(_premium(UserFactory()), 3)  # the statement is compiled before and after facts alike
+    kept = load_statement("default")
+    fresh = (
+        User.objects.annotate(**request_user_annotations()).filter(pk=-730_193_751).query
+    ).sql_with_params()
+    assert (kept.sql, kept.params) == (fresh[0], list(fresh[1]))
+
+
+def test_the_loaded_member_is_the_orm_member_field_by_field():
+    for kind, member in _members().items():
+        loaded = request_user_load(member.pk)
+        orm = User.objects.annotate(**request_user_annotations()).get(pk=member.pk)
+        for field in User._meta.concrete_fields:
+            assert getattr(loaded, field.attname) == getattr(orm, field.attname), (kind, field)
+        for name in request_user_annotations():
+            value, expected = getattr(loaded, name), getattr(orm, name)
+            assert (value, type(value)) == (expected, type(expected)), (kind, name)
+        assert loaded._state.db == "default" and not loaded._state.adding
+        assert loaded == orm and loaded.get_session_auth_hash() == orm.get_session_auth_hash()
+
+
 def test_an_inactive_or_missing_member_is_nobody():
     member = UserFactory(is_active=False)
     assert ModelBackend().get_user(member.pk) is None
     assert AuthenticationBackend().get_user(member.pk + 1000) is None
     assert request_user_load("not a number") is None
+    assert request_user_load(None) is None
 
 
 def test_a_signed_in_member_with_a_group_keeps_the_groups_permissions(client):
