@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from peerhub import languages
+from peerhub.pagecache import Fragments
 from peerhub.selectors import members_public
 
 from . import permissions
@@ -386,12 +387,44 @@ def search_members(*, q: str, limit: int = 50) -> list[SearchHit]:
     ]
 
 
+def _sees_as_visitor(user) -> bool:
+    """Whether search finds for `user` exactly what it finds for a visitor: no challenge that
+    only some may see is open to them, and moderation hid none of their published solutions
+    (which only they still find). Most members, whose searches can then share one answer."""
+    if not getattr(user, "is_authenticated", False):
+        return True
+    if permissions.challenges_visible_to(user).filter(_beyond_public()).exists():
+        return False
+    return not Solution.objects.filter(
+        author=user, status=Solution.Status.PUBLISHED, hidden_at__isnull=False
+    ).exists()
+
+
 def search(
-    *, user, q: str, kind: str = "", status: str = "", value: str = "", limit: int = 50
+    *,
+    user,
+    q: str,
+    kind: str = "",
+    status: str = "",
+    value: str = "",
+    limit: int = 50,
+    kept: Fragments | None = None,
 ) -> dict[str, list[SearchHit]]:
     """Results per kind, best first. Status and value filter challenges and the solutions in
-    them; with either set, members (who have neither) are left out."""
+    them; with either set, members (who have neither) are left out. With `kept` (the page's
+    fragments), a member who sees what a visitor sees shares the visitors' answer, kept under
+    the same versions as the visitors' cached search page."""
     q = (q or "").strip()[:200]
+    if kept is not None and kept.on and q and _sees_as_visitor(user):
+        return kept.value(
+            "search",
+            (q, kind, status, value, limit),
+            lambda: _search(AnonymousUser(), q, kind, status, value, limit),
+        )
+    return _search(user, q, kind, status, value, limit)
+
+
+def _search(user, q, kind, status, value, limit) -> dict[str, list[SearchHit]]:
     results: dict[str, list[SearchHit]] = {}
     if kind in ("", "challenge"):
         results["challenge"] = search_challenges(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import pickle
 import re
 import secrets
 import threading
@@ -457,20 +458,34 @@ class Fragments:
         raw = "\n".join([name, language, zone, repr(variant), *self.versions])
         return "f:" + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
+    @property
+    def on(self) -> bool:
+        return self.versions is not None
+
+    def _kept(self, key: str, make):
+        entry = _entry(key)
+        if entry is not None:
+            return entry["content"]
+        content = make()
+        if not served_from_replica(self.request):
+            entry = {"content": content, "modified": time.time()}
+            _cache().set(key, entry, timeout=_ttl())
+            _local.put(key, entry)
+        return content
+
+    def value(self, name: str, variant, compute):
+        """Data many members read alike (a search's results), kept like a part: `compute()`'s
+        answer, which must pickle, or the kept copy. Off, it is computed every time."""
+        if self.versions is None:
+            return compute()
+        content = self._kept(self._key(name, variant), lambda: pickle.dumps(compute()))
+        return pickle.loads(content)  # noqa: S301  (our own cache, written just above)
+
     def get(self, name: str, variant, render) -> SafeString:
         """The part `name` for `variant`: from the cache, or `render()` (a string) kept."""
         if self.versions is None:
             return mark_safe(render())  # noqa: S308  (rendered by a template, which escapes)
-        key = self._key(name, variant)
-        entry = _entry(key)
-        if entry is None:
-            content = str(render())
-            if not served_from_replica(self.request):
-                entry = {"content": content, "modified": time.time()}
-                _cache().set(key, entry, timeout=_ttl())
-                _local.put(key, entry)
-        else:
-            content = entry["content"]
+        content = self._kept(self._key(name, variant), lambda: str(render()))
         if FRAGMENT_CSRF in content:
             content = content.replace(FRAGMENT_CSRF, get_token(self.request))
         return mark_safe(content)  # noqa: S308  (rendered by a template, which escapes)

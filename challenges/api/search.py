@@ -2,6 +2,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.generics import GenericAPIView
 
+from peerhub.pagecache import Fragments
+
 from .. import search as search_module
 from ..models import Challenge
 
@@ -44,7 +46,12 @@ class SearchView(GenericAPIView):
     def get(self, request):
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        results = search_module.search(user=request.user, **params.validated_data, limit=100)
+        results = search_module.search(
+            user=request.user,
+            **params.validated_data,
+            limit=100,
+            kept=Fragments(request, ["lists"]),
+        )
         hits = [hit for kind in search_module.KINDS for hit in results.get(kind, [])]
         page = self.paginate_queryset(hits)
         return self.get_paginated_response(SearchHitSerializer(page, many=True).data)

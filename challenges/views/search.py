@@ -2,6 +2,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 
 from peerhub.models import Value
+from peerhub.pagecache import Fragments
 
 from .. import search as search_module
 from ..models import Challenge
@@ -16,7 +17,14 @@ def search(request):
     status = status if status in Challenge.Status.values else ""
     value = request.GET.get("value", "")
     results = (
-        search_module.search(user=request.user, q=q, kind=kind, status=status, value=value)
+        search_module.search(
+            user=request.user,
+            q=q,
+            kind=kind,
+            status=status,
+            value=value,
+            kept=Fragments(request, ["lists"]),
+        )
         if q
         else {}
     )
