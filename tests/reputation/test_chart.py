@@ -161,3 +161,25 @@ def test_series_equals_the_fold_over_the_whole_ledger(settings):
         running += per_day[day]
         expected.append(Point(day, max(Decimal(1), running)))
     assert reputation_series(member) == expected
+
+
+def test_a_chart_is_drawn_once_per_points_label_and_language():
+    from unittest import mock
+
+    from django.utils import translation
+
+    from reputation import chart
+
+    points = [Point(today_minus(3), Decimal(1)), Point(today_minus(1), Decimal(7))]
+    with mock.patch.object(chart, "draw_chart", wraps=chart.draw_chart) as draws:
+        first = str(reputation_chart(points, label="Ada"))
+        assert str(reputation_chart(list(points), label="Ada")) == first
+        assert draws.call_count == 1
+        moved = [*points, Point(today_minus(0), Decimal(9))]
+        assert "<td>9</td>" in str(reputation_chart(moved, label="Ada"))
+        reputation_chart(points, label="Grace")
+        with translation.override("fr"):
+            french = str(reputation_chart(points, label="Ada"))
+        assert draws.call_count == 4
+    assert axis_date(today_minus(3), "fr") in french and french != first
+    assert first == str(chart.draw_chart(points, label="Ada"))
