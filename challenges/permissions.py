@@ -168,14 +168,43 @@ def visible_solutions_q(user, prefix: str = "") -> Q:
     withdrawn or not, only to their author. Solutions hidden by moderation leave every list,
     search and lineage but their author's (their own page keeps a stub that says why)."""
     p = prefix
-    public = (
-        Q(**{f"{p}status": Solution.Status.PUBLISHED})
-        | Q(**{f"{p}status": Solution.Status.WITHDRAWN, f"{p}published_at__isnull": False})
-    ) & Q(**{f"{p}hidden_at__isnull": True})
+    public = _public_solutions_q(p)
     if _authenticated(user):
         public |= Q(**{f"{p}author": user})
     challenge_ids = challenges_visible_to(user).values("pk")
     return public & Q(**{f"{p}challenge__in": challenge_ids})
+
+
+def _public_solutions_q(p: str = "") -> Q:
+    """Solutions anyone may see in a challenge they may see: published (withdrawn ones that
+    were), not hidden by moderation."""
+    return (
+        Q(**{f"{p}status": Solution.Status.PUBLISHED})
+        | Q(**{f"{p}status": Solution.Status.WITHDRAWN, f"{p}published_at__isnull": False})
+    ) & Q(**{f"{p}hidden_at__isnull": True})
+
+
+def beyond_public_q() -> Q:
+    """Challenges that not everyone may see: private ones, and drafts."""
+    return ~Q(visibility=Challenge.Visibility.PUBLIC) | Q(status=Challenge.Status.DRAFT)
+
+
+def sees_as_visitor(user) -> bool:
+    """Whether every list, search and lineage shows `user` exactly what it shows a visitor: no
+    challenge that only some may see (private, or a draft) is open to them, and none of their
+    solutions is one only they may see (a draft, one hidden by moderation). Most members: what
+    is kept for visitors may then be shared with them (the search answer, the evolution view).
+    Asked once per request (kept on the user)."""
+    if not _authenticated(user):
+        return True
+    known = getattr(user, "_peerhub_sees_as_visitor", None)
+    if known is None:
+        known = not (
+            challenges_visible_to(user).filter(beyond_public_q()).exists()
+            or Solution.objects.filter(author=user).exclude(_public_solutions_q()).exists()
+        )
+        user._peerhub_sees_as_visitor = known
+    return known
 
 
 def solutions_visible_to(user) -> QuerySet[Solution]:

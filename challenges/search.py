@@ -230,11 +230,6 @@ def _ranked(queryset, *, parts, q, terms, fields, headline_of, text_of, limit):
     return rows, lambda row: highlight(text_of(row), terms)
 
 
-def _beyond_public() -> Q:
-    """Challenges that not everyone may see: private ones, and drafts."""
-    return ~Q(visibility=Challenge.Visibility.PUBLIC) | Q(status=Challenge.Status.DRAFT)
-
-
 def _parts(user, *, anyone: QuerySet, visible: QuerySet, own: Q | None = None) -> list[QuerySet]:
     """Where search looks for `user`'s candidates. `anyone` is what a visitor may see, built
     exactly as for a visitor, so that the database plans a member's search as it plans a
@@ -249,7 +244,7 @@ def _parts(user, *, anyone: QuerySet, visible: QuerySet, own: Q | None = None) -
     # challenges it names and walks every row to test them.
     members_only = list(
         permissions.challenges_visible_to(user)
-        .filter(_beyond_public())
+        .filter(permissions.beyond_public_q())
         .values_list("pk", flat=True)
     )
     key = "pk" if visible.model is Challenge else "challenge"
@@ -387,19 +382,6 @@ def search_members(*, q: str, limit: int = 50) -> list[SearchHit]:
     ]
 
 
-def _sees_as_visitor(user) -> bool:
-    """Whether search finds for `user` exactly what it finds for a visitor: no challenge that
-    only some may see is open to them, and moderation hid none of their published solutions
-    (which only they still find). Most members, whose searches can then share one answer."""
-    if not getattr(user, "is_authenticated", False):
-        return True
-    if permissions.challenges_visible_to(user).filter(_beyond_public()).exists():
-        return False
-    return not Solution.objects.filter(
-        author=user, status=Solution.Status.PUBLISHED, hidden_at__isnull=False
-    ).exists()
-
-
 def search(
     *,
     user,
@@ -415,7 +397,7 @@ def search(
     fragments), a member who sees what a visitor sees shares the visitors' answer, kept under
     the same versions as the visitors' cached search page."""
     q = (q or "").strip()[:200]
-    if kept is not None and kept.on and q and _sees_as_visitor(user):
+    if kept is not None and kept.on and q and permissions.sees_as_visitor(user):
         return kept.value(
             "search",
             (q, kind, status, value, limit),

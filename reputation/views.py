@@ -4,22 +4,27 @@ answers; refusals are messages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
+from challenges import permissions as challenge_permissions
 from challenges.selectors import challenge_get, solution_get
 from peerhub.announce import announce
 from peerhub.auth_backends import request_user_annotations
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
+from peerhub.pagecache import Fragments
 
 from . import (
     chart,
@@ -195,20 +200,33 @@ def rankings_page(request):
 
 def evolution_page(request, slug: str):
     challenge = challenge_get(user=request.user, slug=slug)
-    result = evolution.evolution(user=request.user, challenge=challenge)
-    return render(
-        request,
-        "reputation/evolution.html",
-        {
-            "challenge": challenge,
-            "evolution": result,
-            "chart": evolution.evolution_chart(
-                result.generations,
-                label=_("Fitness per generation in {challenge}").format(challenge=challenge.title),
-            ),
-            "lineages": evolution.lineage_drawings(result),
-        },
-    )
+
+    def body(user) -> str:
+        result = evolution.evolution(user=user, challenge=challenge)
+        return render_to_string(
+            "reputation/_evolution_body.html",
+            {
+                "challenge": challenge,
+                "evolution": result,
+                "chart": evolution.evolution_chart(
+                    result.generations,
+                    label=_("Fitness per generation in {challenge}").format(
+                        challenge=challenge.title
+                    ),
+                ),
+                "lineages": evolution.lineage_drawings(result),
+            },
+            request=request,
+        )
+
+    # What it shows depends on the member only through what they may see: a member who sees
+    # what a visitor sees shares one copy, kept under the visitors' page versions.
+    kept = Fragments(request, [f"challenge:{challenge.slug}"])
+    if kept.on and challenge_permissions.sees_as_visitor(request.user):
+        shown = kept.get("evolution", (), lambda: body(AnonymousUser()))
+    else:
+        shown = mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
+    return render(request, "reputation/evolution.html", {"challenge": challenge, "body": shown})
 
 
 TO_REVIEW = 20
