@@ -37,6 +37,7 @@ def clear_caches() -> None:
         else:
             store.clear()
     pagecache._local.clear()
+    pagecache._generation.reset()
 
 
 def after_commit():
