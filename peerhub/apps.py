@@ -6,11 +6,16 @@ class PeerhubConfig(AppConfig):
     verbose_name = "PeerHub site"
 
     def ready(self) -> None:
+        from allauth.core.internal import ratelimit as allauth_ratelimit
         from django.utils.module_loading import autodiscover_modules
 
         # The site's own notification kinds, and the modules whose signal receivers must be
         # connected in every process (the outbox's Celery signals, login limits, tokens).
         from . import following, login_limits, notifications, outbox, tokens  # noqa: F401
+        from .redis_cache import allauth_cache_lock
+
+        # allauth's rate limits fail open while Redis is unreachable (peerhub.redis_cache).
+        allauth_ratelimit.cache_lock = allauth_cache_lock
         from .models import User
 
         following.register_followable(

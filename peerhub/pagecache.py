@@ -13,6 +13,16 @@ scopes new versions, so the next visitor misses and renders afresh. A version th
 from the cache (eviction, restart) is a miss too, never a match with an old page. The TTL is a
 safety net only.
 
+Redis outages (peerhub.redis_cache answers misses and stores nothing while Redis is unreachable):
+the pages are rendered fresh and not stored, and the fragments render live. A `bump` that could
+not be written must not let an old page out once Redis answers again, with its old keys if it
+was only unreachable: so every page and fragment key also holds the "generation", read in the
+same MGET as the scope versions, and a process whose bump failed, or which saw the cache fail at
+all, sets a new generation at its first successful contact, before it serves anything (and
+forgets its process-local pages), so every page misses once. What remains: another process that
+saw no failure itself may serve a page cached before the outage, until the failing process's
+next request (or, in a Celery worker, its next bump) or the TTL, whichever comes first.
+
 A cached page holds the per-request parts as markers: the CSP nonce and the masked CSRF tokens
 are put back fresh on every hit, so no two visitors share a nonce or a token.
 """
@@ -113,6 +123,43 @@ def _ttl() -> int:
     return getattr(settings, "PEERHUB_PAGE_CACHE_TTL", 600)
 
 
+# The scope whose version is part of every key: a new one drops every page at once.
+GENERATION = "generation"
+
+
+class _Generation:
+    """This process's debt to the cache: `dirty` when a bump failed; `outages` the cache's
+    outage count (peerhub.redis_cache) when the generation was last made sure of."""
+
+    def __init__(self):
+        self.dirty = False
+        self.outages: int | None = None
+
+    def reset(self) -> None:
+        self.dirty, self.outages = False, None
+
+
+_generation = _Generation()
+
+
+def _settled(cache) -> bool:
+    """True when this process may read and store pages: it owes no new generation, or has just
+    set one. After an outage it saw, or a bump it could not write, the cache may answer with
+    pages made before writes whose bumps were lost: a new generation drops them all."""
+    outages = getattr(cache, "outages", 0)
+    if _generation.outages is None:
+        _generation.outages = outages
+    if not _generation.dirty and outages == _generation.outages:
+        return True
+    if cache.set_many({_vkey(GENERATION): secrets.token_hex(8)}, timeout=None):
+        _generation.dirty = True  # still unreachable: nothing is read or stored
+        return False
+    _generation.dirty = False
+    _generation.outages = getattr(cache, "outages", 0)
+    _local.clear()
+    return True
+
+
 def _vkey(scope: str) -> str:
     return "v:" + hashlib.blake2b(scope.encode(), digest_size=16).hexdigest()
 
@@ -130,8 +177,12 @@ def bump(*scopes: str) -> None:
 
 
 def _set_versions(scopes) -> None:
+    cache = _cache()
     token = secrets.token_hex(8)
-    _cache().set_many({_vkey(s): token for s in scopes}, timeout=None)
+    if not _settled(cache) or cache.set_many({_vkey(s): token for s in scopes}, timeout=None):
+        # Not written (Redis is unreachable): the pages of these scopes still answer to their
+        # old versions, so this process owes a new generation.
+        _generation.dirty = True
 
 
 @dataclass(frozen=True)
@@ -198,8 +249,12 @@ def _page_cookies() -> frozenset[str]:
 
 
 def _versions(scopes: list[str]) -> list[str]:
-    """The scopes' versions, creating any that are missing (before the view runs)."""
+    """The generation and the scopes' versions, creating any that are missing (before the view
+    runs); all empty, so nothing is read nor stored, while the cache cannot be trusted."""
     cache = _cache()
+    scopes = [GENERATION, *scopes]
+    if not _settled(cache):
+        return [""] * len(scopes)
     keys = [_vkey(s) for s in scopes]
     found = cache.get_many(keys)
     missing = [k for k in keys if k not in found]

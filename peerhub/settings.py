@@ -168,12 +168,20 @@ AUTH_USER_MODEL = "peerhub.User"
 # --- Cache and Celery -----------------------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# An unreachable Redis is a miss, never a 500 (peerhub.redis_cache): no call waits longer than
+# these for it, and after a failure Redis is not asked again for PEERHUB_CACHE_RETRY_SECONDS.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.5")),
+    "socket_timeout": float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
+}
+PEERHUB_CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "5"))
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "peerhub.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "peerhub",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -861,6 +869,7 @@ CACHES["pages"] = (
         "BACKEND": "peerhub.redis_cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "peerhub-pages",
+        "OPTIONS": REDIS_CACHE_OPTIONS,
     }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}

@@ -8,6 +8,7 @@ strict budget; staff are not limited. The services call `write_spend` before the
 HTML pages (a friendly message) and the API (a 429 with Retry-After and RateLimit headers) are
 limited alike. Trust levels are asked through `has_perm`, so peerhub depends on no app."""
 
+import logging
 import math
 
 from django.conf import settings
@@ -17,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .exceptions import RateLimited
+from .redis_cache import unavailable
+
+logger = logging.getLogger(__name__)
 
 # The privilege that marks an established member (trust level 2): below it, the strict budget.
 ESTABLISHED = "reputation.vote_down"
@@ -94,7 +98,9 @@ def write_spend(user, action: str) -> None:
 
 def _count(prefix: str, window: int) -> tuple[int, int]:
     """One more use in the current fixed window of `prefix`: (uses so far, seconds until the
-    window ends). cache.add then incr: atomic in Redis and in the local-memory cache."""
+    window ends). cache.add then incr: atomic in Redis and in the local-memory cache. While
+    Redis is unreachable (peerhub.redis_cache) nothing is counted and the write goes through:
+    the limit fails open rather than refusing everyone."""
     now = timezone.now().timestamp()
     start = math.floor(now / window) * window
     key = f"{prefix}:{start}"
@@ -102,7 +108,8 @@ def _count(prefix: str, window: int) -> tuple[int, int]:
     try:
         used = cache.incr(key)
     except ValueError:  # expired between add and incr: a fresh window
-        cache.add(key, 1, timeout=window + 5)
+        if not cache.add(key, 1, timeout=window + 5) and unavailable(cache):
+            logger.info("write limit %s not counted: the cache is unavailable", prefix)
         used = 1
     return used, max(1, math.ceil(start + window - now))
 
