@@ -168,9 +168,11 @@ def evolution_chart(points: list[Generation], *, label: str) -> SafeString:
         )
     parts.append(
         format_html(
-            '<text class="chart-label" x="{}" y="{}">{}</text>',
-            WIDTH - RIGHT + 4,
-            f"{TOP + 4:.1f}",
+            # Above the plot's top right corner, ending there: beside it, a longer label (or
+            # one in another language) ran out of the drawing.
+            '<text class="chart-label chart-label-y" x="{}" y="{}">{}</text>',
+            WIDTH - RIGHT,
+            f"{TOP - 5:.1f}",
             ngettext("{count} solution", "{count} solutions", most).format(count=most),
         )
     )

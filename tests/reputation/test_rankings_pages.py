@@ -177,3 +177,19 @@ def test_evolution_shows_the_trees_of_the_fittest_first_and_counts_the_rest(monk
     assert result.more_lineages == 2
     assert set(result.lineages[0][0].nodes) == {strong.pk, strong_fork.pk}
     assert result.lineages[0][1] == frozenset({strong.pk, strong_fork.pk})
+
+
+def test_the_evolution_charts_count_label_stays_inside_the_drawing():
+    import re
+    from decimal import Decimal
+
+    from reputation import evolution
+
+    points = [
+        evolution.Generation(generation=g, count=c, best=Decimal(40), mean=Decimal(30))
+        for g, c in ((0, 12), (1, 7))
+    ]
+    svg = str(evolution.evolution_chart(points, label="Fitness"))
+    x, label = re.search(r'chart-label-y" x="([\d.]+)" y="[\d.]+">(\d+ solutions)<', svg).groups()
+    assert label == "12 solutions"
+    assert float(x) <= evolution.WIDTH - evolution.RIGHT  # it ends there (text-anchor: end)
