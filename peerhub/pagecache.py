@@ -556,7 +556,8 @@ def on_save_and_delete(model, scopes_for) -> None:
     from django.db.models.signals import post_delete, post_save
 
     def receiver(sender, instance, raw=False, **kwargs):
-        if not raw:
+        # Off, no page is kept to go stale: the scopes' queries are not worth asking.
+        if not raw and enabled():
             bump(*scopes_for(instance))
 
     uid = f"pagecache-{model._meta.label_lower}"
@@ -570,7 +571,7 @@ def on_m2m_change(through, scopes_for) -> None:
     from django.db.models.signals import m2m_changed
 
     def receiver(sender, instance, action, **kwargs):
-        if action in ("post_add", "post_remove", "post_clear"):
+        if action in ("post_add", "post_remove", "post_clear") and enabled():
             bump(*scopes_for(instance))
 
     uid = f"pagecache-m2m-{through._meta.label_lower}"
@@ -588,7 +589,7 @@ def after_task(task_name: str, scopes_for) -> None:
 
 def _task_finished(sender=None, task=None, args=None, kwargs=None, retval=None, state=None, **_):
     scopes_for = _TASK_SCOPES.get(getattr(task, "name", None))
-    if scopes_for is not None and state == "SUCCESS":
+    if scopes_for is not None and state == "SUCCESS" and enabled():
         bump(*scopes_for(tuple(args or ()), dict(kwargs or {}), retval))
 
 

@@ -34,10 +34,11 @@ from decimal import Decimal
 from statistics import median
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.functions import TruncDate
 
 from challenges.models import Solution
+from peerhub.statements import Compiled
 
 from . import rules as rules_module
 from .models import Review, Vote
@@ -90,15 +91,73 @@ def _voters_consensus(ups: int, votes: int, own, day, config) -> Decimal | None:
     return 1 + 4 * Decimal(ups) / Decimal(votes)
 
 
-def _votes_of(solution_ids) -> tuple[dict, dict]:
+def _utc_day() -> TruncDate:
+    return TruncDate("updated_at", tzinfo=UTC)
+
+
+def _votes_by_day(solution_ids, reviewer_ids):
+    """The votes on these solutions per solution, UTC day and value, a vote by one of
+    `reviewer_ids` in a group of its own (`who`)."""
+    who = Case(When(voter_id__in=reviewer_ids, then=F("voter_id")), default=None)
+    return (
+        Vote.objects.filter(solution_id__in=solution_ids)
+        .annotate(day=_utc_day(), who=who)
+        .values("solution_id", "day", "who", "value")
+        .annotate(n=Count("pk"))
+        .values_list("solution_id", "day", "who", "value", "n")
+        .order_by()
+    )
+
+
+# A review's save reads one solution's rows: compiled once (peerhub.statements).
+_VOTES_BY_DAY = Compiled(Vote, _votes_by_day)
+_LOCK_SOLUTIONS = Compiled(
+    Solution,
+    lambda ids: (
+        Solution.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ),
+    write=True,
+)
+_REVIEWS_OF = Compiled(
+    Review,
+    lambda ids: (
+        Review.objects.filter(solution_id__in=ids)
+        .order_by("solution_id", "pk")
+        .values_list("pk", "solution_id", "updated_at", "mean_score", "outlier", "reviewer_id")
+    ),
+)
+
+
+def _votes_of(solution_ids, reviewers: dict[int, set[int]] | None = None) -> tuple[dict, dict]:
     """For these solutions (or all): their votes counted by the UTC day they were last cast,
     {solution: [(day, upvotes, votes)]}, and the votes of their reviewers on them,
-    {solution: {reviewer: (value, day)}}: two grouped queries, not one row per vote."""
+    {solution: {reviewer: (value, day)}}. For all: two grouped queries, not one row per vote.
+    For a few solutions whose `reviewers` the caller has read (a review's save): one grouped
+    query, a row per day and value and one per reviewer's vote."""
     votes = Vote.objects.all()
+    per_day: dict[int, list] = defaultdict(list)
+    own: dict[int, dict] = defaultdict(dict)
+    if solution_ids is not None and reviewers is not None:
+        # One grouped read: the votes per solution, day and value, with a reviewer's own vote
+        # in a group of its own (a reviewer's vote on another of these solutions too, counted
+        # below like any other).
+        everyone = sorted(set().union(*reviewers.values()))
+        tallies: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        for solution_id, vote_day, voter_id, value, n in _VOTES_BY_DAY.rows(solution_ids, everyone):
+            tally = tallies[(solution_id, vote_day)]
+            tally[0] += n if value == Vote.UP else 0
+            tally[1] += n
+            if voter_id is not None and voter_id in reviewers.get(solution_id, ()):
+                own[solution_id][voter_id] = (value, vote_day)
+        for (solution_id, vote_day), (ups, n) in tallies.items():
+            per_day[solution_id].append((vote_day, ups, n))
+        return per_day, own
     if solution_ids is not None:
         votes = votes.filter(solution_id__in=solution_ids)
-    day = TruncDate("updated_at", tzinfo=UTC)
-    per_day: dict[int, list] = defaultdict(list)
+    day = _utc_day()
     for solution_id, vote_day, ups, n in (
         votes.annotate(day=day)
         .values("solution_id", "day")
@@ -107,7 +166,6 @@ def _votes_of(solution_ids) -> tuple[dict, dict]:
         .order_by()
     ):
         per_day[solution_id].append((vote_day, ups, n))
-    own: dict[int, dict] = defaultdict(dict)
     reviewed = Review.objects.filter(
         solution_id=OuterRef("solution_id"), reviewer_id=OuterRef("voter_id")
     )
@@ -126,28 +184,34 @@ def reviews_mark_outliers(solution_ids=None) -> set[int]:
     """Store the verdict on the reviews of these solutions (of every solution when None), the
     solutions' rows locked so that two saves of their reviews take turns. Returns the solutions
     whose reviews' verdicts changed."""
-    reviews = Review.objects.all()
-    if solution_ids is not None:
-        solution_ids = sorted(set(solution_ids))
-        list(
-            Solution.objects.select_for_update()
-            .filter(pk__in=solution_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        reviews = reviews.filter(solution_id__in=solution_ids)
     per_solution: dict[int, list] = defaultdict(list)
     stored: dict[int, bool] = {}
-    rows = reviews.order_by("solution_id", "pk").values_list(
-        "pk", "solution_id", "updated_at", "mean_score", "outlier", "reviewer_id"
-    )
-    # The whole table in chunks (a server-side cursor on PostgreSQL); a few solutions' reviews
-    # in one plain read.
-    rows = rows.iterator(chunk_size=5000) if solution_ids is None else rows
+    solution_of: dict[int, int] = {}
+    if solution_ids is None:
+        # The whole table in chunks (a server-side cursor on PostgreSQL).
+        rows = (
+            Review.objects.order_by("solution_id", "pk")
+            .values_list("pk", "solution_id", "updated_at", "mean_score", "outlier", "reviewer_id")
+            .iterator(chunk_size=5000)
+        )
+    else:
+        # A few solutions' reviews in one plain read, once their rows are locked.
+        solution_ids = sorted(set(solution_ids))
+        _LOCK_SOLUTIONS.rows(solution_ids)
+        rows = _REVIEWS_OF.rows(solution_ids)
     for pk, solution_id, written_at, mean, outlier, reviewer_id in rows:
         per_solution[solution_id].append((pk, written_at, mean, reviewer_id))
         stored[pk] = outlier
-    vote_days, own_votes = _votes_of(solution_ids)
+        solution_of[pk] = solution_id
+    reviewers: dict[int, set[int]] | None = None
+    if solution_ids is not None:
+        # Only the reviewed ones have verdicts to give, so only their votes are read.
+        reviewers = {
+            solution_id: {row[3] for row in rows_of_one}
+            for solution_id, rows_of_one in per_solution.items()
+        }
+        solution_ids = sorted(reviewers)
+    vote_days, own_votes = _votes_of(solution_ids, reviewers) if per_solution else ({}, {})
     now_outliers: set[int] = set()
     for solution_id, rows_of_one in per_solution.items():
         now_outliers |= outlier_ids(
@@ -160,7 +224,5 @@ def reviews_mark_outliers(solution_ids=None) -> set[int]:
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
             Review.objects.filter(pk__in=chunk).update(outlier=value)
-            changed |= set(
-                Review.objects.filter(pk__in=chunk).values_list("solution_id", flat=True)
-            )
+            changed |= {solution_of[pk] for pk in chunk}
     return changed

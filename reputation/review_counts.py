@@ -21,11 +21,10 @@ before the wait and could miss the other's review."""
 # The SQL is built from table and column names (model meta); ids are query parameters.
 # ruff: noqa: S608
 
+import functools
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from challenges.models import Solution
@@ -42,10 +41,12 @@ def count_sql(solution_column: str) -> str:
     return f"(SELECT COUNT(*) FROM {review} WHERE {review}.{column} = {solution_column})"
 
 
-def _insert_sql(n_ids: int, *, lock: bool) -> str:
-    """INSERT a score row, with no rank yet and its reviews counted, for each of `n_ids`
-    solutions that has been published and has none; with `lock`, an existing row is locked
-    instead (an ON CONFLICT DO UPDATE whose WHERE is false locks the row and writes nothing)."""
+@functools.lru_cache(maxsize=64)
+def _insert_sql(n_ids: int, *, lock: bool, vendor: str) -> str:
+    """(Kept per length, lock and database vendor.) INSERT a score row, with no rank yet and
+    its reviews counted, for each of `n_ids` solutions that has been published and has none;
+    with `lock`, an existing row is locked instead (an ON CONFLICT DO UPDATE whose WHERE is
+    false locks the row and writes nothing)."""
     qn = connection.ops.quote_name
     score, solution = qn(SolutionScore._meta.db_table), qn(Solution._meta.db_table)
 
@@ -85,7 +86,8 @@ def score_row_ensure(solution_ids: Iterable[int]) -> None:
     if not ids:
         return
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(ids), lock=False), [timezone.now(), *ids])
+        sql = _insert_sql(len(ids), lock=False, vendor=connection.vendor)
+        cursor.execute(sql, [timezone.now(), *ids])
 
 
 def review_counts_refresh(solution_ids: Iterable[int], *, create: bool = True) -> None:
@@ -96,23 +98,30 @@ def review_counts_refresh(solution_ids: Iterable[int], *, create: bool = True) -
     ids = sorted(set(solution_ids))
     if not ids:
         return
-    if create:
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(len(ids), lock=True), [timezone.now(), *ids])
-    else:
-        list(
-            SolutionScore.objects.select_for_update()
-            .filter(solution_id__in=ids)
-            .order_by("solution_id")
-            .values_list("pk", flat=True)
-        )
-    counted = (
-        Review.objects.filter(solution=OuterRef("solution"))
-        .order_by()
-        .values("solution")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    SolutionScore.objects.filter(solution_id__in=ids).update(
-        review_count=Coalesce(Subquery(counted), 0)
+    with connection.cursor() as cursor:
+        if create:
+            sql = _insert_sql(len(ids), lock=True, vendor=connection.vendor)
+            cursor.execute(sql, [timezone.now(), *ids])
+        else:
+            list(
+                SolutionScore.objects.select_for_update()
+                .filter(solution_id__in=ids)
+                .order_by("solution_id")
+                .values_list("pk", flat=True)
+            )
+        cursor.execute(_update_sql(len(ids), vendor=connection.vendor), ids)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_sql(n_ids: int, *, vendor: str) -> str:
+    """(Kept per length and database vendor.) UPDATE the review count of the score rows
+    of `n_ids` solutions to their reviews."""
+    qn = connection.ops.quote_name
+    score = qn(SolutionScore._meta.db_table)
+    solution = qn(SolutionScore._meta.get_field("solution").column)
+    count = qn(SolutionScore._meta.get_field("review_count").column)
+    ids = ", ".join(["%s"] * n_ids)
+    return (
+        f"UPDATE {score} SET {count} = {count_sql(f'{score}.{solution}')} "
+        f"WHERE {solution} IN ({ids})"
     )

@@ -260,25 +260,6 @@ def _relaxed_durability():
             cursor.execute("RESET synchronous_commit")
 
 
-@contextmanager
-def _pages_unwatched():
-    """With the page cache off (the default without Redis), the version bumps that each vote
-    and review sends (peerhub.pagecache) invalidate nothing, yet each costs the scopes' query:
-    skipped. With it on they run, so that no cached page outlives the run's writes."""
-    from peerhub import pagecache
-
-    from . import pagecache as reputation_pages
-
-    if pagecache.enabled():
-        yield
-        return
-    with (
-        mock.patch.object(pagecache, "bump", lambda *scopes: None),
-        mock.patch.object(reputation_pages, "solution_scopes", lambda *args: ()),
-    ):
-        yield
-
-
 class Simulation(AdversaryAgents):
     def __init__(self, config: Config, *, log=None) -> None:
         self.config = config
@@ -810,7 +791,7 @@ class Simulation(AdversaryAgents):
                 return None
             return promise(task, *args, **kwargs)
 
-        with mock.patch.object(outbox, "enqueue", enqueue), _pages_unwatched():
+        with mock.patch.object(outbox, "enqueue", enqueue):
             yield
 
     def _measure(self, seconds: list[float]) -> Result:

@@ -26,8 +26,9 @@ own (`adv_rng`), so that switching one on changes what the others draw as little
   needed: reviewing takes level 2, and a fresh account's reviews are refused) give the best
   ranked solution of the largest challenge, picked on the day the bombing starts
   (`bomb_start` of the run), the lowest score on every criterion and a downvote. The victim's
-  final rank is compared with its rank by hidden quality among its challenge's ranked solutions
-  (what an unbombed, perfect ranking would give it), and with its rank on the day it was picked.
+  final rank is compared with its rank had the bombers left it alone (its challenge ranked again
+  without their reviews and votes on it, in a transaction rolled back), and shown beside its
+  rank on the day it was picked and its rank by hidden quality.
 - Wash trading (`wash_traders`, accounts): each posts a solution on the first day and lists a
   service based on it; every day each buys the service of the one 1, 2, ... places on (in
   turn; with `wash_loop`, always the next one: the money only goes round the whole ring),

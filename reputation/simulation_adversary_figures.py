@@ -6,9 +6,12 @@ adversary does)."""
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from unittest import mock
 
+from django.db import transaction
 from django.db.models import Q, Sum
 
+from . import fitness, outliers
 from .models import ReputationEvent, Review, SolutionScore, Vote
 
 MEASURED = "—"
@@ -224,13 +227,14 @@ class AdversaryFigures:
         challenge_id = self.solution_rows[victim].challenge_id
         ranked = [s for s in self.ranked.get(challenge_id, []) if s in self.quality]
         by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
-        final = ranked.index(victim) + 1 if victim in ranked else None
+        final, unbombed, of = self._bombed_ranks(challenge_id)
         fair = by_quality.index(victim) + 1 if victim in by_quality else None
-        shift = None if final is None or fair is None else final - fair
+        shift = None if final is None or unbombed is None else final - unbombed
         bomb.figures.append(
-            (f"Bombed solution's rank vs its rank by hidden quality (of {len(ranked)})",
+            (f"Bombed solution's rank vs its rank without the bombing (of {of})",
              "unranked" if shift is None else
-             f"{final} vs {fair} (rank {self.bomb_victim_rank_before} on day {self.bomb_day + 1})",
+             f"{final} vs {unbombed} (rank {self.bomb_victim_rank_before} on day "
+             f"{self.bomb_day + 1}; {fair or '-'} by hidden quality)",
              "within 3", shift is not None and abs(shift) <= 3)
         )  # fmt: skip
         reviews = Review.objects.filter(solution_id=victim, reviewer_id__in=self.bombers)
@@ -250,6 +254,35 @@ class AdversaryFigures:
             who="bombers",
         )
         return bomb
+
+    def _bombed_ranks(self, challenge_id: int) -> tuple[int | None, int | None, int]:
+        """The victim's rank among its challenge's ranked solutions, and its rank had the
+        bombers not judged it: the challenge ranked again (on the run's last clock) with and
+        then without the bombers' reviews and votes on it, the reviews' verdicts refreshed,
+        in a transaction rolled back. Both rankings come from one recompute each, so the two
+        ranks differ by the bombing alone."""
+        victim = self.bomb_victim
+
+        def rank() -> tuple[int | None, int]:
+            ranked = [
+                s
+                for s in SolutionScore.objects.filter(challenge_id=challenge_id, rank__isnull=False)
+                .order_by("rank")
+                .values_list("solution_id", flat=True)
+                if s in self.quality
+            ]
+            return (ranked.index(victim) + 1 if victim in ranked else None), len(ranked)
+
+        with mock.patch("django.utils.timezone.now", self.clock.now), transaction.atomic():
+            fitness.recompute_challenge(challenge_id)
+            final, of = rank()
+            Review.objects.filter(solution_id=victim, reviewer_id__in=self.bombers).delete()
+            Vote.objects.filter(solution_id=victim, voter_id__in=self.bombers).delete()
+            outliers.reviews_mark_outliers([victim])
+            fitness.recompute_challenge(challenge_id)
+            unbombed, _of = rank()
+            transaction.set_rollback(True)
+        return final, unbombed, of
 
     def _wash_report(self, low: set[int]) -> AdversaryReport:
         traders = self.ids("wash_trader")

@@ -952,3 +952,24 @@ def test_a_member_or_a_token_never_gets_nor_leaves_a_visitors_list(client, api_c
     visitor = get_json(client, solutions)
     assert state(visitor) == "hit"
     assert draft.pk not in rows(visitor.json())
+
+
+def test_with_the_cache_off_writes_bump_nothing_and_ask_no_scope(settings):
+    """Off (the embedded default), no page is kept to go stale: a write's signal neither bumps
+    a version nor reads its scopes (a vote's solution, a revision's challenge)."""
+    solution = make_solution()
+    voter = regular()
+    settings.PEERHUB_PAGE_CACHE = False
+    with (
+        mock.patch.object(pagecache, "bump") as bump,
+        mock.patch("challenges.pagecache.challenge_scope") as scope,
+    ):
+        reputation_services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
+        challenge_services.solution_revise(
+            solution=solution, by=solution.author, title="Renamed", body="New text."
+        )
+    assert not bump.called and not scope.called
+    settings.PEERHUB_PAGE_CACHE = True
+    with mock.patch.object(pagecache, "bump") as bump:
+        reputation_services.vote_remove(voter=voter, solution=solution)
+    assert bump.called

@@ -279,6 +279,36 @@ def test_a_bombing_on_a_fresh_well_voted_solution_counts_nothing_and_a_withdrawn
     assert ledger.sync_everything() == 0
 
 
+def test_a_review_save_reads_the_votes_as_the_full_pass_does():
+    """The save's one grouped read of its solutions' votes (a row per day and value, one per
+    reviewer's vote) gives what the full pass's two grouped reads give, a reviewer's vote on
+    another of the solutions counted there like any other."""
+    challenge = ChallengeFactory()
+    first, second = make_solution(challenge=challenge), make_solution(challenge=challenge)
+    members = [reviewer() for _ in range(6)]
+    for k, member in enumerate(members):
+        _vote_on(k % 3, member, first, 1 if k % 4 else -1)
+        if k % 2:
+            _vote_on(2 + k % 2, member, second, -1 if k == 3 else 1)
+    _review_on(1, members[0], first, 4)
+    _review_on(4, members[1], second, 2)
+    _review_on(4, members[3], first, 3)
+    ids = [first.pk, second.pk]
+    reviewers = {
+        solution_id: set(
+            Review.objects.filter(solution_id=solution_id).values_list("reviewer_id", flat=True)
+        )
+        for solution_id in ids
+    }
+    per_day, own = outliers._votes_of(ids, reviewers)
+    full_per_day, full_own = outliers._votes_of(None)
+    assert {k: sorted(v) for k, v in per_day.items()} == {
+        k: sorted(v) for k, v in full_per_day.items()
+    }
+    assert own == full_own and own[first.pk].keys() == {members[0].pk, members[3].pk}
+    assert own[second.pk].keys() == {members[1].pk}
+
+
 def test_how_reputation_works_explains_both_rules(client):
     from django.urls import reverse
 

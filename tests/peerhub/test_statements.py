@@ -1,0 +1,121 @@
+"""A compiled read (peerhub.statements) gives what its queryset gives, for every shape it is
+called with, and keeps the SQL a fresh compile makes."""
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from challenges.models import Solution
+from peerhub.statements import Compiled
+from reputation import outliers, services
+from reputation.models import ReputationScore, Review, Vote
+from tests.factories import ChallengeFactory, UserFactory, make_solution
+
+pytestmark = pytest.mark.django_db
+
+
+def _voter():
+    user = UserFactory()
+    ReputationScore.objects.create(user=user, trust_level=2, pinned_level=2)
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def votes():
+    """Votes on two solutions over three UTC days, up and down, and one review."""
+    challenge = ChallengeFactory()
+    solutions = [make_solution(challenge=challenge) for _ in range(2)]
+    members = [_voter() for _ in range(5)]
+    for k, member in enumerate(members):
+        for solution in solutions[: 1 + k % 2]:
+            moment = datetime(2026, 3, 2 + k % 3, 23, 30, tzinfo=UTC)
+            with mock.patch("django.utils.timezone.now", return_value=moment):
+                services.vote_cast(voter=member, solution=solution, value=1 if k % 3 else -1)
+    scores = {c.pk: 4 for c in challenge.criteria.all()}
+    services.review_save(reviewer=members[1], solution=solutions[0], comment="Good.", scores=scores)
+    return [s.pk for s in solutions], [m.pk for m in members]
+
+
+def _grouped(ids):
+    return (
+        Vote.objects.filter(solution_id__in=ids)
+        .annotate(day=TruncDate("updated_at", tzinfo=UTC))
+        .values("solution_id", "day")
+        .annotate(ups=Count("pk", filter=Q(value=Vote.UP)), n=Count("pk"))
+        .values_list("n", "solution_id", "day", "ups")
+        .order_by("solution_id", "day")
+    )
+
+
+def test_rows_are_those_of_the_queryset_in_every_shape(votes):
+    ids, _members = votes
+    compiled = Compiled(Vote, _grouped)
+    for shape in (ids[:1], ids, [ids[1], ids[0], ids[1]]):
+        assert compiled.rows(shape) == list(_grouped(shape))
+    # The fields in the order asked, each converted as the ORM converts it (a date here).
+    _n, solution_id, day, _ups = compiled.rows(ids)[0]
+    assert isinstance(day, type(datetime(2026, 3, 2).date())) and solution_id == min(ids)
+    assert compiled.rows([]) == []
+    # One statement per database and shape (list lengths): three lengths, three statements.
+    assert len(compiled._statements) == 3
+
+
+def test_scalars_flat_lists_and_stored_values_convert_alike(votes):
+    ids, members = votes
+    flat = Compiled(
+        Vote,
+        lambda voter: (
+            Vote.objects.filter(voter_id=voter)
+            .values_list("solution_id", flat=True)
+            .order_by("solution_id")
+        ),
+    )
+    for member in members:
+        assert flat.rows(member) == list(flat.build(member))
+    reviews = Compiled(Review, outliers._REVIEWS_OF.build)
+    assert reviews.rows(ids) == list(outliers._REVIEWS_OF.build(ids))
+    assert reviews.rows(ids)[0][3] == Review.objects.get().mean_score  # a Decimal, as stored
+
+
+def test_a_locking_read_is_compiled_and_run_in_a_transaction(votes):
+    ids, _members = votes
+    lock = Compiled(
+        Solution,
+        lambda pks: (
+            Solution.objects.select_for_update()
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+        write=True,
+    )
+    with transaction.atomic():
+        assert lock.rows(ids) == sorted(ids)
+    (statement,) = lock._statements.values()
+    assert ("FOR UPDATE" in statement.sql) == connection.features.has_select_for_update
+
+
+def test_the_kept_statement_is_a_fresh_compile(votes):
+    """The parameters the call fills are exactly the sentinels' places: compiling the query
+    with the call's own ids gives the same SQL and parameters."""
+    ids, members = votes
+    compiled = outliers._VOTES_BY_DAY
+    compiled.rows(ids, members[:2])
+    statement = compiled.statement(connection.alias, (2, 2))
+    params = list(statement.params)
+    args = (ids, members[:2])
+    for arg, k, position in statement.slots:
+        params[position] = args[arg][k]
+    fresh_sql, fresh_params = compiled.build(*args).query.get_compiler(connection.alias).as_sql()
+    assert statement.sql == fresh_sql and params == list(fresh_params)
+    assert compiled.rows(*args) == list(compiled.build(*args))
+
+
+def test_an_argument_the_query_does_not_use_is_refused():
+    compiled = Compiled(Vote, lambda pk: Vote.objects.filter(pk=1).values_list("pk"))
+    with pytest.raises(ValueError, match="argument 0"):
+        compiled.rows(5)
