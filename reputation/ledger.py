@@ -153,6 +153,10 @@ def _desired_and_notes(
     # earn no lineage credit.
     judged = actors | {link.author_id for link in links.values()}
     low_trust = trust.low_trust_ids(judged, snapshot_id=snapshot_id) if judged else set()
+    # Members in a voting ring earn nothing from upvotes on their work (lineage credit from
+    # them still flows to honest ancestors).
+    authors = {s.author_id for s in solutions.values()} if vote_rows else set()
+    in_ring = trust.voting_ring_ids(authors, snapshot_id=snapshot_id) if authors else set()
     lines: dict[str, Line] = {}
     notes: dict[str, str] = {}
 
@@ -183,6 +187,11 @@ def _desired_and_notes(
                     solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk, note
                 )
                 continue
+            if solution.author_id in in_ring:
+                lines[key] = _not_counted(
+                    solution.author_id, Kind.UPVOTE_RECEIVED, vote, solution.pk,
+                    rules_module.VOTING_RING_NOTE,
+                )  # fmt: skip
             else:
                 lines[key] = Line(
                     solution.author_id, Kind.UPVOTE_RECEIVED, rules.upvote_received,
@@ -601,9 +610,11 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     vote, solution = Vote._meta.db_table, Solution._meta.db_table
     ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)), snapshot_id)
     low = trust.low_trust_sql("v.voter_id", _snapshot_sql(snapshot_id))
+    ring = trust.voting_ring_sql("a0.author_id", _snapshot_sql(snapshot_id))
     return f"""
         SELECT v.solution_id, v.voter_id, v.value, v.updated_at, v.serial_reversed_at,
-            {low} AS low, a0.unchanged_fork AS unchanged, a0.author_id{ancestor_cols}
+            {low} AS low, a0.unchanged_fork AS unchanged, {ring} AS ring,
+            a0.author_id{ancestor_cols}
         FROM {vote} v JOIN {solution} a0 ON a0.id = v.solution_id{ancestors}
         WHERE {where} AND v.voter_id <> a0.author_id AND {_verified_sql("v.voter_id")}
     """
@@ -672,6 +683,9 @@ def _shares(rules: rules_module.Rules) -> list[Decimal]:
 _LIVE = "sv.serial_reversed_at IS NULL AND NOT sv.low"
 _COUNTED = f"{_LIVE} AND NOT sv.unchanged"
 _NOT_COUNTED = "sv.serial_reversed_at IS NULL AND (sv.low OR sv.unchanged)"
+# An upvote that counts but whose author is in a voting ring: a noted line of 0 for the author,
+# lineage credit as from any counted upvote.
+_RING_UPVOTE = f"sv.value = 1 AND {_COUNTED} AND sv.ring"
 # The lines votes give, told by kind rather than by key prefix (no text scan): a lineage
 # credit from a vote counts under the cap, one from a review does not (`VOTE_LINES`).
 _IS_VOTE_LINE = (
@@ -725,12 +739,13 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         "CAST(%s AS NUMERIC), %s, {note}, sv.updated_at FROM sv WHERE {where}"
     )
     selects = [
-        author_line.format(note="''", where=f"sv.value = 1 AND {_COUNTED}"),
+        author_line.format(note="''", where=f"sv.value = 1 AND {_COUNTED} AND NOT sv.ring"),
         author_line.format(note="''", where=f"sv.value = -1 AND {_COUNTED}"),
         f"SELECT %s, sv.voter_id, sv.author_id, sv.solution_id, {no_source}, "
         f"CAST(%s AS NUMERIC), %s, '', sv.updated_at FROM sv WHERE sv.value = -1",
         author_line.format(note=why, where=f"sv.value = 1 AND {_NOT_COUNTED}"),
         author_line.format(note=why, where=f"sv.value = -1 AND {_NOT_COUNTED}"),
+        author_line.format(note="%s", where=_RING_UPVOTE),
     ]
     notes = [rules_module.LOW_TRUST_NOTE, rules_module.UNCHANGED_FORK_NOTE]
     params: list = [
@@ -739,6 +754,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         Kind.DOWNVOTE_CAST, rules.downvote_cast, False,
         Kind.UPVOTE_RECEIVED, Decimal(0), True, *notes,
         Kind.DOWNVOTE_RECEIVED, Decimal(0), True, *notes,
+        Kind.UPVOTE_RECEIVED, Decimal(0), True, rules_module.VOTING_RING_NOTE,
     ]  # fmt: skip
     for k, share in enumerate(shares, start=1):
         selects.append(
@@ -859,8 +875,8 @@ def _solutions_to_correct_sql(
     codes = _KIND_CODES
     # (condition, cents, kind code, actor, beneficiary) for each line a vote may give.
     lines = [
-        (f"sv.value = 1 AND {_COUNTED}", up, codes[Kind.UPVOTE_RECEIVED], "sv.voter_id",
-         "sv.author_id"),
+        (f"sv.value = 1 AND {_COUNTED} AND NOT sv.ring", up, codes[Kind.UPVOTE_RECEIVED],
+         "sv.voter_id", "sv.author_id"),
         (f"sv.value = -1 AND {_COUNTED}", down, codes[Kind.DOWNVOTE_RECEIVED], "sv.voter_id",
          "sv.author_id"),
         ("sv.value = -1", cast, codes[Kind.DOWNVOTE_CAST], "sv.author_id", "sv.voter_id"),
@@ -875,7 +891,7 @@ def _solutions_to_correct_sql(
     # A vote that gives its author a noted line of 0 needs that line's key in the ledger: sums
     # cannot tell, so its key is looked up by the unique index (such votes are few).
     noted = (
-        f"CASE WHEN {_NOT_COUNTED} THEN CASE WHEN "
+        f"CASE WHEN {_NOT_COUNTED} OR ({_RING_UPVOTE}) THEN CASE WHEN "
         f"NOT EXISTS (SELECT 1 FROM {event} n WHERE n.fact_key = CASE WHEN sv.value = 1 "
         "THEN 'up:' ELSE 'down:' END || CAST(sv.solution_id AS TEXT) || ':' "
         "|| CAST(sv.voter_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END ELSE 0 END"

@@ -248,12 +248,15 @@ def review_outliers() -> ReviewOutliers:
 # Votes and reviews on a fork whose body is still its source's judge the source's work: they
 # earn the fork's author nothing, and lineage credit still flows to the ancestors.
 UNCHANGED_FORK_NOTE = "not counted: unchanged fork"
+VOTING_RING_NOTE = "not counted: voting ring"
 # Trust is measured so that 1.0 is what a well-connected honest member receives from the walk;
 # members below `relative_threshold` times the median trust of the members with any
 # endorsement, or below `low_threshold` if that is higher, are low-trust: their votes and
 # reviews count as votes but mint no reputation, and weigh `low_trust_fitness_weight` of a vote
-# in fitness. `keep_snapshots` old snapshots stay for the record. Override any key with
-# PEERHUB_TRUST.
+# in fitness. `keep_snapshots` old snapshots stay for the record. A member with `ring_core` or
+# more partners who upvote them and whom they upvote, each of those partners with as many inside
+# the group (the group's k-core), is in a voting ring: upvotes on their work earn them nothing
+# while it holds (issue 23). Override any key with PEERHUB_TRUST.
 DEFAULT_TRUST = {
     "low_threshold": 0.2,
     "relative_threshold": 0.5,
@@ -261,6 +264,7 @@ DEFAULT_TRUST = {
     "review_good_mean": 3.5,
     "keep_snapshots": 5,
     "clusters_shown": 20,
+    "ring_core": 5,
 }
 
 
@@ -272,6 +276,7 @@ class Trust:
     review_good_mean: float
     keep_snapshots: int
     clusters_shown: int
+    ring_core: int
 
 
 def trust() -> Trust:
@@ -283,6 +288,7 @@ def trust() -> Trust:
         review_good_mean=float(values["review_good_mean"]),
         keep_snapshots=int(values["keep_snapshots"]),
         clusters_shown=int(values["clusters_shown"]),
+        ring_core=int(values["ring_core"]),
     )
 
 
@@ -350,6 +356,7 @@ NOTE_TEXTS = {
     LOW_TRUST_NOTE: _("not counted: low trust"),
     OUTLIER_REVIEW_NOTE: _("not counted: far from the earlier reviews or votes"),
     UNCHANGED_FORK_NOTE: _("not counted: unchanged fork"),
+    VOTING_RING_NOTE: _("not counted: voting ring"),
     WASH_TRADE_NOTE: _("Not counted: buyer and seller trade mostly with each other."),
     WASH_CLEARED_NOTE: _("Counted: staff cleared this order of wash trading."),
 }

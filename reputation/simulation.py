@@ -144,6 +144,7 @@ class Result:
     # member but the ring, the puppets and the adversaries) and how many of them are low-trust.
     adversaries: list[AdversaryReport] = field(default_factory=list)
     honest_members: int = 0
+    ringed_honest: int = 0
 
     @property
     def mean_tau(self) -> float:
@@ -178,12 +179,16 @@ class Result:
         if not self.adversaries:
             return []
         share = self.low_trust_honest / self.honest_members if self.honest_members else 0.0
+        ringed = self.ringed_honest / self.honest_members if self.honest_members else 0.0
         run = [
             ("Mean Kendall τ with the adversaries", _shown(self.mean_tau, "{:.3f}"), "≥ 0.85",
              self.mean_tau >= 0.85),
             ("Honest members flagged low-trust",
              f"{share:.1%} ({self.low_trust_honest} of {self.honest_members})", "≤ 1 %",
              share <= 0.01),
+            ("Honest members found in a voting ring",
+             f"{ringed:.1%} ({self.ringed_honest} of {self.honest_members})", "≤ 1 %",
+             ringed <= 0.01),
         ]  # fmt: skip
         return [("The run", run)] + [
             (a.name + (f" ({a.note})" if a.note else ""), a.figures) for a in self.adversaries
@@ -852,6 +857,9 @@ class Simulation(AdversaryAgents):
             reputation_by_role={r: sum(v) / len(v) for r, v in sorted(by_role.items())},
             adversaries=self._measure_adversaries(totals=totals, ranking=members, low=low),
             honest_members=len(set(self.role) - attackers - set(self.ids("organiser"))),
+            ringed_honest=len(
+                (trust.voting_ring_ids() & set(self.role)) - attackers - set(self.ids("organiser"))
+            ),
             **self._measure_money(),
         )
 

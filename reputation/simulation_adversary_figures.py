@@ -11,7 +11,7 @@ from unittest import mock
 from django.db import transaction
 from django.db.models import Q, Sum
 
-from . import fitness, outliers
+from . import fitness, outliers, trust
 from .models import ReputationEvent, Review, SolutionScore, Vote
 
 MEASURED = "—"
@@ -124,15 +124,21 @@ class AdversaryFigures:
 
     def _caught_figures(self, votes, members, low: set[int], *, who: str = "attackers") -> list:
         """Which existing rule caught it: the attack's votes reversed as serial voting, or cast
-        by members the trust step judged low-trust; and those members flagged low-trust."""
+        by members the trust step judged low-trust; and those members flagged low-trust or
+        found in a voting ring (reputation.trust.voting_ring)."""
         rows = list(votes.values_list("voter_id", "serial_reversed_at"))
         serial = sum(1 for _voter, reversed_at in rows if reversed_at is not None)
         low_votes = sum(1 for voter, _at in rows if voter in low)
         flagged = len(set(members) & low)
+        if not hasattr(self, "_in_ring"):
+            self._in_ring = trust.voting_ring_ids()
+        ringed = len(set(members) & self._in_ring)
         return [
             ("Attack votes reversed as serial / cast by low-trust members",
              f"{serial} / {low_votes} of {len(rows)}", MEASURED, True),
             (f"The {who} flagged low-trust", f"{flagged} of {len(members)}", MEASURED, True),
+            (f"The {who} found in a voting ring (upvotes on their work earn them nothing)",
+             f"{ringed} of {len(members)}", MEASURED, True),
         ]  # fmt: skip
 
     def _farm_report(self, farmers, low: set[int]) -> AdversaryReport:

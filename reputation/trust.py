@@ -201,6 +201,28 @@ def mutual_clusters(graph: Graph, trust: np.ndarray, limit: int) -> list[dict]:
     return clusters
 
 
+def voting_ring(graph: Graph, core: int) -> np.ndarray:
+    """Who is in a voting ring (issue 23): the members of the `core`-core of the mutual-upvote
+    graph, where two members are linked when each has upvoted the other's work (counted
+    upvotes, serial ones aside). Members with fewer than `core` such partners are peeled off
+    in turn, until each one left has `core` or more among those left. Honest members who
+    happen to upvote each other have a partner or two; a ring that trades votes has dozens.
+    Camouflage (upvoting honest work too) and bribed upvotes from outside change nothing here:
+    only the votes traded both ways count."""
+    votes = graph.upvotes.copy()
+    votes.data[:] = 1.0
+    mutual = votes.multiply(votes.T).tocsr()
+    mutual.setdiag(0)
+    mutual.eliminate_zeros()
+    alive = np.asarray(mutual.sum(axis=1)).ravel() >= core
+    while True:
+        partners = mutual @ alive.astype(np.float64)
+        drop = alive & (partners < core)
+        if not drop.any():
+            return alive
+        alive &= ~drop
+
+
 @transaction.atomic
 def trust_compute(*, now=None) -> TrustSnapshot | None:
     """A new snapshot of every member's trust; None (and nothing written) without any seed,
@@ -216,6 +238,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     trust = walk(graph.adjacency, seed_index, steps)
     degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
     low, cut = low_trust_verdict(trust, degree, seed_index, config)
+    ring = voting_ring(graph, config.ring_core)
     version = (
         TrustSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1
@@ -232,15 +255,21 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
             "cut": round(cut, 6),
             "laziness": LAZINESS,
             "low_trust": int(low.sum()),
+            "ring_core": config.ring_core,
+            "voting_ring": int(ring.sum()),
         },
         clusters=mutual_clusters(graph, trust, config.clusters_shown),
     )
     MemberTrust.objects.bulk_create(
         [
             MemberTrust(
-                snapshot=snapshot, user_id=int(pk), trust=float(value), low_trust=bool(flag)
+                snapshot=snapshot,
+                user_id=int(pk),
+                trust=float(value),
+                low_trust=bool(flag),
+                voting_ring=bool(in_ring),
             )
-            for pk, value, flag in zip(graph.user_ids, trust, low, strict=True)
+            for pk, value, flag, in_ring in zip(graph.user_ids, trust, low, ring, strict=True)
         ],
         batch_size=5000,
     )
@@ -263,6 +292,16 @@ def low_trust_sql(member: str, snapshot: str) -> str:
     )
 
 
+def voting_ring_sql(member: str, snapshot: str) -> str:
+    """SQL: whether the member in column `member` was in a voting ring in the snapshot that
+    the SQL `snapshot` names (`low_trust_sql`'s twin)."""
+    table = MemberTrust._meta.db_table
+    return (
+        f"EXISTS (SELECT 1 FROM {table} t WHERE t.snapshot_id = {snapshot} "  # noqa: S608
+        f"AND t.user_id = {member} AND t.voting_ring)"
+    )
+
+
 def latest_snapshot_id() -> int | None:
     return TrustSnapshot.objects.order_by("-version").values_list("pk", flat=True).first()
 
@@ -274,6 +313,18 @@ def low_trust_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
     if snapshot_id is None:
         return set()
     rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, low_trust=True)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=list(user_ids))
+    return set(rows.values_list("user_id", flat=True))
+
+
+def voting_ring_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
+    """The members the latest snapshot (or the given one) found in a voting ring, among
+    `user_ids` (everyone when None). Without any snapshot, nobody."""
+    snapshot_id = snapshot_id or latest_snapshot_id()
+    if snapshot_id is None:
+        return set()
+    rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, voting_ring=True)
     if user_ids is not None:
         rows = rows.filter(user_id__in=list(user_ids))
     return set(rows.values_list("user_id", flat=True))

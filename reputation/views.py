@@ -328,6 +328,7 @@ def how_it_works(request):
             "selection": rules.selection_reputation(),
             "trust": rules.trust(),
             "low_trust_note": rules.note_text(rules.LOW_TRUST_NOTE),
+            "voting_ring_note": rules.note_text(rules.VOTING_RING_NOTE),
             "unchanged_fork_note": rules.note_text(rules.UNCHANGED_FORK_NOTE),
             "cosmetic_share": f"{lineage.cosmetic_share() * 100:g} %",
             "outliers": rules.review_outliers(),

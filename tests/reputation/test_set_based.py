@@ -56,8 +56,8 @@ change = st.one_of(
     st.tuples(st.just("unverify"), member),
     st.tuples(st.just("verify"), member),
     st.tuples(st.just("vote"), vote),
-    # A new trust snapshot in which these members are low-trust.
-    st.tuples(st.just("trust"), st.sets(member, max_size=3)),
+    # A new trust snapshot in which these members are low-trust, and these in a voting ring.
+    st.tuples(st.just("trust"), st.sets(member, max_size=3), st.sets(member, max_size=3)),
     # A fork's body becomes its source's again, or differs again.
     st.tuples(st.just("unchanged"), index, st.booleans()),
     # A solution withdrawn: its author earns no more lineage credit.
@@ -115,11 +115,18 @@ def add_review(spec, members, solutions):
     )  # fmt: skip
 
 
-def trust_snapshot(low, members):
-    """A trust snapshot (the latest from now on) in which the members `low` are low-trust."""
+def trust_snapshot(low, members, ring=()):
+    """A trust snapshot (the latest from now on) in which the members `low` are low-trust and
+    the members `ring` in a voting ring."""
     snapshot = TrustSnapshot.objects.create(version=TrustSnapshot.objects.count() + 1)
     MemberTrust.objects.bulk_create(
-        MemberTrust(snapshot=snapshot, user=m, trust=0.0 if i in low else 1.0, low_trust=i in low)
+        MemberTrust(
+            snapshot=snapshot,
+            user=m,
+            trust=0.0 if i in low else 1.0,
+            low_trust=i in low,
+            voting_ring=i in ring,
+        )
         for i, m in enumerate(members)
     )
 
@@ -144,7 +151,7 @@ def apply(op, members, solutions):
                 published_at=START if op[2] else None
             )
     elif kind == "trust":
-        trust_snapshot(op[1], members)
+        trust_snapshot(op[1], members, op[2])
     elif kind == "vote":
         add_vote(op[1], members, solutions)
     elif kind == "unchanged":
@@ -201,9 +208,10 @@ def snapshot():
     shares=st.sampled_from([["0.20", "0.04"], ["0.5"], ["0.333", "0.25", "0.1"]]),
     batch_size=st.sampled_from([1, 2, 500]),
     low=st.none() | st.sets(member, max_size=3),
+    ring=st.sets(member, max_size=3),
 )
 def test_set_based_rebuild_appends_what_the_python_derivation_appends(
-    tree, votes, reviews, weight, changes, cap, shares, batch_size, low
+    tree, votes, reviews, weight, changes, cap, shares, batch_size, low, ring
 ):
     rules = {"daily_vote_cap": cap, "lineage_shares": shares, "review_weight": weight}
     with (
@@ -216,7 +224,7 @@ def test_set_based_rebuild_appends_what_the_python_derivation_appends(
         members = UserFactory.create_batch(MEMBERS)
         solutions = build(tree, members)
         if low is not None:  # None: a fresh install, no snapshot yet
-            trust_snapshot(low, members)
+            trust_snapshot(low, members, ring)
         for spec in votes:
             add_vote(spec, members, solutions)
         for spec in reviews:

@@ -1,0 +1,123 @@
+"""Voting rings (issue 23): members who upvote each other's work both ways, each with at least
+`ring_core` such partners inside the group, earn nothing from upvotes on their work while the
+ring holds; the ledger says why, lineage credit still reaches honest ancestors, and the
+incremental syncs and the full rebuild agree."""
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from scipy import sparse
+
+from reputation import ledger, rules, services, trust
+from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot, Vote
+from reputation.rules import VOTING_RING_NOTE
+from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
+
+pytestmark = pytest.mark.django_db
+
+
+def graph_of(n: int, upvotes: list[tuple[int, int]]) -> trust.Graph:
+    rows, cols = zip(*upvotes, strict=True) if upvotes else ((), ())
+    matrix = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    return trust.Graph(user_ids=np.arange(n), adjacency=matrix + matrix.T, upvotes=matrix)
+
+
+def both_ways(members) -> list[tuple[int, int]]:
+    return [(a, b) for a in members for b in members if a != b]
+
+
+def test_the_ring_is_the_core_of_members_who_upvote_each_other_both_ways():
+    ring = list(range(6))  # each has 5 partners
+    honest = [
+        (10, 11), (11, 10),  # a pair who upvote each other
+        (12, 13), (13, 12), (13, 14), (14, 13), (14, 15), (15, 14),  # a chain
+        *[(16, k) for k in range(17, 22)],  # one who upvotes five, never upvoted back
+    ]  # fmt: skip
+    # A member with four partners in the ring is peeled off; one with five joins it.
+    near = [(30, k) for k in range(4)] + [(k, 30) for k in range(4)]
+    joins = [(31, k) for k in range(5)] + [(k, 31) for k in range(5)]
+    flags = trust.voting_ring(graph_of(40, both_ways(ring) + honest + near + joins), core=5)
+    assert set(np.flatnonzero(flags)) == {*ring, 31}
+    # A group of five (four partners each) is not a ring at a core of 5.
+    assert not trust.voting_ring(graph_of(10, both_ways(range(5))), core=5).any()
+    # Peeling goes on until everyone left has enough: a ring that loses a member to the peel
+    # loses the members who counted on them.
+    chain = [*both_ways(range(5)), (4, 5), (5, 4)]
+    assert not trust.voting_ring(graph_of(10, chain), core=5).any()
+
+
+def regular():
+    user = UserFactory()
+    ReputationScore.objects.create(user=user, total=Decimal(100), trust_level=2)
+    return type(user).objects.get(pk=user.pk)
+
+
+def snapshot_with_ring(members, ring) -> TrustSnapshot:
+    snapshot = TrustSnapshot.objects.create(version=TrustSnapshot.objects.count() + 1)
+    MemberTrust.objects.bulk_create(
+        MemberTrust(snapshot=snapshot, user=m, trust=1.0, voting_ring=m in ring) for m in members
+    )
+    return snapshot
+
+
+def test_the_trust_step_stores_who_is_in_a_ring():
+    staff = UserFactory(is_staff=True)
+    challenge = ChallengeFactory()
+    ring = [regular() for _ in range(6)]
+    honest = [regular() for _ in range(3)]
+    work = {m.pk: make_solution(challenge, m) for m in ring + honest}
+    for voter in ring:
+        for author in ring:
+            if author != voter:
+                services.vote_cast(voter=voter, solution=work[author.pk], value=Vote.UP)
+    # Honest members upvote the ring and each other, and the staff seed upvotes them all.
+    for voter in honest:
+        for author in ring[:3] + [h for h in honest if h != voter]:
+            services.vote_cast(voter=voter, solution=work[author.pk], value=Vote.UP)
+    snapshot = trust.trust_compute()
+    assert staff.pk not in trust.voting_ring_ids()
+    assert trust.voting_ring_ids(snapshot_id=snapshot.pk) == {m.pk for m in ring}
+    assert snapshot.parameters["voting_ring"] == 6 and snapshot.parameters["ring_core"] == 5
+    with override_settings(PEERHUB_TRUST={"ring_core": 6}):
+        assert trust.voting_ring_ids(snapshot_id=trust.trust_compute().pk) == set()
+
+
+def test_upvotes_on_a_ring_members_work_earn_nothing_and_the_ledger_says_why(
+    django_capture_on_commit_callbacks,
+):
+    honest_author = regular()
+    ringed, voter = regular(), regular()
+    challenge = ChallengeFactory()
+    snapshot_with_ring([honest_author, ringed, voter], {ringed})
+    with django_capture_on_commit_callbacks(execute=True):  # the per-fact syncs run
+        original = make_solution(challenge, honest_author)
+        fork = make_fork(original, ringed)
+        own = make_solution(challenge, ringed)
+        services.vote_cast(voter=voter, solution=own, value=Vote.UP)
+        services.vote_cast(voter=voter, solution=fork, value=Vote.UP)
+    line = ReputationEvent.objects.get(fact_key=f"up:{own.pk}:{voter.pk}")
+    assert (line.amount, line.note, line.beneficiary_id) == (
+        Decimal(0),
+        VOTING_RING_NOTE,
+        ringed.pk,
+    )
+    assert ReputationEvent.objects.get(fact_key=f"up:{fork.pk}:{voter.pk}").amount == 0
+    # The honest work the ring member built on is still credited through the lineage.
+    credit = ReputationEvent.objects.get(fact_key=f"up:{fork.pk}:{voter.pk}:L{honest_author.pk}")
+    assert credit.amount > 0
+    assert ledger.sync_everything() == 0  # the syncs and the full rebuild agree
+    # Out of the ring (a new computation), the nightly rebuild counts the upvotes again.
+    snapshot_with_ring([honest_author, ringed, voter], set())
+    assert ledger.sync_everything() == 2
+    held = ReputationEvent.objects.filter(fact_key=f"up:{own.pk}:{voter.pk}")
+    assert sum(e.amount for e in held) == rules.rules().upvote_received
+    assert ledger.sync_everything() == 0
+
+
+def test_how_reputation_works_explains_voting_rings(client):
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert 'id="voting-rings"' in page
+    assert "at least 5 such partners" in page and "not counted: voting ring" in page
