@@ -613,7 +613,8 @@ def test_a_new_review_is_one_read_and_two_inserts_and_an_edit_replaces_its_score
     """A first review: the locking read of the member's review, the review's insert (an
     upsert, for a double submit), its solution's review count kept (two statements), one insert
     of its scores, and one read of the solution's reviews and one of its votes for their outlier
-    verdicts (reputation.outliers); the rankings' trigger still hears of it. An edit keeps the review's first time and replaces every score."""
+    verdicts (reputation.outliers); the rankings' trigger still hears of it. An edit keeps the
+    review's first time and replaces every score."""
     solution = make_solution()
     reviewer = at_level(2)
     with (
