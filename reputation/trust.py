@@ -280,51 +280,51 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     return snapshot
 
 
-def low_trust_sql(member: str, snapshot: str) -> str:
-    """SQL: whether the member in column `member` is low-trust in the snapshot that the SQL
-    `snapshot` names (an id, a subquery, or NULL for nobody). The ledger's rebuild and the
-    fitness measure both ask it this way."""
+def _flag_sql(flag: str, member: str, snapshot: str) -> str:
+    """SQL: whether the member in column `member` carries the MemberTrust flag `flag` in the
+    snapshot that the SQL `snapshot` names (an id, a subquery, or NULL for nobody)."""
     table = MemberTrust._meta.db_table
-    # Built from a table name and the caller's column and snapshot SQL, never from input.
+    # Built from a table name, a field name and the caller's column and snapshot SQL, never
+    # from input.
     return (
         f"EXISTS (SELECT 1 FROM {table} t WHERE t.snapshot_id = {snapshot} "  # noqa: S608
-        f"AND t.user_id = {member} AND t.low_trust)"
+        f"AND t.user_id = {member} AND t.{flag})"
     )
+
+
+def low_trust_sql(member: str, snapshot: str) -> str:
+    """SQL: whether the member in column `member` is low-trust in the snapshot `snapshot`. The
+    ledger's rebuild and the fitness measure both ask it this way."""
+    return _flag_sql("low_trust", member, snapshot)
 
 
 def voting_ring_sql(member: str, snapshot: str) -> str:
-    """SQL: whether the member in column `member` was in a voting ring in the snapshot that
-    the SQL `snapshot` names (`low_trust_sql`'s twin)."""
-    table = MemberTrust._meta.db_table
-    return (
-        f"EXISTS (SELECT 1 FROM {table} t WHERE t.snapshot_id = {snapshot} "  # noqa: S608
-        f"AND t.user_id = {member} AND t.voting_ring)"
-    )
+    """SQL: whether the member in column `member` was in a voting ring in the snapshot
+    `snapshot`."""
+    return _flag_sql("voting_ring", member, snapshot)
 
 
 def latest_snapshot_id() -> int | None:
     return TrustSnapshot.objects.order_by("-version").values_list("pk", flat=True).first()
 
 
-def low_trust_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
-    """The members the latest snapshot (or the given one) found low-trust, among `user_ids`
-    (everyone when None). Without any snapshot, nobody."""
-    snapshot_id = snapshot_id or latest_snapshot_id()
-    if snapshot_id is None:
-        return set()
-    rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, low_trust=True)
-    if user_ids is not None:
-        rows = rows.filter(user_id__in=list(user_ids))
-    return set(rows.values_list("user_id", flat=True))
-
-
-def voting_ring_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
-    """The members the latest snapshot (or the given one) found in a voting ring, among
+def _flagged_ids(flag: str, user_ids, snapshot_id: int | None) -> set[int]:
+    """The members the latest snapshot (or the given one) gave the flag `flag`, among
     `user_ids` (everyone when None). Without any snapshot, nobody."""
     snapshot_id = snapshot_id or latest_snapshot_id()
     if snapshot_id is None:
         return set()
-    rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, voting_ring=True)
+    rows = MemberTrust.objects.filter(snapshot_id=snapshot_id, **{flag: True})
     if user_ids is not None:
         rows = rows.filter(user_id__in=list(user_ids))
     return set(rows.values_list("user_id", flat=True))
+
+
+def low_trust_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
+    """The members found low-trust (`_flagged_ids`)."""
+    return _flagged_ids("low_trust", user_ids, snapshot_id)
+
+
+def voting_ring_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
+    """The members found in a voting ring (`_flagged_ids`)."""
+    return _flagged_ids("voting_ring", user_ids, snapshot_id)
