@@ -6,6 +6,7 @@ second CI run, so a missing service can never pass unnoticed."""
 
 import os
 import shutil
+import threading
 from pathlib import Path
 from unittest import mock
 
@@ -13,6 +14,7 @@ import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
+from django.db import connection
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
@@ -226,6 +228,11 @@ def redis_service():
 # --- Browser -------------------------------------------------------------------------------
 
 
+# Held by the live server for each whole request, and by the test's thread for each of its
+# statements while the two share one in-memory SQLite connection (below).
+_LIVE_SERVER_TURN = threading.RLock()
+
+
 class SerialWSGIServer(WSGIServer):
     """The live server's server, one request at a time (and `Connection: close`, which Django
     sends when a server does not thread)."""
@@ -233,6 +240,15 @@ class SerialWSGIServer(WSGIServer):
     def __init__(self, *args, connections_override=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.connections_override = connections_override
+
+    def process_request(self, request, client_address):
+        with _LIVE_SERVER_TURN:
+            super().process_request(request, client_address)
+
+
+def _in_memory_sqlite() -> bool:
+    database = settings.DATABASES["default"]
+    return database["ENGINE"].endswith("sqlite3") and not database.get("TEST", {}).get("NAME")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -242,12 +258,29 @@ def _serial_live_server_on_memory_sqlite():
     transactions on it, which no deployment does: SQLite's write lock orders them there (its
     transactions begin IMMEDIATE). There, the live server answers one request at a time.
     (Autouse and session-wide, so that it is in place before pytest-django starts the server.)"""
-    database = settings.DATABASES["default"]
-    in_memory = database["ENGINE"].endswith("sqlite3") and not database.get("TEST", {}).get("NAME")
-    if not in_memory:
+    if not _in_memory_sqlite():
         yield
         return
     with mock.patch.object(LiveServerThread, "server_class", SerialWSGIServer):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_waits_for_the_live_server(request):
+    """A browser test that writes between two page visits (a factory, a service call) must not
+    write while the live server is still answering the page's last request (an htmx fragment,
+    the notification bell) on the connection they share: SQLite refuses it with "database table
+    is locked". On in-memory SQLite each of the test's statements waits for the request in
+    flight to end; the server's own statements pass (the lock is re-entrant)."""
+    if "live_server" not in request.fixturenames or not _in_memory_sqlite():
+        yield
+        return
+
+    def take_turn(execute, sql, params, many, context):
+        with _LIVE_SERVER_TURN:
+            return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(take_turn):
         yield
 
 
