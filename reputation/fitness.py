@@ -114,15 +114,16 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
         f"r.solution_id = p.id AND r.reviewer_id <> p.author_id AND NOT r.outlier AND {reviewer_ok}"
     )
     prior_weight = _num(config.review_prior_weight)
-    # Low-trust members' votes and reviews (in the latest trust snapshot, found by an
-    # uncorrelated subquery that both databases evaluate once) weigh less.
+    # The votes and reviews of low-trust members and of voting rings' members (in the latest
+    # trust snapshot, found by an uncorrelated subquery that both databases evaluate once)
+    # weigh less.
     latest = (
         f"(SELECT ts.id FROM {TrustSnapshot._meta.db_table} ts ORDER BY ts.version DESC LIMIT 1)"
     )
     low_weight = _num(rules_module.trust().low_trust_fitness_weight)
 
     def weight(member: str) -> str:
-        return f"CASE WHEN {trust.low_trust_sql(member, latest)} THEN {low_weight} ELSE 1.0 END"
+        return f"CASE WHEN {trust.weighed_down_sql(member, latest)} THEN {low_weight} ELSE 1.0 END"
 
     vote_weight, review_weight = weight("v.voter_id"), weight("r.reviewer_id")
     # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
@@ -228,7 +229,7 @@ class Measure:
     solution_id: int
     status: str
     published_at: object
-    ups: float  # weighted: a low-trust member's vote counts low_trust_fitness_weight
+    ups: float  # weighted: a low-trust or ring member's vote counts low_trust_fitness_weight
     downs: float
     wilson: float
     n_reviews: float

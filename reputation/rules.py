@@ -256,7 +256,8 @@ VOTING_RING_NOTE = "not counted: voting ring"
 # in fitness. `keep_snapshots` old snapshots stay for the record. A member with `ring_core` or
 # more partners who upvote them and whom they upvote, each of those partners with as many inside
 # the group (the group's k-core), is in a voting ring: upvotes on their work earn them nothing
-# while it holds (issue 23). Override any key with PEERHUB_TRUST.
+# while it holds, and their own votes and reviews weigh `low_trust_fitness_weight` in fitness,
+# as a low-trust member's do (issue 23). Override any key with PEERHUB_TRUST.
 DEFAULT_TRUST = {
     "low_threshold": 0.2,
     "relative_threshold": 0.5,

@@ -280,28 +280,36 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     return snapshot
 
 
-def _flag_sql(flag: str, member: str, snapshot: str) -> str:
-    """SQL: whether the member in column `member` carries the MemberTrust flag `flag` in the
-    snapshot that the SQL `snapshot` names (an id, a subquery, or NULL for nobody)."""
+def _flag_sql(flags: tuple[str, ...], member: str, snapshot: str) -> str:
+    """SQL: whether the member in column `member` carries any of the MemberTrust flags `flags`
+    in the snapshot that the SQL `snapshot` names (an id, a subquery, or NULL for nobody)."""
     table = MemberTrust._meta.db_table
-    # Built from a table name, a field name and the caller's column and snapshot SQL, never
+    carries = " OR ".join(f"t.{flag}" for flag in flags)
+    # Built from a table name, field names and the caller's column and snapshot SQL, never
     # from input.
     return (
         f"EXISTS (SELECT 1 FROM {table} t WHERE t.snapshot_id = {snapshot} "  # noqa: S608
-        f"AND t.user_id = {member} AND t.{flag})"
+        f"AND t.user_id = {member} AND ({carries}))"
     )
 
 
 def low_trust_sql(member: str, snapshot: str) -> str:
     """SQL: whether the member in column `member` is low-trust in the snapshot `snapshot`. The
     ledger's rebuild and the fitness measure both ask it this way."""
-    return _flag_sql("low_trust", member, snapshot)
+    return _flag_sql(("low_trust",), member, snapshot)
 
 
 def voting_ring_sql(member: str, snapshot: str) -> str:
     """SQL: whether the member in column `member` was in a voting ring in the snapshot
     `snapshot`."""
-    return _flag_sql("voting_ring", member, snapshot)
+    return _flag_sql(("voting_ring",), member, snapshot)
+
+
+def weighed_down_sql(member: str, snapshot: str) -> str:
+    """SQL: whether the votes and reviews of the member in column `member` weigh less in
+    rankings (reputation.fitness): low-trust, or in a voting ring, in the snapshot `snapshot`.
+    One lookup for both flags."""
+    return _flag_sql(("low_trust", "voting_ring"), member, snapshot)
 
 
 def latest_snapshot_id() -> int | None:

@@ -11,8 +11,15 @@ from django.test import override_settings
 from django.urls import reverse
 from scipy import sparse
 
-from reputation import ledger, rules, services, trust
-from reputation.models import MemberTrust, ReputationEvent, ReputationScore, TrustSnapshot, Vote
+from reputation import fitness, ledger, rules, services, trust
+from reputation.models import (
+    MemberTrust,
+    ReputationEvent,
+    ReputationScore,
+    Review,
+    TrustSnapshot,
+    Vote,
+)
 from reputation.rules import VOTING_RING_NOTE
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
 
@@ -117,7 +124,34 @@ def test_upvotes_on_a_ring_members_work_earn_nothing_and_the_ledger_says_why(
     assert ledger.sync_everything() == 0
 
 
+@override_settings(PEERHUB_TRUST={"low_trust_fitness_weight": 0.25})
+def test_a_ring_members_votes_and_reviews_weigh_less_in_rankings():
+    challenge = ChallengeFactory()
+    author = UserFactory()
+    a, b = make_solution(challenge, author), make_solution(challenge, author)
+    honest, ringed = UserFactory.create_batch(4), UserFactory.create_batch(4)
+    low = UserFactory()
+    snapshot = snapshot_with_ring([*honest, *ringed], set(ringed))
+    MemberTrust.objects.create(snapshot=snapshot, user=low, trust=0.0, low_trust=True)
+    for voter in honest:
+        Vote.objects.create(voter=voter, solution=a, value=Vote.UP)
+        Review.objects.create(solution=a, reviewer=voter, comment="x", mean_score=5)
+    for voter in ringed:
+        Vote.objects.create(voter=voter, solution=b, value=Vote.UP)
+        Review.objects.create(solution=b, reviewer=voter, comment="x", mean_score=5)
+    Vote.objects.create(voter=low, solution=b, value=Vote.UP)  # both flags, one weight each
+    measures = {m.solution_id: m for m in fitness.measure_challenge(challenge.pk)}
+    assert (measures[a.pk].ups, measures[a.pk].n_reviews) == (4, 4)
+    assert (measures[b.pk].ups, measures[b.pk].n_reviews) == (1.25, 1)  # 4 x 0.25 (+ 0.25)
+    assert measures[a.pk].wilson > measures[b.pk].wilson
+    # Out of the ring, their votes count in full again.
+    snapshot = snapshot_with_ring([*honest, *ringed], set())
+    MemberTrust.objects.create(snapshot=snapshot, user=low, trust=0.0, low_trust=True)
+    assert {m.solution_id: m.ups for m in fitness.measure_challenge(challenge.pk)}[b.pk] == 4.25
+
+
 def test_how_reputation_works_explains_voting_rings(client):
     page = client.get(reverse("reputation:how-it-works")).content.decode()
     assert 'id="voting-rings"' in page
     assert "at least 5 such partners" in page and "not counted: voting ring" in page
+    assert 'id="ring-rankings"' in page and "count for 0.25 of a vote" in page
