@@ -91,35 +91,69 @@ class AdversaryFigures:
             reports.append(self._wash_report(low))
         return reports
 
+    def _rank_gains(self) -> dict[int, float]:
+        """Every ranked solution's rank percentile minus its hidden-quality percentile, each
+        among its challenge's ranked solutions (1 is the top): what the ranking gives it beyond
+        its quality."""
+        if getattr(self, "_gains", None) is None:
+            self._gains = {}
+            for challenge in self.challenges:
+                ranked = [s for s in self.ranked.get(challenge.pk, []) if s in self.quality]
+                if len(ranked) < 2:
+                    continue
+                by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
+                place = {s: k for k, s in enumerate(by_quality)}
+                last = len(ranked) - 1
+                for k, s in enumerate(ranked):
+                    self._gains[s] = (place[s] - k) / last
+        return self._gains
+
     def _percentiles(self, solution_ids) -> float:
-        """The mean of (rank percentile - hidden-quality percentile) over those of these
-        solutions that are ranked, each among its challenge's ranked solutions (1 is the top):
-        what the ranking gives them beyond their quality. NaN when none is ranked."""
-        wanted = set(solution_ids)
-        gains = []
-        for challenge in self.challenges:
-            ranked = [s for s in self.ranked.get(challenge.pk, []) if s in self.quality]
-            if len(ranked) < 2:
-                continue
-            by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
-            place = {s: k for k, s in enumerate(by_quality)}
-            last = len(ranked) - 1
-            for k, s in enumerate(ranked):
-                if s in wanted:
-                    gains.append((place[s] - k) / last)
-        return sum(gains) / len(gains) if gains else math.nan
+        """The mean rank gain (`_rank_gains`) of those of these solutions that are ranked; NaN
+        when none is."""
+        gains = self._rank_gains()
+        found = [gains[s] for s in solution_ids if s in gains]
+        return sum(found) / len(found) if found else math.nan
+
+    def _honest_percentiles(self, solution_ids) -> float:
+        """What honest solutions of the same hidden quality gain, for comparison: for each of
+        these ranked solutions, the mean gain of the honest members' ranked solutions in its
+        band of quality (twentieths), averaged. A ranking errs most at the ends of the scale (a
+        solution at the bottom by quality can only be ranked above its place), so a group of
+        poor solutions gains rank percentile without any attack; the difference is the
+        attack's. NaN when no honest solution shares a band."""
+        gains = self._rank_gains()
+        dishonest = self.attackers() | set(self.ids("ring"))
+        dishonest |= set(self.ids("puppet")) | set(self.ids("puppet_master"))
+        bands: dict[int, list[float]] = {}
+        for s, gain in gains.items():
+            if self.author.get(s) not in dishonest:
+                bands.setdefault(self._band(s), []).append(gain)
+        expected = [
+            sum(bands[self._band(s)]) / len(bands[self._band(s)])
+            for s in solution_ids
+            if s in gains and bands.get(self._band(s))
+        ]
+        return sum(expected) / len(expected) if expected else math.nan
+
+    def _band(self, solution_id: int) -> int:
+        return min(19, int(self.quality[solution_id] * 20))
 
     def _gain_figures(self, members, solution_ids) -> list:
         members = list(members)
         in_top = [pk for pk in members if pk in self.top_1pct]
         best = min((self.rank_of_member.get(pk, len(self.role)) for pk in members), default=0)
         gain = self._percentiles(solution_ids)
+        honest = self._honest_percentiles(solution_ids)
         return [
             (f"Attackers in the top 1 % by reputation (best rank {best} of {len(self.role)})",
              f"{len(in_top)} of {len(members)}", "0", not in_top),
             ("Attackers' solutions: rank percentile over hidden quality",
              "none ranked" if math.isnan(gain) else f"{gain:+.1%}", "≤ 10 %",
              math.isnan(gain) or gain <= 0.10),
+            ("Honest solutions of the same hidden quality, for comparison (the attack's own gain)",
+             "none comparable" if math.isnan(gain) or math.isnan(honest)
+             else f"{honest:+.1%} ({gain - honest:+.1%})", MEASURED, True),
         ]  # fmt: skip
 
     def _caught_figures(self, votes, members, low: set[int], *, who: str = "attackers") -> list:
