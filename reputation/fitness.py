@@ -123,7 +123,13 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
     low_weight = _num(rules_module.trust().low_trust_fitness_weight)
 
     def weight(member: str) -> str:
-        return f"CASE WHEN {trust.weighed_down_sql(member, latest)} THEN {low_weight} ELSE 1.0 END"
+        # On a voting ring's work (p.ringed), the ring's and its backers' judgements count
+        # nothing; elsewhere theirs count in full, a ring member's and a low-trust member's
+        # low_weight.
+        return (
+            f"CASE WHEN p.ringed AND {trust.judges_ring_sql(member, latest)} THEN 0.0 "
+            f"WHEN {trust.weighed_down_sql(member, latest)} THEN {low_weight} ELSE 1.0 END"
+        )
 
     vote_weight, review_weight = weight("v.voter_id"), weight("r.reviewer_id")
     # Computed once: PostgreSQL would otherwise inline it and run the lookups once per use.
@@ -154,9 +160,13 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
           AND d.author_id <> m.author_id
     ),
     pool AS (
-        SELECT id, challenge_id, author_id FROM members
-        UNION SELECT id, challenge_id, author_id FROM lineage
-        WHERE id IN (SELECT descendant_id FROM built)
+        SELECT u.id, u.challenge_id, u.author_id,
+               {trust.voting_ring_sql("u.author_id", latest)} AS ringed
+        FROM (
+            SELECT id, challenge_id, author_id FROM members
+            UNION SELECT id, challenge_id, author_id FROM lineage
+            WHERE id IN (SELECT descendant_id FROM built)
+        ) u
     ),
     priors AS (
         SELECT cs.challenge_id, AVG(r.mean_score) AS prior

@@ -294,13 +294,16 @@ class MemberTrust(models.Model):
     """A member's trust in one snapshot: 1.0 is what a well-connected honest member gets; a
     member the walk from the seeds barely reaches scores near 0. `low_trust` is the verdict
     against the threshold in force when the snapshot was taken; `voting_ring`, whether the
-    member was in the core of a group who upvote each other (reputation.trust)."""
+    member was in the core of a group who upvote each other; `ring_backer`, whether a large
+    share of the member's upvotes and good reviews went to such a group's work
+    (reputation.trust)."""
 
     snapshot = models.ForeignKey(TrustSnapshot, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     trust = models.FloatField()
     low_trust = models.BooleanField(default=False)
     voting_ring = models.BooleanField(default=False)
+    ring_backer = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

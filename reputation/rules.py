@@ -257,7 +257,11 @@ VOTING_RING_NOTE = "not counted: voting ring"
 # more partners who upvote them and whom they upvote, each of those partners with as many inside
 # the group (the group's k-core), is in a voting ring: upvotes on their work earn them nothing
 # while it holds, and their own votes and reviews weigh `low_trust_fitness_weight` in fitness,
-# as a low-trust member's do (issue 23). Override any key with PEERHUB_TRUST.
+# as a low-trust member's do (issue 23). A member outside the ring who gave its members'
+# work at least `backer_min` upvotes and good reviews, and at least `backer_share` of all
+# their upvotes and good reviews, backs the ring (bribery, issue 23): on a ring member's work,
+# the votes and reviews of the ring and of its backers count nothing in fitness. Override any
+# key with PEERHUB_TRUST.
 DEFAULT_TRUST = {
     "low_threshold": 0.2,
     "relative_threshold": 0.5,
@@ -266,6 +270,8 @@ DEFAULT_TRUST = {
     "keep_snapshots": 5,
     "clusters_shown": 20,
     "ring_core": 5,
+    "backer_min": 20,
+    "backer_share": 0.25,
 }
 
 
@@ -278,6 +284,8 @@ class Trust:
     keep_snapshots: int
     clusters_shown: int
     ring_core: int
+    backer_min: int
+    backer_share: float
 
 
 def trust() -> Trust:
@@ -290,6 +298,8 @@ def trust() -> Trust:
         keep_snapshots=int(values["keep_snapshots"]),
         clusters_shown=int(values["clusters_shown"]),
         ring_core=int(values["ring_core"]),
+        backer_min=int(values["backer_min"]),
+        backer_share=float(values["backer_share"]),
     )
 
 

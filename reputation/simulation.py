@@ -145,6 +145,7 @@ class Result:
     adversaries: list[AdversaryReport] = field(default_factory=list)
     honest_members: int = 0
     ringed_honest: int = 0
+    backing_honest: int = 0  # honest members found backing a voting ring
 
     @property
     def mean_tau(self) -> float:
@@ -180,6 +181,7 @@ class Result:
             return []
         share = self.low_trust_honest / self.honest_members if self.honest_members else 0.0
         ringed = self.ringed_honest / self.honest_members if self.honest_members else 0.0
+        backing = self.backing_honest / self.honest_members if self.honest_members else 0.0
         run = [
             ("Mean Kendall τ with the adversaries", _shown(self.mean_tau, "{:.3f}"), "≥ 0.85",
              self.mean_tau >= 0.85),
@@ -189,6 +191,9 @@ class Result:
             ("Honest members found in a voting ring",
              f"{ringed:.1%} ({self.ringed_honest} of {self.honest_members})", "≤ 1 %",
              ringed <= 0.01),
+            ("Honest members found backing a voting ring",
+             f"{backing:.1%} ({self.backing_honest} of {self.honest_members})", "≤ 1 %",
+             backing <= 0.01),
         ]  # fmt: skip
         return [("The run", run)] + [
             (a.name + (f" ({a.note})" if a.note else ""), a.figures) for a in self.adversaries
@@ -859,6 +864,9 @@ class Simulation(AdversaryAgents):
             honest_members=len(set(self.role) - attackers - set(self.ids("organiser"))),
             ringed_honest=len(
                 (trust.voting_ring_ids() & set(self.role)) - attackers - set(self.ids("organiser"))
+            ),
+            backing_honest=len(
+                (trust.ring_backer_ids() & set(self.role)) - attackers - set(self.ids("organiser"))
             ),
             **self._measure_money(),
         )

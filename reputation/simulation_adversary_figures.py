@@ -158,21 +158,26 @@ class AdversaryFigures:
 
     def _caught_figures(self, votes, members, low: set[int], *, who: str = "attackers") -> list:
         """Which existing rule caught it: the attack's votes reversed as serial voting, or cast
-        by members the trust step judged low-trust; and those members flagged low-trust or
-        found in a voting ring (reputation.trust.voting_ring)."""
+        by members the trust step judged low-trust; and those members flagged low-trust, found
+        in a voting ring (reputation.trust.voting_ring) or found backing one
+        (reputation.trust.ring_backers)."""
         rows = list(votes.values_list("voter_id", "serial_reversed_at"))
         serial = sum(1 for _voter, reversed_at in rows if reversed_at is not None)
         low_votes = sum(1 for voter, _at in rows if voter in low)
         flagged = len(set(members) & low)
         if not hasattr(self, "_in_ring"):
             self._in_ring = trust.voting_ring_ids()
+            self._backing = trust.ring_backer_ids()
         ringed = len(set(members) & self._in_ring)
+        backing = len(set(members) & self._backing)
         return [
             ("Attack votes reversed as serial / cast by low-trust members",
              f"{serial} / {low_votes} of {len(rows)}", MEASURED, True),
             (f"The {who} flagged low-trust", f"{flagged} of {len(members)}", MEASURED, True),
             (f"The {who} found in a voting ring (upvotes on their work earn them nothing)",
              f"{ringed} of {len(members)}", MEASURED, True),
+            (f"The {who} found backing a voting ring (their judgements of its work do not rank "
+             "it)", f"{backing} of {len(members)}", MEASURED, True),
         ]  # fmt: skip
 
     def _farm_report(self, farmers, low: set[int]) -> AdversaryReport:

@@ -58,11 +58,13 @@ def low_trust_verdict(
 @dataclass
 class Graph:
     """Members (sorted ids), the symmetric weighted adjacency among them, and the directed
-    matrix of upvotes (voter → author), which the cluster finder reads."""
+    matrices of upvotes (voter → author), which the cluster and ring finders read, and of good
+    reviews (reviewer → author), which the backers' verdict reads with the upvotes."""
 
     user_ids: np.ndarray
     adjacency: sparse.csr_matrix
     upvotes: sparse.csr_matrix
+    good_reviews: sparse.csr_matrix | None = None
 
 
 def _pairs(rows) -> np.ndarray:
@@ -117,8 +119,10 @@ def load_graph() -> Graph:
     adjacency = (directed + directed.T).tocsr()
     adjacency.sum_duplicates()
     votes = found["votes"]
-    upvotes = _matrix(votes, user_ids, np.ones(len(votes)))
-    return Graph(user_ids=user_ids, adjacency=adjacency, upvotes=upvotes)
+    upvotes = _matrix(votes, user_ids, votes[:, 2].astype(np.float64))
+    reviews = found["reviews"]
+    good_reviews = _matrix(reviews, user_ids, reviews[:, 2].astype(np.float64))
+    return Graph(user_ids=user_ids, adjacency=adjacency, upvotes=upvotes, good_reviews=good_reviews)
 
 
 def seed_ids() -> set[int]:
@@ -223,6 +227,20 @@ def voting_ring(graph: Graph, core: int) -> np.ndarray:
         alive &= ~drop
 
 
+def ring_backers(graph: Graph, ring: np.ndarray, least: int, share: float) -> np.ndarray:
+    """Who backs a voting ring (issue 23): members outside it who gave its members' work at
+    least `least` upvotes and good reviews, and at least `share` of all the upvotes and good
+    reviews they gave. Bought support looks like this: a paid member keeps judging honestly
+    but sends a large part of their judgements to one group, which honest members, who judge
+    what the rankings show them, rarely do."""
+    judged = graph.upvotes
+    if graph.good_reviews is not None:
+        judged = judged + graph.good_reviews
+    given = np.asarray(judged.sum(axis=1)).ravel()
+    to_ring = judged @ ring.astype(np.float64)
+    return ~ring & (to_ring >= least) & (to_ring >= share * given) & (to_ring > 0)
+
+
 @transaction.atomic
 def trust_compute(*, now=None) -> TrustSnapshot | None:
     """A new snapshot of every member's trust; None (and nothing written) without any seed,
@@ -239,6 +257,7 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
     degree = np.asarray(graph.adjacency.sum(axis=1)).ravel()
     low, cut = low_trust_verdict(trust, degree, seed_index, config)
     ring = voting_ring(graph, config.ring_core)
+    backers = ring_backers(graph, ring, config.backer_min, config.backer_share)
     version = (
         TrustSnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1
@@ -257,6 +276,9 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
             "low_trust": int(low.sum()),
             "ring_core": config.ring_core,
             "voting_ring": int(ring.sum()),
+            "backer_min": config.backer_min,
+            "backer_share": config.backer_share,
+            "ring_backers": int(backers.sum()),
         },
         clusters=mutual_clusters(graph, trust, config.clusters_shown),
     )
@@ -268,8 +290,11 @@ def trust_compute(*, now=None) -> TrustSnapshot | None:
                 trust=float(value),
                 low_trust=bool(flag),
                 voting_ring=bool(in_ring),
+                ring_backer=bool(backer),
             )
-            for pk, value, flag, in_ring in zip(graph.user_ids, trust, low, ring, strict=True)
+            for pk, value, flag, in_ring, backer in zip(
+                graph.user_ids, trust, low, ring, backers, strict=True
+            )
         ],
         batch_size=5000,
     )
@@ -312,6 +337,13 @@ def weighed_down_sql(member: str, snapshot: str) -> str:
     return _flag_sql(("low_trust", "voting_ring"), member, snapshot)
 
 
+def judges_ring_sql(member: str, snapshot: str) -> str:
+    """SQL: whether the judgements of the member in column `member` on a voting ring's work
+    count nothing in rankings (reputation.fitness): in a voting ring, or backing one, in the
+    snapshot `snapshot`."""
+    return _flag_sql(("voting_ring", "ring_backer"), member, snapshot)
+
+
 def latest_snapshot_id() -> int | None:
     return TrustSnapshot.objects.order_by("-version").values_list("pk", flat=True).first()
 
@@ -331,6 +363,11 @@ def _flagged_ids(flag: str, user_ids, snapshot_id: int | None) -> set[int]:
 def low_trust_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
     """The members found low-trust (`_flagged_ids`)."""
     return _flagged_ids("low_trust", user_ids, snapshot_id)
+
+
+def ring_backer_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:
+    """The members found backing a voting ring (`_flagged_ids`)."""
+    return _flagged_ids("ring_backer", user_ids, snapshot_id)
 
 
 def voting_ring_ids(user_ids=None, *, snapshot_id: int | None = None) -> set[int]:

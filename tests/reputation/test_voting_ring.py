@@ -150,8 +150,66 @@ def test_a_ring_members_votes_and_reviews_weigh_less_in_rankings():
     assert {m.solution_id: m.ups for m in fitness.measure_challenge(challenge.pk)}[b.pk] == 4.25
 
 
+def test_a_backer_sends_a_large_share_of_their_judgements_to_the_ring():
+    # 0-5 trade upvotes both ways (the ring). 6 gave the ring 20 of its 30 upvotes and good
+    # reviews; 7 gave it 20 of 120; 8 gave it all of its 5; 9 gave it 5 of 20 (a quarter,
+    # but too few).
+    upvotes = both_ways(range(6)) + [(6, 0)] * 12 + [(6, 10)] * 10 + [(7, 1)] * 20
+    upvotes += [(7, 10)] * 100 + [(8, 2)] * 5 + [(9, 3)] * 5 + [(9, 10)] * 15
+    graph = graph_of(12, upvotes)
+    reviews = sparse.coo_matrix(([8.0], ([6], [4])), shape=(12, 12)).tocsr()  # good reviews
+    graph = trust.Graph(graph.user_ids, graph.adjacency, graph.upvotes, good_reviews=reviews)
+    ring = trust.voting_ring(graph, 5)
+    assert set(np.flatnonzero(ring)) == set(range(6))
+    backers = trust.ring_backers(graph, ring, 20, 0.25)
+    assert set(np.flatnonzero(backers)) == {6}
+    assert set(np.flatnonzero(trust.ring_backers(graph, ring, 5, 0.25))) == {6, 8, 9}
+    # Without a ring, nobody backs one.
+    assert not trust.ring_backers(graph, np.zeros(12, dtype=bool), 0, 0.0).any()
+
+
+def test_the_trust_step_stores_who_backs_a_ring():
+    UserFactory(is_staff=True)
+    challenge = ChallengeFactory()
+    ring = [regular() for _ in range(6)]
+    backer, honest = regular(), regular()
+    work = {m.pk: make_solution(challenge, m) for m in [*ring, honest]}
+    for voter in ring:
+        for author in ring:
+            if author != voter:
+                services.vote_cast(voter=voter, solution=work[author.pk], value=Vote.UP)
+    for author in ring[:3]:
+        services.vote_cast(voter=backer, solution=work[author.pk], value=Vote.UP)
+    services.vote_cast(voter=honest, solution=work[ring[0].pk], value=Vote.UP)
+    services.vote_cast(voter=backer, solution=work[honest.pk], value=Vote.UP)
+    with override_settings(PEERHUB_TRUST={"backer_min": 2, "backer_share": 0.5}):
+        snapshot = trust.trust_compute()
+    assert trust.ring_backer_ids(snapshot_id=snapshot.pk) == {backer.pk}  # 3 of 4; 1 is too few
+    assert snapshot.parameters["ring_backers"] == 1
+    assert snapshot.parameters["backer_min"] == 2 and snapshot.parameters["backer_share"] == 0.5
+
+
+def test_on_a_ring_members_work_the_ring_and_its_backers_count_nothing_in_rankings():
+    challenge = ChallengeFactory()
+    ringed, ringed_too, honest_author = UserFactory(), UserFactory(), UserFactory()
+    backer, honest = UserFactory(), UserFactory()
+    theirs, mine = make_solution(challenge, ringed), make_solution(challenge, honest_author)
+    snapshot = snapshot_with_ring([ringed, ringed_too, honest_author, honest], {ringed, ringed_too})
+    MemberTrust.objects.create(snapshot=snapshot, user=backer, trust=1.0, ring_backer=True)
+    for voter in (backer, ringed_too, honest):
+        for solution in (theirs, mine):
+            Vote.objects.create(voter=voter, solution=solution, value=Vote.UP)
+            Review.objects.create(solution=solution, reviewer=voter, comment="x", mean_score=5)
+    measures = {m.solution_id: m for m in fitness.measure_challenge(challenge.pk)}
+    # The ring's work: only the honest member's judgements count.
+    assert (measures[theirs.pk].ups, measures[theirs.pk].n_reviews) == (1, 1)
+    # Honest work: the backer's count in full, the ring member's a quarter.
+    assert (measures[mine.pk].ups, measures[mine.pk].n_reviews) == (2.25, 2.25)
+
+
 def test_how_reputation_works_explains_voting_rings(client):
     page = client.get(reverse("reputation:how-it-works")).content.decode()
     assert 'id="voting-rings"' in page
     assert "at least 5 such partners" in page and "not counted: voting ring" in page
     assert 'id="ring-rankings"' in page and "count for 0.25 of a vote" in page
+    assert "at least 20 upvotes and good reviews, and at least 25 % of all" in page
