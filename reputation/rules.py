@@ -157,12 +157,14 @@ def selection_reputation() -> dict[str, Decimal]:
 # one-click votes, which follow exposure, or being built upon, which follows age (each alone
 # against hidden quality at 5,000 members: reviews τ 0.84, votes 0.39, descendants 0.09;
 # `manage.py simulate`, README "Trust and the community simulation"). Votes, descendants and
-# adoption break near ties; the organisers' selection is their published verdict.
+# adoption break near ties (votes before descendants: in a young challenge with few reviews the
+# most liked, not the most copied, comes first); the organisers' selection is their published
+# verdict.
 DEFAULT_FITNESS = {
     "weights": {
-        "votes": 0.03,
-        "reviews": 0.75,
-        "descendants": 0.02,
+        "votes": 0.01,
+        "reviews": 0.785,
+        "descendants": 0.005,
         "adoption": 0.05,
         "selection": 0.15,
     },
