@@ -7,13 +7,15 @@ shape (the length of each list of ids it takes); each call then fills the ids in
 statement's parameters and runs it, giving the same rows `values_list` gives (the database's
 converters applied).
 
-Its arguments are integers or lists of integers (ids): they take the places of sentinels that
-no real id equals, found in the compiled parameters. Anything else the query needs (a value, a
-time zone's name) is fixed when it is built and must not depend on the call. A test compares
-each kept statement with a fresh compile."""
+Its arguments are integers or lists of integers (ids), or aware datetimes (a vote's "today"):
+they take the places of sentinels that no real id or moment equals, found in the compiled
+parameters (a datetime as the database's adapter gives it, and filled in the same way). Anything
+else the query needs (a value, a time zone's name) is fixed when it is built and must not depend
+on the call. A test compares each kept statement with a fresh compile."""
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -22,11 +24,25 @@ from django.db.models import Model, QuerySet
 _BASE = -(10**15)
 _STRIDE = 10**6
 
-Arg = int | Sequence[int]
+# Sentinel moments: microseconds into the year 1, which no stored moment is.
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+DATETIME = "datetime"  # the shape of a datetime argument
+
+Arg = int | Sequence[int] | datetime
 
 
 def _sentinel(arg: int, k: int) -> int:
     return _BASE - arg * _STRIDE - k
+
+
+def _moment(arg: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=arg + 1)
+
+
+def _shape_of(arg) -> int | str | None:
+    if isinstance(arg, datetime):
+        return DATETIME
+    return None if isinstance(arg, int) else len(arg)
 
 
 class _Statement:
@@ -36,13 +52,23 @@ class _Statement:
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         # Where each argument's values go (a value may be used in several places).
+        ops = connections[db].ops
         self.slots: list[tuple[int, int | None, int]] = []
+        self.moments: set[int] = set()  # the arguments that are datetimes
         for arg, length in enumerate(shape):
-            for k in range(1 if length is None else length):
-                where = [i for i, p in enumerate(self.params) if p == _sentinel(arg, k)]
+            if length == DATETIME:
+                self.moments.add(arg)
+                marks = [(None, ops.adapt_datetimefield_value(_moment(arg)))]
+            else:
+                marks = [
+                    (None if length is None else k, _sentinel(arg, k))
+                    for k in range(1 if length is None else length)
+                ]
+            for k, mark in marks:
+                where = [i for i, p in enumerate(self.params) if p == mark]
                 if not where:
                     raise ValueError(f"argument {arg} is not among the compiled parameters")
-                self.slots += [(arg, None if length is None else k, i) for i in where]
+                self.slots += [(arg, k, i) for i in where]
         expressions = [column[0] for column in compiler.select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(expressions).items())
         # Columns the ordering needed beyond those asked for are cut, as the ORM cuts them.
@@ -50,10 +76,13 @@ class _Statement:
         self.flat = queryset._iterable_class.__name__ == "FlatValuesListIterable"
 
     def run(self, db: str, args: tuple) -> list:
+        connection = connections[db]
+        if self.moments:
+            adapt = connection.ops.adapt_datetimefield_value
+            args = tuple(adapt(a) if i in self.moments else a for i, a in enumerate(args))
         params = list(self.params)
         for arg, k, position in self.slots:
             params[position] = args[arg] if k is None else args[arg][k]
-        connection = connections[db]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -95,7 +124,9 @@ class Compiled:
                 statement = self._statements.get(key)
                 if statement is None:
                     sentinels = [
-                        _sentinel(arg, 0)
+                        _moment(arg)
+                        if length == DATETIME
+                        else _sentinel(arg, 0)
                         if length is None
                         else [_sentinel(arg, k) for k in range(length)]
                         for arg, length in enumerate(shape)
@@ -106,9 +137,9 @@ class Compiled:
         return statement
 
     def rows(self, *args: Arg) -> list:
-        args = tuple(arg if isinstance(arg, int) else list(arg) for arg in args)
-        if any(not isinstance(arg, int) and not arg for arg in args):
+        args = tuple(arg if isinstance(arg, int | datetime) else list(arg) for arg in args)
+        if any(isinstance(arg, list) and not arg for arg in args):
             return list(self.build(*args))  # an empty list: the ORM knows the answer is none
-        shape = tuple(None if isinstance(arg, int) else len(arg) for arg in args)
+        shape = tuple(_shape_of(arg) for arg in args)
         db = (router.db_for_write if self.write else router.db_for_read)(self.model)
         return self.statement(db or "default", shape).run(db or "default", args)

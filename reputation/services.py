@@ -3,7 +3,7 @@ queues a ledger sync for its solution after commit (reputation.tasks)."""
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -19,6 +19,7 @@ from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
+from peerhub.statements import Compiled
 from peerhub.throttles import write_spend
 
 from . import outliers, rules, tasks
@@ -86,6 +87,28 @@ def _sync_vote_after_commit(solution_id: int, voter_id: int) -> None:
     outbox.enqueue(tasks.sync_vote_reputation, solution_id, voter_id)
 
 
+_VOTE_FIELDS = [field.attname for field in Vote._meta.concrete_fields]
+# The vote's locking read, compiled once (peerhub.statements): every vote asks it.
+_MY_VOTES = Compiled(
+    Vote,
+    lambda solution_id, voter_id, today: (
+        Vote.objects.select_for_update()
+        .filter(Q(solution_id=solution_id) | Q(created_at__gte=today), voter_id=voter_id)
+        .order_by()
+        .values_list(*_VOTE_FIELDS)
+    ),
+    write=True,
+)
+
+
+def _votes_locked(solution_id: int, voter_id: int, today) -> list[Vote]:
+    """The member's vote on the solution and their votes since `today`, locked."""
+    db = router.db_for_write(Vote) or "default"
+    return [
+        Vote.from_db(db, _VOTE_FIELDS, row) for row in _MY_VOTES.rows(solution_id, voter_id, today)
+    ]
+
+
 @transaction.atomic
 def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
     """Vote a solution up (+1) or down (-1); voting again changes the vote. Daily limits by
@@ -106,11 +129,7 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         raise NotAllowed(message.format(level=needed, name=rules.LEVEL_NAMES[needed]))
     now = timezone.now()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    mine = list(
-        Vote.objects.select_for_update()
-        .filter(Q(solution=solution) | Q(created_at__gte=today), voter=voter)
-        .order_by()
-    )
+    mine = _votes_locked(solution.pk, voter.pk, today)
     vote = next((vote for vote in mine if vote.solution_id == solution.pk), None)
     if vote is None:
         # Without a vote on this solution, every row read is one of today's votes.
@@ -167,6 +186,27 @@ def review_privilege_check(user: User) -> None:
         )
 
 
+_REVIEW_FIELDS = [field.attname for field in Review._meta.concrete_fields]
+# The review's locking read, compiled once: every review asks it.
+_MY_REVIEW = Compiled(
+    Review,
+    lambda solution_id, reviewer_id: (
+        Review.objects.select_for_update()
+        .filter(solution_id=solution_id, reviewer_id=reviewer_id)
+        .order_by()
+        .values_list(*_REVIEW_FIELDS)
+    ),
+    write=True,
+)
+
+
+def _review_locked(solution_id: int, reviewer_id: int) -> Review | None:
+    """The member's review of the solution (one at most: a constraint), locked."""
+    db = router.db_for_write(Review) or "default"
+    rows = _MY_REVIEW.rows(solution_id, reviewer_id)
+    return Review.from_db(db, _REVIEW_FIELDS, rows[0]) if rows else None
+
+
 @transaction.atomic
 def review_save(
     *, reviewer: User, solution: Solution, comment: str, scores: dict[int, int]
@@ -197,7 +237,7 @@ def review_save(
     mean = (Decimal(sum(scores.values())) / len(scores)).quantize(Decimal("0.01"))
     now = timezone.now()
     # The member's review, locked: two saves of it take turns.
-    review = Review.objects.select_for_update().filter(solution=solution, reviewer=reviewer).first()
+    review = _review_locked(solution.pk, reviewer.pk)
     if review is None:
         # A double submit may have inserted it first: `_upsert` makes this its edit.
         review = _upsert(

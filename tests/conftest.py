@@ -92,6 +92,13 @@ def _files_storage(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _simulation_report(settings, tmp_path_factory):
+    """No test reads the figures a simulation run on this checkout wrote to var/ ("How
+    reputation works" quotes them): each starts with none published."""
+    settings.PEERHUB_SIMULATION_REPORT_DIR = tmp_path_factory.mktemp("simulation")
+
+
+@pytest.fixture(autouse=True)
 def _write_limits(request, settings):
     """Tests make many writes as one member in no time: the write throttles
     (peerhub.throttles) are on only for the tests marked `write_limits`, which test them."""

@@ -119,3 +119,53 @@ def test_an_argument_the_query_does_not_use_is_refused():
     compiled = Compiled(Vote, lambda pk: Vote.objects.filter(pk=1).values_list("pk"))
     with pytest.raises(ValueError, match="argument 0"):
         compiled.rows(5)
+
+
+def test_a_datetime_argument_is_filled_as_the_orm_fills_it(votes):
+    """A moment takes its sentinel's place as the database's adapter gives it: the votes since
+    each day of the fixture, as the queryset itself finds them, and the same SQL."""
+    _ids, members = votes
+    since = Compiled(
+        Vote,
+        lambda voter, moment: (
+            Vote.objects.filter(voter_id=voter, created_at__gte=moment)
+            .order_by("pk")
+            .values_list("pk", "created_at")
+        ),
+    )
+    for member in members:
+        for day in (1, 2, 3, 4, 5):
+            moment = datetime(2026, 3, day, tzinfo=UTC)
+            assert since.rows(member, moment) == list(since.build(member, moment))
+    found = [row for m in members for row in since.rows(m, datetime(2026, 3, 3, tzinfo=UTC))]
+    assert found and all(created >= datetime(2026, 3, 3, tzinfo=UTC) for _pk, created in found)
+    assert len(since._statements) == 1
+
+
+def test_the_votes_read_of_a_vote_is_the_querysets(votes):
+    """`vote_cast`'s locking read gives the rows the ORM would, as Vote rows."""
+    ids, members = votes
+    today = datetime(2026, 3, 3, tzinfo=UTC)
+    with transaction.atomic():
+        for member in members:
+            got = services._votes_locked(ids[0], member, today)
+            expected = list(
+                Vote.objects.filter(Q(solution_id=ids[0]) | Q(created_at__gte=today))
+                .filter(voter_id=member)
+                .order_by()
+            )
+            assert sorted((v.pk, v.solution_id, v.value, v.created_at) for v in got) == sorted(
+                (v.pk, v.solution_id, v.value, v.created_at) for v in expected
+            )
+
+
+def test_the_review_read_of_a_review_is_the_querysets(votes):
+    """`review_save`'s locking read gives the member's review as the ORM would, or None."""
+    ids, members = votes
+    review = Review.objects.get()
+    with transaction.atomic():
+        got = services._review_locked(review.solution_id, review.reviewer_id)
+        assert (got.pk, got.comment, got.mean_score, got.updated_at) == (
+            review.pk, review.comment, review.mean_score, review.updated_at,
+        )  # fmt: skip
+        assert services._review_locked(ids[1], members[0]) is None
