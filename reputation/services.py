@@ -19,7 +19,7 @@ from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
-from peerhub.statements import Compiled
+from peerhub.statements import Compiled, Upsert
 from peerhub.throttles import write_spend
 
 from . import outliers, rules, tasks
@@ -63,15 +63,24 @@ def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
         raise DomainError(_judge_messages(what)["own_lineage"], code="own_lineage")
 
 
+# One compiled statement per model and conflict (peerhub.statements.Upsert).
+_UPSERTS: dict[tuple, Upsert] = {}
+
+
 def _upsert(row, *, unique_fields: list[str], update_fields: list[str]):
     """Insert a member's vote or review in one statement, or, when a double click inserted it
     first (there was no row to lock yet), update that one: the unique constraint settles it.
-    A savepoint around a plain insert would take three statements. Sends `post_save`, which
-    bulk_create does not and the rankings' trigger listens to."""
+    A savepoint around a plain insert would take three statements. The statement is compiled
+    once (peerhub.statements.Upsert). Sends `post_save`, which the upsert does not and the
+    rankings' trigger listens to."""
     model = type(row)
-    model.objects.bulk_create(
-        [row], update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields
-    )
+    key = (model, tuple(unique_fields), tuple(update_fields))
+    upsert = _UPSERTS.get(key)
+    if upsert is None:
+        upsert = _UPSERTS.setdefault(
+            key, Upsert(model, unique_fields=unique_fields, update_fields=update_fields)
+        )
+    upsert.save(row)
     post_save.send(
         sender=model, instance=row, created=True, update_fields=None, raw=False,
         using=row._state.db,

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from challenges.models import Solution
-from peerhub.statements import Compiled
+from peerhub.statements import Compiled, Upsert
 from reputation import outliers, services
 from reputation.models import ReputationScore, Review, Vote
 from tests.factories import ChallengeFactory, UserFactory, make_solution
@@ -169,3 +169,56 @@ def test_the_review_read_of_a_review_is_the_querysets(votes):
             review.pk, review.comment, review.mean_score, review.updated_at,
         )  # fmt: skip
         assert services._review_locked(ids[1], members[0]) is None
+
+
+def test_an_upsert_inserts_then_updates_the_row_its_unique_fields_name(votes):
+    """A new row is inserted and gets its primary key; a second row for the same unique
+    fields updates the first (the double click), keeping its id and creation time."""
+    ids, _members = votes
+    upsert = Upsert(
+        Vote, unique_fields=["solution", "voter"], update_fields=["value", "updated_at"]
+    )
+    first_moment, later = datetime(2026, 3, 9, 10, tzinfo=UTC), datetime(2026, 3, 9, 11, tzinfo=UTC)
+    voter = _voter()
+    row = upsert.save(
+        Vote(solution_id=ids[0], voter_id=voter.pk, value=1, created_at=first_moment,
+             updated_at=first_moment)
+    )  # fmt: skip
+    stored = Vote.objects.get(solution_id=ids[0], voter_id=voter.pk)
+    assert row.pk == stored.pk and not row._state.adding and stored.value == 1
+    again = upsert.save(
+        Vote(solution_id=ids[0], voter_id=voter.pk, value=-1, created_at=later, updated_at=later)
+    )
+    stored.refresh_from_db()
+    assert Vote.objects.filter(solution_id=ids[0], voter_id=voter.pk).count() == 1
+    assert (stored.value, stored.updated_at, stored.created_at) == (-1, later, first_moment)
+    if connection.features.can_return_rows_from_bulk_insert:
+        assert again.pk == stored.pk
+
+
+def test_the_kept_upsert_is_the_orms_statement(votes):
+    """The kept statement is what bulk_create's compiler makes for the row, and its
+    parameters are the row's values as the fields prepare them for saving."""
+    ids, _members = votes
+    upsert = Upsert(
+        Vote, unique_fields=["solution", "voter"], update_fields=["value", "updated_at"]
+    )
+    moment = datetime(2026, 3, 9, 10, tzinfo=UTC)
+    rows = [
+        Vote(solution_id=ids[1], voter_id=_voter().pk, value=v, created_at=moment,
+             updated_at=moment)
+        for v in (1, -1)
+    ]  # fmt: skip
+    upsert.save(rows[0])
+    text, fields, _returning = upsert._statement(connection.alias, rows[1])
+    fresh_text, fresh_params = upsert.compile(connection.alias, rows[1])
+    assert text == fresh_text
+    prepared = [f.get_db_prep_save(f.pre_save(rows[1], add=True), connection) for f in fields]
+    assert prepared == fresh_params
+    assert "serial_reversed_at" in text and '"id"' not in text.split("VALUES")[0]
+
+
+def test_an_upsert_takes_only_new_rows():
+    vote = Vote(pk=5, solution_id=1, voter_id=1, value=1)
+    with pytest.raises(ValueError, match="without a primary key"):
+        Upsert(Vote, unique_fields=["solution", "voter"], update_fields=["value"]).save(vote)
