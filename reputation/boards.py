@@ -121,19 +121,18 @@ def _day_of(column: str) -> str:
     return f"date({column})"
 
 
-def _rebuild_sql(where: str, keep: str = "") -> str:
-    """Insert the rows of the ledger lines matching `where` (over `e`, whole keys only): each
-    key netted on the UTC day of its latest line, a capped key that nets positive counting as
-    gained, everything else in full. `keep`, a condition over the key row `k`, drops the rows
-    of member-days not being derived again."""
-    day, event = ReputationDay._meta.db_table, ReputationEvent._meta.db_table
-    solution = Solution._meta.db_table
+def _derived_sql(where: str, keep: str = "") -> str:
+    """The rows of the ledger lines matching `where` (over `e`, whole keys only): each key
+    netted on the UTC day of its latest line, a capped key that nets positive counting as
+    gained, everything else in full; columns member_id, day, challenge_id, gained, other.
+    `keep`, a condition over the key row `k`, drops the rows of member-days not being derived
+    again."""
+    event, solution = ReputationEvent._meta.db_table, Solution._meta.db_table
     gain = "k.capped AND k.net > 0"
     return f"""
-        INSERT INTO {day} (member_id, day, challenge_id, gained, other)
         SELECT k.member_id, k.day, k.challenge_id,
-            SUM(CASE WHEN {gain} THEN k.net ELSE 0 END),
-            SUM(CASE WHEN {gain} THEN 0 ELSE k.net END)
+            SUM(CASE WHEN {gain} THEN k.net ELSE 0 END) AS gained,
+            SUM(CASE WHEN {gain} THEN 0 ELSE k.net END) AS other
         FROM (
             SELECT e.beneficiary_id AS member_id, e.capped, s.challenge_id,
                 SUM(e.amount) AS net, {_day_of("MAX(e.fact_at)")} AS day
@@ -144,6 +143,14 @@ def _rebuild_sql(where: str, keep: str = "") -> str:
         {f"WHERE {keep}" if keep else ""}
         GROUP BY k.member_id, k.day, k.challenge_id
     """
+
+
+_COLUMNS = "member_id, day, challenge_id, gained, other"
+
+
+def _rebuild_sql(where: str, keep: str = "") -> str:
+    """Insert the rows `_derived_sql` derives."""
+    return f"INSERT INTO {ReputationDay._meta.db_table} ({_COLUMNS}) {_derived_sql(where, keep)}"
 
 
 @transaction.atomic
@@ -166,11 +173,70 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
         params = member_ids
         rows = rows.filter(member_id__in=member_ids)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and member_ids is None:
-            cursor.execute(f"LOCK TABLE {ReputationDay._meta.db_table} IN EXCLUSIVE MODE")
-        rows._raw_delete(rows.db)
-        cursor.execute(_rebuild_sql(where), params)
+        if member_ids is not None:
+            rows._raw_delete(rows.db)
+            cursor.execute(_rebuild_sql(where), params)
+        else:
+            _rewrite_changed(cursor, where, params, member_id_range)
     refresh_standings(member_ids=member_ids, member_id_range=member_id_range)
+
+
+_DERIVED = "peerhub_board_rebuild"  # a temporary table of the rebuild's connection
+
+
+def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
+    """The rebuild of everyone or of a range of members: derive every row into a temporary
+    table, then delete the rows that differ from it (and any second row of one member-day and
+    challenge) and insert the derived rows missing. The table ends as a delete-and-insert would
+    leave it, but a night with a few thousand changed member-days writes those, not every row
+    again (which also left as many dead rows behind each night)."""
+    table = ReputationDay._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        # Room to hash the ledger's keys in memory, and hash joins for the comparisons below
+        # (the planner, multiplying the selectivities of the key's columns, expects a few rows
+        # and probes an index 50,000 times): this transaction only.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+    within, within_params = "1 = 1", []
+    if member_id_range is not None:
+        within, within_params = "{d}member_id BETWEEN %s AND %s", list(member_id_range)
+    same_key = (
+        "{a}.member_id = {b}.member_id AND {a}.day = {b}.day "
+        "AND COALESCE({a}.challenge_id, 0) = COALESCE({b}.challenge_id, 0)"
+    )
+    cursor.execute(f"DROP TABLE IF EXISTS {_DERIVED}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}", params)
+    if postgres:
+        # Its size, so that the comparisons below hash it rather than probe an index per row.
+        cursor.execute(f"ANALYZE {_DERIVED}")
+    # Every row in the range that no derived row equals goes, and every second row of a key.
+    cursor.execute(
+        f"""DELETE FROM {table} WHERE id IN (
+            SELECT x.id FROM (
+                SELECT d.id, n.member_id AS derived, n.gained AS want_gained,
+                    n.other AS want_other, d.gained, d.other,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY d.member_id, d.day, COALESCE(d.challenge_id, 0) ORDER BY d.id
+                    ) AS nth
+                FROM {table} d LEFT JOIN {_DERIVED} n ON {same_key.format(a="n", b="d")}
+                WHERE {within.format(d="d.")}
+            ) x
+            WHERE x.nth > 1 OR x.derived IS NULL
+                OR x.want_gained <> x.gained OR x.want_other <> x.other)""",
+        within_params,
+    )
+    # Then every derived row whose key has no row left.
+    cursor.execute(
+        f"""INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_DERIVED} n
+        WHERE NOT EXISTS (SELECT 1 FROM {table} d WHERE {same_key.format(a="d", b="n")})"""
+    )
+    cursor.execute(f"DROP TABLE {_DERIVED}")
+    if postgres:  # the rest of a caller's transaction plans as it would have
+        cursor.execute("RESET enable_nestloop")
+        cursor.execute("RESET enable_mergejoin")
 
 
 def ledger_lines_appended(line_ids) -> None:

@@ -291,3 +291,56 @@ def test_a_new_line_rederives_its_day_without_copying_keys_whose_latest_day_is_a
     kept = cell_sums()
     boards.rebuild()
     assert cell_sums() == kept
+
+
+def _exact_rows() -> list:
+    return sorted(
+        ReputationDay.objects.values_list("member_id", "day", "challenge_id", "gained", "other"),
+        key=lambda r: (r[0], r[1], r[2] or 0),
+    )
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["everyone", "a range of members"])
+def test_a_rebuild_writes_only_the_rows_that_differ_and_mends_every_damage(whole):
+    """The nightly rebuild derives every row but rewrites only those that differ: a row
+    changed by hand, a second row of one member-day and challenge, a row no line derives and a
+    missing row are mended, and the rows that were right keep their ids."""
+    members = UserFactory.create_batch(3)
+    solutions = [make_solution(), make_solution()]
+    for k, member in enumerate(members):
+        for days_ago in (0, 1, 3):
+            line(member, 10 + k, days_ago=days_ago, solution=solutions[k % 2], capped=True)
+            line(member, 2, days_ago=days_ago)  # about no solution
+    right = _exact_rows()
+    untouched = set(ReputationDay.objects.values_list("pk", flat=True))
+    first, second, third = ReputationDay.objects.order_by("pk")[:3]
+    ReputationDay.objects.filter(pk=first.pk).update(gained=Decimal("999"))  # changed
+    ReputationDay.objects.create(  # a second row of the same member-day and challenge
+        member_id=second.member_id, day=second.day, challenge_id=second.challenge_id,
+        gained=second.gained, other=second.other,
+    )  # fmt: skip
+    ReputationDay.objects.create(  # a row no line derives
+        member_id=members[0].pk, day=timezone.now().date() - timedelta(days=9), other=5
+    )
+    ReputationDay.objects.filter(pk=third.pk).delete()  # missing
+    untouched -= {first.pk, third.pk}
+    if whole:
+        boards.rebuild()
+    else:
+        lo, hi = min(m.pk for m in members), max(m.pk for m in members)
+        boards.rebuild(member_id_range=(lo, hi))
+    assert _exact_rows() == right
+    kept = set(ReputationDay.objects.values_list("pk", flat=True))
+    assert untouched <= kept  # the right rows stayed where they were
+    assert len(kept) == len(right)
+
+
+def test_a_range_rebuild_leaves_the_members_outside_it_alone():
+    inside, outside = sorted(UserFactory.create_batch(2), key=lambda m: m.pk)
+    for member in (inside, outside):
+        line(member, 7, days_ago=1, solution=make_solution(), capped=True)
+    ReputationDay.objects.filter(member=outside).update(other=Decimal("3"))
+    boards.rebuild(member_id_range=(inside.pk, inside.pk))
+    assert ReputationDay.objects.get(member=outside).other == Decimal("3")
+    boards.rebuild()
+    assert ReputationDay.objects.get(member=outside).other == Decimal("0")
