@@ -26,8 +26,9 @@ from django.db.models.constants import OnConflict
 _BASE = -(10**15)
 _STRIDE = 10**6
 
-# Sentinel moments: microseconds into the year 1, which no stored moment is.
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+# Sentinel moments: microseconds into the year 2 (not 1: a database in a time zone west of UTC
+# must still be able to hold them), which no stored moment is.
+_EPOCH = datetime(2, 1, 1, tzinfo=UTC)
 DATETIME = "datetime"  # the shape of a datetime argument
 
 Arg = int | Sequence[int] | datetime

@@ -83,6 +83,10 @@ class PhaseTimer(StatementTimer):
         ("checksum per solution", "SELECT solution_id FROM ("),
         ("vote corrections", "WITH sv AS"),
         ("fold of every score", "WITH k AS"),
+        # The board rows (reputation.boards): derived into a temporary table, then compared.
+        ("board rows derived", "CREATE TEMPORARY TABLE"),
+        ("board rows compared", "DELETE FROM reputation_reputationday WHERE id IN"),
+        ("board rows compared", "INSERT INTO reputation_reputationday"),
     )
 
     def __init__(self) -> None:
