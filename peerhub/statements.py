@@ -1,5 +1,6 @@
 """Hot statements compiled once (issue 23's simulation, and every review and vote a member
-saves): reads (`Compiled`) and one row's insert-or-update (`Upsert`).
+saves): reads of values (`Compiled`) or of whole rows (`CompiledObjects`), and one row's
+insert-or-update (`Upsert`).
 
 Building a queryset and compiling it to SQL costs the ORM about as much Python as running it on
 the database costs in all: a review's save asked five small questions of one solution, each
@@ -144,8 +145,26 @@ class Compiled:
         if any(isinstance(arg, list) and not arg for arg in args):
             return list(self.build(*args))  # an empty list: the ORM knows the answer is none
         shape = tuple(_shape_of(arg) for arg in args)
-        db = (router.db_for_write if self.write else router.db_for_read)(self.model)
-        return self.statement(db or "default", shape).run(db or "default", args)
+        db = self.db()
+        return self.statement(db, shape).run(db, args)
+
+    def db(self) -> str:
+        """Where the read goes: a locking read where writes go, as QuerySet.db sends it."""
+        return (router.db_for_write if self.write else router.db_for_read)(self.model) or "default"
+
+
+class CompiledObjects(Compiled):
+    """A compiled read of whole rows: `build(*args)` returns a queryset of `model` (its filters,
+    lock and order), and `objects(*args)` gives the model's instances, as iterating the
+    queryset would, read as a values_list of every concrete column."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], *, write=False):
+        self.attnames = [field.attname for field in model._meta.concrete_fields]
+        super().__init__(model, lambda *args: build(*args).values_list(*self.attnames), write=write)
+
+    def objects(self, *args: Arg) -> list[Model]:
+        db = self.db()
+        return [self.model.from_db(db, self.attnames, row) for row in self.rows(*args)]
 
 
 class Upsert:
@@ -191,6 +210,16 @@ class Upsert:
             return self.model._meta.db_returning_fields
         return None
 
+    def _converters(self, db: str) -> list[tuple]:
+        """For each returned column: its field, column and the converters the ORM applies."""
+        connection, table = connections[db], self.model._meta.db_table
+        converters = []
+        for field in self._returning(db) or []:
+            column = field.get_col(table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            converters.append((field, column, found))
+        return converters
+
     def _statement(self, db: str, row: Model) -> tuple:
         statement = self._statements.get(db)
         if statement is None:
@@ -201,18 +230,7 @@ class Upsert:
                     fields = self.fields()
                     if len(params) != len(fields):  # a column with a placeholder of its own
                         raise ValueError(f"{self.model.__name__}: not one parameter a column")
-                    returning = self._returning(db) or []
-                    ops, table = connections[db].ops, self.model._meta.db_table
-                    converters = [
-                        (
-                            f,
-                            f.get_col(table),
-                            ops.get_db_converters(f.get_col(table))
-                            + f.get_db_converters(connections[db]),
-                        )
-                        for f in returning
-                    ]
-                    statement = (text, fields, converters)
+                    statement = (text, fields, self._converters(db))
                     self._statements[db] = statement
         return statement
 

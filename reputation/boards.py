@@ -202,7 +202,7 @@ def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
         cursor.execute("SET LOCAL enable_mergejoin = off")
     within, within_params = "1 = 1", []
     if member_id_range is not None:
-        within, within_params = "{d}member_id BETWEEN %s AND %s", list(member_id_range)
+        within, within_params = "d.member_id BETWEEN %s AND %s", list(member_id_range)
     same_key = (
         "{a}.member_id = {b}.member_id AND {a}.day = {b}.day "
         "AND COALESCE({a}.challenge_id, 0) = COALESCE({b}.challenge_id, 0)"
@@ -222,7 +222,7 @@ def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
                         PARTITION BY d.member_id, d.day, COALESCE(d.challenge_id, 0) ORDER BY d.id
                     ) AS nth
                 FROM {table} d LEFT JOIN {_DERIVED} n ON {same_key.format(a="n", b="d")}
-                WHERE {within.format(d="d.")}
+                WHERE {within}
             ) x
             WHERE x.nth > 1 OR x.derived IS NULL
                 OR x.want_gained <> x.gained OR x.want_other <> x.other)""",

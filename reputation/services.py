@@ -3,7 +3,7 @@ queues a ledger sync for its solution after commit (reputation.tasks)."""
 
 from decimal import Decimal
 
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -19,7 +19,7 @@ from peerhub.mentions import Place, mentions_record, render_with_mentions
 from peerhub.models import User
 from peerhub.notifications import notify
 from peerhub.selectors import user_is_verified
-from peerhub.statements import Compiled, Upsert
+from peerhub.statements import CompiledObjects, Upsert
 from peerhub.throttles import write_spend
 
 from . import outliers, rules, tasks
@@ -63,23 +63,23 @@ def _check_can_judge(user: User, solution: Solution, *, what: str) -> None:
         raise DomainError(_judge_messages(what)["own_lineage"], code="own_lineage")
 
 
-# One compiled statement per model and conflict (peerhub.statements.Upsert).
-_UPSERTS: dict[tuple, Upsert] = {}
+# A vote's and a review's insert-or-update, compiled once (peerhub.statements).
+_VOTE_UPSERT = Upsert(
+    Vote, unique_fields=["solution", "voter"], update_fields=["value", "updated_at"]
+)
+_REVIEW_UPSERT = Upsert(
+    Review,
+    unique_fields=["solution", "reviewer"],
+    update_fields=["comment", "comment_html", "mean_score", "updated_at"],
+)
 
 
-def _upsert(row, *, unique_fields: list[str], update_fields: list[str]):
+def _upsert(row, *, upsert: Upsert):
     """Insert a member's vote or review in one statement, or, when a double click inserted it
     first (there was no row to lock yet), update that one: the unique constraint settles it.
-    A savepoint around a plain insert would take three statements. The statement is compiled
-    once (peerhub.statements.Upsert). Sends `post_save`, which the upsert does not and the
-    rankings' trigger listens to."""
+    A savepoint around a plain insert would take three statements. Sends `post_save`, which
+    the upsert does not and the rankings' trigger listens to."""
     model = type(row)
-    key = (model, tuple(unique_fields), tuple(update_fields))
-    upsert = _UPSERTS.get(key)
-    if upsert is None:
-        upsert = _UPSERTS.setdefault(
-            key, Upsert(model, unique_fields=unique_fields, update_fields=update_fields)
-        )
     upsert.save(row)
     post_save.send(
         sender=model, instance=row, created=True, update_fields=None, raw=False,
@@ -96,15 +96,13 @@ def _sync_vote_after_commit(solution_id: int, voter_id: int) -> None:
     outbox.enqueue(tasks.sync_vote_reputation, solution_id, voter_id)
 
 
-_VOTE_FIELDS = [field.attname for field in Vote._meta.concrete_fields]
 # The vote's locking read, compiled once (peerhub.statements): every vote asks it.
-_MY_VOTES = Compiled(
+_MY_VOTES = CompiledObjects(
     Vote,
     lambda solution_id, voter_id, today: (
         Vote.objects.select_for_update()
         .filter(Q(solution_id=solution_id) | Q(created_at__gte=today), voter_id=voter_id)
         .order_by()
-        .values_list(*_VOTE_FIELDS)
     ),
     write=True,
 )
@@ -112,10 +110,7 @@ _MY_VOTES = Compiled(
 
 def _votes_locked(solution_id: int, voter_id: int, today) -> list[Vote]:
     """The member's vote on the solution and their votes since `today`, locked."""
-    db = router.db_for_write(Vote) or "default"
-    return [
-        Vote.from_db(db, _VOTE_FIELDS, row) for row in _MY_VOTES.rows(solution_id, voter_id, today)
-    ]
+    return _MY_VOTES.objects(solution_id, voter_id, today)
 
 
 @transaction.atomic
@@ -152,8 +147,7 @@ def vote_cast(*, voter: User, solution: Solution, value: int) -> Vote:
         # A double click may have inserted it first: `_upsert` makes this its change.
         vote = _upsert(
             Vote(solution=solution, voter=voter, value=value, created_at=now, updated_at=now),
-            unique_fields=["solution", "voter"],
-            update_fields=["value", "updated_at"],
+            upsert=_VOTE_UPSERT,
         )
     elif vote.value != value:
         vote.value = value
@@ -195,15 +189,13 @@ def review_privilege_check(user: User) -> None:
         )
 
 
-_REVIEW_FIELDS = [field.attname for field in Review._meta.concrete_fields]
 # The review's locking read, compiled once: every review asks it.
-_MY_REVIEW = Compiled(
+_MY_REVIEW = CompiledObjects(
     Review,
     lambda solution_id, reviewer_id: (
         Review.objects.select_for_update()
         .filter(solution_id=solution_id, reviewer_id=reviewer_id)
         .order_by()
-        .values_list(*_REVIEW_FIELDS)
     ),
     write=True,
 )
@@ -211,9 +203,8 @@ _MY_REVIEW = Compiled(
 
 def _review_locked(solution_id: int, reviewer_id: int) -> Review | None:
     """The member's review of the solution (one at most: a constraint), locked."""
-    db = router.db_for_write(Review) or "default"
-    rows = _MY_REVIEW.rows(solution_id, reviewer_id)
-    return Review.from_db(db, _REVIEW_FIELDS, rows[0]) if rows else None
+    found = _MY_REVIEW.objects(solution_id, reviewer_id)
+    return found[0] if found else None
 
 
 @transaction.atomic
@@ -254,8 +245,7 @@ def review_save(
                 solution=solution, reviewer=reviewer, comment=comment.strip(),
                 comment_html=text.html, mean_score=mean, created_at=now, updated_at=now,
             ),
-            unique_fields=["solution", "reviewer"],
-            update_fields=["comment", "comment_html", "mean_score", "updated_at"],
+            upsert=_REVIEW_UPSERT,
         )  # fmt: skip
     else:
         review.comment = comment.strip()
