@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 # ISO 4217's code for "no currency": Babel answers its default precision (2) for it.
 NO_CURRENCY = "XXX"
+# The largest amount in minor units a 64-bit integer column holds.
+MAX_MINOR = 2**63 - 1
 _LETTER_BESIDE_DIGIT = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 
 
@@ -63,6 +65,8 @@ def to_minor(value: Decimal | str | int, currency: str) -> int:
         raise AmountError(_("Enter an amount."), "invalid")
     digits = minor_digits(currency)
     minor = value.scaleb(digits)
+    if abs(minor) > MAX_MINOR:  # "1e5000": no amount the ledger's columns can hold
+        raise AmountError(_("Enter an amount."), "invalid")
     if minor != minor.to_integral_value():
         raise AmountError(
             _("%(currency)s amounts have at most %(digits)s decimal places.")

@@ -241,3 +241,15 @@ def test_a_too_small_contribution_is_explained_in_the_purses_currency(client, se
     )
     assert "The smallest contribution is ¥500." in response.content.decode()
     assert not Contribution.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["1e5000", "-1e5000", "92233720368547758.08"])
+def test_an_amount_no_column_can_hold_is_refused_not_a_500(typed):
+    with pytest.raises(AmountError):
+        to_minor(typed, "EUR")
+
+
+@pytest.mark.django_db
+def test_the_marketplace_filter_answers_a_huge_price_with_a_form_error(client):
+    response = client.get(reverse("marketplace:offer-list"), {"min_price": "1e5000"})
+    assert response.status_code == 200
