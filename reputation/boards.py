@@ -54,10 +54,10 @@ def public_days() -> QuerySet[ReputationDay]:
     )
 
 
-def period_sums_sql(days: QuerySet[ReputationDay]) -> tuple[str, list]:
+def period_sums_sql(days: QuerySet[ReputationDay], *, positive_only=True) -> tuple[str, list]:
     """SQL for [(member_id, score)] over these rows: per member and day the gains up to the
-    daily cap plus the rest, summed per member; positive sums only. The one place the boards
-    apply the ledger's cap."""
+    daily cap plus the rest, summed per member; positive sums only unless not `positive_only`
+    (the scores' fold, `ledger._fold_sql`). The one place SQL applies the ledger's cap."""
     per_day = (
         days.order_by()
         .values("member_id", "day")
@@ -68,7 +68,7 @@ def period_sums_sql(days: QuerySet[ReputationDay]) -> tuple[str, list]:
     score = f"SUM(CASE WHEN d.gained_sum > {cap} THEN {cap} ELSE d.gained_sum END + d.other_sum)"
     sql = f"""
         SELECT d.member_id, {score} AS score FROM ({inner}) d
-        GROUP BY d.member_id HAVING {score} > 0
+        GROUP BY d.member_id {f"HAVING {score} > 0" if positive_only else ""}
     """
     return sql, list(params)
 
@@ -121,28 +121,107 @@ def _day_of(column: str) -> str:
     return f"date({column})"
 
 
+def _day_number(column: str) -> str:
+    """Days from 2000-01-01 to a date column, as an integer, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '2000-01-01')"
+    return f"CAST(julianday({column}) - 2451544.5 AS INTEGER)"
+
+
+def _keys_sql(where: str) -> str:
+    """Per key among the ledger lines matching `where` (over `e`, whole keys only): columns
+    member_id, capped, challenge_id, net and day, the UTC day of the key's latest line. Most
+    keys hold one line (no correction yet): those are read as they are, and only the keys with
+    a second line are grouped, which spares hashing every key. `where` appears twice: its
+    parameters are given twice."""
+    event, solution = ReputationEvent._meta.db_table, Solution._meta.db_table
+    corrected = f"EXISTS (SELECT 1 FROM {event} c WHERE c.fact_key = e.fact_key AND c.seq = 2)"
+    return f"""
+        SELECT e.beneficiary_id AS member_id, e.capped, s.challenge_id, SUM(e.amount) AS net,
+            {_day_of("MAX(e.fact_at)")} AS day
+        FROM {event} e LEFT JOIN {solution} s ON s.id = e.solution_id
+        WHERE ({where}) AND {corrected}
+        GROUP BY e.beneficiary_id, e.fact_key, e.capped, s.challenge_id
+        UNION ALL
+        SELECT e.beneficiary_id, e.capped, s.challenge_id, e.amount, {_day_of("e.fact_at")}
+        FROM {event} e LEFT JOIN {solution} s ON s.id = e.solution_id
+        WHERE ({where}) AND e.seq = 1 AND NOT {corrected}
+    """
+
+
+# A key that counts towards the daily cap: capped and netting positive.
+_GAIN = "k.capped AND k.net > 0"
+
+
 def _derived_sql(where: str, keep: str = "") -> str:
-    """The rows of the ledger lines matching `where` (over `e`, whole keys only): each key
-    netted on the UTC day of its latest line, a capped key that nets positive counting as
+    """The rows of the ledger lines matching `where` (`_keys_sql`; its parameters twice): each
+    key netted on the UTC day of its latest line, a capped key that nets positive counting as
     gained, everything else in full; columns member_id, day, challenge_id, gained, other.
     `keep`, a condition over the key row `k`, drops the rows of member-days not being derived
     again."""
-    event, solution = ReputationEvent._meta.db_table, Solution._meta.db_table
-    gain = "k.capped AND k.net > 0"
     return f"""
         SELECT k.member_id, k.day, k.challenge_id,
-            SUM(CASE WHEN {gain} THEN k.net ELSE 0 END) AS gained,
-            SUM(CASE WHEN {gain} THEN 0 ELSE k.net END) AS other
-        FROM (
-            SELECT e.beneficiary_id AS member_id, e.capped, s.challenge_id,
-                SUM(e.amount) AS net, {_day_of("MAX(e.fact_at)")} AS day
-            FROM {event} e LEFT JOIN {solution} s ON s.id = e.solution_id
-            WHERE {where}
-            GROUP BY e.beneficiary_id, e.fact_key, e.capped, s.challenge_id
-        ) k
+            SUM(CASE WHEN {_GAIN} THEN k.net ELSE 0 END) AS gained,
+            SUM(CASE WHEN {_GAIN} THEN 0 ELSE k.net END) AS other
+        FROM ({_keys_sql(where)}) k
         {f"WHERE {keep}" if keep else ""}
         GROUP BY k.member_id, k.day, k.challenge_id
     """
+
+
+def _cents(column: str) -> str:
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _cell_weight(day: str, challenge: str, gained: str) -> str:
+    """A row's weight in the check (`_members_to_derive`), from its day, its challenge and
+    whether it holds gains (SQL true or false): from 2 to about two million, so that cents
+    times weights, summed over a member, fit 64 bits."""
+    cell = f"({_day_number(day)} * 7919 + COALESCE({challenge}, 0)) % 1000003"
+    return f"({cell} * 2 + 2 + CASE WHEN {gained} THEN 1 ELSE 0 END)"
+
+
+def _in_range(member_id_range) -> tuple[str, str]:
+    """SQL for the members in the inclusive range of ids (everyone for None): over the ledger's
+    lines `e`, and over the stored rows `d`."""
+    if member_id_range is None:
+        return "1 = 1", "1 = 1"
+    lo, hi = (int(x) for x in member_id_range)
+    return f"e.beneficiary_id BETWEEN {lo} AND {hi}", f"d.member_id BETWEEN {lo} AND {hi}"
+
+
+def _members_to_derive(cursor, member_id_range) -> list[int]:
+    """One read-only statement naming the members whose rows may differ from the ledger's: per
+    member, the cents and the cents weighted by each row's day, challenge and side (gained or
+    other, `_cell_weight`), from the ledger's keys against the same over the stored rows. Equal
+    sums mean equal rows unless two rows' differences cancel in both sums at once; a row of 0
+    and 0, which counts on no board, is not seen (the member's next line on that day derives it
+    again). The ledger's side groups per member, not per member, day and challenge: that is
+    what spares the nightly rebuild deriving every row (the ledger's own rebuild checks each
+    solution's lines the same way, `ledger._solutions_to_correct_sql`)."""
+    table = ReputationDay._meta.db_table
+    where, within = _in_range(member_id_range)
+    key_weight = _cell_weight("k.day", "k.challenge_id", "k.capped AND k.cents > 0")
+    gained_weight = _cell_weight("d.day", "d.challenge_id", "1 = 1")
+    other_weight = _cell_weight("d.day", "d.challenge_id", "1 = 0")
+    gained, other = _cents("d.gained"), _cents("d.other")
+    cursor.execute(
+        f"""SELECT member_id FROM (
+            SELECT k.member_id, SUM(k.cents) AS cents, SUM(k.cents * {key_weight}) AS weighted
+            FROM (
+                SELECT member_id, capped, challenge_id, day, {_cents("net")} AS cents
+                FROM ({_keys_sql(where)}) n
+            ) k
+            GROUP BY k.member_id
+            UNION ALL
+            SELECT d.member_id, -SUM({gained} + {other}),
+                -SUM({gained} * {gained_weight} + {other} * {other_weight})
+            FROM {table} d WHERE {within} GROUP BY d.member_id
+        ) sides
+        GROUP BY member_id HAVING SUM(cents) <> 0 OR SUM(weighted) <> 0
+        ORDER BY member_id"""
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 _COLUMNS = "member_id, day, challenge_id, gained, other"
@@ -153,65 +232,75 @@ def _rebuild_sql(where: str, keep: str = "") -> str:
     return f"INSERT INTO {ReputationDay._meta.db_table} ({_COLUMNS}) {_derived_sql(where, keep)}"
 
 
+# Above this many members named by the check, the rebuild derives everyone (or the range)
+# whole rather than name them in its statements (after a rebuild of an empty ledger: all).
+MAX_NAMED = 5000
+
+
 @transaction.atomic
 def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) -> None:
     """Derive the rows again from the ledger: of everyone, of the members whose ids are in the
-    inclusive range, or of the given members. A rebuild of everyone or of a range locks the
-    table on PostgreSQL against the syncs' recomputes (they wait, then recompute over what it
-    wrote); the given members' rebuild runs inside a sync that holds their score rows."""
-    where, params = "1 = 1", []
-    rows = ReputationDay.objects.all()
-    if member_id_range is not None:
-        lo, hi = member_id_range
-        where, params = "e.beneficiary_id BETWEEN %s AND %s", [lo, hi]
-        rows = rows.filter(member_id__gte=lo, member_id__lte=hi)
-    elif member_ids is not None:
+    inclusive range, or of the given members. A rebuild of everyone or of a range first names
+    the members whose rows may differ (`_members_to_derive`) and rewrites only theirs; it locks
+    the table on PostgreSQL against the syncs' recomputes (they wait, then recompute over what
+    it wrote). The given members' rebuild runs inside a sync that holds their score rows."""
+    if member_ids is not None:
         member_ids = sorted(set(member_ids))
         if not member_ids:
             return
         where = f"e.beneficiary_id IN ({', '.join(['%s'] * len(member_ids))})"
-        params = member_ids
-        rows = rows.filter(member_id__in=member_ids)
+        rows = ReputationDay.objects.filter(member_id__in=member_ids)
+        rows._raw_delete(rows.db)
+        with connection.cursor() as cursor:
+            cursor.execute(_rebuild_sql(where), [*member_ids, *member_ids])
+        refresh_standings(member_ids=member_ids)
+        return
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if member_ids is not None:
-            rows._raw_delete(rows.db)
-            cursor.execute(_rebuild_sql(where), params)
-        else:
-            _rewrite_changed(cursor, where, params, member_id_range)
-    refresh_standings(member_ids=member_ids, member_id_range=member_id_range)
+        if postgres:
+            cursor.execute(f"LOCK TABLE {ReputationDay._meta.db_table} IN EXCLUSIVE MODE")
+            # Room to hash the ledger's keys in memory: this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        named = _members_to_derive(cursor, member_id_range)
+        if len(named) > MAX_NAMED:
+            _rewrite_changed(cursor, *_in_range(member_id_range))
+        elif named:
+            ids = ", ".join(str(int(pk)) for pk in named)
+            _rewrite_changed(cursor, f"e.beneficiary_id IN ({ids})", f"d.member_id IN ({ids})")
+    # The standings of the members whose rows changed; all of them (or the range's) when many
+    # changed or when the standings are not current (the beat task rolls them; until it first
+    # has, a rebuild writes them).
+    if len(named) > MAX_NAMED or not all(standings_current(p) for p in PERIOD_DAYS):
+        refresh_standings(member_id_range=member_id_range)
+    elif named:
+        refresh_standings(member_ids=named)
 
 
 _DERIVED = "peerhub_board_rebuild"  # a temporary table of the rebuild's connection
 
 
-def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
-    """The rebuild of everyone or of a range of members: derive every row into a temporary
-    table, then delete the rows that differ from it (and any second row of one member-day and
-    challenge) and insert the derived rows missing. The table ends as a delete-and-insert would
-    leave it, but a night with a few thousand changed member-days writes those, not every row
-    again (which also left as many dead rows behind each night)."""
+def _rewrite_changed(cursor, where: str, within: str) -> None:
+    """Derive the rows of the ledger lines matching `where` (over `e`) into a temporary table,
+    then delete the stored rows matching `within` (over `d`) that differ from it (and any
+    second row of one member-day and challenge) and insert the derived rows missing. The table
+    ends as a delete-and-insert would leave it, but writes only what changed (a rewrite of
+    every row also left as many dead rows behind each night). Both conditions are SQL built
+    from integers."""
     table = ReputationDay._meta.db_table
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        # Room to hash the ledger's keys in memory, and hash joins for the comparisons below
-        # (the planner, multiplying the selectivities of the key's columns, expects a few rows
-        # and probes an index 50,000 times): this transaction only.
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL enable_mergejoin = off")
-    within, within_params = "1 = 1", []
-    if member_id_range is not None:
-        within, within_params = "d.member_id BETWEEN %s AND %s", list(member_id_range)
     same_key = (
         "{a}.member_id = {b}.member_id AND {a}.day = {b}.day "
         "AND COALESCE({a}.challenge_id, 0) = COALESCE({b}.challenge_id, 0)"
     )
     cursor.execute(f"DROP TABLE IF EXISTS {_DERIVED}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}", params)
+    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}")
+    postgres = connection.vendor == "postgresql"
     if postgres:
-        # Its size, so that the comparisons below hash it rather than probe an index per row.
+        # Its size, and hash joins, so that the comparisons below hash it (the planner,
+        # multiplying the selectivities of the key's columns, expects a few rows and would
+        # probe an index 50,000 times): until the end of the function.
         cursor.execute(f"ANALYZE {_DERIVED}")
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
     # Every row in the range that no derived row equals goes, and every second row of a key.
     cursor.execute(
         f"""DELETE FROM {table} WHERE id IN (
@@ -225,8 +314,7 @@ def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
                 WHERE {within}
             ) x
             WHERE x.nth > 1 OR x.derived IS NULL
-                OR x.want_gained <> x.gained OR x.want_other <> x.other)""",
-        within_params,
+                OR x.want_gained <> x.gained OR x.want_other <> x.other)"""
     )
     # Then every derived row whose key has no row left.
     cursor.execute(
@@ -234,7 +322,7 @@ def _rewrite_changed(cursor, where: str, params: list, member_id_range) -> None:
         WHERE NOT EXISTS (SELECT 1 FROM {table} d WHERE {same_key.format(a="d", b="n")})"""
     )
     cursor.execute(f"DROP TABLE {_DERIVED}")
-    if postgres:  # the rest of a caller's transaction plans as it would have
+    if postgres:  # the rest of the caller's transaction plans as it would have
         cursor.execute("RESET enable_nestloop")
         cursor.execute("RESET enable_mergejoin")
 
@@ -284,4 +372,6 @@ def _recompute_cells(cells: set[tuple[int, date]]) -> None:
     where = f"e.fact_key IN (SELECT w.fact_key FROM {event} w WHERE {' OR '.join(window)})"
     ReputationDay.objects.filter(stale).delete()
     with connection.cursor() as cursor:
-        cursor.execute(_rebuild_sql(where, " OR ".join(keep)), [*window_params, *keep_params])
+        cursor.execute(
+            _rebuild_sql(where, " OR ".join(keep)), [*window_params, *window_params, *keep_params]
+        )

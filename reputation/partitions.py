@@ -11,7 +11,8 @@ rankings recompute, split into partitions over ranges of ids, each one task.
 
 The reputation rebuild has two phases: the lines (ranges of solutions, weighed by their votes,
 and one partition for signatures and other apps' sources), then the scores (ranges of members:
-each `MEMBER_RANGE_STEPS` step, the fold first). A score folds only its member's lines, and a
+each `MEMBER_RANGE_STEPS` step: the range's board rows checked and mended, then its scores
+folded from them). A score folds only its member's lines, and a
 solution's lines derive only from its own facts, so the partitions together write exactly what
 the single task writes (tests/reputation/test_partitioned_rebuild.py). Rankings have one phase,
 ranges of challenges, each measured `fitness.BATCH_CHALLENGES` at a time as `recompute_all`
@@ -32,7 +33,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Solution
 from peerhub.models import User
 
-from . import boards, fitness, ledger, trust
+from . import fitness, ledger, trust
 from .models import FanoutPartition, FanoutRun, ReputationEvent, SolutionScore, Vote
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,9 @@ REPUTATION, RANKINGS = "reputation", "rankings"
 ABANDON_AFTER = timedelta(hours=20)
 
 # Run per member range in the rebuild's second phase, in order, as `step(first_id, last_id)`:
-# the fold of scores first; other apps (the boards) append their own per-member rebuilds.
-MEMBER_RANGE_STEPS: list[Callable[[int, int], object]] = [
-    ledger.fold_member_range,
-    # The boards' days and standings of the range, as `sync_everything` rebuilds them for all.
-    lambda first_id, last_id: boards.rebuild(member_id_range=(first_id, last_id)),
-]
+# the range's board rows checked and mended and its scores folded from them, as
+# `sync_everything` does for all.
+MEMBER_RANGE_STEPS: list[Callable[[int, int], object]] = [ledger.fold_member_range]
 
 
 def default_partitions() -> int:

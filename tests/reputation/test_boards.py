@@ -300,11 +300,17 @@ def _exact_rows() -> list:
     )
 
 
+@pytest.mark.parametrize("named", [True, False], ids=["members named", "derived whole"])
 @pytest.mark.parametrize("whole", [True, False], ids=["everyone", "a range of members"])
-def test_a_rebuild_writes_only_the_rows_that_differ_and_mends_every_damage(whole):
-    """The nightly rebuild derives every row but rewrites only those that differ: a row
-    changed by hand, a second row of one member-day and challenge, a row no line derives and a
-    missing row are mended, and the rows that were right keep their ids."""
+def test_a_rebuild_writes_only_the_rows_that_differ_and_mends_every_damage(
+    whole, named, monkeypatch
+):
+    """The nightly rebuild rewrites only the rows that differ: a row changed by hand, a second
+    row of one member-day and challenge, a row no line derives and a missing row are mended,
+    and the rows that were right keep their ids; whether it derives the members its check names
+    or, when they are many, everyone."""
+    if not named:
+        monkeypatch.setattr(boards, "MAX_NAMED", 0)
     members = UserFactory.create_batch(3)
     solutions = [make_solution(), make_solution()]
     for k, member in enumerate(members):
@@ -344,3 +350,70 @@ def test_a_range_rebuild_leaves_the_members_outside_it_alone():
     assert ReputationDay.objects.get(member=outside).other == Decimal("3")
     boards.rebuild()
     assert ReputationDay.objects.get(member=outside).other == Decimal("0")
+
+
+def _named(member_id_range=None) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return boards._members_to_derive(cursor, member_id_range)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["amount", "gained for other", "day", "challenge", "stray row", "missing row", "second row"],
+)
+def test_the_check_names_exactly_the_members_whose_rows_differ(damage):
+    """The rebuild's check (per member: gained and other cents, and the same weighted by each
+    row's day and challenge) names a member whose rows differ in any way a board would read,
+    and no one else; after the rebuild it names no one."""
+    members = UserFactory.create_batch(3)
+    solutions = [make_solution(), make_solution()]
+    for member in members:
+        for days_ago in (0, 2):
+            line(member, 10, days_ago=days_ago, solution=solutions[0], capped=True)
+            line(member, 4, days_ago=days_ago, solution=solutions[1])
+        corrected = line(member, 6, days_ago=5, solution=solutions[1], capped=True)
+        line(member, -6, days_ago=1, solution=solutions[1], capped=True,
+             key=corrected.fact_key, seq=2)  # fmt: skip
+    assert _named() == []
+    victim = members[1]
+    row = ReputationDay.objects.filter(member=victim, challenge=solutions[0].challenge).first()
+    rows = ReputationDay.objects.filter(pk=row.pk)
+    if damage == "amount":
+        rows.update(gained=row.gained + 1)
+    elif damage == "gained for other":
+        rows.update(gained=0, other=row.gained)
+    elif damage == "day":
+        rows.update(day=row.day - timedelta(days=1))
+    elif damage == "challenge":
+        rows.update(challenge=solutions[1].challenge)
+    elif damage == "stray row":
+        ReputationDay.objects.create(member=victim, day=row.day, other=Decimal("0.01"))
+    elif damage == "missing row":
+        rows.delete()
+    else:
+        ReputationDay.objects.create(
+            member=victim, day=row.day, challenge_id=row.challenge_id, gained=row.gained
+        )
+    assert _named() == [victim.pk]
+    assert _named((members[2].pk, members[2].pk)) == []
+    boards.rebuild()
+    assert _named() == []
+
+
+def test_a_night_with_nothing_to_correct_derives_nothing(monkeypatch):
+    members = UserFactory.create_batch(2)
+    for member in members:
+        line(member, 10, days_ago=1, solution=make_solution(), capped=True)
+    derive = mock.Mock(wraps=boards._rewrite_changed)
+    monkeypatch.setattr(boards, "_rewrite_changed", derive)
+    boards.rebuild()
+    derive.assert_not_called()
+    ReputationDay.objects.filter(member=members[0]).update(other=Decimal("1"))
+    boards.rebuild()
+    derive.assert_called_once()
+    assert derive.call_args.args[1:] == (
+        f"e.beneficiary_id IN ({members[0].pk})",
+        f"d.member_id IN ({members[0].pk})",
+    )

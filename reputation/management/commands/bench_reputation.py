@@ -82,8 +82,10 @@ class PhaseTimer(StatementTimer):
     PHASES = (
         ("checksum per solution", "SELECT solution_id FROM ("),
         ("vote corrections", "WITH sv AS"),
-        ("fold of every score", "WITH k AS"),
-        # The board rows (reputation.boards): derived into a temporary table, then compared.
+        ("fold of every score", "WITH t AS"),
+        # The board rows (reputation.boards): checked per member against the ledger, then
+        # those of the members the check names derived into a temporary table and compared.
+        ("board rows checked", "SELECT member_id FROM ("),
         ("board rows derived", "CREATE TEMPORARY TABLE"),
         ("board rows compared", "DELETE FROM reputation_reputationday WHERE id IN"),
         ("board rows compared", "INSERT INTO reputation_reputationday"),
