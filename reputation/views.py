@@ -147,35 +147,53 @@ def history(request, username: str):
     )
 
 
+def as_visitors_see(request, scopes: list[str], name: str, body) -> str:
+    """A page's body that depends on the member only through what they may see: `body(user)`
+    rendered for a visitor and kept under the visitors' page versions of `scopes`, for every
+    member who sees what a visitor sees (challenges.permissions.sees_as_visitor), as one copy
+    per query string; rendered for the member themselves otherwise, or with the cache off."""
+    kept = Fragments(request, scopes)
+    if kept.on and challenge_permissions.sees_as_visitor(request.user):
+        return kept.get(name, request.GET.urlencode(), lambda: body(AnonymousUser()))
+    return mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
+
+
 def leaderboard(request):
     """All time or the last 30 days, optionally for one challenge or one value. An unknown
     period falls back to all time; an unknown (or invisible) challenge or value is 404."""
     period = request.GET.get("period", leaderboards.ALL_TIME)
     if period not in leaderboards.PERIODS:
         period = leaderboards.ALL_TIME
-    challenges = leaderboards.board_challenges(request.user)
-    values = leaderboards.board_values()
     challenge_slug = request.GET.get("challenge", "")
     value_slug = request.GET.get("value", "")
-    challenge = get_object_or_404(challenges, slug=challenge_slug) if challenge_slug else None
+    challenge = (
+        get_object_or_404(leaderboards.board_challenges(request.user), slug=challenge_slug)
+        if challenge_slug
+        else None
+    )
+    values = leaderboards.board_values()
     value = get_object_or_404(values, slug=value_slug) if value_slug else None
-    board = leaderboards.leaderboard(
-        viewer=request.user, period=period, challenge=challenge, value=value
-    )
-    page = Paginator(board, STANDINGS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "reputation/leaderboard.html",
-        {
-            "page": page,
-            "period": period,
-            "periods": list(leaderboards.PERIODS.items()),
-            "challenge": challenge,
-            "value": value,
-            "challenges": challenges,
-            "values": values,
-        },
-    )
+
+    def body(user) -> str:
+        board = leaderboards.leaderboard(
+            viewer=user, period=period, challenge=challenge, value=value
+        )
+        return render_to_string(
+            "reputation/_leaderboard_body.html",
+            {
+                "page": Paginator(board, STANDINGS_PER_PAGE).get_page(request.GET.get("page")),
+                "period": period,
+                "periods": list(leaderboards.PERIODS.items()),
+                "challenge": challenge,
+                "value": value,
+                "challenges": leaderboards.board_challenges(user),
+                "values": values,
+            },
+            request=request,
+        )
+
+    shown = as_visitors_see(request, ["lists", "boards"], "leaderboard", body)
+    return render(request, "reputation/leaderboard.html", {"body": shown})
 
 
 # --- Rankings and evolution (issue 5) ---------------------------------------------------------
@@ -188,14 +206,21 @@ def rankings_page(request):
     board = request.GET.get("board", "fittest")
     if board not in rankings.BOARDS:
         board = "fittest"
-    page = Paginator(
-        rankings.platform_ranking(viewer=request.user, board=board), RANKED_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "reputation/rankings.html",
-        {"page": page, "board": board, "boards": list(rankings.BOARDS.items())},
-    )
+
+    def body(user) -> str:
+        ranked = rankings.platform_ranking(viewer=user, board=board)
+        return render_to_string(
+            "reputation/_rankings_body.html",
+            {
+                "page": Paginator(ranked, RANKED_PER_PAGE).get_page(request.GET.get("page")),
+                "board": board,
+                "boards": list(rankings.BOARDS.items()),
+            },
+            request=request,
+        )
+
+    shown = as_visitors_see(request, ["lists", "boards"], "rankings", body)
+    return render(request, "reputation/rankings.html", {"body": shown})
 
 
 def evolution_page(request, slug: str):
@@ -219,13 +244,8 @@ def evolution_page(request, slug: str):
             request=request,
         )
 
-    # What it shows depends on the member only through what they may see: a member who sees
-    # what a visitor sees shares one copy, kept under the visitors' page versions.
-    kept = Fragments(request, [f"challenge:{challenge.slug}"])
-    if kept.on and challenge_permissions.sees_as_visitor(request.user):
-        shown = kept.get("evolution", (), lambda: body(AnonymousUser()))
-    else:
-        shown = mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
+    # What it shows depends on the member only through what they may see.
+    shown = as_visitors_see(request, [f"challenge:{challenge.slug}"], "evolution", body)
     return render(request, "reputation/evolution.html", {"challenge": challenge, "body": shown})
 
 
