@@ -2,15 +2,18 @@
 through challenges.selectors.solution_get, so solutions the member may not see are 404; the
 services' refusals become the JSON error shape (peerhub.api.errors)."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from challenges import permissions as challenge_permissions
 from challenges.selectors import challenge_get, solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
+from peerhub.pagecache import Fragments
 
 from .. import evolution, leaderboards, presenters, rankings, selectors, services
 from ..models import Review, SolutionScore
@@ -143,6 +146,20 @@ class UserReputationView(generics.GenericAPIView):
         return self.get_paginated_response(s.ReputationEventSerializer(lines, many=True).data)
 
 
+def as_visitors_see(request, scopes: list[str], name: str, compute) -> Response:
+    """An answer that depends on the member only through what they may see: `compute(user)`
+    (a Response) as a visitor would get it, its data kept under the visitors' page versions of
+    `scopes` for every member who sees what a visitor sees (challenges.permissions.
+    sees_as_visitor), one copy per host and query string (its links are absolute); computed for
+    the member themselves otherwise, or with the cache off. The pages' counterpart is
+    reputation.views.as_visitors_see."""
+    kept = Fragments(request, scopes)
+    if kept.on and challenge_permissions.sees_as_visitor(request.user):
+        variant = (request.get_host(), request.GET.urlencode())
+        return Response(kept.value(name, variant, lambda: compute(AnonymousUser()).data))
+    return compute(request.user)
+
+
 class LeaderboardView(generics.GenericAPIView):
     """Members ranked by reputation: all time (the stored score) or the last 30 days, optionally
     for one challenge or one manifesto value (ledger lines under the daily cap). Lines about
@@ -167,11 +184,15 @@ class LeaderboardView(generics.GenericAPIView):
             )
         if "value" in params:
             value = get_object_or_404(leaderboards.board_values(), slug=params["value"])
-        board = leaderboards.leaderboard(
-            viewer=request.user, period=params["period"], challenge=challenge, value=value
-        )
-        rows = self.paginate_queryset(board)
-        return self.get_paginated_response(s.StandingSerializer(rows, many=True).data)
+
+        def compute(user) -> Response:
+            board = leaderboards.leaderboard(
+                viewer=user, period=params["period"], challenge=challenge, value=value
+            )
+            rows = self.paginate_queryset(board)
+            return self.get_paginated_response(s.StandingSerializer(rows, many=True).data)
+
+        return as_visitors_see(request, ["lists", "boards"], "api-leaderboard", compute)
 
 
 # --- Fitness, rankings and evolution (issue 5) -------------------------------------------------
@@ -187,10 +208,15 @@ class ChallengeRankingView(generics.GenericAPIView):
     @extend_schema(responses=s.SolutionScoreSerializer(many=True))
     def get(self, request, slug: str):
         challenge = challenge_get(user=request.user, slug=slug)
-        rows = self.paginate_queryset(
-            rankings.challenge_ranking(challenge).select_related("challenge")
-        )
-        return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+        def compute(_user) -> Response:
+            rows = self.paginate_queryset(
+                rankings.challenge_ranking(challenge).select_related("challenge")
+            )
+            return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+        scopes = [f"challenge:{challenge.slug}"]
+        return as_visitors_see(request, scopes, "api-challenge-rankings", compute)
 
 
 class SolutionScoreView(generics.GenericAPIView):
@@ -226,9 +252,13 @@ class PlatformRankingView(generics.GenericAPIView):
     def get(self, request):
         query = s.RankingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        scores = rankings.platform_ranking(viewer=request.user, board=query.validated_data["board"])
-        rows = self.paginate_queryset(scores)
-        return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+        def compute(user) -> Response:
+            scores = rankings.platform_ranking(viewer=user, board=query.validated_data["board"])
+            rows = self.paginate_queryset(scores)
+            return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
+
+        return as_visitors_see(request, ["lists", "boards"], "api-rankings", compute)
 
 
 class EvolutionView(generics.GenericAPIView):

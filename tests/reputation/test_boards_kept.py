@@ -95,3 +95,44 @@ def test_new_lines_show_once_the_boards_move(client):
     line(newcomer, 500, solution=make_solution(public))
     pagecache.bump("boards")  # as the ledger's sync tasks do when they finish
     assert "Newcomer Nadia" in main(client, url, thirty_days)
+
+
+APIS = {
+    "api leaderboard": ("/api/leaderboard/", leaderboards, "leaderboard"),
+    "api rankings": ("/api/rankings/", rankings, "platform_ranking"),
+}
+
+
+@pytest.mark.parametrize("name", APIS)
+def test_the_api_answer_is_kept_for_members_who_see_what_visitors_see(client, settings, name):
+    url, module, function = APIS[name]
+    _public, _private, insider = community()
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = client.get(url, {"period": "30d"}).json()
+    settings.PEERHUB_PAGE_CACHE = True
+    with mock.patch.object(module, function, wraps=getattr(module, function)) as built:
+        kept = client.get(url, {"period": "30d"}).json()
+        client.force_login(second)
+        assert client.get(url, {"period": "30d"}).json() == kept == live
+        assert built.call_count == 1
+        client.force_login(insider)  # may see the private challenge: their own answer
+        theirs = client.get(url, {"period": "30d"}).json()
+        assert client.get(url, {"period": "30d"}).json() == theirs != kept
+        assert built.call_count == 3
+    assert client.get(url, {"page": "99"}).status_code == 404
+
+
+def test_a_challenges_rankings_api_is_kept_once(client):
+    public, _private, _insider = community()
+    url = f"/api/challenges/{public.slug}/rankings/"
+    with mock.patch.object(
+        rankings, "challenge_ranking", wraps=rankings.challenge_ranking
+    ) as built:
+        for member in UserFactory.create_batch(2):
+            client.force_login(member)
+            assert client.get(url).json()["results"][0]["solution"]["title"] == (
+                "Solution in Rain barrels"
+            )
+    assert built.call_count == 1
