@@ -1,7 +1,11 @@
 """Which challenge writes make which cached anonymous pages stale (peerhub.pagecache)."""
 
-from peerhub.pagecache import after_task, on_m2m_change, on_save_and_delete
+from django.contrib.auth.models import AnonymousUser
+from django.utils.safestring import SafeString, mark_safe
 
+from peerhub.pagecache import Fragments, after_task, on_m2m_change, on_save_and_delete
+
+from . import permissions
 from .models import (
     Challenge,
     ChallengeProposal,
@@ -118,3 +122,16 @@ def connect() -> None:
         "challenges.tasks.close_challenges_past_deadline",
         lambda args, kwargs, moved: ["site"] if moved else [],
     )
+
+
+def as_visitors_see(request, scopes: list[str], name: str, body, *, alike=None) -> SafeString:
+    """A page's part that depends on the member only through what they may see: `body(user)`
+    (HTML) rendered for a visitor and kept under the visitors' page versions of `scopes`, as
+    one copy per query string, for every member who sees what a visitor sees
+    (permissions.sees_as_visitor) and, when given, for whom `alike()` holds (nothing else sets
+    them apart, such as their own paused offers); rendered for the member themselves otherwise,
+    or with the cache off."""
+    kept = Fragments(request, scopes)
+    if kept.on and permissions.sees_as_visitor(request.user) and (alike is None or alike()):
+        return kept.get(name, request.GET.urlencode(), lambda: body(AnonymousUser()))
+    return mark_safe(body(request.user))  # noqa: S308  (rendered by a template)

@@ -32,6 +32,11 @@ class OfferFilter(FilterSet):
         fields = ["q", "challenge", "value", "currency", "min_price", "max_price",
                   "max_delivery_days", "seller_level", "ordering"]  # fmt: skip
 
+    def __init__(self, *args, viewer=None, **kwargs):
+        """`viewer`: whose list it is (the request's member when not given)."""
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer if viewer is not None else getattr(self.request, "user", None)
+
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
 
@@ -39,7 +44,7 @@ class OfferFilter(FilterSet):
             return int(data[name]) if data.get(name) is not None else None
 
         return selectors.offer_list(
-            user=self.request.user if self.request else None,
+            user=self.viewer,
             q=(data.get("q") or "").strip(),
             challenge=data.get("challenge") or "",
             value=data.get("value") or "",

@@ -4,6 +4,11 @@ from peerhub.pagecache import after_task, on_save_and_delete
 
 from .models import Contribution, Earning, Offer, Order, OrderReview, Purse, Subscription
 
+# The offer list's scopes (its page, and the part members share, views.offer_list): each offer
+# row shows its seller's trust level, which the reputation syncs move ("reputation"), and
+# leaves the list when its base solution is hidden ("lists": any solution written).
+OFFER_LIST_SCOPES = ["offers", "reputation", "lists"]
+
 
 def _offer(offer: Offer) -> list[str]:
     return [

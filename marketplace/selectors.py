@@ -95,6 +95,16 @@ def offer_currencies() -> list[str]:
     return sorted(set(codes.order_by().distinct()))
 
 
+def lists_like_a_visitor(user) -> bool:
+    """Whether the offer list shows `user` what it shows a visitor as far as offers go: they
+    have no offer of their own that the list shows only its seller (paused, or hidden by
+    moderation). Visibility of the base solutions is challenges.permissions.sees_as_visitor."""
+    if not getattr(user, "is_authenticated", False):
+        return True
+    unlisted = Offer.objects.filter(seller=user).exclude(is_active=True, hidden_at__isnull=True)
+    return not unlisted.exists()
+
+
 def offer_list(
     *,
     user,

@@ -4,6 +4,7 @@ from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached
 
 from . import purse_views, views
+from .pagecache import OFFER_LIST_SCOPES
 
 app_name = "marketplace"
 
@@ -13,9 +14,6 @@ OFFER_QUERY = [
     "ordering", "page",
 ]  # fmt: skip
 
-# Each offer row shows its seller's trust level, which the reputation syncs move ("reputation"),
-# and leaves the list when its base solution is hidden ("lists": any solution written).
-OFFER_LIST_SCOPES = ["offers", "reputation", "lists"]
 
 urlpatterns = [
     path(

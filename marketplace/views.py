@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
 from challenges.history import history_context
+from challenges.pagecache import as_visitors_see
 from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
 from peerhub import confirm
@@ -42,6 +44,7 @@ from .forms import (
 )
 from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund, default_currency
 from .money import AmountError, to_minor
+from .pagecache import OFFER_LIST_SCOPES
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -62,43 +65,57 @@ SELLER_LEVELS = [
 
 
 def offer_list(request):
-    params = request.GET.copy()
-    # Prices are typed in major units of the chosen currency (the site's by default) and read
-    # by money.to_minor: 1000 is ¥1,000 among JPY offers, 12.50 is €12.50 among EUR ones. A
-    # price only compares with offers in that currency.
-    currency = (params.get("currency") or "").strip().upper()
-    price_errors = []
-    for name in ("min_price", "max_price"):
-        if params.get(name):
-            currency = currency or default_currency()
-            try:
-                params[name] = str(to_minor(params[name], currency))
-            except AmountError as error:  # "abc", "NaN", "12.505" EUR, "1000.5" JPY
-                params[name] = "invalid"
-                price_errors.append(error.message)
-    if currency:
-        params["currency"] = currency
-    filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request)
-    offers = filterset.qs if filterset.is_valid() else Offer.objects.none()
-    page = Paginator(offers, OFFERS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    def body(user) -> str:
+        params = request.GET.copy()
+        # Prices are typed in major units of the chosen currency (the site's by default) and
+        # read by money.to_minor: 1000 is ¥1,000 among JPY offers, 12.50 is €12.50 among EUR
+        # ones. A price only compares with offers in that currency.
+        currency = (params.get("currency") or "").strip().upper()
+        price_errors = []
+        for name in ("min_price", "max_price"):
+            if params.get(name):
+                currency = currency or default_currency()
+                try:
+                    params[name] = str(to_minor(params[name], currency))
+                except AmountError as error:  # "abc", "NaN", "12.505" EUR, "1000.5" JPY
+                    params[name] = "invalid"
+                    price_errors.append(error.message)
+        if currency:
+            params["currency"] = currency
+        filterset = OfferFilter(params, queryset=Offer.objects.none(), request=request, viewer=user)
+        offers = filterset.qs if filterset.is_valid() else Offer.objects.none()
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render_to_string(
+            "marketplace/_offer_list_body.html",
+            {
+                "page": Paginator(offers, OFFERS_PER_PAGE).get_page(request.GET.get("page")),
+                "filters": request.GET,
+                "errors": filterset.errors,
+                "price_errors": price_errors,
+                "price_currency": currency or default_currency(),
+                "currencies": selectors.offer_currencies(),
+                "sorts": SORTS,
+                "values": Value.objects.all(),
+                "levels": SELLER_LEVELS,
+                "querystring": query.urlencode(),
+            },
+            request=request,
+        )
+
+    # The filters and the offers depend on the member only through what they may see (and
+    # their own paused offers): most members share the visitors' kept copy.
+    shown = as_visitors_see(
+        request,
+        OFFER_LIST_SCOPES,
+        "offer-list",
+        body,
+        alike=lambda: selectors.lists_like_a_visitor(request.user),
+    )
     return render(
         request,
         "marketplace/offer_list.html",
-        {
-            "page": page,
-            "filters": request.GET,
-            "errors": filterset.errors,
-            "price_errors": price_errors,
-            "price_currency": currency or default_currency(),
-            "currencies": selectors.offer_currencies(),
-            "sorts": SORTS,
-            "values": Value.objects.all(),
-            "levels": SELLER_LEVELS,
-            "can_sell": permissions.can_sell(request.user),
-            "querystring": query.urlencode(),
-        },
+        {"body": shown, "can_sell": permissions.can_sell(request.user)},
     )
 
 

@@ -4,27 +4,24 @@ answers; refusals are messages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
-from challenges import permissions as challenge_permissions
+from challenges.pagecache import as_visitors_see
 from challenges.selectors import challenge_get, solution_get
 from peerhub.announce import announce
 from peerhub.auth_backends import request_user_annotations
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
-from peerhub.pagecache import Fragments
 
 from . import (
     chart,
@@ -145,17 +142,6 @@ def history(request, username: str):
             "lines": presenters.event_lines(viewer=request.user, events=page.object_list),
         },
     )
-
-
-def as_visitors_see(request, scopes: list[str], name: str, body) -> str:
-    """A page's body that depends on the member only through what they may see: `body(user)`
-    rendered for a visitor and kept under the visitors' page versions of `scopes`, for every
-    member who sees what a visitor sees (challenges.permissions.sees_as_visitor), as one copy
-    per query string; rendered for the member themselves otherwise, or with the cache off."""
-    kept = Fragments(request, scopes)
-    if kept.on and challenge_permissions.sees_as_visitor(request.user):
-        return kept.get(name, request.GET.urlencode(), lambda: body(AnonymousUser()))
-    return mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
 
 
 def leaderboard(request):

@@ -4,7 +4,8 @@ from rest_framework.routers import SimpleRouter
 from peerhub import slugs  # noqa: F401  (registers the <uslug:> converter)
 from peerhub.pagecache import cached_route
 
-from ..urls import OFFER_LIST_SCOPES, OFFER_QUERY
+from ..pagecache import OFFER_LIST_SCOPES
+from ..urls import OFFER_QUERY
 from . import purse_views, views
 
 router = SimpleRouter()

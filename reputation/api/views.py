@@ -152,7 +152,7 @@ def as_visitors_see(request, scopes: list[str], name: str, compute) -> Response:
     `scopes` for every member who sees what a visitor sees (challenges.permissions.
     sees_as_visitor), one copy per host and query string (its links are absolute); computed for
     the member themselves otherwise, or with the cache off. The pages' counterpart is
-    reputation.views.as_visitors_see."""
+    challenges.pagecache.as_visitors_see."""
     kept = Fragments(request, scopes)
     if kept.on and challenge_permissions.sees_as_visitor(request.user):
         variant = (request.get_host(), request.GET.urlencode())

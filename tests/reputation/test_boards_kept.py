@@ -1,5 +1,5 @@
 """The leaderboard's and the rankings' bodies are kept once for every member who sees what a
-visitor sees (reputation.views.as_visitors_see, issue 17): the same body they would get live,
+visitor sees (challenges.pagecache.as_visitors_see, issue 17): the same body they would get live,
 new once a write bumps the boards, never shared with a member who may see more, and one per
 query string."""
 
