@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.safestring import SafeString, mark_safe
+from rest_framework.response import Response
 
 from peerhub.pagecache import Fragments, after_task, on_m2m_change, on_save_and_delete
 
@@ -124,6 +125,11 @@ def connect() -> None:
     )
 
 
+def _alike(request, kept: Fragments, alike) -> bool:
+    """Whether this member may share what is kept for visitors (`as_visitors_see`)."""
+    return kept.on and permissions.sees_as_visitor(request.user) and (alike is None or alike())
+
+
 def as_visitors_see(request, scopes: list[str], name: str, body, *, alike=None) -> SafeString:
     """A page's part that depends on the member only through what they may see: `body(user)`
     (HTML) rendered for a visitor and kept under the visitors' page versions of `scopes`, as
@@ -132,6 +138,16 @@ def as_visitors_see(request, scopes: list[str], name: str, body, *, alike=None) 
     them apart, such as their own paused offers); rendered for the member themselves otherwise,
     or with the cache off."""
     kept = Fragments(request, scopes)
-    if kept.on and permissions.sees_as_visitor(request.user) and (alike is None or alike()):
+    if _alike(request, kept, alike):
         return kept.get(name, request.GET.urlencode(), lambda: body(AnonymousUser()))
     return mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
+
+
+def api_as_visitors_see(request, scopes: list[str], name: str, answer, *, alike=None) -> Response:
+    """`as_visitors_see` for an API answer: `answer(user)` (a Response) as a visitor would get
+    it, its data kept, one copy per host and query string (its links are absolute)."""
+    kept = Fragments(request, scopes)
+    if _alike(request, kept, alike):
+        variant = (request.get_host(), request.GET.urlencode())
+        return Response(kept.value(name, variant, lambda: answer(AnonymousUser()).data))
+    return answer(request.user)

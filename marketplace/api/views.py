@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 from challenges import artefacts
 from challenges.api.serializers import attachments_of
 from challenges.api.views import MentionSuggestionSerializer
+from challenges.pagecache import api_as_visitors_see
 from peerhub import history
 from peerhub.api.errors import error_body
 from peerhub.api.schema import ErrorSerializer
@@ -41,6 +43,7 @@ from ..models import (
     Refund,
     Subscription,
 )
+from ..pagecache import OFFER_LIST_SCOPES
 from ..plans import plans_ensure
 from ..services import payments as payment_services
 from . import serializers as s
@@ -148,9 +151,23 @@ class OfferViewSet(_ViewSet):
         return selectors.offer_list(user=self.request.user)
 
     def list(self, request):
-        offers = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(offers)
-        return self.get_paginated_response(s.OfferSerializer(page, many=True).data)
+        def answer(user) -> Response:
+            # The list's filters, as DjangoFilterBackend applies them, for `user`.
+            filterset = OfferFilter(
+                request.query_params, queryset=Offer.objects.none(), request=request, viewer=user
+            )
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            page = self.paginate_queryset(filterset.qs)
+            return self.get_paginated_response(s.OfferSerializer(page, many=True).data)
+
+        return api_as_visitors_see(
+            request,
+            OFFER_LIST_SCOPES,
+            "api-offers",
+            answer,
+            alike=lambda: selectors.lists_like_a_visitor(request.user),
+        )
 
     def retrieve(self, request, pk=None):
         return self.answer(s.OfferSerializer, self._offer(pk))

@@ -2,18 +2,16 @@
 through challenges.selectors.solution_get, so solutions the member may not see are 404; the
 services' refusals become the JSON error shape (peerhub.api.errors)."""
 
-from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges import permissions as challenge_permissions
+from challenges.pagecache import api_as_visitors_see
 from challenges.selectors import challenge_get, solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
-from peerhub.pagecache import Fragments
 
 from .. import evolution, leaderboards, presenters, rankings, selectors, services
 from ..models import Review, SolutionScore
@@ -146,20 +144,6 @@ class UserReputationView(generics.GenericAPIView):
         return self.get_paginated_response(s.ReputationEventSerializer(lines, many=True).data)
 
 
-def as_visitors_see(request, scopes: list[str], name: str, compute) -> Response:
-    """An answer that depends on the member only through what they may see: `compute(user)`
-    (a Response) as a visitor would get it, its data kept under the visitors' page versions of
-    `scopes` for every member who sees what a visitor sees (challenges.permissions.
-    sees_as_visitor), one copy per host and query string (its links are absolute); computed for
-    the member themselves otherwise, or with the cache off. The pages' counterpart is
-    challenges.pagecache.as_visitors_see."""
-    kept = Fragments(request, scopes)
-    if kept.on and challenge_permissions.sees_as_visitor(request.user):
-        variant = (request.get_host(), request.GET.urlencode())
-        return Response(kept.value(name, variant, lambda: compute(AnonymousUser()).data))
-    return compute(request.user)
-
-
 class LeaderboardView(generics.GenericAPIView):
     """Members ranked by reputation: all time (the stored score) or the last 30 days, optionally
     for one challenge or one manifesto value (ledger lines under the daily cap). Lines about
@@ -192,7 +176,7 @@ class LeaderboardView(generics.GenericAPIView):
             rows = self.paginate_queryset(board)
             return self.get_paginated_response(s.StandingSerializer(rows, many=True).data)
 
-        return as_visitors_see(request, ["lists", "boards"], "api-leaderboard", compute)
+        return api_as_visitors_see(request, ["lists", "boards"], "api-leaderboard", compute)
 
 
 # --- Fitness, rankings and evolution (issue 5) -------------------------------------------------
@@ -216,7 +200,7 @@ class ChallengeRankingView(generics.GenericAPIView):
             return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
 
         scopes = [f"challenge:{challenge.slug}"]
-        return as_visitors_see(request, scopes, "api-challenge-rankings", compute)
+        return api_as_visitors_see(request, scopes, "api-challenge-rankings", compute)
 
 
 class SolutionScoreView(generics.GenericAPIView):
@@ -258,7 +242,7 @@ class PlatformRankingView(generics.GenericAPIView):
             rows = self.paginate_queryset(scores)
             return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
 
-        return as_visitors_see(request, ["lists", "boards"], "api-rankings", compute)
+        return api_as_visitors_see(request, ["lists", "boards"], "api-rankings", compute)
 
 
 class EvolutionView(generics.GenericAPIView):

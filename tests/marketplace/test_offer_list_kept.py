@@ -78,3 +78,27 @@ def test_the_sellers_own_buttons_stay_theirs(client):
     seller = OfferFactory().seller
     client.force_login(seller)
     assert "Offer a service" in client.get(URL).content.decode()
+
+
+API = "/api/offers/"
+
+
+def test_the_api_answer_is_kept_like_the_page(client, settings):
+    OfferFactory(title="Rain barrel survey")
+    paused = OfferFactory(title="Paused survey", is_active=False)
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = client.get(API).json()
+    settings.PEERHUB_PAGE_CACHE = True
+    with builds() as built:
+        kept = client.get(API).json()
+        client.force_login(second)
+        assert client.get(API).json() == kept == live
+        assert built.call_count == 1
+        client.force_login(paused.seller)
+        titles = [offer["title"] for offer in client.get(API).json()["results"]]
+        assert "Paused survey" in titles and built.call_count == 2
+    assert [offer["title"] for offer in kept["results"]] == ["Rain barrel survey"]
+    response = client.get(API, {"min_price": "-1"})
+    assert response.status_code == 400 and "min_price" in str(response.json())
