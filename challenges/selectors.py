@@ -160,17 +160,18 @@ def challenge_solutions(
     return solutions.order_by(*SOLUTION_SORTS.get(sort, SOLUTION_SORTS["newest"]))
 
 
-def solution_get(*, user, pk: int) -> Solution:
+def solution_get(*, user, pk: int, figures: bool = True) -> Solution:
     """The solution with what its page needs, or 404 when the member may not see it: one query
     for the solution, its challenge and the challenge's organisers (who may moderate), its
     parent, and what other apps read with it (the `solution_annotations(user)` hook: {name:
-    expression}, such as reputation's vote tally)."""
+    expression}, such as reputation's vote tally), unless not `figures` (its history, diffs and
+    lineage, which show none: a busy solution's tally counts thousands of votes)."""
     annotations = {
         "challenge_organisers_json": related_rows(
             User.objects.filter(organised_challenges=OuterRef("challenge_id")), *_PERSON_FIELDS
         )
     }
-    for extra in collect("solution_annotations", user=user):
+    for extra in collect("solution_annotations", user=user) if figures else ():
         annotations.update(extra)
     solution = (
         Solution.objects.select_related(

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -21,6 +22,7 @@ from ..forms import (
 )
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge
+from ..pagecache import as_visitors_see
 from .base import mentions_url, perform, refuse
 from .comments import thread_context
 
@@ -173,7 +175,7 @@ def solution_edit(request, pk: int):
 
 
 def solution_history(request, pk: int):
-    solution = selectors.solution_get(user=request.user, pk=pk)
+    solution = selectors.solution_get(user=request.user, pk=pk, figures=False)
     return render(
         request,
         "challenges/solution_history.html",
@@ -196,7 +198,7 @@ def _revision_number(value: str | None, default: int, maximum: int) -> int:
 
 
 def solution_diff(request, pk: int):
-    solution = selectors.solution_get(user=request.user, pk=pk)
+    solution = selectors.solution_get(user=request.user, pk=pk, figures=False)
     last = solution.revision_count
     new_number = _revision_number(request.GET.get("to"), last, last)
     old_number = _revision_number(request.GET.get("from"), max(1, new_number - 1), last)
@@ -223,19 +225,27 @@ def solution_diff(request, pk: int):
 
 
 def solution_lineage(request, pk: int):
-    solution = selectors.solution_get(user=request.user, pk=pk)
-    lineage = selectors.lineage_for(user=request.user, solution=solution)
+    solution = selectors.solution_get(user=request.user, pk=pk, figures=False)
+
+    def body(user) -> str:
+        lineage = selectors.lineage_for(user=user, solution=solution)
+        return render_to_string(
+            "challenges/_solution_lineage_body.html",
+            {
+                "solution": solution,
+                "lineage": lineage,
+                "lineage_svg": lineage_svg(
+                    lineage, label=gettext("Lineage of %(title)s") % {"title": solution.title}
+                ),
+                "lineage_list": lineage_list(lineage),
+            },
+            request=request,
+        )
+
+    # The tree depends on the member only through which solutions they may see.
+    shown = as_visitors_see(request, [f"solution:{solution.pk}", "lists"], "lineage", body)
     return render(
-        request,
-        "challenges/solution_lineage.html",
-        {
-            "solution": solution,
-            "lineage": lineage,
-            "lineage_svg": lineage_svg(
-                lineage, label=gettext("Lineage of %(title)s") % {"title": solution.title}
-            ),
-            "lineage_list": lineage_list(lineage),
-        },
+        request, "challenges/solution_lineage.html", {"solution": solution, "body": shown}
     )
 
 
