@@ -1402,6 +1402,9 @@ def _fold_all() -> None:
     score = ReputationScore._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {score} IN EXCLUSIVE MODE")
+        # Fresh statistics: a rebuild may just have appended most of the ledger, and a plan
+        # made for an empty table would loop over it instead of hashing it.
+        _analyze_if_stale(ReputationEvent, ReputationDay)
         boards.rebuild()
         _fold_days(cursor, ReputationDay.objects.all())
 
