@@ -201,7 +201,7 @@ def _members_to_derive(cursor, member_id_range) -> list[int]:
     solution's lines the same way, `ledger._solutions_to_correct_sql`)."""
     table = ReputationDay._meta.db_table
     where, within = _in_range(member_id_range)
-    key_weight = _cell_weight("k.day", "k.challenge_id", "k.capped AND k.cents > 0")
+    key_weight = _cell_weight("k.day", "k.challenge_id", _GAIN)
     gained_weight = _cell_weight("d.day", "d.challenge_id", "1 = 1")
     other_weight = _cell_weight("d.day", "d.challenge_id", "1 = 0")
     gained, other = _cents("d.gained"), _cents("d.other")
@@ -209,7 +209,7 @@ def _members_to_derive(cursor, member_id_range) -> list[int]:
         f"""SELECT member_id FROM (
             SELECT k.member_id, SUM(k.cents) AS cents, SUM(k.cents * {key_weight}) AS weighted
             FROM (
-                SELECT member_id, capped, challenge_id, day, {_cents("net")} AS cents
+                SELECT member_id, capped, challenge_id, day, net, {_cents("net")} AS cents
                 FROM ({_keys_sql(where)}) n
             ) k
             GROUP BY k.member_id
