@@ -107,6 +107,34 @@ def test_follow_with_the_keyboard_keeps_the_focus_and_announces(
     expect_focus_on(page, f"{widget} button")
 
 
+def test_another_swap_settling_meanwhile_does_not_take_the_focus_back(
+    chromium_available, live_server, browser
+):
+    """The bell polls on its own: when its swap lands between the follow widget's swap and its
+    settling, the focus still goes back to the follow button (a race CI once met)."""
+    challenge = ChallengeFactory(title="Clean water for Kivu")
+    page = keyboard_member(browser, live_server, UserFactory(username="lea"))
+    page.goto(f"{live_server.url}{challenge.get_absolute_url()}")
+    widget = f"#follow-challenge-{challenge.pk}"
+    expect(page.locator("#bell")).to_have_count(1)
+    # Right after the follow widget is swapped, before it settles, the bell "swaps" too.
+    page.evaluate(
+        """(widget) => document.addEventListener("htmx:afterSwap", (event) => {
+             if (!event.detail.target.matches || !event.detail.target.matches(widget)) return;
+             const bell = document.getElementById("bell");
+             const detail = {target: bell, elt: bell};
+             document.dispatchEvent(new CustomEvent("htmx:beforeSwap", {detail}));
+             document.dispatchEvent(new CustomEvent("htmx:afterSettle", {detail}));
+           }, {once: true})""",
+        widget,
+    )
+
+    tab_to(page, f"{widget} button")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{widget} button")).to_have_text("Following")
+    expect_focus_on(page, f"{widget} button")
+
+
 def test_sign_the_manifesto_with_the_keyboard_moves_the_focus_to_the_signed_card(
     chromium_available, live_server, browser
 ):

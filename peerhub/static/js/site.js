@@ -298,30 +298,11 @@ document.addEventListener(
   var FOCUSABLE =
     "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
     "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
-  var saved = null;
+  // One entry per part being swapped, keyed by its id: another swap settling meanwhile (the bell
+  // polls on its own) neither drops nor takes this one.
+  var pending = {};
 
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    saved = null;
-    var target = event.detail.target;
-    var active = document.activeElement;
-    if (!target || !target.id || !active || active === document.body) return;
-    if (!target.contains(active)) return;
-    var inside = Array.prototype.slice.call(target.querySelectorAll(FOCUSABLE));
-    saved = {
-      targetId: target.id,
-      id: active.id,
-      name: active.tagName !== "BUTTON" && active.getAttribute("name"),
-      text: active.tagName === "BUTTON" && active.textContent.trim(),
-      index: inside.indexOf(active),
-    };
-  });
-
-  document.addEventListener("htmx:afterSettle", function () {
-    if (!saved) return;
-    var was = saved;
-    saved = null;
-    var active = document.activeElement;
-    if (active && active !== document.body && document.contains(active)) return;
+  function restore(was) {
     var part = document.getElementById(was.targetId);
     if (!part) return;
     var next = (was.id && document.getElementById(was.id)) || null;
@@ -341,6 +322,34 @@ document.addEventListener(
       next = part;
     }
     next.focus();
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (!target || !target.id || !active || active === document.body) return;
+    if (!target.contains(active)) return;
+    var inside = Array.prototype.slice.call(target.querySelectorAll(FOCUSABLE));
+    pending[target.id] = {
+      targetId: target.id,
+      id: active.id,
+      name: active.tagName !== "BUTTON" && active.getAttribute("name"),
+      text: active.tagName === "BUTTON" && active.textContent.trim(),
+      index: inside.indexOf(active),
+      element: active,
+    };
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(pending).forEach(function (targetId) {
+      var was = pending[targetId];
+      var active = document.activeElement;
+      var lost = !active || active === document.body || !document.contains(active);
+      // The control is still in the page: that part's swap has not happened yet, or kept it.
+      if (!lost && active === was.element) return;
+      delete pending[targetId];
+      if (lost) restore(was);
+    });
   });
 })();
 
