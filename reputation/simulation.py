@@ -37,6 +37,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.test.utils import override_settings
+from django.utils.translation import gettext_noop
 from scipy.stats import kendalltau
 
 from challenges import services as challenge_services
@@ -49,6 +50,20 @@ from . import abuse, fitness, ledger, review_queue, services, tasks, trust
 from .models import ReputationEvent, ReputationScore, Review, SolutionScore, Vote
 from .simulation_adversaries import ADVERSARY_ROLES, AdversaryAgents, adversary_counts
 from .simulation_adversary_figures import AdversaryReport
+from .simulation_text import (
+    Figure,
+    Number,
+    Text,
+    at_most_percent,
+    english,
+    in_english,
+    money,
+    number,
+    of,
+    share_of,
+    shown_or_too_few,
+    text,
+)
 
 ROLES = ("builder", "loner", "lazy", "voter", "veteran", "ring", "puppet_master", "puppet")
 
@@ -153,79 +168,111 @@ class Result:
         return sum(values) / len(values) if values else float("nan")
 
     def figures(self) -> list[tuple[str, str, str, bool]]:
-        """(figure, value, goal, reached) for the printout and the report."""
+        """(figure, value, goal, reached) in English, for the printout and the report."""
+        return english(self.figure_texts())
+
+    def figure_texts(self) -> list[Figure]:
+        """The run's figures as data, for the printout and the report (in English) and for the
+        public page (in its reader's language)."""
         spd = sum(self.seconds_per_day) / max(1, len(self.seconds_per_day))
         c = self.config
         goal_size = (c.members, c.challenges, c.days) == GOAL_SIZE
         return [
-            ("Mean Kendall τ, hidden quality vs rank", _shown(self.mean_tau, "{:.3f}"), "≥ 0.8",
-             self.mean_tau >= 0.8),
-            (f"Ring members in the top 1 % ({self.top_1pct_size}) by reputation",
-             f"{self.ring_in_top_1pct} of {self.ring_size}", "0", self.ring_in_top_1pct == 0),
-            ("Builders / loners mean reputation, equal quality",
-             _shown(self.builders_over_loners, "{:.2f}x"), "≥ 1.5x",
-             self.builders_over_loners >= 1.5),
-            ("Share of reputation from lineage credit", f"{self.lineage_share:.1%}", "—", True),
-            ("Lazy forks' earnings / their parents'", f"{self.lazy_over_parents:.1%}", "≤ 10 %",
-             self.lazy_over_parents <= 0.10),
-            ("Time per simulated day", f"{spd:.2f} s", "—", True),
+            Figure(text(gettext_noop("Mean Kendall τ, hidden quality vs rank")),
+                   shown_or_too_few(self.mean_tau, number(self.mean_tau, ".3f")),
+                   text(gettext_noop("≥ {value}"), value=Number(0.8, ".1f")),
+                   self.mean_tau >= 0.8),
+            Figure(text(gettext_noop("Ring members in the top 1 % ({size}) by reputation"),
+                        size=self.top_1pct_size),
+                   of(self.ring_in_top_1pct, self.ring_size), number(0),
+                   self.ring_in_top_1pct == 0),
+            Figure(text(gettext_noop("Builders / loners mean reputation, equal quality")),
+                   _ratio(self.builders_over_loners),
+                   text(gettext_noop("≥ {ratio}x"), ratio=Number(1.5, ".1f")),
+                   self.builders_over_loners >= 1.5),
+            Figure(text(gettext_noop("Share of reputation from lineage credit")),
+                   number(self.lineage_share, ".1%"), None, True),
+            Figure(text(gettext_noop("Lazy forks' earnings / their parents'")),
+                   number(self.lazy_over_parents, ".1%"), at_most_percent(10),
+                   self.lazy_over_parents <= 0.10),
+            Figure(text(gettext_noop("Time per simulated day")), _seconds(spd, ".2f"), None,
+                   True),
             # The issue's goal holds at its size only: a run of another size is measured.
-            ("Time of the whole run", f"{self.seconds_in_all:.0f} s",
-             "< 600 s" if goal_size else "—", self.seconds_in_all < 600 or not goal_size),
+            Figure(text(gettext_noop("Time of the whole run")),
+                   _seconds(self.seconds_in_all, ".0f"),
+                   text(gettext_noop("< {seconds} s"), seconds=600) if goal_size else None,
+                   self.seconds_in_all < 600 or not goal_size),
             *self.money_figures(),
         ]  # fmt: skip
 
     def adversary_figures(self) -> list[tuple[str, list[tuple[str, str, str, bool]]]]:
-        """(adversary, its figures) for each adversary switched on, the run's goals first."""
+        """(adversary, its figures) in English for each adversary switched on, the run's goals
+        first."""
+        return [(in_english(name), english(figures)) for name, figures in self.adversary_texts()]
+
+    def adversary_texts(self) -> list[tuple[Text, list[Figure]]]:
+        """`adversary_figures` as data."""
         if not self.adversaries:
             return []
         share = self.low_trust_honest / self.honest_members if self.honest_members else 0.0
         ringed = self.ringed_honest / self.honest_members if self.honest_members else 0.0
         backing = self.backing_honest / self.honest_members if self.honest_members else 0.0
+        honest = self.honest_members
         run = [
-            ("Mean Kendall τ with the adversaries", _shown(self.mean_tau, "{:.3f}"), "≥ 0.85",
-             self.mean_tau >= 0.85),
-            ("Honest members flagged low-trust",
-             f"{share:.1%} ({self.low_trust_honest} of {self.honest_members})", "≤ 1 %",
-             share <= 0.01),
-            ("Honest members found in a voting ring",
-             f"{ringed:.1%} ({self.ringed_honest} of {self.honest_members})", "≤ 1 %",
-             ringed <= 0.01),
-            ("Honest members found backing a voting ring",
-             f"{backing:.1%} ({self.backing_honest} of {self.honest_members})", "≤ 1 %",
-             backing <= 0.01),
+            Figure(text(gettext_noop("Mean Kendall τ with the adversaries")),
+                   shown_or_too_few(self.mean_tau, number(self.mean_tau, ".3f")),
+                   text(gettext_noop("≥ {value}"), value=Number(0.85, ".2f")),
+                   self.mean_tau >= 0.85),
+            Figure(text(gettext_noop("Honest members flagged low-trust")),
+                   share_of(share, ".1%", self.low_trust_honest, honest), at_most_percent(1),
+                   share <= 0.01),
+            Figure(text(gettext_noop("Honest members found in a voting ring")),
+                   share_of(ringed, ".1%", self.ringed_honest, honest), at_most_percent(1),
+                   ringed <= 0.01),
+            Figure(text(gettext_noop("Honest members found backing a voting ring")),
+                   share_of(backing, ".1%", self.backing_honest, honest), at_most_percent(1),
+                   backing <= 0.01),
         ]  # fmt: skip
-        return [("The run", run)] + [
-            (a.name + (f" ({a.note})" if a.note else ""), a.figures) for a in self.adversaries
+        return [(text(gettext_noop("The run")), run)] + [
+            (a.caption(), a.figures) for a in self.adversaries
         ]
 
     def money(self, cents: int) -> str:
-        return f"{cents // 100:,}.{cents % 100:02d} {self.currency}"
+        return in_english(money(cents, self.currency))
 
-    def money_figures(self) -> list[tuple[str, str, str, bool]]:
+    def money_figures(self) -> list[Figure]:
         """Prize money: whether builders out-earn loners in money too, where the money went, and
         that it never fed reputation."""
-        name = "Builders / loners mean prize money, equal quality"
+        name = text(gettext_noop("Builders / loners mean prize money, equal quality"))
         if not self.purses:
-            return [(name, "no prizes", "—", True)]
+            return [Figure(name, text(gettext_noop("no prizes")), None, True)]
         ratio = self.builders_over_loners_money
         to_ancestors = self.money_to_ancestors / self.money_awarded if self.money_awarded else 0.0
         return [
-            (name, _shown(ratio, "{:.2f}x"), "> 1x", ratio > 1),
-            (f"Prize money awarded ({self.purses} purses, {self.purses_refunded} refunded)",
-             self.money(self.money_awarded), "—", True),
-            ("Share of prize money paid to ancestors", f"{to_ancestors:.1%}", "—", True),
-            ("Left in the purses' escrow after the awards", self.money(self.money_escrow_left),
-             "0", self.money_escrow_left == 0),
-            ("Reputation lines added by the prize money", str(self.money_reputation_lines), "0",
-             self.money_reputation_lines == 0),
+            Figure(name, _ratio(ratio), text(gettext_noop("> {ratio}x"), ratio=1), ratio > 1),
+            Figure(Text.ngettext("Prize money awarded ({count} purse, {refunded} refunded)",
+                                 "Prize money awarded ({count} purses, {refunded} refunded)",
+                                 count=self.purses, refunded=self.purses_refunded),
+                   money(self.money_awarded, self.currency), None, True),
+            Figure(text(gettext_noop("Share of prize money paid to ancestors")),
+                   number(to_ancestors, ".1%"), None, True),
+            Figure(text(gettext_noop("Left in the purses' escrow after the awards")),
+                   money(self.money_escrow_left, self.currency), number(0),
+                   self.money_escrow_left == 0),
+            Figure(text(gettext_noop("Reputation lines added by the prize money")),
+                   number(self.money_reputation_lines), number(0),
+                   self.money_reputation_lines == 0),
         ]  # fmt: skip
 
 
-def _shown(value: float, form: str) -> str:
-    """A figure, or why there is none: a run too small to measure it (no challenge with three
-    ranked solutions, no stratum with both builders and loners)."""
-    return "too few to measure" if math.isnan(value) else form.format(value)
+def _ratio(value: float) -> Text:
+    """How many times another a mean is ("1.52x"), or why there is none: a run too small to
+    measure it (no stratum with both builders and loners)."""
+    return shown_or_too_few(value, text(gettext_noop("{ratio}x"), ratio=Number(value, ".2f")))
+
+
+def _seconds(value: float, form: str) -> Text:
+    return text(gettext_noop("{seconds} s"), seconds=Number(value, form))
 
 
 def stratified_ratio(strata, group: str, reference: str) -> float:

@@ -10,20 +10,71 @@ from unittest import mock
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext_noop
 
 from . import fitness, outliers, trust
 from .models import ReputationEvent, Review, SolutionScore, Vote
+from .simulation_text import (
+    Figure,
+    Number,
+    Text,
+    at_most_percent,
+    number,
+    of,
+    points,
+    points_each,
+    share_of,
+    shown_or_too_few,
+    text,
+)
 
-MEASURED = "—"
+# Which members a figure of `_caught_figures` is about, and its three names for them.
+CAUGHT = {
+    "attackers": (
+        gettext_noop("The attackers flagged low-trust"),
+        gettext_noop(
+            "The attackers found in a voting ring (upvotes on their work earn them nothing)"
+        ),
+        gettext_noop(
+            "The attackers found backing a voting ring (their judgements of its work do not "
+            "rank it)"
+        ),
+    ),
+    "bribed members": (
+        gettext_noop("The bribed members flagged low-trust"),
+        gettext_noop(
+            "The bribed members found in a voting ring (upvotes on their work earn them nothing)"
+        ),
+        gettext_noop(
+            "The bribed members found backing a voting ring (their judgements of its work do not "
+            "rank it)"
+        ),
+    ),
+    "bombers": (
+        gettext_noop("The bombers flagged low-trust"),
+        gettext_noop(
+            "The bombers found in a voting ring (upvotes on their work earn them nothing)"
+        ),
+        gettext_noop(
+            "The bombers found backing a voting ring (their judgements of its work do not rank it)"
+        ),
+    ),
+}
 
 
 @dataclass
 class AdversaryReport:
-    """One adversary's figures: (figure, value, goal, reached), as Result.figures()."""
+    """One adversary's figures, as Result.figure_texts()."""
 
-    name: str
-    figures: list[tuple[str, str, str, bool]] = field(default_factory=list)
-    note: str = ""
+    name: Text
+    figures: list[Figure] = field(default_factory=list)
+    note: Text | None = None
+
+    def caption(self) -> Text:
+        """Its name, and its note in brackets."""
+        if self.note is None:
+            return self.name
+        return text(gettext_noop("{name} ({note})"), name=self.name, note=self.note)
 
 
 class AdversaryFigures:
@@ -37,11 +88,11 @@ class AdversaryFigures:
         reports = []
         ring = self.ids("ring")
         if c.camouflage:
-            camo = AdversaryReport("Camouflaged ring")
+            camo = AdversaryReport(text(gettext_noop("Camouflaged ring")))
             camo.figures += self._gain_figures(ring, self._solutions_by(ring))
             camo.figures.append(
-                ("Camouflage votes on popular honest work", str(len(self.camouflage_votes)),
-                 MEASURED, True)
+                Figure(text(gettext_noop("Camouflage votes on popular honest work")),
+                       number(len(self.camouflage_votes)), None, True)
             )  # fmt: skip
             camo.figures += self._caught_figures(
                 Vote.objects.filter(voter_id__in=ring, solution__author_id__in=ring), ring, low
@@ -50,13 +101,17 @@ class AdversaryFigures:
         sleepers = self.ids("sleeper")
         if sleepers:
             sleep = AdversaryReport(
-                "Sleepers", note=f"honest until day {self.wake_day() + 1}, then colluding"
+                text(gettext_noop("Sleepers")),
+                note=text(
+                    gettext_noop("honest until day {day}, then colluding"), day=self.wake_day() + 1
+                ),
             )
             levels = list(self.sleeper_level_at_wake.values())
             sleep.figures += self._gain_figures(sleepers, self._solutions_by(sleepers))
             sleep.figures.append(
-                ("Sleepers' mean trust level when they woke",
-                 f"{sum(levels) / len(levels):.1f}" if levels else "never woke", MEASURED, True)
+                Figure(text(gettext_noop("Sleepers' mean trust level when they woke")),
+                       number(sum(levels) / len(levels), ".1f") if levels
+                       else text(gettext_noop("never woke")), None, True)
             )  # fmt: skip
             sleep.figures += self._caught_figures(
                 Vote.objects.filter(voter_id__in=sleepers, solution__author_id__in=sleepers),
@@ -69,14 +124,24 @@ class AdversaryFigures:
             reports.append(self._farm_report(farmers, low))
         if self.bribed:
             bribe = AdversaryReport(
-                "Bribery", note=f"{len(self.bribed)} honest members bribed to back the ring"
+                text(gettext_noop("Bribery")),
+                note=Text.ngettext(
+                    "{count} honest member bribed to back the ring",
+                    "{count} honest members bribed to back the ring",
+                    count=len(self.bribed),
+                ),
             )
             gained = ReputationEvent.objects.filter(
                 beneficiary_id__in=ring, actor_id__in=self.bribed
             )
             bribe.figures += self._gain_figures(ring, self._solutions_by(ring))
             bribe.figures.append(
-                ("Ring's reputation from bribed members", _points(_sum(gained)), MEASURED, True)
+                Figure(
+                    text(gettext_noop("Ring's reputation from bribed members")),
+                    points(_sum(gained)),
+                    None,
+                    True,
+                )
             )
             bribe.figures += self._caught_figures(
                 Vote.objects.filter(voter_id__in=self.bribed, solution__author_id__in=ring),
@@ -146,14 +211,18 @@ class AdversaryFigures:
         gain = self._percentiles(solution_ids)
         honest = self._honest_percentiles(solution_ids)
         return [
-            (f"Attackers in the top 1 % by reputation (best rank {best} of {len(self.role)})",
-             f"{len(in_top)} of {len(members)}", "0", not in_top),
-            ("Attackers' solutions: rank percentile over hidden quality",
-             "none ranked" if math.isnan(gain) else f"{gain:+.1%}", "≤ 10 %",
-             math.isnan(gain) or gain <= 0.10),
-            ("Honest solutions of the same hidden quality, for comparison (the attack's own gain)",
-             "none comparable" if math.isnan(gain) or math.isnan(honest)
-             else f"{honest:+.1%} ({gain - honest:+.1%})", MEASURED, True),
+            Figure(text(gettext_noop("Attackers in the top 1 % by reputation (best rank {best} of "
+                                     "{total})"), best=best, total=len(self.role)),
+                   of(len(in_top), len(members)), number(0), not in_top),
+            Figure(text(gettext_noop("Attackers' solutions: rank percentile over hidden quality")),
+                   text(gettext_noop("none ranked")) if math.isnan(gain)
+                   else number(gain, "+.1%"), at_most_percent(10),
+                   math.isnan(gain) or gain <= 0.10),
+            Figure(text(gettext_noop("Honest solutions of the same hidden quality, for comparison "
+                                     "(the attack's own gain)")),
+                   text(gettext_noop("none comparable")) if math.isnan(gain) or math.isnan(honest)
+                   else text(gettext_noop("{honest} ({own})"), honest=Number(honest, "+.1%"),
+                             own=Number(gain - honest, "+.1%")), None, True),
         ]  # fmt: skip
 
     def _caught_figures(self, votes, members, low: set[int], *, who: str = "attackers") -> list:
@@ -170,14 +239,15 @@ class AdversaryFigures:
             self._backing = trust.ring_backer_ids()
         ringed = len(set(members) & self._in_ring)
         backing = len(set(members) & self._backing)
+        flagged_name, ringed_name, backing_name = CAUGHT[who]
         return [
-            ("Attack votes reversed as serial / cast by low-trust members",
-             f"{serial} / {low_votes} of {len(rows)}", MEASURED, True),
-            (f"The {who} flagged low-trust", f"{flagged} of {len(members)}", MEASURED, True),
-            (f"The {who} found in a voting ring (upvotes on their work earn them nothing)",
-             f"{ringed} of {len(members)}", MEASURED, True),
-            (f"The {who} found backing a voting ring (their judgements of its work do not rank "
-             "it)", f"{backing} of {len(members)}", MEASURED, True),
+            Figure(text(gettext_noop("Attack votes reversed as serial / cast by low-trust "
+                                     "members")),
+                   text(gettext_noop("{serial} / {low} of {total}"), serial=serial, low=low_votes,
+                        total=len(rows)), None, True),
+            Figure(text(flagged_name), of(flagged, len(members)), None, True),
+            Figure(text(ringed_name), of(ringed, len(members)), None, True),
+            Figure(text(backing_name), of(backing, len(members)), None, True),
         ]  # fmt: skip
 
     def _farm_report(self, farmers, low: set[int]) -> AdversaryReport:
@@ -186,7 +256,12 @@ class AdversaryFigures:
         masters = self.ids("farm_master")
         group = set(masters) | set(farmers)
         farm = AdversaryReport(
-            "Lineage farming", note=f"{len(farmers)} puppets, {len(self.farm_forks)} forks"
+            text(gettext_noop("Lineage farming")),
+            note=text(
+                gettext_noop("{puppets}, {forks}"),
+                puppets=_puppets(len(farmers)),
+                forks=Text.ngettext("{count} fork", "{count} forks", count=len(self.farm_forks)),
+            ),
         )
         forks = Solution.objects.filter(pk__in=self.farm_forks)
         unchanged = forks.filter(unchanged_fork=True).count()
@@ -217,13 +292,16 @@ class AdversaryFigures:
         farm.figures += self._gain_figures(group, self._solutions_by(group))
         farm.figures += self._master_lift_figures(masters, farmers, events)
         farm.figures += [
-            ("Master's lineage credit from the farm", _points(lineage), MEASURED, True),
-            ("Farm's harvest / honest building of equal effort",
-             "too few to measure" if math.isnan(share) else
-             f"{share:.1%} ({_points(harvest)} vs {_points(equal_effort)})",
-             "≤ 10 %", not math.isnan(share) and share <= 0.10),
-            ("Farm forks still judged unchanged forks", f"{unchanged} of {len(self.farm_forks)}",
-             MEASURED, True),
+            Figure(text(gettext_noop("Master's lineage credit from the farm")), points(lineage),
+                   None, True),
+            Figure(text(gettext_noop("Farm's harvest / honest building of equal effort")),
+                   shown_or_too_few(share, text(gettext_noop("{share} ({harvest} vs {effort})"),
+                                                share=Number(share, ".1%"),
+                                                harvest=points(harvest),
+                                                effort=points(equal_effort))),
+                   at_most_percent(10), not math.isnan(share) and share <= 0.10),
+            Figure(text(gettext_noop("Farm forks still judged unchanged forks")),
+                   of(unchanged, len(self.farm_forks)), None, True),
         ]  # fmt: skip
         farm.figures += self._caught_figures(
             Vote.objects.filter(voter_id__in=farmers, solution_id__in=self.farm_forks),
@@ -254,43 +332,66 @@ class AdversaryFigures:
             )
             lifted = master in self.top_1pct and rank > top
             figures += [
-                (f"Master's rank without what the farm gave him (top 1 %: rank ≤ {top})",
-                 f"{rank} (reputation {_points(total)}, {_points(from_farm)} from the farm; "
-                 f"rank {self.rank_of_member.get(master, len(self.role))} with it)",
-                 MEASURED, True),
-                ("Master lifted into the top 1 % by the farm", "yes" if lifted else "no", "no",
-                 not lifted),
+                Figure(text(gettext_noop("Master's rank without what the farm gave him (top 1 %: "
+                                         "rank ≤ {top})"), top=top),
+                       text(gettext_noop("{rank} (reputation {total}, {from_farm} from the farm; "
+                                         "rank {rank_with} with it)"),
+                            rank=rank, total=points(total), from_farm=points(from_farm),
+                            rank_with=self.rank_of_member.get(master, len(self.role))),
+                       None, True),
+                Figure(text(gettext_noop("Master lifted into the top 1 % by the farm")),
+                       text(gettext_noop("yes")) if lifted else text(gettext_noop("no")),
+                       text(gettext_noop("no")), not lifted),
             ]  # fmt: skip
         return figures
 
     def _bomb_report(self, low: set[int]) -> AdversaryReport:
-        bomb = AdversaryReport("Review bombing", note=f"{len(self.bombers)} established reviewers")
+        bomb = AdversaryReport(
+            text(gettext_noop("Review bombing")),
+            note=Text.ngettext(
+                "{count} established reviewer",
+                "{count} established reviewers",
+                count=len(self.bombers),
+            ),
+        )
         victim = self.bomb_victim
         if victim is None:
-            bomb.figures.append(("Bombed solution", "no victim (nothing ranked)", MEASURED, True))
+            bomb.figures.append(
+                Figure(
+                    text(gettext_noop("Bombed solution")),
+                    text(gettext_noop("no victim (nothing ranked)")),
+                    None,
+                    True,
+                )
+            )
             return bomb
         challenge_id = self.solution_rows[victim].challenge_id
         ranked = [s for s in self.ranked.get(challenge_id, []) if s in self.quality]
         by_quality = sorted(ranked, key=lambda s: (-self.quality[s], s))
-        final, unbombed, of = self._bombed_ranks(challenge_id)
+        final, unbombed, ranks = self._bombed_ranks(challenge_id)
         fair = by_quality.index(victim) + 1 if victim in by_quality else None
         shift = None if final is None or unbombed is None else final - unbombed
         bomb.figures.append(
-            (f"Bombed solution's rank vs its rank without the bombing (of {of})",
-             "unranked" if shift is None else
-             f"{final} vs {unbombed} (rank {self.bomb_victim_rank_before} on day "
-             f"{self.bomb_day + 1}; {fair or '-'} by hidden quality)",
-             "within 3", shift is not None and abs(shift) <= 3)
+            Figure(text(gettext_noop("Bombed solution's rank vs its rank without the bombing (of "
+                                     "{count})"), count=ranks),
+                   text(gettext_noop("unranked")) if shift is None else
+                   text(gettext_noop("{final} vs {unbombed} (rank {before} on day {day}; {fair} by "
+                                     "hidden quality)"),
+                        final=final, unbombed=unbombed, before=self.bomb_victim_rank_before,
+                        day=self.bomb_day + 1, fair=fair or "-"),
+                   text(gettext_noop("within {count}"), count=3),
+                   shift is not None and abs(shift) <= 3)
         )  # fmt: skip
         reviews = Review.objects.filter(solution_id=victim, reviewer_id__in=self.bombers)
         low_reviews = sum(1 for r in reviews.values_list("reviewer_id", flat=True) if r in low)
         bomb.figures.append(
-            ("Bombing reviews / from low-trust reviewers", f"{reviews.count()} / {low_reviews}",
-             MEASURED, True)
+            Figure(text(gettext_noop("Bombing reviews / from low-trust reviewers")),
+                   _pair(reviews.count(), low_reviews), None, True)
         )  # fmt: skip
         bomb.figures.append(
-            ("Bombing reviews set aside as outliers (far from the earlier reviews or votes)",
-             f"{reviews.filter(outlier=True).count()} of {reviews.count()}", MEASURED, True)
+            Figure(text(gettext_noop("Bombing reviews set aside as outliers (far from the earlier "
+                                     "reviews or votes)")),
+                   of(reviews.filter(outlier=True).count(), reviews.count()), None, True)
         )  # fmt: skip
         bomb.figures += self._caught_figures(
             Vote.objects.filter(voter_id__in=self.bombers, solution_id=victim),
@@ -331,14 +432,18 @@ class AdversaryFigures:
 
     def _wash_report(self, low: set[int]) -> AdversaryReport:
         traders = self.ids("wash_trader")
-        loop = ", paying only round the loop" if self.config.wash_loop else ""
-        wash = AdversaryReport("Wash trading", note=f"{len(traders)} puppets{loop}")
+        name = text(gettext_noop("Wash trading"))
         if self.wash_skipped or not traders:
-            wash.note = "skipped"
+            wash = AdversaryReport(name, note=text(gettext_noop("skipped")))
             wash.figures.append(
-                ("Wash trading", "skipped: no marketplace answered its hooks", MEASURED, True)
-            )
+                Figure(name, text(gettext_noop("skipped: no marketplace answered its hooks")),
+                       None, True)
+            )  # fmt: skip
             return wash
+        note = _puppets(len(traders))
+        if self.config.wash_loop:
+            note = text(gettext_noop("{puppets}, paying only round the loop"), puppets=note)
+        wash = AdversaryReport(name, note=note)
         from peerhub.hooks import collect
 
         completed = [o for o in self.wash_orders if o["state"] == "completed"]
@@ -378,29 +483,36 @@ class AdversaryFigures:
             not math.isnan(honest_each) and caught_each <= honest_each
         )
         wash.figures += self._gain_figures(traders, list(self.wash_solutions.values()))
+        none_completed = text(gettext_noop("none completed"))
         wash.figures += [
-            ("Completed wash orders / honest orders beside them",
-             f"{len(completed)} / {len(honest)}", MEASURED, True),
-            ("Wash orders detected (suspected wash trades)",
-             "none completed" if math.isnan(rate) else
-             f"{rate:.0%} ({len(caught)} of {len(completed)})",
-             "≥ 90 %", not math.isnan(rate) and rate >= 0.9),
-            ("Honest orders wrongly suspected",
-             "none completed" if math.isnan(false_rate) else
-             f"{false_rate:.1%} ({len(false_alarms)} of {len(honest)})",
-             "≤ 1 %", math.isnan(false_rate) or false_rate <= 0.01),
-            ("Reputation a detected wash order gives / an honest order of the same price",
-             f"{_shown_points(caught_each)} / {_shown_points(honest_each)}",
-             "≤ honest", reputation_ok),
-            ("Adoption: completed orders counted for the traders' solutions",
-             f"{counted} (wash orders not detected: {let_through})", f"≤ {let_through}",
-             counted <= let_through),
-            ("Reputation from wash orders in all", _points(gained), MEASURED, True),
-            ("Money the trades cost the ring (fees)", f"{fees / 100:,.2f}", MEASURED, True),
-            ("Wash orders with a low-trust party", f"{low_party} of {len(completed)}",
-             MEASURED, True),
-            ("The attackers flagged low-trust", f"{len(set(traders) & low)} of {len(traders)}",
-             MEASURED, True),
+            Figure(text(gettext_noop("Completed wash orders / honest orders beside them")),
+                   _pair(len(completed), len(honest)), None, True),
+            Figure(text(gettext_noop("Wash orders detected (suspected wash trades)")),
+                   none_completed if math.isnan(rate)
+                   else share_of(rate, ".0%", len(caught), len(completed)),
+                   text(gettext_noop("≥ {percent} %"), percent=90),
+                   not math.isnan(rate) and rate >= 0.9),
+            Figure(text(gettext_noop("Honest orders wrongly suspected")),
+                   none_completed if math.isnan(false_rate)
+                   else share_of(false_rate, ".1%", len(false_alarms), len(honest)),
+                   at_most_percent(1), math.isnan(false_rate) or false_rate <= 0.01),
+            Figure(text(gettext_noop("Reputation a detected wash order gives / an honest order of "
+                                     "the same price")),
+                   _pair(points_each(caught_each), points_each(honest_each)),
+                   text(gettext_noop("≤ honest")), reputation_ok),
+            Figure(text(gettext_noop("Adoption: completed orders counted for the traders' "
+                                     "solutions")),
+                   text(gettext_noop("{count} (wash orders not detected: {missed})"),
+                        count=counted, missed=let_through),
+                   text(gettext_noop("≤ {count}"), count=let_through), counted <= let_through),
+            Figure(text(gettext_noop("Reputation from wash orders in all")), points(gained), None,
+                   True),
+            Figure(text(gettext_noop("Money the trades cost the ring (fees)")),
+                   number(fees / 100, ",.2f"), None, True),
+            Figure(text(gettext_noop("Wash orders with a low-trust party")),
+                   of(low_party, len(completed)), None, True),
+            Figure(text(CAUGHT["attackers"][0]), of(len(set(traders) & low), len(traders)), None,
+                   True),
         ]  # fmt: skip
         return wash
 
@@ -409,9 +521,10 @@ def _sum(events) -> Decimal:
     return events.aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
-def _points(value) -> str:
-    return f"{float(value):,.0f} points"
+def _pair(first, second) -> Text:
+    """Two figures side by side: "12 / 40"."""
+    return text(gettext_noop("{first} / {second}"), first=first, second=second)
 
 
-def _shown_points(value: float) -> str:
-    return "none" if math.isnan(value) else f"{value:,.1f} points"
+def _puppets(count: int) -> Text:
+    return Text.ngettext("{count} puppet", "{count} puppets", count=count)

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from peerhub import pagecache
 
 from .pagecache import SIMULATION
+from .simulation_text import MEASURED, Figure, Text
 
 REPORT_NAME = "simulation-report.html"
 
@@ -74,9 +75,6 @@ def _line(title: str, values: list[float], *, unit: str, width: int = 560) -> st
     )
 
 
-MEASURED = "—"  # the goal of a figure that is only measured
-
-
 @dataclass(frozen=True)
 class FigureRow:
     """One figure as the report and the public page show it: the value and goal as HTML, a
@@ -96,15 +94,24 @@ def _unbroken(text: str) -> str:
 
 
 def figure_rows(figures) -> list[FigureRow]:
-    """The rows of `Result.figures()` (or of a stored summary's figures) for display."""
-    return [
-        FigureRow(name, _unbroken(value), _unbroken(goal), goal == MEASURED, bool(reached))
-        for name, value, goal, reached in figures
-    ]
+    """The rows of figures for display: those of a stored summary (`summary`) worded in the
+    active language, `Result.figures()`'s English ones and those of a summary stored before
+    figures were kept as data (name, value, goal, reached: words) as they are."""
+    rows = []
+    for figure in figures:
+        if isinstance(figure, dict):
+            figure = Figure.from_data(figure).shown()
+        name, value, goal, reached = figure
+        rows.append(
+            FigureRow(name, _unbroken(value), _unbroken(goal), goal == MEASURED, bool(reached))
+        )
+    return rows
 
 
 def summary(result) -> dict:
-    """What the public page shows: the run's size and its figures."""
+    """What the public page shows: the run's size and its figures, as data (each text its
+    English message and the numbers it quotes: reputation.simulation_text), worded in the
+    reader's language when the page is shown."""
     c = result.config
     return {
         "members": c.members,
@@ -112,10 +119,10 @@ def summary(result) -> dict:
         "days": c.days,
         "seed": c.seed,
         "purses": result.purses,
-        "figures": [list(f) for f in result.figures()],
+        "figures": [figure.data() for figure in result.figure_texts()],
         "adversaries": [
-            {"name": name, "figures": [list(f) for f in figures]}
-            for name, figures in result.adversary_figures()
+            {"name": name.data(), "figures": [figure.data() for figure in figures]}
+            for name, figures in result.adversary_texts()
         ],
     }
 
@@ -126,8 +133,14 @@ def adversary_tables(summary: dict | None) -> list[tuple[str, list[FigureRow]]]:
     if not summary:
         return []
     return [
-        (group["name"], figure_rows(group["figures"])) for group in summary.get("adversaries", [])
+        (_caption(group["name"]), figure_rows(group["figures"]))
+        for group in summary.get("adversaries", [])
     ]
+
+
+def _caption(name) -> str:
+    """An adversary's name: data since figures are kept as data, words before."""
+    return str(Text.from_data(name)) if isinstance(name, dict) else name
 
 
 def _verdict(row: FigureRow) -> str:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from reputation.simulation_adversary_figures import AdversaryFigures
+from reputation.simulation_text import english
 
 
 class Run(AdversaryFigures):
@@ -41,7 +42,7 @@ def test_gains_compare_rank_with_quality_and_honest_solutions_of_the_same_qualit
     assert run._percentiles([5]) == 0.25
     # Honest 4 is in the ring's solution's band of quality (0.30-0.35) and lost a place.
     assert run._honest_percentiles([5]) == -0.25
-    fig = run._gain_figures([666], [5])[-1]
+    fig = english(run._gain_figures([666], [5]))[-1]
     assert fig[1] == "-25.0% (+50.0%)"
 
 
@@ -49,7 +50,7 @@ def test_without_an_honest_solution_of_the_same_quality_nothing_is_compared():
     run = Run([2, 1], {1: 0.9, 2: 0.1}, {1: 10, 2: 666})
     assert run._percentiles([2]) == 1.0
     assert math.isnan(run._honest_percentiles([2]))
-    assert run._gain_figures([666], [2])[-1][1] == "none comparable"
+    assert english(run._gain_figures([666], [2]))[-1][1] == "none comparable"
 
 
 @pytest.mark.parametrize("quality, band", [(0.0, 0), (0.049, 0), (0.05, 1), (0.99, 19), (1.0, 19)])
