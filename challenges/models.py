@@ -112,6 +112,16 @@ class Challenge(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The few challenges not everyone may see (private ones, drafts): whether a member
+            # may see any (permissions.sees_as_visitor, on every signed-in page that shares
+            # what visitors see) reads them alone.
+            models.Index(
+                fields=["id"],
+                condition=~Q(visibility="public") | Q(status="draft"),
+                name="challenge_beyond_public",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(closes_at__isnull=True)
@@ -358,6 +368,16 @@ class Solution(models.Model):
                 fields=["id", "descendant_count"],
                 condition=models.Q(descendant_count__gt=0),
                 name="solution_branched",
+            ),
+            # A member's solutions that only they may see (drafts, hidden ones): whether they
+            # have any (permissions.sees_as_visitor) reads those alone, not all they wrote.
+            models.Index(
+                fields=["author"],
+                condition=~(
+                    (Q(status="published") | Q(status="withdrawn", published_at__isnull=False))
+                    & Q(hidden_at__isnull=True)
+                ),
+                name="solution_author_unlisted",
             ),
         ]
         constraints = [

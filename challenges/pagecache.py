@@ -1,6 +1,7 @@
 """Which challenge writes make which cached anonymous pages stale (peerhub.pagecache)."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 from rest_framework.response import Response
 
@@ -141,6 +142,32 @@ def as_visitors_see(request, scopes: list[str], name: str, body, *, alike=None) 
     if _alike(request, kept, alike):
         return kept.get(name, request.GET.urlencode(), lambda: body(AnonymousUser()))
     return mark_safe(body(request.user))  # noqa: S308  (rendered by a template)
+
+
+def visitors_value(request, scopes: list[str], name: str, variant, compute, *, alike=None):
+    """`as_visitors_see` for data (several parts of one page, say): `compute(user)`'s answer,
+    which must pickle, computed for a visitor and kept under the visitors' page versions of
+    `scopes` by `variant` for every member who may share it, or computed for the member."""
+    kept = Fragments(request, scopes)
+    if _alike(request, kept, alike):
+        return kept.value(name, variant, lambda: compute(AnonymousUser()))
+    return compute(request.user)
+
+
+def visitors_row(request, scopes: list[str], name: str, key, fetch):
+    """A page's own row (a challenge, a solution) as a visitor reads it, kept like
+    `visitors_value` for every member who may share it: `fetch(user)` reads it or raises
+    Http404. What a visitor may not see is read for the member, who may see it or gets the
+    404; whatever a visitor sees, every member sees too."""
+
+    def read(user):
+        try:
+            return fetch(user)
+        except Http404:
+            return None
+
+    row = visitors_value(request, scopes, name, key, read)
+    return row if row is not None else fetch(request.user)
 
 
 def api_as_visitors_see(request, scopes: list[str], name: str, answer, *, alike=None) -> Response:

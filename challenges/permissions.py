@@ -6,7 +6,7 @@ express the same rule. Things a member may not see are answered with 404 by the 
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from peerhub.selectors import user_is_verified
 
@@ -199,10 +199,12 @@ def sees_as_visitor(user) -> bool:
         return True
     known = getattr(user, "_peerhub_sees_as_visitor", None)
     if known is None:
-        known = not (
-            challenges_visible_to(user).filter(beyond_public_q()).exists()
-            or Solution.objects.filter(author=user).exclude(_public_solutions_q()).exists()
+        # Both questions in one query, asked of the member's own row.
+        beyond = Exists(challenges_visible_to(user).filter(beyond_public_q())) | Exists(
+            Solution.objects.filter(author=user).exclude(_public_solutions_q())
         )
+        rows = user._meta.model._default_manager.filter(pk=user.pk).annotate(beyond=beyond)
+        known = not rows.values_list("beyond", flat=True).first()
         user._peerhub_sees_as_visitor = known
     return known
 

@@ -52,9 +52,19 @@ class MarketplaceConfig(AppConfig):
 
     def solution_sections(self, *, request, solution) -> list[tuple[str, dict]]:
         """“Hire the author” on a solution that active offers build on."""
+        from challenges.pagecache import visitors_value
+
         from . import selectors
 
-        offers = list(selectors.offers_for_solution(user=request.user, solution=solution)[:5])
+        # As a visitor sees them, for every member with no unlisted offer of their own on it.
+        offers = visitors_value(
+            request,
+            [f"solution:{solution.pk}"],
+            "solution-offers",
+            solution.pk,
+            lambda user: list(selectors.offers_for_solution(user=user, solution=solution)[:5]),
+            alike=lambda: not selectors.unlisted_offers(request.user, solution=solution).exists(),
+        )
         return [("marketplace/_solution_offers.html", {"offers": offers})] if offers else []
 
     def reputation_fact_sources(self) -> list:

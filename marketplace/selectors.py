@@ -101,8 +101,16 @@ def lists_like_a_visitor(user) -> bool:
     moderation). Visibility of the base solutions is challenges.permissions.sees_as_visitor."""
     if not getattr(user, "is_authenticated", False):
         return True
-    unlisted = Offer.objects.filter(seller=user).exclude(is_active=True, hidden_at__isnull=True)
-    return not unlisted.exists()
+    return not unlisted_offers(user).exists()
+
+
+def unlisted_offers(user, *, solution=None) -> QuerySet[Offer]:
+    """The member's offers (on `solution`, when given) that the lists show only to them: paused,
+    or hidden by moderation. A visitor has none."""
+    if not getattr(user, "is_authenticated", False):
+        return Offer.objects.none()
+    offers = Offer.objects.filter(seller=user).exclude(is_active=True, hidden_at__isnull=True)
+    return offers if solution is None else offers.filter(base_solution=solution)
 
 
 def offer_list(

@@ -336,25 +336,46 @@ def my_review(*, user, solution: Solution, among=(), among_is_all=False) -> Revi
     )
 
 
-def solution_panel(*, request, solution: Solution) -> list[tuple[str, dict]]:
-    """The sections the solution page shows: votes and review means, then reviews and the
-    review form."""
-    user = request.user
+def _reviews_and_means(reader, solution: Solution) -> tuple[list[Review], list[dict], int]:
+    """A solution's latest reviews as `reader` sees them (their own first, in the same query),
+    their scores in place, its means per criterion, and whom they were read for."""
     reviews = selectors.solution_reviews_with_scores(solution)
-    if getattr(user, "is_authenticated", False):
-        # The member's own review first: they see it, and the form needs no query of its own.
-        mine_first = Case(When(reviewer_id=user.pk, then=Value(0)), default=Value(1))
+    if getattr(reader, "is_authenticated", False):
+        mine_first = Case(When(reviewer_id=reader.pk, then=Value(0)), default=Value(1))
         reviews = reviews.order_by(mine_first, "-updated_at")
     reviews = list(reviews[:REVIEWS_ON_SOLUTION_PAGE])
     means = selectors.criterion_means(solution)
-    criteria = [row["criterion"] for row in means]
-    selectors.attach_review_scores(reviews, criteria=criteria)
-    mine = my_review(
-        user=user,
-        solution=solution,
-        among=reviews,
-        among_is_all=True,
+    selectors.attach_review_scores(reviews, criteria=[row["criterion"] for row in means])
+    return reviews, means, reader.pk
+
+
+def solution_panel(*, request, solution: Solution) -> list[tuple[str, dict]]:
+    """The sections the solution page shows: votes and review means, then reviews and the
+    review form."""
+    from challenges.pagecache import visitors_value
+
+    user = request.user
+    # The latest reviews and the means as a visitor reads them, kept for every member who sees
+    # what a visitor sees (with the solution's page: reviews bump it); read for anyone else.
+    latest, means, read_for = visitors_value(
+        request,
+        [f"solution:{solution.pk}"],
+        "solution-reviews",
+        solution.pk,
+        lambda reader: _reviews_and_means(reader, solution),
     )
+    criteria = [row["criterion"] for row in means]
+    authenticated = getattr(user, "is_authenticated", False)
+    # The member's own review comes first: they see it, and the form reads it.
+    mine = my_review(user=user, solution=solution, among=latest, among_is_all=True)
+    if authenticated and mine is None and read_for != user.pk:  # read as a visitor reads them
+        mine = selectors.solution_reviews_with_scores(solution).filter(reviewer=user).first()
+        if mine is not None:
+            selectors.attach_review_scores([mine], criteria=criteria)
+    reviews = latest
+    if mine is not None:
+        others = [review for review in latest if review.pk != mine.pk]
+        reviews = [mine, *others][:REVIEWS_ON_SOLUTION_PAGE]
     votes = vote_widget_context(user=user, solution=solution, read_with=True)
     votes["criterion_means"] = means
     votes["review_count"] = len(reviews)

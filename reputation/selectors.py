@@ -129,14 +129,19 @@ def vote_tally_annotations(user) -> dict:
 
 def vote_tally_read_with(solution, user) -> tuple[dict[str, int], int] | None:
     """The tally and `user`'s vote that solution_get read with the solution, or None when it
-    did not (for the page that shows the solution as it was read: after a vote, ask again)."""
+    did not (for the page that shows the solution as it was read: after a vote, ask again).
+    A row read as a visitor reads it (kept for members, challenges.pagecache.visitors_row)
+    carries the tally only: the member's own vote is then asked for alone."""
     if not hasattr(solution, "_tally_up"):
         return None
     mine = 0
     if getattr(user, "is_authenticated", False):
-        if getattr(solution, "_my_vote_of", None) != user.pk:
-            return None
-        mine = solution._my_vote
+        if hasattr(solution, "_my_vote_of"):
+            if solution._my_vote_of != user.pk:
+                return None
+            mine = solution._my_vote
+        else:
+            mine = votes_by(user, [solution.pk]).get(solution.pk, 0)
     up, down = solution._tally_up, solution._tally_down
     return {"up": up, "down": down, "score": up - down}, mine
 

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -20,8 +21,9 @@ from .. import history, permissions, selectors, services, translations
 from ..forms import ChallengeForm
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge, Tag
+from ..pagecache import visitors_row, visitors_value
 from .base import refuse
-from .comments import thread_context
+from .comments import discussion_html
 
 CHALLENGES_PER_PAGE = 12
 SOLUTIONS_PER_PAGE = 25
@@ -114,8 +116,16 @@ def _solution_sorts() -> tuple[list[tuple[str, str]], dict]:
 
 def challenge_detail(request, slug: str):
     language = languages.reader_language()
-    challenge = selectors.challenge_get(
-        user=request.user, slug=slug, language=language, follow_tally=True
+    # Read as a visitor reads it, for members who share it (the follow button then asks for
+    # its own figures, which the kept row does not carry); with them, for anyone else.
+    challenge = visitors_row(
+        request,
+        [f"challenge:{slug}"],
+        "challenge-row",
+        slug,
+        lambda user: selectors.challenge_get(
+            user=user, slug=slug, language=language, follow_tally=user.is_authenticated
+        ),
     )
     brief = translations.brief_for(
         challenge, language=language, original=request.GET.get("original") == "1"
@@ -124,58 +134,98 @@ def challenge_detail(request, slug: str):
     sort = request.GET.get("sort", sorts[0][0])
     if sort not in dict(sorts):
         sort = sorts[0][0]
-    solutions = selectors.challenge_solutions(
-        user=request.user, challenge=challenge, sort=sort, ordering=orderings.get(sort)
+    scopes = [f"challenge:{challenge.slug}"]
+    can_edit = permissions.can_edit_challenge(request.user, challenge)
+    can_run_selection = permissions.can_run_selection(request.user, challenge)
+    can_post = permissions.can_post_solution(request.user, challenge)
+    # What every member who sees what a visitor sees gets alike (its organisers get their own).
+    parts = visitors_value(
+        request,
+        scopes,
+        "challenge-page",
+        (sort, request.GET.get("page"), request.GET.get("original") == "1", can_post),
+        lambda user: _challenge_parts(
+            request, user, challenge, brief, sort, sorts, orderings, can_post=can_post
+        ),
+        alike=lambda: not (can_edit or can_run_selection),
     )
-    page = CountedPaginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    fragments = Fragments(request, [f"challenge:{challenge.slug}"])
-    rounds = [
-        r
-        for r in selectors.selection_rounds(user=request.user, challenge=challenge)
-        if r.is_published
-    ]
-    # Only lines that branched are worth drawing; lone solutions are already in the list.
-    forest, more_lineages = selectors.challenge_lineage_overview(
-        user=request.user, challenge=challenge, trees=LINEAGES_ON_CHALLENGE_PAGE
-    )
-    is_organiser = permissions.is_organiser(request.user, challenge)
     return render(
         request,
         "challenges/challenge_detail.html",
         {
             "challenge": challenge,
             "brief": brief,
-            "page": page,
-            "solution_rows": _solution_rows(request, fragments, page, sort),
-            "sort": sort,
-            "solution_sorts": sorts,
-            "latest_round": rounds[-1] if rounds else None,
+            # Rendered by templates, which escape.
+            "main_html": mark_safe(parts["main"]),  # noqa: S308
+            "round_html": mark_safe(parts["round"]),  # noqa: S308
+            "facts_html": mark_safe(parts["facts"]),  # noqa: S308
             "challenge_links": collect("challenge_links", request=request, challenge=challenge),
             "challenge_sections": collect(
                 "challenge_sections", request=request, challenge=challenge
             ),
-            "can_run_selection": permissions.can_run_selection(request.user, challenge),
-            "lineages": [
-                (
-                    lineage,
-                    lineage_svg(
-                        lineage,
-                        label=gettext("Lineage of %(title)s") % {"title": lineage.root.title},
-                    ),
-                    lineage_list(lineage),
-                )
-                for lineage in forest
-            ],
-            "more_lineages": more_lineages,
-            "is_organiser": is_organiser,
+            "can_run_selection": can_run_selection,
             # Whether the page may describe itself to the world (OpenGraph, its feed).
             "is_public": permissions.is_public(challenge),
-            "can_edit": permissions.can_edit_challenge(request.user, challenge),
-            "can_post": permissions.can_post_solution(request.user, challenge),
+            "can_edit": can_edit,
+            "can_post": can_post,
             "next_status": services.TRANSITIONS.get(challenge.status),
-            **thread_context(request, challenge, fragments=fragments),
+            "discussion_html": discussion_html(request, challenge, scopes=scopes),
         },
     )
+
+
+def _challenge_parts(
+    request, user, challenge, brief, sort, sorts, orderings, *, can_post: bool
+) -> dict[str, str]:
+    """The parts of a challenge's page that depend on the member only through what they may
+    see (and, for an empty list's invitation, whether they may post): its brief, one page of
+    its solutions, its lineages, its latest round, its criteria and facts, rendered for
+    `user`."""
+    solutions = selectors.challenge_solutions(
+        user=user, challenge=challenge, sort=sort, ordering=orderings.get(sort)
+    )
+    page = CountedPaginator(solutions, SOLUTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    rounds = [
+        r for r in selectors.selection_rounds(user=user, challenge=challenge) if r.is_published
+    ]
+    # Only lines that branched are worth drawing; lone solutions are already in the list.
+    forest, more_lineages = selectors.challenge_lineage_overview(
+        user=user, challenge=challenge, trees=LINEAGES_ON_CHALLENGE_PAGE
+    )
+    main = {
+        "challenge": challenge,
+        "brief": brief,
+        "page": page,
+        "solution_rows": _solution_rows(
+            request, Fragments(request, [f"challenge:{challenge.slug}"]), page, sort
+        ),
+        "sort": sort,
+        "solution_sorts": sorts,
+        "can_post": can_post,
+        "lineages": [
+            (
+                lineage,
+                lineage_svg(
+                    lineage, label=gettext("Lineage of %(title)s") % {"title": lineage.root.title}
+                ),
+                lineage_list(lineage),
+            )
+            for lineage in forest
+        ],
+        "more_lineages": more_lineages,
+    }
+    facts = {
+        "challenge": challenge,
+        "brief": brief,
+        "can_edit": permissions.can_edit_challenge(user, challenge),
+    }
+    return {
+        "main": render_to_string("challenges/_challenge_main_body.html", main).strip(),
+        "round": render_to_string(
+            "challenges/_challenge_round.html", {"latest_round": rounds[-1] if rounds else None}
+        ).strip(),
+        "facts": render_to_string("challenges/_challenge_facts.html", facts).strip(),
+    }
 
 
 def _field_of(error: DomainError) -> str | None:

@@ -4,9 +4,11 @@ with a redirect back to the page the thread belongs to."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -59,6 +61,73 @@ def thread_context(
         fragments = Fragments(request, [f"{kind}:{key}"])
     context["threads_html"] = _threads_html(request, fragments, context, expand)
     return context
+
+
+class _Reader:
+    """Who a shared discussion is rendered for: a member who wrote none of its comments."""
+
+    is_authenticated = True
+    pk = None
+
+
+def discussion_html(request, target, *, scopes: list[str]) -> SafeString:
+    """The discussion section of a challenge's or a solution's page (`_comments.html`), one
+    page of it (`cpage`). It differs between members only by what they may see and do (reply,
+    moderate) and by the actions on their own comments: so members who see what a visitor sees
+    and wrote none of the comments shown share one copy, kept under the page's visitor
+    versions (`scopes`) by those permissions, with the ids of the comments' authors; an author
+    among them gets a copy of their own, kept the same way. Everyone else gets it rendered for
+    them."""
+    user = request.user
+    kept = Fragments(request, scopes)
+    if not (kept.on and permissions.sees_as_visitor(user)):
+        return _discussion_for(request, target)
+    challenge = target if isinstance(target, Challenge) else target.challenge
+    can_comment = permissions.can_comment(user, target)
+    can_moderate = permissions.can_edit_challenge(user, challenge)
+    number = request.GET.get("cpage")
+
+    def compute(reader) -> dict:
+        page, threads = selectors.discussion_page(target=target, number=number)
+        kind, key = _kind_and_key(target)
+        context = {
+            "thread_target": target,
+            "thread_kind": kind,
+            "thread_key": key,
+            "thread_url": target.get_absolute_url(),
+            "mentions_url": mentions_url(target),
+            "discussion_page": page,
+            "threads": threads,
+            "can_comment": can_comment,
+            "can_moderate": can_moderate,
+            "user": reader,
+            "request": request,
+            "csrf_token": FRAGMENT_CSRF,
+        }
+        context["threads_html"] = mark_safe(  # noqa: S308  (rendered by a template)
+            render_to_string("challenges/_threads.html", context)
+        )
+        return {
+            "html": render_to_string("challenges/_comments.html", context),
+            "authors": sorted({node.comment.author_id for node in _walk(threads)}),
+        }
+
+    variant = (number, user.is_authenticated, can_comment, can_moderate)
+    shared = kept.value(
+        "discussion", variant, lambda: compute(_Reader() if user.is_authenticated else user)
+    )
+    if user.is_authenticated and user.pk in shared["authors"]:
+        shared = kept.value("discussion", (*variant, user.pk), lambda: compute(user))
+    return mark_safe(shared["html"].replace(FRAGMENT_CSRF, get_token(request)))  # noqa: S308
+
+
+def _discussion_for(request, target) -> SafeString:
+    """The discussion section rendered for this member."""
+    return mark_safe(  # noqa: S308  (rendered by a template)
+        render_to_string(
+            "challenges/_comments.html", thread_context(request, target), request=request
+        )
+    )
 
 
 def _walk(nodes):

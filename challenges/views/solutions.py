@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -22,9 +23,9 @@ from ..forms import (
 )
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge
-from ..pagecache import as_visitors_see
+from ..pagecache import as_visitors_see, visitors_row, visitors_value
 from .base import mentions_url, perform, refuse
-from .comments import thread_context
+from .comments import discussion_html
 
 
 def _form_error(form, error: DomainError) -> None:
@@ -69,65 +70,93 @@ def solution_create(request, slug: str):
 
 
 def solution_detail(request, pk: int):
-    solution = selectors.solution_get(user=request.user, pk=pk)
-    lineage = selectors.lineage_for(user=request.user, solution=solution)
+    # Read as a visitor reads it (the member's own vote is asked for by the vote widget).
+    solution = visitors_row(
+        request,
+        [f"solution:{pk}"],
+        "solution-row",
+        pk,
+        lambda user: selectors.solution_get(user=user, pk=pk),
+    )
     user = request.user
-    fork_diff = parent_moved_diff = None
+    stub = solution.hidden_reason or solution.current_revision.hidden_reason
+    see_hidden = permissions.can_see_moderated(user, solution)
+    # What every member who sees what a visitor sees gets alike.
+    parts = visitors_value(
+        request,
+        [f"solution:{solution.pk}"],
+        "solution-parts",
+        solution.pk,
+        lambda reader: _solution_parts(reader, solution),
+        alike=lambda: not (stub and see_hidden),
+    )
+    context = {
+        "solution": solution,
+        "challenge": solution.challenge,
+        "revision": solution.current_revision,
+        **parts,
+        # Other apps add their own sections (reputation: votes and reviews) without this app
+        # knowing them: the same plug-in hook as the profile page's `profile_sections`.
+        "sections": collect("solution_sections", request=request, solution=solution),
+        # Rendered by templates, which escape.
+        "ancestors_html": mark_safe(parts["ancestors_html"]),  # noqa: S308
+        "tree_html": mark_safe(parts["tree_html"]),  # noqa: S308
+        # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
+        "moderation_stub": stub,
+        "see_hidden": see_hidden,
+        "is_public": permissions.is_public(solution),
+        "can_edit": permissions.can_edit_solution(user, solution),
+        "can_fork": permissions.can_fork_solution(user, solution),
+        "can_withdraw": permissions.can_withdraw_solution(user, solution),
+        # Who may offer first: only the fork's author reads the parent's text for this.
+        "can_propose_upstream": parts["parent_visible"]
+        and permissions.can_propose_upstream(user, solution)
+        and solution.has_changes_to_offer(),
+        "discussion_html": discussion_html(request, solution, scopes=[f"solution:{solution.pk}"]),
+    }
+    return render(request, "challenges/solution_detail.html", context)
+
+
+def _solution_parts(user, solution) -> dict:
+    """What a solution's page shows that depends on the member only through what they may see:
+    its files, what it changed from its parent (when they may see the parent), the changes
+    offered upstream, what it is built on and its lineage tree."""
     parent = solution.parent
     parent_visible = parent is not None and permissions.can_view_solution(user, parent)
-    fork_files_diff = None
     current = solution.current_revision
     # The current revision's files and the fork point's, in one query.
     manifests = files.manifests_of([current, solution.forked_from_revision])
+    fork_diff = parent_moved_diff = fork_files_diff = None
     if parent_visible:
         fork_point = solution.forked_from_revision
         fork_diff = side_by_side(fork_point.body, current.body)
         fork_files_diff = artefacts.files_diff(old=fork_point, new=current, manifests=manifests)
         if parent.current_revision_id != fork_point.pk:
-            parent_moved_diff = side_by_side(
-                parent.current_revision.body, solution.current_revision.body
-            )
-    # Other apps add their own sections (reputation: votes and reviews) without this app
-    # knowing them: the same plug-in hook as the profile page's `profile_sections`.
-    sections = collect("solution_sections", request=request, solution=solution)
-    stub = solution.hidden_reason or solution.current_revision.hidden_reason
-    see_hidden = permissions.can_see_moderated(user, solution)
-    title = solution.title
-    context = {
-        "solution": solution,
-        "challenge": solution.challenge,
-        "revision": solution.current_revision,
+            parent_moved_diff = side_by_side(parent.current_revision.body, current.body)
+    lineage = selectors.lineage_for(user=user, solution=solution)
+    stub = solution.hidden_reason or current.hidden_reason
+    label = (
+        gettext("Lineage of %(title)s") % {"title": solution.title}
+        if permissions.can_see_moderated(user, solution) or not stub
+        else gettext("Lineage of a hidden solution")
+    )
+    tree = {
+        "lineage": lineage,
+        "lineage_svg": lineage_svg(lineage, label=label),
+        "lineage_list": lineage_list(lineage),
+    }
+    return {
         "files": artefacts.revision_files(revision=current, manifest=manifests[current.pk]),
         "archive_by_task": archives.built_by_task(manifests[current.pk]),
-        "fork_files_diff": fork_files_diff,
-        "sections": sections,
         "parent_visible": parent_visible,
         "fork_diff": fork_diff,
         "fork_diff_stats": diff_stats(fork_diff) if fork_diff else None,
+        "fork_files_diff": fork_files_diff,
         "parent_moved_diff": parent_moved_diff,
-        "lineage": lineage,
-        "lineage_svg": lineage_svg(
-            lineage,
-            label=gettext("Lineage of %(title)s") % {"title": title}
-            if see_hidden or not stub
-            else gettext("Lineage of a hidden solution"),
-        ),
-        # Hidden by moderation (issue 21): a stub that says why, except to those who may see.
-        "moderation_stub": stub,
-        "see_hidden": see_hidden,
-        "is_public": permissions.is_public(solution),
-        "lineage_list": lineage_list(lineage),
-        "upstream_proposals": selectors.upstream_proposals_for(solution=solution)[:10],
-        "can_edit": permissions.can_edit_solution(user, solution),
-        "can_fork": permissions.can_fork_solution(user, solution),
-        "can_withdraw": permissions.can_withdraw_solution(user, solution),
-        # Who may offer first: only the fork's author reads the parent's text for this.
-        "can_propose_upstream": parent_visible
-        and permissions.can_propose_upstream(user, solution)
-        and solution.has_changes_to_offer(),
-        **thread_context(request, solution),
+        "upstream_proposals": list(selectors.upstream_proposals_for(solution=solution)[:10]),
+        "ancestors_html": render_to_string("challenges/_solution_ancestors.html", tree).strip(),
+        "tree_html": render_to_string("challenges/_solution_tree.html", tree).strip(),
     }
-    return render(request, "challenges/solution_detail.html", context)
 
 
 @login_required

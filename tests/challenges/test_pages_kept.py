@@ -1,0 +1,198 @@
+"""A challenge's page and a solution's page are kept once for every member who sees what a
+visitor sees (challenges.pagecache.visitors_row and visitors_value, issue 17): their rows, lists,
+lineages, files, reviews and discussion are read once and shared, while what is the member's
+own (whether they follow, their vote, their review, their comments, their paused offer, what
+organisers may do) is theirs on every request. Each write shows at once."""
+
+import re
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from challenges import selectors, services
+from challenges.views import challenges as challenge_views
+from challenges.views import solutions as solution_views
+from peerhub.following import follow_toggle
+from reputation import services as reputation_services
+from reputation.models import ReputationScore
+from tests.factories import ChallengeFactory, UserFactory, make_solution
+from tests.marketplace.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings):
+    settings.PEERHUB_PAGE_CACHE = True
+
+
+def main(client, url) -> str:
+    """The page's <main>, without its CSRF tokens (each request masks its own)."""
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])
+
+
+def counted(module, name):
+    return mock.patch.object(module, name, wraps=getattr(module, name))
+
+
+def reviewer():
+    member = UserFactory()
+    ReputationScore.objects.create(user=member, total=Decimal(100), trust_level=2)
+    return member
+
+
+def test_members_share_the_challenge_page_and_get_what_they_would_get_live(client, settings):
+    challenge = ChallengeFactory(title="Clean water for Kivu")
+    make_solution(challenge, title="Clay filter")
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = main(client, challenge.get_absolute_url())
+    settings.PEERHUB_PAGE_CACHE = True
+    with (
+        counted(challenge_views, "_challenge_parts") as parts,
+        counted(selectors, "challenge_get") as rows,
+    ):
+        kept = main(client, challenge.get_absolute_url())
+        client.force_login(second)
+        assert main(client, challenge.get_absolute_url()) == kept
+    assert parts.call_count == 1 and rows.call_count == 1
+    assert kept == live and "Clay filter" in kept
+
+
+def test_a_new_solution_and_a_comment_show_at_once(client):
+    challenge = ChallengeFactory()
+    client.force_login(UserFactory())
+    url = challenge.get_absolute_url()
+    assert "Solar still" not in main(client, url)
+    make_solution(challenge, title="Solar still")
+    assert "Solar still" in main(client, url)
+    services.comment_create(author=UserFactory(), target=challenge, body="Works in the shade?")
+    assert "Works in the shade?" in main(client, url)
+
+
+def test_each_member_follows_and_votes_for_themselves_on_the_kept_rows(client):
+    challenge = ChallengeFactory()
+    solution = make_solution(challenge)
+    fan, other = UserFactory.create_batch(2)
+    follow_toggle(follower=fan, target=challenge)
+    reputation_services.vote_cast(voter=fan, solution=solution, value=1)
+    client.force_login(other)
+    main(client, challenge.get_absolute_url())  # kept for visitors and those who share them
+    main(client, solution.get_absolute_url())
+
+    client.force_login(fan)
+    page = main(client, challenge.get_absolute_url())
+    assert 'aria-pressed="true">Following' in page and "1 follower" in page
+    assert re.search(r'vote-up[^>]*aria-pressed="true"', main(client, solution.get_absolute_url()))
+    client.force_login(other)
+    page = main(client, challenge.get_absolute_url())
+    assert 'aria-pressed="false">Follow' in page and "1 follower" in page
+    assert re.search(r'vote-up[^>]*aria-pressed="false"', main(client, solution.get_absolute_url()))
+
+
+def test_organisers_get_their_own_challenge_page(client):
+    challenge = ChallengeFactory(criteria=[])
+    organiser = challenge.organisers.get()
+    client.force_login(UserFactory())
+    member_page = main(client, challenge.get_absolute_url())
+    assert "add at least one before opening" not in member_page
+    assert reverse("challenges:edit", args=[challenge.slug]) not in member_page
+    client.force_login(organiser)
+    with counted(challenge_views, "_challenge_parts") as parts:
+        page = main(client, challenge.get_absolute_url())
+    assert parts.call_count == 1  # theirs, not the members' copy
+    assert "add at least one before opening" in page
+    assert reverse("challenges:edit", args=[challenge.slug]) in page
+
+
+def test_a_private_challenge_is_read_for_the_invited_member_alone(client):
+    challenge = ChallengeFactory(visibility="private")
+    invited, stranger = UserFactory.create_batch(2)
+    challenge.invited.add(invited)
+    url = challenge.get_absolute_url()
+    assert client.get(url).status_code == 404
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404
+    client.force_login(invited)
+    assert client.get(url).status_code == 200
+    client.force_login(stranger)
+    assert client.get(url).status_code == 404
+
+
+def test_a_comments_author_gets_their_own_discussion_and_the_others_share_one(client):
+    challenge = ChallengeFactory()
+    author = UserFactory()
+    comment = services.comment_create(author=author, target=challenge, body="First thought")
+    edit = reverse("challenges:comment-edit", args=[comment.pk])
+    url = challenge.get_absolute_url()
+    client.force_login(author)
+    assert edit in main(client, url)
+    first, second = UserFactory.create_batch(2)
+    with counted(selectors, "discussion_page") as pages:
+        client.force_login(first)
+        shared = main(client, url)
+        client.force_login(second)
+        assert main(client, url) == shared
+        client.force_login(author)
+        assert edit in main(client, url)
+    assert pages.call_count == 0  # the author's first visit kept the shared copy and their own
+    assert "First thought" in shared and edit not in shared
+
+
+def test_members_share_the_solution_page_and_get_what_they_would_get_live(client, settings):
+    solution = make_solution(title="Rain tank")
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = main(client, solution.get_absolute_url())
+    settings.PEERHUB_PAGE_CACHE = True
+    with (
+        counted(solution_views, "_solution_parts") as parts,
+        counted(selectors, "solution_get") as rows,
+    ):
+        kept = main(client, solution.get_absolute_url())
+        client.force_login(second)
+        assert main(client, solution.get_absolute_url()) == kept
+    assert parts.call_count == 1 and rows.call_count == 1
+    assert kept == live
+
+
+def test_a_members_own_review_comes_first_though_it_is_not_among_the_latest(client):
+    solution = make_solution()
+    scores = {c.pk: 4 for c in solution.challenge.criteria.all()}
+    mine, latest = reviewer(), reviewer()
+    reputation_services.review_save(
+        reviewer=mine, solution=solution, comment="Mine, older", scores=scores
+    )
+    reputation_services.review_save(
+        reviewer=latest, solution=solution, comment="The latest", scores=scores
+    )
+    with mock.patch("reputation.presenters.REVIEWS_ON_SOLUTION_PAGE", 1):
+        client.force_login(UserFactory())
+        page = main(client, solution.get_absolute_url())
+        assert "The latest" in page and "Mine, older" not in page
+        client.force_login(mine)
+        page = main(client, solution.get_absolute_url())
+    assert "Mine, older" in page and "The latest" not in page
+    assert 'value="4" checked' in page  # the form holds their scores
+
+
+def test_a_seller_sees_their_paused_offer_on_the_solution_and_no_one_else_does(client):
+    solution = make_solution()
+    OfferFactory(base_solution=solution, title="Adapt it for your roof")
+    paused = OfferFactory(base_solution=solution, title="Paused for the holidays", is_active=False)
+    client.force_login(UserFactory())
+    page = main(client, solution.get_absolute_url())
+    assert "Adapt it for your roof" in page and "Paused for the holidays" not in page
+    client.force_login(paused.seller)
+    assert "Paused for the holidays" in main(client, solution.get_absolute_url())
+    client.force_login(UserFactory())
+    assert "Paused for the holidays" not in main(client, solution.get_absolute_url())
