@@ -32,10 +32,15 @@ class ChallengeFilter(FilterSet):
         model = Challenge
         fields = ["status", "tag", "value", "search", "ordering"]
 
+    def __init__(self, *args, viewer=None, **kwargs):
+        """`viewer`: whose list it is (the request's member when not given)."""
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer if viewer is not None else getattr(self.request, "user", None)
+
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
         return selectors.challenge_list(
-            user=self.request.user,
+            user=self.viewer,
             status=data.get("status") or "",
             tag=data.get("tag") or "",
             value=data.get("value") or "",

@@ -8,6 +8,7 @@ member may not take on something they see is the service's `NotAllowed`, a 403."
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -25,7 +26,8 @@ from peerhub.slugs import UnicodeSlugConverter
 
 from .. import archives, artefacts, files, permissions, selectors, services, uploads
 from ..diff import diff_stats
-from ..models import ChallengeProposal, Solution, UpstreamProposal
+from ..models import Challenge, ChallengeProposal, Solution, UpstreamProposal
+from ..pagecache import COMMENTS, api_as_visitors_see
 from . import filters
 from . import serializers as s
 
@@ -82,7 +84,20 @@ class ChallengeViewSet(_ViewSet):
         return selectors.challenge_get(user=self.request.user, slug=self.kwargs["slug"])
 
     def list(self, request):
-        return self.page(self.filter_queryset(self.get_queryset()), s.ChallengeSerializer)
+        def answer(user) -> Response:
+            # The list's filters, as DjangoFilterBackend applies them, for `user`.
+            filterset = filters.ChallengeFilter(
+                request.query_params,
+                queryset=Challenge.objects.none(),
+                request=request,
+                viewer=user,
+            )
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            return self.page(filterset.qs, s.ChallengeSerializer)
+
+        # The visitors' answer for every member who sees what a visitor sees.
+        return api_as_visitors_see(request, ["lists", COMMENTS], "api-challenges", answer)
 
     @extend_schema(request=s.ChallengeCreateSerializer, responses={201: s.ChallengeSerializer})
     def create(self, request):

@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from challenges import selectors, services
 from challenges.views import challenges as challenge_views
@@ -196,3 +197,22 @@ def test_a_seller_sees_their_paused_offer_on_the_solution_and_no_one_else_does(c
     assert "Paused for the holidays" in main(client, solution.get_absolute_url())
     client.force_login(UserFactory())
     assert "Paused for the holidays" not in main(client, solution.get_absolute_url())
+
+
+def test_members_share_the_api_challenge_list_and_an_organiser_of_a_draft_gets_their_own():
+    ChallengeFactory(title="Open to all")
+    draft = ChallengeFactory(title="Still a draft", status="draft")
+    api = APIClient()
+    first, second = UserFactory.create_batch(2)
+    with counted(selectors, "challenge_list") as lists:
+        api.force_authenticate(first)
+        shared = api.get("/api/challenges/").json()
+        api.force_authenticate(second)
+        assert api.get("/api/challenges/").json() == shared
+    assert lists.call_count == 1
+    assert [row["title"] for row in shared["results"]] == ["Open to all"]
+    api.force_authenticate(draft.organisers.get())
+    titles = [row["title"] for row in api.get("/api/challenges/").json()["results"]]
+    assert sorted(titles) == ["Open to all", "Still a draft"]
+    api.force_authenticate(first)
+    assert api.get("/api/challenges/?status=nonsense").status_code == 400
