@@ -93,11 +93,16 @@ class ChallengesConfig(AppConfig):
 
         return home.tasks_for(user=user, limit=limit)
 
-    def home_sections(self, *, user) -> list[tuple[str, dict]]:
-        """The challenges closing soon, on a member's home (see peerhub.home)."""
+    def home_sections(self, *, request, user) -> list[tuple[str, dict]]:
+        """The challenges closing soon, on a member's home (see peerhub.home): as a visitor
+        sees them, kept, for every member who sees what a visitor sees."""
         from . import home
+        from .pagecache import visitors_value
 
-        return [("challenges/_home_closing.html", {"challenges": home.closing_soon(user=user)})]
+        challenges = visitors_value(
+            request, [], "home-closing", None, lambda reader: home.closing_soon(user=reader)
+        )
+        return [("challenges/_home_closing.html", {"challenges": challenges})]
 
     def staff_queues(self) -> list:
         """This app's queues on the staff dashboard, counted here (see peerhub.staff)."""

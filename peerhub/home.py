@@ -7,8 +7,9 @@ The site never imports the apps. Each app may define on its AppConfig (see peerh
   checklist is one query however many apps add steps;
 - `home_tasks(*, user, limit)` -> list of HomeTask: the member's own work waiting for them
   (upstream offers to decide, orders to act on), at most `limit` from each app;
-- `home_sections(*, user)` -> list of (template, context): what to look at (challenges closing
-  soon, rising solutions), each bounded by the app.
+- `home_sections(*, request, user)` -> list of (template, context): what to look at
+  (challenges closing soon, rising solutions), each bounded by the app, which may keep what
+  every member sees alike (the request's page cache).
 
 The anonymous home (the manifesto, the figures, the page cache) is not built here."""
 
@@ -112,5 +113,6 @@ def tasks(*, user: User) -> list[HomeTask]:
     return sorted(found, key=lambda task: (task.when is None, task.when or datetime.min))
 
 
-def sections(*, user: User) -> list[tuple[str, dict]]:
-    return collect("home_sections", user=user)
+def sections(*, request) -> list[tuple[str, dict]]:
+    """The apps' sections; the request lets them keep what every member sees alike."""
+    return collect("home_sections", request=request, user=request.user)

@@ -72,7 +72,7 @@ def _home_member(request):
             "checklist": steps,
             "checklist_done": sum(step.done for step in steps or ()),
             "tasks": member_home.tasks(user=request.user),
-            "sections": member_home.sections(user=request.user),
+            "sections": member_home.sections(request=request),
         },
     )
 

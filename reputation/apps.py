@@ -131,13 +131,14 @@ class ReputationConfig(AppConfig):
 
         return home.checklist_steps()
 
-    def home_sections(self, *, user) -> list[tuple[str, dict]]:
+    def home_sections(self, *, request, user) -> list[tuple[str, dict]]:
         """The solutions rising this week, on a member's home (see peerhub.home), and to members
         who may review, the way to the solutions that most need a review in every challenge
         (reputation.review_queue)."""
         from . import home
 
-        sections = [("reputation/_home_rising.html", {"solutions": home.rising_solutions()})]
+        rising = home.rising_solutions(request)
+        sections = [("reputation/_home_rising.html", {"solutions": rising})]
         if user.has_perm("reputation.add_review"):
             sections.append(("reputation/_home_to_review.html", {}))
         return sections

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from challenges.models import Challenge, Solution
 from peerhub.home import ChecklistStep
+from peerhub.pagecache import Fragments
 
 from .models import Vote
 
@@ -58,12 +59,20 @@ def rising_solution_ids(*, days: int = RISING_DAYS, limit: int = RISING) -> list
     return ids
 
 
-def rising_solutions() -> list[Solution]:
+def rising_solutions(request=None) -> list[Solution]:
     """The rising solutions with their challenge and author (one query, none when cached
-    empty)."""
+    empty). With the `request`, the rows are kept for everyone by their ids under the lists'
+    page versions (a solution's title, status or challenge written bumps them)."""
     ids = rising_solution_ids()
     if not ids:
         return []
+    if request is not None:
+        kept = Fragments(request, ["lists"])
+        return kept.value("home-rising", tuple(ids), lambda: _rising_rows(ids))
+    return _rising_rows(ids)
+
+
+def _rising_rows(ids) -> list[Solution]:
     # Checked again on the rows: a challenge made private since the ids were cached drops out.
     found = (
         Solution.objects.select_related("challenge", "author")
