@@ -46,19 +46,27 @@ class ChallengesConfig(AppConfig):
 
         pagecache.connect()  # writes that invalidate cached anonymous pages (issue 17)
 
-    def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
+    def profile_sections(self, *, request, viewer, member) -> list[tuple[str, dict]]:
         """Sections of a member's profile page (see peerhub.views.profile): their solutions and
-        the challenges they organise, as far as the viewer may see them."""
+        the challenges they organise, as far as the viewer may see them (kept: the profile's
+        versions cover them)."""
         from . import selectors
+        from .pagecache import visitors_or_own_value
 
-        solutions = selectors.member_solutions(user=viewer, member=member)
-        organised = selectors.member_challenges(user=viewer, member=member)
-        return [
-            (
-                "challenges/_profile_work.html",
-                {"member_solutions": solutions[:20], "member_organised": organised[:10]},
-            )
-        ]
+        def work(reader) -> dict:
+            return {
+                "member_solutions": list(
+                    selectors.member_solutions(user=reader, member=member)[:20]
+                ),
+                "member_organised": list(
+                    selectors.member_challenges(user=reader, member=member)[:10]
+                ),
+            }
+
+        scopes = [f"member:{member.username}", "reputation"]
+        own = viewer.pk == member.pk
+        shown = visitors_or_own_value(request, scopes, "profile-work", member.pk, work, own=own)
+        return [("challenges/_profile_work.html", shown)]
 
     def sitemaps(self) -> list[tuple[str, object]]:
         """Sections of /sitemap.xml (see peerhub.seo)."""

@@ -154,6 +154,16 @@ def visitors_value(request, scopes: list[str], name: str, variant, compute, *, a
     return compute(request.user)
 
 
+def visitors_or_own_value(request, scopes: list[str], name: str, variant, compute, *, own: bool):
+    """`visitors_value` on a page about someone else; on a member's page about themselves
+    (`own`: their profile), their own copy of `compute(member)`, kept the same way under the
+    page's versions, which their own writes bump, for them alone."""
+    if own and request.user.is_authenticated:
+        kept = Fragments(request, scopes)
+        return kept.value(name, (variant, "own", request.user.pk), lambda: compute(request.user))
+    return visitors_value(request, scopes, name, variant, compute)
+
+
 def visitors_row(request, scopes: list[str], name: str, key, fetch):
     """A page's own row (a challenge, a solution) as a visitor reads it, kept like
     `visitors_value` for every member who may share it: `fetch(user)` reads it or raises

@@ -92,11 +92,22 @@ class MarketplaceConfig(AppConfig):
 
         return home.tasks_for(user=user, limit=limit)
 
-    def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
-        """The seller's services on their profile."""
+    def profile_sections(self, *, request, viewer, member) -> list[tuple[str, dict]]:
+        """The seller's services on their profile (kept: their offers bump the profile)."""
+        from challenges.pagecache import visitors_or_own_value
+
         from . import selectors
 
-        offers = list(selectors.offer_list(user=viewer).filter(seller=member)[:PROFILE_OFFERS])
+        offers = visitors_or_own_value(
+            request,
+            [f"member:{member.username}", "reputation"],
+            "profile-offers",
+            member.pk,
+            lambda reader: list(
+                selectors.offer_list(user=reader).filter(seller=member)[:PROFILE_OFFERS]
+            ),
+            own=viewer.pk == member.pk,
+        )
         return [("marketplace/_profile_offers.html", {"offers": offers})] if offers else []
 
     def staff_queues(self) -> list:

@@ -158,7 +158,7 @@ def profile(request, username: str):
         return render(request, "peerhub/profile_deleted.html", {"member": left})
     signed = member.manifesto_signatures.select_related("version").order_by("-version__number")
     current = selectors.manifesto_current()
-    sections = collect("profile_sections", viewer=request.user, member=member)
+    sections = collect("profile_sections", request=request, viewer=request.user, member=member)
     return render(
         request,
         "peerhub/profile.html",

@@ -100,30 +100,39 @@ class ReputationConfig(AppConfig):
             )
         return links
 
-    def profile_sections(self, *, viewer, member) -> list[tuple[str, dict]]:
+    def profile_sections(self, *, request, viewer, member) -> list[tuple[str, dict]]:
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
-        privileges, the next level, the reputation chart and the latest ledger lines explained."""
+        privileges, the next level, the reputation chart and the latest ledger lines explained
+        (kept: the ledger's syncs bump the profile)."""
         from django.utils.translation import gettext
+
+        from challenges.pagecache import visitors_or_own_value
 
         from . import chart, presenters, selectors
 
-        events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
-        lines = presenters.event_lines(viewer=viewer, events=events)
-        return [
-            (
-                "reputation/_profile_panel.html",
-                {
-                    "member": member,
-                    "summary": selectors.reputation_summary(member),
-                    "lines": lines[:PROFILE_EVENTS],
-                    "more_events": len(lines) > PROFILE_EVENTS,
-                    "chart": chart.reputation_chart(
-                        chart.reputation_series(member),
-                        label=gettext("Reputation of {name} over time").format(name=member.name),
-                    ),
-                },
-            )
-        ]
+        def panel(reader) -> dict:
+            events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
+            lines = presenters.event_lines(viewer=reader, events=events)
+            return {
+                "member": member,
+                "summary": selectors.reputation_summary(member),
+                "lines": lines[:PROFILE_EVENTS],
+                "more_events": len(lines) > PROFILE_EVENTS,
+                "chart": chart.reputation_chart(
+                    chart.reputation_series(member),
+                    label=gettext("Reputation of {name} over time").format(name=member.name),
+                ),
+            }
+
+        shown = visitors_or_own_value(
+            request,
+            [f"member:{member.username}", "reputation"],
+            "profile-reputation",
+            member.pk,
+            panel,
+            own=viewer.pk == member.pk,
+        )
+        return [("reputation/_profile_panel.html", shown)]
 
     def home_checklist(self) -> list:
         """The "first vote" step of a new member's "start here" (see peerhub.home)."""

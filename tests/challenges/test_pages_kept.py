@@ -216,3 +216,29 @@ def test_members_share_the_api_challenge_list_and_an_organiser_of_a_draft_gets_t
     assert sorted(titles) == ["Open to all", "Still a draft"]
     api.force_authenticate(first)
     assert api.get("/api/challenges/?status=nonsense").status_code == 400
+
+
+def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
+    member = UserFactory(username="ana")
+    make_solution(author=member, title="Published stove")
+    make_solution(author=member, title="Draft stove", publish=False)
+    url = reverse("profile", args=["ana"])
+    first, second = UserFactory.create_batch(2)
+    with counted(selectors, "member_solutions") as built:
+        client.force_login(first)
+        shared = main(client, url)
+        client.force_login(second)
+        assert main(client, url) == shared
+    assert built.call_count == 1
+    assert "Published stove" in shared and "Draft stove" not in shared
+    client.force_login(member)
+    with counted(selectors, "member_solutions") as built:
+        own = main(client, url)
+        assert main(client, url) == own
+    assert built.call_count == 1  # their own copy, kept for them
+    assert "Draft stove" in own
+    make_solution(author=member, title="Second stove")
+    assert "Second stove" in main(client, url)
+    client.force_login(first)
+    page = main(client, url)
+    assert "Second stove" in page and "Draft stove" not in page
