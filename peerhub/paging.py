@@ -32,3 +32,14 @@ class CountedPaginator(Paginator):
             return super().get_page(number)
         self.__dict__["count"] = getattr(rows[0], _TOTAL)  # Paginator.count is a cached_property
         return self._get_page(rows, wanted, self)
+
+
+def detached(page: Page) -> Page:
+    """The page with its rows and its paginator's figures read, and the paginator's query let
+    go: it pickles (a kept part of a page, peerhub.pagecache) without reading the whole list."""
+    page.object_list = list(page.object_list)
+    paginator = page.paginator
+    paginator.__dict__["count"] = paginator.count  # cached_properties, read now
+    paginator.__dict__["num_pages"] = paginator.num_pages
+    paginator.object_list = []
+    return page

@@ -15,13 +15,14 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from challenges import lineage
-from challenges.pagecache import as_visitors_see
+from challenges.pagecache import as_visitors_see, visitors_or_own_value
 from challenges.selectors import challenge_get, solution_get
 from peerhub.announce import announce
 from peerhub.auth_backends import request_user_annotations
 from peerhub.exceptions import DomainError
 from peerhub.inputs import parse_id
 from peerhub.models import User
+from peerhub.paging import detached
 
 from . import (
     chart,
@@ -123,25 +124,33 @@ def history(request, username: str):
     member = get_object_or_404(
         User.objects.annotate(**request_user_annotations()), username=username, is_active=True
     )
-    # A count of its own: the member's lines counted on their index alone, where a count
-    # carried in the page's rows would join every line of a long ledger with its solutions.
-    page = Paginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "reputation/history.html",
-        {
-            "member": member,
+    number = request.GET.get("page")
+
+    def ledger(reader) -> dict:
+        # A count of its own: the member's lines counted on their index alone, where a count
+        # carried in the page's rows would join every line of a long ledger with its solutions.
+        page = Paginator(selectors.reputation_events(member), EVENTS_PER_PAGE).get_page(number)
+        return {
             "summary": selectors.reputation_summary(member),
             "chart": chart.reputation_chart(
                 chart.reputation_series(member),
                 label=_("Reputation of {name} over time").format(name=member.name),
             ),
-            "page": page,
-            "lines": presenters.event_lines(viewer=request.user, events=page.object_list),
-        },
+            "page": detached(page),
+            "lines": presenters.event_lines(viewer=reader, events=page.object_list),
+        }
+
+    # Kept like the page itself: once for everyone who sees what a visitor sees, and the
+    # member's own for them alone (their lines may name solutions only they may see).
+    shown = visitors_or_own_value(
+        request,
+        [f"member:{member.username}", "reputation", "lists"],
+        "reputation-history",
+        (member.pk, number),
+        ledger,
+        own=request.user.pk == member.pk,
     )
+    return render(request, "reputation/history.html", {"member": member, **shown})
 
 
 def leaderboard(request):

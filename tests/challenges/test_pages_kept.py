@@ -39,6 +39,11 @@ def main(client, url) -> str:
     return TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])
 
 
+def lines(history: str) -> int:
+    """How many lines a reputation history's ledger counts."""
+    return int(re.search(r'id="events-title">[^<]*<span class="count">(\d+)', history)[1])
+
+
 def counted(module, name):
     return mock.patch.object(module, name, wraps=getattr(module, name))
 
@@ -242,3 +247,35 @@ def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     client.force_login(first)
     page = main(client, url)
     assert "Second stove" in page and "Draft stove" not in page
+
+
+def test_a_reputation_history_is_kept_page_by_page_and_shows_each_new_line(
+    client, django_capture_on_commit_callbacks
+):
+    from reputation import presenters
+    from reputation import views as reputation_views
+
+    author = UserFactory(username="kofi")
+    solution = make_solution(author=author, title="Clay oven")
+    with django_capture_on_commit_callbacks(execute=True):  # the ledger's syncs
+        for voter in UserFactory.create_batch(3):
+            reputation_services.vote_cast(voter=voter, solution=solution, value=1)
+    url = reverse("reputation:history", args=["kofi"])
+    first, second = UserFactory.create_batch(2)
+    with (
+        mock.patch.object(reputation_views, "EVENTS_PER_PAGE", 2),
+        counted(presenters, "event_lines") as built,
+    ):
+        client.force_login(first)
+        one, two = main(client, url), main(client, url + "?page=2")
+        client.force_login(second)
+        assert main(client, url) == one and main(client, url + "?page=2") == two
+        assert built.call_count == 2  # a copy per page, shared
+        assert "Page 1 of 2" in one and "Page 2 of 2" in two
+        client.force_login(author)
+        main(client, url)
+        assert built.call_count == 3  # theirs, kept for them alone
+        with django_capture_on_commit_callbacks(execute=True):
+            reputation_services.vote_cast(voter=UserFactory(), solution=solution, value=1)
+        client.force_login(first)
+        assert lines(main(client, url)) == lines(one) + 1
