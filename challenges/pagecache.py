@@ -104,8 +104,8 @@ def connect() -> None:
     on_save_and_delete(ChallengeTranslation, lambda t: challenge_scope(t.challenge_id))
     on_save_and_delete(Tag, lambda t: ["site"])
     # Organisers, tags and values are shown with the challenge everywhere; adding one saves
-    # no challenge row.
-    for field in ("organisers", "tags", "values"):
+    # no challenge row. Invited members see a private challenge (sees_as_visitor).
+    for field in ("organisers", "invited", "tags", "values"):
         on_m2m_change(getattr(Challenge, field).through, lambda c: ["site"])
     on_save_and_delete(Solution, _solution)
     on_save_and_delete(Revision, lambda r: [*solution_scopes(r.solution_id), "lists"])
@@ -128,7 +128,24 @@ def connect() -> None:
 
 def _alike(request, kept: Fragments, alike) -> bool:
     """Whether this member may share what is kept for visitors (`as_visitors_see`)."""
-    return kept.on and permissions.sees_as_visitor(request.user) and (alike is None or alike())
+    return kept.on and sees_as_visitor(request) and (alike is None or alike())
+
+
+def sees_as_visitor(request) -> bool:
+    """permissions.sees_as_visitor for the request's member, its answer kept under the versions
+    of "site" and of the member's page, which everything it reads bumps: a challenge's
+    visibility, status, organisers and invited members ("site"), the member's own solutions and
+    staff status ("member:<username>"). A stale answer could only show a member less than they
+    may see, never more: what is shared is what visitors see."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return True
+    known = getattr(user, "_peerhub_sees_as_visitor", None)
+    if known is None:
+        kept = Fragments(request, [f"member:{user.username}"])
+        known = kept.value("sees-as-visitor", user.pk, lambda: permissions.sees_as_visitor(user))
+        user._peerhub_sees_as_visitor = known
+    return known
 
 
 def as_visitors_see(request, scopes: list[str], name: str, body, *, alike=None) -> SafeString:

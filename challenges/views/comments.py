@@ -22,6 +22,7 @@ from peerhub.widgets import enable_mentions
 from .. import history, permissions, selectors, services
 from ..forms import CommentForm
 from ..models import Challenge, Comment, Solution
+from ..pagecache import sees_as_visitor
 from .base import mentions_url
 
 
@@ -80,7 +81,7 @@ def discussion_html(request, target, *, scopes: list[str]) -> SafeString:
     them."""
     user = request.user
     kept = Fragments(request, scopes)
-    if not (kept.on and permissions.sees_as_visitor(user)):
+    if not (kept.on and sees_as_visitor(request)):
         return _discussion_for(request, target)
     challenge = target if isinstance(target, Challenge) else target.challenge
     can_comment = permissions.can_comment(user, target)

@@ -279,3 +279,31 @@ def test_a_reputation_history_is_kept_page_by_page_and_shows_each_new_line(
             reputation_services.vote_cast(voter=UserFactory(), solution=solution, value=1)
         client.force_login(first)
         assert lines(main(client, url)) == lines(one) + 1
+
+
+def test_whether_a_member_sees_what_a_visitor_sees_is_asked_again_after_what_changes_it(client):
+    from challenges import permissions
+
+    challenge = ChallengeFactory(title="Open to all")
+    private = ChallengeFactory(title="Members only", visibility="private")
+    member = UserFactory()
+    api = APIClient()
+    api.force_authenticate(member)
+    with counted(permissions, "sees_as_visitor") as asked:
+        assert [r["title"] for r in api.get("/api/challenges/").json()["results"]] == [
+            "Open to all"
+        ]
+        api.get("/api/challenges/")
+    assert asked.call_count == 1  # kept for the member
+    private.invited.add(member)
+    api.force_authenticate(type(member).objects.get(pk=member.pk))  # the next request's row
+    titles = [r["title"] for r in api.get("/api/challenges/").json()["results"]]
+    assert sorted(titles) == ["Members only", "Open to all"]
+
+    other = UserFactory()
+    client.force_login(other)
+    assert "Their draft" not in main(client, challenge.get_absolute_url())
+    make_solution(challenge, author=other, title="Their draft", publish=False)
+    assert "Their draft" in main(client, challenge.get_absolute_url())
+    client.force_login(UserFactory())
+    assert "Their draft" not in main(client, challenge.get_absolute_url())
