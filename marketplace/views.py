@@ -20,12 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from challenges import artefacts
 from challenges.history import history_context
-from challenges.pagecache import as_visitors_see
+from challenges.pagecache import as_visitors_see, visitors_row
 from challenges.permissions import challenges_visible_to
 from challenges.views.base import perform, refuse
 from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
+from peerhub.pagecache import Fragments
 from peerhub.widgets import enable_mentions
 from reputation.selectors import reputation_summary
 
@@ -133,8 +134,20 @@ def _mentions_url(**query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
+# The offer page's scopes (urls.py): what it shows of the offer, its reviews, its seller's
+# standing and the lineage its royalties would pay.
+OFFER_PAGE_SCOPES = ["offers", "reputation", "lists"]
+
+
 def offer_detail(request, pk: int):
-    offer = selectors.offer_get(user=request.user, pk=pk)
+    # Read as a visitor reads it, for every member who shares what visitors see.
+    offer = visitors_row(
+        request,
+        OFFER_PAGE_SCOPES,
+        "offer-row",
+        pk,
+        lambda user: selectors.offer_get(user=user, pk=pk),
+    )
     return _offer_page(request, offer, OrderPlaceForm())
 
 
@@ -149,20 +162,27 @@ def offer_history(request, pk: int):
 
 
 def _offer_page(request, offer: Offer, form: OrderPlaceForm, *, status: int = 200):
-    reviews = list(selectors.offer_reviews(offer)[:20])
+    # The same for every reader: kept for all under the page's versions.
+    shown = Fragments(request, OFFER_PAGE_SCOPES).value(
+        "offer-parts",
+        offer.pk,
+        lambda: {
+            "seller_summary": reputation_summary(offer.seller),
+            "reviews": list(selectors.offer_reviews(offer)[:20]),
+            "royalty": purse_selectors.royalty_preview(offer),
+        },
+    )
     enable_mentions(form, "brief", _mentions_url(offer=offer.pk, order="new"))
     return render(
         request,
         "marketplace/offer_detail.html",
         {
             "offer": offer,
-            "seller_summary": reputation_summary(offer.seller),
-            "reviews": reviews,
+            **shown,
             "form": form,
             "is_seller": request.user.is_authenticated and request.user.pk == offer.seller_id,
             "can_edit": permissions.can_edit_offer(request.user, offer),
             "fee_rate": services.fee_rate(),
-            "royalty": purse_selectors.royalty_preview(offer),
             "reservation_minutes": settings.PEERHUB_MARKETPLACE["reservation_minutes"],
         },
         status=status,
