@@ -8,7 +8,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.pagecache import api_as_visitors_see
+from challenges.pagecache import api_as_visitors_see, visitors_or_own_value
 from challenges.selectors import challenge_get, solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
@@ -138,10 +138,27 @@ class UserReputationView(generics.GenericAPIView):
     @extend_schema(responses=s.ReputationEventSerializer(many=True))
     def get(self, request, username: str):
         member = get_object_or_404(User, username=username, is_active=True)
-        self.paginator.summary = selectors.reputation_summary(member)
-        events = self.paginate_queryset(selectors.reputation_events(member))
-        lines = presenters.event_lines(viewer=request.user, events=events)
-        return self.get_paginated_response(s.ReputationEventSerializer(lines, many=True).data)
+
+        def answer(viewer) -> dict:
+            self.paginator.summary = selectors.reputation_summary(member)
+            events = self.paginate_queryset(selectors.reputation_events(member))
+            lines = presenters.event_lines(viewer=viewer, events=events)
+            return self.get_paginated_response(
+                s.ReputationEventSerializer(lines, many=True).data
+            ).data
+
+        # Kept like the page (reputation.views.history): once for everyone who sees what a
+        # visitor sees, and the member's own for them alone. Its links are absolute.
+        return Response(
+            visitors_or_own_value(
+                request,
+                [f"member:{member.username}", "reputation", "lists"],
+                "api-user-reputation",
+                (member.pk, request.get_host(), request.GET.urlencode()),
+                answer,
+                own=request.user.pk == member.pk,
+            )
+        )
 
 
 class LeaderboardView(generics.GenericAPIView):

@@ -307,3 +307,29 @@ def test_whether_a_member_sees_what_a_visitor_sees_is_asked_again_after_what_cha
     assert "Their draft" in main(client, challenge.get_absolute_url())
     client.force_login(UserFactory())
     assert "Their draft" not in main(client, challenge.get_absolute_url())
+
+
+def test_the_reputation_api_is_kept_like_the_history_page(django_capture_on_commit_callbacks):
+    from reputation import presenters
+
+    author = UserFactory(username="lina")
+    solution = make_solution(author=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        reputation_services.vote_cast(voter=UserFactory(), solution=solution, value=1)
+    url = "/api/users/lina/reputation/"
+    api = APIClient()
+    first, second = UserFactory.create_batch(2)  # a new member is news to the lists
+    with counted(presenters, "event_lines") as built:
+        api.force_authenticate(first)
+        shared = api.get(url).json()
+        api.force_authenticate(second)
+        assert api.get(url).json() == shared
+        api.force_authenticate(author)
+        own = api.get(url).json()
+    assert built.call_count == 2  # the visitors' copy, and the member's own
+    assert own["count"] == shared["count"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        reputation_services.vote_cast(voter=UserFactory(), solution=solution, value=1)
+    api.force_authenticate(first)
+    assert api.get(url).json()["count"] == 2
+    assert api.get(url + "?page=9").status_code == 404
