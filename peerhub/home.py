@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 
 from .hooks import collect
 from .models import ManifestoSignature, ManifestoVersion, User
+from .pagecache import Fragments
 
 TASKS_PER_APP = 5
 
@@ -91,13 +92,22 @@ def checklist(*, user: User) -> list[ChecklistItem]:
     ]
 
 
-def checklist_shown(*, user: User) -> list[ChecklistItem] | None:
+def checklist_shown(*, user: User, request=None) -> list[ChecklistItem] | None:
     """The checklist while it has something to do and the member has not hidden it (then no
-    query at all)."""
+    query at all). With the `request`, a checklist found done is kept as done under the
+    versions of the site and of the member's page (a new manifesto version bumps "site"), so a
+    member who did every step is not asked again on every visit; one with steps to do is."""
     if user.checklist_hidden_at is not None:
         return None
-    steps = checklist(user=user)
-    return None if all(step.done for step in steps) else steps
+
+    def shown():
+        steps = checklist(user=user)
+        return None if all(step.done for step in steps) else steps
+
+    if request is None:
+        return shown()
+    kept = Fragments(request, [f"member:{user.username}"])
+    return kept.value("checklist", user.pk, shown, keep=lambda steps: steps is None)
 
 
 def checklist_hide(*, user: User) -> None:

@@ -517,24 +517,33 @@ class Fragments:
     def on(self) -> bool:
         return self.versions is not None
 
-    def _kept(self, key: str, make):
+    def _kept(self, key: str, make, keep=None):
         entry = _entry(key)
         if entry is not None:
             return entry["content"]
         content = make()
-        if not served_from_replica(self.request):
+        if not served_from_replica(self.request) and (keep is None or keep()):
             entry = {"content": content, "modified": time.time()}
             _cache().set(key, entry, timeout=_ttl())
             _local.put(key, entry)
         return content
 
-    def value(self, name: str, variant, compute):
+    def value(self, name: str, variant, compute, *, keep=None):
         """Data many members read alike (a search's results), kept like a part: `compute()`'s
-        answer, which must pickle, or the kept copy. Off, it is computed every time."""
+        answer, which must pickle, or the kept copy. Off, it is computed every time. With
+        `keep`, only an answer for which `keep(answer)` holds is kept (one that cannot change
+        until a write bumps the versions)."""
         if self.versions is None:
             return compute()
-        content = self._kept(self._key(name, variant), lambda: pickle.dumps(compute()))
-        return pickle.loads(content)  # noqa: S301  (our own cache, written just above)
+        answer = []
+
+        def make() -> bytes:
+            answer.append(compute())
+            return pickle.dumps(answer[0])
+
+        check = None if keep is None else (lambda: keep(answer[0]))
+        content = self._kept(self._key(name, variant), make, check)
+        return answer[0] if answer else pickle.loads(content)  # noqa: S301  (our own cache)
 
     def get(self, name: str, variant, render) -> SafeString:
         """The part `name` for `variant`: from the cache, or `render()` (a string) kept."""

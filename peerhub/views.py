@@ -63,7 +63,7 @@ def _home_member(request):
         feed = following.feed_page(user=request.user, before=before, size=FEED_PER_PAGE)
     except DomainError:  # a mangled link: show the newest page rather than an error
         feed = following.feed_page(user=request.user, size=FEED_PER_PAGE)
-    steps = member_home.checklist_shown(user=request.user)
+    steps = member_home.checklist_shown(user=request.user, request=request)
     return render(
         request,
         "peerhub/home_member.html",

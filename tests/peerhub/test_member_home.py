@@ -5,6 +5,7 @@ gathered from the apps through hooks, and bounded in queries whatever the member
 import ast
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -90,6 +91,31 @@ def test_the_checklist_shows_until_every_step_is_done_then_disappears(client):
     html = client.get(reverse("home")).content.decode()
     assert "Start here" not in html
     assert "Welcome back" in html
+
+
+def test_a_done_checklist_is_kept_done_until_a_new_manifesto_asks_again(client, settings):
+    settings.PEERHUB_PAGE_CACHE = True
+    version = ManifestoVersionFactory(number=1)
+    member = UserFactory()
+    ManifestoSignatureFactory(version=version, user=member)
+    challenge = ChallengeFactory()
+    following.follow_set(follower=member, target=challenge)
+    Vote.objects.create(solution=make_solution(challenge), voter=member, value=Vote.UP)
+    make_solution(challenge, author=member)
+    client.force_login(member)
+    with mock.patch.object(home, "checklist", wraps=home.checklist) as asked:
+        assert "Start here" not in client.get(reverse("home")).content.decode()
+        assert "Start here" not in client.get(reverse("home")).content.decode()
+    assert asked.call_count == 1  # done is kept as done
+    ManifestoVersionFactory(number=2)  # a new version to sign: the step is to do again
+    html = client.get(reverse("home")).content.decode()
+    assert "Start here" in html and "4 of 5 done" in html
+    other = UserFactory()
+    client.force_login(other)
+    with mock.patch.object(home, "checklist", wraps=home.checklist) as asked:
+        client.get(reverse("home"))
+        client.get(reverse("home"))
+    assert asked.call_count == 2  # steps to do: asked on every visit
 
 
 def test_the_anonymous_home_is_unchanged(client):
