@@ -50,23 +50,24 @@ class ChallengesConfig(AppConfig):
         """Sections of a member's profile page (see peerhub.views.profile): their solutions and
         the challenges they organise, as far as the viewer may see them (kept: the profile's
         versions cover them)."""
+        from django.template.loader import render_to_string
+
+        from peerhub.hooks import rendered_section
+
         from . import selectors
         from .pagecache import visitors_or_own_value
 
-        def work(reader) -> dict:
-            return {
-                "member_solutions": list(
-                    selectors.member_solutions(user=reader, member=member)[:20]
-                ),
-                "member_organised": list(
-                    selectors.member_challenges(user=reader, member=member)[:10]
-                ),
+        def work(reader) -> str:
+            section = {
+                "member_solutions": selectors.member_solutions(user=reader, member=member)[:20],
+                "member_organised": selectors.member_challenges(user=reader, member=member)[:10],
             }
+            return render_to_string("challenges/_profile_work.html", {"section": section})
 
         scopes = [f"member:{member.username}", "reputation"]
         own = viewer.pk == member.pk
-        shown = visitors_or_own_value(request, scopes, "profile-work", member.pk, work, own=own)
-        return [("challenges/_profile_work.html", shown)]
+        html = visitors_or_own_value(request, scopes, "profile-work", member.pk, work, own=own)
+        return [rendered_section(html)]
 
     def sitemaps(self) -> list[tuple[str, object]]:
         """Sections of /sitemap.xml (see peerhub.seo)."""

@@ -33,6 +33,7 @@ answering, that adversary is skipped. `simulation_orders_judged(order_ids)` answ
 {"suspected": bool, "reputation": what its review gave}}] for its figures."""
 
 from django.apps import apps
+from django.utils.safestring import mark_safe
 
 
 def _providers(hook: str):
@@ -57,3 +58,9 @@ def collect_by_key(hook: str, **kwargs) -> dict:
         for key, values in provider(**kwargs).items():
             merged.setdefault(key, []).extend(values)
     return merged
+
+
+def rendered_section(html: str) -> tuple[str, dict]:
+    """A section (of `profile_sections` and the like) an app rendered itself, to keep it
+    rendered: the page includes it as it is."""
+    return ("peerhub/_rendered_section.html", {"html": mark_safe(html)})  # noqa: S308

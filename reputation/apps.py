@@ -104,16 +104,18 @@ class ReputationConfig(AppConfig):
         """The reputation panel of a profile (see peerhub.views.profile): score, trust level,
         privileges, the next level, the reputation chart and the latest ledger lines explained
         (kept: the ledger's syncs bump the profile)."""
+        from django.template.loader import render_to_string
         from django.utils.translation import gettext
 
         from challenges.pagecache import visitors_or_own_value
+        from peerhub.hooks import rendered_section
 
         from . import chart, presenters, selectors
 
-        def panel(reader) -> dict:
+        def panel(reader) -> str:
             events = selectors.reputation_events(member)[: PROFILE_EVENTS + 1]
             lines = presenters.event_lines(viewer=reader, events=events)
-            return {
+            section = {
                 "member": member,
                 "summary": selectors.reputation_summary(member),
                 "lines": lines[:PROFILE_EVENTS],
@@ -123,8 +125,9 @@ class ReputationConfig(AppConfig):
                     label=gettext("Reputation of {name} over time").format(name=member.name),
                 ),
             }
+            return render_to_string("reputation/_profile_panel.html", {"section": section})
 
-        shown = visitors_or_own_value(
+        html = visitors_or_own_value(
             request,
             [f"member:{member.username}", "reputation"],
             "profile-reputation",
@@ -132,7 +135,7 @@ class ReputationConfig(AppConfig):
             panel,
             own=viewer.pk == member.pk,
         )
-        return [("reputation/_profile_panel.html", shown)]
+        return [rendered_section(html)]
 
     def home_checklist(self) -> list:
         """The "first vote" step of a new member's "start here" (see peerhub.home)."""
