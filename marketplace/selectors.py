@@ -19,8 +19,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Now, NullIf, TruncMonth
 from django.http import Http404
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -84,6 +85,16 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
         active=Coalesce(Subquery(slots, output_field=IntegerField()), Value(0)),
         rating=_rating(),
     )
+
+
+def slots_now(offer: Offer) -> int:
+    """How many of the offer's slots are taken now (Order.holds_slot), for a row read by
+    offer_get some time ago (a kept copy): the slots it read, or, once one of its reservations
+    has lapsed since, counted again."""
+    lapse = getattr(offer, "holds_lapse_at", None)
+    if lapse is None or lapse > timezone.now():
+        return offer.active
+    return Order.objects.filter(Order.holds_slot(), offer=offer).count()
 
 
 def offer_currencies() -> list[str]:
@@ -167,7 +178,16 @@ def offer_list(
 def offer_get(*, user, pk: int) -> Offer:
     """A listed offer; a paused one (or one built on a solution the viewer cannot see) only
     for its seller, staff and the members who ordered it."""
-    offer = offers_annotated(Offer.objects.filter(pk=pk)).first()
+    # With when its first unpaid reservation lapses (a slot it holds frees itself then, with
+    # no write: see `slots_now`).
+    lapses = Order.objects.filter(
+        offer=OuterRef("pk"), state=Order.State.PENDING_PAYMENT, reserved_until__gt=Now()
+    ).order_by("reserved_until")
+    offer = (
+        offers_annotated(Offer.objects.filter(pk=pk))
+        .annotate(holds_lapse_at=Subquery(lapses.values("reserved_until")[:1]))
+        .first()
+    )
     if offer is None:
         raise Http404(_("No such offer."))
     if offer_list(user=user).filter(pk=pk).exists() or permissions.can_edit_offer(user, offer):

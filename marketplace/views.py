@@ -148,6 +148,8 @@ def offer_detail(request, pk: int):
         pk,
         lambda user: selectors.offer_get(user=user, pk=pk),
     )
+    # A reservation lapses as time passes, with no write that would make the kept row stale.
+    offer.active = selectors.slots_now(offer)
     return _offer_page(request, offer, OrderPlaceForm())
 
 

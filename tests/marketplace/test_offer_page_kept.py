@@ -4,15 +4,18 @@ royalty preview for every reader; what the member may do (order, edit) is theirs
 shows at once; a paused offer stays its seller's."""
 
 import re
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace import selectors, services
+from marketplace.models import Order
 from tests.factories import UserFactory
 
-from .factories import OfferFactory, delivered_order
+from .factories import OfferFactory, delivered_order, place
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,14 @@ def test_a_paused_offer_is_its_sellers_alone(client):
     assert "Paused for the rains" in main(client, offer)
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_a_kept_offer_counts_its_slots_again_once_a_reservation_has_lapsed():
+    offer = OfferFactory(capacity=1)
+    held = place(offer=offer)
+    row = selectors.offer_get(user=UserFactory(), pk=offer.pk)
+    assert row.active == 1 and row.holds_lapse_at == held.reserved_until
+    assert selectors.slots_now(row) == 1  # still held: the row's count, no query
+    Order.objects.filter(pk=held.pk).update(reserved_until=timezone.now() - timedelta(seconds=1))
+    row.holds_lapse_at = timezone.now() - timedelta(seconds=1)  # as if the clock had moved
+    assert selectors.slots_now(row) == 0
