@@ -38,28 +38,19 @@ def thread_context(
     """The discussion part of a challenge's or a solution's page: one page of threads (the
     `cpage` parameter, or the page that shows `focus`, whose thread is then shown in full),
     rendered as `threads_html`. `fragments`: the page's own, when it keeps parts already."""
-    user = request.user
-    challenge = target if isinstance(target, Challenge) else target.challenge
     if focus is not None:
         number = selectors.comment_page_number(comment=focus)
         expand = focus.thread_root_id
     else:
         number, expand = request.GET.get("cpage"), None
     page, threads = selectors.discussion_page(target=target, number=number, expand=expand)
-    kind, key = _kind_and_key(target)
     context = {
-        "thread_target": target,
-        "thread_kind": kind,
-        "thread_key": key,
-        "thread_url": target.get_absolute_url(),
-        "mentions_url": mentions_url(target),
+        **thread_context_for_one(request, target),
         "discussion_page": page,
         "threads": threads,
-        "can_comment": permissions.can_comment(user, target),
-        "can_moderate": permissions.can_edit_challenge(user, challenge),
     }
     if fragments is None:
-        fragments = Fragments(request, [f"{kind}:{key}"])
+        fragments = Fragments(request, [f"{context['thread_kind']}:{context['thread_key']}"])
     context["threads_html"] = _threads_html(request, fragments, context, expand)
     return context
 
@@ -83,24 +74,15 @@ def discussion_html(request, target, *, scopes: list[str]) -> SafeString:
     kept = Fragments(request, scopes)
     if not (kept.on and sees_as_visitor(request)):
         return _discussion_for(request, target)
-    challenge = target if isinstance(target, Challenge) else target.challenge
-    can_comment = permissions.can_comment(user, target)
-    can_moderate = permissions.can_edit_challenge(user, challenge)
+    base = thread_context_for_one(request, target)
     number = request.GET.get("cpage")
 
     def compute(reader) -> dict:
         page, threads = selectors.discussion_page(target=target, number=number)
-        kind, key = _kind_and_key(target)
         context = {
-            "thread_target": target,
-            "thread_kind": kind,
-            "thread_key": key,
-            "thread_url": target.get_absolute_url(),
-            "mentions_url": mentions_url(target),
+            **base,
             "discussion_page": page,
             "threads": threads,
-            "can_comment": can_comment,
-            "can_moderate": can_moderate,
             "user": reader,
             "request": request,
             "csrf_token": FRAGMENT_CSRF,
@@ -113,7 +95,7 @@ def discussion_html(request, target, *, scopes: list[str]) -> SafeString:
             "authors": sorted({node.comment.author_id for node in _walk(threads)}),
         }
 
-    variant = (number, user.is_authenticated, can_comment, can_moderate)
+    variant = (number, user.is_authenticated, base["can_comment"], base["can_moderate"])
     shared = kept.value(
         "discussion", variant, lambda: compute(_Reader() if user.is_authenticated else user)
     )
