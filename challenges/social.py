@@ -10,9 +10,20 @@ from peerhub.notifications import register_kind
 
 from . import permissions
 from .models import Challenge, Solution
+from .pagecache import challenge_scope
 
-register_followable("challenge", model=Challenge, can_view=permissions.can_view_challenge)
-register_followable("solution", model=Solution, can_view=permissions.can_view_solution)
+register_followable(
+    "challenge",
+    model=Challenge,
+    can_view=permissions.can_view_challenge,
+    page_scopes=challenge_scope,
+)
+register_followable(
+    "solution",
+    model=Solution,
+    can_view=permissions.can_view_solution,
+    page_scopes=lambda pk: [f"solution:{pk}"],
+)
 
 # Lines in the feeds of those who follow one of their subjects (challenges.social_events).
 register_verb("solution_posted", text=_("{actor} posted “{target}” in “{challenge}”"))

@@ -10,6 +10,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -90,11 +91,16 @@ def offers_annotated(queryset: QuerySet[Offer] | None = None) -> QuerySet[Offer]
 def slots_now(offer: Offer) -> int:
     """How many of the offer's slots are taken now (Order.holds_slot), for a row read by
     offer_get some time ago (a kept copy): the slots it read, or, once one of its reservations
-    has lapsed since, counted again."""
+    has lapsed since, counted again, with when the next one lapses (`holds_lapse_at`)."""
     lapse = getattr(offer, "holds_lapse_at", None)
     if lapse is None or lapse > timezone.now():
         return offer.active
-    return Order.objects.filter(Order.holds_slot(), offer=offer).count()
+    pending = Q(state=Order.State.PENDING_PAYMENT, reserved_until__gt=Now())
+    now = Order.objects.filter(Order.holds_slot(), offer=offer).aggregate(
+        taken=Count("pk"), lapse=Min("reserved_until", filter=pending)
+    )
+    offer.holds_lapse_at = now["lapse"]
+    return now["taken"]
 
 
 def offer_currencies() -> list[str]:

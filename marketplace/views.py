@@ -26,7 +26,7 @@ from challenges.views.base import perform, refuse
 from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
-from peerhub.pagecache import Fragments
+from peerhub.pagecache import Fragments, keep_until
 from peerhub.widgets import enable_mentions
 from reputation.selectors import reputation_summary
 
@@ -150,6 +150,8 @@ def offer_detail(request, pk: int):
     )
     # A reservation lapses as time passes, with no write that would make the kept row stale.
     offer.active = selectors.slots_now(offer)
+    # And a visitor's copy of the page is not served past that moment.
+    keep_until(request, getattr(offer, "holds_lapse_at", None))
     return _offer_page(request, offer, OrderPlaceForm())
 
 

@@ -19,7 +19,13 @@ class PeerhubConfig(AppConfig):
         from .models import User
 
         following.register_followable(
-            "member", model=User, can_view=lambda user, member: member.is_active
+            "member",
+            model=User,
+            can_view=lambda user, member: member.is_active,
+            page_scopes=lambda pk: [
+                f"member:{name}"
+                for name in User.objects.filter(pk=pk).values_list("username", flat=True)
+            ],
         )
         from django.utils.translation import gettext_lazy, pgettext_lazy
 

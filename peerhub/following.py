@@ -27,13 +27,28 @@ class Followable:
     name: str  # in URLs and the API: "member", "challenge", "solution"
     model: type
     can_view: Callable  # (user, obj) -> bool
+    # (target id) -> the cached pages that show its follower count (peerhub.pagecache scopes)
+    page_scopes: Callable | None = None
 
 
 _FOLLOWABLE: dict[str, Followable] = {}
 
 
-def register_followable(name: str, *, model: type, can_view: Callable) -> None:
-    _FOLLOWABLE[name] = Followable(name=name, model=model, can_view=can_view)
+def register_followable(
+    name: str, *, model: type, can_view: Callable, page_scopes: Callable | None = None
+) -> None:
+    _FOLLOWABLE[name] = Followable(
+        name=name, model=model, can_view=can_view, page_scopes=page_scopes
+    )
+
+
+def follow_page_scopes(follow: Follow) -> list[str]:
+    """The cached pages a follow or unfollow changes: its target's, which show the count."""
+    model = ContentType.objects.get_for_id(follow.target_type_id).model_class()
+    followable = next((f for f in _FOLLOWABLE.values() if f.model is model), None)
+    if followable is None or followable.page_scopes is None:
+        return []
+    return followable.page_scopes(follow.target_id)
 
 
 def followable_names() -> list[str]:

@@ -87,8 +87,9 @@ class _LocalPages:
 
     def put(self, key: str, entry: dict) -> None:
         with self.lock:
-            if key in self.entries:
-                return
+            old = self.entries.pop(key, None)  # a page past its moment (keep_until) kept again
+            if old is not None:
+                self.size -= len(old["content"])
             self.entries[key] = entry
             self.size += len(entry["content"])
             while self.size > self.max_bytes and self.entries:
@@ -108,11 +109,27 @@ def _entry(key: str) -> dict | None:
     entry = _local.get(key)
     if entry is None:
         entry = _cache().get(key)
-        if entry is not None and time.time() - entry["modified"] < _ttl():
+        if entry is not None and _fresh(entry):
             _local.put(key, entry)
-    elif time.time() - entry["modified"] >= _ttl():
-        return None  # the TTL holds here too
+    if entry is not None and not _fresh(entry):
+        return None  # the TTL and the page's own moment hold here too
     return entry
+
+
+def _fresh(entry: dict) -> bool:
+    """Within the TTL, and before the moment the page said it would change by itself."""
+    now = time.time()
+    return now - entry["modified"] < _ttl() and now < entry.get("until", now + 1)
+
+
+def keep_until(request, moment) -> None:
+    """This request's page changes by itself at `moment` (an aware datetime, or None for never)
+    with no write that would bump its scopes, e.g. an offer's slot freeing when a reservation
+    lapses: a visitor's copy of it is not served from then on."""
+    if moment is None:
+        return
+    until = moment.timestamp()
+    request._pagecache_until = min(until, getattr(request, "_pagecache_until", until))
 
 
 def enabled() -> bool:
@@ -430,6 +447,11 @@ def _store(request, response, key: str) -> None:
         "hash": hashlib.blake2b(content, digest_size=12).hexdigest(),
         "modified": time.time(),
     }
+    until = getattr(request, "_pagecache_until", None)
+    if until is not None:
+        if until <= entry["modified"]:
+            return
+        entry["until"] = until
     _cache().set(key, entry, timeout=_ttl())
     _local.put(key, entry)
     _answer_headers(response, _etag(entry, secret), entry["modified"])
@@ -606,6 +628,7 @@ def connect_site() -> None:
     """The site's own models (peerhub.models)."""
     from .models import (
         Activity,
+        Follow,
         ManifestoSignature,
         ManifestoTranslation,
         ManifestoVersion,
@@ -638,6 +661,10 @@ def connect_site() -> None:
     on_save_and_delete(Value, lambda v: ["site"])
     # The home page's recent activity.
     on_save_and_delete(Activity, lambda a: ["lists"])
+    # The follow button's count on the followed challenge's, solution's or member's page.
+    from .following import follow_page_scopes
+
+    on_save_and_delete(Follow, follow_page_scopes)
     # A verified address makes a profile public and a member count on the home page (issue 18).
     from allauth.account.models import EmailAddress
 

@@ -973,3 +973,49 @@ def test_with_the_cache_off_writes_bump_nothing_and_ask_no_scope(settings):
     with mock.patch.object(pagecache, "bump") as bump:
         reputation_services.vote_remove(voter=voter, solution=solution)
     assert bump.called
+
+
+@pytest.mark.parametrize("kind", ["challenge", "solution", "member"])
+def test_a_follow_and_an_unfollow_refresh_the_count_on_the_followed_page(client, kind):
+    from peerhub.following import follow_set
+
+    solution = make_solution()
+    target = {"challenge": solution.challenge, "solution": solution, "member": solution.author}
+    target = target[kind]
+    url = target.get_absolute_url()
+    warm(client, url)
+    follower = UserFactory()
+    follow_set(follower=follower, target=target)
+    assert_fresh(client, url, "1 follower<")
+    warm(client, url)
+    follow_set(follower=follower, target=target, following=False)
+    assert_fresh(client, url, "0 followers<")
+
+
+def test_a_sold_out_offer_page_is_not_served_past_its_reservation_lapsing(client):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from marketplace.models import Order
+    from tests.marketplace.factories import place
+
+    offer = OfferFactory(capacity=1)
+    held = place(offer=offer)
+    Order.objects.filter(pk=held.pk).update(reserved_until=timezone.now() + timedelta(seconds=60))
+    url = offer.get_absolute_url()
+    assert "Sold out" in warm(client, url).content.decode()
+    # Two minutes on (within the TTL) the hold has lapsed, with no write to bump the page: the
+    # database's clock (the reservation in the past) and the site's both moved.
+    Order.objects.filter(pk=held.pk).update(reserved_until=timezone.now() - timedelta(seconds=1))
+    later = timezone.now() + timedelta(seconds=120)
+    clock = SimpleNamespace(time=later.timestamp)
+    with (
+        mock.patch.object(pagecache, "time", clock),
+        mock.patch.object(timezone, "now", lambda: later),
+    ):
+        response = client.get(url)
+        assert state(response) == "miss"
+        assert "Sold out" not in response.content.decode()
+        assert state(client.get(url)) == "hit"  # kept again: no reservation left to lapse
