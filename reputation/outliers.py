@@ -27,13 +27,16 @@ time one of its reviews is written, so that the ledger (Python and set-based) an
 statement read one column; `reviews_mark_outliers(None)` refreshes every solution's, as the
 full rebuild does before it derives the lines."""
 
+# The SQL below names tables from the models; every value is a parameter.
+# ruff: noqa: S608
+
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC
+from collections.abc import Callable, Iterable
+from datetime import UTC, date
 from decimal import Decimal
 from statistics import median
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.functions import TruncDate
 
@@ -46,16 +49,19 @@ from .models import Review, Vote
 
 def outlier_ids(
     reviews: Iterable[tuple],
-    vote_days: Iterable[tuple[object, int, int]] = (),
+    vote_days: Iterable[tuple[object, int, int]] | Callable = (),
     own_votes: dict[int, tuple[int, object]] | None = None,
+    config: rules_module.ReviewOutliers | None = None,
 ) -> set[int]:
     """The outliers among one solution's reviews, given as (id, last written at, mean score[,
     reviewer id]); `vote_days` are the solution's votes counted by the UTC day they were last
-    cast, (day, upvotes, votes), and `own_votes` each reviewer's own vote, {reviewer: (value,
-    day)}, which does not judge their review."""
-    config = rules_module.review_outliers()
+    cast, (day, upvotes, votes), or a function of a day giving (upvotes, votes) of those cast
+    before it, asked only for the days its voters judge a review; and `own_votes` each
+    reviewer's own vote, {reviewer: (value, day)}, which does not judge their review.
+    `config` is rules.review_outliers(), read once by a caller judging many solutions."""
+    config = config or rules_module.review_outliers()
     own_votes = own_votes or {}
-    vote_days = sorted(vote_days)
+    votes_before = vote_days if callable(vote_days) else _votes_before(vote_days)
     by_day: dict[object, list[tuple[int, Decimal, int | None]]] = defaultdict(list)
     for pk, written_at, mean, *reviewer in reviews:
         by_day[written_at.astimezone(UTC).date()].append(
@@ -65,13 +71,13 @@ def outlier_ids(
     outliers = set()
     for day in sorted(by_day):
         consensus = median(counted) if len(counted) >= max(1, config.min_earlier) else None
-        ups = sum(up for vote_day, up, _ in vote_days if vote_day < day)
-        votes = sum(n for vote_day, _, n in vote_days if vote_day < day)
+        tally = None
         kept = []
         for pk, mean, reviewer in by_day[day]:
             judge, gap = consensus, config.gap
             if judge is None:
-                judge = _voters_consensus(ups, votes, own_votes.get(reviewer), day, config)
+                tally = tally or votes_before(day)
+                judge = _voters_consensus(*tally, own_votes.get(reviewer), day, config)
                 gap = config.vote_gap
             if judge is not None and abs(mean - judge) >= gap:
                 outliers.add(pk)
@@ -79,6 +85,17 @@ def outlier_ids(
                 kept.append(mean)
         counted.extend(kept)
     return outliers
+
+
+def _votes_before(vote_days) -> Callable:
+    """(upvotes, votes) cast before a day, from the votes counted per day."""
+    vote_days = sorted(vote_days)
+
+    def before(day) -> tuple[int, int]:
+        earlier = [(up, n) for vote_day, up, n in vote_days if vote_day < day]
+        return sum(up for up, _ in earlier), sum(n for _, n in earlier)
+
+    return before
 
 
 def _voters_consensus(ups: int, votes: int, own, day, config) -> Decimal | None:
@@ -157,26 +174,96 @@ def _votes_of(solution_ids, reviewers: dict[int, set[int]] | None = None) -> tup
         return per_day, own
     if solution_ids is not None:
         votes = votes.filter(solution_id__in=solution_ids)
-    day = _utc_day()
     for solution_id, vote_day, ups, n in (
-        votes.annotate(day=day)
+        votes.annotate(day=_utc_day())
         .values("solution_id", "day")
         .annotate(ups=Count("pk", filter=Q(value=Vote.UP)), n=Count("pk"))
         .values_list("solution_id", "day", "ups", "n")
         .order_by()
     ):
         per_day[solution_id].append((vote_day, ups, n))
+    return per_day, _own_votes(solution_ids)
+
+
+def _own_votes(solution_ids) -> dict[int, dict]:
+    """The votes of these solutions' (or all solutions') reviewers on them,
+    {solution: {reviewer: (value, day)}}."""
+    votes = Vote.objects.all()
+    if solution_ids is not None:
+        votes = votes.filter(solution_id__in=solution_ids)
     reviewed = Review.objects.filter(
         solution_id=OuterRef("solution_id"), reviewer_id=OuterRef("voter_id")
     )
+    own: dict[int, dict] = defaultdict(dict)
     for solution_id, voter_id, value, vote_day in (
         votes.filter(Exists(reviewed))
-        .annotate(day=day)
+        .annotate(day=_utc_day())
         .values_list("solution_id", "voter_id", "value", "day")
         .order_by()
     ):
         own[solution_id][voter_id] = (value, vote_day)
-    return per_day, own
+    return own
+
+
+class _Unread(Exception):
+    """A verdict needs the votes before a day that were not read yet (`_verdicts_everywhere`)."""
+
+    def __init__(self, day):
+        super().__init__(day)
+        self.day = day
+
+
+def _votes_before_days(pairs: list[tuple[int, date]]) -> dict[tuple[int, date], tuple[int, int]]:
+    """For each (solution, UTC day): the upvotes and the votes on it last cast before that day,
+    in one statement. PostgreSQL."""
+    vote = Vote._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT d.solution_id, d.day, COUNT(v.id) FILTER (WHERE v.value = %s), COUNT(v.id)
+            FROM unnest(CAST(%s AS BIGINT[]), CAST(%s AS DATE[])) AS d (solution_id, day)
+            LEFT JOIN {vote} v ON v.solution_id = d.solution_id
+                AND v.updated_at < CAST(d.day AS TIMESTAMP) AT TIME ZONE 'UTC'
+            GROUP BY d.solution_id, d.day
+            """,
+            [Vote.UP, [pk for pk, _ in pairs], [day for _, day in pairs]],
+        )
+        return {(pk, day): (ups, n) for pk, day, ups, n in cursor.fetchall()}
+
+
+def _verdicts_everywhere(per_solution: dict[int, list]) -> set[int]:
+    """Every solution's outliers, reading only the votes the verdicts ask for (PostgreSQL):
+    voters judge a review only until earlier reviews make a consensus, which is mostly the
+    solution's first day of reviews. So the votes before each solution's first review day are
+    read first, in one statement, and the few solutions whose verdicts then ask for a later day
+    (every review of that first day was an outlier) are read again for it, and so on. With a
+    million votes this reads one row per reviewed solution instead of one per day votes were
+    cast on it."""
+    own, config = _own_votes(None), rules_module.review_outliers()
+    pending = {
+        solution_id: min(written_at.astimezone(UTC).date() for _, written_at, *_ in rows)
+        for solution_id, rows in per_solution.items()
+    }
+    known: dict[tuple[int, date], tuple[int, int]] = {}
+    found: set[int] = set()
+    while pending:
+        known.update(_votes_before_days(sorted(pending.items())))
+        asked = {}
+        for solution_id in pending:
+
+            def before(day, solution_id=solution_id):
+                if (solution_id, day) not in known:
+                    raise _Unread(day)
+                return known[(solution_id, day)]
+
+            try:
+                found |= outlier_ids(
+                    per_solution[solution_id], before, own.get(solution_id), config
+                )
+            except _Unread as unread:
+                asked[solution_id] = unread.day
+        pending = asked
+    return found
 
 
 @transaction.atomic(savepoint=False)
@@ -211,12 +298,15 @@ def reviews_mark_outliers(solution_ids=None) -> set[int]:
             for solution_id, rows_of_one in per_solution.items()
         }
         solution_ids = sorted(reviewers)
-    vote_days, own_votes = _votes_of(solution_ids, reviewers) if per_solution else ({}, {})
     now_outliers: set[int] = set()
-    for solution_id, rows_of_one in per_solution.items():
-        now_outliers |= outlier_ids(
-            rows_of_one, vote_days.get(solution_id, ()), own_votes.get(solution_id)
-        )
+    if solution_ids is None and connection.vendor == "postgresql":
+        now_outliers = _verdicts_everywhere(per_solution)
+    else:
+        vote_days, own_votes = _votes_of(solution_ids, reviewers) if per_solution else ({}, {})
+        for solution_id, rows_of_one in per_solution.items():
+            now_outliers |= outlier_ids(
+                rows_of_one, vote_days.get(solution_id, ()), own_votes.get(solution_id)
+            )
     flip_on = [pk for pk, was in stored.items() if not was and pk in now_outliers]
     flip_off = [pk for pk, was in stored.items() if was and pk not in now_outliers]
     changed = set()

@@ -309,6 +309,44 @@ def test_a_review_save_reads_the_votes_as_the_full_pass_does():
     assert own[second.pk].keys() == {members[1].pk}
 
 
+def test_every_solutions_verdicts_read_only_the_votes_they_ask_for(postgres):
+    """The full pass on PostgreSQL reads the votes before each solution's first review day, then
+    a later day only for a solution whose verdicts ask for it (every review of the days before
+    was an outlier, so its voters judge again): the verdicts are those of every vote read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bombed, plain, quiet = make_solution(), make_solution(), make_solution()
+    voters = [reviewer() for _ in range(6)]
+    for k, voter in enumerate(voters):
+        _vote_on(0, voter, bombed, 1)
+        _vote_on(k % 2, voter, plain, 1 if k % 3 else -1)
+    bombers = [reviewer() for _ in range(3)]
+    day_one = _review_on(1, bombers[0], bombed, 1)  # 4 from the voters' 5: an outlier
+    day_two = _review_on(2, bombers[1], bombed, 1)  # still judged by the voters
+    _review_on(3, voters[0], bombed, 4)  # the voters judge it, less its author's own vote
+    day_four = _review_on(4, bombers[2], bombed, 1)  # 3 from the 4 before it
+    _review_on(1, voters[1], plain, 3)
+    _review_on(2, bombers[0], plain, 2)
+    _review_on(2, bombers[1], quiet, 5)
+    Review.objects.update(outlier=False)  # as if changed behind the services' back
+    per_day, own = outliers._votes_of(None)  # every vote, per day
+    reference = set()
+    for solution_id in (bombed.pk, plain.pk, quiet.pk):
+        rows = Review.objects.filter(solution_id=solution_id).order_by("pk")
+        reference |= outliers.outlier_ids(
+            rows.values_list("pk", "updated_at", "mean_score", "reviewer_id"),
+            per_day.get(solution_id, ()),
+            own.get(solution_id),
+        )
+    assert reference == {day_one.pk, day_two.pk, day_four.pk}
+    with CaptureQueriesContext(connection) as queries:
+        outliers.reviews_mark_outliers(None)
+    assert set(Review.objects.filter(outlier=True).values_list("pk", flat=True)) == reference
+    reads = [q["sql"] for q in queries.captured_queries if "unnest" in q["sql"]]
+    assert len(reads) == 3  # first days; day 2 of the bombed one; then its day 3
+
+
 def test_how_reputation_works_explains_both_rules(client):
     from django.urls import reverse
 
