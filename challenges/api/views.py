@@ -365,9 +365,10 @@ class SolutionViewSet(_ViewSet):
     pagination_class = KeysetPagination
     lookup_value_regex = r"[0-9]{1,18}"
 
-    def get_queryset(self):
+    def get_queryset(self, user=None):
+        """The solutions `user` (the request's member when not given) may see."""
         return (
-            permissions.solutions_visible_to(self.request.user)
+            permissions.solutions_visible_to(self.request.user if user is None else user)
             .select_related("author", "challenge")
             .order_by(*filters.API_SOLUTION_SORTS["newest"])
         )
@@ -375,9 +376,10 @@ class SolutionViewSet(_ViewSet):
     def get_object(self) -> Solution:
         return selectors.solution_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    def _context(self, solutions) -> dict:
+    def _context(self, solutions, user=None) -> dict:
         ids = {pk for solution in solutions for pk in (solution.parent_id, solution.root_id)}
-        return {"visible_solution_ids": _visible_solution_ids(self.request.user, ids)}
+        user = self.request.user if user is None else user
+        return {"visible_solution_ids": _visible_solution_ids(user, ids)}
 
     def _answer(self, solution: Solution, status_code=status.HTTP_200_OK):
         """The solution as its detail page shows it, read again through the selector."""
@@ -390,9 +392,15 @@ class SolutionViewSet(_ViewSet):
         )
 
     def list(self, request):
-        return self.page(
-            self.filter_queryset(self.get_queryset()), s.SolutionSerializer, self._context
-        )
+        def answer(user) -> Response:
+            return self.page(
+                self.filter_queryset(self.get_queryset(user)),
+                s.SolutionSerializer,
+                lambda rows: self._context(rows, user),
+            )
+
+        # The visitors' answer for every member who sees what a visitor sees.
+        return api_as_visitors_see(request, ["lists", COMMENTS], "api-solutions", answer)
 
     @extend_schema(request=s.SolutionCreateSerializer, responses={201: s.SolutionDetailSerializer})
     def create(self, request):

@@ -171,6 +171,31 @@ def test_members_share_the_solution_page_and_get_what_they_would_get_live(client
     assert kept == live
 
 
+def test_members_share_a_solutions_history_and_a_new_revision_shows_at_once(client, settings):
+    solution = make_solution(title="Rain tank")
+    url = reverse("challenges:solution-history", args=[solution.pk])
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = main(client, url)
+    settings.PEERHUB_PAGE_CACHE = True
+    with (
+        counted(selectors, "solution_get") as rows,
+        counted(selectors, "solution_revisions") as revisions,
+    ):
+        kept = main(client, url)
+        client.force_login(second)
+        assert main(client, url) == kept
+    assert rows.call_count == 1 and revisions.call_count == 1
+    assert kept == live and "Flag" in kept  # a member may flag another's revision
+    services.solution_revise(
+        solution=solution, by=solution.author, title="Rain tank, two barrels", body="Second."
+    )
+    client.force_login(solution.author)
+    page = main(client, url)
+    assert "Rain tank, two barrels" in page and "Flag" not in page  # not their own revisions
+
+
 def test_a_members_own_review_comes_first_though_it_is_not_among_the_latest(client):
     solution = make_solution()
     scores = {c.pk: 4 for c in solution.challenge.criteria.all()}
@@ -221,6 +246,31 @@ def test_members_share_the_api_challenge_list_and_an_organiser_of_a_draft_gets_t
     assert sorted(titles) == ["Open to all", "Still a draft"]
     api.force_authenticate(first)
     assert api.get("/api/challenges/?status=nonsense").status_code == 400
+
+
+def test_members_share_the_api_solution_list_and_an_author_of_a_draft_gets_their_own():
+    from challenges import permissions
+
+    posted = make_solution(title="Posted for all")
+    draft = make_solution(posted.challenge, title="Still a draft", publish=False)
+    api = APIClient()
+    first, second = UserFactory.create_batch(2)
+    with counted(permissions, "solutions_visible_to") as visible:
+        api.force_authenticate(first)
+        shared = api.get("/api/solutions/").json()
+        api.force_authenticate(second)
+        assert api.get("/api/solutions/").json() == shared
+    assert visible.call_count == 2  # one build: the list, and which parents it may name
+    assert [row["title"] for row in shared["results"]] == ["Posted for all"]
+    api.force_authenticate(draft.author)
+    titles = [row["title"] for row in api.get("/api/solutions/").json()["results"]]
+    assert sorted(titles) == ["Posted for all", "Still a draft"]
+    # A new solution shows at once, and a bad parameter is still a 400.
+    make_solution(challenge=posted.challenge, title="Posted just now")
+    api.force_authenticate(first)
+    titles = [row["title"] for row in api.get("/api/solutions/").json()["results"]]
+    assert titles[0] == "Posted just now"
+    assert api.get("/api/solutions/?ordering=nonsense").status_code == 400
 
 
 def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
