@@ -64,12 +64,18 @@ class SolutionReviewListView(generics.GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.solution = solution_get(user=request.user, pk=kwargs["pk"])
+        # Who may see it, without the figures its page shows (a busy solution's tally).
+        self.solution = solution_get(user=request.user, pk=kwargs["pk"], figures=False)
 
     @extend_schema(responses=s.ReviewSerializer(many=True))
     def get(self, request, pk: int):
-        rows = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ReviewSerializer(rows, many=True).data)
+        def answer(user) -> Response:
+            rows = self.paginate_queryset(self.get_queryset())
+            return self.get_paginated_response(s.ReviewSerializer(rows, many=True).data)
+
+        # The same for every reader who may see the solution: the visitors' answer for every
+        # member who sees what a visitor sees, kept under the solution's page versions.
+        return api_as_visitors_see(request, [f"solution:{pk}"], f"api-reviews:{pk}", answer)
 
     @extend_schema(
         request=s.ReviewInputSerializer,
@@ -217,7 +223,9 @@ class ChallengeRankingView(generics.GenericAPIView):
             return self.get_paginated_response(s.SolutionScoreSerializer(rows, many=True).data)
 
         scopes = [f"challenge:{challenge.slug}"]
-        return api_as_visitors_see(request, scopes, "api-challenge-rankings", compute)
+        return api_as_visitors_see(
+            request, scopes, f"api-challenge-rankings:{challenge.slug}", compute
+        )
 
 
 class SolutionScoreView(generics.GenericAPIView):

@@ -273,6 +273,35 @@ def test_members_share_the_api_solution_list_and_an_author_of_a_draft_gets_their
     assert api.get("/api/solutions/?ordering=nonsense").status_code == 400
 
 
+def test_members_share_a_solutions_api_reviews_and_a_new_review_shows_at_once():
+    from reputation import selectors as reputation_selectors
+
+    solution = make_solution(title="Rain tank")
+    reputation_services.review_save(
+        reviewer=reviewer(), solution=solution, comment="Solid.", scores=_scores(solution, 4)
+    )
+    url = f"/api/solutions/{solution.pk}/reviews/"
+    api = APIClient()
+    first, second = reviewer(), reviewer()
+    with counted(reputation_selectors, "solution_reviews") as reads:
+        api.force_authenticate(first)
+        shared = api.get(url).json()
+        api.force_authenticate(second)
+        assert api.get(url).json() == shared
+    assert reads.call_count == 1 and [r["comment"] for r in shared["results"]] == ["Solid."]
+    reputation_services.review_save(
+        reviewer=second, solution=solution, comment="Leaks.", scores=_scores(solution, 2)
+    )
+    api.force_authenticate(first)
+    assert [r["comment"] for r in api.get(url).json()["results"]] == ["Leaks.", "Solid."]
+    other = make_solution(title="Wind pump")
+    assert api.get(f"/api/solutions/{other.pk}/reviews/").json()["results"] == []
+
+
+def _scores(solution, score: int) -> dict:
+    return {criterion.pk: score for criterion in solution.challenge.criteria.all()}
+
+
 def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     member = UserFactory(username="ana")
     make_solution(author=member, title="Published stove")
