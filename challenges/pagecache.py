@@ -197,6 +197,22 @@ def visitors_row(request, scopes: list[str], name: str, key, fetch):
     return row if row is not None else fetch(request.user)
 
 
+def kept_solution(request, pk: int, *, figures: bool = True) -> Solution:
+    """A solution's row as a visitor reads it (`selectors.solution_get`, which raises Http404
+    when the member may not see it), kept for every member who sees what a visitor sees under
+    its page's versions; without the figures other apps add for the pages that show none (its
+    history, diffs, lineage and reviews)."""
+    from . import selectors
+
+    return visitors_row(
+        request,
+        [f"solution:{pk}"],
+        "solution-row" if figures else "solution-row-bare",
+        pk,
+        lambda user: selectors.solution_get(user=user, pk=pk, figures=figures),
+    )
+
+
 def api_as_visitors_see(request, scopes: list[str], name: str, answer, *, alike=None) -> Response:
     """`as_visitors_see` for an API answer: `answer(user)` (a Response) as a visitor would get
     it, its data kept, one copy per host and query string (its links are absolute)."""

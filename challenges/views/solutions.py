@@ -22,8 +22,8 @@ from ..forms import (
     UpstreamForm,
 )
 from ..lineage_svg import lineage_list, lineage_svg
-from ..models import Challenge, Solution
-from ..pagecache import as_visitors_see, visitors_row, visitors_value
+from ..models import Challenge
+from ..pagecache import as_visitors_see, kept_solution, visitors_value
 from .base import mentions_url, perform, refuse
 from .comments import discussion_html
 
@@ -71,7 +71,7 @@ def solution_create(request, slug: str):
 
 def solution_detail(request, pk: int):
     # Read as a visitor reads it (the member's own vote is asked for by the vote widget).
-    solution = _kept_row(request, pk)
+    solution = kept_solution(request, pk)
     user = request.user
     stub = solution.hidden_reason or solution.current_revision.hidden_reason
     see_hidden = permissions.can_see_moderated(user, solution)
@@ -197,21 +197,8 @@ def solution_edit(request, pk: int):
     )
 
 
-def _kept_row(request, pk: int, *, figures: bool = True) -> Solution:
-    """The solution's row as a visitor reads it, kept for every member who sees what a visitor
-    sees; without the figures other apps add (`selectors.solution_get`) for the pages that
-    show none."""
-    return visitors_row(
-        request,
-        [f"solution:{pk}"],
-        "solution-row" if figures else "solution-row-bare",
-        pk,
-        lambda user: selectors.solution_get(user=user, pk=pk, figures=figures),
-    )
-
-
 def solution_history(request, pk: int):
-    solution = _kept_row(request, pk, figures=False)
+    solution = kept_solution(request, pk, figures=False)
     # The same for every reader (a revision bumps its solution's page), kept with the row.
     revisions = visitors_value(
         request,
@@ -242,7 +229,7 @@ def _revision_number(value: str | None, default: int, maximum: int) -> int:
 
 
 def solution_diff(request, pk: int):
-    solution = _kept_row(request, pk, figures=False)
+    solution = kept_solution(request, pk, figures=False)
     last = solution.revision_count
     new_number = _revision_number(request.GET.get("to"), last, last)
     old_number = _revision_number(request.GET.get("from"), max(1, new_number - 1), last)
@@ -269,7 +256,7 @@ def solution_diff(request, pk: int):
 
 
 def solution_lineage(request, pk: int):
-    solution = _kept_row(request, pk, figures=False)
+    solution = kept_solution(request, pk, figures=False)
 
     def body(user) -> str:
         lineage = selectors.lineage_for(user=user, solution=solution)

@@ -8,7 +8,7 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.pagecache import api_as_visitors_see, visitors_or_own_value
+from challenges.pagecache import api_as_visitors_see, kept_solution, visitors_or_own_value
 from challenges.selectors import challenge_get, solution_get
 from peerhub.api.pagination import PageNumberPagination
 from peerhub.models import User
@@ -65,7 +65,7 @@ class SolutionReviewListView(generics.GenericAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Who may see it, without the figures its page shows (a busy solution's tally).
-        self.solution = solution_get(user=request.user, pk=kwargs["pk"], figures=False)
+        self.solution = kept_solution(request, kwargs["pk"], figures=False)
 
     @extend_schema(responses=s.ReviewSerializer(many=True))
     def get(self, request, pk: int):
