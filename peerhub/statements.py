@@ -16,12 +16,16 @@ else the query needs (a value, a time zone's name) is fixed when it is built and
 on the call. A test compares each kept statement with a fresh compile."""
 
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import AutoField, Model, QuerySet, sql
 from django.db.models.constants import OnConflict
+
+# Lists of ids longer than this are compiled each time (`Compiled.rows`).
+MAX_KEPT_LENGTH = 64
 
 # Far below any id: sentinel k of argument i is _BASE - i * _STRIDE - k.
 _BASE = -(10**15)
@@ -59,6 +63,10 @@ class _Statement:
         ops = connections[db].ops
         self.slots: list[tuple[int, int | None, int]] = []
         self.moments: set[int] = set()  # the arguments that are datetimes
+        positions: dict = defaultdict(list)
+        for i, p in enumerate(self.params):
+            if isinstance(p, int | str | datetime):
+                positions[p].append(i)
         for arg, length in enumerate(shape):
             if length == DATETIME:
                 self.moments.add(arg)
@@ -69,7 +77,7 @@ class _Statement:
                     for k in range(1 if length is None else length)
                 ]
             for k, mark in marks:
-                where = [i for i, p in enumerate(self.params) if p == mark]
+                where = positions.get(mark, [])
                 if not where:
                     raise ValueError(f"argument {arg} is not among the compiled parameters")
                 self.slots += [(arg, k, i) for i in where]
@@ -144,6 +152,10 @@ class Compiled:
         args = tuple(arg if isinstance(arg, int | datetime) else list(arg) for arg in args)
         if any(isinstance(arg, list) and not arg for arg in args):
             return list(self.build(*args))  # an empty list: the ORM knows the answer is none
+        if any(isinstance(arg, list) and len(arg) > MAX_KEPT_LENGTH for arg in args):
+            # A long list (a rebuild's thousands of ids): compiling is small beside running
+            # it, and a statement kept per length would be kept for nothing.
+            return list(self.build(*args))
         shape = tuple(_shape_of(arg) for arg in args)
         db = self.db()
         return self.statement(db, shape).run(db, args)

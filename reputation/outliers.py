@@ -231,15 +231,16 @@ def _votes_before_days(pairs: list[tuple[int, date]]) -> dict[tuple[int, date], 
         return {(pk, day): (ups, n) for pk, day, ups, n in cursor.fetchall()}
 
 
-def _verdicts_everywhere(per_solution: dict[int, list]) -> set[int]:
-    """Every solution's outliers, reading only the votes the verdicts ask for (PostgreSQL):
+def _verdicts_everywhere(per_solution: dict[int, list], solution_ids=None) -> set[int]:
+    """Every solution's outliers (or these solutions', many of them: a partition of a fanned-out
+    rebuild), reading only the votes the verdicts ask for (PostgreSQL):
     voters judge a review only until earlier reviews make a consensus, which is mostly the
     solution's first day of reviews. So the votes before each solution's first review day are
     read first, in one statement, and the few solutions whose verdicts then ask for a later day
     (every review of that first day was an outlier) are read again for it, and so on. With a
     million votes this reads one row per reviewed solution instead of one per day votes were
     cast on it."""
-    own, config = _own_votes(None), rules_module.review_outliers()
+    own, config = _own_votes(solution_ids), rules_module.review_outliers()
     pending = {
         solution_id: min(written_at.astimezone(UTC).date() for _, written_at, *_ in rows)
         for solution_id, rows in per_solution.items()
@@ -264,6 +265,10 @@ def _verdicts_everywhere(per_solution: dict[int, list]) -> set[int]:
                 asked[solution_id] = unread.day
         pending = asked
     return found
+
+
+# Up to this many solutions, a refresh reads their votes as a review's save does.
+_FEW = 50
 
 
 @transaction.atomic(savepoint=False)
@@ -299,8 +304,11 @@ def reviews_mark_outliers(solution_ids=None) -> set[int]:
         }
         solution_ids = sorted(reviewers)
     now_outliers: set[int] = set()
-    if solution_ids is None and connection.vendor == "postgresql":
-        now_outliers = _verdicts_everywhere(per_solution)
+    if connection.vendor == "postgresql" and (solution_ids is None or len(solution_ids) > _FEW):
+        # Many solutions: the full pass's reads. (The grouped read below, made for a review's
+        # save, sets each reviewer's vote apart by a list of every reviewer: with thousands of
+        # solutions, a list of tens of thousands of members checked against every vote.)
+        now_outliers = _verdicts_everywhere(per_solution, solution_ids)
     else:
         vote_days, own_votes = _votes_of(solution_ids, reviewers) if per_solution else ({}, {})
         for solution_id, rows_of_one in per_solution.items():

@@ -222,3 +222,14 @@ def test_an_upsert_takes_only_new_rows():
     vote = Vote(pk=5, solution_id=1, voter_id=1, value=1)
     with pytest.raises(ValueError, match="without a primary key"):
         Upsert(Vote, unique_fields=["solution", "voter"], update_fields=["value"]).save(vote)
+
+
+def test_a_long_list_of_ids_is_compiled_each_time_and_not_kept(votes):
+    from peerhub.statements import MAX_KEPT_LENGTH
+
+    ids, _members = votes
+    many = ids + list(range(10**9, 10**9 + MAX_KEPT_LENGTH))  # ids no row has
+    compiled = Compiled(Vote, _grouped)
+    assert compiled.rows(many) == list(_grouped(ids))
+    assert compiled._statements == {}  # a rebuild's thousands of ids keep no statement
+    assert compiled.rows(ids) == list(_grouped(ids)) and len(compiled._statements) == 1

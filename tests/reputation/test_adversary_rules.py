@@ -345,6 +345,11 @@ def test_every_solutions_verdicts_read_only_the_votes_they_ask_for(postgres):
     assert set(Review.objects.filter(outlier=True).values_list("pk", flat=True)) == reference
     reads = [q["sql"] for q in queries.captured_queries if "unnest" in q["sql"]]
     assert len(reads) == 3  # first days; day 2 of the bombed one; then its day 3
+    # A partition's many solutions are read the same way.
+    Review.objects.update(outlier=False)
+    with mock.patch.object(outliers, "_FEW", 1):
+        outliers.reviews_mark_outliers([bombed.pk, plain.pk, quiet.pk])
+    assert set(Review.objects.filter(outlier=True).values_list("pk", flat=True)) == reference
 
 
 def test_how_reputation_works_explains_both_rules(client):
