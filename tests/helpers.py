@@ -1,6 +1,7 @@
 """Assertions and helpers shared by the tests of every app."""
 
 import os
+import re
 
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -78,3 +79,15 @@ def database_examples(env: str, default: int):
             HealthCheck.data_too_large,
         ],
     )
+
+
+_CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
+
+
+def page_main(client, url: str) -> str:
+    """A page's <main>, without its CSRF tokens (each request masks its own), to compare what
+    two members get."""
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return _CSRF_TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])

@@ -19,11 +19,10 @@ from peerhub.following import follow_toggle
 from reputation import services as reputation_services
 from reputation.models import ReputationScore
 from tests.factories import ChallengeFactory, UserFactory, make_solution
+from tests.helpers import page_main
 from tests.marketplace.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
-
-TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
 
 
 @pytest.fixture(autouse=True)
@@ -32,11 +31,7 @@ def _page_cache_on(settings):
 
 
 def main(client, url) -> str:
-    """The page's <main>, without its CSRF tokens (each request masks its own)."""
-    response = client.get(url)
-    assert response.status_code == 200
-    html = response.content.decode()
-    return TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])
+    return page_main(client, url)
 
 
 def lines(history: str) -> int:

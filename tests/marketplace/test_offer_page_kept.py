@@ -3,7 +3,6 @@ every member who sees what a visitor sees, and its reviews, its seller's standin
 royalty preview for every reader; what the member may do (order, edit) is theirs. A review
 shows at once; a paused offer stays its seller's."""
 
-import re
 from datetime import timedelta
 from unittest import mock
 
@@ -14,12 +13,11 @@ from django.utils import timezone
 from marketplace import selectors, services
 from marketplace.models import Order
 from tests.factories import UserFactory
+from tests.helpers import page_main
 
 from .factories import OfferFactory, delivered_order, place
 
 pytestmark = pytest.mark.django_db
-
-TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +26,7 @@ def _page_cache_on(settings):
 
 
 def main(client, offer) -> str:
-    response = client.get(reverse("marketplace:offer-detail", args=[offer.pk]))
-    assert response.status_code == 200
-    html = response.content.decode()
-    return TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])
+    return page_main(client, reverse("marketplace:offer-detail", args=[offer.pk]))
 
 
 def test_members_share_the_offer_page_and_get_what_they_would_get_live(client, settings):
