@@ -287,6 +287,14 @@ def can_moderate_comment(user, comment: Comment) -> bool:
     return user_is_verified(user) and (is_organiser(user, challenge) or is_staff(user))
 
 
+def may_moderate_some_comments(user) -> bool:
+    """Whether `user` moderates any comment (`can_moderate_comment`): staff, or a verified
+    organiser of some challenge. One query at most."""
+    if not _authenticated(user) or not user_is_verified(user):
+        return False
+    return is_staff(user) or Challenge.objects.filter(organisers=user).exists()
+
+
 def can_read_comment_words(user, comment: Comment) -> bool:
     """Whether `user`, who sees the comment's place in its thread, may read its words (and their
     edit history): never once deleted; while hidden, its moderators, and its author when

@@ -711,11 +711,11 @@ class CommentViewSet(_ViewSet):
     pagination_class = KeysetPagination
     lookup_value_regex = r"[0-9]{1,18}"
 
-    def get_queryset(self):
+    def get_queryset(self, user=None):
         # Organisers are prefetched so that "may this member read a hidden comment?" asks no
         # query per row (permissions.is_organiser reads the prefetched list).
         return (
-            selectors.comments_visible_to(self.request.user)
+            selectors.comments_visible_to(self.request.user if user is None else user)
             .select_related("challenge", "solution__challenge")
             .prefetch_related("challenge__organisers", "solution__challenge__organisers")
             .order_by("created_at", "pk")
@@ -735,7 +735,18 @@ class CommentViewSet(_ViewSet):
         )
 
     def list(self, request):
-        return self.page(self.filter_queryset(self.get_queryset()), s.CommentSerializer)
+        def answer(user) -> Response:
+            return self.page(self.filter_queryset(self.get_queryset(user)), s.CommentSerializer)
+
+        # The visitors' answer for every member who sees what a visitor sees and moderates no
+        # comment (organisers and staff read a hidden comment's words).
+        return api_as_visitors_see(
+            request,
+            ["lists", COMMENTS],
+            "api-comments",
+            answer,
+            alike=lambda: not permissions.may_moderate_some_comments(request.user),
+        )
 
     @extend_schema(request=s.CommentCreateSerializer, responses={201: s.CommentSerializer})
     def create(self, request):

@@ -297,6 +297,33 @@ def _scores(solution, score: int) -> dict:
     return {criterion.pk: score for criterion in solution.challenge.criteria.all()}
 
 
+def test_members_share_the_api_comment_list_and_a_moderator_reads_a_hidden_comment():
+    from challenges import permissions
+
+    challenge = ChallengeFactory()
+    organiser = challenge.organisers.get()
+    services.comment_create(author=UserFactory(), target=challenge, body="Shown to all.")
+    hidden = services.comment_create(author=UserFactory(), target=challenge, body="Off topic.")
+    services.comment_set_hidden(comment=hidden, by=organiser, hidden=True)
+    api = APIClient()
+    first, second = UserFactory.create_batch(2)
+    with counted(selectors, "comments_visible_to") as reads:
+        api.force_authenticate(first)
+        shared = api.get("/api/comments/").json()
+        api.force_authenticate(second)
+        assert api.get("/api/comments/").json() == shared
+    assert reads.call_count == 1
+    assert [row["body"] for row in shared["results"]] == ["Shown to all.", ""]
+    assert permissions.may_moderate_some_comments(organiser)
+    api.force_authenticate(organiser)
+    bodies = [row["body"] for row in api.get("/api/comments/").json()["results"]]
+    assert bodies == ["Shown to all.", "Off topic."]
+    # A new comment shows at once.
+    services.comment_create(author=second, target=challenge, body="Just now.")
+    api.force_authenticate(first)
+    assert api.get("/api/comments/").json()["results"][-1]["body"] == "Just now."
+
+
 def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     member = UserFactory(username="ana")
     make_solution(author=member, title="Published stove")
