@@ -197,6 +197,27 @@ def visitors_row(request, scopes: list[str], name: str, key, fetch):
     return row if row is not None else fetch(request.user)
 
 
+def kept_challenge(request, slug: str) -> Challenge:
+    """A challenge's row as a visitor reads it in the reader's language
+    (`selectors.challenge_get`, which raises Http404 when the member may not see it), kept for
+    every member who sees what a visitor sees under its page's versions: its page's and its
+    selection page's. The follow button's figures are read for a member alone."""
+    from peerhub import languages
+
+    from . import selectors
+
+    language = languages.reader_language()
+    return visitors_row(
+        request,
+        [f"challenge:{slug}"],
+        "challenge-row",
+        slug,
+        lambda user: selectors.challenge_get(
+            user=user, slug=slug, language=language, follow_tally=user.is_authenticated
+        ),
+    )
+
+
 def kept_solution(request, pk: int, *, figures: bool = True) -> Solution:
     """A solution's row as a visitor reads it (`selectors.solution_get`, which raises Http404
     when the member may not see it), kept for every member who sees what a visitor sees under

@@ -21,7 +21,7 @@ from .. import history, permissions, selectors, services, translations
 from ..forms import ChallengeForm
 from ..lineage_svg import lineage_list, lineage_svg
 from ..models import Challenge, Tag
-from ..pagecache import visitors_row, visitors_value
+from ..pagecache import kept_challenge, visitors_value
 from .base import refuse
 from .comments import discussion_html
 
@@ -118,15 +118,7 @@ def challenge_detail(request, slug: str):
     language = languages.reader_language()
     # Read as a visitor reads it, for members who share it (the follow button then asks for
     # its own figures, which the kept row does not carry); with them, for anyone else.
-    challenge = visitors_row(
-        request,
-        [f"challenge:{slug}"],
-        "challenge-row",
-        slug,
-        lambda user: selectors.challenge_get(
-            user=user, slug=slug, language=language, follow_tally=user.is_authenticated
-        ),
-    )
+    challenge = kept_challenge(request, slug)
     brief = translations.brief_for(
         challenge, language=language, original=request.GET.get("original") == "1"
     )

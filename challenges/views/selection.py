@@ -15,6 +15,7 @@ from peerhub.inputs import parse_id
 
 from .. import permissions, selectors, services
 from ..models import Solution
+from ..pagecache import kept_challenge, visitors_value
 from .base import mentions_url, perform
 
 CANDIDATES_SHOWN = 200
@@ -39,8 +40,17 @@ def _candidates(user, challenge, round_):
 
 
 def selection_page(request, slug: str):
-    challenge = selectors.challenge_get(user=request.user, slug=slug)
-    rounds = selectors.selection_rounds(user=request.user, challenge=challenge)
+    challenge = kept_challenge(request, slug)
+    # The published rounds, the same for every member but the organisers (and staff), who see
+    # the round in preparation too: kept for the members who see what visitors see.
+    rounds = visitors_value(
+        request,
+        [f"challenge:{slug}"],
+        "selection-rounds",
+        slug,
+        lambda user: selectors.selection_rounds(user=user, challenge=challenge),
+        alike=lambda: not permissions.can_view_draft_rounds(request.user, challenge),
+    )
     draft = next((r for r in rounds if not r.is_published), None)
     can_run = permissions.can_run_selection(request.user, challenge)
     return render(

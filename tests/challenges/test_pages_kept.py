@@ -324,6 +324,30 @@ def test_members_share_the_api_comment_list_and_a_moderator_reads_a_hidden_comme
     assert api.get("/api/comments/").json()["results"][-1]["body"] == "Just now."
 
 
+def test_members_share_the_selection_page_and_its_organiser_sees_the_round_in_preparation(
+    client,
+):
+    from tests.marketplace.purse_helpers import publish_winners, to_selecting
+
+    solution = make_solution(title="Rain tank")
+    challenge = solution.challenge
+    publish_winners(challenge, [solution])
+    to_selecting(challenge)
+    organiser = challenge.created_by
+    services.selection_round_open(challenge=challenge, by=organiser, title="Second look")
+    url = reverse("challenges:selection", args=[challenge.slug])
+    first, second = UserFactory.create_batch(2)
+    with counted(selectors, "selection_rounds") as reads:
+        client.force_login(first)
+        kept = main(client, url)
+        client.force_login(second)
+        assert main(client, url) == kept
+    assert reads.call_count == 1
+    assert "Rain tank" in kept and "Second look" not in kept
+    client.force_login(organiser)
+    assert "Second look" in main(client, url)
+
+
 def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     member = UserFactory(username="ana")
     make_solution(author=member, title="Published stove")
