@@ -228,9 +228,12 @@ class PayoutForm(forms.Form):
         help_text=gettext_lazy("Empty: everything available."), currency=FORM_CURRENCY,
     )  # fmt: skip
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, balances=None, **kwargs):
+        """`balances`: the member's balances per currency when the caller has read them."""
         super().__init__(*args, **kwargs)
-        currencies = sorted(set(ledger.balances_of(user)) | {default_currency()})
+        if balances is None:
+            balances = ledger.balances_of(user)
+        currencies = sorted(set(balances) | {default_currency()})
         field = self.fields["currency"]
         field.choices = [(code, code) for code in currencies]
         field.initial = default_currency()

@@ -262,15 +262,16 @@ def order_list(request):
     role = request.GET.get("role", "")
     orders = selectors.orders_of(request.user, role=role if role in ("buyer", "seller") else "")
     page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    balances = selectors.balance_of(request.user)
     return render(
         request,
         "marketplace/order_list.html",
         {
             "page": page,
             "role": role,
-            "balances": selectors.balance_of(request.user),
+            "balances": balances,
             "payouts": request.user.payouts.all()[:10],
-            "payout_form": PayoutForm(user=request.user),
+            "payout_form": PayoutForm(user=request.user, balances=balances),
             "subscription": services.current_subscription(request.user),
             "site_currency": default_currency(),  # the balance before any money came in
         },

@@ -124,6 +124,19 @@ class OrderEventSerializer(serializers.ModelSerializer):
         fields = ["from_state", "to_state", "actor", "note", "created_at"]
         read_only_fields = fields
 
+    def to_representation(self, event: OrderEvent) -> dict:
+        """What the fields above give (a test compares the two), written out: a list of 25
+        orders carries a few hundred events, and the generic walk over each one's fields and
+        its actor's nested serializer cost more than the rest of the list."""
+        actor = event.actor
+        return {
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "actor": None if actor is None else {"username": actor.username, "name": actor.name},
+            "note": event.note,
+            "created_at": self.fields["created_at"].to_representation(event.created_at),
+        }
+
 
 class OrderReviewSerializer(serializers.ModelSerializer):
     class Meta:

@@ -244,3 +244,16 @@ def test_the_books_are_read_only_in_the_admin(client, model):
         == 403
     )
     assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_choice_label_says_what_get_display_says_in_the_readers_language():
+    from django.utils import translation
+
+    from peerhub.templatetags.peerhub import choice_label
+
+    order = delivered_order()
+    for state in (Order.State.DELIVERED, Order.State.CANCELLED, "not-a-state"):
+        order.state = state
+        for language in ("en", "fr"):
+            with translation.override(language):
+                assert str(choice_label(order, "state")) == str(order.get_state_display())
