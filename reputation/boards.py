@@ -292,9 +292,16 @@ def _rewrite_changed(cursor, where: str, within: str) -> None:
         "AND COALESCE({a}.challenge_id, 0) = COALESCE({b}.challenge_id, 0)"
     )
     cursor.execute(f"DROP TABLE IF EXISTS {_DERIVED}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}")
     postgres = connection.vendor == "postgresql"
     if postgres:
+        # Grouped by sorting, not hashing: nearly every line of a member on a day in a challenge
+        # is a row of its own (1.6M rows from 2.2M lines at 100,000 members), which a hash
+        # table holds only by spilling to disk (10-16 s against 5.3 s sorted), and the rows
+        # come out in the order the inserts below write them.
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}")
+    if postgres:
+        cursor.execute("RESET enable_hashagg")
         # Its size, and hash joins, so that the comparisons below hash it (the planner,
         # multiplying the selectivities of the key's columns, expects a few rows and would
         # probe an index 50,000 times): until the end of the function.
@@ -319,7 +326,8 @@ def _rewrite_changed(cursor, where: str, within: str) -> None:
     # Then every derived row whose key has no row left.
     cursor.execute(
         f"""INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_DERIVED} n
-        WHERE NOT EXISTS (SELECT 1 FROM {table} d WHERE {same_key.format(a="d", b="n")})"""
+        WHERE NOT EXISTS (SELECT 1 FROM {table} d WHERE {same_key.format(a="d", b="n")})
+        ORDER BY n.member_id, n.day"""
     )
     cursor.execute(f"DROP TABLE {_DERIVED}")
     if postgres:  # the rest of the caller's transaction plans as it would have

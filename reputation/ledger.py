@@ -15,6 +15,7 @@ import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from challenges import lineage
 from challenges.models import Solution, UpstreamProposal
-from peerhub import hooks
+from peerhub import bulk, hooks
 from peerhub.models import ManifestoSignature, User
 
 from . import boards, outliers, trust
@@ -1226,29 +1227,39 @@ def sync_everything(
     the same ledger, since each batch only appends what its facts still lack."""
     if set_based is None:
         set_based = connection.vendor == "postgresql"
+    # A rebuild cut short while the ledger's foreign keys were away puts them back first.
+    bulk.restore(ReputationEvent)
     # Lines are only ever appended: the ids taken since the start count what was appended.
     before = _last_line_id()
     # The reviews' outlier verdicts first (kept on every review save; refreshed here for any
     # review changed behind the services' back): the lines read them.
     outliers.reviews_mark_outliers(None)
-    if set_based:
-        rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
-    else:
-        batch_size = batch_size or 500
-        ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), batch_size):
-            sync_solutions(ids[start : start + batch_size])
-            if progress is not None:
-                progress(min(start + batch_size, len(ids)), len(ids))
-    rebuild_sources()
+    # Into an empty ledger (a first load, or a restore of the facts alone) every line is new:
+    # its foreign keys are checked once at the end instead of line by line (peerhub.bulk).
+    loading = not ReputationEvent.objects.exists()
+    with bulk.foreign_keys_checked_at_end(ReputationEvent) if loading else nullcontext():
+        if set_based:
+            rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
+        else:
+            batch_size = batch_size or 500
+            ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))
+            for start in range(0, len(ids), batch_size):
+                sync_solutions(ids[start : start + batch_size])
+                if progress is not None:
+                    progress(min(start + batch_size, len(ids)), len(ids))
+        rebuild_sources()
     # The fold appends nothing: what the rebuild appended is counted now.
     appended = ReputationEvent.objects.filter(pk__gt=before).count()
     if appended > 10_000:
         # Statistics now, not when the server's counters catch up: a plan made for the ledger
         # before a big append would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent, force=True)
-    # The board rows checked and mended, and every score folded from them.
-    recompute_scores(None)
+    # The board rows checked and mended, and every score folded from them; when there are no
+    # rows yet, all of them are new and their foreign keys are checked once at the end.
+    bulk.restore(ReputationDay)
+    loading = not ReputationDay.objects.exists()
+    with bulk.foreign_keys_checked_at_end(ReputationDay) if loading else nullcontext():
+        recompute_scores(None)
     return appended
 
 

@@ -1,0 +1,147 @@
+"""peerhub.bulk: a big append with a table's foreign keys checked once at the end (PostgreSQL),
+as the full reputation rebuild of an empty ledger uses it. The keys come back with the names,
+rules and validity they had; a run cut short gets them back at the next rebuild; a row naming a
+row deleted meanwhile gets what the key's on_delete says; and when the drop cannot have its lock
+in time, or runs inside a transaction, nothing is dropped."""
+
+from unittest import mock
+
+import psycopg2
+import pytest
+from django.db import connection, transaction
+
+from peerhub import bulk
+from reputation import ledger, services
+from reputation.models import ReputationDay, ReputationEvent
+from tests.factories import UserFactory, make_fork, make_solution
+
+LEDGER = ReputationEvent._meta.db_table
+BOARD = ReputationDay._meta.db_table
+
+
+def keys(table: str) -> dict[str, tuple[str, str, bool]]:
+    """column -> (name, definition, validated) of the table's foreign keys."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname, c.conname, pg_get_constraintdef(c.oid), c.convalidated "
+            "FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+            "AND a.attnum = c.conkey[1] WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+            [table],
+        )
+        return {column: (name, text, ok) for column, name, text, ok in cursor.fetchall()}
+
+
+def lines() -> list[tuple]:
+    return sorted(
+        ReputationEvent.objects.values_list(
+            "fact_key", "seq", "kind", "beneficiary_id", "actor_id", "solution_id",
+            "source_solution_id", "amount", "capped", "note",
+        )
+    )  # fmt: skip
+
+
+def community():
+    """A root, a remix and a remix of it, voted on by verified members."""
+    authors = UserFactory.create_batch(3)
+    root = make_solution(author=authors[0])
+    fork = make_fork(root, authors[1])
+    grandchild = make_fork(fork, authors[2])
+    for voter in UserFactory.create_batch(4):
+        for solution in (root, fork, grandchild):
+            services.vote_cast(solution=solution, voter=voter, value=1)
+    ledger.sync_everything()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_ledger_is_rebuilt_with_its_keys_away_and_gets_them_back(postgres):
+    community()
+    expected, ledger_keys, board_keys = lines(), keys(LEDGER), keys(BOARD)
+    assert set(ledger_keys) == {"beneficiary_id", "actor_id", "solution_id", "source_solution_id"}
+    assert set(board_keys) == {"member_id", "challenge_id"}
+    ReputationEvent.objects.all()._raw_delete("default")
+    ReputationDay.objects.all()._raw_delete("default")
+    seen = {}
+    rebuild = ledger.rebuild_set_based
+
+    def watched(**kwargs):
+        seen["during"] = keys(LEDGER)
+        return rebuild(**kwargs)
+
+    with mock.patch.object(ledger, "rebuild_set_based", watched):
+        assert ledger.sync_everything() == len(expected)
+    assert seen["during"] == {}  # the lines went in unchecked...
+    assert keys(LEDGER) == ledger_keys  # ...and the same keys are back, validated
+    assert keys(BOARD) == board_keys
+    assert all(ok for _name, _text, ok in ledger_keys.values())
+    assert [line[:8] for line in lines()] == [line[:8] for line in expected]
+    # A ledger with lines keeps its keys through a rebuild.
+    with mock.patch.object(ledger, "rebuild_set_based", watched):
+        assert ledger.sync_everything() == 0
+    assert seen["during"] == ledger_keys
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_puts_back_the_keys_a_run_cut_short_left_missing_or_unchecked(postgres):
+    community()
+    before = keys(LEDGER)
+    name = before["actor_id"][0]
+    with connection.cursor() as cursor:  # what a worker killed inside the load leaves
+        cursor.execute(f'ALTER TABLE {LEDGER} DROP CONSTRAINT "{name}"')
+        cursor.execute(f'ALTER TABLE {LEDGER} DROP CONSTRAINT "{before["solution_id"][0]}"')
+        cursor.execute(
+            f'ALTER TABLE {LEDGER} ADD CONSTRAINT "{before["solution_id"][0]}" FOREIGN KEY '
+            "(solution_id) REFERENCES challenges_solution (id) DEFERRABLE INITIALLY DEFERRED "
+            "NOT VALID"
+        )
+    assert "actor_id" not in keys(LEDGER) and not keys(LEDGER)["solution_id"][2]
+    ledger.sync_everything()
+    after = keys(LEDGER)
+    assert after["actor_id"][1:] == before["actor_id"][1:]  # the same rule, validated
+    assert after["solution_id"] == before["solution_id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_naming_a_row_deleted_meanwhile_gets_what_on_delete_says(postgres):
+    community()
+    line = ReputationEvent.objects.exclude(actor=None).first()
+    gone = 10_000_000
+    with bulk.foreign_keys_checked_at_end(ReputationEvent) as away:
+        assert away
+        fields = {
+            f.attname: getattr(line, f.attname)
+            for f in ReputationEvent._meta.concrete_fields
+            if not f.primary_key
+        }
+        orphan = ReputationEvent.objects.create(**{**fields, "seq": 90, "beneficiary_id": gone})
+        stray = ReputationEvent.objects.create(**{**fields, "seq": 91, "actor_id": gone})
+    assert not ReputationEvent.objects.filter(pk=orphan.pk).exists()  # CASCADE: deleted
+    stray.refresh_from_db()
+    assert stray.actor_id is None  # SET_NULL: cleared
+    assert all(ok for _name, _text, ok in keys(LEDGER).values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_keys_stay_when_their_lock_is_not_to_be_had_in_time(postgres):
+    before = keys(LEDGER)
+    params = connection.get_connection_params()
+    reader = psycopg2.connect(**params)
+    try:
+        with reader.cursor() as cursor:  # a long reader of the ledger, in its transaction
+            cursor.execute(f"SELECT COUNT(*) FROM {LEDGER}")
+        with (
+            mock.patch.object(bulk, "LOCK_WAIT", "50ms"),
+            bulk.foreign_keys_checked_at_end(ReputationEvent) as away,
+        ):
+            assert not away
+            assert keys(LEDGER) == before
+    finally:
+        reader.close()
+    assert keys(LEDGER) == before
+
+
+@pytest.mark.django_db
+def test_nothing_is_dropped_inside_a_transaction():
+    """Inside one, the drop's lock would last until its end: the append keeps its keys (and on
+    SQLite there is nothing to drop)."""
+    with transaction.atomic(), bulk.foreign_keys_checked_at_end(ReputationEvent) as away:
+        assert not away
