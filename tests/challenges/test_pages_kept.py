@@ -5,6 +5,7 @@ own (whether they follow, their vote, their review, their comments, their paused
 organisers may do) is theirs on every request. Each write shows at once."""
 
 import re
+from contextlib import ExitStack
 from decimal import Decimal
 from unittest import mock
 
@@ -43,6 +44,24 @@ def counted(module, name):
     return mock.patch.object(module, name, wraps=getattr(module, name))
 
 
+def shared_by_two(client, settings, url: str, *reads) -> tuple[str, str]:
+    """The page at `url` as a member gets it built live (page cache off), then kept for one
+    member and served to another (cache on): returns (live, kept), and checks the second member
+    got what the first did and each read in `reads` ((module, name) pairs) ran once for both."""
+    first, second = UserFactory.create_batch(2)
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(first)
+    live = main(client, url)
+    settings.PEERHUB_PAGE_CACHE = True
+    with ExitStack() as stack:
+        calls = [stack.enter_context(counted(module, name)) for module, name in reads]
+        kept = main(client, url)
+        client.force_login(second)
+        assert main(client, url) == kept
+    assert [call.call_count for call in calls] == [1] * len(calls)
+    return live, kept
+
+
 def reviewer():
     member = UserFactory()
     ReputationScore.objects.create(user=member, total=Decimal(100), trust_level=2)
@@ -52,19 +71,13 @@ def reviewer():
 def test_members_share_the_challenge_page_and_get_what_they_would_get_live(client, settings):
     challenge = ChallengeFactory(title="Clean water for Kivu")
     make_solution(challenge, title="Clay filter")
-    first, second = UserFactory.create_batch(2)
-    settings.PEERHUB_PAGE_CACHE = False
-    client.force_login(first)
-    live = main(client, challenge.get_absolute_url())
-    settings.PEERHUB_PAGE_CACHE = True
-    with (
-        counted(challenge_views, "_challenge_parts") as parts,
-        counted(selectors, "challenge_get") as rows,
-    ):
-        kept = main(client, challenge.get_absolute_url())
-        client.force_login(second)
-        assert main(client, challenge.get_absolute_url()) == kept
-    assert parts.call_count == 1 and rows.call_count == 1
+    live, kept = shared_by_two(
+        client,
+        settings,
+        challenge.get_absolute_url(),
+        (challenge_views, "_challenge_parts"),
+        (selectors, "challenge_get"),
+    )
     assert kept == live and "Clay filter" in kept
 
 
@@ -150,38 +163,22 @@ def test_a_comments_author_gets_their_own_discussion_and_the_others_share_one(cl
 
 def test_members_share_the_solution_page_and_get_what_they_would_get_live(client, settings):
     solution = make_solution(title="Rain tank")
-    first, second = UserFactory.create_batch(2)
-    settings.PEERHUB_PAGE_CACHE = False
-    client.force_login(first)
-    live = main(client, solution.get_absolute_url())
-    settings.PEERHUB_PAGE_CACHE = True
-    with (
-        counted(solution_views, "_solution_parts") as parts,
-        counted(selectors, "solution_get") as rows,
-    ):
-        kept = main(client, solution.get_absolute_url())
-        client.force_login(second)
-        assert main(client, solution.get_absolute_url()) == kept
-    assert parts.call_count == 1 and rows.call_count == 1
+    live, kept = shared_by_two(
+        client,
+        settings,
+        solution.get_absolute_url(),
+        (solution_views, "_solution_parts"),
+        (selectors, "solution_get"),
+    )
     assert kept == live
 
 
 def test_members_share_a_solutions_history_and_a_new_revision_shows_at_once(client, settings):
     solution = make_solution(title="Rain tank")
     url = reverse("challenges:solution-history", args=[solution.pk])
-    first, second = UserFactory.create_batch(2)
-    settings.PEERHUB_PAGE_CACHE = False
-    client.force_login(first)
-    live = main(client, url)
-    settings.PEERHUB_PAGE_CACHE = True
-    with (
-        counted(selectors, "solution_get") as rows,
-        counted(selectors, "solution_revisions") as revisions,
-    ):
-        kept = main(client, url)
-        client.force_login(second)
-        assert main(client, url) == kept
-    assert rows.call_count == 1 and revisions.call_count == 1
+    live, kept = shared_by_two(
+        client, settings, url, (selectors, "solution_get"), (selectors, "solution_revisions")
+    )
     assert kept == live and "Flag" in kept  # a member may flag another's revision
     services.solution_revise(
         solution=solution, by=solution.author, title="Rain tank, two barrels", body="Second."

@@ -127,7 +127,7 @@ def test_the_keys_stay_when_their_lock_is_not_to_be_had_in_time(postgres):
     reader = psycopg2.connect(**params)
     try:
         with reader.cursor() as cursor:  # a long reader of the ledger, in its transaction
-            cursor.execute(f"SELECT COUNT(*) FROM {LEDGER}")
+            cursor.execute("SELECT COUNT(*) FROM reputation_reputationevent")
         with (
             mock.patch.object(bulk, "LOCK_WAIT", "50ms"),
             bulk.foreign_keys_checked_at_end(ReputationEvent) as away,
