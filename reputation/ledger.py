@@ -147,7 +147,11 @@ def _desired_and_notes(
     if voter_id is not None:
         vote_rows = vote_rows.filter(voter_id=voter_id)
     vote_rows = list(vote_rows)
-    reviews = [] if voter_id is not None else list(Review.objects.filter(solution_id__in=solutions))
+    # What the lines read of a review (not its words: a full rebuild reads 400,000 of them).
+    review_rows = Review.objects.filter(solution_id__in=solutions).only(
+        "solution_id", "reviewer_id", "mean_score", "created_at", "updated_at", "outlier"
+    )
+    reviews = [] if voter_id is not None else list(review_rows)
     actors = {v.voter_id for v in vote_rows} | {r.reviewer_id for r in reviews}
     verified = _verified_ids(actors)
     # Low-trust members (the latest trust snapshot) still vote, but mint no reputation, and
