@@ -31,10 +31,18 @@ from django.db.models import Count
 from django.utils import timezone
 
 from challenges.models import Challenge, Solution
+from peerhub import bulk
 from peerhub.models import User
 
 from . import fitness, ledger, trust
-from .models import FanoutPartition, FanoutRun, ReputationEvent, SolutionScore, Vote
+from .models import (
+    FanoutPartition,
+    FanoutRun,
+    ReputationDay,
+    ReputationEvent,
+    SolutionScore,
+    Vote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +175,9 @@ def start(job: str, partitions: int) -> FanoutRun:
         FanoutRun.objects.filter(pk=run.pk).update(finished_at=now)
     params = {"partitions": max(1, int(partitions))}
     if job == REPUTATION:
+        # A single-task rebuild cut short while the ledger's foreign keys were away: back first.
+        bulk.restore(ReputationEvent)
+        bulk.restore(ReputationDay)
         # Every partition reads the same snapshot; the lines appended after this one count.
         params |= {"snapshot_id": trust.latest_snapshot_id(), "before": ledger.last_line_id()}
     run = FanoutRun.objects.create(job=job, params=params, started_at=now)

@@ -145,3 +145,18 @@ def test_nothing_is_dropped_inside_a_transaction():
     SQLite there is nothing to drop)."""
     with transaction.atomic(), bulk.foreign_keys_checked_at_end(ReputationEvent) as away:
         assert not away
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fanned_out_rebuild_puts_back_a_missing_key_too(postgres):
+    from reputation import partitions
+
+    community()
+    before = keys(BOARD)
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE {BOARD} DROP CONSTRAINT "{before["member_id"][0]}"')
+    assert "member_id" not in keys(BOARD)
+    partitions.run_inline(partitions.REPUTATION, 2)
+    after = keys(BOARD)
+    assert after["member_id"][1:] == before["member_id"][1:]  # the same rule, validated
+    assert after["challenge_id"] == before["challenge_id"]
