@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from peerhub.home import ChecklistStep, HomeTask
 from peerhub.models import Follow, User
+from peerhub.statements import Compiled
 
 from . import permissions
 from .models import Challenge, Solution, UpstreamProposal
@@ -39,36 +40,69 @@ def checklist_steps() -> list[ChecklistStep]:
     ]
 
 
+def _offers(limit: int) -> Compiled:
+    """The open upstream offers on the member's solutions (argument: the member's id), oldest
+    first, with their author's names and the solution's title: compiled once per process and
+    limit (peerhub.statements), as every signed-in visit to home asks it."""
+    if limit not in _OFFERS:
+        _OFFERS[limit] = Compiled(
+            UpstreamProposal,
+            lambda member_id: (
+                UpstreamProposal.objects.filter(
+                    parent__author_id=member_id, status=UpstreamProposal.Status.OPEN
+                )
+                .order_by("created_at", "pk")
+                .values_list(
+                    "pk", "created_at", "author__display_name", "author__username", "parent__title"
+                )[:limit]
+            ),
+        )
+    return _OFFERS[limit]
+
+
+def _selecting(limit: int) -> Compiled:
+    """The challenges the member organises that wait for a selection (argument: the member's
+    id), soonest closed first: compiled once per process and limit, as `_offers`."""
+    if limit not in _SELECTING:
+        _SELECTING[limit] = Compiled(
+            Challenge,
+            lambda member_id: (
+                Challenge.objects.filter(
+                    organisers__id=member_id, status=Challenge.Status.SELECTING
+                )
+                .order_by("closes_at", "pk")
+                .values_list("title", "slug", "closes_at")[:limit]
+            ),
+        )
+    return _SELECTING[limit]
+
+
+_OFFERS: dict[int, Compiled] = {}
+_SELECTING: dict[int, Compiled] = {}
+
+
 def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
     """Upstream offers the member must decide (on their solutions), then the challenges they
-    organise that wait for a selection. Two queries."""
-    offers = (
-        UpstreamProposal.objects.filter(parent__author=user, status=UpstreamProposal.Status.OPEN)
-        .select_related("author", "parent")
-        .order_by("created_at", "pk")[:limit]
-    )
+    organise that wait for a selection. Two queries, each compiled once."""
     found = [
         HomeTask(
             text=gettext("{author} offered a change to your solution “{solution}”").format(
-                author=offer.author.name, solution=offer.parent.title
+                author=display or username, solution=solution
             ),
-            url=offer.get_absolute_url(),
+            url=reverse("challenges:upstream-detail", kwargs={"pk": pk}),
             action=gettext("Decide"),
-            when=offer.created_at,
+            when=created_at,
         )
-        for offer in offers
+        for pk, created_at, display, username, solution in _offers(limit).rows(user.pk)
     ]
-    selecting = Challenge.objects.filter(
-        organisers=user, status=Challenge.Status.SELECTING
-    ).order_by("closes_at", "pk")[:limit]
     found += [
         HomeTask(
-            text=gettext("“{challenge}” waits for its selection").format(challenge=challenge.title),
-            url=reverse("challenges:selection", args=[challenge.slug]),
+            text=gettext("“{challenge}” waits for its selection").format(challenge=title),
+            url=reverse("challenges:selection", args=[slug]),
             action=gettext("Select"),
-            when=challenge.closes_at,
+            when=closes_at,
         )
-        for challenge in selecting
+        for title, slug, closes_at in _selecting(limit).rows(user.pk)
     ]
     return found
 

@@ -1,14 +1,16 @@
 """What the marketplace adds to a signed-in member's home (peerhub.home): orders waiting for
-them, as buyer or as seller. One query."""
+them, as buyer or as seller. One query, compiled once (peerhub.statements)."""
 
 from datetime import timedelta
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from peerhub.home import HomeTask
 from peerhub.models import User
+from peerhub.statements import Compiled
 
 from .models import Order
 
@@ -35,37 +37,58 @@ _STEPS = {
 }
 
 
-def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
-    waiting = (
-        Q(buyer=user, state=Order.State.PENDING_PAYMENT)
-        | Q(seller=user, state__in=[Order.State.PAID, Order.State.IN_PROGRESS])
-        | Q(buyer=user, state=Order.State.DELIVERED)
-        | Q(
-            buyer=user,
-            state=Order.State.COMPLETED,
-            review__isnull=True,
-            updated_at__gte=timezone.now() - REVIEW_ASKED_FOR,
+def _waiting(limit: int):
+    """The orders whose next step is the member's (argument: the member's id, and the moment
+    before which a completed order no longer asks for its review), oldest first, with the other
+    party's names: compiled once per process and limit (peerhub.statements), as every signed-in
+    visit to home asks it."""
+
+    def build(member_id, review_since):
+        waiting = (
+            Q(buyer_id=member_id, state=Order.State.PENDING_PAYMENT)
+            | Q(seller_id=member_id, state__in=[Order.State.PAID, Order.State.IN_PROGRESS])
+            | Q(buyer_id=member_id, state=Order.State.DELIVERED)
+            | Q(
+                buyer_id=member_id,
+                state=Order.State.COMPLETED,
+                review__isnull=True,
+                updated_at__gte=review_since,
+            )
         )
-    )
-    orders = (
-        Order.objects.filter(waiting)
-        .select_related("buyer", "seller")
-        .order_by("updated_at", "pk")[:limit]
-    )
+        return (
+            Order.objects.filter(waiting)
+            .order_by("updated_at", "pk")
+            .values_list(*_COLUMNS)[:limit]
+        )
+
+    if limit not in _WAITING:
+        _WAITING[limit] = Compiled(Order, build)
+    return _WAITING[limit]
+
+
+_COLUMNS = (
+    "pk", "state", "title", "updated_at", "buyer_id", "buyer__display_name", "buyer__username",
+    "seller__display_name", "seller__username",
+)  # fmt: skip
+_WAITING: dict[int, Compiled] = {}
+
+
+def tasks_for(*, user: User, limit: int) -> list[HomeTask]:
+    rows = _waiting(limit).rows(user.pk, timezone.now() - REVIEW_ASKED_FOR)
     found = []
-    for order in orders:
-        side = "buyer" if order.buyer_id == user.pk else "seller"
-        step = _STEPS.get((order.state, side))
+    for pk, state, title, updated_at, buyer_id, *names in rows:
+        side = "buyer" if buyer_id == user.pk else "seller"
+        step = _STEPS.get((state, side))
         if step is None:
             continue
-        other = order.seller if side == "buyer" else order.buyer
+        display, username = names[2:] if side == "buyer" else names[:2]
         text, action = step
         found.append(
             HomeTask(
-                text=str(text).format(title=order.title, other=other.name),
-                url=order.get_absolute_url(),
+                text=str(text).format(title=title, other=display or username),
+                url=reverse("marketplace:order-detail", kwargs={"pk": pk}),
                 action=str(action),
-                when=order.updated_at,
+                when=updated_at,
             )
         )
     return found

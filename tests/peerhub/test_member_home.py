@@ -251,3 +251,33 @@ def test_a_member_may_hide_the_checklist_before_finishing_it(client):
 def test_hiding_the_checklist_needs_a_member(client):
     response = client.post(reverse("checklist-hide"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_compiled_task_reads_are_their_querysets_and_name_the_other_party():
+    """The home's task reads are compiled once (peerhub.statements): for each member, what the
+    kept statement gives is what a fresh queryset gives, and the task names the other party by
+    their display name, or their username without one."""
+    from challenges import home as challenge_home
+    from marketplace import home as market_home
+
+    buyer = UserFactory(display_name="")
+    order = paid_order(offer=OfferFactory(), buyer=buyer)
+    pending = place(buyer=buyer)
+    pending.seller.display_name = "Ama the potter"
+    pending.seller.save(update_fields=["display_name"])
+    author = UserFactory()
+    fork = make_fork(make_solution(author=author))
+    challenge_services.upstream_propose(fork=fork, by=fork.author, message="Better.")
+    organiser = ChallengeFactory(status=Challenge.Status.SELECTING).organisers.get()
+    since = timezone.now() - timedelta(days=30)
+    for member in (buyer, order.seller, author, fork.author, organiser):
+        waiting = market_home._waiting(home.TASKS_PER_APP)
+        assert waiting.rows(member.pk, since) == list(waiting.build(member.pk, since))
+        for read in (challenge_home._offers, challenge_home._selecting):
+            kept = read(home.TASKS_PER_APP)
+            assert kept.rows(member.pk) == list(kept.build(member.pk))
+    (start,) = home.tasks(user=order.seller)
+    assert start.action == "Start" and buyer.username in start.text
+    assert start.url == order.get_absolute_url()
+    (pay,) = home.tasks(user=buyer)
+    assert pay.action == "Pay" and "Ama the potter" in pay.text
