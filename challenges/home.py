@@ -2,6 +2,8 @@
 the member's work waiting for them, and the challenges closing soon. Each read is one bounded
 query."""
 
+import functools
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -40,45 +42,37 @@ def checklist_steps() -> list[ChecklistStep]:
     ]
 
 
+@functools.cache
 def _offers(limit: int) -> Compiled:
     """The open upstream offers on the member's solutions (argument: the member's id), oldest
     first, with their author's names and the solution's title: compiled once per process and
     limit (peerhub.statements), as every signed-in visit to home asks it."""
-    if limit not in _OFFERS:
-        _OFFERS[limit] = Compiled(
-            UpstreamProposal,
-            lambda member_id: (
-                UpstreamProposal.objects.filter(
-                    parent__author_id=member_id, status=UpstreamProposal.Status.OPEN
-                )
-                .order_by("created_at", "pk")
-                .values_list(
-                    "pk", "created_at", "author__display_name", "author__username", "parent__title"
-                )[:limit]
-            ),
-        )
-    return _OFFERS[limit]
+    return Compiled(
+        UpstreamProposal,
+        lambda member_id: (
+            UpstreamProposal.objects.filter(
+                parent__author_id=member_id, status=UpstreamProposal.Status.OPEN
+            )
+            .order_by("created_at", "pk")
+            .values_list(
+                "pk", "created_at", "author__display_name", "author__username", "parent__title"
+            )[:limit]
+        ),
+    )
 
 
+@functools.cache
 def _selecting(limit: int) -> Compiled:
     """The challenges the member organises that wait for a selection (argument: the member's
     id), soonest closed first: compiled once per process and limit, as `_offers`."""
-    if limit not in _SELECTING:
-        _SELECTING[limit] = Compiled(
-            Challenge,
-            lambda member_id: (
-                Challenge.objects.filter(
-                    organisers__id=member_id, status=Challenge.Status.SELECTING
-                )
-                .order_by("closes_at", "pk")
-                .values_list("title", "slug", "closes_at")[:limit]
-            ),
-        )
-    return _SELECTING[limit]
-
-
-_OFFERS: dict[int, Compiled] = {}
-_SELECTING: dict[int, Compiled] = {}
+    return Compiled(
+        Challenge,
+        lambda member_id: (
+            Challenge.objects.filter(organisers__id=member_id, status=Challenge.Status.SELECTING)
+            .order_by("closes_at", "pk")
+            .values_list("title", "slug", "closes_at")[:limit]
+        ),
+    )
 
 
 def tasks_for(*, user: User, limit: int) -> list[HomeTask]:

@@ -1,6 +1,7 @@
 """What the marketplace adds to a signed-in member's home (peerhub.home): orders waiting for
 them, as buyer or as seller. One query, compiled once (peerhub.statements)."""
 
+import functools
 from datetime import timedelta
 
 from django.db.models import Q
@@ -37,7 +38,8 @@ _STEPS = {
 }
 
 
-def _waiting(limit: int):
+@functools.cache
+def _waiting(limit: int) -> Compiled:
     """The orders whose next step is the member's (argument: the member's id, and the moment
     before which a completed order no longer asks for its review), oldest first, with the other
     party's names: compiled once per process and limit (peerhub.statements), as every signed-in
@@ -61,16 +63,13 @@ def _waiting(limit: int):
             .values_list(*_COLUMNS)[:limit]
         )
 
-    if limit not in _WAITING:
-        _WAITING[limit] = Compiled(Order, build)
-    return _WAITING[limit]
+    return Compiled(Order, build)
 
 
 _COLUMNS = (
     "pk", "state", "title", "updated_at", "buyer_id", "buyer__display_name", "buyer__username",
     "seller__display_name", "seller__username",
 )  # fmt: skip
-_WAITING: dict[int, Compiled] = {}
 
 
 def tasks_for(*, user: User, limit: int) -> list[HomeTask]:

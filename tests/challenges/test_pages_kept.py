@@ -44,22 +44,29 @@ def counted(module, name):
     return mock.patch.object(module, name, wraps=getattr(module, name))
 
 
-def shared_by_two(client, settings, url: str, *reads) -> tuple[str, str]:
-    """The page at `url` as a member gets it built live (page cache off), then kept for one
-    member and served to another (cache on): returns (live, kept), and checks the second member
-    got what the first did and each read in `reads` ((module, name) pairs) ran once for both."""
+def served_alike(client, url: str, *reads) -> str:
+    """The page at `url` kept for one member and served to another: returns it, and checks the
+    second member got what the first did and each read in `reads` ((module, name) pairs) ran
+    once for both."""
     first, second = UserFactory.create_batch(2)
-    settings.PEERHUB_PAGE_CACHE = False
-    client.force_login(first)
-    live = main(client, url)
-    settings.PEERHUB_PAGE_CACHE = True
     with ExitStack() as stack:
         calls = [stack.enter_context(counted(module, name)) for module, name in reads]
+        client.force_login(first)
         kept = main(client, url)
         client.force_login(second)
         assert main(client, url) == kept
     assert [call.call_count for call in calls] == [1] * len(calls)
-    return live, kept
+    return kept
+
+
+def shared_by_two(client, settings, url: str, *reads) -> tuple[str, str]:
+    """The page at `url` as a member gets it built live (page cache off), then as two others
+    share it (`served_alike`, cache on): returns (live, kept)."""
+    settings.PEERHUB_PAGE_CACHE = False
+    client.force_login(UserFactory())
+    live = main(client, url)
+    settings.PEERHUB_PAGE_CACHE = True
+    return live, served_alike(client, url, *reads)
 
 
 def reviewer():
@@ -333,13 +340,7 @@ def test_members_share_the_selection_page_and_its_organiser_sees_the_round_in_pr
     organiser = challenge.created_by
     services.selection_round_open(challenge=challenge, by=organiser, title="Second look")
     url = reverse("challenges:selection", args=[challenge.slug])
-    first, second = UserFactory.create_batch(2)
-    with counted(selectors, "selection_rounds") as reads:
-        client.force_login(first)
-        kept = main(client, url)
-        client.force_login(second)
-        assert main(client, url) == kept
-    assert reads.call_count == 1
+    kept = served_alike(client, url, (selectors, "selection_rounds"))
     assert "Rain tank" in kept and "Second look" not in kept
     client.force_login(organiser)
     assert "Second look" in main(client, url)
@@ -350,13 +351,7 @@ def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     make_solution(author=member, title="Published stove")
     make_solution(author=member, title="Draft stove", publish=False)
     url = reverse("profile", args=["ana"])
-    first, second = UserFactory.create_batch(2)
-    with counted(selectors, "member_solutions") as built:
-        client.force_login(first)
-        shared = main(client, url)
-        client.force_login(second)
-        assert main(client, url) == shared
-    assert built.call_count == 1
+    shared = served_alike(client, url, (selectors, "member_solutions"))
     assert "Published stove" in shared and "Draft stove" not in shared
     client.force_login(member)
     with counted(selectors, "member_solutions") as built:
@@ -366,7 +361,7 @@ def test_a_profile_is_kept_for_its_visitors_and_for_its_member_alone(client):
     assert "Draft stove" in own
     make_solution(author=member, title="Second stove")
     assert "Second stove" in main(client, url)
-    client.force_login(first)
+    client.force_login(UserFactory())  # another member, served the shared copy
     page = main(client, url)
     assert "Second stove" in page and "Draft stove" not in page
 
