@@ -2,6 +2,9 @@
 
 import os
 import re
+from contextlib import contextmanager
+from datetime import datetime
+from unittest import mock
 
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -91,3 +94,25 @@ def page_main(client, url: str) -> str:
     assert response.status_code == 200
     html = response.content.decode()
     return _CSRF_TOKEN.sub(r'\1"', html[html.index("<main") : html.index("</main>")])
+
+
+@contextmanager
+def one_moment():
+    """Every clock a page reads stopped at one moment: Django's `timezone.now` and the one
+    humanize's "a second ago" reads (`datetime.now`), so that two renders of a page, live and
+    kept, say a fresh time alike however long apart they run."""
+    from django.contrib.humanize.templatetags import humanize
+    from django.utils import timezone
+
+    moment = timezone.now()
+
+    class Stopped(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment.astimezone(tz) if tz is not None else timezone.make_naive(moment)
+
+    with (
+        mock.patch("django.utils.timezone.now", return_value=moment),
+        mock.patch.object(humanize, "datetime", Stopped),
+    ):
+        yield moment

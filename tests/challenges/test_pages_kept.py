@@ -20,7 +20,7 @@ from peerhub.following import follow_toggle
 from reputation import services as reputation_services
 from reputation.models import ReputationScore
 from tests.factories import ChallengeFactory, UserFactory, make_solution
-from tests.helpers import page_main
+from tests.helpers import one_moment, page_main
 from tests.marketplace.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,11 @@ def counted(module, name):
     return mock.patch.object(module, name, wraps=getattr(module, name))
 
 
-def served_alike(client, url: str, *reads) -> str:
-    """The page at `url` kept for one member and served to another: returns it, and checks the
-    second member got what the first did and each read in `reads` ((module, name) pairs) ran
-    once for both."""
-    first, second = UserFactory.create_batch(2)
+def served_alike(client, url: str, *reads, members=None) -> str:
+    """The page at `url` kept for one member and served to another (`members`, two new ones by
+    default): returns it, and checks the second got what the first did and each read in
+    `reads` ((module, name) pairs) ran once for both."""
+    first, second = members or UserFactory.create_batch(2)
     with ExitStack() as stack:
         calls = [stack.enter_context(counted(module, name)) for module, name in reads]
         client.force_login(first)
@@ -60,13 +60,16 @@ def served_alike(client, url: str, *reads) -> str:
 
 
 def shared_by_two(client, settings, url: str, *reads) -> tuple[str, str]:
-    """The page at `url` as a member gets it built live (page cache off), then as two others
-    share it (`served_alike`, cache on): returns (live, kept)."""
-    settings.PEERHUB_PAGE_CACHE = False
-    client.force_login(UserFactory())
-    live = main(client, url)
-    settings.PEERHUB_PAGE_CACHE = True
-    return live, served_alike(client, url, *reads)
+    """The page at `url` as a member gets it built live (page cache off), then as they and
+    another share it (`served_alike`, cache on): returns (live, kept). All at one moment, so
+    that a time said relatively ("now", "a second ago") reads alike in both."""
+    members = UserFactory.create_batch(2)
+    with one_moment():
+        settings.PEERHUB_PAGE_CACHE = False
+        client.force_login(members[0])
+        live = main(client, url)
+        settings.PEERHUB_PAGE_CACHE = True
+        return live, served_alike(client, url, *reads, members=members)
 
 
 def reviewer():
