@@ -11,8 +11,10 @@ own (`adv_rng`), so that switching one on changes what the others draw as little
 - Sleepers (`sleepers`, accounts): post and vote honestly until `sleeper_wake` of the run has
   passed, then upvote each other's solutions instead of judging.
 - Lineage farming (`lineage_farmers`, puppets of one farm master): the master posts an honest
-  solution in every challenge on the first day (and others later, at the members' rate); each
-  puppet forks one of the master's solutions a day, makes a cosmetic edit (the text changes,
+  solution on the first day, so that the farm has one to fork, and others later at the
+  members' rate, as any member does; each puppet forks one solution of the farm a day (one of
+  the master's it has not forked yet, else another puppet's fork of them, so that the master
+  is an ancestor of every fork), makes a cosmetic edit (the text changes,
   which once escaped the unchanged-fork rule; its hidden quality is its parent's; the
   cosmetic-copy rule, challenges.lineage.is_copy, now counts it as a copy), and upvotes the
   other puppets' forks. The master's harvest is the lineage credit and the "solution forked"
@@ -149,9 +151,11 @@ class AdversaryAgents(AdversaryFigures):
                 quality = min(0.95, max(0.02, rng.gauss(self.skill[pk], 0.12)))
                 self._post(pk, rng.choice(self.challenges), quality)
         for pk in self.ids("farm_master"):
+            # He posts as any member does, save that the farm needs a first solution to fork:
+            # one on the first day, then at the members' rate.
             if day == 0:
-                for challenge in self.challenges:
-                    self._post(pk, challenge, min(0.95, max(0.02, self.adv_rng.gauss(0.5, 0.1))))
+                challenge = self.adv_rng.choice(self.challenges)
+                self._post(pk, challenge, min(0.95, max(0.02, self.adv_rng.gauss(0.5, 0.1))))
             elif rng.random() < c.post_rate:
                 self._post(pk, rng.choice(self.challenges), self.adv_rng.uniform(0.3, 0.6))
         if day == 0 and self.ids("wash_trader"):
@@ -235,8 +239,10 @@ class AdversaryAgents(AdversaryFigures):
                 self._vote(pk, solution_id, Vote.UP)
 
     def _farm(self) -> None:
-        """Each puppet forks one of the master's solutions with a cosmetic edit, then upvotes
-        the other puppets' forks."""
+        """Each puppet forks one solution of the master's farm a day with a cosmetic edit (one
+        of his own it has not forked yet or, once it has forked them all, another puppet's fork
+        of them: the master is an ancestor of every fork), then upvotes the other puppets'
+        forks."""
         from challenges import services as challenge_services
 
         masters = self.ids("farm_master")
@@ -246,7 +252,9 @@ class AdversaryAgents(AdversaryFigures):
         for fork_id in self.farm_forks:
             forked_by[self.author[fork_id]].add(self.solution_rows[fork_id].parent_id)
         for pk in farmers:
-            choices = [s for s in targets if s not in forked_by[pk]]
+            choices = [s for s in targets if s not in forked_by[pk]] or [
+                f for f in self.farm_forks if self.author[f] != pk and f not in forked_by[pk]
+            ]
             if not choices:
                 continue
             parent_id = self.adv_rng.choice(choices)

@@ -314,7 +314,7 @@ class AdversaryFigures:
         """Whether the farm is what lifts its master: his rank once what the farm gave him (the
         lines of the farm's forks, and every line a puppet's act gave him) is taken away, against
         the top 1 %. A master who ranks there without it got there by his own posts, which honest
-        members judged (issue 23: the master posts in every challenge on the first day)."""
+        members judged."""
         figures = []
         top = len(self.top_1pct)
         for master in masters:

@@ -68,17 +68,22 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert not among.filter(created_at__lt=wake).exists()
     assert among.filter(created_at__gte=wake, value=Vote.UP).exists()
 
-    # Lineage farming: forks of the master's solutions, cosmetically edited (their hidden
-    # quality their parent's; the cosmetic-copy rule still sees copies), upvoted by the other
-    # puppets.
+    # Lineage farming: the master posts like any member (one solution on the first day, so
+    # the farm has one); each puppet forks one solution of the farm a day, his or, once it has
+    # forked those, another puppet's fork of them, cosmetically edited (their hidden quality
+    # their parent's; the cosmetic-copy rule still sees copies), upvoted by the other puppets.
     master = sim.ids("farm_master")[0]
     farmers = set(sim.ids("farmer"))
+    first_day = [s for s, author in sim.author.items() if author == master and not sim.posted_on[s]]
+    assert len(first_day) == 1
     forks = Solution.objects.filter(pk__in=sim.farm_forks).select_related(
         "parent", "current_revision"
     )
-    assert len(forks) >= len(farmers)
+    assert len(forks) == len(farmers) * ALL.days
     for fork in forks:
-        assert fork.parent.author_id == master and fork.author_id in farmers
+        assert fork.author_id in farmers and fork.parent.author_id != fork.author_id
+        assert fork.parent.author_id == master or fork.parent_id in sim.farm_forks
+        assert master in fork.ancestor_author_ids
         assert fork.unchanged_fork  # a cosmetic edit leaves a copy (challenges.lineage)
         assert fork.current_revision.body.endswith(COSMETIC_EDIT.strip())
         assert sim.quality[fork.pk] == sim.quality[fork.parent_id]
