@@ -29,7 +29,8 @@ with every component a value from 0 to 1 and the weights in settings (`rules.fit
 
 Each component's points are 100 x weight x value rounded to 4 decimals, and the fitness is the
 sum of the rounded points, so the explanation adds up exactly. Rank: published solutions by
-fitness, ties to the earlier published; withdrawn solutions keep a score but have no rank.
+fitness, ties to the earlier published; withdrawn solutions and copies (forks still
+`unchanged_fork`: their source is the work, and is ranked) keep a score but have no rank.
 
 A batch of challenges (one for the debounced recompute, up to `BATCH_CHALLENGES` for the nightly
 one) is measured by one SQL statement (CTEs over the lineage reached by the root index and the
@@ -219,7 +220,8 @@ def _measure_sql(config: rules_module.Fitness, n_challenges: int) -> str:
     )
     SELECT m.id, m.challenge_id, s.status, s.published_at, q.ups, q.downs, q.wilson, q.n_reviews,
            q.review_total, q.prior, q.bayesian, COALESCE(vital.n, 0), COALESCE(vital.raw, 0),
-           COALESCE(chosen.outcome, 0), chosen.round_number, s.parent_id IS NULL
+           COALESCE(chosen.outcome, 0), chosen.round_number, s.parent_id IS NULL,
+           s.unchanged_fork
     FROM members m JOIN {sol} s ON s.id = m.id
     JOIN quality q ON q.id = m.id
     LEFT JOIN vital ON vital.ancestor_id = m.id
@@ -254,6 +256,7 @@ class Measure:
     orders: int = 0  # completed orders of those offers
     challenge_id: int = 0
     is_root: bool = False  # no parent: the solution starts a lineage
+    copy: bool = False  # a fork still a copy of its source (Solution.unchanged_fork): no rank
 
 
 def measure_challenge(challenge_id: int) -> list[Measure]:
@@ -311,6 +314,7 @@ def _measures(rows, adoption: dict) -> list[Measure]:
                 outcome=int(row[13]),
                 round_number=row[14],
                 is_root=bool(row[15]),
+                copy=bool(row[16]),
                 offers=sum(offers for offers, _orders in market),
                 orders=sum(orders for _offers, orders in market),
             )
@@ -375,7 +379,9 @@ def explain(measure: Measure, config: rules_module.Fitness) -> tuple[Decimal, di
 
 def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
     """Each measure weighed into a score, ranked within its own challenge: published solutions
-    by fitness, ties to the earlier published."""
+    by fitness, ties to the earlier published. A copy (a fork whose author has not changed what
+    it copied, or changed it only cosmetically) is scored but not ranked: it is its source's
+    work, which is ranked."""
     now = timezone.now()
     scores = []
     for measure in measures:
@@ -396,7 +402,7 @@ def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
         (
             (measure.challenge_id, -score.fitness, measure.published_at, measure.solution_id, score)
             for measure, score in zip(measures, scores, strict=True)
-            if measure.status == PUBLISHED
+            if measure.status == PUBLISHED and not measure.copy
         ),
         key=lambda item: item[:4],
     )
