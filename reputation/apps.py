@@ -78,7 +78,9 @@ class ReputationConfig(AppConfig):
                 (
                     "reputation/_fitness_row.html",
                     rankings.score_context(
-                        s.reputation_score, withdrawn=s.status == s.Status.WITHDRAWN
+                        s.reputation_score,
+                        withdrawn=s.status == s.Status.WITHDRAWN,
+                        copy=s.unchanged_fork,
                     ),
                 )
             ]

@@ -173,7 +173,11 @@ def explanation(score: SolutionScore) -> list[ComponentLine]:
     return lines
 
 
-def score_context(score: SolutionScore | None, *, withdrawn: bool = False) -> dict:
+def score_context(
+    score: SolutionScore | None, *, withdrawn: bool = False, copy: bool = False
+) -> dict:
+    """What a solution row shows of its score; `copy`: a published fork still a copy of its
+    source, scored but not ranked (reputation.fitness)."""
     # A row without components was made for the review queue before the solution's first
     # recompute (reputation.review_counts): not ranked yet.
     if score is not None and not score.components:
@@ -182,6 +186,7 @@ def score_context(score: SolutionScore | None, *, withdrawn: bool = False) -> di
         "score": score,
         "lines": explanation(score) if score else [],
         "withdrawn": withdrawn,
+        "copy": copy and not withdrawn,
     }
 
 

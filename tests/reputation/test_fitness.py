@@ -112,6 +112,26 @@ def test_an_unchanged_fork_builds_nothing_until_its_author_changes_it(challenge)
     assert grandchild.parent_id == copy.pk
 
 
+def test_a_copy_is_scored_but_not_ranked_until_its_author_changes_it(challenge):
+    """A copy is its source's work, which is ranked: it keeps a score (its votes show) but takes
+    no place in the ranking, however it is voted, until its author changes what it copied."""
+    source = make_solution(challenge, title="Copied")
+    other = make_solution(challenge)
+    copy = make_fork(source, changed=False)
+    votes(copy, 9)
+    votes(other, 1)
+
+    fitness.recompute_challenge(challenge.pk)
+    assert score(copy).rank is None and score(copy).fitness > score(other).fitness
+    assert (score(other).rank, score(source).rank) == (1, 2)
+
+    challenge_services.solution_revise(
+        solution=copy, by=copy.author, title=copy.title, body="Now my own take."
+    )
+    fitness.recompute_challenge(challenge.pk)
+    assert [score(s).rank for s in (copy, other, source)] == [1, 2, 3]
+
+
 def test_descendants_count_halving_per_generation(challenge):
     parent = make_solution(challenge)
     child = make_fork(parent)
@@ -424,6 +444,8 @@ action = st.one_of(
     st.tuples(st.just("fork"), st.integers(0, 5), st.integers(0, 5), st.just(0)),
     st.tuples(st.just("review"), st.integers(0, 5), st.integers(0, 5), st.integers(1, 5)),
     st.tuples(st.just("withdraw"), st.integers(0, 5), st.just(0), st.just(0)),
+    st.tuples(st.just("copy"), st.integers(0, 5), st.integers(0, 5), st.just(0)),
+    st.tuples(st.just("change"), st.integers(0, 5), st.just(0), st.integers(0, 1)),
 )
 
 
@@ -460,6 +482,22 @@ def test_full_recompute_equals_the_incremental_state(actions):
                 elif kind == "withdraw" and target.status == "published":
                     challenge_services.solution_withdraw(solution=target, by=target.author)
                     target.refresh_from_db()
+                elif kind == "copy" and target.status == "published":
+                    copied = make_fork(target, member, challenge=challenges[b % 2], changed=False)
+                    solutions.append(copied)
+                elif kind == "change" and target.parent_id and target.status == "published":
+                    # A fork changed (1), or given back the body it copied (0): a copy again.
+                    target.refresh_from_db()
+                    body = (
+                        f"My own take {target.pk}."
+                        if value
+                        else target.forked_from_revision.body
+                    )
+                    if body != target.current_revision.body:
+                        challenge_services.solution_revise(
+                            solution=target, by=target.author, title=target.title, body=body
+                        )
+                        target.refresh_from_db()
         incremental = {c.pk: stored(c) for c in challenges}
         fitness.recompute_all()
         assert {c.pk: stored(c) for c in challenges} == incremental

@@ -77,6 +77,19 @@ def test_the_challenge_page_orders_by_rank_and_explains_each_rank(client, ranked
     assert f'href="{reverse("reputation:evolution", args=[challenge.slug])}"' in html
 
 
+def test_a_copys_row_says_why_it_has_no_rank(client, ranked):
+    challenge, a, _b = ranked
+    copy = make_fork(a, changed=False)
+    fitness.recompute_challenge(challenge.pk)
+    html = client.get(challenge.get_absolute_url()).content.decode()
+    note = "A copy of the solution it forks: a copy has no rank, its source is ranked."
+    assert html.count(note) == 1
+    assert html.count("No rank · fitness") == 1
+    # Unranked, the copy's row comes after the ranked ones, its note with it.
+    assert html.index(note) > html.index(f'href="{copy.get_absolute_url()}"')
+    assert html.index(f'href="{copy.get_absolute_url()}"') > html.index("Less liked")
+
+
 def test_challenge_page_queries_do_not_grow_with_1000_solutions(
     client, django_assert_max_num_queries
 ):

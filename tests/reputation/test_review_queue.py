@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from challenges import services as challenge_services
 from challenges.models import Solution
 from reputation import services
 from reputation.models import ReputationScore, SolutionScore
@@ -76,6 +77,25 @@ def test_only_what_the_member_may_review():
     assert in_challenge == {open_one.pk}
     assert everywhere == {open_one.pk, elsewhere.pk}
     assert not {mine.pk, built_on_mine.pk, done.pk, draft.pk} & everywhere
+
+
+def test_a_copy_is_not_listed_until_its_author_changes_it():
+    """Reviewing a copy is reviewing its source, and a copy has no rank to settle
+    (reputation.fitness): the queue leaves it out until its author changes it."""
+    challenge = ChallengeFactory()
+    source = make_solution(challenge)
+    review(member(), source)
+    copy = make_fork(source, changed=False)
+    me = member()
+    assert [s.pk for s in solutions_to_review(user=me, challenge=challenge)] == [source.pk]
+    assert [s.pk for s in solutions_to_review(user=me)] == [source.pk]
+
+    challenge_services.solution_revise(
+        solution=copy, by=copy.author, title=copy.title, body="My own take."
+    )
+    assert [s.pk for s in solutions_to_review(user=me, challenge=challenge)] == [
+        copy.pk, source.pk
+    ]  # fmt: skip
 
 
 def test_queue_is_two_queries(django_assert_max_num_queries):
