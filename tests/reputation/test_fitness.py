@@ -489,9 +489,7 @@ def test_full_recompute_equals_the_incremental_state(actions):
                     # A fork changed (1), or given back the body it copied (0): a copy again.
                     target.refresh_from_db()
                     body = (
-                        f"My own take {target.pk}."
-                        if value
-                        else target.forked_from_revision.body
+                        f"My own take {target.pk}." if value else target.forked_from_revision.body
                     )
                     if body != target.current_revision.body:
                         challenge_services.solution_revise(
