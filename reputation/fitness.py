@@ -394,6 +394,7 @@ def _ranked(measures: list[Measure], config) -> list[SolutionScore]:
                 built_upon=measure.built_upon,
                 published_at=measure.published_at,
                 is_root=measure.is_root,
+                is_copy=measure.copy,
                 components=components,
                 computed_at=now,
             )
@@ -424,6 +425,7 @@ SCORE_FIGURES = (
     "built_upon",
     "published_at",
     "is_root",
+    "is_copy",
     "components",
 )
 SCORE_FIELDS = ("solution", *SCORE_FIGURES, "computed_at")

@@ -233,6 +233,9 @@ class SolutionScore(models.Model):
     # its solution: when it was published, and whether it starts a lineage (no parent).
     published_at = models.DateTimeField(null=True, blank=True)
     is_root = models.BooleanField(default=False)
+    # The solution is a copy of its source (Solution.unchanged_fork), copied by each recompute
+    # and at publication: a copy has no rank, and the review queue's index leaves it out.
+    is_copy = models.BooleanField(default=False)
     # Every review of the solution, outliers included, kept by reputation.review_counts when a
     # review is written or deleted: the review queue orders by it (reputation.review_queue).
     # A recompute never writes it, but counts the reviews of a row it inserts.
@@ -260,11 +263,11 @@ class SolutionScore(models.Model):
                 condition=models.Q(rank__isnull=False, is_root=True, built_upon__gt=0),
                 name="score_root_built_upon",
             ),
-            # The review queue (reputation.review_queue): published solutions, the fewest
-            # reviews first, then the newest, then the lowest id.
+            # The review queue (reputation.review_queue): published solutions, copies aside,
+            # the fewest reviews first, then the newest, then the lowest id.
             models.Index(
                 fields=["review_count", "-published_at", "solution"],
-                condition=models.Q(published_at__isnull=False),
+                condition=models.Q(published_at__isnull=False, is_copy=False),
                 name="score_review_queue",
             ),
         ]

@@ -58,12 +58,12 @@ def _insert_sql(n_ids: int, *, lock: bool, vendor: str) -> str:
 
     columns = [
         "solution", "challenge", "fitness", "rank", "built_upon", "published_at", "is_root",
-        "components", "computed_at", "review_count",
+        "is_copy", "components", "computed_at", "review_count",
     ]  # fmt: skip
     values = [
         solution_column("id"), solution_column("challenge"), "0", "NULL", "0",
-        solution_column("published_at"), f"{solution_column('parent')} IS NULL", "'{}'", "%s",
-        count_sql(solution_column("id")),
+        solution_column("published_at"), f"{solution_column('parent')} IS NULL",
+        solution_column("unchanged_fork"), "'{}'", "%s", count_sql(solution_column("id")),
     ]  # fmt: skip
     ids = ", ".join(["%s"] * n_ids)
     conflict = (

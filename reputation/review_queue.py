@@ -66,6 +66,7 @@ def _queue(*, user, challenge, among) -> QuerySet[SolutionScore]:
         published_at__isnull=False,
         solution__status=Solution.Status.PUBLISHED,
         solution__hidden_at__isnull=True,
+        is_copy=False,
         solution__unchanged_fork=False,
     ).exclude(solution__author=user)
     if challenge is not None:

@@ -12,7 +12,7 @@ from peerhub import outbox
 from peerhub.models import ManifestoSignature
 
 from . import boards, review_counts, tasks
-from .models import ReputationEvent, Review, Vote
+from .models import ReputationEvent, Review, SolutionScore, Vote
 
 
 @receiver(post_save, sender=Solution, dispatch_uid="reputation-fork")
@@ -29,6 +29,11 @@ def fork_changed(sender, instance: Solution, created: bool, update_fields=None, 
     for the fork (or no longer)."""
     if not created and update_fields and "unchanged_fork" in update_fields:
         solution_id, parent_id = instance.pk, instance.parent_id
+        # Its score row says so at once, in the same transaction: the review queue's index
+        # leaves copies out (the recompute, which takes a copy's rank away, writes the same).
+        SolutionScore.objects.filter(solution_id=solution_id).update(
+            is_copy=instance.unchanged_fork
+        )
         outbox.enqueue(tasks.sync_solution_reputation, solution_id)
         if parent_id:
             outbox.enqueue(tasks.sync_solution_reputation, parent_id)

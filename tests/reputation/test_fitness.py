@@ -121,15 +121,34 @@ def test_a_copy_is_scored_but_not_ranked_until_its_author_changes_it(challenge):
     votes(copy, 9)
     votes(other, 1)
 
+    assert score(copy).is_copy  # from its publication on (reputation.review_counts)
     fitness.recompute_challenge(challenge.pk)
     assert score(copy).rank is None and score(copy).fitness > score(other).fitness
     assert (score(other).rank, score(source).rank) == (1, 2)
+    assert score(copy).is_copy and not score(source).is_copy
 
     challenge_services.solution_revise(
         solution=copy, by=copy.author, title=copy.title, body="Now my own take."
     )
     fitness.recompute_challenge(challenge.pk)
     assert [score(s).rank for s in (copy, other, source)] == [1, 2, 3]
+    assert not score(copy).is_copy
+
+
+def test_the_migration_marks_the_scores_of_copies():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("reputation.migrations.0022_score_is_copy")
+    source = make_solution()
+    copy = make_fork(source, changed=False)
+    remix = make_fork(source)
+    SolutionScore.objects.update(is_copy=False)
+
+    migration.copy_from_solutions(apps, None)
+
+    assert [score(s).is_copy for s in (source, copy, remix)] == [False, True, False]
 
 
 def test_descendants_count_halving_per_generation(challenge):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from challenges import services as challenge_services
 from challenges.models import Solution
-from reputation import services
+from reputation import fitness, services
 from reputation.models import ReputationScore, SolutionScore
 from reputation.review_queue import solutions_to_review
 from tests.factories import ChallengeFactory, UserFactory, make_fork, make_solution
@@ -90,12 +90,24 @@ def test_a_copy_is_not_listed_until_its_author_changes_it():
     assert [s.pk for s in solutions_to_review(user=me, challenge=challenge)] == [source.pk]
     assert [s.pk for s in solutions_to_review(user=me)] == [source.pk]
 
+    # Changed, it is listed at once: its score row's copy flag, which the queue's index leaves
+    # out, follows the solution's in the same transaction (and its next recompute agrees).
     challenge_services.solution_revise(
         solution=copy, by=copy.author, title=copy.title, body="My own take."
     )
+    assert SolutionScore.objects.get(solution=copy).is_copy is False
     assert [s.pk for s in solutions_to_review(user=me, challenge=challenge)] == [
         copy.pk, source.pk
     ]  # fmt: skip
+    fitness.recompute_challenge(challenge.pk)
+    assert SolutionScore.objects.get(solution=copy).is_copy is False
+
+    # Given back the body it copied, it is a copy again, and leaves the queue.
+    challenge_services.solution_revise(
+        solution=copy, by=copy.author, title=copy.title, body=source.current_revision.body
+    )
+    assert SolutionScore.objects.get(solution=copy).is_copy is True
+    assert [s.pk for s in solutions_to_review(user=me, challenge=challenge)] == [source.pk]
 
 
 def test_queue_is_two_queries(django_assert_max_num_queries):
