@@ -457,12 +457,32 @@ def _upsert_sql(n_rows: int) -> str:
     )
 
 
+def _changed(challenge_ids, scores: list[SolutionScore]) -> list[SolutionScore]:
+    """The scores whose figures differ from their stored row's, or that have none: one read of
+    the batch's rows, so that a night when little moved sends the database little (the upsert
+    still writes only a row that differs)."""
+    # The components hold floats, ints, strings and None only (`explain`), which JSON gives
+    # back as they went in: the stored dict equals the new one when nothing moved.
+    names = [SolutionScore._meta.get_field(name).attname for name in SCORE_FIGURES]
+    stored = {
+        row[0]: row[1:]
+        for row in SolutionScore.objects.filter(challenge_id__in=sorted(challenge_ids))
+        .order_by()
+        .values_list("solution_id", *names)
+    }
+    return [
+        score
+        for score in scores
+        if stored.get(score.solution_id) != tuple(getattr(score, name) for name in names)
+    ]
+
+
 def _store(challenge_ids: list[int], scores: list[SolutionScore]) -> int:
     """Write the scores of a batch of challenges, their rows locked (in id order) meanwhile so
     that two workers recomputing a challenge take turns; a challenge deleted since it was
     measured gets nothing. Drops the scores of solutions no longer scored (drafts again,
-    withdrawn unpublished) and upserts the rest: only the rows whose figures changed are
-    written. Returns how many scores the batch's challenges hold."""
+    withdrawn unpublished) and upserts the rest: only the rows whose figures changed are sent
+    and written. Returns how many scores the batch's challenges hold."""
     fields = [SolutionScore._meta.get_field(name) for name in SCORE_FIELDS]
     with transaction.atomic():
         present = set(
@@ -477,9 +497,10 @@ def _store(challenge_ids: list[int], scores: list[SolutionScore]) -> int:
             scored_solutions_q("solution__")
         ).delete()
         kept = [score for score in scores if score.challenge_id in present]
+        changed = _changed(present, kept)
         with connection.cursor() as cursor:
-            for start in range(0, len(kept), UPSERT_ROWS):
-                chunk = kept[start : start + UPSERT_ROWS]
+            for start in range(0, len(changed), UPSERT_ROWS):
+                chunk = changed[start : start + UPSERT_ROWS]
                 cursor.execute(
                     _upsert_sql(len(chunk)),
                     [

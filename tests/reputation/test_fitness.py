@@ -286,7 +286,9 @@ def test_recompute_challenge_runs_a_fixed_number_of_queries(
 ):
     for _ in range(30):
         votes(make_solution(challenge), 2, 1)
-    with django_assert_max_num_queries(8):
+    # Measure, lock, drop the unscored, read the stored figures, upsert what moved, and the
+    # transaction's own statements on PostgreSQL.
+    with django_assert_max_num_queries(9):
         assert fitness.recompute_challenge(challenge.pk) == 30
 
 
@@ -383,6 +385,30 @@ def test_a_recompute_rewrites_only_the_scores_that_changed(challenge):
     assert score(leader).components["votes"]["up"] == 4
     assert score(other).computed_at == long_ago
     assert (score(other).fitness, score(other).rank) == (before.fitness, before.rank)
+
+
+def test_a_recompute_sends_only_the_scores_that_changed(challenge):
+    """The batch's stored figures are read first: what did not move is not even sent."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def upserts(context) -> list[str]:
+        return [q["sql"] for q in context.captured_queries if q["sql"].startswith("INSERT")]
+
+    leader, other = make_solution(challenge), make_solution(challenge)
+    votes(leader, 3)
+    fitness.recompute_challenge(challenge.pk)
+    with CaptureQueriesContext(connection) as nothing:
+        assert fitness.recompute_challenge(challenge.pk) == 2
+    assert upserts(nothing) == []
+
+    # A stored figure gone wrong (the explanation, the copy flag) is sent, alone, and mended.
+    right = score(other).components
+    SolutionScore.objects.filter(solution=other).update(components={}, is_copy=True)
+    with CaptureQueriesContext(connection) as mended:
+        fitness.recompute_challenge(challenge.pk)
+    assert [sql.count("SELECT COUNT(*)") for sql in upserts(mended)] == [1]  # one row
+    assert (score(other).components, score(other).is_copy) == (right, False)
 
 
 def test_a_changed_rank_alone_rewrites_the_score(challenge):
