@@ -10,8 +10,9 @@ count: Kendall τ counts every pair alike, and even counts serve every pair.
 
 A solution is listed when the member could review it (reputation.services.review_save):
 published, not hidden, in a challenge they can see that has criteria, not theirs nor built on
-theirs, and not reviewed by them yet. Two queries (the member's own solutions, then the list),
-whatever the limit.
+theirs, and not reviewed by them yet; and not a copy of its source (`SolutionScore.is_copy`):
+reviewing a copy reviews its source again, and a copy has no rank to settle. Two queries (the
+member's own solutions, then the list), whatever the limit.
 
 The count is each solution's kept `SolutionScore.review_count` (reputation.review_counts), read
 in the order of its partial index `score_review_queue`: the list reads its rows from the head of
@@ -66,8 +67,7 @@ def _queue(*, user, challenge, among) -> QuerySet[SolutionScore]:
         published_at__isnull=False,
         solution__status=Solution.Status.PUBLISHED,
         solution__hidden_at__isnull=True,
-        is_copy=False,
-        solution__unchanged_fork=False,
+        is_copy=False,  # kept with Solution.unchanged_fork (reputation.signals); in the index
     ).exclude(solution__author=user)
     if challenge is not None:
         scores = scores.filter(challenge=challenge)
