@@ -1,20 +1,23 @@
-"""Big appends on PostgreSQL with a table's foreign keys checked once, set-based, at the end.
+"""Big appends on PostgreSQL with a table's foreign keys checked once, set-based, and its
+secondary indexes built once, sorted, at the end.
 
 PostgreSQL checks a foreign key row by row: each new row runs a lookup (and a key-share lock) on
 the row it names. Appending 1.4 million ledger lines, which name four rows each, spent 35 of a
-rebuild's 96 seconds in those checks at commit. `foreign_keys_checked_at_end(model)` is what
-pg_restore does for a load: it drops the table's foreign keys (each name and rule kept in the
-model, see `_keys`), lets the caller append in as many transactions as it likes, then adds them
-back `NOT VALID` (new rows are checked from then on) and `VALIDATE`s them, one anti-join each,
-which locks neither table against writes.
+rebuild's 96 seconds in those checks at commit. `loading(model)` is what pg_restore does for a
+load: it drops the table's foreign keys (each name and rule kept in the model, see `_keys`) and
+its secondary indexes (those the model declares, but for the ones the load itself reads:
+`keep`), lets the caller append in as many transactions as it likes, then builds the indexes
+again (one sorted build each instead of an entry inserted per row), adds the keys back
+`NOT VALID` (new rows are checked from then on) and `VALIDATE`s them, one anti-join each, which
+locks neither table against writes.
 
 Nothing is ever left unchecked for long: the drop waits at most `LOCK_WAIT` for its lock and
 otherwise gives up (the caller appends with the keys in place, as it would have anyway);
-`restore(model)` adds back any key a run cut short left missing and validates any left unchecked,
-and the callers run it before they start. A row whose referenced row was deleted while the keys
-were away gets what the key's `on_delete` would have done to it (deleted for CASCADE, the
-column cleared for SET_NULL) before its key is validated. Elsewhere (SQLite) all of this does
-nothing: keys there are checked as the database always checks them."""
+`restore(model)` builds any index and adds back any key a run cut short left missing, validates
+any key left unchecked, and the callers run it before they start. A row whose referenced row
+was deleted while the keys were away gets what the key's `on_delete` would have done to it
+(deleted for CASCADE, the column cleared for SET_NULL) before its key is validated. Elsewhere
+(SQLite) all of this does nothing: keys there are checked as the database always checks them."""
 
 # ruff: noqa: S608 (SQL built from identifiers of the models, quoted)
 
@@ -71,12 +74,49 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _indexes(model, keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The secondary indexes `model` declares (its fields' and its Meta's; not the primary
+    key's, nor a unique constraint's, which keep a load's rows right), as its migrations
+    create them: name -> CREATE INDEX statement; without the own indexes of the fields named
+    in `keep`."""
+    kept = [[model._meta.get_field(name).column] for name in keep]
+    editor = connection.SchemaEditorClass(connection)
+    return {
+        str(statement.parts["name"]).strip('"'): str(statement)
+        for statement in editor._model_indexes_sql(model)
+        if statement.parts["columns"].columns not in kept
+    }
+
+
+def _indexes_present(cursor, table: str) -> set[str]:
+    cursor.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+        [table],
+    )
+    return {name for (name,) in cursor.fetchall()}
+
+
+def restore_indexes(model) -> None:
+    """Every secondary index `model` declares is in the database: a missing one (taken away by
+    a load, `loading`) is built now. In a transaction its build holds the table against writes
+    until the commit; the rows read after it use it."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        present = _indexes_present(cursor, model._meta.db_table)
+        for name, create in _indexes(model).items():
+            if name not in present:
+                cursor.execute(create)
+
+
 @contextmanager
-def foreign_keys_checked_at_end(model):
-    """Inside, `model`'s table has no foreign keys (PostgreSQL); on the way out, even after an
-    error, they are back and every row has been checked against them. Yields whether the keys
-    were taken away (False elsewhere, inside a transaction, whose lock on the tables would last
-    as long as the append, or when their lock could not be had in time)."""
+def loading(model, *, keep: tuple[str, ...] = ()):
+    """Inside, `model`'s table has no foreign keys and none of its secondary indexes but the
+    own indexes of the fields named in `keep` (PostgreSQL); on the way out, even after an
+    error, the indexes are built again and the keys are back, every row checked against them.
+    Yields whether they were taken away (False elsewhere, inside a transaction, whose lock on
+    the tables would last as long as the append, or when their lock could not be had in
+    time)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield False
         return
@@ -92,6 +132,10 @@ def foreign_keys_checked_at_end(model):
                     name = present[key.column][0]
                     cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
                     names[key.column] = name
+            indexes = _indexes_present(cursor, table)
+            for name in _indexes(model, keep):
+                if name in indexes:
+                    cursor.execute(f"DROP INDEX {_quote(name)}")
     except DatabaseError:  # the lock was not to be had: append with the keys in place
         yield False
         return
@@ -102,14 +146,16 @@ def foreign_keys_checked_at_end(model):
 
 
 def restore(model, *, names: dict[str, str] | None = None) -> None:
-    """Every foreign key `model` declares is in the database and checked: a missing one is
-    added (under its former name when `names` knows it), an unchecked one validated, after the
-    rows naming a row that no longer exists got what the key's `on_delete` says."""
+    """Every foreign key and secondary index `model` declares is in the database, and every
+    key checked: a missing index is built, a missing key added (under its former name when
+    `names` knows it), an unchecked one validated, after the rows naming a row that no longer
+    exists got what the key's `on_delete` says."""
     if connection.vendor != "postgresql":
         return
     table = model._meta.db_table
     names = names or {}
     with transaction.atomic(), connection.cursor() as cursor:
+        restore_indexes(model)
         present = _present(cursor, table)
         for key in _keys(model):
             if key.column not in present:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from challenges.models import Solution
 from challenges.permissions import challenges_visible_to
+from peerhub import bulk
 
 from . import rules
 from .models import ReputationDay, ReputationEvent, ReputationStanding
@@ -267,6 +268,9 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
         elif named:
             ids = ", ".join(str(int(pk)) for pk in named)
             _rewrite_changed(cursor, f"e.beneficiary_id IN ({ids})", f"d.member_id IN ({ids})")
+    # Rows written with the indexes away (a first load, `bulk.loading`) are read by their
+    # indexes from here on: they are built now, in this transaction.
+    bulk.restore_indexes(ReputationDay)
     # The standings of the members whose rows changed; all of them (or the range's) when many
     # changed or when the standings are not current (the beat task rolls them; until it first
     # has, a rebuild writes them).

@@ -1239,9 +1239,12 @@ def sync_everything(
     # review changed behind the services' back): the lines read them.
     outliers.reviews_mark_outliers(None)
     # Into an empty ledger (a first load, or a restore of the facts alone) every line is new:
-    # its foreign keys are checked once at the end instead of line by line (peerhub.bulk).
+    # its foreign keys are checked once at the end instead of line by line, and its indexes
+    # built once, sorted, instead of an entry per line (peerhub.bulk); but for the index by
+    # solution, which each batch reads for the lines its solutions already hold (without it,
+    # each batch would read the whole ledger appended so far).
     loading = not ReputationEvent.objects.exists()
-    with bulk.foreign_keys_checked_at_end(ReputationEvent) if loading else nullcontext():
+    with bulk.loading(ReputationEvent, keep=("solution",)) if loading else nullcontext():
         if set_based:
             rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
         else:
@@ -1259,10 +1262,11 @@ def sync_everything(
         # before a big append would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent, force=True)
     # The board rows checked and mended, and every score folded from them; when there are no
-    # rows yet, all of them are new and their foreign keys are checked once at the end.
+    # rows yet, all of them are new: their foreign keys are checked once at the end, and their
+    # indexes built once they are written, before the fold reads them (boards.rebuild).
     bulk.restore(ReputationDay)
     loading = not ReputationDay.objects.exists()
-    with bulk.foreign_keys_checked_at_end(ReputationDay) if loading else nullcontext():
+    with bulk.loading(ReputationDay) if loading else nullcontext():
         recompute_scores(None)
     return appended
 

@@ -1,8 +1,8 @@
-"""peerhub.bulk: a big append with a table's foreign keys checked once at the end (PostgreSQL),
-as the full reputation rebuild of an empty ledger uses it. The keys come back with the names,
-rules and validity they had; a run cut short gets them back at the next rebuild; a row naming a
-row deleted meanwhile gets what the key's on_delete says; and when the drop cannot have its lock
-in time, or runs inside a transaction, nothing is dropped."""
+"""peerhub.bulk: a big append with a table's foreign keys checked and its secondary indexes built
+once at the end (PostgreSQL), as the full reputation rebuild of an empty ledger uses it. The keys
+and indexes come back with the names, rules and validity they had; a run cut short gets them back
+at the next rebuild; a row naming a row deleted meanwhile gets what the key's on_delete says; and
+when the drop cannot have its lock in time, or runs inside a transaction, nothing is dropped."""
 
 from unittest import mock
 
@@ -11,8 +11,8 @@ import pytest
 from django.db import connection, transaction
 
 from peerhub import bulk
-from reputation import ledger, services
-from reputation.models import ReputationDay, ReputationEvent
+from reputation import boards, ledger, services
+from reputation.models import ReputationDay, ReputationEvent, ReputationScore
 from tests.factories import UserFactory, make_fork, make_solution
 
 LEDGER = ReputationEvent._meta.db_table
@@ -29,6 +29,21 @@ def keys(table: str) -> dict[str, tuple[str, str, bool]]:
             [table],
         )
         return {column: (name, text, ok) for column, name, text, ok in cursor.fetchall()}
+
+
+def indexes(table: str) -> dict[str, str]:
+    """name -> definition of the table's indexes (the primary key's and the unique ones too)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = %s",
+            [table],
+        )
+        return dict(cursor.fetchall())
+
+
+def scores() -> list[tuple]:
+    return sorted(ReputationScore.objects.values_list("user_id", "ledger_sum", "trust_level"))
 
 
 def lines() -> list[tuple]:
@@ -56,28 +71,52 @@ def community():
 def test_an_empty_ledger_is_rebuilt_with_its_keys_away_and_gets_them_back(postgres):
     community()
     expected, ledger_keys, board_keys = lines(), keys(LEDGER), keys(BOARD)
+    expected_scores = scores()
+    ledger_indexes, board_indexes = indexes(LEDGER), indexes(BOARD)
     assert set(ledger_keys) == {"beneficiary_id", "actor_id", "solution_id", "source_solution_id"}
     assert set(board_keys) == {"member_id", "challenge_id"}
+    assert {"event_beneficiary_time", "event_not_from_votes"} <= set(ledger_indexes)
+    assert {"board_member_day", "board_day_member"} <= set(board_indexes)
     ReputationEvent.objects.all()._raw_delete("default")
     ReputationDay.objects.all()._raw_delete("default")
+    ReputationScore.objects.update(ledger_sum=0)
     seen = {}
-    rebuild = ledger.rebuild_set_based
+    rebuild, derive = ledger.rebuild_set_based, boards._rewrite_changed
 
     def watched(**kwargs):
         seen["during"] = keys(LEDGER)
+        seen["indexes"] = indexes(LEDGER)
         return rebuild(**kwargs)
 
-    with mock.patch.object(ledger, "rebuild_set_based", watched):
+    def watched_board(*args):
+        seen["board"] = keys(BOARD), indexes(BOARD)
+        return derive(*args)
+
+    with (
+        mock.patch.object(ledger, "rebuild_set_based", watched),
+        mock.patch.object(boards, "_rewrite_changed", watched_board),
+    ):
         assert ledger.sync_everything() == len(expected)
     assert seen["during"] == {}  # the lines went in unchecked...
+    # ...and unindexed but for the unique key, the primary key and what the load reads...
+    by_solution = next(n for n, text in ledger_indexes.items() if text.endswith("(solution_id)"))
+    assert set(seen["indexes"]) == {"one_ledger_line_per_step", f"{LEDGER}_pkey", by_solution}
+    assert seen["board"] == ({}, {f"{BOARD}_pkey": board_indexes[f"{BOARD}_pkey"]})
     assert keys(LEDGER) == ledger_keys  # ...and the same keys are back, validated
     assert keys(BOARD) == board_keys
+    assert indexes(LEDGER) == ledger_indexes  # and the same indexes
+    assert indexes(BOARD) == board_indexes
     assert all(ok for _name, _text, ok in ledger_keys.values())
     assert [line[:8] for line in lines()] == [line[:8] for line in expected]
-    # A ledger with lines keeps its keys through a rebuild.
-    with mock.patch.object(ledger, "rebuild_set_based", watched):
+    assert scores() == expected_scores
+    # A ledger with lines keeps its keys and indexes through a rebuild.
+    with (
+        mock.patch.object(ledger, "rebuild_set_based", watched),
+        mock.patch.object(boards, "_rewrite_changed", watched_board),
+    ):
         assert ledger.sync_everything() == 0
     assert seen["during"] == ledger_keys
+    assert seen["indexes"] == ledger_indexes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -94,10 +133,15 @@ def test_a_rebuild_puts_back_the_keys_a_run_cut_short_left_missing_or_unchecked(
             "NOT VALID"
         )
     assert "actor_id" not in keys(LEDGER) and not keys(LEDGER)["solution_id"][2]
+    built = indexes(LEDGER), indexes(BOARD)
+    with connection.cursor() as cursor:  # and what one killed after dropping the indexes leaves
+        cursor.execute('DROP INDEX "event_beneficiary_time"')
+        cursor.execute('DROP INDEX "board_member_day"')
     ledger.sync_everything()
     after = keys(LEDGER)
     assert after["actor_id"][1:] == before["actor_id"][1:]  # the same rule, validated
     assert after["solution_id"] == before["solution_id"]
+    assert (indexes(LEDGER), indexes(BOARD)) == built
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,7 +149,7 @@ def test_a_line_naming_a_row_deleted_meanwhile_gets_what_on_delete_says(postgres
     community()
     line = ReputationEvent.objects.exclude(actor=None).first()
     gone = 10_000_000
-    with bulk.foreign_keys_checked_at_end(ReputationEvent) as away:
+    with bulk.loading(ReputationEvent) as away:
         assert away
         fields = {
             f.attname: getattr(line, f.attname)
@@ -122,7 +166,7 @@ def test_a_line_naming_a_row_deleted_meanwhile_gets_what_on_delete_says(postgres
 
 @pytest.mark.django_db(transaction=True)
 def test_the_keys_stay_when_their_lock_is_not_to_be_had_in_time(postgres):
-    before = keys(LEDGER)
+    before, built = keys(LEDGER), indexes(LEDGER)
     params = connection.get_connection_params()
     reader = psycopg2.connect(**params)
     try:
@@ -130,10 +174,11 @@ def test_the_keys_stay_when_their_lock_is_not_to_be_had_in_time(postgres):
             cursor.execute("SELECT COUNT(*) FROM reputation_reputationevent")
         with (
             mock.patch.object(bulk, "LOCK_WAIT", "50ms"),
-            bulk.foreign_keys_checked_at_end(ReputationEvent) as away,
+            bulk.loading(ReputationEvent) as away,
         ):
             assert not away
             assert keys(LEDGER) == before
+            assert indexes(LEDGER) == built
     finally:
         reader.close()
     assert keys(LEDGER) == before
@@ -143,20 +188,22 @@ def test_the_keys_stay_when_their_lock_is_not_to_be_had_in_time(postgres):
 def test_nothing_is_dropped_inside_a_transaction():
     """Inside one, the drop's lock would last until its end: the append keeps its keys (and on
     SQLite there is nothing to drop)."""
-    with transaction.atomic(), bulk.foreign_keys_checked_at_end(ReputationEvent) as away:
+    with transaction.atomic(), bulk.loading(ReputationEvent) as away:
         assert not away
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fanned_out_rebuild_puts_back_a_missing_key_too(postgres):
+def test_a_fanned_out_rebuild_puts_back_a_missing_key_and_index_too(postgres):
     from reputation import partitions
 
     community()
-    before = keys(BOARD)
+    before, built = keys(BOARD), indexes(BOARD)
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER TABLE {BOARD} DROP CONSTRAINT "{before["member_id"][0]}"')
+        cursor.execute('DROP INDEX "board_day_member"')
     assert "member_id" not in keys(BOARD)
     partitions.run_inline(partitions.REPUTATION, 2)
     after = keys(BOARD)
     assert after["member_id"][1:] == before["member_id"][1:]  # the same rule, validated
     assert after["challenge_id"] == before["challenge_id"]
+    assert indexes(BOARD) == built
