@@ -21,10 +21,14 @@ was deleted while the keys were away gets what the key's `on_delete` would have 
 
 # ruff: noqa: S608 (SQL built from identifiers of the models, quoted)
 
+import io
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.db import DatabaseError, connection, models, transaction
+from django.utils.functional import Promise
 
 # How long dropping a key may wait for the locks it needs (both tables, for a moment) before the
 # append goes on with the keys in place: a long reader must not make every request queue behind
@@ -196,3 +200,45 @@ def _validate(table: str, key: _Key, name: str) -> None:
         else:
             cursor.execute(f"UPDATE {_quote(table)} SET {column} = NULL WHERE {orphan}")
         cursor.execute(validate)
+
+
+def append(model, objects) -> None:
+    """Insert `objects`, unsaved instances of `model` with every column set, as `bulk_create`
+    does but without giving them their ids; on PostgreSQL through one `COPY`. A rebuild of an
+    empty ledger appends some 400,000 lines derived in Python, and Django building an INSERT's
+    SQL and parameters for them (every field of every row prepared in turn) took longer than
+    PostgreSQL took to write them."""
+    objects = list(objects)
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    buffer = io.StringIO()
+    for obj in objects:
+        buffer.write("\t".join(_copy_text(getattr(obj, field.attname)) for field in fields))
+        buffer.write("\n")
+    buffer.seek(0)
+    columns = ", ".join(_quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {_quote(model._meta.db_table)} ({columns}) FROM STDIN", buffer)
+
+
+# COPY's text format: a backslash starts an escape, a tab ends a column, a newline a row.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """One column of a row in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, str | Promise):
+        return str(value).translate(_COPY_ESCAPES)
+    if isinstance(value, date):  # and datetime: aware ones carry their offset
+        return value.isoformat()
+    if isinstance(value, int | Decimal):
+        return str(value)
+    raise TypeError(f"no COPY text for {type(value).__name__}")

@@ -376,7 +376,8 @@ def _append_corrections(
 ) -> set[int]:
     """Append the corrections without touching scores (the full rebuild folds them at its end);
     returns the members whose ledger changed."""
-    new_lines = ReputationEvent.objects.bulk_create(_corrections(desired, held, notes))
+    new_lines = _corrections(desired, held, notes)
+    bulk.append(ReputationEvent, new_lines)  # through COPY on PostgreSQL
     return {line.beneficiary_id for line in new_lines}
 
 

@@ -4,11 +4,14 @@ and indexes come back with the names, rules and validity they had; a run cut sho
 at the next rebuild; a row naming a row deleted meanwhile gets what the key's on_delete says; and
 when the drop cannot have its lock in time, or runs inside a transaction, nothing is dropped."""
 
+import datetime
+from decimal import Decimal
 from unittest import mock
 
 import psycopg2
 import pytest
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy
 
 from peerhub import bulk
 from reputation import boards, ledger, services
@@ -207,3 +210,45 @@ def test_a_fanned_out_rebuild_puts_back_a_missing_key_and_index_too(postgres):
     assert after["member_id"][1:] == before["member_id"][1:]  # the same rule, validated
     assert after["challenge_id"] == before["challenge_id"]
     assert indexes(BOARD) == built
+
+
+@pytest.mark.django_db(transaction=True)
+def test_append_writes_what_bulk_create_writes(postgres):
+    """Through COPY: text with tabs, newlines, carriage returns and backslashes, nulls, booleans,
+    amounts and times with their offset come back as bulk_create stores them."""
+    community()
+    template = ReputationEvent.objects.exclude(actor=None).first()
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in ReputationEvent._meta.concrete_fields
+        if not f.primary_key
+    }
+    moment = template.fact_at.astimezone(datetime.timezone(datetime.timedelta(hours=-5)))
+    rows = [
+        {"note": "tab\there\nnewline\r\\N back\\slash", "amount": Decimal("-12.50")},
+        {"note": "", "actor_id": None, "capped": True, "fact_at": moment},
+        {"note": gettext_lazy("serial voting"), "solution_id": None, "amount": Decimal("3")},
+    ]
+
+    columns = [name for name in fields if name != "fact_key"]
+
+    def stored(prefix: str) -> list[dict]:
+        values = ReputationEvent.objects.filter(fact_key__startswith=prefix).order_by("seq")
+        return list(values.values(*columns))
+
+    def built(prefix: str) -> list[ReputationEvent]:
+        return [
+            ReputationEvent(**{**fields, **row, "fact_key": f"{prefix}:x", "seq": 10 + n})
+            for n, row in enumerate(rows)
+        ]
+
+    ReputationEvent.objects.bulk_create(built("django"))
+    bulk.append(ReputationEvent, built("copy"))
+    assert stored("copy:") == stored("django:")
+    assert stored("copy:")[0]["note"] == rows[0]["note"]
+    bulk.append(ReputationEvent, [])  # nothing to write: no statement
+
+
+def test_append_refuses_a_value_it_cannot_write():
+    with pytest.raises(TypeError):
+        bulk._copy_text(object())
