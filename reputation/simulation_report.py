@@ -256,9 +256,25 @@ def write(result) -> Path:
     return path
 
 
+# The figures of the run published with this version of PeerHub (the issue's goal size, every
+# adversary on; README, "Trust and the community simulation"): what the public page quotes on a
+# site that has not run one of its own.
+PUBLISHED = Path(__file__).with_name("simulation_published.json")
+
+
+def published_path() -> Path | None:
+    return getattr(settings, "PEERHUB_SIMULATION_PUBLISHED", PUBLISHED)
+
+
 def latest_summary() -> dict | None:
-    """The figures of the latest run, for the public page; None when no run was written."""
-    try:
-        return json.loads(figures_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    """The figures of the latest run on this site, for the public page; without one, those of
+    the run published with this version (marked `published`); None when there are neither."""
+    for path, published in ((figures_path(), False), (published_path(), True)):
+        if path is None:
+            continue
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return {**summary, "published": published}
+    return None

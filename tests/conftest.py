@@ -94,8 +94,9 @@ def _files_storage(settings, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _simulation_report(settings, tmp_path_factory):
     """No test reads the figures a simulation run on this checkout wrote to var/ ("How
-    reputation works" quotes them): each starts with none published."""
+    reputation works" quotes them), nor those published with PeerHub: each starts with none."""
     settings.PEERHUB_SIMULATION_REPORT_DIR = tmp_path_factory.mktemp("simulation")
+    settings.PEERHUB_SIMULATION_PUBLISHED = None
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@ points the right way, the run is deterministic for its seed, and the command nev
 database that is not a scratch one."""
 
 import dataclasses
+import html
+import json
 import math
 from collections import defaultdict
 from decimal import Decimal
@@ -16,9 +18,11 @@ from django.urls import reverse
 from marketplace import ledger
 from marketplace.apps import MarketplaceConfig
 from marketplace.models import Contribution, Earning, LedgerEntry, Purse
+from peerhub import pagecache
 from reputation import simulation, simulation_report
 from reputation.management.commands.simulate import is_scratch
 from reputation.models import ReputationEvent
+from reputation.pagecache import SIMULATION
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,6 +147,32 @@ def test_the_public_page_explains_reputation_without_a_simulation(client, settin
     assert "Lineage credit" in page and "not counted: low trust" in page
     assert "not counted: unchanged fork" in page
     assert "No simulation figures are published" in page
+
+
+def test_the_public_page_quotes_the_published_run_until_the_site_runs_its_own(client, settings):
+    """A site without a run of its own shows the figures published with this version: the
+    issue's goal size with every adversary, each goal reached but the run's time (measured on
+    the machine that ran it); the site's own run, once written, replaces them."""
+    settings.PEERHUB_SIMULATION_PUBLISHED = simulation_report.PUBLISHED
+    published = json.loads(simulation_report.PUBLISHED.read_text(encoding="utf-8"))
+    assert (published["members"], published["challenges"], published["days"]) == (5000, 40, 60)
+    names = [simulation_report._caption(group["name"]) for group in published["adversaries"]]
+    assert len(names) == 7  # the run as a whole, then each of the six
+    rows = [row for _name, table in simulation_report.adversary_tables(published) for row in table]
+    rows += simulation_report.figure_rows(published["figures"])
+    assert all(row.reached for row in rows if not row.measured and "Time" not in row.name)
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert "These figures come from the run published with this version" in page
+    assert all(html.escape(name) in page for name in names)
+    assert f"seed {published['seed']}" in page
+
+    own = {**published, "members": 321, "adversaries": []}
+    simulation_report.figures_path().write_text(json.dumps(own), encoding="utf-8")
+    pagecache.bump(SIMULATION)
+    page = client.get(reverse("reputation:how-it-works")).content.decode()
+    assert "321 members" in page
+    assert "These figures come from the run published" not in page
+    assert not any(html.escape(name) in page for name in names)
 
 
 def test_builders_over_loners_compares_like_with_like_and_weighs_strata_by_their_size():
