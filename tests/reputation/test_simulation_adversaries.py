@@ -145,6 +145,25 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     again = shown(sim._measure([1.0]))["Wash trading"]
     assert by_prefix(again, "The attackers flagged")[0] == f"{len(traders)} of {len(traders)}"
 
+    # The directions on this fixed seed: no attacker reaches the top 1 %; the sleepers'
+    # solutions gain no more than the goal's 10 % over their quality; the wash ring is caught,
+    # gains nothing an honest order would not and is counted as no adoption. (The ring's
+    # solutions, 3 members' on 2 challenges over 4 days, sit at +10.1 % here against +0.4 to
+    # +1.0 % at the goal's size: too few to hold that goal; the farm and the bombing have their
+    # own test below.)
+    for name, group in figures.items():
+        if name != "The run":
+            top = [v for k, v in group.items() if k.startswith("Attackers in the top 1 %")]
+            assert all(reached for _value, reached in top), (name, top)
+    assert by_prefix(figures["Sleepers"], "Attackers' solutions: rank percentile")[1]
+    for goal in (
+        "Wash orders detected",
+        "Honest orders wrongly suspected",
+        "Reputation a detected wash order gives",
+        "Adoption: completed orders counted",
+    ):
+        assert by_prefix(wash, goal)[1], (goal, by_prefix(wash, goal))
+
     page = simulation_report.render(result)
     assert "<h2>Adversaries</h2>" in page and "Lineage farming" in page
 
