@@ -146,16 +146,21 @@ def test_each_adversary_acts_as_specified_and_is_measured(monkeypatch):
     assert by_prefix(again, "The attackers flagged")[0] == f"{len(traders)} of {len(traders)}"
 
     # The directions on this fixed seed: no attacker reaches the top 1 %; the sleepers'
-    # solutions gain no more than the goal's 10 % over their quality; the wash ring is caught,
-    # gains nothing an honest order would not and is counted as no adoption. (The ring's
-    # solutions, 3 members' on 2 challenges over 4 days, sit at +10.1 % here against +0.4 to
-    # +1.0 % at the goal's size: too few to hold that goal; the farm and the bombing have their
-    # own test below.)
+    # solutions gain no more than the goal's 10 % over their quality; the camouflaged and the
+    # bribed ring's solutions gain less than 10 % more than honest ones of the same quality (3
+    # members' solutions on 2 challenges over 4 days sit at +10.1 %, honest ones of their
+    # quality at +5.9 %: too few to hold the goal itself, met at +0.4 to +1.0 % at its size);
+    # the wash ring is caught, gains nothing an honest order would not and is counted as no
+    # adoption. The farm and the bombing have their own test below.
     for name, group in figures.items():
         if name != "The run":
             top = [v for k, v in group.items() if k.startswith("Attackers in the top 1 %")]
             assert all(reached for _value, reached in top), (name, top)
     assert by_prefix(figures["Sleepers"], "Attackers' solutions: rank percentile")[1]
+    for name in ("Camouflaged ring", "Bribery"):
+        compared = by_prefix(figures[name], "Honest solutions of the same hidden quality")[0]
+        own_gain = float(compared.split("(")[1].rstrip("%)"))  # "+5.9% (+4.2%)"
+        assert own_gain < 10, (name, compared)
     for goal in (
         "Wash orders detected",
         "Honest orders wrongly suspected",
