@@ -92,25 +92,35 @@ def _indexes(model, keep: tuple[str, ...] = ()) -> dict[str, str]:
     }
 
 
-def _indexes_present(cursor, table: str) -> set[str]:
+def _indexes_present(cursor, table: str) -> dict[str, str]:
+    """The table's indexes in the database: name -> its definition (`pg_get_indexdef`)."""
     cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+        "SELECT indexname, indexdef FROM pg_indexes "
+        "WHERE schemaname = current_schema() AND tablename = %s",
         [table],
     )
-    return {name for (name,) in cursor.fetchall()}
+    return dict(cursor.fetchall())
+
+
+# The definitions of the indexes a load of this process took away, as the database had them
+# (a migration may have written one differently from how the model would now): table -> name
+# -> CREATE INDEX. An index whose load died with its process is built from the model.
+_dropped: dict[str, dict[str, str]] = {}
 
 
 def restore_indexes(model) -> None:
     """Every secondary index `model` declares is in the database: a missing one (taken away by
-    a load, `loading`) is built now. In a transaction its build holds the table against writes
-    until the commit; the rows read after it use it."""
+    a load, `loading`) is built now, as it was. In a transaction its build holds the table
+    against writes until the commit; the rows read after it use it."""
     if connection.vendor != "postgresql":
         return
+    table = model._meta.db_table
+    dropped = _dropped.get(table, {})
     with connection.cursor() as cursor:
-        present = _indexes_present(cursor, model._meta.db_table)
+        present = _indexes_present(cursor, table)
         for name, create in _indexes(model).items():
             if name not in present:
-                cursor.execute(create)
+                cursor.execute(dropped.get(name, create))
 
 
 @contextmanager
@@ -140,6 +150,7 @@ def loading(model, *, keep: tuple[str, ...] = ()):
             for name in _indexes(model, keep):
                 if name in indexes:
                     cursor.execute(f"DROP INDEX {_quote(name)}")
+                    _dropped.setdefault(table, {})[name] = indexes[name]
     except DatabaseError:  # the lock was not to be had: append with the keys in place
         yield False
         return
