@@ -1272,11 +1272,40 @@ def sync_everything(
     return appended
 
 
+def _manifesto_lines_right() -> bool:
+    """Whether the ledger holds, key by key, what the signatures give (`desired_for_manifesto`),
+    in one read-only statement on PostgreSQL: each member with a signature, and no one else,
+    holds the rules' amount under their key. That is exactly when the rebuild would append no
+    correction (`_corrections` compares sums; a signature's line carries no note), so a right
+    ledger spares reading every signature's line into Python. Elsewhere: not known (False)."""
+    if connection.vendor != "postgresql":
+        return False
+    event, signature = ReputationEvent._meta.db_table, ManifestoSignature._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT EXISTS (
+                SELECT 1 FROM (
+                    SELECT 'manifesto:' || CAST(user_id AS TEXT) AS fact_key
+                    FROM {signature} GROUP BY user_id
+                ) d FULL JOIN (
+                    SELECT fact_key, SUM(amount) AS total FROM {event}
+                    WHERE kind = %s GROUP BY fact_key
+                ) h ON h.fact_key = d.fact_key
+                WHERE COALESCE(h.total, 0) <> CASE WHEN d.fact_key IS NULL THEN 0 ELSE %s END
+            )""",
+            [Kind.MANIFESTO_SIGNED, rules_module.rules().manifesto_signed],
+        )
+        return not cursor.fetchone()[0]
+
+
 def rebuild_sources() -> None:
     """The full rebuild's facts that are not solutions': signatures, and other apps' sources."""
     with transaction.atomic():
-        desired = desired_for_manifesto()
-        held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
+        if _manifesto_lines_right():
+            desired, held = {}, {}
+        else:
+            desired = desired_for_manifesto()
+            held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
         _append_corrections(desired, held)
     for source in hooks.collect("reputation_fact_sources"):
         with transaction.atomic():
