@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from peerhub.exceptions import Conflict, DomainError
 
 from .models import LedgerAccount, LedgerEntry, LedgerTransaction
+from .pagecache import members_changed
 
 Kind = LedgerAccount.Kind
 
@@ -87,6 +88,8 @@ def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", **links) -
             )
     except IntegrityError as error:
         raise Conflict(f"Already recorded: {key}.", code="ledger_duplicate") from error
+    # The balances on the members' own orders pages (entries are bulk-created: no signal).
+    members_changed(leg.account.user_id for leg in legs)
     return txn
 
 

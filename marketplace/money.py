@@ -14,6 +14,7 @@ currency's digits, symbol and each locale's separators and symbol placement.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -90,12 +91,18 @@ def format_money(amount: int | None, currency: str, language: str | None = None)
     """Minor units as a reader in `language` (the active one by default) writes money."""
     if amount is None or amount == "":
         return ""
-    currency = (currency or "").upper()
+    return _formatted(int(amount), (currency or "").upper(), babel_locale(language))
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(amount: int, currency: str, locale: str) -> str:
+    """`format_money`'s text, kept per amount, currency and locale: a list of orders or offers
+    writes the same few prices again and again, and Babel reads its patterns each time."""
     major = to_major(amount, currency)
     if not currency:
         return f"{major:,}"
     try:
-        text = format_currency(major, currency, locale=babel_locale(language))
+        text = format_currency(major, currency, locale=locale)
     except (UnknownLocaleError, ValueError):
         text = format_currency(major, currency, locale="en")
     # CLDR's currency spacing, which Babel leaves out: a code written in letters is kept apart

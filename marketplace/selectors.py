@@ -229,6 +229,25 @@ def orders_of(user, *, role: str = "") -> QuerySet[Order]:
     return Order.objects.filter(mine).select_related("buyer", "seller", "offer")
 
 
+# The columns of a member that a list names them by (`User.name`, their profile's address).
+USER_REF_FIELDS = ("id", "username", "display_name")
+
+
+def user_refs(*relations: str) -> list[str]:
+    return [f"{relation}__{field}" for relation in relations for field in USER_REF_FIELDS]
+
+
+def order_rows(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders for a list: every column of the order, its parties by name only (its offer by
+    id). A page of them builds no more than it shows, and a kept copy (peerhub.pagecache)
+    holds nothing of the parties but their names."""
+    return (
+        orders.select_related(None)
+        .select_related("buyer", "seller")
+        .only(*(f.attname for f in Order._meta.concrete_fields), *user_refs("buyer", "seller"))
+    )
+
+
 def orders_visible_to(user) -> QuerySet[Order]:
     if permissions.is_staff(user):
         return Order.objects.select_related("buyer", "seller", "offer")

@@ -27,6 +27,7 @@ from peerhub import confirm
 from peerhub.exceptions import DomainError
 from peerhub.models import Value
 from peerhub.pagecache import Fragments, keep_until
+from peerhub.paging import CountedPaginator, detached
 from peerhub.widgets import enable_mentions
 from reputation.selectors import reputation_summary
 
@@ -45,7 +46,7 @@ from .forms import (
 )
 from .models import Offer, Order, OrderMessageFile, Payout, ProviderEvent, Refund, default_currency
 from .money import AmountError, to_minor
-from .pagecache import OFFER_LIST_SCOPES
+from .pagecache import OFFER_LIST_SCOPES, orders_scope
 from .plans import plans_ensure
 
 OFFERS_PER_PAGE = 12
@@ -259,20 +260,35 @@ def order_place(request, pk: int):
 
 @login_required
 def order_list(request):
+    user = request.user
     role = request.GET.get("role", "")
-    orders = selectors.orders_of(request.user, role=role if role in ("buyer", "seller") else "")
-    page = Paginator(orders, 25).get_page(request.GET.get("page"))
-    balances = selectors.balance_of(request.user)
+    role = role if role in ("buyer", "seller") else ""
+    number = request.GET.get("page")
+    # The member's own: kept for them under their orders' scope, which every write to what
+    # the page shows bumps (marketplace.pagecache.orders_scope); read live with the cache off.
+    kept = Fragments(request, [orders_scope(user.pk)])
+
+    def rows():
+        orders = selectors.order_rows(selectors.orders_of(user, role=role))
+        return detached(CountedPaginator(orders, 25).get_page(number))
+
+    def money():
+        balances = selectors.balance_of(user)
+        return balances, list(user.payouts.all()[:10]), services.current_subscription(user)
+
+    page = kept.value("order-rows", (user.pk, role, (number or "")[:12]), rows)
+    balances, payouts, subscription = kept.value("order-money", user.pk, money)
     return render(
         request,
         "marketplace/order_list.html",
         {
             "page": page,
             "role": role,
+            "querystring": urlencode({"role": role}) if role else "",
             "balances": balances,
-            "payouts": request.user.payouts.all()[:10],
-            "payout_form": PayoutForm(user=request.user, balances=balances),
-            "subscription": services.current_subscription(request.user),
+            "payouts": payouts,
+            "payout_form": PayoutForm(user=user, balances=balances),
+            "subscription": subscription,
             "site_currency": default_currency(),  # the balance before any money came in
         },
     )

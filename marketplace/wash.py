@@ -52,6 +52,7 @@ from django.utils.translation import gettext_noop
 from peerhub.exceptions import Conflict, DomainError, NotAllowed
 
 from .models import Order, WashDecision
+from .pagecache import orders_changed
 
 # Stored as written in the reputation ledger's notes (English); pages translate them on show.
 NOTE = gettext_noop("Not counted: buyer and seller trade mostly with each other.")
@@ -270,6 +271,8 @@ def _mark(rows, suspected: dict[Pair, Verdict], decisions) -> list[int]:
         Order.objects.filter(pk__in=now_on).update(wash_suspected=True)
     if now_off:
         Order.objects.filter(pk__in=now_off).update(wash_suspected=False)
+    if now_on or now_off:
+        orders_changed(now_on + now_off)  # the orders API shows the flag
     return now_on + now_off
 
 
@@ -361,6 +364,7 @@ def _decide(*, order: Order, by, suspected: bool, reason: str) -> WashDecision:
         decided_at=timezone.now(),
     )
     Order.objects.filter(pk=locked.pk).update(wash_suspected=suspected)
+    orders_changed([locked.pk])
     order.wash_suspected = suspected
     _resync([locked.pk])  # the review's ledger line and the solution's adoption follow
     return decision

@@ -17,6 +17,7 @@ from peerhub.selectors import user_is_verified
 
 from .. import ledger, payments, social_events
 from ..models import LedgerTransaction, Payment, Plan, Subscription
+from ..pagecache import members_changed
 from ..plans import plans_ensure
 from . import transfers
 
@@ -266,6 +267,7 @@ def subscriptions_renew(*, now: datetime | None = None) -> dict[str, int]:
         lapsed = Subscription.objects.filter(pk__in=[s.pk for s in lapsing]).update(
             status=Status.LAPSED, ended_at=now
         )
+        members_changed(subscription.user_id for subscription in lapsing)  # their plan
         for subscription in lapsing:
             social_events.subscription_lapsed(subscription)
     if lapsed:

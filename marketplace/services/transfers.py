@@ -25,6 +25,7 @@ from peerhub.models import User
 
 from .. import payments, social_events
 from ..models import Order, Payment, Payout, Refund, Transfer
+from ..pagecache import transfer_changed
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def transfer_send(*, transfer_model: type[Transfer], pk: int, now: datetime | No
     transfer = transfer_model.objects.select_related(
         *(["payment"] if transfer_model is Refund else ["seller"])
     ).get(pk=pk)
+    transfer_changed(transfer)  # the updates here send no signal: sent, done, failed
     provider = payments.get(transfer.provider)
     try:
         if isinstance(transfer, Refund):
@@ -121,6 +123,7 @@ def transfer_send(*, transfer_model: type[Transfer], pk: int, now: datetime | No
             done_at=now,
             updated_at=now,
         )
+        transfer_changed(transfer)
         if isinstance(transfer, Payout):
             social_events.payout_sent(transfer)
     return "done"
@@ -135,11 +138,13 @@ def _attempt_failed(transfer: Transfer, error: Exception, now: datetime) -> str:
                 updated_at=now,
             )  # fmt: skip
             transfer.state, transfer.last_error = Transfer.State.FAILED, message
+            transfer_changed(transfer)
             social_events.transfer_failed(transfer)
         return "failed"
     type(transfer).objects.filter(pk=transfer.pk, state=Transfer.State.SENT).update(
         last_error=message, next_attempt_at=now + backoff(transfer.attempts), updated_at=now
     )
+    transfer_changed(transfer)
     return "retrying"
 
 
@@ -169,6 +174,7 @@ def transfer_retry(*, transfer: Transfer, by: User) -> Transfer:
     if not updated:
         raise Conflict(_("Only a failed refund or payout can be retried."), code="not_failed")
     transfer.refresh_from_db()
+    transfer_changed(transfer)
     _send_on_commit(transfer)
     return transfer
 
