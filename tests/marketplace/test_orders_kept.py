@@ -229,6 +229,9 @@ def test_another_role_and_page_are_kept_apart(client):
     assert f"#{order.pk} " in everything and f"#{sold.pk} " in everything
     assert f"#{order.pk} " in bought and f"#{sold.pk} " not in bought
     assert [o["id"] for o in client.get(API + "?role=seller").json()["results"]] == [sold.pk]
+    # The pages of one role link to the next page of that role.
+    assert client.get(PAGE + "?role=buyer").context["querystring"] == "role=buyer"
+    assert client.get(PAGE).context["querystring"] == ""
 
 
 def test_staff_read_everyones_orders_live(client):
