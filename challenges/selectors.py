@@ -78,9 +78,12 @@ def challenge_list(
         challenges = challenges.filter(Q(title__icontains=q) | Q(summary__icontains=q))
     if sort == "closing":
         challenges = challenges.filter(status=Challenge.Status.OPEN, closes_at__isnull=False)
+    # The organisers by name only: a list shows no more of them, and a kept page of it
+    # (views.challenges.challenge_list) holds no other column of a member.
+    organisers = Prefetch("organisers", queryset=User.objects.only(*_PERSON_FIELDS))
     return challenges.order_by(
         *CHALLENGE_SORTS.get(sort, CHALLENGE_SORTS["newest"])
-    ).prefetch_related("tags", "values", "organisers")
+    ).prefetch_related("tags", "values", organisers)
 
 
 _PERSON_FIELDS = ("id", "username", "display_name")

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from peerhub.exceptions import DomainError
 from peerhub.hooks import collect, collect_by_key
 from peerhub.models import User, Value
 from peerhub.pagecache import Fragments
-from peerhub.paging import CountedPaginator
+from peerhub.paging import CountedPaginator, detached
 from peerhub.templatetags.peerhub import relative
 
 from .. import history, permissions, selectors, services, translations
@@ -46,13 +45,25 @@ def challenge_list(request):
     }
     if filters["status"] not in Challenge.Status.values:
         filters["status"] = ""
-    challenges = selectors.challenge_list(user=request.user, **filters)
-    page = Paginator(challenges, CHALLENGES_PER_PAGE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+
+    def listed(user) -> dict:
+        challenges = selectors.challenge_list(user=user, **filters)
+        return {
+            "page": detached(CountedPaginator(challenges, CHALLENGES_PER_PAGE).get_page(number)),
+            "values": list(Value.objects.all()),
+            "tags": list(Tag.objects.filter(challenges__isnull=False).distinct()[:30]),
+        }
+
+    # What the list shows is what the member may see: a member who sees what a visitor sees
+    # shares the visitors' copy, kept under the visitors' page's versions (issue 17).
+    variant = (tuple(sorted(filters.items())), (number or "")[:12])
+    shown = visitors_value(request, ["lists"], "challenge-list", variant, listed)
     return render(
         request,
         "challenges/challenge_list.html",
         {
-            "page": page,
+            **shown,
             "filters": filters,
             "statuses": Challenge.Status.choices,
             "sorts": [
@@ -61,8 +72,6 @@ def challenge_list(request):
                 ("active", _("Most active")),
                 ("solutions", _("Most solutions")),
             ],
-            "values": Value.objects.all(),
-            "tags": Tag.objects.filter(challenges__isnull=False).distinct()[:30],
             "can_create": permissions.can_create_challenge(request.user),
             "querystring": _querystring(request, exclude="page"),
         },
