@@ -7,6 +7,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 
 _TOTAL = "_paging_total"
+# The furthest row a page is read from with its total; a page number beyond it is answered as
+# Paginator answers any page past the end: with the last page.
+MAX_OFFSET = 2**31 - 1
 
 
 class CountedPaginator(Paginator):
@@ -20,8 +23,10 @@ class CountedPaginator(Paginator):
             wanted = int(number)
         except (TypeError, ValueError):
             wanted = 1  # as Paginator.get_page: not a number is the first page
-        if wanted < 1:
-            return super().get_page(number)  # as Paginator.get_page: the last page
+        if wanted < 1 or (wanted - 1) * self.per_page > MAX_OFFSET:
+            # As Paginator.get_page: the last page (no database takes an offset past 64 bits,
+            # and no list here holds two billion rows).
+            return super().get_page(number)
         bottom = (wanted - 1) * self.per_page
         rows = list(
             self.object_list.annotate(**{_TOTAL: Window(Count("pk"))})[
