@@ -70,7 +70,9 @@ def test_a_member_who_may_see_more_reads_their_own_list(client, settings, role):
         ChallengeFactory(title="My own draft", status=Challenge.Status.DRAFT, organisers=[member])
     else:
         private = ChallengeFactory(
-            title="My own draft", visibility=Challenge.Visibility.PRIVATE, organisers=[UserFactory()]
+            title="My own draft",
+            visibility=Challenge.Visibility.PRIVATE,
+            organisers=[UserFactory()],
         )
         private.invited.add(member)
     ChallengeFactory(title="Open to all")
