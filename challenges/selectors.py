@@ -86,7 +86,7 @@ def challenge_list(
     ).prefetch_related("tags", "values", organisers)
 
 
-_PERSON_FIELDS = ("id", "username", "display_name")
+_PERSON_FIELDS = User.NAME_FIELDS
 # The short lists a challenge's page shows, read in the challenge's own row (peerhub.related_rows):
 # name, model, how its rows reach the challenge, fields, sort key (the model's own ordering).
 _CHALLENGE_LISTS = (

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from challenges.models import Challenge
 from challenges.permissions import visible_solutions_q
+from peerhub.models import User
 from reputation.models import ReputationScore
 
 from . import ledger, permissions
@@ -229,23 +230,18 @@ def orders_of(user, *, role: str = "") -> QuerySet[Order]:
     return Order.objects.filter(mine).select_related("buyer", "seller", "offer")
 
 
-# The columns of a member that a list names them by (`User.name`, their profile's address).
-USER_REF_FIELDS = ("id", "username", "display_name")
-
-
-def user_refs(*relations: str) -> list[str]:
-    return [f"{relation}__{field}" for relation in relations for field in USER_REF_FIELDS]
+def with_names(rows: QuerySet, *members: str) -> QuerySet:
+    """`rows` with every column of their own and the members they link to (`members`: the
+    relations' names) joined by name only (`User.NAME_FIELDS`): a list builds no more of them
+    than it shows, and a kept copy (peerhub.pagecache) holds nothing of them but their names."""
+    own = (f.attname for f in rows.model._meta.concrete_fields)
+    names = (f"{member}__{field}" for member in members for field in User.NAME_FIELDS)
+    return rows.select_related(*members).only(*own, *names)
 
 
 def order_rows(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Orders for a list: every column of the order, its parties by name only (its offer by
-    id). A page of them builds no more than it shows, and a kept copy (peerhub.pagecache)
-    holds nothing of the parties but their names."""
-    return (
-        orders.select_related(None)
-        .select_related("buyer", "seller")
-        .only(*(f.attname for f in Order._meta.concrete_fields), *user_refs("buyer", "seller"))
-    )
+    """Orders for a list: their parties by name only, their offer by id."""
+    return with_names(orders.select_related(None), "buyer", "seller")
 
 
 def orders_visible_to(user) -> QuerySet[Order]:
@@ -506,7 +502,6 @@ def mention_suggestions_for(*, user, offer: str = "", order: str = "", query: st
     not open the page is suggested. 404 for an order or offer `user` cannot see."""
     from peerhub.inputs import parse_id
     from peerhub.mentions import mention_suggestions
-    from peerhub.models import User
 
     if order == "new" and offer:
         # The brief of an order about to be placed: its buyer-to-be, the seller and staff.

@@ -57,6 +57,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    # The columns a member is named and linked by (`name`, `get_absolute_url`): what a list
+    # that only names members reads of them (`.only(...)`).
+    NAME_FIELDS = ("id", "username", "display_name")
+
     @property
     def name(self) -> str:
         return self.display_name or self.username

@@ -221,9 +221,7 @@ class OrderViewSet(_ViewSet):
         briefs = OrderMessage.objects.filter(is_brief=True).prefetch_related(
             Prefetch("files", queryset=OrderMessageFile.objects.select_related("blob"))
         )
-        events = OrderEvent.objects.select_related("actor").only(
-            *(f.attname for f in OrderEvent._meta.concrete_fields), *selectors.user_refs("actor")
-        )
+        events = selectors.with_names(OrderEvent.objects.all(), "actor")
         orders = selectors.order_rows(selectors.orders_visible_to(self.request.user))
         return orders.prefetch_related(
             Prefetch("events", queryset=events),
