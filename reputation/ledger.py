@@ -607,14 +607,18 @@ SOLUTION_KINDS = (
 )
 
 
-def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -> str:
+def _votes_sql(
+    rules: rules_module.Rules, snapshot_id: int | None, where: str, start: str = ""
+) -> str:
     """The votes that may give reputation (verified voters, not on their own solution) among
     those `where` selects, each with what deciding its lines needs: low trust (the snapshot
     `snapshot_id`), whether the solution is an unchanged fork, its author, and its ancestors
     and their authors as far as lineage credit reaches (`a1_id`, `a1_author`, ...), reached
-    through `parent_id`, which names the same chain as `path`, both set once at the fork."""
+    through `parent_id`, which names the same chain as `path`, both set once at the fork.
+    `start`, a condition over the solution `s`, limits the walk to the ancestors of the
+    solutions it selects (those `where` reads: see `_ancestors_sql`)."""
     vote, solution = Vote._meta.db_table, Solution._meta.db_table
-    ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)), snapshot_id)
+    ancestors, ancestor_cols = _ancestors_sql(len(_shares(rules)), snapshot_id, start)
     low = trust.low_trust_sql("v.voter_id", _snapshot_sql(snapshot_id))
     ring = trust.voting_ring_sql("a0.author_id", _snapshot_sql(snapshot_id))
     return f"""
@@ -626,7 +630,7 @@ def _votes_sql(rules: rules_module.Rules, snapshot_id: int | None, where: str) -
     """
 
 
-def _ancestors_sql(generations: int, snapshot_id: int | None) -> tuple[str, str]:
+def _ancestors_sql(generations: int, snapshot_id: int | None, start: str = "") -> tuple[str, str]:
     """The join that reaches a solution's (alias `a0`) credited ancestors as far as lineage
     credit reaches, nearest first, as challenges.lineage.lineage_payees counts them: an
     unchanged copy is no generation (the walk goes on to what it copied). Their columns:
@@ -634,7 +638,9 @@ def _ancestors_sql(generations: int, snapshot_id: int | None) -> tuple[str, str]
     in the snapshot `snapshot_id`: not paid, but it keeps its generation), ...
 
     One recursive walk up `parent_id` (which names the same chain as `path`, both set once at
-    the fork) from every fork, stopping once past the last generation."""
+    the fork) from every fork, or from those `start` (a condition over the solution `s`)
+    selects, stopping once past the last generation: a batch of a rebuild walks from its own
+    solutions only, not from every fork of the site again."""
     if not generations:
         return "", ""
     solution = Solution._meta.db_table
@@ -650,7 +656,8 @@ def _ancestors_sql(generations: int, snapshot_id: int | None) -> tuple[str, str]
     )
     credited = f"""
         WITH RECURSIVE walk (solution_id, ancestor_id, generation) AS (
-            SELECT s.id, s.parent_id, 1 FROM {solution} s WHERE s.parent_id IS NOT NULL
+            SELECT s.id, s.parent_id, 1 FROM {solution} s
+            WHERE s.parent_id IS NOT NULL{f" AND {start}" if start else ""}
             UNION ALL
             SELECT w.solution_id, p.parent_id, w.generation + {step}
             FROM walk w JOIN {solution} p ON p.id = w.ancestor_id
@@ -732,8 +739,8 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
     voter; the author for `downcast:`) and beneficiary, which every line under it repeats. The
     desired lines and the ledger's sums meet on those integers (hashing numbers, not sorting
     text), and a key's text is built only for the few lines appended under a new key.
-    Returns the SQL and its fixed parameters; `rebuild_set_based` adds the ids (twice), the time
-    and the notes."""
+    Returns the SQL and its fixed parameters; `rebuild_set_based` adds the ids (twice before
+    them, once after), the time and the notes."""
     event = ReputationEvent._meta.db_table
     shares = _shares(rules)
     # The reason of a noted line of 0 ("not counted: low trust" first).
@@ -785,7 +792,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         f"CASE WHEN h.kind = '{Kind.DOWNVOTE_CAST}' THEN '' "
         f"WHEN sv.serial_reversed_at IS NOT NULL THEN %s WHEN sv.low THEN %s ELSE '' END"
     )
-    votes = _votes_sql(rules, snapshot_id, _among("v.solution_id"))
+    votes = _votes_sql(rules, snapshot_id, _among("v.solution_id"), _among("s.id"))
     sql = f"""
         WITH sv AS MATERIALIZED ({votes}),
         d (kind, beneficiary_id, actor_id, solution_id, source_solution_id, amount, capped,
@@ -907,7 +914,14 @@ def _solutions_to_correct_sql(
         SELECT solution_id FROM (
             SELECT sv.solution_id, SUM({total}) AS total, SUM({weighted}) AS weighted,
                 MAX({noted}) AS noted
-            FROM ({_votes_sql(rules, snapshot_id, _id_range_sql("v.solution_id", id_range))}) sv
+            FROM ({
+        _votes_sql(
+            rules,
+            snapshot_id,
+            _id_range_sql("v.solution_id", id_range),
+            _id_range_sql("s.id", id_range) if id_range else "",
+        )
+    }) sv
             GROUP BY sv.solution_id
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
@@ -930,6 +944,12 @@ _IS_OTHER_LINE = (
 )
 
 
+# Over a review of `_reviews_sql` (alias `sr`): whether it counts, as `_desired_and_notes` says
+# (not from a low-trust reviewer, not an outlier, not on an unchanged fork); otherwise its author
+# gets a line of 0 with the reason and its lineage nothing.
+_REVIEW_COUNTS = "NOT (sr.low OR sr.outlier OR sr.unchanged)"
+
+
 def _half_even_sql(value: str) -> str:
     """SQL: the numeric `value` rounded to an integer half to even, as `Decimal.quantize` rounds
     (PostgreSQL's ROUND rounds halves away from zero), as a BIGINT."""
@@ -940,22 +960,32 @@ def _half_even_sql(value: str) -> str:
     )
 
 
-def _reviews_sql(rules: rules_module.Rules, snapshot_id: int | None) -> str:
-    """The reviews that may give reputation (verified reviewers, not of their own solution),
-    each with what deciding its lines needs (as `_votes_sql` gives for votes): low trust (the
+def _reviews_sql(
+    rules: rules_module.Rules, snapshot_id: int | None, where: str = "", start: str = ""
+) -> str:
+    """The reviews that may give reputation (verified reviewers, not of their own solution)
+    among those `where` selects (read first, alone, so that the planner starts from them), each
+    with what deciding its lines needs (as `_votes_sql` gives for votes): low trust (the
     snapshot `snapshot_id`), whether the solution is an unchanged fork, its author, its
-    ancestors and their authors as far as lineage credit reaches, and what the review gives in
-    cents (`cents`, rounded half to even as `_desired_and_notes` rounds). Reads the review
-    weight from the row `p` (`_other_solutions_to_correct_sql`)."""
+    ancestors and their authors as far as lineage credit reaches, what the review gives in
+    cents (`cents`, rounded half to even as `_desired_and_notes` rounds), and its time. `start`
+    limits the walk to the ancestors as in `_votes_sql`. Reads the review weight from the row
+    `p` (`_other_solutions_to_correct_sql`)."""
     review, solution = Review._meta.db_table, Solution._meta.db_table
-    ancestors, ancestor_cols = _ancestors_sql(len(rules.lineage_shares), snapshot_id)
+    ancestors, ancestor_cols = _ancestors_sql(len(rules.lineage_shares), snapshot_id, start)
     low = trust.low_trust_sql("r.reviewer_id", _snapshot_sql(snapshot_id))
     cents = _half_even_sql("((r.mean_score - 3) * p.weight * 100)")
+    reviews, verified = review, _verified_sql("r.reviewer_id")
+    if where:
+        # The few reviews first, with their reviewers' addresses: left to the planner, the
+        # address test became a join over every member, repeated for each of them.
+        reviews = f"(SELECT * FROM {review} r WHERE {where} AND {verified} OFFSET 0)"
+        verified = "1 = 1"
     return f"""
         SELECT r.solution_id, r.reviewer_id, {low} AS low, a0.unchanged_fork AS unchanged,
-            r.outlier, a0.author_id{ancestor_cols}, {cents} AS cents
-        FROM {review} r CROSS JOIN p JOIN {solution} a0 ON a0.id = r.solution_id{ancestors}
-        WHERE r.reviewer_id <> a0.author_id AND {_verified_sql("r.reviewer_id")}
+            r.outlier, a0.author_id{ancestor_cols}, {cents} AS cents, r.created_at
+        FROM {reviews} r CROSS JOIN p JOIN {solution} a0 ON a0.id = r.solution_id{ancestors}
+        WHERE r.reviewer_id <> a0.author_id AND {verified}
     """
 
 
@@ -993,11 +1023,10 @@ def _other_solutions_to_correct_sql(
     # author's (0 from a low-trust reviewer, for an outlier review or on an unchanged fork), and
     # the lineage credit (none in those cases; a share of what the review gives when above 0).
     lines = [
-        ("NOT (sr.low OR sr.outlier OR sr.unchanged)", "sr.cents", codes[Kind.REVIEW_RECEIVED],
-         "sr.reviewer_id", "sr.author_id"),
+        (_REVIEW_COUNTS, "sr.cents", codes[Kind.REVIEW_RECEIVED], "sr.reviewer_id", "sr.author_id"),
     ]  # fmt: skip
     lines += [
-        (f"NOT (sr.low OR sr.outlier OR sr.unchanged) AND sr.cents > 0 "
+        (f"{_REVIEW_COUNTS} AND sr.cents > 0 "
          f"AND {_lineage_paid(k, 'sr', 'sr.reviewer_id')}",
          _half_even_sql(f"(sr.cents * p.share{k})"), codes[Kind.LINEAGE_CREDIT],
          "sr.reviewer_id", f"sr.a{k}_author")
@@ -1059,6 +1088,103 @@ def _other_solutions_to_correct_sql(
     """
     # A statement with parameters writes `_weight`'s modulo sign twice.
     return sql.replace(" % ", " %% "), [rules.review_weight, *shares]
+
+
+def _other_lines_sql(rules: rules_module.Rules, snapshot_id: int | None) -> tuple[str, dict]:
+    """One statement that appends, for the solutions among a list of ids (PostgreSQL), the
+    correction lines that bring every key of their other facts (reviews, the lineage credit
+    reviews give, forks, accepted upstream proposals) to what those facts give today: to the
+    cent, the lines that `_desired_and_notes(votes=False)` and `_append_corrections` append, as
+    `_vote_lines_sql` does for votes. The rules of `_other_solutions_to_correct_sql`, whose check
+    names the solutions, written as lines instead of sums: a review's line (0 with the reason
+    from a low-trust reviewer, for an outlier review or on an unchanged fork), its lineage
+    credit (rounded half to even), a `forked:` line per fork more than a copy by someone else,
+    an `upstream:` line per accepted proposal. Keys are met by their text: these lines are a
+    tenth of the ledger. A key no longer backed is taken back as its first line stood, with the
+    note of its review when it is lineage credit from a review now set aside (`_reversal_note`).
+    Returns the SQL and its parameters, the ids as `ids` and the time as `now` to be added."""
+    event, solution = ReputationEvent._meta.db_table, Solution._meta.db_table
+    proposal = UpstreamProposal._meta.db_table
+    shares = list(rules.lineage_shares)
+    numbers = ", ".join(["weight", *(f"share{k}" for k in range(1, len(shares) + 1))])
+    given = ", ".join(f"CAST(%({name})s AS NUMERIC)" for name in numbers.split(", "))
+    among = _among("{}").replace("%s", "%(ids)s")
+    review = "'review:' || sr.solution_id || ':' || sr.reviewer_id"
+    selects = [
+        f"""SELECT {review}, sr.author_id, %(review_kind)s,
+            CASE WHEN {_REVIEW_COUNTS} THEN CAST(sr.cents AS NUMERIC) / 100 ELSE 0 END,
+            sr.created_at, sr.solution_id, CAST(NULL AS BIGINT), sr.reviewer_id,
+            CASE WHEN sr.low THEN %(low)s WHEN sr.outlier THEN %(outlier)s
+                WHEN sr.unchanged THEN %(unchanged)s ELSE '' END
+        FROM sr WHERE sr.cents <> 0"""
+    ]
+    selects += [
+        f"""SELECT {review} || ':L' || sr.a{k}_author, sr.a{k}_author, %(lineage_kind)s,
+            CAST({_half_even_sql(f"(sr.cents * p.share{k})")} AS NUMERIC) / 100, sr.created_at,
+            sr.solution_id, sr.a{k}_id, sr.reviewer_id, ''
+        FROM sr CROSS JOIN p
+        WHERE {_REVIEW_COUNTS} AND sr.cents > 0 AND {_lineage_paid(k, "sr", "sr.reviewer_id")}"""
+        for k in range(1, len(shares) + 1)
+    ]
+    selects += [
+        f"""SELECT 'forked:' || f.id, a0.author_id, %(forked_kind)s, CAST(%(forked)s AS NUMERIC),
+            f.created_at, a0.id, f.id, f.author_id, ''
+        FROM {solution} f JOIN {solution} a0 ON a0.id = f.parent_id
+        WHERE {among.format("f.parent_id")} AND f.published_at IS NOT NULL
+            AND NOT f.unchanged_fork AND f.author_id <> a0.author_id""",
+        f"""SELECT 'upstream:' || u.id, u.author_id, %(upstream_kind)s,
+            CAST(%(upstream)s AS NUMERIC), COALESCE(u.decided_at, u.created_at), u.parent_id,
+            u.fork_id, a0.author_id, ''
+        FROM {proposal} u JOIN {solution} a0 ON a0.id = u.parent_id
+        WHERE {among.format("u.parent_id")} AND u.status = %(accepted)s
+            AND u.author_id <> a0.author_id""",
+    ]
+    sql = f"""
+        WITH p ({numbers}) AS (SELECT {given}),
+        sr AS MATERIALIZED ({
+        _reviews_sql(rules, snapshot_id, among.format("r.solution_id"), among.format("s.id"))
+    }),
+        d (fact_key, beneficiary_id, kind, amount, fact_at, solution_id, source_solution_id,
+           actor_id, note) AS MATERIALIZED ({" UNION ALL ".join(selects)}),
+        h AS MATERIALIZED (
+            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
+            FROM {event}
+            WHERE {among.format("solution_id")} AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})
+            GROUP BY fact_key
+        )
+        INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
+            source_solution_id, actor_id, capped, note, seq, created_at)
+        SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
+            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, FALSE, d.note,
+            COALESCE(h.last_seq, 0) + 1, %(now)s
+        FROM d LEFT JOIN h ON h.fact_key = d.fact_key
+        WHERE ROUND(d.amount - COALESCE(h.total, 0), 2) <> 0
+            OR (h.fact_key IS NULL AND d.note <> '')
+        UNION ALL
+        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
+            f.solution_id, f.source_solution_id, f.actor_id, f.capped, COALESCE(r.note, ''),
+            h.last_seq + 1, %(now)s
+        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
+            LEFT JOIN d r ON f.kind = %(lineage_kind)s
+                AND r.fact_key = split_part(h.fact_key, ':L', 1)
+                AND r.note IN (%(low)s, %(outlier)s)
+        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
+    """
+    params = {
+        "weight": rules.review_weight,
+        **{f"share{k}": share for k, share in enumerate(shares, start=1)},
+        "review_kind": Kind.REVIEW_RECEIVED,
+        "lineage_kind": Kind.LINEAGE_CREDIT,
+        "forked_kind": Kind.FORKED,
+        "upstream_kind": Kind.UPSTREAM_ACCEPTED,
+        "forked": rules.forked,
+        "upstream": rules.upstream_accepted,
+        "accepted": UpstreamProposal.Status.ACCEPTED,
+        "low": rules_module.LOW_TRUST_NOTE,
+        "outlier": rules_module.OUTLIER_REVIEW_NOTE,
+        "unchanged": rules_module.UNCHANGED_FORK_NOTE,
+    }
+    return sql, params
 
 
 def _analyze_if_stale(*models, share: float = 0.2, force: bool = False) -> None:
@@ -1141,16 +1267,17 @@ def rebuild_set_based(
     range of solution ids (one transaction each, see `_batches`), one INSERT ... SELECT over
     those of them in the range derives the desired lines in SQL, compares them with the
     ledger's sums per key and appends only the differences. The other facts (reviews, forks,
-    upstream) are derived in Python, on PostgreSQL only for the solutions that a second
-    read-only statement names (`_other_solutions_to_correct_sql`), on SQLite for every
-    solution of the batch. `id_range` (first, last) limits it to those solution ids (one
-    partition of a fanned-out rebuild, reputation.partitions, which gives every partition the
-    same snapshot)."""
+    upstream) the same way on PostgreSQL (`_other_lines_sql`), for the solutions that a second
+    read-only statement names (`_other_solutions_to_correct_sql`); on SQLite they are derived
+    in Python for every solution of the batch. `id_range` (first, last) limits it to those
+    solution ids (one partition of a fanned-out rebuild, reputation.partitions, which gives
+    every partition the same snapshot)."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
     if snapshot_id is LATEST:
         snapshot_id = trust.latest_snapshot_id()
     sql, params = _vote_lines_sql(rules, snapshot_id)
+    other_sql, other_params = _other_lines_sql(rules, snapshot_id)
     postgres = connection.vendor == "postgresql"
     # Fresh statistics, so that the planner hashes whole tables instead of looping.
     _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
@@ -1190,6 +1317,7 @@ def rebuild_set_based(
                         sql,
                         [
                             ids,
+                            ids,
                             *params,
                             ids,
                             now,
@@ -1198,16 +1326,20 @@ def rebuild_set_based(
                             now,
                         ],
                     )
-            # The other lines of the batch's solutions that the check named (of all of them
-            # without the check), derived whole per solution as `sync_solutions` does.
-            derive = locked
+            # The other lines of the batch's solutions that the check named: on PostgreSQL in
+            # one statement (`_other_lines_sql`); elsewhere, of all of them, derived whole per
+            # solution in Python as `sync_solutions` does.
             if others is not None:
                 named = set(others[bisect_left(others, lo) : bisect_right(others, hi)])
                 derive = [pk for pk in locked if pk in named]
-            if derive:
-                desired, notes = _desired_and_notes(derive, votes=False, snapshot_id=snapshot_id)
+                if derive:
+                    with connection.cursor() as cursor:
+                        _tune_for_bulk(cursor)
+                        cursor.execute(other_sql, {**other_params, "ids": derive, "now": now})
+            elif locked:
+                desired, notes = _desired_and_notes(locked, votes=False, snapshot_id=snapshot_id)
                 held = ReputationEvent.objects.filter(
-                    solution_id__in=derive, kind__in=SOLUTION_KINDS
+                    solution_id__in=locked, kind__in=SOLUTION_KINDS
                 ).exclude(VOTE_LINES)
                 _append_corrections(desired, _held(held), notes)
         done += n
@@ -1272,41 +1404,48 @@ def sync_everything(
     return appended
 
 
-def _manifesto_lines_right() -> bool:
-    """Whether the ledger holds, key by key, what the signatures give (`desired_for_manifesto`),
-    in one read-only statement on PostgreSQL: each member with a signature, and no one else,
-    holds the rules' amount under their key. That is exactly when the rebuild would append no
-    correction (`_corrections` compares sums; a signature's line carries no note), so a right
-    ledger spares reading every signature's line into Python. Elsewhere: not known (False)."""
-    if connection.vendor != "postgresql":
-        return False
+def _manifesto_lines_sql() -> tuple[str, list]:
+    """One statement (PostgreSQL) that appends the lines bringing every signature key to what
+    the signatures give (`desired_for_manifesto`): the lines `_corrections` would append, each
+    member who signed holding the rules' amount under their key, dated by their first
+    signature, and no one else holding anything. A right ledger appends nothing and is not read
+    into Python. Returns the SQL and its parameters; the time is the last one."""
     event, signature = ReputationEvent._meta.db_table, ManifestoSignature._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT EXISTS (
-                SELECT 1 FROM (
-                    SELECT 'manifesto:' || CAST(user_id AS TEXT) AS fact_key
-                    FROM {signature} GROUP BY user_id
-                ) d FULL JOIN (
-                    SELECT fact_key, SUM(amount) AS total FROM {event}
-                    WHERE kind = %s GROUP BY fact_key
-                ) h ON h.fact_key = d.fact_key
-                WHERE COALESCE(h.total, 0) <> CASE WHEN d.fact_key IS NULL THEN 0 ELSE %s END
-            )""",
-            [Kind.MANIFESTO_SIGNED, rules_module.rules().manifesto_signed],
+    key = "'manifesto:' || CAST(d.user_id AS TEXT)"
+    sql = f"""
+        WITH d AS (
+            SELECT user_id, MIN(signed_at) AS first_at FROM {signature} GROUP BY user_id
+        ),
+        h AS MATERIALIZED (
+            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
+            FROM {event} WHERE kind = %s GROUP BY fact_key
         )
-        return not cursor.fetchone()[0]
+        INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
+            source_solution_id, actor_id, capped, note, seq, created_at)
+        SELECT {key}, d.user_id, %s, ROUND(%s - COALESCE(h.total, 0), 2), d.first_at, NULL,
+            NULL, NULL, FALSE, '', COALESCE(h.last_seq, 0) + 1, %s
+        FROM d LEFT JOIN h ON h.fact_key = {key}
+        WHERE ROUND(%s - COALESCE(h.total, 0), 2) <> 0
+        UNION ALL
+        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
+            f.solution_id, f.source_solution_id, f.actor_id, f.capped, '', h.last_seq + 1, %s
+        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
+        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE {key} = h.fact_key)
+    """
+    amount, now = rules_module.rules().manifesto_signed, timezone.now()
+    return sql, [Kind.MANIFESTO_SIGNED, Kind.MANIFESTO_SIGNED, amount, now, amount, now]
 
 
 def rebuild_sources() -> None:
-    """The full rebuild's facts that are not solutions': signatures, and other apps' sources."""
+    """The full rebuild's facts that are not solutions': signatures (in one statement on
+    PostgreSQL, `_manifesto_lines_sql`), and other apps' sources."""
     with transaction.atomic():
-        if _manifesto_lines_right():
-            desired, held = {}, {}
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(*_manifesto_lines_sql())
         else:
-            desired = desired_for_manifesto()
             held = _held(ReputationEvent.objects.filter(kind=Kind.MANIFESTO_SIGNED))
-        _append_corrections(desired, held)
+            _append_corrections(desired_for_manifesto(), held)
     for source in hooks.collect("reputation_fact_sources"):
         with transaction.atomic():
             held = _held(ReputationEvent.objects.filter(kind__in=source.kinds))
