@@ -880,3 +880,7 @@ PEERHUB_PAGE_CACHE_TTL = int(os.environ.get("PAGE_CACHE_TTL", "300"))
 # How many partitions the nightly rebuild and the full rankings split into (reputation.partitions):
 # a few per worker, so that a slow partition does not hold the others' workers idle.
 PEERHUB_FANOUT_PARTITIONS = int(os.environ.get("FANOUT_PARTITIONS", "8"))
+# How many database connections one long job may use side by side (peerhub.cores): the nightly
+# rebuild's independent checks and an empty ledger's batches each run on a core of PostgreSQL.
+# At most the database server's cores; 1 runs everything on one connection.
+PEERHUB_SIDE_BY_SIDE = int(os.environ.get("SIDE_BY_SIDE", "2"))

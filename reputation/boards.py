@@ -288,9 +288,8 @@ def _rewrite_changed(cursor, where: str, within: str) -> None:
     then delete the stored rows matching `within` (over `d`) that differ from it (and any
     second row of one member-day and challenge) and insert the derived rows missing. The table
     ends as a delete-and-insert would leave it, but writes only what changed (a rewrite of
-    every row also left as many dead rows behind each night). With no row stored yet in the
-    range, the derived rows are inserted straight. Both conditions are SQL built from
-    integers."""
+    every row also left as many dead rows behind each night). Both conditions are SQL built
+    from integers."""
     table = ReputationDay._meta.db_table
     same_key = (
         "{a}.member_id = {b}.member_id AND {a}.day = {b}.day "
@@ -298,16 +297,6 @@ def _rewrite_changed(cursor, where: str, within: str) -> None:
     )
     cursor.execute(f"DROP TABLE IF EXISTS {_DERIVED}")
     postgres = connection.vendor == "postgresql"
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} d WHERE {within})")
-    if not cursor.fetchone()[0]:
-        # No rows yet (a first load): every derived row is new, written straight in the order
-        # of the index, with nothing to compare.
-        if postgres:
-            cursor.execute("SET LOCAL enable_hashagg = off")
-        cursor.execute(f"{_rebuild_sql(where)} ORDER BY member_id, day")
-        if postgres:
-            cursor.execute("RESET enable_hashagg")
-        return
     if postgres:
         # Grouped by sorting, not hashing: nearly every line of a member on a day in a challenge
         # is a row of its own (1.6M rows from 2.2M lines at 100,000 members), which a hash

@@ -19,6 +19,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
+from threading import Lock
 from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
@@ -29,7 +31,7 @@ from django.utils import timezone
 
 from challenges import lineage
 from challenges.models import Solution, UpstreamProposal
-from peerhub import bulk, hooks
+from peerhub import bulk, cores, hooks
 from peerhub.models import ManifestoSignature, User
 
 from . import boards, outliers, trust
@@ -1261,6 +1263,7 @@ def rebuild_set_based(
     progress=None,
     id_range: tuple[int, int] | None = None,
     snapshot_id=LATEST,
+    refresh_outliers: Callable[[], object] | None = None,
 ) -> None:
     """The full rebuild of what votes give, set-based. One read-only statement first names the
     solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
@@ -1271,7 +1274,12 @@ def rebuild_set_based(
     read-only statement names (`_other_solutions_to_correct_sql`); on SQLite they are derived
     in Python for every solution of the batch. `id_range` (first, last) limits it to those
     solution ids (one partition of a fanned-out rebuild, reputation.partitions, which gives
-    every partition the same snapshot)."""
+    every partition the same snapshot). `refresh_outliers`, when given, refreshes the reviews'
+    outlier verdicts, which the second check reads.
+
+    On PostgreSQL outside a transaction, the two checks run side by side, and the batches are
+    dealt out to as many connections as settings.PEERHUB_SIDE_BY_SIDE allows (peerhub.cores):
+    the statements run on as many cores of the database."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
     if snapshot_id is LATEST:
@@ -1282,23 +1290,38 @@ def rebuild_set_based(
     # Fresh statistics, so that the planner hashes whole tables instead of looping.
     _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
     ranges = _batches(batch_size, votes_per_batch, id_range)
-    # Which solutions' vote lines may need a correction: one read-only statement (see
-    # `_solutions_to_correct_sql`); the batches derive lines only for those.
-    with connection.cursor() as cursor:
-        if postgres:
+
+    def check_votes() -> list[int]:
+        """Which solutions' vote lines may need a correction: one read-only statement (see
+        `_solutions_to_correct_sql`); the batches derive lines only for those."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            if postgres:
+                _tune_for_bulk(cursor)
+            cursor.execute(_solutions_to_correct_sql(rules, snapshot_id, id_range))
+            return [row[0] for row in cursor.fetchall()]
+
+    def check_others() -> list[int] | None:
+        """And whose other lines may (PostgreSQL): the same check for reviews, forks and
+        upstream, after the outlier verdicts it reads are refreshed."""
+        if refresh_outliers is not None:
+            refresh_outliers()
+        if not postgres:
+            return None
+        with transaction.atomic(), connection.cursor() as cursor:
             _tune_for_bulk(cursor)
-        cursor.execute(_solutions_to_correct_sql(rules, snapshot_id, id_range))
-        to_correct = [row[0] for row in cursor.fetchall()]
-        # And whose other lines may: the same check for reviews, forks and upstream.
-        others = None
-        if postgres:
             cursor.execute(*_other_solutions_to_correct_sql(rules, snapshot_id, id_range))
-            others = [row[0] for row in cursor.fetchall()]
-    total, done = sum(n for _lo, _hi, n in ranges), 0
-    for lo, hi, n in ranges:
+            return [row[0] for row in cursor.fetchall()]
+
+    # The two checks read different facts: side by side, each on a core of the database.
+    to_correct, others = cores.side_by_side(check_votes, check_others)
+
+    def batch(lo: int, hi: int) -> None:
         with transaction.atomic():
+            # Locked against syncs of these solutions (which lock them FOR UPDATE), but not
+            # against the key checks of another batch's lines that name them (a lineage
+            # line's source, a fork's parent), which would deadlock two batches side by side.
             locked = list(
-                Solution.objects.select_for_update(of=("self",))
+                Solution.objects.select_for_update(of=("self",), no_key=True)
                 .filter(pk__gte=lo, pk__lte=hi)
                 .order_by("pk")
                 .values_list("pk", flat=True)
@@ -1342,9 +1365,24 @@ def rebuild_set_based(
                     solution_id__in=locked, kind__in=SOLUTION_KINDS
                 ).exclude(VOTE_LINES)
                 _append_corrections(desired, _held(held), notes)
-        done += n
-        if progress is not None:
-            progress(done, total)
+
+    # The batches are independent (each derives its own solutions' lines, in a transaction of
+    # its own): dealt out in turn to as many connections as may run side by side.
+    total, done, counting = sum(n for _lo, _hi, n in ranges), [0], Lock()
+
+    def batches(share: list[tuple[int, int, int]]) -> None:
+        for lo, hi, n in share:
+            batch(lo, hi)
+            with counting:
+                done[0] += n
+                if progress is not None:
+                    progress(done[0], total)
+
+    lanes = min(len(ranges), cores.at_most())
+    if lanes > 1 and cores.possible():
+        cores.side_by_side(*(partial(batches, ranges[lane::lanes]) for lane in range(lanes)))
+    else:
+        batches(ranges)
 
 
 def sync_everything(
@@ -1369,8 +1407,13 @@ def sync_everything(
     # Lines are only ever appended: the ids taken since the start count what was appended.
     before = _last_line_id()
     # The reviews' outlier verdicts first (kept on every review save; refreshed here for any
-    # review changed behind the services' back): the lines read them.
-    outliers.reviews_mark_outliers(None)
+    # review changed behind the services' back): the lines read them. The set-based rebuild
+    # refreshes them beside its check of the vote lines, which do not read them.
+    def refresh_outliers():
+        return outliers.reviews_mark_outliers(None)
+
+    if not set_based:
+        refresh_outliers()
     # Into an empty ledger (a first load, or a restore of the facts alone) every line is new:
     # its foreign keys are checked once at the end instead of line by line, and its indexes
     # built once, sorted, instead of an entry per line (peerhub.bulk); but for the index by
@@ -1379,7 +1422,9 @@ def sync_everything(
     loading = not ReputationEvent.objects.exists()
     with bulk.loading(ReputationEvent, keep=("solution",)) if loading else nullcontext():
         if set_based:
-            rebuild_set_based(batch_size=batch_size or 5000, progress=progress)
+            rebuild_set_based(
+                batch_size=batch_size or 5000, progress=progress, refresh_outliers=refresh_outliers
+            )
         else:
             batch_size = batch_size or 500
             ids = list(Solution.objects.order_by("pk").values_list("pk", flat=True))

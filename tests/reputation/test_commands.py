@@ -42,7 +42,9 @@ def test_without_check_corrections_are_reported_not_failed_and_batches_shown():
     for solution in solutions:
         Vote.objects.create(solution=solution, voter=UserFactory(), value=Vote.UP)
     output = recompute("--batch-size", "2", "--verbosity", "2")
-    assert "2/3 solutions" in output and "3/3 solutions" in output
+    # One line per batch of at most 2, whichever connection ran it (peerhub.cores).
+    progress = [line for line in output.splitlines() if line.endswith("/3 solutions")]
+    assert len(progress) == 2 and progress[-1].strip() == "3/3 solutions"
     assert "Appended 3 correction line(s)" in output
 
 

@@ -280,6 +280,34 @@ def test_set_based_rebuild_corrects_what_the_python_rebuild_corrects(change):
     assert ledger.sync_everything(set_based=True) == 0
 
 
+def vote_lines_taken_away(w):
+    """Votes changed behind the ledger's back too, so that both checks name solutions."""
+    Vote.objects.filter(solution=w["grandchild"]).update(value=-1)
+    Vote.objects.create(
+        solution=w["root"], voter=w["members"]["r2"], value=1, created_at=START, updated_at=START
+    )
+    return ["grandchild", "root"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("changes", [CASES[:8], CASES[8:], [vote_lines_taken_away]])
+def test_side_by_side_the_rebuild_appends_what_one_connection_appends(postgres, changes):
+    """Outside a transaction on PostgreSQL the two checks run side by side and the batches are
+    dealt out to two connections (peerhub.cores): the same lines as the Python rebuild, one
+    solution per batch so that both connections take batches."""
+    w = world()
+    for change in changes:
+        change(w)
+    expected = python_lines()
+    with override_settings(PEERHUB_SIDE_BY_SIDE=2), mock.patch.object(
+        ledger.cores, "side_by_side", wraps=ledger.cores.side_by_side
+    ) as fanned:
+        assert ledger.sync_everything(batch_size=1, set_based=True) > 0
+    assert snapshot() == expected
+    assert [len(call.args) for call in fanned.call_args_list] == [2, 2]
+    assert ledger.sync_everything(batch_size=1, set_based=True) == 0
+
+
 @pytest.mark.parametrize("change", CASES)
 def test_the_check_names_exactly_the_solution_whose_lines_changed(postgres, change):
     w = world()
