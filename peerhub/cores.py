@@ -27,11 +27,7 @@ def at_most() -> int:
 
 def possible() -> bool:
     """Whether jobs given now would run side by side."""
-    return (
-        at_most() > 1
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-    )
+    return at_most() > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def side_by_side(*jobs: Callable[[], object]) -> list:

@@ -1406,6 +1406,7 @@ def sync_everything(
     bulk.restore(ReputationEvent)
     # Lines are only ever appended: the ids taken since the start count what was appended.
     before = _last_line_id()
+
     # The reviews' outlier verdicts first (kept on every review save; refreshed here for any
     # review changed behind the services' back): the lines read them. The set-based rebuild
     # refreshes them beside its check of the vote lines, which do not read them.

@@ -299,9 +299,10 @@ def test_side_by_side_the_rebuild_appends_what_one_connection_appends(postgres, 
     for change in changes:
         change(w)
     expected = python_lines()
-    with override_settings(PEERHUB_SIDE_BY_SIDE=2), mock.patch.object(
-        ledger.cores, "side_by_side", wraps=ledger.cores.side_by_side
-    ) as fanned:
+    with (
+        override_settings(PEERHUB_SIDE_BY_SIDE=2),
+        mock.patch.object(ledger.cores, "side_by_side", wraps=ledger.cores.side_by_side) as fanned,
+    ):
         assert ledger.sync_everything(batch_size=1, set_based=True) > 0
     assert snapshot() == expected
     assert [len(call.args) for call in fanned.call_args_list] == [2, 2]
