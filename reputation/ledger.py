@@ -912,18 +912,13 @@ def _solutions_to_correct_sql(
         "|| CAST(sv.voter_id AS TEXT) AND n.seq = 1) THEN 1 ELSE 0 END ELSE 0 END"
     )
     cents, held_weight = _HELD_CENTS, _weight(_HELD_CODE, "actor_id", "beneficiary_id")
+    start = _id_range_sql("s.id", id_range) if id_range else ""
+    votes = _votes_sql(rules, snapshot_id, _id_range_sql("v.solution_id", id_range), start)
     return f"""
         SELECT solution_id FROM (
             SELECT sv.solution_id, SUM({total}) AS total, SUM({weighted}) AS weighted,
                 MAX({noted}) AS noted
-            FROM ({
-        _votes_sql(
-            rules,
-            snapshot_id,
-            _id_range_sql("v.solution_id", id_range),
-            _id_range_sql("s.id", id_range) if id_range else "",
-        )
-    }) sv
+            FROM ({votes}) sv
             GROUP BY sv.solution_id
             UNION ALL
             SELECT solution_id, -SUM({cents}), -SUM({cents} * ({held_weight})), 0
@@ -1141,11 +1136,10 @@ def _other_lines_sql(rules: rules_module.Rules, snapshot_id: int | None) -> tupl
         WHERE {among.format("u.parent_id")} AND u.status = %(accepted)s
             AND u.author_id <> a0.author_id""",
     ]
+    reviews = _reviews_sql(rules, snapshot_id, among.format("r.solution_id"), among.format("s.id"))
     sql = f"""
         WITH p ({numbers}) AS (SELECT {given}),
-        sr AS MATERIALIZED ({
-        _reviews_sql(rules, snapshot_id, among.format("r.solution_id"), among.format("s.id"))
-    }),
+        sr AS MATERIALIZED ({reviews}),
         d (fact_key, beneficiary_id, kind, amount, fact_at, solution_id, source_solution_id,
            actor_id, note) AS MATERIALIZED ({" UNION ALL ".join(selects)}),
         h AS MATERIALIZED (
