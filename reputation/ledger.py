@@ -1087,6 +1087,37 @@ def _other_solutions_to_correct_sql(
     return sql.replace(" % ", " %% "), [rules.review_weight, *shares]
 
 
+def _corrections_sql(event: str, held: str, reversal_note: tuple[str, str] = ("", "''")) -> str:
+    """`_corrections` in SQL (PostgreSQL): after the CTEs of a statement that define `d`, the
+    lines desired (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
+    source_solution_id, actor_id, capped, note), the rest of the statement that appends one line
+    per key whose ledger sum differs, among the ledger lines `held` selects (whole keys), and a
+    line of 0 with its note for a desired key with a reason the ledger lacks. A key no longer
+    backed is taken back as its first line stood, with the note `reversal_note` gives: a join on
+    `h` and `f` (its first line) and the note's SQL. The time is the parameter `now`."""
+    join, note = reversal_note
+    return f"""
+        h AS MATERIALIZED (
+            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
+            FROM {event} WHERE {held} GROUP BY fact_key
+        )
+        INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
+            source_solution_id, actor_id, capped, note, seq, created_at)
+        SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
+            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, d.capped, d.note,
+            COALESCE(h.last_seq, 0) + 1, %(now)s
+        FROM d LEFT JOIN h ON h.fact_key = d.fact_key
+        WHERE ROUND(d.amount - COALESCE(h.total, 0), 2) <> 0
+            OR (h.fact_key IS NULL AND d.note <> '')
+        UNION ALL
+        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
+            f.solution_id, f.source_solution_id, f.actor_id, f.capped, {note}, h.last_seq + 1,
+            %(now)s
+        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1{join}
+        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
+    """
+
+
 def _other_lines_sql(rules: rules_module.Rules, snapshot_id: int | None) -> tuple[str, dict]:
     """One statement that appends, for the solutions among a list of ids (PostgreSQL), the
     correction lines that bring every key of their other facts (reviews, the lineage credit
@@ -1110,7 +1141,7 @@ def _other_lines_sql(rules: rules_module.Rules, snapshot_id: int | None) -> tupl
     selects = [
         f"""SELECT {review}, sr.author_id, %(review_kind)s,
             CASE WHEN {_REVIEW_COUNTS} THEN CAST(sr.cents AS NUMERIC) / 100 ELSE 0 END,
-            sr.created_at, sr.solution_id, CAST(NULL AS BIGINT), sr.reviewer_id,
+            sr.created_at, sr.solution_id, CAST(NULL AS BIGINT), sr.reviewer_id, FALSE,
             CASE WHEN sr.low THEN %(low)s WHEN sr.outlier THEN %(outlier)s
                 WHEN sr.unchanged THEN %(unchanged)s ELSE '' END
         FROM sr WHERE sr.cents <> 0"""
@@ -1118,53 +1149,37 @@ def _other_lines_sql(rules: rules_module.Rules, snapshot_id: int | None) -> tupl
     selects += [
         f"""SELECT {review} || ':L' || sr.a{k}_author, sr.a{k}_author, %(lineage_kind)s,
             CAST({_half_even_sql(f"(sr.cents * p.share{k})")} AS NUMERIC) / 100, sr.created_at,
-            sr.solution_id, sr.a{k}_id, sr.reviewer_id, ''
+            sr.solution_id, sr.a{k}_id, sr.reviewer_id, FALSE, ''
         FROM sr CROSS JOIN p
         WHERE {_REVIEW_COUNTS} AND sr.cents > 0 AND {_lineage_paid(k, "sr", "sr.reviewer_id")}"""
         for k in range(1, len(shares) + 1)
     ]
     selects += [
         f"""SELECT 'forked:' || f.id, a0.author_id, %(forked_kind)s, CAST(%(forked)s AS NUMERIC),
-            f.created_at, a0.id, f.id, f.author_id, ''
+            f.created_at, a0.id, f.id, f.author_id, FALSE, ''
         FROM {solution} f JOIN {solution} a0 ON a0.id = f.parent_id
         WHERE {among.format("f.parent_id")} AND f.published_at IS NOT NULL
             AND NOT f.unchanged_fork AND f.author_id <> a0.author_id""",
         f"""SELECT 'upstream:' || u.id, u.author_id, %(upstream_kind)s,
             CAST(%(upstream)s AS NUMERIC), COALESCE(u.decided_at, u.created_at), u.parent_id,
-            u.fork_id, a0.author_id, ''
+            u.fork_id, a0.author_id, FALSE, ''
         FROM {proposal} u JOIN {solution} a0 ON a0.id = u.parent_id
         WHERE {among.format("u.parent_id")} AND u.status = %(accepted)s
             AND u.author_id <> a0.author_id""",
     ]
     reviews = _reviews_sql(rules, snapshot_id, among.format("r.solution_id"), among.format("s.id"))
+    held = f"{among.format('solution_id')} AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})"
+    # A lineage key from a review now set aside is taken back with that review's note.
+    reversal_join = (
+        " LEFT JOIN d r ON f.kind = %(lineage_kind)s"
+        " AND r.fact_key = split_part(h.fact_key, ':L', 1) AND r.note IN (%(low)s, %(outlier)s)"
+    )
     sql = f"""
         WITH p ({numbers}) AS (SELECT {given}),
         sr AS MATERIALIZED ({reviews}),
         d (fact_key, beneficiary_id, kind, amount, fact_at, solution_id, source_solution_id,
-           actor_id, note) AS MATERIALIZED ({" UNION ALL ".join(selects)}),
-        h AS MATERIALIZED (
-            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
-            FROM {event}
-            WHERE {among.format("solution_id")} AND NOT ({_IS_VOTE_LINE}) AND ({_IS_OTHER_LINE})
-            GROUP BY fact_key
-        )
-        INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
-            source_solution_id, actor_id, capped, note, seq, created_at)
-        SELECT d.fact_key, d.beneficiary_id, d.kind, ROUND(d.amount - COALESCE(h.total, 0), 2),
-            d.fact_at, d.solution_id, d.source_solution_id, d.actor_id, FALSE, d.note,
-            COALESCE(h.last_seq, 0) + 1, %(now)s
-        FROM d LEFT JOIN h ON h.fact_key = d.fact_key
-        WHERE ROUND(d.amount - COALESCE(h.total, 0), 2) <> 0
-            OR (h.fact_key IS NULL AND d.note <> '')
-        UNION ALL
-        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
-            f.solution_id, f.source_solution_id, f.actor_id, f.capped, COALESCE(r.note, ''),
-            h.last_seq + 1, %(now)s
-        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
-            LEFT JOIN d r ON f.kind = %(lineage_kind)s
-                AND r.fact_key = split_part(h.fact_key, ':L', 1)
-                AND r.note IN (%(low)s, %(outlier)s)
-        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
+           actor_id, capped, note) AS MATERIALIZED ({" UNION ALL ".join(selects)}),
+        {_corrections_sql(event, held, (reversal_join, "COALESCE(r.note, '')"))}
     """
     params = {
         "weight": rules.review_weight,
@@ -1444,36 +1459,26 @@ def sync_everything(
     return appended
 
 
-def _manifesto_lines_sql() -> tuple[str, list]:
+def _manifesto_lines_sql() -> tuple[str, dict]:
     """One statement (PostgreSQL) that appends the lines bringing every signature key to what
-    the signatures give (`desired_for_manifesto`): the lines `_corrections` would append, each
-    member who signed holding the rules' amount under their key, dated by their first
-    signature, and no one else holding anything. A right ledger appends nothing and is not read
-    into Python. Returns the SQL and its parameters; the time is the last one."""
+    the signatures give (`desired_for_manifesto`): the lines `_corrections` would append
+    (`_corrections_sql`), each member who signed holding the rules' amount under their key,
+    dated by their first signature, and no one else holding anything. A right ledger appends
+    nothing and is not read into Python. Returns the SQL and its parameters."""
     event, signature = ReputationEvent._meta.db_table, ManifestoSignature._meta.db_table
-    key = "'manifesto:' || CAST(d.user_id AS TEXT)"
     sql = f"""
         WITH d AS (
-            SELECT user_id, MIN(signed_at) AS first_at FROM {signature} GROUP BY user_id
+            SELECT 'manifesto:' || CAST(user_id AS TEXT) AS fact_key, user_id AS beneficiary_id,
+                CAST(%(kind)s AS TEXT) AS kind, CAST(%(amount)s AS NUMERIC) AS amount,
+                MIN(signed_at) AS fact_at, CAST(NULL AS BIGINT) AS solution_id,
+                CAST(NULL AS BIGINT) AS source_solution_id, CAST(NULL AS BIGINT) AS actor_id,
+                FALSE AS capped, '' AS note
+            FROM {signature} GROUP BY user_id
         ),
-        h AS MATERIALIZED (
-            SELECT fact_key, SUM(amount) AS total, MAX(seq) AS last_seq, MIN(fact_at) AS first_at
-            FROM {event} WHERE kind = %s GROUP BY fact_key
-        )
-        INSERT INTO {event} (fact_key, beneficiary_id, kind, amount, fact_at, solution_id,
-            source_solution_id, actor_id, capped, note, seq, created_at)
-        SELECT {key}, d.user_id, %s, ROUND(%s - COALESCE(h.total, 0), 2), d.first_at, NULL,
-            NULL, NULL, FALSE, '', COALESCE(h.last_seq, 0) + 1, %s
-        FROM d LEFT JOIN h ON h.fact_key = {key}
-        WHERE ROUND(%s - COALESCE(h.total, 0), 2) <> 0
-        UNION ALL
-        SELECT h.fact_key, f.beneficiary_id, f.kind, ROUND(0 - h.total, 2), h.first_at,
-            f.solution_id, f.source_solution_id, f.actor_id, f.capped, '', h.last_seq + 1, %s
-        FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1
-        WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE {key} = h.fact_key)
+        {_corrections_sql(event, "kind = %(kind)s")}
     """
-    amount, now = rules_module.rules().manifesto_signed, timezone.now()
-    return sql, [Kind.MANIFESTO_SIGNED, Kind.MANIFESTO_SIGNED, amount, now, amount, now]
+    amount = rules_module.rules().manifesto_signed
+    return sql, {"kind": Kind.MANIFESTO_SIGNED, "amount": amount, "now": timezone.now()}
 
 
 def rebuild_sources() -> None:
