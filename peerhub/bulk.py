@@ -106,6 +106,10 @@ def _indexes_present(cursor, table: str) -> dict[str, str]:
 # (a migration may have written one differently from how the model would now): table -> name
 # -> CREATE INDEX. An index whose load died with its process is built from the model.
 _dropped: dict[str, dict[str, str]] = {}
+# And the names of the foreign keys it took away: table -> column -> constraint name, so that
+# a `restore` on any connection of the process (another thread's: see `loading`) adds each
+# back under its former name.
+_dropped_keys: dict[str, dict[str, str]] = {}
 
 
 def restore_indexes(model) -> None:
@@ -130,7 +134,8 @@ def loading(model, *, keep: tuple[str, ...] = ()):
     error, the indexes are built again and the keys are back, every row checked against them.
     Yields whether they were taken away (False elsewhere, inside a transaction, whose lock on
     the tables would last as long as the append, or when their lock could not be had in
-    time)."""
+    time). Once the append is done, the caller may `restore(model)` before the way out, on any
+    connection (another thread's, beside other work); the way out then finds it all back."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield False
         return
@@ -146,6 +151,7 @@ def loading(model, *, keep: tuple[str, ...] = ()):
                     name = present[key.column][0]
                     cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
                     names[key.column] = name
+                    _dropped_keys.setdefault(table, {})[key.column] = name
             indexes = _indexes_present(cursor, table)
             for name in _indexes(model, keep):
                 if name in indexes:
@@ -168,7 +174,7 @@ def restore(model, *, names: dict[str, str] | None = None) -> None:
     if connection.vendor != "postgresql":
         return
     table = model._meta.db_table
-    names = names or {}
+    names = {**_dropped_keys.get(table, {}), **(names or {})}
     with transaction.atomic(), connection.cursor() as cursor:
         restore_indexes(model)
         present = _present(cursor, table)

@@ -236,15 +236,44 @@ def _rebuild_sql(where: str, keep: str = "") -> str:
 # Above this many members named by the check, the rebuild derives everyone (or the range)
 # whole rather than name them in its statements (after a rebuild of an empty ledger: all).
 MAX_NAMED = 5000
+# `rebuild`'s default: the rows are checked first.
+UNCHECKED = object()
+
+
+def _check(cursor, member_id_range) -> list[int] | None:
+    """The members whose rows may differ from the ledger's (`_members_to_derive`), or None for
+    every one of them (in the range): when no rows are stored, every row is new, and there is
+    nothing to compare them with."""
+    stored = ReputationDay.objects.all()
+    if member_id_range is not None:
+        lo, hi = member_id_range
+        stored = stored.filter(member_id__gte=lo, member_id__lte=hi)
+    if not stored.exists():
+        return None
+    return _members_to_derive(cursor, member_id_range)
+
+
+def check() -> list[int] | None:
+    """`rebuild`'s check of everyone's rows, read-only, in a transaction of its own: what
+    `rebuild(checked=...)` takes, for as long as no ledger line is appended after it (the
+    syncs keep the rows and the ledger together, line by line; a rebuild's lines do not). The
+    nightly rebuild runs it beside its checks of the solutions' lines."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        return _check(cursor, None)
 
 
 @transaction.atomic
-def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) -> None:
+def rebuild(
+    member_id_range: tuple[int, int] | None = None, *, member_ids=None, checked=UNCHECKED
+) -> None:
     """Derive the rows again from the ledger: of everyone, of the members whose ids are in the
     inclusive range, or of the given members. A rebuild of everyone or of a range first names
-    the members whose rows may differ (`_members_to_derive`) and rewrites only theirs; it locks
-    the table on PostgreSQL against the syncs' recomputes (they wait, then recompute over what
-    it wrote). The given members' rebuild runs inside a sync that holds their score rows."""
+    the members whose rows may differ (`_check`; `checked`, `check`'s answer, spares that for
+    everyone) and rewrites only theirs; it locks the table on PostgreSQL against the syncs'
+    recomputes (they wait, then recompute over what it wrote). The given members' rebuild runs
+    inside a sync that holds their score rows."""
     if member_ids is not None:
         member_ids = sorted(set(member_ids))
         if not member_ids:
@@ -262,8 +291,9 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
             cursor.execute(f"LOCK TABLE {ReputationDay._meta.db_table} IN EXCLUSIVE MODE")
             # Room to hash the ledger's keys in memory: this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        named = _members_to_derive(cursor, member_id_range)
-        if len(named) > MAX_NAMED:
+        named = _check(cursor, member_id_range) if checked is UNCHECKED else checked
+        everyone = named is None or len(named) > MAX_NAMED
+        if everyone:
             _rewrite_changed(cursor, *_in_range(member_id_range))
         elif named:
             ids = ", ".join(str(int(pk)) for pk in named)
@@ -274,7 +304,7 @@ def rebuild(member_id_range: tuple[int, int] | None = None, *, member_ids=None) 
     # The standings of the members whose rows changed; all of them (or the range's) when many
     # changed or when the standings are not current (the beat task rolls them; until it first
     # has, a rebuild writes them).
-    if len(named) > MAX_NAMED or not all(standings_current(p) for p in PERIOD_DAYS):
+    if everyone or not all(standings_current(p) for p in PERIOD_DAYS):
         refresh_standings(member_id_range=member_id_range)
     elif named:
         refresh_standings(member_ids=named)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
-from threading import Lock
+from threading import Event, Lock
 from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
@@ -729,6 +729,12 @@ def _lineage_credited(k: int) -> str:
     return f"sv.value = 1 AND {_COUNTED} AND {_lineage_paid(k, 'sv', 'sv.voter_id')}"
 
 
+# The end of the statements that append lines: in the order of their keys, so that the unique
+# index by key takes them in its own order, page after page, rather than all over it (a fresh
+# ledger's batches append a sixth faster).
+_IN_KEY_ORDER = "ORDER BY 1"
+
+
 def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -> tuple[str, list]:
     """One statement that appends, for the solutions among a list of ids, the correction lines
     that bring every vote key (`up:`, `down:`, `downcast:` and the lineage keys derived from
@@ -822,6 +828,7 @@ def _vote_lines_sql(rules: rules_module.Rules, snapshot_id: int | None = None) -
         FROM h LEFT JOIN sv ON sv.solution_id = h.solution_id AND sv.voter_id = h.actor_id
         WHERE ROUND(h.total, 2) <> 0
             AND NOT EXISTS (SELECT 1 FROM d WHERE {same_key.format(a="d", b="h")})
+        {_IN_KEY_ORDER}
     """
     return sql, params
 
@@ -1115,6 +1122,7 @@ def _corrections_sql(event: str, held: str, reversal_note: tuple[str, str] = (""
             %(now)s
         FROM h JOIN {event} f ON f.fact_key = h.fact_key AND f.seq = 1{join}
         WHERE ROUND(h.total, 2) <> 0 AND NOT EXISTS (SELECT 1 FROM d WHERE d.fact_key = h.fact_key)
+        {_IN_KEY_ORDER}
     """
 
 
@@ -1273,6 +1281,9 @@ def rebuild_set_based(
     id_range: tuple[int, int] | None = None,
     snapshot_id=LATEST,
     refresh_outliers: Callable[[], object] | None = None,
+    beside: Callable[[], object] | None = None,
+    also: Callable[[], object] | None = None,
+    fresh: bool = False,
 ) -> None:
     """The full rebuild of what votes give, set-based. One read-only statement first names the
     solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
@@ -1284,11 +1295,16 @@ def rebuild_set_based(
     in Python for every solution of the batch. `id_range` (first, last) limits it to those
     solution ids (one partition of a fanned-out rebuild, reputation.partitions, which gives
     every partition the same snapshot). `refresh_outliers`, when given, refreshes the reviews'
-    outlier verdicts, which the second check reads.
+    outlier verdicts, which the second check and the other lines read. `beside`, when given,
+    is a read-only job of the caller run beside the two checks (the board rows' check); `also`,
+    one that needs no batch (the facts that are not solutions'), taken by a connection as if it
+    were the first batch. With
+    `fresh` (an empty ledger: every solution needs its lines) the checks are spared and every
+    solution is derived.
 
-    On PostgreSQL outside a transaction, the two checks run side by side, and the batches are
-    dealt out to as many connections as settings.PEERHUB_SIDE_BY_SIDE allows (peerhub.cores):
-    the statements run on as many cores of the database."""
+    On PostgreSQL outside a transaction, the checks run side by side, and the batches are
+    taken in turn by as many connections as settings.PEERHUB_SIDE_BY_SIDE allows
+    (peerhub.cores): the statements run on as many cores of the database."""
     rules = rules_module.rules()
     # One trust snapshot for the whole rebuild: the latest when it starts.
     if snapshot_id is LATEST:
@@ -1299,6 +1315,16 @@ def rebuild_set_based(
     # Fresh statistics, so that the planner hashes whole tables instead of looping.
     _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
     ranges = _batches(batch_size, votes_per_batch, id_range)
+    # Set once the verdicts the other lines read are fresh (at once when there is nothing to
+    # refresh); a job that reads them waits for it.
+    verdicts = Event()
+
+    def refresh() -> None:
+        try:
+            if refresh_outliers is not None:
+                refresh_outliers()
+        finally:
+            verdicts.set()
 
     def check_votes() -> list[int]:
         """Which solutions' vote lines may need a correction: one read-only statement (see
@@ -1311,9 +1337,8 @@ def rebuild_set_based(
 
     def check_others() -> list[int] | None:
         """And whose other lines may (PostgreSQL): the same check for reviews, forks and
-        upstream, after the outlier verdicts it reads are refreshed."""
-        if refresh_outliers is not None:
-            refresh_outliers()
+        upstream, once the outlier verdicts it reads are fresh."""
+        verdicts.wait()
         if not postgres:
             return None
         with transaction.atomic(), connection.cursor() as cursor:
@@ -1321,8 +1346,30 @@ def rebuild_set_based(
             cursor.execute(*_other_solutions_to_correct_sql(rules, snapshot_id, id_range))
             return [row[0] for row in cursor.fetchall()]
 
-    # The two checks read different facts: side by side, each on a core of the database.
-    to_correct, others = cores.side_by_side(check_votes, check_others)
+    # The checks read different facts: side by side, each on a core of the database, in two
+    # lanes of about the same length. The vote lines' check is the longest job; the caller's
+    # is nearly as long, and the verdicts and the other lines' check together about as long.
+    found: dict[str, list[int] | None] = {}
+
+    def votes_then_others() -> None:
+        found["votes"] = check_votes()
+        if beside is not None:
+            found["others"] = check_others()
+
+    def verdicts_then_rest() -> None:
+        refresh()
+        if beside is None:
+            found["others"] = check_others()
+        else:
+            beside()
+
+    if fresh:
+        to_correct = others = None
+    else:
+        # (The verdicts' lane first: taken in turn on one connection, it sets them before the
+        # other lines' check waits for them.)
+        cores.side_by_side(verdicts_then_rest, votes_then_others)
+        to_correct, others = found["votes"], found["others"]
 
     def batch(lo: int, hi: int) -> None:
         with transaction.atomic():
@@ -1342,7 +1389,10 @@ def rebuild_set_based(
                     # The planner cannot estimate how many votes pass the trust and fork tests
                     # and, guessing few, sorts a quarter of a million rows to merge them: hash.
                     cursor.execute("SET LOCAL enable_mergejoin = off")
-                inside = to_correct[bisect_left(to_correct, lo) : bisect_right(to_correct, hi)]
+                if to_correct is None:
+                    inside = locked
+                else:
+                    inside = to_correct[bisect_left(to_correct, lo) : bisect_right(to_correct, hi)]
                 if inside:
                     ids = _ids(inside)
                     cursor.execute(
@@ -1358,12 +1408,18 @@ def rebuild_set_based(
                             now,
                         ],
                     )
-            # The other lines of the batch's solutions that the check named: on PostgreSQL in
-            # one statement (`_other_lines_sql`); elsewhere, of all of them, derived whole per
-            # solution in Python as `sync_solutions` does.
-            if others is not None:
-                named = set(others[bisect_left(others, lo) : bisect_right(others, hi)])
-                derive = [pk for pk in locked if pk in named]
+            # The other lines read the outlier verdicts (refreshed beside the first batches of
+            # a fresh ledger).
+            verdicts.wait()
+            # The other lines of the batch's solutions that the check named (all of them for a
+            # fresh ledger): on PostgreSQL in one statement (`_other_lines_sql`); elsewhere, of
+            # all of them, derived whole per solution in Python as `sync_solutions` does.
+            if postgres:
+                if others is None:
+                    derive = locked
+                else:
+                    named = set(others[bisect_left(others, lo) : bisect_right(others, hi)])
+                    derive = [pk for pk in locked if pk in named]
                 if derive:
                     with connection.cursor() as cursor:
                         _tune_for_bulk(cursor)
@@ -1376,22 +1432,34 @@ def rebuild_set_based(
                 _append_corrections(desired, _held(held), notes)
 
     # The batches are independent (each derives its own solutions' lines, in a transaction of
-    # its own): dealt out in turn to as many connections as may run side by side.
-    total, done, counting = sum(n for _lo, _hi, n in ranges), [0], Lock()
+    # its own): each of as many connections as may run side by side takes the next one when
+    # done with its last. For a fresh ledger, one of them refreshes the verdicts first.
+    total, done, taking = sum(n for _lo, _hi, n in ranges), [0], Lock()
+    queue = iter([*([also] if also is not None else []), *ranges])
 
-    def batches(share: list[tuple[int, int, int]]) -> None:
-        for lo, hi, n in share:
+    def lane(first: Callable[[], object] | None = None) -> None:
+        if first is not None:
+            first()
+        while True:
+            with taking:
+                job = next(queue, None)
+            if job is None:
+                return
+            if job is also:
+                also()
+                continue
+            lo, hi, n = job
             batch(lo, hi)
-            with counting:
+            with taking:
                 done[0] += n
                 if progress is not None:
                     progress(done[0], total)
 
-    lanes = min(len(ranges), cores.at_most())
-    if lanes > 1 and cores.possible():
-        cores.side_by_side(*(partial(batches, ranges[lane::lanes]) for lane in range(lanes)))
+    lanes = max(1, min(len(ranges), cores.at_most())) if cores.possible() else 1
+    if fresh:
+        cores.side_by_side(partial(lane, refresh), *(lane for _ in range(lanes - 1)))
     else:
-        batches(ranges)
+        cores.side_by_side(*(lane for _ in range(lanes)))
 
 
 def sync_everything(
@@ -1424,16 +1492,24 @@ def sync_everything(
 
     if not set_based:
         refresh_outliers()
+    # The board rows' check reads only the ledger and the rows: the set-based rebuild runs it
+    # beside its own checks, on a core they leave idle (`boards.check`).
+    board_check: list = []
     # Into an empty ledger (a first load, or a restore of the facts alone) every line is new:
     # its foreign keys are checked once at the end instead of line by line, and its indexes
     # built once, sorted, instead of an entry per line (peerhub.bulk); but for the index by
     # solution, which each batch reads for the lines its solutions already hold (without it,
     # each batch would read the whole ledger appended so far).
-    loading = not ReputationEvent.objects.exists()
-    with bulk.loading(ReputationEvent, keep=("solution",)) if loading else nullcontext():
+    fresh = not ReputationEvent.objects.exists()
+    with bulk.loading(ReputationEvent, keep=("solution",)) if fresh else nullcontext() as away:
         if set_based:
             rebuild_set_based(
-                batch_size=batch_size or 5000, progress=progress, refresh_outliers=refresh_outliers
+                batch_size=batch_size or 5000,
+                progress=progress,
+                refresh_outliers=refresh_outliers,
+                beside=None if fresh else lambda: board_check.append(boards.check()),
+                also=rebuild_sources,
+                fresh=fresh,
             )
         else:
             batch_size = batch_size or 500
@@ -1442,21 +1518,38 @@ def sync_everything(
                 sync_solutions(ids[start : start + batch_size])
                 if progress is not None:
                     progress(min(start + batch_size, len(ids)), len(ids))
-        rebuild_sources()
-    # The fold appends nothing: what the rebuild appended is counted now.
-    appended = ReputationEvent.objects.filter(pk__gt=before).count()
-    if appended > 10_000:
-        # Statistics now, not when the server's counters catch up: a plan made for the ledger
-        # before a big append would loop over it instead of hashing it.
-        _analyze_if_stale(ReputationEvent, force=True)
-    # The board rows checked and mended, and every score folded from them; when there are no
-    # rows yet, all of them are new: their foreign keys are checked once at the end, and their
-    # indexes built once they are written, before the fold reads them (boards.rebuild).
-    bulk.restore(ReputationDay)
-    loading = not ReputationDay.objects.exists()
-    with bulk.loading(ReputationDay) if loading else nullcontext():
-        recompute_scores(None)
+            rebuild_sources()
+        # The fold appends nothing: what the rebuild appended is counted now.
+        appended = ReputationEvent.objects.filter(pk__gt=before).count()
+        if appended > 10_000:
+            # Statistics now, not when the server's counters catch up: a plan made for the
+            # ledger before a big append would loop over it instead of hashing it.
+            _analyze_if_stale(ReputationEvent, force=True)
+        # The board check holds while no line came after it (the syncs keep the rows and the
+        # ledger together, line by line; the rebuild's lines do not): then only the members it
+        # named are mended.
+        checked = board_check[0] if board_check and not appended else boards.UNCHECKED
+        if away:
+            # A fresh ledger's indexes and keys come back beside the derivation of the board
+            # rows from it: both read the ledger, neither writes it.
+            cores.side_by_side(partial(bulk.restore, ReputationEvent), partial(_mend, checked))
+    if not away:
+        _mend(checked)
+    # Every score folded from the rows.
+    with transaction.atomic():
+        _fold_all(mended=True)
     return appended
+
+
+def _mend(checked) -> None:
+    """The board rows checked against the ledger (unless `checked` holds `boards.check`'s
+    answer) and mended, in a transaction of their own (`boards.rebuild`). When there are no
+    rows yet, all of them are new: their foreign keys are checked once at the end, and their
+    indexes built once they are written (`bulk.loading`)."""
+    bulk.restore(ReputationDay)
+    empty = not ReputationDay.objects.exists()
+    with bulk.loading(ReputationDay) if empty else nullcontext():
+        boards.rebuild(checked=checked)
 
 
 def _manifesto_lines_sql() -> tuple[str, dict]:
@@ -1622,14 +1715,16 @@ def _fold_sql(days, members: str = "") -> tuple[str, list]:
     return sql, [*sums_params, *level_params, timezone.now()]
 
 
-def _fold_all() -> None:
+def _fold_all(*, mended: bool = False) -> None:
     """Every member's score, with the score table locked against syncs, which would otherwise
     add to totals this is replacing. The board rows are checked against the ledger and mended
-    first (`boards.rebuild`), then, on PostgreSQL, every score is folded from them in one
-    statement (`_fold_sql`): they hold what a fold of the ledger would group, a tenth of its
-    size at 100,000 members. Elsewhere each member's ledger is folded in Python."""
+    first (`boards.rebuild`; not again when `mended`: the syncs since kept them), then, on
+    PostgreSQL, every score is folded from them in one statement (`_fold_sql`): they hold what
+    a fold of the ledger would group, a tenth of its size at 100,000 members. Elsewhere each
+    member's ledger is folded in Python. In the caller's transaction."""
     if connection.vendor != "postgresql":
-        boards.rebuild()
+        if not mended:
+            boards.rebuild()
         recompute_scores(User.objects.values_list("pk", flat=True))
         return
     score = ReputationScore._meta.db_table
@@ -1638,7 +1733,8 @@ def _fold_all() -> None:
         # Fresh statistics: a rebuild may just have appended most of the ledger, and a plan
         # made for an empty table would loop over it instead of hashing it.
         _analyze_if_stale(ReputationEvent, ReputationDay)
-        boards.rebuild()
+        if not mended:
+            boards.rebuild()
         _fold_days(cursor, ReputationDay.objects.all())
 
 

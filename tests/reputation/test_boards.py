@@ -417,3 +417,50 @@ def test_a_night_with_nothing_to_correct_derives_nothing(monkeypatch):
         f"e.beneficiary_id IN ({members[0].pk})",
         f"d.member_id IN ({members[0].pk})",
     )
+
+
+def test_no_rows_stored_means_every_row_is_new_and_the_check_is_spared(monkeypatch):
+    """With no rows stored (a first load) there is nothing to compare: `check` answers None,
+    everyone, without reading the ledger, and `rebuild` writes every row."""
+    member = UserFactory()
+    line(member, 10, days_ago=1, solution=make_solution(), capped=True)
+    right = rows()
+    ReputationDay.objects.all().delete()
+    compare = mock.Mock(wraps=boards._members_to_derive)
+    monkeypatch.setattr(boards, "_members_to_derive", compare)
+    assert boards.check() is None
+    boards.rebuild()
+    compare.assert_not_called()
+    assert rows() == right
+    assert boards.check() == []  # rows stored: compared
+    compare.assert_called_once()
+
+
+def test_a_rebuild_given_the_check_mends_the_members_it_named_without_checking_again(
+    monkeypatch,
+):
+    """`rebuild(checked=...)` takes `check`'s answer as its own (the nightly rebuild checks
+    beside its other checks, then mends): it derives the members named, and everyone for None."""
+    members = UserFactory.create_batch(3)
+    for member in members:
+        line(member, 10, days_ago=1, solution=make_solution(), capped=True)
+    right = rows()
+    ReputationDay.objects.filter(member=members[1]).update(other=Decimal("1"))
+    checked = boards.check()
+    assert checked == [members[1].pk]
+    compare = mock.Mock(wraps=boards._members_to_derive)
+    derive = mock.Mock(wraps=boards._rewrite_changed)
+    monkeypatch.setattr(boards, "_members_to_derive", compare)
+    monkeypatch.setattr(boards, "_rewrite_changed", derive)
+    boards.rebuild(checked=checked)
+    compare.assert_not_called()
+    assert derive.call_args.args[1:] == (
+        f"e.beneficiary_id IN ({members[1].pk})",
+        f"d.member_id IN ({members[1].pk})",
+    )
+    assert rows() == right
+    ReputationDay.objects.filter(member=members[2]).update(other=Decimal("2"))
+    boards.rebuild(checked=None)  # everyone
+    compare.assert_not_called()
+    assert derive.call_args.args[1:] == ("1 = 1", "1 = 1")
+    assert rows() == right

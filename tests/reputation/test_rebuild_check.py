@@ -330,6 +330,58 @@ def rows_derived_again() -> list[tuple]:
     return rows
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_board_check_runs_beside_and_holds_while_nothing_is_appended(postgres):
+    """The nightly rebuild checks the board rows beside its checks of the solutions' lines
+    (`boards.check`, on a connection of its own). With nothing to correct in the ledger that
+    check is the rows' only one, and the member it names is mended; once the rebuild appends
+    lines (which do not keep the rows, as the syncs' do), the rows are checked again after
+    them."""
+    w = world()
+
+    def damage():
+        row = ReputationDay.objects.filter(member=w["members"]["a"]).order_by("pk").first()
+        ReputationDay.objects.filter(pk=row.pk).update(other=row.other + 3)
+
+    compare = mock.Mock(wraps=boards._members_to_derive)
+    damage()
+    with (
+        override_settings(PEERHUB_SIDE_BY_SIDE=2),
+        mock.patch.object(boards, "_members_to_derive", compare),
+    ):
+        assert ledger.sync_everything(set_based=True) == 0
+        assert compare.call_count == 1
+        damage()
+        vote_lines_taken_away(w)
+        assert ledger.sync_everything(set_based=True) > 0
+        assert compare.call_count == 3
+    assert board_rows() == rows_derived_again()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_ledger_is_derived_whole_without_checks_and_with_fresh_verdicts(postgres):
+    """An empty ledger (a first load) needs every solution's lines: none of the checks runs.
+    The outlier verdicts, refreshed beside the first batches, are fresh before any batch's
+    other lines read them: the same lines as the Python rebuild from nothing, side by side."""
+    w = world()
+    # A verdict wrong behind the services' back: the rebuild refreshes it before it counts.
+    Review.objects.filter(solution=w["second"], reviewer=w["members"]["d"]).update(outlier=False)
+    ReputationEvent.objects.all()._raw_delete("default")
+    ReputationDay.objects.all()._raw_delete("default")
+    expected = python_lines()
+    with (
+        override_settings(PEERHUB_SIDE_BY_SIDE=2),
+        mock.patch.object(ledger, "_solutions_to_correct_sql", side_effect=AssertionError),
+        mock.patch.object(ledger, "_other_solutions_to_correct_sql", side_effect=AssertionError),
+        mock.patch.object(boards, "_members_to_derive", side_effect=AssertionError),
+    ):
+        assert ledger.sync_everything(batch_size=1, set_based=True) == len(expected[0])
+    assert snapshot() == expected
+    assert expected[1][review_key(w, "second", "d")] == 0  # an outlier again
+    assert board_rows() == rows_derived_again()
+    assert ledger.sync_everything(batch_size=1, set_based=True) == 0
+
+
 @pytest.mark.parametrize("change", CASES)
 def test_the_check_names_exactly_the_solution_whose_lines_changed(postgres, change):
     w = world()
