@@ -141,7 +141,6 @@ def loading(model, *, keep: tuple[str, ...] = ()):
         return
     restore(model)
     table = model._meta.db_table
-    names: dict[str, str] = {}
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
@@ -150,7 +149,6 @@ def loading(model, *, keep: tuple[str, ...] = ()):
                 if key.column in present:
                     name = present[key.column][0]
                     cursor.execute(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
-                    names[key.column] = name
                     _dropped_keys.setdefault(table, {})[key.column] = name
             indexes = _indexes_present(cursor, table)
             for name in _indexes(model, keep):
@@ -163,18 +161,18 @@ def loading(model, *, keep: tuple[str, ...] = ()):
     try:
         yield True
     finally:
-        restore(model, names=names)
+        restore(model)
 
 
-def restore(model, *, names: dict[str, str] | None = None) -> None:
+def restore(model) -> None:
     """Every foreign key and secondary index `model` declares is in the database, and every
-    key checked: a missing index is built, a missing key added (under its former name when
-    `names` knows it), an unchecked one validated, after the rows naming a row that no longer
-    exists got what the key's `on_delete` says."""
+    key checked: a missing index is built, a missing key added (under the name it had when a
+    load of this process took it away), an unchecked one validated, after the rows naming a
+    row that no longer exists got what the key's `on_delete` says."""
     if connection.vendor != "postgresql":
         return
     table = model._meta.db_table
-    names = {**_dropped_keys.get(table, {}), **(names or {})}
+    names = _dropped_keys.get(table, {})
     with transaction.atomic(), connection.cursor() as cursor:
         restore_indexes(model)
         present = _present(cursor, table)

@@ -1432,10 +1432,19 @@ def rebuild_set_based(
                 _append_corrections(desired, _held(held), notes)
 
     # The batches are independent (each derives its own solutions' lines, in a transaction of
-    # its own): each of as many connections as may run side by side takes the next one when
+    # its own): each of as many connections as may run side by side takes the next job when
     # done with its last. For a fresh ledger, one of them refreshes the verdicts first.
     total, done, taking = sum(n for _lo, _hi, n in ranges), [0], Lock()
-    queue = iter([*([also] if also is not None else []), *ranges])
+
+    def counted(lo: int, hi: int, n: int) -> None:
+        batch(lo, hi)
+        with taking:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], total)
+
+    jobs = [*([also] if also is not None else []), *(partial(counted, *r) for r in ranges)]
+    queue = iter(jobs)
 
     def lane(first: Callable[[], object] | None = None) -> None:
         if first is not None:
@@ -1445,17 +1454,9 @@ def rebuild_set_based(
                 job = next(queue, None)
             if job is None:
                 return
-            if job is also:
-                also()
-                continue
-            lo, hi, n = job
-            batch(lo, hi)
-            with taking:
-                done[0] += n
-                if progress is not None:
-                    progress(done[0], total)
+            job()
 
-    lanes = max(1, min(len(ranges), cores.at_most())) if cores.possible() else 1
+    lanes = max(1, min(len(jobs), cores.at_most()))
     if fresh:
         cores.side_by_side(partial(lane, refresh), *(lane for _ in range(lanes - 1)))
     else:
