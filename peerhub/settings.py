@@ -884,3 +884,6 @@ PEERHUB_FANOUT_PARTITIONS = int(os.environ.get("FANOUT_PARTITIONS", "8"))
 # rebuild's independent checks and an empty ledger's batches each run on a core of PostgreSQL.
 # At most the database server's cores; 1 runs everything on one connection.
 PEERHUB_SIDE_BY_SIDE = int(os.environ.get("SIDE_BY_SIDE", "2"))
+# The nightly rebuild checks only what changed since its last run (reputation.touches), and
+# everything when its last whole check is older than this many days (or the rules changed).
+PEERHUB_LEDGER_WHOLE_CHECK_DAYS = float(os.environ.get("LEDGER_WHOLE_CHECK_DAYS", "7"))

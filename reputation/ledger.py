@@ -34,7 +34,7 @@ from challenges.models import Solution, UpstreamProposal
 from peerhub import bulk, cores, hooks
 from peerhub.models import ManifestoSignature, User
 
-from . import boards, outliers, trust
+from . import boards, outliers, touches, trust
 from . import rules as rules_module
 from .models import ReputationDay, ReputationEvent, ReputationScore, Review, Vote
 
@@ -1231,15 +1231,22 @@ def _tune_for_bulk(cursor) -> None:
 
 
 def _batches(
-    batch_size: int, votes_per_batch: int, id_range: tuple[int, int] | None = None
+    batch_size: int,
+    votes_per_batch: int,
+    id_range: tuple[int, int] | None = None,
+    only: list[int] | None = None,
 ) -> list[tuple[int, int, int]]:
     """Ranges of solution ids (first, last, how many), each with at most `batch_size` solutions
     and, unless a single solution holds more, about `votes_per_batch` votes: votes crowd on a
-    few solutions. Only within `id_range` (first, last) when given."""
+    few solutions. Only within `id_range` (first, last), and of the solutions `only`, when
+    given."""
     votes_in, solutions_in = Vote.objects.all(), Solution.objects.all()
     if id_range is not None:
         votes_in = votes_in.filter(solution_id__gte=id_range[0], solution_id__lte=id_range[1])
         solutions_in = solutions_in.filter(pk__range=id_range)
+    if only is not None:
+        votes_in = votes_in.filter(solution_id__in=only)
+        solutions_in = solutions_in.filter(pk__in=only)
     votes = dict(
         votes_in.values("solution_id").annotate(n=Count("id")).values_list("solution_id", "n")
     )
@@ -1284,6 +1291,7 @@ def rebuild_set_based(
     beside: Callable[[], object] | None = None,
     also: Callable[[], object] | None = None,
     fresh: bool = False,
+    only: list[int] | None = None,
 ) -> None:
     """The full rebuild of what votes give, set-based. One read-only statement first names the
     solutions whose vote lines may need a correction (`_solutions_to_correct_sql`); then, per
@@ -1300,7 +1308,8 @@ def rebuild_set_based(
     one that needs no batch (the facts that are not solutions'), taken by a connection as if it
     were the first batch. With
     `fresh` (an empty ledger: every solution needs its lines) the checks are spared and every
-    solution is derived.
+    solution is derived; with `only` (sorted ids: what changed since the last run, reputation.
+    touches), they are spared and only those solutions are derived, after the verdicts.
 
     On PostgreSQL outside a transaction, the checks run side by side, and the batches are
     taken in turn by as many connections as settings.PEERHUB_SIDE_BY_SIDE allows
@@ -1314,7 +1323,7 @@ def rebuild_set_based(
     postgres = connection.vendor == "postgresql"
     # Fresh statistics, so that the planner hashes whole tables instead of looping.
     _analyze_if_stale(Vote, Solution, EmailAddress, ReputationEvent)
-    ranges = _batches(batch_size, votes_per_batch, id_range)
+    ranges = _batches(batch_size, votes_per_batch, id_range, only)
     # Set once the verdicts the other lines read are fresh (at once when there is nothing to
     # refresh); a job that reads them waits for it.
     verdicts = Event()
@@ -1365,6 +1374,9 @@ def rebuild_set_based(
 
     if fresh:
         to_correct = others = None
+    elif only is not None:
+        refresh()
+        to_correct = others = only
     else:
         # (The verdicts' lane first: taken in turn on one connection, it sets them before the
         # other lines' check waits for them.)
@@ -1376,12 +1388,14 @@ def rebuild_set_based(
             # Locked against syncs of these solutions (which lock them FOR UPDATE), but not
             # against the key checks of another batch's lines that name them (a lineage
             # line's source, a fork's parent), which would deadlock two batches side by side.
-            locked = list(
-                Solution.objects.select_for_update(of=("self",), no_key=True)
-                .filter(pk__gte=lo, pk__lte=hi)
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            solutions = Solution.objects.select_for_update(of=("self",), no_key=True).filter(
+                pk__gte=lo, pk__lte=hi
             )
+            if only is not None:
+                solutions = solutions.filter(
+                    pk__in=only[bisect_left(only, lo) : bisect_right(only, hi)]
+                )
+            locked = list(solutions.order_by("pk").values_list("pk", flat=True))
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             with connection.cursor() as cursor:
                 if postgres:
@@ -1477,11 +1491,88 @@ def sync_everything(
     same lines (tests/reputation/test_set_based.py); `set_based` forces one or the other.
 
     A run cut short (a worker killed) leaves whole batches behind; running it again converges to
-    the same ledger, since each batch only appends what its facts still lack."""
+    the same ledger, since each batch only appends what its facts still lack.
+
+    Every run is recorded, and the changes it saw marked seen (`touches.finish`): the nightly
+    task's runs (`sync_changed`) check only what changed since."""
+    return _sync(
+        incremental=False, batch_size=batch_size, progress=progress, set_based=set_based
+    ).appended
+
+
+class Run(NamedTuple):
+    """What a run appended, and whose scores it folded (None: every member's)."""
+
+    appended: int
+    folded: list[int] | None
+
+
+def sync_changed(*, batch_size: int | None = None, progress=None) -> Run:
+    """The nightly run: `sync_everything` for only what changed since the last run, when
+    reputation.touches allows it (`_sync_touched`: the solutions touched, the board rows and
+    scores of the members credited since), and for everything once a week, after a change of
+    the rules, or where there are no triggers (SQLite)."""
+    return _sync(incremental=True, batch_size=batch_size, progress=progress, set_based=None)
+
+
+def _sync(*, incremental: bool, batch_size, progress, set_based: bool | None) -> Run:
     if set_based is None:
         set_based = connection.vendor == "postgresql"
     # A rebuild cut short while the ledger's foreign keys were away puts them back first.
     bulk.restore(ReputationEvent)
+    rules, snapshot_id = rules_module.rules(), trust.latest_snapshot_id()
+    fresh = not ReputationEvent.objects.exists()
+    whole = (
+        (not incremental and "a whole check was asked for")
+        or (fresh and "an empty ledger")
+        or (not set_based and "derived in Python")
+        or ""
+    )
+    plan = touches.plan(rules, snapshot_id, whole=whole)
+    options = {"batch_size": batch_size, "progress": progress, "snapshot_id": snapshot_id}
+    if plan.whole:
+        run = Run(_sync_whole(set_based=set_based, fresh=fresh, **options), None)
+    else:
+        run = _sync_touched(plan, **options)
+    touches.finish(plan, rules, snapshot_id, last_line_id=_last_line_id(), appended=run.appended)
+    return run
+
+
+# Above this many members to fold, every score is folded in one pass.
+MAX_FOLDED = 20_000
+
+
+def _sync_touched(touched: touches.Plan, *, batch_size, progress, snapshot_id) -> Run:
+    """`sync_everything` for what changed since the last run (`touches.plan`): the touched
+    solutions' verdicts and lines, the other sources' lines, then the board rows of the members
+    credited by a line since the last run, and their scores and those of the members touched
+    (an address verified or not sets a level) folded from the rows."""
+    before = _last_line_id()
+    named = touched.solutions
+    rebuild_set_based(
+        batch_size=batch_size or 5000,
+        progress=progress,
+        snapshot_id=snapshot_id,
+        refresh_outliers=partial(outliers.reviews_mark_outliers, named) if named else None,
+        also=rebuild_sources,
+        only=named,
+    )
+    appended = ReputationEvent.objects.filter(pk__gt=before).count()
+    if appended > 10_000:
+        _analyze_if_stale(ReputationEvent, force=True)
+    credited = touches.members_credited_since(touched.since_line)
+    _mend(credited)
+    folded = sorted(set(credited) | set(touched.members))
+    if len(folded) > MAX_FOLDED:
+        with transaction.atomic():
+            _fold_all(mended=True)
+        return Run(appended, None)
+    _fold_members(folded)
+    return Run(appended, folded)
+
+
+def _sync_whole(*, set_based: bool, fresh: bool, batch_size, progress, snapshot_id) -> int:
+    """`sync_everything` checking everything."""
     # Lines are only ever appended: the ids taken since the start count what was appended.
     before = _last_line_id()
 
@@ -1501,12 +1592,12 @@ def sync_everything(
     # built once, sorted, instead of an entry per line (peerhub.bulk); but for the index by
     # solution, which each batch reads for the lines its solutions already hold (without it,
     # each batch would read the whole ledger appended so far).
-    fresh = not ReputationEvent.objects.exists()
     with bulk.loading(ReputationEvent, keep=("solution",)) if fresh else nullcontext() as away:
         if set_based:
             rebuild_set_based(
                 batch_size=batch_size or 5000,
                 progress=progress,
+                snapshot_id=snapshot_id,
                 refresh_outliers=refresh_outliers,
                 beside=None if fresh else lambda: board_check.append(boards.check()),
                 also=rebuild_sources,
@@ -1761,6 +1852,21 @@ def fold_member_range(first_id: int, last_id: int) -> None:
         boards.rebuild(member_id_range=(lo, hi))
         days = ReputationDay.objects.filter(member_id__gte=lo, member_id__lte=hi)
         _fold_days(cursor, days, f"WHERE u.id BETWEEN {lo} AND {hi}")
+
+
+def _fold_members(member_ids: list[int]) -> None:
+    """`_fold_all` for these members only (PostgreSQL), their board rows mended already: their
+    score rows locked against syncs, as `fold_member_range` locks a range's."""
+    if not member_ids:
+        return
+    score = ReputationScore._meta.db_table
+    ids = ", ".join(str(int(pk)) for pk in member_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT user_id FROM {score} WHERE user_id IN ({ids}) ORDER BY user_id FOR UPDATE"
+        )
+        days = ReputationDay.objects.filter(member_id__in=member_ids)
+        _fold_days(cursor, days, f"WHERE u.id IN ({ids})")
 
 
 def _fold_days(cursor, days, members: str = "") -> None:

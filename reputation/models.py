@@ -421,6 +421,50 @@ class FanoutPartition(models.Model):
         return f"{self.step} {self.first_id}..{self.last_id} of run {self.run_id}"
 
 
+class LedgerTouch(models.Model):
+    """A fact the ledger's lines derive from changed (written by triggers on PostgreSQL, in the
+    statement that changed it, whoever ran it: a service, the admin, a queryset update, SQL):
+    the nightly rebuild checks only the solutions and members these name (reputation.touches)
+    and, once done, deletes the touches it read. `lineage` asks for the solution's descendants
+    too (its author, status or place in a lineage changed); `whole`, for a check of everything
+    (a ledger line was changed or deleted, which only appending should ever do). No foreign
+    keys: the fact may be gone."""
+
+    id = models.BigAutoField(primary_key=True)
+    solution_id = models.BigIntegerField(null=True)
+    member_id = models.BigIntegerField(null=True)
+    lineage = models.BooleanField(default=False, db_default=False)
+    whole = models.BooleanField(default=False, db_default=False)
+
+    def __str__(self) -> str:
+        return f"touch {self.pk}"
+
+
+class LedgerCheck(models.Model):
+    """One nightly rebuild, what it checked and what it may leave to the next: the rules and the
+    trust snapshot it derived with and the ledger's last line when it started. The next run
+    checks only what changed since (reputation.touches) unless those differ, or the last whole
+    check is older than settings.PEERHUB_LEDGER_WHOLE_CHECK_DAYS."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    whole = models.BooleanField()
+    # Why the run checked everything, or empty.
+    reason = models.CharField(max_length=200, blank=True, default="")
+    rules = models.CharField(max_length=64)
+    snapshot_id = models.BigIntegerField(null=True)
+    last_line_id = models.BigIntegerField()
+    solutions = models.PositiveIntegerField(default=0)
+    appended = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["whole", "ran_at"], name="ledger_check_whole_time")]
+
+    def __str__(self) -> str:
+        return (
+            f"{'whole' if self.whole else 'touched'} ledger check at {self.ran_at:%Y-%m-%d %H:%M}"
+        )
+
+
 # --- Flags, the review queue and the moderation record (issue 21) -----------------------------
 
 

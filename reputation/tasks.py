@@ -44,11 +44,13 @@ def sync_manifesto_reputation(user_id: int) -> int:
 
 @shared_task
 def recompute_reputation(batch_size: int | None = None) -> int:
-    """Nightly full rebuild; returns the corrections it had to append (0 when all was right).
-    Then any trust level a member reached without being told is announced (once per level)."""
-    corrections = ledger.sync_everything(batch_size=batch_size)
-    level_notices.trust_levels_announce(None)
-    return corrections
+    """Nightly rebuild; returns the corrections it had to append (0 when all was right): of
+    what changed since the last run, and of everything once a week (reputation.touches). Then
+    any trust level a member reached without being told is announced (once per level): of the
+    members whose scores it folded."""
+    run = ledger.sync_changed(batch_size=batch_size)
+    level_notices.trust_levels_announce(run.folded)
+    return run.appended
 
 
 @shared_task

@@ -1,12 +1,15 @@
-"""`manage.py recompute_reputation`: the full rebuild by hand, and `--check` for operators."""
+"""`manage.py recompute_reputation`: the full rebuild by hand, and `--check` for operators; the
+benchmarks of the rebuild (`bench_reputation`, `bench_nightly`)."""
 
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from reputation import services
-from reputation.models import ReputationEvent, ReputationScore, Vote
+from reputation.models import LedgerCheck, ReputationEvent, ReputationScore, Vote
 from tests.factories import UserFactory, make_solution
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,3 +63,29 @@ def test_the_reputation_benchmark_prints_its_figures_and_leaves_nothing_behind()
         assert figure in text
     assert "second full rebuild (0 corrections)" in text
     assert not Vote.objects.exists() and not ReputationEvent.objects.exists()
+
+
+def test_the_nightly_benchmark_refuses_a_database_not_named_as_scratch():
+    with pytest.raises(CommandError, match="Refusing to time the nightly rebuild"):
+        call_command("bench_nightly", stdout=StringIO())
+
+
+def test_the_nightly_benchmark_prints_the_floor_the_whole_check_and_what_changed():
+    for _ in range(3):
+        services.vote_cast(voter=UserFactory(), solution=make_solution(), value=Vote.UP)
+    out = StringIO()
+    with mock.patch("reputation.management.commands.bench_nightly.is_scratch", return_value=True):
+        call_command("bench_nightly", "--runs", "2", "--touch", "2", "--votes", "1", stdout=out)
+    text = out.getvalue()
+    for figure in (
+        "member-day floor (one pass over the ledger)", "goal: 3x the floor",
+        "whole check (weekly; by hand)", "nightly, nothing changed", "nightly, 2 solutions changed",
+        "nightly, after a day of 1 votes", "casting 1 votes: 1 cast in ",
+    ):  # fmt: skip
+        assert figure in text
+    # The syncs kept the ledger right: no run appended a line; two runs of each nightly figure.
+    assert "appended 0" in text and "appended 1" not in text
+    assert LedgerCheck.objects.count() == 2 + 2 + 2 + 2
+    assert Vote.objects.count() == 3 + 2
+    if connection.vendor == "postgresql":
+        assert "nightly, 2 solutions changed: " in text and "checked 2 solutions" in text
