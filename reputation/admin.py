@@ -7,6 +7,8 @@ from .models import (
     FanoutPartition,
     FanoutRun,
     Flag,
+    LedgerCheck,
+    LedgerTouch,
     MemberTrust,
     ModerationAction,
     ModerationCase,
@@ -151,6 +153,24 @@ class FanoutPartitionAdmin(ReadOnlyAdmin):
     list_filter = ("step",)
     search_fields = ("step",)
     raw_id_fields = ("run",)
+
+
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(ReadOnlyAdmin):
+    """The nightly rebuild's runs (reputation.touches): of everything and why, or of what
+    changed since the last run; and what each had to append."""
+
+    list_display = ("ran_at", "whole", "reason", "solutions", "appended", "snapshot_id")
+    list_filter = ("whole",)
+    search_fields = ("reason",)
+
+
+@admin.register(LedgerTouch)
+class LedgerTouchAdmin(ReadOnlyAdmin):
+    """What changed since the last nightly run, as the triggers wrote it."""
+
+    list_display = ("id", "solution_id", "member_id", "lineage", "whole")
+    list_filter = ("lineage", "whole")
 
 
 # --- Flags and moderation (issue 21): read-only, decisions go through the review queue --------

@@ -1545,8 +1545,9 @@ MAX_FOLDED = 20_000
 def _sync_touched(touched: touches.Plan, *, batch_size, progress, snapshot_id) -> Run:
     """`sync_everything` for what changed since the last run (`touches.plan`): the touched
     solutions' verdicts and lines, the other sources' lines, then the board rows of the members
-    credited by a line since the last run, and their scores and those of the members touched
-    (an address verified or not sets a level) folded from the rows."""
+    its own corrections credit, and their scores and those of the members touched (an address
+    verified or not sets a level) folded from the rows. The syncs keep the rows and scores of
+    the members their own lines credit, in the same transaction."""
     before = _last_line_id()
     named = touched.solutions
     rebuild_set_based(
@@ -1560,7 +1561,7 @@ def _sync_touched(touched: touches.Plan, *, batch_size, progress, snapshot_id) -
     appended = ReputationEvent.objects.filter(pk__gt=before).count()
     if appended > 10_000:
         _analyze_if_stale(ReputationEvent, force=True)
-    credited = touches.members_credited_since(touched.since_line)
+    credited = touches.members_credited_since(before)
     _mend(credited)
     folded = sorted(set(credited) | set(touched.members))
     if len(folded) > MAX_FOLDED:

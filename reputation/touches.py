@@ -8,8 +8,8 @@ solutions; an email address its member; a changed or deleted ledger line, everyt
 reputation 0023). A run records what it derived with (`LedgerCheck`): the next one checks the
 solutions those touches name (`plan`), the solutions of members whose trust flags differ
 between the two runs' trust snapshots, and those of lines appended since; the board rows of
-the members those lines credit, and their scores and the touched members'; and deletes the
-touches it read (`finish`).
+the members its own corrections credit (the syncs keep those of their own lines), and their
+scores and the touched members'; and deletes the touches it read (`finish`).
 
 Everything is checked, as before, when there is no earlier run, the rules or the derivation
 changed (`fingerprint`), the last whole check is older than
@@ -61,10 +61,10 @@ def fingerprint(rules: rules_module.Rules) -> str:
 @dataclass(frozen=True)
 class Plan:
     """`reason` says why everything is checked (empty: only `solutions`, sorted, and the scores
-    of `members`, whose address or trust changed, besides those credited since). `since_line`
-    is the last line the previous run saw (lines after it name their solutions and, once the
-    run appended its own, the members whose board rows are checked); `read`, the touches to
-    delete once done, or `up_to`, every touch up to that id (when there were too many to name)."""
+    of `members`, whose address or trust changed, besides those the run's corrections credit).
+    `since_line` is the last line the previous run saw (lines after it name their solutions);
+    `read`, the touches to delete once done, or `up_to`, every touch up to that id (when there
+    were too many to name)."""
 
     reason: str
     solutions: list[int] = field(default_factory=list)
@@ -196,8 +196,7 @@ def _named(
 
 
 def members_credited_since(line_id: int) -> list[int]:
-    """The members credited by a line appended after `line_id`: theirs are the board rows a
-    run that checks only what changed checks (the syncs keep the rows with their lines)."""
+    """The members credited by a line appended after `line_id`."""
     return sorted(
         ReputationEvent.objects.filter(pk__gt=line_id)
         .values_list("beneficiary_id", flat=True)

@@ -80,7 +80,7 @@ def test_the_nightly_benchmark_prints_the_floor_the_whole_check_and_what_changed
     for figure in (
         "member-day floor (one pass over the ledger)", "goal: 3x the floor",
         "whole check (weekly; by hand)", "nightly, nothing changed", "nightly, 2 solutions changed",
-        "nightly, after a day of 1 votes", "casting 1 votes: 1 cast in ",
+        "nightly, after a day of 1 votes", "casting 1 votes: 1 written and synced in ",
     ):  # fmt: skip
         assert figure in text
     # The syncs kept the ledger right: no run appended a line; two runs of each nightly figure.

@@ -23,6 +23,7 @@ from reputation.models import (
     LedgerCheck,
     LedgerTouch,
     ReputationDay,
+    ReputationEvent,
     ReputationScore,
     TrustSnapshot,
     Vote,
@@ -90,6 +91,15 @@ def author_in_a_voting_ring(w):
     trust_snapshot({0}, members(w), ring={3})
 
 
+def line_appended_behind_the_back(w):
+    """A line no fact gives (appended: no trigger fires): its solution is named by the lines
+    appended since the last run, and the correction's member's board rows are mended."""
+    held = ReputationEvent.objects.filter(fact_key__startswith=f"up:{w['grandchild'].pk}:")
+    line = held.order_by("-seq").first()
+    line.pk, line.seq, line.amount = None, line.seq + 1, Decimal(5)
+    line.save()
+
+
 VOTE_CASES = [
     vote_turns_down,
     vote_deleted,
@@ -99,6 +109,7 @@ VOTE_CASES = [
     ancestor_author_turns_low_trust,
     ancestor_withdrawn,
     author_in_a_voting_ring,
+    line_appended_behind_the_back,
 ]
 # test_rebuild_check's cases that change ledger lines rather than facts.
 LINE_CASES = {case for case in CASES if case.__name__.startswith(("delete_", "tamper_", "swap_"))}

@@ -10,10 +10,10 @@ It prints, each the median of `--runs` runs (with the fastest and slowest):
 - the nightly task after N solutions changed (for each N of `--touch`): N solutions picked at
   random (`--seed`) are marked touched, as the triggers mark a solution that got a vote or a
   review (reputation.touches), and their lines are derived again and compared;
-- the nightly task after a day of N votes (for each N of `--votes`), cast through the services
-  (`reputation.services.vote_cast`, which syncs the ledger, the board rows and the score as the
-  site does) on random solutions by random members allowed to vote: their solutions' lines are
-  checked, and the board rows and scores of the members they credited.
+- the nightly task after a day of N new votes (for each N of `--votes`) on random solutions by
+  random members allowed to vote, each synced as the vote's task syncs it (`_day_of_votes`):
+  their solutions' lines are checked, and the board rows and scores of the members they
+  credited.
 Each line says what the run checked and how many lines it appended (0 when the ledger was right).
 It writes what a nightly run writes (check records, corrections if any), so it refuses a database
 not named as scratch."""
@@ -24,15 +24,13 @@ import time
 from datetime import UTC
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
 from challenges.models import Solution
-from peerhub.exceptions import DomainError
-from peerhub.models import User
 from peerhub.scratch import is_scratch
-from reputation import ledger, rules, services, tasks
+from reputation import ledger, rules, tasks
 from reputation.models import LedgerCheck, LedgerTouch, ReputationEvent, ReputationScore, Vote
 
 
@@ -146,17 +144,23 @@ def _figures(seconds: list[float]) -> str:
 
 
 def _day_of_votes(n: int, voters: list[int], solution_ids: list[int], picker) -> str:
-    """Cast `n` upvotes through the services, each by a random member allowed to vote on a
-    random solution (one the service refuses, e.g. their own or past their daily limit, is
-    replaced by another); says how many were cast and in how long."""
+    """Write `n` new upvotes, each by a random member allowed to vote on a random solution of
+    someone else, each synced as the vote's task syncs it (`ledger.sync_vote`: the ledger's
+    lines, the board rows and the score); the rankings' recompute that the site's save of a vote
+    also schedules is left out (it is not the nightly rebuild's). Says how many were written and
+    in how long."""
     started, cast, tries = time.perf_counter(), 0, 0
+    authors = dict(Solution.objects.filter(pk__in=solution_ids).values_list("pk", "author_id"))
     while cast < n and tries < 5 * n:
         tries += 1
-        voter = User.objects.get(pk=picker.choice(voters))
-        solution = Solution.objects.select_related("challenge").get(pk=picker.choice(solution_ids))
-        try:
-            services.vote_cast(voter=voter, solution=solution, value=Vote.UP)
-        except DomainError:
+        voter_id, solution_id = picker.choice(voters), picker.choice(solution_ids)
+        if authors.get(solution_id) == voter_id:
             continue
+        with transaction.atomic():
+            if Vote.objects.filter(solution_id=solution_id, voter_id=voter_id).exists():
+                continue
+            # The row alone (the site's save also schedules the rankings' recompute).
+            Vote.objects.bulk_create([Vote(solution_id=solution_id, voter_id=voter_id, value=1)])
+            ledger.sync_vote(solution_id, voter_id)
         cast += 1
-    return f"{cast} cast in {time.perf_counter() - started:.1f} s"
+    return f"{cast} written and synced in {time.perf_counter() - started:.1f} s"
