@@ -240,15 +240,20 @@ MAX_NAMED = 5000
 UNCHECKED = object()
 
 
-def _check(cursor, member_id_range) -> list[int] | None:
-    """The members whose rows may differ from the ledger's (`_members_to_derive`), or None for
-    every one of them (in the range): when no rows are stored, every row is new, and there is
-    nothing to compare them with."""
+def _stored(member_id_range) -> QuerySet[ReputationDay]:
+    """The stored rows of the members in the inclusive range of ids (everyone for None)."""
     stored = ReputationDay.objects.all()
     if member_id_range is not None:
         lo, hi = member_id_range
         stored = stored.filter(member_id__gte=lo, member_id__lte=hi)
-    if not stored.exists():
+    return stored
+
+
+def _check(cursor, member_id_range) -> list[int] | None:
+    """The members whose rows may differ from the ledger's (`_members_to_derive`), or None for
+    every one of them (in the range): when no rows are stored, every row is new, and there is
+    nothing to compare them with."""
+    if not _stored(member_id_range).exists():
         return None
     return _members_to_derive(cursor, member_id_range)
 
@@ -293,7 +298,10 @@ def rebuild(
             cursor.execute("SET LOCAL work_mem = '256MB'")
         named = _check(cursor, member_id_range) if checked is UNCHECKED else checked
         everyone = named is None or len(named) > MAX_NAMED
-        if everyone:
+        if everyone and not _stored(member_id_range).exists():
+            # Nothing stored to compare with (a first load): every derived row is written.
+            _write_all(cursor, _in_range(member_id_range)[0])
+        elif everyone:
             _rewrite_changed(cursor, *_in_range(member_id_range))
         elif named:
             ids = ", ".join(str(int(pk)) for pk in named)
@@ -311,6 +319,18 @@ def rebuild(
 
 
 _DERIVED = "peerhub_board_rebuild"  # a temporary table of the rebuild's connection
+
+
+def _write_all(cursor, where: str) -> None:
+    """Write the rows of the ledger lines matching `where` (over `e`) where none are stored:
+    derived and inserted in one statement, grouped by sorting (see `_rewrite_changed`) in the
+    order of the rows' indexes."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    cursor.execute(f"{_rebuild_sql(where)} ORDER BY 1, 2")
+    if postgres:
+        cursor.execute("RESET enable_hashagg")
 
 
 def _rewrite_changed(cursor, where: str, within: str) -> None:

@@ -1550,8 +1550,10 @@ def _sync_touched(touched: touches.Plan, *, batch_size, progress, snapshot_id) -
     the members their own lines credit, in the same transaction."""
     before = _last_line_id()
     named = touched.solutions
+    # Batches of a quarter of the named solutions (500 at least): the connections side by side
+    # share them rather than one of them deriving all.
     rebuild_set_based(
-        batch_size=batch_size or 5000,
+        batch_size=batch_size or max(500, -(-len(named) // 4)),
         progress=progress,
         snapshot_id=snapshot_id,
         refresh_outliers=partial(outliers.reviews_mark_outliers, named) if named else None,

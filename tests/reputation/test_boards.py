@@ -428,12 +428,27 @@ def test_no_rows_stored_means_every_row_is_new_and_the_check_is_spared(monkeypat
     ReputationDay.objects.all().delete()
     compare = mock.Mock(wraps=boards._members_to_derive)
     monkeypatch.setattr(boards, "_members_to_derive", compare)
+    # Written at once, nothing compared (`_write_all`).
+    monkeypatch.setattr(boards, "_rewrite_changed", mock.Mock(side_effect=AssertionError))
     assert boards.check() is None
     boards.rebuild()
     compare.assert_not_called()
     assert rows() == right
     assert boards.check() == []  # rows stored: compared
     compare.assert_called_once()
+
+
+def test_a_range_with_no_rows_stored_is_written_at_once_beside_the_rows_of_others():
+    inside, outside = sorted(UserFactory.create_batch(2), key=lambda m: m.pk)
+    for member in (inside, outside):
+        line(member, 10, days_ago=1, solution=make_solution(), capped=True)
+        line(member, 3, days_ago=2)
+    right = _exact_rows()
+    ReputationDay.objects.filter(member=inside).delete()
+    with mock.patch.object(boards, "_write_all", wraps=boards._write_all) as written:
+        boards.rebuild(member_id_range=(inside.pk, inside.pk))
+    written.assert_called_once()
+    assert _exact_rows() == right
 
 
 def test_a_rebuild_given_the_check_mends_the_members_it_named_without_checking_again(
