@@ -244,6 +244,12 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["reputation.tasks.recompute_reputation"],
         "schedule": crontab(minute=30, hour=3),
     },
+    # Of what changed since the last run (reputation.touches); everything, Sundays an hour later.
+    "reputation-weekly-rebuild": {
+        "task": "peerhub.tasks.promise",
+        "args": ["reputation.tasks.recompute_reputation_whole"],
+        "schedule": crontab(minute=30, hour=4, day_of_week=0),
+    },
     "reputation-board-window": {"task": "reputation.tasks.roll_board_window", "schedule": 300.0},
     "reputation-serial-voting": {
         "task": "reputation.tasks.reverse_serial_votes",
@@ -885,5 +891,6 @@ PEERHUB_FANOUT_PARTITIONS = int(os.environ.get("FANOUT_PARTITIONS", "8"))
 # At most the database server's cores; 1 runs everything on one connection.
 PEERHUB_SIDE_BY_SIDE = int(os.environ.get("SIDE_BY_SIDE", "2"))
 # The nightly rebuild checks only what changed since its last run (reputation.touches), and
-# everything when its last whole check is older than this many days (or the rules changed).
-PEERHUB_LEDGER_WHOLE_CHECK_DAYS = float(os.environ.get("LEDGER_WHOLE_CHECK_DAYS", "7"))
+# everything when the last whole check (the weekly beat entry's) is older than this many days
+# or the rules changed.
+PEERHUB_LEDGER_WHOLE_CHECK_DAYS = float(os.environ.get("LEDGER_WHOLE_CHECK_DAYS", "8"))

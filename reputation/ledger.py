@@ -1510,8 +1510,8 @@ class Run(NamedTuple):
 def sync_changed(*, batch_size: int | None = None, progress=None) -> Run:
     """The nightly run: `sync_everything` for only what changed since the last run, when
     reputation.touches allows it (`_sync_touched`: the solutions touched, the board rows and
-    scores of the members credited since), and for everything once a week, after a change of
-    the rules, or where there are no triggers (SQLite)."""
+    scores of the members its corrections credit), and for everything once a week, after a
+    change of the rules, or where there are no triggers (SQLite)."""
     return _sync(incremental=True, batch_size=batch_size, progress=progress, set_based=None)
 
 

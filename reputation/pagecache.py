@@ -43,9 +43,10 @@ def connect() -> None:
     # The 30-day standings move as days leave the window (reputation.boards.roll_window).
     after_task("reputation.tasks.roll_board_window", lambda args, kwargs, retval: ["boards"])
     # The full rebuilds, the serial-vote reversal and trust change anything anywhere; they run
-    # hourly or nightly.
+    # hourly, nightly or weekly.
     for name in (
         "recompute_reputation",
+        "recompute_reputation_whole",
         "reverse_serial_votes",
         "recompute_all_rankings",
         "sync_selection_reputation",

@@ -45,12 +45,25 @@ def sync_manifesto_reputation(user_id: int) -> int:
 @shared_task
 def recompute_reputation(batch_size: int | None = None) -> int:
     """Nightly rebuild; returns the corrections it had to append (0 when all was right): of
-    what changed since the last run, and of everything once a week (reputation.touches). Then
+    what changed since the last run (reputation.touches), or of everything when the weekly
+    whole rebuild (`recompute_reputation_whole`) has not run for
+    settings.PEERHUB_LEDGER_WHOLE_CHECK_DAYS or the rules changed. Then
     any trust level a member reached without being told is announced (once per level): of the
     members whose scores it folded."""
     run = ledger.sync_changed(batch_size=batch_size)
     level_notices.trust_levels_announce(run.folded)
     return run.appended
+
+
+@shared_task
+def recompute_reputation_whole(batch_size: int | None = None) -> int:
+    """Weekly whole rebuild (beat): every solution's lines, every member's board rows and score
+    checked against the facts, which catches what no trigger sees (a board row or a score
+    edited by hand); returns the corrections it appended. Then any trust level a member reached
+    without being told is announced."""
+    corrections = ledger.sync_everything(batch_size=batch_size)
+    level_notices.trust_levels_announce(None)
+    return corrections
 
 
 @shared_task

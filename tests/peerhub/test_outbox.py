@@ -193,12 +193,14 @@ def test_a_sync_the_database_refused_for_a_moment_is_retried(monkeypatch):
 
 
 def test_beat_starts_the_long_jobs_as_promises_that_a_killed_worker_cannot_lose(broker):
-    """The nightly rebuild, the full rankings and trust are promised through the outbox: the
-    row stays until the job succeeds, so one killed mid-run is published again by the sweep."""
+    """The nightly and weekly rebuilds, the full rankings and trust are promised through the
+    outbox: the row stays until the job succeeds, so one killed mid-run is published again by
+    the sweep."""
     from django.conf import settings
 
     long_jobs = {
         "reputation.tasks.recompute_reputation",
+        "reputation.tasks.recompute_reputation_whole",
         "reputation.tasks.recompute_all_rankings",
         "reputation.tasks.compute_trust",
     }

@@ -175,8 +175,7 @@ def test_scores_changed_by_hand_wait_for_the_weekly_whole_check(postgres):
     ReputationScore.objects.update(total=1, ledger_sum=0)
     nightly()
     assert not ReputationScore.objects.filter(total__gt=1).exists()
-    LedgerCheck.objects.filter(whole=True).update(ran_at=timezone.now() - timedelta(days=8))
-    assert nightly().whole
+    tasks.recompute_reputation_whole()
     assert dict(ReputationScore.objects.values_list("user_id", "total")) == right
 
 
@@ -192,16 +191,31 @@ def test_a_member_whose_address_is_no_longer_verified_loses_their_level(postgres
     assert ReputationScore.objects.get(user=a).trust_level == 0
 
 
-def test_a_board_row_changed_by_hand_waits_for_the_weekly_whole_check(postgres):
+def test_a_board_row_changed_by_hand_waits_for_the_weekly_whole_rebuild(postgres, settings):
     w = world()
     nightly()
     row = ReputationDay.objects.filter(member=w["members"]["a"]).order_by("pk").first()
     ReputationDay.objects.filter(pk=row.pk).update(other=row.other + 3)
     assert not nightly().whole  # no trigger sees a board row
     assert board_rows() != rows_derived_again()
-    LedgerCheck.objects.filter(whole=True).update(ran_at=timezone.now() - timedelta(days=8))
+    assert tasks.recompute_reputation_whole() == 0  # the ledger was right
+    check = LedgerCheck.objects.order_by("-pk").first()
+    assert check.whole and check.reason == "a whole check was asked for"
+    assert board_rows() == rows_derived_again()
+    # Beat runs it weekly, an hour after a nightly run.
+    entry = settings.CELERY_BEAT_SCHEDULE["reputation-weekly-rebuild"]
+    assert entry["args"] == ["reputation.tasks.recompute_reputation_whole"]
+    assert entry["schedule"].day_of_week == {0} and entry["schedule"].hour == {4}
+
+
+def test_without_a_recent_whole_check_the_nightly_run_checks_everything(postgres):
+    w = world()
+    nightly()
+    row = ReputationDay.objects.filter(member=w["members"]["a"]).order_by("pk").first()
+    ReputationDay.objects.filter(pk=row.pk).update(other=row.other + 3)
+    LedgerCheck.objects.filter(whole=True).update(ran_at=timezone.now() - timedelta(days=9))
     check = nightly()
-    assert check.whole and check.reason == "the last whole check is older than 7 days"
+    assert check.whole and check.reason == "the last whole check is older than 8 days"
     assert board_rows() == rows_derived_again()
 
 
