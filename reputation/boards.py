@@ -321,16 +321,24 @@ def rebuild(
 _DERIVED = "peerhub_board_rebuild"  # a temporary table of the rebuild's connection
 
 
-def _write_all(cursor, where: str) -> None:
-    """Write the rows of the ledger lines matching `where` (over `e`) where none are stored:
-    derived and inserted in one statement, grouped by sorting (see `_rewrite_changed`) in the
-    order of the rows' indexes."""
+def _grouped_by_sorting(cursor, sql: str) -> None:
+    """Run a statement that derives rows (`_derived_sql`) with its groups made by sorting, not
+    hashing (PostgreSQL): nearly every line of a member on a day in a challenge is a row of its
+    own (1.6M rows from 2.2M lines at 100,000 members), which a hash table holds only by
+    spilling to disk (10-16 s against 5.3 s sorted), and the rows come out in the order the
+    inserts write them."""
     postgres = connection.vendor == "postgresql"
     if postgres:
         cursor.execute("SET LOCAL enable_hashagg = off")
-    cursor.execute(f"{_rebuild_sql(where)} ORDER BY 1, 2")
+    cursor.execute(sql)
     if postgres:
         cursor.execute("RESET enable_hashagg")
+
+
+def _write_all(cursor, where: str) -> None:
+    """Write the rows of the ledger lines matching `where` (over `e`) where none are stored:
+    derived and inserted in one statement, in the order of the rows' indexes."""
+    _grouped_by_sorting(cursor, f"{_rebuild_sql(where)} ORDER BY 1, 2")
 
 
 def _rewrite_changed(cursor, where: str, within: str) -> None:
@@ -346,16 +354,9 @@ def _rewrite_changed(cursor, where: str, within: str) -> None:
         "AND COALESCE({a}.challenge_id, 0) = COALESCE({b}.challenge_id, 0)"
     )
     cursor.execute(f"DROP TABLE IF EXISTS {_DERIVED}")
+    _grouped_by_sorting(cursor, f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}")
     postgres = connection.vendor == "postgresql"
     if postgres:
-        # Grouped by sorting, not hashing: nearly every line of a member on a day in a challenge
-        # is a row of its own (1.6M rows from 2.2M lines at 100,000 members), which a hash
-        # table holds only by spilling to disk (10-16 s against 5.3 s sorted), and the rows
-        # come out in the order the inserts below write them.
-        cursor.execute("SET LOCAL enable_hashagg = off")
-    cursor.execute(f"CREATE TEMPORARY TABLE {_DERIVED} AS {_derived_sql(where)}")
-    if postgres:
-        cursor.execute("RESET enable_hashagg")
         # Its size, and hash joins, so that the comparisons below hash it (the planner,
         # multiplying the selectivities of the key's columns, expects a few rows and would
         # probe an index 50,000 times): until the end of the function.
